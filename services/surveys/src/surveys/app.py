@@ -1,0 +1,14 @@
+"""Wiring of the surveys service."""
+
+from litestar import Litestar
+
+from aftersales_shared.service import build_runtime, create_service_app
+
+from .settings import SurveysSettings
+
+DESCRIPTION = "售后满意度调查 — satisfaction surveys after every completed service"
+
+
+def create_app(settings: SurveysSettings) -> Litestar:
+    rt = build_runtime(settings)
+    return create_service_app(rt, route_handlers=[], description=DESCRIPTION)

@@ -1,0 +1,165 @@
+"""Bearer-JWT authentication and role guards for every service (HS256 locally, JWKS in production)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import jwt
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.middleware.base import DefineMiddleware
+
+from .settings import ServiceSettings
+
+
+class Role(StrEnum):
+    SALES = "sales"
+    SALES_MANAGER = "sales_manager"
+    LEGAL = "legal"
+    FINANCE = "finance"
+    DELIVERY = "delivery"
+    SERVICE_AGENT = "service_agent"
+    SERVICE_SUPERVISOR = "service_supervisor"
+    ENGINEER = "engineer"
+    TECHNICAL = "technical"
+    DEALER = "dealer"
+    MANAGER = "manager"
+    CUSTOMER = "customer"
+    PARTNER = "partner"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: subject, roles, and the dealer or customer a user is bound to."""
+
+    subject: str
+    roles: frozenset[Role]
+    name: str | None = None
+    dealer_id: str | None = None
+    customer_id: str | None = None
+    claims: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def has(self, *roles: Role) -> bool:
+        return Role.ADMIN in self.roles or bool(self.roles.intersection(roles))
+
+
+class TokenVerifier:
+    """Checks a bearer token's signature, expiry, audience and issuer."""
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self._secret = settings.jwt_secret
+        self._audience = settings.jwt_audience
+        self._issuer = settings.jwt_issuer
+        self._jwks = jwt.PyJWKClient(settings.jwks_url, cache_keys=True) if settings.jwks_url else None
+
+    def verify(self, token: str) -> Principal:
+        try:
+            if self._jwks is not None:
+                key: Any = self._jwks.get_signing_key_from_jwt(token).key
+                algorithms = ["RS256", "ES256", "PS256"]
+            else:
+                key, algorithms = self._secret, ["HS256"]
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=algorithms,
+                audience=self._audience,
+                issuer=self._issuer,
+                options={"require": ["exp", "sub"], "verify_aud": self._audience is not None},
+            )
+        except jwt.PyJWTError as exc:
+            raise NotAuthorizedException(f"invalid token: {exc}") from exc
+        return principal_from_claims(claims)
+
+
+def principal_from_claims(claims: dict[str, Any]) -> Principal:
+    raw_roles = claims.get("roles") or []
+    if isinstance(raw_roles, str):
+        raw_roles = [raw_roles]
+    roles = frozenset(Role(r) for r in raw_roles if r in Role._value2member_map_)
+    if Role.DEALER in roles and not claims.get("dealer_id"):
+        raise NotAuthorizedException("a dealer token must name its dealer_id")
+    return Principal(
+        subject=str(claims["sub"]),
+        roles=roles,
+        name=claims.get("name"),
+        dealer_id=claims.get("dealer_id"),
+        customer_id=claims.get("customer_id"),
+        claims=claims,
+    )
+
+
+def mint_token(
+    secret: str,
+    subject: str,
+    roles: list[str],
+    *,
+    dealer_id: str | None = None,
+    customer_id: str | None = None,
+    name: str | None = None,
+    hours: float = 12,
+    audience: str | None = None,
+    issuer: str | None = None,
+) -> str:
+    """A local HS256 token (the CLI and the tests use it; production tokens come from the IdP)."""
+    unknown = [r for r in roles if r not in Role._value2member_map_]
+    if unknown:
+        raise ValueError(f"unknown role(s): {', '.join(unknown)}; known: {', '.join(Role)}")
+    if Role.DEALER in roles and not dealer_id:
+        raise ValueError("a dealer token needs --dealer-id")
+    now = datetime.now(UTC)
+    claims: dict[str, Any] = {"sub": subject, "roles": roles, "iat": now, "exp": now + timedelta(hours=hours)}
+    for key, value in (("dealer_id", dealer_id), ("customer_id", customer_id), ("name", name),
+                       ("aud", audience), ("iss", issuer)):
+        if value:
+            claims[key] = value
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def dealer_scope(principal: Principal) -> str | None:
+    """The dealer a caller is confined to, or None for company staff (who see every dealer)."""
+    if Role.DEALER in principal.roles and not principal.has(Role.MANAGER, Role.TECHNICAL, Role.FINANCE):
+        return principal.dealer_id
+    return None
+
+
+PUBLIC_PATHS = {"/health", "/ready", "/metrics", "/schema", "/asyncapi.json"}
+
+
+class JWTAuthMiddleware(AbstractAuthenticationMiddleware):
+    """401 without a valid bearer token; handlers see `request.user` as a Principal."""
+
+    def __init__(self, app: Any, verifier: TokenVerifier, **kwargs: Any) -> None:
+        super().__init__(app, **kwargs)
+        self.verifier = verifier
+
+    async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
+        header = connection.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise NotAuthorizedException("missing bearer token (Authorization: Bearer <jwt>)")
+        principal = self.verifier.verify(token.strip())
+        return AuthenticationResult(user=principal, auth=token)
+
+
+def auth_middleware(settings: ServiceSettings, public_prefixes: tuple[str, ...] = ()) -> DefineMiddleware:
+    exclude = [f"^{p}" for p in sorted(PUBLIC_PATHS)] + [f"^{p}" for p in public_prefixes]
+    return DefineMiddleware(JWTAuthMiddleware, verifier=TokenVerifier(settings), exclude=exclude)
+
+
+def requires(*roles: Role) -> Any:
+    """Guard: the caller needs one of the roles (admin passes every guard)."""
+
+    def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+        principal = connection.user
+        if not isinstance(principal, Principal) or not principal.has(*roles):
+            needed = ", ".join(r.value for r in roles)
+            raise PermissionDeniedException(f"this action needs one of the roles: {needed}")
+
+    return guard

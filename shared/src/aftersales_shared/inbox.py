@@ -1,0 +1,249 @@
+"""Inbox: durable pull consumers whose effects and handled event ids commit together; dead letters."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from faststream.nats import ConsumerConfig, JStream, NatsBroker, PullSub
+from faststream.nats.annotations import NatsMessage
+from faststream.middlewares import AckPolicy
+from nats.js.api import DeliverPolicy
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from .db import dead_letters, inbox, utcnow
+from .events import Envelope, EventData, EventRegistry, MalformedEvent, registry
+from .settings import ServiceSettings
+from .streams import stream_for_subject
+
+log = structlog.get_logger(__name__)
+
+Handler = Callable[[AsyncSession, Envelope[Any]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    ack: bool
+    delay: float = 0.0
+    result: str = "handled"  # handled | duplicate | dead_lettered | retry
+
+
+@dataclass
+class Subscription:
+    consumer: str
+    subject: str
+    accepts: tuple[type[EventData], ...]
+    handler: Handler
+
+
+@dataclass
+class Inbox:
+    """Registers this service's event handlers and runs each delivery through inbox and dead letter."""
+
+    settings: ServiceSettings
+    sessions: async_sessionmaker[AsyncSession]
+    events: EventRegistry = field(default_factory=lambda: registry)
+    subscriptions: dict[str, Subscription] = field(default_factory=dict)
+
+    def handles(self, *classes: type[EventData]) -> Callable[[Handler], Handler]:
+        """Decorator: the handler gets a session (its transaction) and the decoded envelope."""
+
+        def register(handler: Handler) -> Handler:
+            for cls in classes:
+                name = f"{self.settings.durable_prefix}-{cls.subject().replace('.', '-')}"
+                self.subscriptions[name] = Subscription(name, cls.subject(), (cls,), handler)
+            return handler
+
+        return register
+
+    def bind(self, broker: NatsBroker) -> None:
+        """Create one durable pull consumer per subscription on the broker."""
+        for sub in self.subscriptions.values():
+            self._bind_one(broker, sub)
+
+    def _bind_one(self, broker: NatsBroker, sub: Subscription) -> None:
+        cfg = ConsumerConfig(
+            durable_name=sub.consumer,
+            ack_wait=self.settings.consumer_ack_wait_seconds,
+            max_deliver=-1,  # bounded by us, so the last attempt can still keep the message
+            deliver_policy=DeliverPolicy.ALL,
+            max_ack_pending=max(1000, self.settings.consumer_batch_size * 4),
+        )
+
+        async def on_message(msg: NatsMessage) -> None:
+            raw = msg.raw_message
+            meta = raw.metadata
+            outcome = await self.process(
+                sub, raw.headers, raw.data, meta.num_delivered, raw.subject, meta.sequence.stream
+            )
+            if outcome.ack:
+                await msg.ack()
+            else:
+                await msg.nack(delay=outcome.delay)
+
+        broker.subscriber(
+            sub.subject,
+            stream=JStream(stream_for_subject(sub.subject).name, declare=False),
+            durable=sub.consumer,
+            config=cfg,
+            pull_sub=PullSub(batch_size=self.settings.consumer_batch_size, timeout=2.0),
+            ack_policy=AckPolicy.MANUAL,
+            decoder=_raw_body,
+            title=sub.consumer,
+            description=f"{self.settings.service_name} consumes {', '.join(c.ce_type() for c in sub.accepts)}",
+        )(on_message)
+
+    async def process(
+        self,
+        sub: Subscription,
+        headers: dict[str, str] | None,
+        body: bytes,
+        deliveries: int,
+        subject: str,
+        stream_seq: int | None = None,
+    ) -> Outcome:
+        """Decide one delivery: handle once, retry later, or keep it as a dead letter."""
+        headers = dict(headers or {})
+        event_id = headers.get("ce-id") or headers.get("Nats-Msg-Id") or f"seq:{stream_seq}"
+        try:
+            env = self._decode(sub, headers, body)
+        except MalformedEvent as exc:
+            await self._dead_letter(sub, subject, event_id, headers, body, "malformed", str(exc), deliveries)
+            return Outcome(ack=True, result="dead_lettered")
+        max_deliver = self.settings.consumer_max_deliver
+        if deliveries > max_deliver:
+            await self._dead_letter(
+                sub, subject, env.id, headers, body, "failed",
+                f"gave up after {deliveries - 1} deliveries without an answer", deliveries,
+            )
+            return Outcome(ack=True, result="dead_lettered")
+        try:
+            handled = await self.handle(sub, env)
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            if deliveries >= max_deliver:
+                log.error("inbox.dead_letter", consumer=sub.consumer, event_id=env.id, error=error)
+                await self._dead_letter(sub, subject, env.id, headers, body, "failed", error, deliveries)
+                return Outcome(ack=True, result="dead_lettered")
+            log.warning("inbox.retry", consumer=sub.consumer, event_id=env.id, error=error, delivery=deliveries)
+            return Outcome(ack=False, delay=self.settings.backoff_for(deliveries), result="retry")
+        return Outcome(ack=True, result="handled" if handled else "duplicate")
+
+    def _decode(self, sub: Subscription, headers: dict[str, str], body: bytes) -> Envelope[Any]:
+        env = self.events.decode(headers, body)
+        if not isinstance(env.data, sub.accepts):
+            raise MalformedEvent(f"event type {env.type!r} is not expected on {sub.subject!r}")
+        return env
+
+    async def handle(
+        self,
+        sub: Subscription,
+        env: Envelope[Any],
+        also: Callable[[AsyncSession], Awaitable[None]] | None = None,
+    ) -> bool:
+        """Run the handler and record the event id in one transaction; False if already handled."""
+        async with self.sessions() as session, session.begin():
+            if not await self._claim(session, sub.consumer, env):
+                if also is not None:
+                    await also(session)
+                return False
+            await sub.handler(session, env)
+            if also is not None:
+                await also(session)
+        return True
+
+    async def _claim(self, session: AsyncSession, consumer: str, env: Envelope[Any]) -> bool:
+        values = dict(consumer=consumer, event_id=env.id, event_type=env.type, handled_at=utcnow())
+        dialect = session.bind.dialect.name if session.bind else "sqlite"
+        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(inbox)
+        result = await session.execute(insert.values(**values).on_conflict_do_nothing())
+        return result.rowcount == 1
+
+    async def _dead_letter(
+        self,
+        sub: Subscription,
+        subject: str,
+        event_id: str,
+        headers: dict[str, str],
+        body: bytes,
+        reason: str,
+        error: str,
+        deliveries: int,
+    ) -> None:
+        try:
+            async with self.sessions() as session, session.begin():
+                await session.execute(
+                    dead_letters.insert().values(
+                        consumer=sub.consumer,
+                        subject=subject,
+                        event_id=event_id,
+                        event_type=headers.get("ce-type"),
+                        headers=json.dumps(headers, ensure_ascii=False),
+                        body=body,
+                        reason=reason,
+                        error=error[:4000],
+                        deliveries=deliveries,
+                        created_at=utcnow(),
+                    )
+                )
+        except IntegrityError:
+            log.info("inbox.dead_letter_exists", consumer=sub.consumer, event_id=event_id)
+
+    async def replay(self, dead_letter_id: int) -> str:
+        """Handle a kept message again (after a fix); raises ReplayError with the reason if it fails."""
+        async with self.sessions() as session:
+            row = (
+                await session.execute(select(dead_letters).where(dead_letters.c.id == dead_letter_id))
+            ).one_or_none()
+        if row is None:
+            raise ReplayError(404, f"dead letter {dead_letter_id} does not exist")
+        if row.replayed_at is not None:
+            raise ReplayError(409, f"dead letter {dead_letter_id} was already replayed at {row.replayed_at.isoformat()}")
+        sub = self.subscriptions.get(row.consumer)
+        if sub is None:
+            raise ReplayError(409, f"consumer {row.consumer!r} no longer exists in this service")
+        try:
+            env = self._decode(sub, json.loads(row.headers), row.body)
+        except MalformedEvent as exc:
+            await self._record_replay_error(dead_letter_id, str(exc))
+            raise ReplayError(422, f"still malformed: {exc}") from exc
+
+        async def mark(session: AsyncSession) -> None:
+            await session.execute(
+                update(dead_letters)
+                .where(dead_letters.c.id == dead_letter_id)
+                .values(replayed_at=utcnow(), replay_error=None)
+            )
+
+        try:
+            handled = await self.handle(sub, env, also=mark)
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            await self._record_replay_error(dead_letter_id, error)
+            raise ReplayError(409, f"handler failed again: {error}") from exc
+        return "handled" if handled else "duplicate"
+
+    async def _record_replay_error(self, dead_letter_id: int, error: str) -> None:
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                update(dead_letters).where(dead_letters.c.id == dead_letter_id).values(replay_error=error[:4000])
+            )
+
+
+class ReplayError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+async def _raw_body(msg: Any) -> bytes:
+    """Decoder that leaves the body alone: we decode (and dead-letter) ourselves."""
+    return msg.body
+

@@ -1,0 +1,149 @@
+"""Transactional outbox: events are rows written with the state change; a relay publishes them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+from nats.js import JetStreamContext
+from sqlalchemy import event as sa_event
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+from .db import outbox, utcnow
+from .events import Envelope
+
+log = structlog.get_logger(__name__)
+
+PENDING_KEY = "outbox_pending"
+
+
+async def enqueue(session: AsyncSession | AsyncConnection, envelope: Envelope[Any]) -> None:
+    """Write an event in the caller's transaction: it is published only if that transaction commits."""
+    await session.execute(
+        outbox.insert().values(
+            id=envelope.id,
+            subject=envelope.nats_subject,
+            headers=json.dumps(envelope.headers(), ensure_ascii=False),
+            body=envelope.body(),
+            created_at=utcnow(),
+            attempts=0,
+        )
+    )
+    if isinstance(session, AsyncSession):
+        session.info[PENDING_KEY] = True
+
+
+class OutboxRelay:
+    """Publishes unsent outbox rows with JetStream acks; replicas split rows with SKIP LOCKED."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        jetstream: Callable[[], JetStreamContext],
+        *,
+        batch_size: int = 200,
+        poll_seconds: float = 0.5,
+        max_backoff_seconds: float = 5.0,
+        publish_timeout: float = 5.0,
+    ) -> None:
+        self._engine = engine
+        self._js = jetstream
+        self._batch = batch_size
+        self._poll = poll_seconds
+        self._max_backoff = max_backoff_seconds
+        self._timeout = publish_timeout
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.published_total = 0
+        self.last_error: str | None = None
+
+    def watch(self, factory: async_sessionmaker[AsyncSession]) -> None:
+        """Wake the relay right after a session that enqueued events commits."""
+        sync_class = factory.kw["sync_session_class"]
+
+        def _after_commit(session: Any) -> None:
+            if session.info.pop(PENDING_KEY, False):
+                self.notify()
+
+        sa_event.listen(sync_class, "after_commit", _after_commit)
+
+    def notify(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+    async def _run(self) -> None:
+        backoff = 0.1
+        while True:
+            try:
+                sent = await self.publish_pending()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # NATS or database away: wait and try again, nothing is lost
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.warning("outbox.publish_failed", error=self.last_error, retry_in=backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self._max_backoff)
+                continue
+            backoff = 0.1
+            self.last_error = None
+            if sent < self._batch:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+                except TimeoutError:
+                    pass
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of unsent rows; returns how many were acknowledged by JetStream."""
+        js = self._js()
+        async with self._engine.begin() as conn:
+            rows = (
+                await conn.execute(
+                    select(outbox.c.id, outbox.c.subject, outbox.c.headers, outbox.c.body)
+                    .where(outbox.c.published_at.is_(None))
+                    .order_by(outbox.c.created_at)
+                    .limit(self._batch)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if not rows:
+                return 0
+            results = await asyncio.gather(
+                *(
+                    js.publish(r.subject, r.body, timeout=self._timeout, headers=json.loads(r.headers))
+                    for r in rows
+                ),
+                return_exceptions=True,
+            )
+            ok = [r.id for r, res in zip(rows, results) if not isinstance(res, BaseException)]
+            failed = [(r.id, res) for r, res in zip(rows, results) if isinstance(res, BaseException)]
+            if ok:
+                await conn.execute(
+                    update(outbox).where(outbox.c.id.in_(ok)).values(published_at=utcnow())
+                )
+            for row_id, exc in failed:
+                await conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id == row_id)
+                    .values(attempts=outbox.c.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000])
+                )
+        self.published_total += len(ok)
+        if failed:
+            raise failed[0][1]
+        return len(ok)

@@ -1,0 +1,210 @@
+"""Wiring every service shares: database, broker, outbox relay, inbox, health, docs, auth, errors."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from faststream.nats import NatsBroker
+from faststream.specification import AsyncAPI
+from litestar import Litestar, MediaType, Request, Response, get
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
+from litestar.types import ControllerRouterHandler
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from .auth import auth_middleware
+from .db import create_engine, session_factory
+from .errors import DomainError
+from .events import EventData
+from .inbox import Inbox
+from .outbox import OutboxRelay
+from .settings import ServiceSettings
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Runtime:
+    """Everything a running service holds: built once per app from its settings."""
+
+    settings: ServiceSettings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    broker: NatsBroker
+    relay: OutboxRelay
+    inbox: Inbox
+    publishes: list[type[EventData]] = field(default_factory=list)
+    background: list[asyncio.Task[Any]] = field(default_factory=list)
+    broker_started: bool = False
+
+    def jetstream(self) -> Any:
+        return self.broker.config.connection_state.stream
+
+    def nats_connected(self) -> bool:
+        state = self.broker.config.connection_state
+        return bool(state) and state.connection.is_connected
+
+
+def build_runtime(settings: ServiceSettings, publishes: Sequence[type[EventData]] = ()) -> Runtime:
+    engine = create_engine(settings.database_url)
+    sessions = session_factory(engine)
+    broker = NatsBroker(
+        settings.nats_url,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=1,
+        connect_timeout=3,
+        allow_reconnect=True,
+        name=f"aftersales-{settings.service_name}",
+        graceful_timeout=10,
+    )
+    for cls in publishes:
+        broker.publisher(cls.subject(), schema=cls, title=cls.ce_type(), description=cls.__doc__)
+    relay = OutboxRelay(
+        engine,
+        lambda: broker.config.connection_state.stream,
+        batch_size=settings.outbox_batch_size,
+        poll_seconds=settings.outbox_poll_seconds,
+        max_backoff_seconds=settings.outbox_max_backoff_seconds,
+    )
+    relay.watch(sessions)
+    inbox = Inbox(settings=settings, sessions=sessions)
+    return Runtime(settings, engine, sessions, broker, relay, inbox, list(publishes))
+
+
+async def _start_broker(rt: Runtime) -> None:
+    """Connect to NATS, retrying until it answers; HTTP serves (and /ready says no) meanwhile."""
+    delay = 0.2
+    while True:
+        try:
+            await rt.broker.start()
+            rt.broker_started = True
+            rt.relay.start()
+            log.info("broker.started", service=rt.settings.service_name, subscriptions=len(rt.inbox.subscriptions))
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("broker.connect_failed", error=str(exc), retry_in=delay)
+            try:
+                await rt.broker.stop()
+            except Exception:
+                pass
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+def lifespan(rt: Runtime):  # type: ignore[no-untyped-def]
+    @asynccontextmanager
+    async def _lifespan(app: Litestar) -> AsyncIterator[None]:
+        starter = asyncio.create_task(_start_broker(rt), name="broker-start")
+        try:
+            yield
+        finally:
+            starter.cancel()
+            for task in rt.background:
+                task.cancel()
+            await asyncio.gather(starter, *rt.background, return_exceptions=True)
+            await rt.relay.stop()
+            if rt.broker_started:
+                await rt.broker.stop()
+            await rt.engine.dispose()
+
+    return _lifespan
+
+
+def _ops_handlers(rt: Runtime) -> list[ControllerRouterHandler]:
+    @get("/health", sync_to_thread=False, include_in_schema=True, tags=["ops"], summary="Liveness")
+    def health() -> dict[str, str]:
+        return {"status": "ok", "service": rt.settings.service_name}
+
+    @get("/ready", tags=["ops"], summary="Readiness: database and NATS")
+    async def ready() -> Response[dict[str, Any]]:
+        checks: dict[str, str] = {}
+        try:
+            async with rt.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"error: {exc}"
+        checks["nats"] = "ok" if rt.broker_started and rt.nats_connected() else "not connected"
+        ok = all(v == "ok" for v in checks.values())
+        body = {"status": "ready" if ok else "not ready", "service": rt.settings.service_name, "checks": checks}
+        return Response(body, status_code=200 if ok else HTTP_503_SERVICE_UNAVAILABLE)
+
+    @get("/asyncapi.json", tags=["ops"], summary="AsyncAPI document of this service's events", media_type=MediaType.JSON)
+    async def asyncapi() -> Response[Any]:
+        return Response(json.loads(asyncapi_json(rt)), media_type=MediaType.JSON)
+
+    return [health, ready, asyncapi]
+
+
+def asyncapi_json(rt: Runtime) -> str:
+    spec = AsyncAPI(
+        rt.broker,
+        title=f"Aftersales {rt.settings.service_name}",
+        version="1.0.0",
+        description=f"Events the {rt.settings.service_name} service publishes and consumes",
+    )
+    return spec.to_json()
+
+
+def _domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
+    return Response({"status_code": exc.status, "code": exc.code, "detail": exc.message, **exc.extra}, status_code=exc.status)
+
+
+def _validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
+    return Response(
+        {"status_code": 400, "code": "invalid_request", "detail": exc.detail, "errors": exc.extra},
+        status_code=400,
+    )
+
+
+def create_service_app(
+    rt: Runtime,
+    *,
+    route_handlers: Sequence[ControllerRouterHandler],
+    description: str,
+    public_prefixes: tuple[str, ...] = (),
+    debug: bool = False,
+) -> Litestar:
+    """One Litestar app: ops endpoints, API docs, JWT auth, metrics, domain errors → 4xx."""
+    name = rt.settings.service_name
+    rt.inbox.bind(rt.broker)
+    openapi = OpenAPIConfig(
+        title=f"Aftersales {name}",
+        version="1.0.0",
+        description=description,
+        path="/schema",
+        render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        components=Components(
+            security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
+        ),
+        security=[{"BearerToken": []}],
+    )
+    prometheus = PrometheusConfig(app_name=name, prefix=f"aftersales_{name}", group_path=True)
+    from .deadletters import dead_letter_controller
+
+    app = Litestar(
+        route_handlers=[*_ops_handlers(rt), PrometheusController, dead_letter_controller(rt.inbox), *route_handlers],
+        lifespan=[lifespan(rt)],
+        middleware=[auth_middleware(rt.settings, public_prefixes), prometheus.middleware],
+        openapi_config=openapi,
+        exception_handlers={DomainError: _domain_error, ValidationException: _validation_error},
+        debug=debug,
+        state={"runtime": rt},
+    )
+    return app
+
+
+__all__ = ["HTTPException", "Runtime", "build_runtime", "create_service_app", "asyncapi_json"]
