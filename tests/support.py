@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
+import httpx
 
 from aftersales_shared.auth import mint_token
 from aftersales_shared.migrations import upgrade
@@ -46,13 +46,15 @@ def runtime_of(app: Litestar) -> Runtime:
 
 
 @asynccontextmanager
-async def running(app: Litestar, wait_broker: bool = True) -> AsyncIterator[AsyncTestClient]:
-    """Run an app's lifespan (broker, relay, consumers) and give an HTTP client to it."""
-    async with AsyncTestClient(app=app, timeout=30) as client:
-        if wait_broker:
-            rt = runtime_of(app)
-            await wait_until(lambda: _true(rt.broker_started), timeout=20, what="broker connected")
-        yield client
+async def running(app: Litestar, wait_broker: bool = True) -> AsyncIterator[httpx.AsyncClient]:
+    """Run an app's lifespan (broker, relay, consumers) in this loop and give an HTTP client to it."""
+    async with app.lifespan():
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver", timeout=30) as client:
+            if wait_broker:
+                rt = runtime_of(app)
+                await wait_until(lambda: _true(rt.broker_started), timeout=20, what="broker connected")
+            yield client
 
 
 async def _true(value: bool) -> bool:
@@ -90,3 +92,52 @@ def sign_body(signed_at: str = "2026-11-20T10:00:00+08:00") -> dict[str, Any]:
             {"party": "customer", "signer": "王总", "signed_at": signed_at, "method": "e_signature"},
         ],
     }
+
+
+def contract_signed(contract_no: str, signed_at: str = "2026-11-20T02:00:00Z") -> Any:
+    """A ContractSignedV1 envelope as contracts would publish it."""
+    from aftersales_shared.events import ContractSignedV1, Envelope
+
+    data = ContractSignedV1.model_validate(
+        {
+            "contract_no": contract_no,
+            "signed_at": signed_at,
+            "customer": {"customer_id": f"C-{contract_no}", "name": "测试客户", "contacts": []},
+            "products": [{"model": "XK-200", "serial_no": f"{contract_no}-SN1", "warranty_end": "2028-12-31"}],
+            "service_levels": [{"urgency": "normal", "response_minutes": 1440, "resolution_minutes": 2880}],
+        }
+    )
+    return Envelope(data=data, source="/tests")
+
+
+async def publish(nats_url: str, envelope: Any, msg_id: str | None = None) -> Any:
+    """Publish an envelope with a plain nats-py client, as a partner system would."""
+    import nats
+
+    nc = await nats.connect(nats_url)
+    try:
+        headers = envelope.headers()
+        if msg_id:
+            headers["Nats-Msg-Id"] = msg_id
+        return await nc.jetstream().publish(envelope.nats_subject, envelope.body(), headers=headers)
+    finally:
+        await nc.close()
+
+
+class CallCounter:
+    """Wraps a subscription's handler, counting calls that returned without error."""
+
+    def __init__(self, sub: Any, fail_with: Exception | None = None) -> None:
+        self.sub = sub
+        self.original = sub.handler
+        self.fail_with = fail_with
+        self.calls = 0
+        self.successes = 0
+        sub.handler = self
+
+    async def __call__(self, session: Any, env: Any) -> None:
+        self.calls += 1
+        if self.fail_with is not None:
+            raise self.fail_with
+        await self.original(session, env)
+        self.successes += 1

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, get, post
 from litestar.exceptions import HTTPException
-from litestar.params import Parameter
 from msgspec import Struct
 from sqlalchemy import func, select
 
 from .auth import Role, requires
 from .db import dead_letters
+from .http import FromPath, FromQuery, Limit, Offset, QueryParameter
 from .inbox import Inbox, ReplayError
 
 
@@ -63,10 +63,10 @@ def dead_letter_controller(inbox: Inbox) -> type[Controller]:
         @get("/", summary="List dead letters (newest first)")
         async def list_dead_letters(
             self,
-            status: str = Parameter(default="open", pattern="^(open|replayed|all)$"),
-            consumer: str | None = None,
-            limit: int = Parameter(default=50, ge=1, le=500),
-            offset: int = Parameter(default=0, ge=0),
+            status: Annotated[str, QueryParameter(pattern="^(open|replayed|all)$")] = "open",
+            consumer: FromQuery[str | None] = None,
+            limit: Limit = 50,
+            offset: Offset = 0,
         ) -> DeadLetterPage:
             query = select(dead_letters)
             if status == "open":
@@ -83,7 +83,7 @@ def dead_letter_controller(inbox: Inbox) -> type[Controller]:
             return DeadLetterPage(items=[_out(r) for r in rows], total=total, limit=limit, offset=offset)
 
         @get("/{dead_letter_id:int}", summary="One dead letter")
-        async def get_dead_letter(self, dead_letter_id: int) -> DeadLetterOut:
+        async def get_dead_letter(self, dead_letter_id: FromPath[int]) -> DeadLetterOut:
             async with inbox.sessions() as session:
                 row = (
                     await session.execute(select(dead_letters).where(dead_letters.c.id == dead_letter_id))
@@ -93,7 +93,7 @@ def dead_letter_controller(inbox: Inbox) -> type[Controller]:
             return _out(row)
 
         @post("/{dead_letter_id:int}/replay", summary="Handle a dead letter again (after a fix)", status_code=200)
-        async def replay(self, dead_letter_id: int) -> ReplayResult:
+        async def replay(self, dead_letter_id: FromPath[int]) -> ReplayResult:
             try:
                 result = await inbox.replay(dead_letter_id)
             except ReplayError as exc:

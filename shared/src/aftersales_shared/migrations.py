@@ -7,7 +7,7 @@ from typing import Any
 
 from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Connection
 
 from .db import create_engine, is_sqlite, messaging_metadata
@@ -59,6 +59,9 @@ async def upgrade(package: str, database_url: str, revision: str = "head") -> No
 
     try:
         async with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # replicas' init containers may migrate at once: one waits for the other
+                await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"alembic:{package}"})
             await conn.run_sync(_do)
     finally:
         await engine.dispose()

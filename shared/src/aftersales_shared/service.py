@@ -156,7 +156,7 @@ def asyncapi_json(rt: Runtime) -> str:
         version="1.0.0",
         description=f"Events the {rt.settings.service_name} service publishes and consumes",
     )
-    return spec.to_json()
+    return spec.to_specification().to_json()
 
 
 def _domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:

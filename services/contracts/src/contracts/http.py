@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Controller, Request, get, post
-from litestar.params import Parameter
 
 from aftersales_shared.auth import Role, requires
 from aftersales_shared.db import utcnow
+from aftersales_shared.http import FromPath, FromQuery, JSONBody, Limit, Offset, QueryParameter
 from aftersales_shared.service import Runtime
 
 from . import services
@@ -36,7 +38,7 @@ def contracts_controller(rt: Runtime) -> type[Controller]:
         tags = ["contracts"]
 
         @post("/", guards=[requires(*WRITERS)], summary="Create a contract draft")
-        async def create(self, data: ContractDraftIn, request: Request) -> ContractOut:
+        async def create(self, data: JSONBody[ContractDraftIn], request: Request) -> ContractOut:
             async with rt.sessions.begin() as session:
                 row = await services.create_draft(session, data, request.user, utcnow())
                 return to_out(row)
@@ -44,10 +46,10 @@ def contracts_controller(rt: Runtime) -> type[Controller]:
         @get("/", guards=[requires(*READERS)], summary="List contracts")
         async def list_(
             self,
-            status: str | None = Parameter(default=None, pattern="^(draft|signed)$"),
-            customer_id: str | None = None,
-            limit: int = Parameter(default=50, ge=1, le=500),
-            offset: int = Parameter(default=0, ge=0),
+            status: Annotated[str | None, QueryParameter(pattern="^(draft|signed)$")] = None,
+            customer_id: FromQuery[str | None] = None,
+            limit: Limit = 50,
+            offset: Offset = 0,
         ) -> ContractPage:
             async with rt.sessions() as session:
                 rows, total = await services.list_contracts(
@@ -56,12 +58,12 @@ def contracts_controller(rt: Runtime) -> type[Controller]:
                 return ContractPage(items=[to_out(r) for r in rows], total=total, limit=limit, offset=offset)
 
         @get("/{contract_no:str}", guards=[requires(*READERS)], summary="One contract")
-        async def get_one(self, contract_no: str) -> ContractOut:
+        async def get_one(self, contract_no: FromPath[str]) -> ContractOut:
             async with rt.sessions() as session:
                 return to_out(await services.get_contract(session, contract_no))
 
         @post("/{contract_no:str}/sign", guards=[requires(*WRITERS)], summary="Sign (both parties); publishes ContractSigned", status_code=200)
-        async def sign(self, contract_no: str, data: SignIn, request: Request) -> ContractOut:
+        async def sign(self, contract_no: FromPath[str], data: JSONBody[SignIn], request: Request) -> ContractOut:
             async with rt.sessions.begin() as session:
                 row = await services.sign_contract(session, contract_no, data, request.user, utcnow())
                 return to_out(row)

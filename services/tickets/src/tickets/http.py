@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from litestar import Controller, Request, get
-from litestar.params import Parameter
 
 from aftersales_shared.auth import Role, dealer_scope, requires
 from aftersales_shared.errors import NotFound
+from aftersales_shared.http import FromPath, FromQuery, Limit, Offset
 from aftersales_shared.service import Runtime
 
 from . import services
@@ -30,10 +30,10 @@ def entitlements_controller(rt: Runtime) -> type[Controller]:
         async def list_(
             self,
             request: Request,
-            customer_id: str | None = None,
-            serial_no: str | None = None,
-            limit: int = Parameter(default=50, ge=1, le=500),
-            offset: int = Parameter(default=0, ge=0),
+            customer_id: FromQuery[str | None] = None,
+            serial_no: FromQuery[str | None] = None,
+            limit: Limit = 50,
+            offset: Offset = 0,
         ) -> EntitlementPage:
             async with rt.sessions() as session:
                 rows, total = await services.list_entitlements(
@@ -43,7 +43,7 @@ def entitlements_controller(rt: Runtime) -> type[Controller]:
                 return EntitlementPage(items=[to_out(r) for r in rows], total=total, limit=limit, offset=offset)
 
         @get("/{contract_no:str}", summary="Entitlement of one contract")
-        async def get_one(self, contract_no: str, request: Request) -> EntitlementOut:
+        async def get_one(self, contract_no: FromPath[str], request: Request) -> EntitlementOut:
             async with rt.sessions() as session:
                 row = await services.get_entitlement(session, contract_no)
                 scope = dealer_scope(request.user)

@@ -1,0 +1,42 @@
+"""The five services: module, settings class and local port (imported lazily by name, never coupled)."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+from .settings import ServiceSettings
+
+
+@dataclass(frozen=True)
+class ServiceInfo:
+    name: str
+    settings_path: str
+
+    @property
+    def env_prefix(self) -> str:
+        return f"{self.name.upper()}_"
+
+    def settings_class(self) -> type[ServiceSettings]:
+        module, _, cls = self.settings_path.partition(":")
+        return getattr(importlib.import_module(module), cls)
+
+    @property
+    def default_port(self) -> int:
+        return self.settings_class().default_port
+
+
+SERVICES: tuple[ServiceInfo, ...] = (
+    ServiceInfo("contracts", "contracts.settings:ContractsSettings"),
+    ServiceInfo("tickets", "tickets.settings:TicketsSettings"),
+    ServiceInfo("surveys", "surveys.settings:SurveysSettings"),
+    ServiceInfo("notifications", "notifications.settings:NotificationsSettings"),
+    ServiceInfo("dealers", "dealers.settings:DealersSettings"),
+)
+
+
+def service(name: str) -> ServiceInfo:
+    for info in SERVICES:
+        if info.name == name:
+            return info
+    raise KeyError(f"unknown service {name!r}; known: {', '.join(s.name for s in SERVICES)}")

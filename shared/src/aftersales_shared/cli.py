@@ -1,0 +1,119 @@
+"""The `aftersales` command: up, migrate, streams apply, token, asyncapi."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from .catalog import SERVICES, service
+
+
+def _cmd_up(args: argparse.Namespace) -> int:
+    from .launcher import run_up
+
+    return run_up(Path(args.data_dir), args.nats_url, args.nats_port, args.port_base, args.demo)
+
+
+def _cmd_migrate(args: argparse.Namespace) -> int:
+    from .migrations import upgrade
+
+    names = [s.name for s in SERVICES] if args.service == "all" else [service(args.service).name]
+    for name in names:
+        settings = service(name).settings_class()()
+        asyncio.run(upgrade(name, settings.database_url, args.revision))
+        print(f"{name}: migrated to {args.revision}")
+    return 0
+
+
+def _cmd_streams(args: argparse.Namespace) -> int:
+    import nats
+
+    from .streams import apply_streams
+
+    async def run() -> None:
+        nc = await nats.connect(args.nats_url, connect_timeout=10)
+        try:
+            for line in await apply_streams(nc.jetstream(), replicas=args.replicas):
+                print(line)
+        finally:
+            await nc.close()
+
+    asyncio.run(run())
+    return 0
+
+
+def _cmd_token(args: argparse.Namespace) -> int:
+    from .auth import mint_token
+    from .settings import DEV_JWT_SECRET
+
+    secret = args.secret or os.environ.get("AFTERSALES_JWT_SECRET") or DEV_JWT_SECRET
+    try:
+        print(mint_token(secret, args.sub or args.role[0], args.role, dealer_id=args.dealer_id,
+                         customer_id=args.customer_id, name=args.name, hours=args.hours))
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _cmd_asyncapi(args: argparse.Namespace) -> int:
+    import importlib
+
+    from .service import asyncapi_json
+
+    info = service(args.service)
+    app = importlib.import_module(f"{info.name}.app").create_app(info.settings_class()())
+    print(asyncapi_json(app.state["runtime"]))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="aftersales", description="Aftersales: run, migrate, provision, mint tokens")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    up = sub.add_parser("up", help="start NATS, migrate, provision streams and run all five services")
+    up.add_argument("--data-dir", default=os.environ.get("AFTERSALES_DATA_DIR", ".data"))
+    up.add_argument("--nats-url", default=os.environ.get("NATS_URL"), help="use this NATS instead of starting one")
+    up.add_argument("--nats-port", type=int, default=int(os.environ.get("AFTERSALES_NATS_PORT", 4322)))
+    up.add_argument("--port-base", type=int, default=None, help="first service port (default: 8101…8105)")
+    up.add_argument("--demo", action="store_true", help="load demo contracts after start")
+    up.set_defaults(func=_cmd_up)
+
+    mig = sub.add_parser("migrate", help="run a service's Alembic migrations against <PREFIX>_DATABASE_URL")
+    mig.add_argument("service", choices=[s.name for s in SERVICES] + ["all"])
+    mig.add_argument("--revision", default="head")
+    mig.set_defaults(func=_cmd_migrate)
+
+    streams = sub.add_parser("streams", help="JetStream streams")
+    streams_sub = streams.add_subparsers(dest="action", required=True)
+    apply = streams_sub.add_parser("apply", help="create or update every stream (idempotent)")
+    apply.add_argument("--nats-url", default=os.environ.get("NATS_URL", "nats://127.0.0.1:4222"))
+    apply.add_argument("--replicas", type=int, default=int(os.environ.get("AFTERSALES_STREAM_REPLICAS", 1)))
+    apply.set_defaults(func=_cmd_streams)
+
+    tok = sub.add_parser("token", help="mint a local HS256 token for a role")
+    tok.add_argument("--role", action="append", required=True, help="repeatable: sales, legal, finance, … admin")
+    tok.add_argument("--sub", default=None, help="user id (default: the role)")
+    tok.add_argument("--dealer-id", default=None)
+    tok.add_argument("--customer-id", default=None)
+    tok.add_argument("--name", default=None)
+    tok.add_argument("--hours", type=float, default=12)
+    tok.add_argument("--secret", default=None, help="default: $AFTERSALES_JWT_SECRET or the local dev secret")
+    tok.set_defaults(func=_cmd_token)
+
+    spec = sub.add_parser("asyncapi", help="print a service's AsyncAPI document")
+    spec.add_argument("service", choices=[s.name for s in SERVICES])
+    spec.set_defaults(func=_cmd_asyncapi)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

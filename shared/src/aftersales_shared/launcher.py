@@ -1,0 +1,173 @@
+"""`aftersales up`: NATS, migrations, streams and the five services on one machine, stopped by Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import nats
+
+from .auth import mint_token
+from .catalog import SERVICES, ServiceInfo
+from .migrations import upgrade
+from .natsserver import NatsServer, wait_for_port
+from .streams import apply_streams
+
+DEFAULT_NATS_PORT = 4322  # not 4222: a system NATS may already run there
+
+
+@dataclass
+class Launcher:
+    data_dir: Path
+    nats_url: str | None = None
+    nats_port: int = DEFAULT_NATS_PORT
+    port_base: int | None = None
+    demo: bool = False
+    nats: NatsServer | None = None
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def port_of(self, info: ServiceInfo, index: int) -> int:
+        return self.port_base + index if self.port_base else info.default_port
+
+    def service_env(self, info: ServiceInfo, index: int) -> dict[str, str]:
+        prefix = info.env_prefix
+        env = dict(os.environ)
+        env[f"{prefix}NATS_URL"] = self.effective_nats_url
+        env[f"{prefix}PORT"] = str(self.port_of(info, index))
+        env.setdefault(f"{prefix}DATA_DIR", str(self.data_dir))
+        env.setdefault(f"{prefix}DATABASE_URL", f"sqlite+aiosqlite:///{self.data_dir / (info.name + '.db')}")
+        return env
+
+    @property
+    def effective_nats_url(self) -> str:
+        return self.nats_url or (self.nats.url if self.nats else f"nats://127.0.0.1:{self.nats_port}")
+
+    def start_nats(self) -> None:
+        if self.nats_url:
+            say(f"NATS: using {self.nats_url} (NATS_URL)")
+            return
+        self.nats = NatsServer(self.data_dir / "nats", port=self.nats_port, log_file=self.data_dir / "nats.log").start()
+        say(f"NATS: started nats-server (JetStream, store {self.data_dir / 'nats'}) at {self.nats.url}")
+
+    async def prepare(self) -> None:
+        for index, info in enumerate(SERVICES):
+            url = self.service_env(info, index)[f"{info.env_prefix}DATABASE_URL"]
+            await upgrade(info.name, url)
+            say(f"migrated {info.name:<13} {redact(url)}")
+        nc = await nats.connect(self.effective_nats_url, connect_timeout=5)
+        try:
+            for line in await apply_streams(nc.jetstream(), replicas=1):
+                say(f"stream {line}")
+        finally:
+            await nc.close()
+
+    def start_services(self) -> None:
+        logs = self.data_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        for index, info in enumerate(SERVICES):
+            log = open(logs / f"{info.name}.log", "ab")  # noqa: SIM115 - handed to the child
+            self.procs[info.name] = subprocess.Popen(
+                [sys.executable, "-m", info.name], env=self.service_env(info, index), stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True,
+            )
+            log.close()
+
+    def wait_ready(self, timeout: float = 90.0) -> None:
+        deadline = time.monotonic() + timeout
+        for index, info in enumerate(SERVICES):
+            url = f"http://127.0.0.1:{self.port_of(info, index)}/ready"
+            while True:
+                proc = self.procs[info.name]
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{info.name} exited with {proc.returncode}; see {self.data_dir}/logs/{info.name}.log")
+                try:
+                    if httpx.get(url, timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{info.name} not ready after {timeout}s; see {self.data_dir}/logs/{info.name}.log")
+                time.sleep(0.2)
+
+    def print_urls(self) -> None:
+        say("")
+        say("Aftersales is running:")
+        for index, info in enumerate(SERVICES):
+            base = f"http://127.0.0.1:{self.port_of(info, index)}"
+            say(f"  {info.name:<13} {base}   API docs {base}/schema   AsyncAPI {base}/asyncapi.json")
+        settings = SERVICES[0].settings_class()()
+        say("")
+        say("An admin token for the next 12 hours (aftersales token --role ROLE for others):")
+        say(f"  {mint_token(settings.jwt_secret, 'admin', ['admin'])}")
+        say("Press Ctrl-C to stop everything.")
+
+    def stop(self) -> None:
+        for name, proc in self.procs.items():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for name, proc in self.procs.items():
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self.procs.clear()
+        if self.nats is not None:
+            self.nats.stop()
+            self.nats = None
+        say("stopped.")
+
+
+def redact(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def say(line: str) -> None:
+    print(line, flush=True)
+
+
+def run_up(data_dir: Path, nats_url: str | None, nats_port: int, port_base: int | None, demo: bool) -> int:
+    launcher = Launcher(data_dir=data_dir.resolve(), nats_url=nats_url, nats_port=nats_port, port_base=port_base, demo=demo)
+    launcher.data_dir.mkdir(parents=True, exist_ok=True)
+    stop = {"now": False}
+
+    def _on_signal(signum: int, _: object) -> None:
+        stop["now"] = True
+
+    previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        launcher.start_nats()
+        asyncio.run(launcher.prepare())
+        launcher.start_services()
+        launcher.wait_ready()
+        if demo:
+            from .demo import load_demo
+
+            load_demo(launcher)
+        launcher.print_urls()
+        while not stop["now"]:
+            for name, proc in launcher.procs.items():
+                if proc.poll() is not None:
+                    say(f"{name} exited with {proc.returncode}; stopping everything")
+                    stop["now"] = True
+            time.sleep(0.3)
+        return 0
+    except Exception as exc:
+        say(f"error: {exc}")
+        return 1
+    finally:
+        launcher.stop()
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+__all__ = ["Launcher", "run_up", "wait_for_port"]

@@ -1,0 +1,159 @@
+"""Outbox against real NATS and the real database: rollback never publishes; an outage loses nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import nats
+import pytest
+from nats.js.api import ConsumerConfig, DeliverPolicy
+from sqlalchemy import func, select
+
+from aftersales_shared.auth import Principal, Role
+from aftersales_shared.db import create_engine, inbox, outbox, utcnow
+from aftersales_shared.outbox import OutboxRelay, enqueue
+from aftersales_shared.streams import apply_streams
+from contracts import services as contract_services
+from contracts.app import create_app as contracts_app
+from contracts.schemas import ContractDraftIn, SignIn
+from contracts.settings import ContractsSettings
+from support import CallCounter, contract_signed, draft_body, migrated, running, runtime_of, sign_body, wait_until
+from tickets.app import create_app as tickets_app
+from tickets.models import EntitlementRow
+from tickets.settings import TicketsSettings
+
+SALES = Principal(subject="sales-1", roles=frozenset({Role.SALES}))
+
+
+async def _streams(url: str) -> None:
+    nc = await nats.connect(url)
+    await apply_streams(nc.jetstream())
+    await nc.close()
+
+
+async def _stream_event_ids(url: str, subject: str) -> list[str]:
+    """Every ce-id stored on a subject, read with an ephemeral consumer."""
+    nc = await nats.connect(url)
+    js = nc.jetstream()
+    sub = await js.pull_subscribe(subject, config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL))
+    ids: list[str] = []
+    try:
+        while True:
+            try:
+                msgs = await sub.fetch(500, timeout=0.5)
+            except nats.errors.TimeoutError:
+                break
+            ids += [m.headers["ce-id"] for m in msgs]
+            for m in msgs:
+                await m.ack()
+    finally:
+        await sub.unsubscribe()
+        await nc.close()
+    return ids
+
+
+async def _sign_one(rt, no: str) -> None:
+    async with rt.sessions.begin() as session:
+        await contract_services.create_draft(session, ContractDraftIn.model_validate(draft_body(no)), SALES, utcnow())
+        await contract_services.sign_contract(session, no, SignIn.model_validate(sign_body()), SALES, utcnow())
+
+
+async def test_event_of_rolled_back_transaction_is_never_published(databases, own_nats):
+    await _streams(own_nats.url)
+    app = contracts_app(ContractsSettings(database_url=await migrated(databases, "contracts"), nats_url=own_nats.url))
+    rt = runtime_of(app)
+    doomed, kept = contract_signed("ROLLBACK-1"), contract_signed("KEPT-1")
+    async with running(app):
+        with pytest.raises(RuntimeError):
+            async with rt.sessions.begin() as session:
+                await enqueue(session, doomed)
+                raise RuntimeError("the state change failed")
+        # a failed use case (bad input) rolls back its event too
+        with pytest.raises(Exception):
+            async with rt.sessions.begin() as session:
+                await contract_services.sign_contract(session, "NO-SUCH", SignIn.model_validate(sign_body()), SALES, utcnow())
+        async with rt.sessions.begin() as session:
+            await enqueue(session, kept)
+        await wait_until(lambda: _published(rt, kept.id), what="kept event published")
+        ids = await _stream_event_ids(own_nats.url, kept.nats_subject)
+    assert ids == [kept.id]
+    async with rt.sessions() as s:
+        assert await s.scalar(select(func.count()).select_from(outbox)) == 1
+
+
+async def _published(rt, event_id: str) -> bool:
+    async with rt.sessions() as s:
+        return bool(await s.scalar(select(outbox.c.published_at).where(outbox.c.id == event_id)))
+
+
+async def test_nats_killed_during_a_burst_nothing_lost_nothing_doubled(databases, own_nats):
+    """kill -9 NATS in the middle of 1,000 signings; after the restart every event is handled once."""
+    await _streams(own_nats.url)
+    c_app = contracts_app(ContractsSettings(database_url=await migrated(databases, "contracts"), nats_url=own_nats.url,
+                                            outbox_max_backoff_seconds=0.5))
+    t_app = tickets_app(TicketsSettings(database_url=await migrated(databases, "tickets"), nats_url=own_nats.url))
+    counter = CallCounter(runtime_of(t_app).inbox.subscriptions["tickets-contracts-contract_signed-v1"])
+    c_rt, t_rt = runtime_of(c_app), runtime_of(t_app)
+    run = uuid.uuid4().hex[:6]
+    numbers = [f"K{run}-{i:04d}" for i in range(1000)]
+    async with running(c_app), running(t_app):
+        for no in numbers[:300]:
+            await _sign_one(c_rt, no)
+        own_nats.kill()  # kill -9 while events are still being relayed
+        for no in numbers[300:]:
+            await _sign_one(c_rt, no)  # commits go on without NATS
+        async with c_rt.sessions() as s:
+            assert await s.scalar(select(func.count()).select_from(outbox)) == 1000
+        await asyncio.sleep(0.5)
+        own_nats.start()
+
+        async def all_handled():
+            async with t_rt.sessions() as s:
+                return await s.scalar(select(func.count()).select_from(EntitlementRow)) == 1000
+
+        await wait_until(all_handled, timeout=120, interval=0.2, what="1,000 entitlements in tickets")
+        async with c_rt.sessions() as s:
+            unsent = await s.scalar(select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None)))
+        assert unsent == 0
+        async with t_rt.sessions() as s:
+            handled = set((await s.scalars(select(EntitlementRow.contract_no))).all())
+            inbox_rows = await s.scalar(select(func.count()).select_from(inbox))
+        assert handled == set(numbers)
+        assert inbox_rows == 1000
+        await asyncio.sleep(1.0)  # late redeliveries, if any, must not add effects
+        assert counter.successes == 1000
+
+
+async def test_two_relays_never_publish_the_same_row(databases, own_nats, db_kind):
+    if db_kind != "postgresql":
+        pytest.skip("FOR UPDATE SKIP LOCKED needs PostgreSQL; SQLite runs a single relay")
+    await _streams(own_nats.url)
+    url = await migrated(databases, "contracts")
+    engine = create_engine(url)
+    events = [contract_signed(f"R2-{i}") for i in range(600)]
+    async with engine.begin() as conn:
+        for env in events:
+            await enqueue(conn, env)
+    nc = await nats.connect(own_nats.url)
+    js = nc.jetstream()
+    relays = [OutboxRelay(create_engine(url), lambda: js, batch_size=50) for _ in range(2)]
+    try:
+        totals = await asyncio.gather(*(_drain(r) for r in relays))
+    finally:
+        await nc.close()
+    assert sum(totals) == 600
+    assert all(t > 0 for t in totals), f"both replicas should have worked: {totals}"
+    ids = await _stream_event_ids(own_nats.url, events[0].nats_subject)
+    assert sorted(ids) == sorted(e.id for e in events)
+    await engine.dispose()
+
+
+async def _drain(relay: OutboxRelay) -> int:
+    total = 0
+    while True:
+        n = await relay.publish_pending()
+        total += n
+        if n == 0:
+            return total
+        await asyncio.sleep(0)

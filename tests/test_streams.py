@@ -1,0 +1,47 @@
+"""Streams are declared once in code and applied idempotently (launcher, tests and CLI share it)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import nats
+from nats.js.api import StorageType
+
+from aftersales_shared.streams import STREAMS, apply_streams, stream_for_subject
+
+
+async def test_apply_is_idempotent_and_sets_the_limits(own_nats):
+    nc = await nats.connect(own_nats.url)
+    js = nc.jetstream()
+    try:
+        first = await apply_streams(js, replicas=1)
+        second = await apply_streams(js, replicas=1)
+        assert first == [f"created {s.name}" for s in STREAMS]
+        assert second == [f"updated {s.name}" for s in STREAMS]
+        info = await js.stream_info("TICKETS")
+        assert info.config.subjects == ["tickets.>"]
+        assert info.config.storage == StorageType.FILE
+        assert info.config.duplicate_window == 30 * 60
+        assert info.config.max_age == 30 * 24 * 3600
+        assert info.config.num_replicas == 1
+        ack = await js.publish("tickets.ticket_opened.v1", b"{}", headers={"Nats-Msg-Id": "same"})
+        again = await js.publish("tickets.ticket_opened.v1", b"{}", headers={"Nats-Msg-Id": "same"})
+        assert not ack.duplicate and again.duplicate
+    finally:
+        await nc.close()
+
+
+def test_cli_applies_the_same_streams(own_nats):
+    out = subprocess.run(
+        [sys.executable, "-m", "aftersales_shared.cli", "streams", "apply", "--nats-url", own_nats.url],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[:6] == [f"created {s.name}" for s in STREAMS]
+
+
+def test_every_producer_has_its_stream():
+    assert stream_for_subject("contracts.contract_signed.v1").name == "CONTRACTS"
+    assert stream_for_subject("partners.ticket_requested.v1").name == "PARTNERS"
+    assert len({s.name for s in STREAMS}) == len(STREAMS)
