@@ -35,7 +35,7 @@ async def test_health_ready_and_docs_are_public(app):
         None,
         "Bearer not-a-jwt",
         "Basic dXNlcjpwYXNz",
-        "Bearer " + mint_token("another-secret", "u", ["sales"]),
+        "Bearer " + mint_token("another-secret-of-at-least-32-bytes!!", "u", ["sales"]),
         "Bearer " + jwt.encode({"sub": "u", "roles": ["sales"], "exp": int(time.time()) - 10}, DEV_JWT_SECRET, "HS256"),
         "Bearer " + jwt.encode({"sub": "u", "roles": ["sales"]}, DEV_JWT_SECRET, "HS256"),  # no expiry
     ],
