@@ -90,7 +90,9 @@ async def databases(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[D
     tmp = tmp_path_factory.mktemp("db")
     url = os.environ.get("TEST_DATABASE_URL")
     container = None
-    if url:
+    if url and url.startswith("sqlite"):
+        url, kind = None, "sqlite (TEST_DATABASE_URL=sqlite)"
+    elif url:
         kind = "postgresql (TEST_DATABASE_URL)"
     elif await _pg_answers(LOCAL_PG):
         url, kind = LOCAL_PG, "postgresql (local server 127.0.0.1:5432)"

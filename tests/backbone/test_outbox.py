@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from aftersales_shared.auth import Principal, Role
 from aftersales_shared.db import create_engine, inbox, outbox, utcnow
 from aftersales_shared.outbox import OutboxRelay, enqueue
-from aftersales_shared.streams import apply_streams
+from aftersales_shared.streams import apply_streams, stream_for_subject
 from contracts import services as contract_services
 from contracts.app import create_app as contracts_app
 from contracts.schemas import ContractDraftIn, SignIn
@@ -33,23 +33,28 @@ async def _streams(url: str) -> None:
 
 
 async def _stream_event_ids(url: str, subject: str) -> list[str]:
-    """Every ce-id stored on a subject, read with an ephemeral consumer."""
+    """Every ce-id stored on a subject: as many as the stream says it holds, read with an ephemeral consumer."""
     nc = await nats.connect(url)
     js = nc.jetstream()
+    stream = stream_for_subject(subject).name
+    info = await js.stream_info(stream, subjects_filter=subject)
+    expected = (info.state.subjects or {}).get(subject, 0)
     sub = await js.pull_subscribe(subject, config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL))
     ids: list[str] = []
+    deadline = asyncio.get_running_loop().time() + 20
     try:
-        while True:
+        while len(ids) < expected and asyncio.get_running_loop().time() < deadline:
             try:
-                msgs = await sub.fetch(500, timeout=0.5)
+                msgs = await sub.fetch(500, timeout=1)
             except nats.errors.TimeoutError:
-                break
+                continue
             ids += [m.headers["ce-id"] for m in msgs]
             for m in msgs:
                 await m.ack()
     finally:
         await sub.unsubscribe()
         await nc.close()
+    assert len(ids) == expected, f"read {len(ids)} of the {expected} messages on {subject}"
     return ids
 
 

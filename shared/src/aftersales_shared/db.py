@@ -108,6 +108,39 @@ dead_letters = Table(
 )
 
 
+scheduled_jobs = Table(
+    "scheduled_jobs",
+    messaging_metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(100), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("status", String(20), nullable=False, comment="pending | done | cancelled"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("fired_at", UTCDateTime, nullable=True),
+    UniqueConstraint("kind", "key", name="uq_scheduled_jobs_kind_key"),
+    Index(
+        "ix_scheduled_jobs_due",
+        "due_at",
+        postgresql_where=text("status = 'pending'"),
+        sqlite_where=text("status = 'pending'"),
+    ),
+)
+
+
+calendar_copies = Table(
+    "calendar_copies",
+    messaging_metadata,
+    Column("calendar_id", String(64), primary_key=True),
+    Column("definition", Text, nullable=False, comment="CalendarChanged v1 body"),
+    Column("changed_at", UTCDateTime, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+)
+
+
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 

@@ -29,6 +29,8 @@ from .errors import DomainError
 from .events import EventData
 from .inbox import Inbox
 from .outbox import OutboxRelay
+from .scheduler import PENDING_KEY as SCHEDULER_PENDING
+from .scheduler import Scheduler
 from .settings import ServiceSettings
 
 log = structlog.get_logger(__name__)
@@ -44,6 +46,7 @@ class Runtime:
     broker: NatsBroker
     relay: OutboxRelay
     inbox: Inbox
+    scheduler: Scheduler
     publishes: list[type[EventData]] = field(default_factory=list)
     background: list[asyncio.Task[Any]] = field(default_factory=list)
     broker_started: bool = False
@@ -79,7 +82,19 @@ def build_runtime(settings: ServiceSettings, publishes: Sequence[type[EventData]
     )
     relay.watch(sessions)
     inbox = Inbox(settings=settings, sessions=sessions)
-    return Runtime(settings, engine, sessions, broker, relay, inbox, list(publishes))
+    scheduler = Scheduler(sessions)
+    _wake_after_commit(sessions, SCHEDULER_PENDING, scheduler.notify)
+    return Runtime(settings, engine, sessions, broker, relay, inbox, scheduler, list(publishes))
+
+
+def _wake_after_commit(sessions: async_sessionmaker[AsyncSession], key: str, wake: Any) -> None:
+    from sqlalchemy import event as sa_event
+
+    def _after_commit(session: Any) -> None:
+        if session.info.pop(key, False):
+            wake()
+
+    sa_event.listen(sessions.kw["sync_session_class"], "after_commit", _after_commit)
 
 
 async def _start_broker(rt: Runtime) -> None:
@@ -108,6 +123,7 @@ def lifespan(rt: Runtime):  # type: ignore[no-untyped-def]
     @asynccontextmanager
     async def _lifespan(app: Litestar) -> AsyncIterator[None]:
         starter = asyncio.create_task(_start_broker(rt), name="broker-start")
+        rt.scheduler.start()
         try:
             yield
         finally:
@@ -116,6 +132,7 @@ def lifespan(rt: Runtime):  # type: ignore[no-untyped-def]
                 task.cancel()
             await asyncio.gather(starter, *rt.background, return_exceptions=True)
             await rt.relay.stop()
+            await rt.scheduler.stop()
             if rt.broker_started:
                 await rt.broker.stop()
             await rt.engine.dispose()

@@ -273,6 +273,23 @@ class WorkCalendar:
             day += timedelta(days=1)
         raise ValueError(f"no working time found within {MAX_IDLE_DAYS} days after {cursor}")
 
+    def add_working_days(self, start: datetime, days: int) -> datetime:
+        """Close of business (UTC) of the `days`-th working day after the day of `start`."""
+        start = _require_aware(start, "start")
+        if days < 1:
+            raise ValueError("days must be at least 1")
+        if self.always_open:
+            return start.astimezone(UTC) + timedelta(days=days)
+        day, counted = start.astimezone(self.tz).date(), 0
+        for _ in range(MAX_IDLE_DAYS + days):
+            day += timedelta(days=1)
+            intervals = self._utc_intervals(day)
+            if intervals:
+                counted += 1
+                if counted == days:
+                    return intervals[-1][1]
+        raise ValueError(f"no {days} working days found after {start}")
+
     def working_time_between(self, a: datetime, b: datetime) -> timedelta:
         """Working time in [a, b); zero when b <= a."""
         a = _require_aware(a, "a").astimezone(UTC)

@@ -3,6 +3,7 @@
 from litestar import Litestar
 
 from aftersales_shared.events import ContractSignedV1
+from aftersales_shared.calendars import keep_calendar_copies
 from aftersales_shared.service import build_runtime, create_service_app
 
 from .http import contracts_controller
@@ -13,4 +14,5 @@ DESCRIPTION = "销售合同：从线索到签署、归档与服务权益 — sal
 
 def create_app(settings: ContractsSettings) -> Litestar:
     rt = build_runtime(settings, publishes=[ContractSignedV1])
+    keep_calendar_copies(rt.inbox)
     return create_service_app(rt, route_handlers=[contracts_controller(rt)], description=DESCRIPTION)

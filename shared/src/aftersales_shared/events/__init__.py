@@ -1,5 +1,6 @@
 """Event contracts: importing this package registers every known version."""
 
+from . import contracts, dealers, notifications, partners, surveys, tickets
 from .base import (
     CORRELATION_HEADER,
     MSG_ID_HEADER,
@@ -11,26 +12,24 @@ from .base import (
     registry,
 )
 from .common import Contact, CustomerRef, ProductUnit, ServiceLevel, Urgency
-from .contracts import ContractSignedV1
-from .tickets import ServiceCompletedV1, SlaBreachedV1, SlaClock, TicketOpenedV1
+from .contracts import ContractArchivedV1, ContractArchiveOverdueV1, ContractSignedV1, DeliveryNoticeV1
+from .dealers import CardOverdueV1, DeductionIssuedV1, PartsReturnOverdueV1, WarrantyCardRegisteredV1
+from .notifications import NotificationFailedV1, NotificationSentV1
+from .partners import TicketRequestedV1
+from .surveys import SurveyAnsweredV1, SurveyRequestedV1
+from .tickets import (
+    CalendarChangedV1,
+    CalendarDay,
+    CalendarYearMissingV1,
+    FollowUpOpenedV1,
+    ServiceCompletedV1,
+    SlaBreachedV1,
+    SlaClock,
+    SlaDeadlineChangedV1,
+    SlaWarningV1,
+    TicketAssignedV1,
+    TicketOpenedV1,
+    TicketReopenedV1,
+)
 
-__all__ = [
-    "CORRELATION_HEADER",
-    "MSG_ID_HEADER",
-    "Contact",
-    "ContractSignedV1",
-    "CustomerRef",
-    "Envelope",
-    "EventData",
-    "EventRegistry",
-    "MalformedEvent",
-    "ProductUnit",
-    "ServiceCompletedV1",
-    "ServiceLevel",
-    "SlaBreachedV1",
-    "SlaClock",
-    "TicketOpenedV1",
-    "Urgency",
-    "event",
-    "registry",
-]
+__all__ = [name for name in dir() if not name.startswith("_")]

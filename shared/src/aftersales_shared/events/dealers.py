@@ -1,0 +1,76 @@
+"""Events owned by the dealers service (the 三包 warranty cycle)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from pydantic import Field
+
+from .base import EventData, event
+
+
+@event
+class WarrantyCardRegisteredV1(EventData):
+    """A dealer returned the warranty registration card (三包回执卡) for a unit."""
+
+    NAME = "WarrantyCardRegistered"
+    VERSION = 1
+    PRODUCER = "dealers"
+
+    card_id: str
+    dealer_id: str
+    serial_no: str
+    model: str
+    sale_date: date
+    registered_at: datetime
+    customer_name: str
+    warranty_recognised: bool
+    reason: str | None = None
+
+
+@event
+class CardOverdueV1(EventData):
+    """A sold unit's warranty card was not registered within 20 days of sale."""
+
+    NAME = "CardOverdue"
+    VERSION = 1
+    PRODUCER = "dealers"
+
+    dealer_id: str
+    serial_no: str
+    sale_date: date
+    due_date: date
+
+
+@event
+class PartsReturnOverdueV1(EventData):
+    """Replaced parts under warranty were not returned by their deadline."""
+
+    NAME = "PartsReturnOverdue"
+    VERSION = 1
+    PRODUCER = "dealers"
+
+    dealer_id: str
+    due_date: date
+    repair_record_ids: list[str]
+    parts: int = Field(ge=1)
+
+
+@event
+class DeductionIssuedV1(EventData):
+    """A dealer confirmed a deduction notice (三包费用核销通知): the amount leaves its receivables."""
+
+    NAME = "DeductionIssued"
+    VERSION = 1
+    PRODUCER = "dealers"
+
+    notice_id: str
+    notice_no: str
+    dealer_id: str
+    period_start: date
+    period_end: date
+    amount: Decimal = Field(decimal_places=2, description="CNY")
+    currency: str = "CNY"
+    confirmed_at: datetime
+    lines: int = Field(ge=1)

@@ -1,0 +1,178 @@
+"""Deadlines as rows: due jobs claimed with SKIP LOCKED, fired once in the transaction of their effect."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from .db import scheduled_jobs, utcnow
+
+log = structlog.get_logger(__name__)
+
+PENDING, DONE, CANCELLED = "pending", "done", "cancelled"
+PENDING_KEY = "scheduler_pending"
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    kind: str
+    key: str
+    due_at: datetime
+    payload: dict[str, Any]
+    attempts: int
+
+
+JobHandler = Callable[[AsyncSession, Job], Awaitable[None]]
+
+
+async def schedule(
+    session: AsyncSession, kind: str, key: str, due_at: datetime, payload: dict[str, Any] | None = None
+) -> None:
+    """Create the job or move a pending one to a new due time (a fired job is never re-armed)."""
+    values = dict(kind=kind, key=key, due_at=due_at, payload=json.dumps(payload or {}, ensure_ascii=False, default=str),
+                  status=PENDING, attempts=0, created_at=utcnow())
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(scheduled_jobs).values(**values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["kind", "key"],
+        set_={"due_at": stmt.excluded.due_at, "payload": stmt.excluded.payload, "attempts": 0},
+        where=scheduled_jobs.c.status == PENDING,
+    )
+    await session.execute(stmt)
+    session.info[PENDING_KEY] = True
+
+
+async def cancel(session: AsyncSession, kind: str, key: str) -> None:
+    await session.execute(
+        update(scheduled_jobs)
+        .where(scheduled_jobs.c.kind == kind, scheduled_jobs.c.key == key, scheduled_jobs.c.status == PENDING)
+        .values(status=CANCELLED)
+    )
+
+
+async def job_status(session: AsyncSession, kind: str, key: str) -> str | None:
+    return await session.scalar(
+        select(scheduled_jobs.c.status).where(scheduled_jobs.c.kind == kind, scheduled_jobs.c.key == key)
+    )
+
+
+class Scheduler:
+    """Fires due jobs; several replicas on PostgreSQL split them, each job fires exactly once."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        batch_size: int = 100,
+        max_sleep_seconds: float = 1.0,
+        retry_seconds: float = 30.0,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._sessions = sessions
+        self._handlers: dict[str, JobHandler] = {}
+        self._batch = batch_size
+        self._max_sleep = max_sleep_seconds
+        self._retry = retry_seconds
+        self._clock = clock
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self.fired_total = 0
+
+    def handles(self, kind: str) -> Callable[[JobHandler], JobHandler]:
+        def register(handler: JobHandler) -> JobHandler:
+            if kind in self._handlers:
+                raise ValueError(f"job kind {kind!r} has a handler already")
+            self._handlers[kind] = handler
+            return handler
+
+        return register
+
+    def notify(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._task is None and self._handlers:
+            self._task = asyncio.create_task(self._run(), name="scheduler")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                fired = await self.run_due()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("scheduler.tick_failed", error=f"{type(exc).__name__}: {exc}")
+                fired = 0
+            if fired < self._batch:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=await self._sleep_for())
+                except TimeoutError:
+                    pass
+
+    async def _sleep_for(self) -> float:
+        async with self._sessions() as session:
+            next_due = await session.scalar(
+                select(func.min(scheduled_jobs.c.due_at)).where(
+                    scheduled_jobs.c.status == PENDING, scheduled_jobs.c.kind.in_(list(self._handlers))
+                )
+            )
+        if next_due is None:
+            return self._max_sleep
+        return max(0.01, min(self._max_sleep, (next_due - self._clock()).total_seconds()))
+
+    async def run_due(self) -> int:
+        """Fire one batch of due jobs; returns how many fired (failed ones are retried later)."""
+        now = self._clock()
+        fired = 0
+        async with self._sessions() as session, session.begin():
+            rows = (
+                await session.execute(
+                    select(scheduled_jobs)
+                    .where(and_(scheduled_jobs.c.status == PENDING, scheduled_jobs.c.due_at <= now,
+                                scheduled_jobs.c.kind.in_(list(self._handlers))))
+                    .order_by(scheduled_jobs.c.due_at)
+                    .limit(self._batch)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            for row in rows:
+                job = Job(row.id, row.kind, row.key, row.due_at, json.loads(row.payload), row.attempts)
+                try:
+                    async with session.begin_nested():
+                        await self._handlers[row.kind](session, job)
+                        await session.execute(
+                            update(scheduled_jobs).where(scheduled_jobs.c.id == row.id)
+                            .values(status=DONE, fired_at=now, attempts=row.attempts + 1)
+                        )
+                    fired += 1
+                except Exception as exc:
+                    error = f"{type(exc).__name__}: {exc}"
+                    log.error("scheduler.job_failed", kind=row.kind, key=row.key, error=error)
+                    await session.execute(
+                        update(scheduled_jobs).where(scheduled_jobs.c.id == row.id).values(
+                            attempts=row.attempts + 1, last_error=error[:2000],
+                            due_at=now + timedelta(seconds=self._retry * min(2 ** row.attempts, 64)),
+                        )
+                    )
+        self.fired_total += fired
+        return fired
