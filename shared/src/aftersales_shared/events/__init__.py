@@ -26,6 +26,7 @@ from .tickets import (
     SlaBreachedV1,
     SlaClock,
     SlaDeadlineChangedV1,
+    SlaEscalatedV1,
     SlaWarningV1,
     TicketAssignedV1,
     TicketOpenedV1,

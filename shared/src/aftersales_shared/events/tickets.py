@@ -235,3 +235,24 @@ class FollowUpOpenedV1(EventData):
     original_ticket_id: str
     survey_id: str
     opened_at: datetime
+
+
+@event
+class SlaEscalatedV1(EventData):
+    """A breached clock is still not met N hours later: escalation goes up to management."""
+
+    NAME = "SlaEscalated"
+    VERSION = 1
+    PRODUCER = "tickets"
+
+    ticket_id: str
+    ticket_no: str
+    clock: SlaClock
+    deadline: datetime
+    escalated_at: datetime
+    overdue_seconds: int = Field(ge=0)
+    escalation_level: int = Field(ge=2)
+    urgency: Urgency
+    customer_id: str | None = None
+    assignee_id: str | None = None
+    dealer_id: str | None = None
