@@ -124,8 +124,9 @@ class Scheduler:
                 fired = 0
             if fired < self._batch:
                 self._wake.clear()
+                timeout = await self._sleep_for()
                 try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=await self._sleep_for())
+                    await asyncio.wait_for(self._wake.wait(), timeout=timeout)
                 except TimeoutError:
                     pass
 

@@ -1,23 +1,67 @@
-"""HTTP API of the tickets service."""
+"""HTTP API of the tickets service: decode, call one use case, return."""
 
 from __future__ import annotations
 
-from litestar import Controller, Request, get
+from datetime import datetime
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post, put
+from litestar.params import QueryParameter
 
 from aftersales_shared.auth import Role, dealer_scope, requires
-from aftersales_shared.errors import NotFound
-from aftersales_shared.http import FromPath, FromQuery, Limit, Offset
+from aftersales_shared.db import utcnow
+from aftersales_shared.errors import Forbidden, NotFound
+from aftersales_shared.events import Contact
+from aftersales_shared.http import FromPath, FromQuery, JSONBody, Limit, Offset
 from aftersales_shared.service import Runtime
 
-from . import services
-from .models import EntitlementRow
-from .schemas import EntitlementOut, EntitlementPage
+from . import calendars as cal
+from . import services, workflow
+from .intake import TicketRequest, open_ticket
+from .models import CalendarRow, EntitlementRow, TicketRow
+from .schemas import (
+    AssignIn,
+    CalendarIn,
+    CalendarOut,
+    CompleteIn,
+    CompletionOut,
+    EntitlementOut,
+    EntitlementPage,
+    LoanerIn,
+    LoanerOut,
+    NoteIn,
+    PauseIn,
+    ProgressIn,
+    ProgressOut,
+    ReasonIn,
+    TicketIn,
+    TicketOut,
+    TicketPage,
+    UrgencyIn,
+    YearImportOut,
+)
+from .settings import TicketsSettings
 
 READERS = (Role.SERVICE_AGENT, Role.SERVICE_SUPERVISOR, Role.ENGINEER, Role.DEALER, Role.MANAGER, Role.TECHNICAL)
+INTAKE = (Role.SERVICE_AGENT, Role.SERVICE_SUPERVISOR, Role.DEALER, Role.PARTNER)
+HANDLERS = (Role.SERVICE_AGENT, Role.SERVICE_SUPERVISOR, Role.ENGINEER, Role.DEALER)
+DESK = (Role.SERVICE_AGENT, Role.SERVICE_SUPERVISOR)
 
 
 def to_out(row: EntitlementRow) -> EntitlementOut:
     return EntitlementOut.model_validate(row, from_attributes=True)
+
+
+def ticket_out(t: TicketRow) -> TicketOut:
+    data = {k: getattr(t, k) for k in TicketOut.model_fields if k not in ("clocks", "deadlines_provisional")}
+    data["clocks"] = [
+        {"kind": c.kind, "state": c.state, "target_minutes": c.target_seconds / 60, "deadline": c.deadline,
+         "provisional": c.provisional, "met_at": c.met_at, "warned_at": c.warned_at, "breached_at": c.breached_at,
+         "escalation_level": c.escalation_level}
+        for c in t.clocks
+    ]
+    data["deadlines_provisional"] = any(c.provisional for c in t.clocks if c.state == "running")
+    return TicketOut.model_validate(data)
 
 
 def entitlements_controller(rt: Runtime) -> type[Controller]:
@@ -27,19 +71,12 @@ def entitlements_controller(rt: Runtime) -> type[Controller]:
         guards = [requires(*READERS)]
 
         @get("/", summary="Service entitlements learnt from signed contracts")
-        async def list_(
-            self,
-            request: Request,
-            customer_id: FromQuery[str | None] = None,
-            serial_no: FromQuery[str | None] = None,
-            limit: Limit = 50,
-            offset: Offset = 0,
-        ) -> EntitlementPage:
+        async def list_(self, request: Request, customer_id: FromQuery[str | None] = None,
+                        serial_no: FromQuery[str | None] = None, limit: Limit = 50, offset: Offset = 0) -> EntitlementPage:
             async with rt.sessions() as session:
                 rows, total = await services.list_entitlements(
                     session, customer_id=customer_id, serial_no=serial_no, dealer_id=dealer_scope(request.user),
-                    limit=limit, offset=offset,
-                )
+                    limit=limit, offset=offset)
                 return EntitlementPage(items=[to_out(r) for r in rows], total=total, limit=limit, offset=offset)
 
         @get("/{contract_no:str}", summary="Entitlement of one contract")
@@ -52,3 +89,185 @@ def entitlements_controller(rt: Runtime) -> type[Controller]:
                 return to_out(row)
 
     return EntitlementController
+
+
+def ticket_controllers(rt: Runtime) -> list[type[Controller]]:
+    settings: TicketsSettings = rt.settings  # type: ignore[assignment]
+
+    async def act(no: str, request: Request, fn: Any, *args: Any) -> TicketOut:
+        async with rt.sessions.begin() as session:
+            ticket = await workflow.load(session, no, request.user, lock=True)
+            await fn(session, ticket, *args, request.user, utcnow(), settings)
+            await session.flush()
+            return ticket_out(ticket)
+
+    class TicketController(Controller):
+        path = "/tickets"
+        tags = ["tickets"]
+
+        @post("/", guards=[requires(*INTAKE)], summary="Register a service request (售后服务工单)")
+        async def open_(self, data: JSONBody[TicketIn], request: Request) -> TicketOut:
+            user = request.user
+            dealer_id = data.dealer_id
+            if Role.DEALER in user.roles and not user.has(Role.SERVICE_AGENT, Role.SERVICE_SUPERVISOR):
+                if dealer_id and dealer_id != user.dealer_id:
+                    raise Forbidden("经销商只能为本经销商登记工单 (a dealer registers tickets for itself only)")
+                dealer_id = user.dealer_id
+            req = TicketRequest(**(data.model_dump(exclude={"contact", "dealer_id"}) | {
+                "contact": Contact(**data.contact.model_dump()), "dealer_id": dealer_id}))
+            async with rt.sessions.begin() as session:
+                ticket = await open_ticket(session, req, user.subject, utcnow(), settings, request.headers.get("x-request-id"))
+                return ticket_out(ticket)
+
+        @get("/", guards=[requires(*READERS)], summary="Tickets with filters (engineers: own; dealers: own dealer)")
+        async def list_(
+            self, request: Request,
+            status: Annotated[str | None, QueryParameter(pattern="^[a-z_]+$")] = None,
+            urgency: Annotated[str | None, QueryParameter(pattern="^(normal|urgent|critical)$")] = None,
+            sla_state: Annotated[str | None, QueryParameter(pattern="^(ok|warning|breached)$")] = None,
+            assignee_id: FromQuery[str | None] = None, customer_id: FromQuery[str | None] = None,
+            product_model: FromQuery[str | None] = None, serial_no: FromQuery[str | None] = None,
+            dealer_id: FromQuery[str | None] = None, channel: FromQuery[str | None] = None,
+            open_only: FromQuery[bool] = False, opened_from: FromQuery[datetime | None] = None,
+            opened_to: FromQuery[datetime | None] = None, limit: Limit = 50, offset: Offset = 0,
+        ) -> TicketPage:
+            filters = dict(status=status, urgency=urgency, sla_state=sla_state, assignee_id=assignee_id,
+                           customer_id=customer_id, product_model=product_model, serial_no=serial_no,
+                           dealer_id=dealer_id, channel=channel, open_only=open_only, opened_from=opened_from,
+                           opened_to=opened_to)
+            async with rt.sessions() as session:
+                rows, total = await workflow.list_tickets(session, request.user, filters, limit, offset)
+                return TicketPage(items=[ticket_out(t) for t in rows], total=total, limit=limit, offset=offset)
+
+        @get("/{no:str}", guards=[requires(*READERS)], summary="One ticket with its SLA clocks")
+        async def get_one(self, no: FromPath[str], request: Request) -> TicketOut:
+            async with rt.sessions() as session:
+                return ticket_out(await workflow.load(session, no, request.user))
+
+        @post("/{no:str}/acknowledge", guards=[requires(*DESK)], status_code=200, summary="Acknowledge (受理)")
+        async def acknowledge(self, no: FromPath[str], request: Request) -> TicketOut:
+            return await act(no, request, workflow.acknowledge)
+
+        @post("/{no:str}/assign", guards=[requires(Role.SERVICE_SUPERVISOR)], status_code=200, summary="Dispatch or reassign (派单)")
+        async def assign(self, no: FromPath[str], data: JSONBody[AssignIn], request: Request) -> TicketOut:
+            return await act(no, request, workflow.assign, data.model_dump())
+
+        @post("/{no:str}/respond", guards=[requires(*HANDLERS)], status_code=200, summary="First response to the customer")
+        async def respond(self, no: FromPath[str], data: JSONBody[NoteIn], request: Request) -> TicketOut:
+            return await act(no, request, workflow.respond, data.note or "已联系客户 (customer contacted)")
+
+        @post("/{no:str}/onsite", guards=[requires(*HANDLERS)], status_code=200, summary="Engineer arrived on site")
+        async def onsite(self, no: FromPath[str], data: JSONBody[NoteIn], request: Request) -> TicketOut:
+            return await act(no, request, workflow.onsite, data.note)
+
+        @post("/{no:str}/pause", guards=[requires(*HANDLERS)], status_code=200, summary="Wait for the customer or parts (clocks pause)")
+        async def pause(self, no: FromPath[str], data: JSONBody[PauseIn], request: Request) -> TicketOut:
+            return await act(no, request, workflow.pause, data.reason, data.note)
+
+        @post("/{no:str}/resume", guards=[requires(*HANDLERS)], status_code=200, summary="Resume (clocks run on)")
+        async def resume(self, no: FromPath[str], data: JSONBody[NoteIn], request: Request) -> TicketOut:
+            return await act(no, request, workflow.resume, data.note)
+
+        @post("/{no:str}/urgency", guards=[requires(*DESK)], status_code=200, summary="Change urgency (deadlines recomputed)")
+        async def urgency(self, no: FromPath[str], data: JSONBody[UrgencyIn], request: Request) -> TicketOut:
+            return await act(no, request, workflow.change_urgency, data.urgency, data.reason)
+
+        @post("/{no:str}/resolve", guards=[requires(*HANDLERS)], status_code=200, summary="Repaired / answered")
+        async def resolve(self, no: FromPath[str], data: JSONBody[NoteIn], request: Request) -> TicketOut:
+            return await act(no, request, workflow.resolve, data.note)
+
+        @post("/{no:str}/complete", guards=[requires(*HANDLERS)], status_code=200, summary="Customer confirmation → ServiceCompleted")
+        async def complete(self, no: FromPath[str], data: JSONBody[CompleteIn], request: Request) -> TicketOut:
+            return await act(no, request, workflow.complete, data.model_dump())
+
+        @post("/{no:str}/reopen", guards=[requires(*DESK)], status_code=200, summary="Reopen within the window")
+        async def reopen(self, no: FromPath[str], data: JSONBody[ReasonIn], request: Request) -> TicketOut:
+            return await act(no, request, workflow.reopen, data.reason)
+
+        @post("/{no:str}/progress", guards=[requires(*HANDLERS)], summary="Append to the progress log")
+        async def add_progress(self, no: FromPath[str], data: JSONBody[ProgressIn], request: Request) -> ProgressOut:
+            async with rt.sessions.begin() as session:
+                ticket = await workflow.load(session, no, request.user, lock=True)
+                row = await workflow.add_progress(session, ticket, data.model_dump(mode="python"), request.user, utcnow())
+                return ProgressOut.model_validate(row, from_attributes=True)
+
+        @get("/{no:str}/progress", guards=[requires(*READERS)], summary="Progress log (append-only)")
+        async def progress(self, no: FromPath[str], request: Request, customer_view: FromQuery[bool] = False) -> list[ProgressOut]:
+            async with rt.sessions() as session:
+                ticket = await workflow.load(session, no, request.user)
+                rows = await workflow.progress_of(session, ticket, customer_view)
+                return [ProgressOut.model_validate(r, from_attributes=True) for r in rows]
+
+        @post("/{no:str}/loaner", guards=[requires(*HANDLERS)], summary="Record a loaner unit (备用机)")
+        async def loaner(self, no: FromPath[str], data: JSONBody[LoanerIn], request: Request) -> LoanerOut:
+            async with rt.sessions.begin() as session:
+                ticket = await workflow.load(session, no, request.user, lock=True)
+                row = await workflow.provide_loaner(session, ticket, data.model_dump(), request.user, utcnow())
+                return LoanerOut.model_validate(row, from_attributes=True)
+
+    class QueueController(Controller):
+        path = "/queue"
+        tags = ["tickets"]
+
+        @get("/", guards=[requires(Role.SERVICE_SUPERVISOR, Role.MANAGER)], summary="Supervisor queue: unassigned and at-risk")
+        async def queue(self, limit: Limit = 50, offset: Offset = 0) -> TicketPage:
+            async with rt.sessions() as session:
+                rows, total = await workflow.supervisor_queue(session, limit, offset)
+                return TicketPage(items=[ticket_out(t) for t in rows], total=total, limit=limit, offset=offset)
+
+    return [TicketController, QueueController]
+
+
+def calendars_controller(rt: Runtime) -> type[Controller]:
+    settings: TicketsSettings = rt.settings  # type: ignore[assignment]
+
+    class CalendarController(Controller):
+        path = "/calendars"
+        tags = ["calendars"]
+
+        @get("/", guards=[requires(*READERS)], summary="Working-time calendars")
+        async def list_(self) -> list[CalendarOut]:
+            async with rt.sessions() as session:
+                out = []
+                for cid in await cal.calendar_ids(session):
+                    row = await session.get(CalendarRow, cid)
+                    out.append(CalendarOut(id=cid, name=row.name if row else cid, timezone=row.timezone if row else "Asia/Shanghai",
+                                           always_open=row.always_open if row else cid == "24x7",
+                                           hours=row.hours if row else ([] if cid == "24x7" else cal.DEFAULT_HOURS),
+                                           workday_hours=row.workday_hours if row else []))
+                return out
+
+        @put("/{calendar_id:str}", guards=[requires(Role.ADMIN)], summary="Create or change a calendar's hours")
+        async def upsert(self, calendar_id: FromPath[str], data: JSONBody[CalendarIn], request: Request) -> CalendarOut:
+            now = utcnow()
+            async with rt.sessions.begin() as session:
+                row = await cal.upsert_calendar(session, calendar_id, data.model_dump(mode="json"), request.user.subject, now)
+                await workflow.recompute_clocks(session, [calendar_id], now, f"calendar {calendar_id} hours changed", now, settings)
+                await cal.publish_definition(session, calendar_id, request.user.subject, now)
+                return CalendarOut.model_validate(row, from_attributes=True)
+
+        @put("/{calendar_scope:str}/years/{year:int}", guards=[requires(Role.ADMIN)], summary="Import a year's table (CSV or YAML)")
+        async def import_year(self, calendar_scope: FromPath[str], year: FromPath[int], request: Request,
+                              format: Annotated[str | None, QueryParameter(pattern="^(csv|yaml)$")] = None) -> YearImportOut:
+            fmt = format or ("yaml" if "yaml" in request.headers.get("content-type", "") else "csv")
+            table = cal.parse_table(await request.body(), fmt, year)
+            now = utcnow()
+            async with rt.sessions.begin() as session:
+                entries = await cal.import_year(session, calendar_scope, year, table, request.user.subject, now)
+                ids = None if calendar_scope == cal.NATIONAL else [calendar_scope]
+                since = cal.year_start_utc(year)
+                count, changed = await workflow.recompute_clocks(session, ids, since, f"{calendar_scope} {year} calendar imported", now, settings)
+                for cid in (await cal.calendar_ids(session) if ids is None else ids):
+                    await cal.publish_definition(session, cid, request.user.subject, now)
+            return YearImportOut(scope=calendar_scope, year=year, entries=entries, clocks_recomputed=count, deadlines_changed=changed)
+
+        @get("/{calendar_scope:str}/years/{year:int}", guards=[requires(*READERS)], summary="Export a year's table (CSV or YAML)")
+        async def export_year(self, calendar_scope: FromPath[str], year: FromPath[int],
+                              format: Annotated[str, QueryParameter(pattern="^(csv|yaml)$")] = "csv") -> Response[str]:
+            async with rt.sessions() as session:
+                entries, source = await cal.effective_year(session, calendar_scope, year)
+            media = "text/csv" if format == "csv" else "application/yaml"
+            return Response(cal.export_table(entries, format), media_type=f"{media}; charset=utf-8",
+                            headers={"X-Calendar-Source": source, "Content-Disposition": f'attachment; filename="{calendar_scope}-{year}.{format}"'})
+
+    return CalendarController

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import JSON, Date, ForeignKey, MetaData, String
+from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, MetaData, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from aftersales_shared.db import NAMING, UTCDateTime
@@ -44,3 +45,197 @@ class EntitledUnitRow(Base):
     model: Mapped[str] = mapped_column(String(100))
     warranty_end: Mapped[date] = mapped_column(Date)
     entitlement: Mapped[EntitlementRow] = relationship(back_populates="units")
+
+
+class TicketCounter(Base):
+    """Per-day sequence behind human-readable ticket numbers (SV-YYYYMMDD-NNNN)."""
+
+    __tablename__ = "ticket_counters"
+
+    day: Mapped[str] = mapped_column(String(8), primary_key=True)
+    last: Mapped[int] = mapped_column(Integer)
+
+
+class TicketRow(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_status_opened", "status", "opened_at"),
+        UniqueConstraint("channel", "external_ref", name="uq_tickets_external_ref"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    ticket_no: Mapped[str] = mapped_column(String(32), unique=True)
+    status: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(20))
+    request_type: Mapped[str] = mapped_column(String(30))
+    urgency: Mapped[str] = mapped_column(String(10), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    customer_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    customer_name: Mapped[str] = mapped_column(String(200))
+    contact_name: Mapped[str] = mapped_column(String(100))
+    contact_phone: Mapped[str | None] = mapped_column(String(32))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    contract_no: Mapped[str | None] = mapped_column(String(64), index=True)
+    product_model: Mapped[str | None] = mapped_column(String(100), index=True)
+    serial_no: Mapped[str | None] = mapped_column(String(100), index=True)
+    batch_no: Mapped[str | None] = mapped_column(String(100))
+    dealer_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    calendar_id: Mapped[str] = mapped_column(String(64))
+    policy: Mapped[dict] = mapped_column(JSON)
+    in_warranty: Mapped[bool | None]
+    assignee_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    assignee_kind: Mapped[str | None] = mapped_column(String(20))
+    assignee_name: Mapped[str | None] = mapped_column(String(100))
+    external_ref: Mapped[str | None] = mapped_column(String(100))
+    parent_ticket_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    survey_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    sla_state: Mapped[str] = mapped_column(String(10), default="ok", index=True)  # ok | warning | breached
+    opened_at: Mapped[datetime] = mapped_column(index=True)
+    opened_by: Mapped[str] = mapped_column(String(100))
+    acknowledged_at: Mapped[datetime | None]
+    assigned_at: Mapped[datetime | None]
+    first_response_at: Mapped[datetime | None]
+    onsite_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    clocks: Mapped[list[ClockRow]] = relationship(
+        back_populates="ticket", cascade="all, delete-orphan", order_by="ClockRow.id", lazy="selectin"
+    )
+
+
+class ClockRow(Base):
+    """One SLA clock of a ticket; its warning and breach are scheduled jobs keyed by the clock id."""
+
+    __tablename__ = "sla_clocks"
+    __table_args__ = (UniqueConstraint("ticket_id", "kind", name="uq_sla_clocks_ticket_kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    target_seconds: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(10))
+    started_at: Mapped[datetime]
+    elapsed_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    running_since: Mapped[datetime | None]
+    deadline: Mapped[datetime | None]
+    provisional: Mapped[bool] = mapped_column(default=False)
+    met_at: Mapped[datetime | None]
+    warned_at: Mapped[datetime | None]
+    breached_at: Mapped[datetime | None]
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    ticket: Mapped[TicketRow] = relationship(back_populates="clocks")
+
+
+class ProgressRow(Base):
+    """Append-only progress log: the evidence in disputes."""
+
+    __tablename__ = "progress_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
+    at: Mapped[datetime]
+    author: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    visibility: Mapped[str] = mapped_column(String(10))  # internal | customer
+    parts: Mapped[list[dict]] = mapped_column(JSON, default=list)
+    fee_kind: Mapped[str | None] = mapped_column(String(20))
+    fee_amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+
+
+class CompletionRow(Base):
+    """The customer's confirmation (维修服务单 / 投诉处理确认书): who, when, how."""
+
+    __tablename__ = "completions"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
+    document: Mapped[str] = mapped_column(String(30))
+    confirmed_by: Mapped[str] = mapped_column(String(100))
+    confirmed_at: Mapped[datetime]
+    method: Mapped[str] = mapped_column(String(20))
+    remarks: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime]
+
+
+class LoanerRow(Base):
+    __tablename__ = "loaner_units"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
+    serial_no: Mapped[str] = mapped_column(String(100))
+    model: Mapped[str] = mapped_column(String(100))
+    provided_at: Mapped[datetime]
+    provided_by: Mapped[str] = mapped_column(String(100))
+    returned_at: Mapped[datetime | None]
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class AssignmentRow(Base):
+    """History of dispatch and reassignment (append-only)."""
+
+    __tablename__ = "assignments"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
+    assignee_id: Mapped[str] = mapped_column(String(100))
+    assignee_kind: Mapped[str] = mapped_column(String(20))
+    assigned_by: Mapped[str] = mapped_column(String(100))
+    assigned_at: Mapped[datetime]
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class CalendarRow(Base):
+    """A working-time calendar: zone, business hours, 24×7 flag (closures in calendar_days)."""
+
+    __tablename__ = "calendars"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    timezone: Mapped[str] = mapped_column(String(64))
+    always_open: Mapped[bool] = mapped_column(default=False)
+    hours: Mapped[list[dict]] = mapped_column(JSON)
+    workday_hours: Mapped[list[dict]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(100))
+
+
+class CalendarDayRow(Base):
+    """A holiday or make-up workday: calendar_id NULL for the national table, else a company closure."""
+
+    __tablename__ = "calendar_days"
+    __table_args__ = (UniqueConstraint("scope", "day", name="uq_calendar_days_scope_day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    scope: Mapped[str] = mapped_column(String(64), comment="'national' or a calendar id")
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    day: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(100))
+
+
+class CalendarYearRow(Base):
+    """Which (scope, year) tables were imported: a national year listed here is official, not provisional."""
+
+    __tablename__ = "calendar_years"
+
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    imported_at: Mapped[datetime]
+    imported_by: Mapped[str] = mapped_column(String(100))
+    entries: Mapped[int] = mapped_column(Integer)
+
+
+class CalendarAuditRow(Base):
+    __tablename__ = "calendar_audit"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    scope: Mapped[str] = mapped_column(String(64))
+    year: Mapped[int | None] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(30))
+    actor: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime]
+    detail: Mapped[dict] = mapped_column(JSON)

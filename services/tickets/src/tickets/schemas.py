@@ -31,3 +31,218 @@ class EntitlementPage(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+# ------------------------------------------------------------------ tickets
+from decimal import Decimal  # noqa: E402
+from typing import Literal  # noqa: E402
+
+from pydantic import AwareDatetime, ConfigDict, Field  # noqa: E402
+
+from aftersales_shared.events import Urgency  # noqa: E402
+
+from .domain import Channel, RequestType  # noqa: E402
+
+PHONE = r"^\+?[0-9][0-9\- ]{4,19}$"
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+class In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ContactIn(In):
+    name: str = Field(min_length=1, max_length=100)
+    phone: str | None = Field(default=None, pattern=PHONE)
+    email: str | None = Field(default=None, pattern=EMAIL, max_length=254)
+
+
+class TicketIn(In):
+    channel: Channel
+    request_type: RequestType
+    urgency: Urgency = Urgency.NORMAL
+    description: str = Field(min_length=1, max_length=4000, description="symptom and when it started")
+    customer_id: str | None = Field(default=None, max_length=64)
+    customer_name: str | None = Field(default=None, max_length=200)
+    contact: ContactIn
+    contract_no: str | None = Field(default=None, max_length=64)
+    product_model: str | None = Field(default=None, max_length=100)
+    serial_no: str | None = Field(default=None, max_length=100)
+    batch_no: str | None = Field(default=None, max_length=100)
+    dealer_id: str | None = Field(default=None, max_length=64)
+    use_default_policy: bool = Field(default=False, description="accept an unknown contract/serial under the default SLA")
+
+
+class AssignIn(In):
+    assignee_id: str = Field(min_length=1, max_length=100)
+    assignee_kind: Literal["engineer", "dealer", "sales"] = "engineer"
+    assignee_name: str | None = Field(default=None, max_length=100)
+    assignee_phone: str | None = Field(default=None, pattern=PHONE)
+    assignee_email: str | None = Field(default=None, pattern=EMAIL)
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class NoteIn(In):
+    note: str = Field(default="", max_length=2000)
+
+
+class PauseIn(In):
+    reason: Literal["waiting_customer", "waiting_parts"]
+    note: str = Field(default="", max_length=2000)
+
+
+class UrgencyIn(In):
+    urgency: Urgency
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class PartIn(In):
+    name: str = Field(min_length=1, max_length=100)
+    quantity: int = Field(gt=0, le=10000)
+
+
+class FeeIn(In):
+    kind: Literal["repair", "travel", "labour", "parts"]
+    amount: Decimal = Field(ge=0, le=Decimal("10000000"), decimal_places=2, description="CNY")
+
+
+class ProgressIn(In):
+    kind: Literal["action", "milestone", "note", "parts", "fee"]
+    text: str = Field(min_length=1, max_length=4000)
+    visibility: Literal["internal", "customer"] = "internal"
+    parts: list[PartIn] = Field(default_factory=list, max_length=50)
+    fee: FeeIn | None = None
+
+
+class CompleteIn(In):
+    document: Literal["repair_sheet", "complaint_confirmation", "answer_confirmation"]
+    confirmed_by: str = Field(min_length=1, max_length=100)
+    confirmed_at: AwareDatetime
+    method: Literal["signature", "phone", "sms", "online"]
+    remarks: str | None = Field(default=None, max_length=2000)
+
+
+class ReasonIn(In):
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class LoanerIn(In):
+    serial_no: str = Field(min_length=1, max_length=100)
+    model: str = Field(min_length=1, max_length=100)
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class ClockOut(BaseModel):
+    kind: str
+    state: str
+    target_minutes: float
+    deadline: datetime | None
+    provisional: bool
+    met_at: datetime | None
+    warned_at: datetime | None
+    breached_at: datetime | None
+    escalation_level: int
+
+
+class TicketOut(BaseModel):
+    ticket_no: str
+    id: str
+    status: str
+    channel: str
+    request_type: str
+    urgency: str
+    description: str
+    customer_id: str | None
+    customer_name: str
+    contact_name: str
+    contact_phone: str | None
+    contact_email: str | None
+    contract_no: str | None
+    product_model: str | None
+    serial_no: str | None
+    batch_no: str | None
+    dealer_id: str | None
+    calendar_id: str
+    policy: dict
+    in_warranty: bool | None
+    assignee_id: str | None
+    assignee_kind: str | None
+    assignee_name: str | None
+    parent_ticket_id: str | None
+    sla_state: str
+    opened_at: datetime
+    acknowledged_at: datetime | None
+    assigned_at: datetime | None
+    first_response_at: datetime | None
+    onsite_at: datetime | None
+    resolved_at: datetime | None
+    completed_at: datetime | None
+    reopen_count: int
+    deadlines_provisional: bool
+    clocks: list[ClockOut]
+
+
+class TicketPage(BaseModel):
+    items: list[TicketOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class ProgressOut(BaseModel):
+    id: int
+    at: datetime
+    author: str
+    kind: str
+    text: str
+    visibility: str
+    parts: list[dict]
+    fee_kind: str | None
+    fee_amount: Decimal | None
+
+
+class CompletionOut(BaseModel):
+    document: str
+    confirmed_by: str
+    confirmed_at: datetime
+    method: str
+    remarks: str | None
+
+
+class LoanerOut(BaseModel):
+    serial_no: str
+    model: str
+    provided_at: datetime
+    reason: str
+
+
+# ------------------------------------------------------------------ calendars
+class IntervalIn(In):
+    weekday: int = Field(ge=0, le=6)
+    start: str = Field(pattern=r"^\d{2}:\d{2}$")
+    end: str = Field(pattern=r"^\d{2}:\d{2}$")
+
+
+class CalendarIn(In):
+    name: str = Field(min_length=1, max_length=100)
+    timezone: str = "Asia/Shanghai"
+    always_open: bool = False
+    hours: list[IntervalIn] = Field(default_factory=list, max_length=50)
+    workday_hours: list[IntervalIn] = Field(default_factory=list, max_length=10)
+
+
+class CalendarOut(BaseModel):
+    id: str
+    name: str
+    timezone: str
+    always_open: bool
+    hours: list[dict]
+    workday_hours: list[dict]
+
+
+class YearImportOut(BaseModel):
+    scope: str
+    year: int
+    entries: int
+    clocks_recomputed: int
+    deadlines_changed: int

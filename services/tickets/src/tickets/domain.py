@@ -1,0 +1,221 @@
+"""Ticket rules: statuses, SLA clocks on working time, policies. Pure Python: no web, broker or ORM."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from aftersales_shared.errors import Conflict, DomainError
+from aftersales_shared.events import SlaClock, Urgency
+from aftersales_shared.workcalendar import WorkCalendar
+
+
+class Channel(StrEnum):
+    PHONE = "phone"
+    ONLINE_CHAT = "online_chat"
+    EMAIL = "email"
+    WECHAT = "wechat"
+    WEB_FORM = "web_form"
+    DEALER = "dealer"
+    PARTNER = "partner"
+
+
+class RequestType(StrEnum):
+    QUALITY_ISSUE = "quality_issue"  # 质量问题
+    USAGE_QUESTION = "usage_question"  # 使用咨询
+    RETURN_EXCHANGE = "return_exchange"  # 退换货
+    COMPLAINT = "complaint"  # 投诉
+    SUGGESTION = "suggestion"  # 建议
+    INSTALLATION = "installation"
+    MAINTENANCE = "maintenance"
+
+
+class Status(StrEnum):
+    NEW = "new"
+    ACKNOWLEDGED = "acknowledged"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    WAITING_CUSTOMER = "waiting_customer"
+    WAITING_PARTS = "waiting_parts"
+    RESOLVED = "resolved"
+    COMPLETED = "completed"
+
+
+OPEN_STATUSES = frozenset(Status) - {Status.COMPLETED}
+PAUSED_STATUSES = frozenset({Status.WAITING_CUSTOMER, Status.WAITING_PARTS})
+ACKNOWLEDGE_MINUTES = 10
+SUGGESTION_ANSWER_WORKING_DAYS = 3
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What one urgency of an entitlement promises, in minutes of its calendar."""
+
+    urgency: Urgency
+    response_minutes: int
+    resolution_minutes: int
+    onsite_minutes: int | None = None
+    loaner_after_minutes: int | None = None
+    calendar: str = "default"
+    source: str = "default"  # default | contract <no>
+
+
+DEFAULT_POLICIES: dict[Urgency, Policy] = {
+    Urgency.NORMAL: Policy(Urgency.NORMAL, 24 * 60, 48 * 60),
+    Urgency.URGENT: Policy(Urgency.URGENT, 2 * 60, 24 * 60, onsite_minutes=4 * 60),
+    Urgency.CRITICAL: Policy(Urgency.CRITICAL, 30, 24 * 60, onsite_minutes=4 * 60),
+}
+
+
+def policy_from_levels(levels: list[dict], urgency: Urgency, calendar: str, contract_no: str) -> Policy:
+    """The service level an entitlement grants for one urgency (default when the contract is silent)."""
+    for level in levels:
+        if level.get("urgency") == urgency:
+            return Policy(
+                urgency, level["response_minutes"], level["resolution_minutes"], level.get("onsite_minutes"),
+                level.get("loaner_after_minutes"), calendar, f"contract {contract_no}",
+            )
+    base = DEFAULT_POLICIES[urgency]
+    return Policy(urgency, base.response_minutes, base.resolution_minutes, base.onsite_minutes,
+                  base.loaner_after_minutes, calendar, f"contract {contract_no} (default level)")
+
+
+def clock_targets(policy: Policy, request_type: RequestType, calendar: WorkCalendar, opened_at: datetime) -> dict[SlaClock, timedelta]:
+    """Working time each clock may use; suggestions are answered within 3 working days."""
+    targets = {
+        SlaClock.ACKNOWLEDGE: timedelta(minutes=ACKNOWLEDGE_MINUTES),
+        SlaClock.RESPONSE: timedelta(minutes=policy.response_minutes),
+        SlaClock.RESOLUTION: timedelta(minutes=policy.resolution_minutes),
+    }
+    if request_type is RequestType.SUGGESTION:
+        due = calendar.add_working_days(opened_at, SUGGESTION_ANSWER_WORKING_DAYS)
+        targets[SlaClock.RESPONSE] = calendar.working_time_between(opened_at, due)
+        targets[SlaClock.RESOLUTION] = max(targets[SlaClock.RESOLUTION], targets[SlaClock.RESPONSE])
+    if policy.onsite_minutes:
+        targets[SlaClock.ONSITE] = timedelta(minutes=policy.onsite_minutes)
+    return targets
+
+
+class ClockState(StrEnum):
+    RUNNING = "running"
+    PAUSED = "paused"
+    MET = "met"
+
+
+@dataclass
+class Clock:
+    """One SLA clock: working time consumed so far plus the segment running since `running_since`."""
+
+    kind: SlaClock
+    target: timedelta
+    started_at: datetime
+    state: ClockState = ClockState.RUNNING
+    elapsed: timedelta = timedelta(0)  # working time used before `running_since`
+    running_since: datetime | None = None
+    deadline: datetime | None = None
+    provisional: bool = False
+    met_at: datetime | None = None
+    breached_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.state is ClockState.RUNNING and self.running_since is None:
+            self.running_since = self.started_at
+
+    def recompute(self, calendar: WorkCalendar) -> datetime | None:
+        """Deadline of a running clock: what is left of the target, counted from the running segment."""
+        if self.state is not ClockState.RUNNING or self.running_since is None:
+            self.deadline = None
+            return None
+        left = max(self.target - self.elapsed, timedelta(0))
+        self.deadline = calendar.add_working_time(self.running_since, left)
+        self.provisional = calendar.is_provisional(self.running_since, self.deadline)
+        return self.deadline
+
+    def used(self, calendar: WorkCalendar, now: datetime) -> timedelta:
+        if self.state is ClockState.RUNNING and self.running_since is not None:
+            return self.elapsed + calendar.working_time_between(self.running_since, now)
+        return self.elapsed
+
+    def pause(self, calendar: WorkCalendar, now: datetime) -> None:
+        if self.state is not ClockState.RUNNING:
+            return
+        self.elapsed = self.used(calendar, now)
+        self.running_since = None
+        self.state = ClockState.PAUSED
+        self.deadline = None
+
+    def resume(self, calendar: WorkCalendar, now: datetime) -> None:
+        if self.state is not ClockState.PAUSED:
+            return
+        self.state = ClockState.RUNNING
+        self.running_since = now
+        self.recompute(calendar)
+
+    def meet(self, calendar: WorkCalendar, now: datetime) -> None:
+        if self.state is ClockState.MET:
+            return
+        self.elapsed = self.used(calendar, now)
+        self.running_since = None
+        self.state = ClockState.MET
+        self.met_at = now
+        self.deadline = None
+
+    def warn_at(self, calendar: WorkCalendar, fraction: float) -> datetime | None:
+        """When `fraction` of the target is used (None if already past or not running)."""
+        if self.state is not ClockState.RUNNING or self.running_since is None:
+            return None
+        mark = self.target * fraction
+        if self.elapsed >= mark:
+            return None
+        return calendar.add_working_time(self.running_since, mark - self.elapsed)
+
+
+# ------------------------------------------------------------------ status transitions
+TRANSITIONS: dict[str, tuple[frozenset[Status], Status | None]] = {
+    "acknowledge": (frozenset({Status.NEW}), Status.ACKNOWLEDGED),
+    "assign": (frozenset(OPEN_STATUSES - {Status.RESOLVED}), None),
+    "respond": (frozenset(OPEN_STATUSES - {Status.RESOLVED}), None),
+    "onsite": (frozenset({Status.ASSIGNED, Status.IN_PROGRESS}), Status.IN_PROGRESS),
+    "pause": (frozenset({Status.ACKNOWLEDGED, Status.ASSIGNED, Status.IN_PROGRESS}), None),
+    "resume": (PAUSED_STATUSES, None),
+    "resolve": (frozenset({Status.ASSIGNED, Status.IN_PROGRESS}), Status.RESOLVED),
+    "complete": (frozenset({Status.ASSIGNED, Status.IN_PROGRESS, Status.RESOLVED}), Status.COMPLETED),
+    "log": (OPEN_STATUSES, None),
+    "urgency": (frozenset(OPEN_STATUSES - {Status.RESOLVED}), None),
+}
+
+STATUS_ZH = {
+    Status.NEW: "新建", Status.ACKNOWLEDGED: "已受理", Status.ASSIGNED: "已派单", Status.IN_PROGRESS: "处理中",
+    Status.WAITING_CUSTOMER: "等待客户", Status.WAITING_PARTS: "等待配件", Status.RESOLVED: "已解决",
+    Status.COMPLETED: "已完成",
+}
+
+
+def check_transition(action: str, status: Status, ticket_no: str) -> Status | None:
+    """The status after `action`, or Conflict naming why it is not allowed now."""
+    allowed, target = TRANSITIONS[action]
+    if status not in allowed:
+        raise Conflict(
+            f"工单{ticket_no}当前状态为“{STATUS_ZH[status]}”，不能执行此操作 "
+            f"(cannot {action} a ticket that is {status.value})",
+            status=status.value,
+        )
+    return target
+
+
+def can_reopen(completed_at: datetime | None, now: datetime, window: timedelta, ticket_no: str) -> None:
+    if completed_at is None:
+        raise Conflict(f"工单{ticket_no}尚未完成，无需重开 (only a completed ticket can be reopened)")
+    if now - completed_at > window:
+        days = window.total_seconds() / 86400
+        raise Conflict(f"工单{ticket_no}已超过{days:g}天重开期限 (reopen window of {days:g} days has passed)")
+
+
+def warranty_valid(warranty_end: date | None, today: date) -> bool | None:
+    return None if warranty_end is None else today <= warranty_end
+
+
+def require(condition: bool, message: str) -> None:
+    if not condition:
+        raise DomainError(message)

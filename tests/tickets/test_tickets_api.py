@@ -1,0 +1,185 @@
+"""Ticket lifecycle through the HTTP API against the real database and NATS."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import timedelta
+
+from aftersales_shared.db import utcnow
+from support import auth, running, runtime_of, wait_until
+from tickets_helpers import entitle, outbox_events, stream_types, tickets_app, time_machine
+
+AGENT = auth("service_agent", sub="agent-wu")
+SUP = auth("service_supervisor", sub="sup-liu")
+ENG = auth("engineer", sub="eng-zhang")
+OTHER_ENG = auth("engineer", sub="eng-wang")
+
+
+def body(serial: str | None = None, **kw):
+    return {"channel": "phone", "request_type": "quality_issue", "urgency": "urgent",
+            "description": "主轴异响，11月24日开始", "contact": {"name": "赵工", "phone": "13912345678"},
+            **({"serial_no": serial} if serial else {}), **kw}
+
+
+def uid() -> str:
+    return uuid.uuid4().hex[:8]
+
+
+async def test_intake_picks_up_the_entitlement_or_refuses_an_unknown_serial(databases, streams_ready):
+    app = await tickets_app(databases, streams_ready)
+    contract, serial = f"HT-{uid()}", f"SN-{uid()}"
+    async with running(app) as client:
+        await entitle(app, contract, [serial])
+        r = await client.post("/tickets", json=body(serial), headers=AGENT)
+        assert r.status_code == 201, r.text
+        t = r.json()
+        assert re.fullmatch(r"SV-\d{8}-\d{4}", t["ticket_no"])
+        assert t["contract_no"] == contract and t["customer_name"] == "无锡某某设备有限公司"
+        assert t["policy"]["response_minutes"] == 60 and t["policy"]["source"] == f"contract {contract}"
+        assert {c["kind"] for c in t["clocks"]} == {"acknowledge", "response", "onsite", "resolution"}
+        assert all(c["deadline"] for c in t["clocks"]) and t["in_warranty"] is True
+        [opened] = await outbox_events(app, "TicketOpened.v1", t["ticket_no"])
+        assert opened["contract_no"] == contract and opened["response_due"]
+
+        r = await client.post("/tickets", json=body(f"NOPE-{uid()}"), headers=AGENT)
+        assert r.status_code == 422 and "use_default_policy" in r.json()["detail"]
+        r = await client.post("/tickets", json=body(f"NOPE-{uid()}", contract_no=contract), headers=AGENT)
+        assert r.status_code == 422
+        r = await client.post("/tickets", json=body(f"NEW-{uid()}", use_default_policy=True, customer_name="散户"), headers=AGENT)
+        assert r.status_code == 201 and r.json()["policy"]["source"] == "default"
+        assert r.json()["policy"]["response_minutes"] == 120
+        r = await client.post("/tickets", json=body(customer_name="散户", urgency="extreme"), headers=AGENT)
+        assert r.status_code == 400
+        r = await client.post("/tickets", json=body(customer_name="散户") | {"contact": {"name": "x", "phone": "abc"}}, headers=AGENT)
+        assert r.status_code == 400
+        r = await client.post("/tickets", json=body(customer_name="散户"), headers=auth("customer"))
+        assert r.status_code == 403
+        assert (await client.get("/tickets", headers=auth("customer"))).status_code == 403
+
+
+async def test_full_lifecycle_with_dispatch_pause_progress_and_completion(databases, streams_ready):
+    app = await tickets_app(databases, streams_ready)
+    async with running(app) as client:
+        r = await client.post("/tickets", json=body(customer_name="苏州客户", urgency="normal"), headers=AGENT)
+        no = r.json()["ticket_no"]
+        # nobody assigned yet: completing is refused, engineers cannot see it
+        r = await client.post(f"/tickets/{no}/complete", headers=SUP, json={
+            "document": "repair_sheet", "confirmed_by": "赵工", "confirmed_at": utcnow().isoformat(), "method": "signature"})
+        assert r.status_code == 409 and "unassigned" in r.json()["detail"]
+        assert (await client.get(f"/tickets/{no}", headers=ENG)).status_code == 404
+
+        assert (await client.post(f"/tickets/{no}/acknowledge", headers=AGENT)).json()["status"] == "acknowledged"
+        assert (await client.post(f"/tickets/{no}/acknowledge", headers=AGENT)).status_code == 409
+        assert (await client.post(f"/tickets/{no}/assign", headers=AGENT, json={"assignee_id": "eng-zhang"})).status_code == 403
+        r = await client.post(f"/tickets/{no}/assign", headers=SUP, json={"assignee_id": "eng-wang", "assignee_name": "王工"})
+        assert r.status_code == 200 and r.json()["status"] == "assigned"
+        r = await client.post(f"/tickets/{no}/assign", headers=SUP, json={"assignee_id": "eng-zhang"})
+        assert r.status_code == 422 and "reason" in r.json()["detail"]
+        r = await client.post(f"/tickets/{no}/assign", headers=SUP, json={"assignee_id": "eng-zhang", "reason": "王工休假"})
+        assert r.status_code == 200 and r.json()["assignee_id"] == "eng-zhang"
+        assert [e["assignee_id"] for e in await outbox_events(app, "TicketAssigned.v1", no)] == ["eng-wang", "eng-zhang"]
+
+        assert (await client.get(f"/tickets/{no}", headers=ENG)).status_code == 200
+        assert (await client.get(f"/tickets/{no}", headers=OTHER_ENG)).status_code == 404
+        mine = (await client.get("/tickets", headers=ENG)).json()
+        assert [t["ticket_no"] for t in mine["items"]] == [no]
+        assert (await client.post(f"/tickets/{no}/respond", headers=OTHER_ENG, json={})).status_code == 404
+
+        r = await client.post(f"/tickets/{no}/respond", headers=ENG, json={"note": "已电话联系，约明早上门"})
+        clocks = {c["kind"]: c for c in r.json()["clocks"]}
+        assert clocks["response"]["state"] == "met" and clocks["acknowledge"]["state"] == "met"
+        r = await client.post(f"/tickets/{no}/pause", headers=ENG, json={"reason": "waiting_parts", "note": "主轴轴承缺货"})
+        assert r.json()["status"] == "waiting_parts"
+        assert {c["kind"]: c["state"] for c in r.json()["clocks"]}["resolution"] == "paused"
+        assert (await client.post(f"/tickets/{no}/pause", headers=ENG, json={"reason": "waiting_parts"})).status_code == 409
+        r = await client.post(f"/tickets/{no}/resume", headers=ENG, json={})
+        assert r.json()["status"] == "assigned" and {c["kind"]: c["state"] for c in r.json()["clocks"]}["resolution"] == "running"
+
+        r = await client.post(f"/tickets/{no}/progress", headers=ENG, json={
+            "kind": "parts", "text": "更换主轴轴承", "visibility": "customer",
+            "parts": [{"name": "轴承 6205", "quantity": 2}], "fee": {"kind": "travel", "amount": "120.50"}})
+        assert r.status_code == 201 and r.json()["fee_amount"] == "120.50"
+        r = await client.post(f"/tickets/{no}/progress", headers=ENG, json={"kind": "fee", "text": "x", "fee": {"kind": "repair", "amount": "-1"}})
+        assert r.status_code == 400
+        r = await client.post(f"/tickets/{no}/complete", headers=ENG, json={
+            "document": "repair_sheet", "confirmed_by": "赵工", "confirmed_at": utcnow().isoformat(), "method": "signature"})
+        assert r.status_code == 200 and r.json()["status"] == "completed"
+        assert all(c["state"] == "met" for c in r.json()["clocks"])
+        [done] = await outbox_events(app, "ServiceCompleted.v1", no)
+        assert done["confirmed_by"] == "赵工" and done["engineer_id"] == "eng-zhang" and done["within_sla"] is True
+
+        r = await client.post(f"/tickets/{no}/progress", headers=ENG, json={"kind": "note", "text": "late"})
+        assert r.status_code == 409
+        log = (await client.get(f"/tickets/{no}/progress", headers=SUP)).json()
+        assert [e["kind"] for e in log][:3] == ["milestone", "dispatch", "dispatch"]
+        customer_view = (await client.get(f"/tickets/{no}/progress", params={"customer_view": True}, headers=SUP)).json()
+        assert all(e["visibility"] == "customer" for e in customer_view) and len(customer_view) < len(log)
+
+        r = await client.post(f"/tickets/{no}/reopen", headers=AGENT, json={"reason": "同样异响再次出现"})
+        assert r.status_code == 200 and r.json()["status"] == "in_progress" and r.json()["reopen_count"] == 1
+        assert len(await outbox_events(app, "TicketReopened.v1", no)) == 1
+
+
+async def test_breach_fires_once_per_clock_across_replicas_and_restarts(databases, streams_ready):
+    app = await tickets_app(databases, streams_ready)
+    async with running(app) as client:
+        nos = []
+        for _ in range(3):
+            r = await client.post("/tickets", json=body(customer_name="客户", urgency="critical"), headers=AGENT)
+            nos.append(r.json()["ticket_no"])
+        await client.post(f"/tickets/{nos[2]}/acknowledge", headers=AGENT)  # one clock met before it was due
+        later = utcnow() + timedelta(days=30)
+        replicas = [time_machine(app, later), time_machine(app, later)]
+        import asyncio
+
+        await asyncio.gather(*(r.run_due() for r in replicas))
+        again = time_machine(app, later + timedelta(hours=5))  # "restart": a new replica, past the 4 h escalation
+        await again.run_due()
+        breaches = [e for e in await outbox_events(app, "SlaBreached.v1") if e["ticket_no"] in nos]
+        per_clock = {(e["ticket_no"], e["clock"]) for e in breaches}
+        assert len(breaches) == len(per_clock)  # never twice for a clock
+        assert (nos[2], "acknowledge") not in per_clock and (nos[0], "acknowledge") in per_clock
+        assert {c for _, c in per_clock} == {"acknowledge", "response", "onsite", "resolution"}
+        escalations = [e for e in await outbox_events(app, "SlaEscalated.v1") if e["ticket_no"] in nos]
+        assert escalations and all(e["escalation_level"] == 2 for e in escalations)
+        assert len(escalations) == len({(e["ticket_no"], e["clock"]) for e in escalations})
+        r = await client.get("/tickets", params={"sla_state": "breached", "open_only": True}, headers=SUP)
+        assert {t["ticket_no"] for t in r.json()["items"]} >= set(nos)
+        queue = (await client.get("/queue", headers=SUP)).json()
+        assert set(nos) <= {t["ticket_no"] for t in queue["items"]}
+
+
+async def test_outside_subscriber_sees_opened_warning_breached_completed_in_order(databases, own_nats):
+    import nats as nats_client
+
+    from aftersales_shared.streams import apply_streams
+
+    nc = await nats_client.connect(own_nats.url)
+    await apply_streams(nc.jetstream())
+    await nc.close()
+    app = await tickets_app(databases, own_nats.url)
+    async with running(app) as client:
+        r = await client.post("/tickets", json=body(customer_name="客户", urgency="normal"), headers=AGENT)
+        t = r.json()
+        no = t["ticket_no"]
+        await client.post(f"/tickets/{no}/assign", headers=SUP, json={"assignee_id": "eng-zhang"})
+        response = next(c for c in t["clocks"] if c["kind"] == "response")
+        from datetime import datetime
+
+        deadline = datetime.fromisoformat(response["deadline"])
+        fired = await time_machine(app, deadline - timedelta(minutes=1)).run_due()  # the 75 % warnings
+        assert fired >= 1
+        assert await time_machine(app, deadline + timedelta(seconds=1)).run_due() >= 1
+        await client.post(f"/tickets/{no}/complete", headers=ENG, json={
+            "document": "repair_sheet", "confirmed_by": "赵工", "confirmed_at": utcnow().isoformat(), "method": "phone"})
+
+        async def seen():
+            types = await stream_types(own_nats.url, "tickets.>", no)
+            return types if "ServiceCompleted" in types else None
+
+        types = await wait_until(seen, what="ServiceCompleted on the stream")
+    order = [x for x in types if x in ("TicketOpened", "SlaWarning", "SlaBreached", "ServiceCompleted")]
+    first = {name: order.index(name) for name in reversed(order)}
+    assert first["TicketOpened"] < first["SlaWarning"] < first["SlaBreached"] < first["ServiceCompleted"], order
+    assert order.count("ServiceCompleted") == 1
