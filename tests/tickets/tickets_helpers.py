@@ -14,7 +14,7 @@ from aftersales_shared.db import outbox
 from aftersales_shared.events import ContractSignedV1, Envelope
 from aftersales_shared.scheduler import Scheduler
 from support import runtime_of
-from tickets import sla
+from tickets import calendar_admin, sla
 from tickets.app import create_app
 from tickets.settings import TicketsSettings
 
@@ -48,6 +48,7 @@ def time_machine(app: Any, now: datetime) -> Scheduler:
     rt = runtime_of(app)
     scheduler = Scheduler(rt.sessions, clock=lambda: now)
     sla.register_jobs(scheduler, rt.settings, lambda: now)
+    calendar_admin.register_year_check(scheduler, lambda: now)
     return scheduler
 
 

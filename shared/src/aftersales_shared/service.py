@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,6 +49,7 @@ class Runtime:
     scheduler: Scheduler
     publishes: list[type[EventData]] = field(default_factory=list)
     background: list[asyncio.Task[Any]] = field(default_factory=list)
+    startup_hooks: list[Callable[[Runtime], Awaitable[None]]] = field(default_factory=list)
     broker_started: bool = False
 
     def jetstream(self) -> Any:
@@ -122,6 +123,8 @@ async def _start_broker(rt: Runtime) -> None:
 def lifespan(rt: Runtime):  # type: ignore[no-untyped-def]
     @asynccontextmanager
     async def _lifespan(app: Litestar) -> AsyncIterator[None]:
+        for hook in rt.startup_hooks:
+            await hook(rt)
         starter = asyncio.create_task(_start_broker(rt), name="broker-start")
         rt.scheduler.start()
         try:

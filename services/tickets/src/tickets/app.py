@@ -18,7 +18,7 @@ from aftersales_shared.events import (
 )
 from aftersales_shared.service import build_runtime, create_service_app
 
-from . import messaging, sla
+from . import calendar_admin, messaging, sla
 from .http import calendars_controller, entitlements_controller, ticket_controllers
 from .settings import TicketsSettings
 
@@ -31,8 +31,15 @@ def create_app(settings: TicketsSettings) -> Litestar:
     rt = build_runtime(settings, publishes=PUBLISHES)
     messaging.register(rt.inbox, settings)
     sla.register_jobs(rt.scheduler, settings, utcnow)
+    calendar_admin.register_year_check(rt.scheduler, utcnow)
+    rt.startup_hooks.append(_arm_year_check)
     return create_service_app(
         rt,
         route_handlers=[entitlements_controller(rt), *ticket_controllers(rt), calendars_controller(rt)],
         description=DESCRIPTION,
     )
+
+
+async def _arm_year_check(rt) -> None:  # type: ignore[no-untyped-def]
+    async with rt.sessions.begin() as session:
+        await calendar_admin.ensure_year_check(session, utcnow())

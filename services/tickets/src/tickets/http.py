@@ -15,6 +15,7 @@ from aftersales_shared.events import Contact
 from aftersales_shared.http import FromPath, FromQuery, JSONBody, Limit, Offset
 from aftersales_shared.service import Runtime
 
+from . import calendar_admin
 from . import calendars as cal
 from . import services, workflow
 from .intake import TicketRequest, open_ticket
@@ -239,11 +240,9 @@ def calendars_controller(rt: Runtime) -> type[Controller]:
 
         @put("/{calendar_id:str}", guards=[requires(Role.ADMIN)], summary="Create or change a calendar's hours")
         async def upsert(self, calendar_id: FromPath[str], data: JSONBody[CalendarIn], request: Request) -> CalendarOut:
-            now = utcnow()
             async with rt.sessions.begin() as session:
-                row = await cal.upsert_calendar(session, calendar_id, data.model_dump(mode="json"), request.user.subject, now)
-                await workflow.recompute_clocks(session, [calendar_id], now, f"calendar {calendar_id} hours changed", now, settings)
-                await cal.publish_definition(session, calendar_id, request.user.subject, now)
+                row = await calendar_admin.update_hours(session, calendar_id, data.model_dump(mode="json"),
+                                                        request.user.subject, utcnow(), settings)
                 return CalendarOut.model_validate(row, from_attributes=True)
 
         @put("/{calendar_scope:str}/years/{year:int}", guards=[requires(Role.ADMIN)], summary="Import a year's table (CSV or YAML)")
@@ -251,15 +250,17 @@ def calendars_controller(rt: Runtime) -> type[Controller]:
                               format: Annotated[str | None, QueryParameter(pattern="^(csv|yaml)$")] = None) -> YearImportOut:
             fmt = format or ("yaml" if "yaml" in request.headers.get("content-type", "") else "csv")
             table = cal.parse_table(await request.body(), fmt, year)
-            now = utcnow()
             async with rt.sessions.begin() as session:
-                entries = await cal.import_year(session, calendar_scope, year, table, request.user.subject, now)
-                ids = None if calendar_scope == cal.NATIONAL else [calendar_scope]
-                since = cal.year_start_utc(year)
-                count, changed = await workflow.recompute_clocks(session, ids, since, f"{calendar_scope} {year} calendar imported", now, settings)
-                for cid in (await cal.calendar_ids(session) if ids is None else ids):
-                    await cal.publish_definition(session, cid, request.user.subject, now)
+                entries, count, changed = await calendar_admin.apply_year(
+                    session, calendar_scope, year, table, request.user.subject, utcnow(), settings)
             return YearImportOut(scope=calendar_scope, year=year, entries=entries, clocks_recomputed=count, deadlines_changed=changed)
+
+        @get("/audit", guards=[requires(Role.ADMIN, Role.SERVICE_SUPERVISOR)], summary="Who changed which calendar and year")
+        async def audit(self, limit: Limit = 50, offset: Offset = 0) -> list[dict[str, Any]]:
+            async with rt.sessions() as session:
+                rows = await calendar_admin.audit(session, limit, offset)
+            return [{"scope": r.scope, "year": r.year, "action": r.action, "actor": r.actor, "at": r.at, "detail": r.detail}
+                    for r in rows]
 
         @get("/{calendar_scope:str}/years/{year:int}", guards=[requires(*READERS)], summary="Export a year's table (CSV or YAML)")
         async def export_year(self, calendar_scope: FromPath[str], year: FromPath[int],
