@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import uuid
+
+from sqlalchemy import select
+
+from aftersales_shared.db import outbox
 
 from contracts.app import create_app as contracts_app
 from contracts.settings import ContractsSettings
-from support import auth, draft_body, migrated, running, sign_body, wait_until
+from support import auth, draft_body, migrated, running, runtime_of, sign_body, wait_until
 from tickets.app import create_app as tickets_app
 from tickets.settings import TicketsSettings
 
@@ -21,9 +26,13 @@ async def test_signed_contract_becomes_entitlement(databases, streams_ready):
     async with running(c_app) as contracts, running(t_app) as tickets:
         r = await contracts.post("/contracts", json=draft_body(no), headers=SALES)
         assert r.status_code == 201, r.text
-        r = await contracts.post(f"/contracts/{no}/sign", json=sign_body(), headers=SALES)
+        r = await contracts.post(f"/contracts/{no}/sign", json=sign_body(), headers=SALES | {"X-Request-ID": f"req-{no}"})
         assert r.status_code == 200, r.text
         assert r.json()["status"] == "signed"
+        assert r.headers["x-request-id"] == f"req-{no}"
+        async with runtime_of(c_app).sessions() as s:
+            [headers] = (await s.execute(select(outbox.c.headers))).scalars().all()
+        assert json.loads(headers)["ce-correlationid"] == f"req-{no}"  # the request's id travels with its event
 
         async def arrived():
             resp = await tickets.get(f"/entitlements/{no}", headers=AGENT)

@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from . import correlation
 from .db import dead_letters, inbox, utcnow
 from .events import Envelope, EventData, EventRegistry, MalformedEvent, registry
 from .settings import ServiceSettings
@@ -148,6 +149,7 @@ class Inbox:
         also: Callable[[AsyncSession], Awaitable[None]] | None = None,
     ) -> bool:
         """Run the handler and record the event id in one transaction; False if already handled."""
+        correlation.bind(env.correlation_id or env.id)
         async with self.sessions() as session, session.begin():
             if not await self._claim(session, sub.consumer, env):
                 if also is not None:

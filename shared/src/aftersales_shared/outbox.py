@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections.abc import Callable
 from typing import Any
@@ -13,6 +14,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
+from . import correlation
 from .db import outbox, utcnow
 from .events import Envelope
 
@@ -23,6 +25,8 @@ PENDING_KEY = "outbox_pending"
 
 async def enqueue(session: AsyncSession | AsyncConnection, envelope: Envelope[Any]) -> None:
     """Write an event in the caller's transaction: it is published only if that transaction commits."""
+    if envelope.correlation_id is None and correlation.current():
+        envelope = dataclasses.replace(envelope, correlation_id=correlation.current())
     await session.execute(
         outbox.insert().values(
             id=envelope.id,

@@ -24,6 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from .auth import auth_middleware
+from .correlation import CorrelationMiddleware
 from .db import create_engine, session_factory
 from .errors import DomainError
 from .events import EventData
@@ -218,7 +219,7 @@ def create_service_app(
     app = Litestar(
         route_handlers=[*_ops_handlers(rt), PrometheusController, dead_letter_controller(rt.inbox), *route_handlers],
         lifespan=[lifespan(rt)],
-        middleware=[auth_middleware(rt.settings, public_prefixes), prometheus.middleware],
+        middleware=[CorrelationMiddleware, auth_middleware(rt.settings, public_prefixes), prometheus.middleware],
         openapi_config=openapi,
         exception_handlers={DomainError: _domain_error, ValidationException: _validation_error},
         debug=debug,

@@ -117,7 +117,7 @@ def ticket_controllers(rt: Runtime) -> list[type[Controller]]:
             req = TicketRequest(**(data.model_dump(exclude={"contact", "dealer_id"}) | {
                 "contact": Contact(**data.contact.model_dump()), "dealer_id": dealer_id}))
             async with rt.sessions.begin() as session:
-                ticket = await open_ticket(session, req, user.subject, utcnow(), settings, request.headers.get("x-request-id"))
+                ticket = await open_ticket(session, req, user.subject, utcnow(), settings)
                 return ticket_out(ticket)
 
         @get("/", guards=[requires(*READERS)], summary="Tickets with filters (engineers: own; dealers: own dealer)")
