@@ -174,7 +174,7 @@ def _jsonable(detail: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _audit(session: AsyncSession, ctx: Ctx | None, dealer_id: str | None, entity: str, entity_id: str,
-                 action: str, actor: str | None = None, at: datetime | None = None, **detail: Any) -> None:
+                 action: str, /, actor: str | None = None, at: datetime | None = None, **detail: Any) -> None:
     session.add(AuditRow(
         dealer_id=dealer_id, entity=entity, entity_id=str(entity_id), action=action,
         actor=actor or (ctx.who if ctx else "system"), at=at or (ctx.now if ctx else datetime.now(tz=ZoneInfo("UTC"))),
