@@ -110,7 +110,7 @@ async def outbox_events(app: Any, ce_type: str) -> list[dict[str, Any]]:
     return [json.loads(b) for h, b in rows if json.loads(h)["ce-type"] == f"cn.aftersales.dealers.{ce_type}.v1"]
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def kit() -> SimpleNamespace:
     return SimpleNamespace(new_dealer=new_dealer, sell=sell, card=card, repaired=repaired,
                            returned_and_inspected=returned_and_inspected, outbox_events=outbox_events, today=today,
