@@ -525,6 +525,8 @@ async def open_repair(session: AsyncSession, cmd: RepairIn, ctx: Ctx) -> RepairR
         if unit is None or unit.dealer_id != dealer.dealer_id:
             raise DomainError(f"设备{cmd.serial_no}不是本经销商售出的设备，不能按三包登记 "
                               "(unit was not sold through this dealer: warranty cannot be claimed)", code="unknown_serial")
+        if d.local_date(requested_at, ctx.tz) < unit.sale_date:
+            raise DomainError(f"报修时间早于销售日期{unit.sale_date} (request dated before the sale)")
         card = await session.scalar(select(WarrantyCardRow).where(WarrantyCardRow.serial_no == unit.serial_no))
         d.check_warranty_repair(d.UnitWarranty(
             unit.serial_no, unit.warranty_end, card is not None, bool(card and card.warranty_recognised),
