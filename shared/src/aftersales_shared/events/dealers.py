@@ -27,6 +27,9 @@ class WarrantyCardRegisteredV1(EventData):
     customer_name: str
     warranty_recognised: bool
     reason: str | None = None
+    on_time: bool | None = None
+    overridden_by: str | None = Field(default=None, description="set when a manager overrode a late card")
+    override_note: str | None = None
 
 
 @event
@@ -74,3 +77,51 @@ class DeductionIssuedV1(EventData):
     currency: str = "CNY"
     confirmed_at: datetime
     lines: int = Field(ge=1)
+
+
+@event
+class CardDueSoonV1(EventData):
+    """Reminder: a sold unit's warranty card is due within a few days and not registered yet."""
+
+    NAME = "CardDueSoon"
+    VERSION = 1
+    PRODUCER = "dealers"
+
+    dealer_id: str
+    serial_no: str
+    model: str
+    sale_date: date
+    due_date: date
+    customer_name: str | None = None
+
+
+@event
+class WarrantyServiceOverdueV1(EventData):
+    """A dealer did not arrange warranty service within 2 working hours of the request."""
+
+    NAME = "WarrantyServiceOverdue"
+    VERSION = 1
+    PRODUCER = "dealers"
+
+    record_id: str
+    record_no: str
+    dealer_id: str
+    serial_no: str
+    requested_at: datetime
+    arrange_due: datetime
+    ticket_no: str | None = None
+    due_provisional: bool = False
+
+
+@event
+class StockingPlanMissedV1(EventData):
+    """A dealer did not submit its parts stocking plan 30 days before the season."""
+
+    NAME = "StockingPlanMissed"
+    VERSION = 1
+    PRODUCER = "dealers"
+
+    dealer_id: str
+    season_code: str
+    season_starts: date
+    due_date: date
