@@ -9,10 +9,12 @@ class DomainError(Exception):
     status = 422
     code = "rule_violated"
 
-    def __init__(self, message: str, **extra: Any) -> None:
+    def __init__(self, message: str, *, code: str | None = None, **extra: Any) -> None:
         super().__init__(message)
         self.message = message
         self.extra = extra
+        if code is not None:
+            self.code = code
 
 
 class NotFound(DomainError):

@@ -13,7 +13,15 @@ from .base import (
 )
 from .common import Contact, CustomerRef, ProductUnit, ServiceLevel, Urgency
 from .contracts import ContractArchivedV1, ContractArchiveOverdueV1, ContractSignedV1, DeliveryNoticeV1
-from .dealers import CardOverdueV1, DeductionIssuedV1, PartsReturnOverdueV1, WarrantyCardRegisteredV1
+from .dealers import (
+    CardDueSoonV1,
+    CardOverdueV1,
+    DeductionIssuedV1,
+    PartsReturnOverdueV1,
+    StockingPlanMissedV1,
+    WarrantyCardRegisteredV1,
+    WarrantyServiceOverdueV1,
+)
 from .notifications import NotificationFailedV1, NotificationSentV1
 from .partners import TicketRequestedV1
 from .surveys import SurveyAnsweredV1, SurveyRequestedV1
