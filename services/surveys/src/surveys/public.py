@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 import structlog
 from litestar import Controller, Request, Response, get, post
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Redirect
 
 from aftersales_shared.db import utcnow
@@ -70,7 +70,9 @@ def public_controller(rt: Runtime, policy: Policy, limiter: GuessLimiter, trust_
     class SurveyPageController(Controller):
         path = "/s"
         include_in_schema = False
-        exception_handlers = {Exception: page_error}
+        # the same classes the app maps to JSON, so these (more specific) keys win on this page
+        exception_handlers = {DomainError: page_error, ValidationException: page_error, HTTPException: page_error,
+                              Exception: page_error}
 
         @get("/{token:str}")
         async def show(self, request: Request[Any, Any, Any], token: FromPath[str], lang: FromQuery[str | None] = None) -> Response[str]:
