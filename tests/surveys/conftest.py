@@ -113,12 +113,9 @@ def make_kit(databases: Any) -> Callable[..., Any]:
     """Build a SurveyKit on a fresh migrated database; keyword arguments override settings."""
 
     async def make(**overrides: Any) -> SurveyKit:
-        settings = SurveysSettings(
-            database_url=await migrated(databases, "surveys"),
-            nats_url=overrides.pop("nats_url", "nats://127.0.0.1:1"),
-            public_base_url="https://survey.example.cn",
-            **({"invite_delay_minutes": 0} | overrides),
-        )
+        defaults = {"nats_url": "nats://127.0.0.1:1", "public_base_url": "https://survey.example.cn",
+                    "invite_delay_minutes": 0}
+        settings = SurveysSettings(database_url=await migrated(databases, "surveys"), **(defaults | overrides))
         return SurveyKit(create_app(settings))
 
     return make
