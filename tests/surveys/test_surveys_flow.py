@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from aftersales_shared.db import scheduled_jobs
 from aftersales_shared.scheduler import Scheduler, job_status
 from support import auth
 from surveys import messaging
 from surveys.models import AnswerRow, SurveyRow
-from surveys.services import INVITE_JOB
+from surveys import services
+from surveys.services import INVITE_JOB, REDACT_JOB
 
 GOOD = {"efficiency": "5", "attitude": "4", "professionalism": "5", "recommend": "9", "comment": "工程师很专业"}
 
@@ -40,6 +43,34 @@ async def test_one_invitation_per_ticket_with_the_link_and_the_ticket_attributes
         assert survey.expires_at - survey.invited_at == timedelta(days=14)
         assert (survey.engineer_id, survey.dealer_id, survey.product_model, survey.channel) == (
             "eng-li", "D-SZ-02", "XK-300", "wechat")
+
+
+async def test_sent_token_is_blanked_in_the_outbox_once_published(make_kit, make_completed):
+    kit = await make_kit()
+    async with kit.client():
+        data, path = await kit.invite()
+        token = path.rsplit("/", 1)[1]
+        survey = await kit.survey_of(data.ticket_id)
+        event_id = dict(await _jobs(kit, REDACT_JOB))[f"{survey.id}:0"]
+        policy = kit.rt.settings.policy()
+        async with kit.rt.sessions.begin() as session:  # relay has not published yet: try again later
+            assert not await services.redact_link(session, survey.id, event_id, 0, policy)
+        assert f"{survey.id}:1" in dict(await _jobs(kit, REDACT_JOB))
+        assert token in (await kit.events("SurveyRequested", data.ticket_no))[0]["link"]
+
+        await kit.sql("UPDATE outbox SET published_at = :t WHERE id = :id", t=datetime.now(UTC), id=event_id)
+        async with kit.rt.sessions.begin() as session:
+            assert await services.redact_link(session, survey.id, event_id, 1, policy)
+        (requested,) = await kit.events("SurveyRequested", data.ticket_no)
+        assert requested["link"] == "https://survey.example.cn/s/[redacted]"
+        assert requested["survey_id"] == survey.id
+
+
+async def _jobs(kit, kind: str) -> list[tuple[str, str]]:
+    async with kit.rt.sessions() as session:
+        rows = (await session.execute(select(scheduled_jobs.c.key, scheduled_jobs.c.payload)
+                                      .where(scheduled_jobs.c.kind == kind))).all()
+    return [(k, json.loads(p)["event_id"]) for k, p in rows]
 
 
 async def test_invitation_waits_for_its_working_time_deadline(make_kit, make_completed):

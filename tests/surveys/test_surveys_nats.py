@@ -46,7 +46,7 @@ async def _from_stream(nats_url: str, subject: str, ticket_no: str, timeout: flo
 
 
 async def test_completed_ticket_to_invitation_to_low_score_event_over_jetstream(make_kit, make_completed, streams_ready):
-    kit = await make_kit(nats_url=streams_ready)
+    kit = await make_kit(nats_url=streams_ready, redact_after_seconds=0.2)
     env = make_completed(completed_at=datetime.now(UTC) - timedelta(days=2))
     async with running(kit.app) as client:
         await publish(streams_ready, env)
@@ -56,6 +56,14 @@ async def test_completed_ticket_to_invitation_to_low_score_event_over_jetstream(
 
         (requested,) = await _from_stream(streams_ready, "surveys.survey_requested.v1", env.data.ticket_no)
         path = "/s/" + requested["link"].rsplit("/s/", 1)[1]
+        token = path.rsplit("/", 1)[1]
+
+        async def redacted() -> bool:
+            async with kit.rt.sessions() as session:
+                bodies = (await session.scalars(select(outbox.c.body))).all()
+            return all(token.encode() not in b for b in bodies) and any(b"/s/[redacted]" in b for b in bodies)
+
+        await wait_until(redacted, what="the sent token blanked in the outbox (only its hash stays)")
         r = await client.post(path, data={"efficiency": "1", "attitude": "3", "professionalism": "2", "comment": "没修好"})
         assert r.status_code == 303
         await wait_until(lambda: _published(kit, env.data.ticket_no, "SurveyAnswered"), what="SurveyAnswered published")

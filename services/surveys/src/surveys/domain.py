@@ -54,6 +54,7 @@ class Policy:
     public_base_url: str = "http://127.0.0.1:8103"
     calendar_id: str = "default"
     timezone: str = "Asia/Shanghai"
+    redact_after_seconds: float = 300.0
 
     def link(self, token: str) -> str:
         return f"{self.public_base_url}/s/{token}"

@@ -25,3 +25,8 @@ def register_jobs(scheduler: Scheduler, policy: Policy) -> None:
     @scheduler.handles(services.INVITE_JOB)
     async def send_invitation(session: AsyncSession, job: Job) -> None:
         await services.send_invitation(session, job.key, policy, max(job.due_at, utcnow()))
+
+    @scheduler.handles(services.REDACT_JOB)
+    async def redact_link(session: AsyncSession, job: Job) -> None:
+        survey_id = job.key.rsplit(":", 1)[0]
+        await services.redact_link(session, survey_id, job.payload["event_id"], job.payload["attempt"], policy)

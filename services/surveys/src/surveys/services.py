@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftersales_shared.auth import Principal
 from aftersales_shared.calendars import load_calendar
+from aftersales_shared.db import outbox, utcnow
 from aftersales_shared.errors import NotFound
 from aftersales_shared.events import Envelope, ServiceCompletedV1, SurveyAnsweredV1, SurveyRequestedV1
 from aftersales_shared.outbox import enqueue
@@ -27,6 +29,9 @@ from .schemas import PhoneAnswerIn
 log = structlog.get_logger(__name__)
 
 INVITE_JOB = "surveys.invite"
+REDACT_JOB = "surveys.redact_link"
+REDACTED = "[redacted]"
+MAX_REDACT_ATTEMPTS = 1000
 
 
 # ---------------------------------------------------------------- ServiceCompleted → invitation
@@ -105,8 +110,34 @@ async def send_invitation(session: AsyncSession, survey_id: str, policy: Policy,
         customer_name=row.customer_name, contact=row.contact, link=link, expires_at=row.expires_at,
         language=row.language,
     )
-    await enqueue(session, Envelope(data=event, subject=row.ticket_no))
+    envelope = Envelope(data=event, subject=row.ticket_no)
+    await enqueue(session, envelope)
+    await _schedule_redaction(session, row.id, envelope.id, 0, policy)
     return link
+
+
+async def _schedule_redaction(session: AsyncSession, survey_id: str, event_id: str, attempt: int, policy: Policy) -> None:
+    due = utcnow() + timedelta(seconds=policy.redact_after_seconds)
+    await schedule(session, REDACT_JOB, f"{survey_id}:{attempt}", due, {"event_id": event_id, "attempt": attempt})
+
+
+async def redact_link(session: AsyncSession, survey_id: str, event_id: str, attempt: int, policy: Policy) -> bool:
+    """Once SurveyRequested left through the outbox, blank the token in the kept row: only its hash stays here."""
+    row = (await session.execute(
+        select(outbox.c.body, outbox.c.published_at).where(outbox.c.id == event_id).with_for_update()
+    )).one_or_none()
+    if row is None:
+        return True
+    if row.published_at is None:  # not sent yet (NATS away): look again later
+        if attempt + 1 < MAX_REDACT_ATTEMPTS:
+            await _schedule_redaction(session, survey_id, event_id, attempt + 1, policy)
+        else:
+            log.warning("surveys.link_not_redacted", survey_id=survey_id, event_id=event_id)
+        return False
+    body = json.loads(row.body)
+    body["link"] = body["link"].rsplit("/", 1)[0] + "/" + REDACTED
+    await session.execute(update(outbox).where(outbox.c.id == event_id).values(body=json.dumps(body, ensure_ascii=False).encode()))
+    return True
 
 
 # ---------------------------------------------------------------- the public page

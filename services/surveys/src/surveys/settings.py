@@ -26,6 +26,7 @@ class SurveysSettings(ServiceSettings):
     comment_max_chars: int = Field(default=500, ge=1, le=5000)
     guess_limit: int = Field(default=20, ge=1, description="unknown-token attempts per client IP and window")
     guess_window_seconds: float = Field(default=900.0, gt=0)
+    redact_after_seconds: float = Field(default=300.0, gt=0, description="then the sent link is blanked in the outbox")
     trust_forwarded_for: bool = Field(default=False, description="take the client IP from X-Forwarded-For")
 
     def model_post_init(self, __context: object) -> None:
@@ -45,4 +46,5 @@ class SurveysSettings(ServiceSettings):
             public_base_url=self.public_base_url.rstrip("/"),
             calendar_id=self.calendar_id,
             timezone=self.business_timezone,
+            redact_after_seconds=self.redact_after_seconds,
         )
