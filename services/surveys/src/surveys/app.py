@@ -3,14 +3,30 @@
 from litestar import Litestar
 
 from aftersales_shared.calendars import keep_calendar_copies
+from aftersales_shared.events import SurveyAnsweredV1, SurveyRequestedV1
 from aftersales_shared.service import build_runtime, create_service_app
 
+from . import messaging
+from .http import figures_controller, surveys_controller
+from .public import PUBLIC_PREFIX, public_controller
+from .ratelimit import GuessLimiter
 from .settings import SurveysSettings
 
-DESCRIPTION = "售后满意度调查 — satisfaction surveys after every completed service"
+DESCRIPTION = "售后满意度调查 — satisfaction surveys after every completed service, public survey page at /s/<token>"
 
 
 def create_app(settings: SurveysSettings) -> Litestar:
-    rt = build_runtime(settings)
+    rt = build_runtime(settings, publishes=[SurveyRequestedV1, SurveyAnsweredV1])
+    policy = settings.policy()
     keep_calendar_copies(rt.inbox)
-    return create_service_app(rt, route_handlers=[], description=DESCRIPTION)
+    messaging.register(rt.inbox, policy)
+    messaging.register_jobs(rt.scheduler, policy)
+    limiter = GuessLimiter(settings.guess_limit, settings.guess_window_seconds)
+    handlers = [
+        surveys_controller(rt, policy),
+        figures_controller(rt),
+        public_controller(rt, policy, limiter, settings.trust_forwarded_for),
+    ]
+    app = create_service_app(rt, route_handlers=handlers, description=DESCRIPTION, public_prefixes=(PUBLIC_PREFIX,))
+    app.state["guess_limiter"] = limiter
+    return app

@@ -2,12 +2,49 @@
 
 from typing import ClassVar
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from aftersales_shared.settings import ServiceSettings
+
+from .domain import Policy
 
 
 class SurveysSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="SURVEYS_", extra="ignore")
     service_name: ClassVar[str] = "surveys"
     default_port: ClassVar[int] = 8103
+
+    public_base_url: str = Field(default="", description="where customers open /s/<token>; default http://HOST:PORT")
+    calendar_id: str = Field(default="default", description="working-time calendar of the invitation deadline")
+    invite_delay_minutes: int = Field(default=60, ge=0, le=60 * 24, description="working minutes after completion")
+    invite_within_working_days: int = Field(default=1, ge=1, le=10, description="latest: close of this working day")
+    token_ttl_days: int = Field(default=14, ge=1, le=90)
+    quiet_days: int = Field(default=30, ge=0, le=365, description="a customer surveyed this recently is skipped")
+    low_score_threshold: int = Field(default=2, ge=1, le=5, description="a dimension at or below it is a low score")
+    low_recommend_threshold: int | None = Field(default=None, ge=0, le=10)
+    comment_max_chars: int = Field(default=500, ge=1, le=5000)
+    guess_limit: int = Field(default=20, ge=1, description="unknown-token attempts per client IP and window")
+    guess_window_seconds: float = Field(default=900.0, gt=0)
+    redact_after_seconds: float = Field(default=300.0, gt=0, description="then the sent link is blanked in the outbox")
+    trust_forwarded_for: bool = Field(default=False, description="take the client IP from X-Forwarded-For")
+
+    def model_post_init(self, __context: object) -> None:
+        super().model_post_init(__context)
+        if not self.public_base_url:
+            self.public_base_url = f"http://{self.host}:{self.port}"
+
+    def policy(self) -> Policy:
+        return Policy(
+            invite_delay_minutes=self.invite_delay_minutes,
+            invite_within_working_days=self.invite_within_working_days,
+            token_ttl_days=self.token_ttl_days,
+            quiet_days=self.quiet_days,
+            low_score_threshold=self.low_score_threshold,
+            low_recommend_threshold=self.low_recommend_threshold,
+            comment_max_chars=self.comment_max_chars,
+            public_base_url=self.public_base_url.rstrip("/"),
+            calendar_id=self.calendar_id,
+            timezone=self.business_timezone,
+            redact_after_seconds=self.redact_after_seconds,
+        )

@@ -1,0 +1,107 @@
+"""The public survey page (/s/<token>): no login, only the token. Plain HTML forms, no JavaScript."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import structlog
+from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.response import Redirect
+
+from aftersales_shared.db import utcnow
+from aftersales_shared.errors import DomainError
+from aftersales_shared.http import FromPath, FromQuery
+from aftersales_shared.service import Runtime
+
+from . import pages, services
+from .domain import AnswerInvalid, Policy, SurveyStatus, TokenUnknown, TooManyAttempts, negotiate_language
+from .ratelimit import GuessLimiter
+
+log = structlog.get_logger(__name__)
+
+PUBLIC_PREFIX = "/s/"
+FORM_FIELDS = ("efficiency", "attitude", "professionalism", "recommend", "comment")
+MAX_FORM_BYTES = 64 * 1024
+T = TypeVar("T")
+
+
+def _language(request: Request[Any, Any, Any], explicit: str | None = None) -> str:
+    return negotiate_language(explicit or request.query_params.get("lang"), request.headers.get("accept-language"))
+
+
+def client_ip(request: Request[Any, Any, Any], trust_forwarded_for: bool) -> str:
+    """The caller's address; behind a trusted proxy, the last hop it appended to X-Forwarded-For."""
+    if trust_forwarded_for:
+        forwarded = [p.strip() for p in request.headers.get("x-forwarded-for", "").split(",") if p.strip()]
+        if forwarded:
+            return forwarded[-1]
+    return request.client.host if request.client else "unknown"
+
+
+def page_error(request: Request[Any, Any, Any], exc: Exception) -> Response[str]:
+    """Every failure on the public page becomes a readable HTML page with its 4xx (never a trace)."""
+    language = _language(request)
+    if isinstance(exc, DomainError):
+        minutes = max(1, round(exc.extra.get("retry_after", 60) / 60))
+        headers = {"Retry-After": str(exc.extra["retry_after"])} if "retry_after" in exc.extra else None
+        return pages.message_page(language, pages.state_for(exc.code), exc.status, minutes=minutes, headers=headers)
+    if isinstance(exc, HTTPException) and 400 <= exc.status_code < 500:
+        state = "too_large" if exc.status_code == 413 else "unknown" if exc.status_code == 404 else "error"
+        return pages.message_page(language, state, exc.status_code)
+    log.exception("surveys.page_failed", error=f"{type(exc).__name__}: {exc}")
+    return pages.message_page(language, "error", 500)
+
+
+def public_controller(rt: Runtime, policy: Policy, limiter: GuessLimiter, trust_forwarded_for: bool) -> type[Controller]:
+    async def guarded(request: Request[Any, Any, Any], call: Callable[[], Awaitable[T]]) -> T:
+        """Refuse a client that guessed too often; count each unknown token it tries."""
+        ip = client_ip(request, trust_forwarded_for)
+        if limiter.blocked(ip):
+            raise TooManyAttempts("尝试次数过多，请稍后再试 (too many attempts)", retry_after=limiter.retry_after(ip))
+        try:
+            return await call()
+        except TokenUnknown:
+            limiter.failed(ip)
+            log.info("surveys.unknown_token", client=ip)
+            raise
+
+    class SurveyPageController(Controller):
+        path = "/s"
+        include_in_schema = False
+        # the same classes the app maps to JSON, so these (more specific) keys win on this page
+        exception_handlers = {DomainError: page_error, ValidationException: page_error, HTTPException: page_error,
+                              Exception: page_error}
+
+        @get("/{token:str}")
+        async def show(self, request: Request[Any, Any, Any], token: FromPath[str], lang: FromQuery[str | None] = None) -> Response[str]:
+            language = _language(request, lang)
+            async with rt.sessions() as session:
+                survey = await guarded(request, lambda: services.open_survey(session, token, utcnow()))
+            return pages.form_page(language, survey, policy)
+
+        @post("/{token:str}", request_max_body_size=MAX_FORM_BYTES, status_code=303)
+        async def submit(self, request: Request[Any, Any, Any], token: FromPath[str]) -> Response[Any]:
+            form = await request.form()
+            raw = {f: form.get(f) if isinstance(form.get(f), str) else None for f in FORM_FIELDS}
+            language = _language(request, form.get("lang") if isinstance(form.get("lang"), str) else None)
+            try:
+                async with rt.sessions.begin() as session:
+                    await guarded(request, lambda: services.answer_by_link(session, token, raw, language, policy, utcnow()))
+            except AnswerInvalid as exc:
+                async with rt.sessions() as session:
+                    survey = await services.find_by_token(session, token)
+                return pages.form_page(language, survey, policy, values=raw, errors=exc.errors, limits=exc.limits, status=422)
+            return Redirect(f"{token}/thanks?lang={language}", status_code=303)
+
+        @get("/{token:str}/thanks")
+        async def thanks(self, request: Request[Any, Any, Any], token: FromPath[str], lang: FromQuery[str | None] = None) -> Response[Any]:
+            language = _language(request, lang)
+            async with rt.sessions() as session:
+                survey = await guarded(request, lambda: services.find_by_token(session, token))
+            if survey.status != SurveyStatus.ANSWERED or survey.answer is None:
+                return Redirect(f"../{token}?lang={language}", status_code=303)
+            return pages.thanks_page(language, survey.answer.low_score)
+
+    return SurveyPageController
