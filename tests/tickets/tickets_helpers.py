@@ -74,7 +74,7 @@ async def stream_types(nats_url: str, subject_filter: str, ce_subject: str) -> l
         while True:
             try:
                 msgs = await sub.fetch(200, timeout=1)
-            except nats.errors.TimeoutError:
+            except TimeoutError:  # nats raises both its own and asyncio's
                 break
             for m in msgs:
                 if m.headers.get("ce-subject") == ce_subject:
