@@ -8,10 +8,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .db import calendar_copies, utcnow
+from .db import calendar_copies, upsert_insert, utcnow
 from .events import CalendarChangedV1, Envelope
 from .inbox import Inbox
 from .workcalendar import BusinessHours, DayEntry, DayKind, WorkCalendar, YearTable
@@ -45,8 +44,7 @@ async def save_copy(session: AsyncSession, defn: CalendarChangedV1) -> None:
     """Keep the newest definition of a calendar (an older one arriving late changes nothing)."""
     values = dict(calendar_id=defn.calendar_id, definition=defn.model_dump_json(), changed_at=defn.changed_at,
                   received_at=utcnow())
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(calendar_copies).values(**values)
+    stmt = upsert_insert(session, calendar_copies).values(**values)
     stmt = stmt.on_conflict_do_update(
         index_elements=["calendar_id"],
         set_={k: stmt.excluded[k] for k in ("definition", "changed_at", "received_at")},

@@ -141,6 +141,15 @@ calendar_copies = Table(
 )
 
 
+def upsert_insert(session: Any, table: Any) -> Any:
+    """INSERT with ON CONFLICT for the session's backend (PostgreSQL in production, SQLite locally)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    bind = session.bind if hasattr(session, "bind") else None
+    dialect = bind.dialect.name if bind is not None else "sqlite"
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 

@@ -13,12 +13,11 @@ from faststream.nats.annotations import NatsMessage
 from faststream.middlewares import AckPolicy
 from nats.js.api import DeliverPolicy
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from . import correlation
-from .db import dead_letters, inbox, utcnow
+from .db import dead_letters, inbox, upsert_insert, utcnow
 from .events import Envelope, EventData, EventRegistry, MalformedEvent, registry
 from .settings import ServiceSettings
 from .streams import stream_for_subject
@@ -162,9 +161,7 @@ class Inbox:
 
     async def _claim(self, session: AsyncSession, consumer: str, env: Envelope[Any]) -> bool:
         values = dict(consumer=consumer, event_id=env.id, event_type=env.type, handled_at=utcnow())
-        dialect = session.bind.dialect.name if session.bind else "sqlite"
-        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(inbox)
-        result = await session.execute(insert.values(**values).on_conflict_do_nothing())
+        result = await session.execute(upsert_insert(session, inbox).values(**values).on_conflict_do_nothing())
         return result.rowcount == 1
 
     async def _dead_letter(

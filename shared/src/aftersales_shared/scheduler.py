@@ -11,10 +11,9 @@ from typing import Any
 
 import structlog
 from sqlalchemy import and_, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from .db import scheduled_jobs, utcnow
+from .db import scheduled_jobs, upsert_insert, utcnow
 
 log = structlog.get_logger(__name__)
 
@@ -41,8 +40,7 @@ async def schedule(
     """Create the job or move a pending one to a new due time (a fired job is never re-armed)."""
     values = dict(kind=kind, key=key, due_at=due_at, payload=json.dumps(payload or {}, ensure_ascii=False, default=str),
                   status=PENDING, attempts=0, created_at=utcnow())
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(scheduled_jobs).values(**values)
+    stmt = upsert_insert(session, scheduled_jobs).values(**values)
     stmt = stmt.on_conflict_do_update(
         index_elements=["kind", "key"],
         set_={"due_at": stmt.excluded.due_at, "payload": stmt.excluded.payload, "attempts": 0},

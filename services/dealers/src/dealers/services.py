@@ -15,12 +15,12 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftersales_shared.auth import Principal, dealer_scope
 from aftersales_shared.calendars import load_calendar
+from aftersales_shared.db import upsert_insert
 from aftersales_shared.errors import Conflict, DomainError, NotFound
 from aftersales_shared.events import (
     CardOverdueV1,
@@ -156,8 +156,7 @@ async def _dealer(session: AsyncSession, ctx: Ctx, requested: str | None) -> Dea
 
 
 def _insert(session: AsyncSession) -> Any:
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return lambda table: upsert_insert(session, table)
 
 
 async def _measure(session: AsyncSession, dealer_id: str, kind: str, ref: str, at: datetime,

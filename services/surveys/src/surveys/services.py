@@ -9,13 +9,12 @@ from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftersales_shared.auth import Principal
 from aftersales_shared.calendars import load_calendar
-from aftersales_shared.db import outbox, utcnow
+from aftersales_shared.db import outbox, upsert_insert, utcnow
 from aftersales_shared.errors import NotFound
 from aftersales_shared.events import Envelope, ServiceCompletedV1, SurveyAnsweredV1, SurveyRequestedV1
 from aftersales_shared.outbox import enqueue
@@ -82,9 +81,7 @@ def _survey_row(env: Envelope[ServiceCompletedV1], key: str | None, policy: Poli
 
 async def _lock_customer(session: AsyncSession, key: str) -> CustomerMarkRow:
     """The customer's quiet-period row, locked so two completions at once cannot both be surveyed."""
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(CustomerMarkRow.__table__)
-    await session.execute(insert.values(customer_key=key).on_conflict_do_nothing())
+    await session.execute(upsert_insert(session, CustomerMarkRow.__table__).values(customer_key=key).on_conflict_do_nothing())
     mark = await session.scalar(
         select(CustomerMarkRow).where(CustomerMarkRow.customer_key == key).with_for_update()
         .execution_options(populate_existing=True)

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aftersales_shared.db import upsert_insert
 from aftersales_shared.errors import DomainError
 from aftersales_shared.events import Contact, Envelope, TicketOpenedV1, Urgency
 from aftersales_shared.outbox import enqueue
@@ -69,8 +69,7 @@ async def find_entitlement(session: AsyncSession, req: TicketRequest) -> tuple[E
 async def next_ticket_no(session: AsyncSession, prefix: str, opened_at: datetime) -> str:
     """SV-YYYYMMDD-NNNN, numbered per business day; the counter row serialises concurrent intakes."""
     day = opened_at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y%m%d")
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(TicketCounter).values(day=day, last=1)
+    stmt = upsert_insert(session, TicketCounter).values(day=day, last=1)
     stmt = stmt.on_conflict_do_update(index_elements=["day"], set_={"last": TicketCounter.last + 1}).returning(TicketCounter.last)
     number = (await session.execute(stmt)).scalar_one()
     return f"{prefix}-{day}-{number:04d}"
