@@ -6,7 +6,7 @@ import uuid
 
 from contracts.app import create_app as contracts_app
 from contracts.settings import ContractsSettings
-from support import auth, draft_body, migrated, running, sign_body, wait_until
+from support import auth, draft_body, migrated, running, sign_contract_via_api, wait_until
 from tickets.app import create_app as tickets_app
 from tickets.settings import TicketsSettings
 
@@ -21,7 +21,7 @@ async def test_signed_contract_becomes_entitlement(databases, streams_ready):
     async with running(c_app) as contracts, running(t_app) as tickets:
         r = await contracts.post("/contracts", json=draft_body(no), headers=SALES)
         assert r.status_code == 201, r.text
-        r = await contracts.post(f"/contracts/{no}/sign", json=sign_body(), headers=SALES)
+        r = await sign_contract_via_api(contracts, no, SALES)
         assert r.status_code == 200, r.text
         assert r.json()["status"] == "signed"
 
