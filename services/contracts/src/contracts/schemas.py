@@ -160,7 +160,7 @@ class QuoteLineIn(In):
     model: str = Field(min_length=1, max_length=100)
     description: str | None = Field(default=None, max_length=300)
     quantity: int = Field(gt=0, le=100_000)
-    unit_price: Money
+    unit_price: Annotated[Decimal, Field(max_digits=14, decimal_places=2, description="CNY; checked ≥ 0 by the pricing rules (422)")]
     discount_pct: Percent = Decimal("0")
 
 

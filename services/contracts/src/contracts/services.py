@@ -480,7 +480,7 @@ async def sign_off(session: AsyncSession, contract_no: str, part: domain.ReviewP
                                     comments=cmd.comments, document_sha256=row.document_sha256, at=now))
     _store_state(row, contract)
     await session.flush()
-    await audit(session, actor, "contract", contract_no, f"review_{cmd.decision}d", now, part=part.value,
+    await audit(session, actor, "contract", contract_no, "review_approved" if approved else "review_rejected", now, part=part.value,
                 version=row.version, review_round=round_, comments=cmd.comments, status_after=row.status)
     return row
 
