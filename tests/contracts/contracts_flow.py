@@ -129,7 +129,7 @@ class Watcher:
         while loop.time() < (settle_until or deadline):
             try:
                 msgs = await self.sub.fetch(50, timeout=0.3)
-            except nats.errors.TimeoutError:
+            except (nats.errors.TimeoutError, asyncio.TimeoutError):
                 msgs = []
             for m in msgs:
                 await m.ack()

@@ -116,8 +116,8 @@ async def record_receipt(session: AsyncSession, order_no: str, cmd: ReceiptIn, a
     domain.ensure_order_step(row.status, order_no, [OrderStatus.SCHEDULED], "确认收货 (confirm receipt)")
     if cmd.received_at > now:
         raise DomainError("收货时间不能晚于当前时间 (received_at cannot be in the future)")
-    if row.ships_at and cmd.received_at < row.ships_at:
-        raise DomainError("收货时间早于发货时间 (received_at is before the shipping time)")
+    if cmd.received_at < row.entered_at:
+        raise DomainError("收货时间早于订单录入时间 (received_at is before the order was entered)")
     failed = [name for name in ("quantity_ok", "model_ok", "appearance_ok") if not getattr(cmd, name)]
     if failed and not cmd.objections:
         raise DomainError(f"检查不合格（{', '.join(failed)}）时须写明异议 (a failed check needs an objection describing it)")
