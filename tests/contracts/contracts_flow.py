@@ -49,6 +49,20 @@ def fake_scheduler(app: Any, at: datetime) -> Scheduler:
     return s
 
 
+async def fire_until_done(app: Any, kind: str, key: str, at: datetime, attempts: int = 20) -> int:
+    """Run due jobs at `at` until (kind, key) is done; a failed try (SQLite's single writer) is retried later.
+
+    Returns how many runs it took; the caller checks the job's effect happened exactly once."""
+    from aftersales_shared.scheduler import job_status
+
+    for attempt in range(attempts):
+        await fake_scheduler(app, at + timedelta(minutes=10 * attempt)).run_due()
+        async with runtime_of(app).sessions() as s:
+            if await job_status(s, kind, key) == "done":
+                return attempt + 1
+    raise AssertionError(f"job {kind} {key} did not fire")
+
+
 def ok(r: httpx.Response, status: int = 200) -> dict[str, Any]:
     assert r.status_code == status, f"{r.request.method} {r.request.url.path}: {r.status_code} {r.text}"
     return r.json()

@@ -320,7 +320,6 @@ async def create_draft(session: AsyncSession, cmd: ContractDraftIn, actor: Princ
     )
     await _apply_terms(session, row, cmd, now)
     session.add(row)
-    await session.flush()
     await audit(session, actor, "contract", row.contract_no, "drafted", now, version=1, customer_id=row.customer_id,
                 document_sha256=row.document_sha256)
     return row
@@ -407,6 +406,9 @@ def _ensure_owner(row: ContractRow, actor: Principal) -> None:
 
 
 async def get_contract(session: AsyncSession, contract_no: str, version: int | None = None) -> ContractRow:
+    for obj in session.identity_map.values():  # already loaded in this transaction: no second round trip
+        if isinstance(obj, ContractRow) and obj.contract_no == contract_no and (obj.version == version if version else obj.is_latest):
+            return obj
     query = select(ContractRow).where(ContractRow.contract_no == contract_no)
     query = query.where(ContractRow.version == version) if version else query.where(ContractRow.is_latest.is_(True))
     row = await session.scalar(query)
@@ -479,7 +481,6 @@ async def sign_off(session: AsyncSession, contract_no: str, part: domain.ReviewP
     row.sign_offs.append(SignOffRow(review_round=round_, part=part, approved=approved, reviewer=actor.subject,
                                     comments=cmd.comments, document_sha256=row.document_sha256, at=now))
     _store_state(row, contract)
-    await session.flush()
     await audit(session, actor, "contract", contract_no, "review_approved" if approved else "review_rejected", now, part=part.value,
                 version=row.version, review_round=round_, comments=cmd.comments, status_after=row.status)
     return row
@@ -503,7 +504,6 @@ async def sign_contract(session: AsyncSession, contract_no: str, cmd: SignIn, ac
     row.archive_due_at = calendar.add_working_days(row.signed_at, domain.ARCHIVE_WORKING_DAYS)
     row.archive_due_provisional = calendar.is_provisional(row.signed_at, row.archive_due_at)
     row.updated_at = now
-    await session.flush()
     await schedule(session, ARCHIVE_JOB, archive_job_key(row), row.archive_due_at, {"contract_id": row.id})
     await enqueue(session, Envelope(data=contract_signed_event(row), subject=row.contract_no,
                                     correlation_id=actor.claims.get("cid")))
