@@ -12,6 +12,8 @@ import httpx
 import nats
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
+from sqlalchemy.exc import OperationalError
+
 from aftersales_shared.scheduler import Scheduler
 from contracts.app import create_app
 from contracts.messaging import register_jobs
@@ -56,7 +58,10 @@ async def fire_until_done(app: Any, kind: str, key: str, at: datetime, attempts:
     from aftersales_shared.scheduler import job_status
 
     for attempt in range(attempts):
-        await fake_scheduler(app, at + timedelta(minutes=10 * attempt)).run_due()
+        try:
+            await fake_scheduler(app, at + timedelta(minutes=10 * attempt)).run_due()
+        except OperationalError:  # SQLite: a stale read snapshot cannot write (the app's relay wrote meanwhile)
+            continue
         async with runtime_of(app).sessions() as s:
             if await job_status(s, kind, key) == "done":
                 return attempt + 1
