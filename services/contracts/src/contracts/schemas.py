@@ -9,7 +9,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .domain import ArchiveItem, LeadGrade, Party, ReviewPart, ServiceScope, SignMethod, Urgency
+from .domain import ArchiveItem, LeadGrade, Party, ServiceScope, SignMethod, Urgency
 
 Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
 Percent = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]

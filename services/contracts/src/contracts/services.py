@@ -262,13 +262,13 @@ async def create_quote(session: AsyncSession, cmd: QuoteIn, actor: Principal, no
         raise DomainError("报价有效期不能早于今天 (valid_until is in the past)")
     if await session.get(QuoteRow, cmd.quote_no):
         raise Conflict(f"报价单{cmd.quote_no}已存在 (quote number already exists)")
-    lines = [domain.QuoteLine(l.model, l.quantity, l.unit_price, l.discount_pct, l.description) for l in cmd.lines]
+    lines = [domain.QuoteLine(q.model, q.quantity, q.unit_price, q.discount_pct, q.description) for q in cmd.lines]
     insts = [domain.Instalment(i.label, i.percent, i.due) for i in cmd.instalments]
     priced = domain.price_quote(lines, insts, discount_limit)
     status = domain.QuoteStatus.PENDING_APPROVAL if priced.needs_approval else domain.QuoteStatus.APPROVED
     row = QuoteRow(
         quote_no=cmd.quote_no, customer_id=cmd.customer_id, requirement_no=cmd.requirement_no,
-        lines=[{**to_jsonable_python(asdict(l)), "net_amount": str(l.net_amount)} for l in lines],
+        lines=[{**to_jsonable_python(asdict(q)), "net_amount": str(q.net_amount)} for q in lines],
         instalments=[{**to_jsonable_python(asdict(i)), "amount": str(a)} for i, a in zip(insts, priced.instalment_amounts)],
         list_total=str(priced.list_total), net_total=str(priced.net_total), max_discount_pct=str(priced.max_discount_pct),
         lead_time_days=cmd.lead_time_days, valid_until=cmd.valid_until, status=status,
