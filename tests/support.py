@@ -84,14 +84,63 @@ def draft_body(contract_no: str, serials: list[str] | None = None, dealer_id: st
     }
 
 
-def sign_body(signed_at: str = "2026-11-20T10:00:00+08:00") -> dict[str, Any]:
+def sign_body(signed_at: str | None = None, document_sha256: str = "ab" * 32) -> dict[str, Any]:
+    """Both parties' signatures; signing needs the reviewed version's hash and a time after its approval."""
+    from datetime import UTC, datetime
+
+    signed_at = signed_at or datetime.now(UTC).isoformat()
     return {
-        "document_sha256": "ab" * 32,
+        "document_sha256": document_sha256,
         "signatures": [
             {"party": "company", "signer": "李经理", "signed_at": signed_at, "method": "seal"},
             {"party": "customer", "signer": "王总", "signed_at": signed_at, "method": "e_signature"},
         ],
     }
+
+
+REVIEW_PARTS = ("legal", "finance", "delivery")
+
+
+async def sign_contract_via_api(client: httpx.AsyncClient, contract_no: str, sales: dict[str, str] | None = None) -> httpx.Response:
+    """Take a draft through review (legal, finance, delivery each with their own token) and sign it."""
+    sales = sales or auth("sales")
+    r = await client.post(f"/contracts/{contract_no}/submit", headers=sales)
+    assert r.status_code == 200, r.text
+    for part in REVIEW_PARTS:
+        r = await client.post(f"/contracts/{contract_no}/reviews/{part}", json={"decision": "approve", "comments": "同意"},
+                              headers=auth(part, sub=f"{part}-reviewer"))
+        assert r.status_code == 200, r.text
+    assert r.json()["status"] == "approved", r.text
+    return await client.post(f"/contracts/{contract_no}/sign", json=sign_body(document_sha256=r.json()["document_sha256"]),
+                             headers=sales)
+
+
+def sign_contract_via_http(base_url: str, contract_no: str) -> httpx.Response:
+    """The same walk with a blocking client, for tests against a launched system."""
+    with httpx.Client(base_url=base_url, timeout=10) as client:
+        assert client.post(f"/contracts/{contract_no}/submit", headers=auth("sales")).status_code == 200
+        for part in REVIEW_PARTS:
+            r = client.post(f"/contracts/{contract_no}/reviews/{part}", json={"decision": "approve", "comments": "同意"},
+                            headers=auth(part, sub=f"{part}-reviewer"))
+            assert r.status_code == 200, r.text
+        return client.post(f"/contracts/{contract_no}/sign", json=sign_body(document_sha256=r.json()["document_sha256"]),
+                           headers=auth("sales"))
+
+
+async def sign_contract_in_session(session: Any, contract_no: str, sales: Any) -> Any:
+    """The same walk through the use cases, inside one transaction (for tests that bypass HTTP)."""
+    from aftersales_shared.auth import Principal, Role
+    from aftersales_shared.db import utcnow
+    from contracts import services
+    from contracts.domain import ReviewPart
+    from contracts.schemas import SignIn, SignOffIn
+
+    await services.submit_for_review(session, contract_no, sales, utcnow())
+    for part in ReviewPart:
+        reviewer = Principal(subject=f"{part.value}-reviewer", roles=frozenset({Role(part.value)}))
+        row = await services.sign_off(session, contract_no, part, SignOffIn(decision="approve", comments="同意"), reviewer, utcnow())
+    body = SignIn.model_validate(sign_body(document_sha256=row.document_sha256))
+    return await services.sign_contract(session, contract_no, body, sales, utcnow())
 
 
 def contract_signed(contract_no: str, signed_at: str = "2026-11-20T02:00:00Z") -> Any:

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from aftersales_shared.natsserver import free_port
-from support import auth, draft_body, sign_body
+from support import auth, draft_body, sign_contract_via_http
 
 SERVICES = ["contracts", "tickets", "surveys", "notifications", "dealers"]
 
@@ -71,7 +71,7 @@ def test_launcher_runs_everything_and_contract_reaches_tickets(tmp_path):
         contracts, tickets = f"http://127.0.0.1:{base}", f"http://127.0.0.1:{base + 1}"
         no = f"E2E-{uuid.uuid4().hex[:8]}"
         assert httpx.post(f"{contracts}/contracts", json=draft_body(no), headers=auth("sales")).status_code == 201
-        assert httpx.post(f"{contracts}/contracts/{no}/sign", json=sign_body(), headers=auth("sales")).status_code == 200
+        assert sign_contract_via_http(contracts, no).status_code == 200
         deadline = time.monotonic() + 30
         while True:
             r = httpx.get(f"{tickets}/entitlements/{no}", headers=auth("service_agent"))

@@ -8,10 +8,9 @@ import uuid
 from sqlalchemy import select
 
 from aftersales_shared.db import outbox
-
 from contracts.app import create_app as contracts_app
 from contracts.settings import ContractsSettings
-from support import auth, draft_body, migrated, running, runtime_of, sign_body, wait_until
+from support import auth, draft_body, migrated, running, runtime_of, sign_contract_via_api, wait_until
 from tickets.app import create_app as tickets_app
 from tickets.settings import TicketsSettings
 
@@ -26,13 +25,14 @@ async def test_signed_contract_becomes_entitlement(databases, streams_ready):
     async with running(c_app) as contracts, running(t_app) as tickets:
         r = await contracts.post("/contracts", json=draft_body(no), headers=SALES)
         assert r.status_code == 201, r.text
-        r = await contracts.post(f"/contracts/{no}/sign", json=sign_body(), headers=SALES | {"X-Request-ID": f"req-{no}"})
+        r = await sign_contract_via_api(contracts, no, SALES | {"X-Request-ID": f"req-{no}"})
         assert r.status_code == 200, r.text
         assert r.json()["status"] == "signed"
         assert r.headers["x-request-id"] == f"req-{no}"
         async with runtime_of(c_app).sessions() as s:
-            [headers] = (await s.execute(select(outbox.c.headers))).scalars().all()
-        assert json.loads(headers)["ce-correlationid"] == f"req-{no}"  # the request's id travels with its event
+            rows = [json.loads(h) for h in (await s.execute(select(outbox.c.headers))).scalars().all()]
+        [signed] = [h for h in rows if h["ce-type"].endswith("ContractSigned.v1")]
+        assert signed["ce-correlationid"] == f"req-{no}"  # the request's id travels with its event
 
         async def arrived():
             resp = await tickets.get(f"/entitlements/{no}", headers=AGENT)

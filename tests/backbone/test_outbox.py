@@ -18,7 +18,8 @@ from contracts import services as contract_services
 from contracts.app import create_app as contracts_app
 from contracts.schemas import ContractDraftIn, SignIn
 from contracts.settings import ContractsSettings
-from support import CallCounter, contract_signed, draft_body, migrated, running, runtime_of, sign_body, wait_until
+from support import (CallCounter, contract_signed, draft_body, migrated, running, runtime_of, sign_body,
+                     sign_contract_in_session, wait_until)
 from tickets.app import create_app as tickets_app
 from tickets.models import EntitlementRow
 from tickets.settings import TicketsSettings
@@ -61,7 +62,7 @@ async def _stream_event_ids(url: str, subject: str) -> list[str]:
 async def _sign_one(rt, no: str) -> None:
     async with rt.sessions.begin() as session:
         await contract_services.create_draft(session, ContractDraftIn.model_validate(draft_body(no)), SALES, utcnow())
-        await contract_services.sign_contract(session, no, SignIn.model_validate(sign_body()), SALES, utcnow())
+        await sign_contract_in_session(session, no, SALES)
 
 
 async def test_event_of_rolled_back_transaction_is_never_published(databases, own_nats):

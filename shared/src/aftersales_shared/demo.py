@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import httpx
@@ -46,10 +46,16 @@ def load_demo(launcher: Launcher) -> None:
                 "dealer_id": dealer,
             }
             client.post("/contracts", json=body).raise_for_status()
-            sha = hashlib.sha256(f"{no} 合同正文 v1".encode()).hexdigest()
-            sign = {"document_sha256": sha, "signatures": [
-                {"party": "company", "signer": "销售经理 李明", "signed_at": "2026-11-20T10:00:00+08:00", "method": "seal"},
-                {"party": "customer", "signer": contact, "signed_at": "2026-11-20T10:05:00+08:00", "method": "e_signature"},
+            client.post(f"/contracts/{no}/submit").raise_for_status()
+            for part in ("legal", "finance", "delivery"):  # each department signs off its own part with its own token
+                reviewer = {"Authorization": f"Bearer {mint_token(settings.jwt_secret, f'demo-{part}', [part])}"}
+                r = client.post(f"/contracts/{no}/reviews/{part}", json={"decision": "approve", "comments": "演示：同意"},
+                                headers=reviewer)
+                r.raise_for_status()
+            now = datetime.now(UTC).isoformat()
+            sign = {"document_sha256": r.json()["document_sha256"], "signatures": [  # the reviewed version's hash
+                {"party": "company", "signer": "销售经理 李明", "signed_at": now, "method": "seal"},
+                {"party": "customer", "signer": contact, "signed_at": now, "method": "e_signature"},
             ]}
             client.post(f"/contracts/{no}/sign", json=sign).raise_for_status()
             print(f"demo: signed contract {no} for {name}", flush=True)

@@ -12,7 +12,15 @@ from .base import (
     registry,
 )
 from .common import Contact, CustomerRef, ProductUnit, ServiceLevel, Urgency
-from .contracts import ContractArchivedV1, ContractArchiveOverdueV1, ContractSignedV1, DeliveryNoticeV1
+from .contracts import (
+    ContractArchivedV1,
+    ContractArchiveOverdueV1,
+    ContractSignedV1,
+    DeliveryNoticeV1,
+    EntitlementTerms,
+    InstallationBookingOverdueV1,
+    ObjectionAnswerOverdueV1,
+)
 from .dealers import (
     CardDueSoonV1,
     CardOverdueV1,

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from .base import EventData, event
 from .common import Contact, CustomerRef, ProductUnit, ServiceLevel
+
+
+class EntitlementTerms(BaseModel):
+    """What the service contract promises beyond the per-urgency service levels (added to v1, optional)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    scope: list[str] = Field(default_factory=list, description="repair, replacement, technical_support, inspection")
+    always_open: bool = False
+    term_start: date | None = None
+    term_end: date | None = None
+    auto_renew: bool = False
+    loaner_promised: bool = False
+    loaner_grade: str | None = None
+    inspections_per_year: int | None = None
 
 
 @event
@@ -27,6 +42,8 @@ class ContractSignedV1(EventData):
     dealer_id: str | None = None
     sales_rep: str | None = None
     document_sha256: str | None = None
+    version: int | None = Field(default=None, description="contract version (amendments are new versions)")
+    entitlement: EntitlementTerms | None = None
 
 
 @event
@@ -76,3 +93,35 @@ class DeliveryNoticeV1(EventData):
     contacts: list[Contact] = Field(default_factory=list)
     delivery_place: str | None = None
     items: list[str] = Field(default_factory=list, description="model × quantity lines, human-readable")
+
+
+@event
+class ObjectionAnswerOverdueV1(EventData):
+    """A customer's objection at goods receipt was not answered within 2 hours (fired once)."""
+
+    NAME = "ObjectionAnswerOverdue"
+    VERSION = 1
+    PRODUCER = "contracts"
+
+    contract_no: str
+    order_no: str
+    objection_no: int
+    objection: str
+    raised_at: datetime
+    due_at: datetime
+
+
+@event
+class InstallationBookingOverdueV1(EventData):
+    """No installation was booked within 2 working days of the customer's receipt (fired once)."""
+
+    NAME = "InstallationBookingOverdue"
+    VERSION = 1
+    PRODUCER = "contracts"
+
+    contract_no: str
+    order_no: str
+    customer_name: str
+    received_at: datetime
+    due_at: datetime
+    due_provisional: bool = False
