@@ -92,3 +92,96 @@ def test_launcher_runs_everything_and_contract_reaches_tickets(tmp_path):
     assert proc.returncode == 0, rest
     assert "stopped." in rest
     assert all(_is_free(base + i) for i in range(5)) and _is_free(nats_port)
+
+
+def _poll(fn, what: str, timeout: float = 40):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = fn()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _survey_link(nats_url: str, ticket_no: str) -> str | None:
+    import asyncio
+    import json
+
+    import nats
+    from nats.js.api import ConsumerConfig, DeliverPolicy
+
+    async def read() -> str | None:
+        nc = await nats.connect(nats_url)
+        try:
+            sub = await nc.jetstream().pull_subscribe("surveys.survey_requested.v1",
+                                                      config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL))
+            try:
+                msgs = await sub.fetch(100, timeout=1)
+            except TimeoutError:
+                return None
+            for m in msgs:
+                body = json.loads(m.data)
+                if body["ticket_no"] == ticket_no:
+                    return body["link"]
+            return None
+        finally:
+            await nc.close()
+
+    return asyncio.run(read())
+
+
+@pytest.mark.e2e
+def test_completed_ticket_survey_low_score_becomes_follow_up(tmp_path):
+    """contracts → tickets → surveys → tickets, through real processes and real NATS."""
+    base, nats_port = _free_block(5), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL") and k != "NATS_URL"}
+    env |= {"SURVEYS_INVITE_DELAY_MINUTES": "0", "SURVEYS_CALENDAR_ID": "24x7"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "aftersales_shared.cli", "up", "--data-dir", str(tmp_path / "data"),
+         "--port-base", str(base), "--nats-port", str(nats_port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+    )
+    try:
+        _read_until(proc, "Press Ctrl-C", timeout=120)
+        contracts, tickets = f"http://127.0.0.1:{base}", f"http://127.0.0.1:{base + 1}"
+        no = f"E2E-{uuid.uuid4().hex[:8]}"
+        assert httpx.post(f"{contracts}/contracts", json=draft_body(no), headers=auth("sales")).status_code == 201
+        assert sign_contract_via_http(contracts, no).status_code == 200
+        _poll(lambda: httpx.get(f"{tickets}/entitlements/{no}", headers=auth("service_agent")).status_code == 200,
+              "entitlement in tickets")
+        t = httpx.post(f"{tickets}/tickets", headers=auth("service_agent"), json={
+            "channel": "phone", "request_type": "quality_issue", "urgency": "urgent", "description": "液压系统漏油",
+            "contact": {"name": "王工", "phone": "13800138000", "email": "wang@example.com"},
+            "serial_no": f"{no}-SN1"}).json()
+        ticket_no = t["ticket_no"]
+        assert httpx.post(f"{tickets}/tickets/{ticket_no}/assign", headers=auth("service_supervisor"),
+                          json={"assignee_id": "eng-zhang", "assignee_name": "张工"}).status_code == 200
+        r = httpx.post(f"{tickets}/tickets/{ticket_no}/complete", headers=auth("engineer", sub="eng-zhang"), json={
+            "document": "repair_sheet", "confirmed_by": "王工", "confirmed_at": t["opened_at"], "method": "signature"})
+        assert r.status_code == 200, r.text
+
+        link = _poll(lambda: _survey_link(f"nats://127.0.0.1:{nats_port}", ticket_no), "survey invitation", 60)
+        page = httpx.get(link)
+        assert page.status_code == 200 and "效率" in page.text
+        r = httpx.post(link, data={"efficiency": "1", "attitude": "2", "professionalism": "2", "comment": "漏油修了三次",
+                                   "lang": "zh-CN"})
+        assert r.status_code in (200, 303), r.text[:500]
+        assert httpx.get(link).status_code == 409  # single use
+
+        def follow_up():
+            r = httpx.get(f"{tickets}/tickets", params={"customer_id": t["customer_id"], "status": "new"},
+                          headers=auth("service_supervisor"))
+            items = [i for i in r.json()["items"] if i["parent_ticket_id"] == t["id"]]
+            return items or None
+
+        [fu] = _poll(follow_up, "follow-up ticket", 40)
+        assert fu["request_type"] == "complaint" and "漏油修了三次" in fu["description"]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+    assert proc.returncode == 0
