@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from aftersales_shared.db import create_engine, outbox, scheduled_jobs, session_factory, utcnow
@@ -80,3 +81,43 @@ async def test_two_replicas_fire_each_deadline_exactly_once(databases, db_kind):
     assert sum(fired) == 300
     assert await _count(sessions, outbox) == 300
     assert await _count(sessions, scheduled_jobs, scheduled_jobs.c.status == "done") == 300
+
+
+async def test_job_never_deadlocks_with_a_user_transaction_holding_its_row(databases, db_kind):
+    """A user locks a row and then cancels the job whose handler needs that row: both finish."""
+    if db_kind != "postgresql":
+        pytest.skip("row locks and lock_timeout are PostgreSQL's; SQLite serialises writers")
+    from sqlalchemy import text
+
+    url = await migrated(databases, "contracts")
+    sessions = session_factory(create_engine(url))
+    async with sessions.begin() as s:
+        await s.execute(text("CREATE TABLE lockme (id int PRIMARY KEY, n int NOT NULL)"))
+        await s.execute(text("INSERT INTO lockme VALUES (1, 0)"))
+        await schedule(s, "touch", "row-1", utcnow() - timedelta(seconds=1))
+    scheduler = Scheduler(sessions)
+
+    @scheduler.handles("touch")
+    async def touch(session, job: Job) -> None:
+        await session.execute(text("UPDATE lockme SET n = n + 1 WHERE id = 1"))
+
+    locked = asyncio.Event()
+
+    async def user() -> None:
+        async with sessions.begin() as s:
+            await s.execute(text("SELECT n FROM lockme WHERE id = 1 FOR UPDATE"))
+            locked.set()
+            await asyncio.sleep(0.5)  # the scheduler claims the job meanwhile and needs this row
+            await cancel(s, "touch", "row-1")
+
+    async def tick() -> int:
+        await locked.wait()
+        return await scheduler.run_due()
+
+    _, fired = await asyncio.gather(user(), tick())
+    assert fired == 0
+    async with sessions() as s:
+        job = (await s.execute(select(scheduled_jobs).where(scheduled_jobs.c.key == "row-1"))).one()
+        n = await s.scalar(text("SELECT n FROM lockme WHERE id = 1"))
+    assert job.status == "cancelled" and job.attempts == 0 and job.last_error is None
+    assert n == 0

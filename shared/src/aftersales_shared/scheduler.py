@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, select, text, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from .db import scheduled_jobs, upsert_insert, utcnow
@@ -19,6 +20,8 @@ log = structlog.get_logger(__name__)
 
 PENDING, DONE, CANCELLED = "pending", "done", "cancelled"
 PENDING_KEY = "scheduler_pending"
+LOCK_TIMEOUT_MS = 200
+BUSY_RETRY_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,10 @@ class Scheduler:
         now = self._clock()
         fired = 0
         async with self._sessions() as session, session.begin():
+            if session.bind is not None and session.bind.dialect.name == "postgresql":
+                # never wait long for a row a user's transaction holds: that user may be waiting for
+                # one of the jobs claimed here (cancel/reschedule) — a lock-order deadlock otherwise
+                await session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_MS}ms'"))
             rows = (
                 await session.execute(
                     select(scheduled_jobs)
@@ -164,14 +171,33 @@ class Scheduler:
                             .values(status=DONE, fired_at=now, attempts=row.attempts + 1)
                         )
                     fired += 1
-                except Exception as exc:
-                    error = f"{type(exc).__name__}: {exc}"
-                    log.error("scheduler.job_failed", kind=row.kind, key=row.key, error=error)
+                except DBAPIError as exc:
+                    if not _lock_not_available(exc):
+                        await self._failed(session, row, now, exc)
+                        continue
+                    log.info("scheduler.job_busy", kind=row.kind, key=row.key)
                     await session.execute(
-                        update(scheduled_jobs).where(scheduled_jobs.c.id == row.id).values(
-                            attempts=row.attempts + 1, last_error=error[:2000],
-                            due_at=now + timedelta(seconds=self._retry * min(2 ** row.attempts, 64)),
-                        )
+                        update(scheduled_jobs).where(scheduled_jobs.c.id == row.id)
+                        .values(due_at=now + timedelta(seconds=BUSY_RETRY_SECONDS))
                     )
+                except Exception as exc:
+                    await self._failed(session, row, now, exc)
         self.fired_total += fired
         return fired
+
+    async def _failed(self, session: AsyncSession, row: Any, now: datetime, exc: Exception) -> None:
+        """A failing job is retried with back-off; its error is kept on the row."""
+        error = f"{type(exc).__name__}: {exc}"
+        log.error("scheduler.job_failed", kind=row.kind, key=row.key, error=error)
+        await session.execute(
+            update(scheduled_jobs).where(scheduled_jobs.c.id == row.id).values(
+                attempts=row.attempts + 1, last_error=error[:2000],
+                due_at=now + timedelta(seconds=self._retry * min(2 ** row.attempts, 64)),
+            )
+        )
+
+
+def _lock_not_available(exc: DBAPIError) -> bool:
+    """PostgreSQL 55P03: lock_timeout expired waiting for a row another transaction holds."""
+    code = getattr(exc.orig, "sqlstate", None) or getattr(getattr(exc.orig, "__cause__", None), "sqlstate", None)
+    return code == "55P03" or "LockNotAvailable" in type(exc.orig).__name__

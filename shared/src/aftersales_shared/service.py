@@ -24,6 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from .auth import auth_middleware
+from . import correlation
 from .correlation import CorrelationMiddleware
 from .db import create_engine, session_factory
 from .errors import DomainError
@@ -184,6 +185,20 @@ def _domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response
     return Response({"status_code": exc.status, "code": exc.code, "detail": exc.message, **exc.extra}, status_code=exc.status)
 
 
+def _unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    """HTTP errors keep their status; anything else is logged with its traceback and answered 500."""
+    if isinstance(exc, HTTPException):
+        body: dict[str, Any] = {"status_code": exc.status_code, "detail": exc.detail}
+        if exc.extra:
+            body["extra"] = exc.extra
+        return Response(body, status_code=exc.status_code, headers=exc.headers)
+    log.exception("http.unhandled_error", path=request.url.path, method=request.method)
+    return Response(
+        {"status_code": 500, "detail": "Internal Server Error", "correlation_id": correlation.current()},
+        status_code=500,
+    )
+
+
 def _validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
     return Response(
         {"status_code": 400, "code": "invalid_request", "detail": exc.detail, "errors": exc.extra},
@@ -221,7 +236,8 @@ def create_service_app(
         lifespan=[lifespan(rt)],
         middleware=[CorrelationMiddleware, auth_middleware(rt.settings, public_prefixes), prometheus.middleware],
         openapi_config=openapi,
-        exception_handlers={DomainError: _domain_error, ValidationException: _validation_error},
+        exception_handlers={DomainError: _domain_error, ValidationException: _validation_error,
+                            Exception: _unexpected_error},
         debug=debug,
         state={"runtime": rt},
     )

