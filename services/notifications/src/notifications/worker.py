@@ -1,0 +1,130 @@
+"""Delivery worker: sends claimed deliveries after the claim committed, then records the outcome."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import structlog
+from sqlalchemy import event as sa_event
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from aftersales_shared.db import utcnow
+
+from . import services
+from .domain import Channel, Status
+from .models import DeliveryRow
+from .providers import EmailProvider, OutgoingEmail, OutgoingSms, SendError, SmsProvider, TemporaryFailure
+from .settings import NotificationsSettings
+
+log = structlog.get_logger(__name__)
+
+
+class DeliveryWorker:
+    """A few concurrent senders fed by the scheduler's claims; a crash mid-send is recovered by lease."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: NotificationsSettings,
+        email: EmailProvider,
+        sms: SmsProvider,
+    ) -> None:
+        self._sessions = sessions
+        self._s = settings
+        self.email = email
+        self.sms = sms
+        self._queue: asyncio.Queue[str] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+        self.sent_total = 0
+        self.failed_total = 0
+        self.retried_total = 0
+        sa_event.listen(sessions.kw["sync_session_class"], "after_commit", self._after_commit)
+        sa_event.listen(sessions.kw["sync_session_class"], "after_rollback", self._after_rollback)
+
+    def _after_commit(self, session: Any) -> None:
+        for delivery_id in session.info.pop(services.CLAIMED_KEY, []):
+            self._queue.put_nowait(delivery_id)
+
+    def _after_rollback(self, session: Any) -> None:
+        session.info.pop(services.CLAIMED_KEY, None)
+
+    def start(self) -> None:
+        if not self._tasks:
+            self._tasks = [asyncio.create_task(self._run(), name=f"delivery-{i}") for i in range(self._s.delivery_concurrency)]
+            self._tasks.append(asyncio.create_task(self._recover(), name="delivery-lease"))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        for provider in (self.email, self.sms):
+            try:
+                await provider.close()
+            except Exception as exc:  # closing is best effort
+                log.warning("delivery.close_failed", provider=provider.name, error=str(exc))
+
+    async def _run(self) -> None:
+        while True:
+            delivery_id = await self._queue.get()
+            try:
+                await self.deliver(delivery_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the lease sweep will hand it out again
+                log.error("delivery.crashed", delivery_id=delivery_id, error=f"{type(exc).__name__}: {exc}")
+
+    async def _recover(self) -> None:
+        interval = max(0.5, self._s.delivery_lease_seconds / 4)
+        while True:
+            try:
+                async with self._sessions.begin() as session:
+                    stale = await services.stale_claims(session, utcnow(), self._s.delivery_lease_seconds)
+                if stale:
+                    log.warning("delivery.lease_expired", count=len(stale))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("delivery.lease_sweep_failed", error=str(exc))
+            await asyncio.sleep(interval)
+
+    async def deliver(self, delivery_id: str) -> str:
+        """Send one claimed delivery and record what happened: sent, retrying or failed."""
+        async with self._sessions() as session:
+            row = (await session.scalars(select(DeliveryRow).where(DeliveryRow.id == delivery_id))).first()
+        if row is None or row.status != Status.SENDING.value:
+            return "skipped"
+        provider = self.sms if row.channel == Channel.SMS.value else self.email
+        try:
+            message_id = await provider.send(self._message(row))
+        except SendError as exc:
+            return await self._failed(row, exc, provider.name)
+        except Exception as exc:  # a provider bug must not lose the message
+            return await self._failed(row, TemporaryFailure(f"{type(exc).__name__}: {exc}"), provider.name)
+        async with self._sessions.begin() as session:
+            await services.record_sent(session, row, provider.name, message_id, utcnow())
+        self.sent_total += 1
+        return "sent"
+
+    async def _failed(self, row: DeliveryRow, exc: SendError, provider: str) -> str:
+        async with self._sessions.begin() as session:
+            outcome = await services.record_failure(session, row, exc, provider, utcnow(), self._s)
+        if outcome == "failed":
+            self.failed_total += 1
+            log.warning("delivery.failed", delivery_id=row.id, reason=exc.reason)
+        else:
+            self.retried_total += 1
+            log.info("delivery.retry", delivery_id=row.id, attempt=row.attempts + 1, reason=exc.reason)
+        return outcome
+
+    @staticmethod
+    def _message(row: DeliveryRow) -> OutgoingEmail | OutgoingSms:
+        if row.channel == Channel.SMS.value:
+            return OutgoingSms(delivery_id=row.id, to=row.address or "", text=row.body_text or "",
+                               template=row.template, params=json.loads(row.sms_params or "{}"))
+        return OutgoingEmail(delivery_id=row.id, event_id=row.source_event_id, to=row.address or "",
+                             to_name=row.recipient_name, subject=row.title or "", text=row.body_text or "",
+                             html=row.body_html or "", language=row.language)
