@@ -227,6 +227,7 @@ class Recipient:
     timezone: str = "Asia/Shanghai"
     rate_limit_per_hour: int = 10
     registered: bool = False
+    address_errors: dict[str, str] = field(default_factory=dict, compare=False)
 
     def address(self, channel: Channel) -> str | None:
         return self.phone if channel is Channel.SMS else self.email

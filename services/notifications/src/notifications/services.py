@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftersales_shared.auth import Principal
@@ -68,7 +68,7 @@ async def plan_notifications(session: AsyncSession, env: Envelope[Any], nf: Noti
     """Write one delivery per (event, recipient, channel) the rules ask for; schedule the sendable ones."""
     data: EventData = env.data
     plan = _Plan()
-    recent: dict[str, list[datetime]] = {}
+    recent: dict[tuple[str, Channel], list[datetime]] = {}
     for rule in nf.rules.for_event(data):
         for selector in rule.recipients:
             for who in await _resolve(session, selector, data, nf.settings):
@@ -80,11 +80,11 @@ async def plan_notifications(session: AsyncSession, env: Envelope[Any], nf: Noti
                     if (key, channel) in plan.seen:
                         continue  # an earlier rule already tells this person on this channel
                     plan.seen.add((key, channel))
-                    if key not in recent and planned.error is None:
-                        recent[key] = await _recent_due(session, key, now)
-                    plan.rows.append(_row(planned, env, now, recent.get(key, [])))
+                    if (key, channel) not in recent and planned.error is None:
+                        recent[(key, channel)] = await _recent_due(session, key, channel, now)
+                    plan.rows.append(_row(planned, env, now, recent.get((key, channel), [])))
                     if planned.error is None:
-                        recent[key].append(plan.rows[-1]["due_at"])
+                        recent[(key, channel)].append(plan.rows[-1]["due_at"])
     if not plan.rows:
         return []
     await session.execute(insert(DeliveryRow), plan.rows)
@@ -107,12 +107,12 @@ def _prepare(rule: Rule, who: Recipient | _Missing, channel: Channel, data: Even
     planned = Planned(rule.id, rule.template, who, channel, rule.is_urgent(data), address=who.address(channel))
     if planned.address is None:
         what = "手机号 (phone number)" if channel is Channel.SMS else "邮箱 (email address)"
-        planned.error = f"收件人{who.name or who.key}没有{what}"
+        planned.error = who.address_errors.get(channel.value) or f"收件人{who.name or who.key}没有{what}"
         return planned
     lang = language_of(getattr(data, "language", None) if not who.registered else who.language, who.language)
     context = data.model_dump(mode="python") | {"recipient_name": who.name, "event_id": env.id}
     try:
-        r = nf.templates.render(rule.template, lang, context, s.sms_signature, s.sms_max_chars)
+        r = nf.templates.render(rule.template, lang, context, s.sms_signature, s.sms_max_chars, channel.value)
     except TemplateDataError as exc:
         planned.error = str(exc)
         return planned
@@ -143,10 +143,18 @@ def _row(p: Planned, env: Envelope[Any], now: datetime, recent: list[datetime]) 
     )
 
 
-async def _recent_due(session: AsyncSession, key: str, now: datetime) -> list[datetime]:
+async def _recent_due(session: AsyncSession, key: str, channel: Channel, now: datetime) -> list[datetime]:
+    """Due times of this person's messages on this channel from an hour ago on (the rate limit's window).
+
+    On PostgreSQL, events for the same person are planned one after the other (a transaction-scoped
+    advisory lock), so concurrent consumers cannot both see room under the limit; SQLite has one writer.
+    """
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"notify:{key}:{channel.value}"})
     rows = await session.scalars(
         select(DeliveryRow.due_at).where(
-            DeliveryRow.recipient_key == key, DeliveryRow.due_at > now - timedelta(hours=1),
+            DeliveryRow.recipient_key == key, DeliveryRow.channel == channel.value,
+            DeliveryRow.due_at > now - timedelta(hours=1),
             DeliveryRow.status != Status.FAILED.value,
         )
     )
@@ -210,22 +218,31 @@ async def _assignee(session: AsyncSession, data: EventData, s: NotificationsSett
 
 
 async def _from_contact(session: AsyncSession, contact: Contact, s: NotificationsSettings) -> Recipient | _Missing:
-    try:
-        phone = normalize_phone(contact.phone) if contact.phone else None
-        email = normalize_email(contact.email) if contact.email else None
-    except AddressError as exc:
-        return _Missing(contact_key(contact.phone, contact.email), f"{contact.name}: {exc}")
+    errors: dict[str, str] = {}
+    phone = email = None
+    for channel, raw, check in ((Channel.SMS, contact.phone, normalize_phone), (Channel.EMAIL, contact.email, normalize_email)):
+        try:
+            value = check(raw) if raw else None
+        except AddressError as exc:
+            errors[channel.value], value = f"{contact.name}: {exc}", None
+        if channel is Channel.SMS:
+            phone = value
+        else:
+            email = value
+    if not (phone or email) and errors:
+        return _Missing(contact_key(contact.phone, contact.email), "; ".join(errors.values()))
     if phone or email:
         conds = [c for c in (RecipientRow.phone == phone if phone else None,
                              RecipientRow.email == email if email else None) if c is not None]
         row = (await session.scalars(select(RecipientRow).where(or_(*conds), RecipientRow.active.is_(True)).limit(1))).first()
         if row is not None:
             return _registered(row)
-    return _adhoc(contact_key(phone, email), Contact(name=contact.name, phone=phone, email=email), s)
+    return _adhoc(contact_key(phone, email), Contact(name=contact.name, phone=phone, email=email), s, errors)
 
 
-def _adhoc(key: str, contact: Contact, s: NotificationsSettings) -> Recipient:
+def _adhoc(key: str, contact: Contact, s: NotificationsSettings, errors: dict[str, str] | None = None) -> Recipient:
     return Recipient(
+        address_errors=errors or {},
         key=key, name=contact.name, phone=contact.phone, email=contact.email, language=s.default_language,
         quiet_hours=QuietHours.parse(s.default_quiet_hours), timezone=s.business_timezone,
         rate_limit_per_hour=s.default_rate_limit_per_hour,
@@ -338,7 +355,7 @@ async def stale_claims(session: AsyncSession, now: datetime, lease: float) -> li
 
 # ---------------------------------------------------------------- recipients API
 def _validated(data: RecipientIn | RecipientPatch) -> dict[str, Any]:
-    values = data.model_dump(exclude_unset=True)
+    values = data.model_dump(exclude_unset=isinstance(data, RecipientPatch))
     errors: dict[str, str] = {}
     for name, check in (("phone", normalize_phone), ("email", normalize_email)):
         if values.get(name):

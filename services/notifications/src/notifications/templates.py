@@ -104,12 +104,17 @@ class Templates:
         return value.astimezone(self._tz).strftime("%Y-%m-%d %H:%M")
 
     def render(
-        self, name: str, lang: str, context: dict[str, Any], signature: str, sms_max_chars: int
+        self, name: str, lang: str, context: dict[str, Any], signature: str, sms_max_chars: int,
+        channel: str | None = None,
     ) -> Rendered:
+        """Render the parts one channel needs (all parts when channel is None)."""
         ctx = {**context, "lang": lang}
+        wanted = {"sms": ("sms",), "email": ("subject", "text", "html")}.get(channel or "", PARTS)
         try:
-            parts = {part: self._compiled[(name, lang, part)].render(ctx).strip() for part in PARTS}
-            params = {k: t.render(ctx).strip()[:35] for k, t in self._params.get(name, {}).items()}
+            parts = {part: self._compiled[(name, lang, part)].render(ctx).strip() if part in wanted else ""
+                     for part in PARTS}
+            params = {k: t.render(ctx).strip()[:35] for k, t in self._params.get(name, {}).items()} \
+                if "sms" in wanted else {}
         except KeyError as exc:
             raise TemplateDataError(f"模板{name}/{lang}不存在 (no such template)") from exc
         except TemplateDataError:
@@ -117,7 +122,7 @@ class Templates:
         except Exception as exc:  # StrictUndefined, bad types in filters, sandbox refusals
             raise TemplateDataError(f"模板数据错误 (template data error in {name}/{lang}): {type(exc).__name__}: {exc}") from exc
         return Rendered(
-            sms=fit_sms(parts["sms"], signature, sms_max_chars),
+            sms=fit_sms(parts["sms"], signature, sms_max_chars) if "sms" in wanted else "",
             subject=" ".join(parts["subject"].split()),
             text=parts["text"],
             html=parts["html"],

@@ -72,7 +72,7 @@ class LocalSmtpServer:
     def _authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
         ok = self.credentials is not None and (
             auth_data.login.decode(), auth_data.password.decode()) == self.credentials
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)
 
     def _protocol(self) -> SMTP:
         sink = self

@@ -45,10 +45,14 @@ class DeliveryWorker:
         sa_event.listen(sessions.kw["sync_session_class"], "after_rollback", self._after_rollback)
 
     def _after_commit(self, session: Any) -> None:
+        if session.in_nested_transaction():
+            return  # a savepoint (the scheduler runs each job in one): wait for the real commit
         for delivery_id in session.info.pop(services.CLAIMED_KEY, []):
             self._queue.put_nowait(delivery_id)
 
     def _after_rollback(self, session: Any) -> None:
+        if session.in_nested_transaction():
+            return  # a claim undone with its savepoint is not 'sending' in the database: the worker skips it
         session.info.pop(services.CLAIMED_KEY, None)
 
     def start(self) -> None:
