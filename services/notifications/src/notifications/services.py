@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, text, update
+from sqlalchemy import bindparam, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftersales_shared.auth import Principal
 from aftersales_shared.errors import Conflict, DomainError, NotFound
 from aftersales_shared.events import Contact, Envelope, EventData, NotificationFailedV1, NotificationSentV1
+from aftersales_shared.db import outbox, utcnow
+from aftersales_shared.outbox import PENDING_KEY as OUTBOX_PENDING
 from aftersales_shared.outbox import enqueue
 from aftersales_shared.scheduler import Job, schedule
 
@@ -258,45 +261,100 @@ def _registered(row: RecipientRow) -> Recipient:
 
 
 # ---------------------------------------------------------------- delivery lifecycle
-async def claim(session: AsyncSession, job: Job, now: datetime) -> bool:
+@dataclass(frozen=True)
+class Claimed:
+    """What the worker needs of a claimed delivery (read by the claim itself: no second query)."""
+
+    id: str
+    source_event_id: str
+    source_event_type: str
+    correlation_id: str | None
+    template: str
+    recipient_key: str
+    recipient_name: str | None
+    channel: str
+    address: str | None
+    language: str
+    title: str | None
+    body_text: str | None
+    body_html: str | None
+    sms_params: str | None
+    attempts: int
+
+
+_CLAIMED_COLUMNS = [DeliveryRow.__table__.c[name] for name in Claimed.__dataclass_fields__]
+
+
+async def claim(session: AsyncSession, job: Job, now: datetime) -> Claimed | None:
     """The scheduler says a delivery is due: mark it sending; the worker sends it after this commits."""
-    delivery_id = job.payload["delivery_id"]
+    table = DeliveryRow.__table__
     result = await session.execute(
-        update(DeliveryRow)
-        .where(DeliveryRow.id == delivery_id,
-               DeliveryRow.status.in_([Status.PENDING.value, Status.HELD.value, Status.RETRYING.value]))
+        update(table)
+        .where(table.c.id == job.payload["delivery_id"],
+               table.c.status.in_([Status.PENDING.value, Status.HELD.value, Status.RETRYING.value]))
         .values(status=Status.SENDING.value, claimed_at=now, hold_reason=None)
+        .returning(*_CLAIMED_COLUMNS)
     )
-    if result.rowcount != 1:
-        return False
-    session.info.setdefault(CLAIMED_KEY, []).append(delivery_id)
-    return True
+    row = result.mappings().first()
+    if row is None:
+        return None
+    claimed = Claimed(**row)
+    session.info.setdefault(CLAIMED_KEY, []).append(claimed)
+    return claimed
 
 
-async def record_sent(
-    session: AsyncSession, row: DeliveryRow, provider: str, message_id: str | None, now: datetime
-) -> bool:
-    result = await session.execute(
-        update(DeliveryRow)
-        .where(DeliveryRow.id == row.id, DeliveryRow.status == Status.SENDING.value)
-        .values(status=Status.SENT.value, attempts=row.attempts + 1, sent_at=now, provider=provider,
-                provider_message_id=(message_id or "")[:200] or None, last_error=None)
-    )
-    if result.rowcount != 1:
-        return False
-    await enqueue(session, Envelope(
-        data=NotificationSentV1(
-            delivery_id=row.id, source_event_id=row.source_event_id, source_event_type=row.source_event_type,
-            channel=row.channel, recipient=row.recipient_key, template=row.template, sent_at=now,
-            provider=provider, provider_message_id=message_id,
+@dataclass(frozen=True)
+class Sent:
+    delivery: Claimed
+    provider: str
+    message_id: str | None
+    at: datetime
+
+
+async def record_sent(session: AsyncSession, sent: list[Sent]) -> int:
+    """Mark a batch of handed-over deliveries sent and publish NotificationSent for each (one transaction)."""
+    if not sent:
+        return 0
+    table = DeliveryRow.__table__
+    still = set((await session.scalars(
+        select(table.c.id).where(table.c.id.in_([x.delivery.id for x in sent]),
+                                 table.c.status == Status.SENDING.value).with_for_update()
+    )).all())
+    sent = [x for x in sent if x.delivery.id in still]  # a lease that expired meanwhile: the retry records it
+    if not sent:
+        return 0
+    await session.execute(
+        update(table).where(table.c.id == bindparam("b_id")).values(
+            status=Status.SENT.value, attempts=bindparam("b_attempts"), sent_at=bindparam("b_at"),
+            provider=bindparam("b_provider"), provider_message_id=bindparam("b_msg"), last_error=None,
         ),
-        subject=row.id, correlation_id=row.correlation_id,
-    ))
-    return True
+        [dict(b_id=x.delivery.id, b_attempts=x.delivery.attempts + 1, b_at=x.at, b_provider=x.provider,
+              b_msg=(x.message_id or "")[:200] or None) for x in sent],
+    )
+    await enqueue_many(session, [Envelope(
+        data=NotificationSentV1(
+            delivery_id=x.delivery.id, source_event_id=x.delivery.source_event_id,
+            source_event_type=x.delivery.source_event_type, channel=x.delivery.channel,
+            recipient=x.delivery.recipient_key, template=x.delivery.template, sent_at=x.at,
+            provider=x.provider, provider_message_id=x.message_id,
+        ),
+        subject=x.delivery.id, correlation_id=x.delivery.correlation_id,
+    ) for x in sent])
+    return len(sent)
+
+
+async def enqueue_many(session: AsyncSession, envelopes: list[Envelope[Any]]) -> None:
+    """`outbox.enqueue` for many events in one statement (same rows, same wake-up of the relay)."""
+    now = utcnow()
+    await session.execute(outbox.insert(), [dict(
+        id=e.id, subject=e.nats_subject, headers=json.dumps(e.headers(), ensure_ascii=False), body=e.body(),
+        created_at=now, attempts=0,
+    ) for e in envelopes])
+    session.info[OUTBOX_PENDING] = True
 
 
 async def record_failure(
-    session: AsyncSession, row: DeliveryRow, error: SendError, provider: str, now: datetime,
+    session: AsyncSession, row: Claimed, error: SendError, provider: str, now: datetime,
     s: NotificationsSettings,
 ) -> str:
     """A temporary failure is retried with exponential back-off until attempts run out; else it fails."""
@@ -304,7 +362,6 @@ async def record_failure(
     if error.temporary and attempts < s.delivery_max_attempts:
         due = now + retry_delay(attempts, s.retry_base_seconds, s.retry_max_seconds)
         values: dict[str, Any] = dict(status=Status.RETRYING.value, due_at=due)
-        await schedule(session, JOB_KIND, f"{row.id}:{attempts}", due, {"delivery_id": row.id})
         outcome = "retrying"
     else:
         values = dict(status=Status.FAILED.value, failed_at=now)
@@ -316,10 +373,15 @@ async def record_failure(
         .where(DeliveryRow.id == row.id, DeliveryRow.status == Status.SENDING.value)
         .values(attempts=attempts, last_error=error.reason, provider=provider, **values)
     )
-    if result.rowcount == 1 and outcome == "failed":
+    if result.rowcount != 1:
+        return "skipped"
+    if outcome == "retrying":
+        await schedule(session, JOB_KIND, f"{row.id}:{attempts}", values["due_at"], {"delivery_id": row.id})
+    else:
         await enqueue(session, _failed_event(
-            {**{c: getattr(row, c) for c in ("id", "source_event_id", "source_event_type", "channel",
-                                             "recipient_key", "template", "correlation_id")}, "attempts": attempts},
+            {"id": row.id, "source_event_id": row.source_event_id, "source_event_type": row.source_event_type,
+             "channel": row.channel, "recipient_key": row.recipient_key, "template": row.template,
+             "correlation_id": row.correlation_id, "attempts": attempts},
             error.reason, now,
         ))
     return outcome

@@ -8,14 +8,12 @@ from typing import Any
 
 import structlog
 from sqlalchemy import event as sa_event
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from aftersales_shared.db import utcnow
 
 from . import services
-from .domain import Channel, Status
-from .models import DeliveryRow
+from .domain import Channel
 from .providers import EmailProvider, OutgoingEmail, OutgoingSms, SendError, SmsProvider, TemporaryFailure
 from .settings import NotificationsSettings
 
@@ -36,7 +34,9 @@ class DeliveryWorker:
         self._s = settings
         self.email = email
         self.sms = sms
-        self._queue: asyncio.Queue[str] = asyncio.Queue()
+        self._queue: asyncio.Queue[services.Claimed] = asyncio.Queue()
+        self._sent: asyncio.Queue[services.Sent] = asyncio.Queue()
+        self._pending: list[services.Sent] = []
         self._tasks: list[asyncio.Task[None]] = []
         self.sent_total = 0
         self.failed_total = 0
@@ -47,17 +47,18 @@ class DeliveryWorker:
     def _after_commit(self, session: Any) -> None:
         if session.in_nested_transaction():
             return  # a savepoint (the scheduler runs each job in one): wait for the real commit
-        for delivery_id in session.info.pop(services.CLAIMED_KEY, []):
-            self._queue.put_nowait(delivery_id)
+        for claimed in session.info.pop(services.CLAIMED_KEY, []):
+            self._queue.put_nowait(claimed)
 
     def _after_rollback(self, session: Any) -> None:
         if session.in_nested_transaction():
-            return  # a claim undone with its savepoint is not 'sending' in the database: the worker skips it
+            return  # a claim undone with its savepoint is not 'sending' in the database: recording skips it
         session.info.pop(services.CLAIMED_KEY, None)
 
     def start(self) -> None:
         if not self._tasks:
             self._tasks = [asyncio.create_task(self._run(), name=f"delivery-{i}") for i in range(self._s.delivery_concurrency)]
+            self._tasks.append(asyncio.create_task(self._record_loop(), name="delivery-record"))
             self._tasks.append(asyncio.create_task(self._recover(), name="delivery-lease"))
 
     async def stop(self) -> None:
@@ -65,6 +66,7 @@ class DeliveryWorker:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        await self._flush()  # what was handed over is recorded (else the lease retries it)
         for provider in (self.email, self.sms):
             try:
                 await provider.close()
@@ -73,13 +75,39 @@ class DeliveryWorker:
 
     async def _run(self) -> None:
         while True:
-            delivery_id = await self._queue.get()
+            claimed = await self._queue.get()
             try:
-                await self.deliver(delivery_id)
+                await self.deliver(claimed)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the lease sweep will hand it out again
-                log.error("delivery.crashed", delivery_id=delivery_id, error=f"{type(exc).__name__}: {exc}")
+                log.error("delivery.crashed", delivery_id=claimed.id, error=f"{type(exc).__name__}: {exc}")
+
+    async def _record_loop(self) -> None:
+        """Sent deliveries are recorded in batches: one transaction for all that finished meanwhile."""
+        while True:
+            first = await self._sent.get()
+            self._pending.append(first)
+            while not self._sent.empty() and len(self._pending) < 500:
+                self._pending.append(self._sent.get_nowait())
+            try:
+                await self._flush()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # database away: keep them and try again
+                log.warning("delivery.record_failed", count=len(self._pending), error=str(exc))
+                await asyncio.sleep(0.5)
+
+    async def _flush(self) -> None:
+        while not self._sent.empty():
+            self._pending.append(self._sent.get_nowait())
+        if not self._pending:
+            return
+        batch = list(self._pending)
+        async with self._sessions.begin() as session:
+            await services.record_sent(session, batch)
+        del self._pending[: len(batch)]
+        self.sent_total += len(batch)
 
     async def _recover(self) -> None:
         interval = max(0.5, self._s.delivery_lease_seconds / 4)
@@ -95,37 +123,31 @@ class DeliveryWorker:
                 log.warning("delivery.lease_sweep_failed", error=str(exc))
             await asyncio.sleep(interval)
 
-    async def deliver(self, delivery_id: str) -> str:
-        """Send one claimed delivery and record what happened: sent, retrying or failed."""
-        async with self._sessions() as session:
-            row = (await session.scalars(select(DeliveryRow).where(DeliveryRow.id == delivery_id))).first()
-        if row is None or row.status != Status.SENDING.value:
-            return "skipped"
-        provider = self.sms if row.channel == Channel.SMS.value else self.email
+    async def deliver(self, claimed: services.Claimed) -> str:
+        """Send one claimed delivery; the outcome is recorded (sent in a batch, failures at once)."""
+        provider = self.sms if claimed.channel == Channel.SMS.value else self.email
         try:
-            message_id = await provider.send(self._message(row))
+            message_id = await provider.send(self._message(claimed))
         except SendError as exc:
-            return await self._failed(row, exc, provider.name)
+            return await self._failed(claimed, exc, provider.name)
         except Exception as exc:  # a provider bug must not lose the message
-            return await self._failed(row, TemporaryFailure(f"{type(exc).__name__}: {exc}"), provider.name)
-        async with self._sessions.begin() as session:
-            await services.record_sent(session, row, provider.name, message_id, utcnow())
-        self.sent_total += 1
+            return await self._failed(claimed, TemporaryFailure(f"{type(exc).__name__}: {exc}"), provider.name)
+        self._sent.put_nowait(services.Sent(claimed, provider.name, message_id, utcnow()))
         return "sent"
 
-    async def _failed(self, row: DeliveryRow, exc: SendError, provider: str) -> str:
+    async def _failed(self, row: services.Claimed, exc: SendError, provider: str) -> str:
         async with self._sessions.begin() as session:
             outcome = await services.record_failure(session, row, exc, provider, utcnow(), self._s)
         if outcome == "failed":
             self.failed_total += 1
             log.warning("delivery.failed", delivery_id=row.id, reason=exc.reason)
-        else:
+        elif outcome == "retrying":
             self.retried_total += 1
             log.info("delivery.retry", delivery_id=row.id, attempt=row.attempts + 1, reason=exc.reason)
         return outcome
 
     @staticmethod
-    def _message(row: DeliveryRow) -> OutgoingEmail | OutgoingSms:
+    def _message(row: services.Claimed) -> OutgoingEmail | OutgoingSms:
         if row.channel == Channel.SMS.value:
             return OutgoingSms(delivery_id=row.id, to=row.address or "", text=row.body_text or "",
                                template=row.template, params=json.loads(row.sms_params or "{}"))
