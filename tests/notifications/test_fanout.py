@@ -23,6 +23,10 @@ from notif_support import (
     ticket_opened,
     uid,
 )
+from sqlalchemy.exc import IntegrityError
+
+from aftersales_shared.db import utcnow
+from notifications import services
 from notifications.app import create_app
 from notifications.domain import RulesError
 from notifications.settings import NotificationsSettings
@@ -67,6 +71,10 @@ async def test_ticket_opened_sends_chinese_email_and_sms_and_records_them(databa
         assert [r["address"] for r in email_rows] == [f"wang-{ref}@example.com"]
         assert email_rows[0]["template"] == "ticket_opened" and email_rows[0]["attempts"] == 1
         assert await deliveries(client, SUP, event_id=env.id, status="failed") == []
+        hour_ago = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+        assert len(await deliveries(client, SUP, event_id=env.id, since=hour_ago)) == 2
+        assert await deliveries(client, SUP, event_id=env.id, until=hour_ago) == []
+        assert len(await deliveries(client, SUP, event_type="TicketOpened", recipient=email_rows[0]["recipient_key"])) == 2
         r = await client.get("/deliveries", params={"status": "lost"}, headers=SUP)
         assert r.status_code == 400
         assert (await client.get("/deliveries", headers=auth("engineer"))).status_code == 403
@@ -108,6 +116,10 @@ async def test_redelivered_sla_breach_sends_no_second_sms_and_escalation_reaches
         to_mgr = [r for r in gw.accepted if r.body["to"] == f"+86{mgr['phone']}"]
         assert len(to_sup) == 2 and len(to_mgr) == 1  # one per event, management only on level 2
         assert "2级升级" in to_mgr[0].body["text"]
+        # below the inbox, the database refuses a second delivery for the same (event, recipient, channel)
+        with pytest.raises(IntegrityError):
+            async with rt.sessions.begin() as session:
+                await services.plan_notifications(session, first, app.state["notifier"], utcnow())
         first_rows = await deliveries(client, SUP, event_id=first.id)
         # the assignee is missing: recorded as failed with a reason, the supervisor still hears
         assert {(r["recipient_key"], r["status"]) for r in first_rows} == {
