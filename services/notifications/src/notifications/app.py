@@ -5,6 +5,8 @@ from __future__ import annotations
 from litestar import Litestar
 
 from aftersales_shared.events import NotificationFailedV1, NotificationSentV1
+from aftersales_shared.db import is_sqlite
+from aftersales_shared.scheduler import Scheduler
 from aftersales_shared.service import build_runtime, create_service_app
 
 from . import messaging
@@ -32,7 +34,11 @@ def create_app(
     notifier = load_notifier(settings)
     rt = build_runtime(settings, publishes=[NotificationSentV1, NotificationFailedV1])
     worker = DeliveryWorker(rt.sessions, settings, email or email_provider(settings), sms or sms_provider(settings))
-    messaging.register(rt.inbox, rt.scheduler, notifier)
+    # on PostgreSQL, more claimers in this process split due deliveries with SKIP LOCKED (SQLite: one writer)
+    extra = [] if is_sqlite(settings.database_url) else [
+        Scheduler(rt.sessions, max_sleep_seconds=0.2) for _ in range(settings.scheduler_claimers - 1)]
+    worker.also_wake(extra)
+    messaging.register(rt.inbox, [rt.scheduler, *extra], notifier)
     app = create_service_app(
         rt, route_handlers=[recipients_controller(rt), *deliveries_controller(rt, notifier)], description=DESCRIPTION
     )

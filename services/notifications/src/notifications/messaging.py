@@ -13,11 +13,13 @@ from . import services
 from .domain import CONSUMED
 
 
-def register(inbox: Inbox, scheduler: Scheduler, notifier: services.Notifier) -> None:
+def register(inbox: Inbox, schedulers: list[Scheduler], notifier: services.Notifier) -> None:
     @inbox.handles(*CONSUMED.values())
     async def on_event(session: AsyncSession, env: Envelope[Any]) -> None:
         await services.plan_notifications(session, env, notifier, utcnow())
 
-    @scheduler.handles(services.JOB_KIND)
     async def on_due(session: AsyncSession, job: Job) -> None:
         await services.claim(session, job, utcnow())
+
+    for scheduler in schedulers:
+        scheduler.handles(services.JOB_KIND)(on_due)

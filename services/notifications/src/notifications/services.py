@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, or_, select, text, update
+from sqlalchemy import bindparam, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftersales_shared.auth import Principal
@@ -43,6 +43,7 @@ from .templates import Templates, TemplateDataError, params_json
 
 JOB_KIND = "notifications.deliver"
 CLAIMED_KEY = "notifications_claimed"
+PLANNED_KEY = "notifications_planned"
 
 
 @dataclass
@@ -90,7 +91,8 @@ async def plan_notifications(session: AsyncSession, env: Envelope[Any], nf: Noti
                         recent[(key, channel)].append(plan.rows[-1]["due_at"])
     if not plan.rows:
         return []
-    await session.execute(insert(DeliveryRow), plan.rows)
+    await session.execute(DeliveryRow.__table__.insert(), plan.rows)
+    session.info[PLANNED_KEY] = True
     for row in plan.rows:
         if row["status"] == Status.FAILED:
             await enqueue(session, _failed_event(row, row["last_error"], now))

@@ -11,6 +11,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from aftersales_shared.db import utcnow
+from aftersales_shared.scheduler import Scheduler
 
 from . import services
 from .domain import Channel
@@ -37,6 +38,7 @@ class DeliveryWorker:
         self._queue: asyncio.Queue[services.Claimed] = asyncio.Queue()
         self._sent: asyncio.Queue[services.Sent] = asyncio.Queue()
         self._pending: list[services.Sent] = []
+        self._schedulers: list[Scheduler] = []
         self._tasks: list[asyncio.Task[None]] = []
         self.sent_total = 0
         self.failed_total = 0
@@ -44,9 +46,16 @@ class DeliveryWorker:
         sa_event.listen(sessions.kw["sync_session_class"], "after_commit", self._after_commit)
         sa_event.listen(sessions.kw["sync_session_class"], "after_rollback", self._after_rollback)
 
+    def also_wake(self, schedulers: list[Scheduler]) -> None:
+        """Extra claimers: started and stopped with the worker, woken when deliveries are planned."""
+        self._schedulers = schedulers
+
     def _after_commit(self, session: Any) -> None:
         if session.in_nested_transaction():
             return  # a savepoint (the scheduler runs each job in one): wait for the real commit
+        if session.info.pop(services.PLANNED_KEY, False):
+            for scheduler in self._schedulers:
+                scheduler.notify()
         for claimed in session.info.pop(services.CLAIMED_KEY, []):
             self._queue.put_nowait(claimed)
 
@@ -56,12 +65,16 @@ class DeliveryWorker:
         session.info.pop(services.CLAIMED_KEY, None)
 
     def start(self) -> None:
+        for scheduler in self._schedulers:
+            scheduler.start()
         if not self._tasks:
             self._tasks = [asyncio.create_task(self._run(), name=f"delivery-{i}") for i in range(self._s.delivery_concurrency)]
             self._tasks.append(asyncio.create_task(self._record_loop(), name="delivery-record"))
             self._tasks.append(asyncio.create_task(self._recover(), name="delivery-lease"))
 
     async def stop(self) -> None:
+        for scheduler in self._schedulers:
+            await scheduler.stop()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
