@@ -1,9 +1,11 @@
-"""Tables of the notifications database (its own tables arrive with its issue; the messaging tables are shared)."""
+"""Tables of the notifications database: recipients, their change log, and every delivery."""
+
+from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import JSON, Boolean, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from aftersales_shared.db import NAMING, UTCDateTime
 
@@ -11,3 +13,80 @@ from aftersales_shared.db import NAMING, UTCDateTime
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {datetime: UTCDateTime}
+
+
+class RecipientRow(Base):
+    """A registered person (engineer, supervisor, dealer staff, manager, customer contact) and preferences."""
+
+    __tablename__ = "recipients"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
+    language: Mapped[str] = mapped_column(String(10))
+    channels: Mapped[list[str]] = mapped_column(JSON)
+    groups: Mapped[list[str]] = mapped_column(JSON)
+    dealer_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    quiet_hours: Mapped[str | None] = mapped_column(String(11))
+    timezone: Mapped[str] = mapped_column(String(64))
+    rate_limit_per_hour: Mapped[int] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(100))
+
+
+class RecipientChangeRow(Base):
+    """Append-only audit trail: who registered or changed a recipient, and what changed."""
+
+    __tablename__ = "recipient_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    recipient_id: Mapped[str] = mapped_column(String(100), index=True)
+    action: Mapped[str] = mapped_column(String(20))
+    changes: Mapped[dict] = mapped_column(JSON)
+    changed_at: Mapped[datetime]
+    changed_by: Mapped[str] = mapped_column(String(100))
+
+
+class DeliveryRow(Base):
+    """One message to one recipient on one channel because of one event (its whole history)."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("source_event_id", "recipient_key", "channel", name="uq_deliveries_event_recipient_channel"),
+        Index("ix_deliveries_recipient_due", "recipient_key", "due_at"),
+        Index("ix_deliveries_status_created", "status", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    source_event_id: Mapped[str] = mapped_column(String(64))
+    source_event_type: Mapped[str] = mapped_column(String(255), index=True)
+    subject: Mapped[str | None] = mapped_column(String(200), index=True)
+    event_time: Mapped[datetime]
+    correlation_id: Mapped[str | None] = mapped_column(String(64))
+    rule_id: Mapped[str] = mapped_column(String(60))
+    template: Mapped[str] = mapped_column(String(60), index=True)
+    recipient_key: Mapped[str] = mapped_column(String(300))
+    recipient_name: Mapped[str | None] = mapped_column(String(100))
+    channel: Mapped[str] = mapped_column(String(10))
+    address: Mapped[str | None] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(10))
+    urgent: Mapped[bool] = mapped_column(Boolean)
+    title: Mapped[str | None] = mapped_column(String(300))
+    body_text: Mapped[str | None] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    sms_params: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))
+    hold_reason: Mapped[str | None] = mapped_column(String(100))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    provider: Mapped[str | None] = mapped_column(String(40))
+    provider_message_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]

@@ -1,7 +1,11 @@
 """Settings of the notifications service (env prefix NOTIFICATIONS_)."""
 
-from typing import ClassVar
+from __future__ import annotations
 
+from pathlib import Path
+from typing import ClassVar, Literal
+
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from aftersales_shared.settings import ServiceSettings
@@ -11,3 +15,54 @@ class NotificationsSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="NOTIFICATIONS_", extra="ignore")
     service_name: ClassVar[str] = "notifications"
     default_port: ClassVar[int] = 8104
+
+    # which event notifies whom: the packaged defaults unless a file is named
+    rules_path: Path | None = Field(default=None, description="YAML rules file (default: the packaged rules.yaml)")
+    templates_path: Path | None = Field(default=None, description="YAML templates file (default: packaged)")
+    default_language: Literal["zh-CN", "en"] = "zh-CN"
+
+    # email
+    email_provider: Literal["smtp", "file"] = "file"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_use_tls: bool = False
+    smtp_validate_certs: bool = True
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    smtp_pool_size: int = Field(default=4, ge=1, le=64)
+    mail_from: str = "售后服务中心 <service@aftersales.local>"
+
+    # sms
+    sms_provider: Literal["log", "http", "aliyun"] = "log"
+    sms_signature: str = Field(default="售后服务", min_length=2, max_length=12)
+    sms_max_chars: int = Field(default=200, ge=40, le=500, description="signature included")
+    sms_http_url: str | None = None
+    sms_http_token: str | None = None
+    sms_timeout_seconds: float = Field(default=10.0, gt=0)
+    aliyun_endpoint: str = "https://dysmsapi.aliyuncs.com/"
+    aliyun_access_key_id: str | None = None
+    aliyun_access_key_secret: str | None = None
+    aliyun_region: str = "cn-hangzhou"
+    aliyun_template_codes: dict[str, str] = Field(default_factory=dict, description="template name → SMS_xxx code")
+
+    # delivery
+    scheduler_claimers: int = Field(default=4, ge=1, le=32, description="PostgreSQL: claimers splitting due deliveries")
+    delivery_concurrency: int = Field(default=16, ge=1, le=256)
+    delivery_max_attempts: int = Field(default=10, ge=1, le=100)
+    retry_base_seconds: float = Field(default=5.0, gt=0)
+    retry_max_seconds: float = Field(default=600.0, gt=0)
+    delivery_lease_seconds: float = Field(default=120.0, gt=0, description="a claimed delivery not finished by then is retried")
+
+    # defaults for contacts that come with an event and are not registered recipients
+    default_quiet_hours: str | None = Field(default="22:00-08:00", pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")
+    default_rate_limit_per_hour: int = Field(default=10, ge=1)
+
+    @property
+    def sms_log_path(self) -> Path:
+        return self.data_dir / "sms.log"
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.data_dir / "mail"

@@ -1,0 +1,25 @@
+"""Event handlers of the notifications service: every consumed event goes through the rules."""
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from aftersales_shared.db import utcnow
+from aftersales_shared.events import Envelope
+from aftersales_shared.inbox import Inbox
+from aftersales_shared.scheduler import Job, Scheduler
+
+from . import services
+from .domain import CONSUMED
+
+
+def register(inbox: Inbox, schedulers: list[Scheduler], notifier: services.Notifier) -> None:
+    @inbox.handles(*CONSUMED.values())
+    async def on_event(session: AsyncSession, env: Envelope[Any]) -> None:
+        await services.plan_notifications(session, env, notifier, utcnow())
+
+    async def on_due(session: AsyncSession, job: Job) -> None:
+        await services.claim(session, job, utcnow())
+
+    for scheduler in schedulers:
+        scheduler.handles(services.JOB_KIND)(on_due)

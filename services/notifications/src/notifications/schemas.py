@@ -1,0 +1,164 @@
+"""HTTP request/response types of the notifications API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .domain import Channel, QuietHours
+
+QUIET = r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$"
+GROUP = r"^[a-z_]{2,40}$"
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("timezone", check_fields=False)
+    @classmethod
+    def _tz(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("quiet_hours", check_fields=False)
+    @classmethod
+    def _quiet(cls, value: str | None) -> str | None:
+        if value is not None and QuietHours.parse(value).start == QuietHours.parse(value).end:  # type: ignore[union-attr]
+            raise ValueError("quiet hours must start and end at different times")
+        return value
+
+
+class RecipientIn(_In):
+    """Register a person who receives notifications; phone and email are validated here, not at 3 a.m."""
+
+    id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:@-]+$",
+                    description="the person's user id (engineer, supervisor…) as used in events")
+    name: str = Field(min_length=1, max_length=100)
+    phone: str | None = Field(default=None, max_length=32)
+    email: str | None = Field(default=None, max_length=254)
+    language: Literal["zh-CN", "en"] = "zh-CN"
+    channels: list[Channel] = Field(default_factory=lambda: [Channel.SMS, Channel.EMAIL], min_length=1)
+    groups: list[str] = Field(default_factory=list, description="e.g. service_supervisor, manager, sales_manager, dealer")
+    dealer_id: str | None = Field(default=None, max_length=64)
+    quiet_hours: str | None = Field(default="22:00-08:00", pattern=QUIET, description="local HH:MM-HH:MM; null = none")
+    timezone: str = "Asia/Shanghai"
+    rate_limit_per_hour: int = Field(default=10, ge=1, le=1000)
+
+    @field_validator("groups")
+    @classmethod
+    def _groups(cls, value: list[str]) -> list[str]:
+        import re
+
+        bad = [g for g in value if not re.match(GROUP, g)]
+        if bad:
+            raise ValueError(f"group names are lower-case words with underscores: {bad}")
+        return sorted(set(value))
+
+
+class RecipientPatch(_In):
+    """Change contact data or preferences; only the fields given change."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    phone: str | None = Field(default=None, max_length=32)
+    email: str | None = Field(default=None, max_length=254)
+    language: Literal["zh-CN", "en"] | None = None
+    channels: list[Channel] | None = Field(default=None, min_length=1)
+    groups: list[str] | None = None
+    dealer_id: str | None = Field(default=None, max_length=64)
+    quiet_hours: str | None = Field(default=None, pattern=QUIET)
+    timezone: str | None = None
+    rate_limit_per_hour: int | None = Field(default=None, ge=1, le=1000)
+    active: bool | None = None
+
+
+class RecipientOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str
+    phone: str | None
+    email: str | None
+    language: str
+    channels: list[str]
+    groups: list[str]
+    dealer_id: str | None
+    quiet_hours: str | None
+    timezone: str
+    rate_limit_per_hour: int
+    active: bool
+    created_at: datetime
+    created_by: str
+    updated_at: datetime
+    updated_by: str
+
+
+class RecipientPage(BaseModel):
+    items: list[RecipientOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class RecipientChangeOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    action: str
+    changes: dict
+    changed_at: datetime
+    changed_by: str
+
+
+class DeliveryFilter(BaseModel):
+    status: str | None = None
+    channel: str | None = None
+    recipient: str | None = None
+    event_id: str | None = None
+    event_type: str | None = None
+    template: str | None = None
+    subject: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class DeliveryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    source_event_id: str
+    source_event_type: str
+    subject: str | None
+    rule_id: str
+    template: str
+    recipient_key: str
+    recipient_name: str | None
+    channel: str
+    address: str | None
+    language: str
+    urgent: bool
+    title: str | None
+    body_text: str | None
+    status: str
+    hold_reason: str | None
+    attempts: int
+    due_at: datetime
+    last_error: str | None
+    provider: str | None
+    provider_message_id: str | None
+    event_time: datetime
+    created_at: datetime
+    sent_at: datetime | None
+    failed_at: datetime | None
+
+
+class DeliveryPage(BaseModel):
+    items: list[DeliveryOut]
+    total: int
+    limit: int
+    offset: int
