@@ -13,6 +13,7 @@ from aftersales_shared.db import outbox
 from aftersales_shared.events import (
     Envelope,
     SlaBreachedV1,
+    SlaEscalatedV1,
     SlaWarningV1,
     TicketAssignedV1,
     TicketOpenedV1,
@@ -69,6 +70,14 @@ def sla_breached(ref: str, level: int = 1, assignee: str | None = None) -> Envel
     return Envelope(data=SlaBreachedV1(
         ticket_id=f"t-{ref}", ticket_no=f"SV-{ref}", clock="response", deadline=now - timedelta(minutes=5),
         breached_at=now, overdue_seconds=300, urgency="urgent", escalation_level=level, assignee_id=assignee,
+    ), source="/tests", subject=f"SV-{ref}")
+
+
+def sla_escalated(ref: str, assignee: str | None = None) -> Envelope[SlaEscalatedV1]:
+    now = datetime.now(UTC)
+    return Envelope(data=SlaEscalatedV1(
+        ticket_id=f"t-{ref}", ticket_no=f"SV-{ref}", clock="response", deadline=now - timedelta(hours=4),
+        escalated_at=now, overdue_seconds=4 * 3600, escalation_level=2, urgency="urgent", assignee_id=assignee,
     ), source="/tests", subject=f"SV-{ref}")
 
 

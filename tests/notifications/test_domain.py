@@ -47,13 +47,17 @@ def test_default_rules_cover_every_consumed_event(notifier):
     assert {r.event for r in notifier.rules.rules} == set(CONSUMED)
 
 
-def test_breach_reaches_management_only_on_second_escalation(notifier):
-    env = sample("SlaBreached")
-    first = env.data.model_copy(update={"escalation_level": 1})
-    second = env.data.model_copy(update={"escalation_level": 2})
-    assert [r.id for r in notifier.rules.for_event(first)] == ["sla-breached-supervisor"]
-    assert [r.id for r in notifier.rules.for_event(second)] == ["sla-breached-supervisor", "sla-breached-management"]
-    assert all(r.is_urgent(first) for r in notifier.rules.for_event(first))
+def test_breach_reaches_supervisors_and_the_escalation_management(notifier):
+    breach = sample("SlaBreached").data
+    escalated = sample("SlaEscalated").data
+    assert [r.id for r in notifier.rules.for_event(breach)] == ["sla-breached-supervisor"]
+    assert [r.id for r in notifier.rules.for_event(escalated)] == ["sla-escalated-management"]
+    assert all(r.is_urgent(breach) for r in notifier.rules.for_event(breach))
+    assert all(r.is_urgent(escalated) for r in notifier.rules.for_event(escalated))
+    for lang in ("zh-CN", "en"):  # the breach template renders the escalation too
+        rule = notifier.rules.for_event(escalated)[0]
+        sms = notifier.templates.render(rule.template, lang, escalated.model_dump(mode="json"), "【售后】", 200, "sms").sms
+        assert "SV-20261120-0007" in sms and ("2级升级" in sms or "escalation 2" in sms)
 
 
 def test_critical_ticket_ack_is_urgent_normal_is_not(notifier):

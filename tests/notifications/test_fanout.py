@@ -17,6 +17,8 @@ from notif_support import (
     phone,
     recipient,
     sla_breached,
+    sla_escalated,
+    sla_escalated,
     sla_warning,
     streams,
     ticket_assigned,
@@ -106,15 +108,15 @@ async def test_redelivered_sla_breach_sends_no_second_sms_and_escalation_reaches
         first = sla_breached(ref, level=1)
         await publish(own_nats.url, first)
         await publish(own_nats.url, first, msg_id=f"{first.id}-again")  # past JetStream's duplicate window
-        second = sla_breached(ref, level=2)
+        second = sla_escalated(ref)  # breach + N hours: tickets escalates to management
         await publish(own_nats.url, second)
-        await wait_until(lambda: _all(client, event_id=second.id, status="sent", n=2), what="level-2 breach sent")
+        await wait_until(lambda: _all(client, event_id=second.id, status="sent", n=1), what="escalation sent")
         rt = runtime_of(app)
         sub = next(s for s in rt.inbox.subscriptions.values() if s.subject == "tickets.sla_breached.v1")
         assert await rt.inbox.handle(sub, first) is False  # a third delivery of the same event: duplicate
         to_sup = [r for r in gw.accepted if r.body["to"] == f"+86{sup['phone']}"]
         to_mgr = [r for r in gw.accepted if r.body["to"] == f"+86{mgr['phone']}"]
-        assert len(to_sup) == 2 and len(to_mgr) == 1  # one per event, management only on level 2
+        assert len(to_sup) == 1 and len(to_mgr) == 1  # one per event; management hears the escalation
         assert "2级升级" in to_mgr[0].body["text"]
         # below the inbox, the database refuses a second delivery for the same (event, recipient, channel)
         with pytest.raises(IntegrityError):

@@ -20,6 +20,7 @@ from aftersales_shared.events import (
     EventData,
     ServiceCompletedV1,
     SlaBreachedV1,
+    SlaEscalatedV1,
     SlaWarningV1,
     SurveyRequestedV1,
     TicketAssignedV1,
@@ -29,7 +30,7 @@ from aftersales_shared.events import (
 CONSUMED: dict[str, type[EventData]] = {
     cls.NAME: cls
     for cls in (
-        TicketOpenedV1, TicketAssignedV1, SlaWarningV1, SlaBreachedV1, ServiceCompletedV1,
+        TicketOpenedV1, TicketAssignedV1, SlaWarningV1, SlaBreachedV1, SlaEscalatedV1, ServiceCompletedV1,
         SurveyRequestedV1, ContractSignedV1, ContractArchiveOverdueV1, DeliveryNoticeV1,
     )
 }
