@@ -116,37 +116,59 @@ class OutboxRelay:
     async def publish_pending(self) -> int:
         """Publish one batch of unsent rows; returns how many were acknowledged by JetStream."""
         js = self._js()
-        async with self._engine.begin() as conn:
-            rows = (
-                await conn.execute(
-                    select(outbox.c.id, outbox.c.subject, outbox.c.headers, outbox.c.body)
-                    .where(outbox.c.published_at.is_(None))
-                    .order_by(outbox.c.created_at)
-                    .limit(self._batch)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
+        nc = getattr(js, "_nc", None)
+        if nc is not None and not nc.is_connected:
+            raise ConnectionError("NATS is not connected")  # don't hold rows (or SQLite's lock) meanwhile
+        if self._engine.dialect.name == "sqlite":
+            return await self._publish_short_transactions(js)
+        async with self._engine.begin() as conn:  # replicas: rows stay locked while they are published
+            rows = (await conn.execute(self._claim().with_for_update(skip_locked=True))).all()
             if not rows:
                 return 0
-            results = await asyncio.gather(
-                *(
-                    js.publish(r.subject, r.body, timeout=self._timeout, headers=json.loads(r.headers))
-                    for r in rows
-                ),
-                return_exceptions=True,
+            ok, failed = await self._publish(js, rows)
+            await self._mark(conn, ok, failed)
+        return self._done(ok, failed)
+
+    async def _publish_short_transactions(self, js: JetStreamContext) -> int:
+        """SQLite runs one relay: read, publish and mark in short transactions, never holding the write lock
+        across network I/O (a re-publish after a crash is dropped by JetStream's duplicate window)."""
+        async with self._engine.begin() as conn:
+            rows = (await conn.execute(self._claim())).all()
+        if not rows:
+            return 0
+        ok, failed = await self._publish(js, rows)
+        async with self._engine.begin() as conn:
+            await self._mark(conn, ok, failed)
+        return self._done(ok, failed)
+
+    def _claim(self):  # type: ignore[no-untyped-def]
+        return (
+            select(outbox.c.id, outbox.c.subject, outbox.c.headers, outbox.c.body)
+            .where(outbox.c.published_at.is_(None))
+            .order_by(outbox.c.created_at)
+            .limit(self._batch)
+        )
+
+    async def _publish(self, js: JetStreamContext, rows: list[Any]) -> tuple[list[str], list[tuple[str, BaseException]]]:
+        results = await asyncio.gather(
+            *(js.publish(r.subject, r.body, timeout=self._timeout, headers=json.loads(r.headers)) for r in rows),
+            return_exceptions=True,
+        )
+        ok = [r.id for r, res in zip(rows, results) if not isinstance(res, BaseException)]
+        failed = [(r.id, res) for r, res in zip(rows, results) if isinstance(res, BaseException)]
+        return ok, failed
+
+    async def _mark(self, conn: AsyncConnection, ok: list[str], failed: list[tuple[str, BaseException]]) -> None:
+        if ok:
+            await conn.execute(update(outbox).where(outbox.c.id.in_(ok)).values(published_at=utcnow()))
+        for row_id, exc in failed:
+            await conn.execute(
+                update(outbox)
+                .where(outbox.c.id == row_id)
+                .values(attempts=outbox.c.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000])
             )
-            ok = [r.id for r, res in zip(rows, results) if not isinstance(res, BaseException)]
-            failed = [(r.id, res) for r, res in zip(rows, results) if isinstance(res, BaseException)]
-            if ok:
-                await conn.execute(
-                    update(outbox).where(outbox.c.id.in_(ok)).values(published_at=utcnow())
-                )
-            for row_id, exc in failed:
-                await conn.execute(
-                    update(outbox)
-                    .where(outbox.c.id == row_id)
-                    .values(attempts=outbox.c.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000])
-                )
+
+    def _done(self, ok: list[str], failed: list[tuple[str, BaseException]]) -> int:
         self.published_total += len(ok)
         if failed:
             raise failed[0][1]

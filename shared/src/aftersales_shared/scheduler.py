@@ -125,7 +125,13 @@ class Scheduler:
                 fired = 0
             if fired < self._batch:
                 self._wake.clear()
-                timeout = await self._sleep_for()
+                try:
+                    timeout = await self._sleep_for()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # database busy or away: poll again later, never die
+                    log.warning("scheduler.peek_failed", error=f"{type(exc).__name__}: {exc}")
+                    timeout = self._max_sleep
                 try:
                     await asyncio.wait_for(self._wake.wait(), timeout=timeout)
                 except TimeoutError:
