@@ -141,6 +141,16 @@ calendar_copies = Table(
 )
 
 
+def wake_after_commit(sessions: async_sessionmaker[AsyncSession], key: str, wake: Any) -> None:
+    """Call `wake` right after a session of this factory commits with `session.info[key]` set."""
+
+    def _after_commit(session: Any) -> None:
+        if session.info.pop(key, False):
+            wake()
+
+    event.listen(sessions.kw["sync_session_class"], "after_commit", _after_commit)
+
+
 def upsert_insert(session: Any, table: Any) -> Any:
     """INSERT with ON CONFLICT for the session's backend (PostgreSQL in production, SQLite locally)."""
     from sqlalchemy.dialects import postgresql, sqlite

@@ -10,12 +10,11 @@ from typing import Any
 
 import structlog
 from nats.js import JetStreamContext
-from sqlalchemy import event as sa_event
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from . import correlation
-from .db import outbox, utcnow
+from .db import outbox, utcnow, wake_after_commit
 from .events import Envelope
 
 log = structlog.get_logger(__name__)
@@ -67,13 +66,7 @@ class OutboxRelay:
 
     def watch(self, factory: async_sessionmaker[AsyncSession]) -> None:
         """Wake the relay right after a session that enqueued events commits."""
-        sync_class = factory.kw["sync_session_class"]
-
-        def _after_commit(session: Any) -> None:
-            if session.info.pop(PENDING_KEY, False):
-                self.notify()
-
-        sa_event.listen(sync_class, "after_commit", _after_commit)
+        wake_after_commit(factory, PENDING_KEY, self.notify)
 
     def notify(self) -> None:
         self._wake.set()

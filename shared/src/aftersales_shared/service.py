@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from .auth import auth_middleware
 from . import correlation
 from .correlation import CorrelationMiddleware
-from .db import create_engine, session_factory
+from .db import create_engine, session_factory, wake_after_commit
 from .errors import DomainError
 from .events import EventData
 from .inbox import Inbox
@@ -86,18 +86,8 @@ def build_runtime(settings: ServiceSettings, publishes: Sequence[type[EventData]
     relay.watch(sessions)
     inbox = Inbox(settings=settings, sessions=sessions)
     scheduler = Scheduler(sessions)
-    _wake_after_commit(sessions, SCHEDULER_PENDING, scheduler.notify)
+    wake_after_commit(sessions, SCHEDULER_PENDING, scheduler.notify)
     return Runtime(settings, engine, sessions, broker, relay, inbox, scheduler, list(publishes))
-
-
-def _wake_after_commit(sessions: async_sessionmaker[AsyncSession], key: str, wake: Any) -> None:
-    from sqlalchemy import event as sa_event
-
-    def _after_commit(session: Any) -> None:
-        if session.info.pop(key, False):
-            wake()
-
-    sa_event.listen(sessions.kw["sync_session_class"], "after_commit", _after_commit)
 
 
 async def _start_broker(rt: Runtime) -> None:
