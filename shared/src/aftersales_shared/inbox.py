@@ -19,12 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from . import correlation
 from .db import dead_letters, inbox, upsert_insert, utcnow
 from .events import Envelope, EventData, EventRegistry, MalformedEvent, registry
+from .groupcommit import GroupCommit
 from .settings import ServiceSettings
 from .streams import stream_for_subject
 
 log = structlog.get_logger(__name__)
 
 Handler = Callable[[AsyncSession, Envelope[Any]], Awaitable[None]]
+BatchHandler = Callable[[AsyncSession, list[Envelope[Any]]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class Subscription:
     subject: str
     accepts: tuple[type[EventData], ...]
     handler: Handler
+    group: GroupCommit[Envelope[Any], bool] | None = None  # batch handlers: deliveries share transactions
 
 
 @dataclass
@@ -61,6 +64,57 @@ class Inbox:
             return handler
 
         return register
+
+    def handles_batch(self, *classes: type[EventData], max_batch: int | None = None) -> Callable[[BatchHandler], BatchHandler]:
+        """Decorator for a handler of many events in one transaction (group commit).
+
+        Deliveries that arrive together (a pulled batch is handled concurrently) are claimed in the inbox
+        with one statement and handed to the handler together; each message is acked after the
+        transaction that holds its effect committed. If a shared transaction fails, each event is
+        handled again on its own, so a poison event is retried and dead-lettered alone."""
+
+        def register(handler: BatchHandler) -> BatchHandler:
+            for cls in classes:
+                name = f"{self.settings.durable_prefix}-{cls.subject().replace('.', '-')}"
+
+                async def one(session: AsyncSession, env: Envelope[Any], _h: BatchHandler = handler) -> None:
+                    await _h(session, [env])
+
+                sub = Subscription(name, cls.subject(), (cls,), one)
+                sub.group = GroupCommit(
+                    self.sessions, self._batch_writer(name, handler),
+                    max_batch=max_batch or max(1, self.settings.consumer_batch_size), name=f"inbox-{name}",
+                )
+                self.subscriptions[name] = sub
+            return handler
+
+        return register
+
+    def _batch_writer(self, consumer: str, handler: BatchHandler):  # type: ignore[no-untyped-def]
+        async def write(session: AsyncSession, envs: list[Envelope[Any]]) -> list[bool]:
+            fresh = await self._claim_many(session, consumer, envs)
+            todo, first = [], set()
+            for env in envs:
+                if env.id in fresh and env.id not in first:
+                    first.add(env.id)
+                    todo.append(env)
+            if todo:
+                await handler(session, todo)
+            results = []  # True once per handled event id; a second copy in the same batch is a duplicate
+            for env in envs:
+                results.append(env.id in first)
+                first.discard(env.id)
+            return results
+
+        return write
+
+    async def _claim_many(self, session: AsyncSession, consumer: str, envs: list[Envelope[Any]]) -> set[str]:
+        now = utcnow()
+        rows = {e.id: dict(consumer=consumer, event_id=e.id, event_type=e.type, handled_at=now) for e in envs}
+        result = await session.execute(
+            upsert_insert(session, inbox).values(list(rows.values())).on_conflict_do_nothing().returning(inbox.c.event_id)
+        )
+        return set(result.scalars().all())
 
     def bind(self, broker: NatsBroker) -> None:
         """Create one durable pull consumer per subscription on the broker."""
@@ -124,7 +178,11 @@ class Inbox:
             )
             return Outcome(ack=True, result="dead_lettered")
         try:
-            handled = await self.handle(sub, env)
+            if sub.group is not None:
+                correlation.bind(env.correlation_id or env.id)
+                handled = await sub.group.submit(env)
+            else:
+                handled = await self.handle(sub, env)
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
             if deliveries >= max_deliver:

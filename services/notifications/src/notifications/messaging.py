@@ -14,9 +14,9 @@ from .domain import CONSUMED
 
 
 def register(inbox: Inbox, schedulers: list[Scheduler], notifier: services.Notifier) -> None:
-    @inbox.handles(*CONSUMED.values())
-    async def on_event(session: AsyncSession, env: Envelope[Any]) -> None:
-        await services.plan_notifications(session, env, notifier, utcnow())
+    @inbox.handles_batch(*CONSUMED.values())
+    async def on_events(session: AsyncSession, envs: list[Envelope[Any]]) -> None:
+        await services.plan_batch(session, envs, notifier, utcnow())
 
     async def on_due(session: AsyncSession, job: Job) -> None:
         await services.claim(session, job, utcnow())

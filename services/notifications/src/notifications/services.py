@@ -62,43 +62,57 @@ class _Missing:
     reason: str
 
 
-@dataclass
-class _Plan:
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    seen: set[tuple[str, str]] = field(default_factory=set)
-
-
 async def plan_notifications(session: AsyncSession, env: Envelope[Any], nf: Notifier, now: datetime) -> list[str]:
-    """Write one delivery per (event, recipient, channel) the rules ask for; schedule the sendable ones."""
-    data: EventData = env.data
-    plan = _Plan()
-    recent: dict[tuple[str, Channel], list[datetime]] = {}
-    for rule in nf.rules.for_event(data):
-        for selector in rule.recipients:
-            for who in await _resolve(session, selector, data, nf.settings):
-                for channel in rule.channels:
-                    planned = _prepare(rule, who, channel, data, env, nf)
-                    if planned is None:
-                        continue
-                    key = planned.recipient.key
-                    if (key, channel) in plan.seen:
-                        continue  # an earlier rule already tells this person on this channel
-                    plan.seen.add((key, channel))
-                    if (key, channel) not in recent and planned.error is None:
-                        recent[(key, channel)] = await _recent_due(session, key, channel, now)
-                    plan.rows.append(_row(planned, env, now, recent.get((key, channel), [])))
-                    if planned.error is None:
-                        recent[(key, channel)].append(plan.rows[-1]["due_at"])
-    if not plan.rows:
+    """Write one delivery per (event, recipient, channel) the rules ask for (see `plan_batch`)."""
+    return await plan_batch(session, [env], nf, now)
+
+
+async def plan_batch(session: AsyncSession, envs: list[Envelope[Any]], nf: Notifier, now: datetime) -> list[str]:
+    """Plan the deliveries of several events in the caller's transaction, one statement per table.
+
+    Deliveries due now are written as `sending` (claimed by this process) and handed to the delivery
+    worker after the commit; held ones (quiet hours, rate limit) become scheduler jobs; ones that cannot
+    be sent are written `failed` with NotificationFailed. A crash between commit and send is recovered
+    by the lease sweep, as for any claim."""
+    resolver = _Resolver(session, nf.settings)
+    await resolver.prefetch(envs)
+    planned: list[tuple[Envelope[Any], Planned]] = []
+    for env in envs:
+        seen: set[tuple[str, Channel]] = set()
+        for rule in nf.rules.for_event(env.data):
+            for selector in rule.recipients:
+                for who in await resolver.resolve(selector, env.data):
+                    for channel in rule.channels:
+                        p = _prepare(rule, who, channel, env.data, env, nf)
+                        if p is None or (p.recipient.key, channel) in seen:
+                            continue  # opted out, or an earlier rule already tells this person on this channel
+                        seen.add((p.recipient.key, channel))
+                        planned.append((env, p))
+    if not planned:
         return []
-    await session.execute(DeliveryRow.__table__.insert(), plan.rows)
-    session.info[PLANNED_KEY] = True
-    for row in plan.rows:
-        if row["status"] == Status.FAILED:
-            await enqueue(session, _failed_event(row, row["last_error"], now))
-        else:
+    recent = await _recent_due(session, {(p.recipient.key, p.channel) for _, p in planned if p.error is None}, now)
+    rows: list[dict[str, Any]] = []
+    for env, p in planned:
+        window = recent.setdefault((p.recipient.key, p.channel), [])
+        rows.append(_row(p, env, now, window))
+        if p.error is None:
+            window.append(rows[-1]["due_at"])
+    claimed: list[Claimed] = []
+    for row in rows:
+        if row["status"] == Status.PENDING and row["due_at"] <= now:
+            row.update(status=Status.SENDING.value, claimed_at=now)
+            claimed.append(Claimed(**{name: row[name] for name in Claimed.__dataclass_fields__}))
+    await session.execute(DeliveryRow.__table__.insert(), rows)
+    failed = [_failed_event(row, row["last_error"], now) for row in rows if row["status"] == Status.FAILED]
+    if failed:
+        await enqueue_many(session, failed)
+    for row in rows:
+        if row["status"] in (Status.PENDING, Status.HELD):
             await schedule(session, JOB_KIND, f"{row['id']}:0", row["due_at"], {"delivery_id": row["id"]})
-    return [r["id"] for r in plan.rows]
+            session.info[PLANNED_KEY] = True
+    if claimed:
+        session.info.setdefault(CLAIMED_KEY, []).extend(claimed)
+    return [r["id"] for r in rows]
 
 
 def _prepare(rule: Rule, who: Recipient | _Missing, channel: Channel, data: EventData, env: Envelope[Any],
@@ -148,101 +162,184 @@ def _row(p: Planned, env: Envelope[Any], now: datetime, recent: list[datetime]) 
     )
 
 
-async def _recent_due(session: AsyncSession, key: str, channel: Channel, now: datetime) -> list[datetime]:
-    """Due times of this person's messages on this channel from an hour ago on (the rate limit's window).
+async def _recent_due(
+    session: AsyncSession, wanted: set[tuple[str, Channel]], now: datetime
+) -> dict[tuple[str, Channel], list[datetime]]:
+    """Due times of these people's messages per channel from an hour ago on (the rate limit's window).
 
-    On PostgreSQL, events for the same person are planned one after the other (a transaction-scoped
-    advisory lock), so concurrent consumers cannot both see room under the limit; SQLite has one writer.
+    On PostgreSQL, events for the same person are planned one after the other (transaction-scoped
+    advisory locks, taken in one global order so two batches cannot deadlock), so concurrent consumers
+    cannot both see room under the limit; SQLite has one writer.
     """
+    found: dict[tuple[str, Channel], list[datetime]] = {k: [] for k in wanted}
+    if not wanted:
+        return found
     if session.bind is not None and session.bind.dialect.name == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"notify:{key}:{channel.value}"})
-    rows = await session.scalars(
-        select(DeliveryRow.due_at).where(
-            DeliveryRow.recipient_key == key, DeliveryRow.channel == channel.value,
-            DeliveryRow.due_at > now - timedelta(hours=1),
-            DeliveryRow.status != Status.FAILED.value,
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtext(k) AS h "
+                 "FROM unnest(CAST(:keys AS text[])) AS k) AS d ORDER BY h"),  # volatile: evaluated after the sort
+            {"keys": sorted(f"notify:{key}:{channel.value}" for key, channel in wanted)},
         )
-    )
-    return list(rows)
+    keys = sorted({key for key, _ in wanted})
+    for start in range(0, len(keys), 500):
+        rows = await session.execute(
+            select(DeliveryRow.recipient_key, DeliveryRow.channel, DeliveryRow.due_at).where(
+                DeliveryRow.recipient_key.in_(keys[start:start + 500]),
+                DeliveryRow.due_at > now - timedelta(hours=1),
+                DeliveryRow.status != Status.FAILED.value,
+            )
+        )
+        for key, channel, due in rows:
+            window = found.get((key, Channel(channel)))
+            if window is not None:
+                window.append(due)
+    return found
 
 
 # ---------------------------------------------------------------- recipients of an event
-async def _resolve(
-    session: AsyncSession, selector: str, data: EventData, s: NotificationsSettings
-) -> list[Recipient | _Missing]:
-    if selector == "contact":
-        contact = getattr(data, "contact", None)
-        if contact is None:
-            return [_Missing("missing:contact", "事件没有联系人 (the event names no contact person)")]
-        return [await _from_contact(session, contact, s)]
-    if selector == "contacts":
-        contacts = list(getattr(data, "contacts", None) or getattr(getattr(data, "customer", None), "contacts", None) or [])
-        if not contacts:
-            return [_Missing("missing:contacts", "事件没有客户联系人 (the event lists no customer contacts)")]
-        return [await _from_contact(session, c, s) for c in contacts]
-    if selector == "assignee":
-        return await _assignee(session, data, s)
-    if selector == "sales_rep":
-        rep = getattr(data, "sales_rep", None)
-        if not rep:
-            return [_Missing("missing:sales_rep", "事件没有负责销售 (the event names no sales rep)")]
-        row = await session.get(RecipientRow, rep)
-        if row is None or not row.active:
-            return [_Missing(f"user:{rep}", f"销售代表{rep}未登记为收件人 (sales rep {rep} is not a registered recipient)")]
-        return [_registered(row)]
-    if selector == "dealer":
-        dealer_id = getattr(data, "dealer_id", None)
-        if not dealer_id:
-            return []  # not a dealer-served unit
-        rows = (await session.scalars(
-            select(RecipientRow).where(RecipientRow.dealer_id == dealer_id, RecipientRow.active.is_(True))
-        )).all()
-        if not rows:
-            return [_Missing(f"dealer:{dealer_id}", f"经销商{dealer_id}没有登记的联系人 (dealer has no registered recipient)")]
-        return [_registered(r) for r in rows]
-    group = selector.removeprefix("group:")
-    rows = (await session.scalars(select(RecipientRow).where(RecipientRow.active.is_(True)))).all()
-    members = [_registered(r) for r in rows if group in (r.groups or [])]
-    if not members:
-        return [_Missing(f"group:{group}", f"分组{group}没有登记的收件人 (nobody is registered in group {group})")]
-    return members
+_USER_FIELDS = ("assignee_id", "sales_rep")
 
 
-async def _assignee(session: AsyncSession, data: EventData, s: NotificationsSettings) -> list[Recipient | _Missing]:
-    assignee = getattr(data, "assignee_id", None)
-    if not assignee:
-        return [_Missing("missing:assignee", "工单尚未派单 (the ticket has no assignee)")]
-    row = await session.get(RecipientRow, assignee)
-    if row is not None and row.active:
-        return [_registered(row)]
-    phone, email = getattr(data, "assignee_phone", None), getattr(data, "assignee_email", None)
-    if not (phone or email):
-        return [_Missing(f"user:{assignee}", f"处理人{assignee}未登记联系方式 (assignee has no registered phone or email)")]
-    name = getattr(data, "assignee_name", None) or assignee
-    return [_adhoc(f"user:{assignee}", Contact(name=name, phone=phone, email=email), s)]
+class _Resolver:
+    """Finds the people a selector names; what a batch of events needs is read with a few queries."""
 
+    def __init__(self, session: AsyncSession, settings: NotificationsSettings) -> None:
+        self._session = session
+        self._s = settings
+        self._by_phone: dict[str, RecipientRow] = {}
+        self._by_email: dict[str, RecipientRow] = {}
+        self._users: dict[str, RecipientRow | None] = {}
+        self._dealers: dict[str, list[RecipientRow]] = {}
+        self._active: list[RecipientRow] | None = None
+        self._addresses: dict[tuple[Channel, str], str | AddressError] = {}
 
-async def _from_contact(session: AsyncSession, contact: Contact, s: NotificationsSettings) -> Recipient | _Missing:
-    errors: dict[str, str] = {}
-    phone = email = None
-    for channel, raw, check in ((Channel.SMS, contact.phone, normalize_phone), (Channel.EMAIL, contact.email, normalize_email)):
-        try:
-            value = check(raw) if raw else None
-        except AddressError as exc:
-            errors[channel.value], value = f"{contact.name}: {exc}", None
-        if channel is Channel.SMS:
-            phone = value
-        else:
-            email = value
-    if not (phone or email) and errors:
-        return _Missing(contact_key(contact.phone, contact.email), "; ".join(errors.values()))
-    if phone or email:
-        conds = [c for c in (RecipientRow.phone == phone if phone else None,
-                             RecipientRow.email == email if email else None) if c is not None]
-        row = (await session.scalars(select(RecipientRow).where(or_(*conds), RecipientRow.active.is_(True)).limit(1))).first()
+    async def prefetch(self, envs: list[Envelope[Any]]) -> None:
+        """Registered recipients matching the events' contacts and user ids: one query each."""
+        phones: set[str] = set()
+        emails: set[str] = set()
+        users: set[str] = set()
+        for env in envs:
+            for contact in _contacts_of(env.data):
+                phone, email = self._address(Channel.SMS, contact.phone), self._address(Channel.EMAIL, contact.email)
+                if isinstance(phone, str):
+                    phones.add(phone)
+                if isinstance(email, str):
+                    emails.add(email)
+            users.update(v for v in (getattr(env.data, f, None) for f in _USER_FIELDS) if isinstance(v, str) and v)
+        if phones or emails:
+            conds = []
+            if phones:
+                conds.append(RecipientRow.phone.in_(sorted(phones)))
+            if emails:
+                conds.append(RecipientRow.email.in_(sorted(emails)))
+            rows = (await self._session.scalars(
+                select(RecipientRow).where(or_(*conds), RecipientRow.active.is_(True)).order_by(RecipientRow.id)
+            )).all()
+            for row in rows:
+                if row.phone:
+                    self._by_phone.setdefault(row.phone, row)
+                if row.email:
+                    self._by_email.setdefault(row.email, row)
+        missing = sorted(users - self._users.keys())
+        if missing:
+            rows = (await self._session.scalars(select(RecipientRow).where(RecipientRow.id.in_(missing)))).all()
+            self._users.update({u: None for u in missing})
+            self._users.update({r.id: r for r in rows})
+
+    def _address(self, channel: Channel, raw: str | None) -> str | AddressError | None:
+        if not raw:
+            return None
+        key = (channel, raw)
+        if key not in self._addresses:
+            try:
+                self._addresses[key] = (normalize_phone if channel is Channel.SMS else normalize_email)(raw)
+            except AddressError as exc:
+                self._addresses[key] = exc
+        return self._addresses[key]
+
+    async def _user(self, user_id: str) -> RecipientRow | None:
+        if user_id not in self._users:
+            self._users[user_id] = await self._session.get(RecipientRow, user_id)
+        return self._users[user_id]
+
+    async def resolve(self, selector: str, data: EventData) -> list[Recipient | _Missing]:
+        if selector == "contact":
+            contact = getattr(data, "contact", None)
+            if contact is None:
+                return [_Missing("missing:contact", "事件没有联系人 (the event names no contact person)")]
+            return [self._from_contact(contact)]
+        if selector == "contacts":
+            contacts = _contacts_of(data, only_list=True)
+            if not contacts:
+                return [_Missing("missing:contacts", "事件没有客户联系人 (the event lists no customer contacts)")]
+            return [self._from_contact(c) for c in contacts]
+        if selector == "assignee":
+            return await self._assignee(data)
+        if selector == "sales_rep":
+            rep = getattr(data, "sales_rep", None)
+            if not rep:
+                return [_Missing("missing:sales_rep", "事件没有负责销售 (the event names no sales rep)")]
+            row = await self._user(rep)
+            if row is None or not row.active:
+                return [_Missing(f"user:{rep}", f"销售代表{rep}未登记为收件人 (sales rep {rep} is not a registered recipient)")]
+            return [_registered(row)]
+        if selector == "dealer":
+            dealer_id = getattr(data, "dealer_id", None)
+            if not dealer_id:
+                return []  # not a dealer-served unit
+            if dealer_id not in self._dealers:
+                self._dealers[dealer_id] = list((await self._session.scalars(
+                    select(RecipientRow).where(RecipientRow.dealer_id == dealer_id, RecipientRow.active.is_(True))
+                )).all())
+            rows = self._dealers[dealer_id]
+            if not rows:
+                return [_Missing(f"dealer:{dealer_id}", f"经销商{dealer_id}没有登记的联系人 (dealer has no registered recipient)")]
+            return [_registered(r) for r in rows]
+        group = selector.removeprefix("group:")
+        if self._active is None:
+            self._active = list((await self._session.scalars(
+                select(RecipientRow).where(RecipientRow.active.is_(True)))).all())
+        members = [_registered(r) for r in self._active if group in (r.groups or [])]
+        if not members:
+            return [_Missing(f"group:{group}", f"分组{group}没有登记的收件人 (nobody is registered in group {group})")]
+        return members
+
+    async def _assignee(self, data: EventData) -> list[Recipient | _Missing]:
+        assignee = getattr(data, "assignee_id", None)
+        if not assignee:
+            return [_Missing("missing:assignee", "工单尚未派单 (the ticket has no assignee)")]
+        row = await self._user(assignee)
+        if row is not None and row.active:
+            return [_registered(row)]
+        phone, email = getattr(data, "assignee_phone", None), getattr(data, "assignee_email", None)
+        if not (phone or email):
+            return [_Missing(f"user:{assignee}", f"处理人{assignee}未登记联系方式 (assignee has no registered phone or email)")]
+        name = getattr(data, "assignee_name", None) or assignee
+        return [_adhoc(f"user:{assignee}", Contact(name=name, phone=phone, email=email), self._s)]
+
+    def _from_contact(self, contact: Contact) -> Recipient | _Missing:
+        errors: dict[str, str] = {}
+        found: dict[Channel, str | None] = {}
+        for channel, raw in ((Channel.SMS, contact.phone), (Channel.EMAIL, contact.email)):
+            value = self._address(channel, raw)
+            if isinstance(value, AddressError):
+                errors[channel.value], value = f"{contact.name}: {value}", None
+            found[channel] = value
+        phone, email = found[Channel.SMS], found[Channel.EMAIL]
+        if not (phone or email) and errors:
+            return _Missing(contact_key(contact.phone, contact.email), "; ".join(errors.values()))
+        row = (self._by_phone.get(phone) if phone else None) or (self._by_email.get(email) if email else None)
         if row is not None:
             return _registered(row)
-    return _adhoc(contact_key(phone, email), Contact(name=contact.name, phone=phone, email=email), s, errors)
+        return _adhoc(contact_key(phone, email), Contact(name=contact.name, phone=phone, email=email), self._s, errors)
+
+
+def _contacts_of(data: EventData, only_list: bool = False) -> list[Contact]:
+    listed = list(getattr(data, "contacts", None) or getattr(getattr(data, "customer", None), "contacts", None) or [])
+    if only_list:
+        return listed
+    one = getattr(data, "contact", None)
+    return listed + ([one] if one is not None else [])
 
 
 def _adhoc(key: str, contact: Contact, s: NotificationsSettings, errors: dict[str, str] | None = None) -> Recipient:
@@ -313,26 +410,44 @@ class Sent:
     at: datetime
 
 
+_MARK_SENT_PG = text(
+    "UPDATE deliveries AS d SET status = 'sent', attempts = d.attempts + 1, sent_at = v.at, provider = v.provider, "
+    "provider_message_id = v.msg, last_error = NULL "
+    "FROM unnest(CAST(:ids AS varchar[]), CAST(:ats AS timestamptz[]), CAST(:providers AS varchar[]), "
+    "CAST(:msgs AS varchar[])) AS v(id, at, provider, msg) "
+    "WHERE d.id = v.id AND d.status = 'sending' RETURNING d.id"
+)
+
+
 async def record_sent(session: AsyncSession, sent: list[Sent]) -> int:
     """Mark a batch of handed-over deliveries sent and publish NotificationSent for each (one transaction)."""
     if not sent:
         return 0
     table = DeliveryRow.__table__
-    still = set((await session.scalars(
-        select(table.c.id).where(table.c.id.in_([x.delivery.id for x in sent]),
-                                 table.c.status == Status.SENDING.value).with_for_update()
-    )).all())
-    sent = [x for x in sent if x.delivery.id in still]  # a lease that expired meanwhile: the retry records it
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        # one statement: mark the batch sent and learn which were still 'sending' (a lease that expired
+        # meanwhile handed the delivery to a retry, which records it)
+        still = set((await session.execute(_MARK_SENT_PG, dict(
+            ids=[x.delivery.id for x in sent], ats=[x.at for x in sent], providers=[x.provider for x in sent],
+            msgs=[(x.message_id or "")[:200] or None for x in sent],
+        ))).scalars().all())
+        sent = [x for x in sent if x.delivery.id in still]
+    else:
+        still = set((await session.scalars(
+            select(table.c.id).where(table.c.id.in_([x.delivery.id for x in sent]), table.c.status == Status.SENDING.value)
+        )).all())
+        sent = [x for x in sent if x.delivery.id in still]
+        if sent:
+            await session.execute(
+                update(table).where(table.c.id == bindparam("b_id")).values(
+                    status=Status.SENT.value, attempts=bindparam("b_attempts"), sent_at=bindparam("b_at"),
+                    provider=bindparam("b_provider"), provider_message_id=bindparam("b_msg"), last_error=None,
+                ),
+                [dict(b_id=x.delivery.id, b_attempts=x.delivery.attempts + 1, b_at=x.at, b_provider=x.provider,
+                      b_msg=(x.message_id or "")[:200] or None) for x in sent],
+            )
     if not sent:
         return 0
-    await session.execute(
-        update(table).where(table.c.id == bindparam("b_id")).values(
-            status=Status.SENT.value, attempts=bindparam("b_attempts"), sent_at=bindparam("b_at"),
-            provider=bindparam("b_provider"), provider_message_id=bindparam("b_msg"), last_error=None,
-        ),
-        [dict(b_id=x.delivery.id, b_attempts=x.delivery.attempts + 1, b_at=x.at, b_provider=x.provider,
-              b_msg=(x.message_id or "")[:200] or None) for x in sent],
-    )
     await enqueue_many(session, [Envelope(
         data=NotificationSentV1(
             delivery_id=x.delivery.id, source_event_id=x.delivery.source_event_id,

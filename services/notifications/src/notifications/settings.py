@@ -48,7 +48,7 @@ class NotificationsSettings(ServiceSettings):
     aliyun_template_codes: dict[str, str] = Field(default_factory=dict, description="template name → SMS_xxx code")
 
     # delivery
-    scheduler_claimers: int = Field(default=4, ge=1, le=32, description="PostgreSQL: claimers splitting due deliveries")
+    scheduler_claimers: int = Field(default=1, ge=1, le=32, description="PostgreSQL: claimers splitting due deliveries")
     delivery_concurrency: int = Field(default=16, ge=1, le=256)
     delivery_max_attempts: int = Field(default=10, ge=1, le=100)
     retry_base_seconds: float = Field(default=5.0, gt=0)
