@@ -42,6 +42,7 @@ from sqlalchemy import select
 from aftersales_shared.events import Envelope, TicketOpenedV1
 from aftersales_shared.migrations import upgrade
 from aftersales_shared.natsserver import NatsServer
+from aftersales_shared.runner import tune_gc
 from aftersales_shared.streams import apply_streams
 from notifications.app import create_app
 from notifications.models import DeliveryRow
@@ -219,6 +220,7 @@ async def run(events: int, paced: int, rate: float, db: str, out: Any = sys.stdo
             default_rate_limit_per_hour=1000, consumer_batch_size=50, data_dir=work, smtp_pool_size=8,
         )
         app = create_app(settings, SmtpEmail(settings), HttpGatewaySms(settings.sms_http_url or "", None, 10))
+        tune_gc(settings)  # as `python -m notifications` does
         rt = app.state["runtime"]
         async with app.lifespan():
             while not rt.broker_started:

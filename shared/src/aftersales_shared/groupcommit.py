@@ -1,6 +1,7 @@
 """Group commit: concurrent callers share one transaction, each answered after that transaction commits.
 
-Callers queue up while a batch is being written; the next batch takes all of them (up to `max_batch`).
+Callers queue up while a batch is being written; the next batch takes all of them (up to `max_batch`),
+with at most `concurrency` transactions in flight (1: strictly one after the other).
 At low load a batch is one item and nothing waits; under load one commit (one WAL flush, one statement
 per table) serves many. The write function returns one result per item — an exception instance fails
 only that item (a business rule said no) while the rest commit. If the shared transaction itself fails,
@@ -31,6 +32,7 @@ class GroupCommit(Generic[T, R]):
         write: WriteBatch[T, R],
         *,
         max_batch: int = 64,
+        concurrency: int = 1,
         name: str = "group-commit",
     ) -> None:
         self._sessions = sessions
@@ -39,6 +41,8 @@ class GroupCommit(Generic[T, R]):
         self._name = name
         self._pending: list[tuple[T, asyncio.Future[R]]] = []
         self._task: asyncio.Task[None] | None = None
+        self._slots = asyncio.Semaphore(concurrency)
+        self._writing: set[asyncio.Task[None]] = set()
         self.batches = 0
         self.items = 0
 
@@ -53,12 +57,23 @@ class GroupCommit(Generic[T, R]):
     async def _drain(self) -> None:
         try:
             while self._pending:
-                batch, self._pending = self._pending[: self._max], self._pending[self._max :]
+                await self._slots.acquire()  # up to `concurrency` transactions at once; what queues meanwhile
+                batch, self._pending = self._pending[: self._max], self._pending[self._max :]  # joins this batch
                 batch = [(i, f) for i, f in batch if not f.done()]  # a caller that went away is not written
-                if batch:
-                    await self._write(batch)
+                if not batch:
+                    self._slots.release()
+                    continue
+                task = asyncio.create_task(self._write_then_release(batch), name=self._name)
+                self._writing.add(task)
+                task.add_done_callback(self._writing.discard)
         finally:
             self._task = None
+
+    async def _write_then_release(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
+        try:
+            await self._write(batch)
+        finally:
+            self._slots.release()
 
     async def _write(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
         try:

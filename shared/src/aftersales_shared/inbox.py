@@ -43,6 +43,7 @@ class Subscription:
     accepts: tuple[type[EventData], ...]
     handler: Handler
     group: GroupCommit[Envelope[Any], bool] | None = None  # batch handlers: deliveries share transactions
+    max_workers: int = 1  # >1: FastStream keeps fetching while handlers run
 
 
 @dataclass
@@ -65,13 +66,17 @@ class Inbox:
 
         return register
 
-    def handles_batch(self, *classes: type[EventData], max_batch: int | None = None) -> Callable[[BatchHandler], BatchHandler]:
+    def handles_batch(
+        self, *classes: type[EventData], max_batch: int | None = None, concurrency: int = 1
+    ) -> Callable[[BatchHandler], BatchHandler]:
         """Decorator for a handler of many events in one transaction (group commit).
 
         Deliveries that arrive together (a pulled batch is handled concurrently) are claimed in the inbox
         with one statement and handed to the handler together; each message is acked after the
         transaction that holds its effect committed. If a shared transaction fails, each event is
-        handled again on its own, so a poison event is retried and dead-lettered alone."""
+        handled again on its own, so a poison event is retried and dead-lettered alone. With
+        `concurrency` > 1 several such transactions run at once and the pull consumer keeps fetching
+        while they do (the handler must then be safe to run concurrently with itself)."""
 
         def register(handler: BatchHandler) -> BatchHandler:
             for cls in classes:
@@ -83,8 +88,10 @@ class Inbox:
                 sub = Subscription(name, cls.subject(), (cls,), one)
                 sub.group = GroupCommit(
                     self.sessions, self._batch_writer(name, handler),
-                    max_batch=max_batch or max(1, self.settings.consumer_batch_size), name=f"inbox-{name}",
+                    max_batch=max_batch or max(1, self.settings.consumer_batch_size), concurrency=concurrency,
+                    name=f"inbox-{name}",
                 )
+                sub.max_workers = self.settings.consumer_batch_size * (concurrency + 1) if concurrency > 1 else 1
                 self.subscriptions[name] = sub
             return handler
 
@@ -149,6 +156,7 @@ class Inbox:
             pull_sub=PullSub(batch_size=self.settings.consumer_batch_size, timeout=2.0),
             ack_policy=AckPolicy.MANUAL,
             decoder=_raw_body,
+            max_workers=sub.max_workers,
             title=sub.consumer,
             description=f"{self.settings.service_name} consumes {', '.join(c.ce_type() for c in sub.accepts)}",
         )(on_message)

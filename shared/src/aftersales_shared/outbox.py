@@ -52,6 +52,7 @@ class OutboxRelay:
         poll_seconds: float = 0.5,
         max_backoff_seconds: float = 5.0,
         publish_timeout: float = 5.0,
+        linger_seconds: float = 0.0,
     ) -> None:
         self._engine = engine
         self._js = jetstream
@@ -59,6 +60,7 @@ class OutboxRelay:
         self._poll = poll_seconds
         self._max_backoff = max_backoff_seconds
         self._timeout = publish_timeout
+        self._linger = linger_seconds
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.published_total = 0
@@ -105,6 +107,9 @@ class OutboxRelay:
                     await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
                 except TimeoutError:
                     pass
+                else:
+                    if self._linger:
+                        await asyncio.sleep(self._linger)
 
     async def publish_pending(self) -> int:
         """Publish one batch of unsent rows; returns how many were acknowledged by JetStream."""

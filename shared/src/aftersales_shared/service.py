@@ -82,6 +82,7 @@ def build_runtime(settings: ServiceSettings, publishes: Sequence[type[EventData]
         batch_size=settings.outbox_batch_size,
         poll_seconds=settings.outbox_poll_seconds,
         max_backoff_seconds=settings.outbox_max_backoff_seconds,
+        linger_seconds=settings.outbox_linger_seconds,
     )
     relay.watch(sessions)
     inbox = Inbox(settings=settings, sessions=sessions)

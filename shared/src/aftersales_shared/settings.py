@@ -34,8 +34,13 @@ class ServiceSettings(BaseSettings):
     business_timezone: str = "Asia/Shanghai"
     stream_replicas: int = Field(default=1, ge=1, le=5)
 
+    gc_gen0_threshold: int = Field(default=50_000, ge=0, description=(
+        "service processes: allocations between young-generation collections after start-up objects are "
+        "frozen; 0 leaves Python's garbage collector as it is"))
     outbox_batch_size: int = Field(default=200, ge=1, le=5000)
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
+    outbox_linger_seconds: float = Field(default=0.0, ge=0, le=5, description=(
+        "wait this long after a wake-up before publishing, so one relay round takes more events"))
     outbox_max_backoff_seconds: float = Field(default=5.0, gt=0)
 
     consumer_max_deliver: int = Field(default=5, ge=1)

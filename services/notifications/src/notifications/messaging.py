@@ -14,7 +14,7 @@ from .domain import CONSUMED
 
 
 def register(inbox: Inbox, schedulers: list[Scheduler], notifier: services.Notifier) -> None:
-    @inbox.handles_batch(*CONSUMED.values())
+    @inbox.handles_batch(*CONSUMED.values(), concurrency=notifier.settings.planning_concurrency)
     async def on_events(session: AsyncSession, envs: list[Envelope[Any]]) -> None:
         await services.plan_batch(session, envs, notifier, utcnow())
 

@@ -49,6 +49,12 @@ class NotificationsSettings(ServiceSettings):
 
     # delivery
     scheduler_claimers: int = Field(default=1, ge=1, le=32, description="PostgreSQL: claimers splitting due deliveries")
+    outbox_linger_seconds: float = Field(default=0.1, ge=0, le=5, description=(
+        "NotificationSent/Failed are informational: the relay gathers them for this long"))
+    record_linger_seconds: float = Field(default=0.05, ge=0, le=5, description=(
+        "the worker records sent deliveries in one transaction per this interval (at most)"))
+    planning_concurrency: int = Field(default=1, ge=1, le=16, description=(
+        "transactions planning deliveries at once per event type (the consumer keeps fetching meanwhile)"))
     delivery_concurrency: int = Field(default=16, ge=1, le=256)
     delivery_max_attempts: int = Field(default=10, ge=1, le=100)
     retry_base_seconds: float = Field(default=5.0, gt=0)

@@ -101,6 +101,8 @@ class DeliveryWorker:
         while True:
             first = await self._sent.get()
             self._pending.append(first)
+            if self._s.record_linger_seconds:
+                await asyncio.sleep(self._s.record_linger_seconds)  # one transaction for what finishes meanwhile
             while not self._sent.empty() and len(self._pending) < 500:
                 self._pending.append(self._sent.get_nowait())
             try:
