@@ -60,11 +60,14 @@ class Inbox:
 
         def register(handler: Handler) -> Handler:
             for cls in classes:
-                name = f"{self.settings.durable_prefix}-{cls.subject().replace('.', '-')}"
+                name = self._consumer_name(cls)
                 self.subscriptions[name] = Subscription(name, cls.subject(), (cls,), handler)
             return handler
 
         return register
+
+    def _consumer_name(self, cls: type[EventData]) -> str:
+        return f"{self.settings.durable_prefix}-{cls.subject().replace('.', '-')}"
 
     def handles_batch(
         self, *classes: type[EventData], max_batch: int | None = None, concurrency: int = 1
@@ -79,12 +82,11 @@ class Inbox:
         while they do (the handler must then be safe to run concurrently with itself)."""
 
         def register(handler: BatchHandler) -> BatchHandler:
+            async def one(session: AsyncSession, env: Envelope[Any]) -> None:  # replays: one event
+                await handler(session, [env])
+
             for cls in classes:
-                name = f"{self.settings.durable_prefix}-{cls.subject().replace('.', '-')}"
-
-                async def one(session: AsyncSession, env: Envelope[Any], _h: BatchHandler = handler) -> None:
-                    await _h(session, [env])
-
+                name = self._consumer_name(cls)
                 sub = Subscription(name, cls.subject(), (cls,), one)
                 sub.group = GroupCommit(
                     self.sessions, self._batch_writer(name, handler),

@@ -26,16 +26,18 @@ async def enqueue(session: AsyncSession | AsyncConnection, envelope: Envelope[An
     """Write an event in the caller's transaction: it is published only if that transaction commits."""
     if envelope.correlation_id is None and correlation.current():
         envelope = dataclasses.replace(envelope, correlation_id=correlation.current())
-    await session.execute(
-        outbox.insert().values(
-            id=envelope.id,
-            subject=envelope.nats_subject,
-            headers=json.dumps(envelope.headers(), ensure_ascii=False),
-            body=envelope.body(),
-            created_at=utcnow(),
-            attempts=0,
-        )
-    )
+    await enqueue_many(session, [envelope])
+
+
+async def enqueue_many(session: AsyncSession | AsyncConnection, envelopes: list[Envelope[Any]]) -> None:
+    """Several events in one statement, as they are (each carries its own correlation id)."""
+    if not envelopes:
+        return
+    now = utcnow()
+    await session.execute(outbox.insert(), [dict(
+        id=e.id, subject=e.nats_subject, headers=json.dumps(e.headers(), ensure_ascii=False), body=e.body(),
+        created_at=now, attempts=0,
+    ) for e in envelopes])
     if isinstance(session, AsyncSession):
         session.info[PENDING_KEY] = True
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,9 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from aftersales_shared.auth import Principal
 from aftersales_shared.errors import Conflict, DomainError, NotFound
 from aftersales_shared.events import Contact, Envelope, EventData, NotificationFailedV1, NotificationSentV1
-from aftersales_shared.db import outbox, utcnow
-from aftersales_shared.outbox import PENDING_KEY as OUTBOX_PENDING
-from aftersales_shared.outbox import enqueue
+from aftersales_shared.outbox import enqueue, enqueue_many
 from aftersales_shared.scheduler import Job, schedule
 
 from .domain import (
@@ -460,16 +458,6 @@ async def record_sent(session: AsyncSession, sent: list[Sent]) -> int:
     return len(sent)
 
 
-async def enqueue_many(session: AsyncSession, envelopes: list[Envelope[Any]]) -> None:
-    """`outbox.enqueue` for many events in one statement (same rows, same wake-up of the relay)."""
-    now = utcnow()
-    await session.execute(outbox.insert(), [dict(
-        id=e.id, subject=e.nats_subject, headers=json.dumps(e.headers(), ensure_ascii=False), body=e.body(),
-        created_at=now, attempts=0,
-    ) for e in envelopes])
-    session.info[OUTBOX_PENDING] = True
-
-
 async def record_failure(
     session: AsyncSession, row: Claimed, error: SendError, provider: str, now: datetime,
     s: NotificationsSettings,
@@ -587,8 +575,6 @@ async def update_recipient(
 
 
 def _jsonable(value: Any) -> Any:
-    import json
-
     return json.loads(json.dumps(value, default=str, ensure_ascii=False))
 
 

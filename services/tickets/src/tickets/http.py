@@ -28,7 +28,6 @@ from .schemas import (
     CalendarIn,
     CalendarOut,
     CompleteIn,
-    CompletionOut,
     EntitlementOut,
     EntitlementPage,
     LoanerIn,

@@ -20,10 +20,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aftersales_shared.db import outbox, scheduled_jobs, upsert_insert, utcnow
+from aftersales_shared.db import scheduled_jobs, upsert_insert, utcnow
 from aftersales_shared.errors import DomainError
 from aftersales_shared.events import Contact, Envelope, TicketOpenedV1, Urgency
-from aftersales_shared.outbox import PENDING_KEY as OUTBOX_PENDING
+from aftersales_shared.outbox import enqueue_many
 from aftersales_shared.scheduler import PENDING as JOB_PENDING
 from aftersales_shared.scheduler import PENDING_KEY as SCHEDULER_PENDING
 from aftersales_shared.workcalendar import WorkCalendar
@@ -255,18 +255,17 @@ async def _write(session: AsyncSession, plans: list[_Plan], settings: TicketsSet
         await session.execute(stmt, jobs)
         if min(j["due_at"] for j in jobs) <= created + WAKE_SCHEDULER_WITHIN:
             session.info[SCHEDULER_PENDING] = True
-    opened, events = [], []
+    opened: list[OpenedTicket] = []
+    events: list[Envelope[TicketOpenedV1]] = []
     rows_by_ticket: dict[str, list[dict[str, Any]]] = {}
     for row in clock_rows:
         rows_by_ticket.setdefault(row["ticket_id"], []).append(row)
     for p in plans:
         ticket = OpenedTicket(**p.ticket, clocks=[SimpleNamespace(**c) for c in rows_by_ticket[p.ticket["id"]]])
         opened.append(ticket)
-        env = Envelope(data=opened_event(ticket), subject=ticket.ticket_no, correlation_id=p.intake.correlation_id)
-        events.append(dict(id=env.id, subject=env.nats_subject, headers=json.dumps(env.headers(), ensure_ascii=False),
-                           body=env.body(), created_at=created, attempts=0))
-    await session.execute(insert(outbox), events)
-    session.info[OUTBOX_PENDING] = True
+        events.append(Envelope(data=opened_event(ticket), subject=ticket.ticket_no,
+                               correlation_id=p.intake.correlation_id))
+    await enqueue_many(session, events)
     return opened
 
 
