@@ -59,6 +59,14 @@ async def test_due_jobs_fire_once_and_future_cancelled_failed_ones_behave(databa
         await schedule(s, "archive_due", "later", now - timedelta(seconds=1))
     assert await scheduler.run_due() == 1
     assert await _count(sessions, outbox) == 3
+    # scheduling a cancelled job again revives it (a paused clock that runs again), once
+    async with sessions.begin() as s:
+        await schedule(s, "archive_due", "cancelled", now - timedelta(seconds=1))
+    async with sessions() as s:
+        assert await job_status(s, "archive_due", "cancelled") == "pending"
+    assert await scheduler.run_due() == 1
+    assert await scheduler.run_due() == 0
+    assert await _count(sessions, outbox) == 4
 
 
 async def test_two_replicas_fire_each_deadline_exactly_once(databases, db_kind):

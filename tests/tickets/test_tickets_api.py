@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from aftersales_shared.db import utcnow
 from support import auth, running, runtime_of, wait_until
-from tickets_helpers import entitle, outbox_events, stream_types, tickets_app, time_machine
+from tickets_helpers import drain, entitle, outbox_events, stream_types, tickets_app, time_machine
 
 AGENT = auth("service_agent", sub="agent-wu")
 SUP = auth("service_supervisor", sub="sup-liu")
@@ -130,12 +130,9 @@ async def test_breach_fires_once_per_clock_across_replicas_and_restarts(database
             nos.append(r.json()["ticket_no"])
         await client.post(f"/tickets/{nos[2]}/acknowledge", headers=AGENT)  # one clock met before it was due
         later = utcnow() + timedelta(days=30)
-        replicas = [time_machine(app, later), time_machine(app, later)]
-        import asyncio
-
-        await asyncio.gather(*(r.run_due() for r in replicas))
+        await drain(time_machine(app, later), time_machine(app, later))
         again = time_machine(app, later + timedelta(hours=5))  # "restart": a new replica, past the 4 h escalation
-        await again.run_due()
+        await drain(again)
         breaches = [e for e in await outbox_events(app, "SlaBreached.v1") if e["ticket_no"] in nos]
         per_clock = {(e["ticket_no"], e["clock"]) for e in breaches}
         assert len(breaches) == len(per_clock)  # never twice for a clock
@@ -148,6 +145,26 @@ async def test_breach_fires_once_per_clock_across_replicas_and_restarts(database
         assert {t["ticket_no"] for t in r.json()["items"]} >= set(nos)
         queue = (await client.get("/queue", headers=SUP)).json()
         assert set(nos) <= {t["ticket_no"] for t in queue["items"]}
+
+
+async def test_a_paused_clock_that_runs_again_still_warns_and_breaches_once(databases, streams_ready):
+    app = await tickets_app(databases, streams_ready)
+    async with running(app) as client:
+        no = (await client.post("/tickets", json=body(customer_name="客户", urgency="normal"), headers=AGENT)).json()["ticket_no"]
+        await client.post(f"/tickets/{no}/assign", headers=SUP, json={"assignee_id": "eng-zhang"})
+        await client.post(f"/tickets/{no}/respond", headers=ENG, json={})
+        r = await client.post(f"/tickets/{no}/pause", headers=ENG, json={"reason": "waiting_customer"})
+        assert {c["kind"]: c["state"] for c in r.json()["clocks"]}["resolution"] == "paused"
+        later = utcnow() + timedelta(days=60)
+        await drain(time_machine(app, later))  # paused: nothing about resolution may fire
+        assert not [e for e in await outbox_events(app, "SlaBreached.v1", no) if e["clock"] == "resolution"]
+        r = await client.post(f"/tickets/{no}/resume", headers=ENG, json={})
+        assert {c["kind"]: c["state"] for c in r.json()["clocks"]}["resolution"] == "running"
+        await drain(time_machine(app, later), time_machine(app, later))
+        warnings = [e for e in await outbox_events(app, "SlaWarning.v1", no) if e["clock"] == "resolution"]
+        breaches = [e for e in await outbox_events(app, "SlaBreached.v1", no) if e["clock"] == "resolution"]
+        assert len(warnings) == 1 and len(breaches) == 1
+        assert warnings[0]["warned_at"] < breaches[0]["breached_at"] or warnings[0]["warned_at"] == breaches[0]["breached_at"]
 
 
 async def test_outside_subscriber_sees_opened_warning_breached_completed_in_order(databases, own_nats):

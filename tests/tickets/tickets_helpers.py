@@ -52,6 +52,17 @@ def time_machine(app: Any, now: datetime) -> Scheduler:
     return scheduler
 
 
+async def drain(*replicas: Scheduler) -> int:
+    """Run the replicas' ticks side by side until none fires anything (a warning schedules its breach for
+    the next tick, a breach its escalation); how many jobs fired in all."""
+    import asyncio
+
+    total = 0
+    while fired := sum(await asyncio.gather(*(r.run_due() for r in replicas))):
+        total += fired
+    return total
+
+
 async def outbox_events(app: Any, ce_type_suffix: str, subject: str | None = None) -> list[dict[str, Any]]:
     rt = runtime_of(app)
     async with rt.sessions() as s:

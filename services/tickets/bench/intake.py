@@ -280,27 +280,45 @@ def cpu_seconds(pid: int) -> float | None:
         return None
 
 
+def database_cpu_seconds() -> float | None:
+    """CPU time of every PostgreSQL process on this machine (backends, WAL writer, checkpointer), when the
+    database runs here: the database's share of the work per request, which the server's CPU does not show."""
+    total, found = 0.0, False
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        if "(postgres)" in text:
+            found = True
+            fields = text.rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total if found else None
+
+
 def run_load(port: int, path: str, token: str, bodies_file: str, concurrency: int, warmup: float, duration: float,
              server_pid: int) -> dict[str, Any]:
     gen = subprocess.Popen(
         [sys.executable, __file__, "loadgen", "127.0.0.1", str(port), path, token, bodies_file, str(concurrency),
          str(warmup), str(duration)], stdout=subprocess.PIPE, text=True)
     time.sleep(warmup)
-    cpu0 = cpu_seconds(server_pid)
+    cpu0, db0 = cpu_seconds(server_pid), database_cpu_seconds()
     time.sleep(duration)
-    cpu1 = cpu_seconds(server_pid)
+    cpu1, db1 = cpu_seconds(server_pid), database_cpu_seconds()
     out, _ = gen.communicate()
     if gen.returncode:
         raise RuntimeError(f"load generator failed ({gen.returncode})")
     result = json.loads(out)
     result["cpu_ms_per_request"] = (1000 * (cpu1 - cpu0) / result["created"]) if cpu0 is not None and cpu1 is not None and result["created"] else None
+    result["db_cpu_ms_per_request"] = (1000 * (db1 - db0) / result["created"]) if db0 is not None and db1 is not None and result["created"] else None
     return result
 
 
 def combine(results: list[dict[str, Any]], duration: float) -> dict[str, Any]:
     created = sum(r["created"] for r in results)
     cpu = [r["cpu_ms_per_request"] for r in results if r.get("cpu_ms_per_request") is not None]
-    return {"cpu_ms": statistics.fmean(cpu) if cpu else None, "rps": created / (duration * len(results)), "p50_ms": statistics.median(r["p50_ms"] for r in results),
+    db = [r["db_cpu_ms_per_request"] for r in results if r.get("db_cpu_ms_per_request") is not None]
+    return {"cpu_ms": statistics.fmean(cpu) if cpu else None, "db_cpu_ms": statistics.fmean(db) if db else None, "rps": created / (duration * len(results)), "p50_ms": statistics.median(r["p50_ms"] for r in results),
             "p99_ms": max(r["p99_ms"] for r in results), "created": created,
             "non_201": sum(r["requests"] - r["created"] for r in results), "errors": sum((r["errors"] for r in results), [])}
 
@@ -356,7 +374,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             res = run_load(port, path, token, str(bodies_file), args.concurrency, args.warmup, args.duration, pid)
             results[name].append(res)
             print(f"  {name:8s} {res['rps']:8.0f} req/s  p50 {res['p50_ms']:6.1f} ms  p99 {res['p99_ms']:6.1f} ms  "
-                  f"server CPU {res['cpu_ms_per_request'] or 0:5.2f} ms/request  statuses {res['statuses']}", flush=True)
+                  f"server CPU {res['cpu_ms_per_request'] or 0:5.2f} ms/request  database CPU {res['db_cpu_ms_per_request'] or 0:5.2f}  statuses {res['statuses']}", flush=True)
             if name == "tickets" and args.nats:  # let the relay catch up before the next phase
                 deadline = time.monotonic() + 120
                 while await unpublished(tickets_url) and time.monotonic() < deadline:
@@ -400,7 +418,7 @@ def main() -> None:
     for name in ("raw", "tickets"):
         r = s[name]
         print(f"{name:8s} {r['rps']:8.0f} req/s   p50 {r['p50_ms']:6.1f} ms   p99 {r['p99_ms']:6.1f} ms   "
-              f"server CPU {r['cpu_ms'] or 0:5.2f} ms/request   ({r['created']} created, {r['non_201']} other)")
+              f"server CPU {r['cpu_ms'] or 0:5.2f} ms/request   database CPU {r['db_cpu_ms'] or 0:5.2f} ms/request   ({r['created']} created, {r['non_201']} other)")
         for e in r["errors"]:
             print(f"   error sample: {e}")
     print(f"ratio tickets/raw: {s['ratio']:.2f}  (target >= 1.0)")

@@ -3,8 +3,8 @@
     uv run python services/tickets/bench/sla_scale.py [--sizes 10000 1000000] [--window 60] [--rate 5]
 
 One PostgreSQL database (created and dropped here) is migrated, then filled with open tickets by
-generate_series (not through the API): each ticket has --clocks running SLA clocks, each clock a pending
-warning and a pending breach job, due between 1 hour and 30 days ahead. At each size:
+generate_series (not through the API): each ticket has --clocks running SLA clocks, each clock its one
+pending job (the warning; its handler schedules the breach), due between 1 hour and 30 days ahead. At each size:
 
 1. claim query: EXPLAIN (ANALYZE, BUFFERS) of the scheduler's claim query (same SQL as
    aftersales_shared.scheduler.Scheduler.run_due) with nothing due and with 20 rows due;
@@ -40,7 +40,7 @@ CLAIM_SQL = (
 
 
 async def load(conn: Any, first: int, last: int, clocks: int) -> float:
-    """Tickets first..last with `clocks` running clocks each and a warning + breach job per clock."""
+    """Tickets first..last with `clocks` running clocks each and one pending job (the warning) per clock."""
     t0 = time.perf_counter()
     await conn.execute("SET synchronous_commit = off")
     before = await conn.fetchval("SELECT coalesce(max(id), 0) FROM sla_clocks")
@@ -62,11 +62,8 @@ async def load(conn: Any, first: int, last: int, clocks: int) -> float:
         FROM generate_series({first}, {last}) i CROSS JOIN (VALUES {kinds}) AS k(kind)""")
     await conn.execute(f"""
         INSERT INTO scheduled_jobs (kind, key, due_at, payload, status, attempts, created_at)
-        SELECT j.kind, c.id::text, CASE j.kind WHEN 'sla_breach' THEN c.deadline ELSE c.deadline - interval '30 minutes' END,
-            CASE j.kind WHEN 'sla_breach' THEN json_build_object('deadline', c.deadline)::text ELSE '{{}}' END,
-            'pending', 0, now()
-        FROM sla_clocks c CROSS JOIN (VALUES ('sla_warning'), ('sla_breach')) AS j(kind)
-        WHERE c.id > {before}""")
+        SELECT 'sla_warning', c.id::text, c.deadline - interval '30 minutes', '{{}}', 'pending', 0, now()
+        FROM sla_clocks c WHERE c.id > {before}""")
     await conn.execute("VACUUM ANALYZE tickets")
     await conn.execute("VACUUM ANALYZE sla_clocks")
     await conn.execute("VACUUM ANALYZE scheduled_jobs")
@@ -89,15 +86,19 @@ async def arm_stream(conn: Any, clock_ids: list[int], start: datetime, rate: flo
         due = start + timedelta(seconds=n / rate)
         if n % 2 == 0:  # the breach: deadline = due, its warning already done
             await conn.execute("UPDATE sla_clocks SET deadline = $2, warned_at = $3 WHERE id = $1", cid, due, due - timedelta(hours=1))
-            await conn.execute("UPDATE scheduled_jobs SET due_at = $2 WHERE kind = 'sla_breach' AND key = $1", str(cid), due)
-            await conn.execute("UPDATE scheduled_jobs SET status = 'done' WHERE kind = 'sla_warning' AND key = $1", str(cid))
+            await warned(conn, cid, due)
             stream.append(("sla_breach", cid, due))
         else:  # the warning: 75 % mark = due, deadline later
             await conn.execute("UPDATE sla_clocks SET deadline = $2 WHERE id = $1", cid, due + timedelta(hours=2))
-            await conn.execute("UPDATE scheduled_jobs SET due_at = $2 WHERE kind = 'sla_breach' AND key = $1", str(cid), due + timedelta(hours=2))
             await conn.execute("UPDATE scheduled_jobs SET due_at = $2 WHERE kind = 'sla_warning' AND key = $1", str(cid), due)
             stream.append(("sla_warning", cid, due))
     return stream
+
+
+async def warned(conn: Any, clock_id: int, deadline: datetime) -> None:
+    """The clock's warning has fired: its one job is now the breach at `deadline` (as the warning handler leaves it)."""
+    await conn.execute("UPDATE scheduled_jobs SET kind = 'sla_breach', due_at = $2, payload = $3 WHERE kind = 'sla_warning' AND key = $1",
+                       str(clock_id), deadline, json.dumps({"deadline": deadline.isoformat()}))
 
 
 async def explain_claim(conn: Any, now: datetime) -> dict[str, Any]:
@@ -171,8 +172,7 @@ async def measure(url: str, conn: Any, size: int, args: argparse.Namespace, used
     for n, cid in enumerate(tick_ids):
         due = past + timedelta(seconds=n // 10)
         await conn.execute("UPDATE sla_clocks SET deadline = $2, warned_at = $2 WHERE id = $1", cid, due)
-        await conn.execute("UPDATE scheduled_jobs SET due_at = $2 WHERE kind = 'sla_breach' AND key = $1", str(cid), due)
-        await conn.execute("UPDATE scheduled_jobs SET status = 'done' WHERE kind = 'sla_warning' AND key = $1", str(cid))
+        await warned(conn, cid, due)
     await conn.execute("ANALYZE scheduled_jobs")
     out["claim_empty"] = await explain_claim(conn, past - timedelta(seconds=1))
     out["claim_20_due"] = await explain_claim(conn, past + timedelta(seconds=1.5))
@@ -231,7 +231,7 @@ async def bench(args: argparse.Namespace) -> list[dict[str, Any]]:
         try:
             for size in sorted(args.sizes):
                 took = await load(conn, loaded + 1, size, args.clocks)
-                print(f"  loaded {size - loaded:,} tickets ({args.clocks} clocks, {2 * args.clocks} jobs each) in {took:.0f} s", flush=True)
+                print(f"  loaded {size - loaded:,} tickets ({args.clocks} clocks, {args.clocks} pending jobs each) in {took:.0f} s", flush=True)
                 loaded = size
                 r = await measure(url, conn, size, args, used)
                 report(r)

@@ -40,14 +40,15 @@ JobHandler = Callable[[AsyncSession, Job], Awaitable[None]]
 async def schedule(
     session: AsyncSession, kind: str, key: str, due_at: datetime, payload: dict[str, Any] | None = None
 ) -> None:
-    """Create the job or move a pending one to a new due time (a fired job is never re-armed)."""
+    """Create the job, move a pending one to a new due time, or revive a cancelled one (a paused SLA clock
+    resumes); a fired job is never re-armed."""
     values = dict(kind=kind, key=key, due_at=due_at, payload=json.dumps(payload or {}, ensure_ascii=False, default=str),
                   status=PENDING, attempts=0, created_at=utcnow())
     stmt = upsert_insert(session, scheduled_jobs).values(**values)
     stmt = stmt.on_conflict_do_update(
         index_elements=["kind", "key"],
-        set_={"due_at": stmt.excluded.due_at, "payload": stmt.excluded.payload, "attempts": 0},
-        where=scheduled_jobs.c.status == PENDING,
+        set_={"due_at": stmt.excluded.due_at, "payload": stmt.excluded.payload, "attempts": 0, "status": PENDING},
+        where=scheduled_jobs.c.status.in_([PENDING, CANCELLED]),
     )
     await session.execute(stmt)
     session.info[PENDING_KEY] = True

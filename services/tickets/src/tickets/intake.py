@@ -242,9 +242,8 @@ async def _write(session: AsyncSession, plans: list[_Plan], settings: TicketsSet
         for clock, warn_at in p.clocks:
             key = str(ids[(p.ticket["id"], clock.kind.value)])
             if clock.state is ClockState.RUNNING and clock.deadline is not None:
-                jobs.append(_job(sla.BREACH, key, clock.deadline, json.dumps({"deadline": clock.deadline.isoformat()}), created))
-                if warn_at is not None:
-                    jobs.append(_job(sla.WARNING, key, warn_at, "{}", created))
+                (kind, due, payload), _ = sla.next_job(clock.deadline, warn_at)
+                jobs.append(_job(kind, key, due, json.dumps(payload), created))
     if jobs:
         stmt = upsert_insert(session, scheduled_jobs)
         stmt = stmt.on_conflict_do_update(  # the same upsert as aftersales_shared.scheduler.schedule

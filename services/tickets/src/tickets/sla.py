@@ -1,4 +1,4 @@
-"""SLA clocks stored as rows; their warnings, breaches and escalations are scheduled jobs."""
+"""SLA clocks stored as rows; their warnings, breaches and escalations are scheduled jobs (one pending per clock)."""
 
 from __future__ import annotations
 
@@ -41,18 +41,25 @@ def store(row: ClockRow, clock: Clock) -> None:
 
 
 async def arm(session: AsyncSession, row: ClockRow, calendar: WorkCalendar, settings: TicketsSettings) -> None:
-    """Schedule (or cancel) the clock's warning and breach after any change to it."""
+    """After any change to the clock, keep exactly one pending job for it: its warning while that is still
+    ahead (the warning's handler then schedules the breach), else its breach; none unless it runs."""
     key = str(row.id)
     if row.state != ClockState.RUNNING.value or row.deadline is None:
         await cancel(session, WARNING, key)
         await cancel(session, BREACH, key)
         return
-    await schedule(session, BREACH, key, row.deadline, {"deadline": row.deadline.isoformat()})
-    warn_at = to_domain(row).warn_at(calendar, settings.sla_warning_fraction)
-    if warn_at is not None and row.warned_at is None:
-        await schedule(session, WARNING, key, warn_at)
-    else:
-        await cancel(session, WARNING, key)
+    warn_at = to_domain(row).warn_at(calendar, settings.sla_warning_fraction) if row.warned_at is None else None
+    first, other = next_job(row.deadline, warn_at)
+    await schedule(session, first[0], key, first[1], first[2])
+    await cancel(session, other, key)
+
+
+def next_job(deadline: datetime, warn_at: datetime | None) -> tuple[tuple[str, datetime, dict[str, str]], str]:
+    """The one job a running clock needs next — (kind, due, payload) — and the kind it must not have pending.
+    One row per clock in the scheduler, not two: half the rows an intake writes and the table holds."""
+    if warn_at is not None and warn_at < deadline:
+        return (WARNING, warn_at, {}), BREACH
+    return (BREACH, deadline, {"deadline": deadline.isoformat()}), WARNING
 
 
 async def change_clock(
@@ -97,17 +104,19 @@ def register_jobs(scheduler, settings: TicketsSettings, clock_now) -> None:  # t
         if found is None:
             return
         row, ticket = found
-        if row.state != ClockState.RUNNING.value or row.warned_at or row.breached_at or row.deadline is None:
-            return
-        now = clock_now()
-        row.warned_at = now
-        if ticket.sla_state == "ok":
-            ticket.sla_state = "warning"
-        await enqueue(session, Envelope(subject=ticket.ticket_no, data=SlaWarningV1(
-            ticket_id=ticket.id, ticket_no=ticket.ticket_no, clock=SlaClock(row.kind), deadline=row.deadline,
-            warned_at=now, fraction=settings.sla_warning_fraction, urgency=Urgency(ticket.urgency),
-            customer_id=ticket.customer_id, assignee_id=ticket.assignee_id, dealer_id=ticket.dealer_id,
-            deadline_provisional=row.provisional)))
+        if row.state != ClockState.RUNNING.value or row.breached_at or row.deadline is None:
+            return  # paused or stopped: arm() schedules again when it runs again
+        if row.warned_at is None:
+            now = clock_now()
+            row.warned_at = now
+            if ticket.sla_state == "ok":
+                ticket.sla_state = "warning"
+            await enqueue(session, Envelope(subject=ticket.ticket_no, data=SlaWarningV1(
+                ticket_id=ticket.id, ticket_no=ticket.ticket_no, clock=SlaClock(row.kind), deadline=row.deadline,
+                warned_at=now, fraction=settings.sla_warning_fraction, urgency=Urgency(ticket.urgency),
+                customer_id=ticket.customer_id, assignee_id=ticket.assignee_id, dealer_id=ticket.dealer_id,
+                deadline_provisional=row.provisional)))
+        await schedule(session, BREACH, job.key, row.deadline, {"deadline": row.deadline.isoformat()})
 
     @scheduler.handles(BREACH)
     async def on_breach(session: AsyncSession, job: Job) -> None:
