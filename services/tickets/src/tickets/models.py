@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, MetaData, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, MetaData, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from aftersales_shared.db import NAMING, UTCDateTime
@@ -56,11 +56,25 @@ class TicketCounter(Base):
     last: Mapped[int] = mapped_column(Integer)
 
 
+def _partial(name: str, *columns: str, where: str, unique: bool = False) -> Index:
+    return Index(name, *columns, unique=unique, postgresql_where=text(where), sqlite_where=text(where))
+
+
+def _partial_unique(name: str, *columns: str, where: str) -> Index:
+    return _partial(name, *columns, where=where, unique=True)
+
+
 class TicketRow(Base):
     __tablename__ = "tickets"
     __table_args__ = (
         Index("ix_tickets_status_opened", "status", "opened_at"),
-        UniqueConstraint("channel", "external_ref", name="uq_tickets_external_ref"),
+        # sparse columns get partial indexes: a new ticket (unassigned, no partner reference, no parent, no
+        # survey, SLA ok) adds no entry to them — intake writes fewer index entries, lookups stay indexed
+        _partial_unique("uq_tickets_external_ref", "channel", "external_ref", where="external_ref IS NOT NULL"),
+        _partial_unique("uq_tickets_survey_id", "survey_id", where="survey_id IS NOT NULL"),
+        _partial("ix_tickets_assignee_id", "assignee_id", where="assignee_id IS NOT NULL"),
+        _partial("ix_tickets_parent_ticket_id", "parent_ticket_id", where="parent_ticket_id IS NOT NULL"),
+        _partial("ix_tickets_sla_attention", "sla_state", where="sla_state <> 'ok'"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -68,7 +82,7 @@ class TicketRow(Base):
     status: Mapped[str] = mapped_column(String(20))
     channel: Mapped[str] = mapped_column(String(20))
     request_type: Mapped[str] = mapped_column(String(30))
-    urgency: Mapped[str] = mapped_column(String(10), index=True)
+    urgency: Mapped[str] = mapped_column(String(10))  # three values: filtered together with others, no index
     description: Mapped[str] = mapped_column(Text)
     customer_id: Mapped[str | None] = mapped_column(String(64), index=True)
     customer_name: Mapped[str] = mapped_column(String(200))
@@ -83,13 +97,13 @@ class TicketRow(Base):
     calendar_id: Mapped[str] = mapped_column(String(64))
     policy: Mapped[dict] = mapped_column(JSON)
     in_warranty: Mapped[bool | None]
-    assignee_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    assignee_id: Mapped[str | None] = mapped_column(String(100))
     assignee_kind: Mapped[str | None] = mapped_column(String(20))
     assignee_name: Mapped[str | None] = mapped_column(String(100))
     external_ref: Mapped[str | None] = mapped_column(String(100))
-    parent_ticket_id: Mapped[str | None] = mapped_column(String(36), index=True)
-    survey_id: Mapped[str | None] = mapped_column(String(64), unique=True)
-    sla_state: Mapped[str] = mapped_column(String(10), default="ok", index=True)  # ok | warning | breached
+    parent_ticket_id: Mapped[str | None] = mapped_column(String(36))
+    survey_id: Mapped[str | None] = mapped_column(String(64))
+    sla_state: Mapped[str] = mapped_column(String(10), default="ok")  # ok | warning | breached
     opened_at: Mapped[datetime] = mapped_column(index=True)
     opened_by: Mapped[str] = mapped_column(String(100))
     acknowledged_at: Mapped[datetime | None]
@@ -112,7 +126,7 @@ class ClockRow(Base):
     __table_args__ = (UniqueConstraint("ticket_id", "kind", name="uq_sla_clocks_ticket_kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"))  # indexed by uq_sla_clocks_ticket_kind
     kind: Mapped[str] = mapped_column(String(20))
     target_seconds: Mapped[int] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(10))
