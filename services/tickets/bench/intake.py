@@ -218,6 +218,66 @@ async def seed_entitlements(url: str, contracts: int) -> list[str]:
     return serials
 
 
+async def load(conn: Any, first: int, last: int, clocks: int) -> float:
+    """Tickets first..last with `clocks` running clocks each and one pending job (the warning) per clock."""
+    t0 = time.perf_counter()
+    await conn.execute("SET synchronous_commit = off")
+    before = await conn.fetchval("SELECT coalesce(max(id), 0) FROM sla_clocks")
+    await conn.execute(f"""
+        INSERT INTO tickets (id, ticket_no, status, channel, request_type, urgency, description, customer_id,
+            customer_name, contact_name, contact_phone, product_model, serial_no, calendar_id, policy, sla_state,
+            opened_at, opened_by, reopen_count)
+        SELECT md5('t' || i)::uuid::text, 'SV-B-' || lpad(i::text, 8, '0'), 'new', 'phone', 'quality_issue', 'normal',
+            '批量工单 ' || i, 'C-' || (i % 5000), '客户' || (i % 5000), '联系人', '13900000000', 'XK-200', 'SN-B' || i,
+            'default', '{{"urgency": "normal", "response_minutes": 1440, "resolution_minutes": 2880, "calendar": "default", "source": "default"}}',
+            'ok', now() - (i % 1000) * interval '1 minute', 'bench', 0
+        FROM generate_series({first}, {last}) i""")
+    kinds = ", ".join(f"('{k}')" for k in ("response", "resolution", "acknowledge", "onsite")[:clocks])
+    await conn.execute(f"""
+        INSERT INTO sla_clocks (ticket_id, kind, target_seconds, state, started_at, elapsed_seconds, running_since,
+            deadline, provisional, escalation_level)
+        SELECT md5('t' || i)::uuid::text, k.kind, 86400, 'running', now() - interval '1 hour', 0, now() - interval '1 hour',
+            now() + interval '1 hour' + random() * interval '30 days', false, 0
+        FROM generate_series({first}, {last}) i CROSS JOIN (VALUES {kinds}) AS k(kind)""")
+    await conn.execute(f"""
+        INSERT INTO scheduled_jobs (kind, key, due_at, payload, status, attempts, created_at)
+        SELECT 'sla_warning', c.id::text, c.deadline - interval '30 minutes', '{{}}', 'pending', 0, now()
+        FROM sla_clocks c WHERE c.id > {before}""")
+    await conn.execute("VACUUM ANALYZE tickets")
+    await conn.execute("VACUUM ANALYZE sla_clocks")
+    await conn.execute("VACUUM ANALYZE scheduled_jobs")
+    return time.perf_counter() - t0
+
+
+async def seed_history(tickets_url: str, raw_url: str, n: int) -> None:
+    """A database in use, not an empty one: n open tickets with their clocks and jobs (as sla_scale.py loads
+    them) and n published outbox rows in the tickets database, n rows in the raw table; then ANALYZE, so
+    the planner plans for tables of that size from the first request."""
+    import asyncpg
+
+    conn = await asyncpg.connect(**_pg(tickets_url))
+    try:
+        await load(conn, 1, n, 3)
+        await conn.execute(f"""
+            INSERT INTO outbox (id, subject, headers, body, created_at, published_at, attempts)
+            SELECT md5('o' || i)::uuid::text, 'tickets.ticket_opened.v1', '{{}}', convert_to(repeat('x', 900), 'UTF8'),
+                now() - interval '1 day', now() - interval '1 day', 1
+            FROM generate_series(1, {n}) i""")
+        await conn.execute("ANALYZE")
+    finally:
+        await conn.close()
+    conn = await asyncpg.connect(**_pg(raw_url))
+    try:
+        await conn.execute(f"""
+            INSERT INTO raw_requests (id, channel, request_type, urgency, description, serial_no, contact, created_by, created_at)
+            SELECT md5('r' || i)::uuid::text, 'phone', 'quality_issue', 'normal', '批量工单 ' || i, 'SN-B' || i,
+                '{{"name": "赵工", "phone": "13912345678"}}', 'bench', now() - interval '1 day'
+            FROM generate_series(1, {n}) i""")
+        await conn.execute("ANALYZE")
+    finally:
+        await conn.close()
+
+
 def make_bodies(serials: list[str], n: int = 400) -> list[dict[str, Any]]:
     rnd = random.Random(7)
     out = []
@@ -259,6 +319,51 @@ async def unpublished(url: str) -> int:
         return await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
     finally:
         await conn.close()
+
+
+async def autovacuum_off(url: str) -> bool:
+    import asyncpg
+
+    conn = await asyncpg.connect(**_pg(url))
+    try:
+        return await conn.fetchval("SHOW autovacuum") == "off"
+    finally:
+        await conn.close()
+
+
+class Analyzer:
+    """ANALYZE both databases every few seconds in a thread: what autovacuum does for growing tables in
+    production, for a server that runs with it off (the planner otherwise never learns the tables' sizes)."""
+
+    def __init__(self, urls: list[str], every: float = 5.0) -> None:
+        import threading
+
+        self.urls, self.every, self._stop = urls, every, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> "Analyzer":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(30)
+
+    def _run(self) -> None:
+        async def once() -> None:
+            import asyncpg
+
+            for url in self.urls:
+                conn = await asyncpg.connect(**_pg(url))
+                try:
+                    await conn.execute("ANALYZE")
+                finally:
+                    await conn.close()
+
+        while True:
+            asyncio.run(once())
+            if self._stop.wait(self.every):
+                return
 
 
 async def counts(url: str) -> dict[str, int]:
@@ -362,6 +467,11 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         wait_for_port(r_port, 60)
         wait_http(t_port)
         wait_http(r_port)
+        if args.history:
+            t0 = time.perf_counter()
+            await seed_history(tickets_url, raw_url, args.history)
+            print(f"  history: {args.history:,} tickets (3 clocks each) and outbox rows, {args.history:,} raw rows, "
+                  f"analyzed, in {time.perf_counter() - t0:.0f} s", flush=True)
         token = mint_token(DEV_JWT_SECRET, "bench-agent", ["service_agent"])
         targets = {"raw": (r_port, "/raw", procs[1].pid), "tickets": (t_port, "/tickets", procs[0].pid)}
         print(f"  servers: tickets pid {procs[0].pid} port {t_port}, raw pid {procs[1].pid} port {r_port}", flush=True)
@@ -369,9 +479,13 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         if args.rounds == 1:
             order = ["raw", "tickets"]
         results: dict[str, list[dict[str, Any]]] = {"raw": [], "tickets": []}
+        analyze = await autovacuum_off(tickets_url)
+        if analyze:
+            print("  autovacuum is off on this server: both databases are ANALYZEd every 5 s while the load runs", flush=True)
         for name in order:
             port, path, pid = targets[name]
-            res = run_load(port, path, token, str(bodies_file), args.concurrency, args.warmup, args.duration, pid)
+            with Analyzer([tickets_url, raw_url] if analyze else []):
+                res = run_load(port, path, token, str(bodies_file), args.concurrency, args.warmup, args.duration, pid)
             results[name].append(res)
             print(f"  {name:8s} {res['rps']:8.0f} req/s  p50 {res['p50_ms']:6.1f} ms  p99 {res['p99_ms']:6.1f} ms  "
                   f"server CPU {res['cpu_ms_per_request'] or 0:5.2f} ms/request  database CPU {res['db_cpu_ms_per_request'] or 0:5.2f}  statuses {res['statuses']}", flush=True)
@@ -410,6 +524,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="1: raw, tickets; 2: raw, tickets, tickets, raw")
     parser.add_argument("--nats", action=argparse.BooleanOptionalAction, default=True,
                         help="run a JetStream server so the outbox relay publishes during the load")
+    parser.add_argument("--history", type=int, default=50_000,
+                        help="rows already in each database before the load (0: start empty)")
     parser.add_argument("--admin-url", default=os.environ.get("BENCH_ADMIN_URL", ADMIN_URL))
     args = parser.parse_args()
     print(f"intake benchmark: {args.concurrency} connections, {args.duration:g} s per phase, rounds {args.rounds}, "

@@ -30,44 +30,13 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from intake import ADMIN_URL, _pg, create_db, drop_db  # noqa: E402
+from intake import ADMIN_URL, _pg, create_db, drop_db, load  # noqa: E402
 
 CLAIM_SQL = (
     "SELECT * FROM scheduled_jobs WHERE status = 'pending' AND due_at <= $1 "
     "AND kind IN ('sla_warning', 'sla_breach', 'sla_escalate', 'calendar_year_check') "
     "ORDER BY due_at LIMIT 100 FOR UPDATE SKIP LOCKED"
 )
-
-
-async def load(conn: Any, first: int, last: int, clocks: int) -> float:
-    """Tickets first..last with `clocks` running clocks each and one pending job (the warning) per clock."""
-    t0 = time.perf_counter()
-    await conn.execute("SET synchronous_commit = off")
-    before = await conn.fetchval("SELECT coalesce(max(id), 0) FROM sla_clocks")
-    await conn.execute(f"""
-        INSERT INTO tickets (id, ticket_no, status, channel, request_type, urgency, description, customer_id,
-            customer_name, contact_name, contact_phone, product_model, serial_no, calendar_id, policy, sla_state,
-            opened_at, opened_by, reopen_count)
-        SELECT md5('t' || i)::uuid::text, 'SV-B-' || lpad(i::text, 8, '0'), 'new', 'phone', 'quality_issue', 'normal',
-            '批量工单 ' || i, 'C-' || (i % 5000), '客户' || (i % 5000), '联系人', '13900000000', 'XK-200', 'SN-B' || i,
-            'default', '{{"urgency": "normal", "response_minutes": 1440, "resolution_minutes": 2880, "calendar": "default", "source": "default"}}',
-            'ok', now() - (i % 1000) * interval '1 minute', 'bench', 0
-        FROM generate_series({first}, {last}) i""")
-    kinds = ", ".join(f"('{k}')" for k in ("response", "resolution", "acknowledge", "onsite")[:clocks])
-    await conn.execute(f"""
-        INSERT INTO sla_clocks (ticket_id, kind, target_seconds, state, started_at, elapsed_seconds, running_since,
-            deadline, provisional, escalation_level)
-        SELECT md5('t' || i)::uuid::text, k.kind, 86400, 'running', now() - interval '1 hour', 0, now() - interval '1 hour',
-            now() + interval '1 hour' + random() * interval '30 days', false, 0
-        FROM generate_series({first}, {last}) i CROSS JOIN (VALUES {kinds}) AS k(kind)""")
-    await conn.execute(f"""
-        INSERT INTO scheduled_jobs (kind, key, due_at, payload, status, attempts, created_at)
-        SELECT 'sla_warning', c.id::text, c.deadline - interval '30 minutes', '{{}}', 'pending', 0, now()
-        FROM sla_clocks c WHERE c.id > {before}""")
-    await conn.execute("VACUUM ANALYZE tickets")
-    await conn.execute("VACUUM ANALYZE sla_clocks")
-    await conn.execute("VACUUM ANALYZE scheduled_jobs")
-    return time.perf_counter() - t0
 
 
 async def pick_clocks(conn: Any, n: int, used: set[int]) -> list[int]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Column,
     DateTime,
     Index,
@@ -158,6 +160,76 @@ def upsert_insert(session: Any, table: Any) -> Any:
     bind = session.bind if hasattr(session, "bind") else None
     dialect = bind.dialect.name if bind is not None else "sqlite"
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+def insert_rows(session: Any, table: Table, rows: list[dict[str, Any]], returning: Sequence[Any] = ()) -> Any:
+    """Many rows into one table with one statement (an awaitable; its result carries `returning`).
+
+    On PostgreSQL: `INSERT … SELECT … FROM unnest(one array per column)` — one statement text whatever the
+    number of rows (prepared once, cached by the driver) executed once; an executemany runs the INSERT once
+    per row and a multi-row VALUES is a new statement text (a new prepare and plan) for every batch size.
+    Elsewhere (SQLite) an ordinary INSERT of the rows. Every row must carry every key of the first row.
+    """
+    dialect = _dialect_of(session)
+    if dialect is None or dialect.name != "postgresql":
+        stmt = table.insert()
+        return session.execute(stmt.returning(*returning) if returning else stmt, rows)
+    names = list(rows[0])
+    sql, processors = _unnest_insert(table, tuple(names), tuple(c.name for c in returning), dialect)
+    params = {}
+    for i, (name, process) in enumerate(zip(names, processors, strict=True)):
+        values = [row[name] for row in rows]
+        params[f"p{i}"] = [process(v) for v in values] if process is not None else values
+    return session.execute(sql, params)
+
+
+def one_of(session: Any, column: Any, values: Any) -> Any:
+    """`column IN values` as `column = ANY(:array)` on PostgreSQL: one parameter and one statement text
+    whatever the number of values. An expanded `IN ($1, …, $n)` is a new statement per n and, under a
+    generic plan or a sequential scan, rebuilds its array for every row it tests."""
+    dialect = _dialect_of(session)
+    values = list(values)
+    if dialect is None or dialect.name != "postgresql":
+        return column.in_(values)
+    from sqlalchemy import any_, bindparam
+    from sqlalchemy.dialects.postgresql import ARRAY
+
+    # text[] for string columns: a varchar(n)[] parameter is coerced element by element, per row tested
+    element = Text() if isinstance(column.type, String) else column.type
+    return column == any_(bindparam(None, values, type_=ARRAY(element)))
+
+
+def _dialect_of(session: Any) -> Any:
+    """The dialect of an AsyncSession (through its bind) or of an AsyncConnection."""
+    if isinstance(session, AsyncSession):
+        return session.bind.dialect if session.bind is not None else None
+    return getattr(session, "dialect", None)
+
+
+_unnest_cache: dict[tuple[Any, ...], tuple[Any, list[Any]]] = {}
+
+
+def _unnest_insert(table: Table, names: tuple[str, ...], returning: tuple[str, ...], dialect: Any) -> tuple[Any, list[Any]]:
+    key = (table.name, names, returning, dialect.name)
+    if key not in _unnest_cache:
+        arrays, selects, processors = [], [], []
+        for i, name in enumerate(names):
+            col = table.c[name]
+            impl = col.type.dialect_impl(dialect)
+            json_like = isinstance(col.type, JSON) or isinstance(getattr(col.type, "impl", None), JSON)
+            sql_type = "text" if json_like else col.type.compile(dialect=dialect)
+            arrays.append(f"CAST(:p{i} AS {sql_type}[])")
+            selects.append(f'CAST("{name}" AS {col.type.compile(dialect=dialect)})' if json_like else f'"{name}"')
+            processors.append(impl.bind_processor(dialect) if (json_like or isinstance(col.type, TypeDecorator)) else None)
+        cols = ", ".join(f'"{n}"' for n in names)
+        sql = f'INSERT INTO "{table.name}" ({cols}) SELECT {", ".join(selects)} FROM unnest({", ".join(arrays)}) AS u({cols})'
+        if returning:
+            sql += " RETURNING " + ", ".join(f'"{n}"' for n in returning)
+        stmt = text(sql)
+        if returning:
+            stmt = stmt.columns(*(table.c[n] for n in returning))
+        _unnest_cache[key] = (stmt, processors)
+    return _unnest_cache[key]
 
 
 def is_sqlite(url: str) -> bool:

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from . import correlation
-from .db import outbox, utcnow, wake_after_commit
+from .db import insert_rows, one_of, outbox, utcnow, wake_after_commit
 from .events import Envelope
 
 log = structlog.get_logger(__name__)
@@ -34,7 +34,7 @@ async def enqueue_many(session: AsyncSession | AsyncConnection, envelopes: list[
     if not envelopes:
         return
     now = utcnow()
-    await session.execute(outbox.insert(), [dict(
+    await insert_rows(session, outbox, [dict(
         id=e.id, subject=e.nats_subject, headers=json.dumps(e.headers(), ensure_ascii=False), body=e.body(),
         created_at=now, attempts=0,
     ) for e in envelopes])
@@ -160,7 +160,7 @@ class OutboxRelay:
 
     async def _mark(self, conn: AsyncConnection, ok: list[str], failed: list[tuple[str, BaseException]]) -> None:
         if ok:
-            await conn.execute(update(outbox).where(outbox.c.id.in_(ok)).values(published_at=utcnow()))
+            await conn.execute(update(outbox).where(one_of(conn, outbox.c.id, ok)).values(published_at=utcnow()))
         for row_id, exc in failed:
             await conn.execute(
                 update(outbox)

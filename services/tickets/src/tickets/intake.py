@@ -17,10 +17,10 @@ from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aftersales_shared.db import scheduled_jobs, upsert_insert, utcnow
+from aftersales_shared.db import insert_rows, one_of, scheduled_jobs, upsert_insert, utcnow
 from aftersales_shared.errors import DomainError
 from aftersales_shared.events import Contact, Envelope, TicketOpenedV1, Urgency
 from aftersales_shared.outbox import enqueue_many
@@ -115,13 +115,13 @@ async def lookup_entitlements(session: AsyncSession, reqs: list[TicketRequest]) 
     if serials:
         rows = await session.execute(
             select(UNITS.c.serial_no, UNITS.c.model, UNITS.c.warranty_end, *ent_cols)
-            .join(ENTITLEMENTS, ENTITLEMENTS.c.contract_no == UNITS.c.contract_no).where(UNITS.c.serial_no.in_(serials)))
+            .join(ENTITLEMENTS, ENTITLEMENTS.c.contract_no == UNITS.c.contract_no).where(one_of(session, UNITS.c.serial_no, serials)))
         for r in rows:
             units[r.serial_no] = Unit(r.serial_no, r.contract_no, r.model, r.warranty_end)
             ents[r.contract_no] = Entitled(r.contract_no, r.customer_id, r.customer_name, r.service_levels, r.calendar, r.dealer_id)
     contracts = {r.contract_no for r in reqs if r.contract_no} - ents.keys()
     if contracts:
-        for r in await session.execute(select(*ent_cols).where(ENTITLEMENTS.c.contract_no.in_(contracts))):
+        for r in await session.execute(select(*ent_cols).where(one_of(session, ENTITLEMENTS.c.contract_no, contracts))):
             ents[r.contract_no] = Entitled(r.contract_no, r.customer_id, r.customer_name, r.service_levels, r.calendar, r.dealer_id)
     return units, ents
 
@@ -226,14 +226,14 @@ async def _number(session: AsyncSession, plans: list[_Plan], prefix: str) -> Non
 
 
 async def _write(session: AsyncSession, plans: list[_Plan], settings: TicketsSettings) -> list[OpenedTicket]:
-    await session.execute(insert(TICKETS), [p.ticket for p in plans])
+    await insert_rows(session, TICKETS, [p.ticket for p in plans])
     clock_rows = [
         dict(ticket_id=p.ticket["id"], kind=c.kind.value, target_seconds=int(c.target.total_seconds()), state=c.state.value,
              started_at=c.started_at, elapsed_seconds=0.0, running_since=c.running_since, deadline=c.deadline,
              provisional=c.provisional, met_at=None, warned_at=None, breached_at=None, escalation_level=0)
         for p in plans for c, _ in p.clocks
     ]
-    returned = await session.execute(insert(CLOCKS).returning(CLOCKS.c.id, CLOCKS.c.ticket_id, CLOCKS.c.kind), clock_rows)
+    returned = await insert_rows(session, CLOCKS, clock_rows, returning=(CLOCKS.c.id, CLOCKS.c.ticket_id, CLOCKS.c.kind))
     ids = {(r.ticket_id, r.kind): r.id for r in returned}
     created, jobs = utcnow(), []
     for row in clock_rows:
@@ -244,14 +244,8 @@ async def _write(session: AsyncSession, plans: list[_Plan], settings: TicketsSet
             if clock.state is ClockState.RUNNING and clock.deadline is not None:
                 (kind, due, payload), _ = sla.next_job(clock.deadline, warn_at)
                 jobs.append(_job(kind, key, due, json.dumps(payload), created))
-    if jobs:
-        stmt = upsert_insert(session, scheduled_jobs)
-        stmt = stmt.on_conflict_do_update(  # the same upsert as aftersales_shared.scheduler.schedule
-            index_elements=["kind", "key"],
-            set_={"due_at": stmt.excluded.due_at, "payload": stmt.excluded.payload, "attempts": 0},
-            where=scheduled_jobs.c.status == JOB_PENDING,
-        )
-        await session.execute(stmt, jobs)
+    if jobs:  # keyed by clock ids just created: nothing to upsert
+        await insert_rows(session, scheduled_jobs, jobs)
         if min(j["due_at"] for j in jobs) <= created + WAKE_SCHEDULER_WITHIN:
             session.info[SCHEDULER_PENDING] = True
     opened: list[OpenedTicket] = []
