@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -174,13 +176,49 @@ def insert_rows(session: Any, table: Table, rows: list[dict[str, Any]], returnin
     if dialect is None or dialect.name != "postgresql":
         stmt = table.insert()
         return session.execute(stmt.returning(*returning) if returning else stmt, rows)
-    names = list(rows[0])
-    sql, processors = _unnest_insert(table, tuple(names), tuple(c.name for c in returning), dialect)
-    params = {}
-    for i, (name, process) in enumerate(zip(names, processors, strict=True)):
-        values = [row[name] for row in rows]
-        params[f"p{i}"] = [process(v) for v in values] if process is not None else values
-    return session.execute(sql, params)
+    part = unnest_insert(table, tuple(rows[0]), "p", dialect)
+    key = (part, tuple(c.name for c in returning))
+    if key not in _statements:
+        stmt = text(part.sql + (" RETURNING " + ", ".join(f'"{c.name}"' for c in returning) if returning else ""))
+        _statements[key] = stmt.columns(*returning) if returning else stmt
+    return session.execute(_statements[key], part.params(rows))
+
+
+@dataclass(frozen=True)
+class UnnestInsert:
+    """`INSERT INTO table (names) SELECT … FROM unnest(:<prefix>0, …)` for PostgreSQL, with what turns rows
+    into its array parameters; parts with distinct prefixes compose into one statement (CTEs)."""
+
+    sql: str
+    names: tuple[str, ...]
+    prefix: str
+    processors: tuple[Any, ...]
+
+    def params(self, rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+        out = {}
+        for i, (name, process) in enumerate(zip(self.names, self.processors, strict=True)):
+            values = [row[name] for row in rows]
+            out[f"{self.prefix}{i}"] = [process(v) for v in values] if process is not None else values
+        return out
+
+
+_statements: dict[tuple[Any, ...], Any] = {}
+
+
+@lru_cache(maxsize=256)
+def unnest_insert(table: Table, names: tuple[str, ...], prefix: str, dialect: Any) -> UnnestInsert:
+    arrays, selects, processors = [], [], []
+    for i, name in enumerate(names):
+        col = table.c[name]
+        impl = col.type.dialect_impl(dialect)
+        json_like = isinstance(col.type, JSON) or isinstance(getattr(col.type, "impl", None), JSON)
+        sql_type = "text" if json_like else col.type.compile(dialect=dialect)
+        arrays.append(f"CAST(:{prefix}{i} AS {sql_type}[])")
+        selects.append(f'CAST("{name}" AS {col.type.compile(dialect=dialect)})' if json_like else f'"{name}"')
+        processors.append(impl.bind_processor(dialect) if (json_like or isinstance(col.type, TypeDecorator)) else None)
+    cols = ", ".join(f'"{n}"' for n in names)
+    sql = f'INSERT INTO "{table.name}" ({cols}) SELECT {", ".join(selects)} FROM unnest({", ".join(arrays)}) AS u({cols})'
+    return UnnestInsert(sql, names, prefix, tuple(processors))
 
 
 def one_of(session: Any, column: Any, values: Any) -> Any:
@@ -204,32 +242,6 @@ def _dialect_of(session: Any) -> Any:
     if isinstance(session, AsyncSession):
         return session.bind.dialect if session.bind is not None else None
     return getattr(session, "dialect", None)
-
-
-_unnest_cache: dict[tuple[Any, ...], tuple[Any, list[Any]]] = {}
-
-
-def _unnest_insert(table: Table, names: tuple[str, ...], returning: tuple[str, ...], dialect: Any) -> tuple[Any, list[Any]]:
-    key = (table.name, names, returning, dialect.name)
-    if key not in _unnest_cache:
-        arrays, selects, processors = [], [], []
-        for i, name in enumerate(names):
-            col = table.c[name]
-            impl = col.type.dialect_impl(dialect)
-            json_like = isinstance(col.type, JSON) or isinstance(getattr(col.type, "impl", None), JSON)
-            sql_type = "text" if json_like else col.type.compile(dialect=dialect)
-            arrays.append(f"CAST(:p{i} AS {sql_type}[])")
-            selects.append(f'CAST("{name}" AS {col.type.compile(dialect=dialect)})' if json_like else f'"{name}"')
-            processors.append(impl.bind_processor(dialect) if (json_like or isinstance(col.type, TypeDecorator)) else None)
-        cols = ", ".join(f'"{n}"' for n in names)
-        sql = f'INSERT INTO "{table.name}" ({cols}) SELECT {", ".join(selects)} FROM unnest({", ".join(arrays)}) AS u({cols})'
-        if returning:
-            sql += " RETURNING " + ", ".join(f'"{n}"' for n in returning)
-        stmt = text(sql)
-        if returning:
-            stmt = stmt.columns(*(table.c[n] for n in returning))
-        _unnest_cache[key] = (stmt, processors)
-    return _unnest_cache[key]
 
 
 def is_sqlite(url: str) -> bool:

@@ -33,13 +33,17 @@ async def enqueue_many(session: AsyncSession | AsyncConnection, envelopes: list[
     """Several events in one statement, as they are (each carries its own correlation id)."""
     if not envelopes:
         return
-    now = utcnow()
-    await insert_rows(session, outbox, [dict(
-        id=e.id, subject=e.nats_subject, headers=json.dumps(e.headers(), ensure_ascii=False), body=e.body(),
-        created_at=now, attempts=0,
-    ) for e in envelopes])
+    await insert_rows(session, outbox, outbox_rows(envelopes))
     if isinstance(session, AsyncSession):
         session.info[PENDING_KEY] = True
+
+
+def outbox_rows(envelopes: list[Envelope[Any]]) -> list[dict[str, Any]]:
+    """The outbox rows of some events (for a caller that writes them inside a larger statement: it then
+    sets `session.info[PENDING_KEY]` so the relay wakes after the commit)."""
+    now = utcnow()
+    return [dict(id=e.id, subject=e.nats_subject, headers=json.dumps(e.headers(), ensure_ascii=False), body=e.body(),
+                 created_at=now, attempts=0) for e in envelopes]
 
 
 class OutboxRelay:

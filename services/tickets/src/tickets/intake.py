@@ -12,18 +12,20 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aftersales_shared.db import insert_rows, one_of, scheduled_jobs, upsert_insert, utcnow
+from aftersales_shared.db import UnnestInsert, insert_rows, one_of, outbox, scheduled_jobs, unnest_insert, upsert_insert, utcnow
 from aftersales_shared.errors import DomainError
 from aftersales_shared.events import Contact, Envelope, TicketOpenedV1, Urgency
-from aftersales_shared.outbox import enqueue_many
+from aftersales_shared.outbox import PENDING_KEY as OUTBOX_PENDING
+from aftersales_shared.outbox import enqueue_many, outbox_rows
 from aftersales_shared.scheduler import PENDING as JOB_PENDING
 from aftersales_shared.scheduler import PENDING_KEY as SCHEDULER_PENDING
 from aftersales_shared.workcalendar import WorkCalendar
@@ -226,44 +228,77 @@ async def _number(session: AsyncSession, plans: list[_Plan], prefix: str) -> Non
 
 
 async def _write(session: AsyncSession, plans: list[_Plan], settings: TicketsSettings) -> list[OpenedTicket]:
-    await insert_rows(session, TICKETS, [p.ticket for p in plans])
+    """Tickets, clocks, each running clock's one job and the TicketOpened events: on PostgreSQL one
+    statement (data-modifying CTEs over unnest arrays: one round trip), elsewhere one statement per table."""
     clock_rows = [
         dict(ticket_id=p.ticket["id"], kind=c.kind.value, target_seconds=int(c.target.total_seconds()), state=c.state.value,
              started_at=c.started_at, elapsed_seconds=0.0, running_since=c.running_since, deadline=c.deadline,
              provisional=c.provisional, met_at=None, warned_at=None, breached_at=None, escalation_level=0)
         for p in plans for c, _ in p.clocks
     ]
-    returned = await insert_rows(session, CLOCKS, clock_rows, returning=(CLOCKS.c.id, CLOCKS.c.ticket_id, CLOCKS.c.kind))
-    ids = {(r.ticket_id, r.kind): r.id for r in returned}
-    created, jobs = utcnow(), []
-    for row in clock_rows:
-        row["id"] = ids[(row["ticket_id"], row["kind"])]
+    jobs = []  # keyed by the clock's id, which the insert assigns
     for p in plans:
         for clock, warn_at in p.clocks:
-            key = str(ids[(p.ticket["id"], clock.kind.value)])
             if clock.state is ClockState.RUNNING and clock.deadline is not None:
                 (kind, due, payload), _ = sla.next_job(clock.deadline, warn_at)
-                jobs.append(_job(kind, key, due, json.dumps(payload), created))
-    if jobs:  # keyed by clock ids just created: nothing to upsert
-        await insert_rows(session, scheduled_jobs, jobs)
-        if min(j["due_at"] for j in jobs) <= created + WAKE_SCHEDULER_WITHIN:
-            session.info[SCHEDULER_PENDING] = True
-    opened: list[OpenedTicket] = []
-    events: list[Envelope[TicketOpenedV1]] = []
+                jobs.append(dict(ticket_id=p.ticket["id"], clock=clock.kind.value, kind=kind, due_at=due, payload=json.dumps(payload)))
+    opened, clocks = [], {}
     rows_by_ticket: dict[str, list[dict[str, Any]]] = {}
     for row in clock_rows:
         rows_by_ticket.setdefault(row["ticket_id"], []).append(row)
     for p in plans:
         ticket = OpenedTicket(**p.ticket, clocks=[SimpleNamespace(**c) for c in rows_by_ticket[p.ticket["id"]]])
+        clocks.update({(ticket.id, c.kind): c for c in ticket.clocks})
         opened.append(ticket)
-        events.append(Envelope(data=opened_event(ticket), subject=ticket.ticket_no,
-                               correlation_id=p.intake.correlation_id))
-    await enqueue_many(session, events)
+    events = [Envelope(data=opened_event(t), subject=t.ticket_no, correlation_id=p.intake.correlation_id)
+              for t, p in zip(opened, plans, strict=True)]
+    created = utcnow()
+    dialect = session.bind.dialect if session.bind is not None else None
+    if dialect is not None and dialect.name == "postgresql":
+        stmt, parts = _one_statement(tuple(plans[0].ticket), tuple(clock_rows[0]), dialect)
+        params: dict[str, Any] = {"created": created}
+        for part, rows in zip(parts, ([p.ticket for p in plans], clock_rows, outbox_rows(events)), strict=True):
+            params |= part.params(rows)
+        for i, name in enumerate(JOB_COLUMNS):
+            params[f"j{i}"] = [j[name] for j in jobs]
+        returned = await session.execute(stmt, params)
+        session.info[OUTBOX_PENDING] = True
+    else:
+        await insert_rows(session, TICKETS, [p.ticket for p in plans])
+        returned = await insert_rows(session, CLOCKS, clock_rows, returning=(CLOCKS.c.id, CLOCKS.c.ticket_id, CLOCKS.c.kind))
+        returned = returned.all()
+        ids = {(r.ticket_id, r.kind): r.id for r in returned}
+        if jobs:  # keyed by clock ids just created: nothing to upsert
+            await insert_rows(session, scheduled_jobs, [
+                dict(kind=j["kind"], key=str(ids[(j["ticket_id"], j["clock"])]), due_at=j["due_at"], payload=j["payload"],
+                     status=JOB_PENDING, attempts=0, created_at=created) for j in jobs])
+        await enqueue_many(session, events)
+    for r in returned:
+        clocks[(r.ticket_id, r.kind)].id = r.id
+    if jobs and min(j["due_at"] for j in jobs) <= created + WAKE_SCHEDULER_WITHIN:
+        session.info[SCHEDULER_PENDING] = True
     return opened
 
 
-def _job(kind: str, key: str, due_at: datetime, payload: str, created: datetime) -> dict[str, Any]:
-    return dict(kind=kind, key=key, due_at=due_at, payload=payload, status=JOB_PENDING, attempts=0, created_at=created)
+JOB_COLUMNS = ("ticket_id", "clock", "kind", "due_at", "payload")
+
+
+@lru_cache(maxsize=8)
+def _one_statement(ticket_names: tuple[str, ...], clock_names: tuple[str, ...], dialect: Any) -> tuple[Any, tuple[UnnestInsert, ...]]:
+    t = unnest_insert(TICKETS, ticket_names, "t", dialect)
+    c = unnest_insert(CLOCKS, clock_names, "c", dialect)
+    o = unnest_insert(outbox, ("id", "subject", "headers", "body", "created_at", "attempts"), "o", dialect)
+    # the clocks' ids feed their jobs' keys inside the statement; the foreign keys are checked at its end
+    sql = f"""WITH t AS ({t.sql}),
+c AS ({c.sql} RETURNING id, ticket_id, kind),
+j AS (INSERT INTO scheduled_jobs (kind, key, due_at, payload, status, attempts, created_at)
+      SELECT u.kind, CAST(c.id AS text), u.due_at, u.payload, '{JOB_PENDING}', 0, CAST(:created AS timestamptz)
+      FROM c JOIN unnest(CAST(:j0 AS text[]), CAST(:j1 AS text[]), CAST(:j2 AS text[]), CAST(:j3 AS timestamptz[]),
+                         CAST(:j4 AS text[])) AS u(ticket_id, clock, kind, due_at, payload)
+        ON u.ticket_id = c.ticket_id AND u.clock = c.kind),
+o AS ({o.sql})
+SELECT id, ticket_id, kind FROM c"""
+    return text(sql), (t, c, o)
 
 
 def deadline_of(ticket: Any, kind: str) -> datetime | None:
