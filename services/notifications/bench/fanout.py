@@ -118,6 +118,38 @@ async def database(kind: str) -> AsyncIterator[str]:
         await admin.close()
 
 
+@contextlib.asynccontextmanager
+async def autovacuum_stand_in(url: str, every: float = 5.0) -> AsyncIterator[bool]:
+    """On a PostgreSQL server running with autovacuum off (this machine's), ANALYZE the database every few
+    seconds, as autovacuum does for growing tables in production — otherwise the planner never learns the
+    size of the deliveries table that grows by 20,000 rows here. Yields whether it runs."""
+    if not url.startswith("postgresql"):
+        yield False
+        return
+    import asyncpg
+
+    dsn = url.replace("postgresql+asyncpg", "postgresql")
+    conn = await asyncpg.connect(dsn)
+    if await conn.fetchval("SHOW autovacuum") == "on":
+        await conn.close()
+        yield False
+        return
+
+    async def loop() -> None:
+        while True:
+            await conn.execute("ANALYZE")
+            await asyncio.sleep(every)
+
+    task = asyncio.create_task(loop())
+    try:
+        yield True
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await conn.close()
+
+
 async def _pg_answers() -> bool:
     try:
         import asyncpg
@@ -222,7 +254,9 @@ async def run(events: int, paced: int, rate: float, db: str, out: Any = sys.stdo
         app = create_app(settings, SmtpEmail(settings), HttpGatewaySms(settings.sms_http_url or "", None, 10))
         tune_gc(settings)  # as `python -m notifications` does
         rt = app.state["runtime"]
-        async with app.lifespan():
+        async with autovacuum_stand_in(url) as analyzing, app.lifespan():
+            if analyzing:
+                print("autovacuum is off on this server: the database is ANALYZEd every 5 s meanwhile", file=out)
             while not rt.broker_started:
                 await asyncio.sleep(0.01)
             start = time.perf_counter()
