@@ -134,9 +134,10 @@ def test_intake_bench_runs_small(db_kind):
     if db_kind != "postgresql":
         pytest.skip("the intake benchmark needs PostgreSQL")
     r = subprocess.run([sys.executable, str(BENCH / "intake.py"), "--duration", "1", "--warmup", "0.5", "--rounds", "1",
-                        "--concurrency", "4", "--no-nats"], capture_output=True, text=True, timeout=120)
+                        "--concurrency", "4", "--no-nats", "--history", "500"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr[-3000:]
     assert re.search(r"ratio tickets/raw: \d+\.\d\d", r.stdout) and "0 other" in r.stdout, r.stdout
+    assert "history: 500 tickets" in r.stdout and "database CPU" in r.stdout, r.stdout
 
 
 def test_sla_bench_runs_small(db_kind):

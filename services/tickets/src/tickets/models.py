@@ -120,7 +120,7 @@ class TicketRow(Base):
 
 
 class ClockRow(Base):
-    """One SLA clock of a ticket; its warning and breach are scheduled jobs keyed by the clock id."""
+    """One SLA clock of a ticket; its one pending scheduled job (warning, then breach) is keyed by the clock id."""
 
     __tablename__ = "sla_clocks"
     __table_args__ = (UniqueConstraint("ticket_id", "kind", name="uq_sla_clocks_ticket_kind"),)
