@@ -1,8 +1,9 @@
 """Opening tickets: entitlement lookup, policy, clocks, number, TicketOpened — the intake hot path.
 
 Lean on purpose (measured by bench/intake.py): one query for the entitlements of a whole batch, the
-calendar from a versioned cache, deadlines computed in Python, then one Core statement per table for
-the batch (counter, tickets, clocks, jobs, outbox) instead of ORM objects flushed one row at a time.
+calendar from a versioned cache, deadlines computed in Python, a block of ticket numbers from one counter
+upsert, then tickets, clocks, their jobs and the outbox rows in one statement on PostgreSQL (one per table
+on SQLite) instead of ORM objects flushed one row at a time.
 `open_tickets` takes several requests in one transaction; `IntakeBatcher` (batching.py) feeds it
 concurrent HTTP requests (group commit), `open_ticket` is the one-request form the consumers use.
 """
