@@ -22,6 +22,7 @@ import contextlib
 import json
 import logging
 import multiprocessing
+import os
 import statistics
 import sys
 import tempfile
@@ -69,6 +70,26 @@ async def publish_all(js: Any, envs: list[Envelope[Any]], chunk: int = 500) -> N
     for start in range(0, len(envs), chunk):
         await asyncio.gather(*(js.publish(e.nats_subject, e.body(), headers=e.headers())
                                for e in envs[start:start + chunk]))
+
+
+def cpu_of(pid: int | None = None, comm: str | None = None) -> float:
+    """CPU seconds (user + system) of one process, or of every process whose name is `comm` (Linux /proc)."""
+    total = 0.0
+    paths = [Path(f"/proc/{pid}/stat")] if pid is not None else list(Path("/proc").glob("[0-9]*/stat"))
+    for stat in paths:
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        if comm is None or f"({comm})" in text:
+            fields = text.rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def cpu_snapshot(providers: "Providers", server: NatsServer) -> dict[str, float]:
+    return {"service": time.process_time(), "providers": cpu_of(providers.pid),
+            "nats": cpu_of(server.proc.pid) if server.proc else 0.0, "postgresql": cpu_of(comm="postgres")}
 
 
 async def _itself(msg: Any) -> Any:
@@ -164,6 +185,7 @@ class Providers:
         self._proc = ctx.Process(target=_providers_main, args=(child, self.count), daemon=True)
         self._proc.start()
         self.smtp_port, self.sms_url = self._conn.recv()
+        self.pid = self._proc.pid
 
     def _ask(self, command: str) -> Any:
         self._conn.send(command)
@@ -234,9 +256,11 @@ async def run(events: int, paced: int, rate: float, db: str, out: Any = sys.stdo
         await publish_all(js, burst)
         print(f"published {events} TicketOpened in {time.perf_counter() - t0:.1f}s", file=out)
 
+        cpu0 = time.process_time()
         raw = await raw_consume_rate(server.url, events, batch=50)
         results["raw_events_per_s"] = raw
-        print(f"raw FastStream consume: {raw:,.0f} events/s", file=out)
+        results["raw_cpu_ms_per_event"] = 1000 * (time.process_time() - cpu0) / events
+        print(f"raw FastStream consume: {raw:,.0f} events/s ({results['raw_cpu_ms_per_event']:.2f} ms CPU per event)", file=out)
 
         await upgrade("notifications", url)
         settings = NotificationsSettings(
@@ -250,13 +274,17 @@ async def run(events: int, paced: int, rate: float, db: str, out: Any = sys.stdo
         async with app.lifespan():
             while not rt.broker_started:
                 await asyncio.sleep(0.01)
-            start = time.perf_counter()
+            start, cpu0 = time.perf_counter(), cpu_snapshot(providers, server)
             await _until(lambda: providers.count.value >= 2 * events, 900)
-            elapsed = time.perf_counter() - start
+            elapsed, cpu1 = time.perf_counter() - start, cpu_snapshot(providers, server)
+            cpu = {k: 1000 * (cpu1[k] - cpu0[k]) / events for k in cpu0}
+            results["fanout_cpu_ms_per_event"] = cpu
             results.update(fanout_events_per_s=events / elapsed, fanout_msgs_per_s=2 * events / elapsed,
                            ratio=(events / elapsed) / raw)
             print(f"fan-out: {events / elapsed:,.0f} events/s, {2 * events / elapsed:,.0f} messages/s "
                   f"({elapsed:.1f}s for {2 * events} messages) = {results['ratio']:.2f} × raw consume", file=out)
+            print("  CPU per event (ms): " + ", ".join(f"{k} {v:.2f}" for k, v in cpu.items())
+                  + f"; total {sum(cpu.values()):.2f} on {os.cpu_count()} cores", file=out)
 
             if await analyze_if_no_autovacuum(url):
                 print("autovacuum is off on this server: the database was ANALYZEd before the latency phase", file=out)
