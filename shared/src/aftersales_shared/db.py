@@ -164,22 +164,29 @@ def upsert_insert(session: Any, table: Any) -> Any:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
-def insert_rows(session: Any, table: Table, rows: list[dict[str, Any]], returning: Sequence[Any] = ()) -> Any:
+def insert_rows(session: Any, table: Table, rows: list[dict[str, Any]], returning: Sequence[Any] = (),
+                skip_conflicts: bool = False) -> Any:
     """Many rows into one table with one statement (an awaitable; its result carries `returning`).
 
     On PostgreSQL: `INSERT … SELECT … FROM unnest(one array per column)` — one statement text whatever the
     number of rows (prepared once, cached by the driver) executed once; an executemany runs the INSERT once
     per row and a multi-row VALUES is a new statement text (a new prepare and plan) for every batch size.
     Elsewhere (SQLite) an ordinary INSERT of the rows. Every row must carry every key of the first row.
+    `skip_conflicts`: rows that violate a unique key are left out (ON CONFLICT DO NOTHING; RETURNING then
+    names only the rows written).
     """
     dialect = _dialect_of(session)
     if dialect is None or dialect.name != "postgresql":
+        if skip_conflicts:
+            stmt = upsert_insert(session, table).values(rows).on_conflict_do_nothing()
+            return session.execute(stmt.returning(*returning) if returning else stmt)
         stmt = table.insert()
         return session.execute(stmt.returning(*returning) if returning else stmt, rows)
     part = unnest_insert(table, tuple(rows[0]), "p", dialect)
-    key = (part, tuple(c.name for c in returning))
+    key = (part, tuple(c.name for c in returning), skip_conflicts)
     if key not in _statements:
-        stmt = text(part.sql + (" RETURNING " + ", ".join(f'"{c.name}"' for c in returning) if returning else ""))
+        sql = part.sql + (" ON CONFLICT DO NOTHING" if skip_conflicts else "")
+        stmt = text(sql + (" RETURNING " + ", ".join(f'"{c.name}"' for c in returning) if returning else ""))
         _statements[key] = stmt.columns(*returning) if returning else stmt
     return session.execute(_statements[key], part.params(rows))
 

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from . import correlation
-from .db import dead_letters, inbox, upsert_insert, utcnow
+from .db import dead_letters, inbox, insert_rows, upsert_insert, utcnow
 from .events import Envelope, EventData, EventRegistry, MalformedEvent, registry
 from .groupcommit import GroupCommit
 from .settings import ServiceSettings
@@ -119,9 +119,7 @@ class Inbox:
     async def _claim_many(self, session: AsyncSession, consumer: str, envs: list[Envelope[Any]]) -> set[str]:
         now = utcnow()
         rows = {e.id: dict(consumer=consumer, event_id=e.id, event_type=e.type, handled_at=now) for e in envs}
-        result = await session.execute(
-            upsert_insert(session, inbox).values(list(rows.values())).on_conflict_do_nothing().returning(inbox.c.event_id)
-        )
+        result = await insert_rows(session, inbox, list(rows.values()), returning=[inbox.c.event_id], skip_conflicts=True)
         return set(result.scalars().all())
 
     def bind(self, broker: NatsBroker) -> None:

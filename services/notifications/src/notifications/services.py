@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftersales_shared.auth import Principal
+from aftersales_shared.db import insert_rows, one_of
 from aftersales_shared.errors import Conflict, DomainError, NotFound
 from aftersales_shared.events import Contact, Envelope, EventData, NotificationFailedV1, NotificationSentV1
 from aftersales_shared.outbox import enqueue, enqueue_many
@@ -100,7 +101,7 @@ async def plan_batch(session: AsyncSession, envs: list[Envelope[Any]], nf: Notif
         if row["status"] == Status.PENDING and row["due_at"] <= now:
             row.update(status=Status.SENDING.value, claimed_at=now)
             claimed.append(Claimed(**{name: row[name] for name in Claimed.__dataclass_fields__}))
-    await session.execute(DeliveryRow.__table__.insert(), rows)
+    await insert_rows(session, DeliveryRow.__table__, rows)
     failed = [_failed_event(row, row["last_error"], now) for row in rows if row["status"] == Status.FAILED]
     if failed:
         await enqueue_many(session, failed)
@@ -182,7 +183,7 @@ async def _recent_due(
     for start in range(0, len(keys), 500):
         rows = await session.execute(
             select(DeliveryRow.recipient_key, DeliveryRow.channel, DeliveryRow.due_at).where(
-                DeliveryRow.recipient_key.in_(keys[start:start + 500]),
+                one_of(session, DeliveryRow.recipient_key, keys[start:start + 500]),
                 DeliveryRow.due_at > now - timedelta(hours=1),
                 DeliveryRow.status != Status.FAILED.value,
             )
@@ -227,9 +228,9 @@ class _Resolver:
         if phones or emails:
             conds = []
             if phones:
-                conds.append(RecipientRow.phone.in_(sorted(phones)))
+                conds.append(one_of(self._session, RecipientRow.phone, sorted(phones)))
             if emails:
-                conds.append(RecipientRow.email.in_(sorted(emails)))
+                conds.append(one_of(self._session, RecipientRow.email, sorted(emails)))
             rows = (await self._session.scalars(
                 select(RecipientRow).where(or_(*conds), RecipientRow.active.is_(True)).order_by(RecipientRow.id)
             )).all()
@@ -240,7 +241,7 @@ class _Resolver:
                     self._by_email.setdefault(row.email, row)
         missing = sorted(users - self._users.keys())
         if missing:
-            rows = (await self._session.scalars(select(RecipientRow).where(RecipientRow.id.in_(missing)))).all()
+            rows = (await self._session.scalars(select(RecipientRow).where(one_of(self._session, RecipientRow.id, missing)))).all()
             self._users.update({u: None for u in missing})
             self._users.update({r.id: r for r in rows})
 
