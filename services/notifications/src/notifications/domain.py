@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -159,6 +160,7 @@ class AddressError(ValueError):
     pass
 
 
+@lru_cache(maxsize=65536)  # pure; the same customers' numbers come back event after event
 def normalize_phone(raw: str, region: str = "CN") -> str:
     """E.164 form of a phone number that can receive SMS; raise AddressError with a readable reason."""
     try:
@@ -173,6 +175,7 @@ def normalize_phone(raw: str, region: str = "CN") -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+@lru_cache(maxsize=65536)
 def normalize_email(raw: str) -> str:
     try:
         return validate_email(raw, check_deliverability=False).normalized
