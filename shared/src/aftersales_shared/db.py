@@ -175,6 +175,8 @@ def insert_rows(session: Any, table: Table, rows: list[dict[str, Any]], returnin
     `skip_conflicts`: rows that violate a unique key are left out (ON CONFLICT DO NOTHING; RETURNING then
     names only the rows written).
     """
+    if not rows:
+        raise ValueError("insert_rows needs at least one row")
     dialect = _dialect_of(session)
     if dialect is None or dialect.name != "postgresql":
         if skip_conflicts:
