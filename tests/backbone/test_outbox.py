@@ -163,3 +163,28 @@ async def _drain(relay: OutboxRelay) -> int:
         if n == 0:
             return total
         await asyncio.sleep(0)
+
+
+async def test_published_rows_past_the_retention_are_purged_unpublished_ones_never(databases):
+    from datetime import timedelta
+
+    engine = create_engine(await migrated(databases, "contracts"))
+    relay = OutboxRelay(engine, lambda: None, retention=timedelta(days=7))  # type: ignore[arg-type,return-value]
+    now = utcnow()
+    rows = {  # id: (created, published)
+        "old-sent": (now - timedelta(days=9), now - timedelta(days=8)),
+        "old-sent-2": (now - timedelta(days=30), now - timedelta(days=30)),
+        "recent-sent": (now - timedelta(days=2), now - timedelta(days=1)),
+        "old-unsent": (now - timedelta(days=40), None),  # NATS away for weeks: still to be published
+    }
+    async with engine.begin() as conn:
+        for row_id, (created, published) in rows.items():
+            await conn.execute(outbox.insert().values(id=row_id, subject="x", headers="{}", body=b"", created_at=created,
+                                                      published_at=published, attempts=0))
+    assert await relay.purge(now, chunk=1) == 2  # chunked: one row per transaction, until none is left
+    async with engine.connect() as conn:
+        left = set((await conn.execute(select(outbox.c.id))).scalars())
+    assert left == {"recent-sent", "old-unsent"}
+    assert await relay.purge(now) == 0
+    assert await OutboxRelay(engine, lambda: None).purge(now + timedelta(days=365)) == 0  # no retention: kept  # type: ignore[arg-type,return-value]
+    await engine.dispose()

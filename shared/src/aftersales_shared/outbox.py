@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
 from nats.js import JetStreamContext
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from . import correlation
@@ -59,6 +61,8 @@ class OutboxRelay:
         max_backoff_seconds: float = 5.0,
         publish_timeout: float = 5.0,
         linger_seconds: float = 0.0,
+        retention: timedelta | None = None,
+        purge_every_seconds: float = 600.0,
     ) -> None:
         self._engine = engine
         self._js = jetstream
@@ -67,6 +71,9 @@ class OutboxRelay:
         self._max_backoff = max_backoff_seconds
         self._timeout = publish_timeout
         self._linger = linger_seconds
+        self._retention = retention
+        self._purge_every = purge_every_seconds
+        self._next_purge = time.monotonic() + min(60.0, purge_every_seconds)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.published_total = 0
@@ -107,6 +114,12 @@ class OutboxRelay:
                 continue
             backoff = 0.1
             self.last_error = None
+            if self._retention is not None and time.monotonic() >= self._next_purge:
+                self._next_purge = time.monotonic() + self._purge_every
+                try:
+                    await self.purge()
+                except Exception as exc:  # the next round tries again; publishing goes on meanwhile
+                    log.warning("outbox.purge_failed", error=f"{type(exc).__name__}: {exc}")
             if sent < self._batch:
                 self._wake.clear()
                 try:
@@ -116,6 +129,24 @@ class OutboxRelay:
                 else:
                     if self._linger:
                         await asyncio.sleep(self._linger)
+
+    async def purge(self, now: datetime | None = None, chunk: int = 5000) -> int:
+        """Delete published rows older than the retention, a chunk per transaction; how many went.
+        Unpublished rows are never deleted, however old; replicas may purge at once (deletes are idempotent)."""
+        if self._retention is None:
+            return 0
+        cutoff = (now or utcnow()) - self._retention
+        total = 0
+        while True:
+            async with self._engine.begin() as conn:
+                victims = select(outbox.c.id).where(outbox.c.published_at < cutoff).limit(chunk).scalar_subquery()
+                deleted = (await conn.execute(delete(outbox).where(outbox.c.id.in_(victims)))).rowcount or 0
+            total += deleted
+            if deleted < chunk:
+                break
+        if total:
+            log.info("outbox.purged", rows=total, older_than=cutoff.isoformat())
+        return total
 
     async def publish_pending(self) -> int:
         """Publish one batch of unsent rows; returns how many were acknowledged by JetStream."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -83,6 +85,8 @@ def build_runtime(settings: ServiceSettings, publishes: Sequence[type[EventData]
         poll_seconds=settings.outbox_poll_seconds,
         max_backoff_seconds=settings.outbox_max_backoff_seconds,
         linger_seconds=settings.outbox_linger_seconds,
+        retention=timedelta(days=settings.outbox_retention_days) if settings.outbox_retention_days else None,
+        purge_every_seconds=settings.outbox_purge_every_seconds,
     )
     relay.watch(sessions)
     inbox = Inbox(settings=settings, sessions=sessions)

@@ -42,6 +42,9 @@ class ServiceSettings(BaseSettings):
     outbox_linger_seconds: float = Field(default=0.0, ge=0, le=5, description=(
         "wait this long after a wake-up before publishing, so one relay round takes more events"))
     outbox_max_backoff_seconds: float = Field(default=5.0, gt=0)
+    outbox_retention_days: float = Field(default=7.0, ge=0, description=(
+        "published outbox rows older than this are deleted (JetStream keeps the events); 0 keeps them forever"))
+    outbox_purge_every_seconds: float = Field(default=600.0, gt=0)
 
     consumer_max_deliver: int = Field(default=5, ge=1)
     consumer_backoff_seconds: list[float] = Field(default_factory=lambda: [1.0, 5.0, 30.0, 120.0])
