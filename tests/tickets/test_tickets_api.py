@@ -7,7 +7,7 @@ import uuid
 from datetime import timedelta
 
 from aftersales_shared.db import utcnow
-from support import auth, running, runtime_of, wait_until
+from support import auth, running, wait_until
 from tickets_helpers import drain, entitle, outbox_events, stream_types, tickets_app, time_machine
 
 AGENT = auth("service_agent", sub="agent-wu")
