@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from . import correlation
 from .db import insert_rows, one_of, outbox, utcnow, wake_after_commit
 from .events import Envelope
+from .tasks import cancel_and_wait
 
 log = structlog.get_logger(__name__)
 
@@ -91,13 +92,8 @@ class OutboxRelay:
             self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        task, self._task = self._task, None
+        await cancel_and_wait(task)
 
     async def _run(self) -> None:
         backoff = 0.1

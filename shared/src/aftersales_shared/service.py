@@ -36,6 +36,7 @@ from .outbox import OutboxRelay
 from .scheduler import PENDING_KEY as SCHEDULER_PENDING
 from .scheduler import Scheduler
 from .settings import ServiceSettings
+from .tasks import cancel_and_wait
 
 log = structlog.get_logger(__name__)
 
@@ -127,10 +128,7 @@ def lifespan(rt: Runtime):  # type: ignore[no-untyped-def]
         try:
             yield
         finally:
-            starter.cancel()
-            for task in rt.background:
-                task.cancel()
-            await asyncio.gather(starter, *rt.background, return_exceptions=True)
+            await cancel_and_wait(starter, *rt.background)
             await rt.relay.stop()
             await rt.scheduler.stop()
             if rt.broker_started:

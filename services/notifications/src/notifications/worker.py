@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from aftersales_shared.db import utcnow
 from aftersales_shared.scheduler import Scheduler
+from aftersales_shared.tasks import cancel_and_wait
 
 from . import services
 from .domain import Channel
@@ -75,10 +76,8 @@ class DeliveryWorker:
     async def stop(self) -> None:
         for scheduler in self._schedulers:
             await scheduler.stop()
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks = []
+        tasks, self._tasks = self._tasks, []
+        await cancel_and_wait(*tasks)
         await self._flush()  # what was handed over is recorded (else the lease retries it)
         for provider in (self.email, self.sms):
             try:
