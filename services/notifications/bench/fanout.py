@@ -42,6 +42,7 @@ from sqlalchemy import select
 from aftersales_shared.events import Envelope, TicketOpenedV1
 from aftersales_shared.migrations import upgrade
 from aftersales_shared.natsserver import NatsServer
+from aftersales_shared.procstat import cpu_seconds
 from aftersales_shared.runner import tune_gc
 from aftersales_shared.streams import apply_streams
 from notifications.app import create_app
@@ -72,24 +73,10 @@ async def publish_all(js: Any, envs: list[Envelope[Any]], chunk: int = 500) -> N
                                for e in envs[start:start + chunk]))
 
 
-def cpu_of(pid: int | None = None, comm: str | None = None) -> float:
-    """CPU seconds (user + system) of one process, or of every process whose name is `comm` (Linux /proc)."""
-    total = 0.0
-    paths = [Path(f"/proc/{pid}/stat")] if pid is not None else list(Path("/proc").glob("[0-9]*/stat"))
-    for stat in paths:
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        if comm is None or f"({comm})" in text:
-            fields = text.rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
-
-
 def cpu_snapshot(providers: "Providers", server: NatsServer) -> dict[str, float]:
-    return {"service": time.process_time(), "providers": cpu_of(providers.pid),
-            "nats": cpu_of(server.proc.pid) if server.proc else 0.0, "postgresql": cpu_of(comm="postgres")}
+    return {"service": time.process_time(), "providers": cpu_seconds(providers.pid) or 0.0,
+            "nats": (cpu_seconds(server.proc.pid) if server.proc else None) or 0.0,
+            "postgresql": cpu_seconds(comm="postgres") or 0.0}
 
 
 async def _itself(msg: Any) -> Any:

@@ -376,40 +376,18 @@ async def counts(url: str) -> dict[str, int]:
         await conn.close()
 
 
-def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time of a process (Linux /proc), to report server CPU per request."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def database_cpu_seconds() -> float | None:
-    """CPU time of every PostgreSQL process on this machine (backends, WAL writer, checkpointer), when the
-    database runs here: the database's share of the work per request, which the server's CPU does not show."""
-    total, found = 0.0, False
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        if "(postgres)" in text:
-            found = True
-            fields = text.rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total if found else None
-
-
 def run_load(port: int, path: str, token: str, bodies_file: str, concurrency: int, warmup: float, duration: float,
              server_pid: int) -> dict[str, Any]:
     gen = subprocess.Popen(
         [sys.executable, __file__, "loadgen", "127.0.0.1", str(port), path, token, bodies_file, str(concurrency),
          str(warmup), str(duration)], stdout=subprocess.PIPE, text=True)
     time.sleep(warmup)
-    cpu0, db0 = cpu_seconds(server_pid), database_cpu_seconds()
+    from aftersales_shared.procstat import cpu_seconds
+
+    # the database's share of the work (all PostgreSQL processes here), which the server's CPU does not show
+    cpu0, db0 = cpu_seconds(server_pid), cpu_seconds(comm="postgres")
     time.sleep(duration)
-    cpu1, db1 = cpu_seconds(server_pid), database_cpu_seconds()
+    cpu1, db1 = cpu_seconds(server_pid), cpu_seconds(comm="postgres")
     out, _ = gen.communicate()
     if gen.returncode:
         raise RuntimeError(f"load generator failed ({gen.returncode})")

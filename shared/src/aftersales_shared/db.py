@@ -159,9 +159,7 @@ def upsert_insert(session: Any, table: Any) -> Any:
     """INSERT with ON CONFLICT for the session's backend (PostgreSQL in production, SQLite locally)."""
     from sqlalchemy.dialects import postgresql, sqlite
 
-    bind = session.bind if hasattr(session, "bind") else None
-    dialect = bind.dialect.name if bind is not None else "sqlite"
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return (postgresql.insert if is_postgresql(session) else sqlite.insert)(table)
 
 
 def insert_rows(session: Any, table: Table, rows: list[dict[str, Any]], returning: Sequence[Any] = (),
@@ -177,14 +175,13 @@ def insert_rows(session: Any, table: Table, rows: list[dict[str, Any]], returnin
     """
     if not rows:
         raise ValueError("insert_rows needs at least one row")
-    dialect = _dialect_of(session)
-    if dialect is None or dialect.name != "postgresql":
+    if not is_postgresql(session):
         if skip_conflicts:
             stmt = upsert_insert(session, table).values(rows).on_conflict_do_nothing()
             return session.execute(stmt.returning(*returning) if returning else stmt)
         stmt = table.insert()
         return session.execute(stmt.returning(*returning) if returning else stmt, rows)
-    part = unnest_insert(table, tuple(rows[0]), "p", dialect)
+    part = unnest_insert(table, tuple(rows[0]), "p", dialect_of(session))
     key = (part, tuple(c.name for c in returning), skip_conflicts)
     if key not in _statements:
         sql = part.sql + (" ON CONFLICT DO NOTHING" if skip_conflicts else "")
@@ -234,9 +231,8 @@ def one_of(session: Any, column: Any, values: Any) -> Any:
     """`column IN values` as `column = ANY(:array)` on PostgreSQL: one parameter and one statement text
     whatever the number of values. An expanded `IN ($1, …, $n)` is a new statement per n and, under a
     generic plan or a sequential scan, rebuilds its array for every row it tests."""
-    dialect = _dialect_of(session)
     values = list(values)
-    if dialect is None or dialect.name != "postgresql":
+    if not is_postgresql(session):
         return column.in_(values)
     from sqlalchemy import any_, bindparam
     from sqlalchemy.dialects.postgresql import ARRAY
@@ -246,11 +242,17 @@ def one_of(session: Any, column: Any, values: Any) -> Any:
     return column == any_(bindparam(None, values, type_=ARRAY(element)))
 
 
-def _dialect_of(session: Any) -> Any:
-    """The dialect of an AsyncSession (through its bind) or of an AsyncConnection."""
+def dialect_of(session: Any) -> Any:
+    """The dialect of an AsyncSession (through its bind) or of an AsyncConnection (None if unbound)."""
     if isinstance(session, AsyncSession):
         return session.bind.dialect if session.bind is not None else None
     return getattr(session, "dialect", None)
+
+
+def is_postgresql(session: Any) -> bool:
+    """Whether a session or connection talks to PostgreSQL (else SQLite, the laptop default)."""
+    dialect = dialect_of(session)
+    return dialect is not None and dialect.name == "postgresql"
 
 
 def is_sqlite(url: str) -> bool:

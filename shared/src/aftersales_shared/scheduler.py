@@ -14,7 +14,7 @@ from sqlalchemy import and_, func, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from .db import scheduled_jobs, upsert_insert, utcnow
+from .db import is_postgresql, scheduled_jobs, upsert_insert, utcnow
 from .tasks import cancel_and_wait
 
 log = structlog.get_logger(__name__)
@@ -150,7 +150,7 @@ class Scheduler:
         now = self._clock()
         fired = 0
         async with self._sessions() as session, session.begin():
-            if session.bind is not None and session.bind.dialect.name == "postgresql":
+            if is_postgresql(session):
                 # never wait long for a row a user's transaction holds: that user may be waiting for
                 # one of the jobs claimed here (cancel/reschedule) — a lock-order deadlock otherwise
                 await session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_MS}ms'"))

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftersales_shared.auth import Principal
-from aftersales_shared.db import insert_rows, one_of
+from aftersales_shared.db import insert_rows, is_postgresql, one_of
 from aftersales_shared.errors import Conflict, DomainError, NotFound
 from aftersales_shared.events import Contact, Envelope, EventData, NotificationFailedV1, NotificationSentV1
 from aftersales_shared.outbox import enqueue, enqueue_many
@@ -173,7 +173,7 @@ async def _recent_due(
     found: dict[tuple[str, Channel], list[datetime]] = {k: [] for k in wanted}
     if not wanted:
         return found
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
+    if is_postgresql(session):
         await session.execute(
             text("SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtext(k) AS h "
                  "FROM unnest(CAST(:keys AS text[])) AS k) AS d ORDER BY h"),  # volatile: evaluated after the sort
@@ -210,7 +210,6 @@ class _Resolver:
         self._users: dict[str, RecipientRow | None] = {}
         self._dealers: dict[str, list[RecipientRow]] = {}
         self._active: list[RecipientRow] | None = None
-        self._addresses: dict[tuple[Channel, str], str | AddressError] = {}
 
     async def prefetch(self, envs: list[Envelope[Any]]) -> None:
         """Registered recipients matching the events' contacts and user ids: one query each."""
@@ -245,16 +244,15 @@ class _Resolver:
             self._users.update({u: None for u in missing})
             self._users.update({r.id: r for r in rows})
 
-    def _address(self, channel: Channel, raw: str | None) -> str | AddressError | None:
+    @staticmethod
+    def _address(channel: Channel, raw: str | None) -> str | AddressError | None:
+        """The normalised address, or why it is not one (the normalisers cache their answers)."""
         if not raw:
             return None
-        key = (channel, raw)
-        if key not in self._addresses:
-            try:
-                self._addresses[key] = (normalize_phone if channel is Channel.SMS else normalize_email)(raw)
-            except AddressError as exc:
-                self._addresses[key] = exc
-        return self._addresses[key]
+        try:
+            return (normalize_phone if channel is Channel.SMS else normalize_email)(raw)
+        except AddressError as exc:
+            return exc
 
     async def _user(self, user_id: str) -> RecipientRow | None:
         if user_id not in self._users:
@@ -423,7 +421,7 @@ async def record_sent(session: AsyncSession, sent: list[Sent]) -> int:
     if not sent:
         return 0
     table = DeliveryRow.__table__
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
+    if is_postgresql(session):
         # one statement: mark the batch sent and learn which were still 'sending' (a lease that expired
         # meanwhile handed the delivery to a retry, which records it)
         still = set((await session.execute(_MARK_SENT_PG, dict(

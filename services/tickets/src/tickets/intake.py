@@ -22,7 +22,18 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aftersales_shared.db import UnnestInsert, insert_rows, one_of, outbox, scheduled_jobs, unnest_insert, upsert_insert, utcnow
+from aftersales_shared.db import (
+    UnnestInsert,
+    dialect_of,
+    insert_rows,
+    is_postgresql,
+    one_of,
+    outbox,
+    scheduled_jobs,
+    unnest_insert,
+    upsert_insert,
+    utcnow,
+)
 from aftersales_shared.errors import DomainError
 from aftersales_shared.events import Contact, Envelope, TicketOpenedV1, Urgency
 from aftersales_shared.outbox import PENDING_KEY as OUTBOX_PENDING
@@ -254,9 +265,8 @@ async def _write(session: AsyncSession, plans: list[_Plan], settings: TicketsSet
     events = [Envelope(data=opened_event(t), subject=t.ticket_no, correlation_id=p.intake.correlation_id)
               for t, p in zip(opened, plans, strict=True)]
     created = utcnow()
-    dialect = session.bind.dialect if session.bind is not None else None
-    if dialect is not None and dialect.name == "postgresql":
-        stmt, parts = _one_statement(tuple(plans[0].ticket), tuple(clock_rows[0]), dialect)
+    if is_postgresql(session):
+        stmt, parts = _one_statement(tuple(plans[0].ticket), tuple(clock_rows[0]), dialect_of(session))
         params: dict[str, Any] = {"created": created}
         for part, rows in zip(parts, ([p.ticket for p in plans], clock_rows, outbox_rows(events)), strict=True):
             params |= part.params(rows)
