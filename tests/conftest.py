@@ -14,9 +14,42 @@ from sqlalchemy.engine import make_url
 
 from aftersales_shared.natsserver import NatsServer
 from aftersales_shared.streams import apply_streams
+from clock import ENV as TEST_NOW_ENV
+from clock import Clock, SuiteTravel, parse_moment
 
 ROOT = Path(__file__).resolve().parent.parent
+_DB_CHOICE: dict[str, str] = {}
 LOCAL_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+
+
+# ---------------------------------------------------------------- clock
+_SUITE_TRAVEL: list[SuiteTravel] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """AFTERSALES_TEST_NOW: the whole run (collection included) as if at that moment."""
+    raw = os.environ.get(TEST_NOW_ENV)
+    if raw and not _SUITE_TRAVEL:
+        try:
+            travel = SuiteTravel(parse_moment(raw))
+        except ValueError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        travel.start()
+        _SUITE_TRAVEL.append(travel)
+        _DB_CHOICE["clock"] = f"{TEST_NOW_ENV}={raw} ({travel.moment.isoformat()}, ticking)"
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    while _SUITE_TRAVEL:
+        _SUITE_TRAVEL.pop().stop()
+
+
+@pytest.fixture
+def clock() -> Any:
+    """Travel to a named moment for this test: ``clock.at("sunday-evening")`` (see tests/clock.py)."""
+    c = Clock()
+    yield c
+    c.stop()
 
 
 # ---------------------------------------------------------------- database
@@ -80,9 +113,6 @@ class DatabaseProvider:
                 await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await conn.close()
-
-
-_DB_CHOICE: dict[str, str] = {}
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -31,8 +31,36 @@ async def wait_until(
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last value: {last!r})")
 
 
-def auth(*roles: str, sub: str = "tester", **kw: Any) -> dict[str, str]:
-    return {"Authorization": f"Bearer {mint_token(DEV_JWT_SECRET, sub, list(roles), **kw)}"}
+class Bearer(Mapping[str, str]):
+    """An Authorization header minted afresh at each use, by the clock of that moment.
+
+    Tests travel in time (tests/clock.py): a token minted once at import would be "not yet valid" or expired
+    at the moment a test travels to."""
+
+    def __init__(self, sub: str, roles: list[str], claims: dict[str, Any]) -> None:
+        self._sub, self._roles, self._claims = sub, roles, claims
+        mint_token(DEV_JWT_SECRET, sub, roles, **claims)  # bad roles fail here, where the test names them
+
+    def __getitem__(self, key: str) -> str:
+        if key != "Authorization":
+            raise KeyError(key)
+        return f"Bearer {mint_token(DEV_JWT_SECRET, self._sub, self._roles, **self._claims)}"
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(("Authorization",))
+
+    def __len__(self) -> int:
+        return 1
+
+    def __or__(self, other: Mapping[str, str]) -> dict[str, str]:
+        return dict(self) | dict(other)
+
+    def __ror__(self, other: Mapping[str, str]) -> dict[str, str]:
+        return dict(other) | dict(self)
+
+
+def auth(*roles: str, sub: str = "tester", **kw: Any) -> Bearer:
+    return Bearer(sub, list(roles), kw)
 
 
 async def migrated(databases: Any, package: str) -> str:

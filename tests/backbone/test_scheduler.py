@@ -13,6 +13,8 @@ from aftersales_shared.outbox import enqueue
 from aftersales_shared.scheduler import Job, Scheduler, cancel, job_status, schedule
 from support import contract_signed, migrated
 
+pytestmark = pytest.mark.deadlines
+
 
 def _scheduler(sessions, **kw) -> Scheduler:
     scheduler = Scheduler(sessions, batch_size=kw.pop("batch_size", 20), **kw)

@@ -1,15 +1,19 @@
-"""Deadlines: a missed archive fires ContractArchiveOverdue exactly once, also across restarts; orders' clocks."""
+"""Deadlines: a missed archive fires ContractArchiveOverdue exactly once, also across restarts; orders' clocks.
+
+Every test starts at a named moment (tests/clock.py) and compares with deadlines computed by hand."""
 
 from __future__ import annotations
 
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from aftersales_shared.db import outbox, scheduled_jobs, utcnow
 from aftersales_shared.scheduler import job_status
+from clock import SH
 from contracts.fulfilment import BOOKING_JOB, NOTICE_JOB, OBJECTION_JOB
 from contracts.services import ARCHIVE_JOB
 from contracts_flow import (
@@ -27,6 +31,19 @@ from contracts_flow import (
 )
 from support import migrated, running, runtime_of
 
+pytestmark = pytest.mark.deadlines
+
+# signed at the moment → close of business (18:00 in Shanghai) of the third working day after that day
+ARCHIVE_DUE = [
+    ("sunday-evening", datetime(2026, 12, 2, 18, 0, tzinfo=SH), False),  # Mon, Tue, Wed — under 3 calendar days
+    ("friday-close", datetime(2026, 12, 2, 18, 0, tzinfo=SH), False),  # the weekend does not count
+    ("holiday-eve", datetime(2026, 2, 26, 18, 0, tzinfo=SH), False),  # 15-23 Feb off: 24, 25, 26 Feb
+    ("spring-festival-eve", datetime(2026, 2, 26, 18, 0, tzinfo=SH), False),
+    ("make-up-saturday", datetime(2026, 3, 4, 18, 0, tzinfo=SH), False),  # Sunday 1 March off: 2, 3, 4 March
+    ("year-end", datetime(2027, 1, 6, 18, 0, tzinfo=SH), True),  # 1 Jan holiday, weekend: 4, 5, 6 Jan 2027, no table yet
+    ("november-first", datetime(2026, 11, 4, 18, 0, tzinfo=SH), False),  # Sunday 00:00: 2, 3, 4 November
+]
+
 
 async def _outbox_types(app, subject: str) -> list[str]:  # type: ignore[no-untyped-def]
     async with runtime_of(app).sessions() as s:
@@ -34,16 +51,18 @@ async def _outbox_types(app, subject: str) -> list[str]:  # type: ignore[no-unty
     return [r.subject for r in rows if f'"ce-subject": "{subject}"' in r.headers]
 
 
-async def test_missed_archive_fires_once_across_restarts(databases, streams_ready):
+@pytest.mark.parametrize(("moment", "expected_due", "provisional"), ARCHIVE_DUE, ids=[m for m, *_ in ARCHIVE_DUE])
+async def test_missed_archive_fires_once_across_restarts(databases, streams_ready, clock, moment, expected_due,
+                                                         provisional):
     url = await migrated(databases, "contracts")
+    clock.at(moment)
     first = app_on(url, streams_ready)
     async with running(first) as c:
         contract = await signed_contract(c)
     no = contract["contract_no"]
     due = datetime.fromisoformat(contract["archive_due_at"])
-    signed_at = datetime.fromisoformat(contract["signed_at"])
-    assert due - signed_at >= timedelta(days=3)  # three working days, closing at close of business
-    assert contract["archive_due_provisional"] is False
+    assert due == expected_due  # three working days, closing at close of business
+    assert contract["archive_due_provisional"] is provisional
 
     # second instance, after the deadline: fires once and the event reaches an outside subscriber
     second = app_on(url, streams_ready)
@@ -68,11 +87,13 @@ async def test_missed_archive_fires_once_across_restarts(databases, streams_read
             assert await job_status(s, ARCHIVE_JOB, f"{no}/v1") == "done"
 
 
-async def test_archiving_in_time_cancels_the_deadline(databases, streams_ready):
+async def test_archiving_in_time_cancels_the_deadline(databases, streams_ready, clock):
+    clock.at("sunday-evening")
     app = app_on(await migrated(databases, "contracts"), streams_ready)
     async with running(app) as c:
         contract = await signed_contract(c)
         no = contract["contract_no"]
+        assert datetime.fromisoformat(contract["archive_due_at"]) == datetime(2026, 12, 2, 18, 0, tzinfo=SH)
         archived = ok(await c.post(f"/contracts/{no}/archive", json={"items": ALL_ITEMS}, headers=ASSISTANT))
         assert archived["archived_on_time"] is True
         due = datetime.fromisoformat(contract["archive_due_at"])
@@ -82,7 +103,8 @@ async def test_archiving_in_time_cancels_the_deadline(databases, streams_ready):
         assert "contracts.contract_archive_overdue.v1" not in await _outbox_types(app, no)
 
 
-async def test_order_delivery_receipt_installation_training(databases, streams_ready):
+async def test_order_delivery_receipt_installation_training(databases, streams_ready, clock):
+    start = clock.at("friday-close")  # Friday 27 November 2026, 17:59 in Shanghai
     app = app_on(await migrated(databases, "contracts"), streams_ready)
     async with running(app) as c:
         contract = await signed_contract(c)
@@ -121,7 +143,8 @@ async def test_order_delivery_receipt_installation_training(databases, streams_r
         assert [o["objection_no"] for o in got["objections"]] == [1, 2]
         assert datetime.fromisoformat(got["objections"][0]["answer_due_at"]) == received_at + timedelta(hours=2)
         booking_due = datetime.fromisoformat(got["booking_due_at"])
-        assert booking_due - received_at > timedelta(days=1)
+        assert received_at.astimezone(SH).date() == start.date()
+        assert booking_due == datetime(2026, 12, 1, 18, 0, tzinfo=SH)  # Friday's receipt: Monday, Tuesday
         ok(await c.post(f"/orders/{order_no}/objections/1/answer", json={"answer": "已安排更换包装并补发"}, headers=DELIVERY))
         assert (await c.post(f"/orders/{order_no}/objections/1/answer", json={"answer": "x"}, headers=DELIVERY)).status_code == 409
         async with Watcher(streams_ready, "contracts.objection_answer_overdue.v1") as watch:
@@ -139,8 +162,8 @@ async def test_order_delivery_receipt_installation_training(databases, streams_r
         booked = ok(await c.post(f"/orders/{order_no}/installation/booking",
                                  json={"scheduled_for": (utcnow() + timedelta(days=4)).isoformat(), "engineer": "马工"}, headers=ENGINEER))
         assert booked["status"] == "installation_booked" and booked["booked_on_time"] is True
-        # a day past the booking deadline nothing about the booking fires (the contract's own archive
-        # deadline may fall due by then, depending on the weekday the test runs)
+        # a day past the booking deadline (Wednesday 18:00) nothing about the booking fires; the contract's own
+        # archive deadline (signed Friday 17:59: Wednesday 2 December 18:00) falls due then and fires
         async def done_jobs() -> set[tuple[str, str]]:
             async with runtime_of(app).sessions() as s:
                 return set((await s.execute(select(scheduled_jobs.c.kind, scheduled_jobs.c.key)
@@ -148,13 +171,13 @@ async def test_order_delivery_receipt_installation_training(databases, streams_r
 
         before = await done_jobs()
         await fake_scheduler(app, booking_due + timedelta(days=1)).run_due()
-        assert {kind for kind, _ in await done_jobs() - before} <= {ARCHIVE_JOB}
+        assert {kind for kind, _ in await done_jobs() - before} == {ARCHIVE_JOB}
         async with runtime_of(app).sessions() as s:
             assert await job_status(s, BOOKING_JOB, order_no) == "cancelled"
             assert await job_status(s, NOTICE_JOB, order_no) == "done"
 
         # acceptance and training
-        today = datetime.now(UTC).date().isoformat()
+        today = datetime.now(SH).date().isoformat()
         failed = ok(await c.post(f"/orders/{order_no}/installation/acceptance", json={
             "accepted_on": today, "equipment_state": "主轴异响", "accepted_by": "王建国", "passed": False}, headers=ENGINEER))
         assert failed["status"] == "installation_booked"
@@ -174,7 +197,8 @@ async def test_order_delivery_receipt_installation_training(databases, streams_r
         assert [h["action"] for h in history["items"]][:3] == ["entered", "shipping_scheduled", "delivery_notice_sent"]
 
 
-async def test_booking_missed_fires_once(databases, streams_ready):
+async def test_booking_missed_fires_once(databases, streams_ready, clock):
+    start = clock.at("holiday-eve")  # Saturday 14 February 2026 17:59, a 调休 working day before the Spring Festival
     app = app_on(await migrated(databases, "contracts"), streams_ready)
     async with running(app) as c:
         contract = await signed_contract(c)
@@ -190,23 +214,31 @@ async def test_booking_missed_fires_once(databases, streams_ready):
     from contracts.schemas import ReceiptIn
 
     rt = runtime_of(app)
-    shipped = utcnow() + timedelta(days=2)
+    shipped = start + timedelta(days=2)  # Monday 16 February, inside the holiday
     async with rt.sessions.begin() as s:
         row = await fulfilment.record_receipt(
             s, order_no, ReceiptIn(received_at=shipped + timedelta(hours=5), signed_by="王", quantity_ok=True, model_ok=True,
                                    appearance_ok=True), Principal("dlv", frozenset({Role.DELIVERY})), shipped + timedelta(hours=6))
         due = row.booking_due_at
+    assert due == datetime(2026, 2, 25, 18, 0, tzinfo=SH)  # received on the 16th: 24 and 25 February
     app2 = app_on(rt.settings.database_url, streams_ready)
     async with running(app2), Watcher(streams_ready, "contracts.installation_booking_overdue.v1") as watch:
-        # earlier deadlines (archive, the stale delivery notice that sends nothing) fire first; booking is still pending
+        # the earlier deadline (the stale delivery notice that sends nothing) fires first; booking is still pending
         with suppress(OperationalError):  # SQLite's single writer: whatever failed is retried below
             await fake_scheduler(app2, due - timedelta(minutes=1)).run_due()
         async with runtime_of(app2).sessions() as s:
             assert await job_status(s, BOOKING_JOB, order_no) == "pending"
         await fire_until_done(app2, BOOKING_JOB, order_no, due + timedelta(minutes=1))
         [event] = await watch.collect(contract["contract_no"], settle=1.0)
+        # nine days on only the archive deadline (26 February 18:00) is left to fire, and the booking's never again
+        with suppress(OperationalError):
+            await fake_scheduler(app2, due + timedelta(days=9)).run_due()
         assert await fake_scheduler(app2, due + timedelta(days=9)).run_due() == 0
-    assert event["order_no"] == order_no and event["due_at"]
+        async with runtime_of(app2).sessions() as s:
+            subjects = (await s.execute(select(outbox.c.subject))).scalars().all()
+        assert subjects.count("contracts.installation_booking_overdue.v1") == 1
+    assert event["order_no"] == order_no
+    assert datetime.fromisoformat(event["due_at"]) == due
 
 
 def auth_manager():  # type: ignore[no-untyped-def]

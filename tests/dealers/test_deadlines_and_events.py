@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from aftersales_shared.db import utcnow
@@ -39,7 +40,11 @@ async def _measured(app, dealer_id: str) -> dict[str, int]:
     return dict(rows)
 
 
-async def test_deadlines_fire_once_with_their_events(databases, kit):
+pytestmark = pytest.mark.deadlines
+
+
+async def test_deadlines_fire_once_with_their_events(databases, kit, clock):
+    clock.start("friday-close")
     app = create_app(DealersSettings(database_url=await migrated(databases, "dealers"), nats_url="nats://127.0.0.1:1"))
     async with await _client(app) as c:
         a_id, a = await kit.new_dealer(c)
@@ -53,9 +58,10 @@ async def test_deadlines_fire_once_with_their_events(databases, kit):
                                                   "fault_description": "漏油"}, headers=a)
         waiting = r.json()
         season = kit.uid("S")
-        r = await c.post("/seasons", json={"code": season, "name": "春季", "starts_on": str(kit.today() + timedelta(days=40))},
+        today = kit.today()
+        r = await c.post("/seasons", json={"code": season, "name": "春季", "starts_on": str(today + timedelta(days=40))},
                          headers=kit.MANAGER)
-        assert r.json()["plan_due"] == str(kit.today() + timedelta(days=10))
+        assert r.json()["plan_due"] == str(today + timedelta(days=10))  # 30 days before the season starts
         r = await c.post("/stocking-plans", json={"season_code": season, "lines": [
             {"part_no": "P-1", "name": "滤芯", "quantity": 20}]}, headers=a)
         assert r.status_code == 201 and r.json()["on_time"] is True
@@ -91,7 +97,8 @@ async def test_deadlines_fire_once_with_their_events(databases, kit):
         assert await _measured(app, b_id) == {"missing_stock_plan": 1}
 
 
-async def test_arrange_clock_runs_on_the_dealers_working_calendar(databases, kit):
+async def test_arrange_clock_runs_on_the_dealers_working_calendar(databases, kit, clock):
+    clock.at("2026-11-20T17:30:00+08:00")  # half an hour after the request below
     app = create_app(DealersSettings(database_url=await migrated(databases, "dealers"), nats_url="nats://127.0.0.1:1"))
     async with await _client(app) as c:
         _, office = await kit.new_dealer(c)

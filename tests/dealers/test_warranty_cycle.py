@@ -6,6 +6,9 @@ from datetime import timedelta
 from decimal import Decimal
 
 from support import running
+import pytest
+
+pytestmark = pytest.mark.deadlines
 
 
 async def test_card_on_day_19_is_recognised_and_on_day_21_is_kept_but_not(dealers_app, kit):

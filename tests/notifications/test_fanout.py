@@ -35,6 +35,8 @@ from notifications.settings import NotificationsSettings
 from notifications.testing import LocalSmsGateway, LocalSmtpServer
 from support import auth, publish, running, runtime_of, wait_until
 
+pytestmark = pytest.mark.deadlines
+
 SUP = auth("service_supervisor", sub="sup-1")
 SENT = "notifications.notification_sent.v1"
 FAILED = "notifications.notification_failed.v1"

@@ -19,6 +19,8 @@ from aftersales_shared.workcalendar import (
     provisional_year_table,
 )
 
+pytestmark = pytest.mark.deadlines
+
 SH = ZoneInfo("Asia/Shanghai")
 H = timedelta(hours=1)
 CAL = WorkCalendar()

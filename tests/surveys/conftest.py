@@ -6,7 +6,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -93,7 +93,7 @@ def completed(
     data = {
         "ticket_id": str(uuid.uuid4()),
         "ticket_no": ticket_no or f"SV-{ref}",
-        "completed_at": (completed_at or datetime(2026, 11, 20, 2, 0, tzinfo=UTC)).isoformat(),
+        "completed_at": (completed_at or datetime.now(UTC) - timedelta(hours=1)).isoformat(),  # by the test's clock
         "request_type": "quality_issue",
         "channel": "phone",
         "customer_id": customer_id if customer_id is not None else f"C-{ref}",

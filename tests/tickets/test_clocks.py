@@ -16,6 +16,9 @@ from tickets.domain import (
     check_transition,
     clock_targets,
 )
+import pytest
+
+pytestmark = pytest.mark.deadlines
 
 SH = ZoneInfo("Asia/Shanghai")
 CAL = WorkCalendar()

@@ -9,6 +9,9 @@ from datetime import timedelta
 from aftersales_shared.db import utcnow
 from support import auth, running, wait_until
 from tickets_helpers import drain, entitle, outbox_events, stream_types, tickets_app, time_machine
+import pytest
+
+pytestmark = pytest.mark.deadlines
 
 AGENT = auth("service_agent", sub="agent-wu")
 SUP = auth("service_supervisor", sub="sup-liu")

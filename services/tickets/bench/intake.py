@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -221,6 +222,7 @@ async def seed_entitlements(url: str, contracts: int) -> list[str]:
 async def load(conn: Any, first: int, last: int, clocks: int) -> float:
     """Tickets first..last with `clocks` running clocks each and one pending job (the warning) per clock."""
     t0 = time.perf_counter()
+    now = datetime.now(UTC)  # this process's clock, not the server's: deadlines agree with the scheduler's
     await conn.execute("SET synchronous_commit = off")
     before = await conn.fetchval("SELECT coalesce(max(id), 0) FROM sla_clocks")
     await conn.execute(f"""
@@ -230,19 +232,19 @@ async def load(conn: Any, first: int, last: int, clocks: int) -> float:
         SELECT md5('t' || i)::uuid::text, 'SV-B-' || lpad(i::text, 8, '0'), 'new', 'phone', 'quality_issue', 'normal',
             '批量工单 ' || i, 'C-' || (i % 5000), '客户' || (i % 5000), '联系人', '13900000000', 'XK-200', 'SN-B' || i,
             'default', '{{"urgency": "normal", "response_minutes": 1440, "resolution_minutes": 2880, "calendar": "default", "source": "default"}}',
-            'ok', now() - (i % 1000) * interval '1 minute', 'bench', 0
-        FROM generate_series({first}, {last}) i""")
+            'ok', $1::timestamptz - (i % 1000) * interval '1 minute', 'bench', 0
+        FROM generate_series({first}, {last}) i""", now)
     kinds = ", ".join(f"('{k}')" for k in ("response", "resolution", "acknowledge", "onsite")[:clocks])
     await conn.execute(f"""
         INSERT INTO sla_clocks (ticket_id, kind, target_seconds, state, started_at, elapsed_seconds, running_since,
             deadline, provisional, escalation_level)
-        SELECT md5('t' || i)::uuid::text, k.kind, 86400, 'running', now() - interval '1 hour', 0, now() - interval '1 hour',
-            now() + interval '1 hour' + random() * interval '30 days', false, 0
-        FROM generate_series({first}, {last}) i CROSS JOIN (VALUES {kinds}) AS k(kind)""")
+        SELECT md5('t' || i)::uuid::text, k.kind, 86400, 'running', $1::timestamptz - interval '1 hour', 0, $1::timestamptz - interval '1 hour',
+            $1::timestamptz + interval '1 hour' + random() * interval '30 days', false, 0
+        FROM generate_series({first}, {last}) i CROSS JOIN (VALUES {kinds}) AS k(kind)""", now)
     await conn.execute(f"""
         INSERT INTO scheduled_jobs (kind, key, due_at, payload, status, attempts, created_at)
-        SELECT 'sla_warning', c.id::text, c.deadline - interval '30 minutes', '{{}}', 'pending', 0, now()
-        FROM sla_clocks c WHERE c.id > {before}""")
+        SELECT 'sla_warning', c.id::text, c.deadline - interval '30 minutes', '{{}}', 'pending', 0, $1::timestamptz
+        FROM sla_clocks c WHERE c.id > {before}""", now)
     await conn.execute("VACUUM ANALYZE tickets")
     await conn.execute("VACUUM ANALYZE sla_clocks")
     await conn.execute("VACUUM ANALYZE scheduled_jobs")
@@ -255,14 +257,15 @@ async def seed_history(tickets_url: str, raw_url: str, n: int) -> None:
     the planner plans for tables of that size from the first request."""
     import asyncpg
 
+    now = datetime.now(UTC)
     conn = await asyncpg.connect(**_pg(tickets_url))
     try:
         await load(conn, 1, n, 3)
         await conn.execute(f"""
             INSERT INTO outbox (id, subject, headers, body, created_at, published_at, attempts)
             SELECT md5('o' || i)::uuid::text, 'tickets.ticket_opened.v1', '{{}}', convert_to(repeat('x', 900), 'UTF8'),
-                now() - interval '1 day', now() - interval '1 day', 1
-            FROM generate_series(1, {n}) i""")
+                $1::timestamptz - interval '1 day', $1::timestamptz - interval '1 day', 1
+            FROM generate_series(1, {n}) i""", now)
         await conn.execute("ANALYZE")
     finally:
         await conn.close()
@@ -271,8 +274,8 @@ async def seed_history(tickets_url: str, raw_url: str, n: int) -> None:
         await conn.execute(f"""
             INSERT INTO raw_requests (id, channel, request_type, urgency, description, serial_no, contact, created_by, created_at)
             SELECT md5('r' || i)::uuid::text, 'phone', 'quality_issue', 'normal', '批量工单 ' || i, 'SN-B' || i,
-                '{{"name": "赵工", "phone": "13912345678"}}', 'bench', now() - interval '1 day'
-            FROM generate_series(1, {n}) i""")
+                '{{"name": "赵工", "phone": "13912345678"}}', 'bench', $1::timestamptz - interval '1 day'
+            FROM generate_series(1, {n}) i""", now)
         await conn.execute("ANALYZE")
     finally:
         await conn.close()

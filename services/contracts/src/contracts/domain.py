@@ -296,6 +296,8 @@ class ArchiveItem(StrEnum):
 
 
 ARCHIVE_WORKING_DAYS = 3
+# a time the client gives (a signature, a receipt) may be this far ahead of ours: clocks of two machines differ
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -407,7 +409,7 @@ class Contract:
                 f"签署文本的SHA-256与评审通过的第{self.version}版不一致 (the signed document is not the reviewed version: "
                 f"expected {self.document_sha256})"
             )
-        if any(s.signed_at > now for s in signatures):
+        if any(s.signed_at > now + CLOCK_SKEW for s in signatures):
             raise DomainError("签署时间不能晚于当前时间 (a signature cannot be dated in the future)")
         if self.approved_at and any(s.signed_at < self.approved_at for s in signatures):
             raise DomainError("签署时间不能早于评审通过时间 (a signature cannot predate the review approval)")

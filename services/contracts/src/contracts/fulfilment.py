@@ -114,7 +114,7 @@ async def record_receipt(session: AsyncSession, order_no: str, cmd: ReceiptIn, a
     """收货确认单: objections must be answered within 2 h; installation must be booked within 2 working days."""
     row = await get_order(session, order_no)
     domain.ensure_order_step(row.status, order_no, [OrderStatus.SCHEDULED], "确认收货 (confirm receipt)")
-    if cmd.received_at > now:
+    if cmd.received_at > now + domain.CLOCK_SKEW:
         raise DomainError("收货时间不能晚于当前时间 (received_at cannot be in the future)")
     if cmd.received_at < row.entered_at:
         raise DomainError("收货时间早于订单录入时间 (received_at is before the order was entered)")
@@ -172,7 +172,7 @@ async def book_installation(session: AsyncSession, order_no: str, cmd: BookingIn
     domain.ensure_order_step(row.status, order_no, [OrderStatus.RECEIVED, OrderStatus.INSTALLATION_BOOKED],
                              "预约安装 (book installation)")
     contacted = cmd.contacted_at or now
-    if contacted > now:
+    if contacted > now + domain.CLOCK_SKEW:
         raise DomainError("联系客户时间不能晚于当前时间 (contacted_at cannot be in the future)")
     if row.received_at and contacted < row.received_at:
         raise DomainError("联系客户时间早于收货时间 (contacted_at is before the receipt)")
