@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from aftersales_shared.natsserver import NatsServer
+from aftersales_shared.settings import LOCAL_DEV_ENV
 from aftersales_shared.streams import apply_streams
 from clock import ENV as TEST_NOW_ENV
 from clock import Clock, SuiteTravel, parse_moment
@@ -27,7 +28,9 @@ _SUITE_TRAVEL: list[SuiteTravel] = []
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """AFTERSALES_TEST_NOW: the whole run (collection included) as if at that moment."""
+    """Local development mode (the dev JWT secret is accepted; services and launcher started by tests
+    inherit it); AFTERSALES_TEST_NOW: the whole run (collection included) as if at that moment."""
+    os.environ[LOCAL_DEV_ENV] = "1"
     raw = os.environ.get(TEST_NOW_ENV)
     if raw and not _SUITE_TRAVEL:
         try:

@@ -39,7 +39,7 @@ def idp():
 
 
 def _token(key, **claims) -> str:  # type: ignore[no-untyped-def]
-    base = {"sub": "u-1", "roles": ["finance"], "exp": int(time.time()) + 600, "aud": "aftersales", "iss": "https://idp.local"}
+    base = {"sub": "u-1", "roles": ["finance"], "iat": int(time.time()), "exp": int(time.time()) + 600, "aud": "aftersales", "iss": "https://idp.local"}
     return jwt.encode(base | claims, key, algorithm="RS256", headers={"kid": "k1"})
 
 

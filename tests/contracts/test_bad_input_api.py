@@ -46,6 +46,32 @@ async def test_customer_and_quote_validation(databases, streams_ready):
         r = await c.post(f"/quotes/{within['quote_no']}/decision", json={"approve": True}, headers=MANAGER)
         assert r.status_code == 409
 
+        # four eyes: a manager who issued an over-limit quote cannot approve it; another manager can
+        own = ok(await c.post("/quotes", json=quote(lines=[{"model": "X", "quantity": 1, "unit_price": "100.00",
+                                                            "discount_pct": "30"}]), headers=MANAGER), 201)
+        assert own["status"] == "pending_approval"
+        r = await c.post(f"/quotes/{own['quote_no']}/decision", json={"approve": True}, headers=MANAGER)
+        assert r.status_code == 409 and "four eyes" in r.json()["detail"], r.text
+        assert ok(await c.get(f"/quotes/{own['quote_no']}", headers=MANAGER))["status"] == "pending_approval"
+        other = auth("sales_manager", sub="mgr-wang")
+        assert ok(await c.post(f"/quotes/{own['quote_no']}/decision", json={"approve": True, "reason": "同意"},
+                               headers=other))["decided_by"] == "mgr-wang"
+
+
+async def test_four_eyes_the_author_of_a_contract_cannot_review_it(databases, streams_ready):
+    app = app_on(await migrated(databases, "contracts"), streams_ready)
+    async with running(app) as c:
+        customer = await new_customer(c)
+        no = f"HT-{uid()}"
+        author = auth("sales", "legal", sub="rep-legal-liu")  # holds both roles: still may not review what he drafted
+        ok(await c.post("/contracts", json=draft(no, customer["customer_id"]), headers=author), 201)
+        ok(await c.post(f"/contracts/{no}/submit", headers=author))
+        r = await c.post(f"/contracts/{no}/reviews/legal", json={"decision": "approve", "comments": "同意"}, headers=author)
+        assert r.status_code == 409 and "four eyes" in r.json()["detail"], r.text
+        shown = ok(await c.get(f"/contracts/{no}", headers=author))
+        assert shown["status"] == "in_review"
+        ok(await c.post(f"/contracts/{no}/reviews/legal", json={"decision": "approve", "comments": "同意"}, headers=LEGAL))
+
 
 async def test_contract_refusals_leave_nothing_half_written(databases, streams_ready):
     app = app_on(await migrated(databases, "contracts"), streams_ready)

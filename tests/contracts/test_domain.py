@@ -198,11 +198,27 @@ def test_quote_prices_in_decimal_and_instalments_sum_to_exactly_100():
 
 
 def test_quote_decisions():
-    assert decide_quote("pending_approval", "Q1", True, None) is QuoteStatus.APPROVED
+    who = {"author": "rep-li", "decider": "mgr-wang"}
+    assert decide_quote("pending_approval", "Q1", True, None, **who) is QuoteStatus.APPROVED
     with pytest.raises(DomainError, match="needs a reason"):
-        decide_quote("pending_approval", "Q1", False, "")
+        decide_quote("pending_approval", "Q1", False, "", **who)
     with pytest.raises(Conflict):
-        decide_quote("approved", "Q1", True, None)
+        decide_quote("approved", "Q1", True, None, **who)
+
+
+def test_four_eyes_no_one_decides_their_own_quote_or_reviews_their_own_contract():
+    with pytest.raises(Conflict, match="four eyes") as err:
+        decide_quote("pending_approval", "Q1", True, None, author="mgr-wang", decider="mgr-wang")
+    assert err.value.extra["rule"] == "four_eyes"
+    with pytest.raises(Conflict, match="four eyes"):  # rejecting one's own quote is a decision too
+        decide_quote("pending_approval", "Q1", False, "太低", author="mgr-wang", decider="mgr-wang")
+    c = Contract("HT-4E", ContractStatus.IN_REVIEW, authors=frozenset({"rep-li", "drafter-zhou"}))
+    for author in ("rep-li", "drafter-zhou"):
+        with pytest.raises(Conflict, match="four eyes"):
+            c.sign_off(ReviewPart.LEGAL, True, author, ["legal", "admin"], "同意", NOW)
+    assert c.sign_offs == [] and c.status is ContractStatus.IN_REVIEW
+    c.sign_off(ReviewPart.LEGAL, True, "legal-1", ["legal"], "同意", NOW)
+    assert [s.reviewer for s in c.sign_offs] == ["legal-1"]
     with pytest.raises(Conflict, match="expired"):
         ensure_quote_usable("approved", date(2026, 1, 1), "Q1", date(2026, 1, 2))
 

@@ -14,7 +14,9 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.middleware.base import DefineMiddleware
 
-from .settings import ServiceSettings
+from .settings import LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER, ServiceSettings
+
+NUMERIC_DATE_CLAIMS = ("exp", "nbf", "iat")
 
 
 class Role(StrEnum):
@@ -50,12 +52,17 @@ class Principal:
 
 
 class TokenVerifier:
-    """Checks a bearer token's signature, expiry, audience and issuer."""
+    """Checks a bearer token's signature, expiry, lifetime, audience and issuer.
+
+    Outside local development the settings refuse to exist without an issuer and an audience, so a token
+    is always checked against both; `exp`, `iat` (and `nbf`) must be JSON numbers, and `exp` may lie at most
+    `jwt_max_lifetime_hours` after `iat` and after now."""
 
     def __init__(self, settings: ServiceSettings) -> None:
         self._secret = settings.jwt_secret
-        self._audience = settings.jwt_audience
-        self._issuer = settings.jwt_issuer
+        self._audience = settings.effective_jwt_audience
+        self._issuer = settings.effective_jwt_issuer
+        self._max_lifetime = settings.jwt_max_lifetime_hours * 3600
         self._jwks = jwt.PyJWKClient(settings.jwks_url, cache_keys=True) if settings.jwks_url else None
 
     def verify(self, token: str) -> Principal:
@@ -71,10 +78,20 @@ class TokenVerifier:
                 algorithms=algorithms,
                 audience=self._audience,
                 issuer=self._issuer,
-                options={"require": ["exp", "sub"], "verify_aud": self._audience is not None},
+                options={"require": ["exp", "iat", "sub"], "verify_aud": self._audience is not None},
             )
         except jwt.PyJWTError as exc:
             raise NotAuthorizedException(f"invalid token: {exc}") from exc
+        except Exception as exc:  # a hostile token must never become a 500
+            raise NotAuthorizedException("invalid token: unreadable") from exc
+        for claim in NUMERIC_DATE_CLAIMS:
+            value = claims.get(claim)
+            if claim in claims and (isinstance(value, bool) or not isinstance(value, int | float)):
+                raise NotAuthorizedException(f"invalid token: {claim} must be a number (NumericDate)")
+        now = datetime.now(UTC).timestamp()
+        if claims["exp"] - claims["iat"] > self._max_lifetime or claims["exp"] - now > self._max_lifetime:
+            raise NotAuthorizedException(
+                f"invalid token: lifetime longer than {self._max_lifetime / 3600:g} hours")
         return principal_from_claims(claims)
 
 
@@ -82,6 +99,11 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
     raw_roles = claims.get("roles") or []
     if isinstance(raw_roles, str):
         raw_roles = [raw_roles]
+    if not isinstance(raw_roles, list) or not all(isinstance(r, str) for r in raw_roles):
+        raise NotAuthorizedException("invalid token: roles must be a list of names")
+    for claim in ("sub", "name", "dealer_id", "customer_id"):
+        if claims.get(claim) is not None and (not isinstance(claims[claim], str) or len(claims[claim]) > 200):
+            raise NotAuthorizedException(f"invalid token: {claim} must be a string of at most 200 characters")
     roles = frozenset(Role(r) for r in raw_roles if r in Role._value2member_map_)
     if Role.DEALER in roles and not claims.get("dealer_id"):
         raise NotAuthorizedException("a dealer token must name its dealer_id")
@@ -103,9 +125,9 @@ def mint_token(
     dealer_id: str | None = None,
     customer_id: str | None = None,
     name: str | None = None,
-    hours: float = 12,
-    audience: str | None = None,
-    issuer: str | None = None,
+    hours: float = 8,
+    audience: str | None = LOCAL_JWT_AUDIENCE,
+    issuer: str | None = LOCAL_JWT_ISSUER,
 ) -> str:
     """A local HS256 token (the CLI and the tests use it; production tokens come from the IdP)."""
     unknown = [r for r in roles if r not in Role._value2member_map_]

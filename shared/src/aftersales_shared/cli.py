@@ -13,7 +13,9 @@ from .catalog import SERVICES, service
 
 def _cmd_up(args: argparse.Namespace) -> int:
     from .launcher import run_up
+    from .settings import LOCAL_DEV_ENV
 
+    os.environ.setdefault(LOCAL_DEV_ENV, "1")  # `up` is local development: dev secret and local issuer accepted
     return run_up(Path(args.data_dir), args.nats_url, args.nats_port, args.port_base, args.demo)
 
 
@@ -65,7 +67,7 @@ def _cmd_asyncapi(args: argparse.Namespace) -> int:
     from .service import asyncapi_json
 
     info = service(args.service)
-    app = importlib.import_module(f"{info.name}.app").create_app(info.settings_class()())
+    app = importlib.import_module(f"{info.name}.app").create_app(info.settings_class()(local_dev=True))  # not served
     print(asyncapi_json(app.state["runtime"]))
     return 0
 
@@ -100,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     tok.add_argument("--dealer-id", default=None)
     tok.add_argument("--customer-id", default=None)
     tok.add_argument("--name", default=None)
-    tok.add_argument("--hours", type=float, default=12)
+    tok.add_argument("--hours", type=float, default=8)
     tok.add_argument("--secret", default=None, help="default: $AFTERSALES_JWT_SECRET or the local dev secret")
     tok.set_defaults(func=_cmd_token)
 

@@ -19,6 +19,7 @@ from .catalog import SERVICES, ServiceInfo
 from .migrations import upgrade
 from .natsserver import NatsServer, wait_for_port
 from .streams import apply_streams
+from .settings import LOCAL_DEV_ENV
 
 DEFAULT_NATS_PORT = 4322  # not 4222: a system NATS may already run there
 
@@ -39,6 +40,7 @@ class Launcher:
     def service_env(self, info: ServiceInfo, index: int) -> dict[str, str]:
         prefix = info.env_prefix
         env = dict(os.environ)
+        env.setdefault(LOCAL_DEV_ENV, "1")  # the launcher is local development: the dev secret is accepted
         env[f"{prefix}NATS_URL"] = self.effective_nats_url
         env[f"{prefix}PORT"] = str(self.port_of(info, index))
         env.setdefault(f"{prefix}DATA_DIR", str(self.data_dir))

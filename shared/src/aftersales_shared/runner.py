@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import gc
+import logging
+import sys
 from collections.abc import Callable
 from typing import TypeVar
 
 import uvicorn
+from pydantic import ValidationError
 from litestar import Litestar
 
 from .logging import configure_logging
-from .settings import ServiceSettings
+from .settings import LOCAL_DEV_ENV, InsecureSettingsError, ServiceSettings
 
 S = TypeVar("S", bound=ServiceSettings)
 
@@ -28,9 +31,29 @@ def tune_gc(settings: ServiceSettings) -> None:
     gc.set_threshold(settings.gc_gen0_threshold, gen1, gen2)
 
 
+def settings_message(exc: Exception) -> str:
+    """One readable line per problem (pydantic wraps what the settings class raises)."""
+    if isinstance(exc, ValidationError):
+        lines = []
+        for err in exc.errors():
+            where = ".".join(str(x) for x in err.get("loc", ()))
+            msg = str(err.get("msg", "")).removeprefix("Value error, ")
+            lines.append(f"{where}: {msg}" if where else msg)
+        return "\n".join(lines)
+    return str(exc)
+
+
 def serve(settings_cls: type[S], create_app: Callable[[S], Litestar]) -> None:
-    settings = settings_cls()
+    try:
+        settings = settings_cls()
+    except (InsecureSettingsError, ValidationError) as exc:
+        print(f"error: {settings_message(exc)}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
     configure_logging(settings.log_level, settings.log_json)
+    if settings.local_dev:
+        logging.getLogger("aftersales").warning(
+            "LOCAL DEVELOPMENT MODE (%s=1): the development JWT secret and local issuer/audience are accepted; "
+            "never run like this in production", LOCAL_DEV_ENV)
     app = create_app(settings)
     tune_gc(settings)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)

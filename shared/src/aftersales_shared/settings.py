@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import ClassVar
 
@@ -10,6 +11,20 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path(".data")
 DEV_JWT_SECRET = "aftersales-local-dev-secret-change-me"
+# the launcher (`./dev up`) and the tests turn this on; production manifests never do
+LOCAL_DEV_ENV = "AFTERSALES_LOCAL_DEV"
+LOCAL_JWT_ISSUER = "aftersales-local"
+LOCAL_JWT_AUDIENCE = "aftersales"
+MIN_SECRET_BYTES = 32
+_TRUE = {"1", "true", "yes", "on"}
+
+
+class InsecureSettingsError(ValueError):
+    """The service would run with settings an attacker could exploit; it refuses to start."""
+
+
+def local_dev_from_env() -> bool:
+    return os.environ.get(LOCAL_DEV_ENV, "").strip().lower() in _TRUE
 
 
 class ServiceSettings(BaseSettings):
@@ -26,10 +41,15 @@ class ServiceSettings(BaseSettings):
     nats_url: str = "nats://127.0.0.1:4222"
     data_dir: Path = DEFAULT_DATA_DIR
 
+    local_dev: bool = Field(default=False, description=(
+        "local development: the published development JWT secret and the local issuer/audience are "
+        "accepted (also turned on by AFTERSALES_LOCAL_DEV=1, as the launcher and the tests do)"))
     jwt_secret: str = DEV_JWT_SECRET
     jwks_url: str | None = None
     jwt_audience: str | None = None
     jwt_issuer: str | None = None
+    jwt_max_lifetime_hours: float = Field(default=8.0, gt=0, le=24 * 30, description=(
+        "tokens whose exp lies further than this after iat (or after now) are refused"))
 
     business_timezone: str = "Asia/Shanghai"
     stream_replicas: int = Field(default=1, ge=1, le=5)
@@ -59,6 +79,41 @@ class ServiceSettings(BaseSettings):
             self.port = self.default_port
         if not self.database_url:
             self.database_url = f"sqlite+aiosqlite:///{self.data_dir / (self.service_name + '.db')}"
+        if not self.local_dev and local_dev_from_env():
+            self.local_dev = True
+        problems = self.security_problems()
+        if problems:
+            raise InsecureSettingsError(
+                f"{self.service_name or 'service'} refuses to start: " + "; ".join(problems)
+                + f" (for local development only: {LOCAL_DEV_ENV}=1)")
+
+    @property
+    def env_prefix(self) -> str:
+        return str(self.model_config.get("env_prefix") or "")
+
+    def security_problems(self) -> list[str]:
+        """What makes these settings unsafe outside local development (empty in local development)."""
+        if self.local_dev:
+            return []
+        p, out = self.env_prefix, []
+        if not self.jwks_url:
+            if self.jwt_secret == DEV_JWT_SECRET:
+                out.append(f"{p}JWT_SECRET is the published development secret (set {p}JWT_SECRET or {p}JWKS_URL)")
+            elif len(self.jwt_secret.encode()) < MIN_SECRET_BYTES:
+                out.append(f"{p}JWT_SECRET is shorter than {MIN_SECRET_BYTES} bytes")
+        if not self.jwt_issuer:
+            out.append(f"{p}JWT_ISSUER is not set (tokens of any issuer would be accepted)")
+        if not self.jwt_audience:
+            out.append(f"{p}JWT_AUDIENCE is not set (tokens meant for any audience would be accepted)")
+        return out
+
+    @property
+    def effective_jwt_issuer(self) -> str | None:
+        return self.jwt_issuer or (LOCAL_JWT_ISSUER if self.local_dev else None)
+
+    @property
+    def effective_jwt_audience(self) -> str | None:
+        return self.jwt_audience or (LOCAL_JWT_AUDIENCE if self.local_dev else None)
 
     @property
     def durable_prefix(self) -> str:

@@ -165,9 +165,15 @@ def split_by_percent(total: Decimal, percents: list[Decimal]) -> list[Decimal]:
     return amounts + [total - sum(amounts, Decimal("0"))]
 
 
-def decide_quote(status: str, quote_no: str, approve: bool, reason: str | None) -> QuoteStatus:
+def decide_quote(status: str, quote_no: str, approve: bool, reason: str | None, *, author: str | None,
+                 decider: str) -> QuoteStatus:
+    """Deciding an over-limit discount follows the four-eyes rule: never by the quote's own author."""
     if status != QuoteStatus.PENDING_APPROVAL:
         raise Conflict(f"报价单{quote_no}状态为{status}，无需审批 (only a quote pending approval can be decided)")
+    if author is not None and decider == author:
+        raise Conflict(f"四眼原则：报价单{quote_no}由您本人开具，折扣须由另一位经理审批 "
+                       f"(four eyes: you issued quote {quote_no}; another manager must decide its discount)",
+                       rule="four_eyes")
     if not approve and not (reason or "").strip():
         raise DomainError("驳回报价须说明理由 (a rejection needs a reason)")
     return QuoteStatus.APPROVED if approve else QuoteStatus.REJECTED
@@ -338,6 +344,7 @@ class Contract:
     signed_at: datetime | None = None
     archive_due_at: datetime | None = None
     archived_at: datetime | None = None
+    authors: frozenset[str] = frozenset()  # who drafted it or sells it: none of them may review it (four eyes)
 
     @property
     def missing_parts(self) -> list[ReviewPart]:
@@ -371,6 +378,9 @@ class Contract:
             raise Forbidden(f"只能签署本部门的评审部分：{part.value}部分需要{part.value}角色 (only the {part.value} role signs off the {part.value} part)")
         if self.status is not ContractStatus.IN_REVIEW:
             raise Conflict(f"合同{self.contract_no}状态为{_zh(self.status)}，不在评审中 (contract is not in review; it is {self.status})")
+        if reviewer in self.authors:
+            raise Conflict(f"四眼原则：合同{self.contract_no}由您起草或负责销售，不能评审 "
+                           f"(four eyes: the contract's author or sales rep cannot sign off its review)", rule="four_eyes")
         if any(s.part is part for s in self.sign_offs):
             raise Conflict(f"{part.value}部分本轮已签署意见 (the {part.value} part was already signed off in this review round)")
         if not approved and not comments.strip():

@@ -291,7 +291,8 @@ async def get_quote(session: AsyncSession, no: str) -> QuoteRow:
 
 async def decide_quote(session: AsyncSession, no: str, cmd: QuoteDecisionIn, actor: Principal, now: datetime) -> QuoteRow:
     row = await get_quote(session, no)
-    row.status = domain.decide_quote(row.status, no, cmd.approve, cmd.reason)
+    row.status = domain.decide_quote(row.status, no, cmd.approve, cmd.reason, author=row.created_by,
+                                     decider=actor.subject)
     row.decided_by, row.decided_at, row.decision_reason = actor.subject, now, cmd.reason
     await audit(session, actor, "quote", no, "approved" if cmd.approve else "rejected", now, reason=cmd.reason)
     return row
@@ -435,6 +436,7 @@ def to_domain(row: ContractRow) -> domain.Contract:
         products=[domain.Product(p.model, p.serial_no, p.warranty_end) for p in row.products],
         document_sha256=row.document_sha256, approved_at=row.approved_at, signed_at=row.signed_at,
         archive_due_at=row.archive_due_at, archived_at=row.archived_at,
+        authors=frozenset(a for a in (row.created_by, row.sales_rep) if a),
     )
 
 
