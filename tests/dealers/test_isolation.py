@@ -7,7 +7,6 @@ A route added to the app without a row here fails `test_every_route_is_covered`.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Callable

@@ -18,7 +18,6 @@ from notif_support import (
     recipient,
     sla_breached,
     sla_escalated,
-    sla_escalated,
     sla_warning,
     streams,
     ticket_assigned,

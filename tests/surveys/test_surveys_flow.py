@@ -201,10 +201,12 @@ async def test_unknown_malformed_and_expired_links_get_clear_pages(make_kit):
     kit = await make_kit()
     async with kit.client() as client:
         data, path = await kit.invite()
-        for bad in ("/s/" + "A" * 43, "/s/short", "/s/" + path[3:-1] + "!", "/s/%00%27", f"{path}x/thanks"):
+        for bad in ("/s/" + "A" * 43, "/s/short", "/s/" + path[3:-1] + "!", f"{path}x/thanks"):
             r = await client.get(bad)
             assert r.status_code == 404 and "调查链接无效" in r.text, bad
             assert r.headers["content-type"].startswith("text/html") and "Traceback" not in r.text
+        r = await client.get("/s/%00%27", headers={"accept": "text/html"})  # a control character: the input layer
+        assert r.status_code == 400 and "请求地址无效" in r.text and r.headers["content-type"].startswith("text/html")
         r = await client.post("/s/" + "B" * 43, data=GOOD)
         assert r.status_code == 404
 

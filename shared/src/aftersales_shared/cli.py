@@ -24,7 +24,7 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
 
     names = [s.name for s in SERVICES] if args.service == "all" else [service(args.service).name]
     for name in names:
-        settings = service(name).settings_class()()
+        settings = service(name).settings_class().offline()
         asyncio.run(upgrade(name, settings.database_url, args.revision))
         print(f"{name}: migrated to {args.revision}")
     return 0
@@ -67,7 +67,7 @@ def _cmd_asyncapi(args: argparse.Namespace) -> int:
     from .service import asyncapi_json
 
     info = service(args.service)
-    app = importlib.import_module(f"{info.name}.app").create_app(info.settings_class()(local_dev=True))  # not served
+    app = importlib.import_module(f"{info.name}.app").create_app(info.settings_class().offline())
     print(asyncapi_json(app.state["runtime"]))
     return 0
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from .auth import Role, requires
 from .db import dead_letters
-from .http import FromPath, FromQuery, Limit, Offset, QueryParameter
+from .http import FromQuery, Limit, Offset, QueryParameter, RowId
 from .inbox import Inbox, ReplayError
 
 
@@ -83,7 +83,7 @@ def dead_letter_controller(inbox: Inbox) -> type[Controller]:
             return DeadLetterPage(items=[_out(r) for r in rows], total=total, limit=limit, offset=offset)
 
         @get("/{dead_letter_id:int}", summary="One dead letter")
-        async def get_dead_letter(self, dead_letter_id: FromPath[int]) -> DeadLetterOut:
+        async def get_dead_letter(self, dead_letter_id: RowId) -> DeadLetterOut:
             async with inbox.sessions() as session:
                 row = (
                     await session.execute(select(dead_letters).where(dead_letters.c.id == dead_letter_id))
@@ -93,7 +93,7 @@ def dead_letter_controller(inbox: Inbox) -> type[Controller]:
             return _out(row)
 
         @post("/{dead_letter_id:int}/replay", summary="Handle a dead letter again (after a fix)", status_code=200)
-        async def replay(self, dead_letter_id: FromPath[int]) -> ReplayResult:
+        async def replay(self, dead_letter_id: RowId) -> ReplayResult:
             try:
                 result = await inbox.replay(dead_letter_id)
             except ReplayError as exc:

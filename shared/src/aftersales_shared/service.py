@@ -25,6 +25,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from .auth import auth_middleware
+from .inputguard import InputGuardMiddleware
+from .inputguard import exception_handlers as input_exception_handlers
 from . import correlation
 from .correlation import CorrelationMiddleware
 from .db import create_engine, session_factory, wake_after_commit
@@ -226,10 +228,11 @@ def create_service_app(
     app = Litestar(
         route_handlers=[*_ops_handlers(rt), PrometheusController, dead_letter_controller(rt.inbox), *route_handlers],
         lifespan=[lifespan(rt)],
-        middleware=[CorrelationMiddleware, auth_middleware(rt.settings, public_prefixes), prometheus.middleware],
+        middleware=[InputGuardMiddleware, CorrelationMiddleware, auth_middleware(rt.settings, public_prefixes),
+                    prometheus.middleware],
         openapi_config=openapi,
         exception_handlers={DomainError: _domain_error, ValidationException: _validation_error,
-                            Exception: _unexpected_error},
+                            **input_exception_handlers(), Exception: _unexpected_error},
         debug=debug,
         state={"runtime": rt},
     )

@@ -87,6 +87,12 @@ class ServiceSettings(BaseSettings):
                 f"{self.service_name or 'service'} refuses to start: " + "; ".join(problems)
                 + f" (for local development only: {LOCAL_DEV_ENV}=1)")
 
+    @classmethod
+    def offline(cls, **values: object) -> ServiceSettings:
+        """Settings for a command that serves no request (migrations, calendar imports): no token is ever
+        checked there, so the JWT rules do not apply."""
+        return cls(local_dev=True, **values)  # type: ignore[arg-type]
+
     @property
     def env_prefix(self) -> str:
         return str(self.model_config.get("env_prefix") or "")

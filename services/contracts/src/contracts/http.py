@@ -11,7 +11,7 @@ from litestar.types import ControllerRouterHandler
 from aftersales_shared.auth import Role, requires
 from aftersales_shared.db import utcnow
 from aftersales_shared.errors import NotFound
-from aftersales_shared.http import FromPath, FromQuery, JSONBody, Limit, Offset, QueryParameter
+from aftersales_shared.http import FromPath, FromQuery, JSONBody, Limit, Offset, QueryParameter, RowId
 from aftersales_shared.service import Runtime
 
 from . import fulfilment, services
@@ -324,7 +324,7 @@ def route_handlers(rt: Runtime, settings: ContractsSettings) -> list[ControllerR
 
         @post("/{order_no:str}/objections/{objection_no:int}/answer", guards=[requires(Role.DELIVERY, *SALES)],
               status_code=200, summary="Answer an objection (due within 2 h)")
-        async def answer(self, order_no: FromPath[str], objection_no: FromPath[int], data: JSONBody[ObjectionAnswerIn],
+        async def answer(self, order_no: FromPath[str], objection_no: RowId, data: JSONBody[ObjectionAnswerIn],
                          request: Request) -> OrderOut:
             async with rt.sessions.begin() as s:
                 return order_out(await fulfilment.answer_objection(s, order_no, objection_no, data, request.user, utcnow()))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Sequence
 from typing import Annotated, Any
 
@@ -12,7 +10,8 @@ from litestar.types import ControllerRouterHandler
 
 from aftersales_shared.auth import Role, dealer_scope, requires
 from aftersales_shared.db import utcnow
-from aftersales_shared.http import FromPath, FromQuery, JSONBody, Limit, Offset, QueryParameter
+from aftersales_shared.exports import csv_response
+from aftersales_shared.http import FromPath, FromQuery, JSONBody, Limit, Offset, QueryParameter, RowId
 from aftersales_shared.service import Runtime
 
 from . import services
@@ -63,12 +62,7 @@ def _page(out: Any, rows: Sequence[Any], total: int, limit: int, offset: int) ->
 
 
 def _csv(name: str, header: list[str], rows: Iterable[list[Any]]) -> Response[str]:
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return Response("\ufeff" + buf.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return csv_response(name, header, rows)
 
 
 def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
@@ -310,7 +304,7 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
         tags = ["inspection"]
 
         @post("/{part_id:int}/inspection", guards=[requires(R.TECHNICAL)], status_code=200, summary="Verdict on a returned part; decides the claim")
-        async def inspect(self, part_id: FromPath[int], data: JSONBody[InspectionIn], request: Request) -> RepairOut:
+        async def inspect(self, part_id: RowId, data: JSONBody[InspectionIn], request: Request) -> RepairOut:
             async with rt.sessions.begin() as s:
                 return RepairOut.model_validate(await services.inspect_part(s, part_id, data, ctx(request)))
 
@@ -359,7 +353,7 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
                            for ln in n.lines), [n.notice_no, "TOTAL", "", n.total, n.status, ""]])
 
         @post("/{notice_id:str}/lines/{line_id:int}/answer", guards=[requires(R.DEALER)], status_code=200, summary="Dealer confirms or disputes one line")
-        async def answer(self, notice_id: FromPath[str], line_id: FromPath[int], data: JSONBody[LineAnswerIn],
+        async def answer(self, notice_id: FromPath[str], line_id: RowId, data: JSONBody[LineAnswerIn],
                          request: Request) -> NoticeOut:
             async with rt.sessions.begin() as s:
                 return NoticeOut.model_validate(await services.answer_line(s, notice_id, line_id, data, ctx(request)))

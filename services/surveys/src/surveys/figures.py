@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from enum import StrEnum
 from typing import Any
 
+from aftersales_shared.exports import csv_text
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -107,18 +106,5 @@ async def distribution(
 
 def to_csv(figures: dict[str, Any]) -> str:
     """CSV of grouped figures with a UTF-8 BOM, so Excel shows the Chinese headers correctly."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER.values())
-    for row in [*figures["rows"], {"key": "合计 total", **figures["total"]}]:
-        writer.writerow([_cell(row.get(k)) for k in CSV_HEADER])
-    return "\ufeff" + buf.getvalue()
-
-
-def _cell(value: Any) -> Any:
-    """Empty for None; text that a spreadsheet would run as a formula is quoted (CSV injection)."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+    rows = [*figures["rows"], {"key": "合计 total", **figures["total"]}]
+    return csv_text(CSV_HEADER.values(), ([row.get(k) for k in CSV_HEADER] for row in rows))

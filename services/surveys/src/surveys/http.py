@@ -8,6 +8,7 @@ from litestar import Controller, MediaType, Request, Response, get, post
 
 from aftersales_shared.auth import Role, requires
 from aftersales_shared.db import utcnow
+from aftersales_shared.exports import content_disposition
 from aftersales_shared.http import FromPath, FromQuery, JSONBody, Limit, Offset, QueryParameter
 from aftersales_shared.service import Runtime
 
@@ -98,7 +99,7 @@ def figures_controller(rt: Runtime) -> type[Controller]:
                 result = await figures.satisfaction(session, by, month_from=month_from, month_to=month_to, dealer_id=dealer_id)
             name = f"satisfaction-by-{by.value}.csv"
             return Response(figures.to_csv(result), media_type="text/csv; charset=utf-8",
-                            headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                            headers={"Content-Disposition": content_disposition(name)})
 
         @get("/distribution", summary="How many answers gave each score, per dimension", media_type=MediaType.JSON)
         async def distribution(

@@ -16,7 +16,7 @@ from .settings import TicketsSettings
 
 
 async def _import(args: argparse.Namespace) -> int:
-    settings = TicketsSettings()
+    settings = TicketsSettings.offline()
     path = Path(args.file)
     fmt = args.format or ("yaml" if path.suffix in (".yaml", ".yml") else "csv")
     try:
@@ -36,7 +36,7 @@ async def _import(args: argparse.Namespace) -> int:
 
 
 async def _export(args: argparse.Namespace) -> int:
-    settings = TicketsSettings()
+    settings = TicketsSettings.offline()
     engine = create_engine(settings.database_url)
     try:
         async with session_factory(engine)() as session:

@@ -13,6 +13,7 @@ import yaml
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aftersales_shared.exports import csv_text
 from aftersales_shared.calendars import ALWAYS_OPEN, DEFAULT_CALENDAR
 from aftersales_shared.errors import DomainError, NotFound
 from aftersales_shared.events import CalendarChangedV1, Envelope
@@ -242,11 +243,8 @@ def export_table(entries: list[DayEntry], fmt: str) -> str:
     if fmt == "yaml":
         return yaml.safe_dump([{"date": e.date.isoformat(), "kind": e.kind.value, "name": e.name} for e in entries],
                               allow_unicode=True, sort_keys=False)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["date", "kind", "name"])
-    writer.writerows([e.date.isoformat(), e.kind.value, e.name] for e in entries)
-    return out.getvalue()
+    return csv_text(["date", "kind", "name"], ([e.date.isoformat(), e.kind.value, e.name] for e in entries),
+                    bom=False, lineterminator="\n")
 
 
 async def upsert_calendar(session: AsyncSession, calendar_id: str, data: dict[str, Any], actor: str, now: datetime) -> CalendarRow:

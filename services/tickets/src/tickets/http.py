@@ -14,7 +14,8 @@ from aftersales_shared.auth import Role, dealer_scope, requires
 from aftersales_shared.db import utcnow
 from aftersales_shared.errors import Forbidden, NotFound
 from aftersales_shared.events import Contact
-from aftersales_shared.http import FromPath, FromQuery, JSONBody, Limit, Offset
+from aftersales_shared.exports import content_disposition
+from aftersales_shared.http import FromPath, FromQuery, JSONBody, Limit, Offset, Year
 from aftersales_shared.service import Runtime
 
 from . import calendar_admin
@@ -271,7 +272,7 @@ def calendars_controller(rt: Runtime) -> type[Controller]:
                 return CalendarOut.model_validate(row, from_attributes=True)
 
         @put("/{calendar_scope:str}/years/{year:int}", guards=[requires(Role.ADMIN)], summary="Import a year's table (CSV or YAML)")
-        async def import_year(self, calendar_scope: FromPath[str], year: FromPath[int], request: Request,
+        async def import_year(self, calendar_scope: FromPath[str], year: Year, request: Request,
                               format: Annotated[str | None, QueryParameter(pattern="^(csv|yaml)$")] = None) -> YearImportOut:
             fmt = format or ("yaml" if "yaml" in request.headers.get("content-type", "") else "csv")
             table = cal.parse_table(await request.body(), fmt, year)
@@ -288,12 +289,12 @@ def calendars_controller(rt: Runtime) -> type[Controller]:
                     for r in rows]
 
         @get("/{calendar_scope:str}/years/{year:int}", guards=[requires(*READERS)], summary="Export a year's table (CSV or YAML)")
-        async def export_year(self, calendar_scope: FromPath[str], year: FromPath[int],
+        async def export_year(self, calendar_scope: FromPath[str], year: Year,
                               format: Annotated[str, QueryParameter(pattern="^(csv|yaml)$")] = "csv") -> Response[str]:
             async with rt.sessions() as session:
                 entries, source = await cal.effective_year(session, calendar_scope, year)
             media = "text/csv" if format == "csv" else "application/yaml"
             return Response(cal.export_table(entries, format), media_type=f"{media}; charset=utf-8",
-                            headers={"X-Calendar-Source": source, "Content-Disposition": f'attachment; filename="{calendar_scope}-{year}.{format}"'})
+                            headers={"X-Calendar-Source": source, "Content-Disposition": content_disposition(f"{calendar_scope}-{year}.{format}")})
 
     return CalendarController
