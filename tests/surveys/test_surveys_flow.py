@@ -381,3 +381,55 @@ async def test_answers_are_append_only_in_the_api(make_kit):
         async with kit.rt.sessions() as session:
             assert (await session.scalars(select(AnswerRow).where(AnswerRow.survey_id == survey.id))).one().efficiency == 5
             assert (await session.get(SurveyRow, survey.id)).answered_at is not None
+
+
+def test_forwarded_for_counts_only_from_a_trusted_proxy():
+    from aftersales_shared.clientaddr import client_address
+
+    assert client_address("127.0.0.1", "1.2.3.4", []) == "127.0.0.1"  # nothing trusted: the peer, always
+    assert client_address("203.0.113.9", "1.2.3.4", ["10.0.0.0/8"]) == "203.0.113.9"  # not our proxy
+    assert client_address("10.1.2.3", "1.2.3.4, 198.51.100.7", ["10.0.0.0/8"]) == "198.51.100.7"
+    assert client_address("10.1.2.3", "198.51.100.7, 10.9.9.9", ["10.0.0.0/8"]) == "198.51.100.7"
+    assert client_address("10.1.2.3", "not-an-ip", ["10.0.0.0/8"]) == "10.1.2.3"
+    assert client_address("10.1.2.3", None, ["10.0.0.0/8"]) == "10.1.2.3"
+    assert client_address(None, "1.2.3.4", ["10.0.0.0/8"]) == "unknown"
+
+
+def test_spoofed_forwarded_for_does_not_reset_the_guess_limit_of_a_running_service(tmp_path, databases):
+    """The audit's way in: uvicorn believed X-Forwarded-For from loopback peers; 45 guesses from 3 'addresses'."""
+    import asyncio
+    import os
+    import subprocess
+    import sys
+
+    import httpx
+
+    from aftersales_shared.migrations import upgrade
+    from aftersales_shared.natsserver import free_port
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'surveys.db'}"
+    asyncio.run(upgrade("surveys", url))
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SURVEYS_")}
+    env |= {"SURVEYS_DATABASE_URL": url, "SURVEYS_PORT": str(port), "SURVEYS_GUESS_LIMIT": "5",
+            "SURVEYS_NATS_URL": "nats://127.0.0.1:1"}
+    proc = subprocess.Popen([sys.executable, "-m", "surveys"], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=base, timeout=10) as client:
+            for _ in range(300):
+                try:
+                    if client.get("/health").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                import time
+
+                time.sleep(0.1)
+            codes = [client.get(f"/s/{'Q' * 42}{i % 10}", headers={"x-forwarded-for": f"198.51.100.{i % 3}"}).status_code
+                     for i in range(45)]
+        assert codes[:5] == [404] * 5 and set(codes[5:]) == {429}, codes
+    finally:
+        proc.terminate()
+        proc.wait(15)

@@ -6,7 +6,9 @@ import os
 from pathlib import Path
 from typing import ClassVar
 
-from pydantic import Field
+from ipaddress import ip_network
+
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path(".data")
@@ -51,6 +53,10 @@ class ServiceSettings(BaseSettings):
     jwt_max_lifetime_hours: float = Field(default=8.0, gt=0, le=24 * 30, description=(
         "tokens whose exp lies further than this after iat (or after now) are refused"))
 
+    trusted_proxies: list[str] = Field(default_factory=list, description=(
+        "addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For is believed; from any other "
+        "peer the header is ignored (the ASGI server's own proxy-header handling is off)"))
+
     business_timezone: str = "Asia/Shanghai"
     stream_replicas: int = Field(default=1, ge=1, le=5)
 
@@ -86,6 +92,16 @@ class ServiceSettings(BaseSettings):
             raise InsecureSettingsError(
                 f"{self.service_name or 'service'} refuses to start: " + "; ".join(problems)
                 + f" (for local development only: {LOCAL_DEV_ENV}=1)")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"trusted_proxies: {item!r} is not an address or network") from None
+        return value
 
     @classmethod
     def offline(cls, **values: object) -> ServiceSettings:

@@ -25,7 +25,7 @@ def create_app(settings: SurveysSettings) -> Litestar:
     handlers = [
         surveys_controller(rt, policy),
         figures_controller(rt),
-        public_controller(rt, policy, limiter, settings.trust_forwarded_for),
+        public_controller(rt, policy, limiter, settings.trusted_proxies),
     ]
     app = create_service_app(rt, route_handlers=handlers, description=DESCRIPTION, public_prefixes=(PUBLIC_PREFIX,))
     app.state["guess_limiter"] = limiter

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import structlog
@@ -10,6 +10,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Redirect
 
+from aftersales_shared.clientaddr import client_address
 from aftersales_shared.db import utcnow
 from aftersales_shared.errors import DomainError
 from aftersales_shared.http import FromPath, FromQuery
@@ -31,13 +32,10 @@ def _language(request: Request[Any, Any, Any], explicit: str | None = None) -> s
     return negotiate_language(explicit or request.query_params.get("lang"), request.headers.get("accept-language"))
 
 
-def client_ip(request: Request[Any, Any, Any], trust_forwarded_for: bool) -> str:
-    """The caller's address; behind a trusted proxy, the last hop it appended to X-Forwarded-For."""
-    if trust_forwarded_for:
-        forwarded = [p.strip() for p in request.headers.get("x-forwarded-for", "").split(",") if p.strip()]
-        if forwarded:
-            return forwarded[-1]
-    return request.client.host if request.client else "unknown"
+def client_ip(request: Request[Any, Any, Any], trusted_proxies: Sequence[str]) -> str:
+    """The caller's address; X-Forwarded-For counts only when the peer is one of our trusted proxies."""
+    peer = request.client.host if request.client else None
+    return client_address(peer, request.headers.get("x-forwarded-for"), trusted_proxies)
 
 
 def page_error(request: Request[Any, Any, Any], exc: Exception) -> Response[str]:
@@ -54,10 +52,10 @@ def page_error(request: Request[Any, Any, Any], exc: Exception) -> Response[str]
     return pages.message_page(language, "error", 500)
 
 
-def public_controller(rt: Runtime, policy: Policy, limiter: GuessLimiter, trust_forwarded_for: bool) -> type[Controller]:
+def public_controller(rt: Runtime, policy: Policy, limiter: GuessLimiter, trusted_proxies: Sequence[str]) -> type[Controller]:
     async def guarded(request: Request[Any, Any, Any], call: Callable[[], Awaitable[T]]) -> T:
         """Refuse a client that guessed too often; count each unknown token it tries."""
-        ip = client_ip(request, trust_forwarded_for)
+        ip = client_ip(request, trusted_proxies)
         if limiter.blocked(ip):
             raise TooManyAttempts("尝试次数过多，请稍后再试 (too many attempts)", retry_after=limiter.retry_after(ip))
         try:

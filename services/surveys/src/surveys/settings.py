@@ -27,7 +27,6 @@ class SurveysSettings(ServiceSettings):
     guess_limit: int = Field(default=20, ge=1, description="unknown-token attempts per client IP and window")
     guess_window_seconds: float = Field(default=900.0, gt=0)
     redact_after_seconds: float = Field(default=300.0, gt=0, description="then the sent link is blanked in the outbox")
-    trust_forwarded_for: bool = Field(default=False, description="take the client IP from X-Forwarded-For")
 
     def model_post_init(self, __context: object) -> None:
         super().model_post_init(__context)
