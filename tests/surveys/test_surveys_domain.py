@@ -10,7 +10,7 @@ import pytest
 from aftersales_shared.workcalendar import WorkCalendar
 from surveys import domain
 from surveys.domain import AnswerInvalid, Policy, SkipReason
-from surveys.figures import _cell
+from surveys.figures import to_csv
 from surveys.ratelimit import GuessLimiter
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -183,5 +183,7 @@ def test_guess_limiter_memory_is_bounded():
 
 
 def test_csv_cells_cannot_become_spreadsheet_formulas():
-    assert _cell("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
-    assert _cell("eng-zhang") == "eng-zhang" and _cell(None) == "" and _cell(3.5) == 3.5
+    text = to_csv({"rows": [{"key": '=HYPERLINK("x")', "surveyed": 1}, {"key": "eng-zhang", "surveyed": 2}],
+                   "total": {"surveyed": 3}})
+    lines = text.lstrip("\ufeff").splitlines()
+    assert lines[1].startswith("\"'=HYPERLINK(\"\"x\"\")\",1,") and lines[2].startswith("eng-zhang,2,")
