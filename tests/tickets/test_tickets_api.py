@@ -203,3 +203,44 @@ async def test_outside_subscriber_sees_opened_warning_breached_completed_in_orde
     first = {name: order.index(name) for name in reversed(order)}
     assert first["TicketOpened"] < first["SlaWarning"] < first["SlaBreached"] < first["ServiceCompleted"], order
     assert order.count("ServiceCompleted") == 1
+
+
+async def test_a_dealer_sees_only_its_own_units_and_contracts_at_intake(databases, streams_ready):
+    """Dealer A naming dealer B's serial or contract learns nothing: the answer is the one for a serial nobody has."""
+    app = await tickets_app(databases, streams_ready)
+    a_contract, a_serial = f"HT-A-{uid()}", f"SN-A-{uid()}"
+    b_contract, b_serial = f"HT-B-{uid()}", f"SN-B-{uid()}"
+    dealer_a = auth("dealer", sub="user-a", dealer_id="D-A")
+    async with running(app) as client:
+        await entitle(app, a_contract, [a_serial], dealer_id="D-A")
+        await entitle(app, b_contract, [b_serial], dealer_id="D-B")
+        nobody = f"SN-N-{uid()}"
+
+        def same(detail: str, value: str) -> str:
+            return detail.replace(value, "<x>")
+
+        for field, theirs, unknown in (("serial_no", b_serial, nobody), ("contract_no", b_contract, f"HT-N-{uid()}")):
+            r_theirs = await client.post("/tickets", json=body(**{field: theirs}), headers=dealer_a)
+            r_unknown = await client.post("/tickets", json=body(**{field: unknown}), headers=dealer_a)
+            assert r_theirs.status_code == r_unknown.status_code == 422, (r_theirs.text, r_unknown.text)
+            assert same(r_theirs.json()["detail"], theirs) == same(r_unknown.json()["detail"], unknown)
+        # B's serial together with A's own contract: no "belongs to contract HT-B-…" either
+        r = await client.post("/tickets", json=body(b_serial, contract_no=a_contract), headers=dealer_a)
+        r_unknown = await client.post("/tickets", json=body(nobody, contract_no=a_contract), headers=dealer_a)
+        assert r.status_code == r_unknown.status_code == 422 and b_contract not in r.text
+        assert same(r.json()["detail"], b_serial) == same(r_unknown.json()["detail"], nobody)
+        # with the default policy allowed, nothing of B's customer, contract or SLA is copied
+        r = await client.post("/tickets", json=body(b_serial, use_default_policy=True, customer_name="自报客户"),
+                              headers=dealer_a)
+        assert r.status_code == 201, r.text
+        t = r.json()
+        assert t["customer_name"] == "自报客户" and t["customer_id"] is None and t["contract_no"] is None
+        assert t["policy"]["source"] == "default" and t["dealer_id"] == "D-A"
+        assert "无锡某某设备有限公司" not in r.text and b_contract not in r.text
+        # its own unit: the contract's customer and SLA, as for staff
+        r = await client.post("/tickets", json=body(a_serial), headers=dealer_a)
+        assert r.status_code == 201 and r.json()["contract_no"] == a_contract
+        assert r.json()["policy"]["source"] == f"contract {a_contract}"
+        # staff see every dealer's units
+        r = await client.post("/tickets", json=body(b_serial), headers=AGENT)
+        assert r.status_code == 201 and r.json()["contract_no"] == b_contract

@@ -81,7 +81,7 @@ def created_ticket(t: OpenedTicket) -> Response[TicketOut]:
     return Response(msgspec.json.encode(ticket_data(t)), status_code=201, media_type=MediaType.JSON)
 
 
-def intake_request(data: TicketIn, dealer_id: str | None) -> TicketRequest:
+def intake_request(data: TicketIn, dealer_id: str | None, scope_dealer_id: str | None = None) -> TicketRequest:
     """TicketIn → TicketRequest; the contact passed ContactIn, which is stricter than the event's Contact."""
     c = data.contact
     return TicketRequest(
@@ -89,6 +89,7 @@ def intake_request(data: TicketIn, dealer_id: str | None) -> TicketRequest:
         customer_name=data.customer_name, contact=Contact.model_construct(name=c.name, phone=c.phone, email=c.email),
         customer_id=data.customer_id, contract_no=data.contract_no, product_model=data.product_model,
         serial_no=data.serial_no, batch_no=data.batch_no, dealer_id=dealer_id, use_default_policy=data.use_default_policy,
+        scope_dealer_id=scope_dealer_id,
     )
 
 
@@ -137,12 +138,12 @@ def ticket_controllers(rt: Runtime) -> list[type[Controller]]:
         @post("/", guards=[requires(*INTAKE)], summary="Register a service request (售后服务工单)")
         async def open_(self, data: JSONBody[TicketIn], request: Request) -> Response[TicketOut]:
             user = request.user
-            dealer_id = data.dealer_id
-            if Role.DEALER in user.roles and not user.has(Role.SERVICE_AGENT, Role.SERVICE_SUPERVISOR):
-                if dealer_id and dealer_id != user.dealer_id:
+            dealer_id, scope = data.dealer_id, dealer_scope(user)
+            if scope is not None:
+                if dealer_id and dealer_id != scope:
                     raise Forbidden("经销商只能为本经销商登记工单 (a dealer registers tickets for itself only)")
-                dealer_id = user.dealer_id
-            req = intake_request(data, dealer_id)
+                dealer_id = scope
+            req = intake_request(data, dealer_id, scope)
             ticket = await intake.open(Intake(req, user.subject, utcnow(), correlation.current()))
             return created_ticket(ticket)
 

@@ -74,6 +74,9 @@ class TicketRequest:
     use_default_policy: bool = False
     parent_ticket_id: str | None = None
     survey_id: str | None = None
+    # a dealer's own request: only units and contracts sold by this dealer are visible to it; anything else
+    # is answered exactly as a serial or contract nobody has (no existence oracle, nothing of it copied)
+    scope_dealer_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -141,8 +144,18 @@ async def lookup_entitlements(session: AsyncSession, reqs: list[TicketRequest]) 
 
 
 def resolve_entitlement(req: TicketRequest, units: dict[str, Unit], ents: dict[str, Entitled]) -> tuple[Entitled | None, Unit | None]:
-    """The contract that covers the request; 422 for an unknown contract/serial unless default is allowed."""
+    """The contract that covers the request; 422 for an unknown contract/serial unless default is allowed.
+
+    A dealer's request sees only what its own dealer sold: another dealer's serial or contract is treated
+    as unknown, with the same answer."""
+    scope = req.scope_dealer_id
+
+    def visible(ent: Entitled | None) -> bool:
+        return scope is None or (ent is not None and ent.dealer_id == scope)
+
     unit = units.get(req.serial_no) if req.serial_no else None
+    if unit is not None and not visible(ents.get(unit.contract_no)):
+        unit = None
     if req.serial_no and unit is None and not req.use_default_policy:
         raise UnknownEntitlement(
             f"序列号{req.serial_no}不在任何已签合同中 (serial number not covered by a signed contract; "
@@ -153,6 +166,8 @@ def resolve_entitlement(req: TicketRequest, units: dict[str, Unit], ents: dict[s
             f"序列号{req.serial_no}属于合同{unit.contract_no}，不是{req.contract_no} "
             f"(the serial belongs to contract {unit.contract_no})")
     ent = ents.get(contract_no) if contract_no else None
+    if not visible(ent):
+        ent = None
     if req.contract_no and ent is None and not req.use_default_policy:
         raise UnknownEntitlement(
             f"合同{req.contract_no}不存在或尚未签署 (unknown or unsigned contract; "
