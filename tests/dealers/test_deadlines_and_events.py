@@ -118,6 +118,7 @@ async def test_events_feed_units_and_measured_service_then_a_manager_confirms_de
         dealer_id, dealer = await kit.new_dealer(c)
         contract = kit.uid("HT")
         signed = _event("contracts.ContractSigned", contract_no=contract, dealer_id=dealer_id,
+                        signed_at=utcnow().isoformat(),  # signed now: its cards are not yet due, whatever the day
                         products=[{"model": "XK-200", "serial_no": f"{contract}-1", "warranty_end": "2029-01-01"},
                                   {"model": "XK-300", "serial_no": f"{contract}-2", "warranty_end": "2029-01-01"}])
         await publish(streams_ready, signed)
