@@ -10,7 +10,12 @@ import pytest
 from aftersales_shared.exports import content_disposition, csv_text, safe_cell
 from contracts.app import create_app
 from contracts.settings import ContractsSettings
+import sys
+from pathlib import Path
+
 from support import auth, migrated, running
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "contracts"))  # contracts_flow
 
 REP = auth("sales", sub="rep-li")
 ADMIN = auth("admin", sub="admin-chen")
@@ -68,3 +73,28 @@ def test_content_disposition_cannot_be_broken_out_of():
     assert header.startswith('attachment; filename="a_filename_evil.exe"; filename*=UTF-8\'\'')
     assert header.count('"') == 2 and "\r" not in header and "\n" not in header
     assert content_disposition("满意度-2026.csv").endswith("filename*=UTF-8''%E6%BB%A1%E6%84%8F%E5%BA%A6-2026.csv")
+
+
+async def test_filters_take_only_aware_times_within_sensible_years(contracts):
+    async with running(contracts) as c:
+        for value in ("2026-01-01T00:00:00", "0001-01-01T00:00:00+08:00", "9999-12-31T23:59:59-08:00", "0.5",
+                      "2026-01-01", "yesterday"):
+            r = await c.get("/contracts", params={"signed_from": value}, headers=REP)
+            assert r.status_code == 400, (value, r.text)
+        r = await c.get("/contracts", params={"signed_from": "2026-01-01T00:00:00+08:00"}, headers=REP)
+        assert r.status_code == 200
+
+
+async def test_patch_with_null_for_a_required_field_is_400_and_changes_nothing(contracts):
+    async with running(contracts) as c:
+        from contracts_flow import new_customer
+
+        customer = await new_customer(c)
+        path = f"/customers/{customer['customer_id']}"
+        r = await c.patch(path, json={"name": None}, headers=REP)
+        assert r.status_code == 400 and "name" in r.text and "null" in r.text, r.text
+        r = await c.patch(path, json={"name": "新名称", "contacts": None}, headers=REP)
+        assert r.status_code == 400
+        assert (await c.get(path, headers=REP)).json()["name"] == customer["name"]
+        r = await c.patch(path, json={"industry": None}, headers=REP)  # an optional field may be cleared
+        assert r.status_code == 200 and r.json()["industry"] is None

@@ -1,6 +1,7 @@
 """Typed HTTP parameters every service's API uses (Litestar's explicit parameter style)."""
 
-from typing import Annotated, TypeVar
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
 
 from litestar.params import FromPath, FromQuery, JSONBody, PathParameter, QueryParameter
 
@@ -15,4 +16,38 @@ RowId = Annotated[int, PathParameter(ge=1, le=MAX_ROW_ID, description=f"row id (
 # a calendar year in a path
 Year = Annotated[int, PathParameter(ge=1900, le=2200, description="calendar year (1900–2200)")]
 
-__all__ = ["FromPath", "FromQuery", "JSONBody", "Limit", "Offset", "PathParameter", "QueryParameter", "RowId", "Year"]
+FILTER_YEARS = (1900, 2200)
+
+
+class FilterTime(datetime):
+    """A time in a query filter: ISO 8601 text with its UTC offset, years 1900–2200 (a naive time, a number
+    such as 0.5 or year 1 is a 400 naming the problem, never a 500 from the database)."""
+
+
+def _is_filter_time(t: Any) -> bool:
+    return t is FilterTime
+
+
+def _decode_filter_time(t: Any, value: Any) -> FilterTime:
+    if not isinstance(value, str):
+        raise ValueError("give an ISO 8601 time with offset, e.g. 2026-11-29T20:57:00+08:00")
+    try:
+        parsed = FilterTime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not an ISO 8601 time (e.g. 2026-11-29T20:57:00+08:00); 时间格式错误") from None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise ValueError(f"{value!r} has no UTC offset (add +08:00 or Z); 请带时区")
+    if not FILTER_YEARS[0] <= parsed.year <= FILTER_YEARS[1]:
+        raise ValueError(f"year {parsed.year} is outside {FILTER_YEARS[0]}–{FILTER_YEARS[1]}; 年份超出范围")
+    return parsed
+
+
+# every service's app registers these (aftersales_shared.service.create_service_app)
+TYPE_DECODERS = [(_is_filter_time, _decode_filter_time)]
+_TIME_SCHEMA = {"type": "string", "format": "date-time"}
+Since = Annotated[FilterTime | None, QueryParameter(
+    description="from (inclusive): ISO 8601 with offset, years 1900–2200", schema_extra=_TIME_SCHEMA)]
+Until = Annotated[FilterTime | None, QueryParameter(
+    description="to (exclusive): ISO 8601 with offset, years 1900–2200", schema_extra=_TIME_SCHEMA)]
+
+__all__ = ["FilterTime", "Since", "Until", "FromPath", "FromQuery", "JSONBody", "Limit", "Offset", "PathParameter", "QueryParameter", "RowId", "Year"]

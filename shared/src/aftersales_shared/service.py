@@ -25,6 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from .auth import auth_middleware
+from .http import TYPE_DECODERS
 from .inputguard import InputGuardMiddleware
 from .inputguard import exception_handlers as input_exception_handlers
 from . import correlation
@@ -234,6 +235,7 @@ def create_service_app(
         exception_handlers={DomainError: _domain_error, ValidationException: _validation_error,
                             **input_exception_handlers(), Exception: _unexpected_error},
         debug=debug,
+        type_decoders=TYPE_DECODERS,
         state={"runtime": rt},
     )
     return app

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from litestar import Controller, Request, get, patch, post
@@ -11,7 +10,7 @@ from litestar.types import ControllerRouterHandler
 from aftersales_shared.auth import Role, requires
 from aftersales_shared.db import utcnow
 from aftersales_shared.errors import NotFound
-from aftersales_shared.http import FromPath, FromQuery, JSONBody, Limit, Offset, QueryParameter, RowId
+from aftersales_shared.http import FromPath, FromQuery, JSONBody, Limit, Offset, QueryParameter, RowId, Since, Until
 from aftersales_shared.service import Runtime
 
 from . import fulfilment, services
@@ -60,8 +59,6 @@ ORDER_READERS = (*READERS, Role.ENGINEER)
 AUDITORS = (Role.SALES_MANAGER, Role.MANAGER, Role.LEGAL, Role.FINANCE)
 
 StatusQ = Annotated[str | None, QueryParameter(pattern="^(draft|in_review|approved|signed|archived)$")]
-Since = Annotated[datetime | None, QueryParameter(description="from (inclusive), ISO 8601 with offset")]
-Until = Annotated[datetime | None, QueryParameter(description="to (exclusive), ISO 8601 with offset")]
 
 
 def contract_out(row: ContractRow) -> ContractOut:

@@ -7,6 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
+from aftersales_shared.patch import NoNullsUnlessClearable
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .domain import ArchiveItem, LeadGrade, Party, ServiceScope, SignMethod, Urgency
@@ -45,7 +46,9 @@ class CustomerIn(In):
     industry: str | None = Field(default=None, max_length=100)
 
 
-class CustomerPatch(In):
+class CustomerPatch(NoNullsUnlessClearable, In):
+    clearable = frozenset({"industry"})
+
     name: str | None = Field(default=None, min_length=1, max_length=200)
     contacts: list[ContactIn] | None = Field(default=None, max_length=20)
     addresses: list[AddressIn] | None = Field(default=None, max_length=10)
@@ -85,7 +88,7 @@ class LeadIn(In):
     owner: str | None = Field(default=None, max_length=100, description="sales rep; defaults to the caller")
 
 
-class LeadPatch(In):
+class LeadPatch(NoNullsUnlessClearable, In):
     grade: LeadGrade | None = None
     need: str | None = Field(default=None, min_length=1, max_length=2000)
     owner: str | None = Field(default=None, min_length=1, max_length=100)
@@ -275,8 +278,10 @@ class ContractDraftIn(In):
         return self
 
 
-class ContractPatch(In):
+class ContractPatch(NoNullsUnlessClearable, In):
     """Edit a draft (voids review sign-offs already given)."""
+
+    clearable = frozenset({"dealer_id", "quote_no", "requirement_no", "sales_rep"})
 
     products: list[ProductIn] | None = Field(default=None, min_length=1, max_length=500)
     service_levels: list[ServiceLevelIn] | None = Field(default=None, max_length=3)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, patch, post
 
 from aftersales_shared.auth import Role, requires
 from aftersales_shared.db import utcnow
-from aftersales_shared.http import FromPath, FromQuery, JSONBody, Limit, Offset, QueryParameter
+from aftersales_shared.http import FromPath, FromQuery, JSONBody, Limit, Offset, QueryParameter, Since, Until
 from aftersales_shared.service import Runtime
 
 from . import services
@@ -86,8 +85,8 @@ def deliveries_controller(rt: Runtime, notifier: services.Notifier) -> type[Cont
             event_type: FromQuery[str | None] = None,
             template: FromQuery[str | None] = None,
             subject: FromQuery[str | None] = None,
-            since: FromQuery[datetime | None] = None,
-            until: FromQuery[datetime | None] = None,
+            since: Since = None,
+            until: Until = None,
             limit: Limit = 50,
             offset: Offset = 0,
         ) -> DeliveryPage:

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from aftersales_shared.patch import NoNullsUnlessClearable
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .domain import Channel, QuietHours
@@ -62,8 +63,10 @@ class RecipientIn(_In):
         return sorted(set(value))
 
 
-class RecipientPatch(_In):
-    """Change contact data or preferences; only the fields given change."""
+class RecipientPatch(NoNullsUnlessClearable, _In):
+    """Change contact data or preferences; only the fields given change (null clears an optional one)."""
+
+    clearable = frozenset({"phone", "email", "dealer_id", "quiet_hours"})
 
     name: str | None = Field(default=None, min_length=1, max_length=100)
     phone: str | None = Field(default=None, max_length=32)

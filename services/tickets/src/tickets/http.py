@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -15,7 +14,7 @@ from aftersales_shared.db import utcnow
 from aftersales_shared.errors import Forbidden, NotFound
 from aftersales_shared.events import Contact
 from aftersales_shared.exports import content_disposition
-from aftersales_shared.http import FromPath, FromQuery, JSONBody, Limit, Offset, Year
+from aftersales_shared.http import FromPath, FromQuery, JSONBody, Limit, Offset, Since, Until, Year
 from aftersales_shared.service import Runtime
 
 from . import calendar_admin
@@ -156,8 +155,8 @@ def ticket_controllers(rt: Runtime) -> list[type[Controller]]:
             assignee_id: FromQuery[str | None] = None, customer_id: FromQuery[str | None] = None,
             product_model: FromQuery[str | None] = None, serial_no: FromQuery[str | None] = None,
             dealer_id: FromQuery[str | None] = None, channel: FromQuery[str | None] = None,
-            open_only: FromQuery[bool] = False, opened_from: FromQuery[datetime | None] = None,
-            opened_to: FromQuery[datetime | None] = None, limit: Limit = 50, offset: Offset = 0,
+            open_only: FromQuery[bool] = False, opened_from: Since = None,
+            opened_to: Until = None, limit: Limit = 50, offset: Offset = 0,
         ) -> TicketPage:
             filters = dict(status=status, urgency=urgency, sla_state=sla_state, assignee_id=assignee_id,
                            customer_id=customer_id, product_model=product_model, serial_no=serial_no,
