@@ -29,6 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
+from .events.base import MAX_EVENT_ID
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -86,7 +88,7 @@ inbox = Table(
     "inbox",
     messaging_metadata,
     Column("consumer", String(100), primary_key=True),
-    Column("event_id", String(64), primary_key=True),
+    Column("event_id", String(MAX_EVENT_ID), primary_key=True),
     Column("event_type", String(255), nullable=False),
     Column("handled_at", UTCDateTime, nullable=False),
 )
@@ -97,7 +99,7 @@ dead_letters = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("consumer", String(100), nullable=False),
     Column("subject", String(255), nullable=False),
-    Column("event_id", String(64), nullable=True),
+    Column("event_id", String(MAX_EVENT_ID), nullable=True),
     Column("event_type", String(255), nullable=True),
     Column("headers", Text, nullable=False),
     Column("body", LargeBinary, nullable=False),
@@ -218,7 +220,10 @@ def unnest_insert(table: Table, names: tuple[str, ...], prefix: str, dialect: An
         col = table.c[name]
         impl = col.type.dialect_impl(dialect)
         json_like = isinstance(col.type, JSON) or isinstance(getattr(col.type, "impl", None), JSON)
-        sql_type = "text" if json_like else col.type.compile(dialect=dialect)
+        # strings travel as text[]: the assignment into varchar(n) then fails on a value that is too long,
+        # where a cast to varchar(n)[] would cut it without a word (PostgreSQL's explicit casts truncate)
+        as_text = json_like or isinstance(col.type, String)
+        sql_type = "text" if as_text else col.type.compile(dialect=dialect)
         arrays.append(f"CAST(:{prefix}{i} AS {sql_type}[])")
         selects.append(f'CAST("{name}" AS {col.type.compile(dialect=dialect)})' if json_like else f'"{name}"')
         processors.append(impl.bind_processor(dialect) if (json_like or isinstance(col.type, TypeDecorator)) else None)

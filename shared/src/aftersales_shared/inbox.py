@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from . import correlation
 from .db import dead_letters, inbox, insert_rows, upsert_insert, utcnow
 from .events import Envelope, EventData, EventRegistry, MalformedEvent, registry
+from .events.base import MAX_EVENT_ID
 from .groupcommit import GroupCommit
 from .settings import ServiceSettings
 from .streams import stream_for_subject
@@ -243,11 +245,11 @@ class Inbox:
         try:
             async with self.sessions() as session, session.begin():
                 await session.execute(
-                    dead_letters.insert().values(
+                    dead_letters.insert().values(  # the dead letter's own copy fits its columns; headers keep all
                         consumer=sub.consumer,
-                        subject=subject,
-                        event_id=event_id,
-                        event_type=headers.get("ce-type"),
+                        subject=fit(subject, 255),
+                        event_id=fit(event_id, MAX_EVENT_ID),
+                        event_type=fit(headers.get("ce-type"), 255),
                         headers=json.dumps(headers, ensure_ascii=False),
                         body=body,
                         reason=reason,
@@ -298,6 +300,15 @@ class Inbox:
             await session.execute(
                 update(dead_letters).where(dead_letters.c.id == dead_letter_id).values(replay_error=error[:4000])
             )
+
+
+def fit(value: str | None, length: int) -> str | None:
+    """A value cut to `length` for a column of a dead letter — with a hash of the whole, so two long values
+    sharing a prefix stay apart (the full value is kept in the dead letter's headers)."""
+    if value is None or len(value) <= length:
+        return value
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return f"{value[: length - 34]}~{digest}~"
 
 
 class ReplayError(Exception):

@@ -48,14 +48,14 @@ def run_env(metadata: MetaData) -> None:
     asyncio.run(_run())
 
 
-async def upgrade(package: str, database_url: str, revision: str = "head") -> None:
-    """Bring a service's database to `revision` from inside a running event loop."""
+async def upgrade(package: str, database_url: str, revision: str = "head", *, down: bool = False) -> None:
+    """Bring a service's database to `revision` from inside a running event loop (`down`: downgrade to it)."""
     cfg = alembic_config(package, database_url)
     engine = create_engine(database_url)
 
     def _do(sync_conn: Connection, *_: Any) -> None:
         cfg.attributes["connection"] = sync_conn
-        command.upgrade(cfg, revision)
+        (command.downgrade if down else command.upgrade)(cfg, revision)
 
     try:
         async with engine.begin() as conn:
@@ -68,3 +68,18 @@ async def upgrade(package: str, database_url: str, revision: str = "head") -> No
 
 
 __all__ = ["alembic_config", "is_sqlite", "run_env", "upgrade"]
+
+
+def widen_event_id_columns(extra: list[tuple[str, str, bool]] = (), *, to: int | None = None,  # type: ignore[assignment]
+                           old: int = 64) -> None:
+    """Inside a migration: every column that keeps an event id as wide as the envelope allows (MAX_EVENT_ID).
+    `extra`: the service's own (table, column, nullable). Run with to=64, old=MAX_EVENT_ID to go back."""
+    import sqlalchemy as sa
+    from alembic import op
+
+    from .events.base import MAX_EVENT_ID
+
+    new = to or MAX_EVENT_ID
+    for table, column, nullable in [("inbox", "event_id", False), ("dead_letters", "event_id", True), *extra]:
+        with op.batch_alter_table(table) as batch:
+            batch.alter_column(column, type_=sa.String(new), existing_type=sa.String(old), existing_nullable=nullable)

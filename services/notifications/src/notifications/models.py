@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, Index, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from aftersales_shared.events.base import MAX_EVENT_ID
 from aftersales_shared.db import NAMING, UTCDateTime
 
 
@@ -62,7 +63,7 @@ class DeliveryRow(Base):
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    source_event_id: Mapped[str] = mapped_column(String(64))
+    source_event_id: Mapped[str] = mapped_column(String(MAX_EVENT_ID))
     source_event_type: Mapped[str] = mapped_column(String(255), index=True)
     subject: Mapped[str | None] = mapped_column(String(200), index=True)
     event_time: Mapped[datetime]

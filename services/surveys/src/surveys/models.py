@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, MetaData, SmallInteger, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from aftersales_shared.events.base import MAX_EVENT_ID
 from aftersales_shared.db import NAMING, UTCDateTime
 
 
@@ -43,7 +44,7 @@ class SurveyRow(Base):
     expires_at: Mapped[datetime | None]
     answered_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
-    source_event_id: Mapped[str] = mapped_column(String(64))
+    source_event_id: Mapped[str] = mapped_column(String(MAX_EVENT_ID))
 
     answer: Mapped[AnswerRow | None] = relationship(back_populates="survey", lazy="selectin", uselist=False)
 

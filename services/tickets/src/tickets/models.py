@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, MetaData, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from aftersales_shared.events.base import MAX_EVENT_ID
 from aftersales_shared.db import NAMING, UTCDateTime
 
 
@@ -29,7 +30,7 @@ class EntitlementRow(Base):
     calendar: Mapped[str] = mapped_column(String(64))
     dealer_id: Mapped[str | None] = mapped_column(String(64), index=True)
     signed_at: Mapped[datetime]
-    source_event_id: Mapped[str] = mapped_column(String(64))
+    source_event_id: Mapped[str] = mapped_column(String(MAX_EVENT_ID))
     recorded_at: Mapped[datetime]
 
     units: Mapped[list[EntitledUnitRow]] = relationship(

@@ -12,6 +12,10 @@ from typing import Any, ClassVar, Generic, Mapping, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 SPEC_VERSION = "1.0"
+# Limits of the envelope, declared once: the decoder refuses an event beyond them (it is dead-lettered at once
+# with the reason) and every column that keeps an event id is this wide, so nothing is ever cut.
+MAX_EVENT_ID = 200
+MAX_EVENT_BODY_BYTES = 512 * 1024
 CONTENT_TYPE = "application/json"
 TYPE_PREFIX = "cn.aftersales"
 MSG_ID_HEADER = "Nats-Msg-Id"
@@ -110,18 +114,27 @@ class EventRegistry:
             raise MalformedEvent(f"missing CloudEvents header(s): {', '.join(CE_PREFIX + m for m in missing)}")
         if headers[f"{CE_PREFIX}specversion"] != SPEC_VERSION:
             raise MalformedEvent(f"unsupported CloudEvents specversion {headers[f'{CE_PREFIX}specversion']!r}")
+        event_id = headers[f"{CE_PREFIX}id"]
+        if len(event_id) > MAX_EVENT_ID or any(ord(ch) < 32 for ch in event_id):
+            raise MalformedEvent(f"ce-id must be 1–{MAX_EVENT_ID} printable characters (got {len(event_id)})")
+        if len(body) > MAX_EVENT_BODY_BYTES:
+            raise MalformedEvent(f"body of {len(body)} bytes is over the {MAX_EVENT_BODY_BYTES} byte limit")
         ce_type = headers[f"{CE_PREFIX}type"]
         cls = self.get(ce_type)
         if cls is None:
             raise MalformedEvent(f"unknown event type or version {ce_type!r}")
         try:
             raw = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise MalformedEvent(f"body is not valid JSON: {exc}") from exc
+        except RecursionError:
+            raise MalformedEvent("body is nested too deeply") from None
+        except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError, and integers too long to read
+            raise MalformedEvent(f"body is not valid JSON: {str(exc)[:200]}") from None
         try:
             data = cls.model_validate(raw)
         except ValidationError as exc:
             raise MalformedEvent(f"{ce_type} failed validation: {_errors(exc)}") from exc
+        except (RecursionError, ValueError, TypeError, OverflowError) as exc:  # whatever a hostile body raises
+            raise MalformedEvent(f"{ce_type} could not be read: {type(exc).__name__}") from None
         return Envelope(
             data=data,
             id=headers[f"{CE_PREFIX}id"],

@@ -1,0 +1,24 @@
+"""event ids as wide as the envelope allows (MAX_EVENT_ID): a long ce-id is kept whole, never cut to 64
+
+Revision ID: 0004
+Revises: 0003
+"""
+from typing import Sequence, Union
+
+from aftersales_shared.events.base import MAX_EVENT_ID
+from aftersales_shared.migrations import widen_event_id_columns
+
+revision: str = '0004'
+down_revision: Union[str, None] = '0003'
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+EXTRA = [("surveys", "source_event_id", False)]
+
+
+def upgrade() -> None:
+    widen_event_id_columns(EXTRA)
+
+
+def downgrade() -> None:
+    widen_event_id_columns(EXTRA, to=64, old=MAX_EVENT_ID)
