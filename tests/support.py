@@ -59,6 +59,16 @@ class Bearer(Mapping[str, str]):
         return dict(other) | dict(self)
 
 
+def opened_link(event_body: dict[str, Any]) -> str:
+    """The clear survey link of a SurveyRequested body: v2 carries it sealed to notifications, whose (local
+    development) private key the tests hold; v1 carried it in clear."""
+    from aftersales_shared.sealing import dev_private_key, unseal
+
+    if "link_sealed" in event_body:
+        return unseal(dev_private_key(), event_body["link_sealed"])
+    return event_body["link"]
+
+
 def auth(*roles: str, sub: str = "tester", **kw: Any) -> Bearer:
     return Bearer(sub, list(roles), kw)
 

@@ -160,3 +160,25 @@ def test_a_service_started_without_jwt_settings_exits_with_the_reason(tmp_path):
     assert run.returncode == 2, run.stdout + run.stderr
     assert "TICKETS_JWT_SECRET is the published development secret" in run.stderr
     assert "AFTERSALES_LOCAL_DEV=1" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_survey_link_keys_are_required_outside_local_development(monkeypatch):
+    from aftersales_shared.sealing import dev_private_key, dev_public_key, new_keypair
+    from notifications.settings import NotificationsSettings
+    from surveys.settings import SurveysSettings
+
+    monkeypatch.delenv("AFTERSALES_LOCAL_DEV", raising=False)
+    jwt_ok = {"jwt_secret": "s" * 40, "jwt_issuer": "https://idp", "jwt_audience": "aftersales"}
+    with pytest.raises(ValueError, match="SURVEYS_NOTIFICATIONS_PUBLIC_KEY is not set"):
+        SurveysSettings(**jwt_ok)
+    with pytest.raises(ValueError, match="published development key"):
+        SurveysSettings(**jwt_ok, notifications_public_key=dev_public_key())
+    with pytest.raises(ValueError, match="NOTIFICATIONS_LINK_PRIVATE_KEY is not set"):
+        NotificationsSettings(**jwt_ok)
+    with pytest.raises(ValueError, match="published development key"):
+        NotificationsSettings(**jwt_ok, link_private_key=dev_private_key())
+    with pytest.raises(ValueError, match="32 bytes"):
+        NotificationsSettings(**jwt_ok, link_private_key="c2hvcnQ")
+    private, public = new_keypair()
+    assert NotificationsSettings(**jwt_ok, link_private_key=private).link_private_key == private
+    assert SurveysSettings(**jwt_ok, notifications_public_key=public).policy().notifications_public_key == public

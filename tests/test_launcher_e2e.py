@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from aftersales_shared.natsserver import free_port
-from support import auth, draft_body, sign_contract_via_http
+from support import auth, draft_body, opened_link, sign_contract_via_http
 
 SERVICES = ["contracts", "tickets", "surveys", "notifications", "dealers"]
 
@@ -114,7 +114,7 @@ def _survey_link(nats_url: str, ticket_no: str) -> str | None:
     async def read() -> str | None:
         nc = await nats.connect(nats_url)
         try:
-            sub = await nc.jetstream().pull_subscribe("surveys.survey_requested.v1",
+            sub = await nc.jetstream().pull_subscribe("surveys.survey_requested.v2",
                                                       config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL))
             try:
                 msgs = await sub.fetch(100, timeout=1)
@@ -123,7 +123,7 @@ def _survey_link(nats_url: str, ticket_no: str) -> str | None:
             for m in msgs:
                 body = json.loads(m.data)
                 if body["ticket_no"] == ticket_no:
-                    return body["link"]
+                    return opened_link(body)
             return None
         finally:
             await nc.close()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import collections
+import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from email.header import decode_header, make_header
 from importlib import resources
@@ -24,9 +26,12 @@ from notif_support import (
     ticket_opened,
     uid,
 )
+import nats
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from aftersales_shared.db import utcnow
+from aftersales_shared.events import Envelope
 from notifications import services
 from notifications.app import create_app
 from notifications.domain import RulesError
@@ -270,3 +275,39 @@ async def test_smtp_down_for_a_while_every_message_arrives_exactly_once(database
 async def _attempts_at_least(client, n: int) -> bool:
     rows = await deliveries(client, SUP, channel="email")
     return sum(1 for r in rows if r["attempts"] >= n) >= 10
+
+
+async def test_a_sealed_survey_link_reaches_the_customer_and_nobody_else(databases, own_nats, servers):
+    """SurveyRequested v2 carries the link sealed to notifications: the SMS and the email hold it in clear, the
+    delivery log, the database rows and the stream only the masked form."""
+    from aftersales_shared.events import SurveyRequestedV2
+    from aftersales_shared.sealing import dev_public_key, mask_link, seal
+
+    smtp, gw = servers
+    await streams(own_nats.url)
+    app = await make_app(databases, own_nats.url, smtp, gw)
+    ref, tel, token = uid(), phone(), "Tk" + uuid.uuid4().hex + "ZZ"
+    link = f"https://survey.example.cn/s/{token}"
+    env = Envelope(data=SurveyRequestedV2(
+        survey_id=f"sv-{ref}", ticket_id=f"t-{ref}", ticket_no=f"SV-{ref}", customer_name="苏州精工机床有限公司",
+        contact={"name": "王建国", "phone": tel, "email": f"wang-{ref}@example.com"},
+        link_masked=mask_link(link), link_sealed=seal(dev_public_key(), link),
+        expires_at=datetime.now(UTC) + timedelta(days=14)), source="/tests", subject=f"SV-{ref}")
+    async with running(app) as client:
+        await publish(own_nats.url, env)
+        rows = await wait_until(lambda: _all(client, event_id=env.id, status="sent", n=2), what="SMS and email sent")
+        [sms] = [r for r in gw.accepted if r.body["to"] == f"+86{tel}"]
+        assert link in sms.body["text"]
+        [mail] = smtp.to(f"wang-{ref}@example.com")
+        assert link in mail.message.get_body(("plain",)).get_content()
+        for row in rows:  # what staff see
+            assert token not in json.dumps(row) and mask_link(link) in row["body_text"]
+        async with runtime_of(app).sessions() as s:
+            stored = (await s.execute(text("SELECT body_text, body_html, sms_params, secret FROM deliveries"))).all()
+        assert stored and all(token not in " ".join(filter(None, r)) for r in stored)
+    nc = await nats.connect(own_nats.url)
+    try:
+        msg = await nc.jetstream().get_last_msg("SURVEYS", "surveys.survey_requested.v2")
+        assert token not in msg.data.decode()
+    finally:
+        await nc.close()

@@ -16,7 +16,7 @@ from sqlalchemy import func, select, text
 
 from aftersales_shared.db import outbox
 from aftersales_shared.events import Envelope, ServiceCompletedV1
-from support import migrated, runtime_of
+from support import migrated, opened_link, runtime_of
 from surveys.app import create_app
 from surveys.models import AnswerRow, SurveyRow
 from surveys.settings import SurveysSettings
@@ -63,14 +63,14 @@ class SurveyKit:
         out = []
         for headers, body in rows:
             h = json.loads(headers)
-            if h["ce-type"] == f"cn.aftersales.surveys.{name}.v1" and h.get("ce-subject") == ticket_no:
+            if h["ce-type"].startswith(f"cn.aftersales.surveys.{name}.v") and h.get("ce-subject") == ticket_no:
                 out.append(json.loads(body))
         return out
 
     async def link_path(self, ticket_no: str) -> str:
         """Path of the survey link SurveyRequested carried (the only place the token exists)."""
         (event,) = await self.events("SurveyRequested", ticket_no)
-        return "/s/" + event["link"].rsplit("/s/", 1)[1]
+        return "/s/" + opened_link(event).rsplit("/s/", 1)[1]
 
     async def invite(self, **kw: Any) -> tuple[ServiceCompletedV1, str]:
         """A completed ticket whose invitation was sent; returns the event and the link path."""

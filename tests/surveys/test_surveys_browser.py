@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 import uvicorn
 
+from support import opened_link
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -59,7 +61,7 @@ async def test_customer_answers_on_a_phone_in_chromium(make_kit, artifacts_dir):
                 await asyncio.sleep(0.05)
             assert server.started, "uvicorn did not start"
             data, path = await kit.invite()
-            link = (await kit.events("SurveyRequested", data.ticket_no))[0]["link"]
+            link = opened_link((await kit.events("SurveyRequested", data.ticket_no))[0])
             assert link == base + path
 
             async with async_playwright() as pw:

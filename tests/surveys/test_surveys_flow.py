@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from aftersales_shared.db import scheduled_jobs
 from aftersales_shared.scheduler import Scheduler, job_status
-from support import auth
+from support import auth, opened_link
 from surveys import messaging
 from surveys.models import AnswerRow, SurveyRow
 from surveys import services
@@ -36,8 +36,11 @@ async def test_one_invitation_per_ticket_with_the_link_and_the_ticket_attributes
         assert await kit.rt.scheduler.run_due() == 1
         assert await kit.rt.scheduler.run_due() == 0
         (requested,) = await kit.events("SurveyRequested", env.data.ticket_no)
-        assert requested["link"].startswith("https://survey.example.cn/s/")
-        token = requested["link"].rsplit("/", 1)[1]
+        link = opened_link(requested)  # sealed for notifications: staff and the stream see a masked link
+        assert link.startswith("https://survey.example.cn/s/")
+        token = link.rsplit("/", 1)[1]
+        assert requested["link_masked"] == f"https://survey.example.cn/s/{token[:4]}……"
+        assert token not in json.dumps(requested)
         assert len(token) >= 43  # ≥ 256 bits in URL-safe base64
         assert requested["contact"]["phone"] == "13800138000"
 
@@ -59,13 +62,13 @@ async def test_sent_token_is_blanked_in_the_outbox_once_published(make_kit, make
         async with kit.rt.sessions.begin() as session:  # relay has not published yet: try again later
             assert not await services.redact_link(session, survey.id, event_id, 0, policy)
         assert f"{survey.id}:1" in dict(await _jobs(kit, REDACT_JOB))
-        assert token in (await kit.events("SurveyRequested", data.ticket_no))[0]["link"]
+        assert token in opened_link((await kit.events("SurveyRequested", data.ticket_no))[0])
 
         await kit.sql("UPDATE outbox SET published_at = :t WHERE id = :id", t=datetime.now(UTC), id=event_id)
         async with kit.rt.sessions.begin() as session:
             assert await services.redact_link(session, survey.id, event_id, 1, policy)
         (requested,) = await kit.events("SurveyRequested", data.ticket_no)
-        assert requested["link"] == "https://survey.example.cn/s/[redacted]"
+        assert requested["link_sealed"] == "[redacted]" and "link" not in requested
         assert requested["survey_id"] == survey.id
 
 

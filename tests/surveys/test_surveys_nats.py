@@ -11,14 +11,14 @@ from nats.js.api import DeliverPolicy
 from sqlalchemy import select
 
 from aftersales_shared.db import outbox
-from support import publish, running, wait_until
+from support import opened_link, publish, running, wait_until
 
 
 async def _published(kit, ticket_no: str, name: str) -> bool:
     async with kit.rt.sessions() as session:
         rows = (await session.execute(select(outbox.c.headers, outbox.c.published_at))).all()
     return any(
-        json.loads(h).get("ce-subject") == ticket_no and json.loads(h)["ce-type"].endswith(f".{name}.v1") and sent
+        json.loads(h).get("ce-subject") == ticket_no and f".{name}.v" in json.loads(h)["ce-type"] and sent
         for h, sent in rows
     )
 
@@ -54,14 +54,15 @@ async def test_completed_ticket_to_invitation_to_low_score_event_over_jetstream(
         await wait_until(lambda: _published(kit, env.data.ticket_no, "SurveyRequested"), what="SurveyRequested published")
         assert await kit.count_surveys(env.data.ticket_id) == 1
 
-        (requested,) = await _from_stream(streams_ready, "surveys.survey_requested.v1", env.data.ticket_no)
-        path = "/s/" + requested["link"].rsplit("/s/", 1)[1]
+        (requested,) = await _from_stream(streams_ready, "surveys.survey_requested.v2", env.data.ticket_no)
+        path = "/s/" + opened_link(requested).rsplit("/s/", 1)[1]
         token = path.rsplit("/", 1)[1]
+        assert token not in json.dumps(requested), "the stream holds the link sealed, never in clear"
 
         async def redacted() -> bool:
             async with kit.rt.sessions() as session:
                 bodies = (await session.scalars(select(outbox.c.body))).all()
-            return all(token.encode() not in b for b in bodies) and any(b"/s/[redacted]" in b for b in bodies)
+            return all(token.encode() not in b for b in bodies) and any(b'"link_sealed": "[redacted]"' in b for b in bodies)
 
         await wait_until(redacted, what="the sent token blanked in the outbox (only its hash stays)")
         r = await client.post(path, data={"efficiency": "1", "attitude": "3", "professionalism": "2", "comment": "没修好"})

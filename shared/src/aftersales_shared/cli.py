@@ -61,6 +61,15 @@ def _cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_link_keys(args: argparse.Namespace) -> int:
+    from .sealing import new_keypair
+
+    private, public = new_keypair()
+    print(f"NOTIFICATIONS_LINK_PRIVATE_KEY={private}")
+    print(f"SURVEYS_NOTIFICATIONS_PUBLIC_KEY={public}")
+    return 0
+
+
 def _cmd_asyncapi(args: argparse.Namespace) -> int:
     import importlib
 
@@ -105,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     tok.add_argument("--hours", type=float, default=8)
     tok.add_argument("--secret", default=None, help="default: $AFTERSALES_JWT_SECRET or the local dev secret")
     tok.set_defaults(func=_cmd_token)
+
+    keys = sub.add_parser("link-keys", help="print a new key pair for sealed survey links (notifications/surveys)")
+    keys.set_defaults(func=_cmd_link_keys)
 
     spec = sub.add_parser("asyncapi", help="print a service's AsyncAPI document")
     spec.add_argument("service", choices=[s.name for s in SERVICES])

@@ -24,6 +24,7 @@ from aftersales_shared.events import (
     SlaEscalatedV1,
     SlaWarningV1,
     SurveyRequestedV1,
+    SurveyRequestedV2,
     TicketAssignedV1,
     TicketOpenedV1,
 )
@@ -35,6 +36,8 @@ CONSUMED: dict[str, type[EventData]] = {
         SurveyRequestedV1, ContractSignedV1, ContractArchiveOverdueV1, DeliveryNoticeV1,
     )
 }
+# later versions of an event above: handled by the same rules (rules name events, not versions)
+ALSO_CONSUMED: tuple[type[EventData], ...] = (SurveyRequestedV2,)
 LANGUAGES = ("zh-CN", "en")
 
 
@@ -296,6 +299,7 @@ class Planned:
     address: str | None = None
     error: str | None = None
     content: dict[str, str] = field(default_factory=dict)
+    secret: str | None = None  # {"masked", "sealed"}: the sealed survey link, opened only to send
 
 
 def contact_key(phone: str | None, email: str | None) -> str:

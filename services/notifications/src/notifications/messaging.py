@@ -10,11 +10,11 @@ from aftersales_shared.inbox import Inbox
 from aftersales_shared.scheduler import Job, Scheduler
 
 from . import services
-from .domain import CONSUMED
+from .domain import ALSO_CONSUMED, CONSUMED
 
 
 def register(inbox: Inbox, schedulers: list[Scheduler], notifier: services.Notifier) -> None:
-    @inbox.handles_batch(*CONSUMED.values(), concurrency=notifier.settings.planning_concurrency)
+    @inbox.handles_batch(*CONSUMED.values(), *ALSO_CONSUMED, concurrency=notifier.settings.planning_concurrency)
     async def on_events(session: AsyncSession, envs: list[Envelope[Any]]) -> None:
         await services.plan_batch(session, envs, notifier, utcnow())
 

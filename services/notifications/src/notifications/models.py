@@ -80,6 +80,7 @@ class DeliveryRow(Base):
     body_text: Mapped[str | None] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
     sms_params: Mapped[str | None] = mapped_column(Text)
+    secret: Mapped[str | None] = mapped_column(Text, comment="a sealed survey link and its masked form (never shown)")
     status: Mapped[str] = mapped_column(String(20))
     hold_reason: Mapped[str | None] = mapped_column(String(100))
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -129,6 +129,10 @@ def _prepare(rule: Rule, who: Recipient | _Missing, channel: Channel, data: Even
         return planned
     lang = language_of(getattr(data, "language", None) if not who.registered else who.language, who.language)
     context = data.model_dump(mode="python") | {"recipient_name": who.name, "event_id": env.id}
+    sealed_link = getattr(data, "link_sealed", None)
+    if sealed_link:  # SurveyRequested v2: what is written and shown holds the masked link only
+        context["link"] = data.link_masked
+        planned.secret = json.dumps({"masked": data.link_masked, "sealed": sealed_link})
     try:
         r = nf.templates.render(rule.template, lang, context, s.sms_signature, s.sms_max_chars, channel.value)
     except TemplateDataError as exc:
@@ -155,7 +159,7 @@ def _row(p: Planned, env: Envelope[Any], now: datetime, recent: list[datetime]) 
         recipient_key=p.recipient.key, recipient_name=p.recipient.name or None, channel=p.channel.value,
         address=p.address, language=p.recipient.language, urgent=p.urgent,
         title=p.content.get("title"), body_text=p.content.get("body_text"), body_html=p.content.get("body_html"),
-        sms_params=p.content.get("sms_params"), status=status.value, hold_reason=hold, attempts=0,
+        sms_params=p.content.get("sms_params"), secret=p.secret, status=status.value, hold_reason=hold, attempts=0,
         due_at=due, claimed_at=None, last_error=p.error, provider=None, provider_message_id=None,
         created_at=now, sent_at=None, failed_at=failed_at,
     )
@@ -376,6 +380,7 @@ class Claimed:
     body_html: str | None
     sms_params: str | None
     attempts: int
+    secret: str | None = None
 
 
 _CLAIMED_COLUMNS = [DeliveryRow.__table__.c[name] for name in Claimed.__dataclass_fields__]

@@ -8,6 +8,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from aftersales_shared.sealing import check_private_key, dev_private_key
 from aftersales_shared.settings import ServiceSettings
 
 
@@ -61,9 +62,29 @@ class NotificationsSettings(ServiceSettings):
     retry_max_seconds: float = Field(default=600.0, gt=0)
     delivery_lease_seconds: float = Field(default=120.0, gt=0, description="a claimed delivery not finished by then is retried")
 
+    # survey links arrive sealed to this service (aftersales_shared.sealing); opened only to send them
+    link_private_key: str = Field(default="", description=(
+        "private key (URL-safe base64, 32 bytes) that opens survey links; its public half goes to surveys as "
+        "SURVEYS_NOTIFICATIONS_PUBLIC_KEY; local development uses the published development pair"))
+
     # defaults for contacts that come with an event and are not registered recipients
     default_quiet_hours: str | None = Field(default="22:00-08:00", pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")
     default_rate_limit_per_hour: int = Field(default=10, ge=1)
+
+    def model_post_init(self, __context: object) -> None:
+        super().model_post_init(__context)
+        if not self.link_private_key and self.local_dev:
+            self.link_private_key = dev_private_key()
+        if self.link_private_key:
+            check_private_key(self.link_private_key)
+
+    def security_problems(self) -> list[str]:
+        problems = super().security_problems()
+        if not self.local_dev and not self.link_private_key:
+            problems.append("NOTIFICATIONS_LINK_PRIVATE_KEY is not set (survey links arrive sealed to it)")
+        elif not self.local_dev and self.link_private_key == dev_private_key():
+            problems.append("NOTIFICATIONS_LINK_PRIVATE_KEY is the published development key")
+        return problems
 
     @property
     def sms_log_path(self) -> Path:

@@ -11,6 +11,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from aftersales_shared.db import utcnow
+from aftersales_shared.sealing import unseal
 from aftersales_shared.scheduler import Scheduler
 from aftersales_shared.tasks import cancel_and_wait
 
@@ -141,7 +142,7 @@ class DeliveryWorker:
         """Send one claimed delivery; the outcome is recorded (sent in a batch, failures at once)."""
         provider = self.sms if claimed.channel == Channel.SMS.value else self.email
         try:
-            message_id = await provider.send(self._message(claimed))
+            message_id = await provider.send(self._message(claimed, self._s.link_private_key))
         except SendError as exc:
             return await self._failed(claimed, exc, provider.name)
         except Exception as exc:  # a provider bug must not lose the message
@@ -161,10 +162,16 @@ class DeliveryWorker:
         return outcome
 
     @staticmethod
-    def _message(row: services.Claimed) -> OutgoingEmail | OutgoingSms:
+    def _message(row: services.Claimed, link_key: str) -> OutgoingEmail | OutgoingSms:
+        text, html, params = row.body_text or "", row.body_html or "", row.sms_params or "{}"
+        if row.secret:  # a sealed survey link: opened here, in memory, for this one send
+            secret = json.loads(row.secret)
+            link = unseal(link_key, secret["sealed"])
+            text, html = text.replace(secret["masked"], link), html.replace(secret["masked"], link)
+            params = params.replace(json.dumps(secret["masked"])[1:-1], json.dumps(link)[1:-1])
         if row.channel == Channel.SMS.value:
-            return OutgoingSms(delivery_id=row.id, to=row.address or "", text=row.body_text or "",
-                               template=row.template, params=json.loads(row.sms_params or "{}"))
+            return OutgoingSms(delivery_id=row.id, to=row.address or "", text=text,
+                               template=row.template, params=json.loads(params))
         return OutgoingEmail(delivery_id=row.id, event_id=row.source_event_id, to=row.address or "",
-                             to_name=row.recipient_name, subject=row.title or "", text=row.body_text or "",
-                             html=row.body_html or "", language=row.language)
+                             to_name=row.recipient_name, subject=row.title or "", text=text,
+                             html=html, language=row.language)

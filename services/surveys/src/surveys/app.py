@@ -3,7 +3,7 @@
 from litestar import Litestar
 
 from aftersales_shared.calendars import keep_calendar_copies
-from aftersales_shared.events import SurveyAnsweredV1, SurveyRequestedV1
+from aftersales_shared.events import SurveyAnsweredV1, SurveyRequestedV2
 from aftersales_shared.service import build_runtime, create_service_app
 
 from . import messaging
@@ -16,7 +16,7 @@ DESCRIPTION = "售后满意度调查 — satisfaction surveys after every comple
 
 
 def create_app(settings: SurveysSettings) -> Litestar:
-    rt = build_runtime(settings, publishes=[SurveyRequestedV1, SurveyAnsweredV1])
+    rt = build_runtime(settings, publishes=[SurveyRequestedV2, SurveyAnsweredV1])
     policy = settings.policy()
     keep_calendar_copies(rt.inbox)
     messaging.register(rt.inbox, policy)

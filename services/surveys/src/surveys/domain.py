@@ -55,6 +55,7 @@ class Policy:
     calendar_id: str = "default"
     timezone: str = "Asia/Shanghai"
     redact_after_seconds: float = 300.0
+    notifications_public_key: str = ""  # survey links leave sealed to it (aftersales_shared.sealing)
 
     def link(self, token: str) -> str:
         return f"{self.public_base_url}/s/{token}"

@@ -16,7 +16,8 @@ from aftersales_shared.auth import Principal
 from aftersales_shared.calendars import load_calendar
 from aftersales_shared.db import outbox, upsert_insert, utcnow
 from aftersales_shared.errors import NotFound
-from aftersales_shared.events import Envelope, ServiceCompletedV1, SurveyAnsweredV1, SurveyRequestedV1
+from aftersales_shared.events import Envelope, ServiceCompletedV1, SurveyAnsweredV1, SurveyRequestedV2
+from aftersales_shared.sealing import mask_link, seal
 from aftersales_shared.outbox import enqueue
 from aftersales_shared.scheduler import cancel, schedule
 
@@ -102,10 +103,12 @@ async def send_invitation(session: AsyncSession, survey_id: str, policy: Policy,
     row.expires_at = now + timedelta(days=policy.token_ttl_days)
     row.status = SurveyStatus.INVITED
     link = policy.link(token)
-    event = SurveyRequestedV1(
+    if not policy.notifications_public_key:
+        raise RuntimeError("no notifications public key: survey links are never sent in clear")
+    event = SurveyRequestedV2(
         survey_id=row.id, ticket_id=row.ticket_id, ticket_no=row.ticket_no, customer_id=row.customer_id,
-        customer_name=row.customer_name, contact=row.contact, link=link, expires_at=row.expires_at,
-        language=row.language,
+        customer_name=row.customer_name, contact=row.contact, link_masked=mask_link(link),
+        link_sealed=seal(policy.notifications_public_key, link), expires_at=row.expires_at, language=row.language,
     )
     envelope = Envelope(data=event, subject=row.ticket_no)
     await enqueue(session, envelope)
@@ -132,7 +135,10 @@ async def redact_link(session: AsyncSession, survey_id: str, event_id: str, atte
             log.warning("surveys.link_not_redacted", survey_id=survey_id, event_id=event_id)
         return False
     body = json.loads(row.body)
-    body["link"] = body["link"].rsplit("/", 1)[0] + "/" + REDACTED
+    if "link_sealed" in body:  # v2: sealed already; once published, not even the sealed form stays here
+        body["link_sealed"] = REDACTED
+    else:
+        body["link"] = body["link"].rsplit("/", 1)[0] + "/" + REDACTED
     await session.execute(update(outbox).where(outbox.c.id == event_id).values(body=json.dumps(body, ensure_ascii=False).encode()))
     return True
 

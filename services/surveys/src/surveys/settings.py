@@ -5,6 +5,7 @@ from typing import ClassVar
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from aftersales_shared.sealing import check_public_key, dev_public_key
 from aftersales_shared.settings import ServiceSettings
 
 from .domain import Policy
@@ -27,11 +28,26 @@ class SurveysSettings(ServiceSettings):
     guess_limit: int = Field(default=20, ge=1, description="unknown-token attempts per client IP and window")
     guess_window_seconds: float = Field(default=900.0, gt=0)
     redact_after_seconds: float = Field(default=300.0, gt=0, description="then the sent link is blanked in the outbox")
+    notifications_public_key: str = Field(default="", description=(
+        "notifications' link public key (URL-safe base64): survey links leave sealed to it; local development "
+        "uses the published development pair"))
 
     def model_post_init(self, __context: object) -> None:
         super().model_post_init(__context)
+        if not self.notifications_public_key and self.local_dev:
+            self.notifications_public_key = dev_public_key()
+        if self.notifications_public_key:
+            check_public_key(self.notifications_public_key)
         if not self.public_base_url:
             self.public_base_url = f"http://{self.host}:{self.port}"
+
+    def security_problems(self) -> list[str]:
+        problems = super().security_problems()
+        if not self.local_dev and not self.notifications_public_key:
+            problems.append("SURVEYS_NOTIFICATIONS_PUBLIC_KEY is not set (survey links are sealed to notifications)")
+        elif not self.local_dev and self.notifications_public_key == dev_public_key():
+            problems.append("SURVEYS_NOTIFICATIONS_PUBLIC_KEY is the published development key")
+        return problems
 
     def policy(self) -> Policy:
         return Policy(
@@ -46,4 +62,5 @@ class SurveysSettings(ServiceSettings):
             calendar_id=self.calendar_id,
             timezone=self.business_timezone,
             redact_after_seconds=self.redact_after_seconds,
+            notifications_public_key=self.notifications_public_key,
         )

@@ -30,6 +30,27 @@ class SurveyRequestedV1(EventData):
 
 
 @event
+class SurveyRequestedV2(EventData):
+    """A satisfaction survey invitation is due. The link is sealed for the notifications service alone
+    (aftersales_shared.sealing): the stream holds no usable token; `link_masked` is what staff may see."""
+
+    NAME = "SurveyRequested"
+    VERSION = 2
+    PRODUCER = "surveys"
+
+    survey_id: str
+    ticket_id: str
+    ticket_no: str
+    customer_id: str | None = None
+    customer_name: str
+    contact: Contact
+    link_masked: str = Field(description="the survey page URL with the token cut short (for logs and staff)")
+    link_sealed: str = Field(description="the full link in a libsodium sealed box to notifications' public key")
+    expires_at: datetime
+    language: str = "zh-CN"
+
+
+@event
 class SurveyAnsweredV1(EventData):
     """A customer (or an agent on the phone for them) answered a survey."""
 
