@@ -82,6 +82,17 @@ def test_launcher_runs_everything_and_contract_reaches_tickets(tmp_path):
         assert r.json()["units"][0]["serial_no"] == f"{no}-SN1"
         demo = httpx.get(f"{tickets}/entitlements/DEMO-HT-2026-002", headers=auth("service_agent"))
         assert demo.status_code == 200 and demo.json()["dealer_id"] == "D-ZJ-01"
+
+        # the launcher is a supervisor: a killed service comes back, the others never stop
+        pid = int((tmp_path / "data" / "run" / "tickets.pid").read_text())
+        os.kill(pid, signal.SIGKILL)
+        out = _read_until(proc, "tickets started again", timeout=60)
+        assert "tickets exited with -9; restarting in 1 s" in out
+        assert httpx.get(f"{contracts}/health", timeout=5).status_code == 200
+        assert int((tmp_path / "data" / "run" / "tickets.pid").read_text()) != pid
+        _poll(lambda: _ready(tickets), "tickets ready again")
+        r = httpx.get(f"{tickets}/entitlements/{no}", headers=auth("service_agent"))
+        assert r.status_code == 200, r.text
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -92,6 +103,13 @@ def test_launcher_runs_everything_and_contract_reaches_tickets(tmp_path):
     assert proc.returncode == 0, rest
     assert "stopped." in rest
     assert all(_is_free(base + i) for i in range(5)) and _is_free(nats_port)
+
+
+def _ready(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/ready", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def _poll(fn, what: str, timeout: float = 40):  # type: ignore[no-untyped-def]

@@ -33,6 +33,9 @@ class Launcher:
     demo: bool = False
     nats: NatsServer | None = None
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    restarts: dict[str, list[float]] = field(default_factory=dict)
+    restart_at: dict[str, float] = field(default_factory=dict)
+    given_up: set[str] = field(default_factory=set)
 
     def port_of(self, info: ServiceInfo, index: int) -> int:
         return self.port_base + index if self.port_base else info.default_port
@@ -71,15 +74,51 @@ class Launcher:
             await nc.close()
 
     def start_services(self) -> None:
-        logs = self.data_dir / "logs"
-        logs.mkdir(parents=True, exist_ok=True)
         for index, info in enumerate(SERVICES):
-            log = open(logs / f"{info.name}.log", "ab")  # noqa: SIM115 - handed to the child
-            self.procs[info.name] = subprocess.Popen(
-                [sys.executable, "-m", info.name], env=self.service_env(info, index), stdout=log,
-                stderr=subprocess.STDOUT, start_new_session=True,
-            )
-            log.close()
+            self.start_service(index, info)
+
+    def start_service(self, index: int, info: ServiceInfo) -> None:
+        logs, run = self.data_dir / "logs", self.data_dir / "run"
+        logs.mkdir(parents=True, exist_ok=True)
+        run.mkdir(parents=True, exist_ok=True)
+        log = open(logs / f"{info.name}.log", "ab")  # noqa: SIM115 - handed to the child
+        proc = subprocess.Popen(
+            [sys.executable, "-m", info.name], env=self.service_env(info, index), stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        log.close()
+        self.procs[info.name] = proc
+        (run / f"{info.name}.pid").write_text(f"{proc.pid}\n")
+
+    def supervise(self, now: float) -> None:
+        """One look at the children: a service that exited is started again after a back-off (1, 2, 4, 8,
+        16 s); after MAX_RESTARTS within RESTART_WINDOW it is left down, with a line saying so. The others,
+        and NATS, keep running either way."""
+        for index, info in enumerate(SERVICES):
+            proc = self.procs.get(info.name)
+            if proc is None or info.name in self.given_up:
+                continue
+            due = self.restart_at.get(info.name)
+            if due is not None:
+                if now >= due:
+                    del self.restart_at[info.name]
+                    self.start_service(index, info)
+                    say(f"{info.name} started again (pid {self.procs[info.name].pid})")
+                continue
+            if proc.poll() is None:
+                continue
+            recent = [t for t in self.restarts.get(info.name, []) if now - t < RESTART_WINDOW]
+            log = f"{self.data_dir}/logs/{info.name}.log"
+            if len(recent) >= MAX_RESTARTS:
+                self.given_up.add(info.name)
+                say(f"{info.name} exited with {proc.returncode} again: {len(recent)} restarts in "
+                    f"{RESTART_WINDOW:.0f} s, leaving it down (the others keep running); see {log}")
+                continue
+            delay = min(16.0, 2.0 ** len(recent))
+            self.restarts[info.name] = [*recent, now]
+            self.restart_at[info.name] = now + delay
+            say(f"{info.name} exited with {proc.returncode}; restarting in {delay:.0f} s "
+                f"(restart {len(recent) + 1} of {MAX_RESTARTS} within {RESTART_WINDOW:.0f} s); see {log}")
 
     def wait_ready(self, timeout: float = 90.0) -> None:
         deadline = time.monotonic() + timeout
@@ -106,7 +145,7 @@ class Launcher:
             say(f"  {info.name:<13} {base}   API docs {base}/schema   AsyncAPI {base}/asyncapi.json")
         settings = SERVICES[0].settings_class()()
         say("")
-        say("An admin token for the next 12 hours (aftersales token --role ROLE for others):")
+        say("An admin token for the next 8 hours (aftersales token --role ROLE for others):")
         say(f"  {mint_token(settings.jwt_secret, 'admin', ['admin'])}")
         say("Press Ctrl-C to stop everything.")
 
@@ -125,6 +164,10 @@ class Launcher:
             self.nats.stop()
             self.nats = None
         say("stopped.")
+
+
+MAX_RESTARTS = 5
+RESTART_WINDOW = 300.0
 
 
 def redact(url: str) -> str:
@@ -157,10 +200,7 @@ def run_up(data_dir: Path, nats_url: str | None, nats_port: int, port_base: int 
             load_demo(launcher)
         launcher.print_urls()
         while not stop["now"]:
-            for name, proc in launcher.procs.items():
-                if proc.poll() is not None:
-                    say(f"{name} exited with {proc.returncode}; stopping everything")
-                    stop["now"] = True
+            launcher.supervise(time.monotonic())
             time.sleep(0.3)
         return 0
     except Exception as exc:
