@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from .auth import auth_middleware
 from .http import TYPE_DECODERS
 from .inputguard import InputGuardMiddleware
+from .logging import IdlePullIsNotAnError
 from .inputguard import exception_handlers as input_exception_handlers
 from . import correlation
 from .correlation import CorrelationMiddleware
@@ -67,6 +69,15 @@ class Runtime:
         return bool(state) and state.connection.is_connected
 
 
+def broker_logger(service: str) -> logging.Logger:
+    """FastStream's logger for this service: its records go through the app's handlers (not FastStream's own
+    coloured one) and an idle pull that timed out is not reported as an ERROR (IdlePullIsNotAnError)."""
+    logger = logging.getLogger(f"aftersales.broker.{service}")
+    if not any(isinstance(f, IdlePullIsNotAnError) for f in logger.filters):
+        logger.addFilter(IdlePullIsNotAnError())
+    return logger
+
+
 def build_runtime(settings: ServiceSettings, publishes: Sequence[type[EventData]] = ()) -> Runtime:
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
@@ -78,6 +89,7 @@ def build_runtime(settings: ServiceSettings, publishes: Sequence[type[EventData]
         allow_reconnect=True,
         name=f"aftersales-{settings.service_name}",
         graceful_timeout=10,
+        logger=broker_logger(settings.service_name),
     )
     for cls in publishes:
         broker.publisher(cls.subject(), schema=cls, title=cls.ce_type(), description=cls.__doc__)
