@@ -196,3 +196,27 @@ async def test_log_file_sms_is_the_local_default(tmp_path):
     await LogFileSms(settings.sms_log_path).send(sms())
     line = json.loads(settings.sms_log_path.read_text("utf-8").splitlines()[0])
     assert line["to"] == "+8613800138001" and line["text"].startswith("【售后服务】")
+
+
+async def test_every_provider_gets_the_delivery_id_as_its_idempotency_key():
+    """A crash between sending and recording re-sends the same delivery: each provider can tell."""
+    from notifications.providers import render_email
+
+    gw = await LocalSmsGateway().start()
+    provider = HttpGatewaySms(f"{gw.url}/sms", None, 3)
+    try:
+        await provider.send(sms())
+        await provider.send(sms())
+        keys = [(r.headers.get("idempotency-key"), r.headers.get("x-request-id")) for r in gw.requests]
+        assert keys == [("d-9", "d-9"), ("d-9", "d-9")]
+    finally:
+        await provider.close()
+        await gw.stop()
+    first, again = render_email(mail(delivery_id="d-42"), "售后服务中心 <service@aftersales.local>"), \
+        render_email(mail(delivery_id="d-42"), "售后服务中心 <service@aftersales.local>")
+    ids = [next(ln for ln in r.data.decode().splitlines() if ln.startswith("Message-ID:")) for r in (first, again)]
+    assert ids[0] == ids[1] == "Message-ID: <d-42@aftersales.local>"
+    aliyun = AliyunSms(NotificationsSettings(sms_provider="aliyun", aliyun_access_key_id="id",
+                                             aliyun_access_key_secret="secret",
+                                             aliyun_template_codes={"ticket_opened": "SMS_1"}))
+    assert aliyun.request_params(sms())["OutId"] == "d-9"

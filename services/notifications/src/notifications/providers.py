@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.header import Header
-from email.utils import formataddr, format_datetime, make_msgid, parseaddr
+from email.utils import formataddr, format_datetime, parseaddr
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote
@@ -116,7 +116,9 @@ def render_email(msg: OutgoingEmail, sender: str) -> RenderedEmail:
     Composed directly: the `email` package's modern policy parses and refolds every header and was
     most of the service's CPU time under load (see bench/fanout.py); what it produced, any mail reader
     (and the package's own parser, in the tests) reads back the same."""
-    message_id = make_msgid(idstring=msg.delivery_id, domain="aftersales.local")
+    # the same Message-ID on every attempt of one delivery: a re-send after a crash is one message to the
+    # receiving server and the reader (the idempotency key email has)
+    message_id = f"<{msg.delivery_id}@aftersales.local>"
     boundary = f"=_aftersales_{msg.delivery_id.replace('-', '')}"
     lines = [
         f"From: {_from_header(sender)}",
@@ -331,7 +333,10 @@ class HttpGatewaySms:
                            "params": msg.params}, ensure_ascii=False).encode()
         try:
             status, raw = await self._client.request(
-                "POST", self._url, body=body, headers={"Content-Type": "application/json; charset=utf-8"})
+                "POST", self._url, body=body, headers={
+                    "Content-Type": "application/json; charset=utf-8",
+                    # one key per delivery: a gateway that honours it sends a re-send after a crash once
+                    "Idempotency-Key": msg.delivery_id, "X-Request-ID": msg.delivery_id})
         except TemporaryFailure as exc:
             raise TemporaryFailure(f"SMS gateway unavailable: {exc.reason}") from exc
         text = raw[:500].decode("utf-8", "replace")
