@@ -122,7 +122,7 @@ def test_fast_201_body_is_exactly_ticket_out():
         urgency="urgent", description="异响", customer_id=None, customer_name="客户", contact_name="赵工",
         contact_phone="139", contact_email=None, contract_no="HT-1", product_model="XK-200", serial_no="SN-1", batch_no=None,
         dealer_id=None, calendar_id="default", policy={"urgency": Urgency.URGENT, "response_minutes": 60, "calendar": "default"},
-        in_warranty=True, assignee_id=None, assignee_kind=None, assignee_name=None, parent_ticket_id=None, sla_state="ok",
+        in_warranty=True, assignee_id=None, assignee_kind=None, assignee_name=None, parent_ticket_id=None, external_ref=None, sla_state="ok",
         opened_at=now, acknowledged_at=None, assigned_at=None, first_response_at=None, onsite_at=None, resolved_at=None,
         completed_at=None, reopen_count=0, clocks=clocks)
     fast = created_ticket(ticket)  # type: ignore[arg-type]

@@ -244,3 +244,29 @@ async def test_a_dealer_sees_only_its_own_units_and_contracts_at_intake(database
         # staff see every dealer's units
         r = await client.post("/tickets", json=body(b_serial), headers=AGENT)
         assert r.status_code == 201 and r.json()["contract_no"] == b_contract
+
+
+async def test_a_partner_finds_its_ticket_by_its_own_reference_and_only_its_own(databases, streams_ready):
+    from aftersales_shared.events import Envelope, TicketRequestedV1
+    from support import runtime_of
+
+    app = await tickets_app(databases, streams_ready)
+    ref = f"ERP-{uid()}"
+    data = TicketRequestedV1(external_ref=ref, channel="partner-call-centre-east", request_type="quality_issue",
+                             urgency="urgent", description="主轴异响", customer_name="无锡某某设备有限公司",
+                             contact={"name": "赵工", "phone": "13912345678"})
+    rt = runtime_of(app)
+    assert await rt.inbox.handle(rt.inbox.subscriptions["tickets-partners-ticket_requested-v1"],
+                                 Envelope(data=data, source="/partners/erp-east"))
+    async with running(app) as client:
+        east = auth("partner", sub="partner-call-centre-east")
+        r = await client.get("/tickets", params={"external_ref": ref}, headers=east)
+        assert r.status_code == 200, r.text
+        [ticket] = r.json()["items"]
+        assert ticket["external_ref"] == ref and ticket["channel"] == "partner-call-centre-east"
+        west = auth("partner", sub="partner-call-centre-west")
+        r = await client.get("/tickets", params={"external_ref": ref, "channel": "partner-call-centre-east"},
+                             headers=west)
+        assert r.status_code == 200 and r.json()["items"] == []  # another partner's tickets are not its to read
+        r = await client.get("/tickets", params={"external_ref": ref}, headers=AGENT)
+        assert [t["ticket_no"] for t in r.json()["items"]] == [ticket["ticket_no"]]

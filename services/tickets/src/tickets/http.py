@@ -146,7 +146,8 @@ def ticket_controllers(rt: Runtime) -> list[type[Controller]]:
             ticket = await intake.open(Intake(req, user.subject, utcnow(), correlation.current()))
             return created_ticket(ticket)
 
-        @get("/", guards=[requires(*READERS)], summary="Tickets with filters (engineers: own; dealers: own dealer)")
+        @get("/", guards=[requires(*READERS, Role.PARTNER)],
+             summary="Tickets with filters (engineers: own; dealers: own dealer; partners: their channel)")
         async def list_(
             self, request: Request,
             status: Annotated[str | None, QueryParameter(pattern="^[a-z_]+$")] = None,
@@ -155,12 +156,14 @@ def ticket_controllers(rt: Runtime) -> list[type[Controller]]:
             assignee_id: FromQuery[str | None] = None, customer_id: FromQuery[str | None] = None,
             product_model: FromQuery[str | None] = None, serial_no: FromQuery[str | None] = None,
             dealer_id: FromQuery[str | None] = None, channel: FromQuery[str | None] = None,
+            external_ref: Annotated[str | None, QueryParameter(max_length=100)] = None,
             open_only: FromQuery[bool] = False, opened_from: Since = None,
             opened_to: Until = None, limit: Limit = 50, offset: Offset = 0,
         ) -> TicketPage:
             filters = dict(status=status, urgency=urgency, sla_state=sla_state, assignee_id=assignee_id,
                            customer_id=customer_id, product_model=product_model, serial_no=serial_no,
-                           dealer_id=dealer_id, channel=channel, open_only=open_only, opened_from=opened_from,
+                           dealer_id=dealer_id, channel=channel, external_ref=external_ref, open_only=open_only,
+                           opened_from=opened_from,
                            opened_to=opened_to)
             async with rt.sessions() as session:
                 rows, total = await workflow.list_tickets(session, request.user, filters, limit, offset)

@@ -81,7 +81,7 @@ class TicketRow(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     ticket_no: Mapped[str] = mapped_column(String(32), unique=True)
     status: Mapped[str] = mapped_column(String(20))
-    channel: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(60))
     request_type: Mapped[str] = mapped_column(String(30))
     urgency: Mapped[str] = mapped_column(String(10))  # three values: filtered together with others, no index
     description: Mapped[str] = mapped_column(Text)
@@ -106,7 +106,7 @@ class TicketRow(Base):
     survey_id: Mapped[str | None] = mapped_column(String(64))
     sla_state: Mapped[str] = mapped_column(String(10), default="ok")  # ok | warning | breached
     opened_at: Mapped[datetime] = mapped_column(index=True)
-    opened_by: Mapped[str] = mapped_column(String(100))
+    opened_by: Mapped[str] = mapped_column(String(300))  # "partner:" + the event's ce-source
     acknowledged_at: Mapped[datetime | None]
     assigned_at: Mapped[datetime | None]
     first_response_at: Mapped[datetime | None]

@@ -169,6 +169,7 @@ class TicketOut(BaseModel):
     assignee_kind: str | None
     assignee_name: str | None
     parent_ticket_id: str | None
+    external_ref: str | None = None  # a partner's own reference (with `channel`: once per partner request)
     sla_state: str
     opened_at: datetime
     acknowledged_at: datetime | None

@@ -285,10 +285,13 @@ async def list_tickets(session: AsyncSession, user: Principal, f: dict[str, Any]
             conds.append(TicketRow.assignee_id == user.subject)
         if scope:
             conds.append(TicketRow.dealer_id == scope)
+        if Role.PARTNER in user.roles:  # a partner system's token names its channel as subject
+            conds.append(TicketRow.channel == user.subject)
         if not conds:
             raise Forbidden("无权查看工单 (this role cannot list tickets)")
         query = query.where(or_(*conds))
-    for column in ("status", "urgency", "sla_state", "assignee_id", "customer_id", "product_model", "serial_no", "dealer_id", "channel"):
+    for column in ("status", "urgency", "sla_state", "assignee_id", "customer_id", "product_model", "serial_no", "dealer_id",
+                   "channel", "external_ref"):
         if f.get(column):
             query = query.where(getattr(TicketRow, column) == f[column])
     if f.get("open_only"):

@@ -16,6 +16,7 @@ SPEC_VERSION = "1.0"
 # with the reason) and every column that keeps an event id is this wide, so nothing is ever cut.
 MAX_EVENT_ID = 200
 MAX_EVENT_BODY_BYTES = 512 * 1024
+MAX_EVENT_SOURCE = 200
 CONTENT_TYPE = "application/json"
 TYPE_PREFIX = "cn.aftersales"
 MSG_ID_HEADER = "Nats-Msg-Id"
@@ -117,6 +118,8 @@ class EventRegistry:
         event_id = headers[f"{CE_PREFIX}id"]
         if len(event_id) > MAX_EVENT_ID or any(ord(ch) < 32 for ch in event_id):
             raise MalformedEvent(f"ce-id must be 1–{MAX_EVENT_ID} printable characters (got {len(event_id)})")
+        if len(headers[f"{CE_PREFIX}source"]) > MAX_EVENT_SOURCE:
+            raise MalformedEvent(f"ce-source longer than {MAX_EVENT_SOURCE} characters")
         if len(body) > MAX_EVENT_BODY_BYTES:
             raise MalformedEvent(f"body of {len(body)} bytes is over the {MAX_EVENT_BODY_BYTES} byte limit")
         ce_type = headers[f"{CE_PREFIX}type"]
