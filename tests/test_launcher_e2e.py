@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
@@ -93,6 +95,14 @@ def test_launcher_runs_everything_and_contract_reaches_tickets(tmp_path):
         _poll(lambda: _ready(tickets), "tickets ready again")
         r = httpx.get(f"{tickets}/entitlements/{no}", headers=auth("service_agent"))
         assert r.status_code == 200, r.text
+
+        # a partner, from the README's guide: publish TicketRequested with nats-py, find the ticket by its reference
+        token = auth("partner", sub="partner-call-centre-east")["Authorization"].split()[1]
+        example = Path(__file__).resolve().parent.parent / "examples" / "partner_ticket.py"
+        run = subprocess.run([sys.executable, str(example), f"nats://127.0.0.1:{nats_port}", tickets, token],
+                             capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stdout + run.stderr
+        assert re.fullmatch(r"ERP-\w{8} SV-\d{8}-\d{4} new\n", run.stdout), run.stdout
     finally:
         proc.send_signal(signal.SIGINT)
         try:
