@@ -50,6 +50,9 @@ ROUTES = [
                                        "sale_date": "2026-01-01", "customer_name": "某"}, "like_unknown"),
     Route("GET", "/units", b_expect="list"),
     Route("GET", "/units/{serial}", a_expect=200),
+    Route("GET", "/unit-conflicts", b_expect=403, a_expect=403),  # managers only
+    Route("POST", "/unit-conflicts/{conflict}/resolve", lambda w: {"resolution": "contract_confirmed", "note": "x"},
+          403, 403),
     Route("POST", "/cards", lambda w: {"serial_no": w["serial"], "customer_name": "某"}, "like_unknown"),
     Route("GET", "/cards", b_expect="list"),
     Route("GET", "/cards/export.csv", b_expect="list"),
@@ -90,7 +93,7 @@ ROUTES = [
 ]
 
 UNKNOWN = {"dealer": "NO-SUCH-DEALER", "serial": "NO-SUCH-SERIAL", "record": "00000000-0000-0000-0000-000000000000",
-           "season": "NO-SUCH-SEASON"}
+           "season": "NO-SUCH-SEASON", "conflict": "NO-SUCH-CONFLICT"}
 
 
 def _route_id(r: Route) -> str:
@@ -132,7 +135,7 @@ async def world(databases, kit) -> dict[str, Any]:
         return {"app": app, "a": a, "b": b, "b_id": b_id, "dealer": a_id, "serial": serial, "card": late_card["id"],
                 "record": record["id"], "part": record["parts"][0]["id"], "shipment": shipment["id"],
                 "notice": notice["id"], "line": notice["lines"][0]["id"], "plan": plan["id"], "season": season,
-                "review": r.json()["id"], "marks": [a_id, serial, record["record_no"], notice["notice_no"]]}
+                "review": r.json()["id"], "conflict": "00000000-0000-0000-0000-000000000001", "marks": [a_id, serial, record["record_no"], notice["notice_no"]]}
 
 
 async def _call(w: dict[str, Any], route: Route, token: dict[str, str], refs: dict[str, Any]) -> httpx.Response:

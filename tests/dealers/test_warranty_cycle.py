@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
+
+import httpx
 
 from support import running
 import pytest
@@ -181,3 +183,39 @@ async def test_out_of_warranty_is_paid_service_with_travel_and_labour_only(deale
         assert all(p["status"] == "not_owed" for p in record["parts"])
         r = await client.post("/part-shipments", json={"record_ids": [record["id"]]}, headers=dealer)
         assert r.status_code == 422
+
+
+async def test_a_contract_takes_a_serial_another_dealer_registered_and_a_manager_closes_the_conflict(dealers_app, kit):
+    import json as _json
+    from pathlib import Path
+
+    from aftersales_shared.events import Envelope, registry
+    from support import runtime_of
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=dealers_app), base_url="http://t") as c:
+        a_id, a = await kit.new_dealer(c)
+        b_id, b = await kit.new_dealer(c)
+        serial = await kit.sell(c, a, days_ago=3)  # dealer A registers the serial itself first
+        sample = _json.loads((Path(__file__).resolve().parent.parent / "events" / "samples"
+                              / "cn.aftersales.contracts.ContractSigned.v1.json").read_text())
+        contract = kit.uid("HT")
+        data = registry.get(sample["headers"]["ce-type"]).model_validate(sample["body"] | {
+            "contract_no": contract, "dealer_id": b_id, "signed_at": datetime.now(kit.TZ).isoformat(),
+            "products": [{"model": "XK-200", "serial_no": serial, "warranty_end": "2029-01-01"}]})
+        rt = runtime_of(dealers_app)
+        assert await rt.inbox.handle(rt.inbox.subscriptions["dealers-contracts-contract_signed-v1"],
+                                     Envelope(data=data, source="/tests"))
+
+        assert (await c.get(f"/units/{serial}", headers=a)).status_code == 404  # no longer A's
+        unit = (await c.get(f"/units/{serial}", headers=b)).json()
+        assert unit["dealer_id"] == b_id and unit["source"] == "contract" and unit["contract_no"] == contract
+        assert (await c.get("/unit-conflicts", headers=a)).status_code == 403
+        page = (await c.get("/unit-conflicts", params={"status": "open"}, headers=kit.MANAGER)).json()
+        [conflict] = [x for x in page["items"] if x["serial_no"] == serial]
+        assert (conflict["registered_by_dealer"], conflict["contract_dealer"], conflict["contract_no"]) == (a_id, b_id, contract)
+        r = await c.post(f"/unit-conflicts/{conflict['id']}/resolve", headers=kit.MANAGER,
+                         json={"resolution": "registration_was_wrong", "note": "A 登记了 B 的销售"})
+        assert r.status_code == 200 and r.json()["status"] == "resolved" and r.json()["decided_by"] == "mgr-li"
+        r = await c.post(f"/unit-conflicts/{conflict['id']}/resolve", headers=kit.MANAGER,
+                         json={"resolution": "contract_confirmed", "note": "again"})
+        assert r.status_code == 409

@@ -46,6 +46,8 @@ from .schemas import (
     ShipmentOut,
     StockEntryOut,
     TruckVisitIn,
+    UnitConflictDecisionIn,
+    UnitConflictOut,
     UnitIn,
     UnitOut,
 )
@@ -176,6 +178,25 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
         async def get_one(self, serial_no: FromPath[str], request: Request) -> UnitOut:
             async with rt.sessions() as s:
                 return UnitOut.model_validate(await services.get_unit(s, serial_no, scope(request)))
+
+    class UnitConflicts(Controller):
+        path = "/unit-conflicts"
+        tags = ["warranty cards"]
+        guards = [requires(R.MANAGER)]
+
+        @get("/", summary="Serials a dealer registered that a contract sells through another dealer")
+        async def list_(self, status: Annotated[str | None, QueryParameter(pattern="^(open|resolved)$")] = None,
+                        limit: Limit = 50, offset: Offset = 0) -> Page[UnitConflictOut]:
+            async with rt.sessions() as s:
+                rows, total = await services.list_conflicts(s, status, limit, offset)
+                return _page(UnitConflictOut, rows, total, limit, offset)
+
+        @post("/{conflict_id:str}/resolve", status_code=200, summary="A manager closes an ownership conflict")
+        async def resolve(self, conflict_id: FromPath[str], data: JSONBody[UnitConflictDecisionIn],
+                          request: Request) -> UnitConflictOut:
+            async with rt.sessions.begin() as s:
+                row = await services.resolve_conflict(s, conflict_id, data.resolution, data.note, ctx(request))
+                return UnitConflictOut.model_validate(row)
 
     class Cards(Controller):
         path = "/cards"
@@ -404,4 +425,4 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
                                                         limit=limit, offset=offset)
                 return _page(AuditOut, rows, total, limit, offset)
 
-    return [Dealers, Reviews, Units, Cards, Repairs, Shipments, Inspections, Stock, Notices, Plans]
+    return [Dealers, Reviews, Units, UnitConflicts, Cards, Repairs, Shipments, Inspections, Stock, Notices, Plans]

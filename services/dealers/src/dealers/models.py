@@ -328,6 +328,25 @@ class StockingPlanRow(Base):
     on_time: Mapped[bool] = mapped_column(Boolean)
 
 
+class UnitConflictRow(Base):
+    """A serial a dealer registered itself that a signed contract sells through another dealer: the contract's
+    dealer owns the unit from then on; a manager looks at the registration and closes the conflict."""
+
+    __tablename__ = "unit_conflicts"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    serial_no: Mapped[str] = mapped_column(String(100), index=True)
+    registered_by_dealer: Mapped[str] = mapped_column(String(64), index=True)
+    contract_dealer: Mapped[str] = mapped_column(String(64), index=True)
+    contract_no: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20), comment="open | resolved")
+    resolution: Mapped[str | None] = mapped_column(String(30), comment="contract_confirmed | registration_was_wrong")
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+
+
 class AuditRow(Base):
     """Who changed what, when (append-only)."""
 

@@ -421,3 +421,24 @@ class Page(BaseModel, Generic[T]):
     total: int
     limit: int
     offset: int
+
+
+class UnitConflictOut(Out):
+    id: str
+    serial_no: str
+    registered_by_dealer: str
+    contract_dealer: str
+    contract_no: str
+    status: str
+    resolution: str | None
+    note: str | None
+    created_at: datetime
+    decided_at: datetime | None
+    decided_by: str | None
+
+
+class UnitConflictDecisionIn(In):
+    resolution: Literal["contract_confirmed", "registration_was_wrong"] = Field(description=(
+        "contract_confirmed: the contract's dealer keeps the unit; registration_was_wrong: the self-registration "
+        "is recorded as a mistake (measured against the registering dealer)"))
+    note: str = Field(min_length=1, max_length=1000)

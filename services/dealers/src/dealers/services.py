@@ -56,6 +56,7 @@ from .models import (
     StockEntryRow,
     StockingPlanRow,
     TruckVisitRow,
+    UnitConflictRow,
     WarrantyCardRow,
 )
 from .schemas import (
@@ -393,8 +394,11 @@ async def units_from_contract(session: AsyncSession, env: Envelope[ContractSigne
     sale_date = d.local_date(data.signed_at, tz)
     added = 0
     for p in data.products:
-        if await session.get(SoldUnitRow, p.serial_no):
-            continue  # already known (a re-signed contract or a dealer registered it first)
+        known = await session.get(SoldUnitRow, p.serial_no, with_for_update=True)
+        if known is not None:
+            if known.source == "dealer" and known.dealer_id != data.dealer_id:
+                await _contract_takes_the_unit(session, known, data, sale_date, now, env.id)
+            continue  # otherwise already known (a re-signed contract, or this dealer registered it first)
         unit = SoldUnitRow(
             serial_no=p.serial_no, dealer_id=data.dealer_id, model=p.model, sale_date=sale_date,
             warranty_end=p.warranty_end, customer_name=data.customer.name, contract_no=data.contract_no,
@@ -408,6 +412,44 @@ async def units_from_contract(session: AsyncSession, env: Envelope[ContractSigne
     await _audit(session, None, data.dealer_id, "contract", data.contract_no, "units_learnt", actor="contracts",
                  at=now, added=added, event_id=env.id)
     return added
+
+
+async def _contract_takes_the_unit(session: AsyncSession, unit: SoldUnitRow, data: ContractSignedV1,
+                                   sale_date: date, now: datetime, event_id: str) -> None:
+    """A signed contract sells a serial another dealer registered itself: the contract's dealer owns the unit
+    (its card, repairs and returns), and the earlier registration becomes an open conflict for a manager."""
+    squatter = unit.dealer_id
+    session.add(UnitConflictRow(
+        id=str(uuid.uuid4()), serial_no=unit.serial_no, registered_by_dealer=squatter,
+        contract_dealer=data.dealer_id or "", contract_no=data.contract_no, status="open", created_at=now))
+    unit.dealer_id, unit.source, unit.contract_no = data.dealer_id, "contract", data.contract_no
+    unit.customer_name, unit.sale_date = data.customer.name, sale_date
+    for dealer in (squatter, data.dealer_id):
+        await _audit(session, None, dealer, "unit", unit.serial_no, "ownership_conflict", actor="contracts", at=now,
+                     registered_by_dealer=squatter, contract_dealer=data.dealer_id, contract_no=data.contract_no,
+                     event_id=event_id)
+
+
+async def list_conflicts(session: AsyncSession, status: str | None, limit: int, offset: int
+                         ) -> tuple[list[UnitConflictRow], int]:
+    q = select(UnitConflictRow)
+    if status:
+        q = q.where(UnitConflictRow.status == status)
+    return await _page(session, q, [UnitConflictRow.created_at.desc(), UnitConflictRow.id], limit, offset)
+
+
+async def resolve_conflict(session: AsyncSession, conflict_id: str, resolution: str, note: str,
+                           ctx: Ctx) -> UnitConflictRow:
+    row = await session.get(UnitConflictRow, conflict_id, with_for_update=True)
+    if row is None:
+        raise _not_found("归属冲突", conflict_id)
+    if row.status != "open":
+        raise Conflict(f"归属冲突{conflict_id}已处理 (already resolved: {row.resolution})")
+    row.status, row.resolution, row.note = "resolved", resolution, note
+    row.decided_at, row.decided_by = ctx.now, ctx.who
+    await _audit(session, ctx, row.registered_by_dealer, "unit", row.serial_no, "ownership_conflict_resolved",
+                 resolution=resolution, note=note, conflict_id=conflict_id)
+    return row
 
 
 async def list_units(session: AsyncSession, scope: str | None, *, dealer_id: str | None, card_status: str | None,
