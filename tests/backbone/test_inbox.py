@@ -130,3 +130,43 @@ async def test_malformed_events_are_dead_lettered_at_once_and_do_not_block(datab
         assert "unknown event type or version" in by_id["unknown-version"]["error"]
         no_id = next(i for i in page["items"] if i["event_id"].startswith("seq:"))
         assert "missing CloudEvents header" in no_id["error"]
+
+
+async def test_the_broker_bounds_redelivery_and_its_advisory_becomes_a_dead_letter(databases, own_nats):
+    from nats.js.api import ConsumerConfig
+
+    from aftersales_shared.inbox import BROKER_HEADROOM
+
+    nc = await nats.connect(own_nats.url)
+    js = nc.jetstream()
+    await apply_streams(js)
+    # a durable left by an older release, unbounded: the service bounds it when it starts
+    await js.add_consumer("CONTRACTS", ConsumerConfig(durable_name=CONSUMER, max_deliver=-1,
+                                                      filter_subject="contracts.contract_signed.v1"))
+    app = await _tickets(databases, own_nats.url, consumer_max_deliver=2)
+    box = runtime_of(app).inbox
+    stuck = contract_signed(f"HT-{uuid.uuid4().hex[:8]}")
+    async with running(app) as client:
+        info = await js.consumer_info("CONTRACTS", CONSUMER)
+        assert info.config.max_deliver == 2 + BROKER_HEADROOM
+        # the message a process never finished (it died each time): published, then the broker's advisory
+        ack = await js.publish(stuck.nats_subject, stuck.body(), headers=stuck.headers())
+        await wait_until(lambda: _count(app, EntitlementRow, EntitlementRow.contract_no == stuck.data.contract_no),
+                         what="the event handled normally first")
+        # handled already: the advisory changes nothing
+        assert not await box.dead_letter_exhausted(js, box.subscriptions[CONSUMER], "CONTRACTS", ack.seq, 5)
+        other = contract_signed(f"HT-{uuid.uuid4().hex[:8]}")
+        # a message this consumer never saw (another subject of the stream): say the broker gave up on it
+        raw = await js.publish("contracts.contract_archived.v1", other.body(), headers=other.headers())
+        await nc.publish(f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.CONTRACTS.{CONSUMER}", json.dumps({
+            "type": "io.nats.jetstream.advisory.v1.max_deliver", "stream": "CONTRACTS", "consumer": CONSUMER,
+            "stream_seq": raw.seq, "deliveries": 5}).encode())
+        await nc.flush()
+
+        async def kept():
+            r = await client.get("/admin/dead-letters", headers=ADMIN)
+            return [i for i in r.json()["items"] if i["event_id"] == other.id] or None
+
+        [letter] = await wait_until(kept, what="a dead letter from the advisory")
+        assert "max_deliver" in letter["error"] and letter["deliveries"] == 5 and letter["reason"] == "failed"
+    await nc.close()

@@ -11,6 +11,7 @@ from typing import Any
 import structlog
 from faststream.nats import ConsumerConfig, JStream, NatsBroker, PullSub
 from faststream.middlewares import AckPolicy
+from nats.js.api import AckPolicy as JsAckPolicy
 from nats.js.api import DeliverPolicy
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -129,14 +130,61 @@ class Inbox:
         for sub in self.subscriptions.values():
             self._bind_one(broker, sub)
 
-    def _bind_one(self, broker: NatsBroker, sub: Subscription) -> None:
-        cfg = ConsumerConfig(
+    def consumer_config(self, sub: Subscription) -> ConsumerConfig:
+        return ConsumerConfig(
             durable_name=sub.consumer,
             ack_wait=self.settings.consumer_ack_wait_seconds,
-            max_deliver=-1,  # bounded by us, so the last attempt can still keep the message
+            # the service dead-letters at consumer_max_deliver itself (so the last attempt can keep the message);
+            # the broker stops a few deliveries later whatever happens — a message that kills the process every
+            # time is not redelivered forever (the advisory then makes it a dead letter: watch_max_deliveries)
+            max_deliver=self.settings.consumer_max_deliver + BROKER_HEADROOM,
             deliver_policy=DeliverPolicy.ALL,
+            ack_policy=JsAckPolicy.EXPLICIT,
+            filter_subject=sub.subject,
             max_ack_pending=max(1000, self.settings.consumer_batch_size * 4),
         )
+
+    async def ensure_consumers(self, js: Any) -> None:
+        """Create or update every durable consumer with today's config before FastStream binds to it (binding
+        to an existing durable would keep an older config, e.g. an unbounded max_deliver)."""
+        for sub in self.subscriptions.values():
+            await js.add_consumer(stream_for_subject(sub.subject).name, config=self.consumer_config(sub))
+
+    async def watch_max_deliveries(self, nc: Any, js: Any) -> Any:
+        """JetStream's advisory when a message reached a consumer's max_deliver: keep it as a dead letter unless
+        it was handled (every replica hears it; the dead letter's unique key keeps one)."""
+        ours = {sub.consumer: sub for sub in self.subscriptions.values()}
+
+        async def on_advisory(msg: Any) -> None:
+            try:
+                info = json.loads(msg.data)
+                sub = ours.get(info.get("consumer", ""))
+                if sub is not None:
+                    await self.dead_letter_exhausted(js, sub, info["stream"], int(info["stream_seq"]),
+                                                     int(info.get("deliveries", 0)))
+            except Exception as exc:  # an advisory we cannot act on must not break the subscription
+                log.error("inbox.max_deliveries_advisory_failed", error=f"{type(exc).__name__}: {exc}")
+
+        return await nc.subscribe(f"{MAX_DELIVERIES_ADVISORY}.*.*", cb=on_advisory)
+
+    async def dead_letter_exhausted(self, js: Any, sub: Subscription, stream: str, seq: int, deliveries: int) -> bool:
+        """The broker gave up on stream message `seq` for `sub`: a dead letter unless its effect is recorded."""
+        raw = await js.get_msg(stream, seq)
+        headers = dict(raw.headers or {})
+        event_id = headers.get("ce-id") or headers.get("Nats-Msg-Id") or f"seq:{seq}"
+        async with self.sessions() as session:
+            handled = await session.scalar(select(inbox.c.event_id).where(
+                inbox.c.consumer == sub.consumer, inbox.c.event_id == event_id))
+        if handled is not None:
+            return False
+        await self._dead_letter(sub, raw.subject, event_id, headers, raw.data or b"", "failed",
+                                f"the broker stopped redelivering after {deliveries} deliveries (max_deliver); "
+                                "the service never finished handling it", deliveries)
+        log.error("inbox.dead_letter", consumer=sub.consumer, event_id=event_id, error="max_deliver reached")
+        return True
+
+    def _bind_one(self, broker: NatsBroker, sub: Subscription) -> None:
+        cfg = self.consumer_config(sub)
 
         async def on_message(msg):  # type: ignore[no-untyped-def]  # the message itself (decoder below)
             raw = msg.raw_message
@@ -300,6 +348,10 @@ class Inbox:
             await session.execute(
                 update(dead_letters).where(dead_letters.c.id == dead_letter_id).values(replay_error=error[:4000])
             )
+
+
+BROKER_HEADROOM = 3
+MAX_DELIVERIES_ADVISORY = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES"
 
 
 def fit(value: str | None, length: int) -> str | None:

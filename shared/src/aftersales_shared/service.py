@@ -116,6 +116,10 @@ async def _start_broker(rt: Runtime) -> None:
     delay = 0.2
     while True:
         try:
+            await rt.broker.connect()
+            state = rt.broker.config.connection_state
+            await rt.inbox.ensure_consumers(state.stream)
+            await rt.inbox.watch_max_deliveries(state.connection, state.stream)
             await rt.broker.start()
             rt.broker_started = True
             rt.relay.start()
