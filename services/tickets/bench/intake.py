@@ -468,6 +468,9 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             with Analyzer([tickets_url, raw_url] if analyze else []):
                 res = run_load(port, path, token, str(bodies_file), args.concurrency, args.warmup, args.duration, pid)
             results[name].append(res)
+            if res["p50_ms"] is None:
+                raise SystemExit(f"{name}: no request answered in {args.duration} s (statuses {res['statuses']}); "
+                                 "give the phase more time (--duration)")
             print(f"  {name:8s} {res['rps']:8.0f} req/s  p50 {res['p50_ms']:6.1f} ms  p99 {res['p99_ms']:6.1f} ms  "
                   f"server CPU {res['cpu_ms_per_request'] or 0:5.2f} ms/request  database CPU {res['db_cpu_ms_per_request'] or 0:5.2f}  statuses {res['statuses']}", flush=True)
             if name == "tickets" and args.nats:  # let the relay catch up before the next phase
