@@ -13,10 +13,9 @@ Offset = Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET, description=f"rows t
 # an integer id in a path: a larger one is a 400, not a database error; 2^53−1 is exact in every JSON reader
 MAX_ROW_ID = 2**53 - 1
 RowId = Annotated[int, PathParameter(ge=1, le=MAX_ROW_ID, description=f"row id (1 to {MAX_ROW_ID})")]
-# a calendar year in a path
-Year = Annotated[int, PathParameter(ge=1900, le=2200, description="calendar year (1900–2200)")]
-
-FILTER_YEARS = (1900, 2200)
+# years a path or a time filter may name (a calendar table, a report period)
+YEARS = (1900, 2200)
+Year = Annotated[int, PathParameter(ge=YEARS[0], le=YEARS[1], description=f"calendar year ({YEARS[0]}–{YEARS[1]})")]
 
 
 class FilterTime(datetime):
@@ -37,8 +36,8 @@ def _decode_filter_time(t: Any, value: Any) -> FilterTime:
         raise ValueError(f"{value!r} is not an ISO 8601 time (e.g. 2026-11-29T20:57:00+08:00); 时间格式错误") from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise ValueError(f"{value!r} has no UTC offset (add +08:00 or Z); 请带时区")
-    if not FILTER_YEARS[0] <= parsed.year <= FILTER_YEARS[1]:
-        raise ValueError(f"year {parsed.year} is outside {FILTER_YEARS[0]}–{FILTER_YEARS[1]}; 年份超出范围")
+    if not YEARS[0] <= parsed.year <= YEARS[1]:
+        raise ValueError(f"year {parsed.year} is outside {YEARS[0]}–{YEARS[1]}; 年份超出范围")
     return parsed
 
 
@@ -50,4 +49,5 @@ Since = Annotated[FilterTime | None, QueryParameter(
 Until = Annotated[FilterTime | None, QueryParameter(
     description="to (exclusive): ISO 8601 with offset, years 1900–2200", schema_extra=_TIME_SCHEMA)]
 
-__all__ = ["FilterTime", "Since", "Until", "FromPath", "FromQuery", "JSONBody", "Limit", "Offset", "PathParameter", "QueryParameter", "RowId", "Year"]
+__all__ = ["FilterTime", "FromPath", "FromQuery", "JSONBody", "Limit", "Offset", "PathParameter", "QueryParameter",
+           "RowId", "Since", "Until", "Year"]

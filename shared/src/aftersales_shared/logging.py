@@ -41,9 +41,6 @@ def configure_logging(level: str = "INFO", json: bool = False) -> None:
         cache_logger_on_first_use=True,
     )
     logging.basicConfig(level=level.upper(), stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    for handler in logging.getLogger().handlers:
-        if not any(isinstance(f, IdlePullIsNotAnError) for f in handler.filters):
-            handler.addFilter(IdlePullIsNotAnError())
     # per-message broker logs cost most of the consume CPU: keep them at WARNING
     logging.getLogger("faststream").setLevel(logging.WARNING)
     logging.getLogger("aftersales.broker").setLevel(logging.WARNING)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 from alembic import command, context
@@ -70,16 +71,13 @@ async def upgrade(package: str, database_url: str, revision: str = "head", *, do
 __all__ = ["alembic_config", "is_sqlite", "run_env", "upgrade"]
 
 
-def widen_event_id_columns(extra: list[tuple[str, str, bool]] = (), *, to: int | None = None,  # type: ignore[assignment]
-                           old: int = 64) -> None:
-    """Inside a migration: every column that keeps an event id as wide as the envelope allows (MAX_EVENT_ID).
-    `extra`: the service's own (table, column, nullable). Run with to=64, old=MAX_EVENT_ID to go back."""
+def widen_event_id_columns(extra: Sequence[tuple[str, str, bool]], *, to: int, old: int) -> None:
+    """Inside a migration: every column that keeps an event id, from `old` to `to` characters (the migration
+    names both numbers: what it did must not change when MAX_EVENT_ID does). `extra`: the service's own
+    (table, column, nullable)."""
     import sqlalchemy as sa
     from alembic import op
 
-    from .events.base import MAX_EVENT_ID
-
-    new = to or MAX_EVENT_ID
     for table, column, nullable in [("inbox", "event_id", False), ("dead_letters", "event_id", True), *extra]:
         with op.batch_alter_table(table) as batch:
-            batch.alter_column(column, type_=sa.String(new), existing_type=sa.String(old), existing_nullable=nullable)
+            batch.alter_column(column, type_=sa.String(to), existing_type=sa.String(old), existing_nullable=nullable)

@@ -9,11 +9,11 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import uvicorn
-from pydantic import ValidationError
 from litestar import Litestar
+from pydantic import ValidationError
 
 from .logging import configure_logging
-from .settings import LOCAL_DEV_ENV, InsecureSettingsError, ServiceSettings
+from .settings import LOCAL_DEV_ENV, ServiceSettings
 
 S = TypeVar("S", bound=ServiceSettings)
 
@@ -46,7 +46,7 @@ def settings_message(exc: Exception) -> str:
 def serve(settings_cls: type[S], create_app: Callable[[S], Litestar]) -> None:
     try:
         settings = settings_cls()
-    except (InsecureSettingsError, ValidationError) as exc:
+    except ValidationError as exc:  # also InsecureSettingsError, which pydantic wraps
         print(f"error: {settings_message(exc)}", file=sys.stderr, flush=True)
         raise SystemExit(2) from None
     configure_logging(settings.log_level, settings.log_json)

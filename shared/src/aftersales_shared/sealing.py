@@ -4,7 +4,7 @@ sealed box: X25519 + XSalsa20-Poly1305, anonymous sender); only notifications' p
 the moment it sends. The stream, the outbox, the delivery log and every API hold the sealed form and a
 masked link (`https://…/s/AbCd……`).
 
-Keys are 32 bytes in URL-safe base64 (`aftersales keys link` prints a new pair). Local development uses a
+Keys are 32 bytes in URL-safe base64 (`aftersales link-keys` prints a new pair). Local development uses a
 published pair derived from a fixed seed, accepted only with AFTERSALES_LOCAL_DEV=1 (like the dev JWT secret).
 """
 

@@ -25,13 +25,13 @@ from litestar.types import ControllerRouterHandler
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from . import correlation
 from .auth import auth_middleware
 from .events.base import MAX_EVENT_ID
 from .http import TYPE_DECODERS
 from .inputguard import InputGuardMiddleware
-from .logging import IdlePullIsNotAnError
 from .inputguard import exception_handlers as input_exception_handlers
-from . import correlation
+from .logging import IdlePullIsNotAnError
 from .correlation import CorrelationMiddleware
 from .db import create_engine, session_factory, wake_after_commit
 from .errors import DomainError

@@ -140,7 +140,7 @@ class EventRegistry:
             raise MalformedEvent(f"{ce_type} could not be read: {type(exc).__name__}") from None
         return Envelope(
             data=data,
-            id=headers[f"{CE_PREFIX}id"],
+            id=event_id,
             source=headers[f"{CE_PREFIX}source"],
             time=_parse_time(headers.get(f"{CE_PREFIX}time")),
             subject=headers.get(f"{CE_PREFIX}subject"),

@@ -5,7 +5,6 @@ Revises: 0003
 """
 from typing import Sequence, Union
 
-from aftersales_shared.events.base import MAX_EVENT_ID
 from aftersales_shared.migrations import widen_event_id_columns
 
 revision: str = '0004'
@@ -13,12 +12,13 @@ down_revision: Union[str, None] = '0003'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
-EXTRA = []
+WIDTH, BEFORE = 200, 64  # = MAX_EVENT_ID when this was written
+EXTRA: list[tuple[str, str, bool]] = []
 
 
 def upgrade() -> None:
-    widen_event_id_columns(EXTRA)
+    widen_event_id_columns(EXTRA, to=WIDTH, old=BEFORE)
 
 
 def downgrade() -> None:
-    widen_event_id_columns(EXTRA, to=64, old=MAX_EVENT_ID)
+    widen_event_id_columns(EXTRA, to=BEFORE, old=WIDTH)
