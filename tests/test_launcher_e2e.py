@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
@@ -99,8 +100,10 @@ def test_launcher_runs_everything_and_contract_reaches_tickets(tmp_path):
         # a partner, from the README's guide: publish TicketRequested with nats-py, find the ticket by its reference
         token = auth("partner", sub="partner-call-centre-east")["Authorization"].split()[1]
         example = Path(__file__).resolve().parent.parent / "examples" / "partner_ticket.py"
+        partner = json.loads((tmp_path / "data" / "nats-credentials.json").read_text())["partners"]
         run = subprocess.run([sys.executable, str(example), f"nats://127.0.0.1:{nats_port}", tickets, token],
-                             capture_output=True, text=True, timeout=120)
+                             capture_output=True, text=True, timeout=120,
+                             env=os.environ | {"NATS_USER": "partners", "NATS_PASSWORD": partner})
         assert run.returncode == 0, run.stdout + run.stderr
         assert re.fullmatch(r"ERP-\w{8} SV-\d{8}-\d{4} new\n", run.stdout), run.stdout
     finally:
@@ -132,15 +135,16 @@ def _poll(fn, what: str, timeout: float = 40):  # type: ignore[no-untyped-def]
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def _survey_link(nats_url: str, ticket_no: str) -> str | None:
+def _survey_link(nats_url: str, data_dir: Path, ticket_no: str) -> str | None:
     import asyncio
-    import json
 
     import nats
     from nats.js.api import ConsumerConfig, DeliverPolicy
 
+    admin = json.loads((data_dir / "nats-credentials.json").read_text())["admin"]
+
     async def read() -> str | None:
-        nc = await nats.connect(nats_url)
+        nc = await nats.connect(nats_url, user="admin", password=admin)
         try:
             sub = await nc.jetstream().pull_subscribe("surveys.survey_requested.v2",
                                                       config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL))
@@ -189,7 +193,7 @@ def test_completed_ticket_survey_low_score_becomes_follow_up(tmp_path):
             "document": "repair_sheet", "confirmed_by": "王工", "confirmed_at": t["opened_at"], "method": "signature"})
         assert r.status_code == 200, r.text
 
-        link = _poll(lambda: _survey_link(f"nats://127.0.0.1:{nats_port}", ticket_no), "survey invitation", 60)
+        link = _poll(lambda: _survey_link(f"nats://127.0.0.1:{nats_port}", tmp_path / "data", ticket_no), "survey invitation", 60)
         page = httpx.get(link)
         assert page.status_code == 200 and "效率" in page.text
         r = httpx.post(link, data={"efficiency": "1", "attitude": "2", "professionalism": "2", "comment": "漏油修了三次",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 
-import nats
+import natsaccess
 from sqlalchemy import func, select
 
 from aftersales_shared.db import inbox
@@ -21,7 +21,7 @@ CONSUMER = "tickets-contracts-contract_signed-v1"
 
 
 async def _tickets(databases, nats_url, **overrides):
-    nc = await nats.connect(nats_url)
+    nc = await natsaccess.connect(nats_url)
     await apply_streams(nc.jetstream())
     await nc.close()
     settings = TicketsSettings(database_url=await migrated(databases, "tickets"), nats_url=nats_url, **overrides)
@@ -109,7 +109,7 @@ async def test_malformed_events_are_dead_lettered_at_once_and_do_not_block(datab
         ({"content-type": "application/json"}, good.body()),
     ]
     async with running(app) as client:
-        nc = await nats.connect(own_nats.url)
+        nc = await natsaccess.connect(own_nats.url)
         js = nc.jetstream()
         for headers, body in bad:
             await js.publish(subject, body, headers=headers)
@@ -137,7 +137,7 @@ async def test_the_broker_bounds_redelivery_and_its_advisory_becomes_a_dead_lett
 
     from aftersales_shared.inbox import BROKER_HEADROOM
 
-    nc = await nats.connect(own_nats.url)
+    nc = await natsaccess.connect(own_nats.url)
     js = nc.jetstream()
     await apply_streams(js)
     # a durable left by an older release, unbounded: the service bounds it when it starts

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-import nats
+import natsaccess
 import pytest
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from sqlalchemy import func, select
@@ -28,14 +28,14 @@ SALES = Principal(subject="sales-1", roles=frozenset({Role.SALES}))
 
 
 async def _streams(url: str) -> None:
-    nc = await nats.connect(url)
+    nc = await natsaccess.connect(url)
     await apply_streams(nc.jetstream())
     await nc.close()
 
 
 async def _stream_event_ids(url: str, subject: str) -> list[str]:
     """Every ce-id stored on a subject: as many as the stream says it holds, read with an ephemeral consumer."""
-    nc = await nats.connect(url)
+    nc = await natsaccess.connect(url)
     js = nc.jetstream()
     stream = stream_for_subject(subject).name
     info = await js.stream_info(stream, subjects_filter=subject)
@@ -141,7 +141,7 @@ async def test_two_relays_never_publish_the_same_row(databases, own_nats, db_kin
     async with engine.begin() as conn:
         for env in events:
             await enqueue(conn, env)
-    nc = await nats.connect(own_nats.url)
+    nc = await natsaccess.connect(own_nats.url)
     js = nc.jetstream()
     relays = [OutboxRelay(create_engine(url), lambda: js, batch_size=50) for _ in range(2)]
     try:

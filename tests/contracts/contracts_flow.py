@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import nats
+import natsaccess
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from sqlalchemy.exc import OperationalError
@@ -130,7 +131,7 @@ class Watcher:
         self.nats_url, self.subject = nats_url, subject
 
     async def __aenter__(self) -> Watcher:
-        self.nc = await nats.connect(self.nats_url)
+        self.nc = await natsaccess.connect(self.nats_url)
         js = self.nc.jetstream()
         self.sub = await js.pull_subscribe(self.subject, config=ConsumerConfig(deliver_policy=DeliverPolicy.NEW))
         return self

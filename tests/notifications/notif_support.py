@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import nats
+import natsaccess
 from sqlalchemy import func, select
 
 from aftersales_shared.db import outbox
@@ -27,7 +27,7 @@ from support import migrated, runtime_of
 
 
 async def streams(nats_url: str) -> None:
-    nc = await nats.connect(nats_url)
+    nc = await natsaccess.connect(nats_url)
     try:
         await apply_streams(nc.jetstream(), replicas=1)
     finally:

@@ -26,7 +26,7 @@ from notif_support import (
     ticket_opened,
     uid,
 )
-import nats
+import natsaccess
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
@@ -305,7 +305,7 @@ async def test_a_sealed_survey_link_reaches_the_customer_and_nobody_else(databas
         async with runtime_of(app).sessions() as s:
             stored = (await s.execute(text("SELECT body_text, body_html, sms_params, secret FROM deliveries"))).all()
         assert stored and all(token not in " ".join(filter(None, r)) for r in stored)
-    nc = await nats.connect(own_nats.url)
+    nc = await natsaccess.connect(own_nats.url)
     try:
         msg = await nc.jetstream().get_last_msg("SURVEYS", "surveys.survey_requested.v2")
         assert token not in msg.data.decode()

@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import nats
+import natsaccess
 from nats.js.api import DeliverPolicy
 from sqlalchemy import select
 
@@ -25,7 +26,7 @@ async def _published(kit, ticket_no: str, name: str) -> bool:
 
 async def _from_stream(nats_url: str, subject: str, ticket_no: str, timeout: float = 20.0) -> list[dict]:
     """Every message on a subject about one ticket, read with an ephemeral consumer from the start."""
-    nc = await nats.connect(nats_url)
+    nc = await natsaccess.connect(nats_url)
     found: list[dict] = []
     try:
         sub = await nc.jetstream().subscribe(subject, deliver_policy=DeliverPolicy.ALL, ordered_consumer=True)

@@ -10,7 +10,7 @@ import time
 import uuid
 
 import httpx
-import nats
+import natsaccess
 import pytest
 
 from aftersales_shared.natsserver import free_port
@@ -23,6 +23,7 @@ pytestmark = pytest.mark.e2e
 
 def _start(url: str, nats_url: str, port: int, log) -> subprocess.Popen[bytes]:  # type: ignore[no-untyped-def]
     env = {k: v for k, v in os.environ.items() if not k.startswith("TICKETS_")}
+    env |= natsaccess.credentials().service_env("tickets", "TICKETS_") if natsaccess.credentials() else {}
     env |= {"TICKETS_DATABASE_URL": url, "TICKETS_NATS_URL": nats_url, "TICKETS_PORT": str(port)}
     return subprocess.Popen([sys.executable, "-m", "tickets"], env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
@@ -41,7 +42,7 @@ def _ready(port: int, timeout: float = 60) -> None:
 
 
 async def test_breaches_fire_once_after_a_kill_and_with_two_replicas(databases, own_nats, tmp_path):
-    nc = await nats.connect(own_nats.url)
+    nc = await natsaccess.connect(own_nats.url)
     await apply_streams(nc.jetstream())
     await nc.close()
     url = await migrated(databases, "tickets")

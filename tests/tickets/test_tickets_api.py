@@ -171,11 +171,11 @@ async def test_a_paused_clock_that_runs_again_still_warns_and_breaches_once(data
 
 
 async def test_outside_subscriber_sees_opened_warning_breached_completed_in_order(databases, own_nats):
-    import nats as nats_client
+    import natsaccess
 
     from aftersales_shared.streams import apply_streams
 
-    nc = await nats_client.connect(own_nats.url)
+    nc = await natsaccess.connect(own_nats.url)
     await apply_streams(nc.jetstream())
     await nc.close()
     app = await tickets_app(databases, own_nats.url)

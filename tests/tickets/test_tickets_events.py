@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 
-import nats
+import natsaccess
 from sqlalchemy import func, select
 
 from aftersales_shared.events import Contact, Envelope, SurveyAnsweredV1, TicketRequestedV1
@@ -31,7 +31,7 @@ async def test_partner_ticket_requested_opens_one_ticket_and_bad_ones_are_dead_l
     async with running(app) as client:
         await publish(streams_ready, env)
         await publish(streams_ready, Envelope(data=req, source="/partners/call-centre"))  # re-sent with a new id
-        nc = await nats.connect(streams_ready)
+        nc = await natsaccess.connect(streams_ready)
         await nc.jetstream().publish(req.subject(), b'{"external_ref": "x"}', headers={
             k: v for k, v in env.headers().items() if k != "Nats-Msg-Id"} | {"ce-id": f"bad-{ref}"})
         await nc.close()

@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-import nats
+import natsaccess
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from sqlalchemy import select
 
@@ -77,7 +77,7 @@ async def outbox_events(app: Any, ce_type_suffix: str, subject: str | None = Non
 
 async def stream_types(nats_url: str, subject_filter: str, ce_subject: str) -> list[str]:
     """Event types on a subject filter for one business subject, in stream order (outside subscriber)."""
-    nc = await nats.connect(nats_url)
+    nc = await natsaccess.connect(nats_url)
     js = nc.jetstream()
     sub = await js.pull_subscribe(subject_filter, config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL))
     types: list[str] = []

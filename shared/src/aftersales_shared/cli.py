@@ -35,15 +35,44 @@ def _cmd_streams(args: argparse.Namespace) -> int:
 
     from .streams import apply_streams
 
-    async def run() -> None:
-        nc = await nats.connect(args.nats_url, connect_timeout=10)
+    async def run() -> str | None:
+        opts: dict[str, object] = {}
+        if args.creds_file:
+            opts["user_credentials"] = args.creds_file
+        elif args.user:
+            opts |= {"user": args.user, "password": os.environ.get("NATS_PASSWORD", "")}
+        if args.user:  # replies come to the user's own inbox prefix (natsauth): the only one it may read
+            opts["inbox_prefix"] = f"_INBOX_{args.user}"
+        if args.tls_ca_file or args.nats_url.startswith("tls://"):
+            import ssl
+
+            opts["tls"] = ssl.create_default_context(cafile=args.tls_ca_file or None)
+
+        async def quiet(_: Exception) -> None:  # the reason is printed once, below
+            return None
+
+        try:
+            nc = await nats.connect(args.nats_url, connect_timeout=10, allow_reconnect=False, error_cb=quiet, **opts)
+        except Exception as exc:
+            return f"error: cannot connect to {args.nats_url}: {exc}"
         try:
             for line in await apply_streams(nc.jetstream(), replicas=args.replicas):
                 print(line)
         finally:
             await nc.close()
+        return None
 
-    asyncio.run(run())
+    problem = asyncio.run(run())
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+    return 0
+
+
+def _cmd_nats_config(args: argparse.Namespace) -> int:
+    from .natsauth import render_authorization
+
+    print(render_authorization(), end="")
     return 0
 
 
@@ -103,7 +132,15 @@ def build_parser() -> argparse.ArgumentParser:
     apply = streams_sub.add_parser("apply", help="create or update every stream (idempotent)")
     apply.add_argument("--nats-url", default=os.environ.get("NATS_URL", "nats://127.0.0.1:4222"))
     apply.add_argument("--replicas", type=int, default=int(os.environ.get("AFTERSALES_STREAM_REPLICAS", 1)))
+    apply.add_argument("--user", default=os.environ.get("NATS_USER"),
+                       help="NATS user allowed to declare streams (production: provisioner); password in NATS_PASSWORD")
+    apply.add_argument("--creds-file", default=os.environ.get("NATS_CREDS_FILE"), help="or a NATS .creds file")
+    apply.add_argument("--tls-ca-file", default=os.environ.get("NATS_TLS_CA_FILE"),
+                       help="CA of the NATS server's certificate (tls://)")
     apply.set_defaults(func=_cmd_streams)
+
+    ncfg = sub.add_parser("nats-config", help="print nats-server's users and permissions (infra/nats/auth.conf)")
+    ncfg.set_defaults(func=_cmd_nats_config)
 
     tok = sub.add_parser("token", help="mint a local HS256 token for a role")
     tok.add_argument("--role", action="append", required=True, help="repeatable: sales, legal, finance, … admin")

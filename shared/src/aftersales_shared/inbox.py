@@ -22,6 +22,7 @@ from .db import dead_letters, inbox, insert_rows, upsert_insert, utcnow
 from .events import Envelope, EventData, EventRegistry, MalformedEvent, registry
 from .events.base import MAX_EVENT_ID
 from .groupcommit import GroupCommit
+from .natsauth import consumer_name, inbox_prefix
 from .settings import ServiceSettings
 from .streams import stream_for_subject
 
@@ -69,7 +70,7 @@ class Inbox:
         return register
 
     def _consumer_name(self, cls: type[EventData]) -> str:
-        return f"{self.settings.durable_prefix}-{cls.subject().replace('.', '-')}"
+        return consumer_name(self.settings.durable_prefix, cls.subject())
 
     def handles_batch(
         self, *classes: type[EventData], max_batch: int | None = None, concurrency: int = 1
@@ -165,7 +166,9 @@ class Inbox:
             except Exception as exc:  # an advisory we cannot act on must not break the subscription
                 log.error("inbox.max_deliveries_advisory_failed", error=f"{type(exc).__name__}: {exc}")
 
-        return await nc.subscribe(f"{MAX_DELIVERIES_ADVISORY}.*.*", cb=on_advisory)
+        # one subscription per own consumer: the service's NATS user may hear only its own consumers' advisories
+        return [await nc.subscribe(f"{MAX_DELIVERIES_ADVISORY}.{stream_for_subject(sub.subject).name}.{sub.consumer}",
+                                   cb=on_advisory) for sub in self.subscriptions.values()]
 
     async def dead_letter_exhausted(self, js: Any, sub: Subscription, stream: str, seq: int, deliveries: int) -> bool:
         """The broker gave up on stream message `seq` for `sub`: a dead letter unless its effect is recorded."""
@@ -203,6 +206,8 @@ class Inbox:
             durable=sub.consumer,
             config=cfg,
             pull_sub=PullSub(batch_size=self.settings.consumer_batch_size, timeout=2.0),
+            # pulled messages arrive on the service's own inbox prefix (its NATS user may read no other)
+            inbox_prefix=(inbox_prefix(self.settings.nats_user or self.settings.service_name) + ".").encode(),
             ack_policy=AckPolicy.MANUAL,
             decoder=_whole_message,
             max_workers=sub.max_workers,

@@ -17,6 +17,7 @@ import nats
 from .auth import mint_token
 from .catalog import SERVICES, ServiceInfo
 from .migrations import upgrade
+from .natsauth import PROVISIONER, NatsCredentials
 from .natsserver import NatsServer, wait_for_port
 from .streams import apply_streams
 from .settings import LOCAL_DEV_ENV
@@ -32,6 +33,7 @@ class Launcher:
     port_base: int | None = None
     demo: bool = False
     nats: NatsServer | None = None
+    credentials: NatsCredentials | None = None
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     restarts: dict[str, list[float]] = field(default_factory=dict)
     restart_at: dict[str, float] = field(default_factory=dict)
@@ -45,6 +47,8 @@ class Launcher:
         env = dict(os.environ)
         env.setdefault(LOCAL_DEV_ENV, "1")  # the launcher is local development: the dev secret is accepted
         env[f"{prefix}NATS_URL"] = self.effective_nats_url
+        if self.credentials is not None:  # our own server: each service connects as its own NATS user
+            env |= self.credentials.service_env(info.name, prefix)
         env[f"{prefix}PORT"] = str(self.port_of(info, index))
         env.setdefault(f"{prefix}DATA_DIR", str(self.data_dir))
         env.setdefault(f"{prefix}DATABASE_URL", f"sqlite+aiosqlite:///{self.data_dir / (info.name + '.db')}")
@@ -58,15 +62,27 @@ class Launcher:
         if self.nats_url:
             say(f"NATS: using {self.nats_url} (NATS_URL)")
             return
-        self.nats = NatsServer(self.data_dir / "nats", port=self.nats_port, log_file=self.data_dir / "nats.log").start()
-        say(f"NATS: started nats-server (JetStream, store {self.data_dir / 'nats'}) at {self.nats.url}")
+        # users and passwords of this installation, made once (mode 0600): no client connects without one
+        self.credentials = NatsCredentials.load_or_create(self.data_dir / "nats-credentials.json")
+        self.nats = NatsServer(self.data_dir / "nats", port=self.nats_port, log_file=self.data_dir / "nats.log",
+                               auth=self.credentials).start()
+        say(f"NATS: started nats-server (JetStream, store {self.data_dir / 'nats'}) at {self.nats.url}; "
+            f"users and passwords in {self.data_dir / 'nats-credentials.json'}")
+
+    def provisioner_kwargs(self) -> dict[str, object]:
+        """How the launcher connects to declare the streams: as `provisioner` on its own server; on a NATS_URL
+        server with AFTERSALES_NATS_USER / AFTERSALES_NATS_PASSWORD when they are set."""
+        if self.credentials is not None:
+            return self.credentials.connect_kwargs(PROVISIONER)
+        user = os.environ.get("AFTERSALES_NATS_USER")
+        return {"user": user, "password": os.environ.get("AFTERSALES_NATS_PASSWORD", "")} if user else {}
 
     async def prepare(self) -> None:
         for index, info in enumerate(SERVICES):
             url = self.service_env(info, index)[f"{info.env_prefix}DATABASE_URL"]
             await upgrade(info.name, url)
             say(f"migrated {info.name:<13} {redact(url)}")
-        nc = await nats.connect(self.effective_nats_url, connect_timeout=5)
+        nc = await nats.connect(self.effective_nats_url, connect_timeout=5, **self.provisioner_kwargs())
         try:
             for line in await apply_streams(nc.jetstream(), replicas=1):
                 say(f"stream {line}")

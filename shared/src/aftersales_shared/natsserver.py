@@ -10,6 +10,10 @@ import subprocess
 import sysconfig
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .natsauth import NatsCredentials
 
 
 def nats_server_binary() -> str:
@@ -43,11 +47,27 @@ def wait_for_port(port: int, timeout: float = 15.0, host: str = "127.0.0.1") -> 
 class NatsServer:
     """Start, stop, kill -9 and restart one JetStream server on a fixed port and store folder."""
 
-    def __init__(self, store_dir: Path, port: int | None = None, log_file: Path | None = None) -> None:
+    def __init__(self, store_dir: Path, port: int | None = None, log_file: Path | None = None,
+                 auth: NatsCredentials | None = None) -> None:
         self.store_dir = Path(store_dir)
         self.port = port or free_port()
         self.log_file = log_file or self.store_dir.parent / f"nats-{self.port}.log"
+        self.auth = auth
         self.proc: subprocess.Popen[bytes] | None = None
+
+    def connect_kwargs(self, user: str = "provisioner") -> dict[str, Any]:
+        """nats.connect keyword arguments for one of the server's users (nothing when it runs without auth)."""
+        return self.auth.connect_kwargs(user) if self.auth else {}
+
+    def _config_file(self) -> Path | None:
+        """With auth: the users and their permissions (natsauth), written where only this user can read it."""
+        if self.auth is None:
+            return None
+        path = self.store_dir.parent / f"nats-{self.port}.conf"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(self.auth.server_config())
+        return path
 
     @property
     def url(self) -> str:
@@ -56,6 +76,9 @@ class NatsServer:
     def start(self) -> NatsServer:
         self.store_dir.mkdir(parents=True, exist_ok=True)
         args = [nats_server_binary(), "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", str(self.store_dir)]
+        config = self._config_file()
+        if config is not None:
+            args += ["-c", str(config)]
         log = open(self.log_file, "ab")  # noqa: SIM115 - owned by the child process
         self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()

@@ -40,6 +40,7 @@ from .inbox import Inbox
 from .outbox import OutboxRelay
 from .scheduler import PENDING_KEY as SCHEDULER_PENDING
 from .scheduler import Scheduler
+from .natsauth import broker_options
 from .settings import ServiceSettings
 from .tasks import cancel_and_wait
 
@@ -91,6 +92,7 @@ def build_runtime(settings: ServiceSettings, publishes: Sequence[type[EventData]
         name=f"aftersales-{settings.service_name}",
         graceful_timeout=10,
         logger=broker_logger(settings.service_name),
+        **broker_options(settings),
     )
     for cls in publishes:
         broker.publisher(cls.subject(), schema=cls, title=cls.ce_type(), description=cls.__doc__)

@@ -7,7 +7,7 @@ from ipaddress import ip_network
 from pathlib import Path
 from typing import ClassVar
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path(".data")
@@ -40,6 +40,15 @@ class ServiceSettings(BaseSettings):
     port: int = 0
     database_url: str = ""
     nats_url: str = "nats://127.0.0.1:4222"
+    nats_user: str | None = Field(default=None, description=(
+        "this service's NATS user (its permissions: shared/src/aftersales_shared/natsauth.py); required outside "
+        "local development unless nats_creds_file is given"))
+    nats_password: SecretStr | None = None
+    nats_creds_file: Path | None = Field(default=None, description="a NATS .creds file (JWT + nkey) instead of a password")
+    nats_tls_ca_file: Path | None = Field(default=None, description="CA that signed the NATS server's certificate")
+    nats_tls_cert_file: Path | None = Field(default=None, description="client certificate, where NATS asks for one")
+    nats_tls_key_file: Path | None = None
+    nats_tls_hostname: str | None = None
     data_dir: Path = DEFAULT_DATA_DIR
 
     local_dev: bool = Field(default=False, description=(
@@ -126,6 +135,9 @@ class ServiceSettings(BaseSettings):
             out.append(f"{p}JWT_ISSUER is not set (tokens of any issuer would be accepted)")
         if not self.jwt_audience:
             out.append(f"{p}JWT_AUDIENCE is not set (tokens meant for any audience would be accepted)")
+        if not self.nats_creds_file and not (self.nats_user and self.nats_password
+                                             and self.nats_password.get_secret_value()):
+            out.append(f"no NATS credentials (set {p}NATS_USER and {p}NATS_PASSWORD, or {p}NATS_CREDS_FILE)")
         return out
 
     @property

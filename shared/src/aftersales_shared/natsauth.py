@@ -1,0 +1,209 @@
+"""NATS accounts: one user per service, one for partner systems, one for provisioning (streams).
+
+An unauthenticated client is refused. A service may publish only its own subjects (`<service>.>`), create and pull only its own durable consumers on the
+streams it reads, and receive replies only on its own inbox prefix (`_INBOX_<service>.`), so it cannot read another
+service's replies or pulled messages. The `partners` user may only publish `partners.>` (and hear the JetStream
+acknowledgement on `_INBOX_partners.`). The `provisioner` user declares the streams (`aftersales streams`). Nobody
+connects without a user.
+
+The same permission table renders the local server's configuration (`aftersales up`, the tests: passwords written
+in, file mode 0600) and the production one (`infra/nats/auth.conf`: passwords read from the server's environment,
+which Kubernetes fills from the Secret `nats-users`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import ssl
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .streams import PRODUCERS, stream_for_subject
+
+PARTNERS = "partners"
+PROVISIONER = "provisioner"
+USERS: tuple[str, ...] = (*PRODUCERS, PARTNERS, PROVISIONER)
+# local installations only (launcher, tests): may do anything, for an operator's `nats` CLI and the tests' probes;
+# the production configuration (infra/nats/auth.conf) has no such user
+ADMIN = "admin"
+
+# What each service consumes (its durable consumers). tests/backbone/test_nats_accounts.py checks this against the
+# handlers the apps really register, so a new handler without a permission fails there, not in production.
+CONSUMES: dict[str, tuple[str, ...]] = {
+    "contracts": ("tickets.calendar_changed.v1",),
+    "tickets": ("contracts.contract_signed.v1", "partners.ticket_requested.v1", "surveys.survey_answered.v1"),
+    "surveys": ("tickets.calendar_changed.v1", "tickets.service_completed.v1"),
+    "notifications": (
+        "contracts.contract_archive_overdue.v1", "contracts.contract_signed.v1", "contracts.delivery_notice.v1",
+        "surveys.survey_requested.v1", "surveys.survey_requested.v2", "tickets.service_completed.v1",
+        "tickets.sla_breached.v1", "tickets.sla_escalated.v1", "tickets.sla_warning.v1", "tickets.ticket_assigned.v1",
+        "tickets.ticket_opened.v1",
+    ),
+    "dealers": (
+        "contracts.contract_signed.v1", "surveys.survey_answered.v1", "tickets.calendar_changed.v1",
+        "tickets.service_completed.v1", "tickets.sla_breached.v1", "tickets.ticket_opened.v1",
+    ),
+}
+
+ADVISORY_MAX_DELIVERIES = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES"
+
+
+def inbox_prefix(user: str) -> str:
+    """Replies to this user's requests (JetStream acks, API answers, pulled messages) arrive under this prefix."""
+    return f"_INBOX_{user}"
+
+
+def consumer_name(service: str, subject: str) -> str:
+    """The durable consumer a service reads a subject with (also Inbox._consumer_name)."""
+    return f"{service}-{subject.replace('.', '-')}"
+
+
+@dataclass(frozen=True)
+class Permissions:
+    publish: tuple[str, ...]
+    subscribe: tuple[str, ...]
+
+
+def permissions(user: str) -> Permissions:
+    if user == ADMIN:
+        return Permissions(publish=(">",), subscribe=(">",))
+    if user == PROVISIONER:
+        return Permissions(publish=("$JS.API.>",), subscribe=(f"{inbox_prefix(user)}.>",))
+    if user == PARTNERS:
+        return Permissions(publish=("partners.>",), subscribe=(f"{inbox_prefix(user)}.>",))
+    if user not in CONSUMES:
+        raise KeyError(f"no NATS user {user!r}; known: {', '.join(USERS)}")
+    pub: list[str] = [f"{user}.>"]
+    sub: list[str] = [f"{inbox_prefix(user)}.>"]
+    read_streams: list[str] = []
+    for subject in CONSUMES[user]:
+        stream = stream_for_subject(subject).name
+        durable = consumer_name(user, subject)
+        pub += [
+            f"$JS.API.CONSUMER.DURABLE.CREATE.{stream}.{durable}",
+            f"$JS.API.CONSUMER.INFO.{stream}.{durable}",
+            f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{durable}",
+            f"$JS.ACK.{stream}.{durable}.>",
+        ]
+        sub.append(f"{ADVISORY_MAX_DELIVERIES}.{stream}.{durable}")
+        if stream not in read_streams:
+            read_streams.append(stream)
+    # a message the broker gave up on is fetched by its sequence to keep it as a dead letter
+    pub += [f"$JS.API.STREAM.MSG.GET.{stream}" for stream in read_streams]
+    return Permissions(publish=tuple(pub), subscribe=tuple(sub))
+
+
+def password_env(user: str) -> str:
+    """The nats-server's environment variable that holds a user's password in production (infra/nats/auth.conf)."""
+    return f"NATS_PASSWORD_{user.upper()}"
+
+
+def _quote(value: str) -> str:
+    return json.dumps(value)
+
+
+def render_authorization(passwords: dict[str, str] | None = None) -> str:
+    """The `authorization` block of nats-server's configuration. With `passwords`, they are written in (local);
+    without, each is the server's environment variable `NATS_PASSWORD_<USER>` (production)."""
+    lines = [
+        "# Generated from shared/src/aftersales_shared/natsauth.py (aftersales nats-config): do not edit by hand.",
+        "# One user per service, `partners` for partner systems, `provisioner` for `aftersales streams`.",
+        "authorization {",
+        "  users: [",
+    ]
+    users = USERS if passwords is None else tuple(u for u in (*USERS, ADMIN) if u in passwords)
+    for user in users:
+        perms = permissions(user)
+        password = _quote(passwords[user]) if passwords is not None else f"${password_env(user)}"
+        lines.append(f"    {{ user: {_quote(user)}, password: {password}, permissions: {{")
+        for kind, subjects in (("publish", perms.publish), ("subscribe", perms.subscribe)):
+            lines.append(f"        {kind}: {{ allow: [")
+            lines += [f"          {_quote(s)}" for s in subjects]
+            lines.append("        ] }")
+        lines.append("    } }")
+    lines += ["  ]", "}", ""]
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class NatsCredentials:
+    """Passwords for every NATS user of one local installation (the launcher's data folder, a test session)."""
+
+    passwords: dict[str, str]
+
+    @classmethod
+    def generate(cls) -> NatsCredentials:
+        return cls({user: secrets.token_urlsafe(24) for user in (*USERS, ADMIN)})
+
+    @classmethod
+    def load_or_create(cls, path: Path) -> NatsCredentials:
+        """The installation's credentials, made once and kept (mode 0600) so restarts keep working."""
+        if path.exists():
+            data = json.loads(path.read_text())
+            if set(data) >= {*USERS, ADMIN}:
+                return cls({u: str(data[u]) for u in (*USERS, ADMIN)})
+        creds = cls.generate()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(creds.passwords, f, indent=2)
+        return creds
+
+    def server_config(self) -> str:
+        return render_authorization(self.passwords)
+
+    def service_env(self, service: str, prefix: str) -> dict[str, str]:
+        return {f"{prefix}NATS_USER": service, f"{prefix}NATS_PASSWORD": self.passwords[service]}
+
+    def connect_kwargs(self, user: str) -> dict[str, Any]:
+        """Keyword arguments for nats.connect as this user."""
+        return {"user": user, "password": self.passwords[user], "inbox_prefix": inbox_prefix(user)}
+
+
+def connect_options(settings: Any) -> dict[str, Any]:
+    """Keyword arguments for nats.connect from a service's settings: its user (or .creds file), its inbox prefix,
+    TLS when a CA or client certificate is configured or the URL says tls://."""
+    opts: dict[str, Any] = {"inbox_prefix": inbox_prefix(settings.nats_user or settings.service_name)}
+    if settings.nats_creds_file:
+        opts["user_credentials"] = str(settings.nats_creds_file)
+    elif settings.nats_user:
+        opts["user"] = settings.nats_user
+        opts["password"] = settings.nats_password.get_secret_value() if settings.nats_password else ""
+    context = tls_context(settings)
+    if context is not None:
+        opts["tls"] = context
+        if settings.nats_tls_hostname:
+            opts["tls_hostname"] = settings.nats_tls_hostname
+    return opts
+
+
+def broker_options(settings: Any) -> dict[str, Any]:
+    """The same for FastStream's NatsBroker (which takes credentials and TLS as a `security` object)."""
+    from faststream.nats.security import NatsCredentials as FsCredentials
+    from faststream.nats.security import NatsSecurity, NatsUserPassword
+
+    tls = {"ssl_context": tls_context(settings), "tls_hostname": settings.nats_tls_hostname or None}
+    if settings.nats_creds_file:
+        security: Any = FsCredentials(str(settings.nats_creds_file), **tls)
+    elif settings.nats_user:
+        password = settings.nats_password.get_secret_value() if settings.nats_password else ""
+        security = NatsUserPassword(settings.nats_user, password, **tls)
+    elif tls["ssl_context"] is not None:
+        security = NatsSecurity(**tls)
+    else:
+        security = None
+    return {"inbox_prefix": inbox_prefix(settings.nats_user or settings.service_name), "security": security}
+
+
+def tls_context(settings: Any) -> ssl.SSLContext | None:
+    if not (settings.nats_tls_ca_file or settings.nats_tls_cert_file or settings.nats_url.startswith("tls://")):
+        return None
+    context = ssl.create_default_context(
+        cafile=str(settings.nats_tls_ca_file) if settings.nats_tls_ca_file else None)
+    if settings.nats_tls_cert_file:
+        context.load_cert_chain(str(settings.nats_tls_cert_file),
+                                str(settings.nats_tls_key_file) if settings.nats_tls_key_file else None)
+    return context
