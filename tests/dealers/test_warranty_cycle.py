@@ -219,3 +219,27 @@ async def test_a_contract_takes_a_serial_another_dealer_registered_and_a_manager
         r = await c.post(f"/unit-conflicts/{conflict['id']}/resolve", headers=kit.MANAGER,
                          json={"resolution": "contract_confirmed", "note": "again"})
         assert r.status_code == 409
+
+
+async def test_registering_another_dealers_serial_reveals_nothing_and_opens_a_conflict(dealers_app, kit):
+    """No existence oracle: B's serial registered by A gets the answer of a serial nobody has; the unit stays B's;
+    a manager sees the claim; A's own duplicate is still a 409."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=dealers_app), base_url="http://t") as c:
+        a_id, a = await kit.new_dealer(c)
+        b_id, b = await kit.new_dealer(c)
+        held = await kit.sell(c, b, days_ago=3)
+        body = {"model": "XK-200", "sale_date": str(kit.today() - timedelta(days=1)), "customer_name": "某某机电"}
+        fresh = await c.post("/units", json=body | {"serial_no": kit.uid("SN")}, headers=a)
+        claim = await c.post("/units", json=body | {"serial_no": held}, headers=a)
+        assert fresh.status_code == claim.status_code == 201, claim.text
+        assert set(fresh.json()) == set(claim.json()) and claim.json()["dealer_id"] == a_id
+        assert claim.json()["source"] == fresh.json()["source"] == "dealer"
+        again = await c.post("/units", json=body | {"serial_no": held}, headers=a)  # same answer, one conflict
+        assert again.status_code == 201
+
+        assert (await c.get(f"/units/{held}", headers=b)).json()["dealer_id"] == b_id  # still B's
+        assert (await c.get(f"/units/{held}", headers=a)).status_code == 404
+        assert (await c.post("/units", json=body | {"serial_no": held}, headers=b)).status_code == 409  # B's own
+        page = (await c.get("/unit-conflicts", params={"status": "open"}, headers=kit.MANAGER)).json()
+        claims = [x for x in page["items"] if x["serial_no"] == held]
+        assert [(x["registered_by_dealer"], x["contract_dealer"]) for x in claims] == [(a_id, b_id)]

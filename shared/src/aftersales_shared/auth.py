@@ -172,7 +172,9 @@ class JWTAuthMiddleware(AbstractAuthenticationMiddleware):
 
 def auth_middleware(settings: ServiceSettings, public_prefixes: tuple[str, ...] = ()) -> DefineMiddleware:
     exclude = [f"^{p}" for p in sorted(PUBLIC_PATHS)] + [f"^{p}" for p in public_prefixes]
-    return DefineMiddleware(JWTAuthMiddleware, verifier=TokenVerifier(settings), exclude=exclude)
+    # OPTIONS too (Litestar leaves it out by default): there is no CORS here, and the guards need a user
+    return DefineMiddleware(JWTAuthMiddleware, verifier=TokenVerifier(settings), exclude=exclude,
+                            exclude_http_methods=[])
 
 
 def requires(*roles: Role) -> Any:

@@ -26,7 +26,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from . import correlation
-from .auth import auth_middleware
+from . import openapidoc
+from .auth import PUBLIC_PATHS, auth_middleware
 from .events.base import MAX_EVENT_ID
 from .http import TYPE_DECODERS
 from .inputguard import InputGuardMiddleware
@@ -296,7 +297,7 @@ def create_service_app(
         route_handlers=[*_ops_handlers(rt), PrometheusController, dead_letter_controller(rt.inbox), *route_handlers],
         lifespan=[lifespan(rt)],
         middleware=[InputGuardMiddleware, CorrelationMiddleware, auth_middleware(rt.settings, public_prefixes),
-                    prometheus.middleware],
+                    prometheus.middleware, openapidoc.AllowHeaderMiddleware],
         openapi_config=openapi,
         exception_handlers={DomainError: _domain_error, ValidationException: _validation_error,
                             **input_exception_handlers(), Exception: _unexpected_error},
@@ -304,6 +305,7 @@ def create_service_app(
         type_decoders=TYPE_DECODERS,
         state={"runtime": rt},
     )
+    openapidoc.install(app, (*PUBLIC_PATHS, *public_prefixes))
     return app
 
 

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from aftersales_shared.patch import NoNullsUnlessClearable
+from aftersales_shared.inputmodel import StrictIn
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .domain import ArchiveItem, LeadGrade, Party, ServiceScope, SignMethod, Urgency
@@ -16,8 +17,8 @@ Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
 Percent = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
 
 
-class In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class In(StrictIn):
+    """Request bodies: unknown fields refused, text trimmed, no number taken for a date or a flag."""
 
 
 class Out(BaseModel):
@@ -261,7 +262,7 @@ class ContractDraftIn(In):
 
     contract_no: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9\-_/]+$")
     customer: CustomerIn | None = None
-    customer_id: str | None = Field(default=None, max_length=64)
+    customer_id: str | None = Field(default=None, min_length=1, max_length=64)
     products: list[ProductIn] = Field(min_length=1, max_length=500)
     service_levels: list[ServiceLevelIn] = Field(default_factory=list, max_length=3)
     terms: ServiceTermsIn = Field(default_factory=ServiceTermsIn)

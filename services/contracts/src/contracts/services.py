@@ -328,9 +328,8 @@ async def create_draft(session: AsyncSession, cmd: ContractDraftIn, actor: Princ
 
 async def _customer_for_draft(session: AsyncSession, cmd: ContractDraftIn, actor: Principal, now: datetime) -> CustomerRow:
     """A registered customer by id, or the inline one: matched by id and credit code, else registered."""
-    if cmd.customer_id:
-        return await get_customer(session, cmd.customer_id)
-    assert cmd.customer is not None
+    if cmd.customer_id is not None or cmd.customer is None:
+        return await get_customer(session, cmd.customer_id or "")
     code = domain.validate_credit_code(cmd.customer.credit_code)
     existing = await session.get(CustomerRow, cmd.customer.customer_id)
     if existing is None:

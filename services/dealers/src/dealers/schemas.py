@@ -6,6 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Generic, Literal, TypeVar
 
+from aftersales_shared.inputmodel import StrictIn
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .domain import GRADES, LineDecision, RepairKind, Verdict
@@ -14,8 +15,8 @@ Id = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9\-_.]+$")
 MoneyIn = Field(ge=0, max_digits=12, decimal_places=2)
 
 
-class In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class In(StrictIn):
+    """Request bodies: unknown fields refused, text trimmed, no number taken for a date or a flag."""
 
 
 class Out(BaseModel):

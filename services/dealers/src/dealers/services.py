@@ -370,8 +370,11 @@ async def register_unit(session: AsyncSession, cmd: UnitIn, ctx: Ctx) -> SoldUni
         raise DomainError("销售日期不能晚于今天 (sale date cannot be in the future)")
     if cmd.warranty_end is not None and cmd.warranty_end < cmd.sale_date:
         raise DomainError("保修截止日不能早于销售日期 (warranty end before the sale)")
-    if await session.get(SoldUnitRow, cmd.serial_no):
-        raise Conflict(f"序列号{cmd.serial_no}已登记销售 (serial number already registered as sold)")
+    held = await session.get(SoldUnitRow, cmd.serial_no, with_for_update=True)
+    if held is not None:
+        if ctx.scope is None or held.dealer_id == dealer.dealer_id:  # staff, or the dealer's own unit: the truth
+            raise Conflict(f"序列号{cmd.serial_no}已登记销售 (serial number already registered as sold)")
+        return await _claim_of_another_dealers_unit(session, held, dealer.dealer_id, cmd, ctx)
     unit = SoldUnitRow(
         serial_no=cmd.serial_no, dealer_id=dealer.dealer_id, model=cmd.model, sale_date=cmd.sale_date,
         warranty_end=cmd.warranty_end, customer_name=cmd.customer_name, contract_no=cmd.contract_no, source="dealer",
@@ -382,6 +385,29 @@ async def register_unit(session: AsyncSession, cmd: UnitIn, ctx: Ctx) -> SoldUni
     await _arm_card_deadlines(session, unit, ctx.now, ctx.cfg)
     await _audit(session, ctx, dealer.dealer_id, "unit", unit.serial_no, "sold", **cmd.model_dump())
     return unit
+
+
+async def _claim_of_another_dealers_unit(session: AsyncSession, held: SoldUnitRow, claimant: str, cmd: UnitIn,
+                                         ctx: Ctx) -> SoldUnitRow:
+    """A dealer registers a serial another dealer holds. The answer must not tell it that the serial exists (it
+    gets what a new registration gets); the unit stays where it is, and a manager sees an open ownership conflict
+    (GET /unit-conflicts) naming both dealers. The registration is not kept: the claimant's own lists and cards
+    do not show the unit unless the manager's decision moves it."""
+    already = await session.scalar(select(UnitConflictRow.id).where(
+        UnitConflictRow.serial_no == held.serial_no, UnitConflictRow.registered_by_dealer == claimant,
+        UnitConflictRow.status == "open"))
+    if already is None:
+        session.add(UnitConflictRow(
+            id=str(uuid.uuid4()), serial_no=held.serial_no, registered_by_dealer=claimant,
+            contract_dealer=held.dealer_id, contract_no=held.contract_no or "", status="open", created_at=ctx.now,
+            note=f"经销商{claimant}自行登记了{held.dealer_id}已登记的序列号 (self-registration of a held serial)"))
+        # staff-only audit (no dealer id): neither dealer learns of the other through its audit trail
+        await _audit(session, ctx, None, "unit", held.serial_no, "claimed_held_serial", claimant=claimant,
+                     holder=held.dealer_id)
+    return SoldUnitRow(  # the answer of a new registration, not stored
+        serial_no=cmd.serial_no, dealer_id=claimant, model=cmd.model, sale_date=cmd.sale_date,
+        warranty_end=cmd.warranty_end, customer_name=cmd.customer_name, contract_no=cmd.contract_no, source="dealer",
+        card_due=d.card_due_date(cmd.sale_date), card_status="pending", created_at=ctx.now, created_by=ctx.who)
 
 
 async def units_from_contract(session: AsyncSession, env: Envelope[ContractSignedV1], now: datetime,

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from aftersales_shared.inputmodel import StrictIn
 from aftersales_shared.patch import NoNullsUnlessClearable
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -15,8 +16,10 @@ QUIET = r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$"
 GROUP = r"^[a-z_]{2,40}$"
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _In(StrictIn):
+    """Request bodies: unknown fields refused, no number taken for a date or a flag (text kept as sent)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
     @field_validator("timezone", check_fields=False)
     @classmethod

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from aftersales_shared.inputmodel import StrictIn
+from pydantic import BaseModel, Field
 
 
-class In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class In(StrictIn):
+    """Request bodies: unknown fields refused, text trimmed, no number taken for a date or a flag."""
 
 
 class PhoneAnswerIn(In):

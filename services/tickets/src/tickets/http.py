@@ -297,7 +297,7 @@ def calendars_controller(rt: Runtime) -> type[Controller]:
             async with rt.sessions() as session:
                 entries, source = await cal.effective_year(session, calendar_scope, year)
             media = "text/csv" if format == "csv" else "application/yaml"
-            return Response(cal.export_table(entries, format), media_type=f"{media}; charset=utf-8",
+            return Response(cal.export_table(entries, format), media_type=media,
                             headers={"X-Calendar-Source": source, "Content-Disposition": content_disposition(f"{calendar_scope}-{year}.{format}")})
 
     return CalendarController

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from aftersales_shared.inputmodel import StrictIn
 from pydantic import BaseModel
 
 
@@ -37,7 +38,7 @@ class EntitlementPage(BaseModel):
 from decimal import Decimal  # noqa: E402
 from typing import Literal  # noqa: E402
 
-from pydantic import AwareDatetime, ConfigDict, Field  # noqa: E402
+from pydantic import AwareDatetime, Field  # noqa: E402
 
 from aftersales_shared.events import Urgency  # noqa: E402
 
@@ -47,8 +48,8 @@ PHONE = r"^\+?[0-9][0-9\- ]{4,19}$"
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
-class In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class In(StrictIn):
+    """Request bodies: unknown fields refused, text trimmed, no number taken for a date or a flag."""
 
 
 class ContactIn(In):
