@@ -1,5 +1,5 @@
-"""Schemathesis against all five running services (through the launcher, demo data loaded), as an admin and as a
-dealer: no 5xx, no status or content type the OpenAPI does not list, no answer that breaks its schema, no
+"""Schemathesis against all five running services (through the launcher, demo data loaded), as an admin, a
+dealer and a customer: no 5xx, no status or content type the OpenAPI does not list, no answer that breaks its schema, no
 schema-violating request accepted, `Allow` as documented.
 
 `--checks all` except positive_data_acceptance: that one expects every schema-valid body to be accepted, while
@@ -27,7 +27,8 @@ from support import auth
 from test_launcher_e2e import _free_block, _read_until
 
 SERVICES = ["contracts", "tickets", "surveys", "notifications", "dealers"]
-ROLES = {"admin": auth("admin"), "dealer": auth("dealer", dealer_id="D-ZJ-01")}
+ROLES = {"admin": auth("admin"), "dealer": auth("dealer", dealer_id="D-ZJ-01"),
+         "customer": auth("customer", sub="demo-customer", customer_id="C-001")}
 SEED = os.environ.get("SCHEMATHESIS_SEED", "20261129")
 MAX_EXAMPLES = os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "6")
 

@@ -107,6 +107,8 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
     roles = frozenset(Role(r) for r in raw_roles if r in Role._value2member_map_)
     if Role.DEALER in roles and not claims.get("dealer_id"):
         raise NotAuthorizedException("a dealer token must name its dealer_id")
+    if Role.CUSTOMER in roles and not claims.get("customer_id"):
+        raise NotAuthorizedException("a customer token must name its customer_id")
     return Principal(
         subject=str(claims["sub"]),
         roles=roles,
@@ -148,6 +150,14 @@ def dealer_scope(principal: Principal) -> str | None:
     """The dealer a caller is confined to, or None for company staff (who see every dealer)."""
     if Role.DEALER in principal.roles and not principal.has(Role.MANAGER, Role.TECHNICAL, Role.FINANCE):
         return principal.dealer_id
+    return None
+
+
+def customer_scope(principal: Principal) -> str | None:
+    """The customer a caller is confined to: a token whose only role is customer sees that customer's own records
+    (its tickets, its signed contracts) and nothing else; None for everyone else."""
+    if principal.roles == frozenset({Role.CUSTOMER}):
+        return principal.customer_id
     return None
 
 

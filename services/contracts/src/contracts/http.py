@@ -7,7 +7,7 @@ from typing import Annotated
 from litestar import Controller, Request, get, patch, post
 from litestar.types import ControllerRouterHandler
 
-from aftersales_shared.auth import Role, requires
+from aftersales_shared.auth import Role, customer_scope, requires
 from aftersales_shared.db import utcnow
 from aftersales_shared.errors import NotFound
 from aftersales_shared.http import FromPath, FromQuery, JSONBody, Limit, Offset, QueryParameter, RowId, Since, Until
@@ -212,22 +212,32 @@ def route_handlers(rt: Runtime, settings: ContractsSettings) -> list[ControllerR
             async with rt.sessions.begin() as s:
                 return contract_out(await services.create_draft(s, data, request.user, utcnow()))
 
-        @get("/", guards=[requires(*READERS)], summary="List contracts (newest version of each)")
-        async def list_(self, status: StatusQ = None, customer_id: FromQuery[str | None] = None,
+        @get("/", guards=[requires(*READERS, Role.CUSTOMER)],
+             summary="List contracts (newest version of each; a customer: its own signed contracts)")
+        async def list_(self, request: Request, status: StatusQ = None, customer_id: FromQuery[str | None] = None,
                         owner: FromQuery[str | None] = None, dealer_id: FromQuery[str | None] = None,
                         signed_from: Since = None, signed_to: Until = None, created_from: Since = None,
                         created_to: Until = None, limit: Limit = 50, offset: Offset = 0) -> ContractPage:
+            customer = customer_scope(request.user)
+            if customer is not None and customer_id not in (None, customer):
+                return ContractPage(items=[], total=0, limit=limit, offset=offset)
             async with rt.sessions() as s:
                 rows, total = await services.list_contracts(
-                    s, status=status, customer_id=customer_id, owner=owner, dealer_id=dealer_id, signed_from=signed_from,
-                    signed_to=signed_to, created_from=created_from, created_to=created_to, limit=limit, offset=offset)
+                    s, status=status, customer_id=customer or customer_id, owner=owner, dealer_id=dealer_id,
+                    signed_from=signed_from, signed_to=signed_to, created_from=created_from, created_to=created_to,
+                    limit=limit, offset=offset, signed_only=customer is not None)
                 return ContractPage(items=[contract_out(r) for r in rows], total=total, limit=limit, offset=offset)
 
-        @get("/{contract_no:str}", guards=[requires(*READERS)], summary="One contract (newest version unless ?version=)")
-        async def get_one(self, contract_no: FromPath[str],
+        @get("/{contract_no:str}", guards=[requires(*READERS, Role.CUSTOMER)],
+             summary="One contract (newest version unless ?version=; a customer: its own signed contracts)")
+        async def get_one(self, contract_no: FromPath[str], request: Request,
                           version: Annotated[int | None, QueryParameter(ge=1)] = None) -> ContractOut:
+            customer = customer_scope(request.user)
             async with rt.sessions() as s:
-                return contract_out(await services.get_contract(s, contract_no, version))
+                row = await services.get_contract(s, contract_no, version)
+                if customer is not None and (row.customer_id != customer or row.signed_at is None):
+                    raise NotFound(f"合同{contract_no}不存在 (contract not found)")  # as for one nobody has
+                return contract_out(row)
 
         @get("/{contract_no:str}/versions", guards=[requires(*READERS)], summary="Every version of a contract")
         async def versions(self, contract_no: FromPath[str]) -> list[ContractOut]:

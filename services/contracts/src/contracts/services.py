@@ -578,8 +578,11 @@ async def list_contracts(
     session: AsyncSession, *, status: str | None, customer_id: str | None, owner: str | None = None,
     dealer_id: str | None = None, signed_from: datetime | None = None, signed_to: datetime | None = None,
     created_from: datetime | None = None, created_to: datetime | None = None, limit: int, offset: int,
+    signed_only: bool = False,
 ) -> tuple[list[ContractRow], int]:
     query = select(ContractRow).where(ContractRow.is_latest.is_(True))
+    if signed_only:
+        query = query.where(ContractRow.signed_at.is_not(None))
     for column, value in ((ContractRow.status, status), (ContractRow.customer_id, customer_id),
                           (ContractRow.sales_rep, owner), (ContractRow.dealer_id, dealer_id)):
         if value:

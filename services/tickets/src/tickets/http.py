@@ -9,7 +9,7 @@ from litestar import Controller, MediaType, Request, Response, get, post, put
 from litestar.params import QueryParameter
 
 from aftersales_shared import correlation
-from aftersales_shared.auth import Role, dealer_scope, requires
+from aftersales_shared.auth import Role, customer_scope, dealer_scope, requires
 from aftersales_shared.db import utcnow
 from aftersales_shared.errors import Forbidden, NotFound
 from aftersales_shared.events import Contact
@@ -146,8 +146,9 @@ def ticket_controllers(rt: Runtime) -> list[type[Controller]]:
             ticket = await intake.open(Intake(req, user.subject, utcnow(), correlation.current()))
             return created_ticket(ticket)
 
-        @get("/", guards=[requires(*READERS, Role.PARTNER)],
-             summary="Tickets with filters (engineers: own; dealers: own dealer; partners: their channel)")
+        @get("/", guards=[requires(*READERS, Role.PARTNER, Role.CUSTOMER)],
+             summary="Tickets with filters (engineers: own; dealers: own dealer; partners: their channel; "
+                     "customers: their own)")
         async def list_(
             self, request: Request,
             status: Annotated[str | None, QueryParameter(pattern="^[a-z_]+$")] = None,
@@ -169,7 +170,7 @@ def ticket_controllers(rt: Runtime) -> list[type[Controller]]:
                 rows, total = await workflow.list_tickets(session, request.user, filters, limit, offset)
                 return TicketPage(items=[ticket_out(t) for t in rows], total=total, limit=limit, offset=offset)
 
-        @get("/{no:str}", guards=[requires(*READERS)], summary="One ticket with its SLA clocks")
+        @get("/{no:str}", guards=[requires(*READERS, Role.CUSTOMER)], summary="One ticket with its SLA clocks")
         async def get_one(self, no: FromPath[str], request: Request) -> TicketOut:
             async with rt.sessions() as session:
                 return ticket_out(await workflow.load(session, no, request.user))
@@ -221,10 +222,12 @@ def ticket_controllers(rt: Runtime) -> list[type[Controller]]:
                 row = await workflow.add_progress(session, ticket, data.model_dump(mode="python"), request.user, utcnow())
                 return ProgressOut.model_validate(row, from_attributes=True)
 
-        @get("/{no:str}/progress", guards=[requires(*READERS)], summary="Progress log (append-only)")
+        @get("/{no:str}/progress", guards=[requires(*READERS, Role.CUSTOMER)],
+             summary="Progress log (append-only; a customer sees only what is meant for customers)")
         async def progress(self, no: FromPath[str], request: Request, customer_view: FromQuery[bool] = False) -> list[ProgressOut]:
             async with rt.sessions() as session:
                 ticket = await workflow.load(session, no, request.user)
+                customer_view = customer_view or customer_scope(request.user) is not None
                 rows = await workflow.progress_of(session, ticket, customer_view)
                 return [ProgressOut.model_validate(r, from_attributes=True) for r in rows]
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aftersales_shared.auth import Principal, Role, dealer_scope
+from aftersales_shared.auth import Principal, Role, customer_scope, dealer_scope
 from aftersales_shared.errors import Conflict, DomainError, Forbidden, NotFound
 from aftersales_shared.events import (
     Contact,
@@ -53,6 +53,9 @@ def visible_to(ticket: TicketRow, user: Principal) -> bool:
         return True
     if Role.DEALER in user.roles and ticket.dealer_id is not None and ticket.dealer_id == dealer_scope(user):
         return True
+    customer = customer_scope(user)
+    if customer is not None:
+        return ticket.customer_id == customer
     return Role.ENGINEER in user.roles and ticket.assignee_id == user.subject
 
 
@@ -287,6 +290,8 @@ async def list_tickets(session: AsyncSession, user: Principal, f: dict[str, Any]
             conds.append(TicketRow.dealer_id == scope)
         if Role.PARTNER in user.roles:  # a partner system's token names its channel as subject
             conds.append(TicketRow.channel == user.subject)
+        if customer_scope(user) is not None:  # a customer: its own tickets only
+            conds.append(TicketRow.customer_id == customer_scope(user))
         if not conds:
             raise Forbidden("无权查看工单 (this role cannot list tickets)")
         query = query.where(or_(*conds))
