@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import json
+from pathlib import Path
 
 import pytest
 
@@ -39,3 +40,26 @@ def test_every_message_is_documented_for_a_partner(package):
         payload = schemas[requested["payload"]["$ref"].rsplit("/", 1)[1]]
         assert {"external_ref", "channel", "description", "contact"} <= set(payload["properties"])
         assert requested["headers"]["properties"]["ce-type"] == {"const": "cn.aftersales.partners.TicketRequested.v1"}
+
+
+OFFICIAL_SCHEMA = Path(__file__).resolve().parent / "asyncapi" / "asyncapi-3.0.0.schema.json"
+
+
+@pytest.mark.parametrize("package", SERVICES)
+def test_every_document_is_valid_against_the_official_asyncapi_schema(package):
+    """The JSON Schema the official AsyncAPI parser uses (tests/events/asyncapi/README.md); a broken copy of the
+    same document must fail, so the check can fail."""
+    import jsonschema_rs
+
+    validator = jsonschema_rs.validator_for(json.loads(OFFICIAL_SCHEMA.read_text()))
+    app_mod = importlib.import_module(f"{package}.app")
+    settings = importlib.import_module(f"{package}.settings")
+    cls = next(v for k, v in vars(settings).items() if k.endswith("Settings") and k != "ServiceSettings")
+    doc = json.loads(asyncapi_json(app_mod.create_app(cls(nats_url="nats://127.0.0.1:1")).state["runtime"]))
+    errors = [f"{e.instance_path}: {e.message[:200]}" for e in validator.iter_errors(doc)]
+    assert not errors, errors[:10]
+    broken = json.loads(json.dumps(doc))
+    channel = next(iter(broken["channels"].values()))
+    channel["address"] = 42
+    broken["info"].pop("title")
+    assert len(list(validator.iter_errors(broken))) >= 2

@@ -149,3 +149,13 @@ def test_sla_bench_runs_small(db_kind):
     assert r.returncode == 0, r.stderr[-3000:]
     assert "10/10 fired (missing 0)" in r.stdout and "breach detection lag p99" in r.stdout, r.stdout
     assert json.dumps(r.stdout)
+
+
+def test_health_answers_through_a_burst_of_errors():
+    """services/tickets/bench/health_burst.py, small: every /health probe during a burst of dead letters (each an
+    ERROR line) and failing requests answers 200, and the errors were logged (the times are printed, not checked)."""
+    r = subprocess.run([sys.executable, str(BENCH / "health_burst.py"), "--events", "60", "--requests", "300",
+                        "--probes", "60"], capture_output=True, text=True, timeout=180)
+    assert r.returncode == 0, r.stdout + r.stderr[-3000:]
+    assert "non-200 probes: 0" in r.stdout and re.search(r"[1-9]\d* dead-letter ERROR lines logged", r.stdout), r.stdout
+    assert re.search(r"health p99 burst/rest = \d+\.\d\dx", r.stdout), r.stdout

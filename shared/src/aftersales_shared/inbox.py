@@ -231,6 +231,9 @@ class Inbox:
             env = self._decode(sub, headers, body)
         except MalformedEvent as exc:
             await self._dead_letter(sub, subject, event_id, headers, body, "malformed", str(exc), deliveries)
+            # an operator sees every dead letter in the log, not only in GET /admin/dead-letters
+            log.error("inbox.dead_letter", consumer=sub.consumer, event_id=event_id[:200], reason="malformed",
+                      error=str(exc)[:500])
             return Outcome(ack=True, result="dead_lettered")
         max_deliver = self.settings.consumer_max_deliver
         if deliveries > max_deliver:
