@@ -22,9 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from aftersales_shared.natsserver import free_port
 from support import auth
-from test_launcher_e2e import _free_block, _read_until
+from test_launcher_e2e import _read_until, start_launcher
 
 SERVICES = ["contracts", "tickets", "surveys", "notifications", "dealers"]
 ROLES = {"admin": auth("admin"), "dealer": auth("dealer", dealer_id="D-ZJ-01"),
@@ -42,13 +41,7 @@ def _schemathesis() -> str:
 
 @pytest.mark.e2e
 def test_every_service_answers_as_its_openapi_says_for_admin_and_dealer(tmp_path):
-    base, nats_port = _free_block(5), free_port()
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL") and k != "NATS_URL"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "aftersales_shared.cli", "up", "--data-dir", str(tmp_path / "data"),
-         "--port-base", str(base), "--nats-port", str(nats_port), "--demo"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-    )
+    proc, base, _ = start_launcher(tmp_path / "data", demo=True)
     problems: list[str] = []
     try:
         _read_until(proc, "Press Ctrl-C", timeout=120)

@@ -40,6 +40,19 @@ def _is_free(port: int) -> bool:
     return True
 
 
+def start_launcher(data_dir: Path, *, demo: bool, **env_extra: str) -> tuple[subprocess.Popen[str], int, int]:
+    """`aftersales up` on free ports (its own NATS and SQLite databases under data_dir): (process, first service
+    port, NATS port). Stop it with SIGINT."""
+    base, nats_port = _free_block(5), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL") and k != "NATS_URL"} | env_extra
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "aftersales_shared.cli", "up", "--data-dir", str(data_dir),
+         "--port-base", str(base), "--nats-port", str(nats_port), *(["--demo"] if demo else [])],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+    )
+    return proc, base, nats_port
+
+
 def _read_until(proc: subprocess.Popen[str], marker: str, timeout: float) -> str:
     seen: list[str] = []
     deadline = time.monotonic() + timeout
@@ -55,13 +68,7 @@ def _read_until(proc: subprocess.Popen[str], marker: str, timeout: float) -> str
 
 @pytest.mark.e2e
 def test_launcher_runs_everything_and_contract_reaches_tickets(tmp_path):
-    base, nats_port = _free_block(5), free_port()
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL") and k != "NATS_URL"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "aftersales_shared.cli", "up", "--data-dir", str(tmp_path / "data"),
-         "--port-base", str(base), "--nats-port", str(nats_port), "--demo"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-    )
+    proc, base, nats_port = start_launcher(tmp_path / "data", demo=True)
     try:
         out = _read_until(proc, "Press Ctrl-C", timeout=120)
         assert "demo: signed contract DEMO-HT-2026-001" in out
@@ -166,14 +173,8 @@ def _survey_link(nats_url: str, data_dir: Path, ticket_no: str) -> str | None:
 @pytest.mark.e2e
 def test_completed_ticket_survey_low_score_becomes_follow_up(tmp_path):
     """contracts → tickets → surveys → tickets, through real processes and real NATS."""
-    base, nats_port = _free_block(5), free_port()
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL") and k != "NATS_URL"}
-    env |= {"SURVEYS_INVITE_DELAY_MINUTES": "0", "SURVEYS_CALENDAR_ID": "24x7"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "aftersales_shared.cli", "up", "--data-dir", str(tmp_path / "data"),
-         "--port-base", str(base), "--nats-port", str(nats_port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-    )
+    proc, base, nats_port = start_launcher(tmp_path / "data", demo=False, SURVEYS_INVITE_DELAY_MINUTES="0",
+                                           SURVEYS_CALENDAR_ID="24x7")
     try:
         _read_until(proc, "Press Ctrl-C", timeout=120)
         contracts, tickets = f"http://127.0.0.1:{base}", f"http://127.0.0.1:{base + 1}"

@@ -71,7 +71,7 @@ async def test_only_supervisors_and_managers_change_recipients(app):
         body = {"id": f"x-{uid()}", "name": "王", "phone": "13800138000"}
         assert (await client.post("/recipients", json=body, headers=AGENT)).status_code == 403
         assert (await client.post("/recipients", json=body, headers=auth("engineer"))).status_code == 403
-        assert (await client.get("/recipients", headers=auth("customer"))).status_code == 403
+        assert (await client.get("/recipients", headers=auth("customer", customer_id="C-x"))).status_code == 403
         assert (await client.get("/recipients")).status_code == 401
         assert (await client.post("/recipients", json=body | {"channels": ["sms"]}, headers=auth("manager"))).status_code == 201
         assert (await client.patch("/recipients/nobody", json={"name": "x"}, headers=SUP)).status_code == 404

@@ -56,9 +56,11 @@ async def test_intake_picks_up_the_entitlement_or_refuses_an_unknown_serial(data
         assert r.status_code == 400
         r = await client.post("/tickets", json=body(customer_name="散户") | {"contact": {"name": "x", "phone": "abc"}}, headers=AGENT)
         assert r.status_code == 400
-        r = await client.post("/tickets", json=body(customer_name="散户"), headers=auth("customer"))
+        r = await client.post("/tickets", json=body(customer_name="散户"), headers=auth("customer", customer_id="C-x"))
         assert r.status_code == 403
-        assert (await client.get("/tickets", headers=auth("customer"))).status_code == 403
+        # a customer reads only its own tickets (tests/tickets/test_customer_scope.py); a token without its id: 401
+        assert (await client.get("/tickets", headers=auth("customer", customer_id="C-x"))).json()["items"] == []
+        assert (await client.get("/tickets", headers=auth("customer"))).status_code == 401
 
 
 async def test_full_lifecycle_with_dispatch_pause_progress_and_completion(databases, streams_ready):
