@@ -17,7 +17,6 @@ from faststream.specification import AsyncAPI
 from litestar import Litestar, MediaType, Request, Response, get
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
@@ -26,7 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from . import correlation
-from . import openapidoc
+from . import apidocs, openapidoc
 from .auth import PUBLIC_PATHS, auth_middleware
 from .events.base import MAX_EVENT_ID
 from .http import TYPE_DECODERS
@@ -284,7 +283,7 @@ def create_service_app(
         version="1.0.0",
         description=description,
         path="/schema",
-        render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        render_plugins=[apidocs.docs_plugin()],  # served from the service's own files: no CDN
         components=Components(
             security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
         ),
@@ -294,7 +293,8 @@ def create_service_app(
     from .deadletters import dead_letter_controller
 
     app = Litestar(
-        route_handlers=[*_ops_handlers(rt), PrometheusController, dead_letter_controller(rt.inbox), *route_handlers],
+        route_handlers=[*_ops_handlers(rt), PrometheusController, dead_letter_controller(rt.inbox),
+                        apidocs.assets_router(), *route_handlers],
         lifespan=[lifespan(rt)],
         middleware=[InputGuardMiddleware, CorrelationMiddleware, auth_middleware(rt.settings, public_prefixes),
                     prometheus.middleware, openapidoc.AllowHeaderMiddleware],
