@@ -18,20 +18,42 @@ import httpx
 import nats
 
 
-async def main(nats_url: str, tickets_url: str, token: str, channel: str = "partner-call-centre-east") -> int:
+async def main(
+    nats_url: str, tickets_url: str, token: str, channel: str = "partner-call-centre-east"
+) -> int:
     ref, event_id = f"ERP-{uuid.uuid4().hex[:8]}", str(uuid.uuid4())
-    body = {"external_ref": ref, "channel": channel, "request_type": "quality_issue", "urgency": "urgent",
-            "description": "主轴异响，无法启动", "customer_name": "无锡某某设备有限公司",
-            "contact": {"name": "赵工", "phone": "13912345678"}}
-    headers = {"ce-specversion": "1.0", "ce-id": event_id, "Nats-Msg-Id": event_id, "ce-source": f"/partners/{channel}",
-               "ce-type": "cn.aftersales.partners.TicketRequested.v1", "content-type": "application/json",
-               "ce-time": dt.datetime.now(dt.UTC).isoformat()}
+    body = {
+        "external_ref": ref,
+        "channel": channel,
+        "request_type": "quality_issue",
+        "urgency": "urgent",
+        "description": "主轴异响，无法启动",
+        "customer_name": "无锡某某设备有限公司",
+        "contact": {"name": "赵工", "phone": "13912345678"},
+    }
+    headers = {
+        "ce-specversion": "1.0",
+        "ce-id": event_id,
+        "Nats-Msg-Id": event_id,
+        "ce-source": f"/partners/{channel}",
+        "ce-type": "cn.aftersales.partners.TicketRequested.v1",
+        "content-type": "application/json",
+        "ce-time": dt.datetime.now(dt.UTC).isoformat(),
+    }
     user = os.environ.get("NATS_USER", "partners")
-    nc = await nats.connect(nats_url, user=user, password=os.environ.get("NATS_PASSWORD", ""),
-                            inbox_prefix=f"_INBOX_{user}")
-    await nc.jetstream().publish("partners.ticket_requested.v1", json.dumps(body).encode(), headers=headers)
+    nc = await nats.connect(
+        nats_url,
+        user=user,
+        password=os.environ.get("NATS_PASSWORD", ""),
+        inbox_prefix=f"_INBOX_{user}",
+    )
+    await nc.jetstream().publish(
+        "partners.ticket_requested.v1", json.dumps(body).encode(), headers=headers
+    )
     await nc.close()
-    async with httpx.AsyncClient(base_url=tickets_url, headers={"Authorization": f"Bearer {token}"}) as client:
+    async with httpx.AsyncClient(
+        base_url=tickets_url, headers={"Authorization": f"Bearer {token}"}
+    ) as client:
         for _ in range(150):  # the ticket is opened asynchronously: look it up by our own reference
             found = (await client.get("/tickets", params={"external_ref": ref})).json()["items"]
             if found:

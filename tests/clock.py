@@ -35,19 +35,46 @@ class Moment:
     why: str
 
 
-MOMENTS = {m.name: m for m in (
-    Moment("sunday-evening", datetime(2026, 11, 29, 20, 57, tzinfo=SH),
-           "Sunday 20:57 in Shanghai, still Sunday 12:57 in UTC: three working days end on Wednesday"),
-    Moment("friday-close", datetime(2026, 11, 27, 17, 59, tzinfo=SH), "a minute before close of business on a Friday"),
-    Moment("holiday-eve", datetime(2026, 2, 14, 17, 59, tzinfo=SH),
-           "Saturday 14 February 2026, a 调休 working day, the last before the Spring Festival (15-23 February)"),
-    Moment("spring-festival-eve", datetime(2026, 2, 16, 20, 0, tzinfo=SH), "除夕 2026, inside the nine-day holiday"),
-    Moment("make-up-saturday", datetime(2026, 2, 28, 10, 0, tzinfo=SH), "Saturday 28 February 2026, a 调休 working day"),
-    Moment("year-end", datetime(2026, 12, 31, 23, 59, tzinfo=SH),
-           "31 December 23:59: deadlines run into 2027, a year without an official table yet"),
-    Moment("november-first", datetime(2026, 11, 1, 0, 0, tzinfo=SH),
-           "1 November 00:00 (a Sunday): the first day CalendarYearMissing may be announced"),
-)}
+MOMENTS = {
+    m.name: m
+    for m in (
+        Moment(
+            "sunday-evening",
+            datetime(2026, 11, 29, 20, 57, tzinfo=SH),
+            "Sunday 20:57 in Shanghai, still Sunday 12:57 in UTC: three working days end on Wednesday",
+        ),
+        Moment(
+            "friday-close",
+            datetime(2026, 11, 27, 17, 59, tzinfo=SH),
+            "a minute before close of business on a Friday",
+        ),
+        Moment(
+            "holiday-eve",
+            datetime(2026, 2, 14, 17, 59, tzinfo=SH),
+            "Saturday 14 February 2026, a 调休 working day, the last before the Spring Festival (15-23 February)",
+        ),
+        Moment(
+            "spring-festival-eve",
+            datetime(2026, 2, 16, 20, 0, tzinfo=SH),
+            "除夕 2026, inside the nine-day holiday",
+        ),
+        Moment(
+            "make-up-saturday",
+            datetime(2026, 2, 28, 10, 0, tzinfo=SH),
+            "Saturday 28 February 2026, a 调休 working day",
+        ),
+        Moment(
+            "year-end",
+            datetime(2026, 12, 31, 23, 59, tzinfo=SH),
+            "31 December 23:59: deadlines run into 2027, a year without an official table yet",
+        ),
+        Moment(
+            "november-first",
+            datetime(2026, 11, 1, 0, 0, tzinfo=SH),
+            "1 November 00:00 (a Sunday): the first day CalendarYearMissing may be announced",
+        ),
+    )
+}
 
 
 def parse_moment(raw: str) -> datetime:
@@ -58,7 +85,9 @@ def parse_moment(raw: str) -> datetime:
     try:
         at = datetime.fromisoformat(raw)
     except ValueError:
-        raise ValueError(f"{ENV}={raw!r}: not a moment ({', '.join(MOMENTS)}) nor an ISO time") from None
+        raise ValueError(
+            f"{ENV}={raw!r}: not a moment ({', '.join(MOMENTS)}) nor an ISO time"
+        ) from None
     if at.tzinfo is None or at.utcoffset() is None:
         raise ValueError(f"{ENV}={raw!r}: give the offset, e.g. 2026-11-29T20:57:00+08:00")
     return at
@@ -88,7 +117,9 @@ class _Travel:
             os.environ[OFFSET_ENV] = repr(offset)
             paths = (self._saved["PYTHONPATH"] or "").split(os.pathsep)
             if str(TRAVEL_DIR) not in paths:
-                os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(TRAVEL_DIR), *paths) if p)
+                os.environ["PYTHONPATH"] = os.pathsep.join(
+                    p for p in (str(TRAVEL_DIR), *paths) if p
+                )
 
     def stop(self) -> None:
         self._travel.stop()

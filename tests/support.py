@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Litestar
 import httpx
+from litestar import Litestar
 
 from aftersales_shared.auth import mint_token
 from aftersales_shared.migrations import upgrade
@@ -18,7 +18,10 @@ from aftersales_shared.settings import DEV_JWT_SECRET
 
 
 async def wait_until(
-    condition: Callable[[], Awaitable[Any]], timeout: float = 30.0, interval: float = 0.05, what: str = "condition"
+    condition: Callable[[], Awaitable[Any]],
+    timeout: float = 30.0,
+    interval: float = 0.05,
+    what: str = "condition",
 ) -> Any:
     """Poll an async condition until it is truthy; fail naming `what` after the deadline."""
     deadline = time.monotonic() + timeout
@@ -39,7 +42,9 @@ class Bearer(Mapping[str, str]):
 
     def __init__(self, sub: str, roles: list[str], claims: dict[str, Any]) -> None:
         self._sub, self._roles, self._claims = sub, roles, claims
-        mint_token(DEV_JWT_SECRET, sub, roles, **claims)  # bad roles fail here, where the test names them
+        mint_token(
+            DEV_JWT_SECRET, sub, roles, **claims
+        )  # bad roles fail here, where the test names them
 
     def __getitem__(self, key: str) -> str:
         if key != "Authorization":
@@ -88,10 +93,14 @@ async def running(app: Litestar, wait_broker: bool = True) -> AsyncIterator[http
     """Run an app's lifespan (broker, relay, consumers) in this loop and give an HTTP client to it."""
     async with app.lifespan():
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver", timeout=30) as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", timeout=30
+        ) as client:
             if wait_broker:
                 rt = runtime_of(app)
-                await wait_until(lambda: _true(rt.broker_started), timeout=20, what="broker connected")
+                await wait_until(
+                    lambda: _true(rt.broker_started), timeout=20, what="broker connected"
+                )
             yield client
 
 
@@ -106,7 +115,9 @@ def credit_code(seed: int = 1) -> str:
     return first17 + credit_code_check_char(first17)
 
 
-def draft_body(contract_no: str, serials: list[str] | None = None, dealer_id: str | None = None) -> dict[str, Any]:
+def draft_body(
+    contract_no: str, serials: list[str] | None = None, dealer_id: str | None = None
+) -> dict[str, Any]:
     serials = serials or [f"{contract_no}-SN1"]
     return {
         "contract_no": contract_no,
@@ -116,8 +127,12 @@ def draft_body(contract_no: str, serials: list[str] | None = None, dealer_id: st
             "credit_code": credit_code(abs(hash(contract_no)) % 10**9),
             "contacts": [{"name": "王工", "phone": "13800138000", "email": "wang@example.com"}],
         },
-        "products": [{"model": "XK-200", "serial_no": s, "warranty_end": "2028-12-31"} for s in serials],
-        "service_levels": [{"urgency": "urgent", "response_minutes": 60, "resolution_minutes": 720}],
+        "products": [
+            {"model": "XK-200", "serial_no": s, "warranty_end": "2028-12-31"} for s in serials
+        ],
+        "service_levels": [
+            {"urgency": "urgent", "response_minutes": 60, "resolution_minutes": 720}
+        ],
         "dealer_id": dealer_id,
     }
 
@@ -131,7 +146,12 @@ def sign_body(signed_at: str | None = None, document_sha256: str = "ab" * 32) ->
         "document_sha256": document_sha256,
         "signatures": [
             {"party": "company", "signer": "李经理", "signed_at": signed_at, "method": "seal"},
-            {"party": "customer", "signer": "王总", "signed_at": signed_at, "method": "e_signature"},
+            {
+                "party": "customer",
+                "signer": "王总",
+                "signed_at": signed_at,
+                "method": "e_signature",
+            },
         ],
     }
 
@@ -139,30 +159,47 @@ def sign_body(signed_at: str | None = None, document_sha256: str = "ab" * 32) ->
 REVIEW_PARTS = ("legal", "finance", "delivery")
 
 
-async def sign_contract_via_api(client: httpx.AsyncClient, contract_no: str, sales: dict[str, str] | None = None) -> httpx.Response:
+async def sign_contract_via_api(
+    client: httpx.AsyncClient, contract_no: str, sales: dict[str, str] | None = None
+) -> httpx.Response:
     """Take a draft through review (legal, finance, delivery each with their own token) and sign it."""
     sales = sales or auth("sales")
     r = await client.post(f"/contracts/{contract_no}/submit", headers=sales)
     assert r.status_code == 200, r.text
     for part in REVIEW_PARTS:
-        r = await client.post(f"/contracts/{contract_no}/reviews/{part}", json={"decision": "approve", "comments": "同意"},
-                              headers=auth(part, sub=f"{part}-reviewer"))
+        r = await client.post(
+            f"/contracts/{contract_no}/reviews/{part}",
+            json={"decision": "approve", "comments": "同意"},
+            headers=auth(part, sub=f"{part}-reviewer"),
+        )
         assert r.status_code == 200, r.text
     assert r.json()["status"] == "approved", r.text
-    return await client.post(f"/contracts/{contract_no}/sign", json=sign_body(document_sha256=r.json()["document_sha256"]),
-                             headers=sales)
+    return await client.post(
+        f"/contracts/{contract_no}/sign",
+        json=sign_body(document_sha256=r.json()["document_sha256"]),
+        headers=sales,
+    )
 
 
 def sign_contract_via_http(base_url: str, contract_no: str) -> httpx.Response:
     """The same walk with a blocking client, for tests against a launched system."""
     with httpx.Client(base_url=base_url, timeout=10) as client:
-        assert client.post(f"/contracts/{contract_no}/submit", headers=auth("sales")).status_code == 200
+        assert (
+            client.post(f"/contracts/{contract_no}/submit", headers=auth("sales")).status_code
+            == 200
+        )
         for part in REVIEW_PARTS:
-            r = client.post(f"/contracts/{contract_no}/reviews/{part}", json={"decision": "approve", "comments": "同意"},
-                            headers=auth(part, sub=f"{part}-reviewer"))
+            r = client.post(
+                f"/contracts/{contract_no}/reviews/{part}",
+                json={"decision": "approve", "comments": "同意"},
+                headers=auth(part, sub=f"{part}-reviewer"),
+            )
             assert r.status_code == 200, r.text
-        return client.post(f"/contracts/{contract_no}/sign", json=sign_body(document_sha256=r.json()["document_sha256"]),
-                           headers=auth("sales"))
+        return client.post(
+            f"/contracts/{contract_no}/sign",
+            json=sign_body(document_sha256=r.json()["document_sha256"]),
+            headers=auth("sales"),
+        )
 
 
 async def sign_contract_in_session(session: Any, contract_no: str, sales: Any) -> Any:
@@ -176,7 +213,14 @@ async def sign_contract_in_session(session: Any, contract_no: str, sales: Any) -
     await services.submit_for_review(session, contract_no, sales, utcnow())
     for part in ReviewPart:
         reviewer = Principal(subject=f"{part.value}-reviewer", roles=frozenset({Role(part.value)}))
-        row = await services.sign_off(session, contract_no, part, SignOffIn(decision="approve", comments="同意"), reviewer, utcnow())
+        row = await services.sign_off(
+            session,
+            contract_no,
+            part,
+            SignOffIn(decision="approve", comments="同意"),
+            reviewer,
+            utcnow(),
+        )
     body = SignIn.model_validate(sign_body(document_sha256=row.document_sha256))
     return await services.sign_contract(session, contract_no, body, sales, utcnow())
 
@@ -190,8 +234,12 @@ def contract_signed(contract_no: str, signed_at: str = "2026-11-20T02:00:00Z") -
             "contract_no": contract_no,
             "signed_at": signed_at,
             "customer": {"customer_id": f"C-{contract_no}", "name": "测试客户", "contacts": []},
-            "products": [{"model": "XK-200", "serial_no": f"{contract_no}-SN1", "warranty_end": "2028-12-31"}],
-            "service_levels": [{"urgency": "normal", "response_minutes": 1440, "resolution_minutes": 2880}],
+            "products": [
+                {"model": "XK-200", "serial_no": f"{contract_no}-SN1", "warranty_end": "2028-12-31"}
+            ],
+            "service_levels": [
+                {"urgency": "normal", "response_minutes": 1440, "resolution_minutes": 2880}
+            ],
         }
     )
     return Envelope(data=data, source="/tests")
@@ -204,7 +252,9 @@ async def publish(nats_url: str, envelope: Any, msg_id: str | None = None) -> An
 
     from aftersales_shared.natsauth import ADMIN, PARTNERS
 
-    nc = await natsaccess.connect(nats_url, PARTNERS if envelope.nats_subject.startswith("partners.") else ADMIN)
+    nc = await natsaccess.connect(
+        nats_url, PARTNERS if envelope.nats_subject.startswith("partners.") else ADMIN
+    )
     try:
         headers = envelope.headers()
         if msg_id:

@@ -21,13 +21,15 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from support import auth
 from test_launcher_e2e import _read_until, start_launcher
 
 SERVICES = ["contracts", "tickets", "surveys", "notifications", "dealers"]
-ROLES = {"admin": auth("admin"), "dealer": auth("dealer", dealer_id="D-ZJ-01"),
-         "customer": auth("customer", sub="demo-customer", customer_id="C-001")}
+ROLES = {
+    "admin": auth("admin"),
+    "dealer": auth("dealer", dealer_id="D-ZJ-01"),
+    "customer": auth("customer", sub="demo-customer", customer_id="C-001"),
+}
 SEED = os.environ.get("SCHEMATHESIS_SEED", "20261129")
 MAX_EXAMPLES = os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "6")
 
@@ -49,16 +51,40 @@ def test_every_service_answers_as_its_openapi_says_for_admin_and_dealer(tmp_path
         for i, name in enumerate(SERVICES):
             for role, headers in ROLES.items():
                 run = subprocess.run(
-                    [_schemathesis(), "run", f"http://127.0.0.1:{base + i}/schema/openapi.json",
-                     "-H", f"Authorization: {headers['Authorization']}", "--checks", "all",
-                     "--exclude-checks", "positive_data_acceptance", "--max-examples", MAX_EXAMPLES,
-                     "--seed", seed, "--no-color", "--workers", "1", "--request-timeout", "10"],
-                    capture_output=True, text=True, timeout=600)
+                    [
+                        _schemathesis(),
+                        "run",
+                        f"http://127.0.0.1:{base + i}/schema/openapi.json",
+                        "-H",
+                        f"Authorization: {headers['Authorization']}",
+                        "--checks",
+                        "all",
+                        "--exclude-checks",
+                        "positive_data_acceptance",
+                        "--max-examples",
+                        MAX_EXAMPLES,
+                        "--seed",
+                        seed,
+                        "--no-color",
+                        "--workers",
+                        "1",
+                        "--request-timeout",
+                        "10",
+                    ],
+                    capture_output=True,
+                    text=True,
+                    timeout=600,
+                )
                 if run.returncode != 0:
                     failures = re.findall(r"^_+ (.+?) _+\n|^- (ST\d+ .+)$", run.stdout, re.M)
                     summary = [a or b for a, b in failures]
-                    problems.append(f"{name} as {role} (seed {seed}):\n  " + "\n  ".join(summary[:40])
-                                    + "\n" + run.stdout[-3000:] + run.stderr[-1000:])
+                    problems.append(
+                        f"{name} as {role} (seed {seed}):\n  "
+                        + "\n  ".join(summary[:40])
+                        + "\n"
+                        + run.stdout[-3000:]
+                        + run.stderr[-1000:]
+                    )
     finally:
         proc.send_signal(signal.SIGINT)
         try:

@@ -9,25 +9,32 @@ import time
 
 import jwt
 import pytest
+from support import auth, draft_body, migrated, running
 
 from aftersales_shared.auth import Principal, Role, dealer_scope, mint_token
 from aftersales_shared.natsserver import free_port
 from aftersales_shared.settings import DEV_JWT_SECRET
 from contracts.app import create_app
 from contracts.settings import ContractsSettings
-from support import auth, draft_body, migrated, running
 
 
 @pytest.fixture
 async def app(databases, streams_ready):
-    return create_app(ContractsSettings(database_url=await migrated(databases, "contracts"), nats_url=streams_ready))
+    return create_app(
+        ContractsSettings(
+            database_url=await migrated(databases, "contracts"), nats_url=streams_ready
+        )
+    )
 
 
 async def test_health_ready_and_docs_are_public(app):
     async with running(app) as contracts:
         assert (await contracts.get("/health")).json() == {"status": "ok", "service": "contracts"}
         ready = await contracts.get("/ready")
-        assert ready.status_code == 200 and ready.json()["checks"] == {"database": "ok", "nats": "ok"}
+        assert ready.status_code == 200 and ready.json()["checks"] == {
+            "database": "ok",
+            "nats": "ok",
+        }
         assert (await contracts.get("/schema/openapi.json")).status_code == 200
         spec = (await contracts.get("/asyncapi.json")).json()
         assert "cn.aftersales.contracts.ContractSigned.v1" in spec["channels"]
@@ -40,8 +47,12 @@ async def test_health_ready_and_docs_are_public(app):
         "Bearer not-a-jwt",
         "Basic dXNlcjpwYXNz",
         "Bearer " + mint_token("another-secret-of-at-least-32-bytes!!", "u", ["sales"]),
-        "Bearer " + jwt.encode({"sub": "u", "roles": ["sales"], "exp": int(time.time()) - 10}, DEV_JWT_SECRET, "HS256"),
-        "Bearer " + jwt.encode({"sub": "u", "roles": ["sales"]}, DEV_JWT_SECRET, "HS256"),  # no expiry
+        "Bearer "
+        + jwt.encode(
+            {"sub": "u", "roles": ["sales"], "exp": int(time.time()) - 10}, DEV_JWT_SECRET, "HS256"
+        ),
+        "Bearer "
+        + jwt.encode({"sub": "u", "roles": ["sales"]}, DEV_JWT_SECRET, "HS256"),  # no expiry
     ],
 )
 async def test_missing_or_invalid_token_is_401(app, header):
@@ -60,8 +71,12 @@ async def test_wrong_role_is_403_and_nothing_is_written(app):
         assert r.status_code == 403
         assert "sales" in r.json()["detail"]
         assert (await contracts.get("/contracts/AUTH-1", headers=auth("sales"))).status_code == 404
-        assert (await contracts.get("/admin/dead-letters", headers=auth("sales"))).status_code == 403
-        assert (await contracts.get("/admin/dead-letters", headers=auth("admin"))).status_code == 200
+        assert (
+            await contracts.get("/admin/dead-letters", headers=auth("sales"))
+        ).status_code == 403
+        assert (
+            await contracts.get("/admin/dead-letters", headers=auth("admin"))
+        ).status_code == 200
 
 
 def test_dealer_tokens_are_bound_to_a_dealer():
@@ -73,13 +88,22 @@ def test_dealer_tokens_are_bound_to_a_dealer():
     staff = Principal("f-user", frozenset({Role.FINANCE}))
     assert dealer_scope(dealer) == "D-1"
     assert dealer_scope(staff) is None
-    assert not dealer.has(Role.FINANCE) and Principal("a", frozenset({Role.ADMIN})).has(Role.FINANCE)
+    assert not dealer.has(Role.FINANCE) and Principal("a", frozenset({Role.ADMIN})).has(
+        Role.FINANCE
+    )
 
 
 # ---------------------------------------------------------------- token attacks (one verifier, every service)
 def _claims(**kw):  # type: ignore[no-untyped-def]
     now = int(time.time())
-    base = {"sub": "u", "roles": ["admin"], "iat": now, "exp": now + 600, "iss": "aftersales-local", "aud": "aftersales"}
+    base = {
+        "sub": "u",
+        "roles": ["admin"],
+        "iat": now,
+        "exp": now + 600,
+        "iss": "aftersales-local",
+        "aud": "aftersales",
+    }
     return {k: v for k, v in (base | kw).items() if v is not None}
 
 
@@ -122,20 +146,29 @@ async def test_unsigned_and_other_algorithm_tokens_are_401(app):
 async def test_a_well_formed_local_token_is_accepted(app):
     async with running(app) as contracts:
         token = jwt.encode(_claims(), DEV_JWT_SECRET, "HS256")
-        assert (await contracts.get("/contracts", headers={"Authorization": f"Bearer {token}"})).status_code == 200
+        assert (
+            await contracts.get("/contracts", headers={"Authorization": f"Bearer {token}"})
+        ).status_code == 200
 
 
 # ---------------------------------------------------------------- no production start on the development secret
 def test_settings_refuse_the_dev_secret_and_a_missing_issuer_outside_local_development(monkeypatch):
     monkeypatch.delenv("AFTERSALES_LOCAL_DEV", raising=False)
-    with pytest.raises(ValueError, match="CONTRACTS_JWT_SECRET is the published development secret"):
+    with pytest.raises(
+        ValueError, match="CONTRACTS_JWT_SECRET is the published development secret"
+    ):
         ContractsSettings()
     with pytest.raises(ValueError, match="CONTRACTS_JWT_ISSUER is not set"):
         ContractsSettings(jwt_secret="s" * 40, jwt_audience="aftersales")
     with pytest.raises(ValueError, match="shorter than 32 bytes"):
         ContractsSettings(jwt_secret="short", jwt_issuer="https://idp", jwt_audience="aftersales")
-    ok = ContractsSettings(jwt_secret="s" * 40, jwt_issuer="https://idp", jwt_audience="aftersales",
-                           nats_user="contracts", nats_password="n" * 24)
+    ok = ContractsSettings(
+        jwt_secret="s" * 40,
+        jwt_issuer="https://idp",
+        jwt_audience="aftersales",
+        nats_user="contracts",
+        nats_password="n" * 24,
+    )
     assert ok.local_dev is False and ok.effective_jwt_issuer == "https://idp"
     assert ContractsSettings(local_dev=True).effective_jwt_issuer == "aftersales-local"
 
@@ -148,17 +181,29 @@ def nats_user(service: str) -> dict[str, str]:
     return {"nats_user": service, "nats_password": creds.passwords[service]} if creds else {}
 
 
-async def test_outside_local_development_a_token_signed_with_the_dev_secret_is_refused(monkeypatch, databases,
-                                                                                     streams_ready):
+async def test_outside_local_development_a_token_signed_with_the_dev_secret_is_refused(
+    monkeypatch, databases, streams_ready
+):
     monkeypatch.delenv("AFTERSALES_LOCAL_DEV", raising=False)
-    settings = ContractsSettings(database_url=await migrated(databases, "contracts"), nats_url=streams_ready,
-                                 jwt_secret="a-real-secret-of-more-than-32-bytes!!", jwt_issuer="https://idp.cn",
-                                 jwt_audience="aftersales", **nats_user("contracts"))
+    settings = ContractsSettings(
+        database_url=await migrated(databases, "contracts"),
+        nats_url=streams_ready,
+        jwt_secret="a-real-secret-of-more-than-32-bytes!!",
+        jwt_issuer="https://idp.cn",
+        jwt_audience="aftersales",
+        **nats_user("contracts"),
+    )
     async with running(create_app(settings)) as contracts:
         forged = mint_token(DEV_JWT_SECRET, "attacker", ["admin"], issuer="https://idp.cn")
-        assert (await contracts.get("/contracts", headers={"Authorization": f"Bearer {forged}"})).status_code == 401
-        real = mint_token("a-real-secret-of-more-than-32-bytes!!", "u", ["sales"], issuer="https://idp.cn")
-        assert (await contracts.get("/contracts", headers={"Authorization": f"Bearer {real}"})).status_code == 200
+        assert (
+            await contracts.get("/contracts", headers={"Authorization": f"Bearer {forged}"})
+        ).status_code == 401
+        real = mint_token(
+            "a-real-secret-of-more-than-32-bytes!!", "u", ["sales"], issuer="https://idp.cn"
+        )
+        assert (
+            await contracts.get("/contracts", headers={"Authorization": f"Bearer {real}"})
+        ).status_code == 200
 
 
 def test_no_nats_user_no_start_outside_local_development(monkeypatch, tmp_path):
@@ -168,7 +213,9 @@ def test_no_nats_user_no_start_outside_local_development(monkeypatch, tmp_path):
     monkeypatch.delenv("CONTRACTS_NATS_USER", raising=False)
     monkeypatch.delenv("CONTRACTS_NATS_PASSWORD", raising=False)
     jwt_ok = {"jwt_secret": "s" * 40, "jwt_issuer": "https://idp", "jwt_audience": "aftersales"}
-    with pytest.raises(ValueError, match="no NATS credentials .*CONTRACTS_NATS_USER and CONTRACTS_NATS_PASSWORD"):
+    with pytest.raises(
+        ValueError, match="no NATS credentials .*CONTRACTS_NATS_USER and CONTRACTS_NATS_PASSWORD"
+    ):
         ContractsSettings(**jwt_ok)
     with pytest.raises(ValueError, match="no NATS credentials"):
         ContractsSettings(**jwt_ok, nats_user="contracts", nats_password="")
@@ -177,16 +224,28 @@ def test_no_nats_user_no_start_outside_local_development(monkeypatch, tmp_path):
     assert ContractsSettings(**jwt_ok, nats_creds_file=creds).nats_creds_file == creds
     s = ContractsSettings(**jwt_ok, nats_user="contracts", nats_password="pw-" * 8)
     # the service connects as its user, with its own inbox prefix; the password never shows in the settings' repr
-    assert connect_options(s) | {"password": "…"} == {"user": "contracts", "password": "…",
-                                                      "inbox_prefix": "_INBOX_contracts"}
+    assert connect_options(s) | {"password": "…"} == {
+        "user": "contracts",
+        "password": "…",
+        "inbox_prefix": "_INBOX_contracts",
+    }
     assert broker_options(s)["security"].username == "contracts" and "pw-" not in repr(s)
 
 
 def test_a_service_started_without_jwt_settings_exits_with_the_reason(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k != "AFTERSALES_LOCAL_DEV" and not k.startswith("TICKETS_")}
-    env |= {"TICKETS_LOG_JSON": "true", "TICKETS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 't.db'}",
-            "TICKETS_PORT": str(free_port())}
-    run = subprocess.run([sys.executable, "-m", "tickets"], env=env, capture_output=True, text=True, timeout=120)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k != "AFTERSALES_LOCAL_DEV" and not k.startswith("TICKETS_")
+    }
+    env |= {
+        "TICKETS_LOG_JSON": "true",
+        "TICKETS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 't.db'}",
+        "TICKETS_PORT": str(free_port()),
+    }
+    run = subprocess.run(
+        [sys.executable, "-m", "tickets"], env=env, capture_output=True, text=True, timeout=120
+    )
     assert run.returncode == 2, run.stdout + run.stderr
     assert "TICKETS_JWT_SECRET is the published development secret" in run.stderr
     assert "AFTERSALES_LOCAL_DEV=1" in run.stderr and "Traceback" not in run.stderr
@@ -198,8 +257,13 @@ def test_survey_link_keys_are_required_outside_local_development(monkeypatch):
     from surveys.settings import SurveysSettings
 
     monkeypatch.delenv("AFTERSALES_LOCAL_DEV", raising=False)
-    jwt_ok = {"jwt_secret": "s" * 40, "jwt_issuer": "https://idp", "jwt_audience": "aftersales",
-              "nats_user": "u", "nats_password": "p" * 24}
+    jwt_ok = {
+        "jwt_secret": "s" * 40,
+        "jwt_issuer": "https://idp",
+        "jwt_audience": "aftersales",
+        "nats_user": "u",
+        "nats_password": "p" * 24,
+    }
     with pytest.raises(ValueError, match="SURVEYS_NOTIFICATIONS_PUBLIC_KEY is not set"):
         SurveysSettings(**jwt_ok)
     with pytest.raises(ValueError, match="published development key"):
@@ -212,4 +276,7 @@ def test_survey_link_keys_are_required_outside_local_development(monkeypatch):
         NotificationsSettings(**jwt_ok, link_private_key="c2hvcnQ")
     private, public = new_keypair()
     assert NotificationsSettings(**jwt_ok, link_private_key=private).link_private_key == private
-    assert SurveysSettings(**jwt_ok, notifications_public_key=public).policy().notifications_public_key == public
+    assert (
+        SurveysSettings(**jwt_ok, notifications_public_key=public).policy().notifications_public_key
+        == public
+    )

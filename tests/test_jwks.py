@@ -19,7 +19,11 @@ from contracts.settings import ContractsSettings
 @pytest.fixture
 def idp():
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key())) | {"kid": "k1", "use": "sig", "alg": "RS256"}
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key())) | {
+        "kid": "k1",
+        "use": "sig",
+        "alg": "RS256",
+    }
     body = json.dumps({"keys": [jwk]}).encode()
 
     class Handler(BaseHTTPRequestHandler):
@@ -39,20 +43,39 @@ def idp():
 
 
 def _token(key, **claims) -> str:  # type: ignore[no-untyped-def]
-    base = {"sub": "u-1", "roles": ["finance"], "iat": int(time.time()), "exp": int(time.time()) + 600, "aud": "aftersales", "iss": "https://idp.local"}
+    base = {
+        "sub": "u-1",
+        "roles": ["finance"],
+        "iat": int(time.time()),
+        "exp": int(time.time()) + 600,
+        "aud": "aftersales",
+        "iss": "https://idp.local",
+    }
     return jwt.encode(base | claims, key, algorithm="RS256", headers={"kid": "k1"})
 
 
 def test_jwks_verifies_signature_audience_and_issuer(idp):
     key, url = idp
-    verifier = TokenVerifier(ContractsSettings(jwks_url=url, jwt_audience="aftersales", jwt_issuer="https://idp.local"))
+    verifier = TokenVerifier(
+        ContractsSettings(jwks_url=url, jwt_audience="aftersales", jwt_issuer="https://idp.local")
+    )
     principal = verifier.verify(_token(key, dealer_id=None))
     assert principal.subject == "u-1" and principal.roles == frozenset({Role.FINANCE})
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    for bad in (_token(other), _token(key, aud="someone-else"), _token(key, iss="https://evil"),
-                _token(key, exp=int(time.time()) - 5)):
+    for bad in (
+        _token(other),
+        _token(key, aud="someone-else"),
+        _token(key, iss="https://evil"),
+        _token(key, exp=int(time.time()) - 5),
+    ):
         with pytest.raises(NotAuthorizedException):
             verifier.verify(bad)
-    hs = jwt.encode({"sub": "x", "roles": ["admin"], "exp": int(time.time()) + 60}, "secret-secret-secret-secret-secret!", "HS256")
-    with pytest.raises(NotAuthorizedException):  # a shared-secret token is refused once JWKS is configured
+    hs = jwt.encode(
+        {"sub": "x", "roles": ["admin"], "exp": int(time.time()) + 60},
+        "secret-secret-secret-secret-secret!",
+        "HS256",
+    )
+    with pytest.raises(
+        NotAuthorizedException
+    ):  # a shared-secret token is refused once JWKS is configured
         verifier.verify(hs)

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from support import auth, draft_body, opened_link, sign_contract_via_http
 
 from aftersales_shared.natsserver import free_port
-from support import auth, draft_body, opened_link, sign_contract_via_http
 
 SERVICES = ["contracts", "tickets", "surveys", "notifications", "dealers"]
 
@@ -40,15 +40,33 @@ def _is_free(port: int) -> bool:
     return True
 
 
-def start_launcher(data_dir: Path, *, demo: bool, **env_extra: str) -> tuple[subprocess.Popen[str], int, int]:
+def start_launcher(
+    data_dir: Path, *, demo: bool, **env_extra: str
+) -> tuple[subprocess.Popen[str], int, int]:
     """`aftersales up` on free ports (its own NATS and SQLite databases under data_dir): (process, first service
     port, NATS port). Stop it with SIGINT."""
     base, nats_port = _free_block(5), free_port()
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL") and k != "NATS_URL"} | env_extra
+    env = {
+        k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL") and k != "NATS_URL"
+    } | env_extra
     proc = subprocess.Popen(
-        [sys.executable, "-m", "aftersales_shared.cli", "up", "--data-dir", str(data_dir),
-         "--port-base", str(base), "--nats-port", str(nats_port), *(["--demo"] if demo else [])],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        [
+            sys.executable,
+            "-m",
+            "aftersales_shared.cli",
+            "up",
+            "--data-dir",
+            str(data_dir),
+            "--port-base",
+            str(base),
+            "--nats-port",
+            str(nats_port),
+            *(["--demo"] if demo else []),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
     )
     return proc, base, nats_port
 
@@ -80,7 +98,12 @@ def test_launcher_runs_everything_and_contract_reaches_tickets(tmp_path):
 
         contracts, tickets = f"http://127.0.0.1:{base}", f"http://127.0.0.1:{base + 1}"
         no = f"E2E-{uuid.uuid4().hex[:8]}"
-        assert httpx.post(f"{contracts}/contracts", json=draft_body(no), headers=auth("sales")).status_code == 201
+        assert (
+            httpx.post(
+                f"{contracts}/contracts", json=draft_body(no), headers=auth("sales")
+            ).status_code
+            == 201
+        )
         assert sign_contract_via_http(contracts, no).status_code == 200
         deadline = time.monotonic() + 30
         while True:
@@ -108,9 +131,13 @@ def test_launcher_runs_everything_and_contract_reaches_tickets(tmp_path):
         token = auth("partner", sub="partner-call-centre-east")["Authorization"].split()[1]
         example = Path(__file__).resolve().parent.parent / "examples" / "partner_ticket.py"
         partner = json.loads((tmp_path / "data" / "nats-credentials.json").read_text())["partners"]
-        run = subprocess.run([sys.executable, str(example), f"nats://127.0.0.1:{nats_port}", tickets, token],
-                             capture_output=True, text=True, timeout=120,
-                             env=os.environ | {"NATS_USER": "partners", "NATS_PASSWORD": partner})
+        run = subprocess.run(
+            [sys.executable, str(example), f"nats://127.0.0.1:{nats_port}", tickets, token],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=os.environ | {"NATS_USER": "partners", "NATS_PASSWORD": partner},
+        )
         assert run.returncode == 0, run.stdout + run.stderr
         assert re.fullmatch(r"ERP-\w{8} SV-\d{8}-\d{4} new\n", run.stdout), run.stdout
     finally:
@@ -153,8 +180,10 @@ def _survey_link(nats_url: str, data_dir: Path, ticket_no: str) -> str | None:
     async def read() -> str | None:
         nc = await nats.connect(nats_url, user="admin", password=admin)
         try:
-            sub = await nc.jetstream().pull_subscribe("surveys.survey_requested.v2",
-                                                      config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL))
+            sub = await nc.jetstream().pull_subscribe(
+                "surveys.survey_requested.v2",
+                config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL),
+            )
             try:
                 msgs = await sub.fetch(100, timeout=1)
             except TimeoutError:
@@ -173,38 +202,86 @@ def _survey_link(nats_url: str, data_dir: Path, ticket_no: str) -> str | None:
 @pytest.mark.e2e
 def test_completed_ticket_survey_low_score_becomes_follow_up(tmp_path):
     """contracts → tickets → surveys → tickets, through real processes and real NATS."""
-    proc, base, nats_port = start_launcher(tmp_path / "data", demo=False, SURVEYS_INVITE_DELAY_MINUTES="0",
-                                           SURVEYS_CALENDAR_ID="24x7")
+    proc, base, nats_port = start_launcher(
+        tmp_path / "data", demo=False, SURVEYS_INVITE_DELAY_MINUTES="0", SURVEYS_CALENDAR_ID="24x7"
+    )
     try:
         _read_until(proc, "Press Ctrl-C", timeout=120)
         contracts, tickets = f"http://127.0.0.1:{base}", f"http://127.0.0.1:{base + 1}"
         no = f"E2E-{uuid.uuid4().hex[:8]}"
-        assert httpx.post(f"{contracts}/contracts", json=draft_body(no), headers=auth("sales")).status_code == 201
+        assert (
+            httpx.post(
+                f"{contracts}/contracts", json=draft_body(no), headers=auth("sales")
+            ).status_code
+            == 201
+        )
         assert sign_contract_via_http(contracts, no).status_code == 200
-        _poll(lambda: httpx.get(f"{tickets}/entitlements/{no}", headers=auth("service_agent")).status_code == 200,
-              "entitlement in tickets")
-        t = httpx.post(f"{tickets}/tickets", headers=auth("service_agent"), json={
-            "channel": "phone", "request_type": "quality_issue", "urgency": "urgent", "description": "液压系统漏油",
-            "contact": {"name": "王工", "phone": "13800138000", "email": "wang@example.com"},
-            "serial_no": f"{no}-SN1"}).json()
+        _poll(
+            lambda: (
+                httpx.get(f"{tickets}/entitlements/{no}", headers=auth("service_agent")).status_code
+                == 200
+            ),
+            "entitlement in tickets",
+        )
+        t = httpx.post(
+            f"{tickets}/tickets",
+            headers=auth("service_agent"),
+            json={
+                "channel": "phone",
+                "request_type": "quality_issue",
+                "urgency": "urgent",
+                "description": "液压系统漏油",
+                "contact": {"name": "王工", "phone": "13800138000", "email": "wang@example.com"},
+                "serial_no": f"{no}-SN1",
+            },
+        ).json()
         ticket_no = t["ticket_no"]
-        assert httpx.post(f"{tickets}/tickets/{ticket_no}/assign", headers=auth("service_supervisor"),
-                          json={"assignee_id": "eng-zhang", "assignee_name": "张工"}).status_code == 200
-        r = httpx.post(f"{tickets}/tickets/{ticket_no}/complete", headers=auth("engineer", sub="eng-zhang"), json={
-            "document": "repair_sheet", "confirmed_by": "王工", "confirmed_at": t["opened_at"], "method": "signature"})
+        assert (
+            httpx.post(
+                f"{tickets}/tickets/{ticket_no}/assign",
+                headers=auth("service_supervisor"),
+                json={"assignee_id": "eng-zhang", "assignee_name": "张工"},
+            ).status_code
+            == 200
+        )
+        r = httpx.post(
+            f"{tickets}/tickets/{ticket_no}/complete",
+            headers=auth("engineer", sub="eng-zhang"),
+            json={
+                "document": "repair_sheet",
+                "confirmed_by": "王工",
+                "confirmed_at": t["opened_at"],
+                "method": "signature",
+            },
+        )
         assert r.status_code == 200, r.text
 
-        link = _poll(lambda: _survey_link(f"nats://127.0.0.1:{nats_port}", tmp_path / "data", ticket_no), "survey invitation", 60)
+        link = _poll(
+            lambda: _survey_link(f"nats://127.0.0.1:{nats_port}", tmp_path / "data", ticket_no),
+            "survey invitation",
+            60,
+        )
         page = httpx.get(link)
         assert page.status_code == 200 and "效率" in page.text
-        r = httpx.post(link, data={"efficiency": "1", "attitude": "2", "professionalism": "2", "comment": "漏油修了三次",
-                                   "lang": "zh-CN"})
+        r = httpx.post(
+            link,
+            data={
+                "efficiency": "1",
+                "attitude": "2",
+                "professionalism": "2",
+                "comment": "漏油修了三次",
+                "lang": "zh-CN",
+            },
+        )
         assert r.status_code in (200, 303), r.text[:500]
         assert httpx.get(link).status_code == 409  # single use
 
         def follow_up():
-            r = httpx.get(f"{tickets}/tickets", params={"customer_id": t["customer_id"], "status": "new"},
-                          headers=auth("service_supervisor"))
+            r = httpx.get(
+                f"{tickets}/tickets",
+                params={"customer_id": t["customer_id"], "status": "new"},
+                headers=auth("service_supervisor"),
+            )
             items = [i for i in r.json()["items"] if i["parent_ticket_id"] == t["id"]]
             return items or None
 

@@ -35,14 +35,27 @@ async def test_apply_is_idempotent_and_sets_the_limits(own_nats):
 
 
 def test_cli_applies_the_same_streams(own_nats):
-    cli = [sys.executable, "-m", "aftersales_shared.cli", "streams", "apply", "--nats-url", own_nats.url]
+    cli = [
+        sys.executable,
+        "-m",
+        "aftersales_shared.cli",
+        "streams",
+        "apply",
+        "--nats-url",
+        own_nats.url,
+    ]
     env = {k: v for k, v in os.environ.items() if not k.startswith("NATS_")}
     # without a user NATS refuses at once, and the command says why
     refused = subprocess.run(cli, capture_output=True, text=True, timeout=60, env=env)
     assert refused.returncode == 2 and "Authorization Violation" in refused.stderr, refused.stderr
     provisioner = own_nats.connect_kwargs(PROVISIONER)
-    out = subprocess.run([*cli, "--user", PROVISIONER], capture_output=True, text=True, timeout=60,
-                         env=env | {"NATS_PASSWORD": provisioner["password"]})
+    out = subprocess.run(
+        [*cli, "--user", PROVISIONER],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env | {"NATS_PASSWORD": provisioner["password"]},
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split("\n")[:6] == [f"created {s.name}" for s in STREAMS]
 

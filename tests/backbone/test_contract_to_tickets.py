@@ -6,11 +6,19 @@ import json
 import uuid
 
 from sqlalchemy import select
+from support import (
+    auth,
+    draft_body,
+    migrated,
+    running,
+    runtime_of,
+    sign_contract_via_api,
+    wait_until,
+)
 
 from aftersales_shared.db import outbox
 from contracts.app import create_app as contracts_app
 from contracts.settings import ContractsSettings
-from support import auth, draft_body, migrated, running, runtime_of, sign_contract_via_api, wait_until
 from tickets.app import create_app as tickets_app
 from tickets.settings import TicketsSettings
 
@@ -19,8 +27,14 @@ AGENT = auth("service_agent")
 
 
 async def test_signed_contract_becomes_entitlement(databases, streams_ready):
-    c_app = contracts_app(ContractsSettings(database_url=await migrated(databases, "contracts"), nats_url=streams_ready))
-    t_app = tickets_app(TicketsSettings(database_url=await migrated(databases, "tickets"), nats_url=streams_ready))
+    c_app = contracts_app(
+        ContractsSettings(
+            database_url=await migrated(databases, "contracts"), nats_url=streams_ready
+        )
+    )
+    t_app = tickets_app(
+        TicketsSettings(database_url=await migrated(databases, "tickets"), nats_url=streams_ready)
+    )
     no = f"HT-{uuid.uuid4().hex[:8]}"
     async with running(c_app) as contracts, running(t_app) as tickets:
         r = await contracts.post("/contracts", json=draft_body(no), headers=SALES)
@@ -30,7 +44,9 @@ async def test_signed_contract_becomes_entitlement(databases, streams_ready):
         assert r.json()["status"] == "signed"
         assert r.headers["x-request-id"] == f"req-{no}"
         async with runtime_of(c_app).sessions() as s:
-            rows = [json.loads(h) for h in (await s.execute(select(outbox.c.headers))).scalars().all()]
+            rows = [
+                json.loads(h) for h in (await s.execute(select(outbox.c.headers))).scalars().all()
+            ]
         [signed] = [h for h in rows if h["ce-type"].endswith("ContractSigned.v1")]
         assert signed["ce-correlationid"] == f"req-{no}"  # the request's id travels with its event
 

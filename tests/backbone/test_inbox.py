@@ -7,10 +7,19 @@ import uuid
 
 import natsaccess
 from sqlalchemy import func, select
+from support import (
+    CallCounter,
+    auth,
+    contract_signed,
+    migrated,
+    publish,
+    running,
+    runtime_of,
+    wait_until,
+)
 
 from aftersales_shared.db import inbox
 from aftersales_shared.streams import apply_streams
-from support import CallCounter, auth, contract_signed, migrated, publish, running, runtime_of, wait_until
 from tickets.app import create_app as tickets_app
 from tickets.models import EntitlementRow
 from tickets.settings import TicketsSettings
@@ -24,7 +33,9 @@ async def _tickets(databases, nats_url, **overrides):
     nc = await natsaccess.connect(nats_url)
     await apply_streams(nc.jetstream())
     await nc.close()
-    settings = TicketsSettings(database_url=await migrated(databases, "tickets"), nats_url=nats_url, **overrides)
+    settings = TicketsSettings(
+        database_url=await migrated(databases, "tickets"), nats_url=nats_url, **overrides
+    )
     return tickets_app(settings)
 
 
@@ -45,21 +56,29 @@ async def test_same_event_delivered_twice_has_one_effect(databases, own_nats):
         assert not first.duplicate and not second.duplicate and second.seq == first.seq + 1
         marker = contract_signed(f"HT-{uuid.uuid4().hex[:8]}")
         await publish(own_nats.url, marker)
-        await wait_until(lambda: _count(app, EntitlementRow, EntitlementRow.contract_no == marker.data.contract_no),
-                         what="marker handled")
+        await wait_until(
+            lambda: _count(
+                app, EntitlementRow, EntitlementRow.contract_no == marker.data.contract_no
+            ),
+            what="marker handled",
+        )
         assert counter.successes == 2  # the event once, the marker once
         assert await _count(app, inbox, inbox.c.event_id == env.id) == 1
         r = await client.get(f"/entitlements/{env.data.contract_no}", headers=AGENT)
         assert r.status_code == 200
         # the same delivery processed again directly: still one effect
         sub = runtime_of(app).inbox.subscriptions[CONSUMER]
-        outcome = await runtime_of(app).inbox.process(sub, env.headers(), env.body(), 1, env.nats_subject)
+        outcome = await runtime_of(app).inbox.process(
+            sub, env.headers(), env.body(), 1, env.nats_subject
+        )
         assert outcome.ack and outcome.result == "duplicate"
         assert counter.successes == 2
 
 
 async def test_failing_handler_is_dead_lettered_then_replayed_once(databases, own_nats):
-    app = await _tickets(databases, own_nats.url, consumer_max_deliver=3, consumer_backoff_seconds=[0.05])
+    app = await _tickets(
+        databases, own_nats.url, consumer_max_deliver=3, consumer_backoff_seconds=[0.05]
+    )
     sub = runtime_of(app).inbox.subscriptions[CONSUMER]
     broken = CallCounter(sub, fail_with=RuntimeError("数据库约束冲突 simulated bug"))
     env = contract_signed(f"HT-{uuid.uuid4().hex[:8]}")
@@ -77,7 +96,10 @@ async def test_failing_handler_is_dead_lettered_then_replayed_once(databases, ow
         assert item["event_id"] == env.id and item["deliveries"] == 3
         assert "RuntimeError: 数据库约束冲突 simulated bug" in item["error"]
         assert json.loads(item["body"])["contract_no"] == env.data.contract_no
-        assert await _count(app, EntitlementRow, EntitlementRow.contract_no == env.data.contract_no) == 0
+        assert (
+            await _count(app, EntitlementRow, EntitlementRow.contract_no == env.data.contract_no)
+            == 0
+        )
 
         # still broken: the replay fails, says why, and the letter stays open
         r = await client.post(f"/admin/dead-letters/{item['id']}/replay", headers=ADMIN)
@@ -90,7 +112,10 @@ async def test_failing_handler_is_dead_lettered_then_replayed_once(databases, ow
         r = await client.post(f"/admin/dead-letters/{item['id']}/replay", headers=ADMIN)
         assert r.status_code == 409
         assert fixed.successes == 1
-        assert await _count(app, EntitlementRow, EntitlementRow.contract_no == env.data.contract_no) == 1
+        assert (
+            await _count(app, EntitlementRow, EntitlementRow.contract_no == env.data.contract_no)
+            == 1
+        )
         r = await client.get("/admin/dead-letters", params={"status": "open"}, headers=ADMIN)
         assert r.json()["total"] == 0
         r = await client.get("/admin/dead-letters", headers=AGENT)
@@ -105,7 +130,14 @@ async def test_malformed_events_are_dead_lettered_at_once_and_do_not_block(datab
     bad = [
         ({**base, "ce-id": "bad-json"}, b"{not json"),
         ({**base, "ce-id": "missing-field"}, json.dumps({"contract_no": "X"}).encode()),
-        ({**base, "ce-id": "unknown-version", "ce-type": "cn.aftersales.contracts.ContractSigned.v9"}, good.body()),
+        (
+            {
+                **base,
+                "ce-id": "unknown-version",
+                "ce-type": "cn.aftersales.contracts.ContractSigned.v9",
+            },
+            good.body(),
+        ),
         ({"content-type": "application/json"}, good.body()),
     ]
     async with running(app) as client:
@@ -115,8 +147,12 @@ async def test_malformed_events_are_dead_lettered_at_once_and_do_not_block(datab
             await js.publish(subject, body, headers=headers)
         await js.publish(subject, good.body(), headers=good.headers())
         await nc.close()
-        await wait_until(lambda: _count(app, EntitlementRow, EntitlementRow.contract_no == good.data.contract_no),
-                         what="good event after the malformed ones")
+        await wait_until(
+            lambda: _count(
+                app, EntitlementRow, EntitlementRow.contract_no == good.data.contract_no
+            ),
+            what="good event after the malformed ones",
+        )
 
         async def four():
             r = await client.get("/admin/dead-letters", headers=ADMIN)
@@ -126,13 +162,18 @@ async def test_malformed_events_are_dead_lettered_at_once_and_do_not_block(datab
         by_id = {i["event_id"]: i for i in page["items"]}
         assert all(i["reason"] == "malformed" and i["deliveries"] == 1 for i in page["items"])
         assert "not valid JSON" in by_id["bad-json"]["error"]
-        assert "customer" in by_id["missing-field"]["error"] and "Field required" in by_id["missing-field"]["error"]
+        assert (
+            "customer" in by_id["missing-field"]["error"]
+            and "Field required" in by_id["missing-field"]["error"]
+        )
         assert "unknown event type or version" in by_id["unknown-version"]["error"]
         no_id = next(i for i in page["items"] if i["event_id"].startswith("seq:"))
         assert "missing CloudEvents header" in no_id["error"]
 
 
-async def test_the_broker_bounds_redelivery_and_its_advisory_becomes_a_dead_letter(databases, own_nats):
+async def test_the_broker_bounds_redelivery_and_its_advisory_becomes_a_dead_letter(
+    databases, own_nats
+):
     from nats.js.api import ConsumerConfig
 
     from aftersales_shared.inbox import BROKER_HEADROOM
@@ -141,8 +182,12 @@ async def test_the_broker_bounds_redelivery_and_its_advisory_becomes_a_dead_lett
     js = nc.jetstream()
     await apply_streams(js)
     # a durable left by an older release, unbounded: the service bounds it when it starts
-    await js.add_consumer("CONTRACTS", ConsumerConfig(durable_name=CONSUMER, max_deliver=-1,
-                                                      filter_subject="contracts.contract_signed.v1"))
+    await js.add_consumer(
+        "CONTRACTS",
+        ConsumerConfig(
+            durable_name=CONSUMER, max_deliver=-1, filter_subject="contracts.contract_signed.v1"
+        ),
+    )
     app = await _tickets(databases, own_nats.url, consumer_max_deliver=2)
     box = runtime_of(app).inbox
     stuck = contract_signed(f"HT-{uuid.uuid4().hex[:8]}")
@@ -151,16 +196,33 @@ async def test_the_broker_bounds_redelivery_and_its_advisory_becomes_a_dead_lett
         assert info.config.max_deliver == 2 + BROKER_HEADROOM
         # the message a process never finished (it died each time): published, then the broker's advisory
         ack = await js.publish(stuck.nats_subject, stuck.body(), headers=stuck.headers())
-        await wait_until(lambda: _count(app, EntitlementRow, EntitlementRow.contract_no == stuck.data.contract_no),
-                         what="the event handled normally first")
+        await wait_until(
+            lambda: _count(
+                app, EntitlementRow, EntitlementRow.contract_no == stuck.data.contract_no
+            ),
+            what="the event handled normally first",
+        )
         # handled already: the advisory changes nothing
-        assert not await box.dead_letter_exhausted(js, box.subscriptions[CONSUMER], "CONTRACTS", ack.seq, 5)
+        assert not await box.dead_letter_exhausted(
+            js, box.subscriptions[CONSUMER], "CONTRACTS", ack.seq, 5
+        )
         other = contract_signed(f"HT-{uuid.uuid4().hex[:8]}")
         # a message this consumer never saw (another subject of the stream): say the broker gave up on it
-        raw = await js.publish("contracts.contract_archived.v1", other.body(), headers=other.headers())
-        await nc.publish(f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.CONTRACTS.{CONSUMER}", json.dumps({
-            "type": "io.nats.jetstream.advisory.v1.max_deliver", "stream": "CONTRACTS", "consumer": CONSUMER,
-            "stream_seq": raw.seq, "deliveries": 5}).encode())
+        raw = await js.publish(
+            "contracts.contract_archived.v1", other.body(), headers=other.headers()
+        )
+        await nc.publish(
+            f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.CONTRACTS.{CONSUMER}",
+            json.dumps(
+                {
+                    "type": "io.nats.jetstream.advisory.v1.max_deliver",
+                    "stream": "CONTRACTS",
+                    "consumer": CONSUMER,
+                    "stream_seq": raw.seq,
+                    "deliveries": 5,
+                }
+            ).encode(),
+        )
         await nc.flush()
 
         async def kept():
@@ -168,5 +230,9 @@ async def test_the_broker_bounds_redelivery_and_its_advisory_becomes_a_dead_lett
             return [i for i in r.json()["items"] if i["event_id"] == other.id] or None
 
         [letter] = await wait_until(kept, what="a dead letter from the advisory")
-        assert "max_deliver" in letter["error"] and letter["deliveries"] == 5 and letter["reason"] == "failed"
+        assert (
+            "max_deliver" in letter["error"]
+            and letter["deliveries"] == 5
+            and letter["reason"] == "failed"
+        )
     await nc.close()

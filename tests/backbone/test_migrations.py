@@ -20,6 +20,7 @@ async def _drift(url: str, package: str) -> list[Any]:
     engine = create_engine(url)
     try:
         async with engine.connect() as conn:
+
             def compare(sync_conn: Any) -> list[Any]:
                 ctx = MigrationContext.configure(sync_conn, opts={"compare_type": True})
                 return compare_metadata(ctx, [metadata, messaging_metadata])
@@ -46,7 +47,10 @@ async def test_head_matches_the_models_and_the_last_step_goes_down_and_up(databa
     url = await databases.new(f"mig_{package}")
     await upgrade(package, url)
     assert await _drift(url, package) == []
-    assert getattr((await _columns(url, "inbox"))["event_id"], "length", None) in (200, None)  # SQLite: no length
+    assert getattr((await _columns(url, "inbox"))["event_id"], "length", None) in (
+        200,
+        None,
+    )  # SQLite: no length
     await upgrade(package, url, "-1", down=True)  # one step back
     await upgrade(package, url)
     assert await _drift(url, package) == []

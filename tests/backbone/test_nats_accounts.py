@@ -14,14 +14,15 @@ from pathlib import Path
 import nats
 import natsaccess
 import pytest
-from nats.errors import NoServersError, TimeoutError as NatsTimeout
+from nats.errors import NoServersError
+from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import NoStreamResponseError, NotFoundError
+from support import contract_signed
 
 from aftersales_shared.catalog import SERVICES
-from aftersales_shared.natsserver import nats_server_binary
 from aftersales_shared.natsauth import ADMIN, CONSUMES, PARTNERS, USERS, render_authorization
-from support import contract_signed
+from aftersales_shared.natsserver import nats_server_binary
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,7 +31,9 @@ def test_the_permission_table_names_every_consumer_the_services_register():
     for info in SERVICES:
         app = importlib.import_module(f"{info.name}.app")
         rt = app.create_app(info.settings_class()(nats_url="nats://127.0.0.1:1")).state["runtime"]
-        assert sorted(s.subject for s in rt.inbox.subscriptions.values()) == sorted(CONSUMES[info.name]), info.name
+        assert sorted(s.subject for s in rt.inbox.subscriptions.values()) == sorted(
+            CONSUMES[info.name]
+        ), info.name
 
 
 def test_the_production_server_config_is_the_rendered_table(tmp_path):
@@ -39,11 +42,20 @@ def test_the_production_server_config_is_the_rendered_table(tmp_path):
     text = (ROOT / "infra" / "nats" / "auth.conf").read_text()
     (tmp_path / "auth.conf").write_text(text)
     (tmp_path / "main.conf").write_text("listen: 127.0.0.1:4999\ninclude ./auth.conf\n")
-    env = {"PATH": os.environ.get("PATH", "")} | {f"NATS_PASSWORD_{u.upper()}": "p" * 20 for u in USERS}
-    check = subprocess.run([nats_server_binary(), "-t", "-c", str(tmp_path / "main.conf")], env=env,
-                           capture_output=True, text=True, timeout=30)
+    env = {"PATH": os.environ.get("PATH", "")} | {
+        f"NATS_PASSWORD_{u.upper()}": "p" * 20 for u in USERS
+    }
+    check = subprocess.run(
+        [nats_server_binary(), "-t", "-c", str(tmp_path / "main.conf")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert check.returncode == 0, check.stdout + check.stderr
-    assert text == render_authorization(), "infra/nats/auth.conf is stale: aftersales nats-config > infra/nats/auth.conf"
+    assert text == render_authorization(), (
+        "infra/nats/auth.conf is stale: aftersales nats-config > infra/nats/auth.conf"
+    )
     assert '"admin"' not in text and "$NATS_PASSWORD_PARTNERS" in text
     kustomize = (ROOT / "infra" / "nats" / "kustomization.yaml").read_text()
     assert "auth.conf" in kustomize
@@ -66,7 +78,9 @@ class Errors:
 
 
 async def _as(url: str, user: str, errors: Errors | None = None) -> nats.NATS:
-    return await natsaccess.connect(url, user, error_cb=(errors or Errors()).record, allow_reconnect=False)
+    return await natsaccess.connect(
+        url, user, error_cb=(errors or Errors()).record, allow_reconnect=False
+    )
 
 
 async def _last_seq(url: str, stream: str) -> int:
@@ -80,7 +94,9 @@ async def _last_seq(url: str, stream: str) -> int:
 @pytest.fixture
 def secured(streams_ready: str) -> str:
     if natsaccess.credentials() is None:
-        pytest.skip("NATS_URL names a server these tests did not start: its users are not ours to test")
+        pytest.skip(
+            "NATS_URL names a server these tests did not start: its users are not ours to test"
+        )
     return streams_ready
 
 
@@ -88,8 +104,14 @@ async def test_a_client_without_a_user_or_with_a_wrong_password_is_refused(secur
     for options in ({}, {"user": PARTNERS, "password": "guess"}, {"user": "admin", "password": ""}):
         errors = Errors()
         with pytest.raises((NoServersError, nats.errors.Error, OSError)) as refused:
-            await nats.connect(secured, allow_reconnect=False, max_reconnect_attempts=0, connect_timeout=3,
-                               error_cb=errors.record, **options)
+            await nats.connect(
+                secured,
+                allow_reconnect=False,
+                max_reconnect_attempts=0,
+                connect_timeout=3,
+                error_cb=errors.record,
+                **options,
+            )
         seen = [str(refused.value), *errors.seen]
         assert any("Authorization Violation" in e for e in seen), (options, seen)
 
@@ -99,14 +121,20 @@ async def test_partners_publish_only_partner_subjects(secured):
     nc = await _as(secured, PARTNERS, errors)
     js = nc.jetstream(timeout=1.5)
     try:
-        ack = await js.publish("partners.ticket_requested.v1", b"{}", headers={"Nats-Msg-Id": uuid.uuid4().hex})
+        ack = await js.publish(
+            "partners.ticket_requested.v1", b"{}", headers={"Nats-Msg-Id": uuid.uuid4().hex}
+        )
         assert ack.stream == "PARTNERS"
 
         before = await _last_seq(secured, "CONTRACTS")
         forged = contract_signed(f"FORGED-{uuid.uuid4().hex[:6]}")
         with pytest.raises((NatsTimeout, NoStreamResponseError)):
-            await js.publish(forged.nats_subject, forged.body(), headers=forged.headers(), timeout=1)
-        assert "permissions violation for publish" in await errors.wait_for("contracts.contract_signed.v1")
+            await js.publish(
+                forged.nats_subject, forged.body(), headers=forged.headers(), timeout=1
+            )
+        assert "permissions violation for publish" in await errors.wait_for(
+            "contracts.contract_signed.v1"
+        )
         assert await _last_seq(secured, "CONTRACTS") == before  # nothing reached the stream
 
         # reading: no plain subscription to another subject, no consumer on any stream, no one else's inbox
@@ -115,8 +143,11 @@ async def test_partners_publish_only_partner_subjects(secured):
         await nc.subscribe("_INBOX.>")
         await errors.wait_for('"_INBOX.>"')
         with pytest.raises(NatsTimeout):
-            await js.add_consumer("SURVEYS", ConsumerConfig(durable_name="snoop", deliver_policy=DeliverPolicy.ALL),
-                                  timeout=1)
+            await js.add_consumer(
+                "SURVEYS",
+                ConsumerConfig(durable_name="snoop", deliver_policy=DeliverPolicy.ALL),
+                timeout=1,
+            )
         await errors.wait_for("$JS.API.CONSUMER")
     finally:
         await nc.close()
@@ -127,21 +158,29 @@ async def test_a_service_publishes_its_own_subjects_and_reads_only_its_own_consu
     nc = await _as(secured, "tickets", errors)
     js = nc.jetstream(timeout=1.5)
     try:
-        ack = await js.publish("tickets.ticket_opened.v1", b"{}", headers={"Nats-Msg-Id": uuid.uuid4().hex})
+        ack = await js.publish(
+            "tickets.ticket_opened.v1", b"{}", headers={"Nats-Msg-Id": uuid.uuid4().hex}
+        )
         assert ack.stream == "TICKETS"
         with pytest.raises((NatsTimeout, NoStreamResponseError)):
             await js.publish("contracts.contract_signed.v1", b"{}", timeout=1)
         await errors.wait_for("contracts.contract_signed.v1")
         # the survey stream carries (sealed) survey links: tickets has no consumer there but its own
         with pytest.raises(NatsTimeout):
-            await js.add_consumer("SURVEYS", ConsumerConfig(durable_name="tickets-snoop"), timeout=1)
-        with pytest.raises(NatsTimeout):  # no message of a stream it does not read, not even by number
+            await js.add_consumer(
+                "SURVEYS", ConsumerConfig(durable_name="tickets-snoop"), timeout=1
+            )
+        with pytest.raises(
+            NatsTimeout
+        ):  # no message of a stream it does not read, not even by number
             await js.get_msg("DEALERS", 1)
         await nc.subscribe("_INBOX_notifications.>")
         await errors.wait_for('"_INBOX_notifications.>"')
         # its own durable consumer is its to ask about (an answer, found or not, not silence)
         try:
-            info = await js.consumer_info("SURVEYS", "tickets-surveys-survey_answered-v1", timeout=2)
+            info = await js.consumer_info(
+                "SURVEYS", "tickets-surveys-survey_answered-v1", timeout=2
+            )
             assert info.name == "tickets-surveys-survey_answered-v1"
         except NotFoundError:
             pass

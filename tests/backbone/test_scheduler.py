@@ -7,11 +7,11 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
+from support import contract_signed, migrated
 
 from aftersales_shared.db import create_engine, outbox, scheduled_jobs, session_factory, utcnow
 from aftersales_shared.outbox import enqueue
 from aftersales_shared.scheduler import Job, Scheduler, cancel, job_status, schedule
-from support import contract_signed, migrated
 
 pytestmark = pytest.mark.deadlines
 
@@ -52,7 +52,9 @@ async def test_due_jobs_fire_once_and_future_cancelled_failed_ones_behave(databa
         assert await job_status(s, "archive_due", "due-1") == "done"
         assert await job_status(s, "archive_due", "later") == "pending"
         assert await job_status(s, "archive_due", "cancelled") == "cancelled"
-        broken = (await s.execute(select(scheduled_jobs).where(scheduled_jobs.c.key == "broken"))).one()
+        broken = (
+            await s.execute(select(scheduled_jobs).where(scheduled_jobs.c.key == "broken"))
+        ).one()
     assert broken.status == "pending" and broken.attempts == 1 and "boom" in broken.last_error
     assert broken.due_at > now  # retried later, not in a hot loop
     # moving a fired job does not re-arm it; moving a pending one does
@@ -78,7 +80,10 @@ async def test_two_replicas_fire_each_deadline_exactly_once(databases, db_kind):
     async with sessions.begin() as s:
         for i in range(300):
             await schedule(s, "archive_due", f"job-{i}", now - timedelta(seconds=i))
-    replicas = [_scheduler(session_factory(create_engine(url))) for _ in range(2 if db_kind == "postgresql" else 1)]
+    replicas = [
+        _scheduler(session_factory(create_engine(url)))
+        for _ in range(2 if db_kind == "postgresql" else 1)
+    ]
 
     async def drain(sch: Scheduler) -> int:
         total = 0

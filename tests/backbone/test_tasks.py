@@ -10,7 +10,9 @@ from aftersales_shared.tasks import cancel_and_wait
 async def test_a_task_that_swallows_its_first_cancel_is_still_stopped():
     swallowed = []
 
-    async def stubborn() -> None:  # what a cancel lost inside asyncio.wait_for looks like from outside
+    async def stubborn() -> (
+        None
+    ):  # what a cancel lost inside asyncio.wait_for looks like from outside
         while True:
             try:
                 await asyncio.sleep(3600)

@@ -12,14 +12,13 @@ import httpx
 import nats
 import natsaccess
 from nats.js.api import ConsumerConfig, DeliverPolicy
-
 from sqlalchemy.exc import OperationalError
+from support import auth, credit_code, runtime_of
 
 from aftersales_shared.scheduler import Scheduler
 from contracts.app import create_app
 from contracts.messaging import register_jobs
 from contracts.settings import ContractsSettings
-from support import auth, credit_code, runtime_of
 
 REP = auth("sales", sub="rep-li", name="李销售")
 OTHER_REP = auth("sales", sub="rep-zhao")
@@ -61,7 +60,9 @@ async def fire_until_done(app: Any, kind: str, key: str, at: datetime, attempts:
     for attempt in range(attempts):
         try:
             await fake_scheduler(app, at + timedelta(minutes=10 * attempt)).run_due()
-        except OperationalError:  # SQLite: a stale read snapshot cannot write (the app's relay wrote meanwhile)
+        except (
+            OperationalError
+        ):  # SQLite: a stale read snapshot cannot write (the app's relay wrote meanwhile)
             continue
         async with runtime_of(app).sessions() as s:
             if await job_status(s, kind, key) == "done":
@@ -70,31 +71,57 @@ async def fire_until_done(app: Any, kind: str, key: str, at: datetime, attempts:
 
 
 def ok(r: httpx.Response, status: int = 200) -> dict[str, Any]:
-    assert r.status_code == status, f"{r.request.method} {r.request.url.path}: {r.status_code} {r.text}"
+    assert r.status_code == status, (
+        f"{r.request.method} {r.request.url.path}: {r.status_code} {r.text}"
+    )
     return r.json()
 
 
 async def new_customer(c: httpx.AsyncClient, cid: str | None = None) -> dict[str, Any]:
-    body = {"customer_id": cid or f"C-{uid()}", "name": f"苏州精工机床有限公司{uid()}", "credit_code": code(),
-            "contacts": [{"name": "王建国", "phone": "13800138001", "email": "wang@example.cn"}],
-            "addresses": [{"kind": "registered", "address": "苏州工业园区星湖街 1 号"}]}
+    body = {
+        "customer_id": cid or f"C-{uid()}",
+        "name": f"苏州精工机床有限公司{uid()}",
+        "credit_code": code(),
+        "contacts": [{"name": "王建国", "phone": "13800138001", "email": "wang@example.cn"}],
+        "addresses": [{"kind": "registered", "address": "苏州工业园区星湖街 1 号"}],
+    }
     return ok(await c.post("/customers", json=body, headers=REP), 201)
 
 
 def draft(no: str, customer_id: str, **extra: Any) -> dict[str, Any]:
     return {
-        "contract_no": no, "customer_id": customer_id,
-        "products": [{"model": "XK-200", "serial_no": f"{no}-SN1", "warranty_end": "2028-12-31"},
-                     {"model": "XK-200", "serial_no": f"{no}-SN2", "warranty_end": "2028-12-31"}],
-        "service_levels": [{"urgency": "urgent", "response_minutes": 60, "resolution_minutes": 720, "onsite_minutes": 240,
-                            "loaner_after_minutes": 2880}],
-        "terms": {"scope": ["repair", "replacement", "technical_support", "inspection"], "inspections_per_year": 4,
-                  "loaner_promised": True, "loaner_grade": "同档次 XK-200", "term_months": 24, "auto_renew": True,
-                  "price_components": [{"kind": "materials", "amount": "12000.00"}, {"kind": "labour", "amount": "8000.50"},
-                                       {"kind": "travel", "amount": "1500.00"}],
-                  "payment_method": "bank_transfer", "payment_due_days": 30,
-                  "confidentiality_clause": "双方对合同内容及技术资料负有保密义务",
-                  "dispute_resolution": {"method": "arbitration", "venue": "上海国际仲裁中心"}},
+        "contract_no": no,
+        "customer_id": customer_id,
+        "products": [
+            {"model": "XK-200", "serial_no": f"{no}-SN1", "warranty_end": "2028-12-31"},
+            {"model": "XK-200", "serial_no": f"{no}-SN2", "warranty_end": "2028-12-31"},
+        ],
+        "service_levels": [
+            {
+                "urgency": "urgent",
+                "response_minutes": 60,
+                "resolution_minutes": 720,
+                "onsite_minutes": 240,
+                "loaner_after_minutes": 2880,
+            }
+        ],
+        "terms": {
+            "scope": ["repair", "replacement", "technical_support", "inspection"],
+            "inspections_per_year": 4,
+            "loaner_promised": True,
+            "loaner_grade": "同档次 XK-200",
+            "term_months": 24,
+            "auto_renew": True,
+            "price_components": [
+                {"kind": "materials", "amount": "12000.00"},
+                {"kind": "labour", "amount": "8000.50"},
+                {"kind": "travel", "amount": "1500.00"},
+            ],
+            "payment_method": "bank_transfer",
+            "payment_due_days": 30,
+            "confidentiality_clause": "双方对合同内容及技术资料负有保密义务",
+            "dispute_resolution": {"method": "arbitration", "venue": "上海国际仲裁中心"},
+        },
         **extra,
     }
 
@@ -103,17 +130,36 @@ async def review_all(c: httpx.AsyncClient, no: str) -> dict[str, Any]:
     ok(await c.post(f"/contracts/{no}/submit", headers=REP))
     body: dict[str, Any] = {}
     for part, headers in REVIEWER.items():
-        body = ok(await c.post(f"/contracts/{no}/reviews/{part}", json={"decision": "approve", "comments": f"{part} 同意"},
-                               headers=headers))
+        body = ok(
+            await c.post(
+                f"/contracts/{no}/reviews/{part}",
+                json={"decision": "approve", "comments": f"{part} 同意"},
+                headers=headers,
+            )
+        )
     assert body["status"] == "approved"
     return body
 
 
 def signatures(sha: str, at: datetime | None = None) -> dict[str, Any]:
     at = at or datetime.now(UTC)
-    return {"document_sha256": sha, "signatures": [
-        {"party": "company", "signer": "销售经理 李明", "signed_at": at.isoformat(), "method": "seal"},
-        {"party": "customer", "signer": "王建国", "signed_at": at.isoformat(), "method": "e_signature"}]}
+    return {
+        "document_sha256": sha,
+        "signatures": [
+            {
+                "party": "company",
+                "signer": "销售经理 李明",
+                "signed_at": at.isoformat(),
+                "method": "seal",
+            },
+            {
+                "party": "customer",
+                "signer": "王建国",
+                "signed_at": at.isoformat(),
+                "method": "e_signature",
+            },
+        ],
+    }
 
 
 async def signed_contract(c: httpx.AsyncClient, no: str | None = None) -> dict[str, Any]:
@@ -121,7 +167,11 @@ async def signed_contract(c: httpx.AsyncClient, no: str | None = None) -> dict[s
     customer = await new_customer(c)
     ok(await c.post("/contracts", json=draft(no, customer["customer_id"]), headers=REP), 201)
     approved = await review_all(c, no)
-    return ok(await c.post(f"/contracts/{no}/sign", json=signatures(approved["document_sha256"]), headers=REP))
+    return ok(
+        await c.post(
+            f"/contracts/{no}/sign", json=signatures(approved["document_sha256"]), headers=REP
+        )
+    )
 
 
 class Watcher:
@@ -133,14 +183,18 @@ class Watcher:
     async def __aenter__(self) -> Watcher:
         self.nc = await natsaccess.connect(self.nats_url)
         js = self.nc.jetstream()
-        self.sub = await js.pull_subscribe(self.subject, config=ConsumerConfig(deliver_policy=DeliverPolicy.NEW))
+        self.sub = await js.pull_subscribe(
+            self.subject, config=ConsumerConfig(deliver_policy=DeliverPolicy.NEW)
+        )
         return self
 
     async def __aexit__(self, *exc: Any) -> None:
         await self.sub.unsubscribe()
         await self.nc.close()
 
-    async def collect(self, key: str, want: int = 1, timeout: float = 20.0, settle: float = 0.0) -> list[dict[str, Any]]:
+    async def collect(
+        self, key: str, want: int = 1, timeout: float = 20.0, settle: float = 0.0
+    ) -> list[dict[str, Any]]:
         """Bodies of messages whose ce-subject is `key`: wait for `want`, then listen `settle` s more for extras."""
         found: list[dict[str, Any]] = []
         loop = asyncio.get_running_loop()
@@ -149,7 +203,7 @@ class Watcher:
         while loop.time() < (settle_until or deadline):
             try:
                 msgs = await self.sub.fetch(50, timeout=0.3)
-            except (nats.errors.TimeoutError, asyncio.TimeoutError):
+            except (TimeoutError, nats.errors.TimeoutError):
                 msgs = []
             for m in msgs:
                 await m.ack()
@@ -157,7 +211,9 @@ class Watcher:
                     found.append(json.loads(m.data) | {"_type": m.headers["ce-type"]})
             if len(found) >= want and settle_until is None:
                 settle_until = loop.time() + settle
-        assert len(found) >= want, f"saw {len(found)} of {want} message(s) on {self.subject} for {key}"
+        assert len(found) >= want, (
+            f"saw {len(found)} of {want} message(s) on {self.subject} for {key}"
+        )
         return found
 
 

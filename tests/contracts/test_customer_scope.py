@@ -17,18 +17,34 @@ async def test_a_customer_sees_only_its_own_signed_contracts(databases, streams_
         ok(await c.post("/contracts", json=draft(draft_no, mine["customer_id"]), headers=REP), 201)
         me = auth("customer", sub="wang", customer_id=mine["customer_id"])
 
-        assert ok(await c.get(f"/contracts/{mine['contract_no']}", headers=me))["contract_no"] == mine["contract_no"]
+        assert (
+            ok(await c.get(f"/contracts/{mine['contract_no']}", headers=me))["contract_no"]
+            == mine["contract_no"]
+        )
         for hidden in (theirs["contract_no"], draft_no, f"HT-{uid()}"):
             r = await c.get(f"/contracts/{hidden}", headers=me)
-            assert r.status_code == 404 and r.json()["detail"] == f"合同{hidden}不存在 (contract not found)"
+            assert (
+                r.status_code == 404
+                and r.json()["detail"] == f"合同{hidden}不存在 (contract not found)"
+            )
         page = ok(await c.get("/contracts", headers=me))
-        assert [x["contract_no"] for x in page["items"]] == [mine["contract_no"]] and page["total"] == 1
-        other = ok(await c.get("/contracts", params={"customer_id": theirs["customer_id"]}, headers=me))
+        assert [x["contract_no"] for x in page["items"]] == [mine["contract_no"]] and page[
+            "total"
+        ] == 1
+        other = ok(
+            await c.get("/contracts", params={"customer_id": theirs["customer_id"]}, headers=me)
+        )
         assert other["items"] == [] and other["total"] == 0
         # reading only: no versions, reviews, customers, drafts or changes
-        for method, path in (("GET", f"/contracts/{mine['contract_no']}/versions"), ("GET", "/customers"),
-                             ("POST", "/contracts"), ("GET", f"/customers/{theirs['customer_id']}")):
+        for method, path in (
+            ("GET", f"/contracts/{mine['contract_no']}/versions"),
+            ("GET", "/customers"),
+            ("POST", "/contracts"),
+            ("GET", f"/customers/{theirs['customer_id']}"),
+        ):
             r = await c.request(method, path, headers=me, json={} if method == "POST" else None)
             assert r.status_code == 403, (method, path, r.text)
-        r = await c.get("/contracts", headers=auth("customer", sub="wang"))  # no customer_id in the token
+        r = await c.get(
+            "/contracts", headers=auth("customer", sub="wang")
+        )  # no customer_id in the token
         assert r.status_code == 401 and "customer_id" in r.json()["detail"]

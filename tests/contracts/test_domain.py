@@ -16,10 +16,16 @@ from contracts.domain import (
     Contract,
     ContractStatus,
     Instalment,
+    InvalidCreditCode,
     LeadGrade,
+    Party,
     QuoteLine,
     QuoteStatus,
     ReviewPart,
+    ServiceLevel,
+    Signature,
+    SignMethod,
+    Urgency,
     check_installation_date,
     check_terms,
     decide_quote,
@@ -29,14 +35,8 @@ from contracts.domain import (
     ensure_quote_usable,
     lead_follow_up_by,
     price_quote,
-    service_term,
-    InvalidCreditCode,
-    Party,
-    ServiceLevel,
-    Signature,
-    SignMethod,
-    Urgency,
     service_levels_with_overrides,
+    service_term,
     validate_credit_code,
 )
 
@@ -44,7 +44,9 @@ NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 
 
 def test_credit_code_check_character():
-    assert validate_credit_code("91350100M000100Y43") == "91350100M000100Y43"  # GB 32100-2015 example
+    assert (
+        validate_credit_code("91350100M000100Y43") == "91350100M000100Y43"
+    )  # GB 32100-2015 example
     assert validate_credit_code(" 91350100m000100y43 ") == "91350100M000100Y43"
     with pytest.raises(InvalidCreditCode, match="校验位错误.*应为“3”"):
         validate_credit_code("91350100M000100Y44")
@@ -56,19 +58,30 @@ def test_credit_code_check_character():
 
 def test_service_levels_default_from_the_domain_and_are_overridable():
     levels = {s.urgency: s for s in service_levels_with_overrides([])}
-    assert (levels[Urgency.NORMAL].response_minutes, levels[Urgency.NORMAL].resolution_minutes) == (1440, 2880)
-    assert (levels[Urgency.URGENT].response_minutes, levels[Urgency.URGENT].onsite_minutes) == (120, 240)
+    assert (levels[Urgency.NORMAL].response_minutes, levels[Urgency.NORMAL].resolution_minutes) == (
+        1440,
+        2880,
+    )
+    assert (levels[Urgency.URGENT].response_minutes, levels[Urgency.URGENT].onsite_minutes) == (
+        120,
+        240,
+    )
     assert levels[Urgency.CRITICAL].response_minutes == 30
     custom = service_levels_with_overrides([ServiceLevel(Urgency.URGENT, 60, 720)])
     assert {s.urgency: s.response_minutes for s in custom}[Urgency.URGENT] == 60
     with pytest.raises(DomainError, match="exceeds resolution"):
         service_levels_with_overrides([ServiceLevel(Urgency.NORMAL, 600, 60)])
     with pytest.raises(DomainError, match="only one"):
-        service_levels_with_overrides([ServiceLevel(Urgency.NORMAL, 1, 2), ServiceLevel(Urgency.NORMAL, 1, 2)])
+        service_levels_with_overrides(
+            [ServiceLevel(Urgency.NORMAL, 1, 2), ServiceLevel(Urgency.NORMAL, 1, 2)]
+        )
 
 
 def _sigs(at: datetime = NOW) -> list[Signature]:
-    return [Signature(Party.COMPANY, "李", at, SignMethod.SEAL), Signature(Party.CUSTOMER, "王", at, SignMethod.E_SIGNATURE)]
+    return [
+        Signature(Party.COMPANY, "李", at, SignMethod.SEAL),
+        Signature(Party.CUSTOMER, "王", at, SignMethod.E_SIGNATURE),
+    ]
 
 
 def _approved(at: datetime = NOW - timedelta(hours=1)) -> Contract:
@@ -122,7 +135,9 @@ def test_each_department_signs_only_its_own_part_once_per_round():
     c.sign_off(ReviewPart.LEGAL, True, "l", ["legal"], "", NOW)
     with pytest.raises(Conflict, match="already signed off"):
         c.sign_off(ReviewPart.LEGAL, True, "l", ["legal"], "", NOW)
-    c.sign_off(ReviewPart.FINANCE, True, "admin", ["admin"], "", NOW)  # admin may act for any department
+    c.sign_off(
+        ReviewPart.FINANCE, True, "admin", ["admin"], "", NOW
+    )  # admin may act for any department
     assert c.status is ContractStatus.IN_REVIEW and c.missing_parts == [ReviewPart.DELIVERY]
 
 
@@ -132,7 +147,9 @@ def test_rejection_needs_reasons_and_returns_the_draft_with_a_fresh_round():
     c.sign_off(ReviewPart.LEGAL, True, "l", ["legal"], "", NOW)
     with pytest.raises(DomainError, match="must state its reasons"):
         c.sign_off(ReviewPart.FINANCE, False, "f", ["finance"], "  ", NOW)
-    c.sign_off(ReviewPart.FINANCE, False, "f", ["finance"], "账期过长 (credit period too long)", NOW)
+    c.sign_off(
+        ReviewPart.FINANCE, False, "f", ["finance"], "账期过长 (credit period too long)", NOW
+    )
     assert c.status is ContractStatus.DRAFT and c.review_round == 1 and c.sign_offs == []
     assert c.missing_parts == list(ReviewPart)
 
@@ -140,7 +157,12 @@ def test_rejection_needs_reasons_and_returns_the_draft_with_a_fresh_round():
 def test_editing_a_reviewed_draft_voids_its_sign_offs_and_signed_is_immutable():
     c = _approved()
     assert c.edit() is True
-    assert c.status is ContractStatus.DRAFT and c.sign_offs == [] and c.approved_at is None and c.review_round == 1
+    assert (
+        c.status is ContractStatus.DRAFT
+        and c.sign_offs == []
+        and c.approved_at is None
+        and c.review_round == 1
+    )
     assert Contract("HT-5", ContractStatus.DRAFT).edit() is False
     signed = _approved()
     signed.sign(_sigs(), "a" * 64, NOW)
@@ -155,7 +177,9 @@ def test_archive_needs_every_item_happens_once_and_reports_on_time():
     c.sign(_sigs(), "a" * 64, NOW)
     c.archive_due_at = NOW + timedelta(days=3)
     with pytest.raises(DomainError, match="review_form"):
-        c.archive([ArchiveItem.ORIGINAL, ArchiveItem.CREDENTIALS, ArchiveItem.REQUIREMENT_FORM], NOW)
+        c.archive(
+            [ArchiveItem.ORIGINAL, ArchiveItem.CREDENTIALS, ArchiveItem.REQUIREMENT_FORM], NOW
+        )
     assert c.archive(list(ArchiveItem), NOW + timedelta(days=3)) is True
     with pytest.raises(Conflict, match="already archived"):
         c.archive(list(ArchiveItem), NOW)
@@ -170,7 +194,9 @@ def test_archive_due_is_three_working_days_on_the_chinese_calendar():
     # signed Wednesday 2026-09-30 before the National Day week: Oct 1–7 off, Oct 10 (Sat) a 调休 workday
     signed = datetime(2026, 9, 30, 3, 0, tzinfo=UTC)
     due = cal.add_working_days(signed, ARCHIVE_WORKING_DAYS)
-    assert due.astimezone(ZoneInfo("Asia/Shanghai")) == datetime(2026, 10, 10, 18, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert due.astimezone(ZoneInfo("Asia/Shanghai")) == datetime(
+        2026, 10, 10, 18, 0, tzinfo=ZoneInfo("Asia/Shanghai")
+    )
 
 
 def test_lead_grades_have_their_horizon():
@@ -180,17 +206,31 @@ def test_lead_grades_have_their_horizon():
 
 
 def test_quote_prices_in_decimal_and_instalments_sum_to_exactly_100():
-    lines = [QuoteLine("XK-200", 3, Decimal("33333.33"), Decimal("5")), QuoteLine("SPARE", 1, Decimal("0.10"))]
-    insts = [Instalment("预付款", Decimal("30"), "签约后7日内"), Instalment("到货款", Decimal("70"), "到货验收后")]
+    lines = [
+        QuoteLine("XK-200", 3, Decimal("33333.33"), Decimal("5")),
+        QuoteLine("SPARE", 1, Decimal("0.10")),
+    ]
+    insts = [
+        Instalment("预付款", Decimal("30"), "签约后7日内"),
+        Instalment("到货款", Decimal("70"), "到货验收后"),
+    ]
     priced = price_quote(lines, insts, Decimal("10"))
     assert priced.list_total == Decimal("100000.09")
-    assert priced.net_total == Decimal("95000.09")  # 99999.99 × 0.95 = 94999.9905 → 94999.99, + 0.10
+    assert priced.net_total == Decimal(
+        "95000.09"
+    )  # 99999.99 × 0.95 = 94999.9905 → 94999.99, + 0.10
     assert sum(priced.instalment_amounts) == priced.net_total
     assert priced.instalment_amounts == [Decimal("28500.03"), Decimal("66500.06")]
     assert priced.needs_approval is False
-    assert price_quote([QuoteLine("X", 1, Decimal("10"), Decimal("10.01"))], insts, Decimal("10")).needs_approval
+    assert price_quote(
+        [QuoteLine("X", 1, Decimal("10"), Decimal("10.01"))], insts, Decimal("10")
+    ).needs_approval
     with pytest.raises(DomainError, match="sum to 99.9"):
-        price_quote(lines, [Instalment("a", Decimal("30"), "x"), Instalment("b", Decimal("69.9"), "y")], Decimal("10"))
+        price_quote(
+            lines,
+            [Instalment("a", Decimal("30"), "x"), Instalment("b", Decimal("69.9"), "y")],
+            Decimal("10"),
+        )
     with pytest.raises(DomainError, match="must not be negative"):
         price_quote([QuoteLine("X", 1, Decimal("-1"))], insts, Decimal("10"))
     with pytest.raises(DomainError, match="quantity must be positive"):
@@ -224,7 +264,9 @@ def test_four_eyes_no_one_decides_their_own_quote_or_reviews_their_own_contract(
 
 
 def test_service_terms_hang_together():
-    levels = service_levels_with_overrides([ServiceLevel(Urgency.URGENT, 60, 720, loaner_after_minutes=2880)])
+    levels = service_levels_with_overrides(
+        [ServiceLevel(Urgency.URGENT, 60, 720, loaner_after_minutes=2880)]
+    )
     with pytest.raises(DomainError, match="loaner_promised is false"):
         check_terms({"scope": ["repair"]}, levels)
     check_terms({"scope": ["repair"], "loaner_promised": True}, levels)

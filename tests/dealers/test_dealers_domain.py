@@ -14,7 +14,9 @@ from dealers import domain as d
 TZ = ZoneInfo("Asia/Shanghai")
 
 
-@pytest.mark.parametrize(("day", "recognised"), [(0, True), (19, True), (20, True), (21, False), (90, False)])
+@pytest.mark.parametrize(
+    ("day", "recognised"), [(0, True), (19, True), (20, True), (21, False), (90, False)]
+)
 def test_card_is_recognised_up_to_day_20(day, recognised):
     sale = date(2026, 11, 1)
     out = d.card_outcome(sale, date.fromordinal(sale.toordinal() + day))
@@ -45,7 +47,11 @@ def test_warranty_repair_needs_a_recognised_card_within_warranty():
 def test_charges_are_exact_decimals():
     parts = [(3, Decimal("0.10")), (7, Decimal("33.33"))]
     w = d.repair_charges(d.RepairKind.WARRANTY, parts, Decimal("0.05"), Decimal("10"))
-    assert w.parts_cost == Decimal("233.61") and w.claim_amount == Decimal("243.66") and w.customer_charge == 0
+    assert (
+        w.parts_cost == Decimal("233.61")
+        and w.claim_amount == Decimal("243.66")
+        and w.customer_charge == 0
+    )
     p = d.repair_charges(d.RepairKind.PAID, parts, Decimal("100.00"), Decimal("20.50"))
     assert p.claim_amount == 0 and p.customer_charge == Decimal("120.50")
     with pytest.raises(DomainError):
@@ -60,17 +66,25 @@ def test_parts_return_by_next_fixed_date_or_earlier_truck():
     assert d.return_due_date(date(2026, 3, 5), fixed) == date(2026, 6, 30)
     assert d.return_due_date(date(2026, 6, 30), fixed) == date(2026, 12, 31)
     assert d.return_due_date(date(2026, 12, 31), fixed) == date(2027, 6, 30)
-    assert d.return_due_date(date(2026, 3, 5), fixed, [date(2026, 3, 1), date(2026, 4, 2)]) == date(2026, 4, 2)
+    assert d.return_due_date(date(2026, 3, 5), fixed, [date(2026, 3, 1), date(2026, 4, 2)]) == date(
+        2026, 4, 2
+    )
     assert d.return_due_date(date(2027, 1, 5), d.parse_return_dates(["02-29"])) == date(2027, 2, 28)
     with pytest.raises(ValueError):
         d.parse_return_dates(["13-01"])
 
 
 def test_claim_decided_by_inspection():
-    assert d.claim_after_inspection([("a", d.Verdict.REUSABLE, None), ("b", None, None)])[0] is d.ClaimStatus.AWAITING_RETURN
-    assert d.claim_after_inspection([("a", d.Verdict.REUSABLE, None), ("b", d.Verdict.SCRAP, None)]) == (
-        d.ClaimStatus.APPROVED, None)
-    status, reason = d.claim_after_inspection([("a", d.Verdict.NOT_WARRANTY_FAULT, "进水"), ("b", None, None)])
+    assert (
+        d.claim_after_inspection([("a", d.Verdict.REUSABLE, None), ("b", None, None)])[0]
+        is d.ClaimStatus.AWAITING_RETURN
+    )
+    assert d.claim_after_inspection(
+        [("a", d.Verdict.REUSABLE, None), ("b", d.Verdict.SCRAP, None)]
+    ) == (d.ClaimStatus.APPROVED, None)
+    status, reason = d.claim_after_inspection(
+        [("a", d.Verdict.NOT_WARRANTY_FAULT, "进水"), ("b", None, None)]
+    )
     assert status is d.ClaimStatus.REJECTED and "a: 进水" in reason
     with pytest.raises(DomainError):
         d.check_verdict(d.Verdict.NOT_WARRANTY_FAULT, " ")
@@ -78,9 +92,18 @@ def test_claim_decided_by_inspection():
 
 def test_settlement_adds_confirmed_lines_and_refuses_a_second_confirmation():
     C, D, P = d.LineDecision.CONFIRMED, d.LineDecision.DISPUTED, d.LineDecision.PENDING
-    s = d.settle("N", d.NoticeStatus.ISSUED, [(C, Decimal("0.10")), (C, Decimal("0.20")), (D, Decimal("5"))])
-    assert (s.status, s.amount, s.confirmed_lines, s.disputed_lines) == (d.NoticeStatus.CONFIRMED, Decimal("0.30"), 2, 1)
-    assert d.settle("N", d.NoticeStatus.ISSUED, [(D, Decimal("1"))]).status is d.NoticeStatus.DISPUTED
+    s = d.settle(
+        "N", d.NoticeStatus.ISSUED, [(C, Decimal("0.10")), (C, Decimal("0.20")), (D, Decimal("5"))]
+    )
+    assert (s.status, s.amount, s.confirmed_lines, s.disputed_lines) == (
+        d.NoticeStatus.CONFIRMED,
+        Decimal("0.30"),
+        2,
+        1,
+    )
+    assert (
+        d.settle("N", d.NoticeStatus.ISSUED, [(D, Decimal("1"))]).status is d.NoticeStatus.DISPUTED
+    )
     with pytest.raises(DomainError):
         d.settle("N", d.NoticeStatus.ISSUED, [(C, Decimal("1")), (P, Decimal("1"))])
     with pytest.raises(Conflict):
@@ -89,10 +112,17 @@ def test_settlement_adds_confirmed_lines_and_refuses_a_second_confirmation():
 
 def test_demotion_rules():
     rules = d.DemotionRules()
-    assert d.demotion_reasons(d.Measures(late_cards=2, surveys=10, mean_score=Decimal("3.50")), rules) == []
-    reasons = d.demotion_reasons(d.Measures(late_cards=3, sla_breaches=6, surveys=5, mean_score=Decimal("3.2")), rules)
+    assert (
+        d.demotion_reasons(d.Measures(late_cards=2, surveys=10, mean_score=Decimal("3.50")), rules)
+        == []
+    )
+    reasons = d.demotion_reasons(
+        d.Measures(late_cards=3, sla_breaches=6, surveys=5, mean_score=Decimal("3.2")), rules
+    )
     assert len(reasons) == 3 and any("late warranty cards" in r for r in reasons)
-    assert d.demotion_reasons(d.Measures(surveys=4, mean_score=Decimal("1")), rules) == []  # too few answers
+    assert (
+        d.demotion_reasons(d.Measures(surveys=4, mean_score=Decimal("1")), rules) == []
+    )  # too few answers
     assert [d.demoted(g) for g in "ABCD"] == ["B", "C", "D", "D"]
     assert d.stock_plan_due(date(2027, 3, 1)) == date(2027, 1, 30)
     assert d.survey_score(5, 4, 4) == Decimal("4.33")

@@ -57,8 +57,14 @@ def test_envelope_headers_are_cloudevents_binary_mode():
     ("mutate", "reason"),
     [
         (lambda h, b: (h, b"[1, 2"), "not valid JSON"),
-        (lambda h, b: ({k: v for k, v in h.items() if k != "ce-type"}, b), "missing CloudEvents header(s): ce-type"),
-        (lambda h, b: (h | {"ce-type": "cn.aftersales.contracts.ContractSigned.v7"}, b), "unknown event type or version"),
+        (
+            lambda h, b: ({k: v for k, v in h.items() if k != "ce-type"}, b),
+            "missing CloudEvents header(s): ce-type",
+        ),
+        (
+            lambda h, b: (h | {"ce-type": "cn.aftersales.contracts.ContractSigned.v7"}, b),
+            "unknown event type or version",
+        ),
         (lambda h, b: (h | {"ce-specversion": "0.3"}, b), "unsupported CloudEvents specversion"),
         (lambda h, b: (h, json.dumps({"contract_no": "X"}).encode()), "signed_at: Field required"),
         (lambda h, b: (h | {"ce-time": "yesterday"}, b), "not an RFC 3339 timestamp"),

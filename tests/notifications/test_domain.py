@@ -25,7 +25,7 @@ from notifications.domain import (
     retry_delay,
 )
 from notifications.settings import NotificationsSettings
-from notifications.templates import Templates, TemplateDataError
+from notifications.templates import TemplateDataError, Templates
 
 SAMPLES = Path(__file__).resolve().parent.parent / "events" / "samples"
 SH = ZoneInfo("Asia/Shanghai")
@@ -56,7 +56,9 @@ def test_breach_reaches_supervisors_and_the_escalation_management(notifier):
     assert all(r.is_urgent(escalated) for r in notifier.rules.for_event(escalated))
     for lang in ("zh-CN", "en"):  # the breach template renders the escalation too
         rule = notifier.rules.for_event(escalated)[0]
-        sms = notifier.templates.render(rule.template, lang, escalated.model_dump(mode="json"), "【售后】", 200, "sms").sms
+        sms = notifier.templates.render(
+            rule.template, lang, escalated.model_dump(mode="json"), "【售后】", 200, "sms"
+        ).sms
         assert "SV-20261120-0007" in sms and ("2级升级" in sms or "escalation 2" in sms)
 
 
@@ -79,20 +81,34 @@ def test_critical_ticket_ack_is_urgent_normal_is_not(notifier):
     ],
 )
 def test_invalid_rules_are_refused_with_the_place_and_reason(notifier, rule, message):
-    base = {"id": "r1", "event": "TicketOpened", "template": "ticket_opened", "recipients": ["contact"], "channels": ["sms"]}
+    base = {
+        "id": "r1",
+        "event": "TicketOpened",
+        "template": "ticket_opened",
+        "recipients": ["contact"],
+        "channels": ["sms"],
+    }
     with pytest.raises(RulesError) as err:
         parse_rules({"rules": [base | rule]}, notifier.templates.names)
     assert message in str(err.value)
 
 
 def test_duplicate_rule_ids_are_refused(notifier):
-    rule = {"id": "r1", "event": "TicketOpened", "template": "ticket_opened", "recipients": ["contact"], "channels": ["sms"]}
+    rule = {
+        "id": "r1",
+        "event": "TicketOpened",
+        "template": "ticket_opened",
+        "recipients": ["contact"],
+        "channels": ["sms"],
+    }
     with pytest.raises(RulesError, match="appears twice"):
         parse_rules({"rules": [rule, rule]})
 
 
 # ---------------------------------------------------------------- templates
-@pytest.mark.parametrize("rule_id", [r.id for r in load_notifier(NotificationsSettings()).rules.rules])
+@pytest.mark.parametrize(
+    "rule_id", [r.id for r in load_notifier(NotificationsSettings()).rules.rules]
+)
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])
 def test_every_default_rule_renders_its_sample_event(notifier, rule_id, lang):
     rule = next(r for r in notifier.rules.rules if r.id == rule_id)
@@ -106,16 +122,28 @@ def test_every_default_rule_renders_its_sample_event(notifier, rule_id, lang):
 
 def test_chinese_ack_carries_ticket_and_local_time(notifier):
     env = sample("TicketOpened")
-    out = notifier.templates.render("ticket_opened", "zh-CN", env.data.model_dump(mode="python") | {"recipient_name": "王"},
-                                    "售后服务", 200)
+    out = notifier.templates.render(
+        "ticket_opened",
+        "zh-CN",
+        env.data.model_dump(mode="python") | {"recipient_name": "王"},
+        "售后服务",
+        200,
+    )
     assert "SV-20261120-0007" in out.sms and "紧急" in out.sms
     assert "2026-11-20 11:12" in out.text  # 03:12 UTC in Asia/Shanghai
     assert out.sms_params == {"ticket_no": "SV-20261120-0007"}
 
 
 def test_strict_undefined_and_sandbox_and_escaping():
-    spec = {lang: {"sms": "{{ missing_field }}", "subject": "s", "text": "t", "html": "<p>{{ name }}</p>"}
-            for lang in ("zh-CN", "en")}
+    spec = {
+        lang: {
+            "sms": "{{ missing_field }}",
+            "subject": "s",
+            "text": "t",
+            "html": "<p>{{ name }}</p>",
+        }
+        for lang in ("zh-CN", "en")
+    }
     t = Templates({"x": spec})
     with pytest.raises(TemplateDataError, match="missing_field"):
         t.render("x", "zh-CN", {"name": "a"}, "签名", 100)
@@ -159,7 +187,9 @@ def test_quiet_hours_over_midnight_hold_until_morning():
 
 
 def test_urgent_goes_through_quiet_hours_and_rate_limit():
-    r = Recipient(key="k", name="n", quiet_hours=QuietHours.parse("22:00-08:00"), rate_limit_per_hour=1)
+    r = Recipient(
+        key="k", name="n", quiet_hours=QuietHours.parse("22:00-08:00"), rate_limit_per_hour=1
+    )
     now = at(3, 0)
     assert delivery_timing(r, True, now, [now, now]).due_at == now
     held = delivery_timing(r, False, now, [])
@@ -184,7 +214,11 @@ def test_retry_back_off_is_exponential_and_capped():
 def test_phone_numbers_are_normalised_or_refused_readably():
     assert normalize_phone("138 0013 8000") == "+8613800138000"
     assert normalize_phone("+86-139-0000-0000") == "+8613900000000"
-    for bad, why in (("12345", "无效"), ("021-62345678", "not a mobile"), ("abc", "cannot be parsed")):
+    for bad, why in (
+        ("12345", "无效"),
+        ("021-62345678", "not a mobile"),
+        ("abc", "cannot be parsed"),
+    ):
         with pytest.raises(AddressError, match=why):
             normalize_phone(bad)
 

@@ -26,15 +26,20 @@ from notifications.testing import LocalSmsGateway, LocalSmtpServer, free_port
 
 def mail(to: str = "wang@example.com", delivery_id: str = "d-1") -> OutgoingEmail:
     return OutgoingEmail(
-        delivery_id=delivery_id, event_id="ev-1", to=to, to_name="王建国",
-        subject="售后服务请求已受理：工单SV-0007", text="王建国，您好：\n您的工单已受理。",
+        delivery_id=delivery_id,
+        event_id="ev-1",
+        to=to,
+        to_name="王建国",
+        subject="售后服务请求已受理：工单SV-0007",
+        text="王建国，您好：\n您的工单已受理。",
         html="<p>王建国，您好：</p><p>您的工单<b>已受理</b>。</p>",
     )
 
 
 def smtp_settings(port: int, **kw) -> NotificationsSettings:
-    return NotificationsSettings(email_provider="smtp", smtp_host="127.0.0.1", smtp_port=port,
-                                 smtp_timeout_seconds=3, **kw)
+    return NotificationsSettings(
+        email_provider="smtp", smtp_host="127.0.0.1", smtp_port=port, smtp_timeout_seconds=3, **kw
+    )
 
 
 async def test_email_over_smtp_has_text_and_html_parts_and_encoded_chinese_headers():
@@ -66,9 +71,13 @@ async def test_email_over_smtp_has_text_and_html_parts_and_encoded_chinese_heade
 async def test_smtp_auth_accepts_good_and_refuses_bad_credentials():
     server = await LocalSmtpServer(credentials=("svc", "s3cret")).start()
     try:
-        await SmtpEmail(smtp_settings(server.port, smtp_username="svc", smtp_password="s3cret")).send(mail())
+        await SmtpEmail(
+            smtp_settings(server.port, smtp_username="svc", smtp_password="s3cret")
+        ).send(mail())
         with pytest.raises(PermanentFailure, match="535"):
-            await SmtpEmail(smtp_settings(server.port, smtp_username="svc", smtp_password="wrong")).send(mail())
+            await SmtpEmail(
+                smtp_settings(server.port, smtp_username="svc", smtp_password="wrong")
+            ).send(mail())
         with pytest.raises(PermanentFailure, match="530"):
             await SmtpEmail(smtp_settings(server.port)).send(mail())
     finally:
@@ -85,22 +94,41 @@ def _self_signed(tmp_path) -> ssl.SSLContext:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
     now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=1)).sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
     (tmp_path / "c.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (tmp_path / "k.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                       serialization.NoEncryption()))
+    (tmp_path / "k.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ctx.load_cert_chain(tmp_path / "c.pem", tmp_path / "k.pem")
     return ctx
 
 
 async def test_starttls_with_auth(tmp_path):
-    server = await LocalSmtpServer(credentials=("svc", "pw"), tls_context=_self_signed(tmp_path)).start()
+    server = await LocalSmtpServer(
+        credentials=("svc", "pw"), tls_context=_self_signed(tmp_path)
+    ).start()
     try:
-        settings = smtp_settings(server.port, smtp_starttls=True, smtp_validate_certs=False,
-                                 smtp_username="svc", smtp_password="pw")
+        settings = smtp_settings(
+            server.port,
+            smtp_starttls=True,
+            smtp_validate_certs=False,
+            smtp_username="svc",
+            smtp_password="pw",
+        )
         await SmtpEmail(settings).send(mail())
         with pytest.raises(PermanentFailure, match="530"):  # the server demands STARTTLS first
             await SmtpEmail(smtp_settings(server.port)).send(mail())
@@ -122,8 +150,13 @@ async def test_smtp_rejection_is_permanent_and_outage_is_temporary():
 
 
 def sms(to: str = "+8613800138001") -> OutgoingSms:
-    return OutgoingSms(delivery_id="d-9", to=to, text="【售后服务】您的工单SV-0007已受理。", template="ticket_opened",
-                       params={"ticket_no": "SV-0007"})
+    return OutgoingSms(
+        delivery_id="d-9",
+        to=to,
+        text="【售后服务】您的工单SV-0007已受理。",
+        template="ticket_opened",
+        params={"ticket_no": "SV-0007"},
+    )
 
 
 async def test_http_gateway_success_throttling_and_failure():
@@ -131,8 +164,13 @@ async def test_http_gateway_success_throttling_and_failure():
     provider = HttpGatewaySms(f"{gw.url}/sms", "tok", 3)
     try:
         assert await provider.send(sms()) == "msg1"
-        assert gw.requests[0].body == {"to": "+8613800138001", "text": "【售后服务】您的工单SV-0007已受理。",
-                                       "ref": "d-9", "template": "ticket_opened", "params": {"ticket_no": "SV-0007"}}
+        assert gw.requests[0].body == {
+            "to": "+8613800138001",
+            "text": "【售后服务】您的工单SV-0007已受理。",
+            "ref": "d-9",
+            "template": "ticket_opened",
+            "params": {"ticket_no": "SV-0007"},
+        }
         gw.decide = lambda r: (429, {"error": "slow down"})
         with pytest.raises(TemporaryFailure, match="429"):
             await provider.send(sms())
@@ -150,18 +188,32 @@ async def test_http_gateway_success_throttling_and_failure():
 def test_aliyun_signature_matches_the_documented_example():
     # the worked example of Aliyun SMS "HTTP协议及签名" (AccessKeySecret testSecret)
     params = {
-        "AccessKeyId": "testId", "Action": "SendSms", "Format": "XML", "OutId": "123",
-        "PhoneNumbers": "15300000001", "RegionId": "cn-hangzhou", "SignName": "阿里云短信测试专用",
-        "SignatureMethod": "HMAC-SHA1", "SignatureNonce": "45e25e9b-0a6f-4070-8c85-2956eda1b466",
-        "SignatureVersion": "1.0", "TemplateCode": "SMS_71390007", "TemplateParam": '{"customer":"test"}',
-        "Timestamp": "2017-07-12T02:42:19Z", "Version": "2017-05-25",
+        "AccessKeyId": "testId",
+        "Action": "SendSms",
+        "Format": "XML",
+        "OutId": "123",
+        "PhoneNumbers": "15300000001",
+        "RegionId": "cn-hangzhou",
+        "SignName": "阿里云短信测试专用",
+        "SignatureMethod": "HMAC-SHA1",
+        "SignatureNonce": "45e25e9b-0a6f-4070-8c85-2956eda1b466",
+        "SignatureVersion": "1.0",
+        "TemplateCode": "SMS_71390007",
+        "TemplateParam": '{"customer":"test"}',
+        "Timestamp": "2017-07-12T02:42:19Z",
+        "Version": "2017-05-25",
     }
     assert aliyun_signature(params, "testSecret") == "zJDF+Lrzhj/ThnlvIToysFRq6t4="
 
 
 def aliyun_settings(gw: LocalSmsGateway, secret: str = "sekret") -> NotificationsSettings:
-    return NotificationsSettings(sms_provider="aliyun", aliyun_endpoint=gw.url, aliyun_access_key_id="LTAI-test",
-                                 aliyun_access_key_secret=secret, aliyun_template_codes={"ticket_opened": "SMS_1234"})
+    return NotificationsSettings(
+        sms_provider="aliyun",
+        aliyun_endpoint=gw.url,
+        aliyun_access_key_id="LTAI-test",
+        aliyun_access_key_secret=secret,
+        aliyun_template_codes={"ticket_opened": "SMS_1234"},
+    )
 
 
 async def test_aliyun_signed_request_success_throttling_and_failure():
@@ -170,10 +222,17 @@ async def test_aliyun_signed_request_success_throttling_and_failure():
     try:
         assert await provider.send(sms()) == "biz1"
         p = gw.requests[0].params
-        assert (p["PhoneNumbers"], p["SignName"], p["TemplateCode"]) == ("13800138001", "售后服务", "SMS_1234")
+        assert (p["PhoneNumbers"], p["SignName"], p["TemplateCode"]) == (
+            "13800138001",
+            "售后服务",
+            "SMS_1234",
+        )
         assert json.loads(p["TemplateParam"]) == {"ticket_no": "SV-0007"} and p["OutId"] == "d-9"
         assert gw.requests[0].accepted  # the server recomputed the signature
-        gw.decide = lambda r: (200, {"Code": "isv.BUSINESS_LIMIT_CONTROL", "Message": "触发小时级流控Permits:5"})
+        gw.decide = lambda r: (
+            200,
+            {"Code": "isv.BUSINESS_LIMIT_CONTROL", "Message": "触发小时级流控Permits:5"},
+        )
         with pytest.raises(TemporaryFailure, match="BUSINESS_LIMIT_CONTROL"):
             await provider.send(sms())
         gw.decide = lambda r: (200, {"Code": "isv.MOBILE_NUMBER_ILLEGAL", "Message": "非法手机号"})
@@ -207,16 +266,28 @@ async def test_every_provider_gets_the_delivery_id_as_its_idempotency_key():
     try:
         await provider.send(sms())
         await provider.send(sms())
-        keys = [(r.headers.get("idempotency-key"), r.headers.get("x-request-id")) for r in gw.requests]
+        keys = [
+            (r.headers.get("idempotency-key"), r.headers.get("x-request-id")) for r in gw.requests
+        ]
         assert keys == [("d-9", "d-9"), ("d-9", "d-9")]
     finally:
         await provider.close()
         await gw.stop()
-    first, again = render_email(mail(delivery_id="d-42"), "售后服务中心 <service@aftersales.local>"), \
-        render_email(mail(delivery_id="d-42"), "售后服务中心 <service@aftersales.local>")
-    ids = [next(ln for ln in r.data.decode().splitlines() if ln.startswith("Message-ID:")) for r in (first, again)]
+    first, again = (
+        render_email(mail(delivery_id="d-42"), "售后服务中心 <service@aftersales.local>"),
+        render_email(mail(delivery_id="d-42"), "售后服务中心 <service@aftersales.local>"),
+    )
+    ids = [
+        next(ln for ln in r.data.decode().splitlines() if ln.startswith("Message-ID:"))
+        for r in (first, again)
+    ]
     assert ids[0] == ids[1] == "Message-ID: <d-42@aftersales.local>"
-    aliyun = AliyunSms(NotificationsSettings(sms_provider="aliyun", aliyun_access_key_id="id",
-                                             aliyun_access_key_secret="secret",
-                                             aliyun_template_codes={"ticket_opened": "SMS_1"}))
+    aliyun = AliyunSms(
+        NotificationsSettings(
+            sms_provider="aliyun",
+            aliyun_access_key_id="id",
+            aliyun_access_key_secret="secret",
+            aliyun_template_codes={"ticket_opened": "SMS_1"},
+        )
+    )
     assert aliyun.request_params(sms())["OutId"] == "d-9"

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import uvicorn
-
 from support import migrated
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "surveys"))
@@ -24,9 +23,13 @@ async def test_the_docs_page_renders_with_no_network(databases, streams_ready, a
     from tickets.app import create_app
     from tickets.settings import TicketsSettings
 
-    app = create_app(TicketsSettings(database_url=await migrated(databases, "tickets"), nats_url=streams_ready))
+    app = create_app(
+        TicketsSettings(database_url=await migrated(databases, "tickets"), nats_url=streams_ready)
+    )
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+    )
     serving = asyncio.create_task(server.serve())
     shots = artifacts_dir / "api-docs"
     shots.mkdir(exist_ok=True)
@@ -42,7 +45,9 @@ async def test_the_docs_page_renders_with_no_network(databases, streams_ready, a
             browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
                 for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-                    page = await (await browser.new_context(viewport=viewport, locale="zh-CN")).new_page()
+                    page = await (
+                        await browser.new_context(viewport=viewport, locale="zh-CN")
+                    ).new_page()
 
                     async def only_local(route, request):  # type: ignore[no-untyped-def]
                         if request.url.startswith(f"http://127.0.0.1:{port}/"):
@@ -58,7 +63,10 @@ async def test_the_docs_page_renders_with_no_network(databases, streams_ready, a
                     await title.wait_for(timeout=15000)
                     assert "Aftersales tickets" in await title.inner_text()
                     # the operations are listed (the document was read and rendered, not just the frame)
-                    assert await page.locator(".opblock-summary-path", has_text="/tickets").count() >= 3
+                    assert (
+                        await page.locator(".opblock-summary-path", has_text="/tickets").count()
+                        >= 3
+                    )
                     await page.screenshot(path=str(shots / f"tickets-{name}.png"), full_page=False)
                     await page.context.close()
             finally:

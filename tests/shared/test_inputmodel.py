@@ -21,10 +21,17 @@ class Sample(StrictIn):
     note: str = ""
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"day": 0}, "day"), ({"at": 1.5}, "at"), ({"flag": 0}, "flag"), ({"flag": "true"}, "flag"),
-    ({"count": "5"}, "count"), ({"count": True}, "count"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"day": 0}, "day"),
+        ({"at": 1.5}, "at"),
+        ({"flag": 0}, "flag"),
+        ({"flag": "true"}, "flag"),
+        ({"count": "5"}, "count"),
+        ({"count": True}, "count"),
+    ],
+)
 def test_a_value_of_the_wrong_kind_is_refused_with_the_field(body, field):
     with pytest.raises(ValidationError) as refused:
         Sample.model_validate(body)
@@ -32,8 +39,15 @@ def test_a_value_of_the_wrong_kind_is_refused_with_the_field(body, field):
 
 
 def test_the_right_kinds_and_values_built_in_code_pass():
-    s = Sample.model_validate({"day": "2026-11-29", "at": "2026-11-29T20:57:00+08:00", "flag": True, "count": 3,
-                               "note": "  三包  "})
+    s = Sample.model_validate(
+        {
+            "day": "2026-11-29",
+            "at": "2026-11-29T20:57:00+08:00",
+            "flag": True,
+            "count": 3,
+            "note": "  三包  ",
+        }
+    )
     assert s.day == dt.date(2026, 11, 29) and s.flag is True and s.count == 3 and s.note == "三包"
     assert Sample(day=dt.date(2026, 1, 1)).day == dt.date(2026, 1, 1)
 
@@ -41,8 +55,13 @@ def test_the_right_kinds_and_values_built_in_code_pass():
 @pytest.mark.parametrize("name", [s.name for s in SERVICES])
 def test_every_service_s_request_bodies_are_strict(name):
     schemas = importlib.import_module(f"{name}.schemas")
-    bodies = [v for v in vars(schemas).values()
-              if isinstance(v, type) and v.__module__ == schemas.__name__ and v.__name__.endswith(("In", "Patch"))]
+    bodies = [
+        v
+        for v in vars(schemas).values()
+        if isinstance(v, type)
+        and v.__module__ == schemas.__name__
+        and v.__name__.endswith(("In", "Patch"))
+    ]
     assert bodies, name
     loose = [b.__name__ for b in bodies if not issubclass(b, StrictIn)]
     assert not loose, f"{name}: request bodies not derived from StrictIn: {loose}"

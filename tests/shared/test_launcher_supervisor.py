@@ -25,7 +25,9 @@ class Alive:
 
 
 def test_a_crashing_service_is_restarted_with_back_off_then_left_down(tmp_path: Path, capsys):
-    la = lmod.Launcher(data_dir=tmp_path, nats_url="nats://127.0.0.1:1", nats_port=0, port_base=None)
+    la = lmod.Launcher(
+        data_dir=tmp_path, nats_url="nats://127.0.0.1:1", nats_port=0, port_base=None
+    )
     started: list[tuple[str, float]] = []
     clock = {"now": 1000.0}
 

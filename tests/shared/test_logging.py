@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 
@@ -11,7 +10,9 @@ import structlog
 from aftersales_shared.logging import IdlePullIsNotAnError, configure_logging
 
 
-def _record(exc: BaseException, msg: str = "Task-13 raised an exception, retrying...\nIf this behavior…") -> logging.LogRecord:
+def _record(
+    exc: BaseException, msg: str = "Task-13 raised an exception, retrying...\nIf this behavior…"
+) -> logging.LogRecord:
     try:
         raise exc
     except BaseException:
@@ -21,12 +22,12 @@ def _record(exc: BaseException, msg: str = "Task-13 raised an exception, retryin
 
 def test_an_idle_pull_timeout_is_not_an_error_but_other_failures_stay_errors():
     f = IdlePullIsNotAnError()
-    idle = _record(asyncio.TimeoutError())
+    idle = _record(TimeoutError())
     assert f.filter(idle) is False  # dropped unless DEBUG is on
     assert idle.levelno == logging.DEBUG and idle.exc_info is None
     real = _record(RuntimeError("database is gone"))
     assert f.filter(real) is True and real.levelno == logging.ERROR and real.exc_info is not None
-    other = _record(asyncio.TimeoutError(), msg="handler timed out")
+    other = _record(TimeoutError(), msg="handler timed out")
     assert f.filter(other) is True and other.levelno == logging.ERROR
 
 
@@ -39,7 +40,10 @@ def test_an_unhandled_error_is_logged_as_a_plain_short_traceback(capsys):
 
         def deep(n: int) -> None:
             if n == 0:
-                payload = {"customer": "苏州精工" * 50, "rows": list(range(500))}  # locals a rich traceback would print
+                payload = {
+                    "customer": "苏州精工" * 50,
+                    "rows": list(range(500)),
+                }  # locals a rich traceback would print
                 raise ValueError(f"boom with {len(payload)} keys")
             deep(n - 1)
 
@@ -71,7 +75,7 @@ def test_the_brokers_logger_drops_idle_pull_timeouts_and_keeps_real_errors():
     handler = Keep()
     logger.addHandler(handler)
     try:
-        for exc in (asyncio.TimeoutError(), RuntimeError("nats: permissions violation")):
+        for exc in (TimeoutError(), RuntimeError("nats: permissions violation")):
             try:
                 raise exc
             except BaseException as raised:

@@ -14,7 +14,9 @@ from aftersales_shared.catalog import SERVICES
 
 def _doc(name: str) -> dict:
     info = next(s for s in SERVICES if s.name == name)
-    app = importlib.import_module(f"{name}.app").create_app(info.settings_class()(nats_url="nats://127.0.0.1:1"))
+    app = importlib.import_module(f"{name}.app").create_app(
+        info.settings_class()(nats_url="nats://127.0.0.1:1")
+    )
     return app.plugins.get(OpenAPIPlugin).provide_openapi_schema()
 
 
@@ -46,5 +48,7 @@ def test_bodies_say_what_they_refuse_and_exports_their_media_type():
     export = dealers["paths"]["/cards/export.csv"]["get"]["responses"]["200"]["content"]
     assert list(export) == ["text/csv"]
     tickets = _doc("tickets")
-    year = tickets["paths"]["/calendars/{calendar_scope}/years/{year}"]["get"]["responses"]["200"]["content"]
+    year = tickets["paths"]["/calendars/{calendar_scope}/years/{year}"]["get"]["responses"]["200"][
+        "content"
+    ]
     assert set(year) == {"text/csv", "application/yaml"}

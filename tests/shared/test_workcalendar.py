@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar
 import pytest
+
 from aftersales_shared.workcalendar import (
     DEFAULT_TZ,
     BusinessHours,

@@ -13,10 +13,10 @@ import httpx
 import pytest
 from litestar import Litestar
 from sqlalchemy import func, select, text
+from support import migrated, opened_link, runtime_of
 
 from aftersales_shared.db import outbox
 from aftersales_shared.events import Envelope, ServiceCompletedV1
-from support import migrated, opened_link, runtime_of
 from surveys.app import create_app
 from surveys.models import AnswerRow, SurveyRow
 from surveys.settings import SurveysSettings
@@ -34,14 +34,18 @@ class SurveyKit:
         """HTTP in-process without the broker (tests that need NATS use support.running)."""
         transport = httpx.ASGITransport(app=self.app, client=("203.0.113.7", 50000))
         try:
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver", timeout=30) as client:
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://testserver", timeout=30
+            ) as client:
                 yield client
         finally:
             await self.rt.engine.dispose()
 
     async def deliver(self, env: Envelope[Any]) -> bool:
         """Hand an event to the inbox as a delivery would (same transaction, same dedupe)."""
-        sub = next(s for s in self.rt.inbox.subscriptions.values() if isinstance(env.data, s.accepts))
+        sub = next(
+            s for s in self.rt.inbox.subscriptions.values() if isinstance(env.data, s.accepts)
+        )
         return await self.rt.inbox.handle(sub, env)
 
     async def survey_of(self, ticket_id: str) -> SurveyRow | None:
@@ -50,20 +54,41 @@ class SurveyKit:
 
     async def count_surveys(self, ticket_id: str) -> int:
         async with self.rt.sessions() as session:
-            return await session.scalar(select(func.count()).select_from(SurveyRow).where(SurveyRow.ticket_id == ticket_id)) or 0
+            return (
+                await session.scalar(
+                    select(func.count())
+                    .select_from(SurveyRow)
+                    .where(SurveyRow.ticket_id == ticket_id)
+                )
+                or 0
+            )
 
     async def count_answers(self, survey_id: str) -> int:
         async with self.rt.sessions() as session:
-            return await session.scalar(select(func.count()).select_from(AnswerRow).where(AnswerRow.survey_id == survey_id)) or 0
+            return (
+                await session.scalar(
+                    select(func.count())
+                    .select_from(AnswerRow)
+                    .where(AnswerRow.survey_id == survey_id)
+                )
+                or 0
+            )
 
     async def events(self, name: str, ticket_no: str) -> list[dict[str, Any]]:
         """Bodies of the outbox rows of one event type about one ticket."""
         async with self.rt.sessions() as session:
-            rows = (await session.execute(select(outbox.c.headers, outbox.c.body).order_by(outbox.c.created_at))).all()
+            rows = (
+                await session.execute(
+                    select(outbox.c.headers, outbox.c.body).order_by(outbox.c.created_at)
+                )
+            ).all()
         out = []
         for headers, body in rows:
             h = json.loads(headers)
-            if h["ce-type"].startswith(f"cn.aftersales.surveys.{name}.v") and h.get("ce-subject") == ticket_no:
+            if (
+                h["ce-type"].startswith(f"cn.aftersales.surveys.{name}.v")
+                and h.get("ce-subject") == ticket_no
+            ):
                 out.append(json.loads(body))
         return out
 
@@ -85,15 +110,22 @@ class SurveyKit:
 
 
 def completed(
-    *, ticket_no: str | None = None, customer_id: str | None = None, completed_at: datetime | None = None,
-    phone: str | None = "13800138000", email: str | None = None, **extra: Any,
+    *,
+    ticket_no: str | None = None,
+    customer_id: str | None = None,
+    completed_at: datetime | None = None,
+    phone: str | None = "13800138000",
+    email: str | None = None,
+    **extra: Any,
 ) -> Envelope[ServiceCompletedV1]:
     """A ServiceCompletedV1 envelope as tickets publishes it (unique ticket and customer unless given)."""
     ref = uuid.uuid4().hex[:8]
     data = {
         "ticket_id": str(uuid.uuid4()),
         "ticket_no": ticket_no or f"SV-{ref}",
-        "completed_at": (completed_at or datetime.now(UTC) - timedelta(hours=1)).isoformat(),  # by the test's clock
+        "completed_at": (
+            completed_at or datetime.now(UTC) - timedelta(hours=1)
+        ).isoformat(),  # by the test's clock
         "request_type": "quality_issue",
         "channel": "phone",
         "customer_id": customer_id if customer_id is not None else f"C-{ref}",
@@ -113,9 +145,14 @@ def make_kit(databases: Any) -> Callable[..., Any]:
     """Build a SurveyKit on a fresh migrated database; keyword arguments override settings."""
 
     async def make(**overrides: Any) -> SurveyKit:
-        defaults = {"nats_url": "nats://127.0.0.1:1", "public_base_url": "https://survey.example.cn",
-                    "invite_delay_minutes": 0}
-        settings = SurveysSettings(database_url=await migrated(databases, "surveys"), **(defaults | overrides))
+        defaults = {
+            "nats_url": "nats://127.0.0.1:1",
+            "public_base_url": "https://survey.example.cn",
+            "invite_delay_minutes": 0,
+        }
+        settings = SurveysSettings(
+            database_url=await migrated(databases, "surveys"), **(defaults | overrides)
+        )
         return SurveyKit(create_app(settings))
 
     return make

@@ -10,13 +10,18 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-
 from support import opened_link
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 PHONE = {"width": 390, "height": 844}
 
@@ -49,7 +54,9 @@ async def test_customer_answers_on_a_phone_in_chromium(make_kit, artifacts_dir):
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     kit = await make_kit(public_base_url=base)
-    server = uvicorn.Server(uvicorn.Config(kit.app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(kit.app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+    )
     serving = asyncio.create_task(server.serve())
     shots = artifacts_dir / "surveys"
     shots.mkdir(exist_ok=True)
@@ -67,8 +74,14 @@ async def test_customer_answers_on_a_phone_in_chromium(make_kit, artifacts_dir):
             async with async_playwright() as pw:
                 browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 try:
-                    context = await browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True,
-                                                        has_touch=True, locale="zh-CN", java_script_enabled=False)
+                    context = await browser.new_context(
+                        viewport=PHONE,
+                        device_scale_factor=2,
+                        is_mobile=True,
+                        has_touch=True,
+                        locale="zh-CN",
+                        java_script_enabled=False,
+                    )
                     page = await context.new_page()
 
                     # 1. open the link: the form, in Chinese, fits the phone
@@ -88,9 +101,13 @@ async def test_customer_answers_on_a_phone_in_chromium(make_kit, artifacts_dir):
                     error = page.locator("#professionalism-field .error")
                     assert await error.is_visible() and "请选择一个分数" in await error.inner_text()
                     assert await page.locator("#efficiency-field .error").count() == 0
-                    described = await page.get_attribute("#professionalism-field", "aria-describedby")
+                    described = await page.get_attribute(
+                        "#professionalism-field", "aria-describedby"
+                    )
                     assert "professionalism-error" in described
-                    assert await page.is_checked("#efficiency-5") and await page.is_checked("#attitude-4")
+                    assert await page.is_checked("#efficiency-5") and await page.is_checked(
+                        "#attitude-4"
+                    )
                     assert await page.input_value("#comment") == "工程师上门很及时，问题已解决。"
                     await error.scroll_into_view_if_needed()
                     await _no_horizontal_scroll(page)
@@ -109,14 +126,20 @@ async def test_customer_answers_on_a_phone_in_chromium(make_kit, artifacts_dir):
                     response = await page.goto(link)
                     assert response.status == 409
                     assert await page.locator("h2").inner_text() == "该调查已提交"
-                    await page.screenshot(path=str(shots / "4-already-answered.png"), full_page=True)
+                    await page.screenshot(
+                        path=str(shots / "4-already-answered.png"), full_page=True
+                    )
                 finally:
                     await browser.close()
 
             survey = await kit.survey_of(data.ticket_id)
             assert await kit.count_answers(survey.id) == 1
-            assert (survey.answer.efficiency, survey.answer.attitude, survey.answer.professionalism,
-                    survey.answer.recommend) == (5, 4, 4, 9)
+            assert (
+                survey.answer.efficiency,
+                survey.answer.attitude,
+                survey.answer.professionalism,
+                survey.answer.recommend,
+            ) == (5, 4, 4, 9)
     finally:
         server.should_exit = True
         await asyncio.wait_for(serving, timeout=10)

@@ -30,7 +30,9 @@ def test_invitation_is_one_working_hour_after_completion_by_default():
 
 def test_invitation_never_later_than_close_of_the_next_working_day():
     # a delay of 3 working days is capped at close of business of the 1st working day after completion
-    due = domain.invitation_due(CAL, sh(2026, 11, 20, 10, 0), Policy(invite_delay_minutes=3 * 8 * 60))
+    due = domain.invitation_due(
+        CAL, sh(2026, 11, 20, 10, 0), Policy(invite_delay_minutes=3 * 8 * 60)
+    )
     assert due == sh(2026, 11, 23, 18, 0)
 
 
@@ -51,36 +53,72 @@ def test_zero_delay_invites_at_completion():
 def test_customer_surveyed_recently_is_skipped():
     policy = Policy(quiet_days=30)
     last = datetime(2026, 11, 1, tzinfo=UTC)
-    assert domain.skip_reason(has_contact=True, last_surveyed_at=last, completed_at=last + timedelta(days=29),
-                              policy=policy) is SkipReason.RECENTLY_SURVEYED
-    assert domain.skip_reason(has_contact=True, last_surveyed_at=last, completed_at=last + timedelta(days=30),
-                              policy=policy) is None
-    assert domain.skip_reason(has_contact=True, last_surveyed_at=None, completed_at=last, policy=policy) is None
+    assert (
+        domain.skip_reason(
+            has_contact=True,
+            last_surveyed_at=last,
+            completed_at=last + timedelta(days=29),
+            policy=policy,
+        )
+        is SkipReason.RECENTLY_SURVEYED
+    )
+    assert (
+        domain.skip_reason(
+            has_contact=True,
+            last_surveyed_at=last,
+            completed_at=last + timedelta(days=30),
+            policy=policy,
+        )
+        is None
+    )
+    assert (
+        domain.skip_reason(
+            has_contact=True, last_surveyed_at=None, completed_at=last, policy=policy
+        )
+        is None
+    )
 
 
 def test_quiet_period_zero_surveys_every_time_and_no_contact_is_skipped():
     now = datetime(2026, 11, 1, tzinfo=UTC)
-    assert domain.skip_reason(has_contact=True, last_surveyed_at=now, completed_at=now, policy=Policy(quiet_days=0)) is None
-    assert domain.skip_reason(has_contact=False, last_surveyed_at=None, completed_at=now, policy=Policy()) is SkipReason.NO_CONTACT
+    assert (
+        domain.skip_reason(
+            has_contact=True, last_surveyed_at=now, completed_at=now, policy=Policy(quiet_days=0)
+        )
+        is None
+    )
+    assert (
+        domain.skip_reason(
+            has_contact=False, last_surveyed_at=None, completed_at=now, policy=Policy()
+        )
+        is SkipReason.NO_CONTACT
+    )
 
 
 def test_customer_key_prefers_id_then_normalised_contact():
     assert domain.customer_key("C-1", "138 0013 8000", None) == "id:C-1"
-    assert domain.customer_key(None, "138-0013-8000", None) == domain.customer_key(None, "13800138000", None)
+    assert domain.customer_key(None, "138-0013-8000", None) == domain.customer_key(
+        None, "13800138000", None
+    )
     assert domain.customer_key(None, None, " Wang@Example.CN ") == "email:wang@example.cn"
     assert domain.customer_key(None, None, None) is None
 
 
 def test_report_month_is_taken_in_the_business_time_zone():
     # 2026-11-30 17:00 UTC is already 1 December in Shanghai
-    assert domain.completed_month(datetime(2026, 11, 30, 17, 0, tzinfo=UTC), "Asia/Shanghai") == "2026-12"
+    assert (
+        domain.completed_month(datetime(2026, 11, 30, 17, 0, tzinfo=UTC), "Asia/Shanghai")
+        == "2026-12"
+    )
 
 
 # ---------------------------------------------------------------- tokens
 def test_token_has_256_random_bits_and_only_its_hash_is_kept():
     token, token_hash = domain.new_token()
     assert len(token) == 43 and domain.well_formed_token(token)
-    assert token_hash == domain.hash_token(token) and len(token_hash) == 64 and token not in token_hash
+    assert (
+        token_hash == domain.hash_token(token) and len(token_hash) == 64 and token not in token_hash
+    )
     assert len({domain.new_token()[0] for _ in range(200)}) == 200
     assert not domain.well_formed_token(token[:-1]) and not domain.well_formed_token(token + "=")
 
@@ -101,7 +139,9 @@ GOOD = {"efficiency": "4", "attitude": "5", "professionalism": "3"}
 
 
 def test_valid_answer_with_optional_fields():
-    a = domain.validate_answer(GOOD | {"recommend": "0", "comment": "  工程师很专业\r\n谢谢  "}, 500)
+    a = domain.validate_answer(
+        GOOD | {"recommend": "0", "comment": "  工程师很专业\r\n谢谢  "}, 500
+    )
     assert a.scores == (4, 5, 3) and a.recommend == 0 and a.comment == "工程师很专业\n谢谢"
     b = domain.validate_answer(GOOD | {"recommend": "", "comment": ""}, 500)
     assert b.recommend is None and b.comment is None
@@ -183,7 +223,14 @@ def test_guess_limiter_memory_is_bounded():
 
 
 def test_csv_cells_cannot_become_spreadsheet_formulas():
-    text = to_csv({"rows": [{"key": '=HYPERLINK("x")', "surveyed": 1}, {"key": "eng-zhang", "surveyed": 2}],
-                   "total": {"surveyed": 3}})
+    text = to_csv(
+        {
+            "rows": [
+                {"key": '=HYPERLINK("x")', "surveyed": 1},
+                {"key": "eng-zhang", "surveyed": 2},
+            ],
+            "total": {"surveyed": 3},
+        }
+    )
     lines = text.lstrip("\ufeff").splitlines()
-    assert lines[1].startswith("\"'=HYPERLINK(\"\"x\"\")\",1,") and lines[2].startswith("eng-zhang,2,")
+    assert lines[1].startswith('"\'=HYPERLINK(""x"")",1,') and lines[2].startswith("eng-zhang,2,")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from aftersales_shared.events import SlaClock, Urgency
 from aftersales_shared.workcalendar import WorkCalendar
 from tickets.domain import (
@@ -16,7 +18,6 @@ from tickets.domain import (
     check_transition,
     clock_targets,
 )
-import pytest
 
 pytestmark = pytest.mark.deadlines
 
@@ -55,7 +56,9 @@ def test_urgency_change_recomputes_from_the_original_start_keeping_paused_time()
     clock.pause(CAL, at(2026, 3, 2, 10))  # 1 h used
     clock.resume(CAL, at(2026, 3, 4, 9))  # two days waiting for the customer do not count
     clock.target = timedelta(hours=24)  # urgent now
-    assert clock.recompute(CAL) == at(2026, 3, 6, 17)  # 23 h left from Wed 09:00: Wed 8, Thu 8, Fri 7 → 17:00
+    assert clock.recompute(CAL) == at(
+        2026, 3, 6, 17
+    )  # 23 h left from Wed 09:00: Wed 8, Thu 8, Fri 7 → 17:00
 
 
 def test_warning_at_three_quarters_of_the_target():
@@ -77,8 +80,12 @@ def test_targets_per_policy_and_suggestions_within_three_working_days():
     assert urgent[SlaClock.ACKNOWLEDGE] == timedelta(minutes=10)
     assert urgent[SlaClock.RESPONSE] == timedelta(hours=2)
     assert urgent[SlaClock.ONSITE] == timedelta(hours=4)
-    assert SlaClock.ONSITE not in clock_targets(DEFAULT_POLICIES[Urgency.NORMAL], RequestType.QUALITY_ISSUE, CAL, opened)
-    suggestion = clock_targets(DEFAULT_POLICIES[Urgency.NORMAL], RequestType.SUGGESTION, CAL, opened)
+    assert SlaClock.ONSITE not in clock_targets(
+        DEFAULT_POLICIES[Urgency.NORMAL], RequestType.QUALITY_ISSUE, CAL, opened
+    )
+    suggestion = clock_targets(
+        DEFAULT_POLICIES[Urgency.NORMAL], RequestType.SUGGESTION, CAL, opened
+    )
     # 3 working days after Sep 30: Oct 1–7 off, Oct 8, 9, 10 (Sat, 调休) → close of business Oct 10
     due = CAL.add_working_time(opened, suggestion[SlaClock.RESPONSE])
     assert due == at(2026, 10, 10, 18)
@@ -86,8 +93,13 @@ def test_targets_per_policy_and_suggestions_within_three_working_days():
 
 def test_illegal_transitions_name_the_state():
     assert check_transition("acknowledge", Status.NEW, "SV-1") is Status.ACKNOWLEDGED
-    for action, status in (("acknowledge", Status.ASSIGNED), ("complete", Status.NEW), ("log", Status.COMPLETED),
-                           ("resume", Status.IN_PROGRESS), ("onsite", Status.NEW)):
+    for action, status in (
+        ("acknowledge", Status.ASSIGNED),
+        ("complete", Status.NEW),
+        ("log", Status.COMPLETED),
+        ("resume", Status.IN_PROGRESS),
+        ("onsite", Status.NEW),
+    ):
         try:
             check_transition(action, status, "SV-1")
         except Exception as exc:

@@ -19,9 +19,18 @@ def _uid() -> str:
 
 
 async def _open(client, serial: str) -> dict:
-    r = await client.post("/tickets", headers=AGENT, json={
-        "channel": "phone", "request_type": "quality_issue", "urgency": "urgent", "description": "液压系统漏油",
-        "contact": {"name": "赵工", "phone": "13912345678"}, "serial_no": serial})
+    r = await client.post(
+        "/tickets",
+        headers=AGENT,
+        json={
+            "channel": "phone",
+            "request_type": "quality_issue",
+            "urgency": "urgent",
+            "description": "液压系统漏油",
+            "contact": {"name": "赵工", "phone": "13912345678"},
+            "serial_no": serial,
+        },
+    )
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -35,11 +44,22 @@ async def test_a_customer_sees_its_own_tickets_and_customer_notes_only(databases
         mine = await _open(c, f"{mine_contract}-SN1")
         theirs = await _open(c, f"{theirs_contract}-SN1")
         no = mine["ticket_no"]
-        assert (await c.post(f"/tickets/{no}/assign", headers=SUP,
-                             json={"assignee_id": "eng-zhang", "assignee_name": "张工"})).status_code == 200
-        for visibility, text in (("internal", "怀疑是供应商批次问题"), ("customer", "工程师明早九点到场")):
-            r = await c.post(f"/tickets/{no}/progress", headers=ENG,
-                             json={"kind": "note", "text": text, "visibility": visibility})
+        assert (
+            await c.post(
+                f"/tickets/{no}/assign",
+                headers=SUP,
+                json={"assignee_id": "eng-zhang", "assignee_name": "张工"},
+            )
+        ).status_code == 200
+        for visibility, text in (
+            ("internal", "怀疑是供应商批次问题"),
+            ("customer", "工程师明早九点到场"),
+        ):
+            r = await c.post(
+                f"/tickets/{no}/progress",
+                headers=ENG,
+                json={"kind": "note", "text": text, "visibility": visibility},
+            )
             assert r.status_code == 201, r.text
 
         me = auth("customer", sub="zhao", customer_id=f"C-{mine_contract}")
@@ -49,19 +69,28 @@ async def test_a_customer_sees_its_own_tickets_and_customer_notes_only(databases
         page = (await c.get("/tickets", headers=me)).json()
         assert [t["ticket_no"] for t in page["items"]] == [no] and page["total"] == 1
         # a filter for someone else's customer id finds nothing of theirs
-        other = (await c.get("/tickets", params={"customer_id": f"C-{theirs_contract}"}, headers=me)).json()
+        other = (
+            await c.get("/tickets", params={"customer_id": f"C-{theirs_contract}"}, headers=me)
+        ).json()
         assert other["items"] == []
         texts = [p["text"] for p in (await c.get(f"/tickets/{no}/progress", headers=me)).json()]
         assert "工程师明早九点到场" in texts and "怀疑是供应商批次问题" not in texts
-        texts = [p["text"] for p in (await c.get(f"/tickets/{no}/progress", params={"customer_view": "false"},
-                                                 headers=me)).json()]
+        texts = [
+            p["text"]
+            for p in (
+                await c.get(
+                    f"/tickets/{no}/progress", params={"customer_view": "false"}, headers=me
+                )
+            ).json()
+        ]
         assert "怀疑是供应商批次问题" not in texts
 
         hidden = await c.get(f"/tickets/{theirs['ticket_no']}", headers=me)
         nobody = await c.get("/tickets/SV-20000101-9999", headers=me)
         assert hidden.status_code == nobody.status_code == 404
-        assert hidden.json()["detail"].replace(theirs["ticket_no"], "X") == nobody.json()["detail"].replace(
-            "SV-20000101-9999", "X")
+        assert hidden.json()["detail"].replace(theirs["ticket_no"], "X") == nobody.json()[
+            "detail"
+        ].replace("SV-20000101-9999", "X")
         for path in (f"/tickets/{no}/acknowledge", f"/tickets/{no}/respond"):
             assert (await c.post(path, headers=me, json={})).status_code == 403
         assert (await c.get("/queue", headers=me)).status_code == 403

@@ -9,11 +9,11 @@ from typing import Any
 import natsaccess
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from sqlalchemy import select
+from support import runtime_of
 
 from aftersales_shared.db import outbox
 from aftersales_shared.events import ContractSignedV1, Envelope
 from aftersales_shared.scheduler import Scheduler
-from support import runtime_of
 from tickets import calendar_admin, sla
 from tickets.app import create_app
 from tickets.settings import TicketsSettings
@@ -22,22 +22,50 @@ from tickets.settings import TicketsSettings
 async def tickets_app(databases: Any, nats_url: str, **overrides: Any) -> Any:
     from support import migrated
 
-    return create_app(TicketsSettings(database_url=await migrated(databases, "tickets"), nats_url=nats_url, **overrides))
+    return create_app(
+        TicketsSettings(
+            database_url=await migrated(databases, "tickets"), nats_url=nats_url, **overrides
+        )
+    )
 
 
-async def entitle(app: Any, contract_no: str, serials: list[str], *, dealer_id: str | None = None,
-                  calendar: str = "default", levels: list[dict] | None = None, warranty_end: str = "2029-12-31") -> None:
+async def entitle(
+    app: Any,
+    contract_no: str,
+    serials: list[str],
+    *,
+    dealer_id: str | None = None,
+    calendar: str = "default",
+    levels: list[dict] | None = None,
+    warranty_end: str = "2029-12-31",
+) -> None:
     """Record a signed contract's entitlement through the tickets inbox (as ContractSigned would)."""
     rt = runtime_of(app)
-    data = ContractSignedV1.model_validate({
-        "contract_no": contract_no, "signed_at": "2026-11-01T02:00:00Z",
-        "customer": {"customer_id": f"C-{contract_no}", "name": "无锡某某设备有限公司",
-                     "contacts": [{"name": "赵工", "phone": "13912345678"}]},
-        "products": [{"model": "XK-200", "serial_no": s, "warranty_end": warranty_end} for s in serials],
-        "service_levels": levels or [{"urgency": "urgent", "response_minutes": 60, "resolution_minutes": 480,
-                                      "onsite_minutes": 240}],
-        "calendar": calendar, "dealer_id": dealer_id,
-    })
+    data = ContractSignedV1.model_validate(
+        {
+            "contract_no": contract_no,
+            "signed_at": "2026-11-01T02:00:00Z",
+            "customer": {
+                "customer_id": f"C-{contract_no}",
+                "name": "无锡某某设备有限公司",
+                "contacts": [{"name": "赵工", "phone": "13912345678"}],
+            },
+            "products": [
+                {"model": "XK-200", "serial_no": s, "warranty_end": warranty_end} for s in serials
+            ],
+            "service_levels": levels
+            or [
+                {
+                    "urgency": "urgent",
+                    "response_minutes": 60,
+                    "resolution_minutes": 480,
+                    "onsite_minutes": 240,
+                }
+            ],
+            "calendar": calendar,
+            "dealer_id": dealer_id,
+        }
+    )
     env = Envelope(data=data, source="/tests")
     sub = rt.inbox.subscriptions["tickets-contracts-contract_signed-v1"]
     assert await rt.inbox.handle(sub, env)
@@ -63,14 +91,20 @@ async def drain(*replicas: Scheduler) -> int:
     return total
 
 
-async def outbox_events(app: Any, ce_type_suffix: str, subject: str | None = None) -> list[dict[str, Any]]:
+async def outbox_events(
+    app: Any, ce_type_suffix: str, subject: str | None = None
+) -> list[dict[str, Any]]:
     rt = runtime_of(app)
     async with rt.sessions() as s:
-        rows = (await s.execute(select(outbox.c.headers, outbox.c.body).order_by(outbox.c.created_at))).all()
+        rows = (
+            await s.execute(select(outbox.c.headers, outbox.c.body).order_by(outbox.c.created_at))
+        ).all()
     out = []
     for headers, body in rows:
         h = json.loads(headers)
-        if h["ce-type"].endswith(ce_type_suffix) and (subject is None or h.get("ce-subject") == subject):
+        if h["ce-type"].endswith(ce_type_suffix) and (
+            subject is None or h.get("ce-subject") == subject
+        ):
             out.append(json.loads(body))
     return out
 
@@ -79,7 +113,9 @@ async def stream_types(nats_url: str, subject_filter: str, ce_subject: str) -> l
     """Event types on a subject filter for one business subject, in stream order (outside subscriber)."""
     nc = await natsaccess.connect(nats_url)
     js = nc.jetstream()
-    sub = await js.pull_subscribe(subject_filter, config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL))
+    sub = await js.pull_subscribe(
+        subject_filter, config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL)
+    )
     types: list[str] = []
     try:
         while True:

@@ -28,7 +28,10 @@ def main() -> None:
     procs = [mp.Process(target=_burn, args=(until,), daemon=True) for _ in range(args.workers)]
     for proc in procs:
         proc.start()
-    print(f"cpuburn: {args.workers} busy processes for {args.seconds:.0f} s (pid {os.getpid()})", flush=True)
+    print(
+        f"cpuburn: {args.workers} busy processes for {args.seconds:.0f} s (pid {os.getpid()})",
+        flush=True,
+    )
     for proc in procs:
         proc.join()
 

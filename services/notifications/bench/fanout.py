@@ -58,25 +58,38 @@ SUBJECT = TicketOpenedV1.subject()
 def event(i: int, run: str) -> Envelope[TicketOpenedV1]:
     now = datetime.now(UTC)
     data = TicketOpenedV1(
-        ticket_id=f"{run}-{i}", ticket_no=f"SV-{run}-{i:05d}", opened_at=now, channel="phone",
-        request_type="quality_issue", urgency="urgent", description="主轴异响，需要上门检查",
+        ticket_id=f"{run}-{i}",
+        ticket_no=f"SV-{run}-{i:05d}",
+        opened_at=now,
+        channel="phone",
+        request_type="quality_issue",
+        urgency="urgent",
+        description="主轴异响，需要上门检查",
         customer_name="苏州精工机床有限公司",
         contact={"name": "王建国", "phone": f"139{i:08d}", "email": f"c{i}-{run}@example.com"},
-        product_model="XK-200 数控机床", response_due=now + timedelta(hours=2),
+        product_model="XK-200 数控机床",
+        response_due=now + timedelta(hours=2),
     )
     return Envelope(data=data, source="/bench")
 
 
 async def publish_all(js: Any, envs: list[Envelope[Any]], chunk: int = 500) -> None:
     for start in range(0, len(envs), chunk):
-        await asyncio.gather(*(js.publish(e.nats_subject, e.body(), headers=e.headers())
-                               for e in envs[start:start + chunk]))
+        await asyncio.gather(
+            *(
+                js.publish(e.nats_subject, e.body(), headers=e.headers())
+                for e in envs[start : start + chunk]
+            )
+        )
 
 
-def cpu_snapshot(providers: "Providers", server: NatsServer) -> dict[str, float]:
-    return {"service": time.process_time(), "providers": cpu_seconds(providers.pid) or 0.0,
-            "nats": (cpu_seconds(server.proc.pid) if server.proc else None) or 0.0,
-            "postgresql": cpu_seconds(comm="postgres") or 0.0}
+def cpu_snapshot(providers: Providers, server: NatsServer) -> dict[str, float]:
+    return {
+        "service": time.process_time(),
+        "providers": cpu_seconds(providers.pid) or 0.0,
+        "nats": (cpu_seconds(server.proc.pid) if server.proc else None) or 0.0,
+        "postgresql": cpu_seconds(comm="postgres") or 0.0,
+    }
 
 
 async def _itself(msg: Any) -> Any:
@@ -94,9 +107,15 @@ async def raw_consume_rate(nats_url: str, n: int, batch: int) -> float:
     first: list[float] = []
 
     @broker.subscriber(
-        SUBJECT, stream=JStream("TICKETS", declare=False), durable=f"bench-raw-{uuid.uuid4().hex[:6]}",
-        config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL, max_ack_pending=max(1000, batch * 4)),
-        pull_sub=PullSub(batch_size=batch, timeout=2.0), ack_policy=AckPolicy.MANUAL, decoder=_itself,
+        SUBJECT,
+        stream=JStream("TICKETS", declare=False),
+        durable=f"bench-raw-{uuid.uuid4().hex[:6]}",
+        config=ConsumerConfig(
+            deliver_policy=DeliverPolicy.ALL, max_ack_pending=max(1000, batch * 4)
+        ),
+        pull_sub=PullSub(batch_size=batch, timeout=2.0),
+        ack_policy=AckPolicy.MANUAL,
+        decoder=_itself,
     )
     async def on_message(msg):  # type: ignore[no-untyped-def]
         nonlocal seen
@@ -202,8 +221,10 @@ def _providers_main(conn: Any, count: Any) -> None:
             command = conn.recv()
             count.value = len(smtp.received) + len(gw.requests)
             if command == "receipts":
-                conn.send([("email", m.message["X-Aftersales-Event-Id"], m.at) for m in smtp.received]
-                          + [("sms", r.body.get("ref", ""), r.at) for r in gw.requests])
+                conn.send(
+                    [("email", m.message["X-Aftersales-Event-Id"], m.at) for m in smtp.received]
+                    + [("sms", r.body.get("ref", ""), r.at) for r in gw.requests]
+                )
             elif command == "clear":
                 smtp.received.clear()
                 gw.requests.clear()
@@ -224,8 +245,12 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-async def run(events: int, paced: int, rate: float, db: str, out: Any = sys.stdout) -> dict[str, Any]:
-    logging.disable(logging.INFO)  # per-message INFO logs (FastStream, httpx, aiosmtpd) cost both sides alike
+async def run(
+    events: int, paced: int, rate: float, db: str, out: Any = sys.stdout
+) -> dict[str, Any]:
+    logging.disable(
+        logging.INFO
+    )  # per-message INFO logs (FastStream, httpx, aiosmtpd) cost both sides alike
     work = Path(tempfile.mkdtemp(prefix="bench-nats-"))
     server = NatsServer(work / "store").start()
     providers = Providers()
@@ -247,15 +272,28 @@ async def run(events: int, paced: int, rate: float, db: str, out: Any = sys.stdo
         raw = await raw_consume_rate(server.url, events, batch=50)
         results["raw_events_per_s"] = raw
         results["raw_cpu_ms_per_event"] = 1000 * (time.process_time() - cpu0) / events
-        print(f"raw FastStream consume: {raw:,.0f} events/s ({results['raw_cpu_ms_per_event']:.2f} ms CPU per event)", file=out)
+        print(
+            f"raw FastStream consume: {raw:,.0f} events/s ({results['raw_cpu_ms_per_event']:.2f} ms CPU per event)",
+            file=out,
+        )
 
         await upgrade("notifications", url)
         settings = NotificationsSettings(
-            database_url=url, nats_url=server.url, email_provider="smtp", smtp_port=providers.smtp_port,
-            sms_provider="http", sms_http_url=f"{providers.sms_url}/sms", default_quiet_hours=None,
-            default_rate_limit_per_hour=1000, consumer_batch_size=50, data_dir=work, smtp_pool_size=8,
+            database_url=url,
+            nats_url=server.url,
+            email_provider="smtp",
+            smtp_port=providers.smtp_port,
+            sms_provider="http",
+            sms_http_url=f"{providers.sms_url}/sms",
+            default_quiet_hours=None,
+            default_rate_limit_per_hour=1000,
+            consumer_batch_size=50,
+            data_dir=work,
+            smtp_pool_size=8,
         )
-        app = create_app(settings, SmtpEmail(settings), HttpGatewaySms(settings.sms_http_url or "", None, 10))
+        app = create_app(
+            settings, SmtpEmail(settings), HttpGatewaySms(settings.sms_http_url or "", None, 10)
+        )
         tune_gc(settings)  # as `python -m notifications` does
         rt = app.state["runtime"]
         async with app.lifespan():
@@ -266,15 +304,28 @@ async def run(events: int, paced: int, rate: float, db: str, out: Any = sys.stdo
             elapsed, cpu1 = time.perf_counter() - start, cpu_snapshot(providers, server)
             cpu = {k: 1000 * (cpu1[k] - cpu0[k]) / events for k in cpu0}
             results["fanout_cpu_ms_per_event"] = cpu
-            results.update(fanout_events_per_s=events / elapsed, fanout_msgs_per_s=2 * events / elapsed,
-                           ratio=(events / elapsed) / raw)
-            print(f"fan-out: {events / elapsed:,.0f} events/s, {2 * events / elapsed:,.0f} messages/s "
-                  f"({elapsed:.1f}s for {2 * events} messages) = {results['ratio']:.2f} × raw consume", file=out)
-            print("  CPU per event (ms): " + ", ".join(f"{k} {v:.2f}" for k, v in cpu.items())
-                  + f"; total {sum(cpu.values()):.2f} on {os.cpu_count()} cores", file=out)
+            results.update(
+                fanout_events_per_s=events / elapsed,
+                fanout_msgs_per_s=2 * events / elapsed,
+                ratio=(events / elapsed) / raw,
+            )
+            print(
+                f"fan-out: {events / elapsed:,.0f} events/s, {2 * events / elapsed:,.0f} messages/s "
+                f"({elapsed:.1f}s for {2 * events} messages) = {results['ratio']:.2f} × raw consume",
+                file=out,
+            )
+            print(
+                "  CPU per event (ms): "
+                + ", ".join(f"{k} {v:.2f}" for k, v in cpu.items())
+                + f"; total {sum(cpu.values()):.2f} on {os.cpu_count()} cores",
+                file=out,
+            )
 
             if await analyze_if_no_autovacuum(url):
-                print("autovacuum is off on this server: the database was ANALYZEd before the latency phase", file=out)
+                print(
+                    "autovacuum is off on this server: the database was ANALYZEd before the latency phase",
+                    file=out,
+                )
             providers.clear()
             steady = [event(events + i, run_id) for i in range(paced)]
             sent_at: dict[str, float] = {}
@@ -287,15 +338,28 @@ async def run(events: int, paced: int, rate: float, db: str, out: Any = sys.stdo
                 await js.publish(env.nats_subject, env.body(), headers=env.headers())
             await _until(lambda: providers.count.value >= 2 * paced, 300)
             async with rt.sessions() as session:
-                by_delivery = dict((await session.execute(
-                    select(DeliveryRow.id, DeliveryRow.source_event_id).where(DeliveryRow.channel == "sms"))).all())
-            latencies = [at - sent_at[key if channel == "email" else by_delivery[key]]
-                         for channel, key, at in providers.receipts()]
+                by_delivery = dict(
+                    (
+                        await session.execute(
+                            select(DeliveryRow.id, DeliveryRow.source_event_id).where(
+                                DeliveryRow.channel == "sms"
+                            )
+                        )
+                    ).all()
+                )
+            latencies = [
+                at - sent_at[key if channel == "email" else by_delivery[key]]
+                for channel, key, at in providers.receipts()
+            ]
             ms = [x * 1000 for x in latencies]
-            results.update(p50_ms=pct(ms, 50), p99_ms=pct(ms, 99), max_ms=max(ms), mean_ms=statistics.mean(ms))
-            print(f"latency at {rate:.0f} events/s ({paced} events, {len(ms)} messages): "
-                  f"p50 {results['p50_ms']:.1f} ms, p99 {results['p99_ms']:.1f} ms, max {results['max_ms']:.1f} ms",
-                  file=out)
+            results.update(
+                p50_ms=pct(ms, 50), p99_ms=pct(ms, 99), max_ms=max(ms), mean_ms=statistics.mean(ms)
+            )
+            print(
+                f"latency at {rate:.0f} events/s ({paced} events, {len(ms)} messages): "
+                f"p50 {results['p50_ms']:.1f} ms, p99 {results['p99_ms']:.1f} ms, max {results['max_ms']:.1f} ms",
+                file=out,
+            )
         await nc.close()
     finally:
         with contextlib.suppress(StopAsyncIteration):
@@ -314,7 +378,9 @@ async def _until(cond: Any, timeout: float) -> None:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--paced-events", type=int, default=2_000)
     parser.add_argument("--rate", type=float, default=200.0, help="events/s of the latency phase")

@@ -25,7 +25,6 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -54,17 +53,32 @@ async def hostile_events(nats_url: str, n: int) -> None:
     try:
         for i in range(n):
             event_id = str(uuid.uuid4())
-            headers = {"ce-specversion": "1.0", "ce-id": event_id, "Nats-Msg-Id": event_id,
-                       "ce-source": "/partners/bench", "ce-type": "cn.aftersales.partners.TicketRequested.v1",
-                       "content-type": "application/json"}
-            body = {"external_ref": f"B-{i}", "channel": "bench", "request_type": "no-such-type",
-                    "urgency": "urgent", "description": "x", "contact": {"name": "x", "phone": "13800138000"}}
-            await js.publish("partners.ticket_requested.v1", json.dumps(body).encode(), headers=headers)
+            headers = {
+                "ce-specversion": "1.0",
+                "ce-id": event_id,
+                "Nats-Msg-Id": event_id,
+                "ce-source": "/partners/bench",
+                "ce-type": "cn.aftersales.partners.TicketRequested.v1",
+                "content-type": "application/json",
+            }
+            body = {
+                "external_ref": f"B-{i}",
+                "channel": "bench",
+                "request_type": "no-such-type",
+                "urgency": "urgent",
+                "description": "x",
+                "contact": {"name": "x", "phone": "13800138000"},
+            }
+            await js.publish(
+                "partners.ticket_requested.v1", json.dumps(body).encode(), headers=headers
+            )
     finally:
         await nc.close()
 
 
-async def failing_requests(client: httpx.AsyncClient, n: int, concurrency: int, token: str) -> list[int]:
+async def failing_requests(
+    client: httpx.AsyncClient, n: int, concurrency: int, token: str
+) -> list[int]:
     good = {"Authorization": f"Bearer {token}"}
     kinds = [
         ("GET", "/tickets", {"Authorization": "Bearer forged.token.here"}, None),
@@ -105,11 +119,17 @@ async def run(args: argparse.Namespace) -> int:
         await nc.close()
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("TICKETS_")} | {
-            "AFTERSALES_LOCAL_DEV": "1", "TICKETS_DATABASE_URL": db_url, "TICKETS_PORT": str(port),
-            "TICKETS_NATS_URL": server.url, "TICKETS_CONSUMER_MAX_DELIVER": "1"}
+            "AFTERSALES_LOCAL_DEV": "1",
+            "TICKETS_DATABASE_URL": db_url,
+            "TICKETS_PORT": str(port),
+            "TICKETS_NATS_URL": server.url,
+            "TICKETS_CONSUMER_MAX_DELIVER": "1",
+        }
         log_path = tmp / "tickets.log"
         with open(log_path, "ab") as log:
-            proc = subprocess.Popen([sys.executable, "-m", "tickets"], env=env, stdout=log, stderr=log)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "tickets"], env=env, stdout=log, stderr=log
+            )
         wait_for_port(port, 60)
         token = mint_token(DEV_JWT_SECRET, "bench-agent", ["service_agent"])
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
@@ -120,20 +140,33 @@ async def run(args: argparse.Namespace) -> int:
             rest, rest_status = await probe(client, args.probes, 0.01)
             prober = asyncio.create_task(probe(client, args.probes, 0.01))
             t0 = time.perf_counter()
-            _, http_statuses = await asyncio.gather(hostile_events(server.url, args.events),
-                                                    failing_requests(client, args.requests, args.concurrency, token))
+            _, http_statuses = await asyncio.gather(
+                hostile_events(server.url, args.events),
+                failing_requests(client, args.requests, args.concurrency, token),
+            )
             burst, burst_status = await prober
             took = time.perf_counter() - t0
             await asyncio.sleep(2)  # let the last dead letters be written and logged
-        errors = sum(1 for line in log_path.read_text(errors="replace").splitlines() if "error" in line.lower()
-                     and "dead_letter" in line)
+        errors = sum(
+            1
+            for line in log_path.read_text(errors="replace").splitlines()
+            if "error" in line.lower() and "dead_letter" in line
+        )
         bad = [s for s in rest_status + burst_status if s != 200]
-        print(f"burst: {args.events} hostile events and {len(http_statuses)} failing requests "
-              f"({', '.join(f'{s}×{http_statuses.count(s)}' for s in sorted(set(http_statuses)))}) in {took:.1f} s; "
-              f"{errors} dead-letter ERROR lines logged")
-        print(f"/health at rest:  p50 {statistics.median(rest):.1f} ms  p99 {pct(rest, 99):.1f} ms  ({len(rest)} probes)")
-        print(f"/health in burst: p50 {statistics.median(burst):.1f} ms  p99 {pct(burst, 99):.1f} ms  ({len(burst)} probes)")
-        print(f"health p99 burst/rest = {pct(burst, 99) / max(pct(rest, 99), 0.001):.2f}x; non-200 probes: {len(bad)}")
+        print(
+            f"burst: {args.events} hostile events and {len(http_statuses)} failing requests "
+            f"({', '.join(f'{s}×{http_statuses.count(s)}' for s in sorted(set(http_statuses)))}) in {took:.1f} s; "
+            f"{errors} dead-letter ERROR lines logged"
+        )
+        print(
+            f"/health at rest:  p50 {statistics.median(rest):.1f} ms  p99 {pct(rest, 99):.1f} ms  ({len(rest)} probes)"
+        )
+        print(
+            f"/health in burst: p50 {statistics.median(burst):.1f} ms  p99 {pct(burst, 99):.1f} ms  ({len(burst)} probes)"
+        )
+        print(
+            f"health p99 burst/rest = {pct(burst, 99) / max(pct(rest, 99), 0.001):.2f}x; non-200 probes: {len(bad)}"
+        )
         return 1 if bad or errors == 0 else 0
     finally:
         if proc is not None:

@@ -16,7 +16,6 @@ concurrency) drives both servers with the same bodies, in ABBA order (raw, ticke
 for --rounds 2) so drift hits both alike. Nothing is installed by this script.
 """
 
-
 import argparse
 import asyncio
 import json
@@ -45,7 +44,9 @@ def _request_bytes(host: str, port: int, path: str, token: str, body: bytes) -> 
     return head.encode() + body
 
 
-async def _load(host: str, port: int, requests: list[bytes], concurrency: int, warmup: float, duration: float) -> dict[str, Any]:
+async def _load(
+    host: str, port: int, requests: list[bytes], concurrency: int, warmup: float, duration: float
+) -> dict[str, Any]:
     start = time.perf_counter()
     measure_from, stop_at = start + warmup, start + warmup + duration
     latencies: list[float] = []
@@ -82,10 +83,15 @@ async def _load(host: str, port: int, requests: list[bytes], concurrency: int, w
     latencies.sort()
     ok = statuses.get(201, 0)
     return {
-        "requests": len(latencies), "created": ok, "statuses": statuses, "errors": errors,
+        "requests": len(latencies),
+        "created": ok,
+        "statuses": statuses,
+        "errors": errors,
         "rps": ok / duration,
         "p50_ms": 1000 * latencies[len(latencies) // 2] if latencies else None,
-        "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else None,
+        "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+        if latencies
+        else None,
         "mean_ms": 1000 * statistics.fmean(latencies) if latencies else None,
     }
 
@@ -93,14 +99,19 @@ async def _load(host: str, port: int, requests: list[bytes], concurrency: int, w
 def loadgen_main(argv: list[str]) -> None:
     host, port, path, token, bodies_file, concurrency, warmup, duration = argv
     bodies = json.loads(Path(bodies_file).read_text())
-    requests = [_request_bytes(host, int(port), path, token, json.dumps(b, ensure_ascii=False).encode()) for b in bodies]
+    requests = [
+        _request_bytes(host, int(port), path, token, json.dumps(b, ensure_ascii=False).encode())
+        for b in bodies
+    ]
     try:
         import uvloop
 
         uvloop.install()
     except ImportError:
         pass
-    result = asyncio.run(_load(host, int(port), requests, int(concurrency), float(warmup), float(duration)))
+    result = asyncio.run(
+        _load(host, int(port), requests, int(concurrency), float(warmup), float(duration))
+    )
     print(json.dumps(result))
 
 
@@ -140,12 +151,25 @@ def raw_app(database_url: str):  # type: ignore[no-untyped-def]
 
     @post("/raw")
     async def create(data: JSONBody[TicketIn], request: Request) -> dict[str, Any]:
-        row = RawRequest(id=str(uuid.uuid4()), channel=data.channel, request_type=data.request_type, urgency=data.urgency,
-                         description=data.description, serial_no=data.serial_no, contact=data.contact.model_dump(),
-                         created_by=request.user.subject, created_at=utcnow())
+        row = RawRequest(
+            id=str(uuid.uuid4()),
+            channel=data.channel,
+            request_type=data.request_type,
+            urgency=data.urgency,
+            description=data.description,
+            serial_no=data.serial_no,
+            contact=data.contact.model_dump(),
+            created_by=request.user.subject,
+            created_at=utcnow(),
+        )
         async with sessions.begin() as session:
             session.add(row)
-        return {"id": row.id, "channel": row.channel, "urgency": row.urgency, "created_at": row.created_at}
+        return {
+            "id": row.id,
+            "channel": row.channel,
+            "urgency": row.urgency,
+            "created_at": row.created_at,
+        }
 
     async def create_table() -> None:
         async with engine.begin() as conn:
@@ -159,7 +183,13 @@ def raw_main(argv: list[str]) -> None:
     import uvicorn
 
     database_url, port = argv
-    uvicorn.run(raw_app(database_url), host="127.0.0.1", port=int(port), log_level="warning", access_log=False)
+    uvicorn.run(
+        raw_app(database_url),
+        host="127.0.0.1",
+        port=int(port),
+        log_level="warning",
+        access_log=False,
+    )
 
 
 # ------------------------------------------------------------------ orchestration
@@ -167,7 +197,9 @@ def _pg(url: str) -> dict[str, Any]:
     from sqlalchemy.engine import make_url
 
     u = make_url(url)
-    return dict(host=u.host, port=u.port or 5432, user=u.username, password=u.password, database=u.database)
+    return dict(
+        host=u.host, port=u.port or 5432, user=u.username, password=u.password, database=u.database
+    )
 
 
 async def create_db(admin_url: str, name: str) -> str:
@@ -194,26 +226,58 @@ async def drop_db(admin_url: str, name: str) -> None:
 
 async def seed_entitlements(url: str, contracts: int) -> list[str]:
     """Signed contracts with two serials each, written directly (as ContractSigned would leave them)."""
-    import asyncpg
     from datetime import UTC, date, datetime
+
+    import asyncpg
 
     conn = await asyncpg.connect(**_pg(url))
     now = datetime.now(UTC)
-    levels = json.dumps([{"urgency": "urgent", "response_minutes": 60, "resolution_minutes": 480, "onsite_minutes": 240},
-                         {"urgency": "critical", "response_minutes": 30, "resolution_minutes": 240, "onsite_minutes": 120}])
+    levels = json.dumps(
+        [
+            {
+                "urgency": "urgent",
+                "response_minutes": 60,
+                "resolution_minutes": 480,
+                "onsite_minutes": 240,
+            },
+            {
+                "urgency": "critical",
+                "response_minutes": 30,
+                "resolution_minutes": 240,
+                "onsite_minutes": 120,
+            },
+        ]
+    )
     serials = []
     try:
         await conn.executemany(
             "INSERT INTO entitlements (contract_no, customer_id, customer_name, contacts, service_levels, calendar,"
             " dealer_id, signed_at, source_event_id, recorded_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
-            [(f"HT-B{i:05d}", f"C-{i:05d}", f"无锡某某设备有限公司{i}", "[]", levels, "default", None, now, f"seed-{i}", now)
-             for i in range(contracts)])
+            [
+                (
+                    f"HT-B{i:05d}",
+                    f"C-{i:05d}",
+                    f"无锡某某设备有限公司{i}",
+                    "[]",
+                    levels,
+                    "default",
+                    None,
+                    now,
+                    f"seed-{i}",
+                    now,
+                )
+                for i in range(contracts)
+            ],
+        )
         rows = []
         for i in range(contracts):
             for j in range(2):
                 serials.append(f"SN-B{i:05d}-{j}")
                 rows.append((serials[-1], f"HT-B{i:05d}", "XK-200", date(2029, 12, 31)))
-        await conn.executemany("INSERT INTO entitled_units (serial_no, contract_no, model, warranty_end) VALUES ($1,$2,$3,$4)", rows)
+        await conn.executemany(
+            "INSERT INTO entitled_units (serial_no, contract_no, model, warranty_end) VALUES ($1,$2,$3,$4)",
+            rows,
+        )
     finally:
         await conn.close()
     return serials
@@ -222,10 +286,13 @@ async def seed_entitlements(url: str, contracts: int) -> list[str]:
 async def load(conn: Any, first: int, last: int, clocks: int) -> float:
     """Tickets first..last with `clocks` running clocks each and one pending job (the warning) per clock."""
     t0 = time.perf_counter()
-    now = datetime.now(UTC)  # this process's clock, not the server's: deadlines agree with the scheduler's
+    now = datetime.now(
+        UTC
+    )  # this process's clock, not the server's: deadlines agree with the scheduler's
     await conn.execute("SET synchronous_commit = off")
     before = await conn.fetchval("SELECT coalesce(max(id), 0) FROM sla_clocks")
-    await conn.execute(f"""
+    await conn.execute(
+        f"""
         INSERT INTO tickets (id, ticket_no, status, channel, request_type, urgency, description, customer_id,
             customer_name, contact_name, contact_phone, product_model, serial_no, calendar_id, policy, sla_state,
             opened_at, opened_by, reopen_count)
@@ -233,18 +300,28 @@ async def load(conn: Any, first: int, last: int, clocks: int) -> float:
             '批量工单 ' || i, 'C-' || (i % 5000), '客户' || (i % 5000), '联系人', '13900000000', 'XK-200', 'SN-B' || i,
             'default', '{{"urgency": "normal", "response_minutes": 1440, "resolution_minutes": 2880, "calendar": "default", "source": "default"}}',
             'ok', $1::timestamptz - (i % 1000) * interval '1 minute', 'bench', 0
-        FROM generate_series({first}, {last}) i""", now)
-    kinds = ", ".join(f"('{k}')" for k in ("response", "resolution", "acknowledge", "onsite")[:clocks])
-    await conn.execute(f"""
+        FROM generate_series({first}, {last}) i""",
+        now,
+    )
+    kinds = ", ".join(
+        f"('{k}')" for k in ("response", "resolution", "acknowledge", "onsite")[:clocks]
+    )
+    await conn.execute(
+        f"""
         INSERT INTO sla_clocks (ticket_id, kind, target_seconds, state, started_at, elapsed_seconds, running_since,
             deadline, provisional, escalation_level)
         SELECT md5('t' || i)::uuid::text, k.kind, 86400, 'running', $1::timestamptz - interval '1 hour', 0, $1::timestamptz - interval '1 hour',
             $1::timestamptz + interval '1 hour' + random() * interval '30 days', false, 0
-        FROM generate_series({first}, {last}) i CROSS JOIN (VALUES {kinds}) AS k(kind)""", now)
-    await conn.execute(f"""
+        FROM generate_series({first}, {last}) i CROSS JOIN (VALUES {kinds}) AS k(kind)""",
+        now,
+    )
+    await conn.execute(
+        f"""
         INSERT INTO scheduled_jobs (kind, key, due_at, payload, status, attempts, created_at)
         SELECT 'sla_warning', c.id::text, c.deadline - interval '30 minutes', '{{}}', 'pending', 0, $1::timestamptz
-        FROM sla_clocks c WHERE c.id > {before}""", now)
+        FROM sla_clocks c WHERE c.id > {before}""",
+        now,
+    )
     await conn.execute("VACUUM ANALYZE tickets")
     await conn.execute("VACUUM ANALYZE sla_clocks")
     await conn.execute("VACUUM ANALYZE scheduled_jobs")
@@ -261,21 +338,27 @@ async def seed_history(tickets_url: str, raw_url: str, n: int) -> None:
     conn = await asyncpg.connect(**_pg(tickets_url))
     try:
         await load(conn, 1, n, 3)
-        await conn.execute(f"""
+        await conn.execute(
+            f"""
             INSERT INTO outbox (id, subject, headers, body, created_at, published_at, attempts)
             SELECT md5('o' || i)::uuid::text, 'tickets.ticket_opened.v1', '{{}}', convert_to(repeat('x', 900), 'UTF8'),
                 $1::timestamptz - interval '1 day', $1::timestamptz - interval '1 day', 1
-            FROM generate_series(1, {n}) i""", now)
+            FROM generate_series(1, {n}) i""",
+            now,
+        )
         await conn.execute("ANALYZE")
     finally:
         await conn.close()
     conn = await asyncpg.connect(**_pg(raw_url))
     try:
-        await conn.execute(f"""
+        await conn.execute(
+            f"""
             INSERT INTO raw_requests (id, channel, request_type, urgency, description, serial_no, contact, created_by, created_at)
             SELECT md5('r' || i)::uuid::text, 'phone', 'quality_issue', 'normal', '批量工单 ' || i, 'SN-B' || i,
                 '{{"name": "赵工", "phone": "13912345678"}}', 'bench', $1::timestamptz - interval '1 day'
-            FROM generate_series(1, {n}) i""", now)
+            FROM generate_series(1, {n}) i""",
+            now,
+        )
         await conn.execute("ANALYZE")
     finally:
         await conn.close()
@@ -288,12 +371,16 @@ def make_bodies(serials: list[str], n: int = 400) -> list[dict[str, Any]]:
         urgency = rnd.choices(["normal", "urgent", "critical"], [6, 3, 1])[0]
         body: dict[str, Any] = {
             "channel": rnd.choice(["phone", "wechat", "email", "web_form"]),
-            "request_type": rnd.choice(["quality_issue", "quality_issue", "maintenance", "usage_question"]),
+            "request_type": rnd.choice(
+                ["quality_issue", "quality_issue", "maintenance", "usage_question"]
+            ),
             "urgency": urgency,
             "description": f"主轴异响，{rnd.randint(1, 28)}日开始，请尽快安排工程师 #{i}",
             "contact": {"name": "赵工", "phone": "13912345678"},
         }
-        if i % 5:  # four in five name an entitled serial; the rest are walk-ins under the default policy
+        if (
+            i % 5
+        ):  # four in five name an entitled serial; the rest are walk-ins under the default policy
             body["serial_no"] = rnd.choice(serials)
         else:
             body["customer_name"] = "散户客户"
@@ -307,7 +394,11 @@ def wait_http(port: int, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code in (200, 401, 404):
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code in (
+                200,
+                401,
+                404,
+            ):
                 return
         except httpx.HTTPError:
             time.sleep(0.2)
@@ -374,16 +465,41 @@ async def counts(url: str) -> dict[str, int]:
 
     conn = await asyncpg.connect(**_pg(url))
     try:
-        return {t: await conn.fetchval(f"SELECT count(*) FROM {t}") for t in ("tickets", "sla_clocks", "scheduled_jobs", "outbox")}
+        return {
+            t: await conn.fetchval(f"SELECT count(*) FROM {t}")
+            for t in ("tickets", "sla_clocks", "scheduled_jobs", "outbox")
+        }
     finally:
         await conn.close()
 
 
-def run_load(port: int, path: str, token: str, bodies_file: str, concurrency: int, warmup: float, duration: float,
-             server_pid: int) -> dict[str, Any]:
+def run_load(
+    port: int,
+    path: str,
+    token: str,
+    bodies_file: str,
+    concurrency: int,
+    warmup: float,
+    duration: float,
+    server_pid: int,
+) -> dict[str, Any]:
     gen = subprocess.Popen(
-        [sys.executable, __file__, "loadgen", "127.0.0.1", str(port), path, token, bodies_file, str(concurrency),
-         str(warmup), str(duration)], stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            __file__,
+            "loadgen",
+            "127.0.0.1",
+            str(port),
+            path,
+            token,
+            bodies_file,
+            str(concurrency),
+            str(warmup),
+            str(duration),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(warmup)
     from aftersales_shared.procstat import cpu_seconds
 
@@ -395,8 +511,16 @@ def run_load(port: int, path: str, token: str, bodies_file: str, concurrency: in
     if gen.returncode:
         raise RuntimeError(f"load generator failed ({gen.returncode})")
     result = json.loads(out)
-    result["cpu_ms_per_request"] = (1000 * (cpu1 - cpu0) / result["created"]) if cpu0 is not None and cpu1 is not None and result["created"] else None
-    result["db_cpu_ms_per_request"] = (1000 * (db1 - db0) / result["created"]) if db0 is not None and db1 is not None and result["created"] else None
+    result["cpu_ms_per_request"] = (
+        (1000 * (cpu1 - cpu0) / result["created"])
+        if cpu0 is not None and cpu1 is not None and result["created"]
+        else None
+    )
+    result["db_cpu_ms_per_request"] = (
+        (1000 * (db1 - db0) / result["created"])
+        if db0 is not None and db1 is not None and result["created"]
+        else None
+    )
     return result
 
 
@@ -404,9 +528,16 @@ def combine(results: list[dict[str, Any]], duration: float) -> dict[str, Any]:
     created = sum(r["created"] for r in results)
     cpu = [r["cpu_ms_per_request"] for r in results if r.get("cpu_ms_per_request") is not None]
     db = [r["db_cpu_ms_per_request"] for r in results if r.get("db_cpu_ms_per_request") is not None]
-    return {"cpu_ms": statistics.fmean(cpu) if cpu else None, "db_cpu_ms": statistics.fmean(db) if db else None, "rps": created / (duration * len(results)), "p50_ms": statistics.median(r["p50_ms"] for r in results),
-            "p99_ms": max(r["p99_ms"] for r in results), "created": created,
-            "non_201": sum(r["requests"] - r["created"] for r in results), "errors": sum((r["errors"] for r in results), [])}
+    return {
+        "cpu_ms": statistics.fmean(cpu) if cpu else None,
+        "db_cpu_ms": statistics.fmean(db) if db else None,
+        "rps": created / (duration * len(results)),
+        "p50_ms": statistics.median(r["p50_ms"] for r in results),
+        "p99_ms": max(r["p99_ms"] for r in results),
+        "created": created,
+        "non_201": sum(r["requests"] - r["created"] for r in results),
+        "errors": sum((r["errors"] for r in results), []),
+    }
 
 
 async def bench(args: argparse.Namespace) -> dict[str, Any]:
@@ -439,11 +570,23 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             await apply_streams(nc.jetstream())
             await nc.close()
         t_port, r_port = free_port(), free_port()
-        env = os.environ | {"TICKETS_DATABASE_URL": tickets_url, "TICKETS_PORT": str(t_port), "TICKETS_NATS_URL": nats_url,
-                            "TICKETS_LOG_LEVEL": "WARNING"}
+        env = os.environ | {
+            "TICKETS_DATABASE_URL": tickets_url,
+            "TICKETS_PORT": str(t_port),
+            "TICKETS_NATS_URL": nats_url,
+            "TICKETS_LOG_LEVEL": "WARNING",
+        }
         log = open(tmp / "servers.log", "ab")  # noqa: SIM115
-        procs.append(subprocess.Popen([sys.executable, "-m", "tickets"], env=env, stdout=log, stderr=log))
-        procs.append(subprocess.Popen([sys.executable, __file__, "serve-raw", raw_url, str(r_port)], stdout=log, stderr=log))
+        procs.append(
+            subprocess.Popen([sys.executable, "-m", "tickets"], env=env, stdout=log, stderr=log)
+        )
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, __file__, "serve-raw", raw_url, str(r_port)],
+                stdout=log,
+                stderr=log,
+            )
+        )
         wait_for_port(t_port, 60)
         wait_for_port(r_port, 60)
         wait_http(t_port)
@@ -451,28 +594,54 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         if args.history:
             t0 = time.perf_counter()
             await seed_history(tickets_url, raw_url, args.history)
-            print(f"  history: {args.history:,} tickets (3 clocks each) and outbox rows, {args.history:,} raw rows, "
-                  f"analyzed, in {time.perf_counter() - t0:.0f} s", flush=True)
+            print(
+                f"  history: {args.history:,} tickets (3 clocks each) and outbox rows, {args.history:,} raw rows, "
+                f"analyzed, in {time.perf_counter() - t0:.0f} s",
+                flush=True,
+            )
         token = mint_token(DEV_JWT_SECRET, "bench-agent", ["service_agent"])
-        targets = {"raw": (r_port, "/raw", procs[1].pid), "tickets": (t_port, "/tickets", procs[0].pid)}
-        print(f"  servers: tickets pid {procs[0].pid} port {t_port}, raw pid {procs[1].pid} port {r_port}", flush=True)
+        targets = {
+            "raw": (r_port, "/raw", procs[1].pid),
+            "tickets": (t_port, "/tickets", procs[0].pid),
+        }
+        print(
+            f"  servers: tickets pid {procs[0].pid} port {t_port}, raw pid {procs[1].pid} port {r_port}",
+            flush=True,
+        )
         order = (["raw", "tickets", "tickets", "raw"] * args.rounds)[: 2 * args.rounds]
         if args.rounds == 1:
             order = ["raw", "tickets"]
         results: dict[str, list[dict[str, Any]]] = {"raw": [], "tickets": []}
         analyze = await autovacuum_off(tickets_url)
         if analyze:
-            print("  autovacuum is off on this server: both databases are ANALYZEd every 5 s while the load runs", flush=True)
+            print(
+                "  autovacuum is off on this server: both databases are ANALYZEd every 5 s while the load runs",
+                flush=True,
+            )
         for name in order:
             port, path, pid = targets[name]
             with Analyzer([tickets_url, raw_url] if analyze else []):
-                res = run_load(port, path, token, str(bodies_file), args.concurrency, args.warmup, args.duration, pid)
+                res = run_load(
+                    port,
+                    path,
+                    token,
+                    str(bodies_file),
+                    args.concurrency,
+                    args.warmup,
+                    args.duration,
+                    pid,
+                )
             results[name].append(res)
             if res["p50_ms"] is None:
-                raise SystemExit(f"{name}: no request answered in {args.duration} s (statuses {res['statuses']}); "
-                                 "give the phase more time (--duration)")
-            print(f"  {name:8s} {res['rps']:8.0f} req/s  p50 {res['p50_ms']:6.1f} ms  p99 {res['p99_ms']:6.1f} ms  "
-                  f"server CPU {res['cpu_ms_per_request'] or 0:5.2f} ms/request  database CPU {res['db_cpu_ms_per_request'] or 0:5.2f}  statuses {res['statuses']}", flush=True)
+                raise SystemExit(
+                    f"{name}: no request answered in {args.duration} s (statuses {res['statuses']}); "
+                    "give the phase more time (--duration)"
+                )
+            print(
+                f"  {name:8s} {res['rps']:8.0f} req/s  p50 {res['p50_ms']:6.1f} ms  p99 {res['p99_ms']:6.1f} ms  "
+                f"server CPU {res['cpu_ms_per_request'] or 0:5.2f} ms/request  database CPU {res['db_cpu_ms_per_request'] or 0:5.2f}  statuses {res['statuses']}",
+                flush=True,
+            )
             if name == "tickets" and args.nats:  # let the relay catch up before the next phase
                 deadline = time.monotonic() + 120
                 while await unpublished(tickets_url) and time.monotonic() < deadline:
@@ -503,29 +672,52 @@ def main() -> None:
         return raw_main(sys.argv[2:])
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=float, default=20.0, help="measured seconds per phase")
-    parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds before each phase")
-    parser.add_argument("--concurrency", type=int, default=32, help="open connections, one request in flight each")
-    parser.add_argument("--rounds", type=int, default=2, help="1: raw, tickets; 2: raw, tickets, tickets, raw")
-    parser.add_argument("--nats", action=argparse.BooleanOptionalAction, default=True,
-                        help="run a JetStream server so the outbox relay publishes during the load")
-    parser.add_argument("--history", type=int, default=50_000,
-                        help="rows already in each database before the load (0: start empty)")
+    parser.add_argument(
+        "--warmup", type=float, default=3.0, help="unmeasured seconds before each phase"
+    )
+    parser.add_argument(
+        "--concurrency", type=int, default=32, help="open connections, one request in flight each"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="1: raw, tickets; 2: raw, tickets, tickets, raw"
+    )
+    parser.add_argument(
+        "--nats",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="run a JetStream server so the outbox relay publishes during the load",
+    )
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=50_000,
+        help="rows already in each database before the load (0: start empty)",
+    )
     parser.add_argument("--admin-url", default=os.environ.get("BENCH_ADMIN_URL", ADMIN_URL))
     args = parser.parse_args()
-    print(f"intake benchmark: {args.concurrency} connections, {args.duration:g} s per phase, rounds {args.rounds}, "
-          f"nats {'on' if args.nats else 'off'}, {os.cpu_count()} CPUs", flush=True)
+    print(
+        f"intake benchmark: {args.concurrency} connections, {args.duration:g} s per phase, rounds {args.rounds}, "
+        f"nats {'on' if args.nats else 'off'}, {os.cpu_count()} CPUs",
+        flush=True,
+    )
     s = asyncio.run(bench(args))
     for name in ("raw", "tickets"):
         r = s[name]
-        print(f"{name:8s} {r['rps']:8.0f} req/s   p50 {r['p50_ms']:6.1f} ms   p99 {r['p99_ms']:6.1f} ms   "
-              f"server CPU {r['cpu_ms'] or 0:5.2f} ms/request   database CPU {r['db_cpu_ms'] or 0:5.2f} ms/request   ({r['created']} created, {r['non_201']} other)")
+        print(
+            f"{name:8s} {r['rps']:8.0f} req/s   p50 {r['p50_ms']:6.1f} ms   p99 {r['p99_ms']:6.1f} ms   "
+            f"server CPU {r['cpu_ms'] or 0:5.2f} ms/request   database CPU {r['db_cpu_ms'] or 0:5.2f} ms/request   ({r['created']} created, {r['non_201']} other)"
+        )
         for e in r["errors"]:
             print(f"   error sample: {e}")
     print(f"ratio tickets/raw: {s['ratio']:.2f}  (target >= 1.0)")
     if s["raw"]["cpu_ms"] and s["tickets"]["cpu_ms"]:
-        print(f"server CPU per request tickets/raw: {s['tickets']['cpu_ms'] / s['raw']['cpu_ms']:.2f} "
-              "(below 1: a ticket costs its server less CPU than the raw insert)")
-    print(f"tickets database after the run: {s['rows']}, unpublished outbox rows: {s['unpublished']}")
+        print(
+            f"server CPU per request tickets/raw: {s['tickets']['cpu_ms'] / s['raw']['cpu_ms']:.2f} "
+            "(below 1: a ticket costs its server less CPU than the raw insert)"
+        )
+    print(
+        f"tickets database after the run: {s['rows']}, unpublished outbox rows: {s['unpublished']}"
+    )
 
 
 if __name__ == "__main__":

@@ -48,34 +48,59 @@ async def pick_clocks(conn: Any, n: int, used: set[int]) -> list[int]:
     return ids
 
 
-async def arm_stream(conn: Any, clock_ids: list[int], start: datetime, rate: float) -> list[tuple[str, int, datetime]]:
+async def arm_stream(
+    conn: Any, clock_ids: list[int], start: datetime, rate: float
+) -> list[tuple[str, int, datetime]]:
     """Jobs coming due at `rate` per second from `start`: even positions breach, odd positions warn."""
     stream = []
     for n, cid in enumerate(clock_ids):
         due = start + timedelta(seconds=n / rate)
         if n % 2 == 0:  # the breach: deadline = due, its warning already done
-            await conn.execute("UPDATE sla_clocks SET deadline = $2, warned_at = $3 WHERE id = $1", cid, due, due - timedelta(hours=1))
+            await conn.execute(
+                "UPDATE sla_clocks SET deadline = $2, warned_at = $3 WHERE id = $1",
+                cid,
+                due,
+                due - timedelta(hours=1),
+            )
             await warned(conn, cid, due)
             stream.append(("sla_breach", cid, due))
         else:  # the warning: 75 % mark = due, deadline later
-            await conn.execute("UPDATE sla_clocks SET deadline = $2 WHERE id = $1", cid, due + timedelta(hours=2))
-            await conn.execute("UPDATE scheduled_jobs SET due_at = $2 WHERE kind = 'sla_warning' AND key = $1", str(cid), due)
+            await conn.execute(
+                "UPDATE sla_clocks SET deadline = $2 WHERE id = $1", cid, due + timedelta(hours=2)
+            )
+            await conn.execute(
+                "UPDATE scheduled_jobs SET due_at = $2 WHERE kind = 'sla_warning' AND key = $1",
+                str(cid),
+                due,
+            )
             stream.append(("sla_warning", cid, due))
     return stream
 
 
 async def warned(conn: Any, clock_id: int, deadline: datetime) -> None:
     """The clock's warning has fired: its one job is now the breach at `deadline` (as the warning handler leaves it)."""
-    await conn.execute("UPDATE scheduled_jobs SET kind = 'sla_breach', due_at = $2, payload = $3 WHERE kind = 'sla_warning' AND key = $1",
-                       str(clock_id), deadline, json.dumps({"deadline": deadline.isoformat()}))
+    await conn.execute(
+        "UPDATE scheduled_jobs SET kind = 'sla_breach', due_at = $2, payload = $3 WHERE kind = 'sla_warning' AND key = $1",
+        str(clock_id),
+        deadline,
+        json.dumps({"deadline": deadline.isoformat()}),
+    )
 
 
 async def explain_claim(conn: Any, now: datetime) -> dict[str, Any]:
-    async with conn.transaction():  # FOR UPDATE takes row locks: released at the end, nothing is changed
-        plan = json.loads(await conn.fetchval("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + CLAIM_SQL, now))[0]
+    async with (
+        conn.transaction()
+    ):  # FOR UPDATE takes row locks: released at the end, nothing is changed
+        plan = json.loads(
+            await conn.fetchval("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + CLAIM_SQL, now)
+        )[0]
     top = plan["Plan"]
-    return {"ms": plan["Execution Time"], "buffers": top.get("Shared Hit Blocks", 0) + top.get("Shared Read Blocks", 0),
-            "rows": top["Actual Rows"], "node": _index_node(top)}
+    return {
+        "ms": plan["Execution Time"],
+        "buffers": top.get("Shared Hit Blocks", 0) + top.get("Shared Read Blocks", 0),
+        "rows": top["Actual Rows"],
+        "node": _index_node(top),
+    }
 
 
 def _index_node(plan: dict[str, Any]) -> str:
@@ -102,7 +127,9 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(len(values) * q))] if values else float("nan")
 
 
-async def measure(url: str, conn: Any, size: int, args: argparse.Namespace, used: set[int]) -> dict[str, Any]:
+async def measure(
+    url: str, conn: Any, size: int, args: argparse.Namespace, used: set[int]
+) -> dict[str, Any]:
     from aftersales_shared.scheduler import Scheduler
     from tickets import sla
 
@@ -121,8 +148,12 @@ async def measure(url: str, conn: Any, size: int, args: argparse.Namespace, used
         await rt.scheduler.stop()
     lags, fired_lags, missing = [], [], 0
     for kind, cid, due in stream:
-        row = await conn.fetchrow("SELECT warned_at, breached_at FROM sla_clocks WHERE id = $1", cid)
-        job = await conn.fetchrow("SELECT fired_at FROM scheduled_jobs WHERE kind = $1 AND key = $2", kind, str(cid))
+        row = await conn.fetchrow(
+            "SELECT warned_at, breached_at FROM sla_clocks WHERE id = $1", cid
+        )
+        job = await conn.fetchrow(
+            "SELECT fired_at FROM scheduled_jobs WHERE kind = $1 AND key = $2", kind, str(cid)
+        )
         at = row["breached_at"] if kind == "sla_breach" else row["warned_at"]
         if at is None or job["fired_at"] is None:
             missing += 1
@@ -130,9 +161,17 @@ async def measure(url: str, conn: Any, size: int, args: argparse.Namespace, used
         lags.append((at - due).total_seconds())
         fired_lags.append((job["fired_at"] - due).total_seconds())
     events = await conn.fetchval("SELECT count(*) FROM outbox WHERE subject LIKE 'tickets.sla_%'")
-    out["lag"] = {"jobs": len(stream), "fired": len(lags), "missing": missing, "events": events,
-                  "p50_ms": 1000 * pct(lags, 0.5), "p99_ms": 1000 * pct(lags, 0.99), "max_ms": 1000 * max(lags or [0]),
-                  "fired_p50_ms": 1000 * pct(fired_lags, 0.5), "fired_p99_ms": 1000 * pct(fired_lags, 0.99)}
+    out["lag"] = {
+        "jobs": len(stream),
+        "fired": len(lags),
+        "missing": missing,
+        "events": events,
+        "p50_ms": 1000 * pct(lags, 0.5),
+        "p99_ms": 1000 * pct(lags, 0.99),
+        "max_ms": 1000 * max(lags or [0]),
+        "fired_p50_ms": 1000 * pct(fired_lags, 0.5),
+        "fired_p99_ms": 1000 * pct(fired_lags, 0.99),
+    }
 
     # 1. the claim query's plan and buffers, with 20 rows due at a moment long past (nothing else is due
     #    then: every other job lies ahead) and with nothing due
@@ -140,7 +179,9 @@ async def measure(url: str, conn: Any, size: int, args: argparse.Namespace, used
     tick_ids = await pick_clocks(conn, 10 * args.ticks + 20, used)
     for n, cid in enumerate(tick_ids):
         due = past + timedelta(seconds=n // 10)
-        await conn.execute("UPDATE sla_clocks SET deadline = $2, warned_at = $2 WHERE id = $1", cid, due)
+        await conn.execute(
+            "UPDATE sla_clocks SET deadline = $2, warned_at = $2 WHERE id = $1", cid, due
+        )
         await warned(conn, cid, due)
     await conn.execute("ANALYZE scheduled_jobs")
     out["claim_empty"] = await explain_claim(conn, past - timedelta(seconds=1))
@@ -154,7 +195,9 @@ async def measure(url: str, conn: Any, size: int, args: argparse.Namespace, used
     assert await fake.run_due() == 20  # the EXPLAIN's rows (untimed warm-up)
     busy, empty, nexts = [], [], []
     for tick in range(args.ticks):
-        clock["now"] = past + timedelta(seconds=tick + 2.5)  # the first 20 went to the EXPLAIN above
+        clock["now"] = past + timedelta(
+            seconds=tick + 2.5
+        )  # the first 20 went to the EXPLAIN above
         t0 = time.perf_counter()
         fired = await fake.run_due()
         busy.append(time.perf_counter() - t0)
@@ -166,9 +209,14 @@ async def measure(url: str, conn: Any, size: int, args: argparse.Namespace, used
         t0 = time.perf_counter()
         await fake._sleep_for()
         nexts.append(time.perf_counter() - t0)
-    out["tick"] = {"busy_ms": 1000 * statistics.median(busy), "empty_ms": 1000 * statistics.median(empty),
-                   "next_due_ms": 1000 * statistics.median(nexts)}
-    out["pending_jobs"] = await conn.fetchval("SELECT count(*) FROM scheduled_jobs WHERE status = 'pending'")
+    out["tick"] = {
+        "busy_ms": 1000 * statistics.median(busy),
+        "empty_ms": 1000 * statistics.median(empty),
+        "next_due_ms": 1000 * statistics.median(nexts),
+    }
+    out["pending_jobs"] = await conn.fetchval(
+        "SELECT count(*) FROM scheduled_jobs WHERE status = 'pending'"
+    )
     await rt.engine.dispose()
     return out
 
@@ -176,13 +224,19 @@ async def measure(url: str, conn: Any, size: int, args: argparse.Namespace, used
 def report(r: dict[str, Any]) -> None:
     lag, tick = r["lag"], r["tick"]
     print(f"  open tickets {r['size']:>9,}  pending jobs {r['pending_jobs']:>9,}")
-    print(f"    claim query  nothing due: {r['claim_empty']['ms']:.3f} ms, {r['claim_empty']['buffers']} buffers ({r['claim_empty']['node']});"
-          f"  20 due: {r['claim_20_due']['ms']:.3f} ms, {r['claim_20_due']['buffers']} buffers, {r['claim_20_due']['rows']} rows")
-    print(f"    lag          {lag['fired']}/{lag['jobs']} fired (missing {lag['missing']}), "
-          f"p50 {lag['p50_ms']:.0f} ms, p99 {lag['p99_ms']:.0f} ms, max {lag['max_ms']:.0f} ms "
-          f"(fired_at - due_at: p50 {lag['fired_p50_ms']:.0f} ms, p99 {lag['fired_p99_ms']:.0f} ms)")
-    print(f"    per tick     run_due with 10 due: {tick['busy_ms']:.2f} ms, empty: {tick['empty_ms']:.2f} ms, "
-          f"next-due query: {tick['next_due_ms']:.2f} ms")
+    print(
+        f"    claim query  nothing due: {r['claim_empty']['ms']:.3f} ms, {r['claim_empty']['buffers']} buffers ({r['claim_empty']['node']});"
+        f"  20 due: {r['claim_20_due']['ms']:.3f} ms, {r['claim_20_due']['buffers']} buffers, {r['claim_20_due']['rows']} rows"
+    )
+    print(
+        f"    lag          {lag['fired']}/{lag['jobs']} fired (missing {lag['missing']}), "
+        f"p50 {lag['p50_ms']:.0f} ms, p99 {lag['p99_ms']:.0f} ms, max {lag['max_ms']:.0f} ms "
+        f"(fired_at - due_at: p50 {lag['fired_p50_ms']:.0f} ms, p99 {lag['fired_p99_ms']:.0f} ms)"
+    )
+    print(
+        f"    per tick     run_due with 10 due: {tick['busy_ms']:.2f} ms, empty: {tick['empty_ms']:.2f} ms, "
+        f"next-due query: {tick['next_due_ms']:.2f} ms"
+    )
 
 
 async def bench(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -200,7 +254,10 @@ async def bench(args: argparse.Namespace) -> list[dict[str, Any]]:
         try:
             for size in sorted(args.sizes):
                 took = await load(conn, loaded + 1, size, args.clocks)
-                print(f"  loaded {size - loaded:,} tickets ({args.clocks} clocks, {args.clocks} pending jobs each) in {took:.0f} s", flush=True)
+                print(
+                    f"  loaded {size - loaded:,} tickets ({args.clocks} clocks, {args.clocks} pending jobs each) in {took:.0f} s",
+                    flush=True,
+                )
                 loaded = size
                 r = await measure(url, conn, size, args, used)
                 report(r)
@@ -215,13 +272,18 @@ async def bench(args: argparse.Namespace) -> list[dict[str, Any]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 1_000_000])
-    parser.add_argument("--clocks", type=int, default=2, choices=[1, 2, 3, 4], help="running clocks per ticket")
+    parser.add_argument(
+        "--clocks", type=int, default=2, choices=[1, 2, 3, 4], help="running clocks per ticket"
+    )
     parser.add_argument("--window", type=float, default=60.0, help="seconds of jobs coming due")
     parser.add_argument("--rate", type=float, default=5.0, help="jobs coming due per second")
     parser.add_argument("--ticks", type=int, default=30, help="timed run_due ticks")
     parser.add_argument("--admin-url", default=os.environ.get("BENCH_ADMIN_URL", ADMIN_URL))
     args = parser.parse_args()
-    print(f"SLA scheduler benchmark: sizes {args.sizes}, {args.rate:g} jobs/s due for {args.window:g} s, {os.cpu_count()} CPUs", flush=True)
+    print(
+        f"SLA scheduler benchmark: sizes {args.sizes}, {args.rate:g} jobs/s due for {args.window:g} s, {os.cpu_count()} CPUs",
+        flush=True,
+    )
     results = asyncio.run(bench(args))
     if len(results) >= 2:
         small, big = results[0], results[-1]
@@ -229,11 +291,17 @@ def main() -> None:
         for label, a, b in (
             ("run_due with 10 due", small["tick"]["busy_ms"], big["tick"]["busy_ms"]),
             ("run_due, nothing due", small["tick"]["empty_ms"], big["tick"]["empty_ms"]),
-            ("claim query buffers (20 due)", small["claim_20_due"]["buffers"], big["claim_20_due"]["buffers"]),
+            (
+                "claim query buffers (20 due)",
+                small["claim_20_due"]["buffers"],
+                big["claim_20_due"]["buffers"],
+            ),
             ("claim query time (20 due)", small["claim_20_due"]["ms"], big["claim_20_due"]["ms"]),
         ):
             print(f"  {label:32s} {b / a:5.2f}x  ({a:.2f} -> {b:.2f})  (target <= 2x)")
-        print(f"  breach detection lag p99: {small['lag']['p99_ms']:.0f} ms (10k), {big['lag']['p99_ms']:.0f} ms (1M)  (target < 1000 ms)")
+        print(
+            f"  breach detection lag p99: {small['lag']['p99_ms']:.0f} ms (10k), {big['lag']['p99_ms']:.0f} ms (1M)  (target < 1000 ms)"
+        )
 
 
 if __name__ == "__main__":

@@ -33,5 +33,9 @@ def docs_plugin() -> SwaggerRenderPlugin:
 
 
 def assets_router():  # type: ignore[no-untyped-def]
-    return create_static_files_router(path=ASSETS, directories=[swagger_static_dir()], include_in_schema=False,
-                                      name="api-docs-assets")
+    return create_static_files_router(
+        path=ASSETS,
+        directories=[swagger_static_dir()],
+        include_in_schema=False,
+        name="api-docs-assets",
+    )

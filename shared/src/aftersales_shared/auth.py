@@ -63,7 +63,9 @@ class TokenVerifier:
         self._audience = settings.effective_jwt_audience
         self._issuer = settings.effective_jwt_issuer
         self._max_lifetime = settings.jwt_max_lifetime_hours * 3600
-        self._jwks = jwt.PyJWKClient(settings.jwks_url, cache_keys=True) if settings.jwks_url else None
+        self._jwks = (
+            jwt.PyJWKClient(settings.jwks_url, cache_keys=True) if settings.jwks_url else None
+        )
 
     def verify(self, token: str) -> Principal:
         try:
@@ -78,7 +80,10 @@ class TokenVerifier:
                 algorithms=algorithms,
                 audience=self._audience,
                 issuer=self._issuer,
-                options={"require": ["exp", "iat", "sub"], "verify_aud": self._audience is not None},
+                options={
+                    "require": ["exp", "iat", "sub"],
+                    "verify_aud": self._audience is not None,
+                },
             )
         except jwt.PyJWTError as exc:
             raise NotAuthorizedException(f"invalid token: {exc}") from exc
@@ -87,11 +92,17 @@ class TokenVerifier:
         for claim in NUMERIC_DATE_CLAIMS:
             value = claims.get(claim)
             if claim in claims and (isinstance(value, bool) or not isinstance(value, int | float)):
-                raise NotAuthorizedException(f"invalid token: {claim} must be a number (NumericDate)")
+                raise NotAuthorizedException(
+                    f"invalid token: {claim} must be a number (NumericDate)"
+                )
         now = datetime.now(UTC).timestamp()
-        if claims["exp"] - claims["iat"] > self._max_lifetime or claims["exp"] - now > self._max_lifetime:
+        if (
+            claims["exp"] - claims["iat"] > self._max_lifetime
+            or claims["exp"] - now > self._max_lifetime
+        ):
             raise NotAuthorizedException(
-                f"invalid token: lifetime longer than {self._max_lifetime / 3600:g} hours")
+                f"invalid token: lifetime longer than {self._max_lifetime / 3600:g} hours"
+            )
         return principal_from_claims(claims)
 
 
@@ -102,8 +113,12 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
     if not isinstance(raw_roles, list) or not all(isinstance(r, str) for r in raw_roles):
         raise NotAuthorizedException("invalid token: roles must be a list of names")
     for claim in ("sub", "name", "dealer_id", "customer_id"):
-        if claims.get(claim) is not None and (not isinstance(claims[claim], str) or len(claims[claim]) > 200):
-            raise NotAuthorizedException(f"invalid token: {claim} must be a string of at most 200 characters")
+        if claims.get(claim) is not None and (
+            not isinstance(claims[claim], str) or len(claims[claim]) > 200
+        ):
+            raise NotAuthorizedException(
+                f"invalid token: {claim} must be a string of at most 200 characters"
+            )
     roles = frozenset(Role(r) for r in raw_roles if r in Role._value2member_map_)
     if Role.DEALER in roles and not claims.get("dealer_id"):
         raise NotAuthorizedException("a dealer token must name its dealer_id")
@@ -138,9 +153,19 @@ def mint_token(
     if Role.DEALER in roles and not dealer_id:
         raise ValueError("a dealer token needs --dealer-id")
     now = datetime.now(UTC)
-    claims: dict[str, Any] = {"sub": subject, "roles": roles, "iat": now, "exp": now + timedelta(hours=hours)}
-    for key, value in (("dealer_id", dealer_id), ("customer_id", customer_id), ("name", name),
-                       ("aud", audience), ("iss", issuer)):
+    claims: dict[str, Any] = {
+        "sub": subject,
+        "roles": roles,
+        "iat": now,
+        "exp": now + timedelta(hours=hours),
+    }
+    for key, value in (
+        ("dealer_id", dealer_id),
+        ("customer_id", customer_id),
+        ("name", name),
+        ("aud", audience),
+        ("iss", issuer),
+    ):
         if value:
             claims[key] = value
     return jwt.encode(claims, secret, algorithm="HS256")
@@ -148,7 +173,9 @@ def mint_token(
 
 def dealer_scope(principal: Principal) -> str | None:
     """The dealer a caller is confined to, or None for company staff (who see every dealer)."""
-    if Role.DEALER in principal.roles and not principal.has(Role.MANAGER, Role.TECHNICAL, Role.FINANCE):
+    if Role.DEALER in principal.roles and not principal.has(
+        Role.MANAGER, Role.TECHNICAL, Role.FINANCE
+    ):
         return principal.dealer_id
     return None
 
@@ -180,11 +207,17 @@ class JWTAuthMiddleware(AbstractAuthenticationMiddleware):
         return AuthenticationResult(user=principal, auth=token)
 
 
-def auth_middleware(settings: ServiceSettings, public_prefixes: tuple[str, ...] = ()) -> DefineMiddleware:
+def auth_middleware(
+    settings: ServiceSettings, public_prefixes: tuple[str, ...] = ()
+) -> DefineMiddleware:
     exclude = [f"^{p}" for p in sorted(PUBLIC_PATHS)] + [f"^{p}" for p in public_prefixes]
     # OPTIONS too (Litestar leaves it out by default): there is no CORS here, and the guards need a user
-    return DefineMiddleware(JWTAuthMiddleware, verifier=TokenVerifier(settings), exclude=exclude,
-                            exclude_http_methods=[])
+    return DefineMiddleware(
+        JWTAuthMiddleware,
+        verifier=TokenVerifier(settings),
+        exclude=exclude,
+        exclude_http_methods=[],
+    )
 
 
 def requires(*roles: Role) -> Any:

@@ -25,14 +25,23 @@ def calendar_from_definition(defn: CalendarChangedV1) -> WorkCalendar:
     for interval in defn.hours:
         weekly[interval.weekday].append((interval.start, interval.end))
     workday = [(i.start, i.end) for i in defn.workday_hours] or None
-    hours = BusinessHours(weekly={d: sorted(v) for d, v in weekly.items()}, workday_hours=workday) if defn.hours else BusinessHours()
+    hours = (
+        BusinessHours(weekly={d: sorted(v) for d, v in weekly.items()}, workday_hours=workday)
+        if defn.hours
+        else BusinessHours()
+    )
     tables = {
         int(year): YearTable.from_entries(int(year), [(d.date, d.kind, d.name) for d in days])
         for year, days in defn.years.items()
     }
     closures = {d.date: DayEntry(d.date, DayKind(d.kind), d.name) for d in defn.closures}
-    return WorkCalendar(tz=ZoneInfo(defn.timezone), hours=hours, always_open=defn.always_open,
-                        year_tables=tables, closures=closures)
+    return WorkCalendar(
+        tz=ZoneInfo(defn.timezone),
+        hours=hours,
+        always_open=defn.always_open,
+        year_tables=tables,
+        closures=closures,
+    )
 
 
 def builtin_calendar(calendar_id: str, timezone: str = "Asia/Shanghai") -> WorkCalendar:
@@ -42,8 +51,12 @@ def builtin_calendar(calendar_id: str, timezone: str = "Asia/Shanghai") -> WorkC
 
 async def save_copy(session: AsyncSession, defn: CalendarChangedV1) -> None:
     """Keep the newest definition of a calendar (an older one arriving late changes nothing)."""
-    values = dict(calendar_id=defn.calendar_id, definition=defn.model_dump_json(), changed_at=defn.changed_at,
-                  received_at=utcnow())
+    values = dict(
+        calendar_id=defn.calendar_id,
+        definition=defn.model_dump_json(),
+        changed_at=defn.changed_at,
+        received_at=utcnow(),
+    )
     stmt = upsert_insert(session, calendar_copies).values(**values)
     stmt = stmt.on_conflict_do_update(
         index_elements=["calendar_id"],
@@ -53,10 +66,14 @@ async def save_copy(session: AsyncSession, defn: CalendarChangedV1) -> None:
     await session.execute(stmt)
 
 
-async def load_calendar(session: AsyncSession, calendar_id: str | None, timezone: str = "Asia/Shanghai") -> WorkCalendar:
+async def load_calendar(
+    session: AsyncSession, calendar_id: str | None, timezone: str = "Asia/Shanghai"
+) -> WorkCalendar:
     """This service's copy of a calendar, or the built-in default until tickets has published one."""
     calendar_id = calendar_id or DEFAULT_CALENDAR
-    raw = await session.scalar(select(calendar_copies.c.definition).where(calendar_copies.c.calendar_id == calendar_id))
+    raw = await session.scalar(
+        select(calendar_copies.c.definition).where(calendar_copies.c.calendar_id == calendar_id)
+    )
     if raw is None:
         return builtin_calendar(calendar_id, timezone)
     return calendar_from_definition(CalendarChangedV1.model_validate(json.loads(raw)))
@@ -74,5 +91,14 @@ def day_entries_to_json(entries: list[DayEntry]) -> list[dict[str, Any]]:
     return [{"date": e.date.isoformat(), "kind": e.kind.value, "name": e.name} for e in entries]
 
 
-__all__ = ["ALWAYS_OPEN", "DEFAULT_CALENDAR", "builtin_calendar", "calendar_from_definition", "date",
-           "day_entries_to_json", "keep_calendar_copies", "load_calendar", "save_copy"]
+__all__ = [
+    "ALWAYS_OPEN",
+    "DEFAULT_CALENDAR",
+    "builtin_calendar",
+    "calendar_from_definition",
+    "date",
+    "day_entries_to_json",
+    "keep_calendar_copies",
+    "load_calendar",
+    "save_copy",
+]

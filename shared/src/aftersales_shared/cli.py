@@ -15,7 +15,9 @@ def _cmd_up(args: argparse.Namespace) -> int:
     from .launcher import run_up
     from .settings import LOCAL_DEV_ENV
 
-    os.environ.setdefault(LOCAL_DEV_ENV, "1")  # `up` is local development: dev secret and local issuer accepted
+    os.environ.setdefault(
+        LOCAL_DEV_ENV, "1"
+    )  # `up` is local development: dev secret and local issuer accepted
     return run_up(Path(args.data_dir), args.nats_url, args.nats_port, args.port_base, args.demo)
 
 
@@ -41,7 +43,9 @@ def _cmd_streams(args: argparse.Namespace) -> int:
             opts["user_credentials"] = args.creds_file
         elif args.user:
             opts |= {"user": args.user, "password": os.environ.get("NATS_PASSWORD", "")}
-        if args.user:  # replies come to the user's own inbox prefix (natsauth): the only one it may read
+        if (
+            args.user
+        ):  # replies come to the user's own inbox prefix (natsauth): the only one it may read
             opts["inbox_prefix"] = f"_INBOX_{args.user}"
         if args.tls_ca_file or args.nats_url.startswith("tls://"):
             import ssl
@@ -52,7 +56,9 @@ def _cmd_streams(args: argparse.Namespace) -> int:
             return None
 
         try:
-            nc = await nats.connect(args.nats_url, connect_timeout=10, allow_reconnect=False, error_cb=quiet, **opts)
+            nc = await nats.connect(
+                args.nats_url, connect_timeout=10, allow_reconnect=False, error_cb=quiet, **opts
+            )
         except Exception as exc:
             return f"error: cannot connect to {args.nats_url}: {exc}"
         try:
@@ -82,8 +88,17 @@ def _cmd_token(args: argparse.Namespace) -> int:
 
     secret = args.secret or os.environ.get("AFTERSALES_JWT_SECRET") or DEV_JWT_SECRET
     try:
-        print(mint_token(secret, args.sub or args.role[0], args.role, dealer_id=args.dealer_id,
-                         customer_id=args.customer_id, name=args.name, hours=args.hours))
+        print(
+            mint_token(
+                secret,
+                args.sub or args.role[0],
+                args.role,
+                dealer_id=args.dealer_id,
+                customer_id=args.customer_id,
+                name=args.name,
+                hours=args.hours,
+            )
+        )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -111,18 +126,32 @@ def _cmd_asyncapi(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="aftersales", description="Aftersales: run, migrate, provision, mint tokens")
+    parser = argparse.ArgumentParser(
+        prog="aftersales", description="Aftersales: run, migrate, provision, mint tokens"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    up = sub.add_parser("up", help="start NATS, migrate, provision streams and run all five services")
+    up = sub.add_parser(
+        "up", help="start NATS, migrate, provision streams and run all five services"
+    )
     up.add_argument("--data-dir", default=os.environ.get("AFTERSALES_DATA_DIR", ".data"))
-    up.add_argument("--nats-url", default=os.environ.get("NATS_URL"), help="use this NATS instead of starting one")
-    up.add_argument("--nats-port", type=int, default=int(os.environ.get("AFTERSALES_NATS_PORT", 4322)))
-    up.add_argument("--port-base", type=int, default=None, help="first service port (default: 8101…8105)")
+    up.add_argument(
+        "--nats-url",
+        default=os.environ.get("NATS_URL"),
+        help="use this NATS instead of starting one",
+    )
+    up.add_argument(
+        "--nats-port", type=int, default=int(os.environ.get("AFTERSALES_NATS_PORT", 4322))
+    )
+    up.add_argument(
+        "--port-base", type=int, default=None, help="first service port (default: 8101…8105)"
+    )
     up.add_argument("--demo", action="store_true", help="load demo contracts after start")
     up.set_defaults(func=_cmd_up)
 
-    mig = sub.add_parser("migrate", help="run a service's Alembic migrations against <PREFIX>_DATABASE_URL")
+    mig = sub.add_parser(
+        "migrate", help="run a service's Alembic migrations against <PREFIX>_DATABASE_URL"
+    )
     mig.add_argument("service", choices=[s.name for s in SERVICES] + ["all"])
     mig.add_argument("--revision", default="head")
     mig.set_defaults(func=_cmd_migrate)
@@ -131,28 +160,46 @@ def build_parser() -> argparse.ArgumentParser:
     streams_sub = streams.add_subparsers(dest="action", required=True)
     apply = streams_sub.add_parser("apply", help="create or update every stream (idempotent)")
     apply.add_argument("--nats-url", default=os.environ.get("NATS_URL", "nats://127.0.0.1:4222"))
-    apply.add_argument("--replicas", type=int, default=int(os.environ.get("AFTERSALES_STREAM_REPLICAS", 1)))
-    apply.add_argument("--user", default=os.environ.get("NATS_USER"),
-                       help="NATS user allowed to declare streams (production: provisioner); password in NATS_PASSWORD")
-    apply.add_argument("--creds-file", default=os.environ.get("NATS_CREDS_FILE"), help="or a NATS .creds file")
-    apply.add_argument("--tls-ca-file", default=os.environ.get("NATS_TLS_CA_FILE"),
-                       help="CA of the NATS server's certificate (tls://)")
+    apply.add_argument(
+        "--replicas", type=int, default=int(os.environ.get("AFTERSALES_STREAM_REPLICAS", 1))
+    )
+    apply.add_argument(
+        "--user",
+        default=os.environ.get("NATS_USER"),
+        help="NATS user allowed to declare streams (production: provisioner); password in NATS_PASSWORD",
+    )
+    apply.add_argument(
+        "--creds-file", default=os.environ.get("NATS_CREDS_FILE"), help="or a NATS .creds file"
+    )
+    apply.add_argument(
+        "--tls-ca-file",
+        default=os.environ.get("NATS_TLS_CA_FILE"),
+        help="CA of the NATS server's certificate (tls://)",
+    )
     apply.set_defaults(func=_cmd_streams)
 
-    ncfg = sub.add_parser("nats-config", help="print nats-server's users and permissions (infra/nats/auth.conf)")
+    ncfg = sub.add_parser(
+        "nats-config", help="print nats-server's users and permissions (infra/nats/auth.conf)"
+    )
     ncfg.set_defaults(func=_cmd_nats_config)
 
     tok = sub.add_parser("token", help="mint a local HS256 token for a role")
-    tok.add_argument("--role", action="append", required=True, help="repeatable: sales, legal, finance, … admin")
+    tok.add_argument(
+        "--role", action="append", required=True, help="repeatable: sales, legal, finance, … admin"
+    )
     tok.add_argument("--sub", default=None, help="user id (default: the role)")
     tok.add_argument("--dealer-id", default=None)
     tok.add_argument("--customer-id", default=None)
     tok.add_argument("--name", default=None)
     tok.add_argument("--hours", type=float, default=8)
-    tok.add_argument("--secret", default=None, help="default: $AFTERSALES_JWT_SECRET or the local dev secret")
+    tok.add_argument(
+        "--secret", default=None, help="default: $AFTERSALES_JWT_SECRET or the local dev secret"
+    )
     tok.set_defaults(func=_cmd_token)
 
-    keys = sub.add_parser("link-keys", help="print a new key pair for sealed survey links (notifications/surveys)")
+    keys = sub.add_parser(
+        "link-keys", help="print a new key pair for sealed survey links (notifications/surveys)"
+    )
     keys.set_defaults(func=_cmd_link_keys)
 
     spec = sub.add_parser("asyncapi", help="print a service's AsyncAPI document")

@@ -25,7 +25,12 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
@@ -164,8 +169,13 @@ def upsert_insert(session: Any, table: Any) -> Any:
     return (postgresql.insert if is_postgresql(session) else sqlite.insert)(table)
 
 
-def insert_rows(session: Any, table: Table, rows: list[dict[str, Any]], returning: Sequence[Any] = (),
-                skip_conflicts: bool = False) -> Any:
+def insert_rows(
+    session: Any,
+    table: Table,
+    rows: list[dict[str, Any]],
+    returning: Sequence[Any] = (),
+    skip_conflicts: bool = False,
+) -> Any:
     """Many rows into one table with one statement (an awaitable; its result carries `returning`).
 
     On PostgreSQL: `INSERT … SELECT … FROM unnest(one array per column)` — one statement text whatever the
@@ -187,7 +197,9 @@ def insert_rows(session: Any, table: Table, rows: list[dict[str, Any]], returnin
     key = (part, tuple(c.name for c in returning), skip_conflicts)
     if key not in _statements:
         sql = part.sql + (" ON CONFLICT DO NOTHING" if skip_conflicts else "")
-        stmt = text(sql + (" RETURNING " + ", ".join(f'"{c.name}"' for c in returning) if returning else ""))
+        stmt = text(
+            sql + (" RETURNING " + ", ".join(f'"{c.name}"' for c in returning) if returning else "")
+        )
         _statements[key] = stmt.columns(*returning) if returning else stmt
     return session.execute(_statements[key], part.params(rows))
 
@@ -206,7 +218,9 @@ class UnnestInsert:
         out = {}
         for i, (name, process) in enumerate(zip(self.names, self.processors, strict=True)):
             values = [row[name] for row in rows]
-            out[f"{self.prefix}{i}"] = [process(v) for v in values] if process is not None else values
+            out[f"{self.prefix}{i}"] = (
+                [process(v) for v in values] if process is not None else values
+            )
         return out
 
 
@@ -225,8 +239,14 @@ def unnest_insert(table: Table, names: tuple[str, ...], prefix: str, dialect: An
         as_text = json_like or isinstance(col.type, String)
         sql_type = "text" if as_text else col.type.compile(dialect=dialect)
         arrays.append(f"CAST(:{prefix}{i} AS {sql_type}[])")
-        selects.append(f'CAST("{name}" AS {col.type.compile(dialect=dialect)})' if json_like else f'"{name}"')
-        processors.append(impl.bind_processor(dialect) if (json_like or isinstance(col.type, TypeDecorator)) else None)
+        selects.append(
+            f'CAST("{name}" AS {col.type.compile(dialect=dialect)})' if json_like else f'"{name}"'
+        )
+        processors.append(
+            impl.bind_processor(dialect)
+            if (json_like or isinstance(col.type, TypeDecorator))
+            else None
+        )
     cols = ", ".join(f'"{n}"' for n in names)
     sql = f'INSERT INTO "{table.name}" ({cols}) SELECT {", ".join(selects)} FROM unnest({", ".join(arrays)}) AS u({cols})'
     return UnnestInsert(sql, names, prefix, tuple(processors))

@@ -47,10 +47,19 @@ class ReplayResult(Struct):
 
 def _out(row: Any) -> DeadLetterOut:
     return DeadLetterOut(
-        id=row.id, consumer=row.consumer, subject=row.subject, event_id=row.event_id,
-        event_type=row.event_type, reason=row.reason, error=row.error, deliveries=row.deliveries,
-        created_at=row.created_at, replayed_at=row.replayed_at, replay_error=row.replay_error,
-        headers=json.loads(row.headers), body=row.body.decode("utf-8", errors="replace"),
+        id=row.id,
+        consumer=row.consumer,
+        subject=row.subject,
+        event_id=row.event_id,
+        event_type=row.event_type,
+        reason=row.reason,
+        error=row.error,
+        deliveries=row.deliveries,
+        created_at=row.created_at,
+        replayed_at=row.replayed_at,
+        replay_error=row.replay_error,
+        headers=json.loads(row.headers),
+        body=row.body.decode("utf-8", errors="replace"),
     )
 
 
@@ -76,23 +85,37 @@ def dead_letter_controller(inbox: Inbox) -> type[Controller]:
             if consumer:
                 query = query.where(dead_letters.c.consumer == consumer)
             async with inbox.sessions() as session:
-                total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+                total = (
+                    await session.execute(select(func.count()).select_from(query.subquery()))
+                ).scalar_one()
                 rows = (
-                    await session.execute(query.order_by(dead_letters.c.id.desc()).limit(limit).offset(offset))
+                    await session.execute(
+                        query.order_by(dead_letters.c.id.desc()).limit(limit).offset(offset)
+                    )
                 ).all()
-            return DeadLetterPage(items=[_out(r) for r in rows], total=total, limit=limit, offset=offset)
+            return DeadLetterPage(
+                items=[_out(r) for r in rows], total=total, limit=limit, offset=offset
+            )
 
         @get("/{dead_letter_id:int}", summary="One dead letter")
         async def get_dead_letter(self, dead_letter_id: RowId) -> DeadLetterOut:
             async with inbox.sessions() as session:
                 row = (
-                    await session.execute(select(dead_letters).where(dead_letters.c.id == dead_letter_id))
+                    await session.execute(
+                        select(dead_letters).where(dead_letters.c.id == dead_letter_id)
+                    )
                 ).one_or_none()
             if row is None:
-                raise HTTPException(status_code=404, detail=f"dead letter {dead_letter_id} does not exist")
+                raise HTTPException(
+                    status_code=404, detail=f"dead letter {dead_letter_id} does not exist"
+                )
             return _out(row)
 
-        @post("/{dead_letter_id:int}/replay", summary="Handle a dead letter again (after a fix)", status_code=200)
+        @post(
+            "/{dead_letter_id:int}/replay",
+            summary="Handle a dead letter again (after a fix)",
+            status_code=200,
+        )
         async def replay(self, dead_letter_id: RowId) -> ReplayResult:
             try:
                 result = await inbox.replay(dead_letter_id)

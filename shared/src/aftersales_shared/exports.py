@@ -30,8 +30,13 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
-def csv_text(header: Iterable[Any], rows: Iterable[Iterable[Any]], *, bom: bool = True,
-             lineterminator: str = "\r\n") -> str:
+def csv_text(
+    header: Iterable[Any],
+    rows: Iterable[Iterable[Any]],
+    *,
+    bom: bool = True,
+    lineterminator: str = "\r\n",
+) -> str:
     """CSV with every cell made safe; a UTF-8 BOM by default so Excel shows Chinese headers."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator=lineterminator)
@@ -46,6 +51,11 @@ def content_disposition(filename: str, disposition: str = "attachment") -> str:
     return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
-def csv_response(filename: str, header: Iterable[Any], rows: Iterable[Iterable[Any]], **headers: str) -> Response[str]:
-    return Response(csv_text(header, rows), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": content_disposition(filename), **headers})
+def csv_response(
+    filename: str, header: Iterable[Any], rows: Iterable[Iterable[Any]], **headers: str
+) -> Response[str]:
+    return Response(
+        csv_text(header, rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": content_disposition(filename), **headers},
+    )

@@ -57,9 +57,16 @@ class GroupCommit(Generic[T, R]):
     async def _drain(self) -> None:
         try:
             while self._pending:
-                await self._slots.acquire()  # up to `concurrency` transactions at once; what queues meanwhile
-                batch, self._pending = self._pending[: self._max], self._pending[self._max :]  # joins this batch
-                batch = [(i, f) for i, f in batch if not f.done()]  # a caller that went away is not written
+                await (
+                    self._slots.acquire()
+                )  # up to `concurrency` transactions at once; what queues meanwhile
+                batch, self._pending = (
+                    self._pending[: self._max],
+                    self._pending[self._max :],
+                )  # joins this batch
+                batch = [
+                    (i, f) for i, f in batch if not f.done()
+                ]  # a caller that went away is not written
                 if not batch:
                     self._slots.release()
                     continue
@@ -85,8 +92,12 @@ class GroupCommit(Generic[T, R]):
             if len(batch) == 1:
                 _settle(batch[0][1], exc)
                 return
-            log.warning("group_commit.batch_failed", name=self._name, size=len(batch),
-                        error=f"{type(exc).__name__}: {exc}")
+            log.warning(
+                "group_commit.batch_failed",
+                name=self._name,
+                size=len(batch),
+                error=f"{type(exc).__name__}: {exc}",
+            )
             for pair in batch:
                 await self._write([pair])
             return

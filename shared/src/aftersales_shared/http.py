@@ -9,13 +9,20 @@ T = TypeVar("T")
 
 Limit = Annotated[int, QueryParameter(ge=1, le=500, description="page size (1–500)")]
 MAX_OFFSET = 10_000_000
-Offset = Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET, description=f"rows to skip (0–{MAX_OFFSET:,})")]
+Offset = Annotated[
+    int, QueryParameter(ge=0, le=MAX_OFFSET, description=f"rows to skip (0–{MAX_OFFSET:,})")
+]
 # an integer id in a path: a larger one is a 400, not a database error; 2^53−1 is exact in every JSON reader
 MAX_ROW_ID = 2**53 - 1
-RowId = Annotated[int, PathParameter(ge=1, le=MAX_ROW_ID, description=f"row id (1 to {MAX_ROW_ID})")]
+RowId = Annotated[
+    int, PathParameter(ge=1, le=MAX_ROW_ID, description=f"row id (1 to {MAX_ROW_ID})")
+]
 # years a path or a time filter may name (a calendar table, a report period)
 YEARS = (1900, 2200)
-Year = Annotated[int, PathParameter(ge=YEARS[0], le=YEARS[1], description=f"calendar year ({YEARS[0]}–{YEARS[1]})")]
+Year = Annotated[
+    int,
+    PathParameter(ge=YEARS[0], le=YEARS[1], description=f"calendar year ({YEARS[0]}–{YEARS[1]})"),
+]
 
 
 class FilterTime(datetime):
@@ -33,7 +40,9 @@ def _decode_filter_time(t: Any, value: Any) -> FilterTime:
     try:
         parsed = FilterTime.fromisoformat(value)
     except ValueError:
-        raise ValueError(f"{value!r} is not an ISO 8601 time (e.g. 2026-11-29T20:57:00+08:00); 时间格式错误") from None
+        raise ValueError(
+            f"{value!r} is not an ISO 8601 time (e.g. 2026-11-29T20:57:00+08:00); 时间格式错误"
+        ) from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise ValueError(f"{value!r} has no UTC offset (add +08:00 or Z); 请带时区")
     if not YEARS[0] <= parsed.year <= YEARS[1]:
@@ -44,10 +53,32 @@ def _decode_filter_time(t: Any, value: Any) -> FilterTime:
 # every service's app registers these (aftersales_shared.service.create_service_app)
 TYPE_DECODERS = [(_is_filter_time, _decode_filter_time)]
 _TIME_SCHEMA = {"type": "string", "format": "date-time"}
-Since = Annotated[FilterTime | None, QueryParameter(
-    description="from (inclusive): ISO 8601 with offset, years 1900–2200", schema_extra=_TIME_SCHEMA)]
-Until = Annotated[FilterTime | None, QueryParameter(
-    description="to (exclusive): ISO 8601 with offset, years 1900–2200", schema_extra=_TIME_SCHEMA)]
+Since = Annotated[
+    FilterTime | None,
+    QueryParameter(
+        description="from (inclusive): ISO 8601 with offset, years 1900–2200",
+        schema_extra=_TIME_SCHEMA,
+    ),
+]
+Until = Annotated[
+    FilterTime | None,
+    QueryParameter(
+        description="to (exclusive): ISO 8601 with offset, years 1900–2200",
+        schema_extra=_TIME_SCHEMA,
+    ),
+]
 
-__all__ = ["FilterTime", "FromPath", "FromQuery", "JSONBody", "Limit", "Offset", "PathParameter", "QueryParameter",
-           "RowId", "Since", "Until", "Year"]
+__all__ = [
+    "FilterTime",
+    "FromPath",
+    "FromQuery",
+    "JSONBody",
+    "Limit",
+    "Offset",
+    "PathParameter",
+    "QueryParameter",
+    "RowId",
+    "Since",
+    "Until",
+    "Year",
+]

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from faststream.nats import ConsumerConfig, JStream, NatsBroker, PullSub
 from faststream.middlewares import AckPolicy
+from faststream.nats import ConsumerConfig, JStream, NatsBroker, PullSub
 from nats.js.api import AckPolicy as JsAckPolicy
 from nats.js.api import DeliverPolicy
 from sqlalchemy import select, update
@@ -45,7 +45,9 @@ class Subscription:
     subject: str
     accepts: tuple[type[EventData], ...]
     handler: Handler
-    group: GroupCommit[Envelope[Any], bool] | None = None  # batch handlers: deliveries share transactions
+    group: GroupCommit[Envelope[Any], bool] | None = (
+        None  # batch handlers: deliveries share transactions
+    )
     max_workers: int = 1  # >1: FastStream keeps fetching while handlers run
 
 
@@ -92,11 +94,15 @@ class Inbox:
                 name = self._consumer_name(cls)
                 sub = Subscription(name, cls.subject(), (cls,), one)
                 sub.group = GroupCommit(
-                    self.sessions, self._batch_writer(name, handler),
-                    max_batch=max_batch or max(1, self.settings.consumer_batch_size), concurrency=concurrency,
+                    self.sessions,
+                    self._batch_writer(name, handler),
+                    max_batch=max_batch or max(1, self.settings.consumer_batch_size),
+                    concurrency=concurrency,
                     name=f"inbox-{name}",
                 )
-                sub.max_workers = self.settings.consumer_batch_size * (concurrency + 1) if concurrency > 1 else 1
+                sub.max_workers = (
+                    self.settings.consumer_batch_size * (concurrency + 1) if concurrency > 1 else 1
+                )
                 self.subscriptions[name] = sub
             return handler
 
@@ -120,10 +126,17 @@ class Inbox:
 
         return write
 
-    async def _claim_many(self, session: AsyncSession, consumer: str, envs: list[Envelope[Any]]) -> set[str]:
+    async def _claim_many(
+        self, session: AsyncSession, consumer: str, envs: list[Envelope[Any]]
+    ) -> set[str]:
         now = utcnow()
-        rows = {e.id: dict(consumer=consumer, event_id=e.id, event_type=e.type, handled_at=now) for e in envs}
-        result = await insert_rows(session, inbox, list(rows.values()), returning=[inbox.c.event_id], skip_conflicts=True)
+        rows = {
+            e.id: dict(consumer=consumer, event_id=e.id, event_type=e.type, handled_at=now)
+            for e in envs
+        }
+        result = await insert_rows(
+            session, inbox, list(rows.values()), returning=[inbox.c.event_id], skip_conflicts=True
+        )
         return set(result.scalars().all())
 
     def bind(self, broker: NatsBroker) -> None:
@@ -149,7 +162,9 @@ class Inbox:
         """Create or update every durable consumer with today's config before FastStream binds to it (binding
         to an existing durable would keep an older config, e.g. an unbounded max_deliver)."""
         for sub in self.subscriptions.values():
-            await js.add_consumer(stream_for_subject(sub.subject).name, config=self.consumer_config(sub))
+            await js.add_consumer(
+                stream_for_subject(sub.subject).name, config=self.consumer_config(sub)
+            )
 
     async def watch_max_deliveries(self, nc: Any, js: Any) -> Any:
         """JetStream's advisory when a message reached a consumer's max_deliver: keep it as a dead letter unless
@@ -161,29 +176,59 @@ class Inbox:
                 info = json.loads(msg.data)
                 sub = ours.get(info.get("consumer", ""))
                 if sub is not None:
-                    await self.dead_letter_exhausted(js, sub, info["stream"], int(info["stream_seq"]),
-                                                     int(info.get("deliveries", 0)))
+                    await self.dead_letter_exhausted(
+                        js,
+                        sub,
+                        info["stream"],
+                        int(info["stream_seq"]),
+                        int(info.get("deliveries", 0)),
+                    )
             except Exception as exc:  # an advisory we cannot act on must not break the subscription
-                log.error("inbox.max_deliveries_advisory_failed", error=f"{type(exc).__name__}: {exc}")
+                log.error(
+                    "inbox.max_deliveries_advisory_failed", error=f"{type(exc).__name__}: {exc}"
+                )
 
         # one subscription per own consumer: the service's NATS user may hear only its own consumers' advisories
-        return [await nc.subscribe(f"{MAX_DELIVERIES_ADVISORY}.{stream_for_subject(sub.subject).name}.{sub.consumer}",
-                                   cb=on_advisory) for sub in self.subscriptions.values()]
+        return [
+            await nc.subscribe(
+                f"{MAX_DELIVERIES_ADVISORY}.{stream_for_subject(sub.subject).name}.{sub.consumer}",
+                cb=on_advisory,
+            )
+            for sub in self.subscriptions.values()
+        ]
 
-    async def dead_letter_exhausted(self, js: Any, sub: Subscription, stream: str, seq: int, deliveries: int) -> bool:
+    async def dead_letter_exhausted(
+        self, js: Any, sub: Subscription, stream: str, seq: int, deliveries: int
+    ) -> bool:
         """The broker gave up on stream message `seq` for `sub`: a dead letter unless its effect is recorded."""
         raw = await js.get_msg(stream, seq)
         headers = dict(raw.headers or {})
         event_id = headers.get("ce-id") or headers.get("Nats-Msg-Id") or f"seq:{seq}"
         async with self.sessions() as session:
-            handled = await session.scalar(select(inbox.c.event_id).where(
-                inbox.c.consumer == sub.consumer, inbox.c.event_id == event_id))
+            handled = await session.scalar(
+                select(inbox.c.event_id).where(
+                    inbox.c.consumer == sub.consumer, inbox.c.event_id == event_id
+                )
+            )
         if handled is not None:
             return False
-        await self._dead_letter(sub, raw.subject, event_id, headers, raw.data or b"", "failed",
-                                f"the broker stopped redelivering after {deliveries} deliveries (max_deliver); "
-                                "the service never finished handling it", deliveries)
-        log.error("inbox.dead_letter", consumer=sub.consumer, event_id=event_id, error="max_deliver reached")
+        await self._dead_letter(
+            sub,
+            raw.subject,
+            event_id,
+            headers,
+            raw.data or b"",
+            "failed",
+            f"the broker stopped redelivering after {deliveries} deliveries (max_deliver); "
+            "the service never finished handling it",
+            deliveries,
+        )
+        log.error(
+            "inbox.dead_letter",
+            consumer=sub.consumer,
+            event_id=event_id,
+            error="max_deliver reached",
+        )
         return True
 
     def _bind_one(self, broker: NatsBroker, sub: Subscription) -> None:
@@ -207,7 +252,9 @@ class Inbox:
             config=cfg,
             pull_sub=PullSub(batch_size=self.settings.consumer_batch_size, timeout=2.0),
             # pulled messages arrive on the service's own inbox prefix (its NATS user may read no other)
-            inbox_prefix=(inbox_prefix(self.settings.nats_user or self.settings.service_name) + ".").encode(),
+            inbox_prefix=(
+                inbox_prefix(self.settings.nats_user or self.settings.service_name) + "."
+            ).encode(),
             ack_policy=AckPolicy.MANUAL,
             decoder=_whole_message,
             max_workers=sub.max_workers,
@@ -230,16 +277,29 @@ class Inbox:
         try:
             env = self._decode(sub, headers, body)
         except MalformedEvent as exc:
-            await self._dead_letter(sub, subject, event_id, headers, body, "malformed", str(exc), deliveries)
+            await self._dead_letter(
+                sub, subject, event_id, headers, body, "malformed", str(exc), deliveries
+            )
             # an operator sees every dead letter in the log, not only in GET /admin/dead-letters
-            log.error("inbox.dead_letter", consumer=sub.consumer, event_id=event_id[:200], reason="malformed",
-                      error=str(exc)[:500])
+            log.error(
+                "inbox.dead_letter",
+                consumer=sub.consumer,
+                event_id=event_id[:200],
+                reason="malformed",
+                error=str(exc)[:500],
+            )
             return Outcome(ack=True, result="dead_lettered")
         max_deliver = self.settings.consumer_max_deliver
         if deliveries > max_deliver:
             await self._dead_letter(
-                sub, subject, env.id, headers, body, "failed",
-                f"gave up after {deliveries - 1} deliveries without an answer", deliveries,
+                sub,
+                subject,
+                env.id,
+                headers,
+                body,
+                "failed",
+                f"gave up after {deliveries - 1} deliveries without an answer",
+                deliveries,
             )
             return Outcome(ack=True, result="dead_lettered")
         try:
@@ -252,9 +312,17 @@ class Inbox:
             error = f"{type(exc).__name__}: {exc}"
             if deliveries >= max_deliver:
                 log.error("inbox.dead_letter", consumer=sub.consumer, event_id=env.id, error=error)
-                await self._dead_letter(sub, subject, env.id, headers, body, "failed", error, deliveries)
+                await self._dead_letter(
+                    sub, subject, env.id, headers, body, "failed", error, deliveries
+                )
                 return Outcome(ack=True, result="dead_lettered")
-            log.warning("inbox.retry", consumer=sub.consumer, event_id=env.id, error=error, delivery=deliveries)
+            log.warning(
+                "inbox.retry",
+                consumer=sub.consumer,
+                event_id=env.id,
+                error=error,
+                delivery=deliveries,
+            )
             return Outcome(ack=False, delay=self.settings.backoff_for(deliveries), result="retry")
         return Outcome(ack=True, result="handled" if handled else "duplicate")
 
@@ -284,7 +352,9 @@ class Inbox:
 
     async def _claim(self, session: AsyncSession, consumer: str, env: Envelope[Any]) -> bool:
         values = dict(consumer=consumer, event_id=env.id, event_type=env.type, handled_at=utcnow())
-        result = await session.execute(upsert_insert(session, inbox).values(**values).on_conflict_do_nothing())
+        result = await session.execute(
+            upsert_insert(session, inbox).values(**values).on_conflict_do_nothing()
+        )
         return result.rowcount == 1
 
     async def _dead_letter(
@@ -321,12 +391,17 @@ class Inbox:
         """Handle a kept message again (after a fix); raises ReplayError with the reason if it fails."""
         async with self.sessions() as session:
             row = (
-                await session.execute(select(dead_letters).where(dead_letters.c.id == dead_letter_id))
+                await session.execute(
+                    select(dead_letters).where(dead_letters.c.id == dead_letter_id)
+                )
             ).one_or_none()
         if row is None:
             raise ReplayError(404, f"dead letter {dead_letter_id} does not exist")
         if row.replayed_at is not None:
-            raise ReplayError(409, f"dead letter {dead_letter_id} was already replayed at {row.replayed_at.isoformat()}")
+            raise ReplayError(
+                409,
+                f"dead letter {dead_letter_id} was already replayed at {row.replayed_at.isoformat()}",
+            )
         sub = self.subscriptions.get(row.consumer)
         if sub is None:
             raise ReplayError(409, f"consumer {row.consumer!r} no longer exists in this service")
@@ -354,7 +429,9 @@ class Inbox:
     async def _record_replay_error(self, dead_letter_id: int, error: str) -> None:
         async with self.sessions() as session, session.begin():
             await session.execute(
-                update(dead_letters).where(dead_letters.c.id == dead_letter_id).values(replay_error=error[:4000])
+                update(dead_letters)
+                .where(dead_letters.c.id == dead_letter_id)
+                .values(replay_error=error[:4000])
             )
 
 
@@ -383,4 +460,3 @@ async def _whole_message(msg: Any) -> Any:
     the handler needs no `NatsMessage` (Context) parameter — FastDepends resolves such a parameter with a
     synchronous call it runs in a worker thread, a thread hop and a GIL hand-off for every message."""
     return msg
-

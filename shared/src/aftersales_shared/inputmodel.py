@@ -18,9 +18,18 @@ from pydantic import types as pydantic_types
 
 _TEMPORAL = (dt.date, dt.datetime, dt.time)
 # pydantic's own date/time types (classes that are not datetime subclasses at run time)
-_TEMPORAL_MARKERS = tuple(getattr(pydantic_types, n) for n in (
-    "AwareDatetime", "NaiveDatetime", "PastDate", "FutureDate", "PastDatetime", "FutureDatetime")
-    if hasattr(pydantic_types, n))
+_TEMPORAL_MARKERS = tuple(
+    getattr(pydantic_types, n)
+    for n in (
+        "AwareDatetime",
+        "NaiveDatetime",
+        "PastDate",
+        "FutureDate",
+        "PastDatetime",
+        "FutureDatetime",
+    )
+    if hasattr(pydantic_types, n)
+)
 
 
 def _kinds(annotation: Any) -> set[str]:
@@ -35,7 +44,9 @@ def _kinds(annotation: Any) -> set[str]:
         return out
     if annotation is bool:
         return {"bool"}
-    if isinstance(annotation, type) and (issubclass(annotation, _TEMPORAL) or annotation in _TEMPORAL_MARKERS):
+    if isinstance(annotation, type) and (
+        issubclass(annotation, _TEMPORAL) or annotation in _TEMPORAL_MARKERS
+    ):
         return {"temporal"}
     if annotation in (int, float):
         return {"number"}
@@ -68,7 +79,9 @@ class StrictIn(BaseModel):
                 continue
             value = data[key]
             if kind == "temporal" and isinstance(value, (int, float, bool)):
-                bad.append(f"{key}: give a date or time as text (ISO 8601), not a number; 日期时间须为文本")
+                bad.append(
+                    f"{key}: give a date or time as text (ISO 8601), not a number; 日期时间须为文本"
+                )
             elif kind == "bool" and not isinstance(value, bool):
                 bad.append(f"{key}: give true or false; 须为 true 或 false")
             elif kind == "number" and (isinstance(value, (str, bool))):

@@ -19,8 +19,8 @@ from .catalog import SERVICES, ServiceInfo
 from .migrations import upgrade
 from .natsauth import PROVISIONER, NatsCredentials
 from .natsserver import NatsServer, wait_for_port
-from .streams import apply_streams
 from .settings import LOCAL_DEV_ENV
+from .streams import apply_streams
 
 DEFAULT_NATS_PORT = 4322  # not 4222: a system NATS may already run there
 
@@ -45,18 +45,26 @@ class Launcher:
     def service_env(self, info: ServiceInfo, index: int) -> dict[str, str]:
         prefix = info.env_prefix
         env = dict(os.environ)
-        env.setdefault(LOCAL_DEV_ENV, "1")  # the launcher is local development: the dev secret is accepted
+        env.setdefault(
+            LOCAL_DEV_ENV, "1"
+        )  # the launcher is local development: the dev secret is accepted
         env[f"{prefix}NATS_URL"] = self.effective_nats_url
-        if self.credentials is not None:  # our own server: each service connects as its own NATS user
+        if (
+            self.credentials is not None
+        ):  # our own server: each service connects as its own NATS user
             env |= self.credentials.service_env(info.name, prefix)
         env[f"{prefix}PORT"] = str(self.port_of(info, index))
         env.setdefault(f"{prefix}DATA_DIR", str(self.data_dir))
-        env.setdefault(f"{prefix}DATABASE_URL", f"sqlite+aiosqlite:///{self.data_dir / (info.name + '.db')}")
+        env.setdefault(
+            f"{prefix}DATABASE_URL", f"sqlite+aiosqlite:///{self.data_dir / (info.name + '.db')}"
+        )
         return env
 
     @property
     def effective_nats_url(self) -> str:
-        return self.nats_url or (self.nats.url if self.nats else f"nats://127.0.0.1:{self.nats_port}")
+        return self.nats_url or (
+            self.nats.url if self.nats else f"nats://127.0.0.1:{self.nats_port}"
+        )
 
     def start_nats(self) -> None:
         if self.nats_url:
@@ -64,10 +72,16 @@ class Launcher:
             return
         # users and passwords of this installation, made once (mode 0600): no client connects without one
         self.credentials = NatsCredentials.load_or_create(self.data_dir / "nats-credentials.json")
-        self.nats = NatsServer(self.data_dir / "nats", port=self.nats_port, log_file=self.data_dir / "nats.log",
-                               auth=self.credentials).start()
-        say(f"NATS: started nats-server (JetStream, store {self.data_dir / 'nats'}) at {self.nats.url}; "
-            f"users and passwords in {self.data_dir / 'nats-credentials.json'}")
+        self.nats = NatsServer(
+            self.data_dir / "nats",
+            port=self.nats_port,
+            log_file=self.data_dir / "nats.log",
+            auth=self.credentials,
+        ).start()
+        say(
+            f"NATS: started nats-server (JetStream, store {self.data_dir / 'nats'}) at {self.nats.url}; "
+            f"users and passwords in {self.data_dir / 'nats-credentials.json'}"
+        )
 
     def provisioner_kwargs(self) -> dict[str, object]:
         """How the launcher connects to declare the streams: as `provisioner` on its own server; on a NATS_URL
@@ -75,14 +89,20 @@ class Launcher:
         if self.credentials is not None:
             return self.credentials.connect_kwargs(PROVISIONER)
         user = os.environ.get("AFTERSALES_NATS_USER")
-        return {"user": user, "password": os.environ.get("AFTERSALES_NATS_PASSWORD", "")} if user else {}
+        return (
+            {"user": user, "password": os.environ.get("AFTERSALES_NATS_PASSWORD", "")}
+            if user
+            else {}
+        )
 
     async def prepare(self) -> None:
         for index, info in enumerate(SERVICES):
             url = self.service_env(info, index)[f"{info.env_prefix}DATABASE_URL"]
             await upgrade(info.name, url)
             say(f"migrated {info.name:<13} {redact(url)}")
-        nc = await nats.connect(self.effective_nats_url, connect_timeout=5, **self.provisioner_kwargs())
+        nc = await nats.connect(
+            self.effective_nats_url, connect_timeout=5, **self.provisioner_kwargs()
+        )
         try:
             for line in await apply_streams(nc.jetstream(), replicas=1):
                 say(f"stream {line}")
@@ -99,8 +119,11 @@ class Launcher:
         run.mkdir(parents=True, exist_ok=True)
         log = open(logs / f"{info.name}.log", "ab")  # noqa: SIM115 - handed to the child
         proc = subprocess.Popen(
-            [sys.executable, "-m", info.name], env=self.service_env(info, index), stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True,
+            [sys.executable, "-m", info.name],
+            env=self.service_env(info, index),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         log.close()
         self.procs[info.name] = proc
@@ -127,14 +150,18 @@ class Launcher:
             log = f"{self.data_dir}/logs/{info.name}.log"
             if len(recent) >= MAX_RESTARTS:
                 self.given_up.add(info.name)
-                say(f"{info.name} exited with {proc.returncode} again: {len(recent)} restarts in "
-                    f"{RESTART_WINDOW:.0f} s, leaving it down (the others keep running); see {log}")
+                say(
+                    f"{info.name} exited with {proc.returncode} again: {len(recent)} restarts in "
+                    f"{RESTART_WINDOW:.0f} s, leaving it down (the others keep running); see {log}"
+                )
                 continue
             delay = min(16.0, 2.0 ** len(recent))
             self.restarts[info.name] = [*recent, now]
             self.restart_at[info.name] = now + delay
-            say(f"{info.name} exited with {proc.returncode}; restarting in {delay:.0f} s "
-                f"(restart {len(recent) + 1} of {MAX_RESTARTS} within {RESTART_WINDOW:.0f} s); see {log}")
+            say(
+                f"{info.name} exited with {proc.returncode}; restarting in {delay:.0f} s "
+                f"(restart {len(recent) + 1} of {MAX_RESTARTS} within {RESTART_WINDOW:.0f} s); see {log}"
+            )
 
     def wait_ready(self, timeout: float = 90.0) -> None:
         deadline = time.monotonic() + timeout
@@ -143,14 +170,18 @@ class Launcher:
             while True:
                 proc = self.procs[info.name]
                 if proc.poll() is not None:
-                    raise RuntimeError(f"{info.name} exited with {proc.returncode}; see {self.data_dir}/logs/{info.name}.log")
+                    raise RuntimeError(
+                        f"{info.name} exited with {proc.returncode}; see {self.data_dir}/logs/{info.name}.log"
+                    )
                 try:
                     if httpx.get(url, timeout=2).status_code == 200:
                         break
                 except httpx.HTTPError:
                     pass
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"{info.name} not ready after {timeout}s; see {self.data_dir}/logs/{info.name}.log")
+                    raise RuntimeError(
+                        f"{info.name} not ready after {timeout}s; see {self.data_dir}/logs/{info.name}.log"
+                    )
                 time.sleep(0.2)
 
     def print_urls(self) -> None:
@@ -158,7 +189,9 @@ class Launcher:
         say("Aftersales is running:")
         for index, info in enumerate(SERVICES):
             base = f"http://127.0.0.1:{self.port_of(info, index)}"
-            say(f"  {info.name:<13} {base}   API docs {base}/schema   AsyncAPI {base}/asyncapi.json")
+            say(
+                f"  {info.name:<13} {base}   API docs {base}/schema   AsyncAPI {base}/asyncapi.json"
+            )
         settings = SERVICES[0].settings_class()()
         say("")
         say("An admin token for the next 8 hours (aftersales token --role ROLE for others):")
@@ -166,10 +199,10 @@ class Launcher:
         say("Press Ctrl-C to stop everything.")
 
     def stop(self) -> None:
-        for name, proc in self.procs.items():
+        for proc in self.procs.values():
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
-        for name, proc in self.procs.items():
+        for proc in self.procs.values():
             try:
                 proc.wait(15)
             except subprocess.TimeoutExpired:
@@ -196,8 +229,16 @@ def say(line: str) -> None:
     print(line, flush=True)
 
 
-def run_up(data_dir: Path, nats_url: str | None, nats_port: int, port_base: int | None, demo: bool) -> int:
-    launcher = Launcher(data_dir=data_dir.resolve(), nats_url=nats_url, nats_port=nats_port, port_base=port_base, demo=demo)
+def run_up(
+    data_dir: Path, nats_url: str | None, nats_port: int, port_base: int | None, demo: bool
+) -> int:
+    launcher = Launcher(
+        data_dir=data_dir.resolve(),
+        nats_url=nats_url,
+        nats_port=nats_port,
+        port_base=port_base,
+        demo=demo,
+    )
     launcher.data_dir.mkdir(parents=True, exist_ok=True)
     stop = {"now": False}
 

@@ -15,9 +15,18 @@ class IdlePullIsNotAnError(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
-        if exc is not None and isinstance(exc, TimeoutError) and "raised an exception, retrying" in record.getMessage():
+        if (
+            exc is not None
+            and isinstance(exc, TimeoutError)
+            and "raised an exception, retrying" in record.getMessage()
+        ):
             record.levelno, record.levelname = logging.DEBUG, "DEBUG"
-            record.msg, record.args, record.exc_info, record.exc_text = "idle pull timed out; pull restarted", (), None, None
+            record.msg, record.args, record.exc_info, record.exc_text = (
+                "idle pull timed out; pull restarted",
+                (),
+                None,
+                None,
+            )
             return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
         return True
 
@@ -30,8 +39,12 @@ def configure_logging(level: str = "INFO", json: bool = False) -> None:
     ]
     # plain tracebacks: a rich one (with locals) ran to ~1,800 lines per error and held the event loop ~2 s
     renderer: structlog.types.Processor = (
-        structlog.processors.JSONRenderer(ensure_ascii=False) if json
-        else structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback))
+        structlog.processors.JSONRenderer(ensure_ascii=False)
+        if json
+        else structlog.dev.ConsoleRenderer(
+            colors=False, exception_formatter=structlog.dev.plain_traceback
+        )
+    )
     if json:
         processors.append(structlog.processors.format_exc_info)
     structlog.configure(
@@ -40,7 +53,11 @@ def configure_logging(level: str = "INFO", json: bool = False) -> None:
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=True,
     )
-    logging.basicConfig(level=level.upper(), stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=level.upper(),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
     # per-message broker logs cost most of the consume CPU: keep them at WARNING
     logging.getLogger("faststream").setLevel(logging.WARNING)
     logging.getLogger("aftersales.broker").setLevel(logging.WARNING)

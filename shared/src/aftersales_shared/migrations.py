@@ -49,7 +49,9 @@ def run_env(metadata: MetaData) -> None:
     asyncio.run(_run())
 
 
-async def upgrade(package: str, database_url: str, revision: str = "head", *, down: bool = False) -> None:
+async def upgrade(
+    package: str, database_url: str, revision: str = "head", *, down: bool = False
+) -> None:
     """Bring a service's database to `revision` from inside a running event loop (`down`: downgrade to it)."""
     cfg = alembic_config(package, database_url)
     engine = create_engine(database_url)
@@ -62,7 +64,10 @@ async def upgrade(package: str, database_url: str, revision: str = "head", *, do
         async with engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 # replicas' init containers may migrate at once: one waits for the other
-                await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"alembic:{package}"})
+                await conn.execute(
+                    text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                    {"key": f"alembic:{package}"},
+                )
             await conn.run_sync(_do)
     finally:
         await engine.dispose()
@@ -78,6 +83,15 @@ def widen_event_id_columns(extra: Sequence[tuple[str, str, bool]], *, to: int, o
     import sqlalchemy as sa
     from alembic import op
 
-    for table, column, nullable in [("inbox", "event_id", False), ("dead_letters", "event_id", True), *extra]:
+    for table, column, nullable in [
+        ("inbox", "event_id", False),
+        ("dead_letters", "event_id", True),
+        *extra,
+    ]:
         with op.batch_alter_table(table) as batch:
-            batch.alter_column(column, type_=sa.String(to), existing_type=sa.String(old), existing_nullable=nullable)
+            batch.alter_column(
+                column,
+                type_=sa.String(to),
+                existing_type=sa.String(old),
+                existing_nullable=nullable,
+            )

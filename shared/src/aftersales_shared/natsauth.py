@@ -34,17 +34,32 @@ ADMIN = "admin"
 # handlers the apps really register, so a new handler without a permission fails there, not in production.
 CONSUMES: dict[str, tuple[str, ...]] = {
     "contracts": ("tickets.calendar_changed.v1",),
-    "tickets": ("contracts.contract_signed.v1", "partners.ticket_requested.v1", "surveys.survey_answered.v1"),
+    "tickets": (
+        "contracts.contract_signed.v1",
+        "partners.ticket_requested.v1",
+        "surveys.survey_answered.v1",
+    ),
     "surveys": ("tickets.calendar_changed.v1", "tickets.service_completed.v1"),
     "notifications": (
-        "contracts.contract_archive_overdue.v1", "contracts.contract_signed.v1", "contracts.delivery_notice.v1",
-        "surveys.survey_requested.v1", "surveys.survey_requested.v2", "tickets.service_completed.v1",
-        "tickets.sla_breached.v1", "tickets.sla_escalated.v1", "tickets.sla_warning.v1", "tickets.ticket_assigned.v1",
+        "contracts.contract_archive_overdue.v1",
+        "contracts.contract_signed.v1",
+        "contracts.delivery_notice.v1",
+        "surveys.survey_requested.v1",
+        "surveys.survey_requested.v2",
+        "tickets.service_completed.v1",
+        "tickets.sla_breached.v1",
+        "tickets.sla_escalated.v1",
+        "tickets.sla_warning.v1",
+        "tickets.ticket_assigned.v1",
         "tickets.ticket_opened.v1",
     ),
     "dealers": (
-        "contracts.contract_signed.v1", "surveys.survey_answered.v1", "tickets.calendar_changed.v1",
-        "tickets.service_completed.v1", "tickets.sla_breached.v1", "tickets.ticket_opened.v1",
+        "contracts.contract_signed.v1",
+        "surveys.survey_answered.v1",
+        "tickets.calendar_changed.v1",
+        "tickets.service_completed.v1",
+        "tickets.sla_breached.v1",
+        "tickets.ticket_opened.v1",
     ),
 }
 
@@ -166,12 +181,16 @@ class NatsCredentials:
 def connect_options(settings: Any) -> dict[str, Any]:
     """Keyword arguments for nats.connect from a service's settings: its user (or .creds file), its inbox prefix,
     TLS when a CA or client certificate is configured or the URL says tls://."""
-    opts: dict[str, Any] = {"inbox_prefix": inbox_prefix(settings.nats_user or settings.service_name)}
+    opts: dict[str, Any] = {
+        "inbox_prefix": inbox_prefix(settings.nats_user or settings.service_name)
+    }
     if settings.nats_creds_file:
         opts["user_credentials"] = str(settings.nats_creds_file)
     elif settings.nats_user:
         opts["user"] = settings.nats_user
-        opts["password"] = settings.nats_password.get_secret_value() if settings.nats_password else ""
+        opts["password"] = (
+            settings.nats_password.get_secret_value() if settings.nats_password else ""
+        )
     context = tls_context(settings)
     if context is not None:
         opts["tls"] = context
@@ -195,15 +214,25 @@ def broker_options(settings: Any) -> dict[str, Any]:
         security = NatsSecurity(**tls)
     else:
         security = None
-    return {"inbox_prefix": inbox_prefix(settings.nats_user or settings.service_name), "security": security}
+    return {
+        "inbox_prefix": inbox_prefix(settings.nats_user or settings.service_name),
+        "security": security,
+    }
 
 
 def tls_context(settings: Any) -> ssl.SSLContext | None:
-    if not (settings.nats_tls_ca_file or settings.nats_tls_cert_file or settings.nats_url.startswith("tls://")):
+    if not (
+        settings.nats_tls_ca_file
+        or settings.nats_tls_cert_file
+        or settings.nats_url.startswith("tls://")
+    ):
         return None
     context = ssl.create_default_context(
-        cafile=str(settings.nats_tls_ca_file) if settings.nats_tls_ca_file else None)
+        cafile=str(settings.nats_tls_ca_file) if settings.nats_tls_ca_file else None
+    )
     if settings.nats_tls_cert_file:
-        context.load_cert_chain(str(settings.nats_tls_cert_file),
-                                str(settings.nats_tls_key_file) if settings.nats_tls_key_file else None)
+        context.load_cert_chain(
+            str(settings.nats_tls_cert_file),
+            str(settings.nats_tls_key_file) if settings.nats_tls_key_file else None,
+        )
     return context

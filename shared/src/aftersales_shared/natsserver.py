@@ -47,8 +47,13 @@ def wait_for_port(port: int, timeout: float = 15.0, host: str = "127.0.0.1") -> 
 class NatsServer:
     """Start, stop, kill -9 and restart one JetStream server on a fixed port and store folder."""
 
-    def __init__(self, store_dir: Path, port: int | None = None, log_file: Path | None = None,
-                 auth: NatsCredentials | None = None) -> None:
+    def __init__(
+        self,
+        store_dir: Path,
+        port: int | None = None,
+        log_file: Path | None = None,
+        auth: NatsCredentials | None = None,
+    ) -> None:
         self.store_dir = Path(store_dir)
         self.port = port or free_port()
         self.log_file = log_file or self.store_dir.parent / f"nats-{self.port}.log"
@@ -75,12 +80,23 @@ class NatsServer:
 
     def start(self) -> NatsServer:
         self.store_dir.mkdir(parents=True, exist_ok=True)
-        args = [nats_server_binary(), "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", str(self.store_dir)]
+        args = [
+            nats_server_binary(),
+            "-a",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-js",
+            "-sd",
+            str(self.store_dir),
+        ]
         config = self._config_file()
         if config is not None:
             args += ["-c", str(config)]
         log = open(self.log_file, "ab")  # noqa: SIM115 - owned by the child process
-        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         log.close()
         try:
             wait_for_port(self.port)

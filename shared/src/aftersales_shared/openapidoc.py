@@ -45,8 +45,12 @@ HTTP_METHODS = {"get", "put", "post", "patch", "delete"}
 
 
 def _error_response(code: str) -> dict[str, Any]:
-    return {"description": REASONS[code],
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ERROR_SCHEMA_NAME}"}}}}
+    return {
+        "description": REASONS[code],
+        "content": {
+            "application/json": {"schema": {"$ref": f"#/components/schemas/{ERROR_SCHEMA_NAME}"}}
+        },
+    }
 
 
 def _models_by_name() -> dict[str, type[BaseModel]]:
@@ -60,7 +64,9 @@ def _models_by_name() -> dict[str, type[BaseModel]]:
 
 
 def _is_public(path: str, public: tuple[str, ...]) -> bool:
-    return any(path == p or path.startswith(p.rstrip("/") + "/") or path.startswith(p) for p in public)
+    return any(
+        path == p or path.startswith(p.rstrip("/") + "/") or path.startswith(p) for p in public
+    )
 
 
 def _strip_null(prop: dict[str, Any]) -> None:
@@ -154,8 +160,12 @@ def complete_openapi(schema: dict[str, Any], public: tuple[str, ...]) -> dict[st
                 for status, resp in responses.items():
                     if status.startswith("2"):
                         # a YAML or JSON file is read as data by clients: no schema for its content here
-                        resp["content"] = {MEDIA.get(f, "application/octet-stream"):
-                                           {"schema": {"type": "string"} if f == "csv" else {}} for f in formats}
+                        resp["content"] = {
+                            MEDIA.get(f, "application/octet-stream"): {
+                                "schema": {"type": "string"} if f == "csv" else {}
+                            }
+                            for f in formats
+                        }
             if path.endswith(".csv") or path == "/metrics":
                 media = "text/csv" if path.endswith(".csv") else "text/plain"
                 for status, resp in responses.items():

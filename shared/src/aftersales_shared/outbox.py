@@ -32,7 +32,9 @@ async def enqueue(session: AsyncSession | AsyncConnection, envelope: Envelope[An
     await enqueue_many(session, [envelope])
 
 
-async def enqueue_many(session: AsyncSession | AsyncConnection, envelopes: list[Envelope[Any]]) -> None:
+async def enqueue_many(
+    session: AsyncSession | AsyncConnection, envelopes: list[Envelope[Any]]
+) -> None:
     """Several events in one statement, as they are (each carries its own correlation id)."""
     if not envelopes:
         return
@@ -45,8 +47,17 @@ def outbox_rows(envelopes: list[Envelope[Any]]) -> list[dict[str, Any]]:
     """The outbox rows of some events (for a caller that writes them inside a larger statement: it then
     sets `session.info[PENDING_KEY]` so the relay wakes after the commit)."""
     now = utcnow()
-    return [dict(id=e.id, subject=e.nats_subject, headers=json.dumps(e.headers(), ensure_ascii=False), body=e.body(),
-                 created_at=now, attempts=0) for e in envelopes]
+    return [
+        dict(
+            id=e.id,
+            subject=e.nats_subject,
+            headers=json.dumps(e.headers(), ensure_ascii=False),
+            body=e.body(),
+            created_at=now,
+            attempts=0,
+        )
+        for e in envelopes
+    ]
 
 
 class OutboxRelay:
@@ -135,8 +146,15 @@ class OutboxRelay:
         total = 0
         while True:
             async with self._engine.begin() as conn:
-                victims = select(outbox.c.id).where(outbox.c.published_at < cutoff).limit(chunk).scalar_subquery()
-                deleted = (await conn.execute(delete(outbox).where(outbox.c.id.in_(victims)))).rowcount or 0
+                victims = (
+                    select(outbox.c.id)
+                    .where(outbox.c.published_at < cutoff)
+                    .limit(chunk)
+                    .scalar_subquery()
+                )
+                deleted = (
+                    await conn.execute(delete(outbox).where(outbox.c.id.in_(victims)))
+                ).rowcount or 0
             total += deleted
             if deleted < chunk:
                 break
@@ -149,10 +167,14 @@ class OutboxRelay:
         js = self._js()
         nc = getattr(js, "_nc", None)
         if nc is not None and not nc.is_connected:
-            raise ConnectionError("NATS is not connected")  # don't hold rows (or SQLite's lock) meanwhile
+            raise ConnectionError(
+                "NATS is not connected"
+            )  # don't hold rows (or SQLite's lock) meanwhile
         if self._engine.dialect.name == "sqlite":
             return await self._publish_short_transactions(js)
-        async with self._engine.begin() as conn:  # replicas: rows stay locked while they are published
+        async with (
+            self._engine.begin() as conn
+        ):  # replicas: rows stay locked while they are published
             rows = (await conn.execute(self._claim().with_for_update(skip_locked=True))).all()
             if not rows:
                 return 0
@@ -180,23 +202,34 @@ class OutboxRelay:
             .limit(self._batch)
         )
 
-    async def _publish(self, js: JetStreamContext, rows: list[Any]) -> tuple[list[str], list[tuple[str, BaseException]]]:
+    async def _publish(
+        self, js: JetStreamContext, rows: list[Any]
+    ) -> tuple[list[str], list[tuple[str, BaseException]]]:
         results = await asyncio.gather(
-            *(js.publish(r.subject, r.body, timeout=self._timeout, headers=json.loads(r.headers)) for r in rows),
+            *(
+                js.publish(r.subject, r.body, timeout=self._timeout, headers=json.loads(r.headers))
+                for r in rows
+            ),
             return_exceptions=True,
         )
         ok = [r.id for r, res in zip(rows, results) if not isinstance(res, BaseException)]
         failed = [(r.id, res) for r, res in zip(rows, results) if isinstance(res, BaseException)]
         return ok, failed
 
-    async def _mark(self, conn: AsyncConnection, ok: list[str], failed: list[tuple[str, BaseException]]) -> None:
+    async def _mark(
+        self, conn: AsyncConnection, ok: list[str], failed: list[tuple[str, BaseException]]
+    ) -> None:
         if ok:
-            await conn.execute(update(outbox).where(one_of(conn, outbox.c.id, ok)).values(published_at=utcnow()))
+            await conn.execute(
+                update(outbox).where(one_of(conn, outbox.c.id, ok)).values(published_at=utcnow())
+            )
         for row_id, exc in failed:
             await conn.execute(
                 update(outbox)
                 .where(outbox.c.id == row_id)
-                .values(attempts=outbox.c.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000])
+                .values(
+                    attempts=outbox.c.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]
+                )
             )
 
     def _done(self, ok: list[str], failed: list[tuple[str, BaseException]]) -> int:

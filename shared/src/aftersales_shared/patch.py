@@ -18,8 +18,14 @@ class NoNullsUnlessClearable(BaseModel):
     @classmethod
     def _refuse_nulls(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            bad = sorted(k for k, v in data.items() if v is None and k in cls.model_fields and k not in cls.clearable)
+            bad = sorted(
+                k
+                for k, v in data.items()
+                if v is None and k in cls.model_fields and k not in cls.clearable
+            )
             if bad:
-                raise ValueError(f"{', '.join(bad)}: null is not allowed here (leave the field out to keep its value); "
-                                 "该字段不能为空")
+                raise ValueError(
+                    f"{', '.join(bad)}: null is not allowed here (leave the field out to keep its value); "
+                    "该字段不能为空"
+                )
         return data

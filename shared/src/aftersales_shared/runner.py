@@ -53,10 +53,19 @@ def serve(settings_cls: type[S], create_app: Callable[[S], Litestar]) -> None:
     if settings.local_dev:
         logging.getLogger("aftersales").warning(
             "LOCAL DEVELOPMENT MODE (%s=1): the development JWT secret and local issuer/audience are accepted; "
-            "never run like this in production", LOCAL_DEV_ENV)
+            "never run like this in production",
+            LOCAL_DEV_ENV,
+        )
     app = create_app(settings)
     tune_gc(settings)
     # proxy headers are ours to judge (aftersales_shared.clientaddr, trusted_proxies): uvicorn's own handling
     # would believe X-Forwarded-For from any loopback peer
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False,
-                proxy_headers=False, server_header=False)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=False,
+        server_header=False,
+    )

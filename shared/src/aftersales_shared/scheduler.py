@@ -39,16 +39,32 @@ JobHandler = Callable[[AsyncSession, Job], Awaitable[None]]
 
 
 async def schedule(
-    session: AsyncSession, kind: str, key: str, due_at: datetime, payload: dict[str, Any] | None = None
+    session: AsyncSession,
+    kind: str,
+    key: str,
+    due_at: datetime,
+    payload: dict[str, Any] | None = None,
 ) -> None:
     """Create the job, move a pending one to a new due time, or revive a cancelled one (a paused SLA clock
     resumes); a fired job is never re-armed."""
-    values = dict(kind=kind, key=key, due_at=due_at, payload=json.dumps(payload or {}, ensure_ascii=False, default=str),
-                  status=PENDING, attempts=0, created_at=utcnow())
+    values = dict(
+        kind=kind,
+        key=key,
+        due_at=due_at,
+        payload=json.dumps(payload or {}, ensure_ascii=False, default=str),
+        status=PENDING,
+        attempts=0,
+        created_at=utcnow(),
+    )
     stmt = upsert_insert(session, scheduled_jobs).values(**values)
     stmt = stmt.on_conflict_do_update(
         index_elements=["kind", "key"],
-        set_={"due_at": stmt.excluded.due_at, "payload": stmt.excluded.payload, "attempts": 0, "status": PENDING},
+        set_={
+            "due_at": stmt.excluded.due_at,
+            "payload": stmt.excluded.payload,
+            "attempts": 0,
+            "status": PENDING,
+        },
         where=scheduled_jobs.c.status.in_([PENDING, CANCELLED]),
     )
     await session.execute(stmt)
@@ -58,14 +74,20 @@ async def schedule(
 async def cancel(session: AsyncSession, kind: str, key: str) -> None:
     await session.execute(
         update(scheduled_jobs)
-        .where(scheduled_jobs.c.kind == kind, scheduled_jobs.c.key == key, scheduled_jobs.c.status == PENDING)
+        .where(
+            scheduled_jobs.c.kind == kind,
+            scheduled_jobs.c.key == key,
+            scheduled_jobs.c.status == PENDING,
+        )
         .values(status=CANCELLED)
     )
 
 
 async def job_status(session: AsyncSession, kind: str, key: str) -> str | None:
     return await session.scalar(
-        select(scheduled_jobs.c.status).where(scheduled_jobs.c.kind == kind, scheduled_jobs.c.key == key)
+        select(scheduled_jobs.c.status).where(
+            scheduled_jobs.c.kind == kind, scheduled_jobs.c.key == key
+        )
     )
 
 
@@ -138,7 +160,8 @@ class Scheduler:
         async with self._sessions() as session:
             next_due = await session.scalar(
                 select(func.min(scheduled_jobs.c.due_at)).where(
-                    scheduled_jobs.c.status == PENDING, scheduled_jobs.c.kind.in_(list(self._handlers))
+                    scheduled_jobs.c.status == PENDING,
+                    scheduled_jobs.c.kind.in_(list(self._handlers)),
                 )
             )
         if next_due is None:
@@ -157,20 +180,28 @@ class Scheduler:
             rows = (
                 await session.execute(
                     select(scheduled_jobs)
-                    .where(and_(scheduled_jobs.c.status == PENDING, scheduled_jobs.c.due_at <= now,
-                                scheduled_jobs.c.kind.in_(list(self._handlers))))
+                    .where(
+                        and_(
+                            scheduled_jobs.c.status == PENDING,
+                            scheduled_jobs.c.due_at <= now,
+                            scheduled_jobs.c.kind.in_(list(self._handlers)),
+                        )
+                    )
                     .order_by(scheduled_jobs.c.due_at)
                     .limit(self._batch)
                     .with_for_update(skip_locked=True)
                 )
             ).all()
             for row in rows:
-                job = Job(row.id, row.kind, row.key, row.due_at, json.loads(row.payload), row.attempts)
+                job = Job(
+                    row.id, row.kind, row.key, row.due_at, json.loads(row.payload), row.attempts
+                )
                 try:
                     async with session.begin_nested():
                         await self._handlers[row.kind](session, job)
                         await session.execute(
-                            update(scheduled_jobs).where(scheduled_jobs.c.id == row.id)
+                            update(scheduled_jobs)
+                            .where(scheduled_jobs.c.id == row.id)
                             .values(status=DONE, fired_at=now, attempts=row.attempts + 1)
                         )
                     fired += 1
@@ -180,7 +211,8 @@ class Scheduler:
                         continue
                     log.info("scheduler.job_busy", kind=row.kind, key=row.key)
                     await session.execute(
-                        update(scheduled_jobs).where(scheduled_jobs.c.id == row.id)
+                        update(scheduled_jobs)
+                        .where(scheduled_jobs.c.id == row.id)
                         .values(due_at=now + timedelta(seconds=BUSY_RETRY_SECONDS))
                     )
                 except Exception as exc:
@@ -193,14 +225,19 @@ class Scheduler:
         error = f"{type(exc).__name__}: {exc}"
         log.error("scheduler.job_failed", kind=row.kind, key=row.key, error=error)
         await session.execute(
-            update(scheduled_jobs).where(scheduled_jobs.c.id == row.id).values(
-                attempts=row.attempts + 1, last_error=error[:2000],
-                due_at=now + timedelta(seconds=self._retry * min(2 ** row.attempts, 64)),
+            update(scheduled_jobs)
+            .where(scheduled_jobs.c.id == row.id)
+            .values(
+                attempts=row.attempts + 1,
+                last_error=error[:2000],
+                due_at=now + timedelta(seconds=self._retry * min(2**row.attempts, 64)),
             )
         )
 
 
 def _lock_not_available(exc: DBAPIError) -> bool:
     """PostgreSQL 55P03: lock_timeout expired waiting for a row another transaction holds."""
-    code = getattr(exc.orig, "sqlstate", None) or getattr(getattr(exc.orig, "__cause__", None), "sqlstate", None)
+    code = getattr(exc.orig, "sqlstate", None) or getattr(
+        getattr(exc.orig, "__cause__", None), "sqlstate", None
+    )
     return code == "55P03" or "LockNotAvailable" in type(exc.orig).__name__

@@ -24,23 +24,22 @@ from litestar.types import ControllerRouterHandler
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from . import correlation
-from . import apidocs, openapidoc
+from . import apidocs, correlation, openapidoc
 from .auth import PUBLIC_PATHS, auth_middleware
-from .events.base import MAX_EVENT_ID
-from .http import TYPE_DECODERS
-from .inputguard import InputGuardMiddleware
-from .inputguard import exception_handlers as input_exception_handlers
-from .logging import IdlePullIsNotAnError
 from .correlation import CorrelationMiddleware
 from .db import create_engine, session_factory, wake_after_commit
 from .errors import DomainError
 from .events import EventData, registry
+from .events.base import MAX_EVENT_ID
+from .http import TYPE_DECODERS
 from .inbox import Inbox
+from .inputguard import InputGuardMiddleware
+from .inputguard import exception_handlers as input_exception_handlers
+from .logging import IdlePullIsNotAnError
+from .natsauth import broker_options
 from .outbox import OutboxRelay
 from .scheduler import PENDING_KEY as SCHEDULER_PENDING
 from .scheduler import Scheduler
-from .natsauth import broker_options
 from .settings import ServiceSettings
 from .tasks import cancel_and_wait
 
@@ -103,7 +102,9 @@ def build_runtime(settings: ServiceSettings, publishes: Sequence[type[EventData]
         poll_seconds=settings.outbox_poll_seconds,
         max_backoff_seconds=settings.outbox_max_backoff_seconds,
         linger_seconds=settings.outbox_linger_seconds,
-        retention=timedelta(days=settings.outbox_retention_days) if settings.outbox_retention_days else None,
+        retention=timedelta(days=settings.outbox_retention_days)
+        if settings.outbox_retention_days
+        else None,
         purge_every_seconds=settings.outbox_purge_every_seconds,
     )
     relay.watch(sessions)
@@ -125,7 +126,11 @@ async def _start_broker(rt: Runtime) -> None:
             await rt.broker.start()
             rt.broker_started = True
             rt.relay.start()
-            log.info("broker.started", service=rt.settings.service_name, subscriptions=len(rt.inbox.subscriptions))
+            log.info(
+                "broker.started",
+                service=rt.settings.service_name,
+                subscriptions=len(rt.inbox.subscriptions),
+            )
             return
         except asyncio.CancelledError:
             raise
@@ -175,10 +180,19 @@ def _ops_handlers(rt: Runtime) -> list[ControllerRouterHandler]:
             checks["database"] = f"error: {exc}"
         checks["nats"] = "ok" if rt.broker_started and rt.nats_connected() else "not connected"
         ok = all(v == "ok" for v in checks.values())
-        body = {"status": "ready" if ok else "not ready", "service": rt.settings.service_name, "checks": checks}
+        body = {
+            "status": "ready" if ok else "not ready",
+            "service": rt.settings.service_name,
+            "checks": checks,
+        }
         return Response(body, status_code=200 if ok else HTTP_503_SERVICE_UNAVAILABLE)
 
-    @get("/asyncapi.json", tags=["ops"], summary="AsyncAPI document of this service's events", media_type=MediaType.JSON)
+    @get(
+        "/asyncapi.json",
+        tags=["ops"],
+        summary="AsyncAPI document of this service's events",
+        media_type=MediaType.JSON,
+    )
     async def asyncapi() -> Response[Any]:
         return Response(json.loads(asyncapi_json(rt)), media_type=MediaType.JSON)
 
@@ -192,7 +206,9 @@ def asyncapi_json(rt: Runtime) -> str:
         version="1.0.0",
         description=f"Events the {rt.settings.service_name} service publishes and consumes",
     )
-    return json.dumps(complete_asyncapi(json.loads(spec.to_specification().to_json())), ensure_ascii=False)
+    return json.dumps(
+        complete_asyncapi(json.loads(spec.to_specification().to_json())), ensure_ascii=False
+    )
 
 
 def _envelope_headers(cls: type[EventData]) -> dict[str, Any]:
@@ -203,13 +219,30 @@ def _envelope_headers(cls: type[EventData]) -> dict[str, Any]:
         "required": ["ce-specversion", "ce-id", "ce-source", "ce-type", "content-type"],
         "properties": {
             "ce-specversion": {"const": "1.0"},
-            "ce-id": {**text, "maxLength": MAX_EVENT_ID, "description": "unique per event; also Nats-Msg-Id"},
-            "Nats-Msg-Id": {**text, "maxLength": MAX_EVENT_ID, "description": "= ce-id (JetStream de-duplication)"},
-            "ce-source": {**text, "examples": [f"/aftersales/{cls.PRODUCER}", "/partners/erp-east"]},
+            "ce-id": {
+                **text,
+                "maxLength": MAX_EVENT_ID,
+                "description": "unique per event; also Nats-Msg-Id",
+            },
+            "Nats-Msg-Id": {
+                **text,
+                "maxLength": MAX_EVENT_ID,
+                "description": "= ce-id (JetStream de-duplication)",
+            },
+            "ce-source": {
+                **text,
+                "examples": [f"/aftersales/{cls.PRODUCER}", "/partners/erp-east"],
+            },
             "ce-type": {"const": cls.ce_type()},
             "ce-time": {"type": "string", "format": "date-time"},
-            "ce-subject": {"type": "string", "description": "the business key, e.g. a ticket or contract number"},
-            "ce-correlationid": {"type": "string", "description": "the request or event this one follows from"},
+            "ce-subject": {
+                "type": "string",
+                "description": "the business key, e.g. a ticket or contract number",
+            },
+            "ce-correlationid": {
+                "type": "string",
+                "description": "the request or event this one follows from",
+            },
             "content-type": {"const": "application/json"},
         },
     }
@@ -238,12 +271,17 @@ def complete_asyncapi(doc: dict[str, Any]) -> dict[str, Any]:
         message["headers"] = _envelope_headers(cls)
         message["correlationId"] = {"location": "$message.header#/ce-correlationid"}
         message["name"], message["contentType"] = cls.ce_type(), "application/json"
-        message.setdefault("summary", (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else cls.NAME)
+        message.setdefault(
+            "summary", (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else cls.NAME
+        )
     return doc
 
 
 def _domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
-    return Response({"status_code": exc.status, "code": exc.code, "detail": exc.message, **exc.extra}, status_code=exc.status)
+    return Response(
+        {"status_code": exc.status, "code": exc.code, "detail": exc.message, **exc.extra},
+        status_code=exc.status,
+    )
 
 
 def _unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
@@ -255,12 +293,18 @@ def _unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Respon
         return Response(body, status_code=exc.status_code, headers=exc.headers)
     log.exception("http.unhandled_error", path=request.url.path, method=request.method)
     return Response(
-        {"status_code": 500, "detail": "Internal Server Error", "correlation_id": correlation.current()},
+        {
+            "status_code": 500,
+            "detail": "Internal Server Error",
+            "correlation_id": correlation.current(),
+        },
         status_code=500,
     )
 
 
-def _validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
+def _validation_error(
+    request: Request[Any, Any, Any], exc: ValidationException
+) -> Response[dict[str, Any]]:
     return Response(
         {"status_code": 400, "code": "invalid_request", "detail": exc.detail, "errors": exc.extra},
         status_code=400,
@@ -285,7 +329,9 @@ def create_service_app(
         path="/schema",
         render_plugins=[apidocs.docs_plugin()],  # served from the service's own files: no CDN
         components=Components(
-            security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
+            security_schemes={
+                "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
+            }
         ),
         security=[{"BearerToken": []}],
     )
@@ -293,14 +339,28 @@ def create_service_app(
     from .deadletters import dead_letter_controller
 
     app = Litestar(
-        route_handlers=[*_ops_handlers(rt), PrometheusController, dead_letter_controller(rt.inbox),
-                        apidocs.assets_router(), *route_handlers],
+        route_handlers=[
+            *_ops_handlers(rt),
+            PrometheusController,
+            dead_letter_controller(rt.inbox),
+            apidocs.assets_router(),
+            *route_handlers,
+        ],
         lifespan=[lifespan(rt)],
-        middleware=[InputGuardMiddleware, CorrelationMiddleware, auth_middleware(rt.settings, public_prefixes),
-                    prometheus.middleware, openapidoc.AllowHeaderMiddleware],
+        middleware=[
+            InputGuardMiddleware,
+            CorrelationMiddleware,
+            auth_middleware(rt.settings, public_prefixes),
+            prometheus.middleware,
+            openapidoc.AllowHeaderMiddleware,
+        ],
         openapi_config=openapi,
-        exception_handlers={DomainError: _domain_error, ValidationException: _validation_error,
-                            **input_exception_handlers(), Exception: _unexpected_error},
+        exception_handlers={
+            DomainError: _domain_error,
+            ValidationException: _validation_error,
+            **input_exception_handlers(),
+            Exception: _unexpected_error,
+        },
         debug=debug,
         type_decoders=TYPE_DECODERS,
         state={"runtime": rt},

@@ -40,44 +40,84 @@ class ServiceSettings(BaseSettings):
     port: int = 0
     database_url: str = ""
     nats_url: str = "nats://127.0.0.1:4222"
-    nats_user: str | None = Field(default=None, description=(
-        "this service's NATS user (its permissions: shared/src/aftersales_shared/natsauth.py); required outside "
-        "local development unless nats_creds_file is given"))
+    nats_user: str | None = Field(
+        default=None,
+        description=(
+            "this service's NATS user (its permissions: shared/src/aftersales_shared/natsauth.py); required outside "
+            "local development unless nats_creds_file is given"
+        ),
+    )
     nats_password: SecretStr | None = None
-    nats_creds_file: Path | None = Field(default=None, description="a NATS .creds file (JWT + nkey) instead of a password")
-    nats_tls_ca_file: Path | None = Field(default=None, description="CA that signed the NATS server's certificate")
-    nats_tls_cert_file: Path | None = Field(default=None, description="client certificate, where NATS asks for one")
+    nats_creds_file: Path | None = Field(
+        default=None, description="a NATS .creds file (JWT + nkey) instead of a password"
+    )
+    nats_tls_ca_file: Path | None = Field(
+        default=None, description="CA that signed the NATS server's certificate"
+    )
+    nats_tls_cert_file: Path | None = Field(
+        default=None, description="client certificate, where NATS asks for one"
+    )
     nats_tls_key_file: Path | None = None
     nats_tls_hostname: str | None = None
     data_dir: Path = DEFAULT_DATA_DIR
 
-    local_dev: bool = Field(default=False, description=(
-        "local development: the published development JWT secret and the local issuer/audience are "
-        "accepted (also turned on by AFTERSALES_LOCAL_DEV=1, as the launcher and the tests do)"))
+    local_dev: bool = Field(
+        default=False,
+        description=(
+            "local development: the published development JWT secret and the local issuer/audience are "
+            "accepted (also turned on by AFTERSALES_LOCAL_DEV=1, as the launcher and the tests do)"
+        ),
+    )
     jwt_secret: str = DEV_JWT_SECRET
     jwks_url: str | None = None
     jwt_audience: str | None = None
     jwt_issuer: str | None = None
-    jwt_max_lifetime_hours: float = Field(default=8.0, gt=0, le=24 * 30, description=(
-        "tokens whose exp lies further than this after iat (or after now) are refused"))
+    jwt_max_lifetime_hours: float = Field(
+        default=8.0,
+        gt=0,
+        le=24 * 30,
+        description=(
+            "tokens whose exp lies further than this after iat (or after now) are refused"
+        ),
+    )
 
-    trusted_proxies: list[str] = Field(default_factory=list, description=(
-        "addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For is believed; from any other "
-        "peer the header is ignored (the ASGI server's own proxy-header handling is off)"))
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description=(
+            "addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For is believed; from any other "
+            "peer the header is ignored (the ASGI server's own proxy-header handling is off)"
+        ),
+    )
 
     business_timezone: str = "Asia/Shanghai"
     stream_replicas: int = Field(default=1, ge=1, le=5)
 
-    gc_gen0_threshold: int = Field(default=50_000, ge=0, description=(
-        "service processes: allocations between young-generation collections after start-up objects are "
-        "frozen; 0 leaves Python's garbage collector as it is"))
+    gc_gen0_threshold: int = Field(
+        default=50_000,
+        ge=0,
+        description=(
+            "service processes: allocations between young-generation collections after start-up objects are "
+            "frozen; 0 leaves Python's garbage collector as it is"
+        ),
+    )
     outbox_batch_size: int = Field(default=200, ge=1, le=5000)
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
-    outbox_linger_seconds: float = Field(default=0.0, ge=0, le=5, description=(
-        "wait this long after a wake-up before publishing, so one relay round takes more events"))
+    outbox_linger_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        le=5,
+        description=(
+            "wait this long after a wake-up before publishing, so one relay round takes more events"
+        ),
+    )
     outbox_max_backoff_seconds: float = Field(default=5.0, gt=0)
-    outbox_retention_days: float = Field(default=7.0, ge=0, description=(
-        "published outbox rows older than this are deleted (JetStream keeps the events); 0 keeps them forever"))
+    outbox_retention_days: float = Field(
+        default=7.0,
+        ge=0,
+        description=(
+            "published outbox rows older than this are deleted (JetStream keeps the events); 0 keeps them forever"
+        ),
+    )
     outbox_purge_every_seconds: float = Field(default=600.0, gt=0)
 
     consumer_max_deliver: int = Field(default=5, ge=1)
@@ -98,8 +138,10 @@ class ServiceSettings(BaseSettings):
         problems = self.security_problems()
         if problems:
             raise InsecureSettingsError(
-                f"{self.service_name or 'service'} refuses to start: " + "; ".join(problems)
-                + f" (for local development only: {LOCAL_DEV_ENV}=1)")
+                f"{self.service_name or 'service'} refuses to start: "
+                + "; ".join(problems)
+                + f" (for local development only: {LOCAL_DEV_ENV}=1)"
+            )
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -108,7 +150,9 @@ class ServiceSettings(BaseSettings):
             try:
                 ip_network(item, strict=False)
             except ValueError:
-                raise ValueError(f"trusted_proxies: {item!r} is not an address or network") from None
+                raise ValueError(
+                    f"trusted_proxies: {item!r} is not an address or network"
+                ) from None
         return value
 
     @classmethod
@@ -128,16 +172,23 @@ class ServiceSettings(BaseSettings):
         p, out = self.env_prefix, []
         if not self.jwks_url:
             if self.jwt_secret == DEV_JWT_SECRET:
-                out.append(f"{p}JWT_SECRET is the published development secret (set {p}JWT_SECRET or {p}JWKS_URL)")
+                out.append(
+                    f"{p}JWT_SECRET is the published development secret (set {p}JWT_SECRET or {p}JWKS_URL)"
+                )
             elif len(self.jwt_secret.encode()) < MIN_SECRET_BYTES:
                 out.append(f"{p}JWT_SECRET is shorter than {MIN_SECRET_BYTES} bytes")
         if not self.jwt_issuer:
             out.append(f"{p}JWT_ISSUER is not set (tokens of any issuer would be accepted)")
         if not self.jwt_audience:
-            out.append(f"{p}JWT_AUDIENCE is not set (tokens meant for any audience would be accepted)")
-        if not self.nats_creds_file and not (self.nats_user and self.nats_password
-                                             and self.nats_password.get_secret_value()):
-            out.append(f"no NATS credentials (set {p}NATS_USER and {p}NATS_PASSWORD, or {p}NATS_CREDS_FILE)")
+            out.append(
+                f"{p}JWT_AUDIENCE is not set (tokens meant for any audience would be accepted)"
+            )
+        if not self.nats_creds_file and not (
+            self.nats_user and self.nats_password and self.nats_password.get_secret_value()
+        ):
+            out.append(
+                f"no NATS credentials (set {p}NATS_USER and {p}NATS_PASSWORD, or {p}NATS_CREDS_FILE)"
+            )
         return out
 
     @property

@@ -39,7 +39,9 @@ class StreamSpec:
 PRODUCERS = ("contracts", "tickets", "surveys", "notifications", "dealers")
 
 STREAMS: tuple[StreamSpec, ...] = tuple(
-    StreamSpec(name=p.upper(), subjects=(f"{p}.>",), description=f"events published by the {p} service")
+    StreamSpec(
+        name=p.upper(), subjects=(f"{p}.>",), description=f"events published by the {p} service"
+    )
     for p in PRODUCERS
 ) + (
     StreamSpec(

@@ -34,7 +34,9 @@ def validate_credit_code(code: str) -> str:
     """统一社会信用代码 (GB 32100-2015): 18 characters, the last a mod-31 check character."""
     code = code.strip().upper()
     if len(code) != 18:
-        raise InvalidCreditCode(f"统一社会信用代码应为18位，实际为{len(code)}位 (credit code must have 18 characters)")
+        raise InvalidCreditCode(
+            f"统一社会信用代码应为18位，实际为{len(code)}位 (credit code must have 18 characters)"
+        )
     for pos, char in enumerate(code, start=1):
         if char not in CREDIT_CODE_CHARS:
             raise InvalidCreditCode(
@@ -61,7 +63,11 @@ class LeadStatus(StrEnum):
     DROPPED = "dropped"
 
 
-LEAD_HORIZON_DAYS: dict[LeadGrade, int | None] = {LeadGrade.A: 30, LeadGrade.B: 90, LeadGrade.C: None}
+LEAD_HORIZON_DAYS: dict[LeadGrade, int | None] = {
+    LeadGrade.A: 30,
+    LeadGrade.B: 90,
+    LeadGrade.C: None,
+}
 
 
 def lead_follow_up_by(grade: LeadGrade, graded_on: date) -> date | None:
@@ -78,7 +84,9 @@ def ensure_lead_open(status: str, lead_id: str) -> None:
 # ---------------------------------------------------------------- requirement form
 def ensure_requirement_editable(status: str, no: str) -> None:
     if status == "confirmed":
-        raise Conflict(f"需求确认单{no}已由客户确认，不能修改 (a confirmed requirement form is final; create a new one)")
+        raise Conflict(
+            f"需求确认单{no}已由客户确认，不能修改 (a confirmed requirement form is final; create a new one)"
+        )
 
 
 # ---------------------------------------------------------------- quotes
@@ -102,7 +110,9 @@ class QuoteLine:
 
     @property
     def net_amount(self) -> Decimal:
-        return (self.unit_price * self.quantity * (HUNDRED - self.discount_pct) / HUNDRED).quantize(CENT, ROUND_HALF_UP)
+        return (self.unit_price * self.quantity * (HUNDRED - self.discount_pct) / HUNDRED).quantize(
+            CENT, ROUND_HALF_UP
+        )
 
 
 @dataclass(frozen=True)
@@ -121,7 +131,9 @@ class PricedQuote:
     instalment_amounts: list[Decimal]
 
 
-def price_quote(lines: list[QuoteLine], instalments: list[Instalment], discount_limit_pct: Decimal) -> PricedQuote:
+def price_quote(
+    lines: list[QuoteLine], instalments: list[Instalment], discount_limit_pct: Decimal
+) -> PricedQuote:
     """Totals in CNY (two places), instalment amounts summing exactly to the total, approval need."""
     if not lines:
         raise DomainError("报价单至少需要一行 (a quote needs at least one line)")
@@ -131,7 +143,9 @@ def price_quote(lines: list[QuoteLine], instalments: list[Instalment], discount_
         if line.unit_price < 0:
             raise DomainError(f"第{i}行单价不能为负 (line {i}: unit price must not be negative)")
         if not Decimal("0") <= line.discount_pct < HUNDRED:
-            raise DomainError(f"第{i}行折扣须在0–100%之间 (line {i}: discount must be 0 ≤ d < 100 %)")
+            raise DomainError(
+                f"第{i}行折扣须在0–100%之间 (line {i}: discount must be 0 ≤ d < 100 %)"
+            )
     check_instalments(instalments)
     net = sum((line.net_amount for line in lines), Decimal("0"))
     amounts = split_by_percent(net, [i.percent for i in instalments])
@@ -150,7 +164,9 @@ def check_instalments(instalments: list[Instalment]) -> None:
         raise DomainError("付款计划至少需要一期 (a payment schedule needs at least one instalment)")
     for inst in instalments:
         if inst.percent <= 0:
-            raise DomainError(f"付款期“{inst.label}”比例必须大于0 (instalment {inst.label!r}: percent must be positive)")
+            raise DomainError(
+                f"付款期“{inst.label}”比例必须大于0 (instalment {inst.label!r}: percent must be positive)"
+            )
     total = sum((i.percent for i in instalments), Decimal("0"))
     if total != HUNDRED:
         raise DomainError(
@@ -165,15 +181,26 @@ def split_by_percent(total: Decimal, percents: list[Decimal]) -> list[Decimal]:
     return amounts + [total - sum(amounts, Decimal("0"))]
 
 
-def decide_quote(status: str, quote_no: str, approve: bool, reason: str | None, *, author: str | None,
-                 decider: str) -> QuoteStatus:
+def decide_quote(
+    status: str,
+    quote_no: str,
+    approve: bool,
+    reason: str | None,
+    *,
+    author: str | None,
+    decider: str,
+) -> QuoteStatus:
     """Deciding an over-limit discount follows the four-eyes rule: never by the quote's own author."""
     if status != QuoteStatus.PENDING_APPROVAL:
-        raise Conflict(f"报价单{quote_no}状态为{status}，无需审批 (only a quote pending approval can be decided)")
+        raise Conflict(
+            f"报价单{quote_no}状态为{status}，无需审批 (only a quote pending approval can be decided)"
+        )
     if author is not None and decider == author:
-        raise Conflict(f"四眼原则：报价单{quote_no}由您本人开具，折扣须由另一位经理审批 "
-                       f"(four eyes: you issued quote {quote_no}; another manager must decide its discount)",
-                       rule="four_eyes")
+        raise Conflict(
+            f"四眼原则：报价单{quote_no}由您本人开具，折扣须由另一位经理审批 "
+            f"(four eyes: you issued quote {quote_no}; another manager must decide its discount)",
+            rule="four_eyes",
+        )
     if not approve and not (reason or "").strip():
         raise DomainError("驳回报价须说明理由 (a rejection needs a reason)")
     return QuoteStatus.APPROVED if approve else QuoteStatus.REJECTED
@@ -181,7 +208,9 @@ def decide_quote(status: str, quote_no: str, approve: bool, reason: str | None, 
 
 def ensure_quote_usable(status: str, valid_until: date, quote_no: str, today: date) -> None:
     if status != QuoteStatus.APPROVED:
-        raise Conflict(f"报价单{quote_no}未获批准（{status}），不能用于合同 (quote is not approved)")
+        raise Conflict(
+            f"报价单{quote_no}未获批准（{status}），不能用于合同 (quote is not approved)"
+        )
     if valid_until < today:
         raise Conflict(f"报价单{quote_no}已于{valid_until}过期 (quote expired)")
 
@@ -206,8 +235,12 @@ class ServiceLevel:
 # stated in the source documents: 24 h assumed as the default, contracts override it).
 DEFAULT_SERVICE_LEVELS: tuple[ServiceLevel, ...] = (
     ServiceLevel(Urgency.NORMAL, response_minutes=24 * 60, resolution_minutes=48 * 60),
-    ServiceLevel(Urgency.URGENT, response_minutes=2 * 60, resolution_minutes=24 * 60, onsite_minutes=4 * 60),
-    ServiceLevel(Urgency.CRITICAL, response_minutes=30, resolution_minutes=24 * 60, onsite_minutes=4 * 60),
+    ServiceLevel(
+        Urgency.URGENT, response_minutes=2 * 60, resolution_minutes=24 * 60, onsite_minutes=4 * 60
+    ),
+    ServiceLevel(
+        Urgency.CRITICAL, response_minutes=30, resolution_minutes=24 * 60, onsite_minutes=4 * 60
+    ),
 )
 
 
@@ -239,7 +272,9 @@ def check_terms(terms: dict[str, Any], levels: list[ServiceLevel]) -> None:
     if len(scope) != len(set(scope)):
         raise DomainError("服务范围重复 (service scope lists an item twice)")
     if ServiceScope.INSPECTION in scope and not terms.get("inspections_per_year"):
-        raise DomainError("服务范围含定期巡检时须写明每年巡检次数 (inspection in scope needs inspections_per_year)")
+        raise DomainError(
+            "服务范围含定期巡检时须写明每年巡检次数 (inspection in scope needs inspections_per_year)"
+        )
     loaner_levels = [lv.urgency.value for lv in levels if lv.loaner_after_minutes]
     if loaner_levels and not terms.get("loaner_promised"):
         raise DomainError(
@@ -344,7 +379,9 @@ class Contract:
     signed_at: datetime | None = None
     archive_due_at: datetime | None = None
     archived_at: datetime | None = None
-    authors: frozenset[str] = frozenset()  # who drafted it or sells it: none of them may review it (four eyes)
+    authors: frozenset[str] = (
+        frozenset()
+    )  # who drafted it or sells it: none of them may review it (four eyes)
 
     @property
     def missing_parts(self) -> list[ReviewPart]:
@@ -368,21 +405,40 @@ class Contract:
 
     def submit(self) -> None:
         if self.status is not ContractStatus.DRAFT:
-            raise Conflict(f"合同{self.contract_no}状态为{_zh(self.status)}，只有草稿可以提交评审 (only a draft can be submitted; it is {self.status})")
+            raise Conflict(
+                f"合同{self.contract_no}状态为{_zh(self.status)}，只有草稿可以提交评审 (only a draft can be submitted; it is {self.status})"
+            )
         self.status = ContractStatus.IN_REVIEW
 
-    def sign_off(self, part: ReviewPart, approved: bool, reviewer: str, roles: Iterable[str], comments: str, now: datetime) -> None:
+    def sign_off(
+        self,
+        part: ReviewPart,
+        approved: bool,
+        reviewer: str,
+        roles: Iterable[str],
+        comments: str,
+        now: datetime,
+    ) -> None:
         """One department's decision; a rejection sends the draft back; three approvals approve it."""
         roles = set(roles)
         if part.value not in roles and "admin" not in roles:
-            raise Forbidden(f"只能签署本部门的评审部分：{part.value}部分需要{part.value}角色 (only the {part.value} role signs off the {part.value} part)")
+            raise Forbidden(
+                f"只能签署本部门的评审部分：{part.value}部分需要{part.value}角色 (only the {part.value} role signs off the {part.value} part)"
+            )
         if self.status is not ContractStatus.IN_REVIEW:
-            raise Conflict(f"合同{self.contract_no}状态为{_zh(self.status)}，不在评审中 (contract is not in review; it is {self.status})")
+            raise Conflict(
+                f"合同{self.contract_no}状态为{_zh(self.status)}，不在评审中 (contract is not in review; it is {self.status})"
+            )
         if reviewer in self.authors:
-            raise Conflict(f"四眼原则：合同{self.contract_no}由您起草或负责销售，不能评审 "
-                           f"(four eyes: the contract's author or sales rep cannot sign off its review)", rule="four_eyes")
+            raise Conflict(
+                f"四眼原则：合同{self.contract_no}由您起草或负责销售，不能评审 "
+                f"(four eyes: the contract's author or sales rep cannot sign off its review)",
+                rule="four_eyes",
+            )
         if any(s.part is part for s in self.sign_offs):
-            raise Conflict(f"{part.value}部分本轮已签署意见 (the {part.value} part was already signed off in this review round)")
+            raise Conflict(
+                f"{part.value}部分本轮已签署意见 (the {part.value} part was already signed off in this review round)"
+            )
         if not approved and not comments.strip():
             raise DomainError("驳回必须写明理由 (a rejection must state its reasons in comments)")
         self.sign_offs.append(SignOff(part, approved, reviewer, comments, now))
@@ -401,7 +457,9 @@ class Contract:
     def sign(self, signatures: list[Signature], document_sha256: str, now: datetime) -> None:
         """Both parties sign the exact reviewed document (by its SHA-256); afterwards the contract is immutable."""
         if self.status in (ContractStatus.SIGNED, ContractStatus.ARCHIVED):
-            raise Conflict(f"合同{self.contract_no}已签署，不能再次签署 (contract is already {self.status})")
+            raise Conflict(
+                f"合同{self.contract_no}已签署，不能再次签署 (contract is already {self.status})"
+            )
         if self.status is not ContractStatus.APPROVED:
             missing = ", ".join(p.value for p in self.missing_parts)
             raise Conflict(
@@ -411,18 +469,26 @@ class Contract:
             )
         parties = [s.party for s in signatures]
         if sorted(parties) != sorted(Party):
-            raise DomainError("签署需要双方各一个签名 (exactly one signature from the company and one from the customer)")
+            raise DomainError(
+                "签署需要双方各一个签名 (exactly one signature from the company and one from the customer)"
+            )
         if not SHA256_RE.match(document_sha256):
-            raise DomainError("document_sha256 must be 64 lowercase hex characters (合同文本哈希格式错误)")
+            raise DomainError(
+                "document_sha256 must be 64 lowercase hex characters (合同文本哈希格式错误)"
+            )
         if self.document_sha256 and document_sha256 != self.document_sha256:
             raise Conflict(
                 f"签署文本的SHA-256与评审通过的第{self.version}版不一致 (the signed document is not the reviewed version: "
                 f"expected {self.document_sha256})"
             )
         if any(s.signed_at > now + CLOCK_SKEW for s in signatures):
-            raise DomainError("签署时间不能晚于当前时间 (a signature cannot be dated in the future)")
+            raise DomainError(
+                "签署时间不能晚于当前时间 (a signature cannot be dated in the future)"
+            )
         if self.approved_at and any(s.signed_at < self.approved_at for s in signatures):
-            raise DomainError("签署时间不能早于评审通过时间 (a signature cannot predate the review approval)")
+            raise DomainError(
+                "签署时间不能早于评审通过时间 (a signature cannot predate the review approval)"
+            )
         self.signatures = list(signatures)
         self.document_sha256 = document_sha256
         self.signed_at = max(s.signed_at for s in signatures)
@@ -431,24 +497,39 @@ class Contract:
     def archive(self, items: Iterable[ArchiveItem], now: datetime) -> bool:
         """Archive the signed originals; returns whether it happened by the due time."""
         if self.status is ContractStatus.ARCHIVED:
-            raise Conflict(f"合同{self.contract_no}第{self.version}版已归档，不能重复归档 (already archived)")
+            raise Conflict(
+                f"合同{self.contract_no}第{self.version}版已归档，不能重复归档 (already archived)"
+            )
         if self.status is not ContractStatus.SIGNED:
-            raise Conflict(f"合同{self.contract_no}尚未签署，不能归档 (only a signed contract can be archived; it is {self.status})")
+            raise Conflict(
+                f"合同{self.contract_no}尚未签署，不能归档 (only a signed contract can be archived; it is {self.status})"
+            )
         missing = [i.value for i in ArchiveItem if i not in set(items)]
         if missing:
-            raise DomainError(f"归档材料不全，缺少：{', '.join(missing)} (archive is missing: {', '.join(missing)})", missing=missing)
+            raise DomainError(
+                f"归档材料不全，缺少：{', '.join(missing)} (archive is missing: {', '.join(missing)})",
+                missing=missing,
+            )
         self.status = ContractStatus.ARCHIVED
         self.archived_at = now
         return self.archive_due_at is None or now <= self.archive_due_at
 
 
 def _zh(status: ContractStatus) -> str:
-    return {"draft": "草稿", "in_review": "评审中", "approved": "评审通过", "signed": "已签署", "archived": "已归档"}[status]
+    return {
+        "draft": "草稿",
+        "in_review": "评审中",
+        "approved": "评审通过",
+        "signed": "已签署",
+        "archived": "已归档",
+    }[status]
 
 
 def document_hash(content: dict[str, Any]) -> str:
     """SHA-256 of a version's canonical text: the same terms always give the same hash."""
-    text = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    text = json.dumps(
+        content, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
+    )
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -472,13 +553,20 @@ INSTALLATION_BOOKING_WORKING_DAYS = 2
 INSTALLATION_CONFIRMED_AHEAD = timedelta(days=3)
 ORDER_ENTRY_WORKING_DAYS = 1
 
-ORDER_FLOW = [OrderStatus.ENTERED, OrderStatus.SCHEDULED, OrderStatus.RECEIVED, OrderStatus.INSTALLATION_BOOKED,
-              OrderStatus.INSTALLED]
+ORDER_FLOW = [
+    OrderStatus.ENTERED,
+    OrderStatus.SCHEDULED,
+    OrderStatus.RECEIVED,
+    OrderStatus.INSTALLATION_BOOKED,
+    OrderStatus.INSTALLED,
+]
 
 
 def ensure_contract_orderable(status: str, contract_no: str) -> None:
     if status not in (ContractStatus.SIGNED, ContractStatus.ARCHIVED):
-        raise Conflict(f"合同{contract_no}尚未签署，不能下单 (orders come from signed contracts; it is {status})")
+        raise Conflict(
+            f"合同{contract_no}尚未签署，不能下单 (orders come from signed contracts; it is {status})"
+        )
 
 
 def delivery_notice_at(ships_at: datetime, now: datetime) -> datetime:
@@ -491,7 +579,9 @@ def delivery_notice_at(ships_at: datetime, now: datetime) -> datetime:
     return notice
 
 
-def ensure_order_step(status: str, order_no: str, allowed: Iterable[OrderStatus], action: str) -> None:
+def ensure_order_step(
+    status: str, order_no: str, allowed: Iterable[OrderStatus], action: str
+) -> None:
     allowed = list(allowed)
     if status not in allowed:
         raise Conflict(
@@ -501,4 +591,6 @@ def ensure_order_step(status: str, order_no: str, allowed: Iterable[OrderStatus]
 
 def check_installation_date(scheduled_for: datetime, now: datetime) -> None:
     if scheduled_for - now < INSTALLATION_CONFIRMED_AHEAD:
-        raise DomainError("安装日期须至少提前3天与客户确认 (installation must be confirmed at least 3 days ahead)")
+        raise DomainError(
+            "安装日期须至少提前3天与客户确认 (installation must be confirmed at least 3 days ahead)"
+        )

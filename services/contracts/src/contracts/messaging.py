@@ -22,14 +22,30 @@ async def archive_overdue(session: AsyncSession, contract_id: str) -> None:
         return
     now = utcnow()
     row.archive_overdue_at = now
-    await enqueue(session, Envelope(
-        data=ContractArchiveOverdueV1(contract_no=row.contract_no, customer_name=row.customer_name,
-                                      signed_at=row.signed_at, due_at=row.archive_due_at, sales_rep=row.sales_rep,
-                                      due_provisional=bool(row.archive_due_provisional)),
-        subject=row.contract_no,
-    ))
-    await audit(session, None, "contract", row.contract_no, "archive_overdue", now, version=row.version,
-                due_at=row.archive_due_at)
+    await enqueue(
+        session,
+        Envelope(
+            data=ContractArchiveOverdueV1(
+                contract_no=row.contract_no,
+                customer_name=row.customer_name,
+                signed_at=row.signed_at,
+                due_at=row.archive_due_at,
+                sales_rep=row.sales_rep,
+                due_provisional=bool(row.archive_due_provisional),
+            ),
+            subject=row.contract_no,
+        ),
+    )
+    await audit(
+        session,
+        None,
+        "contract",
+        row.contract_no,
+        "archive_overdue",
+        now,
+        version=row.version,
+        due_at=row.archive_due_at,
+    )
 
 
 def register_jobs(scheduler: Scheduler) -> None:
@@ -45,7 +61,9 @@ def register_jobs(scheduler: Scheduler) -> None:
 
     @scheduler.handles(fulfilment.OBJECTION_JOB)
     async def on_objection_due(session: AsyncSession, job: Job) -> None:
-        await fulfilment.objection_overdue(session, job.payload["order_no"], int(job.payload["objection_no"]), utcnow())
+        await fulfilment.objection_overdue(
+            session, job.payload["order_no"], int(job.payload["objection_no"]), utcnow()
+        )
 
     @scheduler.handles(fulfilment.BOOKING_JOB)
     async def on_booking_due(session: AsyncSession, job: Job) -> None:

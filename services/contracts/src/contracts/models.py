@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from aftersales_shared.db import NAMING, UTCDateTime
@@ -136,13 +147,22 @@ class ContractRow(Base):
     archived_on_time: Mapped[bool | None] = mapped_column(Boolean)
 
     products: Mapped[list[ProductRow]] = relationship(
-        back_populates="contract", cascade="all, delete-orphan", order_by="ProductRow.id", lazy="selectin"
+        back_populates="contract",
+        cascade="all, delete-orphan",
+        order_by="ProductRow.id",
+        lazy="selectin",
     )
     signatures: Mapped[list[SignatureRow]] = relationship(
-        back_populates="contract", cascade="all, delete-orphan", order_by="SignatureRow.id", lazy="selectin"
+        back_populates="contract",
+        cascade="all, delete-orphan",
+        order_by="SignatureRow.id",
+        lazy="selectin",
     )
     sign_offs: Mapped[list[SignOffRow]] = relationship(
-        back_populates="contract", cascade="all, delete-orphan", order_by="SignOffRow.id", lazy="selectin"
+        back_populates="contract",
+        cascade="all, delete-orphan",
+        order_by="SignOffRow.id",
+        lazy="selectin",
     )
 
 
@@ -216,10 +236,16 @@ class OrderRow(Base):
     acceptance: Mapped[list[dict] | None] = mapped_column(JSON)
 
     objections: Mapped[list[ObjectionRow]] = relationship(
-        back_populates="order", cascade="all, delete-orphan", order_by="ObjectionRow.objection_no", lazy="selectin"
+        back_populates="order",
+        cascade="all, delete-orphan",
+        order_by="ObjectionRow.objection_no",
+        lazy="selectin",
     )
     trainings: Mapped[list[TrainingRow]] = relationship(
-        back_populates="order", cascade="all, delete-orphan", order_by="TrainingRow.id", lazy="selectin"
+        back_populates="order",
+        cascade="all, delete-orphan",
+        order_by="TrainingRow.id",
+        lazy="selectin",
     )
 
 

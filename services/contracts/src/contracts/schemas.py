@@ -7,9 +7,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from aftersales_shared.patch import NoNullsUnlessClearable
-from aftersales_shared.inputmodel import StrictIn
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from aftersales_shared.inputmodel import StrictIn
+from aftersales_shared.patch import NoNullsUnlessClearable
 
 from .domain import ArchiveItem, LeadGrade, Party, ServiceScope, SignMethod, Urgency
 
@@ -86,7 +87,9 @@ class LeadIn(In):
     source: LeadSource
     need: str = Field(min_length=1, max_length=2000)
     grade: LeadGrade
-    owner: str | None = Field(default=None, max_length=100, description="sales rep; defaults to the caller")
+    owner: str | None = Field(
+        default=None, max_length=100, description="sales rep; defaults to the caller"
+    )
 
 
 class LeadPatch(NoNullsUnlessClearable, In):
@@ -140,7 +143,9 @@ class RequirementIn(In):
 
 
 class RequirementConfirmIn(In):
-    confirmed_by: str = Field(min_length=1, max_length=100, description="the customer's representative who signed")
+    confirmed_by: str = Field(
+        min_length=1, max_length=100, description="the customer's representative who signed"
+    )
     method: Literal["signature", "seal", "e_signature"] = "signature"
 
 
@@ -164,14 +169,23 @@ class QuoteLineIn(In):
     model: str = Field(min_length=1, max_length=100)
     description: str | None = Field(default=None, max_length=300)
     quantity: int = Field(gt=0, le=100_000)
-    unit_price: Annotated[Decimal, Field(max_digits=14, decimal_places=2, description="CNY; checked ≥ 0 by the pricing rules (422)")]
+    unit_price: Annotated[
+        Decimal,
+        Field(
+            max_digits=14,
+            decimal_places=2,
+            description="CNY; checked ≥ 0 by the pricing rules (422)",
+        ),
+    ]
     discount_pct: Percent = Decimal("0")
 
 
 class InstalmentIn(In):
     label: str = Field(min_length=1, max_length=50, description="e.g. 预付款")
     percent: Annotated[Decimal, Field(gt=0, le=100, max_digits=5, decimal_places=2)]
-    due: str = Field(min_length=1, max_length=100, description="e.g. 签约后7日内 / 到货验收后30日内")
+    due: str = Field(
+        min_length=1, max_length=100, description="e.g. 签约后7日内 / 到货验收后30日内"
+    )
 
 
 class QuoteIn(In):
@@ -238,13 +252,19 @@ class ServiceTermsIn(In):
     """售后服务合同: what the customer is entitled to (service levels are given per urgency alongside)."""
 
     scope: list[ServiceScope] = Field(
-        default_factory=lambda: [ServiceScope.REPAIR, ServiceScope.REPLACEMENT, ServiceScope.TECHNICAL_SUPPORT],
+        default_factory=lambda: [
+            ServiceScope.REPAIR,
+            ServiceScope.REPLACEMENT,
+            ServiceScope.TECHNICAL_SUPPORT,
+        ],
         min_length=1,
     )
     inspections_per_year: int | None = Field(default=None, ge=1, le=12)
     onsite_service: bool = True
     loaner_promised: bool = False
-    loaner_grade: str | None = Field(default=None, max_length=100, description="同档次备用机 description")
+    loaner_grade: str | None = Field(
+        default=None, max_length=100, description="同档次备用机 description"
+    )
     term_months: int = Field(default=12, ge=1, le=120)
     auto_renew: bool = False
     renewal_notice_days: int = Field(default=30, ge=0, le=365)
@@ -266,7 +286,9 @@ class ContractDraftIn(In):
     products: list[ProductIn] = Field(min_length=1, max_length=500)
     service_levels: list[ServiceLevelIn] = Field(default_factory=list, max_length=3)
     terms: ServiceTermsIn = Field(default_factory=ServiceTermsIn)
-    calendar: str = Field(default="default", max_length=64, description="working-time calendar id, or 24x7")
+    calendar: str = Field(
+        default="default", max_length=64, description="working-time calendar id, or 24x7"
+    )
     dealer_id: str | None = Field(default=None, max_length=64)
     sales_rep: str | None = Field(default=None, max_length=64)
     quote_no: str | None = Field(default=None, max_length=64)
@@ -275,7 +297,9 @@ class ContractDraftIn(In):
     @model_validator(mode="after")
     def _one_customer(self) -> ContractDraftIn:
         if (self.customer is None) == (self.customer_id is None):
-            raise ValueError("give either customer (to register or match) or customer_id (of a registered customer)")
+            raise ValueError(
+                "give either customer (to register or match) or customer_id (of a registered customer)"
+            )
         return self
 
 
@@ -312,8 +336,14 @@ class SignIn(In):
 
 
 class ArchiveIn(In):
-    items: list[ArchiveItem] = Field(min_length=1, max_length=10, description="original, customer_credentials, requirement_form, review_form")
-    location: str | None = Field(default=None, max_length=200, description="archive room / DMS reference")
+    items: list[ArchiveItem] = Field(
+        min_length=1,
+        max_length=10,
+        description="original, customer_credentials, requirement_form, review_form",
+    )
+    location: str | None = Field(
+        default=None, max_length=200, description="archive room / DMS reference"
+    )
 
 
 class AmendmentIn(In):
@@ -399,7 +429,9 @@ class OrderLineIn(In):
 class OrderIn(In):
     contract_no: str = Field(min_length=1, max_length=64)
     delivery_place: str = Field(min_length=1, max_length=300)
-    lines: list[OrderLineIn] | None = Field(default=None, max_length=200, description="defaults to the contract's products")
+    lines: list[OrderLineIn] | None = Field(
+        default=None, max_length=200, description="defaults to the contract's products"
+    )
 
 
 class ShippingIn(In):
@@ -408,11 +440,15 @@ class ShippingIn(In):
 
 class ReceiptIn(In):
     received_at: datetime
-    signed_by: str = Field(min_length=1, max_length=100, description="customer's receiver who signed the 收货确认单")
+    signed_by: str = Field(
+        min_length=1, max_length=100, description="customer's receiver who signed the 收货确认单"
+    )
     quantity_ok: bool
     model_ok: bool
     appearance_ok: bool
-    objections: list[Annotated[str, Field(min_length=1, max_length=2000)]] = Field(default_factory=list, max_length=20)
+    objections: list[Annotated[str, Field(min_length=1, max_length=2000)]] = Field(
+        default_factory=list, max_length=20
+    )
 
 
 class ObjectionAnswerIn(In):
@@ -422,7 +458,9 @@ class ObjectionAnswerIn(In):
 class BookingIn(In):
     scheduled_for: datetime
     engineer: str = Field(min_length=1, max_length=100)
-    contacted_at: datetime | None = Field(default=None, description="when the customer was contacted (default now)")
+    contacted_at: datetime | None = Field(
+        default=None, description="when the customer was contacted (default now)"
+    )
     customer_contact: str | None = Field(default=None, max_length=100)
 
 
@@ -430,7 +468,9 @@ class AcceptanceIn(In):
     accepted_on: date
     equipment_state: str = Field(min_length=1, max_length=2000)
     customer_remarks: str | None = Field(default=None, max_length=2000)
-    accepted_by: str = Field(min_length=1, max_length=100, description="customer's signer of the 安装验收单")
+    accepted_by: str = Field(
+        min_length=1, max_length=100, description="customer's signer of the 安装验收单"
+    )
     passed: bool = True
 
 
@@ -443,7 +483,9 @@ class AttendeeIn(In):
 class TrainingIn(In):
     held_at: datetime
     trainer: str = Field(min_length=1, max_length=100)
-    topics: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(min_length=1, max_length=30)
+    topics: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        min_length=1, max_length=30
+    )
     attendees: list[AttendeeIn] = Field(min_length=1, max_length=200)
 
 

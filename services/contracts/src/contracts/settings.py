@@ -15,6 +15,11 @@ class ContractsSettings(ServiceSettings):
     default_port: ClassVar[int] = 8101
 
     quote_discount_limit_pct: Decimal = Field(
-        default=Decimal("10"), ge=0, le=100, description="a line discount above this needs a sales manager's approval"
+        default=Decimal("10"),
+        ge=0,
+        le=100,
+        description="a line discount above this needs a sales manager's approval",
     )
-    office_calendar: str = Field(default="default", description="calendar for internal deadlines of 24x7 contracts")
+    office_calendar: str = Field(
+        default="default", description="calendar for internal deadlines of 24x7 contracts"
+    )

@@ -3,8 +3,17 @@
 from litestar import Litestar
 
 from aftersales_shared.calendars import keep_calendar_copies
-from aftersales_shared.events import CardOverdueV1, DeductionIssuedV1, PartsReturnOverdueV1, WarrantyCardRegisteredV1
-from aftersales_shared.events.dealers import CardDueSoonV1, StockingPlanMissedV1, WarrantyServiceOverdueV1
+from aftersales_shared.events import (
+    CardOverdueV1,
+    DeductionIssuedV1,
+    PartsReturnOverdueV1,
+    WarrantyCardRegisteredV1,
+)
+from aftersales_shared.events.dealers import (
+    CardDueSoonV1,
+    StockingPlanMissedV1,
+    WarrantyServiceOverdueV1,
+)
 from aftersales_shared.service import build_runtime, create_service_app
 
 from . import messaging
@@ -12,8 +21,15 @@ from .http import controllers
 from .settings import DealersSettings
 
 DESCRIPTION = "经销商与三包 — dealers and the statutory warranty (三包) cycle"
-PUBLISHES = [WarrantyCardRegisteredV1, CardDueSoonV1, CardOverdueV1, WarrantyServiceOverdueV1, PartsReturnOverdueV1,
-             DeductionIssuedV1, StockingPlanMissedV1]
+PUBLISHES = [
+    WarrantyCardRegisteredV1,
+    CardDueSoonV1,
+    CardOverdueV1,
+    WarrantyServiceOverdueV1,
+    PartsReturnOverdueV1,
+    DeductionIssuedV1,
+    StockingPlanMissedV1,
+]
 
 
 def create_app(settings: DealersSettings) -> Litestar:

@@ -144,11 +144,15 @@ class Charges:
     customer_charge: Decimal  # billed to the end user (paid service: travel + labour only)
 
 
-def repair_charges(kind: RepairKind, parts: Sequence[tuple[int, Decimal]], labour: Decimal, travel: Decimal) -> Charges:
+def repair_charges(
+    kind: RepairKind, parts: Sequence[tuple[int, Decimal]], labour: Decimal, travel: Decimal
+) -> Charges:
     parts_cost = total(line_cost(q, c) for q, c in parts)
     labour, travel = money(labour, "工时费"), money(travel, "上门费")
     if kind is RepairKind.WARRANTY:
-        return Charges(parts_cost, labour, travel, total([parts_cost, labour, travel]), Decimal("0.00"))
+        return Charges(
+            parts_cost, labour, travel, total([parts_cost, labour, travel]), Decimal("0.00")
+        )
     return Charges(parts_cost, labour, travel, Decimal("0.00"), total([labour, travel]))
 
 
@@ -175,9 +179,13 @@ def _on(year: int, month: int, day: int) -> date:
         return date(year, month, day - 1)
 
 
-def return_due_date(completed_on: date, fixed: Sequence[tuple[int, int]], truck_dates: Sequence[date] = ()) -> date:
+def return_due_date(
+    completed_on: date, fixed: Sequence[tuple[int, int]], truck_dates: Sequence[date] = ()
+) -> date:
     """Old parts are due by the next fixed return date after the repair, or the next delivery truck if earlier."""
-    candidates = [_on(y, m, d) for y in (completed_on.year, completed_on.year + 1) for m, d in fixed]
+    candidates = [
+        _on(y, m, d) for y in (completed_on.year, completed_on.year + 1) for m, d in fixed
+    ]
     due = min(c for c in candidates if c > completed_on)
     trucks = [t for t in truck_dates if t > completed_on]
     return min([due, *trucks])
@@ -214,10 +222,14 @@ class ClaimStatus(StrEnum):
 
 def check_verdict(verdict: Verdict, reason: str | None) -> None:
     if verdict is Verdict.NOT_WARRANTY_FAULT and not (reason or "").strip():
-        raise DomainError("判定为非三包故障时必须填写原因 (a reason is required when the fault is not a warranty fault)")
+        raise DomainError(
+            "判定为非三包故障时必须填写原因 (a reason is required when the fault is not a warranty fault)"
+        )
 
 
-def claim_after_inspection(parts: Sequence[tuple[str, Verdict | None, str | None]]) -> tuple[ClaimStatus, str | None]:
+def claim_after_inspection(
+    parts: Sequence[tuple[str, Verdict | None, str | None]],
+) -> tuple[ClaimStatus, str | None]:
     """(part name, verdict, reason) of every warranty part → the claim's status and rejection reason."""
     rejected = [(n, r) for n, v, r in parts if v is Verdict.NOT_WARRANTY_FAULT]
     if rejected:
@@ -243,8 +255,10 @@ class LineDecision(StrEnum):
 
 def check_open(status: NoticeStatus, notice_no: str) -> None:
     if status is not NoticeStatus.ISSUED:
-        raise Conflict(f"核销通知{notice_no}已{'确认' if status is NoticeStatus.CONFIRMED else '关闭'}，不能再次处理 "
-                       f"(deduction notice is already {status})")
+        raise Conflict(
+            f"核销通知{notice_no}已{'确认' if status is NoticeStatus.CONFIRMED else '关闭'}，不能再次处理 "
+            f"(deduction notice is already {status})"
+        )
 
 
 def check_dispute_reason(decision: LineDecision, reason: str | None) -> None:
@@ -262,12 +276,16 @@ class Settlement:
     disputed_lines: int
 
 
-def settle(notice_no: str, status: NoticeStatus, lines: Sequence[tuple[LineDecision, Decimal]]) -> Settlement:
+def settle(
+    notice_no: str, status: NoticeStatus, lines: Sequence[tuple[LineDecision, Decimal]]
+) -> Settlement:
     """The dealer's confirmation: every line answered; the confirmed lines add up to the deduction."""
     check_open(status, notice_no)
     pending = sum(1 for d, _ in lines if d is LineDecision.PENDING)
     if pending:
-        raise DomainError(f"还有{pending}条明细未确认或提出异议 ({pending} line(s) still unanswered)")
+        raise DomainError(
+            f"还有{pending}条明细未确认或提出异议 ({pending} line(s) still unanswered)"
+        )
     confirmed = [a for d, a in lines if d is LineDecision.CONFIRMED]
     disputed = len(lines) - len(confirmed)
     new_status = NoticeStatus.CONFIRMED if confirmed else NoticeStatus.DISPUTED
@@ -289,7 +307,9 @@ def stock_plan_due(season_starts: date) -> date:
 # ------------------------------------------------------------------ grades and demotion
 def check_grade(grade: str) -> str:
     if grade not in GRADES:
-        raise DomainError(f"等级应为{'/'.join(GRADES)}之一 (grade must be one of {', '.join(GRADES)})")
+        raise DomainError(
+            f"等级应为{'/'.join(GRADES)}之一 (grade must be one of {', '.join(GRADES)})"
+        )
     return grade
 
 
@@ -330,14 +350,28 @@ def demotion_reasons(m: Measures, rules: DemotionRules) -> list[str]:
     checks = [
         (m.late_cards, rules.max_late_cards, "三包回执卡逾期", "late warranty cards"),
         (m.late_returns, rules.max_late_returns, "旧件逾期未返还", "late old-part returns"),
-        (m.late_arrangements, rules.max_late_arrangements, "2小时内未安排三包服务", "warranty service not arranged in 2 h"),
+        (
+            m.late_arrangements,
+            rules.max_late_arrangements,
+            "2小时内未安排三包服务",
+            "warranty service not arranged in 2 h",
+        ),
         (m.sla_breaches, rules.max_sla_breaches, "工单SLA超时", "SLA breaches on its tickets"),
-        (m.missing_stock_plans, rules.max_missing_stock_plans, "未按期提交备件计划", "missing stocking plans"),
+        (
+            m.missing_stock_plans,
+            rules.max_missing_stock_plans,
+            "未按期提交备件计划",
+            "missing stocking plans",
+        ),
     ]
     for value, limit, zh, en in checks:
         if value > limit:
             out.append(f"{zh}{value}次，超过上限{limit}次 ({en}: {value} > {limit})")
-    if m.mean_score is not None and m.surveys >= rules.min_surveys_for_score and m.mean_score < rules.min_mean_score:
+    if (
+        m.mean_score is not None
+        and m.surveys >= rules.min_surveys_for_score
+        and m.mean_score < rules.min_mean_score
+    ):
         out.append(
             f"满意度均分{m.mean_score}低于{rules.min_mean_score} (mean survey score {m.mean_score} < {rules.min_mean_score})"
         )
@@ -345,4 +379,6 @@ def demotion_reasons(m: Measures, rules: DemotionRules) -> list[str]:
 
 
 def survey_score(efficiency: int, attitude: int, professionalism: int) -> Decimal:
-    return (Decimal(efficiency + attitude + professionalism) / 3).quantize(CENT, rounding=ROUND_HALF_UP)
+    return (Decimal(efficiency + attitude + professionalism) / 3).quantize(
+        CENT, rounding=ROUND_HALF_UP
+    )

@@ -34,7 +34,9 @@ def register(inbox: Inbox, cfg: DealersSettings) -> None:
         await services.record_sla_breach(session, env.data)
 
     @inbox.handles(ServiceCompletedV1)
-    async def on_service_completed(session: AsyncSession, env: Envelope[ServiceCompletedV1]) -> None:
+    async def on_service_completed(
+        session: AsyncSession, env: Envelope[ServiceCompletedV1]
+    ) -> None:
         await services.record_completion(session, env.data)
 
     @inbox.handles(SurveyAnsweredV1)

@@ -5,7 +5,19 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, MetaData, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from aftersales_shared.db import NAMING, UTCDateTime
@@ -32,7 +44,9 @@ class DealerRow(Base):
     contacts: Mapped[list[dict]] = mapped_column(JSON, default=list)
     grade: Mapped[str] = mapped_column(String(2))
     calendar_id: Mapped[str] = mapped_column(String(64), default="default")
-    return_mode: Mapped[str] = mapped_column(String(20), default="fixed_dates", comment="fixed_dates | truck")
+    return_mode: Mapped[str] = mapped_column(
+        String(20), default="fixed_dates", comment="fixed_dates | truck"
+    )
     created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(100))
 
@@ -77,7 +91,9 @@ class MeasurementRow(Base):
     """One measured fact about a dealer's service (late card, SLA breach, survey score…), once per source."""
 
     __tablename__ = "dealer_measurements"
-    __table_args__ = (UniqueConstraint("dealer_id", "kind", "ref", name="uq_dealer_measurements_fact"),)
+    __table_args__ = (
+        UniqueConstraint("dealer_id", "kind", "ref", name="uq_dealer_measurements_fact"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     dealer_id: Mapped[str] = mapped_column(String(64), index=True)
@@ -171,7 +187,10 @@ class RepairRecordRow(Base):
     created_by: Mapped[str] = mapped_column(String(100))
 
     parts: Mapped[list[RepairPartRow]] = relationship(
-        back_populates="record", order_by="RepairPartRow.id", lazy="selectin", cascade="all, delete-orphan"
+        back_populates="record",
+        order_by="RepairPartRow.id",
+        lazy="selectin",
+        cascade="all, delete-orphan",
     )
 
 
@@ -206,7 +225,9 @@ class TruckVisitRow(Base):
     """A delivery truck calling at a dealer: old parts may go back with it."""
 
     __tablename__ = "truck_visits"
-    __table_args__ = (UniqueConstraint("dealer_id", "visit_date", name="uq_truck_visits_dealer_day"),)
+    __table_args__ = (
+        UniqueConstraint("dealer_id", "visit_date", name="uq_truck_visits_dealer_day"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     dealer_id: Mapped[str] = mapped_column(String(64), index=True)
@@ -268,7 +289,10 @@ class DeductionNoticeRow(Base):
     confirmed_by: Mapped[str | None] = mapped_column(String(100))
 
     lines: Mapped[list[DeductionLineRow]] = relationship(
-        back_populates="notice", order_by="DeductionLineRow.id", lazy="selectin", cascade="all, delete-orphan"
+        back_populates="notice",
+        order_by="DeductionLineRow.id",
+        lazy="selectin",
+        cascade="all, delete-orphan",
     )
 
 
@@ -316,7 +340,9 @@ class SeasonRow(Base):
 
 class StockingPlanRow(Base):
     __tablename__ = "stocking_plans"
-    __table_args__ = (UniqueConstraint("dealer_id", "season_code", name="uq_stocking_plans_dealer_season"),)
+    __table_args__ = (
+        UniqueConstraint("dealer_id", "season_code", name="uq_stocking_plans_dealer_season"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     dealer_id: Mapped[str] = mapped_column(String(64), index=True)
@@ -340,7 +366,9 @@ class UnitConflictRow(Base):
     contract_dealer: Mapped[str] = mapped_column(String(64), index=True)
     contract_no: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(20), comment="open | resolved")
-    resolution: Mapped[str | None] = mapped_column(String(30), comment="contract_confirmed | registration_was_wrong")
+    resolution: Mapped[str | None] = mapped_column(
+        String(30), comment="contract_confirmed | registration_was_wrong"
+    )
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]

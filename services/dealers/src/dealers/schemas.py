@@ -6,8 +6,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Generic, Literal, TypeVar
 
-from aftersales_shared.inputmodel import StrictIn
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from aftersales_shared.inputmodel import StrictIn
 
 from .domain import GRADES, LineDecision, RepairKind, Verdict
 
@@ -136,7 +137,9 @@ class TruckVisitIn(In):
 
 # ------------------------------------------------------------------ units and cards
 class UnitIn(In):
-    dealer_id: str | None = Field(default=None, max_length=64, description="a dealer user's own dealer when omitted")
+    dealer_id: str | None = Field(
+        default=None, max_length=64, description="a dealer user's own dealer when omitted"
+    )
     serial_no: str = Field(min_length=1, max_length=100)
     model: str = Field(min_length=1, max_length=100)
     sale_date: date
@@ -164,7 +167,9 @@ class CardIn(In):
     customer_name: str = Field(min_length=1, max_length=200)
     customer_phone: str | None = Field(default=None, pattern=r"^\+?[0-9\- ]{5,20}$")
     customer_address: str | None = Field(default=None, max_length=300)
-    model: str | None = Field(default=None, max_length=100, description="checked against the unit when given")
+    model: str | None = Field(
+        default=None, max_length=100, description="checked against the unit when given"
+    )
 
 
 class OverrideIn(In):
@@ -199,7 +204,9 @@ class RepairIn(In):
     kind: RepairKind
     ticket_no: str | None = Field(default=None, max_length=64)
     fault_description: str = Field(min_length=2, max_length=4000)
-    requested_at: datetime | None = Field(default=None, description="when the user's request reached the dealer")
+    requested_at: datetime | None = Field(
+        default=None, description="when the user's request reached the dealer"
+    )
 
 
 class ArrangeIn(In):
@@ -289,7 +296,9 @@ class ShipmentIn(In):
     dealer_id: str | None = Field(default=None, max_length=64)
     record_ids: list[str] = Field(min_length=1, max_length=500)
     carrier: str | None = Field(default=None, max_length=100)
-    truck_ref: str | None = Field(default=None, max_length=64, description="delivery truck the parts ride back on")
+    truck_ref: str | None = Field(
+        default=None, max_length=64, description="delivery truck the parts ride back on"
+    )
 
 
 class ShipmentOut(Out):
@@ -439,7 +448,10 @@ class UnitConflictOut(Out):
 
 
 class UnitConflictDecisionIn(In):
-    resolution: Literal["contract_confirmed", "registration_was_wrong"] = Field(description=(
-        "contract_confirmed: the contract's dealer keeps the unit; registration_was_wrong: the self-registration "
-        "is recorded as a mistake (measured against the registering dealer)"))
+    resolution: Literal["contract_confirmed", "registration_was_wrong"] = Field(
+        description=(
+            "contract_confirmed: the contract's dealer keeps the unit; registration_was_wrong: the self-registration "
+            "is recorded as a mistake (measured against the registering dealer)"
+        )
+    )
     note: str = Field(min_length=1, max_length=1000)

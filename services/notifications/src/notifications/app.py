@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from litestar import Litestar
 
-from aftersales_shared.events import NotificationFailedV1, NotificationSentV1
 from aftersales_shared.db import is_sqlite
+from aftersales_shared.events import NotificationFailedV1, NotificationSentV1
 from aftersales_shared.scheduler import Scheduler
 from aftersales_shared.service import build_runtime, create_service_app
 
@@ -18,29 +18,45 @@ from .settings import NotificationsSettings
 from .templates import Templates, load_yaml
 from .worker import DeliveryWorker
 
-DESCRIPTION = "短信与邮件通知 — SMS and email notifications: rules, templates, recipients, delivery log"
+DESCRIPTION = (
+    "短信与邮件通知 — SMS and email notifications: rules, templates, recipients, delivery log"
+)
 
 
 def load_notifier(settings: NotificationsSettings) -> Notifier:
     """Rules and templates, validated: a broken file stops the start with a message saying where."""
-    templates = Templates(load_yaml(settings.templates_path, "templates.yaml"), settings.business_timezone)
+    templates = Templates(
+        load_yaml(settings.templates_path, "templates.yaml"), settings.business_timezone
+    )
     rules = parse_rules(load_yaml(settings.rules_path, "rules.yaml"), templates.names)
     return Notifier(settings, rules, templates)
 
 
 def create_app(
-    settings: NotificationsSettings, email: EmailProvider | None = None, sms: SmsProvider | None = None
+    settings: NotificationsSettings,
+    email: EmailProvider | None = None,
+    sms: SmsProvider | None = None,
 ) -> Litestar:
     notifier = load_notifier(settings)
     rt = build_runtime(settings, publishes=[NotificationSentV1, NotificationFailedV1])
-    worker = DeliveryWorker(rt.sessions, settings, email or email_provider(settings), sms or sms_provider(settings))
+    worker = DeliveryWorker(
+        rt.sessions, settings, email or email_provider(settings), sms or sms_provider(settings)
+    )
     # on PostgreSQL, more claimers in this process split due deliveries with SKIP LOCKED (SQLite: one writer)
-    extra = [] if is_sqlite(settings.database_url) else [
-        Scheduler(rt.sessions, max_sleep_seconds=0.2) for _ in range(settings.scheduler_claimers - 1)]
+    extra = (
+        []
+        if is_sqlite(settings.database_url)
+        else [
+            Scheduler(rt.sessions, max_sleep_seconds=0.2)
+            for _ in range(settings.scheduler_claimers - 1)
+        ]
+    )
     worker.also_wake(extra)
     messaging.register(rt.inbox, [rt.scheduler, *extra], notifier)
     app = create_service_app(
-        rt, route_handlers=[recipients_controller(rt), *deliveries_controller(rt, notifier)], description=DESCRIPTION
+        rt,
+        route_handlers=[recipients_controller(rt), *deliveries_controller(rt, notifier)],
+        description=DESCRIPTION,
     )
     app.on_startup.append(worker.start)
     app.on_shutdown.append(worker.stop)

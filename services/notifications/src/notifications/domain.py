@@ -32,8 +32,16 @@ from aftersales_shared.events import (
 CONSUMED: dict[str, type[EventData]] = {
     cls.NAME: cls
     for cls in (
-        TicketOpenedV1, TicketAssignedV1, SlaWarningV1, SlaBreachedV1, SlaEscalatedV1, ServiceCompletedV1,
-        SurveyRequestedV1, ContractSignedV1, ContractArchiveOverdueV1, DeliveryNoticeV1,
+        TicketOpenedV1,
+        TicketAssignedV1,
+        SlaWarningV1,
+        SlaBreachedV1,
+        SlaEscalatedV1,
+        ServiceCompletedV1,
+        SurveyRequestedV1,
+        ContractSignedV1,
+        ContractArchiveOverdueV1,
+        DeliveryNoticeV1,
     )
 }
 # later versions of an event above: handled by the same rules (rules name events, not versions)
@@ -103,14 +111,18 @@ class Rule(BaseModel):
     def _selectors(cls, value: list[str]) -> list[str]:
         bad = [v for v in value if not SELECTOR.match(v)]
         if bad:
-            raise ValueError(f"unknown recipient selector(s) {bad}; use contact, contacts, assignee, sales_rep, dealer or group:<name>")
+            raise ValueError(
+                f"unknown recipient selector(s) {bad}; use contact, contacts, assignee, sales_rep, dealer or group:<name>"
+            )
         return value
 
     @model_validator(mode="after")
     def _fields_exist(self) -> Rule:
         cls = CONSUMED.get(self.event)
         if cls is None:
-            raise ValueError(f"event {self.event!r} is not one this service consumes ({', '.join(CONSUMED)})")
+            raise ValueError(
+                f"event {self.event!r} is not one this service consumes ({', '.join(CONSUMED)})"
+            )
         for name in (*self.when, *self.urgent_when):
             if name not in cls.model_fields:
                 raise ValueError(f"condition on {name!r}, which {self.event} does not have")
@@ -122,7 +134,9 @@ class Rule(BaseModel):
     def is_urgent(self, data: EventData) -> bool:
         if self.urgent:
             return True
-        return bool(self.urgent_when) and all(c.holds(getattr(data, n)) for n, c in self.urgent_when.items())
+        return bool(self.urgent_when) and all(
+            c.holds(getattr(data, n)) for n, c in self.urgent_when.items()
+        )
 
 
 class RuleSet(BaseModel):
@@ -154,7 +168,9 @@ def parse_rules(raw: Any, known_templates: set[str] | None = None) -> RuleSet:
     if known_templates is not None:
         missing = sorted({r.template for r in ruleset.rules} - known_templates)
         if missing:
-            raise RulesError(f"通知规则引用了不存在的模板 (rules name unknown templates): {', '.join(missing)}")
+            raise RulesError(
+                f"通知规则引用了不存在的模板 (rules name unknown templates): {', '.join(missing)}"
+            )
     return ruleset
 
 
@@ -173,7 +189,10 @@ def normalize_phone(raw: str, region: str = "CN") -> str:
     if not phonenumbers.is_valid_number(number):
         raise AddressError(f"手机号码无效 (phone number {raw!r} is not a valid number)")
     kind = phonenumbers.number_type(number)
-    if kind not in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
+    if kind not in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    ):
         raise AddressError(f"该号码不能接收短信 (phone number {raw!r} is not a mobile number)")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 

@@ -14,7 +14,9 @@ from .domain import ALSO_CONSUMED, CONSUMED
 
 
 def register(inbox: Inbox, schedulers: list[Scheduler], notifier: services.Notifier) -> None:
-    @inbox.handles_batch(*CONSUMED.values(), *ALSO_CONSUMED, concurrency=notifier.settings.planning_concurrency)
+    @inbox.handles_batch(
+        *CONSUMED.values(), *ALSO_CONSUMED, concurrency=notifier.settings.planning_concurrency
+    )
     async def on_events(session: AsyncSession, envs: list[Envelope[Any]]) -> None:
         await services.plan_batch(session, envs, notifier, utcnow())
 

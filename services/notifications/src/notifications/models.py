@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, Index, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from aftersales_shared.events.base import MAX_EVENT_ID
 from aftersales_shared.db import NAMING, UTCDateTime
+from aftersales_shared.events.base import MAX_EVENT_ID
 
 
 class Base(DeclarativeBase):
@@ -57,7 +57,12 @@ class DeliveryRow(Base):
 
     __tablename__ = "deliveries"
     __table_args__ = (
-        UniqueConstraint("source_event_id", "recipient_key", "channel", name="uq_deliveries_event_recipient_channel"),
+        UniqueConstraint(
+            "source_event_id",
+            "recipient_key",
+            "channel",
+            name="uq_deliveries_event_recipient_channel",
+        ),
         Index("ix_deliveries_recipient_due", "recipient_key", "due_at"),
         Index("ix_deliveries_status_created", "status", "created_at"),
     )
@@ -80,7 +85,9 @@ class DeliveryRow(Base):
     body_text: Mapped[str | None] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
     sms_params: Mapped[str | None] = mapped_column(Text)
-    secret: Mapped[str | None] = mapped_column(Text, comment="a sealed survey link and its masked form (never shown)")
+    secret: Mapped[str | None] = mapped_column(
+        Text, comment="a sealed survey link and its masked form (never shown)"
+    )
     status: Mapped[str] = mapped_column(String(20))
     hold_reason: Mapped[str | None] = mapped_column(String(100))
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.header import Header
-from email.utils import formataddr, format_datetime, parseaddr
+from email.utils import format_datetime, formataddr, parseaddr
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote
@@ -162,8 +162,11 @@ class SmtpEmail:
     async def _connect(self) -> aiosmtplib.SMTP:
         s = self._s
         client = aiosmtplib.SMTP(
-            hostname=s.smtp_host, port=s.smtp_port, timeout=s.smtp_timeout_seconds,
-            use_tls=s.smtp_use_tls, start_tls=s.smtp_starttls if not s.smtp_use_tls else False,
+            hostname=s.smtp_host,
+            port=s.smtp_port,
+            timeout=s.smtp_timeout_seconds,
+            use_tls=s.smtp_use_tls,
+            start_tls=s.smtp_starttls if not s.smtp_use_tls else False,
             validate_certs=s.smtp_validate_certs,
         )
         await client.connect()
@@ -209,8 +212,10 @@ class SmtpEmail:
                 raise _classify(first.code, first.message) from exc
             except aiosmtplib.SMTPResponseException as exc:
                 raise _classify(exc.code, exc.message) from exc
-            except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:
-                raise TemporaryFailure(f"SMTP {self._s.smtp_host}:{self._s.smtp_port} unavailable: {type(exc).__name__}: {exc}") from exc
+            except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
+                raise TemporaryFailure(
+                    f"SMTP {self._s.smtp_host}:{self._s.smtp_port} unavailable: {type(exc).__name__}: {exc}"
+                ) from exc
         raise TemporaryFailure("SMTP connection dropped twice")
 
     async def close(self) -> None:
@@ -262,8 +267,16 @@ class LogFileSms:
         self._lock = asyncio.Lock()
 
     async def send(self, msg: OutgoingSms) -> str | None:
-        line = json.dumps({"at": datetime.now(UTC).isoformat(), "to": msg.to, "text": msg.text,
-                           "template": msg.template, "delivery_id": msg.delivery_id}, ensure_ascii=False)
+        line = json.dumps(
+            {
+                "at": datetime.now(UTC).isoformat(),
+                "to": msg.to,
+                "text": msg.text,
+                "template": msg.template,
+                "delivery_id": msg.delivery_id,
+            },
+            ensure_ascii=False,
+        )
         self._path.parent.mkdir(parents=True, exist_ok=True)
         async with self._lock:
             await asyncio.to_thread(_append, self._path, line + "\n")
@@ -284,24 +297,36 @@ class HttpClient:
     aiohttp: measured here at about a tenth of httpx's CPU per request, which decided the SMS side of
     the fan-out benchmark."""
 
-    def __init__(self, timeout: float, headers: dict[str, str] | None = None, max_connections: int = 64) -> None:
+    def __init__(
+        self, timeout: float, headers: dict[str, str] | None = None, max_connections: int = 64
+    ) -> None:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._headers = headers or {}
         self._limit = max_connections
         self._session: aiohttp.ClientSession | None = None
 
-    async def request(self, method: str, url: str, *, body: bytes | None = None,
-                      headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, bytes]:
         """(status, body); raises TemporaryFailure when the server cannot be reached or does not answer."""
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
-                timeout=self._timeout, headers=self._headers,
-                connector=aiohttp.TCPConnector(limit=self._limit), skip_auto_headers=("User-Agent",),
+                timeout=self._timeout,
+                headers=self._headers,
+                connector=aiohttp.TCPConnector(limit=self._limit),
+                skip_auto_headers=("User-Agent",),
             )
         try:
-            async with self._session.request(method, yarl.URL(url, encoded=True), data=body, headers=headers) as resp:
+            async with self._session.request(
+                method, yarl.URL(url, encoded=True), data=body, headers=headers
+            ) as resp:
                 return resp.status, await resp.read()
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise TemporaryFailure(f"{type(exc).__name__}: {exc}") from exc
 
     async def close(self) -> None:
@@ -329,14 +354,28 @@ class HttpGatewaySms:
         self._client = HttpClient(timeout, headers)
 
     async def send(self, msg: OutgoingSms) -> str | None:
-        body = json.dumps({"to": msg.to, "text": msg.text, "ref": msg.delivery_id, "template": msg.template,
-                           "params": msg.params}, ensure_ascii=False).encode()
+        body = json.dumps(
+            {
+                "to": msg.to,
+                "text": msg.text,
+                "ref": msg.delivery_id,
+                "template": msg.template,
+                "params": msg.params,
+            },
+            ensure_ascii=False,
+        ).encode()
         try:
             status, raw = await self._client.request(
-                "POST", self._url, body=body, headers={
+                "POST",
+                self._url,
+                body=body,
+                headers={
                     "Content-Type": "application/json; charset=utf-8",
                     # one key per delivery: a gateway that honours it sends a re-send after a crash once
-                    "Idempotency-Key": msg.delivery_id, "X-Request-ID": msg.delivery_id})
+                    "Idempotency-Key": msg.delivery_id,
+                    "X-Request-ID": msg.delivery_id,
+                },
+            )
         except TemporaryFailure as exc:
             raise TemporaryFailure(f"SMS gateway unavailable: {exc.reason}") from exc
         text = raw[:500].decode("utf-8", "replace")
@@ -352,8 +391,14 @@ class HttpGatewaySms:
 
 
 # Aliyun SMS (阿里云短信) SendSms, RPC style, signature v1 (HMAC-SHA1 over the sorted, encoded query)
-ALIYUN_TEMPORARY = ("isv.BUSINESS_LIMIT_CONTROL", "Throttling", "isp.SYSTEM_ERROR", "isv.DAY_LIMIT_CONTROL",
-                    "SignatureNonceUsed", "isp.RAM_PERMISSION_DENY_TEMPORARY")
+ALIYUN_TEMPORARY = (
+    "isv.BUSINESS_LIMIT_CONTROL",
+    "Throttling",
+    "isp.SYSTEM_ERROR",
+    "isv.DAY_LIMIT_CONTROL",
+    "SignatureNonceUsed",
+    "isp.RAM_PERMISSION_DENY_TEMPORARY",
+)
 
 
 def aliyun_encode(value: str) -> str:
@@ -380,14 +425,18 @@ class AliyunSms:
 
     def __init__(self, settings: NotificationsSettings) -> None:
         if not (settings.aliyun_access_key_id and settings.aliyun_access_key_secret):
-            raise ValueError("NOTIFICATIONS_ALIYUN_ACCESS_KEY_ID and _SECRET are required for the aliyun SMS provider")
+            raise ValueError(
+                "NOTIFICATIONS_ALIYUN_ACCESS_KEY_ID and _SECRET are required for the aliyun SMS provider"
+            )
         self._s = settings
         self._client = HttpClient(settings.sms_timeout_seconds)
 
     def request_params(self, msg: OutgoingSms, now: datetime | None = None) -> dict[str, str]:
         code = self._s.aliyun_template_codes.get(msg.template)
         if not code:
-            raise PermanentFailure(f"未配置阿里云短信模板编号 (no Aliyun TemplateCode configured for {msg.template!r})")
+            raise PermanentFailure(
+                f"未配置阿里云短信模板编号 (no Aliyun TemplateCode configured for {msg.template!r})"
+            )
         params = {
             "AccessKeyId": self._s.aliyun_access_key_id or "",
             "Action": "SendSms",
@@ -411,9 +460,13 @@ class AliyunSms:
         params = self.request_params(msg)
         query = "&".join(f"{aliyun_encode(k)}={aliyun_encode(v)}" for k, v in params.items())
         try:
-            status, raw = await self._client.request("GET", f"{self._s.aliyun_endpoint.rstrip('/')}/?{query}")
+            status, raw = await self._client.request(
+                "GET", f"{self._s.aliyun_endpoint.rstrip('/')}/?{query}"
+            )
         except TemporaryFailure as exc:
-            raise TemporaryFailure(f"阿里云短信不可用 (Aliyun SMS unavailable): {exc.reason}") from exc
+            raise TemporaryFailure(
+                f"阿里云短信不可用 (Aliyun SMS unavailable): {exc.reason}"
+            ) from exc
         data = _json(raw)
         code = str(data.get("Code") or status)
         if status < 400 and code == "OK":
@@ -435,7 +488,9 @@ def sms_provider(settings: NotificationsSettings) -> SmsProvider:
     if settings.sms_provider == "http":
         if not settings.sms_http_url:
             raise ValueError("NOTIFICATIONS_SMS_HTTP_URL is required for the http SMS provider")
-        return HttpGatewaySms(settings.sms_http_url, settings.sms_http_token, settings.sms_timeout_seconds)
+        return HttpGatewaySms(
+            settings.sms_http_url, settings.sms_http_token, settings.sms_timeout_seconds
+        )
     if settings.sms_provider == "aliyun":
         return AliyunSms(settings)
     return LogFileSms(settings.sms_log_path)

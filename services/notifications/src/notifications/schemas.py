@@ -6,9 +6,10 @@ from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
 from aftersales_shared.inputmodel import StrictIn
 from aftersales_shared.patch import NoNullsUnlessClearable
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .domain import Channel, QuietHours
 
@@ -42,16 +43,26 @@ class _In(StrictIn):
 class RecipientIn(_In):
     """Register a person who receives notifications; phone and email are validated here, not at 3 a.m."""
 
-    id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:@-]+$",
-                    description="the person's user id (engineer, supervisor…) as used in events")
+    id: str = Field(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9_.:@-]+$",
+        description="the person's user id (engineer, supervisor…) as used in events",
+    )
     name: str = Field(min_length=1, max_length=100)
     phone: str | None = Field(default=None, max_length=32)
     email: str | None = Field(default=None, max_length=254)
     language: Literal["zh-CN", "en"] = "zh-CN"
-    channels: list[Channel] = Field(default_factory=lambda: [Channel.SMS, Channel.EMAIL], min_length=1)
-    groups: list[str] = Field(default_factory=list, description="e.g. service_supervisor, manager, sales_manager, dealer")
+    channels: list[Channel] = Field(
+        default_factory=lambda: [Channel.SMS, Channel.EMAIL], min_length=1
+    )
+    groups: list[str] = Field(
+        default_factory=list, description="e.g. service_supervisor, manager, sales_manager, dealer"
+    )
     dealer_id: str | None = Field(default=None, max_length=64)
-    quiet_hours: str | None = Field(default="22:00-08:00", pattern=QUIET, description="local HH:MM-HH:MM; null = none")
+    quiet_hours: str | None = Field(
+        default="22:00-08:00", pattern=QUIET, description="local HH:MM-HH:MM; null = none"
+    )
     timezone: str = "Asia/Shanghai"
     rate_limit_per_hour: int = Field(default=10, ge=1, le=1000)
 

@@ -18,8 +18,12 @@ class NotificationsSettings(ServiceSettings):
     default_port: ClassVar[int] = 8104
 
     # which event notifies whom: the packaged defaults unless a file is named
-    rules_path: Path | None = Field(default=None, description="YAML rules file (default: the packaged rules.yaml)")
-    templates_path: Path | None = Field(default=None, description="YAML templates file (default: packaged)")
+    rules_path: Path | None = Field(
+        default=None, description="YAML rules file (default: the packaged rules.yaml)"
+    )
+    templates_path: Path | None = Field(
+        default=None, description="YAML templates file (default: packaged)"
+    )
     default_language: Literal["zh-CN", "en"] = "zh-CN"
 
     # email
@@ -46,29 +50,59 @@ class NotificationsSettings(ServiceSettings):
     aliyun_access_key_id: str | None = None
     aliyun_access_key_secret: str | None = None
     aliyun_region: str = "cn-hangzhou"
-    aliyun_template_codes: dict[str, str] = Field(default_factory=dict, description="template name → SMS_xxx code")
+    aliyun_template_codes: dict[str, str] = Field(
+        default_factory=dict, description="template name → SMS_xxx code"
+    )
 
     # delivery
-    scheduler_claimers: int = Field(default=1, ge=1, le=32, description="PostgreSQL: claimers splitting due deliveries")
-    outbox_linger_seconds: float = Field(default=0.1, ge=0, le=5, description=(
-        "NotificationSent/Failed are informational: the relay gathers them for this long"))
-    record_linger_seconds: float = Field(default=0.05, ge=0, le=5, description=(
-        "the worker records sent deliveries in one transaction per this interval (at most)"))
-    planning_concurrency: int = Field(default=1, ge=1, le=16, description=(
-        "transactions planning deliveries at once per event type (the consumer keeps fetching meanwhile)"))
+    scheduler_claimers: int = Field(
+        default=1, ge=1, le=32, description="PostgreSQL: claimers splitting due deliveries"
+    )
+    outbox_linger_seconds: float = Field(
+        default=0.1,
+        ge=0,
+        le=5,
+        description=(
+            "NotificationSent/Failed are informational: the relay gathers them for this long"
+        ),
+    )
+    record_linger_seconds: float = Field(
+        default=0.05,
+        ge=0,
+        le=5,
+        description=(
+            "the worker records sent deliveries in one transaction per this interval (at most)"
+        ),
+    )
+    planning_concurrency: int = Field(
+        default=1,
+        ge=1,
+        le=16,
+        description=(
+            "transactions planning deliveries at once per event type (the consumer keeps fetching meanwhile)"
+        ),
+    )
     delivery_concurrency: int = Field(default=16, ge=1, le=256)
     delivery_max_attempts: int = Field(default=10, ge=1, le=100)
     retry_base_seconds: float = Field(default=5.0, gt=0)
     retry_max_seconds: float = Field(default=600.0, gt=0)
-    delivery_lease_seconds: float = Field(default=120.0, gt=0, description="a claimed delivery not finished by then is retried")
+    delivery_lease_seconds: float = Field(
+        default=120.0, gt=0, description="a claimed delivery not finished by then is retried"
+    )
 
     # survey links arrive sealed to this service (aftersales_shared.sealing); opened only to send them
-    link_private_key: str = Field(default="", description=(
-        "private key (URL-safe base64, 32 bytes) that opens survey links; its public half goes to surveys as "
-        "SURVEYS_NOTIFICATIONS_PUBLIC_KEY; local development uses the published development pair"))
+    link_private_key: str = Field(
+        default="",
+        description=(
+            "private key (URL-safe base64, 32 bytes) that opens survey links; its public half goes to surveys as "
+            "SURVEYS_NOTIFICATIONS_PUBLIC_KEY; local development uses the published development pair"
+        ),
+    )
 
     # defaults for contacts that come with an event and are not registered recipients
-    default_quiet_hours: str | None = Field(default="22:00-08:00", pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")
+    default_quiet_hours: str | None = Field(
+        default="22:00-08:00", pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$"
+    )
     default_rate_limit_per_hour: int = Field(default=10, ge=1)
 
     def model_post_init(self, __context: object) -> None:
@@ -81,7 +115,9 @@ class NotificationsSettings(ServiceSettings):
     def security_problems(self) -> list[str]:
         problems = super().security_problems()
         if not self.local_dev and not self.link_private_key:
-            problems.append("NOTIFICATIONS_LINK_PRIVATE_KEY is not set (survey links arrive sealed to it)")
+            problems.append(
+                "NOTIFICATIONS_LINK_PRIVATE_KEY is not set (survey links arrive sealed to it)"
+            )
         elif not self.local_dev and self.link_private_key == dev_private_key():
             problems.append("NOTIFICATIONS_LINK_PRIVATE_KEY is the published development key")
         return problems

@@ -20,14 +20,28 @@ PARTS = ("sms", "subject", "text", "html")
 
 LABELS: dict[str, dict[str, str]] = {
     "zh-CN": {
-        "normal": "一般", "urgent": "紧急", "critical": "特急",
-        "acknowledge": "受理", "response": "响应", "onsite": "到场", "resolution": "解决",
-        "engineer": "工程师", "dealer": "经销商", "sales": "销售",
+        "normal": "一般",
+        "urgent": "紧急",
+        "critical": "特急",
+        "acknowledge": "受理",
+        "response": "响应",
+        "onsite": "到场",
+        "resolution": "解决",
+        "engineer": "工程师",
+        "dealer": "经销商",
+        "sales": "销售",
     },
     "en": {
-        "normal": "normal", "urgent": "urgent", "critical": "critical",
-        "acknowledge": "acknowledgement", "response": "response", "onsite": "on-site", "resolution": "resolution",
-        "engineer": "engineer", "dealer": "dealer", "sales": "sales",
+        "normal": "normal",
+        "urgent": "urgent",
+        "critical": "critical",
+        "acknowledge": "acknowledgement",
+        "response": "response",
+        "onsite": "on-site",
+        "resolution": "resolution",
+        "engineer": "engineer",
+        "dealer": "dealer",
+        "sales": "sales",
     },
 }
 
@@ -56,7 +70,9 @@ class Templates:
         self._params: dict[str, dict[str, Any]] = {}
         problems: list[str] = []
         if not isinstance(raw, dict) or not raw:
-            raise RulesError("模板文件为空或格式错误 (templates file must map template names to languages)")
+            raise RulesError(
+                "模板文件为空或格式错误 (templates file must map template names to languages)"
+            )
         for name, spec in raw.items():
             if not isinstance(spec, dict):
                 problems.append(f"{name}: must be a mapping")
@@ -89,11 +105,13 @@ class Templates:
         self.names = {name for name, _, _ in self._compiled}
 
     def _env(self, autoescape: bool) -> ImmutableSandboxedEnvironment:
-        env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=autoescape,
-                                            trim_blocks=True, lstrip_blocks=True)
+        env = ImmutableSandboxedEnvironment(
+            undefined=StrictUndefined, autoescape=autoescape, trim_blocks=True, lstrip_blocks=True
+        )
         env.filters["dt"] = self._format_time
         env.filters["label"] = lambda value, lang="zh-CN": LABELS.get(lang, LABELS["zh-CN"]).get(
-            getattr(value, "value", value), str(value))
+            getattr(value, "value", value), str(value)
+        )
         return env
 
     def _format_time(self, value: Any) -> str:
@@ -104,23 +122,37 @@ class Templates:
         return value.astimezone(self._tz).strftime("%Y-%m-%d %H:%M")
 
     def render(
-        self, name: str, lang: str, context: dict[str, Any], signature: str, sms_max_chars: int,
+        self,
+        name: str,
+        lang: str,
+        context: dict[str, Any],
+        signature: str,
+        sms_max_chars: int,
         channel: str | None = None,
     ) -> Rendered:
         """Render the parts one channel needs (all parts when channel is None)."""
         ctx = {**context, "lang": lang}
         wanted = {"sms": ("sms",), "email": ("subject", "text", "html")}.get(channel or "", PARTS)
         try:
-            parts = {part: self._compiled[(name, lang, part)].render(ctx).strip() if part in wanted else ""
-                     for part in PARTS}
-            params = {k: t.render(ctx).strip()[:35] for k, t in self._params.get(name, {}).items()} \
-                if "sms" in wanted else {}
+            parts = {
+                part: self._compiled[(name, lang, part)].render(ctx).strip()
+                if part in wanted
+                else ""
+                for part in PARTS
+            }
+            params = (
+                {k: t.render(ctx).strip()[:35] for k, t in self._params.get(name, {}).items()}
+                if "sms" in wanted
+                else {}
+            )
         except KeyError as exc:
             raise TemplateDataError(f"模板{name}/{lang}不存在 (no such template)") from exc
         except TemplateDataError:
             raise
         except Exception as exc:  # StrictUndefined, bad types in filters, sandbox refusals
-            raise TemplateDataError(f"模板数据错误 (template data error in {name}/{lang}): {type(exc).__name__}: {exc}") from exc
+            raise TemplateDataError(
+                f"模板数据错误 (template data error in {name}/{lang}): {type(exc).__name__}: {exc}"
+            ) from exc
         return Rendered(
             sms=fit_sms(parts["sms"], signature, sms_max_chars) if "sms" in wanted else "",
             subject=" ".join(parts["subject"].split()),

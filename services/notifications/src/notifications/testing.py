@@ -44,23 +44,35 @@ class _Handler:
     def __init__(self, sink: LocalSmtpServer) -> None:
         self.sink = sink
 
-    async def handle_RCPT(self, server: Any, session: Session, envelope: Envelope, address: str, options: Any) -> str:
+    async def handle_RCPT(
+        self, server: Any, session: Session, envelope: Envelope, address: str, options: Any
+    ) -> str:
         if address in self.sink.reject:
             return self.sink.reject[address]
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:
-        self.sink.received.append(ReceivedMail(envelope.mail_from or "", list(envelope.rcpt_tos),
-                                               bytes(envelope.original_content or envelope.content), time.time()))
+        self.sink.received.append(
+            ReceivedMail(
+                envelope.mail_from or "",
+                list(envelope.rcpt_tos),
+                bytes(envelope.original_content or envelope.content),
+                time.time(),
+            )
+        )
         return "250 Message accepted for delivery"
 
 
 class LocalSmtpServer:
     """aiosmtpd in this event loop; `credentials` turns on AUTH (LOGIN/PLAIN), `reject` maps address → reply."""
 
-    def __init__(self, port: int | None = None, credentials: tuple[str, str] | None = None,
-                 tls_context: Any = None) -> None:
+    def __init__(
+        self,
+        port: int | None = None,
+        credentials: tuple[str, str] | None = None,
+        tls_context: Any = None,
+    ) -> None:
         self.port = port or free_port()
         self.credentials = credentials
         self.tls_context = tls_context
@@ -69,9 +81,13 @@ class LocalSmtpServer:
         self._server: asyncio.base_events.Server | None = None
         self._conns: set[asyncio.BaseTransport] = set()
 
-    def _authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
-        ok = self.credentials is not None and (
-            auth_data.login.decode(), auth_data.password.decode()) == self.credentials
+    def _authenticate(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
+    ) -> AuthResult:
+        ok = (
+            self.credentials is not None
+            and (auth_data.login.decode(), auth_data.password.decode()) == self.credentials
+        )
         return AuthResult(success=ok, handled=False)
 
     def _protocol(self) -> SMTP:
@@ -88,14 +104,20 @@ class LocalSmtpServer:
 
         kw: dict[str, Any] = {"hostname": "localhost", "enable_SMTPUTF8": True}
         if self.credentials:
-            kw |= {"authenticator": self._authenticate, "auth_required": True, "auth_require_tls": self.tls_context is not None}
+            kw |= {
+                "authenticator": self._authenticate,
+                "auth_required": True,
+                "auth_require_tls": self.tls_context is not None,
+            }
         if self.tls_context is not None:
             kw |= {"tls_context": self.tls_context, "require_starttls": True}
         return Tracked(_Handler(self), **kw)
 
     async def start(self) -> LocalSmtpServer:
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(self._protocol, "127.0.0.1", self.port, reuse_address=True)
+        self._server = await loop.create_server(
+            self._protocol, "127.0.0.1", self.port, reuse_address=True
+        )
         return self
 
     async def stop(self) -> None:
@@ -125,7 +147,11 @@ class SmsRequest:
 
     @property
     def accepted(self) -> bool:
-        return self.status == 200 and self.answer.get("Code", "OK") == "OK" and "error" not in self.answer
+        return (
+            self.status == 200
+            and self.answer.get("Code", "OK") == "OK"
+            and "error" not in self.answer
+        )
 
 
 Decide = Callable[[SmsRequest], tuple[int, dict[str, Any]] | None]
@@ -138,7 +164,9 @@ class LocalSmsGateway:
     `decide(request)` may return (status, json) to answer otherwise (throttling, failures).
     """
 
-    def __init__(self, aliyun_secret: str | None = None, token: str | None = None, port: int | None = None) -> None:
+    def __init__(
+        self, aliyun_secret: str | None = None, token: str | None = None, port: int | None = None
+    ) -> None:
         self.port = port or free_port()
         self.aliyun_secret = aliyun_secret
         self.token = token
@@ -152,7 +180,9 @@ class LocalSmsGateway:
         return f"http://127.0.0.1:{self.port}"
 
     async def start(self) -> LocalSmsGateway:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port, reuse_address=True)
+        self._server = await asyncio.start_server(
+            self._serve, "127.0.0.1", self.port, reuse_address=True
+        )
         return self
 
     async def stop(self) -> None:
@@ -170,18 +200,26 @@ class LocalSmsGateway:
                 head = await reader.readuntil(b"\r\n\r\n")
                 lines = head.decode("latin-1").split("\r\n")
                 method, target, _ = lines[0].split(" ", 2)
-                headers = {k.strip().lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines[1:] if ln)}
+                headers = {
+                    k.strip().lower(): v.strip()
+                    for k, _, v in (ln.partition(":") for ln in lines[1:] if ln)
+                }
                 raw = await reader.readexactly(int(headers.get("content-length", "0") or 0))
                 status, answer = self._answer(method, target, headers, raw)
                 data = json.dumps(answer, ensure_ascii=False).encode()
-                writer.write(f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n".encode() + data)
+                writer.write(
+                    f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n".encode()
+                    + data
+                )
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
             pass
         finally:
             writer.close()
 
-    def _answer(self, method: str, target: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, Any]]:
+    def _answer(
+        self, method: str, target: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[int, dict[str, Any]]:
         parts = urlsplit(target)
         params = dict(parse_qsl(parts.query, keep_blank_values=True))
         try:
@@ -201,18 +239,42 @@ class LocalSmsGateway:
 
     def _check(self, req: SmsRequest) -> tuple[int, dict[str, Any]]:
         if req.params.get("Action") == "SendSms":
-            missing = [k for k in ("AccessKeyId", "PhoneNumbers", "SignName", "TemplateCode", "TemplateParam",
-                                   "Signature", "SignatureNonce", "Timestamp", "Version") if not req.params.get(k)]
+            missing = [
+                k
+                for k in (
+                    "AccessKeyId",
+                    "PhoneNumbers",
+                    "SignName",
+                    "TemplateCode",
+                    "TemplateParam",
+                    "Signature",
+                    "SignatureNonce",
+                    "Timestamp",
+                    "Version",
+                )
+                if not req.params.get(k)
+            ]
             if missing:
                 return 400, {"Code": "MissingParameter", "Message": f"missing {missing}"}
             unsigned = {k: v for k, v in req.params.items() if k != "Signature"}
-            if self.aliyun_secret is None or aliyun_signature(unsigned, self.aliyun_secret) != req.params["Signature"]:
-                return 400, {"Code": "SignatureDoesNotMatch", "Message": "Specified signature is not matched"}
+            if (
+                self.aliyun_secret is None
+                or aliyun_signature(unsigned, self.aliyun_secret) != req.params["Signature"]
+            ):
+                return 400, {
+                    "Code": "SignatureDoesNotMatch",
+                    "Message": "Specified signature is not matched",
+                }
             try:
                 json.loads(req.params["TemplateParam"])
             except ValueError:
                 return 200, {"Code": "isv.INVALID_JSON_PARAM", "Message": "JSON参数不合法"}
-            return 200, {"Code": "OK", "Message": "OK", "BizId": f"biz{self._seq}", "RequestId": f"req{self._seq}"}
+            return 200, {
+                "Code": "OK",
+                "Message": "OK",
+                "BizId": f"biz{self._seq}",
+                "RequestId": f"req{self._seq}",
+            }
         if self.token and req.headers.get("authorization") != f"Bearer {self.token}":
             return 401, {"error": "bad token"}
         if not req.body.get("to") or not req.body.get("text"):

@@ -11,13 +11,20 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from aftersales_shared.db import utcnow
-from aftersales_shared.sealing import unseal
 from aftersales_shared.scheduler import Scheduler
+from aftersales_shared.sealing import unseal
 from aftersales_shared.tasks import cancel_and_wait
 
 from . import services
 from .domain import Channel
-from .providers import EmailProvider, OutgoingEmail, OutgoingSms, SendError, SmsProvider, TemporaryFailure
+from .providers import (
+    EmailProvider,
+    OutgoingEmail,
+    OutgoingSms,
+    SendError,
+    SmsProvider,
+    TemporaryFailure,
+)
 from .settings import NotificationsSettings
 
 log = structlog.get_logger(__name__)
@@ -70,7 +77,10 @@ class DeliveryWorker:
         for scheduler in self._schedulers:
             scheduler.start()
         if not self._tasks:
-            self._tasks = [asyncio.create_task(self._run(), name=f"delivery-{i}") for i in range(self._s.delivery_concurrency)]
+            self._tasks = [
+                asyncio.create_task(self._run(), name=f"delivery-{i}")
+                for i in range(self._s.delivery_concurrency)
+            ]
             self._tasks.append(asyncio.create_task(self._record_loop(), name="delivery-record"))
             self._tasks.append(asyncio.create_task(self._recover(), name="delivery-lease"))
 
@@ -94,7 +104,9 @@ class DeliveryWorker:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the lease sweep will hand it out again
-                log.error("delivery.crashed", delivery_id=claimed.id, error=f"{type(exc).__name__}: {exc}")
+                log.error(
+                    "delivery.crashed", delivery_id=claimed.id, error=f"{type(exc).__name__}: {exc}"
+                )
 
     async def _record_loop(self) -> None:
         """Sent deliveries are recorded in batches: one transaction for all that finished meanwhile."""
@@ -102,7 +114,9 @@ class DeliveryWorker:
             first = await self._sent.get()
             self._pending.append(first)
             if self._s.record_linger_seconds:
-                await asyncio.sleep(self._s.record_linger_seconds)  # one transaction for what finishes meanwhile
+                await asyncio.sleep(
+                    self._s.record_linger_seconds
+                )  # one transaction for what finishes meanwhile
             while not self._sent.empty() and len(self._pending) < 500:
                 self._pending.append(self._sent.get_nowait())
             try:
@@ -129,7 +143,9 @@ class DeliveryWorker:
         while True:
             try:
                 async with self._sessions.begin() as session:
-                    stale = await services.stale_claims(session, utcnow(), self._s.delivery_lease_seconds)
+                    stale = await services.stale_claims(
+                        session, utcnow(), self._s.delivery_lease_seconds
+                    )
                 if stale:
                     log.warning("delivery.lease_expired", count=len(stale))
             except asyncio.CancelledError:
@@ -146,7 +162,9 @@ class DeliveryWorker:
         except SendError as exc:
             return await self._failed(claimed, exc, provider.name)
         except Exception as exc:  # a provider bug must not lose the message
-            return await self._failed(claimed, TemporaryFailure(f"{type(exc).__name__}: {exc}"), provider.name)
+            return await self._failed(
+                claimed, TemporaryFailure(f"{type(exc).__name__}: {exc}"), provider.name
+            )
         self._sent.put_nowait(services.Sent(claimed, provider.name, message_id, utcnow()))
         return "sent"
 
@@ -158,7 +176,9 @@ class DeliveryWorker:
             log.warning("delivery.failed", delivery_id=row.id, reason=exc.reason)
         elif outcome == "retrying":
             self.retried_total += 1
-            log.info("delivery.retry", delivery_id=row.id, attempt=row.attempts + 1, reason=exc.reason)
+            log.info(
+                "delivery.retry", delivery_id=row.id, attempt=row.attempts + 1, reason=exc.reason
+            )
         return outcome
 
     @staticmethod
@@ -170,8 +190,20 @@ class DeliveryWorker:
             text, html = text.replace(secret["masked"], link), html.replace(secret["masked"], link)
             params = params.replace(json.dumps(secret["masked"])[1:-1], json.dumps(link)[1:-1])
         if row.channel == Channel.SMS.value:
-            return OutgoingSms(delivery_id=row.id, to=row.address or "", text=text,
-                               template=row.template, params=json.loads(params))
-        return OutgoingEmail(delivery_id=row.id, event_id=row.source_event_id, to=row.address or "",
-                             to_name=row.recipient_name, subject=row.title or "", text=text,
-                             html=html, language=row.language)
+            return OutgoingSms(
+                delivery_id=row.id,
+                to=row.address or "",
+                text=text,
+                template=row.template,
+                params=json.loads(params),
+            )
+        return OutgoingEmail(
+            delivery_id=row.id,
+            event_id=row.source_event_id,
+            to=row.address or "",
+            to_name=row.recipient_name,
+            subject=row.title or "",
+            text=text,
+            html=html,
+            language=row.language,
+        )

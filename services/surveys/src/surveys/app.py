@@ -27,6 +27,8 @@ def create_app(settings: SurveysSettings) -> Litestar:
         figures_controller(rt),
         public_controller(rt, policy, limiter, settings.trusted_proxies),
     ]
-    app = create_service_app(rt, route_handlers=handlers, description=DESCRIPTION, public_prefixes=(PUBLIC_PREFIX,))
+    app = create_service_app(
+        rt, route_handlers=handlers, description=DESCRIPTION, public_prefixes=(PUBLIC_PREFIX,)
+    )
     app.state["guess_limiter"] = limiter
     return app

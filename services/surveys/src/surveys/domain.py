@@ -55,7 +55,9 @@ class Policy:
     calendar_id: str = "default"
     timezone: str = "Asia/Shanghai"
     redact_after_seconds: float = 300.0
-    notifications_public_key: str = ""  # survey links leave sealed to it (aftersales_shared.sealing)
+    notifications_public_key: str = (
+        ""  # survey links leave sealed to it (aftersales_shared.sealing)
+    )
 
     def link(self, token: str) -> str:
         return f"{self.public_base_url}/s/{token}"
@@ -176,8 +178,14 @@ class Answer:
         return (self.efficiency, self.attitude, self.professionalism)
 
 
-def _int_field(raw: Mapping[str, str | None], name: str, lo: int, hi: int, required: bool,
-               errors: dict[str, str]) -> int | None:
+def _int_field(
+    raw: Mapping[str, str | None],
+    name: str,
+    lo: int,
+    hi: int,
+    required: bool,
+    errors: dict[str, str],
+) -> int | None:
     value = (raw.get(name) or "").strip()
     if not value:
         if required:
@@ -204,7 +212,9 @@ def validate_answer(raw: Mapping[str, str | None], comment_max_chars: int) -> An
     elif any(ord(c) < 32 and c not in "\n\t" for c in comment):
         errors["comment"] = "control_chars"
     if errors:
-        raise AnswerInvalid(errors, {"comment_max_chars": comment_max_chars, "comment_length": len(comment)})
+        raise AnswerInvalid(
+            errors, {"comment_max_chars": comment_max_chars, "comment_length": len(comment)}
+        )
     return Answer(**scores, recommend=recommend, comment=comment or None)  # type: ignore[arg-type]
 
 

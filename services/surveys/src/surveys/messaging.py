@@ -15,7 +15,9 @@ from .domain import Policy
 
 def register(inbox: Inbox, policy: Policy) -> None:
     @inbox.handles(ServiceCompletedV1)
-    async def on_service_completed(session: AsyncSession, env: Envelope[ServiceCompletedV1]) -> None:
+    async def on_service_completed(
+        session: AsyncSession, env: Envelope[ServiceCompletedV1]
+    ) -> None:
         await services.on_service_completed(session, env, policy, utcnow())
 
 
@@ -29,4 +31,6 @@ def register_jobs(scheduler: Scheduler, policy: Policy) -> None:
     @scheduler.handles(services.REDACT_JOB)
     async def redact_link(session: AsyncSession, job: Job) -> None:
         survey_id = job.key.rsplit(":", 1)[0]
-        await services.redact_link(session, survey_id, job.payload["event_id"], job.payload["attempt"], policy)
+        await services.redact_link(
+            session, survey_id, job.payload["event_id"], job.payload["attempt"], policy
+        )

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, MetaData, SmallInteger, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from aftersales_shared.events.base import MAX_EVENT_ID
 from aftersales_shared.db import NAMING, UTCDateTime
+from aftersales_shared.events.base import MAX_EVENT_ID
 
 
 class Base(DeclarativeBase):
@@ -34,19 +43,25 @@ class SurveyRow(Base):
     channel: Mapped[str | None] = mapped_column(String(50))
     request_type: Mapped[str | None] = mapped_column(String(50))
     completed_at: Mapped[datetime]
-    completed_month: Mapped[str] = mapped_column(String(7), index=True, comment="YYYY-MM, business time zone")
+    completed_month: Mapped[str] = mapped_column(
+        String(7), index=True, comment="YYYY-MM, business time zone"
+    )
     status: Mapped[str] = mapped_column(String(20), index=True)
     skip_reason: Mapped[str | None] = mapped_column(String(40))
     due_at: Mapped[datetime | None]
     language: Mapped[str] = mapped_column(String(10), default="zh-CN")
-    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, comment="SHA-256 of the link token")
+    token_hash: Mapped[str | None] = mapped_column(
+        String(64), unique=True, comment="SHA-256 of the link token"
+    )
     invited_at: Mapped[datetime | None]
     expires_at: Mapped[datetime | None]
     answered_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     source_event_id: Mapped[str] = mapped_column(String(MAX_EVENT_ID))
 
-    answer: Mapped[AnswerRow | None] = relationship(back_populates="survey", lazy="selectin", uselist=False)
+    answer: Mapped[AnswerRow | None] = relationship(
+        back_populates="survey", lazy="selectin", uselist=False
+    )
 
 
 class AnswerRow(Base):
@@ -69,7 +84,9 @@ class AnswerRow(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     low_score: Mapped[bool] = mapped_column(Boolean)
     method: Mapped[str] = mapped_column(String(10), comment="web | phone")
-    recorded_by: Mapped[str | None] = mapped_column(String(100), comment="agent who recorded a phone answer")
+    recorded_by: Mapped[str | None] = mapped_column(
+        String(100), comment="agent who recorded a phone answer"
+    )
     respondent: Mapped[str | None] = mapped_column(String(100))
     language: Mapped[str] = mapped_column(String(10))
     answered_at: Mapped[datetime]

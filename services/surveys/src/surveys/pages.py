@@ -31,12 +31,24 @@ SECURITY_HEADERS = {
     "X-Robots-Tag": "noindex, nofollow",
 }
 
-ICONS = {"answered": "✓", "expired": "⌛", "unknown": "?", "not_open": "ⓘ", "limited": "⏳", "too_large": "!", "error": "!"}
+ICONS = {
+    "answered": "✓",
+    "expired": "⌛",
+    "unknown": "?",
+    "not_open": "ⓘ",
+    "limited": "⏳",
+    "too_large": "!",
+    "error": "!",
+}
 
 
 def html(body: str, status: int = 200, headers: Mapping[str, str] | None = None) -> Response[str]:
-    return Response(body, status_code=status, media_type=MediaType.HTML,
-                    headers={**SECURITY_HEADERS, **(headers or {})})
+    return Response(
+        body,
+        status_code=status,
+        media_type=MediaType.HTML,
+        headers={**SECURITY_HEADERS, **(headers or {})},
+    )
 
 
 def _switch(language: str) -> tuple[str, str]:
@@ -45,29 +57,63 @@ def _switch(language: str) -> tuple[str, str]:
 
 
 def form_page(
-    language: str, survey: SurveyRow, policy: Policy, *, values: Mapping[str, Any] | None = None,
-    errors: Mapping[str, str] | None = None, limits: Mapping[str, int] | None = None, status: int = 200,
+    language: str,
+    survey: SurveyRow,
+    policy: Policy,
+    *,
+    values: Mapping[str, Any] | None = None,
+    errors: Mapping[str, str] | None = None,
+    limits: Mapping[str, int] | None = None,
+    status: int = 200,
 ) -> Response[str]:
     t = texts(language)
-    messages = {f: field_error(language, code, f, dict(limits or {})) for f, code in (errors or {}).items()}
+    messages = {
+        f: field_error(language, code, f, dict(limits or {})) for f, code in (errors or {}).items()
+    }
     labels = {**t["dimensions"], "recommend": t["recommend"], "comment": t["comment"]}
     href, other = _switch(language)
-    expires = survey.expires_at.astimezone(ZoneInfo(policy.timezone)).strftime("%Y-%m-%d %H:%M") if survey.expires_at else ""
+    expires = (
+        survey.expires_at.astimezone(ZoneInfo(policy.timezone)).strftime("%Y-%m-%d %H:%M")
+        if survey.expires_at
+        else ""
+    )
     body = _env.get_template("form.html").render(
-        t=t, lang=language, survey=survey, dimensions=DIMENSIONS, values=dict(values or {}), errors=messages,
-        labels=labels, comment_max=policy.comment_max_chars, expires=expires, action=f"?lang={language}",
-        switch_href=href, switch_lang=other,
+        t=t,
+        lang=language,
+        survey=survey,
+        dimensions=DIMENSIONS,
+        values=dict(values or {}),
+        errors=messages,
+        labels=labels,
+        comment_max=policy.comment_max_chars,
+        expires=expires,
+        action=f"?lang={language}",
+        switch_href=href,
+        switch_lang=other,
     )
     return html(body, status)
 
 
-def message_page(language: str, state: str, status: int, *, ok: bool = False, lines: list[str] | None = None,
-                 minutes: int = 1, headers: Mapping[str, str] | None = None) -> Response[str]:
+def message_page(
+    language: str,
+    state: str,
+    status: int,
+    *,
+    ok: bool = False,
+    lines: list[str] | None = None,
+    minutes: int = 1,
+    headers: Mapping[str, str] | None = None,
+) -> Response[str]:
     t = texts(language)
     href, other = _switch(language)
     body = _env.get_template("message.html").render(
-        t=t, title=t[f"{state}_title"], lines=lines or [t[f"{state}_body"].format(minutes=minutes)],
-        icon=ICONS.get(state, "✓"), ok=ok, switch_href=href, switch_lang=other,
+        t=t,
+        title=t[f"{state}_title"],
+        lines=lines or [t[f"{state}_body"].format(minutes=minutes)],
+        icon=ICONS.get(state, "✓"),
+        ok=ok,
+        switch_href=href,
+        switch_lang=other,
     )
     return html(body, status, headers)
 

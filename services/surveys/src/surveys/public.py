@@ -17,7 +17,14 @@ from aftersales_shared.http import FromPath, FromQuery
 from aftersales_shared.service import Runtime
 
 from . import pages, services
-from .domain import AnswerInvalid, Policy, SurveyStatus, TokenUnknown, TooManyAttempts, negotiate_language
+from .domain import (
+    AnswerInvalid,
+    Policy,
+    SurveyStatus,
+    TokenUnknown,
+    TooManyAttempts,
+    negotiate_language,
+)
 from .ratelimit import GuessLimiter
 
 log = structlog.get_logger(__name__)
@@ -29,7 +36,9 @@ T = TypeVar("T")
 
 
 def _language(request: Request[Any, Any, Any], explicit: str | None = None) -> str:
-    return negotiate_language(explicit or request.query_params.get("lang"), request.headers.get("accept-language"))
+    return negotiate_language(
+        explicit or request.query_params.get("lang"), request.headers.get("accept-language")
+    )
 
 
 def client_ip(request: Request[Any, Any, Any], trusted_proxies: Sequence[str]) -> str:
@@ -43,21 +52,35 @@ def page_error(request: Request[Any, Any, Any], exc: Exception) -> Response[str]
     language = _language(request)
     if isinstance(exc, DomainError):
         minutes = max(1, round(exc.extra.get("retry_after", 60) / 60))
-        headers = {"Retry-After": str(exc.extra["retry_after"])} if "retry_after" in exc.extra else None
-        return pages.message_page(language, pages.state_for(exc.code), exc.status, minutes=minutes, headers=headers)
+        headers = (
+            {"Retry-After": str(exc.extra["retry_after"])} if "retry_after" in exc.extra else None
+        )
+        return pages.message_page(
+            language, pages.state_for(exc.code), exc.status, minutes=minutes, headers=headers
+        )
     if isinstance(exc, HTTPException) and 400 <= exc.status_code < 500:
-        state = "too_large" if exc.status_code == 413 else "unknown" if exc.status_code == 404 else "error"
+        state = (
+            "too_large"
+            if exc.status_code == 413
+            else "unknown"
+            if exc.status_code == 404
+            else "error"
+        )
         return pages.message_page(language, state, exc.status_code)
     log.exception("surveys.page_failed", error=f"{type(exc).__name__}: {exc}")
     return pages.message_page(language, "error", 500)
 
 
-def public_controller(rt: Runtime, policy: Policy, limiter: GuessLimiter, trusted_proxies: Sequence[str]) -> type[Controller]:
+def public_controller(
+    rt: Runtime, policy: Policy, limiter: GuessLimiter, trusted_proxies: Sequence[str]
+) -> type[Controller]:
     async def guarded(request: Request[Any, Any, Any], call: Callable[[], Awaitable[T]]) -> T:
         """Refuse a client that guessed too often; count each unknown token it tries."""
         ip = client_ip(request, trusted_proxies)
         if limiter.blocked(ip):
-            raise TooManyAttempts("尝试次数过多，请稍后再试 (too many attempts)", retry_after=limiter.retry_after(ip))
+            raise TooManyAttempts(
+                "尝试次数过多，请稍后再试 (too many attempts)", retry_after=limiter.retry_after(ip)
+            )
         try:
             return await call()
         except TokenUnknown:
@@ -69,32 +92,65 @@ def public_controller(rt: Runtime, policy: Policy, limiter: GuessLimiter, truste
         path = "/s"
         include_in_schema = False
         # the same classes the app maps to JSON, so these (more specific) keys win on this page
-        exception_handlers = {DomainError: page_error, ValidationException: page_error, HTTPException: page_error,
-                              Exception: page_error}
+        exception_handlers = {
+            DomainError: page_error,
+            ValidationException: page_error,
+            HTTPException: page_error,
+            Exception: page_error,
+        }
 
         @get("/{token:str}")
-        async def show(self, request: Request[Any, Any, Any], token: FromPath[str], lang: FromQuery[str | None] = None) -> Response[str]:
+        async def show(
+            self,
+            request: Request[Any, Any, Any],
+            token: FromPath[str],
+            lang: FromQuery[str | None] = None,
+        ) -> Response[str]:
             language = _language(request, lang)
             async with rt.sessions() as session:
-                survey = await guarded(request, lambda: services.open_survey(session, token, utcnow()))
+                survey = await guarded(
+                    request, lambda: services.open_survey(session, token, utcnow())
+                )
             return pages.form_page(language, survey, policy)
 
         @post("/{token:str}", request_max_body_size=MAX_FORM_BYTES, status_code=303)
-        async def submit(self, request: Request[Any, Any, Any], token: FromPath[str]) -> Response[Any]:
+        async def submit(
+            self, request: Request[Any, Any, Any], token: FromPath[str]
+        ) -> Response[Any]:
             form = await request.form()
             raw = {f: form.get(f) if isinstance(form.get(f), str) else None for f in FORM_FIELDS}
-            language = _language(request, form.get("lang") if isinstance(form.get("lang"), str) else None)
+            language = _language(
+                request, form.get("lang") if isinstance(form.get("lang"), str) else None
+            )
             try:
                 async with rt.sessions.begin() as session:
-                    await guarded(request, lambda: services.answer_by_link(session, token, raw, language, policy, utcnow()))
+                    await guarded(
+                        request,
+                        lambda: services.answer_by_link(
+                            session, token, raw, language, policy, utcnow()
+                        ),
+                    )
             except AnswerInvalid as exc:
                 async with rt.sessions() as session:
                     survey = await services.find_by_token(session, token)
-                return pages.form_page(language, survey, policy, values=raw, errors=exc.errors, limits=exc.limits, status=422)
+                return pages.form_page(
+                    language,
+                    survey,
+                    policy,
+                    values=raw,
+                    errors=exc.errors,
+                    limits=exc.limits,
+                    status=422,
+                )
             return Redirect(f"{token}/thanks?lang={language}", status_code=303)
 
         @get("/{token:str}/thanks")
-        async def thanks(self, request: Request[Any, Any, Any], token: FromPath[str], lang: FromQuery[str | None] = None) -> Response[Any]:
+        async def thanks(
+            self,
+            request: Request[Any, Any, Any],
+            token: FromPath[str],
+            lang: FromQuery[str | None] = None,
+        ) -> Response[Any]:
             language = _language(request, lang)
             async with rt.sessions() as session:
                 survey = await guarded(request, lambda: services.find_by_token(session, token))

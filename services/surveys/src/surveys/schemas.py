@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from aftersales_shared.inputmodel import StrictIn
 from pydantic import BaseModel, Field
+
+from aftersales_shared.inputmodel import StrictIn
 
 
 class In(StrictIn):
@@ -19,8 +20,12 @@ class PhoneAnswerIn(In):
     attitude: int = Field(ge=1, le=5, description="态度 1–5")
     professionalism: int = Field(ge=1, le=5, description="专业性 1–5")
     recommend: int | None = Field(default=None, ge=0, le=10, description="would recommend 0–10")
-    comment: str | None = Field(default=None, max_length=5000, description="the service's comment limit applies")
-    respondent: str | None = Field(default=None, max_length=100, description="who answered the call")
+    comment: str | None = Field(
+        default=None, max_length=5000, description="the service's comment limit applies"
+    )
+    respondent: str | None = Field(
+        default=None, max_length=100, description="who answered the call"
+    )
 
 
 class AnswerOut(BaseModel):

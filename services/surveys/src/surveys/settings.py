@@ -16,21 +16,41 @@ class SurveysSettings(ServiceSettings):
     service_name: ClassVar[str] = "surveys"
     default_port: ClassVar[int] = 8103
 
-    public_base_url: str = Field(default="", description="where customers open /s/<token>; default http://HOST:PORT")
-    calendar_id: str = Field(default="default", description="working-time calendar of the invitation deadline")
-    invite_delay_minutes: int = Field(default=60, ge=0, le=60 * 24, description="working minutes after completion")
-    invite_within_working_days: int = Field(default=1, ge=1, le=10, description="latest: close of this working day")
+    public_base_url: str = Field(
+        default="", description="where customers open /s/<token>; default http://HOST:PORT"
+    )
+    calendar_id: str = Field(
+        default="default", description="working-time calendar of the invitation deadline"
+    )
+    invite_delay_minutes: int = Field(
+        default=60, ge=0, le=60 * 24, description="working minutes after completion"
+    )
+    invite_within_working_days: int = Field(
+        default=1, ge=1, le=10, description="latest: close of this working day"
+    )
     token_ttl_days: int = Field(default=14, ge=1, le=90)
-    quiet_days: int = Field(default=30, ge=0, le=365, description="a customer surveyed this recently is skipped")
-    low_score_threshold: int = Field(default=2, ge=1, le=5, description="a dimension at or below it is a low score")
+    quiet_days: int = Field(
+        default=30, ge=0, le=365, description="a customer surveyed this recently is skipped"
+    )
+    low_score_threshold: int = Field(
+        default=2, ge=1, le=5, description="a dimension at or below it is a low score"
+    )
     low_recommend_threshold: int | None = Field(default=None, ge=0, le=10)
     comment_max_chars: int = Field(default=500, ge=1, le=5000)
-    guess_limit: int = Field(default=20, ge=1, description="unknown-token attempts per client IP and window")
+    guess_limit: int = Field(
+        default=20, ge=1, description="unknown-token attempts per client IP and window"
+    )
     guess_window_seconds: float = Field(default=900.0, gt=0)
-    redact_after_seconds: float = Field(default=300.0, gt=0, description="then the sent link is blanked in the outbox")
-    notifications_public_key: str = Field(default="", description=(
-        "notifications' link public key (URL-safe base64): survey links leave sealed to it; local development "
-        "uses the published development pair"))
+    redact_after_seconds: float = Field(
+        default=300.0, gt=0, description="then the sent link is blanked in the outbox"
+    )
+    notifications_public_key: str = Field(
+        default="",
+        description=(
+            "notifications' link public key (URL-safe base64): survey links leave sealed to it; local development "
+            "uses the published development pair"
+        ),
+    )
 
     def model_post_init(self, __context: object) -> None:
         super().model_post_init(__context)
@@ -44,7 +64,9 @@ class SurveysSettings(ServiceSettings):
     def security_problems(self) -> list[str]:
         problems = super().security_problems()
         if not self.local_dev and not self.notifications_public_key:
-            problems.append("SURVEYS_NOTIFICATIONS_PUBLIC_KEY is not set (survey links are sealed to notifications)")
+            problems.append(
+                "SURVEYS_NOTIFICATIONS_PUBLIC_KEY is not set (survey links are sealed to notifications)"
+            )
         elif not self.local_dev and self.notifications_public_key == dev_public_key():
             problems.append("SURVEYS_NOTIFICATIONS_PUBLIC_KEY is the published development key")
         return problems

@@ -59,13 +59,23 @@ TEXTS: dict[str, dict[str, Any]] = {
         "title": "After-sales service satisfaction survey",
         "intro": "Thank you for using our after-sales service. Please rate the service on ticket {ticket_no}; it takes about a minute.",
         "customer": "Customer",
-        "dimensions": {"efficiency": "Efficiency", "attitude": "Attitude", "professionalism": "Professionalism"},
+        "dimensions": {
+            "efficiency": "Efficiency",
+            "attitude": "Attitude",
+            "professionalism": "Professionalism",
+        },
         "dimension_hints": {
             "efficiency": "Was your request answered and solved in good time?",
             "attitude": "Were our staff polite and patient?",
             "professionalism": "Were our staff competent, and is the problem solved for good?",
         },
-        "scale": {1: "Very dissatisfied", 2: "Dissatisfied", 3: "Neutral", 4: "Satisfied", 5: "Very satisfied"},
+        "scale": {
+            1: "Very dissatisfied",
+            2: "Dissatisfied",
+            3: "Neutral",
+            4: "Satisfied",
+            5: "Very satisfied",
+        },
         "required": "required",
         "optional": "optional",
         "recommend": "How likely are you to recommend us to a friend or colleague?",
@@ -123,5 +133,9 @@ def texts(language: str) -> dict[str, Any]:
 def field_error(language: str, code: str, field: str, limits: dict[str, int]) -> str:
     t = texts(language)["errors"]
     lo, hi = (0, 10) if field == "recommend" else (1, 5)
-    return t.get(code, code).format(lo=lo, hi=hi, max=limits.get("comment_max_chars", ""),
-                                    length=limits.get("comment_length", ""))
+    return t.get(code, code).format(
+        lo=lo,
+        hi=hi,
+        max=limits.get("comment_max_chars", ""),
+        length=limits.get("comment_length", ""),
+    )

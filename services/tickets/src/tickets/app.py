@@ -22,9 +22,22 @@ from . import calendar_admin, messaging, sla
 from .http import calendars_controller, entitlements_controller, ticket_controllers
 from .settings import TicketsSettings
 
-DESCRIPTION = "售后服务工单与SLA — after-sales tickets, working-time SLA clocks, dispatch and completion"
-PUBLISHES = [TicketOpenedV1, TicketAssignedV1, SlaWarningV1, SlaBreachedV1, SlaEscalatedV1, SlaDeadlineChangedV1,
-             ServiceCompletedV1, TicketReopenedV1, FollowUpOpenedV1, CalendarChangedV1, CalendarYearMissingV1]
+DESCRIPTION = (
+    "售后服务工单与SLA — after-sales tickets, working-time SLA clocks, dispatch and completion"
+)
+PUBLISHES = [
+    TicketOpenedV1,
+    TicketAssignedV1,
+    SlaWarningV1,
+    SlaBreachedV1,
+    SlaEscalatedV1,
+    SlaDeadlineChangedV1,
+    ServiceCompletedV1,
+    TicketReopenedV1,
+    FollowUpOpenedV1,
+    CalendarChangedV1,
+    CalendarYearMissingV1,
+]
 
 
 def create_app(settings: TicketsSettings) -> Litestar:
@@ -35,7 +48,11 @@ def create_app(settings: TicketsSettings) -> Litestar:
     rt.startup_hooks.append(_arm_year_check)
     return create_service_app(
         rt,
-        route_handlers=[entitlements_controller(rt), *ticket_controllers(rt), calendars_controller(rt)],
+        route_handlers=[
+            entitlements_controller(rt),
+            *ticket_controllers(rt),
+            calendars_controller(rt),
+        ],
         description=DESCRIPTION,
     )
 

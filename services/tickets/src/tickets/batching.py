@@ -15,12 +15,20 @@ class IntakeBatcher:
     statement per table) serves every request that arrived meanwhile. A rule refusing one request fails
     only that request; if the shared transaction fails, each request is retried on its own."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], settings: TicketsSettings, max_batch: int = 64) -> None:
-        async def write(session: AsyncSession, intakes: list[Intake]) -> list[OpenedTicket | BaseException]:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: TicketsSettings,
+        max_batch: int = 64,
+    ) -> None:
+        async def write(
+            session: AsyncSession, intakes: list[Intake]
+        ) -> list[OpenedTicket | BaseException]:
             return list(await open_tickets(session, intakes, settings))
 
         self._group: GroupCommit[Intake, OpenedTicket] = GroupCommit(
-            sessions, write, max_batch=max_batch, name="intake-group-commit")
+            sessions, write, max_batch=max_batch, name="intake-group-commit"
+        )
 
     async def open(self, intake: Intake) -> OpenedTicket:
         return await self._group.submit(intake)

@@ -22,34 +22,55 @@ YEAR_CHECK = "calendar_year_check"
 SH = ZoneInfo("Asia/Shanghai")
 
 
-async def apply_year(session: AsyncSession, scope: str, year: int, table: YearTable, actor: str, now: datetime,
-                     settings: TicketsSettings) -> tuple[int, int, int]:
+async def apply_year(
+    session: AsyncSession,
+    scope: str,
+    year: int,
+    table: YearTable,
+    actor: str,
+    now: datetime,
+    settings: TicketsSettings,
+) -> tuple[int, int, int]:
     """Import a table, recompute affected open clocks, publish CalendarChanged; all in one transaction."""
     entries = await cal.import_year(session, scope, year, table, actor, now)
     ids = None if scope == cal.NATIONAL else [scope]
-    count, changed = await recompute_clocks(session, ids, cal.year_start_utc(year), f"{scope} {year} calendar imported", now, settings)
-    for calendar_id in (await cal.calendar_ids(session) if ids is None else ids):
+    count, changed = await recompute_clocks(
+        session, ids, cal.year_start_utc(year), f"{scope} {year} calendar imported", now, settings
+    )
+    for calendar_id in await cal.calendar_ids(session) if ids is None else ids:
         await cal.publish_definition(session, calendar_id, actor, now)
     return entries, count, changed
 
 
-async def update_hours(session: AsyncSession, calendar_id: str, data: dict, actor: str, now: datetime,
-                       settings: TicketsSettings):  # type: ignore[no-untyped-def]
+async def update_hours(
+    session: AsyncSession,
+    calendar_id: str,
+    data: dict,
+    actor: str,
+    now: datetime,
+    settings: TicketsSettings,
+):  # type: ignore[no-untyped-def]
     row = await cal.upsert_calendar(session, calendar_id, data, actor, now)
-    await recompute_clocks(session, [calendar_id], now, f"calendar {calendar_id} hours changed", now, settings)
+    await recompute_clocks(
+        session, [calendar_id], now, f"calendar {calendar_id} hours changed", now, settings
+    )
     await cal.publish_definition(session, calendar_id, actor, now)
     return row
 
 
 async def audit(session: AsyncSession, limit: int, offset: int) -> list[CalendarAuditRow]:
-    query = select(CalendarAuditRow).order_by(CalendarAuditRow.id.desc()).limit(limit).offset(offset)
+    query = (
+        select(CalendarAuditRow).order_by(CalendarAuditRow.id.desc()).limit(limit).offset(offset)
+    )
     return list((await session.scalars(query)).all())
 
 
 def next_check_at(now: datetime) -> datetime:
     """09:00 Shanghai on the next day."""
     local = now.astimezone(SH)
-    return datetime.combine(local.date() + timedelta(days=1), datetime.min.time().replace(hour=9), tzinfo=SH)
+    return datetime.combine(
+        local.date() + timedelta(days=1), datetime.min.time().replace(hour=9), tzinfo=SH
+    )
 
 
 async def year_missing(session: AsyncSession, now: datetime) -> int | None:
@@ -58,7 +79,10 @@ async def year_missing(session: AsyncSession, now: datetime) -> int | None:
     if local.month < 11:
         return None
     nxt = local.year + 1
-    if await session.get(CalendarYearRow, (cal.NATIONAL, nxt)) or national_year_table(nxt) is not None:
+    if (
+        await session.get(CalendarYearRow, (cal.NATIONAL, nxt))
+        or national_year_table(nxt) is not None
+    ):
         return None
     return nxt
 
@@ -71,8 +95,13 @@ def register_year_check(scheduler: Scheduler, clock) -> None:  # type: ignore[no
         now = clock()
         year = await year_missing(session, now)
         if year is not None:
-            await enqueue(session, Envelope(subject=str(year), data=CalendarYearMissingV1(
-                calendar_id=cal.NATIONAL, year=year, noticed_at=now)))
+            await enqueue(
+                session,
+                Envelope(
+                    subject=str(year),
+                    data=CalendarYearMissingV1(calendar_id=cal.NATIONAL, year=year, noticed_at=now),
+                ),
+            )
         at = next_check_at(now)
         await schedule(session, YEAR_CHECK, at.date().isoformat(), at)
 

@@ -27,11 +27,14 @@ async def _import(args: argparse.Namespace) -> int:
     engine = create_engine(settings.database_url)
     try:
         async with session_factory(engine).begin() as session:
-            entries, count, changed = await calendar_admin.apply_year(session, args.scope, args.year, table, args.actor,
-                                                                      utcnow(), settings)
+            entries, count, changed = await calendar_admin.apply_year(
+                session, args.scope, args.year, table, args.actor, utcnow(), settings
+            )
     finally:
         await engine.dispose()
-    print(f"{args.scope} {args.year}: {entries} days imported; {count} open clocks recomputed, {changed} deadlines moved")
+    print(
+        f"{args.scope} {args.year}: {entries} days imported; {count} open clocks recomputed, {changed} deadlines moved"
+    )
     return 0
 
 
@@ -49,12 +52,16 @@ async def _export(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tickets.calendar_cli", description="Import or export a year's holiday table")
+    parser = argparse.ArgumentParser(
+        prog="python -m tickets.calendar_cli", description="Import or export a year's holiday table"
+    )
     sub = parser.add_subparsers(dest="cmd", required=True)
     imp = sub.add_parser("import", help="import date,kind,name (CSV or YAML) for one year")
     imp.add_argument("file")
     imp.add_argument("--year", type=int, required=True)
-    imp.add_argument("--scope", default=cal.NATIONAL, help="'national' or a calendar id (company closures)")
+    imp.add_argument(
+        "--scope", default=cal.NATIONAL, help="'national' or a calendar id (company closures)"
+    )
     imp.add_argument("--format", choices=["csv", "yaml"])
     imp.add_argument("--actor", default="cli")
     exp = sub.add_parser("export", help="print the table in force for a year")

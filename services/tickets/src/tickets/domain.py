@@ -68,20 +68,36 @@ DEFAULT_POLICIES: dict[Urgency, Policy] = {
 }
 
 
-def policy_from_levels(levels: list[dict], urgency: Urgency, calendar: str, contract_no: str) -> Policy:
+def policy_from_levels(
+    levels: list[dict], urgency: Urgency, calendar: str, contract_no: str
+) -> Policy:
     """The service level an entitlement grants for one urgency (default when the contract is silent)."""
     for level in levels:
         if level.get("urgency") == urgency:
             return Policy(
-                urgency, level["response_minutes"], level["resolution_minutes"], level.get("onsite_minutes"),
-                level.get("loaner_after_minutes"), calendar, f"contract {contract_no}",
+                urgency,
+                level["response_minutes"],
+                level["resolution_minutes"],
+                level.get("onsite_minutes"),
+                level.get("loaner_after_minutes"),
+                calendar,
+                f"contract {contract_no}",
             )
     base = DEFAULT_POLICIES[urgency]
-    return Policy(urgency, base.response_minutes, base.resolution_minutes, base.onsite_minutes,
-                  base.loaner_after_minutes, calendar, f"contract {contract_no} (default level)")
+    return Policy(
+        urgency,
+        base.response_minutes,
+        base.resolution_minutes,
+        base.onsite_minutes,
+        base.loaner_after_minutes,
+        calendar,
+        f"contract {contract_no} (default level)",
+    )
 
 
-def clock_targets(policy: Policy, request_type: RequestType, calendar: WorkCalendar, opened_at: datetime) -> dict[SlaClock, timedelta]:
+def clock_targets(
+    policy: Policy, request_type: RequestType, calendar: WorkCalendar, opened_at: datetime
+) -> dict[SlaClock, timedelta]:
     """Working time each clock may use; suggestions are answered within 3 working days."""
     targets = {
         SlaClock.ACKNOWLEDGE: timedelta(minutes=ACKNOWLEDGE_MINUTES),
@@ -180,14 +196,22 @@ TRANSITIONS: dict[str, tuple[frozenset[Status], Status | None]] = {
     "pause": (frozenset({Status.ACKNOWLEDGED, Status.ASSIGNED, Status.IN_PROGRESS}), None),
     "resume": (PAUSED_STATUSES, None),
     "resolve": (frozenset({Status.ASSIGNED, Status.IN_PROGRESS}), Status.RESOLVED),
-    "complete": (frozenset({Status.ASSIGNED, Status.IN_PROGRESS, Status.RESOLVED}), Status.COMPLETED),
+    "complete": (
+        frozenset({Status.ASSIGNED, Status.IN_PROGRESS, Status.RESOLVED}),
+        Status.COMPLETED,
+    ),
     "log": (OPEN_STATUSES, None),
     "urgency": (frozenset(OPEN_STATUSES - {Status.RESOLVED}), None),
 }
 
 STATUS_ZH = {
-    Status.NEW: "新建", Status.ACKNOWLEDGED: "已受理", Status.ASSIGNED: "已派单", Status.IN_PROGRESS: "处理中",
-    Status.WAITING_CUSTOMER: "等待客户", Status.WAITING_PARTS: "等待配件", Status.RESOLVED: "已解决",
+    Status.NEW: "新建",
+    Status.ACKNOWLEDGED: "已受理",
+    Status.ASSIGNED: "已派单",
+    Status.IN_PROGRESS: "处理中",
+    Status.WAITING_CUSTOMER: "等待客户",
+    Status.WAITING_PARTS: "等待配件",
+    Status.RESOLVED: "已解决",
     Status.COMPLETED: "已完成",
 }
 
@@ -204,12 +228,18 @@ def check_transition(action: str, status: Status, ticket_no: str) -> Status | No
     return target
 
 
-def can_reopen(completed_at: datetime | None, now: datetime, window: timedelta, ticket_no: str) -> None:
+def can_reopen(
+    completed_at: datetime | None, now: datetime, window: timedelta, ticket_no: str
+) -> None:
     if completed_at is None:
-        raise Conflict(f"工单{ticket_no}尚未完成，无需重开 (only a completed ticket can be reopened)")
+        raise Conflict(
+            f"工单{ticket_no}尚未完成，无需重开 (only a completed ticket can be reopened)"
+        )
     if now - completed_at > window:
         days = window.total_seconds() / 86400
-        raise Conflict(f"工单{ticket_no}已超过{days:g}天重开期限 (reopen window of {days:g} days has passed)")
+        raise Conflict(
+            f"工单{ticket_no}已超过{days:g}天重开期限 (reopen window of {days:g} days has passed)"
+        )
 
 
 def warranty_valid(warranty_end: date | None, today: date) -> bool | None:

@@ -5,11 +5,24 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, MetaData, Numeric, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from aftersales_shared.events.base import MAX_EVENT_ID
 from aftersales_shared.db import NAMING, UTCDateTime
+from aftersales_shared.events.base import MAX_EVENT_ID
 
 
 class Base(DeclarativeBase):
@@ -34,7 +47,10 @@ class EntitlementRow(Base):
     recorded_at: Mapped[datetime]
 
     units: Mapped[list[EntitledUnitRow]] = relationship(
-        back_populates="entitlement", cascade="all, delete-orphan", order_by="EntitledUnitRow.serial_no", lazy="selectin"
+        back_populates="entitlement",
+        cascade="all, delete-orphan",
+        order_by="EntitledUnitRow.serial_no",
+        lazy="selectin",
     )
 
 
@@ -58,7 +74,9 @@ class TicketCounter(Base):
 
 
 def _partial(name: str, *columns: str, where: str, unique: bool = False) -> Index:
-    return Index(name, *columns, unique=unique, postgresql_where=text(where), sqlite_where=text(where))
+    return Index(
+        name, *columns, unique=unique, postgresql_where=text(where), sqlite_where=text(where)
+    )
 
 
 def _partial_unique(name: str, *columns: str, where: str) -> Index:
@@ -71,10 +89,14 @@ class TicketRow(Base):
         Index("ix_tickets_status_opened", "status", "opened_at"),
         # sparse columns get partial indexes: a new ticket (unassigned, no partner reference, no parent, no
         # survey, SLA ok) adds no entry to them — intake writes fewer index entries, lookups stay indexed
-        _partial_unique("uq_tickets_external_ref", "channel", "external_ref", where="external_ref IS NOT NULL"),
+        _partial_unique(
+            "uq_tickets_external_ref", "channel", "external_ref", where="external_ref IS NOT NULL"
+        ),
         _partial_unique("uq_tickets_survey_id", "survey_id", where="survey_id IS NOT NULL"),
         _partial("ix_tickets_assignee_id", "assignee_id", where="assignee_id IS NOT NULL"),
-        _partial("ix_tickets_parent_ticket_id", "parent_ticket_id", where="parent_ticket_id IS NOT NULL"),
+        _partial(
+            "ix_tickets_parent_ticket_id", "parent_ticket_id", where="parent_ticket_id IS NOT NULL"
+        ),
         _partial("ix_tickets_sla_attention", "sla_state", where="sla_state <> 'ok'"),
     )
 
@@ -83,7 +105,9 @@ class TicketRow(Base):
     status: Mapped[str] = mapped_column(String(20))
     channel: Mapped[str] = mapped_column(String(60))
     request_type: Mapped[str] = mapped_column(String(30))
-    urgency: Mapped[str] = mapped_column(String(10))  # three values: filtered together with others, no index
+    urgency: Mapped[str] = mapped_column(
+        String(10)
+    )  # three values: filtered together with others, no index
     description: Mapped[str] = mapped_column(Text)
     customer_id: Mapped[str | None] = mapped_column(String(64), index=True)
     customer_name: Mapped[str] = mapped_column(String(200))
@@ -116,7 +140,10 @@ class TicketRow(Base):
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
 
     clocks: Mapped[list[ClockRow]] = relationship(
-        back_populates="ticket", cascade="all, delete-orphan", order_by="ClockRow.id", lazy="selectin"
+        back_populates="ticket",
+        cascade="all, delete-orphan",
+        order_by="ClockRow.id",
+        lazy="selectin",
     )
 
 
@@ -127,7 +154,9 @@ class ClockRow(Base):
     __table_args__ = (UniqueConstraint("ticket_id", "kind", name="uq_sla_clocks_ticket_kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"))  # indexed by uq_sla_clocks_ticket_kind
+    ticket_id: Mapped[str] = mapped_column(
+        ForeignKey("tickets.id")
+    )  # indexed by uq_sla_clocks_ticket_kind
     kind: Mapped[str] = mapped_column(String(20))
     target_seconds: Mapped[int] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(10))

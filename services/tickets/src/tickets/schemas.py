@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from aftersales_shared.inputmodel import StrictIn
 from pydantic import BaseModel
+
+from aftersales_shared.inputmodel import StrictIn
 
 
 class UnitOut(BaseModel):
@@ -62,7 +63,9 @@ class TicketIn(In):
     channel: Channel
     request_type: RequestType
     urgency: Urgency = Urgency.NORMAL
-    description: str = Field(min_length=1, max_length=4000, description="symptom and when it started")
+    description: str = Field(
+        min_length=1, max_length=4000, description="symptom and when it started"
+    )
     customer_id: str | None = Field(default=None, max_length=64)
     customer_name: str | None = Field(default=None, max_length=200)
     contact: ContactIn
@@ -71,7 +74,9 @@ class TicketIn(In):
     serial_no: str | None = Field(default=None, max_length=100)
     batch_no: str | None = Field(default=None, max_length=100)
     dealer_id: str | None = Field(default=None, max_length=64)
-    use_default_policy: bool = Field(default=False, description="accept an unknown contract/serial under the default SLA")
+    use_default_policy: bool = Field(
+        default=False, description="accept an unknown contract/serial under the default SLA"
+    )
 
 
 class AssignIn(In):
@@ -170,7 +175,9 @@ class TicketOut(BaseModel):
     assignee_kind: str | None
     assignee_name: str | None
     parent_ticket_id: str | None
-    external_ref: str | None = None  # a partner's own reference (with `channel`: once per partner request)
+    external_ref: str | None = (
+        None  # a partner's own reference (with `channel`: once per partner request)
+    )
     sla_state: str
     opened_at: datetime
     acknowledged_at: datetime | None

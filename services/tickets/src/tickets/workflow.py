@@ -37,7 +37,15 @@ from .domain import (
     clock_targets,
     policy_from_levels,
 )
-from .models import AssignmentRow, ClockRow, CompletionRow, EntitlementRow, LoanerRow, ProgressRow, TicketRow
+from .models import (
+    AssignmentRow,
+    ClockRow,
+    CompletionRow,
+    EntitlementRow,
+    LoanerRow,
+    ProgressRow,
+    TicketRow,
+)
 from .settings import TicketsSettings
 
 STAFF_ROLES = (Role.SERVICE_AGENT, Role.SERVICE_SUPERVISOR, Role.MANAGER, Role.TECHNICAL)
@@ -51,7 +59,11 @@ def visible_to(ticket: TicketRow, user: Principal) -> bool:
     """Engineers see their own assignments; dealers their dealer's tickets; staff everything."""
     if user.has(*STAFF_ROLES):
         return True
-    if Role.DEALER in user.roles and ticket.dealer_id is not None and ticket.dealer_id == dealer_scope(user):
+    if (
+        Role.DEALER in user.roles
+        and ticket.dealer_id is not None
+        and ticket.dealer_id == dealer_scope(user)
+    ):
         return True
     customer = customer_scope(user)
     if customer is not None:
@@ -71,7 +83,13 @@ def _clock(ticket: TicketRow, kind: SlaClock) -> ClockRow | None:
     return next((c for c in ticket.clocks if c.kind == kind.value), None)
 
 
-async def _meet(session: AsyncSession, ticket: TicketRow, kinds: list[SlaClock], now: datetime, settings: TicketsSettings) -> None:
+async def _meet(
+    session: AsyncSession,
+    ticket: TicketRow,
+    kinds: list[SlaClock],
+    now: datetime,
+    settings: TicketsSettings,
+) -> None:
     calendar = await calendar_for(session, ticket.calendar_id)
     for kind in kinds:
         row = _clock(ticket, kind)
@@ -79,21 +97,51 @@ async def _meet(session: AsyncSession, ticket: TicketRow, kinds: list[SlaClock],
             await sla.change_clock(session, ticket, row, calendar, settings, "meet", now)
 
 
-def log_entry(ticket: TicketRow, author: str, kind: str, text: str, now: datetime, visibility: str = "internal",
-              **extra: Any) -> ProgressRow:
-    return ProgressRow(ticket_id=ticket.id, at=now, author=author, kind=kind, text=text, visibility=visibility,
-                       parts=extra.get("parts", []), fee_kind=extra.get("fee_kind"), fee_amount=extra.get("fee_amount"))
+def log_entry(
+    ticket: TicketRow,
+    author: str,
+    kind: str,
+    text: str,
+    now: datetime,
+    visibility: str = "internal",
+    **extra: Any,
+) -> ProgressRow:
+    return ProgressRow(
+        ticket_id=ticket.id,
+        at=now,
+        author=author,
+        kind=kind,
+        text=text,
+        visibility=visibility,
+        parts=extra.get("parts", []),
+        fee_kind=extra.get("fee_kind"),
+        fee_amount=extra.get("fee_amount"),
+    )
 
 
-async def acknowledge(session: AsyncSession, ticket: TicketRow, user: Principal, now: datetime, settings: TicketsSettings) -> None:
+async def acknowledge(
+    session: AsyncSession,
+    ticket: TicketRow,
+    user: Principal,
+    now: datetime,
+    settings: TicketsSettings,
+) -> None:
     ticket.status = check_transition("acknowledge", Status(ticket.status), ticket.ticket_no).value
     ticket.acknowledged_at = now
     await _meet(session, ticket, [SlaClock.ACKNOWLEDGE], now, settings)
-    session.add(log_entry(ticket, user.subject, "milestone", "已受理 (acknowledged)", now, "customer"))
+    session.add(
+        log_entry(ticket, user.subject, "milestone", "已受理 (acknowledged)", now, "customer")
+    )
 
 
-async def assign(session: AsyncSession, ticket: TicketRow, data: dict[str, Any], user: Principal, now: datetime,
-                 settings: TicketsSettings) -> None:
+async def assign(
+    session: AsyncSession,
+    ticket: TicketRow,
+    data: dict[str, Any],
+    user: Principal,
+    now: datetime,
+    settings: TicketsSettings,
+) -> None:
     check_transition("assign", Status(ticket.status), ticket.ticket_no)
     previous = ticket.assignee_id
     if previous and not (data.get("reason") or "").strip():
@@ -102,24 +150,63 @@ async def assign(session: AsyncSession, ticket: TicketRow, data: dict[str, Any],
         raise Conflict(f"工单已派给{previous} (already assigned to this assignee)")
     if data["assignee_kind"] == "dealer":
         ticket.dealer_id = data["assignee_id"]
-    ticket.assignee_id, ticket.assignee_kind, ticket.assignee_name = data["assignee_id"], data["assignee_kind"], data.get("assignee_name")
+    ticket.assignee_id, ticket.assignee_kind, ticket.assignee_name = (
+        data["assignee_id"],
+        data["assignee_kind"],
+        data.get("assignee_name"),
+    )
     ticket.assigned_at = now
     if Status(ticket.status) in (Status.NEW, Status.ACKNOWLEDGED):
         ticket.status = Status.ASSIGNED.value
         ticket.acknowledged_at = ticket.acknowledged_at or now
         await _meet(session, ticket, [SlaClock.ACKNOWLEDGE], now, settings)
-    session.add(AssignmentRow(ticket_id=ticket.id, assignee_id=data["assignee_id"], assignee_kind=data["assignee_kind"],
-                              assigned_by=user.subject, assigned_at=now, reason=data.get("reason")))
-    session.add(log_entry(ticket, user.subject, "dispatch",
-                          f"派单给{data.get('assignee_name') or data['assignee_id']}" + (f"（原因：{data['reason']}）" if previous else ""),
-                          now))
-    await enqueue(session, Envelope(subject=ticket.ticket_no, data=TicketAssignedV1(
-        ticket_id=ticket.id, ticket_no=ticket.ticket_no, assigned_at=now, assignee_id=data["assignee_id"],
-        assignee_kind=data["assignee_kind"], assignee_name=data.get("assignee_name"), assignee_phone=data.get("assignee_phone"),
-        assignee_email=data.get("assignee_email"), assigned_by=user.subject, reason=data.get("reason"),
-        previous_assignee_id=previous, urgency=Urgency(ticket.urgency), customer_id=ticket.customer_id,
-        customer_name=ticket.customer_name, contact=_contact(ticket), dealer_id=ticket.dealer_id,
-        resolution_due=next((c.deadline for c in ticket.clocks if c.kind == "resolution"), None))))
+    session.add(
+        AssignmentRow(
+            ticket_id=ticket.id,
+            assignee_id=data["assignee_id"],
+            assignee_kind=data["assignee_kind"],
+            assigned_by=user.subject,
+            assigned_at=now,
+            reason=data.get("reason"),
+        )
+    )
+    session.add(
+        log_entry(
+            ticket,
+            user.subject,
+            "dispatch",
+            f"派单给{data.get('assignee_name') or data['assignee_id']}"
+            + (f"（原因：{data['reason']}）" if previous else ""),
+            now,
+        )
+    )
+    await enqueue(
+        session,
+        Envelope(
+            subject=ticket.ticket_no,
+            data=TicketAssignedV1(
+                ticket_id=ticket.id,
+                ticket_no=ticket.ticket_no,
+                assigned_at=now,
+                assignee_id=data["assignee_id"],
+                assignee_kind=data["assignee_kind"],
+                assignee_name=data.get("assignee_name"),
+                assignee_phone=data.get("assignee_phone"),
+                assignee_email=data.get("assignee_email"),
+                assigned_by=user.subject,
+                reason=data.get("reason"),
+                previous_assignee_id=previous,
+                urgency=Urgency(ticket.urgency),
+                customer_id=ticket.customer_id,
+                customer_name=ticket.customer_name,
+                contact=_contact(ticket),
+                dealer_id=ticket.dealer_id,
+                resolution_due=next(
+                    (c.deadline for c in ticket.clocks if c.kind == "resolution"), None
+                ),
+            ),
+        ),
+    )
 
 
 def _contact(ticket: TicketRow) -> Contact:
@@ -130,12 +217,23 @@ def _require_handler(ticket: TicketRow, user: Principal) -> None:
     """Engineers act only on their own tickets; dealers on their dealer's; service staff on all."""
     if user.has(Role.SERVICE_AGENT, Role.SERVICE_SUPERVISOR):
         return
-    if ticket.assignee_id == user.subject or (Role.DEALER in user.roles and ticket.dealer_id == dealer_scope(user)):
+    if ticket.assignee_id == user.subject or (
+        Role.DEALER in user.roles and ticket.dealer_id == dealer_scope(user)
+    ):
         return
-    raise Forbidden("只有被派单的工程师或客服可以操作此工单 (only the assignee or service staff may do this)")
+    raise Forbidden(
+        "只有被派单的工程师或客服可以操作此工单 (only the assignee or service staff may do this)"
+    )
 
 
-async def respond(session: AsyncSession, ticket: TicketRow, note: str, user: Principal, now: datetime, settings: TicketsSettings) -> None:
+async def respond(
+    session: AsyncSession,
+    ticket: TicketRow,
+    note: str,
+    user: Principal,
+    now: datetime,
+    settings: TicketsSettings,
+) -> None:
     check_transition("respond", Status(ticket.status), ticket.ticket_no)
     _require_handler(ticket, user)
     ticket.first_response_at = ticket.first_response_at or now
@@ -146,17 +244,42 @@ async def respond(session: AsyncSession, ticket: TicketRow, note: str, user: Pri
     session.add(log_entry(ticket, user.subject, "response", note, now, "customer"))
 
 
-async def onsite(session: AsyncSession, ticket: TicketRow, note: str, user: Principal, now: datetime, settings: TicketsSettings) -> None:
+async def onsite(
+    session: AsyncSession,
+    ticket: TicketRow,
+    note: str,
+    user: Principal,
+    now: datetime,
+    settings: TicketsSettings,
+) -> None:
     ticket.status = check_transition("onsite", Status(ticket.status), ticket.ticket_no).value
     _require_handler(ticket, user)
     ticket.onsite_at = ticket.onsite_at or now
     ticket.first_response_at = ticket.first_response_at or now
-    await _meet(session, ticket, [SlaClock.ACKNOWLEDGE, SlaClock.RESPONSE, SlaClock.ONSITE], now, settings)
-    session.add(log_entry(ticket, user.subject, "milestone", note or "工程师到达现场 (engineer on site)", now, "customer"))
+    await _meet(
+        session, ticket, [SlaClock.ACKNOWLEDGE, SlaClock.RESPONSE, SlaClock.ONSITE], now, settings
+    )
+    session.add(
+        log_entry(
+            ticket,
+            user.subject,
+            "milestone",
+            note or "工程师到达现场 (engineer on site)",
+            now,
+            "customer",
+        )
+    )
 
 
-async def pause(session: AsyncSession, ticket: TicketRow, reason: str, note: str, user: Principal, now: datetime,
-                settings: TicketsSettings) -> None:
+async def pause(
+    session: AsyncSession,
+    ticket: TicketRow,
+    reason: str,
+    note: str,
+    user: Principal,
+    now: datetime,
+    settings: TicketsSettings,
+) -> None:
     check_transition("pause", Status(ticket.status), ticket.ticket_no)
     _require_handler(ticket, user)
     calendar = await calendar_for(session, ticket.calendar_id)
@@ -166,18 +289,40 @@ async def pause(session: AsyncSession, ticket: TicketRow, reason: str, note: str
     session.add(log_entry(ticket, user.subject, "pause", note or reason, now))
 
 
-async def resume(session: AsyncSession, ticket: TicketRow, note: str, user: Principal, now: datetime, settings: TicketsSettings) -> None:
+async def resume(
+    session: AsyncSession,
+    ticket: TicketRow,
+    note: str,
+    user: Principal,
+    now: datetime,
+    settings: TicketsSettings,
+) -> None:
     check_transition("resume", Status(ticket.status), ticket.ticket_no)
     _require_handler(ticket, user)
     calendar = await calendar_for(session, ticket.calendar_id)
     for row in ticket.clocks:
-        await sla.change_clock(session, ticket, row, calendar, settings, "resume", now, reason="resumed")
-    ticket.status = (Status.IN_PROGRESS if ticket.onsite_at else Status.ASSIGNED if ticket.assignee_id else Status.ACKNOWLEDGED).value
+        await sla.change_clock(
+            session, ticket, row, calendar, settings, "resume", now, reason="resumed"
+        )
+    ticket.status = (
+        Status.IN_PROGRESS
+        if ticket.onsite_at
+        else Status.ASSIGNED
+        if ticket.assignee_id
+        else Status.ACKNOWLEDGED
+    ).value
     session.add(log_entry(ticket, user.subject, "resume", note or "恢复处理 (resumed)", now))
 
 
-async def change_urgency(session: AsyncSession, ticket: TicketRow, urgency: Urgency, reason: str, user: Principal,
-                         now: datetime, settings: TicketsSettings) -> None:
+async def change_urgency(
+    session: AsyncSession,
+    ticket: TicketRow,
+    urgency: Urgency,
+    reason: str,
+    user: Principal,
+    now: datetime,
+    settings: TicketsSettings,
+) -> None:
     """New targets from the entitlement for the new urgency; time used so far (and paused time) is kept."""
     check_transition("urgency", Status(ticket.status), ticket.ticket_no)
     if urgency.value == ticket.urgency:
@@ -188,13 +333,37 @@ async def change_urgency(session: AsyncSession, ticket: TicketRow, urgency: Urge
     for kind, target in targets.items():
         row = _clock(ticket, kind)
         if row is None:  # e.g. the new urgency promises an on-site visit
-            row = ClockRow(kind=kind.value, target_seconds=int(target.total_seconds()), state=ClockState.RUNNING.value,
-                           started_at=ticket.opened_at, elapsed_seconds=0.0, running_since=ticket.opened_at, escalation_level=0)
+            row = ClockRow(
+                kind=kind.value,
+                target_seconds=int(target.total_seconds()),
+                state=ClockState.RUNNING.value,
+                started_at=ticket.opened_at,
+                elapsed_seconds=0.0,
+                running_since=ticket.opened_at,
+                escalation_level=0,
+            )
             ticket.clocks.append(row)
             await session.flush()
-        await sla.change_clock(session, ticket, row, calendar, settings, "recompute", now,
-                               reason=f"urgency {ticket.urgency} → {urgency.value}", target=target)
-    session.add(log_entry(ticket, user.subject, "urgency", f"紧急程度 {ticket.urgency} → {urgency.value}：{reason}", now))
+        await sla.change_clock(
+            session,
+            ticket,
+            row,
+            calendar,
+            settings,
+            "recompute",
+            now,
+            reason=f"urgency {ticket.urgency} → {urgency.value}",
+            target=target,
+        )
+    session.add(
+        log_entry(
+            ticket,
+            user.subject,
+            "urgency",
+            f"紧急程度 {ticket.urgency} → {urgency.value}：{reason}",
+            now,
+        )
+    )
     ticket.urgency, ticket.policy = urgency.value, policy.__dict__ | {"urgency": urgency.value}
 
 
@@ -205,30 +374,57 @@ async def _policy(session: AsyncSession, ticket: TicketRow, urgency: Urgency) ->
     return policy_from_levels(ent.service_levels, urgency, ent.calendar, ent.contract_no)
 
 
-async def add_progress(session: AsyncSession, ticket: TicketRow, data: dict[str, Any], user: Principal, now: datetime) -> ProgressRow:
+async def add_progress(
+    session: AsyncSession, ticket: TicketRow, data: dict[str, Any], user: Principal, now: datetime
+) -> ProgressRow:
     check_transition("log", Status(ticket.status), ticket.ticket_no)
     _require_handler(ticket, user)
     fee = data.get("fee")
-    row = log_entry(ticket, user.subject, data["kind"], data["text"], now, data["visibility"],
-                    parts=[{"name": p["name"], "quantity": p["quantity"]} for p in data.get("parts") or []],
-                    fee_kind=fee["kind"] if fee else None, fee_amount=Decimal(fee["amount"]) if fee else None)
+    row = log_entry(
+        ticket,
+        user.subject,
+        data["kind"],
+        data["text"],
+        now,
+        data["visibility"],
+        parts=[{"name": p["name"], "quantity": p["quantity"]} for p in data.get("parts") or []],
+        fee_kind=fee["kind"] if fee else None,
+        fee_amount=Decimal(fee["amount"]) if fee else None,
+    )
     session.add(row)
     await session.flush()
     return row
 
 
-async def resolve(session: AsyncSession, ticket: TicketRow, note: str, user: Principal, now: datetime, settings: TicketsSettings) -> None:
+async def resolve(
+    session: AsyncSession,
+    ticket: TicketRow,
+    note: str,
+    user: Principal,
+    now: datetime,
+    settings: TicketsSettings,
+) -> None:
     ticket.status = check_transition("resolve", Status(ticket.status), ticket.ticket_no).value
     _require_handler(ticket, user)
     ticket.resolved_at = now
     await _meet(session, ticket, list(SlaClock), now, settings)
-    session.add(log_entry(ticket, user.subject, "milestone", note or "已修复 (repaired)", now, "customer"))
+    session.add(
+        log_entry(ticket, user.subject, "milestone", note or "已修复 (repaired)", now, "customer")
+    )
 
 
-async def complete(session: AsyncSession, ticket: TicketRow, data: dict[str, Any], user: Principal, now: datetime,
-                   settings: TicketsSettings) -> CompletionRow:
+async def complete(
+    session: AsyncSession,
+    ticket: TicketRow,
+    data: dict[str, Any],
+    user: Principal,
+    now: datetime,
+    settings: TicketsSettings,
+) -> CompletionRow:
     if ticket.assignee_id is None and Status(ticket.status) in OPEN_STATUSES:
-        raise Conflict(f"工单{ticket.ticket_no}尚未派单，不能完成 (cannot complete an unassigned ticket)")
+        raise Conflict(
+            f"工单{ticket.ticket_no}尚未派单，不能完成 (cannot complete an unassigned ticket)"
+        )
     ticket.status = check_transition("complete", Status(ticket.status), ticket.ticket_no).value
     _require_handler(ticket, user)
     if data["confirmed_at"] > now + timedelta(minutes=5):
@@ -236,50 +432,126 @@ async def complete(session: AsyncSession, ticket: TicketRow, data: dict[str, Any
     ticket.completed_at = now
     ticket.resolved_at = ticket.resolved_at or now
     await _meet(session, ticket, list(SlaClock), now, settings)
-    completion = CompletionRow(ticket_id=ticket.id, document=data["document"], confirmed_by=data["confirmed_by"],
-                               confirmed_at=data["confirmed_at"], method=data["method"], remarks=data.get("remarks"),
-                               recorded_by=user.subject, recorded_at=now)
+    completion = CompletionRow(
+        ticket_id=ticket.id,
+        document=data["document"],
+        confirmed_by=data["confirmed_by"],
+        confirmed_at=data["confirmed_at"],
+        method=data["method"],
+        remarks=data.get("remarks"),
+        recorded_by=user.subject,
+        recorded_at=now,
+    )
     session.add(completion)
-    session.add(log_entry(ticket, user.subject, "milestone", f"客户{data['confirmed_by']}确认完成 (customer confirmed)", now, "customer"))
-    await enqueue(session, Envelope(subject=ticket.ticket_no, data=ServiceCompletedV1(
-        ticket_id=ticket.id, ticket_no=ticket.ticket_no, completed_at=now, request_type=ticket.request_type,
-        channel=ticket.channel, customer_id=ticket.customer_id, customer_name=ticket.customer_name, contact=_contact(ticket),
-        confirmed_by=data["confirmed_by"], confirmation_method=data["method"], engineer_id=ticket.assignee_id
-        if ticket.assignee_kind == "engineer" else None, dealer_id=ticket.dealer_id, contract_no=ticket.contract_no,
-        product_model=ticket.product_model, serial_no=ticket.serial_no,
-        within_sla=not any(c.breached_at for c in ticket.clocks))))
+    session.add(
+        log_entry(
+            ticket,
+            user.subject,
+            "milestone",
+            f"客户{data['confirmed_by']}确认完成 (customer confirmed)",
+            now,
+            "customer",
+        )
+    )
+    await enqueue(
+        session,
+        Envelope(
+            subject=ticket.ticket_no,
+            data=ServiceCompletedV1(
+                ticket_id=ticket.id,
+                ticket_no=ticket.ticket_no,
+                completed_at=now,
+                request_type=ticket.request_type,
+                channel=ticket.channel,
+                customer_id=ticket.customer_id,
+                customer_name=ticket.customer_name,
+                contact=_contact(ticket),
+                confirmed_by=data["confirmed_by"],
+                confirmation_method=data["method"],
+                engineer_id=ticket.assignee_id if ticket.assignee_kind == "engineer" else None,
+                dealer_id=ticket.dealer_id,
+                contract_no=ticket.contract_no,
+                product_model=ticket.product_model,
+                serial_no=ticket.serial_no,
+                within_sla=not any(c.breached_at for c in ticket.clocks),
+            ),
+        ),
+    )
     return completion
 
 
-async def reopen(session: AsyncSession, ticket: TicketRow, reason: str, user: Principal, now: datetime, settings: TicketsSettings) -> None:
-    can_reopen(ticket.completed_at, now, timedelta(days=settings.reopen_window_days), ticket.ticket_no)
+async def reopen(
+    session: AsyncSession,
+    ticket: TicketRow,
+    reason: str,
+    user: Principal,
+    now: datetime,
+    settings: TicketsSettings,
+) -> None:
+    can_reopen(
+        ticket.completed_at, now, timedelta(days=settings.reopen_window_days), ticket.ticket_no
+    )
     calendar = await calendar_for(session, ticket.calendar_id)
     row = _clock(ticket, SlaClock.RESOLUTION)
     if row is not None:  # the resolution clock runs on from where it stopped
         row.state, row.met_at, row.running_since = ClockState.PAUSED.value, None, None
-        await sla.change_clock(session, ticket, row, calendar, settings, "resume", now, reason="reopened")
+        await sla.change_clock(
+            session, ticket, row, calendar, settings, "resume", now, reason="reopened"
+        )
     ticket.status, ticket.completed_at, ticket.resolved_at = Status.IN_PROGRESS.value, None, None
     ticket.reopen_count += 1
     session.add(log_entry(ticket, user.subject, "reopen", reason, now, "customer"))
-    await enqueue(session, Envelope(subject=ticket.ticket_no, data=TicketReopenedV1(
-        ticket_id=ticket.id, ticket_no=ticket.ticket_no, reopened_at=now, reason=reason, reopened_by=user.subject)))
+    await enqueue(
+        session,
+        Envelope(
+            subject=ticket.ticket_no,
+            data=TicketReopenedV1(
+                ticket_id=ticket.id,
+                ticket_no=ticket.ticket_no,
+                reopened_at=now,
+                reason=reason,
+                reopened_by=user.subject,
+            ),
+        ),
+    )
 
 
-async def provide_loaner(session: AsyncSession, ticket: TicketRow, data: dict[str, Any], user: Principal, now: datetime) -> LoanerRow:
+async def provide_loaner(
+    session: AsyncSession, ticket: TicketRow, data: dict[str, Any], user: Principal, now: datetime
+) -> LoanerRow:
     if Status(ticket.status) not in OPEN_STATUSES:
         raise Conflict(f"工单{ticket.ticket_no}已完成 (ticket is completed)")
     promise = ticket.policy.get("loaner_after_minutes")
     if promise is None and not (data.get("reason") or "").strip():
-        raise DomainError("合同未承诺备用机，需填写原因 (the contract promises no loaner: give a reason)")
-    row = LoanerRow(ticket_id=ticket.id, serial_no=data["serial_no"], model=data["model"], provided_at=now,
-                    provided_by=user.subject, reason=data.get("reason") or f"{promise}分钟内未修复，按合同提供备用机")
+        raise DomainError(
+            "合同未承诺备用机，需填写原因 (the contract promises no loaner: give a reason)"
+        )
+    row = LoanerRow(
+        ticket_id=ticket.id,
+        serial_no=data["serial_no"],
+        model=data["model"],
+        provided_at=now,
+        provided_by=user.subject,
+        reason=data.get("reason") or f"{promise}分钟内未修复，按合同提供备用机",
+    )
     session.add(row)
-    session.add(log_entry(ticket, user.subject, "loaner", f"提供备用机 {data['model']} {data['serial_no']}", now, "customer"))
+    session.add(
+        log_entry(
+            ticket,
+            user.subject,
+            "loaner",
+            f"提供备用机 {data['model']} {data['serial_no']}",
+            now,
+            "customer",
+        )
+    )
     await session.flush()
     return row
 
 
-async def list_tickets(session: AsyncSession, user: Principal, f: dict[str, Any], limit: int, offset: int) -> tuple[list[TicketRow], int]:
+async def list_tickets(
+    session: AsyncSession, user: Principal, f: dict[str, Any], limit: int, offset: int
+) -> tuple[list[TicketRow], int]:
     query = select(TicketRow)
     if not user.has(*STAFF_ROLES):
         scope = dealer_scope(user)
@@ -295,8 +567,18 @@ async def list_tickets(session: AsyncSession, user: Principal, f: dict[str, Any]
         if not conds:
             raise Forbidden("无权查看工单 (this role cannot list tickets)")
         query = query.where(or_(*conds))
-    for column in ("status", "urgency", "sla_state", "assignee_id", "customer_id", "product_model", "serial_no", "dealer_id",
-                   "channel", "external_ref"):
+    for column in (
+        "status",
+        "urgency",
+        "sla_state",
+        "assignee_id",
+        "customer_id",
+        "product_model",
+        "serial_no",
+        "dealer_id",
+        "channel",
+        "external_ref",
+    ):
         if f.get(column):
             query = query.where(getattr(TicketRow, column) == f[column])
     if f.get("open_only"):
@@ -306,11 +588,19 @@ async def list_tickets(session: AsyncSession, user: Principal, f: dict[str, Any]
     if f.get("opened_to"):
         query = query.where(TicketRow.opened_at < f["opened_to"])
     total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = (await session.scalars(query.order_by(TicketRow.opened_at.desc(), TicketRow.ticket_no.desc()).limit(limit).offset(offset))).all()
+    rows = (
+        await session.scalars(
+            query.order_by(TicketRow.opened_at.desc(), TicketRow.ticket_no.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+    ).all()
     return list(rows), total
 
 
-async def supervisor_queue(session: AsyncSession, limit: int, offset: int) -> tuple[list[TicketRow], int]:
+async def supervisor_queue(
+    session: AsyncSession, limit: int, offset: int
+) -> tuple[list[TicketRow], int]:
     """Unassigned open tickets and open ones at risk (warned or breached), most urgent first."""
     query = select(TicketRow).where(
         TicketRow.status != Status.COMPLETED.value,
@@ -318,14 +608,24 @@ async def supervisor_queue(session: AsyncSession, limit: int, offset: int) -> tu
     )
     total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
     next_deadline = (
-        select(func.min(ClockRow.deadline)).where(and_(ClockRow.ticket_id == TicketRow.id, ClockRow.state == "running"))
-        .correlate(TicketRow).scalar_subquery()
+        select(func.min(ClockRow.deadline))
+        .where(and_(ClockRow.ticket_id == TicketRow.id, ClockRow.state == "running"))
+        .correlate(TicketRow)
+        .scalar_subquery()
     )
-    rows = (await session.scalars(query.order_by(next_deadline.asc().nulls_last(), TicketRow.opened_at).limit(limit).offset(offset))).all()
+    rows = (
+        await session.scalars(
+            query.order_by(next_deadline.asc().nulls_last(), TicketRow.opened_at)
+            .limit(limit)
+            .offset(offset)
+        )
+    ).all()
     return list(rows), total
 
 
-async def progress_of(session: AsyncSession, ticket: TicketRow, customer_view: bool) -> list[ProgressRow]:
+async def progress_of(
+    session: AsyncSession, ticket: TicketRow, customer_view: bool
+) -> list[ProgressRow]:
     query = select(ProgressRow).where(ProgressRow.ticket_id == ticket.id)
     if customer_view:
         query = query.where(ProgressRow.visibility == "customer")
@@ -336,12 +636,22 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-async def recompute_clocks(session: AsyncSession, calendar_ids: list[str] | None, since: datetime, reason: str,
-                           now: datetime, settings: TicketsSettings) -> tuple[int, int]:
+async def recompute_clocks(
+    session: AsyncSession,
+    calendar_ids: list[str] | None,
+    since: datetime,
+    reason: str,
+    now: datetime,
+    settings: TicketsSettings,
+) -> tuple[int, int]:
     """After a calendar change: recompute running clocks whose deadline falls on/after `since`."""
-    query = (select(ClockRow).join(TicketRow, TicketRow.id == ClockRow.ticket_id)
-             .where(ClockRow.state == ClockState.RUNNING.value, ClockRow.deadline >= since)
-             .order_by(ClockRow.id).with_for_update(of=ClockRow))
+    query = (
+        select(ClockRow)
+        .join(TicketRow, TicketRow.id == ClockRow.ticket_id)
+        .where(ClockRow.state == ClockState.RUNNING.value, ClockRow.deadline >= since)
+        .order_by(ClockRow.id)
+        .with_for_update(of=ClockRow)
+    )
     if calendar_ids is not None:
         query = query.where(TicketRow.calendar_id.in_(calendar_ids))
     rows = (await session.scalars(query)).all()
@@ -352,6 +662,15 @@ async def recompute_clocks(session: AsyncSession, calendar_ids: list[str] | None
         if ticket.calendar_id not in calendars:
             calendars[ticket.calendar_id] = await calendar_for(session, ticket.calendar_id)
         before = row.deadline
-        await sla.change_clock(session, ticket, row, calendars[ticket.calendar_id], settings, "recompute", now, reason=reason)
+        await sla.change_clock(
+            session,
+            ticket,
+            row,
+            calendars[ticket.calendar_id],
+            settings,
+            "recompute",
+            now,
+            reason=reason,
+        )
         changed += row.deadline != before
     return len(rows), changed

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Generic, Mapping, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -110,18 +111,28 @@ class EventRegistry:
     def decode(self, headers: Mapping[str, str] | None, body: bytes) -> Envelope[Any]:
         """Turn a NATS message into an Envelope or raise MalformedEvent with a readable reason."""
         headers = {k.lower(): v for k, v in (headers or {}).items()}
-        missing = [a for a in ("id", "type", "source", "specversion") if not headers.get(CE_PREFIX + a)]
+        missing = [
+            a for a in ("id", "type", "source", "specversion") if not headers.get(CE_PREFIX + a)
+        ]
         if missing:
-            raise MalformedEvent(f"missing CloudEvents header(s): {', '.join(CE_PREFIX + m for m in missing)}")
+            raise MalformedEvent(
+                f"missing CloudEvents header(s): {', '.join(CE_PREFIX + m for m in missing)}"
+            )
         if headers[f"{CE_PREFIX}specversion"] != SPEC_VERSION:
-            raise MalformedEvent(f"unsupported CloudEvents specversion {headers[f'{CE_PREFIX}specversion']!r}")
+            raise MalformedEvent(
+                f"unsupported CloudEvents specversion {headers[f'{CE_PREFIX}specversion']!r}"
+            )
         event_id = headers[f"{CE_PREFIX}id"]
         if len(event_id) > MAX_EVENT_ID or any(ord(ch) < 32 for ch in event_id):
-            raise MalformedEvent(f"ce-id must be 1–{MAX_EVENT_ID} printable characters (got {len(event_id)})")
+            raise MalformedEvent(
+                f"ce-id must be 1–{MAX_EVENT_ID} printable characters (got {len(event_id)})"
+            )
         if len(headers[f"{CE_PREFIX}source"]) > MAX_EVENT_SOURCE:
             raise MalformedEvent(f"ce-source longer than {MAX_EVENT_SOURCE} characters")
         if len(body) > MAX_EVENT_BODY_BYTES:
-            raise MalformedEvent(f"body of {len(body)} bytes is over the {MAX_EVENT_BODY_BYTES} byte limit")
+            raise MalformedEvent(
+                f"body of {len(body)} bytes is over the {MAX_EVENT_BODY_BYTES} byte limit"
+            )
         ce_type = headers[f"{CE_PREFIX}type"]
         cls = self.get(ce_type)
         if cls is None:
@@ -130,13 +141,21 @@ class EventRegistry:
             raw = json.loads(body)
         except RecursionError:
             raise MalformedEvent("body is nested too deeply") from None
-        except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError, and integers too long to read
+        except (
+            UnicodeDecodeError,
+            ValueError,
+        ) as exc:  # JSONDecodeError, and integers too long to read
             raise MalformedEvent(f"body is not valid JSON: {str(exc)[:200]}") from None
         try:
             data = cls.model_validate(raw)
         except ValidationError as exc:
             raise MalformedEvent(f"{ce_type} failed validation: {_errors(exc)}") from exc
-        except (RecursionError, ValueError, TypeError, OverflowError) as exc:  # whatever a hostile body raises
+        except (
+            RecursionError,
+            ValueError,
+            TypeError,
+            OverflowError,
+        ) as exc:  # whatever a hostile body raises
             raise MalformedEvent(f"{ce_type} could not be read: {type(exc).__name__}") from None
         return Envelope(
             data=data,

@@ -15,7 +15,9 @@ class EntitlementTerms(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    scope: list[str] = Field(default_factory=list, description="repair, replacement, technical_support, inspection")
+    scope: list[str] = Field(
+        default_factory=list, description="repair, replacement, technical_support, inspection"
+    )
     always_open: bool = False
     term_start: date | None = None
     term_end: date | None = None
@@ -42,7 +44,9 @@ class ContractSignedV1(EventData):
     dealer_id: str | None = None
     sales_rep: str | None = None
     document_sha256: str | None = None
-    version: int | None = Field(default=None, description="contract version (amendments are new versions)")
+    version: int | None = Field(
+        default=None, description="contract version (amendments are new versions)"
+    )
     entitlement: EntitlementTerms | None = None
 
 
@@ -92,7 +96,9 @@ class DeliveryNoticeV1(EventData):
     customer_name: str
     contacts: list[Contact] = Field(default_factory=list)
     delivery_place: str | None = None
-    items: list[str] = Field(default_factory=list, description="model × quantity lines, human-readable")
+    items: list[str] = Field(
+        default_factory=list, description="model × quantity lines, human-readable"
+    )
 
 
 @event

@@ -28,7 +28,9 @@ class WarrantyCardRegisteredV1(EventData):
     warranty_recognised: bool
     reason: str | None = None
     on_time: bool | None = None
-    overridden_by: str | None = Field(default=None, description="set when a manager overrode a late card")
+    overridden_by: str | None = Field(
+        default=None, description="set when a manager overrode a late card"
+    )
     override_note: str | None = None
 
 

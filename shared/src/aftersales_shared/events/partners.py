@@ -19,11 +19,25 @@ class TicketRequestedV1(EventData):
     PRODUCER = "partners"
 
     # limits as wide as the columns that keep them: an event beyond them is a dead letter at once, with the reason
-    external_ref: str = Field(min_length=1, max_length=100, description="the partner's own reference")
-    channel: str = Field(default="partner", min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9_-]*$",
-                         description="the partner's channel, e.g. partner-call-centre-east (its token's subject)")
-    request_type: Literal["quality_issue", "usage_question", "return_exchange", "complaint", "suggestion",
-                          "installation", "maintenance"]
+    external_ref: str = Field(
+        min_length=1, max_length=100, description="the partner's own reference"
+    )
+    channel: str = Field(
+        default="partner",
+        min_length=1,
+        max_length=60,
+        pattern=r"^[a-z0-9][a-z0-9_-]*$",
+        description="the partner's channel, e.g. partner-call-centre-east (its token's subject)",
+    )
+    request_type: Literal[
+        "quality_issue",
+        "usage_question",
+        "return_exchange",
+        "complaint",
+        "suggestion",
+        "installation",
+        "maintenance",
+    ]
     urgency: Urgency = Urgency.NORMAL
     description: str = Field(min_length=1, max_length=4000)
     customer_id: str | None = Field(default=None, max_length=64)

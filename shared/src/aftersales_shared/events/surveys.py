@@ -44,8 +44,12 @@ class SurveyRequestedV2(EventData):
     customer_id: str | None = None
     customer_name: str
     contact: Contact
-    link_masked: str = Field(description="the survey page URL with the token cut short (for logs and staff)")
-    link_sealed: str = Field(description="the full link in a libsodium sealed box to notifications' public key")
+    link_masked: str = Field(
+        description="the survey page URL with the token cut short (for logs and staff)"
+    )
+    link_sealed: str = Field(
+        description="the full link in a libsodium sealed box to notifications' public key"
+    )
     expires_at: datetime
     language: str = "zh-CN"
 
@@ -67,8 +71,12 @@ class SurveyAnsweredV1(EventData):
     professionalism: int = Field(ge=1, le=5, description="专业性")
     recommend: int | None = Field(default=None, ge=0, le=10)
     comment: str | None = None
-    low_score: bool = Field(description="a score at or below the threshold: tickets opens a follow-up")
-    recorded_by_agent: str | None = Field(default=None, description="set when an agent recorded a phone answer")
+    low_score: bool = Field(
+        description="a score at or below the threshold: tickets opens a follow-up"
+    )
+    recorded_by_agent: str | None = Field(
+        default=None, description="set when an agent recorded a phone answer"
+    )
     customer_id: str | None = None
     engineer_id: str | None = None
     dealer_id: str | None = None

@@ -187,8 +187,12 @@ class CalendarChangedV1(EventData):
     timezone: str = "Asia/Shanghai"
     always_open: bool = False
     hours: list[BusinessInterval] = Field(default_factory=list)
-    workday_hours: list[BusinessInterval] = Field(default_factory=list, description="hours of a 调休 make-up day")
-    years: dict[int, list[CalendarDay]] = Field(default_factory=dict, description="full table per year carried")
+    workday_hours: list[BusinessInterval] = Field(
+        default_factory=list, description="hours of a 调休 make-up day"
+    )
+    years: dict[int, list[CalendarDay]] = Field(
+        default_factory=dict, description="full table per year carried"
+    )
     closures: list[CalendarDay] = Field(default_factory=list)
     changed_by: str
     changed_at: datetime

@@ -4,23 +4,30 @@ masked form, and the worker opens it only to send. body_text, body_html and sms_
 Revision ID: 0005
 Revises: 0004
 """
-from typing import Sequence, Union
+
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0005'
-down_revision: Union[str, None] = '0004'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+revision: str = "0005"
+down_revision: str | None = "0004"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('deliveries') as batch:
-        batch.add_column(sa.Column('secret', sa.Text(), nullable=True,
-                                   comment='a sealed survey link and its masked form (never shown)'))
+    with op.batch_alter_table("deliveries") as batch:
+        batch.add_column(
+            sa.Column(
+                "secret",
+                sa.Text(),
+                nullable=True,
+                comment="a sealed survey link and its masked form (never shown)",
+            )
+        )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('deliveries') as batch:
-        batch.drop_column('secret')
+    with op.batch_alter_table("deliveries") as batch:
+        batch.drop_column("secret")

@@ -3,14 +3,15 @@
 Revision ID: 0005
 Revises: 0004
 """
-from typing import Sequence, Union
+
+from collections.abc import Sequence
 
 from aftersales_shared.migrations import widen_event_id_columns
 
-revision: str = '0005'
-down_revision: Union[str, None] = '0004'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+revision: str = "0005"
+down_revision: str | None = "0004"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 WIDTH, BEFORE = 200, 64  # = MAX_EVENT_ID when this was written
 EXTRA = [("entitlements", "source_event_id", False)]
