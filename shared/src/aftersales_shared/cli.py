@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import sys
 from pathlib import Path
@@ -73,6 +74,42 @@ def _cmd_streams(args: argparse.Namespace) -> int:
         print(problem, file=sys.stderr)
         return 2
     return 0
+
+
+def _cmd_event_schemas(args: argparse.Namespace) -> int:
+    from .events import registry
+    from .events.compat import breaking_changes, render, schema_of, schema_path
+
+    status = 0
+    for cls in sorted(registry.all(), key=lambda c: c.ce_type()):
+        path, current = schema_path(cls.ce_type()), schema_of(cls)
+        if path.exists():
+            problems = breaking_changes(json.loads(path.read_text()), current)
+            if problems:
+                status = 1
+                print(
+                    f"{cls.ce_type()}: NOT compatible — publish a new version instead:",
+                    file=sys.stderr,
+                )
+                for p in problems:
+                    print(f"  {p}", file=sys.stderr)
+                continue
+            if path.read_text() == render(current):
+                continue
+            what = "compatible change"
+        else:
+            what = "new version"
+        if args.write:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(render(current))
+            print(f"{cls.ce_type()}: {what}, written")
+        else:
+            status = status or 1
+            print(
+                f"{cls.ce_type()}: {what} not committed (aftersales event-schemas --write)",
+                file=sys.stderr,
+            )
+    return status
 
 
 def _cmd_nats_config(args: argparse.Namespace) -> int:
@@ -182,6 +219,16 @@ def build_parser() -> argparse.ArgumentParser:
         "nats-config", help="print nats-server's users and permissions (infra/nats/auth.conf)"
     )
     ncfg.set_defaults(func=_cmd_nats_config)
+
+    evs = sub.add_parser(
+        "event-schemas", help="check (or --write) the committed JSON Schema of every event version"
+    )
+    evs.add_argument(
+        "--write",
+        action="store_true",
+        help="write the files of new versions and compatible changes",
+    )
+    evs.set_defaults(func=_cmd_event_schemas)
 
     tok = sub.add_parser("token", help="mint a local HS256 token for a role")
     tok.add_argument(

@@ -1,0 +1,177 @@
+"""The compatibility gate of event contracts: every event version's JSON Schema is committed
+(`events/schemas/<ce-type>.json`), and a change to an existing version must keep both sides working:
+
+- consumers of that version must still read what the producer now sends, and
+- the producer's new code (and replays) must still read the events already in the stream.
+
+So within a version: no field removed, no field newly required, no type changed, no enum value added or removed,
+no constraint narrowed (shorter maxLength, larger minLength, a new or changed pattern/format). A new optional
+field is fine. Anything else is a new version (`...V2`, published beside V1 until every consumer moved).
+`aftersales event-schemas --write` refreshes the committed files; tests/events/test_event_schemas.py runs the gate.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
+
+
+def schema_of(cls: Any) -> dict[str, Any]:
+    """What a producer promises for one event version (pydantic's JSON Schema of the payload)."""
+    return cls.model_json_schema()
+
+
+def schema_path(ce_type: str) -> Path:
+    return SCHEMA_DIR / f"{ce_type}.json"
+
+
+def render(schema: dict[str, Any]) -> str:
+    return json.dumps(schema, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def _resolve(node: Any, root: dict[str, Any], seen: tuple[str, ...] = ()) -> Any:
+    if isinstance(node, dict) and isinstance(node.get("$ref"), str):
+        ref = node["$ref"]
+        if ref in seen:
+            return {}
+        name = ref.rsplit("/", 1)[1]
+        target = root.get("$defs", {}).get(name, {})
+        merged = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+        return _resolve(merged, root, (*seen, ref))
+    return node
+
+
+def _types(node: dict[str, Any], root: dict[str, Any]) -> set[str]:
+    node = _resolve(node, root)
+    out: set[str] = set()
+    for key in ("anyOf", "oneOf"):
+        for option in node.get(key, []):
+            out |= _types(option, root)
+    t = node.get("type")
+    if isinstance(t, str):
+        out.add(t)
+    elif isinstance(t, list):
+        out |= set(t)
+    if "enum" in node or "const" in node:
+        out.add("enum")
+    return out
+
+
+def _options(node: dict[str, Any], root: dict[str, Any], kind: str) -> dict[str, Any] | None:
+    """The branch of a (possibly anyOf) schema that is of the given JSON type."""
+    node = _resolve(node, root)
+    if node.get("type") == kind or (kind == "object" and "properties" in node):
+        return node
+    for key in ("anyOf", "oneOf"):
+        for option in node.get(key, []):
+            found = _options(option, root, kind)
+            if found is not None:
+                return found
+    return None
+
+
+def _enum(node: dict[str, Any], root: dict[str, Any]) -> set[str]:
+    node = _resolve(node, root)
+    values: set[str] = set()
+    if "enum" in node:
+        values |= {json.dumps(v) for v in node["enum"]}
+    if "const" in node:
+        values.add(json.dumps(node["const"]))
+    for key in ("anyOf", "oneOf"):
+        for option in node.get(key, []):
+            values |= _enum(option, root)
+    return values
+
+
+def _constraints(node: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
+    node = _resolve(node, root)
+    out = {
+        k: node[k]
+        for k in (
+            "maxLength",
+            "minLength",
+            "maximum",
+            "minimum",
+            "pattern",
+            "format",
+            "maxItems",
+            "minItems",
+        )
+        if k in node
+    }
+    for key in ("anyOf", "oneOf"):
+        for option in node.get(key, []):
+            for k, v in _constraints(option, root).items():
+                out.setdefault(k, v)
+    return out
+
+
+def breaking_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """Why `new` cannot replace `old` as the same event version (empty: it can)."""
+    problems: list[str] = []
+    _compare(old, new, old, new, "", problems)
+    return problems
+
+
+def _compare(
+    o: dict[str, Any],
+    n: dict[str, Any],
+    oroot: dict[str, Any],
+    nroot: dict[str, Any],
+    where: str,
+    problems: list[str],
+) -> None:
+    label = where or "(the event)"
+    if where.count(".") + where.count("[]") > 30:  # a recursive schema: deep enough
+        return
+    ot, nt = _types(o, oroot), _types(n, nroot)
+    if ot != nt:
+        problems.append(f"{label}: type changed from {sorted(ot)} to {sorted(nt)}")
+        return
+    oe, ne = _enum(o, oroot), _enum(n, nroot)
+    if oe != ne:
+        if oe - ne:
+            problems.append(f"{label}: values removed: {sorted(oe - ne)}")
+        if ne - oe:
+            problems.append(
+                f"{label}: values added (a consumer of this version cannot read them): {sorted(ne - oe)}"
+            )
+    oc, nc = _constraints(o, oroot), _constraints(n, nroot)
+    for key, narrower in (
+        ("maxLength", lambda a, b: b < a),
+        ("maxItems", lambda a, b: b < a),
+        ("maximum", lambda a, b: b < a),
+        ("minLength", lambda a, b: b > a),
+        ("minItems", lambda a, b: b > a),
+        ("minimum", lambda a, b: b > a),
+    ):
+        if key in nc and (key not in oc or narrower(oc[key], nc[key])):
+            problems.append(f"{label}: {key} narrowed from {oc.get(key, 'none')} to {nc[key]}")
+    for key in ("pattern", "format"):
+        if key in nc and nc.get(key) != oc.get(key):
+            problems.append(f"{label}: {key} changed from {oc.get(key)!r} to {nc[key]!r}")
+    oo, no = _options(o, oroot, "object"), _options(n, nroot, "object")
+    if oo is not None and no is not None:
+        oprops, nprops = oo.get("properties", {}), no.get("properties", {})
+        for name in oprops:
+            if name not in nprops:
+                problems.append(f"{where}.{name}".lstrip(".") + ": field removed")
+        newly = set(no.get("required", [])) - set(oo.get("required", []))
+        for name in sorted(newly):
+            problems.append(f"{where}.{name}".lstrip(".") + ": field newly required")
+        for name in oprops:
+            if name in nprops:
+                _compare(
+                    oprops[name],
+                    nprops[name],
+                    oroot,
+                    nroot,
+                    f"{where}.{name}".lstrip("."),
+                    problems,
+                )
+    oa, na = _options(o, oroot, "array"), _options(n, nroot, "array")
+    if oa is not None and na is not None and "items" in oa and "items" in na:
+        _compare(oa["items"], na["items"], oroot, nroot, f"{where}[]", problems)
