@@ -112,6 +112,37 @@ def _cmd_event_schemas(args: argparse.Namespace) -> int:
     return status
 
 
+def _cmd_api_schemas(args: argparse.Namespace) -> int:
+    from .apicompat import breaking_api_changes, committed_path, current_openapi, render
+
+    status = 0
+    for info in SERVICES:
+        path, current = committed_path(info.name), current_openapi(info.name)
+        if path.exists():
+            problems = breaking_api_changes(json.loads(path.read_text()), current)
+            if problems:
+                status = 1
+                print(
+                    f"{info.name}: breaking API change — version the path (/v2/...):",
+                    file=sys.stderr,
+                )
+                for p in problems:
+                    print(f"  {p}", file=sys.stderr)
+                continue
+            if path.read_text() == render(current):
+                continue
+        if args.write:
+            path.write_text(render(current))
+            print(f"{info.name}: {path} written")
+        else:
+            status = status or 1
+            print(
+                f"{info.name}: the API changed compatibly (aftersales api-schemas --write)",
+                file=sys.stderr,
+            )
+    return status
+
+
 def _cmd_nats_config(args: argparse.Namespace) -> int:
     from .natsauth import render_authorization
 
@@ -229,6 +260,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="write the files of new versions and compatible changes",
     )
     evs.set_defaults(func=_cmd_event_schemas)
+
+    apis = sub.add_parser(
+        "api-schemas", help="check (or --write) each service's committed OpenAPI document"
+    )
+    apis.add_argument(
+        "--write", action="store_true", help="write the documents after compatible changes"
+    )
+    apis.set_defaults(func=_cmd_api_schemas)
 
     tok = sub.add_parser("token", help="mint a local HS256 token for a role")
     tok.add_argument(

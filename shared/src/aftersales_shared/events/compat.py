@@ -116,6 +116,22 @@ def breaking_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return problems
 
 
+def breaking_changes_within(
+    old: dict[str, Any],
+    new: dict[str, Any],
+    old_defs: dict[str, Any],
+    new_defs: dict[str, Any],
+    where: str,
+    direction: str = "both",
+) -> list[str]:
+    """The same for a schema inside a larger document (OpenAPI: `$ref`s into its components). `direction`:
+    "send" — clients send this (a request): a value newly allowed does no harm; "read" — clients read this (an
+    answer): a field that becomes required, or a value no longer given, does no harm."""
+    problems: list[str] = []
+    _compare(old, new, {"$defs": old_defs}, {"$defs": new_defs}, where, problems, direction)
+    return problems
+
+
 def _compare(
     o: dict[str, Any],
     n: dict[str, Any],
@@ -123,6 +139,7 @@ def _compare(
     nroot: dict[str, Any],
     where: str,
     problems: list[str],
+    direction: str = "both",
 ) -> None:
     label = where or "(the event)"
     if where.count(".") + where.count("[]") > 30:  # a recursive schema: deep enough
@@ -133,9 +150,9 @@ def _compare(
         return
     oe, ne = _enum(o, oroot), _enum(n, nroot)
     if oe != ne:
-        if oe - ne:
+        if oe - ne and direction != "read":
             problems.append(f"{label}: values removed: {sorted(oe - ne)}")
-        if ne - oe:
+        if ne - oe and direction != "send":
             problems.append(
                 f"{label}: values added (a consumer of this version cannot read them): {sorted(ne - oe)}"
             )
@@ -148,10 +165,10 @@ def _compare(
         ("minItems", lambda a, b: b > a),
         ("minimum", lambda a, b: b > a),
     ):
-        if key in nc and (key not in oc or narrower(oc[key], nc[key])):
+        if direction != "read" and key in nc and (key not in oc or narrower(oc[key], nc[key])):
             problems.append(f"{label}: {key} narrowed from {oc.get(key, 'none')} to {nc[key]}")
     for key in ("pattern", "format"):
-        if key in nc and nc.get(key) != oc.get(key):
+        if direction != "read" and key in nc and nc.get(key) != oc.get(key):
             problems.append(f"{label}: {key} changed from {oc.get(key)!r} to {nc[key]!r}")
     oo, no = _options(o, oroot, "object"), _options(n, nroot, "object")
     if oo is not None and no is not None:
@@ -160,7 +177,7 @@ def _compare(
             if name not in nprops:
                 problems.append(f"{where}.{name}".lstrip(".") + ": field removed")
         newly = set(no.get("required", [])) - set(oo.get("required", []))
-        for name in sorted(newly):
+        for name in sorted(newly) if direction != "read" else []:
             problems.append(f"{where}.{name}".lstrip(".") + ": field newly required")
         for name in oprops:
             if name in nprops:
@@ -174,4 +191,4 @@ def _compare(
                 )
     oa, na = _options(o, oroot, "array"), _options(n, nroot, "array")
     if oa is not None and na is not None and "items" in oa and "items" in na:
-        _compare(oa["items"], na["items"], oroot, nroot, f"{where}[]", problems)
+        _compare(oa["items"], na["items"], oroot, nroot, f"{where}[]", problems, direction)
