@@ -8,6 +8,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from .catalog import SERVICES, service
 
@@ -44,10 +45,11 @@ def _cmd_streams(args: argparse.Namespace) -> int:
             opts["user_credentials"] = args.creds_file
         elif args.user:
             opts |= {"user": args.user, "password": os.environ.get("NATS_PASSWORD", "")}
-        if (
-            args.user
-        ):  # replies come to the user's own inbox prefix (natsauth): the only one it may read
-            opts["inbox_prefix"] = f"_INBOX_{args.user}"
+        if args.user:
+            # replies come to the user's own inbox prefix: the only one its permissions let it read
+            from .natsauth import inbox_prefix
+
+            opts["inbox_prefix"] = inbox_prefix(args.user)
         if args.tls_ca_file or args.nats_url.startswith("tls://"):
             import ssl
 
@@ -76,71 +78,76 @@ def _cmd_streams(args: argparse.Namespace) -> int:
     return 0
 
 
+def _gate(
+    entries: list[tuple[str, Path, Any, list[str]]],
+    render: Any,
+    write: bool,
+    command: str,
+    incompatible: str,
+) -> int:
+    """Check (or write) committed contract documents: (label, file, current document, breaking changes)."""
+    status = 0
+    for label, path, current, problems in entries:
+        if problems:
+            status = 1
+            print(f"{label}: {incompatible}:", file=sys.stderr)
+            for p in problems:
+                print(f"  {p}", file=sys.stderr)
+            continue
+        if path.exists() and path.read_text() == render(current):
+            continue
+        what = "compatible change" if path.exists() else "new"
+        if write:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(render(current))
+            print(f"{label}: {what}, written to {path}")
+        else:
+            status = 1
+            print(f"{label}: {what} not committed (aftersales {command} --write)", file=sys.stderr)
+    return status
+
+
+def _committed(path: Path) -> Any:
+    return json.loads(path.read_text()) if path.exists() else None
+
+
 def _cmd_event_schemas(args: argparse.Namespace) -> int:
     from .events import registry
     from .events.compat import breaking_changes, render, schema_of, schema_path
 
-    status = 0
+    entries = []
     for cls in sorted(registry.all(), key=lambda c: c.ce_type()):
         path, current = schema_path(cls.ce_type()), schema_of(cls)
-        if path.exists():
-            problems = breaking_changes(json.loads(path.read_text()), current)
-            if problems:
-                status = 1
-                print(
-                    f"{cls.ce_type()}: NOT compatible — publish a new version instead:",
-                    file=sys.stderr,
-                )
-                for p in problems:
-                    print(f"  {p}", file=sys.stderr)
-                continue
-            if path.read_text() == render(current):
-                continue
-            what = "compatible change"
-        else:
-            what = "new version"
-        if args.write:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(render(current))
-            print(f"{cls.ce_type()}: {what}, written")
-        else:
-            status = status or 1
-            print(
-                f"{cls.ce_type()}: {what} not committed (aftersales event-schemas --write)",
-                file=sys.stderr,
-            )
-    return status
+        old = _committed(path)
+        entries.append(
+            (cls.ce_type(), path, current, breaking_changes(old, current) if old else [])
+        )
+    return _gate(
+        entries,
+        render,
+        args.write,
+        "event-schemas",
+        "NOT compatible — publish a new version instead",
+    )
 
 
 def _cmd_api_schemas(args: argparse.Namespace) -> int:
     from .apicompat import breaking_api_changes, committed_path, current_openapi, render
 
-    status = 0
+    entries = []
     for info in SERVICES:
         path, current = committed_path(info.name), current_openapi(info.name)
-        if path.exists():
-            problems = breaking_api_changes(json.loads(path.read_text()), current)
-            if problems:
-                status = 1
-                print(
-                    f"{info.name}: breaking API change — version the path (/v2/...):",
-                    file=sys.stderr,
-                )
-                for p in problems:
-                    print(f"  {p}", file=sys.stderr)
-                continue
-            if path.read_text() == render(current):
-                continue
-        if args.write:
-            path.write_text(render(current))
-            print(f"{info.name}: {path} written")
-        else:
-            status = status or 1
-            print(
-                f"{info.name}: the API changed compatibly (aftersales api-schemas --write)",
-                file=sys.stderr,
-            )
-    return status
+        old = _committed(path)
+        entries.append(
+            (info.name, path, current, breaking_api_changes(old, current) if old else [])
+        )
+    return _gate(
+        entries,
+        render,
+        args.write,
+        "api-schemas",
+        "breaking API change — version the path (/v2/...)",
+    )
 
 
 def _cmd_nats_config(args: argparse.Namespace) -> int:

@@ -22,7 +22,7 @@ from .db import dead_letters, inbox, insert_rows, upsert_insert, utcnow
 from .events import Envelope, EventData, EventRegistry, MalformedEvent, registry
 from .events.base import MAX_EVENT_ID
 from .groupcommit import GroupCommit
-from .natsauth import consumer_name, inbox_prefix
+from .natsauth import consumer_name
 from .settings import ServiceSettings
 from .streams import stream_for_subject
 
@@ -252,9 +252,7 @@ class Inbox:
             config=cfg,
             pull_sub=PullSub(batch_size=self.settings.consumer_batch_size, timeout=2.0),
             # pulled messages arrive on the service's own inbox prefix (its NATS user may read no other)
-            inbox_prefix=(
-                inbox_prefix(self.settings.nats_user or self.settings.service_name) + "."
-            ).encode(),
+            inbox_prefix=(self.settings.nats_inbox_prefix + ".").encode(),
             ack_policy=AckPolicy.MANUAL,
             decoder=_whole_message,
             max_workers=sub.max_workers,

@@ -178,29 +178,10 @@ class NatsCredentials:
         return {"user": user, "password": self.passwords[user], "inbox_prefix": inbox_prefix(user)}
 
 
-def connect_options(settings: Any) -> dict[str, Any]:
-    """Keyword arguments for nats.connect from a service's settings: its user (or .creds file), its inbox prefix,
-    TLS when a CA or client certificate is configured or the URL says tls://."""
-    opts: dict[str, Any] = {
-        "inbox_prefix": inbox_prefix(settings.nats_user or settings.service_name)
-    }
-    if settings.nats_creds_file:
-        opts["user_credentials"] = str(settings.nats_creds_file)
-    elif settings.nats_user:
-        opts["user"] = settings.nats_user
-        opts["password"] = (
-            settings.nats_password.get_secret_value() if settings.nats_password else ""
-        )
-    context = tls_context(settings)
-    if context is not None:
-        opts["tls"] = context
-        if settings.nats_tls_hostname:
-            opts["tls_hostname"] = settings.nats_tls_hostname
-    return opts
-
-
 def broker_options(settings: Any) -> dict[str, Any]:
-    """The same for FastStream's NatsBroker (which takes credentials and TLS as a `security` object)."""
+    """Keyword arguments for FastStream's NatsBroker from a service's settings: its user (or .creds file) as a
+    `security` object with TLS when a CA or client certificate is configured or the URL says tls://, and its
+    own inbox prefix."""
     from faststream.nats.security import NatsCredentials as FsCredentials
     from faststream.nats.security import NatsSecurity, NatsUserPassword
 
@@ -214,10 +195,7 @@ def broker_options(settings: Any) -> dict[str, Any]:
         security = NatsSecurity(**tls)
     else:
         security = None
-    return {
-        "inbox_prefix": inbox_prefix(settings.nats_user or settings.service_name),
-        "security": security,
-    }
+    return {"inbox_prefix": settings.nats_inbox_prefix, "security": security}
 
 
 def tls_context(settings: Any) -> ssl.SSLContext | None:

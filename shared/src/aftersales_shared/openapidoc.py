@@ -64,9 +64,8 @@ def _models_by_name() -> dict[str, type[BaseModel]]:
 
 
 def _is_public(path: str, public: tuple[str, ...]) -> bool:
-    return any(
-        path == p or path.startswith(p.rstrip("/") + "/") or path.startswith(p) for p in public
-    )
+    """As the auth middleware excludes them (`^<prefix>`)."""
+    return path.startswith(public)
 
 
 def _strip_null(prop: dict[str, Any]) -> None:
@@ -167,7 +166,7 @@ def complete_openapi(schema: dict[str, Any], public: tuple[str, ...]) -> dict[st
                             for f in formats
                         }
             if path.endswith(".csv") or path == "/metrics":
-                media = "text/csv" if path.endswith(".csv") else "text/plain"
+                media = MEDIA["csv"] if path.endswith(".csv") else "text/plain"
                 for status, resp in responses.items():
                     if status.startswith("2"):
                         resp["content"] = {media: {"schema": {"type": "string"}}}

@@ -200,6 +200,13 @@ class ServiceSettings(BaseSettings):
         return self.jwt_audience or (LOCAL_JWT_AUDIENCE if self.local_dev else None)
 
     @property
+    def nats_inbox_prefix(self) -> str:
+        """Where replies to this service's NATS requests arrive (its user may read no other inbox)."""
+        from .natsauth import inbox_prefix
+
+        return inbox_prefix(self.nats_user or self.service_name)
+
+    @property
     def durable_prefix(self) -> str:
         """Durable consumer names start with the consuming service's name."""
         return self.service_name

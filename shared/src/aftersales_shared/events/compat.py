@@ -13,6 +13,7 @@ field is fine. Anything else is a new version (`...V2`, published beside V1 unti
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,68 +45,63 @@ def _resolve(node: Any, root: dict[str, Any], seen: tuple[str, ...] = ()) -> Any
     return node
 
 
-def _types(node: dict[str, Any], root: dict[str, Any]) -> set[str]:
+def _branches(node: dict[str, Any], root: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The schema itself, then each alternative of its anyOf/oneOf (resolved, depth first)."""
     node = _resolve(node, root)
-    out: set[str] = set()
+    yield node
     for key in ("anyOf", "oneOf"):
         for option in node.get(key, []):
-            out |= _types(option, root)
-    t = node.get("type")
-    if isinstance(t, str):
-        out.add(t)
-    elif isinstance(t, list):
-        out |= set(t)
-    if "enum" in node or "const" in node:
-        out.add("enum")
+            yield from _branches(option, root)
+
+
+def _types(node: dict[str, Any], root: dict[str, Any]) -> set[str]:
+    out: set[str] = set()
+    for branch in _branches(node, root):
+        t = branch.get("type")
+        if isinstance(t, str):
+            out.add(t)
+        elif isinstance(t, list):
+            out |= set(t)
+        if "enum" in branch or "const" in branch:
+            out.add("enum")
     return out
 
 
 def _options(node: dict[str, Any], root: dict[str, Any], kind: str) -> dict[str, Any] | None:
     """The branch of a (possibly anyOf) schema that is of the given JSON type."""
-    node = _resolve(node, root)
-    if node.get("type") == kind or (kind == "object" and "properties" in node):
-        return node
-    for key in ("anyOf", "oneOf"):
-        for option in node.get(key, []):
-            found = _options(option, root, kind)
-            if found is not None:
-                return found
+    for branch in _branches(node, root):
+        if branch.get("type") == kind or (kind == "object" and "properties" in branch):
+            return branch
     return None
 
 
 def _enum(node: dict[str, Any], root: dict[str, Any]) -> set[str]:
-    node = _resolve(node, root)
     values: set[str] = set()
-    if "enum" in node:
-        values |= {json.dumps(v) for v in node["enum"]}
-    if "const" in node:
-        values.add(json.dumps(node["const"]))
-    for key in ("anyOf", "oneOf"):
-        for option in node.get(key, []):
-            values |= _enum(option, root)
+    for branch in _branches(node, root):
+        values |= {json.dumps(v) for v in branch.get("enum", [])}
+        if "const" in branch:
+            values.add(json.dumps(branch["const"]))
     return values
 
 
+CONSTRAINTS = (
+    "maxLength",
+    "minLength",
+    "maximum",
+    "minimum",
+    "pattern",
+    "format",
+    "maxItems",
+    "minItems",
+)
+
+
 def _constraints(node: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
-    node = _resolve(node, root)
-    out = {
-        k: node[k]
-        for k in (
-            "maxLength",
-            "minLength",
-            "maximum",
-            "minimum",
-            "pattern",
-            "format",
-            "maxItems",
-            "minItems",
-        )
-        if k in node
-    }
-    for key in ("anyOf", "oneOf"):
-        for option in node.get(key, []):
-            for k, v in _constraints(option, root).items():
-                out.setdefault(k, v)
+    out: dict[str, Any] = {}
+    for branch in _branches(node, root):
+        for key in CONSTRAINTS:
+            if key in branch:
+                out.setdefault(key, branch[key])
     return out
 
 
