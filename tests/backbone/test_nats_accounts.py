@@ -192,3 +192,24 @@ def test_every_user_has_a_password_env_in_the_kubernetes_secret_example():
     secret = (ROOT / "infra" / "k8s" / "nats-users.example.yaml").read_text()
     for user in USERS:
         assert f"NATS_PASSWORD_{user.upper()}" in secret, user
+
+
+async def test_the_launcher_declares_streams_on_a_given_server_as_its_provisioner(
+    secured, monkeypatch, tmp_path
+):
+    """With NATS_URL (a server the launcher did not start) it connects as AFTERSALES_NATS_USER, whose replies must
+    come to that user's own inbox prefix, or the permissioned server's answers never reach it."""
+    from aftersales_shared.launcher import Launcher
+    from aftersales_shared.natsauth import PROVISIONER
+    from aftersales_shared.streams import apply_streams
+
+    password = natsaccess.credentials().passwords[PROVISIONER]
+    monkeypatch.setenv("AFTERSALES_NATS_USER", PROVISIONER)
+    monkeypatch.setenv("AFTERSALES_NATS_PASSWORD", password)
+    launcher = Launcher(data_dir=tmp_path, nats_url=secured)
+    nc = await nats.connect(secured, allow_reconnect=False, **launcher.provisioner_kwargs())
+    try:
+        done = await apply_streams(nc.jetstream(timeout=3), replicas=1)
+        assert done and all(line.startswith("updated ") for line in done)
+    finally:
+        await nc.close()

@@ -17,7 +17,7 @@ import nats
 from .auth import mint_token
 from .catalog import SERVICES, ServiceInfo
 from .migrations import upgrade
-from .natsauth import PROVISIONER, NatsCredentials
+from .natsauth import PROVISIONER, NatsCredentials, inbox_prefix
 from .natsserver import NatsServer, wait_for_port
 from .settings import LOCAL_DEV_ENV
 from .streams import apply_streams
@@ -89,11 +89,14 @@ class Launcher:
         if self.credentials is not None:
             return self.credentials.connect_kwargs(PROVISIONER)
         user = os.environ.get("AFTERSALES_NATS_USER")
-        return (
-            {"user": user, "password": os.environ.get("AFTERSALES_NATS_PASSWORD", "")}
-            if user
-            else {}
-        )
+        if not user:
+            return {}
+        # its replies arrive on its own inbox prefix: the only one a permissioned user may read
+        return {
+            "user": user,
+            "password": os.environ.get("AFTERSALES_NATS_PASSWORD", ""),
+            "inbox_prefix": inbox_prefix(user),
+        }
 
     async def prepare(self) -> None:
         for index, info in enumerate(SERVICES):
