@@ -76,3 +76,22 @@ async def test_the_docs_page_renders_with_no_network(databases, streams_ready, a
         await serving
     assert outside == [], f"the docs page asked for files outside the service: {outside}"
     assert failed == [], failed
+
+
+async def test_a_hostile_asset_name_is_a_404_never_a_500(databases, streams_ready):
+    """A name too long for the file system, a path through a file, a way out of the folder: not found."""
+    import httpx
+
+    from tickets.app import create_app
+    from tickets.settings import TicketsSettings
+
+    app = create_app(
+        TicketsSettings(database_url=await migrated(databases, "tickets"), nats_url=streams_ready)
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        ok = await client.get("/schema/assets/swagger-ui.css")
+        assert ok.status_code == 200 and ok.headers["content-type"].startswith("text/css")
+        for name in ("a" * 5000, "swagger-ui.css/x", "..%2f..%2fpyproject.toml", "%00"):
+            r = await client.get(f"/schema/assets/{name}")
+            assert r.status_code in (400, 404), (name[:40], r.status_code, r.text[:200])

@@ -5,9 +5,12 @@ document."""
 
 from __future__ import annotations
 
+import errno
 import importlib.util
 from pathlib import Path
+from typing import Any
 
+from litestar.file_system import BaseLocalFileSystem
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.static_files import create_static_files_router
 
@@ -32,8 +35,22 @@ def docs_plugin() -> SwaggerRenderPlugin:
     )
 
 
+class _AssetFiles(BaseLocalFileSystem):
+    """The package's files; a name the file system cannot even hold (over NAME_MAX, not a folder) is a file that
+    is not there (404), not a server error (Litestar answers 500 for any OSError but FileNotFoundError)."""
+
+    async def info(self, path: Any, **kwargs: Any) -> Any:
+        try:
+            return await super().info(path, **kwargs)
+        except OSError as exc:
+            if exc.errno in (errno.ENAMETOOLONG, errno.ENOTDIR):
+                raise FileNotFoundError(str(path)) from exc
+            raise
+
+
 def assets_router():  # type: ignore[no-untyped-def]
     return create_static_files_router(
+        file_system=_AssetFiles(),
         path=ASSETS,
         directories=[swagger_static_dir()],
         include_in_schema=False,
