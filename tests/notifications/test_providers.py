@@ -291,3 +291,14 @@ async def test_every_provider_gets_the_delivery_id_as_its_idempotency_key():
         )
     )
     assert aliyun.request_params(sms())["OutId"] == "d-9"
+
+
+def test_the_delivery_lease_must_outlast_a_slow_send(tmp_path):
+    # a lease shorter than a send that may still be running would hand the same SMS to a second sender
+    with pytest.raises(ValueError, match="twice the longest provider timeout"):
+        NotificationsSettings(
+            data_dir=tmp_path, delivery_lease_seconds=15, sms_timeout_seconds=10
+        )
+    ok = NotificationsSettings(data_dir=tmp_path, delivery_lease_seconds=20, smtp_timeout_seconds=10)
+    assert ok.delivery_lease_seconds == 20
+    assert NotificationsSettings(data_dir=tmp_path).delivery_lease_seconds == 30

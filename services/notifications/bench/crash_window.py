@@ -81,6 +81,7 @@ async def run(args: argparse.Namespace) -> int:
             "NOTIFICATIONS_DEFAULT_QUIET_HOURS": quiet_hours_not_now(),
             "NOTIFICATIONS_DEFAULT_RATE_LIMIT_PER_HOUR": "100000",
             "NOTIFICATIONS_DELIVERY_LEASE_SECONDS": str(args.lease),
+            "NOTIFICATIONS_SMS_TIMEOUT_SECONDS": str(args.lease / 2),
             "NOTIFICATIONS_LOG_LEVEL": "WARNING",
         }
         log = work / "notifications.log"

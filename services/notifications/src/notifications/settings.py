@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from aftersales_shared.sealing import check_private_key, dev_private_key
@@ -87,7 +87,12 @@ class NotificationsSettings(ServiceSettings):
     retry_base_seconds: float = Field(default=5.0, gt=0)
     retry_max_seconds: float = Field(default=600.0, gt=0)
     delivery_lease_seconds: float = Field(
-        default=120.0, gt=0, description="a claimed delivery not finished by then is retried"
+        default=30.0,
+        gt=0,
+        description=(
+            "a claimed delivery not finished by then is retried (a process killed mid-send leaves its claims "
+            "this long); must exceed twice the longest provider timeout, so a live slow send is never taken twice"
+        ),
     )
 
     # survey links arrive sealed to this service (aftersales_shared.sealing); opened only to send them
@@ -111,6 +116,16 @@ class NotificationsSettings(ServiceSettings):
             self.link_private_key = dev_private_key()
         if self.link_private_key:
             check_private_key(self.link_private_key)
+
+    @model_validator(mode="after")
+    def _lease_outlasts_sends(self) -> NotificationsSettings:
+        slowest = max(self.sms_timeout_seconds, self.smtp_timeout_seconds)
+        if self.delivery_lease_seconds < 2 * slowest:
+            raise ValueError(
+                f"NOTIFICATIONS_DELIVERY_LEASE_SECONDS ({self.delivery_lease_seconds:g}) must be at least twice the "
+                f"longest provider timeout ({slowest:g} s): a send still running would be handed out again"
+            )
+        return self
 
     def security_problems(self) -> list[str]:
         problems = super().security_problems()
