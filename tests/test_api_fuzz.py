@@ -21,8 +21,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import auth
 from test_launcher_e2e import _read_until, start_launcher
+
+from aftersales_testing.support import auth
 
 SERVICES = ["contracts", "tickets", "surveys", "notifications", "dealers"]
 ROLES = {

@@ -9,11 +9,11 @@ import time
 
 import jwt
 import pytest
-from support import auth, draft_body, migrated, running
 
 from aftersales_shared.auth import Principal, Role, dealer_scope, mint_token
 from aftersales_shared.natsserver import free_port
 from aftersales_shared.settings import DEV_JWT_SECRET
+from aftersales_testing.support import auth, draft_body, migrated, running
 from contracts.app import create_app
 from contracts.settings import ContractsSettings
 
@@ -175,7 +175,7 @@ def test_settings_refuse_the_dev_secret_and_a_missing_issuer_outside_local_devel
 
 def nats_user(service: str) -> dict[str, str]:
     """The service's NATS user of this test run (natsaccess), as a production deployment would set it."""
-    import natsaccess
+    from aftersales_testing import natsaccess
 
     creds = natsaccess.credentials()
     return {"nats_user": service, "nats_password": creds.passwords[service]} if creds else {}

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from support import auth, draft_body, opened_link, sign_contract_via_http
 
 from aftersales_shared.natsserver import free_port
+from aftersales_testing.support import auth, draft_body, opened_link, sign_contract_via_http
 
 SERVICES = ["contracts", "tickets", "surveys", "notifications", "dealers"]
 

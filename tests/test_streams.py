@@ -6,11 +6,11 @@ import os
 import subprocess
 import sys
 
-import natsaccess
 from nats.js.api import StorageType
 
 from aftersales_shared.natsauth import PROVISIONER
 from aftersales_shared.streams import STREAMS, apply_streams, stream_for_subject
+from aftersales_testing import natsaccess
 
 
 async def test_apply_is_idempotent_and_sets_the_limits(own_nats):

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
-from support import migrated
 
 from aftersales_shared.db import create_engine, inbox, insert_rows, one_of, outbox, session_factory
+from aftersales_testing.support import migrated
 
 
 async def test_insert_rows_writes_every_row_with_its_types_and_skips_conflicts(databases):

@@ -6,7 +6,9 @@ import json
 import uuid
 
 from sqlalchemy import select
-from support import (
+
+from aftersales_shared.db import outbox
+from aftersales_testing.support import (
     auth,
     draft_body,
     migrated,
@@ -15,8 +17,6 @@ from support import (
     sign_contract_via_api,
     wait_until,
 )
-
-from aftersales_shared.db import outbox
 from contracts.app import create_app as contracts_app
 from contracts.settings import ContractsSettings
 from tickets.app import create_app as tickets_app

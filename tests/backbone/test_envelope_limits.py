@@ -7,12 +7,12 @@ import json
 import uuid
 
 from sqlalchemy import select
-from support import contract_signed, migrated
 
 from aftersales_shared.db import create_engine, dead_letters, inbox, insert_rows, session_factory
 from aftersales_shared.events import ContractSignedV1
 from aftersales_shared.events.base import MAX_EVENT_ID
 from aftersales_shared.inbox import Inbox
+from aftersales_testing.support import contract_signed, migrated
 from tickets.settings import TicketsSettings
 
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import uuid
 
-import natsaccess
 from sqlalchemy import func, select
-from support import (
+
+from aftersales_shared.db import inbox
+from aftersales_shared.streams import apply_streams
+from aftersales_testing import natsaccess
+from aftersales_testing.support import (
     CallCounter,
     auth,
     contract_signed,
@@ -17,9 +20,6 @@ from support import (
     runtime_of,
     wait_until,
 )
-
-from aftersales_shared.db import inbox
-from aftersales_shared.streams import apply_streams
 from tickets.app import create_app as tickets_app
 from tickets.models import EntitlementRow
 from tickets.settings import TicketsSettings

@@ -6,12 +6,12 @@ import asyncio
 import uuid
 
 from sqlalchemy import select
-from support import contract_signed, migrated
 
 from aftersales_shared.db import create_engine, inbox, session_factory
 from aftersales_shared.events import ContractSignedV1
 from aftersales_shared.groupcommit import GroupCommit
 from aftersales_shared.inbox import Inbox
+from aftersales_testing.support import contract_signed, migrated
 from tickets.settings import TicketsSettings
 
 

@@ -12,17 +12,17 @@ import uuid
 from pathlib import Path
 
 import nats
-import natsaccess
 import pytest
 from nats.errors import NoServersError
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import NoStreamResponseError, NotFoundError
-from support import contract_signed
 
 from aftersales_shared.catalog import SERVICES
 from aftersales_shared.natsauth import ADMIN, CONSUMES, PARTNERS, USERS, render_authorization
 from aftersales_shared.natsserver import nats_server_binary
+from aftersales_testing import natsaccess
+from aftersales_testing.support import contract_signed
 
 ROOT = Path(__file__).resolve().parents[2]
 

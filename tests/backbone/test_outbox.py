@@ -5,11 +5,16 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-import natsaccess
 import pytest
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from sqlalchemy import func, select
-from support import (
+
+from aftersales_shared.auth import Principal, Role
+from aftersales_shared.db import create_engine, inbox, outbox, utcnow
+from aftersales_shared.outbox import OutboxRelay, enqueue
+from aftersales_shared.streams import apply_streams, stream_for_subject
+from aftersales_testing import natsaccess
+from aftersales_testing.support import (
     CallCounter,
     contract_signed,
     draft_body,
@@ -20,11 +25,6 @@ from support import (
     sign_contract_in_session,
     wait_until,
 )
-
-from aftersales_shared.auth import Principal, Role
-from aftersales_shared.db import create_engine, inbox, outbox, utcnow
-from aftersales_shared.outbox import OutboxRelay, enqueue
-from aftersales_shared.streams import apply_streams, stream_for_subject
 from contracts import services as contract_services
 from contracts.app import create_app as contracts_app
 from contracts.schemas import ContractDraftIn, SignIn

@@ -7,11 +7,11 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
-from support import contract_signed, migrated
 
 from aftersales_shared.db import create_engine, outbox, scheduled_jobs, session_factory, utcnow
 from aftersales_shared.outbox import enqueue
 from aftersales_shared.scheduler import Job, Scheduler, cancel, job_status, schedule
+from aftersales_testing.support import contract_signed, migrated
 
 pytestmark = pytest.mark.deadlines
 

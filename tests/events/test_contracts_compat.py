@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from aftersales_shared.events import ContractSignedV1, Envelope, MalformedEvent, registry
+from aftersales_shared.events.compat import SAMPLES_DIR
 
-SAMPLES = Path(__file__).parent / "samples"
+SAMPLES = SAMPLES_DIR
 SAMPLE_FILES = sorted(SAMPLES.glob("*.json"))
 
 

@@ -4,20 +4,22 @@ Swagger UI's files come from the service itself (aftersales_shared.apidocs), nev
 from __future__ import annotations
 
 import asyncio
-import sys
-from pathlib import Path
 
 import uvicorn
-from support import migrated
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "surveys"))
-from test_surveys_browser import CHROMIUM, CHROMIUM_ARGS, PHONE, _free_port, _require_chromium  # noqa: E402
-
-DESKTOP = {"width": 1280, "height": 900}
+from aftersales_testing.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DESKTOP,
+    PHONE,
+    free_port,
+    require_chromium,
+)
+from aftersales_testing.support import migrated
 
 
 async def test_the_docs_page_renders_with_no_network(databases, streams_ready, artifacts_dir):
-    _require_chromium()
+    require_chromium()
     from playwright.async_api import async_playwright
 
     from tickets.app import create_app
@@ -26,7 +28,7 @@ async def test_the_docs_page_renders_with_no_network(databases, streams_ready, a
     app = create_app(
         TicketsSettings(database_url=await migrated(databases, "tickets"), nats_url=streams_ready)
     )
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
     )

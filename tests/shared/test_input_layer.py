@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
-import sys
-from pathlib import Path
 
 import pytest
-from support import auth, migrated, running
 
 from aftersales_shared.exports import content_disposition, csv_text, safe_cell
+from aftersales_testing.support import auth, migrated, running
 from contracts.app import create_app
 from contracts.settings import ContractsSettings
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "contracts"))  # contracts_flow
 
 REP = auth("sales", sub="rep-li")
 ADMIN = auth("admin", sub="admin-chen")

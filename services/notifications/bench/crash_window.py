@@ -11,7 +11,7 @@ killed with SIGKILL every `--kill-every` seconds and started again at once. At t
 
     uv run python services/notifications/bench/crash_window.py [--events 2000 --kills 6 --kill-every 1.5]
 
-Tests run it small (tests/notifications/test_crash_window_bench.py) and check lost = 0 and the counts' sums.
+Tests run it small (services/notifications/tests/test_crash_window_bench.py) and check lost = 0 and the counts' sums.
 """
 
 from __future__ import annotations
@@ -30,12 +30,15 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(
+    0, str(Path(__file__).resolve().parents[1] / "tests")
+)  # the local SMTP/SMS stand-ins
 from fanout import database, event, publish_all  # noqa: E402
+from local_providers import LocalSmsGateway  # noqa: E402
 
 from aftersales_shared.migrations import upgrade  # noqa: E402
 from aftersales_shared.natsserver import NatsServer, free_port, wait_for_port  # noqa: E402
 from aftersales_shared.streams import apply_streams  # noqa: E402
-from notifications.testing import LocalSmsGateway  # noqa: E402
 
 
 def quiet_hours_not_now() -> str:
@@ -82,6 +85,7 @@ async def run(args: argparse.Namespace) -> int:
             "NOTIFICATIONS_DEFAULT_RATE_LIMIT_PER_HOUR": "100000",
             "NOTIFICATIONS_DELIVERY_LEASE_SECONDS": str(args.lease),
             "NOTIFICATIONS_SMS_TIMEOUT_SECONDS": str(args.lease / 2),
+            "NOTIFICATIONS_SMTP_TIMEOUT_SECONDS": str(args.lease / 2),
             "NOTIFICATIONS_LOG_LEVEL": "WARNING",
         }
         log = work / "notifications.log"

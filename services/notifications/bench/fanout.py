@@ -49,7 +49,11 @@ from notifications.app import create_app
 from notifications.models import DeliveryRow
 from notifications.providers import HttpGatewaySms, SmtpEmail
 from notifications.settings import NotificationsSettings
-from notifications.testing import LocalSmsGateway, LocalSmtpServer
+
+sys.path.insert(
+    0, str(Path(__file__).resolve().parents[1] / "tests")
+)  # the local SMTP/SMS stand-ins
+from local_providers import LocalSmsGateway, LocalSmtpServer  # noqa: E402
 
 LOCAL_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 SUBJECT = TicketOpenedV1.subject()

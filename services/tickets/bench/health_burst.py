@@ -9,7 +9,7 @@ exits 1 if any probe did not answer 200 or if no ERROR line was logged (the burs
 
     uv run python services/tickets/bench/health_burst.py [--events 600 --requests 3000 --probes 300]
 
-Tests run it small (tests/tickets/test_intake_batching.py); they check the answers, never the times.
+Tests run it small (services/tickets/tests/test_intake_batching.py); they check the answers, never the times.
 """
 
 from __future__ import annotations

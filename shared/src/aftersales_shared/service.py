@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -15,6 +15,7 @@ import structlog
 from faststream.nats import NatsBroker
 from faststream.specification import AsyncAPI
 from litestar import Litestar, MediaType, Request, Response, get
+from litestar.di import Provide
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
@@ -311,6 +312,21 @@ def _validation_error(
     )
 
 
+def provided(values: Mapping[str, object]) -> dict[str, Provide]:
+    """Constant values for Litestar's dependency injection (resolved once, no worker thread)."""
+
+    def constant(value: object) -> Callable[[], object]:
+        def provide() -> object:  # no parameters: Litestar would take them for request inputs
+            return value
+
+        return provide
+
+    return {
+        name: Provide(constant(value), sync_to_thread=False, use_cache=True)
+        for name, value in values.items()
+    }
+
+
 def create_service_app(
     rt: Runtime,
     *,
@@ -318,8 +334,13 @@ def create_service_app(
     description: str,
     public_prefixes: tuple[str, ...] = (),
     debug: bool = False,
+    dependencies: Mapping[str, object] | None = None,
 ) -> Litestar:
-    """One Litestar app: ops endpoints, API docs, JWT auth, metrics, domain errors → 4xx."""
+    """One Litestar app: ops endpoints, API docs, JWT auth, metrics, domain errors → 4xx.
+
+    Controllers are classes at module level; what they need comes by Litestar's dependency injection: a handler
+    parameter ``rt: Runtime`` gets this runtime, ``settings`` the service's settings, and each name in
+    ``dependencies`` its value (a policy, a rate limiter…). Dependencies never appear in the OpenAPI document."""
     name = rt.settings.service_name
     rt.inbox.bind(rt.broker)
     openapi = OpenAPIConfig(
@@ -364,9 +385,17 @@ def create_service_app(
         debug=debug,
         type_decoders=TYPE_DECODERS,
         state={"runtime": rt},
+        dependencies=provided({"rt": rt, "settings": rt.settings, **(dependencies or {})}),
     )
     openapidoc.install(app, (*PUBLIC_PATHS, *public_prefixes))
     return app
 
 
-__all__ = ["HTTPException", "Runtime", "build_runtime", "create_service_app", "asyncapi_json"]
+__all__ = [
+    "HTTPException",
+    "Runtime",
+    "build_runtime",
+    "create_service_app",
+    "asyncapi_json",
+    "provided",
+]

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
+# one saved message per event version, as it travels (headers + data): what partners and consumers test against
+SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
 
 
 def schema_of(cls: Any) -> dict[str, Any]:

@@ -1,0 +1,22 @@
+"""The benchmark script runs end to end on a tiny load (the full run is manual: see the service README)."""
+
+from __future__ import annotations
+
+import importlib
+import io
+import sys
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parents[1] / "bench"
+
+
+async def test_fanout_benchmark_smoke_run_prints_its_figures():
+    if str(BENCH_DIR) not in sys.path:
+        sys.path.insert(0, str(BENCH_DIR))  # importable by name: its provider process is spawned
+    bench = importlib.import_module("fanout")
+    out = io.StringIO()
+    results = await bench.run(events=30, paced=20, rate=100, db="auto", out=out)
+    text = out.getvalue()
+    assert "raw FastStream consume" in text and "fan-out" in text and "p99" in text
+    assert results["raw_events_per_s"] > 0 and results["fanout_msgs_per_s"] > 0
+    assert 0 < results["p50_ms"] <= results["p99_ms"]

@@ -1,0 +1,229 @@
+"""Rules, templates, quiet hours, rate limits and address checks — no database, no broker."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from aftersales_shared.events import registry
+from aftersales_shared.events.compat import SAMPLES_DIR
+from notifications.app import load_notifier
+from notifications.domain import (
+    CONSUMED,
+    AddressError,
+    QuietHours,
+    Recipient,
+    RulesError,
+    delivery_timing,
+    fit_sms,
+    normalize_email,
+    normalize_phone,
+    parse_rules,
+    retry_delay,
+)
+from notifications.settings import NotificationsSettings
+from notifications.templates import TemplateDataError, Templates
+
+SAMPLES = SAMPLES_DIR
+SH = ZoneInfo("Asia/Shanghai")
+
+
+def sample(name: str):
+    cls = CONSUMED[name]
+    raw = json.loads((SAMPLES / f"{cls.ce_type()}.json").read_text())
+    return registry.decode(raw["headers"], json.dumps(raw["body"]).encode())
+
+
+@pytest.fixture(scope="module")
+def notifier():
+    return load_notifier(NotificationsSettings())
+
+
+# ---------------------------------------------------------------- rules
+def test_default_rules_cover_every_consumed_event(notifier):
+    assert {r.event for r in notifier.rules.rules} == set(CONSUMED)
+
+
+def test_breach_reaches_supervisors_and_the_escalation_management(notifier):
+    breach = sample("SlaBreached").data
+    escalated = sample("SlaEscalated").data
+    assert [r.id for r in notifier.rules.for_event(breach)] == ["sla-breached-supervisor"]
+    assert [r.id for r in notifier.rules.for_event(escalated)] == ["sla-escalated-management"]
+    assert all(r.is_urgent(breach) for r in notifier.rules.for_event(breach))
+    assert all(r.is_urgent(escalated) for r in notifier.rules.for_event(escalated))
+    for lang in ("zh-CN", "en"):  # the breach template renders the escalation too
+        rule = notifier.rules.for_event(escalated)[0]
+        sms = notifier.templates.render(
+            rule.template, lang, escalated.model_dump(mode="json"), "【售后】", 200, "sms"
+        ).sms
+        assert "SV-20261120-0007" in sms and ("2级升级" in sms or "escalation 2" in sms)
+
+
+def test_critical_ticket_ack_is_urgent_normal_is_not(notifier):
+    env = sample("TicketOpened")
+    rule = notifier.rules.for_event(env.data)[0]
+    assert rule.is_urgent(env.data.model_copy(update={"urgency": "critical"}))
+    assert not rule.is_urgent(env.data.model_copy(update={"urgency": "normal"}))
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ({"event": "TicketClosed"}, "is not one this service consumes"),
+        ({"recipients": ["everyone"]}, "unknown recipient selector"),
+        ({"when": {"colour": {"eq": "red"}}}, "does not have"),
+        ({"channels": ["fax"]}, "channels.0"),
+        ({"surprise": 1}, "Extra inputs"),
+        ({"template": "no_such_template"}, "unknown templates): no_such_template"),
+    ],
+)
+def test_invalid_rules_are_refused_with_the_place_and_reason(notifier, rule, message):
+    base = {
+        "id": "r1",
+        "event": "TicketOpened",
+        "template": "ticket_opened",
+        "recipients": ["contact"],
+        "channels": ["sms"],
+    }
+    with pytest.raises(RulesError) as err:
+        parse_rules({"rules": [base | rule]}, notifier.templates.names)
+    assert message in str(err.value)
+
+
+def test_duplicate_rule_ids_are_refused(notifier):
+    rule = {
+        "id": "r1",
+        "event": "TicketOpened",
+        "template": "ticket_opened",
+        "recipients": ["contact"],
+        "channels": ["sms"],
+    }
+    with pytest.raises(RulesError, match="appears twice"):
+        parse_rules({"rules": [rule, rule]})
+
+
+# ---------------------------------------------------------------- templates
+@pytest.mark.parametrize(
+    "rule_id", [r.id for r in load_notifier(NotificationsSettings()).rules.rules]
+)
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_every_default_rule_renders_its_sample_event(notifier, rule_id, lang):
+    rule = next(r for r in notifier.rules.rules if r.id == rule_id)
+    env = sample(rule.event)
+    context = env.data.model_dump(mode="python") | {"recipient_name": "张三", "event_id": env.id}
+    out = notifier.templates.render(rule.template, lang, context, "售后服务", 200)
+    assert out.sms.startswith("【售后服务】") and len(out.sms) <= 200
+    assert out.subject and out.text and out.html.startswith("<p>")
+    assert "\n" not in out.subject
+
+
+def test_chinese_ack_carries_ticket_and_local_time(notifier):
+    env = sample("TicketOpened")
+    out = notifier.templates.render(
+        "ticket_opened",
+        "zh-CN",
+        env.data.model_dump(mode="python") | {"recipient_name": "王"},
+        "售后服务",
+        200,
+    )
+    assert "SV-20261120-0007" in out.sms and "紧急" in out.sms
+    assert "2026-11-20 11:12" in out.text  # 03:12 UTC in Asia/Shanghai
+    assert out.sms_params == {"ticket_no": "SV-20261120-0007"}
+
+
+def test_strict_undefined_and_sandbox_and_escaping():
+    spec = {
+        lang: {
+            "sms": "{{ missing_field }}",
+            "subject": "s",
+            "text": "t",
+            "html": "<p>{{ name }}</p>",
+        }
+        for lang in ("zh-CN", "en")
+    }
+    t = Templates({"x": spec})
+    with pytest.raises(TemplateDataError, match="missing_field"):
+        t.render("x", "zh-CN", {"name": "a"}, "签名", 100)
+    spec["zh-CN"]["sms"] = "{{ name.__class__.__mro__ }}"
+    with pytest.raises(TemplateDataError, match="unsafe|SecurityError"):
+        Templates({"x": spec}).render("x", "zh-CN", {"name": "a"}, "签名", 100)
+    spec["zh-CN"]["sms"] = "hi"
+    out = Templates({"x": spec}).render("x", "zh-CN", {"name": "<script>"}, "签名", 100)
+    assert out.html == "<p>&lt;script&gt;</p>"
+
+
+def test_templates_missing_a_language_or_with_bad_syntax_are_refused():
+    good = {"sms": "a", "subject": "s", "text": "t", "html": "h"}
+    with pytest.raises(RulesError, match="x.en: missing"):
+        Templates({"x": {"zh-CN": good}})
+    with pytest.raises(RulesError, match=r"x.en.sms"):
+        Templates({"x": {"zh-CN": good, "en": good | {"sms": "{{ oops"}}})
+
+
+def test_sms_gets_signature_and_stays_within_limit():
+    text = fit_sms("很长的内容" * 50, "售后服务", 70)
+    assert text.startswith("【售后服务】") and len(text) == 70 and text.endswith("…")
+    assert fit_sms("短信  内容\n第二行", "售后服务", 70) == "【售后服务】短信 内容 第二行"
+
+
+# ---------------------------------------------------------------- timing
+def at(hh: int, mm: int = 0, day: int = 25) -> datetime:
+    return datetime(2026, 11, day, hh, mm, tzinfo=SH).astimezone(UTC)
+
+
+def test_quiet_hours_over_midnight_hold_until_morning():
+    q = QuietHours.parse("22:00-08:00")
+    assert q.release_at(at(23, 30), SH) == at(8, 0, day=26)
+    assert q.release_at(at(3, 0), SH) == at(8, 0)
+    assert q.release_at(at(12, 0), SH) is None
+    assert q.release_at(at(22, 0), SH) == at(8, 0, day=26)
+    assert q.release_at(at(8, 0), SH) is None
+    day = QuietHours.parse("12:00-13:30")
+    assert day.release_at(at(12, 10), SH) == at(13, 30)
+    assert day.release_at(at(14, 0), SH) is None
+
+
+def test_urgent_goes_through_quiet_hours_and_rate_limit():
+    r = Recipient(
+        key="k", name="n", quiet_hours=QuietHours.parse("22:00-08:00"), rate_limit_per_hour=1
+    )
+    now = at(3, 0)
+    assert delivery_timing(r, True, now, [now, now]).due_at == now
+    held = delivery_timing(r, False, now, [])
+    assert held.held and held.due_at == at(8, 0) and "quiet" in held.reason
+
+
+def test_rate_limit_spreads_messages_over_the_hour():
+    r = Recipient(key="k", name="n", rate_limit_per_hour=2)
+    now = at(12, 0)
+    assert not delivery_timing(r, False, now, [now - timedelta(minutes=50)]).held
+    t = delivery_timing(r, False, now, [now - timedelta(minutes=50), now - timedelta(minutes=10)])
+    assert t.held and t.due_at == now + timedelta(minutes=10) and "rate limit 2/h" in t.reason
+    old = [now - timedelta(minutes=70), now - timedelta(minutes=65)]
+    assert not delivery_timing(r, False, now, old).held
+
+
+def test_retry_back_off_is_exponential_and_capped():
+    assert [retry_delay(n, 2, 30).total_seconds() for n in range(1, 7)] == [2, 4, 8, 16, 30, 30]
+
+
+# ---------------------------------------------------------------- addresses
+def test_phone_numbers_are_normalised_or_refused_readably():
+    assert normalize_phone("138 0013 8000") == "+8613800138000"
+    assert normalize_phone("+86-139-0000-0000") == "+8613900000000"
+    for bad, why in (
+        ("12345", "无效"),
+        ("021-62345678", "not a mobile"),
+        ("abc", "cannot be parsed"),
+    ):
+        with pytest.raises(AddressError, match=why):
+            normalize_phone(bad)
+
+
+def test_emails_are_normalised_or_refused():
+    assert normalize_email("Wang@Example.COM") == "Wang@example.com"
+    with pytest.raises(AddressError, match="邮箱地址无效"):
+        normalize_email("wang@@example")

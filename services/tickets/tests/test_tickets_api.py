@@ -1,0 +1,468 @@
+"""Ticket lifecycle through the HTTP API against the real database and NATS."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import timedelta
+
+import pytest
+from tickets_helpers import drain, entitle, outbox_events, stream_types, tickets_app, time_machine
+
+from aftersales_shared.db import utcnow
+from aftersales_testing.support import auth, running, wait_until
+
+pytestmark = pytest.mark.deadlines
+
+AGENT = auth("service_agent", sub="agent-wu")
+SUP = auth("service_supervisor", sub="sup-liu")
+ENG = auth("engineer", sub="eng-zhang")
+OTHER_ENG = auth("engineer", sub="eng-wang")
+
+
+def body(serial: str | None = None, **kw):
+    return {
+        "channel": "phone",
+        "request_type": "quality_issue",
+        "urgency": "urgent",
+        "description": "主轴异响，11月24日开始",
+        "contact": {"name": "赵工", "phone": "13912345678"},
+        **({"serial_no": serial} if serial else {}),
+        **kw,
+    }
+
+
+def uid() -> str:
+    return uuid.uuid4().hex[:8]
+
+
+async def test_intake_picks_up_the_entitlement_or_refuses_an_unknown_serial(
+    databases, streams_ready
+):
+    app = await tickets_app(databases, streams_ready)
+    contract, serial = f"HT-{uid()}", f"SN-{uid()}"
+    async with running(app) as client:
+        await entitle(app, contract, [serial])
+        r = await client.post("/tickets", json=body(serial), headers=AGENT)
+        assert r.status_code == 201, r.text
+        t = r.json()
+        assert re.fullmatch(r"SV-\d{8}-\d{4}", t["ticket_no"])
+        assert t["contract_no"] == contract and t["customer_name"] == "无锡某某设备有限公司"
+        assert (
+            t["policy"]["response_minutes"] == 60
+            and t["policy"]["source"] == f"contract {contract}"
+        )
+        assert {c["kind"] for c in t["clocks"]} == {
+            "acknowledge",
+            "response",
+            "onsite",
+            "resolution",
+        }
+        assert all(c["deadline"] for c in t["clocks"]) and t["in_warranty"] is True
+        [opened] = await outbox_events(app, "TicketOpened.v1", t["ticket_no"])
+        assert opened["contract_no"] == contract and opened["response_due"]
+
+        r = await client.post("/tickets", json=body(f"NOPE-{uid()}"), headers=AGENT)
+        assert r.status_code == 422 and "use_default_policy" in r.json()["detail"]
+        r = await client.post(
+            "/tickets", json=body(f"NOPE-{uid()}", contract_no=contract), headers=AGENT
+        )
+        assert r.status_code == 422
+        r = await client.post(
+            "/tickets",
+            json=body(f"NEW-{uid()}", use_default_policy=True, customer_name="散户"),
+            headers=AGENT,
+        )
+        assert r.status_code == 201 and r.json()["policy"]["source"] == "default"
+        assert r.json()["policy"]["response_minutes"] == 120
+        r = await client.post(
+            "/tickets", json=body(customer_name="散户", urgency="extreme"), headers=AGENT
+        )
+        assert r.status_code == 400
+        r = await client.post(
+            "/tickets",
+            json=body(customer_name="散户") | {"contact": {"name": "x", "phone": "abc"}},
+            headers=AGENT,
+        )
+        assert r.status_code == 400
+        r = await client.post(
+            "/tickets", json=body(customer_name="散户"), headers=auth("customer", customer_id="C-x")
+        )
+        assert r.status_code == 403
+        # a customer reads only its own tickets (services/tickets/tests/test_customer_scope.py); a token without its id: 401
+        assert (await client.get("/tickets", headers=auth("customer", customer_id="C-x"))).json()[
+            "items"
+        ] == []
+        assert (await client.get("/tickets", headers=auth("customer"))).status_code == 401
+
+
+async def test_full_lifecycle_with_dispatch_pause_progress_and_completion(databases, streams_ready):
+    app = await tickets_app(databases, streams_ready)
+    async with running(app) as client:
+        r = await client.post(
+            "/tickets", json=body(customer_name="苏州客户", urgency="normal"), headers=AGENT
+        )
+        no = r.json()["ticket_no"]
+        # nobody assigned yet: completing is refused, engineers cannot see it
+        r = await client.post(
+            f"/tickets/{no}/complete",
+            headers=SUP,
+            json={
+                "document": "repair_sheet",
+                "confirmed_by": "赵工",
+                "confirmed_at": utcnow().isoformat(),
+                "method": "signature",
+            },
+        )
+        assert r.status_code == 409 and "unassigned" in r.json()["detail"]
+        assert (await client.get(f"/tickets/{no}", headers=ENG)).status_code == 404
+
+        assert (await client.post(f"/tickets/{no}/acknowledge", headers=AGENT)).json()[
+            "status"
+        ] == "acknowledged"
+        assert (await client.post(f"/tickets/{no}/acknowledge", headers=AGENT)).status_code == 409
+        assert (
+            await client.post(
+                f"/tickets/{no}/assign", headers=AGENT, json={"assignee_id": "eng-zhang"}
+            )
+        ).status_code == 403
+        r = await client.post(
+            f"/tickets/{no}/assign",
+            headers=SUP,
+            json={"assignee_id": "eng-wang", "assignee_name": "王工"},
+        )
+        assert r.status_code == 200 and r.json()["status"] == "assigned"
+        r = await client.post(
+            f"/tickets/{no}/assign", headers=SUP, json={"assignee_id": "eng-zhang"}
+        )
+        assert r.status_code == 422 and "reason" in r.json()["detail"]
+        r = await client.post(
+            f"/tickets/{no}/assign",
+            headers=SUP,
+            json={"assignee_id": "eng-zhang", "reason": "王工休假"},
+        )
+        assert r.status_code == 200 and r.json()["assignee_id"] == "eng-zhang"
+        assert [e["assignee_id"] for e in await outbox_events(app, "TicketAssigned.v1", no)] == [
+            "eng-wang",
+            "eng-zhang",
+        ]
+
+        assert (await client.get(f"/tickets/{no}", headers=ENG)).status_code == 200
+        assert (await client.get(f"/tickets/{no}", headers=OTHER_ENG)).status_code == 404
+        mine = (await client.get("/tickets", headers=ENG)).json()
+        assert [t["ticket_no"] for t in mine["items"]] == [no]
+        assert (
+            await client.post(f"/tickets/{no}/respond", headers=OTHER_ENG, json={})
+        ).status_code == 404
+
+        r = await client.post(
+            f"/tickets/{no}/respond", headers=ENG, json={"note": "已电话联系，约明早上门"}
+        )
+        clocks = {c["kind"]: c for c in r.json()["clocks"]}
+        assert clocks["response"]["state"] == "met" and clocks["acknowledge"]["state"] == "met"
+        r = await client.post(
+            f"/tickets/{no}/pause",
+            headers=ENG,
+            json={"reason": "waiting_parts", "note": "主轴轴承缺货"},
+        )
+        assert r.json()["status"] == "waiting_parts"
+        assert {c["kind"]: c["state"] for c in r.json()["clocks"]}["resolution"] == "paused"
+        assert (
+            await client.post(f"/tickets/{no}/pause", headers=ENG, json={"reason": "waiting_parts"})
+        ).status_code == 409
+        r = await client.post(f"/tickets/{no}/resume", headers=ENG, json={})
+        assert (
+            r.json()["status"] == "assigned"
+            and {c["kind"]: c["state"] for c in r.json()["clocks"]}["resolution"] == "running"
+        )
+
+        r = await client.post(
+            f"/tickets/{no}/progress",
+            headers=ENG,
+            json={
+                "kind": "parts",
+                "text": "更换主轴轴承",
+                "visibility": "customer",
+                "parts": [{"name": "轴承 6205", "quantity": 2}],
+                "fee": {"kind": "travel", "amount": "120.50"},
+            },
+        )
+        assert r.status_code == 201 and r.json()["fee_amount"] == "120.50"
+        r = await client.post(
+            f"/tickets/{no}/progress",
+            headers=ENG,
+            json={"kind": "fee", "text": "x", "fee": {"kind": "repair", "amount": "-1"}},
+        )
+        assert r.status_code == 400
+        r = await client.post(
+            f"/tickets/{no}/complete",
+            headers=ENG,
+            json={
+                "document": "repair_sheet",
+                "confirmed_by": "赵工",
+                "confirmed_at": utcnow().isoformat(),
+                "method": "signature",
+            },
+        )
+        assert r.status_code == 200 and r.json()["status"] == "completed"
+        assert all(c["state"] == "met" for c in r.json()["clocks"])
+        [done] = await outbox_events(app, "ServiceCompleted.v1", no)
+        assert (
+            done["confirmed_by"] == "赵工"
+            and done["engineer_id"] == "eng-zhang"
+            and done["within_sla"] is True
+        )
+
+        r = await client.post(
+            f"/tickets/{no}/progress", headers=ENG, json={"kind": "note", "text": "late"}
+        )
+        assert r.status_code == 409
+        log = (await client.get(f"/tickets/{no}/progress", headers=SUP)).json()
+        assert [e["kind"] for e in log][:3] == ["milestone", "dispatch", "dispatch"]
+        customer_view = (
+            await client.get(f"/tickets/{no}/progress", params={"customer_view": True}, headers=SUP)
+        ).json()
+        assert all(e["visibility"] == "customer" for e in customer_view) and len(
+            customer_view
+        ) < len(log)
+
+        r = await client.post(
+            f"/tickets/{no}/reopen", headers=AGENT, json={"reason": "同样异响再次出现"}
+        )
+        assert (
+            r.status_code == 200
+            and r.json()["status"] == "in_progress"
+            and r.json()["reopen_count"] == 1
+        )
+        assert len(await outbox_events(app, "TicketReopened.v1", no)) == 1
+
+
+async def test_breach_fires_once_per_clock_across_replicas_and_restarts(databases, streams_ready):
+    app = await tickets_app(databases, streams_ready)
+    async with running(app) as client:
+        nos = []
+        for _ in range(3):
+            r = await client.post(
+                "/tickets", json=body(customer_name="客户", urgency="critical"), headers=AGENT
+            )
+            nos.append(r.json()["ticket_no"])
+        await client.post(
+            f"/tickets/{nos[2]}/acknowledge", headers=AGENT
+        )  # one clock met before it was due
+        later = utcnow() + timedelta(days=30)
+        await drain(time_machine(app, later), time_machine(app, later))
+        again = time_machine(
+            app, later + timedelta(hours=5)
+        )  # "restart": a new replica, past the 4 h escalation
+        await drain(again)
+        breaches = [e for e in await outbox_events(app, "SlaBreached.v1") if e["ticket_no"] in nos]
+        per_clock = {(e["ticket_no"], e["clock"]) for e in breaches}
+        assert len(breaches) == len(per_clock)  # never twice for a clock
+        assert (nos[2], "acknowledge") not in per_clock and (nos[0], "acknowledge") in per_clock
+        assert {c for _, c in per_clock} == {"acknowledge", "response", "onsite", "resolution"}
+        escalations = [
+            e for e in await outbox_events(app, "SlaEscalated.v1") if e["ticket_no"] in nos
+        ]
+        assert escalations and all(e["escalation_level"] == 2 for e in escalations)
+        assert len(escalations) == len({(e["ticket_no"], e["clock"]) for e in escalations})
+        r = await client.get(
+            "/tickets", params={"sla_state": "breached", "open_only": True}, headers=SUP
+        )
+        assert {t["ticket_no"] for t in r.json()["items"]} >= set(nos)
+        queue = (await client.get("/queue", headers=SUP)).json()
+        assert set(nos) <= {t["ticket_no"] for t in queue["items"]}
+
+
+async def test_a_paused_clock_that_runs_again_still_warns_and_breaches_once(
+    databases, streams_ready
+):
+    app = await tickets_app(databases, streams_ready)
+    async with running(app) as client:
+        no = (
+            await client.post(
+                "/tickets", json=body(customer_name="客户", urgency="normal"), headers=AGENT
+            )
+        ).json()["ticket_no"]
+        await client.post(f"/tickets/{no}/assign", headers=SUP, json={"assignee_id": "eng-zhang"})
+        await client.post(f"/tickets/{no}/respond", headers=ENG, json={})
+        r = await client.post(
+            f"/tickets/{no}/pause", headers=ENG, json={"reason": "waiting_customer"}
+        )
+        assert {c["kind"]: c["state"] for c in r.json()["clocks"]}["resolution"] == "paused"
+        later = utcnow() + timedelta(days=60)
+        await drain(time_machine(app, later))  # paused: nothing about resolution may fire
+        assert not [
+            e for e in await outbox_events(app, "SlaBreached.v1", no) if e["clock"] == "resolution"
+        ]
+        r = await client.post(f"/tickets/{no}/resume", headers=ENG, json={})
+        assert {c["kind"]: c["state"] for c in r.json()["clocks"]}["resolution"] == "running"
+        await drain(time_machine(app, later), time_machine(app, later))
+        warnings = [
+            e for e in await outbox_events(app, "SlaWarning.v1", no) if e["clock"] == "resolution"
+        ]
+        breaches = [
+            e for e in await outbox_events(app, "SlaBreached.v1", no) if e["clock"] == "resolution"
+        ]
+        assert len(warnings) == 1 and len(breaches) == 1
+        assert (
+            warnings[0]["warned_at"] < breaches[0]["breached_at"]
+            or warnings[0]["warned_at"] == breaches[0]["breached_at"]
+        )
+
+
+async def test_outside_subscriber_sees_opened_warning_breached_completed_in_order(
+    databases, own_nats
+):
+    from aftersales_shared.streams import apply_streams
+    from aftersales_testing import natsaccess
+
+    nc = await natsaccess.connect(own_nats.url)
+    await apply_streams(nc.jetstream())
+    await nc.close()
+    app = await tickets_app(databases, own_nats.url)
+    async with running(app) as client:
+        r = await client.post(
+            "/tickets", json=body(customer_name="客户", urgency="normal"), headers=AGENT
+        )
+        t = r.json()
+        no = t["ticket_no"]
+        await client.post(f"/tickets/{no}/assign", headers=SUP, json={"assignee_id": "eng-zhang"})
+        response = next(c for c in t["clocks"] if c["kind"] == "response")
+        from datetime import datetime
+
+        deadline = datetime.fromisoformat(response["deadline"])
+        fired = await time_machine(
+            app, deadline - timedelta(minutes=1)
+        ).run_due()  # the 75 % warnings
+        assert fired >= 1
+        assert await time_machine(app, deadline + timedelta(seconds=1)).run_due() >= 1
+        await client.post(
+            f"/tickets/{no}/complete",
+            headers=ENG,
+            json={
+                "document": "repair_sheet",
+                "confirmed_by": "赵工",
+                "confirmed_at": utcnow().isoformat(),
+                "method": "phone",
+            },
+        )
+
+        async def seen():
+            types = await stream_types(own_nats.url, "tickets.>", no)
+            return types if "ServiceCompleted" in types else None
+
+        types = await wait_until(seen, what="ServiceCompleted on the stream")
+    order = [
+        x for x in types if x in ("TicketOpened", "SlaWarning", "SlaBreached", "ServiceCompleted")
+    ]
+    first = {name: order.index(name) for name in reversed(order)}
+    assert (
+        first["TicketOpened"]
+        < first["SlaWarning"]
+        < first["SlaBreached"]
+        < first["ServiceCompleted"]
+    ), order
+    assert order.count("ServiceCompleted") == 1
+
+
+async def test_a_dealer_sees_only_its_own_units_and_contracts_at_intake(databases, streams_ready):
+    """Dealer A naming dealer B's serial or contract learns nothing: the answer is the one for a serial nobody has."""
+    app = await tickets_app(databases, streams_ready)
+    a_contract, a_serial = f"HT-A-{uid()}", f"SN-A-{uid()}"
+    b_contract, b_serial = f"HT-B-{uid()}", f"SN-B-{uid()}"
+    dealer_a = auth("dealer", sub="user-a", dealer_id="D-A")
+    async with running(app) as client:
+        await entitle(app, a_contract, [a_serial], dealer_id="D-A")
+        await entitle(app, b_contract, [b_serial], dealer_id="D-B")
+        nobody = f"SN-N-{uid()}"
+
+        def same(detail: str, value: str) -> str:
+            return detail.replace(value, "<x>")
+
+        for field, theirs, unknown in (
+            ("serial_no", b_serial, nobody),
+            ("contract_no", b_contract, f"HT-N-{uid()}"),
+        ):
+            r_theirs = await client.post("/tickets", json=body(**{field: theirs}), headers=dealer_a)
+            r_unknown = await client.post(
+                "/tickets", json=body(**{field: unknown}), headers=dealer_a
+            )
+            assert r_theirs.status_code == r_unknown.status_code == 422, (
+                r_theirs.text,
+                r_unknown.text,
+            )
+            assert same(r_theirs.json()["detail"], theirs) == same(
+                r_unknown.json()["detail"], unknown
+            )
+        # B's serial together with A's own contract: no "belongs to contract HT-B-…" either
+        r = await client.post(
+            "/tickets", json=body(b_serial, contract_no=a_contract), headers=dealer_a
+        )
+        r_unknown = await client.post(
+            "/tickets", json=body(nobody, contract_no=a_contract), headers=dealer_a
+        )
+        assert r.status_code == r_unknown.status_code == 422 and b_contract not in r.text
+        assert same(r.json()["detail"], b_serial) == same(r_unknown.json()["detail"], nobody)
+        # with the default policy allowed, nothing of B's customer, contract or SLA is copied
+        r = await client.post(
+            "/tickets",
+            json=body(b_serial, use_default_policy=True, customer_name="自报客户"),
+            headers=dealer_a,
+        )
+        assert r.status_code == 201, r.text
+        t = r.json()
+        assert (
+            t["customer_name"] == "自报客户"
+            and t["customer_id"] is None
+            and t["contract_no"] is None
+        )
+        assert t["policy"]["source"] == "default" and t["dealer_id"] == "D-A"
+        assert "无锡某某设备有限公司" not in r.text and b_contract not in r.text
+        # its own unit: the contract's customer and SLA, as for staff
+        r = await client.post("/tickets", json=body(a_serial), headers=dealer_a)
+        assert r.status_code == 201 and r.json()["contract_no"] == a_contract
+        assert r.json()["policy"]["source"] == f"contract {a_contract}"
+        # staff see every dealer's units
+        r = await client.post("/tickets", json=body(b_serial), headers=AGENT)
+        assert r.status_code == 201 and r.json()["contract_no"] == b_contract
+
+
+async def test_a_partner_finds_its_ticket_by_its_own_reference_and_only_its_own(
+    databases, streams_ready
+):
+    from aftersales_shared.events import Envelope, TicketRequestedV1
+    from aftersales_testing.support import runtime_of
+
+    app = await tickets_app(databases, streams_ready)
+    ref = f"ERP-{uid()}"
+    data = TicketRequestedV1(
+        external_ref=ref,
+        channel="partner-call-centre-east",
+        request_type="quality_issue",
+        urgency="urgent",
+        description="主轴异响",
+        customer_name="无锡某某设备有限公司",
+        contact={"name": "赵工", "phone": "13912345678"},
+    )
+    rt = runtime_of(app)
+    assert await rt.inbox.handle(
+        rt.inbox.subscriptions["tickets-partners-ticket_requested-v1"],
+        Envelope(data=data, source="/partners/erp-east"),
+    )
+    async with running(app) as client:
+        east = auth("partner", sub="partner-call-centre-east")
+        r = await client.get("/tickets", params={"external_ref": ref}, headers=east)
+        assert r.status_code == 200, r.text
+        [ticket] = r.json()["items"]
+        assert ticket["external_ref"] == ref and ticket["channel"] == "partner-call-centre-east"
+        west = auth("partner", sub="partner-call-centre-west")
+        r = await client.get(
+            "/tickets",
+            params={"external_ref": ref, "channel": "partner-call-centre-east"},
+            headers=west,
+        )
+        assert (
+            r.status_code == 200 and r.json()["items"] == []
+        )  # another partner's tickets are not its to read
+        r = await client.get("/tickets", params={"external_ref": ref}, headers=AGENT)
+        assert [t["ticket_no"] for t in r.json()["items"]] == [ticket["ticket_no"]]

@@ -1,0 +1,163 @@
+"""Tickets as a consumer: partner TicketRequested, low survey scores → follow-ups."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from sqlalchemy import func, select
+from tickets_helpers import entitle, outbox_events, tickets_app
+
+from aftersales_shared.events import Contact, Envelope, SurveyAnsweredV1, TicketRequestedV1
+from aftersales_testing import natsaccess
+from aftersales_testing.support import auth, publish, running, runtime_of, wait_until
+from tickets.models import TicketRow
+
+SUP = auth("service_supervisor")
+
+
+async def _tickets_where(app, *where):
+    async with runtime_of(app).sessions() as s:
+        return (await s.scalars(select(TicketRow).where(*where))).all()
+
+
+async def test_partner_ticket_requested_opens_one_ticket_and_bad_ones_are_dead_lettered(
+    databases, streams_ready
+):
+    app = await tickets_app(databases, streams_ready)
+    ref = f"CC-{uuid.uuid4().hex[:8]}"
+    req = TicketRequestedV1(
+        external_ref=ref,
+        channel="phone",
+        request_type="quality_issue",
+        urgency="urgent",
+        description="设备无法启动",
+        customer_name="呼叫中心客户",
+        contact=Contact(name="钱工", phone="13600000000"),
+        serial_no=f"UNKNOWN-{ref}",
+    )
+    env = Envelope(data=req, source="/partners/call-centre")
+    async with running(app) as client:
+        await publish(streams_ready, env)
+        await publish(
+            streams_ready, Envelope(data=req, source="/partners/call-centre")
+        )  # re-sent with a new id
+        nc = await natsaccess.connect(streams_ready)
+        await nc.jetstream().publish(
+            req.subject(),
+            b'{"external_ref": "x"}',
+            headers={k: v for k, v in env.headers().items() if k != "Nats-Msg-Id"}
+            | {"ce-id": f"bad-{ref}"},
+        )
+        await nc.close()
+
+        async def one():
+            rows = await _tickets_where(app, TicketRow.external_ref == ref)
+            return rows if rows else None
+
+        [ticket] = await wait_until(one, what="partner ticket")
+        assert (
+            ticket.channel == "phone"
+            and ticket.policy["source"] == "default"
+            and ticket.opened_by.startswith("partner:")
+        )
+
+        async def dead():
+            r = await client.get(
+                "/admin/dead-letters",
+                params={"consumer": "tickets-partners-ticket_requested-v1"},
+                headers=auth("admin"),
+            )
+            items = [i for i in r.json()["items"] if i["event_id"] == f"bad-{ref}"]
+            return items or None
+
+        [item] = await wait_until(dead, what="malformed TicketRequested dead-lettered")
+        assert item["reason"] == "malformed" and "customer_name" in item["error"]
+        async with runtime_of(app).sessions() as s:
+            assert (
+                await s.scalar(
+                    select(func.count()).select_from(TicketRow).where(TicketRow.external_ref == ref)
+                )
+                == 1
+            )
+
+
+async def test_low_survey_score_opens_a_linked_follow_up_once(databases, streams_ready):
+    app = await tickets_app(databases, streams_ready)
+    async with running(app) as client:
+        await entitle(app, f"HT-{uuid.uuid4().hex[:6]}", [sn := f"SN-{uuid.uuid4().hex[:6]}"])
+        r = await client.post(
+            "/tickets",
+            headers=auth("service_agent"),
+            json={
+                "channel": "phone",
+                "request_type": "quality_issue",
+                "description": "异响",
+                "contact": {"name": "赵工", "phone": "13912345678"},
+                "serial_no": sn,
+            },
+        )
+        original = r.json()
+        survey = f"sv-{uuid.uuid4().hex[:8]}"
+
+        def answered(score: int, low: bool) -> Envelope:
+            return Envelope(
+                source="/aftersales/surveys",
+                data=SurveyAnsweredV1(
+                    survey_id=survey,
+                    ticket_id=original["id"],
+                    ticket_no=original["ticket_no"],
+                    answered_at="2026-11-25T02:00:00Z",
+                    efficiency=score,
+                    attitude=4,
+                    professionalism=3,
+                    comment="上门太慢",
+                    low_score=low,
+                    customer_id=original["customer_id"],
+                ),
+            )
+
+        await publish(streams_ready, answered(1, True))
+        await publish(
+            streams_ready, answered(1, True)
+        )  # the same answer published twice with new ids
+
+        async def follow_up():
+            rows = await _tickets_where(app, TicketRow.parent_ticket_id == original["id"])
+            return rows or None
+
+        [fu] = await wait_until(follow_up, what="follow-up ticket")
+        assert fu.request_type == "complaint" and fu.survey_id == survey and fu.serial_no == sn
+        assert "效率1" in fu.description and "上门太慢" in fu.description
+        [event] = await outbox_events(app, "FollowUpOpened.v1")
+        assert event["original_ticket_id"] == original["id"]
+
+        fine = Envelope(
+            source="/aftersales/surveys",
+            data=SurveyAnsweredV1(
+                survey_id=f"sv-{uuid.uuid4().hex[:8]}",
+                ticket_id=original["id"],
+                ticket_no=original["ticket_no"],
+                answered_at="2026-11-25T02:00:00Z",
+                efficiency=5,
+                attitude=5,
+                professionalism=5,
+                low_score=False,
+            ),
+        )
+        await publish(streams_ready, fine)
+        await publish(streams_ready, answered(1, True))  # a marker behind the good score
+        await wait_until(lambda: _handled(app, fine.id), what="good score handled")
+        assert len(await _tickets_where(app, TicketRow.parent_ticket_id == original["id"])) == 1
+        assert json.loads(json.dumps(event))
+
+
+async def _handled(app, event_id: str) -> bool:
+    from aftersales_shared.db import inbox
+
+    async with runtime_of(app).sessions() as s:
+        return bool(
+            await s.scalar(
+                select(func.count()).select_from(inbox).where(inbox.c.event_id == event_id)
+            )
+        )

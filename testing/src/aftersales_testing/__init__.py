@@ -1,0 +1,1 @@
+"""Test support shared by every Aftersales service's tests: fixtures (pytest plugin), clock, NATS users, helpers."""
