@@ -79,10 +79,30 @@ async def load_calendar(
     return calendar_from_definition(CalendarChangedV1.model_validate(json.loads(raw)))
 
 
+# what calendar_from_definition and the copy's freshness check use
+CALENDAR_READS = (
+    "calendar_id",
+    "changed_at",
+    "timezone",
+    "always_open",
+    "hours.weekday",
+    "hours.start",
+    "hours.end",
+    "workday_hours.start",
+    "workday_hours.end",
+    "years.*.date",
+    "years.*.kind",
+    "years.*.name",
+    "closures.date",
+    "closures.kind",
+    "closures.name",
+)
+
+
 def keep_calendar_copies(inbox: Inbox) -> None:
     """Subscribe a service (contracts, dealers) to CalendarChanged and keep a local copy."""
 
-    @inbox.handles(CalendarChangedV1)
+    @inbox.handles(CalendarChangedV1, reads=CALENDAR_READS)
     async def on_calendar_changed(session: AsyncSession, env: Envelope[CalendarChangedV1]) -> None:
         await save_copy(session, env.data)
 

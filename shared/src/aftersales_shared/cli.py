@@ -206,6 +206,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
+    _run_commands(sub)
+    _stream_commands(sub)
+    _schema_commands(sub)
+    _key_commands(sub)
+    return parser
+
+
+def _run_commands(sub: Any) -> None:
     up = sub.add_parser(
         "up", help="start NATS, migrate, provision streams and run all five services"
     )
@@ -231,6 +239,8 @@ def build_parser() -> argparse.ArgumentParser:
     mig.add_argument("--revision", default="head")
     mig.set_defaults(func=_cmd_migrate)
 
+
+def _stream_commands(sub: Any) -> None:
     streams = sub.add_parser("streams", help="JetStream streams")
     streams_sub = streams.add_subparsers(dest="action", required=True)
     apply = streams_sub.add_parser("apply", help="create or update every stream (idempotent)")
@@ -253,6 +263,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     apply.set_defaults(func=_cmd_streams)
 
+
+def _schema_commands(sub: Any) -> None:
     ncfg = sub.add_parser(
         "nats-config", help="print nats-server's users and permissions (infra/nats/auth.conf)"
     )
@@ -276,6 +288,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     apis.set_defaults(func=_cmd_api_schemas)
 
+
+def _key_commands(sub: Any) -> None:
     tok = sub.add_parser("token", help="mint a local HS256 token for a role")
     tok.add_argument(
         "--role", action="append", required=True, help="repeatable: sales, legal, finance, … admin"
@@ -298,7 +312,6 @@ def build_parser() -> argparse.ArgumentParser:
     spec = sub.add_parser("asyncapi", help="print a service's AsyncAPI document")
     spec.add_argument("service", choices=[s.name for s in SERVICES])
     spec.set_defaults(func=_cmd_asyncapi)
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,8 +13,9 @@ from sqlalchemy import func, select
 
 from .auth import Role, requires
 from .db import dead_letters
+from .deadletterstore import ReplayError
 from .http import FromQuery, Limit, Offset, QueryParameter, RowId
-from .inbox import Inbox, ReplayError
+from .inbox import Inbox
 
 
 class DeadLetterOut(Struct):

@@ -13,7 +13,7 @@ field is fine. Anything else is a new version (`...V2`, published beside V1 unti
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -190,3 +190,43 @@ def _compare(
     oa, na = _options(o, oroot, "array"), _options(n, nroot, "array")
     if oa is not None and na is not None and "items" in oa and "items" in na:
         _compare(oa["items"], na["items"], oroot, nroot, f"{where}[]", problems, direction)
+
+
+def field_paths(schema: dict[str, Any]) -> set[str]:
+    """Every data field a consumer can read, as dotted paths ("customer.contacts.phone"): through $ref, anyOf/oneOf/
+    allOf (a nullable object), array items (a list's items are read by the same path) and map values ("years.*.date")."""
+    defs = schema.get("$defs", {})
+    paths: set[str] = set()
+
+    def walk(node: dict[str, Any], prefix: str, seen: tuple[str, ...]) -> None:
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            name = ref.rsplit("/", 1)[1]
+            if name not in seen:  # a recursive type is walked once
+                walk(defs.get(name, {}), prefix, (*seen, name))
+            return
+        for key in ("anyOf", "oneOf", "allOf"):
+            for branch in node.get(key, []):
+                walk(branch, prefix, seen)
+        if isinstance(node.get("items"), dict):
+            walk(node["items"], prefix, seen)
+        if isinstance(
+            node.get("additionalProperties"), dict
+        ):  # a map: its values as "<map>.*.<field>"
+            walk(node["additionalProperties"], f"{prefix}*.", seen)
+        for field_name, sub in node.get("properties", {}).items():
+            path = f"{prefix}{field_name}"
+            paths.add(path)
+            walk(sub, f"{path}.", seen)
+
+    walk(schema, "", ())
+    return paths
+
+
+def unknown_reads(ce_type: str, reads: Iterable[str]) -> list[str]:
+    """The declared fields a consumer reads that the producer's committed schema of that version does not have."""
+    path = schema_path(ce_type)
+    if not path.exists():
+        return sorted(reads)
+    known = field_paths(json.loads(path.read_text("utf-8")))
+    return sorted(r for r in reads if r not in known)
