@@ -22,7 +22,6 @@ from aftersales_shared.http import (
 )
 from aftersales_shared.service import Runtime
 
-from . import services
 from .schemas import (
     ArrangeIn,
     AuditOut,
@@ -60,6 +59,18 @@ from .schemas import (
     UnitOut,
 )
 from .settings import DealersSettings
+from .usecases import audit as uc_audit
+from .usecases import cards as uc_cards
+from .usecases import common as uc_common
+from .usecases import conflicts as uc_conflicts
+from .usecases import dealers as uc_dealers
+from .usecases import grades as uc_grades
+from .usecases import inspection as uc_inspection
+from .usecases import repairs as uc_repairs
+from .usecases import returns as uc_returns
+from .usecases import settlement as uc_settlement
+from .usecases import stocking as uc_stocking
+from .usecases import units as uc_units
 
 R = Role
 READ = (
@@ -87,8 +98,8 @@ def _csv(name: str, header: list[str], rows: Iterable[list[Any]]) -> Response[st
 def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
     cfg: DealersSettings = rt.settings  # type: ignore[assignment]
 
-    def ctx(request: Request[Any, Any, Any]) -> services.Ctx:
-        return services.Ctx(request.user, utcnow(), cfg)
+    def ctx(request: Request[Any, Any, Any]) -> uc_common.Ctx:
+        return uc_common.Ctx(request.user, utcnow(), cfg)
 
     def scope(request: Request[Any, Any, Any]) -> str | None:
         return dealer_scope(request.user)
@@ -104,7 +115,9 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
         )
         async def create(self, data: JSONBody[DealerIn], request: Request) -> DealerOut:
             async with rt.sessions.begin() as s:
-                return DealerOut.model_validate(await services.create_dealer(s, data, ctx(request)))
+                return DealerOut.model_validate(
+                    await uc_dealers.create_dealer(s, data, ctx(request))
+                )
 
         @get("/", guards=[requires(*READ)], summary="Dealers (a dealer user sees only itself)")
         async def list_(
@@ -116,7 +129,7 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
             offset: Offset = 0,
         ) -> Page[DealerOut]:
             async with rt.sessions() as s:
-                rows, total = await services.list_dealers(
+                rows, total = await uc_dealers.list_dealers(
                     s, scope(request), region=region, grade=grade, limit=limit, offset=offset
                 )
                 return _page(DealerOut, rows, total, limit, offset)
@@ -125,7 +138,7 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
         async def get_one(self, dealer_id: FromPath[str], request: Request) -> DealerOut:
             async with rt.sessions() as s:
                 return DealerOut.model_validate(
-                    await services.get_dealer(s, dealer_id, scope(request))
+                    await uc_dealers.get_dealer(s, dealer_id, scope(request))
                 )
 
         @patch(
@@ -138,13 +151,13 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
         ) -> DealerOut:
             async with rt.sessions.begin() as s:
                 return DealerOut.model_validate(
-                    await services.update_dealer(s, dealer_id, data, ctx(request))
+                    await uc_dealers.update_dealer(s, dealer_id, data, ctx(request))
                 )
 
         @get("/{dealer_id:str}/grade-history", guards=[requires(*READ)], summary="Grade history")
         async def history(self, dealer_id: FromPath[str], request: Request) -> list[GradeChangeOut]:
             async with rt.sessions() as s:
-                rows = await services.grade_history(s, dealer_id, scope(request))
+                rows = await uc_grades.grade_history(s, dealer_id, scope(request))
                 return [GradeChangeOut.model_validate(r) for r in rows]
 
         @post(
@@ -158,7 +171,7 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
         ) -> DealerOut:
             async with rt.sessions.begin() as s:
                 return DealerOut.model_validate(
-                    await services.set_grade(s, dealer_id, data, ctx(request))
+                    await uc_grades.set_grade(s, dealer_id, data, ctx(request))
                 )
 
         @get(
@@ -171,7 +184,7 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
         ) -> MeasuresOut:
             async with rt.sessions() as s:
                 return MeasuresOut.model_validate(
-                    await services.service_measures(s, dealer_id, ctx(request), window_days)
+                    await uc_grades.service_measures(s, dealer_id, ctx(request), window_days)
                 )
 
         @post(
@@ -183,7 +196,7 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
             self, dealer_id: FromPath[str], data: JSONBody[GradeReviewIn], request: Request
         ) -> GradeReviewOut:
             async with rt.sessions.begin() as s:
-                row = await services.propose_demotion(s, dealer_id, data.window_days, ctx(request))
+                row = await uc_grades.propose_demotion(s, dealer_id, data.window_days, ctx(request))
                 return GradeReviewOut.model_validate(row)
 
         @post(
@@ -195,7 +208,7 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
             self, dealer_id: FromPath[str], data: JSONBody[TruckVisitIn], request: Request
         ) -> dict[str, Any]:
             async with rt.sessions.begin() as s:
-                row = await services.add_truck_visit(s, dealer_id, data.visit_date, ctx(request))
+                row = await uc_dealers.add_truck_visit(s, dealer_id, data.visit_date, ctx(request))
                 return {
                     "id": row.id,
                     "dealer_id": row.dealer_id,
@@ -209,7 +222,7 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
         )
         async def trucks(self, dealer_id: FromPath[str], request: Request) -> list[dict[str, Any]]:
             async with rt.sessions() as s:
-                rows = await services.list_truck_visits(s, dealer_id, scope(request))
+                rows = await uc_dealers.list_truck_visits(s, dealer_id, scope(request))
                 return [
                     {"id": r.id, "dealer_id": r.dealer_id, "visit_date": r.visit_date.isoformat()}
                     for r in rows
@@ -231,7 +244,7 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
             offset: Offset = 0,
         ) -> Page[GradeReviewOut]:
             async with rt.sessions() as s:
-                rows, total = await services.list_reviews(
+                rows, total = await uc_grades.list_reviews(
                     s,
                     scope(request),
                     dealer_id=dealer_id,
@@ -252,7 +265,7 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
         ) -> GradeReviewOut:
             async with rt.sessions.begin() as s:
                 return GradeReviewOut.model_validate(
-                    await services.decide_review(s, review_id, data, ctx(request))
+                    await uc_grades.decide_review(s, review_id, data, ctx(request))
                 )
 
     class Units(Controller):
@@ -266,7 +279,7 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
         )
         async def create(self, data: JSONBody[UnitIn], request: Request) -> UnitOut:
             async with rt.sessions.begin() as s:
-                return UnitOut.model_validate(await services.register_unit(s, data, ctx(request)))
+                return UnitOut.model_validate(await uc_units.register_unit(s, data, ctx(request)))
 
         @get(
             "/",
@@ -285,7 +298,7 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
             offset: Offset = 0,
         ) -> Page[UnitOut]:
             async with rt.sessions() as s:
-                rows, total = await services.list_units(
+                rows, total = await uc_units.list_units(
                     s,
                     scope(request),
                     dealer_id=dealer_id,
@@ -299,7 +312,7 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
         @get("/{serial_no:str}", guards=[requires(*READ)], summary="One sold unit")
         async def get_one(self, serial_no: FromPath[str], request: Request) -> UnitOut:
             async with rt.sessions() as s:
-                return UnitOut.model_validate(await services.get_unit(s, serial_no, scope(request)))
+                return UnitOut.model_validate(await uc_units.get_unit(s, serial_no, scope(request)))
 
     class UnitConflicts(Controller):
         path = "/unit-conflicts"
@@ -316,7 +329,7 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
             offset: Offset = 0,
         ) -> Page[UnitConflictOut]:
             async with rt.sessions() as s:
-                rows, total = await services.list_conflicts(s, status, limit, offset)
+                rows, total = await uc_conflicts.list_conflicts(s, status, limit, offset)
                 return _page(UnitConflictOut, rows, total, limit, offset)
 
         @post(
@@ -331,7 +344,7 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
             request: Request,
         ) -> UnitConflictOut:
             async with rt.sessions.begin() as s:
-                row = await services.resolve_conflict(
+                row = await uc_conflicts.resolve_conflict(
                     s, conflict_id, data.resolution, data.note, ctx(request)
                 )
                 return UnitConflictOut.model_validate(row)
@@ -347,7 +360,7 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
         )
         async def create(self, data: JSONBody[CardIn], request: Request) -> CardOut:
             async with rt.sessions.begin() as s:
-                return CardOut.model_validate(await services.register_card(s, data, ctx(request)))
+                return CardOut.model_validate(await uc_cards.register_card(s, data, ctx(request)))
 
         @get("/", guards=[requires(*READ)], summary="Warranty cards")
         async def list_(
@@ -360,7 +373,7 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
             offset: Offset = 0,
         ) -> Page[CardOut]:
             async with rt.sessions() as s:
-                rows, total = await services.list_cards(
+                rows, total = await uc_cards.list_cards(
                     s,
                     scope(request),
                     dealer_id=dealer_id,
@@ -376,7 +389,7 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
             self, request: Request, dealer_id: FromQuery[str | None] = None
         ) -> Response[str]:
             async with rt.sessions() as s:
-                rows, _ = await services.list_cards(
+                rows, _ = await uc_cards.list_cards(
                     s,
                     scope(request),
                     dealer_id=dealer_id,
@@ -423,7 +436,7 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
         @get("/{card_id:str}", guards=[requires(*READ)], summary="One warranty card")
         async def get_one(self, card_id: FromPath[str], request: Request) -> CardOut:
             async with rt.sessions() as s:
-                return CardOut.model_validate(await services.get_card(s, card_id, scope(request)))
+                return CardOut.model_validate(await uc_cards.get_card(s, card_id, scope(request)))
 
         @post(
             "/{card_id:str}/override",
@@ -436,7 +449,7 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
         ) -> CardOut:
             async with rt.sessions.begin() as s:
                 return CardOut.model_validate(
-                    await services.override_card(s, card_id, data, ctx(request))
+                    await uc_cards.override_card(s, card_id, data, ctx(request))
                 )
 
     class Repairs(Controller):
@@ -450,7 +463,7 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
         )
         async def create(self, data: JSONBody[RepairIn], request: Request) -> RepairOut:
             async with rt.sessions.begin() as s:
-                return RepairOut.model_validate(await services.open_repair(s, data, ctx(request)))
+                return RepairOut.model_validate(await uc_repairs.open_repair(s, data, ctx(request)))
 
         @get("/", guards=[requires(*READ)], summary="Repair records")
         async def list_(
@@ -468,7 +481,7 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
             offset: Offset = 0,
         ) -> Page[RepairOut]:
             async with rt.sessions() as s:
-                rows, total = await services.list_repairs(
+                rows, total = await uc_repairs.list_repairs(
                     s,
                     scope(request),
                     dealer_id=dealer_id,
@@ -487,7 +500,7 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
             self, request: Request, dealer_id: FromQuery[str | None] = None
         ) -> Response[str]:
             async with rt.sessions() as s:
-                rows, _ = await services.list_repairs(
+                rows, _ = await uc_repairs.list_repairs(
                     s,
                     scope(request),
                     dealer_id=dealer_id,
@@ -548,7 +561,7 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
         async def get_one(self, record_id: FromPath[str], request: Request) -> RepairOut:
             async with rt.sessions() as s:
                 return RepairOut.model_validate(
-                    await services.get_repair(s, record_id, scope(request))
+                    await uc_repairs.get_repair(s, record_id, scope(request))
                 )
 
         @post(
@@ -562,7 +575,7 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
         ) -> RepairOut:
             async with rt.sessions.begin() as s:
                 return RepairOut.model_validate(
-                    await services.arrange_repair(s, record_id, data, ctx(request))
+                    await uc_repairs.arrange_repair(s, record_id, data, ctx(request))
                 )
 
         @post(
@@ -576,7 +589,7 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
         ) -> RepairOut:
             async with rt.sessions.begin() as s:
                 return RepairOut.model_validate(
-                    await services.complete_repair(s, record_id, data, ctx(request))
+                    await uc_repairs.complete_repair(s, record_id, data, ctx(request))
                 )
 
     def shipment_out(row: Any, parts: int) -> ShipmentOut:
@@ -593,7 +606,7 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
         )
         async def create(self, data: JSONBody[ShipmentIn], request: Request) -> ShipmentOut:
             async with rt.sessions.begin() as s:
-                return shipment_out(*await services.ship_parts(s, data, ctx(request)))
+                return shipment_out(*await uc_returns.ship_parts(s, data, ctx(request)))
 
         @get("/", guards=[requires(*READ)], summary="Old-part shipments")
         async def list_(
@@ -605,7 +618,7 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
             offset: Offset = 0,
         ) -> Page[ShipmentOut]:
             async with rt.sessions() as s:
-                rows, total = await services.list_shipments(
+                rows, total = await uc_returns.list_shipments(
                     s,
                     scope(request),
                     dealer_id=dealer_id,
@@ -618,8 +631,8 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
         @get("/{shipment_id:str}", guards=[requires(*READ)], summary="One shipment")
         async def get_one(self, shipment_id: FromPath[str], request: Request) -> ShipmentOut:
             async with rt.sessions() as s:
-                row = await services.get_shipment(s, shipment_id, scope(request))
-                return shipment_out(row, await services.shipment_parts(s, row.id))
+                row = await uc_returns.get_shipment(s, shipment_id, scope(request))
+                return shipment_out(row, await uc_returns.shipment_parts(s, row.id))
 
         @post(
             "/{shipment_id:str}/receive",
@@ -629,7 +642,9 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
         )
         async def receive(self, shipment_id: FromPath[str], request: Request) -> ShipmentOut:
             async with rt.sessions.begin() as s:
-                return shipment_out(*await services.receive_shipment(s, shipment_id, ctx(request)))
+                return shipment_out(
+                    *await uc_returns.receive_shipment(s, shipment_id, ctx(request))
+                )
 
     class Inspections(Controller):
         path = "/parts"
@@ -646,7 +661,7 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
         ) -> RepairOut:
             async with rt.sessions.begin() as s:
                 return RepairOut.model_validate(
-                    await services.inspect_part(s, part_id, data, ctx(request))
+                    await uc_inspection.inspect_part(s, part_id, data, ctx(request))
                 )
 
     class Stock(Controller):
@@ -667,7 +682,7 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
             offset: Offset = 0,
         ) -> Page[StockEntryOut]:
             async with rt.sessions() as s:
-                rows, total = await services.list_stock(
+                rows, total = await uc_inspection.list_stock(
                     s, scope(request), store=store, dealer_id=dealer_id, limit=limit, offset=offset
                 )
                 return _page(StockEntryOut, rows, total, limit, offset)
@@ -683,7 +698,9 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
         )
         async def create(self, data: JSONBody[NoticeIn], request: Request) -> NoticeOut:
             async with rt.sessions.begin() as s:
-                return NoticeOut.model_validate(await services.issue_notice(s, data, ctx(request)))
+                return NoticeOut.model_validate(
+                    await uc_settlement.issue_notice(s, data, ctx(request))
+                )
 
         @get("/", guards=[requires(*READ)], summary="Deduction notices")
         async def list_(
@@ -697,7 +714,7 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
             offset: Offset = 0,
         ) -> Page[NoticeOut]:
             async with rt.sessions() as s:
-                rows, total = await services.list_notices(
+                rows, total = await uc_settlement.list_notices(
                     s,
                     scope(request),
                     dealer_id=dealer_id,
@@ -715,7 +732,7 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
         async def get_one(self, notice_id: FromPath[str], request: Request) -> NoticeOut:
             async with rt.sessions() as s:
                 return NoticeOut.model_validate(
-                    await services.get_notice(s, notice_id, scope(request))
+                    await uc_settlement.get_notice(s, notice_id, scope(request))
                 )
 
         @get(
@@ -725,7 +742,7 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
         )
         async def export(self, notice_id: FromPath[str], request: Request) -> Response[str]:
             async with rt.sessions() as s:
-                n = await services.get_notice(s, notice_id, scope(request))
+                n = await uc_settlement.get_notice(s, notice_id, scope(request))
             return _csv(
                 f"{n.notice_no}.csv",
                 ["notice_no", "record_no", "serial_no", "amount", "decision", "dispute_reason"],
@@ -760,7 +777,7 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
         ) -> NoticeOut:
             async with rt.sessions.begin() as s:
                 return NoticeOut.model_validate(
-                    await services.answer_line(s, notice_id, line_id, data, ctx(request))
+                    await uc_settlement.answer_line(s, notice_id, line_id, data, ctx(request))
                 )
 
         @post(
@@ -772,7 +789,7 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
         async def confirm(self, notice_id: FromPath[str], request: Request) -> NoticeOut:
             async with rt.sessions.begin() as s:
                 return NoticeOut.model_validate(
-                    await services.confirm_notice(s, notice_id, ctx(request))
+                    await uc_settlement.confirm_notice(s, notice_id, ctx(request))
                 )
 
     class Plans(Controller):
@@ -786,12 +803,14 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
         )
         async def create_season(self, data: JSONBody[SeasonIn], request: Request) -> SeasonOut:
             async with rt.sessions.begin() as s:
-                return SeasonOut.model_validate(await services.create_season(s, data, ctx(request)))
+                return SeasonOut.model_validate(
+                    await uc_stocking.create_season(s, data, ctx(request))
+                )
 
         @get("/seasons", guards=[requires(*READ)], summary="Selling seasons")
         async def seasons(self, limit: Limit = 50, offset: Offset = 0) -> Page[SeasonOut]:
             async with rt.sessions() as s:
-                rows, total = await services.list_seasons(s, limit, offset)
+                rows, total = await uc_stocking.list_seasons(s, limit, offset)
                 return _page(SeasonOut, rows, total, limit, offset)
 
         @post(
@@ -801,7 +820,7 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
         )
         async def submit(self, data: JSONBody[PlanIn], request: Request) -> PlanOut:
             async with rt.sessions.begin() as s:
-                return PlanOut.model_validate(await services.submit_plan(s, data, ctx(request)))
+                return PlanOut.model_validate(await uc_stocking.submit_plan(s, data, ctx(request)))
 
         @get("/stocking-plans", guards=[requires(*READ)], summary="Stocking plans")
         async def plans(
@@ -813,7 +832,7 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
             offset: Offset = 0,
         ) -> Page[PlanOut]:
             async with rt.sessions() as s:
-                rows, total = await services.list_plans(
+                rows, total = await uc_stocking.list_plans(
                     s,
                     scope(request),
                     dealer_id=dealer_id,
@@ -826,7 +845,9 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
         @get("/stocking-plans/{plan_id:str}", guards=[requires(*READ)], summary="One stocking plan")
         async def plan(self, plan_id: FromPath[str], request: Request) -> PlanOut:
             async with rt.sessions() as s:
-                return PlanOut.model_validate(await services.get_plan(s, plan_id, scope(request)))
+                return PlanOut.model_validate(
+                    await uc_stocking.get_plan(s, plan_id, scope(request))
+                )
 
         @get("/audit", guards=[requires(*READ)], summary="Audit trail: who changed what")
         async def audit(
@@ -838,7 +859,7 @@ def controllers(rt: Runtime) -> list[ControllerRouterHandler]:
             offset: Offset = 0,
         ) -> Page[AuditOut]:
             async with rt.sessions() as s:
-                rows, total = await services.list_audit(
+                rows, total = await uc_audit.list_audit(
                     s,
                     scope(request),
                     entity=entity,
