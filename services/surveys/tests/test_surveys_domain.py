@@ -10,8 +10,8 @@ import pytest
 from aftersales_shared.workcalendar import WorkCalendar
 from surveys import domain
 from surveys.domain import AnswerInvalid, Policy, SkipReason
-from surveys.figures import to_csv
 from surveys.ratelimit import GuessLimiter
+from surveys.usecases.figures import to_csv
 
 SH = ZoneInfo("Asia/Shanghai")
 CAL = WorkCalendar(tz=SH)

@@ -12,9 +12,10 @@ from sqlalchemy import select
 from aftersales_shared.db import scheduled_jobs
 from aftersales_shared.scheduler import Scheduler, job_status
 from aftersales_testing.support import auth, opened_link
-from surveys import messaging, services
+from surveys import messaging
 from surveys.models import AnswerRow, SurveyRow
-from surveys.services import INVITE_JOB, REDACT_JOB
+from surveys.usecases import invitations
+from surveys.usecases.invitations import INVITE_JOB, REDACT_JOB
 
 pytestmark = pytest.mark.deadlines
 
@@ -79,7 +80,7 @@ async def test_sent_token_is_blanked_in_the_outbox_once_published(make_kit, make
         async with (
             kit.rt.sessions.begin() as session
         ):  # relay has not published yet: try again later
-            assert not await services.redact_link(session, survey.id, event_id, 0, policy)
+            assert not await invitations.redact_link(session, survey.id, event_id, 0, policy)
         assert f"{survey.id}:1" in dict(await _jobs(kit, REDACT_JOB))
         assert token in opened_link((await kit.events("SurveyRequested", data.ticket_no))[0])
 
@@ -87,7 +88,7 @@ async def test_sent_token_is_blanked_in_the_outbox_once_published(make_kit, make
             "UPDATE outbox SET published_at = :t WHERE id = :id", t=datetime.now(UTC), id=event_id
         )
         async with kit.rt.sessions.begin() as session:
-            assert await services.redact_link(session, survey.id, event_id, 1, policy)
+            assert await invitations.redact_link(session, survey.id, event_id, 1, policy)
         (requested,) = await kit.events("SurveyRequested", data.ticket_no)
         assert requested["link_sealed"] == "[redacted]" and "link" not in requested
         assert requested["survey_id"] == survey.id

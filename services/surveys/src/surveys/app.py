@@ -7,8 +7,7 @@ from aftersales_shared.events import SurveyAnsweredV1, SurveyRequestedV2
 from aftersales_shared.service import build_runtime, create_service_app
 
 from . import messaging
-from .http import figures_controller, surveys_controller
-from .public import PUBLIC_PREFIX, public_controller
+from .http import CONTROLLERS, PUBLIC_PREFIX
 from .ratelimit import GuessLimiter
 from .settings import SurveysSettings
 
@@ -22,13 +21,16 @@ def create_app(settings: SurveysSettings) -> Litestar:
     messaging.register(rt.inbox, policy)
     messaging.register_jobs(rt.scheduler, policy)
     limiter = GuessLimiter(settings.guess_limit, settings.guess_window_seconds)
-    handlers = [
-        surveys_controller(rt, policy),
-        figures_controller(rt),
-        public_controller(rt, policy, limiter, settings.trusted_proxies),
-    ]
     app = create_service_app(
-        rt, route_handlers=handlers, description=DESCRIPTION, public_prefixes=(PUBLIC_PREFIX,)
+        rt,
+        route_handlers=CONTROLLERS,
+        description=DESCRIPTION,
+        public_prefixes=(PUBLIC_PREFIX,),
+        dependencies={
+            "policy": policy,
+            "limiter": limiter,
+            "trusted_proxies": settings.trusted_proxies,
+        },
     )
     app.state["guess_limiter"] = limiter
     return app

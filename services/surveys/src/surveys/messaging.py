@@ -9,8 +9,27 @@ from aftersales_shared.events import Envelope, ServiceCompletedV1
 from aftersales_shared.inbox import Inbox
 from aftersales_shared.scheduler import Job, Scheduler
 
-from . import services
 from .domain import Policy
+from .usecases import invitations
+from .usecases.invitations import INVITE_JOB, REDACT_JOB, CompletedService
+
+
+def completed_service(env: Envelope[ServiceCompletedV1]) -> CompletedService:
+    data = env.data
+    return CompletedService(
+        event_id=env.id,
+        ticket_id=data.ticket_id,
+        ticket_no=data.ticket_no,
+        completed_at=data.completed_at,
+        request_type=data.request_type,
+        channel=data.channel,
+        customer_id=data.customer_id,
+        customer_name=data.customer_name,
+        contact=data.contact.model_dump(exclude_none=True),
+        engineer_id=data.engineer_id,
+        dealer_id=data.dealer_id,
+        product_model=data.product_model,
+    )
 
 
 def register(inbox: Inbox, policy: Policy) -> None:
@@ -18,19 +37,19 @@ def register(inbox: Inbox, policy: Policy) -> None:
     async def on_service_completed(
         session: AsyncSession, env: Envelope[ServiceCompletedV1]
     ) -> None:
-        await services.on_service_completed(session, env, policy, utcnow())
+        await invitations.plan_invitation(session, completed_service(env), policy, utcnow())
 
 
 def register_jobs(scheduler: Scheduler, policy: Policy) -> None:
     """The invitation deadline; also used by tests on a scheduler with a fake clock."""
 
-    @scheduler.handles(services.INVITE_JOB)
+    @scheduler.handles(INVITE_JOB)
     async def send_invitation(session: AsyncSession, job: Job) -> None:
-        await services.send_invitation(session, job.key, policy, max(job.due_at, utcnow()))
+        await invitations.send_invitation(session, job.key, policy, max(job.due_at, utcnow()))
 
-    @scheduler.handles(services.REDACT_JOB)
+    @scheduler.handles(REDACT_JOB)
     async def redact_link(session: AsyncSession, job: Job) -> None:
         survey_id = job.key.rsplit(":", 1)[0]
-        await services.redact_link(
+        await invitations.redact_link(
             session, survey_id, job.payload["event_id"], job.payload["attempt"], policy
         )

@@ -6,11 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from aftersales_shared.inputmodel import StrictIn
-
-
-class In(StrictIn):
-    """Request bodies: unknown fields refused, text trimmed, no number taken for a date or a flag."""
+from aftersales_shared.schemas import In, Out
 
 
 class PhoneAnswerIn(In):
@@ -28,7 +24,7 @@ class PhoneAnswerIn(In):
     )
 
 
-class AnswerOut(BaseModel):
+class AnswerOut(Out):
     efficiency: int
     attitude: int
     professionalism: int
@@ -42,7 +38,7 @@ class AnswerOut(BaseModel):
     answered_at: datetime
 
 
-class SurveyOut(BaseModel):
+class SurveyOut(Out):
     id: str
     ticket_id: str
     ticket_no: str
@@ -64,13 +60,6 @@ class SurveyOut(BaseModel):
     answered_at: datetime | None
     created_at: datetime
     answer: AnswerOut | None
-
-
-class SurveyPage(BaseModel):
-    items: list[SurveyOut]
-    total: int
-    limit: int
-    offset: int
 
 
 class FigureRow(BaseModel):

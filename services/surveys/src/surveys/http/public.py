@@ -16,8 +16,8 @@ from aftersales_shared.errors import DomainError
 from aftersales_shared.http import FromPath, FromQuery
 from aftersales_shared.service import Runtime
 
-from . import pages, services
-from .domain import (
+from .. import pages
+from ..domain import (
     AnswerInvalid,
     Policy,
     SurveyStatus,
@@ -25,7 +25,8 @@ from .domain import (
     TooManyAttempts,
     negotiate_language,
 )
-from .ratelimit import GuessLimiter
+from ..ratelimit import GuessLimiter
+from ..usecases import answers
 
 log = structlog.get_logger(__name__)
 
@@ -71,91 +72,113 @@ def page_error(request: Request[Any, Any, Any], exc: Exception) -> Response[str]
     return pages.message_page(language, "error", 500)
 
 
-def public_controller(
-    rt: Runtime, policy: Policy, limiter: GuessLimiter, trusted_proxies: Sequence[str]
-) -> type[Controller]:
-    async def guarded(request: Request[Any, Any, Any], call: Callable[[], Awaitable[T]]) -> T:
-        """Refuse a client that guessed too often; count each unknown token it tries."""
-        ip = client_ip(request, trusted_proxies)
-        if limiter.blocked(ip):
-            raise TooManyAttempts(
-                "尝试次数过多，请稍后再试 (too many attempts)", retry_after=limiter.retry_after(ip)
+async def guarded(
+    request: Request[Any, Any, Any],
+    limiter: GuessLimiter,
+    trusted_proxies: Sequence[str],
+    call: Callable[[], Awaitable[T]],
+) -> T:
+    """Refuse a client that guessed too often; count each unknown token it tries."""
+    ip = client_ip(request, trusted_proxies)
+    if limiter.blocked(ip):
+        raise TooManyAttempts(
+            "尝试次数过多，请稍后再试 (too many attempts)", retry_after=limiter.retry_after(ip)
+        )
+    try:
+        return await call()
+    except TokenUnknown:
+        limiter.failed(ip)
+        log.info("surveys.unknown_token", client=ip)
+        raise
+
+
+class SurveyPageController(Controller):
+    """The page a customer opens from the SMS or e-mail; the guess limiter, the policy and the trusted
+    proxies come by dependency injection (`create_app` gives them to `create_service_app`)."""
+
+    path = "/s"
+    include_in_schema = False
+    # the same classes the app maps to JSON, so these (more specific) keys win on this page
+    exception_handlers = {
+        DomainError: page_error,
+        ValidationException: page_error,
+        HTTPException: page_error,
+        Exception: page_error,
+    }
+
+    @get("/{token:str}")
+    async def show(
+        self,
+        rt: Runtime,
+        policy: Policy,
+        limiter: GuessLimiter,
+        trusted_proxies: Sequence[str],
+        request: Request[Any, Any, Any],
+        token: FromPath[str],
+        lang: FromQuery[str | None] = None,
+    ) -> Response[str]:
+        language = _language(request, lang)
+        async with rt.sessions() as session:
+            survey = await guarded(
+                request,
+                limiter,
+                trusted_proxies,
+                lambda: answers.open_survey(session, token, utcnow()),
             )
+        return pages.form_page(language, survey, policy)
+
+    @post("/{token:str}", request_max_body_size=MAX_FORM_BYTES, status_code=303)
+    async def submit(
+        self,
+        rt: Runtime,
+        policy: Policy,
+        limiter: GuessLimiter,
+        trusted_proxies: Sequence[str],
+        request: Request[Any, Any, Any],
+        token: FromPath[str],
+    ) -> Response[Any]:
+        form = await request.form()
+        raw = {f: form.get(f) if isinstance(form.get(f), str) else None for f in FORM_FIELDS}
+        language = _language(
+            request, form.get("lang") if isinstance(form.get("lang"), str) else None
+        )
         try:
-            return await call()
-        except TokenUnknown:
-            limiter.failed(ip)
-            log.info("surveys.unknown_token", client=ip)
-            raise
-
-    class SurveyPageController(Controller):
-        path = "/s"
-        include_in_schema = False
-        # the same classes the app maps to JSON, so these (more specific) keys win on this page
-        exception_handlers = {
-            DomainError: page_error,
-            ValidationException: page_error,
-            HTTPException: page_error,
-            Exception: page_error,
-        }
-
-        @get("/{token:str}")
-        async def show(
-            self,
-            request: Request[Any, Any, Any],
-            token: FromPath[str],
-            lang: FromQuery[str | None] = None,
-        ) -> Response[str]:
-            language = _language(request, lang)
-            async with rt.sessions() as session:
-                survey = await guarded(
-                    request, lambda: services.open_survey(session, token, utcnow())
+            async with rt.sessions.begin() as session:
+                await guarded(
+                    request,
+                    limiter,
+                    trusted_proxies,
+                    lambda: answers.answer_by_link(session, token, raw, language, policy, utcnow()),
                 )
-            return pages.form_page(language, survey, policy)
-
-        @post("/{token:str}", request_max_body_size=MAX_FORM_BYTES, status_code=303)
-        async def submit(
-            self, request: Request[Any, Any, Any], token: FromPath[str]
-        ) -> Response[Any]:
-            form = await request.form()
-            raw = {f: form.get(f) if isinstance(form.get(f), str) else None for f in FORM_FIELDS}
-            language = _language(
-                request, form.get("lang") if isinstance(form.get("lang"), str) else None
+        except AnswerInvalid as exc:
+            async with rt.sessions() as session:
+                survey = await answers.find_by_token(session, token)
+            return pages.form_page(
+                language,
+                survey,
+                policy,
+                values=raw,
+                errors=exc.errors,
+                limits=exc.limits,
+                status=422,
             )
-            try:
-                async with rt.sessions.begin() as session:
-                    await guarded(
-                        request,
-                        lambda: services.answer_by_link(
-                            session, token, raw, language, policy, utcnow()
-                        ),
-                    )
-            except AnswerInvalid as exc:
-                async with rt.sessions() as session:
-                    survey = await services.find_by_token(session, token)
-                return pages.form_page(
-                    language,
-                    survey,
-                    policy,
-                    values=raw,
-                    errors=exc.errors,
-                    limits=exc.limits,
-                    status=422,
-                )
-            return Redirect(f"{token}/thanks?lang={language}", status_code=303)
+        return Redirect(f"{token}/thanks?lang={language}", status_code=303)
 
-        @get("/{token:str}/thanks")
-        async def thanks(
-            self,
-            request: Request[Any, Any, Any],
-            token: FromPath[str],
-            lang: FromQuery[str | None] = None,
-        ) -> Response[Any]:
-            language = _language(request, lang)
-            async with rt.sessions() as session:
-                survey = await guarded(request, lambda: services.find_by_token(session, token))
-            if survey.status != SurveyStatus.ANSWERED or survey.answer is None:
-                return Redirect(f"../{token}?lang={language}", status_code=303)
-            return pages.thanks_page(language, survey.answer.low_score)
-
-    return SurveyPageController
+    @get("/{token:str}/thanks")
+    async def thanks(
+        self,
+        rt: Runtime,
+        limiter: GuessLimiter,
+        trusted_proxies: Sequence[str],
+        request: Request[Any, Any, Any],
+        token: FromPath[str],
+        lang: FromQuery[str | None] = None,
+    ) -> Response[Any]:
+        language = _language(request, lang)
+        async with rt.sessions() as session:
+            survey = await guarded(
+                request, limiter, trusted_proxies, lambda: answers.find_by_token(session, token)
+            )
+        if survey.status != SurveyStatus.ANSWERED or survey.answer is None:
+            return Redirect(f"../{token}?lang={language}", status_code=303)
+        return pages.thanks_page(language, survey.answer.low_score)

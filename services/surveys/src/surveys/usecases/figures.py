@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftersales_shared.exports import csv_text
 
-from .domain import DIMENSIONS, RECOMMEND_MAX, RECOMMEND_MIN, SCORE_MAX, SCORE_MIN, SurveyStatus
-from .models import AnswerRow, SurveyRow
+from ..domain import DIMENSIONS, RECOMMEND_MAX, RECOMMEND_MIN, SCORE_MAX, SCORE_MIN, SurveyStatus
+from ..models import AnswerRow, SurveyRow
 
 
 class GroupBy(StrEnum):

@@ -1,35 +1,28 @@
-"""Use cases of the surveys service: one function per thing an event, a customer or an agent does."""
+"""Invitations: a completed service becomes one survey per ticket (or a recorded skip), the deadline mints
+and sends the link, and once published the link is blanked in the kept outbox row."""
 
 from __future__ import annotations
 
 import json
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aftersales_shared.auth import Principal
 from aftersales_shared.calendars import load_calendar
 from aftersales_shared.db import outbox, upsert_insert, utcnow
-from aftersales_shared.errors import NotFound
-from aftersales_shared.events import (
-    Envelope,
-    ServiceCompletedV1,
-    SurveyAnsweredV1,
-    SurveyRequestedV2,
-)
+from aftersales_shared.events import Envelope, SurveyRequestedV2
 from aftersales_shared.outbox import enqueue
-from aftersales_shared.scheduler import cancel, schedule
+from aftersales_shared.scheduler import schedule
 from aftersales_shared.sealing import mask_link, seal
 
-from . import domain
-from .domain import AnswerMethod, Policy, SurveyStatus
-from .models import AnswerRow, CustomerMarkRow, SurveyRow
-from .schemas import PhoneAnswerIn
+from .. import domain
+from ..domain import Policy, SurveyStatus
+from ..models import CustomerMarkRow, SurveyRow
 
 log = structlog.get_logger(__name__)
 
@@ -39,63 +32,87 @@ REDACTED = "[redacted]"
 MAX_REDACT_ATTEMPTS = 1000
 
 
+@dataclass(frozen=True)
+class CompletedService:
+    """A service the customer confirmed (from ServiceCompleted): what an invitation is planned from."""
+
+    event_id: str
+    ticket_id: str
+    ticket_no: str
+    completed_at: datetime
+    request_type: str
+    channel: str
+    customer_id: str | None
+    customer_name: str
+    contact: Mapping[str, str]  # name, phone, email, role: only those given
+    engineer_id: str | None
+    dealer_id: str | None
+    product_model: str | None
+
+    @property
+    def phone(self) -> str | None:
+        return self.contact.get("phone")
+
+    @property
+    def email(self) -> str | None:
+        return self.contact.get("email")
+
+
 # ---------------------------------------------------------------- ServiceCompleted → invitation
-async def on_service_completed(
-    session: AsyncSession, env: Envelope[ServiceCompletedV1], policy: Policy, now: datetime
+async def plan_invitation(
+    session: AsyncSession, cmd: CompletedService, policy: Policy, now: datetime
 ) -> SurveyRow | None:
     """Plan one invitation per ticket (or record why the customer is skipped)."""
-    data = env.data
-    if await session.scalar(select(SurveyRow.id).where(SurveyRow.ticket_id == data.ticket_id)):
-        log.info("surveys.ticket_already_has_survey", ticket_id=data.ticket_id, event_id=env.id)
+    if await session.scalar(select(SurveyRow.id).where(SurveyRow.ticket_id == cmd.ticket_id)):
+        log.info(
+            "surveys.ticket_already_has_survey", ticket_id=cmd.ticket_id, event_id=cmd.event_id
+        )
         return None
-    key = domain.customer_key(data.customer_id, data.contact.phone, data.contact.email)
+    key = domain.customer_key(cmd.customer_id, cmd.phone, cmd.email)
     mark = await _lock_customer(session, key) if key else None
     reason = domain.skip_reason(
-        has_contact=bool(data.contact.phone or data.contact.email),
+        has_contact=bool(cmd.phone or cmd.email),
         last_surveyed_at=mark.last_completed_at if mark else None,
-        completed_at=data.completed_at,
+        completed_at=cmd.completed_at,
         policy=policy,
     )
-    row = _survey_row(env, key, policy, now)
+    row = _survey_row(cmd, key, policy, now)
     if reason is not None:
         row.status, row.skip_reason = SurveyStatus.SKIPPED, reason
         session.add(row)
-        log.info("surveys.skipped", ticket_id=data.ticket_id, reason=reason)
+        log.info("surveys.skipped", ticket_id=cmd.ticket_id, reason=reason)
         return row
     calendar = await load_calendar(session, policy.calendar_id, policy.timezone)
-    row.due_at = domain.invitation_due(calendar, data.completed_at, policy)
+    row.due_at = domain.invitation_due(calendar, cmd.completed_at, policy)
     if mark is not None:
-        mark.last_completed_at = max(filter(None, (mark.last_completed_at, data.completed_at)))
+        mark.last_completed_at = max(filter(None, (mark.last_completed_at, cmd.completed_at)))
         mark.last_survey_id = row.id
     session.add(row)
     await session.flush()
-    await schedule(session, INVITE_JOB, row.id, row.due_at, {"ticket_id": data.ticket_id})
+    await schedule(session, INVITE_JOB, row.id, row.due_at, {"ticket_id": cmd.ticket_id})
     return row
 
 
-def _survey_row(
-    env: Envelope[ServiceCompletedV1], key: str | None, policy: Policy, now: datetime
-) -> SurveyRow:
-    data = env.data
+def _survey_row(cmd: CompletedService, key: str | None, policy: Policy, now: datetime) -> SurveyRow:
     return SurveyRow(
         id=str(uuid.uuid4()),
-        ticket_id=data.ticket_id,
-        ticket_no=data.ticket_no,
-        customer_id=data.customer_id,
+        ticket_id=cmd.ticket_id,
+        ticket_no=cmd.ticket_no,
+        customer_id=cmd.customer_id,
         customer_key=key,
-        customer_name=data.customer_name,
-        contact=data.contact.model_dump(exclude_none=True),
-        engineer_id=data.engineer_id,
-        dealer_id=data.dealer_id,
-        product_model=data.product_model,
-        channel=data.channel,
-        request_type=data.request_type,
-        completed_at=data.completed_at,
-        completed_month=domain.completed_month(data.completed_at, policy.timezone),
+        customer_name=cmd.customer_name,
+        contact=dict(cmd.contact),
+        engineer_id=cmd.engineer_id,
+        dealer_id=cmd.dealer_id,
+        product_model=cmd.product_model,
+        channel=cmd.channel,
+        request_type=cmd.request_type,
+        completed_at=cmd.completed_at,
+        completed_month=domain.completed_month(cmd.completed_at, policy.timezone),
         status=SurveyStatus.SCHEDULED,
         language=domain.DEFAULT_LANGUAGE,
         created_at=now,
-        source_event_id=env.id,
+        source_event_id=cmd.event_id,
     )
 
 
@@ -198,179 +215,3 @@ async def redact_link(
         .values(body=json.dumps(body, ensure_ascii=False).encode())
     )
     return True
-
-
-# ---------------------------------------------------------------- the public page
-async def find_by_token(session: AsyncSession, token: str) -> SurveyRow:
-    if not domain.well_formed_token(token):
-        raise domain.TokenUnknown("调查链接无效 (unknown survey link)")
-    row = await session.scalar(
-        select(SurveyRow).where(SurveyRow.token_hash == domain.hash_token(token))
-    )
-    if row is None:
-        raise domain.TokenUnknown("调查链接无效 (unknown survey link)")
-    return row
-
-
-async def open_survey(session: AsyncSession, token: str, now: datetime) -> SurveyRow:
-    """The survey behind a link, if the customer may still answer it."""
-    row = await find_by_token(session, token)
-    domain.check_open(row.status, row.expires_at, now)
-    return row
-
-
-async def answer_by_link(
-    session: AsyncSession,
-    token: str,
-    form: Mapping[str, str | None],
-    language: str,
-    policy: Policy,
-    now: datetime,
-) -> SurveyRow:
-    row = await open_survey(session, token, now)
-    answer = domain.validate_answer(form, policy.comment_max_chars)
-    await _store_answer(session, row, answer, AnswerMethod.WEB, policy, now, language=language)
-    return row
-
-
-async def answer_by_phone(
-    session: AsyncSession,
-    survey_id: str,
-    cmd: PhoneAnswerIn,
-    actor: Principal,
-    policy: Policy,
-    now: datetime,
-) -> SurveyRow:
-    """An agent records what the customer said on the phone (marked as such)."""
-    row = await session.scalar(
-        select(SurveyRow)
-        .where(SurveyRow.id == survey_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if row is None:
-        raise NotFound(f"调查{survey_id}不存在 (survey not found)")
-    if row.status == SurveyStatus.ANSWERED:
-        raise domain.SurveyAlreadyAnswered("该调查已有答卷 (this survey was already answered)")
-    if row.status == SurveyStatus.SKIPPED:
-        raise domain.SurveyNotOpen(
-            f"该工单未安排调查：{row.skip_reason} (survey skipped: {row.skip_reason})"
-        )
-    raw = {
-        k: None if v is None else str(v) for k, v in cmd.model_dump(exclude={"respondent"}).items()
-    }
-    answer = domain.validate_answer(raw, policy.comment_max_chars)
-    if row.status == SurveyStatus.SCHEDULED:
-        await cancel(session, INVITE_JOB, row.id)
-        row.invited_at = now
-    await _store_answer(
-        session,
-        row,
-        answer,
-        AnswerMethod.PHONE,
-        policy,
-        now,
-        language=domain.DEFAULT_LANGUAGE,
-        recorded_by=actor.subject,
-        respondent=cmd.respondent,
-    )
-    return row
-
-
-async def _store_answer(
-    session: AsyncSession,
-    row: SurveyRow,
-    answer: domain.Answer,
-    method: AnswerMethod,
-    policy: Policy,
-    now: datetime,
-    *,
-    language: str,
-    recorded_by: str | None = None,
-    respondent: str | None = None,
-) -> AnswerRow:
-    """Insert the one answer (the unique survey_id refuses a second, also a concurrent one) and publish it."""
-    low = domain.is_low_score(answer, policy)
-    stored = AnswerRow(
-        survey_id=row.id,
-        efficiency=answer.efficiency,
-        attitude=answer.attitude,
-        professionalism=answer.professionalism,
-        recommend=answer.recommend,
-        comment=answer.comment,
-        low_score=low,
-        method=method,
-        recorded_by=recorded_by,
-        respondent=respondent,
-        language=language,
-        answered_at=now,
-    )
-    try:
-        async with session.begin_nested():
-            session.add(stored)
-            await session.flush()
-    except IntegrityError as exc:
-        raise domain.SurveyAlreadyAnswered(
-            "该调查已提交，感谢您的反馈 (this survey was already answered)"
-        ) from exc
-    row.status, row.answered_at = SurveyStatus.ANSWERED, now
-    await enqueue(session, Envelope(data=answered_event(row, stored), subject=row.ticket_no))
-    return stored
-
-
-def answered_event(row: SurveyRow, a: AnswerRow) -> SurveyAnsweredV1:
-    return SurveyAnsweredV1(
-        survey_id=row.id,
-        ticket_id=row.ticket_id,
-        ticket_no=row.ticket_no,
-        answered_at=a.answered_at,
-        efficiency=a.efficiency,
-        attitude=a.attitude,
-        professionalism=a.professionalism,
-        recommend=a.recommend,
-        comment=a.comment,
-        low_score=a.low_score,
-        recorded_by_agent=a.recorded_by,
-        customer_id=row.customer_id,
-        engineer_id=row.engineer_id,
-        dealer_id=row.dealer_id,
-        product_model=row.product_model,
-        channel=row.channel,
-    )
-
-
-# ---------------------------------------------------------------- reading
-async def get_survey(session: AsyncSession, survey_id: str) -> SurveyRow:
-    row = await session.get(SurveyRow, survey_id)
-    if row is None:
-        raise NotFound(f"调查{survey_id}不存在 (survey not found)")
-    return row
-
-
-async def list_surveys(
-    session: AsyncSession,
-    *,
-    status: str | None,
-    ticket_no: str | None,
-    customer_id: str | None,
-    month: str | None,
-    low_score: bool | None,
-    limit: int,
-    offset: int,
-) -> tuple[list[SurveyRow], int]:
-    query = select(SurveyRow)
-    if status:
-        query = query.where(SurveyRow.status == status)
-    if ticket_no:
-        query = query.where(SurveyRow.ticket_no == ticket_no)
-    if customer_id:
-        query = query.where(SurveyRow.customer_id == customer_id)
-    if month:
-        query = query.where(SurveyRow.completed_month == month)
-    if low_score is not None:
-        query = query.join(AnswerRow).where(AnswerRow.low_score.is_(low_score))
-    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = await session.scalars(
-        query.order_by(SurveyRow.completed_at.desc(), SurveyRow.id).limit(limit).offset(offset)
-    )
-    return list(rows), total
