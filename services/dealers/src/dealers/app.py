@@ -17,7 +17,7 @@ from aftersales_shared.events.dealers import (
 from aftersales_shared.service import build_runtime, create_service_app
 
 from . import messaging
-from .http import controllers
+from .http import CONTROLLERS
 from .settings import DealersSettings
 
 DESCRIPTION = "经销商与三包 — dealers and the statutory warranty (三包) cycle"
@@ -37,4 +37,4 @@ def create_app(settings: DealersSettings) -> Litestar:
     keep_calendar_copies(rt.inbox)
     messaging.register(rt.inbox, settings)
     messaging.register_deadlines(rt.scheduler)
-    return create_service_app(rt, route_handlers=controllers(rt), description=DESCRIPTION)
+    return create_service_app(rt, route_handlers=CONTROLLERS, description=DESCRIPTION)

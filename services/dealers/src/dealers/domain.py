@@ -61,6 +61,14 @@ def card_due_date(sale_date: date) -> date:
     return sale_date + timedelta(days=CARD_DUE_DAYS)
 
 
+def check_sale_dates(sale_date: date, warranty_end: date | None, today: date) -> None:
+    """A sale is not dated ahead of today, and its warranty does not end before it."""
+    if sale_date > today:
+        raise DomainError("销售日期不能晚于今天 (sale date cannot be in the future)")
+    if warranty_end is not None and warranty_end < sale_date:
+        raise DomainError("保修截止日不能早于销售日期 (warranty end before the sale)")
+
+
 def card_reminder_at(sale_date: date, days_before: int, tz: tzinfo) -> datetime:
     """09:00 local, `days_before` days before the due day (never before the sale day)."""
     day = max(sale_date, card_due_date(sale_date) - timedelta(days=days_before))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -26,10 +27,6 @@ from ..models import (
     SoldUnitRow,
     WarrantyCardRow,
 )
-from ..schemas import (
-    CardIn,
-    OverrideIn,
-)
 from ..settings import DealersSettings
 from .common import (
     CARD_OVERDUE,
@@ -45,6 +42,17 @@ from .common import (
 )
 
 
+@dataclass(frozen=True)
+class NewCard:
+    """A warranty card (三包回执卡) the dealer sends back for a sold unit."""
+
+    serial_no: str
+    customer_name: str
+    customer_phone: str | None = None
+    customer_address: str | None = None
+    model: str | None = None  # checked against the unit when given
+
+
 async def arm_card_deadlines(
     session: AsyncSession, unit: SoldUnitRow, now: datetime, cfg: DealersSettings
 ) -> None:
@@ -56,7 +64,7 @@ async def arm_card_deadlines(
     await schedule(session, CARD_OVERDUE, unit.serial_no, overdue_at)
 
 
-async def register_card(session: AsyncSession, cmd: CardIn, ctx: Ctx) -> WarrantyCardRow:
+async def register_card(session: AsyncSession, cmd: NewCard, ctx: Ctx) -> WarrantyCardRow:
     """A card in time recognises the warranty; a late one is kept with the reason it is not recognised."""
     unit = await session.get(SoldUnitRow, cmd.serial_no, with_for_update=True)
     if unit is None or (ctx.scope is not None and unit.dealer_id != ctx.scope):
@@ -134,15 +142,15 @@ def _card_event(card: WarrantyCardRow) -> WarrantyCardRegisteredV1:
 
 
 async def override_card(
-    session: AsyncSession, card_id: str, cmd: OverrideIn, ctx: Ctx
+    session: AsyncSession, card_id: str, note: str, ctx: Ctx
 ) -> WarrantyCardRow:
     card = await owned(session, WarrantyCardRow, card_id, ctx.scope, "三包回执卡", lock=True)
     if card.warranty_recognised:
         raise Conflict("该设备三包已认可，无需特批 (warranty is already recognised)")
     card.warranty_recognised = True
-    card.override_by, card.override_note, card.override_at = ctx.who, cmd.note, ctx.now
+    card.override_by, card.override_note, card.override_at = ctx.who, note, ctx.now
     await enqueue(session, Envelope(data=_card_event(card), subject=card.serial_no))
-    await audit(session, ctx, card.dealer_id, "card", card.id, "override", note=cmd.note)
+    await audit(session, ctx, card.dealer_id, "card", card.id, "override", note=note)
     return card
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass, field
 from datetime import date
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,10 +16,6 @@ from ..models import (
     GradeChangeRow,
     TruckVisitRow,
 )
-from ..schemas import (
-    DealerIn,
-    DealerPatchIn,
-)
 from .common import (
     Ctx,
     audit,
@@ -27,13 +25,41 @@ from .common import (
     scoped,
 )
 
+ReturnMode = Literal["fixed_dates", "truck"]
 
-async def create_dealer(session: AsyncSession, cmd: DealerIn, ctx: Ctx) -> DealerRow:
+
+@dataclass(frozen=True)
+class NewDealer:
+    """A dealer and its regional agency agreement (the term is checked where the request is read)."""
+
+    dealer_id: str
+    name: str
+    region: str
+    agreement_no: str
+    agreement_start: date
+    agreement_end: date
+    contacts: list[dict[str, Any]] = field(default_factory=list)
+    grade: str = "B"
+    calendar_id: str = "default"
+    return_mode: ReturnMode = "fixed_dates"
+
+
+@dataclass(frozen=True)
+class DealerChanges:
+    """What a manager changes on a dealer; None leaves a field as it is."""
+
+    contacts: list[dict[str, Any]] | None = None
+    agreement_end: date | None = None
+    calendar_id: str | None = None
+    return_mode: ReturnMode | None = None
+
+
+async def create_dealer(session: AsyncSession, cmd: NewDealer, ctx: Ctx) -> DealerRow:
     if await session.get(DealerRow, cmd.dealer_id):
         raise Conflict(f"经销商编号{cmd.dealer_id}已存在 (dealer id already exists)")
     row = DealerRow(
-        **cmd.model_dump(exclude={"contacts"}),
-        contacts=[c.model_dump() for c in cmd.contacts],
+        **{k: v for k, v in asdict(cmd).items() if k != "contacts"},
+        contacts=[dict(c) for c in cmd.contacts],
         created_at=ctx.now,
         created_by=ctx.who,
     )
@@ -49,19 +75,17 @@ async def create_dealer(session: AsyncSession, cmd: DealerIn, ctx: Ctx) -> Deale
         )
     )
     await flush(session, f"经销商编号{cmd.dealer_id}已存在 (dealer id already exists)")
-    await audit(session, ctx, row.dealer_id, "dealer", row.dealer_id, "created", **cmd.model_dump())
+    await audit(session, ctx, row.dealer_id, "dealer", row.dealer_id, "created", **asdict(cmd))
     return row
 
 
 async def update_dealer(
-    session: AsyncSession, dealer_id: str, cmd: DealerPatchIn, ctx: Ctx
+    session: AsyncSession, dealer_id: str, cmd: DealerChanges, ctx: Ctx
 ) -> DealerRow:
     row = await owned(session, DealerRow, dealer_id, ctx.scope, "经销商")
-    changes = cmd.model_dump(exclude_unset=True, exclude_none=True)
+    changes = {k: v for k, v in asdict(cmd).items() if v is not None}
     if "agreement_end" in changes and changes["agreement_end"] <= row.agreement_start:
         raise DomainError("协议终止日须晚于起始日 (agreement_end must be after agreement_start)")
-    if "contacts" in changes:
-        changes["contacts"] = [c.model_dump() for c in cmd.contacts or []]
     before = {k: getattr(row, k) for k in changes}
     for key, value in changes.items():
         setattr(row, key, value)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -18,10 +18,6 @@ from ..models import (
     GradeChangeRow,
     GradeReviewRow,
 )
-from ..schemas import (
-    GradeDecisionIn,
-    GradeSetIn,
-)
 from .common import (
     Ctx,
     audit,
@@ -31,6 +27,22 @@ from .common import (
     scoped,
 )
 from .measures import measures
+
+
+@dataclass(frozen=True)
+class GradeChange:
+    """A manager sets a grade, with the reason kept in the grade history."""
+
+    grade: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ReviewDecision:
+    """A manager confirms (the dealer is demoted one grade) or rejects a demotion proposal."""
+
+    confirm: bool
+    note: str
 
 
 async def grade_history(
@@ -48,7 +60,7 @@ async def grade_history(
     )
 
 
-async def set_grade(session: AsyncSession, dealer_id: str, cmd: GradeSetIn, ctx: Ctx) -> DealerRow:
+async def set_grade(session: AsyncSession, dealer_id: str, cmd: GradeChange, ctx: Ctx) -> DealerRow:
     row = await owned(session, DealerRow, dealer_id, ctx.scope, "经销商", lock=True)
     if row.grade == cmd.grade:
         raise Conflict(f"经销商已是{cmd.grade}级 (dealer already has grade {cmd.grade})")
@@ -137,7 +149,7 @@ async def propose_demotion(
 
 
 async def decide_review(
-    session: AsyncSession, review_id: str, cmd: GradeDecisionIn, ctx: Ctx
+    session: AsyncSession, review_id: str, cmd: ReviewDecision, ctx: Ctx
 ) -> GradeReviewRow:
     review = await owned(session, GradeReviewRow, review_id, ctx.scope, "降级建议", lock=True)
     if review.status != "proposed":

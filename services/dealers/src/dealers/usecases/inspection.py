@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,9 +15,6 @@ from ..models import (
     RepairRecordRow,
     StockEntryRow,
 )
-from ..schemas import (
-    InspectionIn,
-)
 from .common import (
     Ctx,
     audit,
@@ -25,8 +24,16 @@ from .common import (
 )
 
 
+@dataclass(frozen=True)
+class Inspection:
+    """The technical department's verdict on a returned part (a reason when it is not a warranty fault)."""
+
+    verdict: d.Verdict
+    reason: str | None = None
+
+
 async def inspect_part(
-    session: AsyncSession, part_id: int, cmd: InspectionIn, ctx: Ctx
+    session: AsyncSession, part_id: int, cmd: Inspection, ctx: Ctx
 ) -> RepairRecordRow:
     """Technical verdict per part; stock records per store; the claim is decided once every part is judged."""
     part = await owned(session, RepairPartRow, part_id, ctx.scope, "旧件", lock=True)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,11 +30,6 @@ from ..models import (
     TruckVisitRow,
     WarrantyCardRow,
 )
-from ..schemas import (
-    ArrangeIn,
-    CompleteIn,
-    RepairIn,
-)
 from .common import (
     ARRANGE_DUE,
     LATE_ARRANGEMENT,
@@ -49,7 +46,57 @@ from .common import (
 )
 
 
-async def open_repair(session: AsyncSession, cmd: RepairIn, ctx: Ctx) -> RepairRecordRow:
+@dataclass(frozen=True)
+class RepairRequest:
+    """A user's service request reaching a dealer: warranty (三包) or paid service."""
+
+    serial_no: str
+    kind: d.RepairKind
+    fault_description: str
+    dealer_id: str | None = None
+    model: str | None = None
+    ticket_no: str | None = None
+    requested_at: datetime | None = None  # when the request reached the dealer; now when not given
+
+
+@dataclass(frozen=True)
+class Arrangement:
+    """The service arranged: who comes when, the user told, the technical department informed."""
+
+    engineer: str
+    appointment_at: datetime
+    user_informed: bool
+    reported_to_technical: bool
+    arranged_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class UsedPart:
+    part_no: str
+    name: str
+    quantity: int
+    unit_cost: Decimal
+
+
+@dataclass(frozen=True)
+class UserConfirmation:
+    """The end user's confirmation of the repair: who, when, how."""
+
+    confirmed_by: str
+    confirmed_at: datetime
+    method: str
+
+
+@dataclass(frozen=True)
+class Completion:
+    repair_description: str
+    parts: tuple[UsedPart, ...]
+    labour_fee: Decimal
+    travel_fee: Decimal
+    confirmation: UserConfirmation
+
+
+async def open_repair(session: AsyncSession, cmd: RepairRequest, ctx: Ctx) -> RepairRecordRow:
     unit = await session.get(SoldUnitRow, cmd.serial_no)
     requested = cmd.dealer_id or (
         unit.dealer_id if unit is not None and ctx.scope is None else None
@@ -113,7 +160,7 @@ async def open_repair(session: AsyncSession, cmd: RepairIn, ctx: Ctx) -> RepairR
 
 
 async def arrange_repair(
-    session: AsyncSession, record_id: str, cmd: ArrangeIn, ctx: Ctx
+    session: AsyncSession, record_id: str, cmd: Arrangement, ctx: Ctx
 ) -> RepairRecordRow:
     row = await owned(session, RepairRecordRow, record_id, ctx.scope, "维修记录", lock=True)
     if row.status != "requested":
@@ -158,7 +205,7 @@ async def _truck_dates(session: AsyncSession, dealer: DealerRow, after: date) ->
 
 
 async def complete_repair(
-    session: AsyncSession, record_id: str, cmd: CompleteIn, ctx: Ctx
+    session: AsyncSession, record_id: str, cmd: Completion, ctx: Ctx
 ) -> RepairRecordRow:
     """The end user confirms; warranty parts become owed back, the claim waits for them (or is approved)."""
     row = await owned(session, RepairRecordRow, record_id, ctx.scope, "维修记录", lock=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -22,9 +23,6 @@ from ..models import (
     RepairRecordRow,
     ShipmentRow,
 )
-from ..schemas import (
-    ShipmentIn,
-)
 from .common import (
     LATE_RETURN,
     Ctx,
@@ -38,7 +36,19 @@ from .common import (
 )
 
 
-async def ship_parts(session: AsyncSession, cmd: ShipmentIn, ctx: Ctx) -> tuple[ShipmentRow, int]:
+@dataclass(frozen=True)
+class PartsShipment:
+    """Old parts a dealer ships back, listing the repair records they come from."""
+
+    record_ids: list[str]
+    dealer_id: str | None = None
+    carrier: str | None = None
+    truck_ref: str | None = None  # the delivery truck the parts ride back on
+
+
+async def ship_parts(
+    session: AsyncSession, cmd: PartsShipment, ctx: Ctx
+) -> tuple[ShipmentRow, int]:
     dealer = await acting_dealer(session, ctx, cmd.dealer_id)
     ids = list(dict.fromkeys(cmd.record_ids))
     if len(ids) != len(cmd.record_ids):

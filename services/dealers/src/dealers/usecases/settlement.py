@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,10 +24,6 @@ from ..models import (
     DeductionNoticeRow,
     RepairRecordRow,
 )
-from ..schemas import (
-    LineAnswerIn,
-    NoticeIn,
-)
 from .common import (
     Ctx,
     audit,
@@ -37,7 +35,24 @@ from .common import (
 )
 
 
-async def issue_notice(session: AsyncSession, cmd: NoticeIn, ctx: Ctx) -> DeductionNoticeRow:
+@dataclass(frozen=True)
+class NoticeRequest:
+    """Finance asks for a deduction notice of one dealer's approved claims decided in a period."""
+
+    dealer_id: str
+    period_start: date
+    period_end: date
+
+
+@dataclass(frozen=True)
+class LineAnswer:
+    """The dealer confirms or disputes (with a reason) one line of a notice."""
+
+    decision: d.LineDecision
+    reason: str | None = None
+
+
+async def issue_notice(session: AsyncSession, cmd: NoticeRequest, ctx: Ctx) -> DeductionNoticeRow:
     """Finance collects the dealer's approved, unpaid claims decided in the period into one notice."""
     d.check_period(cmd.period_start, cmd.period_end)
     dealer = await owned(session, DealerRow, cmd.dealer_id, ctx.scope, "经销商")
@@ -111,7 +126,7 @@ async def get_notice(
 
 
 async def answer_line(
-    session: AsyncSession, notice_id: str, line_id: int, cmd: LineAnswerIn, ctx: Ctx
+    session: AsyncSession, notice_id: str, line_id: int, cmd: LineAnswer, ctx: Ctx
 ) -> DeductionNoticeRow:
     notice = await get_notice(session, notice_id, ctx.scope, lock=True)
     d.check_open(d.NoticeStatus(notice.status), notice.notice_no)

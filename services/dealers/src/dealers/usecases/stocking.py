@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
 
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,10 +25,6 @@ from ..models import (
     SeasonRow,
     StockingPlanRow,
 )
-from ..schemas import (
-    PlanIn,
-    SeasonIn,
-)
 from .common import (
     MISSING_PLAN,
     PLAN_DUE,
@@ -43,7 +40,30 @@ from .common import (
 )
 
 
-async def create_season(session: AsyncSession, cmd: SeasonIn, ctx: Ctx) -> SeasonRow:
+@dataclass(frozen=True)
+class NewSeason:
+    """A selling season; dealers' stocking plans are due 30 days before it starts."""
+
+    code: str
+    name: str
+    starts_on: date
+
+
+@dataclass(frozen=True)
+class PlanLine:
+    part_no: str
+    name: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class StockingPlan:
+    season_code: str
+    lines: tuple[PlanLine, ...]
+    dealer_id: str | None = None
+
+
+async def create_season(session: AsyncSession, cmd: NewSeason, ctx: Ctx) -> SeasonRow:
     if await session.get(SeasonRow, cmd.code):
         raise Conflict(f"销售季{cmd.code}已存在 (season already exists)")
     due = d.stock_plan_due(cmd.starts_on)
@@ -76,7 +96,7 @@ async def list_seasons(
     return await page_of(session, select(SeasonRow), [SeasonRow.starts_on.desc()], limit, offset)
 
 
-async def submit_plan(session: AsyncSession, cmd: PlanIn, ctx: Ctx) -> StockingPlanRow:
+async def submit_plan(session: AsyncSession, cmd: StockingPlan, ctx: Ctx) -> StockingPlanRow:
     dealer = await acting_dealer(session, ctx, cmd.dealer_id)
     season = await session.get(SeasonRow, cmd.season_code)
     if season is None:
@@ -95,7 +115,7 @@ async def submit_plan(session: AsyncSession, cmd: PlanIn, ctx: Ctx) -> StockingP
         id=str(uuid.uuid4()),
         dealer_id=dealer.dealer_id,
         season_code=season.code,
-        lines=[ln.model_dump() for ln in cmd.lines],
+        lines=[asdict(ln) for ln in cmd.lines],
         submitted_at=ctx.now,
         submitted_by=ctx.who,
         due=season.plan_due,

@@ -1,81 +1,189 @@
-"""Units sold through a dealer (sale registration): by the dealer itself or by a signed contract."""
+"""Units sold through a dealer (sale registration): by the dealer itself or by a signed contract.
+
+Both transports report the same action — a dealer registers a sale (POST /units), or contracts reports a contract
+signed through a dealer (ContractSigned) — and both go through `register_sale`: one command type, one row
+builder, the same card deadlines. The rules that differ by source are written down there, in one place.
+"""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aftersales_shared.errors import Conflict, DomainError
-from aftersales_shared.events import (
-    ContractSignedV1,
-    Envelope,
-)
+from aftersales_shared.auth import Principal
+from aftersales_shared.errors import Conflict
 
 from .. import domain as d
-from ..models import (
-    SoldUnitRow,
-    UnitConflictRow,
-)
-from ..schemas import (
-    UnitIn,
-)
+from ..models import SoldUnitRow, UnitConflictRow
 from ..settings import DealersSettings
 from .cards import arm_card_deadlines
-from .common import (
-    Ctx,
-    acting_dealer,
-    audit,
-    flush,
-    owned,
-    page_of,
-    scoped,
-)
+from .common import Ctx, acting_dealer, audit, flush, owned, page_of, scoped
+
+CONTRACTS = "contracts"  # who acts for a contract's units (the producing service)
+ALREADY_SOLD = "序列号{}已登记销售 (serial number already registered as sold)"
 
 
-async def register_unit(session: AsyncSession, cmd: UnitIn, ctx: Ctx) -> SoldUnitRow:
-    dealer = await acting_dealer(session, ctx, cmd.dealer_id)
-    if cmd.sale_date > ctx.today:
-        raise DomainError("销售日期不能晚于今天 (sale date cannot be in the future)")
-    if cmd.warranty_end is not None and cmd.warranty_end < cmd.sale_date:
-        raise DomainError("保修截止日不能早于销售日期 (warranty end before the sale)")
-    held = await session.get(SoldUnitRow, cmd.serial_no, with_for_update=True)
-    if held is not None:
-        if (
-            ctx.scope is None or held.dealer_id == dealer.dealer_id
-        ):  # staff, or the dealer's own unit: the truth
-            raise Conflict(
-                f"序列号{cmd.serial_no}已登记销售 (serial number already registered as sold)"
-            )
-        return await _claim_of_another_dealers_unit(session, held, dealer.dealer_id, cmd, ctx)
-    unit = SoldUnitRow(
-        serial_no=cmd.serial_no,
-        dealer_id=dealer.dealer_id,
-        model=cmd.model,
+class SaleSource(StrEnum):
+    DEALER = "dealer"  # the dealer's own registration (POST /units)
+    CONTRACT = (
+        "contract"  # a contract signed through the dealer (ContractSigned): it owns its serials
+    )
+
+
+@dataclass(frozen=True)
+class SoldItem:
+    serial_no: str
+    model: str
+    warranty_end: date | None = None
+
+
+@dataclass(frozen=True)
+class Sale:
+    """Units sold through a dealer to one customer on one day; each owes a warranty card by day 20."""
+
+    source: SaleSource
+    dealer_id: (
+        str | None
+    )  # as requested: a dealer user's own dealer when None; no dealer, no units (contract)
+    sale_date: date
+    customer_name: str
+    items: tuple[SoldItem, ...]
+    contract_no: str | None = None
+    event_id: str | None = None  # the ContractSigned event, kept in the audit trail
+
+
+@dataclass
+class SaleOutcome:
+    units: list[SoldUnitRow] = field(
+        default_factory=list
+    )  # as answered (a claim of a held serial: not stored)
+    added: int = 0
+
+
+def check_sale(cmd: Sale, today: date) -> None:
+    """A dealer's own registration is checked: no sale dated after today, no warranty ending before the sale.
+
+    A signed contract's dates are taken as they come, as they always have been: the contract is the record of the
+    sale (checked where it was signed), its signing time may run ahead of this service's clock, and refusing the
+    event would not correct it — it would only leave the contract's units unknown here (retried, then dead-lettered).
+    """
+    if cmd.source is SaleSource.DEALER:
+        for item in cmd.items:
+            d.check_sale_dates(cmd.sale_date, item.warranty_end, today)
+
+
+async def register_sale(
+    session: AsyncSession,
+    cmd: Sale,
+    now: datetime,
+    cfg: DealersSettings,
+    actor: Principal | None = None,
+) -> SaleOutcome:
+    """Record the sold units (source `dealer` needs the acting user: its dealer, its isolation)."""
+    ctx: Ctx | None = None
+    if cmd.source is SaleSource.DEALER:
+        assert actor is not None, "a dealer's registration has a user"
+        ctx = Ctx(actor, now, cfg)
+        seller = (await acting_dealer(session, ctx, cmd.dealer_id)).dealer_id
+    elif cmd.dealer_id:
+        seller = cmd.dealer_id
+    else:
+        return SaleOutcome()  # a contract signed without a dealer: no dealer's units
+    check_sale(cmd, d.local_date(now, ZoneInfo(cfg.business_timezone)))
+    outcome = SaleOutcome()
+    for item in cmd.items:
+        held = await session.get(SoldUnitRow, item.serial_no, with_for_update=True)
+        if held is not None:
+            answer = await _held_serial(session, held, seller, cmd, item, ctx, now)
+            outcome.units += [answer] if answer is not None else []
+            continue
+        unit = _sold_unit(cmd, item, seller, now, ctx.who if ctx else CONTRACTS)
+        session.add(unit)
+        if ctx is not None:
+            await flush(session, ALREADY_SOLD.format(item.serial_no))
+        else:
+            await session.flush()
+        await arm_card_deadlines(session, unit, now, cfg)
+        outcome.units.append(unit)
+        outcome.added += 1
+        if ctx is not None:
+            await audit(session, ctx, seller, "unit", unit.serial_no, "sold", **_asked(cmd, item))
+    if cmd.source is SaleSource.CONTRACT:
+        await audit(
+            session,
+            None,
+            seller,
+            "contract",
+            cmd.contract_no or "",
+            "units_learnt",
+            actor=CONTRACTS,
+            at=now,
+            added=outcome.added,
+            event_id=cmd.event_id,
+        )
+    return outcome
+
+
+def _sold_unit(cmd: Sale, item: SoldItem, dealer_id: str, now: datetime, by: str) -> SoldUnitRow:
+    return SoldUnitRow(
+        serial_no=item.serial_no,
+        dealer_id=dealer_id,
+        model=item.model,
         sale_date=cmd.sale_date,
-        warranty_end=cmd.warranty_end,
+        warranty_end=item.warranty_end,
         customer_name=cmd.customer_name,
         contract_no=cmd.contract_no,
-        source="dealer",
+        source=cmd.source.value,
         card_due=d.card_due_date(cmd.sale_date),
         card_status="pending",
-        created_at=ctx.now,
-        created_by=ctx.who,
+        created_at=now,
+        created_by=by,
     )
-    session.add(unit)
-    await flush(
-        session, f"序列号{cmd.serial_no}已登记销售 (serial number already registered as sold)"
-    )
-    await arm_card_deadlines(session, unit, ctx.now, ctx.cfg)
-    await audit(session, ctx, dealer.dealer_id, "unit", unit.serial_no, "sold", **cmd.model_dump())
-    return unit
+
+
+def _asked(cmd: Sale, item: SoldItem) -> dict[str, Any]:
+    """A dealer's registration as it was asked for (the audit trail keeps it)."""
+    return {
+        "dealer_id": cmd.dealer_id,
+        "serial_no": item.serial_no,
+        "model": item.model,
+        "sale_date": cmd.sale_date,
+        "warranty_end": item.warranty_end,
+        "customer_name": cmd.customer_name,
+        "contract_no": cmd.contract_no,
+    }
+
+
+async def _held_serial(
+    session: AsyncSession,
+    held: SoldUnitRow,
+    seller: str,
+    cmd: Sale,
+    item: SoldItem,
+    ctx: Ctx | None,
+    now: datetime,
+) -> SoldUnitRow | None:
+    """A serial known already. A dealer's registration: staff, or the dealer's own unit, get the truth (409);
+    another dealer's unit is a silent ownership conflict. A contract: it takes a unit another dealer registered
+    itself; otherwise the unit is simply known (a re-signed contract, or this dealer registered it first)."""
+    if ctx is not None:
+        if ctx.scope is None or held.dealer_id == seller:
+            raise Conflict(ALREADY_SOLD.format(item.serial_no))
+        return await _claim_of_another_dealers_unit(session, held, seller, cmd, item, ctx)
+    if held.source == SaleSource.DEALER and held.dealer_id != seller:
+        await _contract_takes_the_unit(session, held, seller, cmd, now)
+    return None
 
 
 async def _claim_of_another_dealers_unit(
-    session: AsyncSession, held: SoldUnitRow, claimant: str, cmd: UnitIn, ctx: Ctx
+    session: AsyncSession, held: SoldUnitRow, claimant: str, cmd: Sale, item: SoldItem, ctx: Ctx
 ) -> SoldUnitRow:
     """A dealer registers a serial another dealer holds. The answer must not tell it that the serial exists (it
     gets what a new registration gets); the unit stays where it is, and a manager sees an open ownership conflict
@@ -112,78 +220,17 @@ async def _claim_of_another_dealers_unit(
             claimant=claimant,
             holder=held.dealer_id,
         )
-    return SoldUnitRow(  # the answer of a new registration, not stored
-        serial_no=cmd.serial_no,
-        dealer_id=claimant,
-        model=cmd.model,
-        sale_date=cmd.sale_date,
-        warranty_end=cmd.warranty_end,
-        customer_name=cmd.customer_name,
-        contract_no=cmd.contract_no,
-        source="dealer",
-        card_due=d.card_due_date(cmd.sale_date),
-        card_status="pending",
-        created_at=ctx.now,
-        created_by=ctx.who,
-    )
-
-
-async def units_from_contract(
-    session: AsyncSession, env: Envelope[ContractSignedV1], now: datetime, cfg: DealersSettings
-) -> int:
-    """Units of a contract signed through a dealer become sold units owing a warranty card."""
-    data = env.data
-    if not data.dealer_id:
-        return 0
-    tz = ZoneInfo(cfg.business_timezone)
-    sale_date = d.local_date(data.signed_at, tz)
-    added = 0
-    for p in data.products:
-        known = await session.get(SoldUnitRow, p.serial_no, with_for_update=True)
-        if known is not None:
-            if known.source == "dealer" and known.dealer_id != data.dealer_id:
-                await _contract_takes_the_unit(session, known, data, sale_date, now, env.id)
-            continue  # otherwise already known (a re-signed contract, or this dealer registered it first)
-        unit = SoldUnitRow(
-            serial_no=p.serial_no,
-            dealer_id=data.dealer_id,
-            model=p.model,
-            sale_date=sale_date,
-            warranty_end=p.warranty_end,
-            customer_name=data.customer.name,
-            contract_no=data.contract_no,
-            source="contract",
-            card_due=d.card_due_date(sale_date),
-            card_status="pending",
-            created_at=now,
-            created_by="contracts",
-        )
-        session.add(unit)
-        await session.flush()
-        await arm_card_deadlines(session, unit, now, cfg)
-        added += 1
-    await audit(
-        session,
-        None,
-        data.dealer_id,
-        "contract",
-        data.contract_no,
-        "units_learnt",
-        actor="contracts",
-        at=now,
-        added=added,
-        event_id=env.id,
-    )
-    return added
+    return _sold_unit(
+        cmd, item, claimant, ctx.now, ctx.who
+    )  # a new registration's answer, not stored
 
 
 async def _contract_takes_the_unit(
     session: AsyncSession,
     unit: SoldUnitRow,
-    data: ContractSignedV1,
-    sale_date: date,
+    seller: str,
+    cmd: Sale,
     now: datetime,
-    event_id: str,
 ) -> None:
     """A signed contract sells a serial another dealer registered itself: the contract's dealer owns the unit
     (its card, repairs and returns), and the earlier registration becomes an open conflict for a manager."""
@@ -193,15 +240,15 @@ async def _contract_takes_the_unit(
             id=str(uuid.uuid4()),
             serial_no=unit.serial_no,
             registered_by_dealer=squatter,
-            contract_dealer=data.dealer_id or "",
-            contract_no=data.contract_no,
+            contract_dealer=seller,
+            contract_no=cmd.contract_no or "",
             status="open",
             created_at=now,
         )
     )
-    unit.dealer_id, unit.source, unit.contract_no = data.dealer_id, "contract", data.contract_no
-    unit.customer_name, unit.sale_date = data.customer.name, sale_date
-    for dealer in (squatter, data.dealer_id):
+    unit.dealer_id, unit.source, unit.contract_no = seller, cmd.source.value, cmd.contract_no
+    unit.customer_name, unit.sale_date = cmd.customer_name, cmd.sale_date
+    for dealer in (squatter, seller):
         await audit(
             session,
             None,
@@ -209,12 +256,12 @@ async def _contract_takes_the_unit(
             "unit",
             unit.serial_no,
             "ownership_conflict",
-            actor="contracts",
+            actor=CONTRACTS,
             at=now,
             registered_by_dealer=squatter,
-            contract_dealer=data.dealer_id,
-            contract_no=data.contract_no,
-            event_id=event_id,
+            contract_dealer=seller,
+            contract_no=cmd.contract_no,
+            event_id=cmd.event_id,
         )
 
 
