@@ -47,7 +47,8 @@ from aftersales_shared.runner import tune_gc
 from aftersales_shared.streams import apply_streams
 from notifications.app import create_app
 from notifications.models import DeliveryRow
-from notifications.providers import HttpGatewaySms, SmtpEmail
+from notifications.providers.gateway import HttpGatewaySms
+from notifications.providers.smtp import SmtpEmail
 from notifications.settings import NotificationsSettings
 
 sys.path.insert(

@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
 
-from notifications.providers import aliyun_signature
+from notifications.providers.aliyun import aliyun_signature
 
 
 def free_port() -> int:

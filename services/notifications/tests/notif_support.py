@@ -22,7 +22,8 @@ from aftersales_shared.streams import apply_streams
 from aftersales_testing import natsaccess
 from aftersales_testing.support import migrated, runtime_of
 from notifications.app import create_app
-from notifications.providers import HttpGatewaySms, SmtpEmail
+from notifications.providers.gateway import HttpGatewaySms
+from notifications.providers.smtp import SmtpEmail
 from notifications.settings import NotificationsSettings
 
 

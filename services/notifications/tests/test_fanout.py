@@ -33,10 +33,10 @@ from aftersales_shared.db import utcnow
 from aftersales_shared.events import Envelope
 from aftersales_testing import natsaccess
 from aftersales_testing.support import auth, publish, running, runtime_of, wait_until
-from notifications import services
 from notifications.app import create_app
 from notifications.domain import RulesError
 from notifications.settings import NotificationsSettings
+from notifications.usecases import planning
 
 pytestmark = pytest.mark.deadlines
 
@@ -152,7 +152,7 @@ async def test_redelivered_sla_breach_sends_no_second_sms_and_escalation_reaches
         # below the inbox, the database refuses a second delivery for the same (event, recipient, channel)
         with pytest.raises(IntegrityError):
             async with rt.sessions.begin() as session:
-                await services.plan_notifications(session, first, app.state["notifier"], utcnow())
+                await planning.plan_notifications(session, first, app.state["notifier"], utcnow())
         first_rows = await deliveries(client, SUP, event_id=first.id)
         # the assignee is missing: recorded as failed with a reason, the supervisor still hears
         assert {(r["recipient_key"], r["status"]) for r in first_rows} == {

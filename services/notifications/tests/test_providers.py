@@ -10,17 +10,16 @@ from email.header import decode_header, make_header
 import pytest
 from local_providers import LocalSmsGateway, LocalSmtpServer, free_port
 
-from notifications.providers import (
-    AliyunSms,
-    HttpGatewaySms,
-    LogFileSms,
+from notifications.providers.aliyun import AliyunSms, aliyun_signature
+from notifications.providers.base import (
     OutgoingEmail,
     OutgoingSms,
     PermanentFailure,
-    SmtpEmail,
     TemporaryFailure,
-    aliyun_signature,
 )
+from notifications.providers.files import LogFileSms
+from notifications.providers.gateway import HttpGatewaySms
+from notifications.providers.smtp import SmtpEmail
 from notifications.settings import NotificationsSettings
 
 
@@ -259,7 +258,7 @@ async def test_log_file_sms_is_the_local_default(tmp_path):
 
 async def test_every_provider_gets_the_delivery_id_as_its_idempotency_key():
     """A crash between sending and recording re-sends the same delivery: each provider can tell."""
-    from notifications.providers import render_email
+    from notifications.providers.rendering import render_email
 
     gw = await LocalSmsGateway().start()
     provider = HttpGatewaySms(f"{gw.url}/sms", None, 3)

@@ -11,11 +11,12 @@ from aftersales_shared.service import build_runtime, create_service_app
 
 from . import messaging
 from .domain import parse_rules
-from .http import deliveries_controller, recipients_controller
-from .providers import EmailProvider, SmsProvider, email_provider, sms_provider
-from .services import Notifier
+from .http import CONTROLLERS
+from .providers import email_provider, sms_provider
+from .providers.base import EmailProvider, SmsProvider
 from .settings import NotificationsSettings
 from .templates import Templates, load_yaml
+from .usecases.planning import Notifier
 from .worker import DeliveryWorker
 
 DESCRIPTION = (
@@ -55,8 +56,9 @@ def create_app(
     messaging.register(rt.inbox, [rt.scheduler, *extra], notifier)
     app = create_service_app(
         rt,
-        route_handlers=[recipients_controller(rt), *deliveries_controller(rt, notifier)],
+        route_handlers=CONTROLLERS,
         description=DESCRIPTION,
+        dependencies={"notifier": notifier},
     )
     app.on_startup.append(worker.start)
     app.on_shutdown.append(worker.stop)

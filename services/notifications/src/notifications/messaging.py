@@ -1,4 +1,5 @@
-"""Event handlers of the notifications service: every consumed event goes through the rules."""
+"""Event handlers of the notifications service: every consumed event goes through the rules; a due delivery
+(scheduler job) is claimed for the worker."""
 
 from typing import Any
 
@@ -9,19 +10,20 @@ from aftersales_shared.events import Envelope
 from aftersales_shared.inbox import Inbox
 from aftersales_shared.scheduler import Job, Scheduler
 
-from . import services
 from .domain import ALSO_CONSUMED, CONSUMED
+from .usecases import delivery, planning
+from .usecases.planning import Notifier
 
 
-def register(inbox: Inbox, schedulers: list[Scheduler], notifier: services.Notifier) -> None:
+def register(inbox: Inbox, schedulers: list[Scheduler], notifier: Notifier) -> None:
     @inbox.handles_batch(
         *CONSUMED.values(), *ALSO_CONSUMED, concurrency=notifier.settings.planning_concurrency
     )
     async def on_events(session: AsyncSession, envs: list[Envelope[Any]]) -> None:
-        await services.plan_batch(session, envs, notifier, utcnow())
+        await planning.plan_batch(session, envs, notifier, utcnow())
 
     async def on_due(session: AsyncSession, job: Job) -> None:
-        await services.claim(session, job, utcnow())
+        await delivery.claim(session, job.payload["delivery_id"], utcnow())
 
     for scheduler in schedulers:
-        scheduler.handles(services.JOB_KIND)(on_due)
+        scheduler.handles(delivery.JOB_KIND)(on_due)

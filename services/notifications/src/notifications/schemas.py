@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
-from aftersales_shared.inputmodel import StrictIn
 from aftersales_shared.patch import NoNullsUnlessClearable
+from aftersales_shared.schemas import In, Out
 
 from .domain import Channel, QuietHours
 
@@ -17,7 +17,7 @@ QUIET = r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$"
 GROUP = r"^[a-z_]{2,40}$"
 
 
-class _In(StrictIn):
+class _In(In):
     """Request bodies: unknown fields refused, no number taken for a date or a flag (text kept as sent)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
@@ -95,9 +95,7 @@ class RecipientPatch(NoNullsUnlessClearable, _In):
     active: bool | None = None
 
 
-class RecipientOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class RecipientOut(Out):
     id: str
     name: str
     phone: str | None
@@ -116,37 +114,14 @@ class RecipientOut(BaseModel):
     updated_by: str
 
 
-class RecipientPage(BaseModel):
-    items: list[RecipientOut]
-    total: int
-    limit: int
-    offset: int
-
-
-class RecipientChangeOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class RecipientChangeOut(Out):
     action: str
     changes: dict
     changed_at: datetime
     changed_by: str
 
 
-class DeliveryFilter(BaseModel):
-    status: str | None = None
-    channel: str | None = None
-    recipient: str | None = None
-    event_id: str | None = None
-    event_type: str | None = None
-    template: str | None = None
-    subject: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-
-
-class DeliveryOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class DeliveryOut(Out):
     id: str
     source_event_id: str
     source_event_type: str
@@ -172,10 +147,3 @@ class DeliveryOut(BaseModel):
     created_at: datetime
     sent_at: datetime | None
     failed_at: datetime | None
-
-
-class DeliveryPage(BaseModel):
-    items: list[DeliveryOut]
-    total: int
-    limit: int
-    offset: int

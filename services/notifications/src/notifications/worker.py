@@ -15,9 +15,8 @@ from aftersales_shared.scheduler import Scheduler
 from aftersales_shared.sealing import unseal
 from aftersales_shared.tasks import cancel_and_wait
 
-from . import services
 from .domain import Channel
-from .providers import (
+from .providers.base import (
     EmailProvider,
     OutgoingEmail,
     OutgoingSms,
@@ -26,6 +25,8 @@ from .providers import (
     TemporaryFailure,
 )
 from .settings import NotificationsSettings
+from .usecases import delivery, lease
+from .usecases.delivery import CLAIMED_KEY, PLANNED_KEY, Claimed, Sent
 
 log = structlog.get_logger(__name__)
 
@@ -44,9 +45,9 @@ class DeliveryWorker:
         self._s = settings
         self.email = email
         self.sms = sms
-        self._queue: asyncio.Queue[services.Claimed] = asyncio.Queue()
-        self._sent: asyncio.Queue[services.Sent] = asyncio.Queue()
-        self._pending: list[services.Sent] = []
+        self._queue: asyncio.Queue[Claimed] = asyncio.Queue()
+        self._sent: asyncio.Queue[Sent] = asyncio.Queue()
+        self._pending: list[Sent] = []
         self._schedulers: list[Scheduler] = []
         self._tasks: list[asyncio.Task[None]] = []
         self.sent_total = 0
@@ -62,16 +63,16 @@ class DeliveryWorker:
     def _after_commit(self, session: Any) -> None:
         if session.in_nested_transaction():
             return  # a savepoint (the scheduler runs each job in one): wait for the real commit
-        if session.info.pop(services.PLANNED_KEY, False):
+        if session.info.pop(PLANNED_KEY, False):
             for scheduler in self._schedulers:
                 scheduler.notify()
-        for claimed in session.info.pop(services.CLAIMED_KEY, []):
+        for claimed in session.info.pop(CLAIMED_KEY, []):
             self._queue.put_nowait(claimed)
 
     def _after_rollback(self, session: Any) -> None:
         if session.in_nested_transaction():
             return  # a claim undone with its savepoint is not 'sending' in the database: recording skips it
-        session.info.pop(services.CLAIMED_KEY, None)
+        session.info.pop(CLAIMED_KEY, None)
 
     def start(self) -> None:
         for scheduler in self._schedulers:
@@ -134,7 +135,7 @@ class DeliveryWorker:
             return
         batch = list(self._pending)
         async with self._sessions.begin() as session:
-            await services.record_sent(session, batch)
+            await delivery.record_sent(session, batch)
         del self._pending[: len(batch)]
         self.sent_total += len(batch)
 
@@ -143,7 +144,7 @@ class DeliveryWorker:
         while True:
             try:
                 async with self._sessions.begin() as session:
-                    stale = await services.stale_claims(
+                    stale = await lease.stale_claims(
                         session, utcnow(), self._s.delivery_lease_seconds
                     )
                 if stale:
@@ -154,7 +155,7 @@ class DeliveryWorker:
                 log.warning("delivery.lease_sweep_failed", error=str(exc))
             await asyncio.sleep(interval)
 
-    async def deliver(self, claimed: services.Claimed) -> str:
+    async def deliver(self, claimed: Claimed) -> str:
         """Send one claimed delivery; the outcome is recorded (sent in a batch, failures at once)."""
         provider = self.sms if claimed.channel == Channel.SMS.value else self.email
         try:
@@ -165,12 +166,12 @@ class DeliveryWorker:
             return await self._failed(
                 claimed, TemporaryFailure(f"{type(exc).__name__}: {exc}"), provider.name
             )
-        self._sent.put_nowait(services.Sent(claimed, provider.name, message_id, utcnow()))
+        self._sent.put_nowait(Sent(claimed, provider.name, message_id, utcnow()))
         return "sent"
 
-    async def _failed(self, row: services.Claimed, exc: SendError, provider: str) -> str:
+    async def _failed(self, row: Claimed, exc: SendError, provider: str) -> str:
         async with self._sessions.begin() as session:
-            outcome = await services.record_failure(session, row, exc, provider, utcnow(), self._s)
+            outcome = await delivery.record_failure(session, row, exc, provider, utcnow(), self._s)
         if outcome == "failed":
             self.failed_total += 1
             log.warning("delivery.failed", delivery_id=row.id, reason=exc.reason)
@@ -182,7 +183,7 @@ class DeliveryWorker:
         return outcome
 
     @staticmethod
-    def _message(row: services.Claimed, link_key: str) -> OutgoingEmail | OutgoingSms:
+    def _message(row: Claimed, link_key: str) -> OutgoingEmail | OutgoingSms:
         text, html, params = row.body_text or "", row.body_html or "", row.sms_params or "{}"
         if row.secret:  # a sealed survey link: opened here, in memory, for this one send
             secret = json.loads(row.secret)

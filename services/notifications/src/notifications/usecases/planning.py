@@ -1,0 +1,230 @@
+"""Planning: the deliveries an event asks for under the rules, written in the consumer's transaction."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from aftersales_shared.db import insert_rows, is_postgresql, one_of
+from aftersales_shared.events import Envelope, EventData
+from aftersales_shared.outbox import enqueue_many
+from aftersales_shared.scheduler import schedule
+
+from ..domain import (
+    Channel,
+    Planned,
+    Recipient,
+    Rule,
+    RuleSet,
+    Status,
+    delivery_timing,
+    language_of,
+)
+from ..models import DeliveryRow
+from ..settings import NotificationsSettings
+from ..templates import TemplateDataError, Templates, params_json
+from .delivery import CLAIMED_KEY, JOB_KIND, PLANNED_KEY, Claimed, failed_event
+from .event_recipients import Missing, Resolver
+
+
+@dataclass
+class Notifier:
+    """What planning needs besides the database: settings, validated rules, compiled templates."""
+
+    settings: NotificationsSettings
+    rules: RuleSet
+    templates: Templates
+
+
+async def plan_notifications(
+    session: AsyncSession, env: Envelope[Any], nf: Notifier, now: datetime
+) -> list[str]:
+    """Write one delivery per (event, recipient, channel) the rules ask for (see `plan_batch`)."""
+    return await plan_batch(session, [env], nf, now)
+
+
+async def plan_batch(
+    session: AsyncSession, envs: list[Envelope[Any]], nf: Notifier, now: datetime
+) -> list[str]:
+    """Plan the deliveries of several events in the caller's transaction, one statement per table.
+
+    Deliveries due now are written as `sending` (claimed by this process) and handed to the delivery
+    worker after the commit; held ones (quiet hours, rate limit) become scheduler jobs; ones that cannot
+    be sent are written `failed` with NotificationFailed. A crash between commit and send is recovered
+    by the lease sweep, as for any claim."""
+    resolver = Resolver(session, nf.settings)
+    await resolver.prefetch(envs)
+    planned: list[tuple[Envelope[Any], Planned]] = []
+    for env in envs:
+        seen: set[tuple[str, Channel]] = set()
+        for rule in nf.rules.for_event(env.data):
+            for selector in rule.recipients:
+                for who in await resolver.resolve(selector, env.data):
+                    for channel in rule.channels:
+                        p = _prepare(rule, who, channel, env.data, env, nf)
+                        if p is None or (p.recipient.key, channel) in seen:
+                            continue  # opted out, or an earlier rule already tells this person on this channel
+                        seen.add((p.recipient.key, channel))
+                        planned.append((env, p))
+    if not planned:
+        return []
+    recent = await _recent_due(
+        session, {(p.recipient.key, p.channel) for _, p in planned if p.error is None}, now
+    )
+    rows: list[dict[str, Any]] = []
+    for env, p in planned:
+        window = recent.setdefault((p.recipient.key, p.channel), [])
+        rows.append(_row(p, env, now, window))
+        if p.error is None:
+            window.append(rows[-1]["due_at"])
+    claimed: list[Claimed] = []
+    for row in rows:
+        if row["status"] == Status.PENDING and row["due_at"] <= now:
+            row.update(status=Status.SENDING.value, claimed_at=now)
+            claimed.append(Claimed(**{name: row[name] for name in Claimed.__dataclass_fields__}))
+    await insert_rows(session, DeliveryRow.__table__, rows)
+    failed = [
+        failed_event(row, row["last_error"], now) for row in rows if row["status"] == Status.FAILED
+    ]
+    if failed:
+        await enqueue_many(session, failed)
+    for row in rows:
+        if row["status"] in (Status.PENDING, Status.HELD):
+            await schedule(
+                session, JOB_KIND, f"{row['id']}:0", row["due_at"], {"delivery_id": row["id"]}
+            )
+            session.info[PLANNED_KEY] = True
+    if claimed:
+        session.info.setdefault(CLAIMED_KEY, []).extend(claimed)
+    return [r["id"] for r in rows]
+
+
+def _prepare(
+    rule: Rule,
+    who: Recipient | Missing,
+    channel: Channel,
+    data: EventData,
+    env: Envelope[Any],
+    nf: Notifier,
+) -> Planned | None:
+    s = nf.settings
+    if isinstance(who, Missing):
+        placeholder = Recipient(key=who.key, name="")
+        return Planned(
+            rule.id, rule.template, placeholder, channel, rule.is_urgent(data), error=who.reason
+        )
+    if who.registered and channel not in who.channels:
+        return None  # the person opted out of this channel
+    planned = Planned(
+        rule.id, rule.template, who, channel, rule.is_urgent(data), address=who.address(channel)
+    )
+    if planned.address is None:
+        what = "手机号 (phone number)" if channel is Channel.SMS else "邮箱 (email address)"
+        planned.error = (
+            who.address_errors.get(channel.value) or f"收件人{who.name or who.key}没有{what}"
+        )
+        return planned
+    lang = language_of(
+        getattr(data, "language", None) if not who.registered else who.language, who.language
+    )
+    context = data.model_dump(mode="python") | {"recipient_name": who.name, "event_id": env.id}
+    sealed_link = getattr(data, "link_sealed", None)
+    if sealed_link:  # SurveyRequested v2: what is written and shown holds the masked link only
+        context["link"] = data.link_masked
+        planned.secret = json.dumps({"masked": data.link_masked, "sealed": sealed_link})
+    try:
+        r = nf.templates.render(
+            rule.template, lang, context, s.sms_signature, s.sms_max_chars, channel.value
+        )
+    except TemplateDataError as exc:
+        planned.error = str(exc)
+        return planned
+    planned.recipient = Recipient(**{**who.__dict__, "language": lang})
+    if channel is Channel.SMS:
+        planned.content = {"body_text": r.sms, "sms_params": params_json(r.sms_params)}
+    else:
+        planned.content = {"title": r.subject, "body_text": r.text, "body_html": r.html}
+    return planned
+
+
+def _row(p: Planned, env: Envelope[Any], now: datetime, recent: list[datetime]) -> dict[str, Any]:
+    if p.error is None:
+        timing = delivery_timing(p.recipient, p.urgent, now, recent)
+        status = Status.HELD if timing.held else Status.PENDING
+        due, hold, failed_at = timing.due_at, timing.reason if timing.held else None, None
+    else:
+        status, due, hold, failed_at = Status.FAILED, now, None, now
+    return dict(
+        id=str(uuid.uuid4()),
+        source_event_id=env.id,
+        source_event_type=env.type,
+        subject=env.subject,
+        event_time=env.time,
+        correlation_id=env.correlation_id,
+        rule_id=p.rule_id,
+        template=p.template,
+        recipient_key=p.recipient.key,
+        recipient_name=p.recipient.name or None,
+        channel=p.channel.value,
+        address=p.address,
+        language=p.recipient.language,
+        urgent=p.urgent,
+        title=p.content.get("title"),
+        body_text=p.content.get("body_text"),
+        body_html=p.content.get("body_html"),
+        sms_params=p.content.get("sms_params"),
+        secret=p.secret,
+        status=status.value,
+        hold_reason=hold,
+        attempts=0,
+        due_at=due,
+        claimed_at=None,
+        last_error=p.error,
+        provider=None,
+        provider_message_id=None,
+        created_at=now,
+        sent_at=None,
+        failed_at=failed_at,
+    )
+
+
+async def _recent_due(
+    session: AsyncSession, wanted: set[tuple[str, Channel]], now: datetime
+) -> dict[tuple[str, Channel], list[datetime]]:
+    """Due times of these people's messages per channel from an hour ago on (the rate limit's window).
+
+    On PostgreSQL, events for the same person are planned one after the other (transaction-scoped
+    advisory locks, taken in one global order so two batches cannot deadlock), so concurrent consumers
+    cannot both see room under the limit; SQLite has one writer.
+    """
+    found: dict[tuple[str, Channel], list[datetime]] = {k: [] for k in wanted}
+    if not wanted:
+        return found
+    if is_postgresql(session):
+        await session.execute(
+            text(
+                "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtext(k) AS h "
+                "FROM unnest(CAST(:keys AS text[])) AS k) AS d ORDER BY h"
+            ),  # volatile: evaluated after the sort
+            {"keys": sorted(f"notify:{key}:{channel.value}" for key, channel in wanted)},
+        )
+    keys = sorted({key for key, _ in wanted})
+    for start in range(0, len(keys), 500):
+        rows = await session.execute(
+            select(DeliveryRow.recipient_key, DeliveryRow.channel, DeliveryRow.due_at).where(
+                one_of(session, DeliveryRow.recipient_key, keys[start : start + 500]),
+                DeliveryRow.due_at > now - timedelta(hours=1),
+                DeliveryRow.status != Status.FAILED.value,
+            )
+        )
+        for key, channel, due in rows:
+            window = found.get((key, Channel(channel)))
+            if window is not None:
+                window.append(due)
+    return found
