@@ -6,6 +6,7 @@ import asyncio
 import uuid
 
 import pytest
+from contracts_flow import BUSINESS_TZ, sign_contract_in_session
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from sqlalchemy import func, select
 
@@ -22,13 +23,12 @@ from aftersales_testing.support import (
     running,
     runtime_of,
     sign_body,
-    sign_contract_in_session,
     wait_until,
 )
-from contracts import services as contract_services
 from contracts.app import create_app as contracts_app
 from contracts.schemas import ContractDraftIn, SignIn
 from contracts.settings import ContractsSettings
+from contracts.usecases import drafting, signing
 from tickets.app import create_app as tickets_app
 from tickets.models import EntitlementRow
 from tickets.settings import TicketsSettings
@@ -70,8 +70,12 @@ async def _stream_event_ids(url: str, subject: str) -> list[str]:
 
 async def _sign_one(rt, no: str) -> None:
     async with rt.sessions.begin() as session:
-        await contract_services.create_draft(
-            session, ContractDraftIn.model_validate(draft_body(no)), SALES, utcnow()
+        await drafting.create_draft(
+            session,
+            ContractDraftIn.model_validate(draft_body(no)),
+            SALES,
+            utcnow(),
+            tz=BUSINESS_TZ,
         )
         await sign_contract_in_session(session, no, SALES)
 
@@ -95,8 +99,13 @@ async def test_event_of_rolled_back_transaction_is_never_published(databases, ow
 
         with pytest.raises(DomainError):
             async with rt.sessions.begin() as session:
-                await contract_services.sign_contract(
-                    session, "NO-SUCH", SignIn.model_validate(sign_body()), SALES, utcnow()
+                await signing.sign_contract(
+                    session,
+                    "NO-SUCH",
+                    SignIn.model_validate(sign_body()),
+                    SALES,
+                    utcnow(),
+                    tz=BUSINESS_TZ,
                 )
         async with rt.sessions.begin() as session:
             await enqueue(session, kept)

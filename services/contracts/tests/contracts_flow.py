@@ -7,6 +7,7 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import nats
@@ -15,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 
 from aftersales_shared.scheduler import Scheduler
 from aftersales_testing import natsaccess
-from aftersales_testing.support import auth, credit_code, runtime_of
+from aftersales_testing.support import auth, credit_code, runtime_of, sign_body
 from contracts.app import create_app
 from contracts.messaging import register_jobs
 from contracts.settings import ContractsSettings
@@ -30,6 +31,7 @@ DELIVERY = auth("delivery", sub="dlv-zhou")
 ENGINEER = auth("engineer", sub="eng-ma")
 REVIEWER = {"legal": LEGAL, "finance": FINANCE, "delivery": DELIVERY}
 ALL_ITEMS = ["original", "customer_credentials", "requirement_form", "review_form"]
+BUSINESS_TZ = ZoneInfo("Asia/Shanghai")  # the default of settings.business_timezone
 
 
 def uid() -> str:
@@ -219,3 +221,26 @@ class Watcher:
 
 def later(**kw: float) -> datetime:
     return datetime.now(UTC) + timedelta(**kw)
+
+
+async def sign_contract_in_session(session: Any, contract_no: str, sales: Any) -> Any:
+    """The walk through review and signing by the use cases, inside one transaction (tests that bypass HTTP)."""
+    from aftersales_shared.auth import Principal, Role
+    from aftersales_shared.db import utcnow
+    from contracts.domain import ReviewPart
+    from contracts.schemas import SignIn, SignOffIn
+    from contracts.usecases import review, signing
+
+    await review.submit_for_review(session, contract_no, sales, utcnow())
+    for part in ReviewPart:
+        reviewer = Principal(subject=f"{part.value}-reviewer", roles=frozenset({Role(part.value)}))
+        row = await review.sign_off(
+            session,
+            contract_no,
+            part,
+            SignOffIn(decision="approve", comments="同意"),
+            reviewer,
+            utcnow(),
+        )
+    body = SignIn.model_validate(sign_body(document_sha256=row.document_sha256))
+    return await signing.sign_contract(session, contract_no, body, sales, utcnow(), tz=BUSINESS_TZ)

@@ -28,8 +28,10 @@ from aftersales_shared.db import outbox, scheduled_jobs, utcnow
 from aftersales_shared.scheduler import job_status
 from aftersales_testing.clock import SH
 from aftersales_testing.support import migrated, running, runtime_of
-from contracts.fulfilment import BOOKING_JOB, NOTICE_JOB, OBJECTION_JOB
-from contracts.services import ARCHIVE_JOB
+from contracts.usecases.archiving import ARCHIVE_JOB
+from contracts.usecases.installation import BOOKING_JOB
+from contracts.usecases.receipt import OBJECTION_JOB
+from contracts.usecases.shipping import NOTICE_JOB
 
 pytestmark = pytest.mark.deadlines
 
@@ -432,13 +434,13 @@ async def test_booking_missed_fires_once(databases, streams_ready, clock):
         assert "future" in got["detail"]
     # receipt recorded through the use case with a clock after shipping
     from aftersales_shared.auth import Principal, Role
-    from contracts import fulfilment
     from contracts.schemas import ReceiptIn
+    from contracts.usecases import receipt
 
     rt = runtime_of(app)
     shipped = start + timedelta(days=2)  # Monday 16 February, inside the holiday
     async with rt.sessions.begin() as s:
-        row = await fulfilment.record_receipt(
+        row = await receipt.record_receipt(
             s,
             order_no,
             ReceiptIn(

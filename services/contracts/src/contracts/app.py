@@ -15,7 +15,7 @@ from aftersales_shared.events.contracts import (
 )
 from aftersales_shared.service import build_runtime, create_service_app
 
-from .http import route_handlers
+from .http import CONTROLLERS
 from .messaging import register_jobs
 from .settings import ContractsSettings
 
@@ -34,6 +34,4 @@ def create_app(settings: ContractsSettings) -> Litestar:
     rt = build_runtime(settings, publishes=PUBLISHES)
     keep_calendar_copies(rt.inbox)
     register_jobs(rt.scheduler)
-    return create_service_app(
-        rt, route_handlers=route_handlers(rt, settings), description=DESCRIPTION
-    )
+    return create_service_app(rt, route_handlers=CONTROLLERS, description=DESCRIPTION)

@@ -1,0 +1,189 @@
+"""HTTP: orders, shipping, receipt and objections, installation, training."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, get, post
+
+from aftersales_shared.auth import Role, requires
+from aftersales_shared.db import utcnow
+from aftersales_shared.http import (
+    FromPath,
+    FromQuery,
+    JSONBody,
+    Limit,
+    Offset,
+    RowId,
+    Since,
+    Until,
+)
+from aftersales_shared.schemas import Page
+from aftersales_shared.service import Runtime
+
+from ..models import OrderRow
+from ..schemas import (
+    AcceptanceIn,
+    BookingIn,
+    ObjectionAnswerIn,
+    OrderIn,
+    OrderOut,
+    ReceiptIn,
+    ShippingIn,
+    TrainingIn,
+)
+from ..settings import ContractsSettings
+from ..usecases import installation, orders, receipt, shipping, training
+from .common import ORDER_READERS, SALES, business_tz
+
+
+def order_out(row: OrderRow) -> OrderOut:
+    return OrderOut.model_validate(row)
+
+
+class OrderController(Controller):
+    path = "/orders"
+    tags = ["orders, delivery, installation"]
+
+    @post("/", guards=[requires(*SALES)], summary="Enter an order from a signed contract")
+    async def create(
+        self, rt: Runtime, settings: ContractsSettings, data: JSONBody[OrderIn], request: Request
+    ) -> OrderOut:
+        async with rt.sessions.begin() as s:
+            return order_out(
+                await orders.create_order(s, data, request.user, utcnow(), settings.office_calendar)
+            )
+
+    @get("/", guards=[requires(*ORDER_READERS)], summary="List orders")
+    async def list_(
+        self,
+        rt: Runtime,
+        contract_no: FromQuery[str | None] = None,
+        customer_id: FromQuery[str | None] = None,
+        status: FromQuery[str | None] = None,
+        entered_from: Since = None,
+        entered_to: Until = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> Page[OrderOut]:
+        async with rt.sessions() as s:
+            rows, total = await orders.list_orders(
+                s,
+                contract_no=contract_no,
+                customer_id=customer_id,
+                status=status,
+                entered_from=entered_from,
+                entered_to=entered_to,
+                limit=limit,
+                offset=offset,
+            )
+            return Page[OrderOut](
+                items=[order_out(r) for r in rows], total=total, limit=limit, offset=offset
+            )
+
+    @get("/{order_no:str}", guards=[requires(*ORDER_READERS)], summary="One order")
+    async def get_one(self, rt: Runtime, order_no: FromPath[str]) -> OrderOut:
+        async with rt.sessions() as s:
+            return order_out(await orders.get_order(s, order_no))
+
+    @post(
+        "/{order_no:str}/shipping",
+        guards=[requires(Role.DELIVERY)],
+        status_code=200,
+        summary="Fix the shipping time; DeliveryNotice goes out 24 h before",
+    )
+    async def shipping(
+        self, rt: Runtime, order_no: FromPath[str], data: JSONBody[ShippingIn], request: Request
+    ) -> OrderOut:
+        async with rt.sessions.begin() as s:
+            return order_out(
+                await shipping.schedule_shipping(s, order_no, data, request.user, utcnow())
+            )
+
+    @post(
+        "/{order_no:str}/receipt",
+        guards=[requires(Role.DELIVERY, *SALES)],
+        status_code=200,
+        summary="Record the customer's receipt (收货确认单) with objections",
+    )
+    async def receipt(
+        self,
+        rt: Runtime,
+        settings: ContractsSettings,
+        order_no: FromPath[str],
+        data: JSONBody[ReceiptIn],
+        request: Request,
+    ) -> OrderOut:
+        async with rt.sessions.begin() as s:
+            return order_out(
+                await receipt.record_receipt(
+                    s, order_no, data, request.user, utcnow(), settings.office_calendar
+                )
+            )
+
+    @post(
+        "/{order_no:str}/objections/{objection_no:int}/answer",
+        guards=[requires(Role.DELIVERY, *SALES)],
+        status_code=200,
+        summary="Answer an objection (due within 2 h)",
+    )
+    async def answer(
+        self,
+        rt: Runtime,
+        order_no: FromPath[str],
+        objection_no: RowId,
+        data: JSONBody[ObjectionAnswerIn],
+        request: Request,
+    ) -> OrderOut:
+        async with rt.sessions.begin() as s:
+            return order_out(
+                await receipt.answer_objection(
+                    s, order_no, objection_no, data, request.user, utcnow()
+                )
+            )
+
+    @post(
+        "/{order_no:str}/installation/booking",
+        guards=[requires(Role.ENGINEER, Role.DELIVERY)],
+        status_code=200,
+        summary="Book installation (due within 2 working days of receipt)",
+    )
+    async def book(
+        self, rt: Runtime, order_no: FromPath[str], data: JSONBody[BookingIn], request: Request
+    ) -> OrderOut:
+        async with rt.sessions.begin() as s:
+            return order_out(
+                await installation.book_installation(s, order_no, data, request.user, utcnow())
+            )
+
+    @post(
+        "/{order_no:str}/installation/acceptance",
+        guards=[requires(Role.ENGINEER, Role.DELIVERY)],
+        status_code=200,
+        summary="Record the installation acceptance form (安装验收单)",
+    )
+    async def accept(
+        self,
+        rt: Runtime,
+        settings: ContractsSettings,
+        order_no: FromPath[str],
+        data: JSONBody[AcceptanceIn],
+        request: Request,
+    ) -> OrderOut:
+        async with rt.sessions.begin() as s:
+            return order_out(
+                await installation.accept_installation(
+                    s, order_no, data, request.user, utcnow(), tz=business_tz(settings)
+                )
+            )
+
+    @post(
+        "/{order_no:str}/trainings",
+        guards=[requires(Role.ENGINEER, Role.DELIVERY)],
+        summary="Record a training session with its sign-in sheet",
+    )
+    async def training(
+        self, rt: Runtime, order_no: FromPath[str], data: JSONBody[TrainingIn], request: Request
+    ) -> OrderOut:
+        async with rt.sessions.begin() as s:
+            return order_out(
+                await training.record_training(s, order_no, data, request.user, utcnow())
+            )

@@ -1,0 +1,85 @@
+"""HTTP: requirement confirmation forms (客户需求确认单)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, Request, get, post
+
+from aftersales_shared.auth import requires
+from aftersales_shared.db import utcnow
+from aftersales_shared.http import (
+    FromPath,
+    FromQuery,
+    JSONBody,
+    Limit,
+    Offset,
+    QueryParameter,
+)
+from aftersales_shared.schemas import Page
+from aftersales_shared.service import Runtime
+
+from ..schemas import (
+    RequirementConfirmIn,
+    RequirementIn,
+    RequirementOut,
+)
+from ..usecases import requirements
+from .common import READERS, SALES
+
+
+class RequirementController(Controller):
+    path = "/requirements"
+    tags = ["requirement forms"]
+
+    @post(
+        "/",
+        guards=[requires(*SALES)],
+        summary="Draft a requirement confirmation form (客户需求确认单)",
+    )
+    async def create(
+        self, rt: Runtime, data: JSONBody[RequirementIn], request: Request
+    ) -> RequirementOut:
+        async with rt.sessions.begin() as s:
+            return RequirementOut.model_validate(
+                await requirements.create_requirement(s, data, request.user, utcnow())
+            )
+
+    @get("/", guards=[requires(*READERS)], summary="List requirement forms")
+    async def list_(
+        self,
+        rt: Runtime,
+        customer_id: FromQuery[str | None] = None,
+        status: Annotated[str | None, QueryParameter(pattern="^(draft|confirmed)$")] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> Page[RequirementOut]:
+        async with rt.sessions() as s:
+            rows, total = await requirements.list_requirements(
+                s, customer_id=customer_id, status=status, limit=limit, offset=offset
+            )
+            return Page[RequirementOut](
+                items=[RequirementOut.model_validate(r) for r in rows],
+                total=total,
+                limit=limit,
+                offset=offset,
+            )
+
+    @get("/{no:str}", guards=[requires(*READERS)], summary="One requirement form")
+    async def get_one(self, rt: Runtime, no: FromPath[str]) -> RequirementOut:
+        async with rt.sessions() as s:
+            return RequirementOut.model_validate(await requirements.get_requirement(s, no))
+
+    @post(
+        "/{no:str}/confirm",
+        guards=[requires(*SALES)],
+        summary="Record the customer's confirmation",
+        status_code=200,
+    )
+    async def confirm(
+        self, rt: Runtime, no: FromPath[str], data: JSONBody[RequirementConfirmIn], request: Request
+    ) -> RequirementOut:
+        async with rt.sessions.begin() as s:
+            return RequirementOut.model_validate(
+                await requirements.confirm_requirement(s, no, data, request.user, utcnow())
+            )

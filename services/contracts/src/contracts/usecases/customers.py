@@ -1,0 +1,102 @@
+"""Customers: registration (credit code checked, duplicates refused), updates, lists."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from aftersales_shared.auth import Principal
+from aftersales_shared.errors import Conflict, NotFound
+
+from .. import domain
+from ..models import CustomerRow
+from ..schemas import CustomerIn, CustomerPatch
+from .audit import audit
+from .common import changes, page
+
+
+async def register_customer(
+    session: AsyncSession,
+    cmd: CustomerIn,
+    actor: Principal,
+    now: datetime,
+    from_lead: str | None = None,
+) -> CustomerRow:
+    code = domain.validate_credit_code(cmd.credit_code)
+    if await session.get(CustomerRow, cmd.customer_id):
+        raise Conflict(f"客户编号{cmd.customer_id}已存在 (customer id already exists)")
+    await _refuse_duplicate_code(session, code)
+    row = CustomerRow(
+        customer_id=cmd.customer_id,
+        name=cmd.name,
+        credit_code=code,
+        contacts=[c.model_dump() for c in cmd.contacts],
+        addresses=[a.model_dump() for a in cmd.addresses],
+        industry=cmd.industry,
+        owner=actor.subject,
+        from_lead=from_lead,
+        created_at=now,
+        created_by=actor.subject,
+        updated_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    await audit(
+        session,
+        actor,
+        "customer",
+        row.customer_id,
+        "registered",
+        now,
+        name=row.name,
+        credit_code=code,
+        from_lead=from_lead,
+    )
+    return row
+
+
+async def _refuse_duplicate_code(session: AsyncSession, code: str) -> None:
+    other = await session.scalar(select(CustomerRow).where(CustomerRow.credit_code == code))
+    if other is not None:
+        raise Conflict(
+            f"统一社会信用代码{code}已登记为客户{other.customer_id}（{other.name}） (duplicate customer: credit code "
+            f"already registered as {other.customer_id})",
+            customer_id=other.customer_id,
+        )
+
+
+async def get_customer(session: AsyncSession, customer_id: str) -> CustomerRow:
+    row = await session.get(CustomerRow, customer_id)
+    if row is None:
+        raise NotFound(f"客户{customer_id}不存在 (customer not found)")
+    return row
+
+
+async def update_customer(
+    session: AsyncSession, customer_id: str, cmd: CustomerPatch, actor: Principal, now: datetime
+) -> CustomerRow:
+    row = await get_customer(session, customer_id)
+    new = cmd.model_dump(exclude_unset=True, mode="json")
+    before = {k: getattr(row, k) for k in new}
+    for key, value in new.items():
+        setattr(row, key, value)
+    row.updated_at = now
+    await audit(
+        session, actor, "customer", customer_id, "updated", now, changes=changes(before, new)
+    )
+    return row
+
+
+async def list_customers(
+    session: AsyncSession, *, q: str | None, owner: str | None, limit: int, offset: int
+):
+    query = select(CustomerRow)
+    if q:
+        query = query.where(CustomerRow.name.contains(q) | (CustomerRow.credit_code == q.upper()))
+    if owner:
+        query = query.where(CustomerRow.owner == owner)
+    return await page(
+        session, query, [CustomerRow.created_at.desc(), CustomerRow.customer_id], limit, offset
+    )

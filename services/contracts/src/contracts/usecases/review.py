@@ -1,0 +1,82 @@
+"""Review (合同评审): submitting a draft, and legal, finance and delivery signing off their parts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from aftersales_shared.auth import Principal
+
+from .. import domain
+from ..models import ContractRow, SignOffRow
+from ..schemas import SignOffIn
+from .audit import audit
+from .contracts import ensure_owner, get_contract, store_state, to_domain
+
+
+async def submit_for_review(
+    session: AsyncSession, contract_no: str, actor: Principal, now: datetime
+) -> ContractRow:
+    row = await get_contract(session, contract_no)
+    ensure_owner(row, actor)
+    contract = to_domain(row)
+    contract.submit()
+    store_state(row, contract)
+    row.submitted_at = now
+    await audit(
+        session,
+        actor,
+        "contract",
+        contract_no,
+        "submitted_for_review",
+        now,
+        version=row.version,
+        review_round=row.review_round,
+        document_sha256=row.document_sha256,
+    )
+    return row
+
+
+async def sign_off(
+    session: AsyncSession,
+    contract_no: str,
+    part: domain.ReviewPart,
+    cmd: SignOffIn,
+    actor: Principal,
+    now: datetime,
+) -> ContractRow:
+    """Legal, finance or delivery decides on its own part; the decision is evidence (append-only)."""
+    row = await get_contract(session, contract_no)
+    contract = to_domain(row)
+    round_ = row.review_round
+    approved = cmd.decision == "approve"
+    contract.sign_off(
+        part, approved, actor.subject, [r.value for r in actor.roles], cmd.comments, now
+    )
+    row.sign_offs.append(
+        SignOffRow(
+            review_round=round_,
+            part=part,
+            approved=approved,
+            reviewer=actor.subject,
+            comments=cmd.comments,
+            document_sha256=row.document_sha256,
+            at=now,
+        )
+    )
+    store_state(row, contract)
+    await audit(
+        session,
+        actor,
+        "contract",
+        contract_no,
+        "review_approved" if approved else "review_rejected",
+        now,
+        part=part.value,
+        version=row.version,
+        review_round=round_,
+        comments=cmd.comments,
+        status_after=row.status,
+    )
+    return row
