@@ -10,6 +10,7 @@ import pytest
 
 from aftersales_shared.errors import Conflict, DomainError
 from dealers import domain as d
+from dealers.usecases.units import Sale, SaleSource, SoldItem, check_sale
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -126,3 +127,19 @@ def test_demotion_rules():
     assert [d.demoted(g) for g in "ABCD"] == ["B", "C", "D", "D"]
     assert d.stock_plan_due(date(2027, 3, 1)) == date(2027, 1, 30)
     assert d.survey_score(5, 4, 4) == Decimal("4.33")
+
+
+def test_a_dealers_registration_is_date_checked_a_contracts_is_taken_as_signed():
+    """One use case for both transports (units.register_sale); the date rule differs by source."""
+    today = date(2026, 11, 20)
+    for sale_date, warranty_end, problem in (
+        (date(2026, 11, 21), None, "sale date cannot be in the future"),
+        (date(2026, 11, 1), date(2026, 10, 31), "warranty end before the sale"),
+    ):
+        with pytest.raises(DomainError, match=problem):
+            d.check_sale_dates(sale_date, warranty_end, today)
+        items = (SoldItem("S1", "XK-200", warranty_end),)
+        with pytest.raises(DomainError, match=problem):
+            check_sale(Sale(SaleSource.DEALER, "D1", sale_date, "某", items), today)
+        check_sale(Sale(SaleSource.CONTRACT, "D1", sale_date, "某", items, "HT-1"), today)
+    d.check_sale_dates(today, today, today)

@@ -1,8 +1,8 @@
 """HTTP API of the dealers service: decode, build the command, call one use case, answer.
 
 Controllers are module-level classes, one module per area; `rt` (the Runtime) and `settings`
-(DealersSettings) come by Litestar dependency injection (`create_service_app`). Dealer isolation lives
-in the use cases (`scope`).
+(DealersSettings) come by Litestar dependency injection (`create_service_app`). Dealer isolation
+lives in the use cases (`scope`).
 """
 
 from .audit import AuditController

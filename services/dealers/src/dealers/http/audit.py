@@ -5,17 +5,11 @@ from __future__ import annotations
 from litestar import Controller, Request, get
 
 from aftersales_shared.auth import requires
-from aftersales_shared.http import (
-    FromQuery,
-    Limit,
-    Offset,
-)
+from aftersales_shared.http import FromQuery, Limit, Offset
 from aftersales_shared.schemas import Page
 from aftersales_shared.service import Runtime
 
-from ..schemas.dealers import (
-    AuditOut,
-)
+from ..schemas.dealers import AuditOut
 from ..usecases import audit as uc_audit
 from .common import READ, page_of, scope
 

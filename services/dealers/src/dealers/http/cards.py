@@ -6,21 +6,11 @@ from litestar import Controller, Request, Response, get, post
 
 from aftersales_shared.auth import requires
 from aftersales_shared.exports import csv_response
-from aftersales_shared.http import (
-    FromPath,
-    FromQuery,
-    JSONBody,
-    Limit,
-    Offset,
-)
+from aftersales_shared.http import FromPath, FromQuery, JSONBody, Limit, Offset
 from aftersales_shared.schemas import Page
 from aftersales_shared.service import Runtime
 
-from ..schemas.warranty import (
-    CardIn,
-    CardOut,
-    OverrideIn,
-)
+from ..schemas.warranty import CardIn, CardOut, OverrideIn
 from ..settings import DealersSettings
 from ..usecases import cards as uc_cards
 from .common import DEALER_WORK, READ, R, ctx, page_of, scope

@@ -1,4 +1,4 @@
-"""What every controller of the dealers API shares: roles, the acting user's context, pages of rows."""
+"""What every controller of the dealers API shares: roles, the acting user, pages of rows."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Dealers, their agreements and grades: registration, changes, measured service, demotion reviews."""
+"""Dealers, agreements and grades: registration, changes, measured service, demotion reviews."""
 
 from __future__ import annotations
 
@@ -7,14 +7,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get, patch, post
 
 from aftersales_shared.auth import requires
-from aftersales_shared.http import (
-    FromPath,
-    FromQuery,
-    JSONBody,
-    Limit,
-    Offset,
-    QueryParameter,
-)
+from aftersales_shared.http import FromPath, FromQuery, JSONBody, Limit, Offset, QueryParameter
 from aftersales_shared.schemas import Page
 from aftersales_shared.service import Runtime
 

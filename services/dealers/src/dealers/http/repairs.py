@@ -8,23 +8,11 @@ from litestar import Controller, Request, Response, get, post
 
 from aftersales_shared.auth import requires
 from aftersales_shared.exports import csv_response
-from aftersales_shared.http import (
-    FromPath,
-    FromQuery,
-    JSONBody,
-    Limit,
-    Offset,
-    QueryParameter,
-)
+from aftersales_shared.http import FromPath, FromQuery, JSONBody, Limit, Offset, QueryParameter
 from aftersales_shared.schemas import Page
 from aftersales_shared.service import Runtime
 
-from ..schemas.repairs import (
-    ArrangeIn,
-    CompleteIn,
-    RepairIn,
-    RepairOut,
-)
+from ..schemas.repairs import ArrangeIn, CompleteIn, RepairIn, RepairOut
 from ..settings import DealersSettings
 from ..usecases import repairs as uc_repairs
 from .common import DEALER_WORK, READ, ctx, page_of, scope

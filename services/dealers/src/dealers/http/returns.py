@@ -1,4 +1,4 @@
-"""Old-part returns and their inspection: shipments, receipt, verdicts, the reusable and scrap stores."""
+"""Old-part returns and inspection: shipments, receipt, verdicts, reusable and scrap stores."""
 
 from __future__ import annotations
 
@@ -19,9 +19,7 @@ from aftersales_shared.http import (
 from aftersales_shared.schemas import Page
 from aftersales_shared.service import Runtime
 
-from ..schemas.repairs import (
-    RepairOut,
-)
+from ..schemas.repairs import RepairOut
 from ..schemas.returns import InspectionIn, ShipmentIn, ShipmentOut, StockEntryOut
 from ..settings import DealersSettings
 from ..usecases import inspection as uc_inspection

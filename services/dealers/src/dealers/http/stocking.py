@@ -5,13 +5,7 @@ from __future__ import annotations
 from litestar import Controller, Request, get, post
 
 from aftersales_shared.auth import requires
-from aftersales_shared.http import (
-    FromPath,
-    FromQuery,
-    JSONBody,
-    Limit,
-    Offset,
-)
+from aftersales_shared.http import FromPath, FromQuery, JSONBody, Limit, Offset
 from aftersales_shared.schemas import Page
 from aftersales_shared.service import Runtime
 

@@ -8,23 +8,11 @@ from litestar import Controller, Request, get, post
 
 from aftersales_shared.auth import requires
 from aftersales_shared.db import utcnow
-from aftersales_shared.http import (
-    FromPath,
-    FromQuery,
-    JSONBody,
-    Limit,
-    Offset,
-    QueryParameter,
-)
+from aftersales_shared.http import FromPath, FromQuery, JSONBody, Limit, Offset, QueryParameter
 from aftersales_shared.schemas import Page
 from aftersales_shared.service import Runtime
 
-from ..schemas.warranty import (
-    UnitConflictDecisionIn,
-    UnitConflictOut,
-    UnitIn,
-    UnitOut,
-)
+from ..schemas.warranty import UnitConflictDecisionIn, UnitConflictOut, UnitIn, UnitOut
 from ..settings import DealersSettings
 from ..usecases import conflicts as uc_conflicts
 from ..usecases import units as uc_units

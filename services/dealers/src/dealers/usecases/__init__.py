@@ -1,1 +1,1 @@
-"""Use cases of the dealers service: one module per business process (see each module's docstring)."""
+"""Use cases of the dealers service: one module per business process (see each docstring)."""

@@ -5,12 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..models import (
-    AuditRow,
-)
-from .common import (
-    page_of,
-)
+from ..models import AuditRow
+from .common import page_of
 
 
 async def list_audit(

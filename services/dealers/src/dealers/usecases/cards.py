@@ -11,22 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftersales_shared.errors import Conflict, DomainError
-from aftersales_shared.events import (
-    CardOverdueV1,
-    Envelope,
-    WarrantyCardRegisteredV1,
-)
-from aftersales_shared.events.dealers import (
-    CardDueSoonV1,
-)
+from aftersales_shared.events import CardOverdueV1, Envelope, WarrantyCardRegisteredV1
+from aftersales_shared.events.dealers import CardDueSoonV1
 from aftersales_shared.outbox import enqueue
 from aftersales_shared.scheduler import cancel, schedule
 
 from .. import domain as d
-from ..models import (
-    SoldUnitRow,
-    WarrantyCardRow,
-)
+from ..models import SoldUnitRow, WarrantyCardRow
 from ..settings import DealersSettings
 from .common import (
     CARD_OVERDUE,

@@ -1,4 +1,4 @@
-"""What every use case of the dealers service shares: who acts (Ctx), isolation, paging, audit, measures.
+"""What every use case of the dealers service shares: who acts (Ctx), isolation, paging, audit.
 
 Isolation: every function that reads or changes a dealer's records takes `scope` (the dealer a dealer
 user is confined to, None for company staff). Another dealer's record answers exactly like a missing one.
@@ -23,11 +23,7 @@ from aftersales_shared.db import upsert_insert
 from aftersales_shared.errors import Conflict, DomainError, NotFound
 
 from .. import domain as d
-from ..models import (
-    AuditRow,
-    DealerRow,
-    MeasurementRow,
-)
+from ..models import AuditRow, DealerRow, MeasurementRow
 from ..settings import DealersSettings
 
 # scheduler job kinds

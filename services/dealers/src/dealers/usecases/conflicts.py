@@ -1,4 +1,4 @@
-"""Unit ownership conflicts: a serial a dealer registered itself that another dealer holds or sells."""
+"""Unit ownership conflicts: a serial one dealer registered itself that another dealer holds."""
 
 from __future__ import annotations
 
@@ -7,15 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftersales_shared.errors import Conflict
 
-from ..models import (
-    UnitConflictRow,
-)
-from .common import (
-    Ctx,
-    audit,
-    not_found,
-    page_of,
-)
+from ..models import UnitConflictRow
+from .common import Ctx, audit, not_found, page_of
 
 
 async def list_conflicts(

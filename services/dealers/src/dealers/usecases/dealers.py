@@ -11,26 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftersales_shared.errors import Conflict, DomainError
 
-from ..models import (
-    DealerRow,
-    GradeChangeRow,
-    TruckVisitRow,
-)
-from .common import (
-    Ctx,
-    audit,
-    flush,
-    owned,
-    page_of,
-    scoped,
-)
+from ..models import DealerRow, GradeChangeRow, TruckVisitRow
+from .common import Ctx, audit, flush, owned, page_of, scoped
 
 ReturnMode = Literal["fixed_dates", "truck"]
 
 
 @dataclass(frozen=True)
 class NewDealer:
-    """A dealer and its regional agency agreement (the term is checked where the request is read)."""
+    """A dealer and its regional agency agreement (its term is checked when the request is read)."""
 
     dealer_id: str
     name: str

@@ -1,4 +1,4 @@
-"""Dealer grades: history, a grade set by a manager, demotion proposed from measured service and decided."""
+"""Dealer grades: history, a grade set by a manager, demotions proposed and decided."""
 
 from __future__ import annotations
 
@@ -13,19 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from aftersales_shared.errors import Conflict, DomainError
 
 from .. import domain as d
-from ..models import (
-    DealerRow,
-    GradeChangeRow,
-    GradeReviewRow,
-)
-from .common import (
-    Ctx,
-    audit,
-    jsonable,
-    owned,
-    page_of,
-    scoped,
-)
+from ..models import DealerRow, GradeChangeRow, GradeReviewRow
+from .common import Ctx, audit, jsonable, owned, page_of, scoped
 from .measures import measures
 
 

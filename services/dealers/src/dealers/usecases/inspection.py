@@ -1,4 +1,4 @@
-"""Technical inspection of returned parts: the verdict decides the claim; reusable and scrap stores."""
+"""Technical inspection of returned parts: the verdict decides the claim; reusable and scrap."""
 
 from __future__ import annotations
 
@@ -10,23 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from aftersales_shared.errors import Conflict, DomainError
 
 from .. import domain as d
-from ..models import (
-    RepairPartRow,
-    RepairRecordRow,
-    StockEntryRow,
-)
-from .common import (
-    Ctx,
-    audit,
-    owned,
-    page_of,
-    scoped,
-)
+from ..models import RepairPartRow, RepairRecordRow, StockEntryRow
+from .common import Ctx, audit, owned, page_of, scoped
 
 
 @dataclass(frozen=True)
 class Inspection:
-    """The technical department's verdict on a returned part (a reason when it is not a warranty fault)."""
+    """The technical department's verdict on a returned part (with a reason for a non-fault)."""
 
     verdict: d.Verdict
     reason: str | None = None

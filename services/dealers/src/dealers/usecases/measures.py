@@ -17,9 +17,7 @@ from aftersales_shared.events import (
 )
 
 from .. import domain as d
-from ..models import (
-    MeasurementRow,
-)
+from ..models import MeasurementRow
 from .common import (
     COMPLETION,
     LATE_ARRANGEMENT,

@@ -1,4 +1,4 @@
-"""Warranty repair records (三包维修记录) and paid service: request, the 2-hour arrangement, completion."""
+"""Warranty repair records (三包维修记录) and paid service: request, arrangement, completion."""
 
 from __future__ import annotations
 
@@ -12,12 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftersales_shared.calendars import load_calendar
 from aftersales_shared.errors import Conflict, DomainError
-from aftersales_shared.events import (
-    Envelope,
-)
-from aftersales_shared.events.dealers import (
-    WarrantyServiceOverdueV1,
-)
+from aftersales_shared.events import Envelope
+from aftersales_shared.events.dealers import WarrantyServiceOverdueV1
 from aftersales_shared.outbox import enqueue
 from aftersales_shared.scheduler import cancel, schedule
 

@@ -1,4 +1,4 @@
-"""Old-part returns: shipments from the dealer, receipt by the technical department, overdue returns."""
+"""Old-part returns: the dealer's shipments, receipt by the technical department, overdue."""
 
 from __future__ import annotations
 
@@ -11,29 +11,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftersales_shared.errors import Conflict, DomainError
-from aftersales_shared.events import (
-    Envelope,
-    PartsReturnOverdueV1,
-)
+from aftersales_shared.events import Envelope, PartsReturnOverdueV1
 from aftersales_shared.outbox import enqueue
 
 from .. import domain as d
-from ..models import (
-    RepairPartRow,
-    RepairRecordRow,
-    ShipmentRow,
-)
-from .common import (
-    LATE_RETURN,
-    Ctx,
-    acting_dealer,
-    audit,
-    measure,
-    number,
-    owned,
-    page_of,
-    scoped,
-)
+from ..models import RepairPartRow, RepairRecordRow, ShipmentRow
+from .common import LATE_RETURN, Ctx, acting_dealer, audit, measure, number, owned, page_of, scoped
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftersales_shared.errors import DomainError
-from aftersales_shared.events import (
-    DeductionIssuedV1,
-    Envelope,
-)
+from aftersales_shared.events import DeductionIssuedV1, Envelope
 from aftersales_shared.outbox import enqueue
 
 from .. import domain as d
@@ -24,15 +21,7 @@ from ..models import (
     DeductionNoticeRow,
     RepairRecordRow,
 )
-from .common import (
-    Ctx,
-    audit,
-    flush,
-    not_found,
-    owned,
-    page_of,
-    scoped,
-)
+from .common import Ctx, audit, flush, not_found, owned, page_of, scoped
 
 
 @dataclass(frozen=True)

@@ -10,21 +10,13 @@ from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftersales_shared.errors import Conflict, DomainError
-from aftersales_shared.events import (
-    Envelope,
-)
-from aftersales_shared.events.dealers import (
-    StockingPlanMissedV1,
-)
+from aftersales_shared.events import Envelope
+from aftersales_shared.events.dealers import StockingPlanMissedV1
 from aftersales_shared.outbox import enqueue
 from aftersales_shared.scheduler import schedule
 
 from .. import domain as d
-from ..models import (
-    DealerRow,
-    SeasonRow,
-    StockingPlanRow,
-)
+from ..models import DealerRow, SeasonRow, StockingPlanRow
 from .common import (
     MISSING_PLAN,
     PLAN_DUE,

@@ -1,8 +1,9 @@
 """Units sold through a dealer (sale registration): by the dealer itself or by a signed contract.
 
-Both transports report the same action — a dealer registers a sale (POST /units), or contracts reports a contract
-signed through a dealer (ContractSigned) — and both go through `register_sale`: one command type, one row
-builder, the same card deadlines. The rules that differ by source are written down there, in one place.
+Both transports report the same action — a dealer registers a sale (POST /units), or contracts
+reports a contract signed through a dealer (ContractSigned) — and both go through `register_sale`:
+one command type, one row builder, the same card deadlines. The rules that differ by source (the
+date checks in `check_sale`, a serial already known in `_held_serial`) are written down there.
 """
 
 from __future__ import annotations
@@ -46,12 +47,11 @@ class SoldItem:
 
 @dataclass(frozen=True)
 class Sale:
-    """Units sold through a dealer to one customer on one day; each owes a warranty card by day 20."""
+    """Units sold through a dealer to one customer on one day; each owes a card by day 20."""
 
     source: SaleSource
-    dealer_id: (
-        str | None
-    )  # as requested: a dealer user's own dealer when None; no dealer, no units (contract)
+    # as requested; None: a dealer user's own dealer (a contract without a dealer sells no units)
+    dealer_id: str | None
     sale_date: date
     customer_name: str
     items: tuple[SoldItem, ...]
@@ -61,18 +61,18 @@ class Sale:
 
 @dataclass
 class SaleOutcome:
-    units: list[SoldUnitRow] = field(
-        default_factory=list
-    )  # as answered (a claim of a held serial: not stored)
+    # the units as answered (the answer to a claim of another dealer's serial is not stored)
+    units: list[SoldUnitRow] = field(default_factory=list)
     added: int = 0
 
 
 def check_sale(cmd: Sale, today: date) -> None:
-    """A dealer's own registration is checked: no sale dated after today, no warranty ending before the sale.
+    """A dealer's own registration is checked: not dated after today, no warranty ending before it.
 
-    A signed contract's dates are taken as they come, as they always have been: the contract is the record of the
-    sale (checked where it was signed), its signing time may run ahead of this service's clock, and refusing the
-    event would not correct it — it would only leave the contract's units unknown here (retried, then dead-lettered).
+    A signed contract's dates are taken as they come, as they always have been: the contract is the
+    record of the sale, its signing time may run ahead of this service's clock, and refusing the
+    event would not correct it — it would only leave the contract's units unknown here (the inbox
+    retries it, then dead-letters it).
     """
     if cmd.source is SaleSource.DEALER:
         for item in cmd.items:
@@ -170,9 +170,12 @@ async def _held_serial(
     ctx: Ctx | None,
     now: datetime,
 ) -> SoldUnitRow | None:
-    """A serial known already. A dealer's registration: staff, or the dealer's own unit, get the truth (409);
-    another dealer's unit is a silent ownership conflict. A contract: it takes a unit another dealer registered
-    itself; otherwise the unit is simply known (a re-signed contract, or this dealer registered it first)."""
+    """A serial known already.
+
+    A dealer's registration: staff, or the dealer's own unit, get the truth (409); another dealer's
+    unit is a silent ownership conflict. A contract takes a unit another dealer registered itself;
+    otherwise the unit is simply known (a re-signed contract, or this dealer registered it first).
+    """
     if ctx is not None:
         if ctx.scope is None or held.dealer_id == seller:
             raise Conflict(ALREADY_SOLD.format(item.serial_no))
