@@ -89,7 +89,8 @@ async def register_sale(
     """Record the sold units (source `dealer` needs the acting user: its dealer, its isolation)."""
     ctx: Ctx | None = None
     if cmd.source is SaleSource.DEALER:
-        assert actor is not None, "a dealer's registration has a user"
+        if actor is None:
+            raise ValueError("a dealer's registration is made by a user (actor)")
         ctx = Ctx(actor, now, cfg)
         seller = (await acting_dealer(session, ctx, cmd.dealer_id)).dealer_id
     elif cmd.dealer_id:
@@ -102,7 +103,8 @@ async def register_sale(
         held = await session.get(SoldUnitRow, item.serial_no, with_for_update=True)
         if held is not None:
             answer = await _held_serial(session, held, seller, cmd, item, ctx, now)
-            outcome.units += [answer] if answer is not None else []
+            if answer is not None:
+                outcome.units.append(answer)
             continue
         unit = _sold_unit(cmd, item, seller, now, ctx.who if ctx else CONTRACTS)
         session.add(unit)
