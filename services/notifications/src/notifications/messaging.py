@@ -6,7 +6,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftersales_shared.db import utcnow
-from aftersales_shared.events import Envelope
+from aftersales_shared.events import Envelope, EventData
+from aftersales_shared.events.compat import field_paths, schema_of
 from aftersales_shared.inbox import Inbox
 from aftersales_shared.scheduler import Job, Scheduler
 
@@ -15,9 +16,19 @@ from .usecases import delivery, planning
 from .usecases.planning import Notifier
 
 
+def every_field(classes: list[type[EventData]]) -> dict[type[EventData], set[str]]:
+    """What planning reads of each event: all of it. Templates render the whole event (`data.model_dump()`)
+    and rules may test any field, and both are configuration (NOTIFICATIONS_RULES_PATH, _TEMPLATES_PATH)."""
+    return {cls: field_paths(schema_of(cls)) for cls in classes}
+
+
 def register(inbox: Inbox, schedulers: list[Scheduler], notifier: Notifier) -> None:
+    consumed = [*CONSUMED.values(), *ALSO_CONSUMED]
+
     @inbox.handles_batch(
-        *CONSUMED.values(), *ALSO_CONSUMED, concurrency=notifier.settings.planning_concurrency
+        *consumed,
+        concurrency=notifier.settings.planning_concurrency,
+        reads=every_field(consumed),
     )
     async def on_events(session: AsyncSession, envs: list[Envelope[Any]]) -> None:
         await planning.plan_batch(session, envs, notifier, utcnow())

@@ -13,6 +13,25 @@ from .domain import Policy
 from .usecases import invitations
 from .usecases.invitations import INVITE_JOB, REDACT_JOB, CompletedService
 
+# the fields of ServiceCompleted read below (checked against the producer's schema in tests/events)
+SERVICE_COMPLETED_READS = (
+    "ticket_id",
+    "ticket_no",
+    "completed_at",
+    "request_type",
+    "channel",
+    "customer_id",
+    "customer_name",
+    "contact",
+    "contact.name",
+    "contact.phone",
+    "contact.email",
+    "contact.role",
+    "engineer_id",
+    "dealer_id",
+    "product_model",
+)
+
 
 def completed_service(env: Envelope[ServiceCompletedV1]) -> CompletedService:
     data = env.data
@@ -33,7 +52,7 @@ def completed_service(env: Envelope[ServiceCompletedV1]) -> CompletedService:
 
 
 def register(inbox: Inbox, policy: Policy) -> None:
-    @inbox.handles(ServiceCompletedV1)
+    @inbox.handles(ServiceCompletedV1, reads=SERVICE_COMPLETED_READS)
     async def on_service_completed(
         session: AsyncSession, env: Envelope[ServiceCompletedV1]
     ) -> None:
