@@ -20,7 +20,7 @@ from aftersales_shared.events import (
 )
 from aftersales_shared.streams import apply_streams
 from aftersales_testing import natsaccess
-from aftersales_testing.support import migrated, runtime_of
+from aftersales_testing.support import auth, migrated, runtime_of
 from notifications.app import create_app
 from notifications.providers.gateway import HttpGatewaySms
 from notifications.providers.smtp import SmtpEmail
@@ -187,3 +187,19 @@ async def outbox_count(app: Any, subject: str) -> int:
 
 def recipient(rid: str, **kw: Any) -> dict[str, Any]:
     return {"id": rid, "name": f"测试{rid}", "phone": phone(), "email": f"{rid}@example.com", **kw}
+
+
+_READER = auth("service_supervisor", sub="sup-1")
+
+
+async def all_deliveries(client: Any, n: int, **filters: Any) -> list[dict[str, Any]] | None:
+    """Exactly n deliveries matching the filters, or None (for wait_until)."""
+    rows = await deliveries(client, _READER, **filters)
+    if len(rows) != n:
+        all_deliveries.last = (filters, await deliveries(client, _READER))  # type: ignore[attr-defined]
+        return None
+    return rows
+
+
+async def outbox_at_least(app: Any, subject: str, n: int) -> bool:
+    return await outbox_count(app, subject) >= n
