@@ -26,7 +26,7 @@ from aftersales_testing.support import (
     wait_until,
 )
 from contracts.app import create_app as contracts_app
-from contracts.schemas import ContractDraftIn, SignIn
+from contracts.schemas.contracts import ContractDraftIn, SignIn
 from contracts.settings import ContractsSettings
 from contracts.usecases import drafting, signing
 from tickets.app import create_app as tickets_app

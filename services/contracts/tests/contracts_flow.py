@@ -228,7 +228,7 @@ async def sign_contract_in_session(session: Any, contract_no: str, sales: Any) -
     from aftersales_shared.auth import Principal, Role
     from aftersales_shared.db import utcnow
     from contracts.domain import ReviewPart
-    from contracts.schemas import SignIn, SignOffIn
+    from contracts.schemas.contracts import SignIn, SignOffIn
     from contracts.usecases import review, signing
 
     await review.submit_for_review(session, contract_no, sales, utcnow())

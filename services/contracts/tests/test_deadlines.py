@@ -434,7 +434,7 @@ async def test_booking_missed_fires_once(databases, streams_ready, clock):
         assert "future" in got["detail"]
     # receipt recorded through the use case with a clock after shipping
     from aftersales_shared.auth import Principal, Role
-    from contracts.schemas import ReceiptIn
+    from contracts.schemas.orders import ReceiptIn
     from contracts.usecases import receipt
 
     rt = runtime_of(app)

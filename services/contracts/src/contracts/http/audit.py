@@ -18,9 +18,7 @@ from aftersales_shared.http import (
 from aftersales_shared.schemas import Page
 from aftersales_shared.service import Runtime
 
-from ..schemas import (
-    AuditOut,
-)
+from ..schemas.audit import AuditOut
 from ..usecases import audit
 from .common import AUDITORS
 

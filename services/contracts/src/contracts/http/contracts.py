@@ -24,13 +24,12 @@ from aftersales_shared.service import Runtime
 
 from ..domain import ReviewPart
 from ..models import ContractRow
-from ..schemas import (
+from ..schemas.audit import AuditOut
+from ..schemas.contracts import (
     AmendmentIn,
     ArchiveIn,
-    AuditOut,
     ContractDraftIn,
     ContractOut,
-    ContractPage,
     ContractPatch,
     SignIn,
     SignOffIn,
@@ -115,10 +114,10 @@ class ContractController(Controller):
         created_to: Until = None,
         limit: Limit = 50,
         offset: Offset = 0,
-    ) -> ContractPage:
+    ) -> Page[ContractOut]:
         customer = customer_scope(request.user)
         if customer is not None and customer_id not in (None, customer):
-            return ContractPage(items=[], total=0, limit=limit, offset=offset)
+            return Page[ContractOut](items=[], total=0, limit=limit, offset=offset)
         async with rt.sessions() as s:
             rows, total = await contracts.list_contracts(
                 s,
@@ -134,7 +133,7 @@ class ContractController(Controller):
                 offset=offset,
                 signed_only=customer is not None,
             )
-            return ContractPage(
+            return Page[ContractOut](
                 items=[contract_out(r) for r in rows], total=total, limit=limit, offset=offset
             )
 

@@ -16,11 +16,7 @@ from aftersales_shared.http import (
 from aftersales_shared.schemas import Page
 from aftersales_shared.service import Runtime
 
-from ..schemas import (
-    CustomerIn,
-    CustomerOut,
-    CustomerPatch,
-)
+from ..schemas.customers import CustomerIn, CustomerOut, CustomerPatch
 from ..usecases import customers
 from .common import READERS, SALES
 

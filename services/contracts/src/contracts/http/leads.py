@@ -21,13 +21,7 @@ from aftersales_shared.http import (
 from aftersales_shared.schemas import Page
 from aftersales_shared.service import Runtime
 
-from ..schemas import (
-    CustomerOut,
-    LeadConvertIn,
-    LeadIn,
-    LeadOut,
-    LeadPatch,
-)
+from ..schemas.customers import CustomerOut, LeadConvertIn, LeadIn, LeadOut, LeadPatch
 from ..settings import ContractsSettings
 from ..usecases import leads
 from .common import SALES, business_tz

@@ -20,7 +20,7 @@ from aftersales_shared.schemas import Page
 from aftersales_shared.service import Runtime
 
 from ..models import OrderRow
-from ..schemas import (
+from ..schemas.orders import (
     AcceptanceIn,
     BookingIn,
     ObjectionAnswerIn,

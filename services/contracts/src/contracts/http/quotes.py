@@ -19,11 +19,7 @@ from aftersales_shared.http import (
 from aftersales_shared.schemas import Page
 from aftersales_shared.service import Runtime
 
-from ..schemas import (
-    QuoteDecisionIn,
-    QuoteIn,
-    QuoteOut,
-)
+from ..schemas.quotes import QuoteDecisionIn, QuoteIn, QuoteOut
 from ..settings import ContractsSettings
 from ..usecases import quotes
 from .common import READERS, SALES, business_tz

@@ -19,11 +19,7 @@ from aftersales_shared.http import (
 from aftersales_shared.schemas import Page
 from aftersales_shared.service import Runtime
 
-from ..schemas import (
-    RequirementConfirmIn,
-    RequirementIn,
-    RequirementOut,
-)
+from ..schemas.quotes import RequirementConfirmIn, RequirementIn, RequirementOut
 from ..usecases import requirements
 from .common import READERS, SALES
 

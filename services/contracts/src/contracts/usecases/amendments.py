@@ -12,7 +12,7 @@ from aftersales_shared.errors import Conflict
 
 from .. import domain
 from ..models import ContractRow, ProductRow
-from ..schemas import AmendmentIn
+from ..schemas.contracts import AmendmentIn
 from .audit import audit
 from .contracts import document_content, ensure_owner, get_contract
 

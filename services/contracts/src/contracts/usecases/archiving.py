@@ -14,7 +14,7 @@ from aftersales_shared.scheduler import cancel
 
 from .. import domain
 from ..models import ContractRow
-from ..schemas import ArchiveIn
+from ..schemas.contracts import ArchiveIn
 from .audit import audit
 from .contracts import get_contract, to_domain
 

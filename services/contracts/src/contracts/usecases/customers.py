@@ -12,7 +12,7 @@ from aftersales_shared.errors import Conflict, NotFound
 
 from .. import domain
 from ..models import CustomerRow
-from ..schemas import CustomerIn, CustomerPatch
+from ..schemas.customers import CustomerIn, CustomerPatch
 from .audit import audit
 from .common import changes, page
 

@@ -16,7 +16,7 @@ from aftersales_shared.errors import Conflict, DomainError
 
 from .. import domain
 from ..models import ContractRow, CustomerRow, ProductRow
-from ..schemas import ContractDraftIn, ContractPatch
+from ..schemas.contracts import ContractDraftIn, ContractPatch
 from .audit import audit
 from .common import today
 from .contracts import document_content, ensure_owner, get_contract, store_state, to_domain

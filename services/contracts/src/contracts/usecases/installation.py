@@ -17,7 +17,7 @@ from aftersales_shared.scheduler import cancel
 from .. import domain
 from ..domain import OrderStatus
 from ..models import OrderRow
-from ..schemas import AcceptanceIn, BookingIn
+from ..schemas.orders import AcceptanceIn, BookingIn
 from .audit import audit
 from .common import today
 from .orders import get_order

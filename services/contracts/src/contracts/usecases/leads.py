@@ -14,7 +14,7 @@ from aftersales_shared.errors import NotFound
 
 from .. import domain
 from ..models import CustomerRow, LeadRow
-from ..schemas import CustomerIn, LeadConvertIn, LeadIn, LeadPatch
+from ..schemas.customers import CustomerIn, LeadConvertIn, LeadIn, LeadPatch
 from .audit import audit
 from .common import changes, page, today
 from .customers import register_customer

@@ -16,7 +16,7 @@ from aftersales_shared.workcalendar import WorkCalendar
 from .. import domain
 from ..domain import OrderStatus
 from ..models import ContractRow, OrderRow
-from ..schemas import OrderIn
+from ..schemas.orders import OrderIn
 from .audit import audit
 from .common import page
 

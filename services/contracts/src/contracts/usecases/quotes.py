@@ -16,7 +16,7 @@ from aftersales_shared.errors import Conflict, DomainError, NotFound
 
 from .. import domain
 from ..models import QuoteRow
-from ..schemas import QuoteDecisionIn, QuoteIn
+from ..schemas.quotes import QuoteDecisionIn, QuoteIn
 from .audit import audit
 from .common import page, today
 from .customers import get_customer

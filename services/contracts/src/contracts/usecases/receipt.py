@@ -17,7 +17,7 @@ from aftersales_shared.scheduler import cancel, schedule
 from .. import domain
 from ..domain import OrderStatus
 from ..models import ContractRow, ObjectionRow, OrderRow
-from ..schemas import ObjectionAnswerIn, ReceiptIn
+from ..schemas.orders import ObjectionAnswerIn, ReceiptIn
 from .audit import audit
 from .installation import BOOKING_JOB
 from .orders import calendar_for_deadlines, get_order

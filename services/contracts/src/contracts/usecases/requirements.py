@@ -12,7 +12,7 @@ from aftersales_shared.errors import Conflict, NotFound
 
 from .. import domain
 from ..models import RequirementRow
-from ..schemas import RequirementConfirmIn, RequirementIn
+from ..schemas.quotes import RequirementConfirmIn, RequirementIn
 from .audit import audit
 from .common import page
 from .customers import get_customer

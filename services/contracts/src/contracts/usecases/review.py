@@ -10,7 +10,7 @@ from aftersales_shared.auth import Principal
 
 from .. import domain
 from ..models import ContractRow, SignOffRow
-from ..schemas import SignOffIn
+from ..schemas.contracts import SignOffIn
 from .audit import audit
 from .contracts import ensure_owner, get_contract, store_state, to_domain
 

@@ -16,7 +16,7 @@ from aftersales_shared.scheduler import schedule
 from .. import domain
 from ..domain import OrderStatus
 from ..models import ContractRow, OrderRow
-from ..schemas import ShippingIn
+from ..schemas.orders import ShippingIn
 from .audit import audit
 from .orders import get_order
 

@@ -17,7 +17,7 @@ from aftersales_shared.scheduler import schedule
 
 from .. import domain
 from ..models import ContractRow, SignatureRow
-from ..schemas import SignIn
+from ..schemas.contracts import SignIn
 from .archiving import ARCHIVE_JOB, archive_job_key
 from .audit import audit
 from .common import today

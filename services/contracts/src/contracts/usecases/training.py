@@ -12,7 +12,7 @@ from aftersales_shared.errors import DomainError
 from .. import domain
 from ..domain import OrderStatus
 from ..models import OrderRow, TrainingRow
-from ..schemas import TrainingIn
+from ..schemas.orders import TrainingIn
 from .audit import audit
 from .orders import get_order
 

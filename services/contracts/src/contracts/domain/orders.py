@@ -1,0 +1,68 @@
+"""After signing: orders, delivery notice, receipt and objections, installation deadlines."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from aftersales_shared.errors import Conflict, DomainError
+
+from .contract import ContractStatus
+
+
+class OrderStatus(StrEnum):
+    ENTERED = "entered"
+    SCHEDULED = "scheduled"  # shipping date fixed, delivery notice pending
+    RECEIVED = "received"
+    INSTALLATION_BOOKED = "installation_booked"
+    INSTALLED = "installed"
+
+
+NOTICE_BEFORE_SHIPPING = timedelta(hours=24)
+OBJECTION_ANSWER_WITHIN = timedelta(hours=2)
+INSTALLATION_BOOKING_WORKING_DAYS = 2
+INSTALLATION_CONFIRMED_AHEAD = timedelta(days=3)
+ORDER_ENTRY_WORKING_DAYS = 1
+
+ORDER_FLOW = [
+    OrderStatus.ENTERED,
+    OrderStatus.SCHEDULED,
+    OrderStatus.RECEIVED,
+    OrderStatus.INSTALLATION_BOOKED,
+    OrderStatus.INSTALLED,
+]
+
+
+def ensure_contract_orderable(status: str, contract_no: str) -> None:
+    if status not in (ContractStatus.SIGNED, ContractStatus.ARCHIVED):
+        raise Conflict(
+            f"合同{contract_no}尚未签署，不能下单 (orders come from signed contracts; it is {status})"
+        )
+
+
+def delivery_notice_at(ships_at: datetime, now: datetime) -> datetime:
+    """The customer hears 24 h before shipping; a date closer than that cannot be promised."""
+    notice = ships_at - NOTICE_BEFORE_SHIPPING
+    if notice < now:
+        raise DomainError(
+            f"发货时间须至少在24小时之后，以便提前通知客户 (ships_at must be at least 24 h ahead; earliest {now + NOTICE_BEFORE_SHIPPING:%Y-%m-%d %H:%M} UTC)"
+        )
+    return notice
+
+
+def ensure_order_step(
+    status: str, order_no: str, allowed: Iterable[OrderStatus], action: str
+) -> None:
+    allowed = list(allowed)
+    if status not in allowed:
+        raise Conflict(
+            f"订单{order_no}状态为{status}，不能{action} (order is {status}; {action} needs {', '.join(a.value for a in allowed)})"
+        )
+
+
+def check_installation_date(scheduled_for: datetime, now: datetime) -> None:
+    if scheduled_for - now < INSTALLATION_CONFIRMED_AHEAD:
+        raise DomainError(
+            "安装日期须至少提前3天与客户确认 (installation must be confirmed at least 3 days ahead)"
+        )
