@@ -21,6 +21,7 @@ from ..providers.base import SendError
 from ..settings import NotificationsSettings
 
 JOB_KIND = "notifications.deliver"
+# session.info keys the delivery worker reads after commit: claims to send, and "wake the extra claimers"
 CLAIMED_KEY = "notifications_claimed"
 PLANNED_KEY = "notifications_planned"
 
