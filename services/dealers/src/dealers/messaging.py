@@ -23,6 +23,35 @@ from .settings import DealersSettings
 from .usecases import cards, measures, repairs, returns, stocking, units
 from .usecases.common import ARRANGE_DUE, CARD_OVERDUE, CARD_REMINDER, PLAN_DUE, RETURN_DUE
 
+# the fields of each event these handlers (and the use cases they call) read: checked against the producers'
+# committed schemas by tests/events/test_consumer_reads.py
+CONTRACT_SALE_READS = (
+    "contract_no",
+    "dealer_id",
+    "signed_at",
+    "customer.name",
+    "products.serial_no",
+    "products.model",
+    "products.warranty_end",
+)
+SLA_BREACH_READS = (
+    "breached_at",
+    "clock",
+    "dealer_id",
+    "escalation_level",
+    "ticket_id",
+    "ticket_no",
+)
+SURVEY_READS = (
+    "answered_at",
+    "attitude",
+    "dealer_id",
+    "efficiency",
+    "professionalism",
+    "survey_id",
+    "ticket_no",
+)
+
 
 def contract_sale(env: Envelope[ContractSignedV1], cfg: DealersSettings) -> units.Sale:
     """A contract signed through a dealer sells its units on the local day it was signed."""
@@ -39,25 +68,27 @@ def contract_sale(env: Envelope[ContractSignedV1], cfg: DealersSettings) -> unit
 
 
 def register(inbox: Inbox, cfg: DealersSettings) -> None:
-    @inbox.handles(ContractSignedV1)
+    @inbox.handles(ContractSignedV1, reads=CONTRACT_SALE_READS)
     async def on_contract_signed(session: AsyncSession, env: Envelope[ContractSignedV1]) -> None:
         await units.register_sale(session, contract_sale(env, cfg), utcnow(), cfg)
 
-    @inbox.handles(TicketOpenedV1)
+    @inbox.handles(TicketOpenedV1, reads=("dealer_id", "opened_at", "ticket_id", "ticket_no"))
     async def on_ticket_opened(session: AsyncSession, env: Envelope[TicketOpenedV1]) -> None:
         await measures.record_ticket_opened(session, env.data)
 
-    @inbox.handles(SlaBreachedV1)
+    @inbox.handles(SlaBreachedV1, reads=SLA_BREACH_READS)
     async def on_sla_breached(session: AsyncSession, env: Envelope[SlaBreachedV1]) -> None:
         await measures.record_sla_breach(session, env.data)
 
-    @inbox.handles(ServiceCompletedV1)
+    @inbox.handles(
+        ServiceCompletedV1, reads=("completed_at", "dealer_id", "ticket_id", "ticket_no")
+    )
     async def on_service_completed(
         session: AsyncSession, env: Envelope[ServiceCompletedV1]
     ) -> None:
         await measures.record_completion(session, env.data)
 
-    @inbox.handles(SurveyAnsweredV1)
+    @inbox.handles(SurveyAnsweredV1, reads=SURVEY_READS)
     async def on_survey_answered(session: AsyncSession, env: Envelope[SurveyAnsweredV1]) -> None:
         await measures.record_survey(session, env.data)
 
