@@ -131,7 +131,7 @@ async def measure(
     url: str, conn: Any, size: int, args: argparse.Namespace, used: set[int]
 ) -> dict[str, Any]:
     from aftersales_shared.scheduler import Scheduler
-    from tickets import sla
+    from tickets import messaging
 
     rt = runtime_for(url)
     out: dict[str, Any] = {"size": size}
@@ -190,7 +190,7 @@ async def measure(
     # 3. per-tick cost: run_due with 10 due rows per tick (fake clock), empty ticks, next-due query
     clock = {"now": past}
     fake = Scheduler(rt.sessions, clock=lambda: clock["now"])
-    sla.register_jobs(fake, rt.settings, lambda: clock["now"])
+    messaging.register_sla_jobs(fake, rt.settings, lambda: clock["now"])
     clock["now"] = past + timedelta(seconds=1.5)
     assert await fake.run_due() == 20  # the EXPLAIN's rows (untimed warm-up)
     busy, empty, nexts = [], [], []

@@ -17,11 +17,11 @@ from aftersales_shared.events import Contact, Urgency
 from aftersales_testing.support import auth, migrated, running, runtime_of, wait_until
 from contracts.app import create_app as contracts_app
 from contracts.settings import ContractsSettings
-from tickets.calendar_admin import YEAR_CHECK, apply_year, ensure_year_check, year_missing
-from tickets.calendars import parse_table
+from tickets.calendar_tables import parse_table
 from tickets.domain import RequestType
-from tickets.intake import TicketRequest, open_ticket
 from tickets.models import TicketRow
+from tickets.usecases.calendars import YEAR_CHECK, apply_year, ensure_year_check, year_missing
+from tickets.usecases.intake import TicketRequest, open_ticket
 
 pytestmark = pytest.mark.deadlines
 
@@ -247,12 +247,13 @@ async def test_company_hours_and_closures_and_copies_in_contracts(databases, str
 async def test_year_missing_notice_from_november_until_imported(databases, streams_ready):
     app = await tickets_app(databases, streams_ready)  # not started: the clock here is the test's
     rt = runtime_of(app)
+    tz = rt.settings.business_timezone
     async with rt.sessions() as s:
-        assert await year_missing(s, sh(2026, 10, 31, 12)) is None
-        assert await year_missing(s, sh(2026, 11, 1, 9)) == 2027
-        assert await year_missing(s, sh(2025, 11, 5, 9)) is None  # the package knows 2026
+        assert await year_missing(s, sh(2026, 10, 31, 12), tz) is None
+        assert await year_missing(s, sh(2026, 11, 1, 9), tz) == 2027
+        assert await year_missing(s, sh(2025, 11, 5, 9), tz) is None  # the package knows 2026
     async with rt.sessions.begin() as s:
-        await ensure_year_check(s, sh(2026, 10, 31, 9))
+        await ensure_year_check(s, sh(2026, 10, 31, 9), tz)
     for day in (31, 32, 33):  # 31 Oct: nothing to say; 1 and 2 Nov: the notice
         when = sh(2026, 10, 31, 9, 5) + timedelta(days=day - 31)
         assert await time_machine(app, when).run_due() == 1

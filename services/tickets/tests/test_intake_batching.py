@@ -22,12 +22,11 @@ from aftersales_shared.db import outbox, scheduled_jobs
 from aftersales_shared.events import Contact, Urgency
 from aftersales_testing.support import auth, running, runtime_of
 from tickets.app import create_app
-from tickets.batching import IntakeBatcher
 from tickets.domain import RequestType
-from tickets.http import created_ticket, ticket_out
-from tickets.intake import Intake, TicketRequest, open_ticket
+from tickets.http.encoding import created_ticket, ticket_out
 from tickets.models import ClockRow, TicketRow
 from tickets.settings import TicketsSettings
+from tickets.usecases.intake import Intake, IntakeBatcher, TicketRequest, open_ticket
 
 AGENT = auth("service_agent", sub="agent-wu")
 ADMIN = auth("admin", sub="admin-chen")

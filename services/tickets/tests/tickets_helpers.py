@@ -14,7 +14,7 @@ from aftersales_shared.events import ContractSignedV1, Envelope
 from aftersales_shared.scheduler import Scheduler
 from aftersales_testing import natsaccess
 from aftersales_testing.support import runtime_of
-from tickets import calendar_admin, sla
+from tickets import messaging
 from tickets.app import create_app
 from tickets.settings import TicketsSettings
 
@@ -75,8 +75,8 @@ def time_machine(app: Any, now: datetime) -> Scheduler:
     """A second scheduler replica on the same database whose clock reads `now`."""
     rt = runtime_of(app)
     scheduler = Scheduler(rt.sessions, clock=lambda: now)
-    sla.register_jobs(scheduler, rt.settings, lambda: now)
-    calendar_admin.register_year_check(scheduler, lambda: now)
+    messaging.register_sla_jobs(scheduler, rt.settings, lambda: now)
+    messaging.register_year_check(scheduler, rt.settings, lambda: now)
     return scheduler
 
 

@@ -16,11 +16,13 @@ from aftersales_shared.events import (
     TicketOpenedV1,
     TicketReopenedV1,
 )
-from aftersales_shared.service import build_runtime, create_service_app
+from aftersales_shared.service import Runtime, build_runtime, create_service_app
 
-from . import calendar_admin, messaging, sla
-from .http import calendars_controller, entitlements_controller, ticket_controllers
+from . import messaging
+from .http import CONTROLLERS
 from .settings import TicketsSettings
+from .usecases import calendars
+from .usecases.intake import IntakeBatcher
 
 DESCRIPTION = (
     "售后服务工单与SLA — after-sales tickets, working-time SLA clocks, dispatch and completion"
@@ -43,20 +45,17 @@ PUBLISHES = [
 def create_app(settings: TicketsSettings) -> Litestar:
     rt = build_runtime(settings, publishes=PUBLISHES)
     messaging.register(rt.inbox, settings)
-    sla.register_jobs(rt.scheduler, settings, utcnow)
-    calendar_admin.register_year_check(rt.scheduler, utcnow)
+    messaging.register_sla_jobs(rt.scheduler, settings, utcnow)
+    messaging.register_year_check(rt.scheduler, settings, utcnow)
     rt.startup_hooks.append(_arm_year_check)
     return create_service_app(
         rt,
-        route_handlers=[
-            entitlements_controller(rt),
-            *ticket_controllers(rt),
-            calendars_controller(rt),
-        ],
+        route_handlers=CONTROLLERS,
         description=DESCRIPTION,
+        dependencies={"intake": IntakeBatcher(rt.sessions, settings)},
     )
 
 
-async def _arm_year_check(rt) -> None:  # type: ignore[no-untyped-def]
+async def _arm_year_check(rt: Runtime) -> None:
     async with rt.sessions.begin() as session:
-        await calendar_admin.ensure_year_check(session, utcnow())
+        await calendars.ensure_year_check(session, utcnow(), rt.settings.business_timezone)

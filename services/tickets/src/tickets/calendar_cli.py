@@ -10,9 +10,9 @@ from pathlib import Path
 from aftersales_shared.db import create_engine, session_factory, utcnow
 from aftersales_shared.errors import DomainError
 
-from . import calendar_admin
-from . import calendars as cal
+from .calendar_tables import NATIONAL, parse_table
 from .settings import TicketsSettings
+from .usecases import calendars
 
 
 async def _import(args: argparse.Namespace) -> int:
@@ -20,14 +20,14 @@ async def _import(args: argparse.Namespace) -> int:
     path = Path(args.file)
     fmt = args.format or ("yaml" if path.suffix in (".yaml", ".yml") else "csv")
     try:
-        table = cal.parse_table(path.read_bytes(), fmt, args.year)
+        table = parse_table(path.read_bytes(), fmt, args.year)
     except DomainError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
     engine = create_engine(settings.database_url)
     try:
         async with session_factory(engine).begin() as session:
-            entries, count, changed = await calendar_admin.apply_year(
+            entries, count, changed = await calendars.apply_year(
                 session, args.scope, args.year, table, args.actor, utcnow(), settings
             )
     finally:
@@ -43,10 +43,12 @@ async def _export(args: argparse.Namespace) -> int:
     engine = create_engine(settings.database_url)
     try:
         async with session_factory(engine)() as session:
-            entries, source = await cal.effective_year(session, args.scope, args.year)
+            text, source = await calendars.export_year(
+                session, args.scope, args.year, args.format or "csv"
+            )
     finally:
         await engine.dispose()
-    sys.stdout.write(cal.export_table(entries, args.format or "csv"))
+    sys.stdout.write(text)
     print(f"# source: {source}", file=sys.stderr)
     return 0
 
@@ -60,13 +62,13 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("file")
     imp.add_argument("--year", type=int, required=True)
     imp.add_argument(
-        "--scope", default=cal.NATIONAL, help="'national' or a calendar id (company closures)"
+        "--scope", default=NATIONAL, help="'national' or a calendar id (company closures)"
     )
     imp.add_argument("--format", choices=["csv", "yaml"])
     imp.add_argument("--actor", default="cli")
     exp = sub.add_parser("export", help="print the table in force for a year")
     exp.add_argument("--year", type=int, required=True)
-    exp.add_argument("--scope", default=cal.NATIONAL)
+    exp.add_argument("--scope", default=NATIONAL)
     exp.add_argument("--format", choices=["csv", "yaml"])
     args = parser.parse_args(argv)
     return asyncio.run(_import(args) if args.cmd == "import" else _export(args))

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from aftersales_shared.errors import Conflict, DomainError
-from aftersales_shared.events import SlaClock, Urgency
+from aftersales_shared.events import Contact, SlaClock, Urgency
 from aftersales_shared.workcalendar import WorkCalendar
 
 
@@ -240,6 +241,11 @@ def can_reopen(
         raise Conflict(
             f"工单{ticket_no}已超过{days:g}天重开期限 (reopen window of {days:g} days has passed)"
         )
+
+
+def contact_of(ticket: Any) -> Contact:
+    """The contact person a ticket (row or freshly opened values) names, as events carry it."""
+    return Contact(name=ticket.contact_name, phone=ticket.contact_phone, email=ticket.contact_email)
 
 
 def warranty_valid(warranty_end: date | None, today: date) -> bool | None:

@@ -1,25 +1,164 @@
-"""Event handlers of the tickets service: decode (done by the inbox), call one use case."""
+"""Event and deadline handlers of the tickets service: decode (done by the inbox / scheduler), build the
+command, call one use case. Each runs in the transaction that marks its message or job done."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftersales_shared.db import utcnow
 from aftersales_shared.events import ContractSignedV1, Envelope, SurveyAnsweredV1, TicketRequestedV1
 from aftersales_shared.inbox import Inbox
+from aftersales_shared.scheduler import Job, Scheduler
 
-from . import services
 from .settings import TicketsSettings
+from .usecases import calendars, entitlements, follow_ups, intake, sla
+
+Now = Callable[[], datetime]
+
+# the fields of each event these handlers (and the use cases they call) read: checked against the producers'
+# committed schemas by tests/events/test_consumer_reads.py
+CONTRACT_READS = (
+    "contract_no",
+    "customer.customer_id",
+    "customer.name",
+    "customer.contacts",
+    "service_levels",
+    "calendar",
+    "dealer_id",
+    "signed_at",
+    "products.serial_no",
+    "products.model",
+    "products.warranty_end",
+)
+PARTNER_REQUEST_READS = (
+    "channel",
+    "external_ref",
+    "request_type",
+    "urgency",
+    "description",
+    "customer_name",
+    "contact",
+    "customer_id",
+    "contract_no",
+    "product_model",
+    "serial_no",
+    "batch_no",
+    "dealer_id",
+)
+SURVEY_READS = (
+    "survey_id",
+    "ticket_id",
+    "ticket_no",
+    "efficiency",
+    "attitude",
+    "professionalism",
+    "comment",
+    "low_score",
+    "customer_id",
+    "product_model",
+    "dealer_id",
+)
 
 
 def register(inbox: Inbox, settings: TicketsSettings) -> None:
-    @inbox.handles(ContractSignedV1)
+    @inbox.handles(ContractSignedV1, reads=CONTRACT_READS)
     async def on_contract_signed(session: AsyncSession, env: Envelope[ContractSignedV1]) -> None:
-        await services.record_entitlement(session, env, utcnow())
+        await entitlements.record_entitlement(session, signed_contract(env), utcnow())
 
-    @inbox.handles(TicketRequestedV1)
+    @inbox.handles(TicketRequestedV1, reads=PARTNER_REQUEST_READS)
     async def on_ticket_requested(session: AsyncSession, env: Envelope[TicketRequestedV1]) -> None:
-        await services.open_requested_ticket(session, env, utcnow(), settings)
+        await intake.open_partner_request(
+            session,
+            partner_request(env.data),
+            f"partner:{env.source}",
+            utcnow(),
+            settings,
+            env.correlation_id,
+        )
 
-    @inbox.handles(SurveyAnsweredV1)
+    @inbox.handles(SurveyAnsweredV1, reads=SURVEY_READS)
     async def on_survey_answered(session: AsyncSession, env: Envelope[SurveyAnsweredV1]) -> None:
-        if env.data.low_score and settings.low_score_follow_up:
-            await services.open_follow_up(session, env, utcnow(), settings)
+        await follow_ups.follow_up(session, survey_answer(env), utcnow(), settings)
+
+
+def signed_contract(env: Envelope[ContractSignedV1]) -> entitlements.SignedContract:
+    data = env.data
+    return entitlements.SignedContract(
+        contract_no=data.contract_no,
+        customer_id=data.customer.customer_id,
+        customer_name=data.customer.name,
+        contacts=[c.model_dump(mode="json") for c in data.customer.contacts],
+        service_levels=[s.model_dump(mode="json") for s in data.service_levels],
+        calendar=data.calendar,
+        dealer_id=data.dealer_id,
+        signed_at=data.signed_at,
+        source_event_id=env.id,
+        units=[
+            entitlements.EntitledUnit(p.serial_no, p.model, p.warranty_end) for p in data.products
+        ],
+    )
+
+
+def partner_request(data: TicketRequestedV1) -> intake.PartnerRequest:
+    return intake.PartnerRequest(
+        channel=data.channel,
+        external_ref=data.external_ref,
+        request_type=data.request_type,
+        urgency=data.urgency,
+        description=data.description,
+        customer_name=data.customer_name,
+        contact=data.contact,
+        customer_id=data.customer_id,
+        contract_no=data.contract_no,
+        product_model=data.product_model,
+        serial_no=data.serial_no,
+        batch_no=data.batch_no,
+        dealer_id=data.dealer_id,
+    )
+
+
+def survey_answer(env: Envelope[SurveyAnsweredV1]) -> follow_ups.SurveyAnswer:
+    data = env.data
+    return follow_ups.SurveyAnswer(
+        survey_id=data.survey_id,
+        ticket_id=data.ticket_id,
+        ticket_no=data.ticket_no,
+        efficiency=data.efficiency,
+        attitude=data.attitude,
+        professionalism=data.professionalism,
+        comment=data.comment,
+        low_score=data.low_score,
+        customer_id=data.customer_id,
+        product_model=data.product_model,
+        dealer_id=data.dealer_id,
+        correlation_id=env.correlation_id,
+    )
+
+
+def register_sla_jobs(scheduler: Scheduler, settings: TicketsSettings, clock: Now) -> None:
+    """A clock's warning, breach and escalation jobs (keyed by the clock's id)."""
+
+    @scheduler.handles(sla.WARNING)
+    async def on_warning(session: AsyncSession, job: Job) -> None:
+        await sla.warn(session, int(job.key), clock(), settings)
+
+    @scheduler.handles(sla.BREACH)
+    async def on_breach(session: AsyncSession, job: Job) -> None:
+        await sla.breach(session, int(job.key), clock(), settings)
+
+    @scheduler.handles(sla.ESCALATE)
+    async def on_escalate(session: AsyncSession, job: Job) -> None:
+        clock_id = int(job.key.split(":")[0])  # "<clock id>:<level>"
+        deadline = datetime.fromisoformat(job.payload["deadline"])
+        await sla.escalate(session, clock_id, deadline, clock())
+
+
+def register_year_check(scheduler: Scheduler, settings: TicketsSettings, clock: Now) -> None:
+    """Daily from 1 November: tell admins (CalendarYearMissing) until next year's table is imported."""
+
+    @scheduler.handles(calendars.YEAR_CHECK)
+    async def check(session: AsyncSession, job: Job) -> None:
+        await calendars.check_next_year(session, clock(), settings.business_timezone)

@@ -1,57 +1,73 @@
-"""Use cases of the tickets service."""
+"""Service entitlements learnt from signed contracts: kept per contract, read by intake and the desk."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aftersales_shared.auth import Principal, dealer_scope
 from aftersales_shared.errors import NotFound
-from aftersales_shared.events import (
-    Contact,
-    ContractSignedV1,
-    Envelope,
-    FollowUpOpenedV1,
-    SurveyAnsweredV1,
-    TicketRequestedV1,
-    Urgency,
-)
-from aftersales_shared.outbox import enqueue
 
-from .domain import RequestType
-from .intake import TicketRequest, open_ticket, ticket_by_external_ref
-from .models import EntitledUnitRow, EntitlementRow, TicketRow
-from .settings import TicketsSettings
+from ..models import EntitledUnitRow, EntitlementRow
+
+
+@dataclass(frozen=True)
+class EntitledUnit:
+    serial_no: str
+    model: str
+    warranty_end: date
+
+
+@dataclass(frozen=True)
+class SignedContract:
+    """What a signed contract entitles its customer to (from ContractSigned)."""
+
+    contract_no: str
+    customer_id: str
+    customer_name: str
+    contacts: list[dict[str, Any]]
+    service_levels: list[dict[str, Any]]
+    calendar: str
+    dealer_id: str | None
+    signed_at: datetime
+    source_event_id: str
+    units: list[EntitledUnit] = field(default_factory=list)
+
+
+def _not_found(contract_no: str) -> NotFound:
+    return NotFound(f"合同{contract_no}没有服务权益记录 (no entitlement for this contract)")
 
 
 async def record_entitlement(
-    session: AsyncSession, env: Envelope[ContractSignedV1], now: datetime
+    session: AsyncSession, contract: SignedContract, now: datetime
 ) -> EntitlementRow:
     """Keep what a signed contract entitles its customer to; a newer signing replaces an older one."""
-    data = env.data
-    existing = await session.get(EntitlementRow, data.contract_no)
+    existing = await session.get(EntitlementRow, contract.contract_no)
     if existing is not None:
-        if existing.signed_at > data.signed_at:
+        if existing.signed_at > contract.signed_at:
             return existing  # an older version arrived late: keep the newer one
         await session.delete(existing)
         await session.flush()
-    serials = [p.serial_no for p in data.products]
+    serials = [u.serial_no for u in contract.units]
     await session.execute(delete(EntitledUnitRow).where(EntitledUnitRow.serial_no.in_(serials)))
     row = EntitlementRow(
-        contract_no=data.contract_no,
-        customer_id=data.customer.customer_id,
-        customer_name=data.customer.name,
-        contacts=[c.model_dump(mode="json") for c in data.customer.contacts],
-        service_levels=[s.model_dump(mode="json") for s in data.service_levels],
-        calendar=data.calendar,
-        dealer_id=data.dealer_id,
-        signed_at=data.signed_at,
-        source_event_id=env.id,
+        contract_no=contract.contract_no,
+        customer_id=contract.customer_id,
+        customer_name=contract.customer_name,
+        contacts=contract.contacts,
+        service_levels=contract.service_levels,
+        calendar=contract.calendar,
+        dealer_id=contract.dealer_id,
+        signed_at=contract.signed_at,
+        source_event_id=contract.source_event_id,
         recorded_at=now,
         units=[
-            EntitledUnitRow(serial_no=p.serial_no, model=p.model, warranty_end=p.warranty_end)
-            for p in data.products
+            EntitledUnitRow(serial_no=u.serial_no, model=u.model, warranty_end=u.warranty_end)
+            for u in contract.units
         ],
     )
     session.add(row)
@@ -59,23 +75,31 @@ async def record_entitlement(
     return row
 
 
-async def get_entitlement(session: AsyncSession, contract_no: str) -> EntitlementRow:
+async def get_entitlement(
+    session: AsyncSession, contract_no: str, user: Principal
+) -> EntitlementRow:
+    """One contract's entitlement; a dealer sees only its own contracts (others: as if none existed)."""
     row = await session.get(EntitlementRow, contract_no)
     if row is None:
-        raise NotFound(f"合同{contract_no}没有服务权益记录 (no entitlement for this contract)")
+        raise _not_found(contract_no)
+    scope = dealer_scope(user)
+    if scope is not None and row.dealer_id != scope:
+        raise _not_found(contract_no)
     return row
 
 
 async def list_entitlements(
     session: AsyncSession,
+    user: Principal,
     *,
     customer_id: str | None,
     serial_no: str | None,
-    dealer_id: str | None,
     limit: int,
     offset: int,
 ) -> tuple[list[EntitlementRow], int]:
+    """Entitlements, newest signing first; a dealer's list holds its own contracts only."""
     query = select(EntitlementRow)
+    dealer_id = dealer_scope(user)
     if customer_id:
         query = query.where(EntitlementRow.customer_id == customer_id)
     if dealer_id:
@@ -93,78 +117,3 @@ async def list_entitlements(
         )
     ).all()
     return list(rows), total
-
-
-async def open_requested_ticket(
-    session: AsyncSession,
-    env: Envelope[TicketRequestedV1],
-    now: datetime,
-    settings: TicketsSettings,
-) -> None:
-    """A partner's TicketRequested: once per (channel, external_ref); unknown serials get the default policy."""
-    data = env.data
-    if await ticket_by_external_ref(session, data.channel, data.external_ref) is not None:
-        return
-    req = TicketRequest(
-        channel=data.channel,
-        request_type=RequestType(data.request_type),
-        urgency=data.urgency,
-        description=data.description,
-        customer_name=data.customer_name,
-        contact=data.contact,
-        customer_id=data.customer_id,
-        contract_no=data.contract_no,
-        product_model=data.product_model,
-        serial_no=data.serial_no,
-        batch_no=data.batch_no,
-        dealer_id=data.dealer_id,
-        external_ref=data.external_ref,
-        use_default_policy=True,
-    )
-    await open_ticket(session, req, f"partner:{env.source}", now, settings, env.correlation_id)
-
-
-async def open_follow_up(
-    session: AsyncSession, env: Envelope[SurveyAnsweredV1], now: datetime, settings: TicketsSettings
-) -> TicketRow | None:
-    """A low satisfaction score becomes a complaint follow-up linked to the surveyed ticket."""
-    data = env.data
-    if await session.scalar(select(TicketRow.id).where(TicketRow.survey_id == data.survey_id)):
-        return None
-    original = await session.get(TicketRow, data.ticket_id)
-    scores = f"效率{data.efficiency} 态度{data.attitude} 专业性{data.professionalism}"
-    req = TicketRequest(
-        channel="web_form",
-        request_type=RequestType.COMPLAINT,
-        urgency=Urgency.URGENT,
-        description=f"满意度回访低分跟进（原工单{data.ticket_no}）：{scores}。客户意见：{data.comment or '无'}",
-        customer_name=original.customer_name if original else (data.customer_id or "未知客户"),
-        contact=Contact(
-            name=original.contact_name, phone=original.contact_phone, email=original.contact_email
-        )
-        if original
-        else Contact(name="客户"),
-        customer_id=data.customer_id,
-        contract_no=original.contract_no if original else None,
-        product_model=data.product_model,
-        serial_no=original.serial_no if original else None,
-        dealer_id=data.dealer_id,
-        parent_ticket_id=data.ticket_id,
-        survey_id=data.survey_id,
-        use_default_policy=True,
-    )
-    ticket = await open_ticket(session, req, "surveys", now, settings, env.correlation_id)
-    await enqueue(
-        session,
-        Envelope(
-            subject=ticket.ticket_no,
-            data=FollowUpOpenedV1(
-                ticket_id=ticket.id,
-                ticket_no=ticket.ticket_no,
-                original_ticket_id=data.ticket_id,
-                survey_id=data.survey_id,
-                opened_at=now,
-            ),
-        ),
-    )
-    return ticket

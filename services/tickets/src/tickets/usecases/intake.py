@@ -3,51 +3,30 @@
 Lean on purpose (measured by bench/intake.py): one query for the entitlements of a whole batch, the
 calendar from a versioned cache, deadlines computed in Python, a block of ticket numbers from one counter
 upsert, then tickets, clocks, their jobs and the outbox rows in one statement on PostgreSQL (one per table
-on SQLite) instead of ORM objects flushed one row at a time.
-`open_tickets` takes several requests in one transaction; `IntakeBatcher` (batching.py) feeds it
-concurrent HTTP requests (group commit), `open_ticket` is the one-request form the consumers use.
+on SQLite) instead of ORM objects flushed one row at a time (intake_writes.py).
+`open_tickets` takes several requests in one transaction; `IntakeBatcher` feeds it concurrent HTTP
+requests (group commit), `open_ticket` is the one-request form the consumers use.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, timedelta
-from functools import lru_cache
-from types import SimpleNamespace
-from typing import Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from aftersales_shared.db import (
-    UnnestInsert,
-    dialect_of,
-    insert_rows,
-    is_postgresql,
-    one_of,
-    outbox,
-    scheduled_jobs,
-    unnest_insert,
-    upsert_insert,
-    utcnow,
-)
-from aftersales_shared.errors import DomainError
-from aftersales_shared.events import Contact, Envelope, TicketOpenedV1, Urgency
-from aftersales_shared.outbox import PENDING_KEY as OUTBOX_PENDING
-from aftersales_shared.outbox import enqueue_many, outbox_rows
-from aftersales_shared.scheduler import PENDING as JOB_PENDING
-from aftersales_shared.scheduler import PENDING_KEY as SCHEDULER_PENDING
+from aftersales_shared.db import one_of
+from aftersales_shared.errors import DomainError, Forbidden
+from aftersales_shared.events import Contact, Urgency
+from aftersales_shared.groupcommit import GroupCommit
 from aftersales_shared.workcalendar import WorkCalendar
 
-from . import sla
-from .calendars import calendar_for, calendar_version
-from .domain import (
+from ..calendar_cache import calendar_for, calendar_version
+from ..domain import (
     DEFAULT_POLICIES,
     Clock,
-    ClockState,
     Policy,
     RequestType,
     Status,
@@ -55,19 +34,11 @@ from .domain import (
     policy_from_levels,
     warranty_valid,
 )
-from .models import ClockRow, EntitledUnitRow, EntitlementRow, TicketCounter, TicketRow
-from .settings import TicketsSettings
+from ..models import EntitledUnitRow, EntitlementRow, TicketRow
+from ..settings import TicketsSettings
+from .intake_writes import OpenedTicket, Plan, number, write
 
-SH = ZoneInfo("Asia/Shanghai")
-# The scheduler polls at least every max_sleep_seconds (1 s): waking it after each commit only matters for a
-# job due sooner than that; SLA jobs are minutes away, and a wake-up per commit costs it two queries.
-WAKE_SCHEDULER_WITHIN = timedelta(seconds=1)
-TICKETS, CLOCKS = TicketRow.__table__, ClockRow.__table__
-UNITS, ENTITLEMENTS, COUNTERS = (
-    EntitledUnitRow.__table__,
-    EntitlementRow.__table__,
-    TicketCounter.__table__,
-)
+UNITS, ENTITLEMENTS = EntitledUnitRow.__table__, EntitlementRow.__table__
 
 
 @dataclass
@@ -123,17 +94,6 @@ class Unit:
     contract_no: str
     model: str
     warranty_end: date
-
-
-class OpenedTicket(SimpleNamespace):
-    """A ticket as intake wrote it (plain values with `.clocks`, the columns of TicketRow/ClockRow)."""
-
-
-@dataclass
-class _Plan:
-    intake: Intake
-    ticket: dict[str, Any]
-    clocks: list[tuple[Clock, datetime | None]] = field(default_factory=list)
 
 
 async def lookup_entitlements(
@@ -226,14 +186,14 @@ async def find_entitlement(
     return resolve_entitlement(req, *await lookup_entitlements(session, [req]))
 
 
-def _plan(
+def plan(
     intake: Intake,
     ent: Entitled | None,
     unit: Unit | None,
     policy: Policy,
     calendar: WorkCalendar,
     settings: TicketsSettings,
-) -> _Plan:
+) -> Plan:
     """Everything about a new ticket except its number: row values, clocks, deadlines, warning times."""
     req, now = intake.req, intake.now
     customer_name = req.customer_name or (ent.customer_name if ent else None)
@@ -277,7 +237,7 @@ def _plan(
         completed_at=None,
         reopen_count=0,
     )
-    plan = _Plan(intake, ticket)
+    plan = Plan(intake, ticket)
     for kind, target in clock_targets(policy, req.request_type, calendar, now).items():
         clock = Clock(
             kind=kind, target=timedelta(seconds=int(target.total_seconds())), started_at=now
@@ -294,9 +254,10 @@ async def open_tickets(
     in its place and writes nothing, the others are written with one statement per table."""
     units, ents = await lookup_entitlements(session, [i.req for i in intakes])
     version = await calendar_version(session)
-    results: list[OpenedTicket | DomainError | _Plan] = []
+    results: list[OpenedTicket | DomainError | Plan] = []
     for intake in intakes:
         try:
+            intake = for_own_dealer(intake)
             ent, unit = resolve_entitlement(intake.req, units, ents)
             policy = (
                 policy_from_levels(
@@ -306,15 +267,15 @@ async def open_tickets(
                 else DEFAULT_POLICIES[intake.req.urgency]
             )
             calendar = await calendar_for(session, policy.calendar, version)
-            results.append(_plan(intake, ent, unit, policy, calendar, settings))
+            results.append(plan(intake, ent, unit, policy, calendar, settings))
         except DomainError as exc:
             results.append(exc)
-    plans = [p for p in results if isinstance(p, _Plan)]
+    plans = [p for p in results if isinstance(p, Plan)]
     if plans:
-        await _number(session, plans, settings.ticket_prefix)
-        opened = await _write(session, plans, settings)
+        await number(session, plans, settings.ticket_prefix, settings.business_timezone)
+        opened = await write(session, plans)
         it = iter(opened)
-        results = [next(it) if isinstance(r, _Plan) else r for r in results]
+        results = [next(it) if isinstance(r, Plan) else r for r in results]
     return results  # type: ignore[return-value]
 
 
@@ -332,171 +293,64 @@ async def open_ticket(
     return result
 
 
-async def _number(session: AsyncSession, plans: list[_Plan], prefix: str) -> None:
-    """SV-YYYYMMDD-NNNN per business day: one counter upsert per day reserves a block for the batch."""
-    by_day: dict[str, list[_Plan]] = {}
-    for p in plans:
-        by_day.setdefault(p.intake.now.astimezone(SH).strftime("%Y%m%d"), []).append(p)
-    for day, group in sorted(by_day.items()):
-        stmt = upsert_insert(session, COUNTERS).values(day=day, last=len(group))
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["day"], set_={"last": COUNTERS.c.last + stmt.excluded.last}
-        )
-        last = (await session.execute(stmt.returning(COUNTERS.c.last))).scalar_one()
-        for n, p in enumerate(group, start=last - len(group) + 1):
-            p.ticket["ticket_no"] = f"{prefix}-{day}-{n:04d}"
+def for_own_dealer(intake: Intake) -> Intake:
+    """A dealer registers tickets for itself only: its own dealer id is the ticket's, another one is refused."""
+    req = intake.req
+    scope = req.scope_dealer_id
+    if scope is None:
+        return intake
+    if req.dealer_id and req.dealer_id != scope:
+        raise Forbidden("经销商只能为本经销商登记工单 (a dealer registers tickets for itself only)")
+    return replace(intake, req=replace(req, dealer_id=scope))
 
 
-async def _write(
-    session: AsyncSession, plans: list[_Plan], settings: TicketsSettings
-) -> list[OpenedTicket]:
-    """Tickets, clocks, each running clock's one job and the TicketOpened events: on PostgreSQL one
-    statement (data-modifying CTEs over unnest arrays: one round trip), elsewhere one statement per table."""
-    clock_rows = [
-        dict(
-            ticket_id=p.ticket["id"],
-            kind=c.kind.value,
-            target_seconds=int(c.target.total_seconds()),
-            state=c.state.value,
-            started_at=c.started_at,
-            elapsed_seconds=0.0,
-            running_since=c.running_since,
-            deadline=c.deadline,
-            provisional=c.provisional,
-            met_at=None,
-            warned_at=None,
-            breached_at=None,
-            escalation_level=0,
-        )
-        for p in plans
-        for c, _ in p.clocks
-    ]
-    jobs = []  # keyed by the clock's id, which the insert assigns
-    for p in plans:
-        for clock, warn_at in p.clocks:
-            if clock.state is ClockState.RUNNING and clock.deadline is not None:
-                (kind, due, payload), _ = sla.next_job(clock.deadline, warn_at)
-                jobs.append(
-                    dict(
-                        ticket_id=p.ticket["id"],
-                        clock=clock.kind.value,
-                        kind=kind,
-                        due_at=due,
-                        payload=json.dumps(payload),
-                    )
-                )
-    opened, clocks = [], {}
-    rows_by_ticket: dict[str, list[dict[str, Any]]] = {}
-    for row in clock_rows:
-        rows_by_ticket.setdefault(row["ticket_id"], []).append(row)
-    for p in plans:
-        ticket = OpenedTicket(
-            **p.ticket, clocks=[SimpleNamespace(**c) for c in rows_by_ticket[p.ticket["id"]]]
-        )
-        clocks.update({(ticket.id, c.kind): c for c in ticket.clocks})
-        opened.append(ticket)
-    events = [
-        Envelope(data=opened_event(t), subject=t.ticket_no, correlation_id=p.intake.correlation_id)
-        for t, p in zip(opened, plans, strict=True)
-    ]
-    created = utcnow()
-    if is_postgresql(session):
-        stmt, parts = _one_statement(
-            tuple(plans[0].ticket), tuple(clock_rows[0]), dialect_of(session)
-        )
-        params: dict[str, Any] = {"created": created}
-        for part, rows in zip(
-            parts, ([p.ticket for p in plans], clock_rows, outbox_rows(events)), strict=True
-        ):
-            params |= part.params(rows)
-        for i, name in enumerate(JOB_COLUMNS):
-            params[f"j{i}"] = [j[name] for j in jobs]
-        returned = await session.execute(stmt, params)
-        session.info[OUTBOX_PENDING] = True
-    else:
-        await insert_rows(session, TICKETS, [p.ticket for p in plans])
-        returned = await insert_rows(
-            session, CLOCKS, clock_rows, returning=(CLOCKS.c.id, CLOCKS.c.ticket_id, CLOCKS.c.kind)
-        )
-        returned = returned.all()
-        ids = {(r.ticket_id, r.kind): r.id for r in returned}
-        if jobs:  # keyed by clock ids just created: nothing to upsert
-            await insert_rows(
-                session,
-                scheduled_jobs,
-                [
-                    dict(
-                        kind=j["kind"],
-                        key=str(ids[(j["ticket_id"], j["clock"])]),
-                        due_at=j["due_at"],
-                        payload=j["payload"],
-                        status=JOB_PENDING,
-                        attempts=0,
-                        created_at=created,
-                    )
-                    for j in jobs
-                ],
-            )
-        await enqueue_many(session, events)
-    for r in returned:
-        clocks[(r.ticket_id, r.kind)].id = r.id
-    if jobs and min(j["due_at"] for j in jobs) <= created + WAKE_SCHEDULER_WITHIN:
-        session.info[SCHEDULER_PENDING] = True
-    return opened
+@dataclass(frozen=True)
+class PartnerRequest:
+    """A partner system's request to open a ticket (from TicketRequested), once per its own reference."""
+
+    channel: str
+    external_ref: str
+    request_type: str
+    urgency: Urgency
+    description: str
+    customer_name: str | None
+    contact: Contact
+    customer_id: str | None = None
+    contract_no: str | None = None
+    product_model: str | None = None
+    serial_no: str | None = None
+    batch_no: str | None = None
+    dealer_id: str | None = None
 
 
-JOB_COLUMNS = ("ticket_id", "clock", "kind", "due_at", "payload")
-
-
-@lru_cache(maxsize=8)
-def _one_statement(
-    ticket_names: tuple[str, ...], clock_names: tuple[str, ...], dialect: Any
-) -> tuple[Any, tuple[UnnestInsert, ...]]:
-    t = unnest_insert(TICKETS, ticket_names, "t", dialect)
-    c = unnest_insert(CLOCKS, clock_names, "c", dialect)
-    o = unnest_insert(
-        outbox, ("id", "subject", "headers", "body", "created_at", "attempts"), "o", dialect
+async def open_partner_request(
+    session: AsyncSession,
+    request: PartnerRequest,
+    actor: str,
+    now: datetime,
+    settings: TicketsSettings,
+    correlation_id: str | None = None,
+) -> OpenedTicket | None:
+    """Once per (channel, external_ref): a repeat opens nothing; unknown serials get the default policy."""
+    if await ticket_by_external_ref(session, request.channel, request.external_ref) is not None:
+        return None
+    req = TicketRequest(
+        channel=request.channel,
+        request_type=RequestType(request.request_type),
+        urgency=request.urgency,
+        description=request.description,
+        customer_name=request.customer_name,
+        contact=request.contact,
+        customer_id=request.customer_id,
+        contract_no=request.contract_no,
+        product_model=request.product_model,
+        serial_no=request.serial_no,
+        batch_no=request.batch_no,
+        dealer_id=request.dealer_id,
+        external_ref=request.external_ref,
+        use_default_policy=True,
     )
-    # the clocks' ids feed their jobs' keys inside the statement; the foreign keys are checked at its end
-    sql = f"""WITH t AS ({t.sql}),
-c AS ({c.sql} RETURNING id, ticket_id, kind),
-j AS (INSERT INTO scheduled_jobs (kind, key, due_at, payload, status, attempts, created_at)
-      SELECT u.kind, CAST(c.id AS text), u.due_at, u.payload, '{JOB_PENDING}', 0, CAST(:created AS timestamptz)
-      FROM c JOIN unnest(CAST(:j0 AS text[]), CAST(:j1 AS text[]), CAST(:j2 AS text[]), CAST(:j3 AS timestamptz[]),
-                         CAST(:j4 AS text[])) AS u(ticket_id, clock, kind, due_at, payload)
-        ON u.ticket_id = c.ticket_id AND u.clock = c.kind),
-o AS ({o.sql})
-SELECT id, ticket_id, kind FROM c"""
-    return text(sql), (t, c, o)
-
-
-def deadline_of(ticket: Any, kind: str) -> datetime | None:
-    return next((c.deadline for c in ticket.clocks if c.kind == kind), None)
-
-
-def opened_event(ticket: Any) -> TicketOpenedV1:
-    return TicketOpenedV1(
-        ticket_id=ticket.id,
-        ticket_no=ticket.ticket_no,
-        opened_at=ticket.opened_at,
-        channel=ticket.channel,
-        request_type=ticket.request_type,
-        urgency=Urgency(ticket.urgency),
-        description=ticket.description,
-        customer_id=ticket.customer_id,
-        customer_name=ticket.customer_name,
-        contact=Contact(
-            name=ticket.contact_name, phone=ticket.contact_phone, email=ticket.contact_email
-        ),
-        contract_no=ticket.contract_no,
-        product_model=ticket.product_model,
-        serial_no=ticket.serial_no,
-        dealer_id=ticket.dealer_id,
-        acknowledge_due=deadline_of(ticket, "acknowledge"),
-        response_due=deadline_of(ticket, "response"),
-        resolution_due=deadline_of(ticket, "resolution"),
-        deadlines_provisional=any(c.provisional for c in ticket.clocks),
-    )
+    return await open_ticket(session, req, actor, now, settings, correlation_id)
 
 
 async def ticket_by_external_ref(session: AsyncSession, channel: str, ref: str) -> TicketRow | None:
@@ -505,12 +359,40 @@ async def ticket_by_external_ref(session: AsyncSession, channel: str, ref: str) 
     )
 
 
+class IntakeBatcher:
+    """Intake through the shared group commit: one commit (one WAL flush, one counter-row lock, one
+    statement per table) serves every request that arrived meanwhile. A rule refusing one request fails
+    only that request; if the shared transaction fails, each request is retried on its own."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: TicketsSettings,
+        max_batch: int = 64,
+    ) -> None:
+        async def write_batch(
+            session: AsyncSession, intakes: list[Intake]
+        ) -> list[OpenedTicket | BaseException]:
+            return list(await open_tickets(session, intakes, settings))
+
+        self._group: GroupCommit[Intake, OpenedTicket] = GroupCommit(
+            sessions, write_batch, max_batch=max_batch, name="intake-group-commit"
+        )
+
+    async def open(self, intake: Intake) -> OpenedTicket:
+        """Open one ticket; answered after the commit that holds it."""
+        return await self._group.submit(intake)
+
+
 __all__ = [
     "Intake",
+    "IntakeBatcher",
     "OpenedTicket",
+    "PartnerRequest",
     "Policy",
     "TicketRequest",
     "find_entitlement",
+    "open_partner_request",
     "open_ticket",
     "open_tickets",
 ]

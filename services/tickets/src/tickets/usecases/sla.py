@@ -1,8 +1,12 @@
-"""SLA clocks stored as rows; their warnings, breaches and escalations are scheduled jobs (one pending per clock)."""
+"""SLA clocks stored as rows; their warnings, breaches and escalations are scheduled jobs (one pending per clock).
+
+The job handlers in messaging.py call `warn`, `breach` and `escalate`; each runs in the transaction that marks its
+job done (so it fires once)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,12 +21,13 @@ from aftersales_shared.events import (
     Urgency,
 )
 from aftersales_shared.outbox import enqueue
-from aftersales_shared.scheduler import Job, cancel, schedule
+from aftersales_shared.scheduler import cancel, schedule
 from aftersales_shared.workcalendar import WorkCalendar
 
-from .domain import Clock, ClockState
-from .models import ClockRow, TicketRow
-from .settings import TicketsSettings
+from ..calendar_cache import calendar_for
+from ..domain import Clock, ClockState
+from ..models import ClockRow, TicketRow
+from ..settings import TicketsSettings
 
 WARNING, BREACH, ESCALATE = "sla_warning", "sla_breach", "sla_escalate"
 
@@ -130,7 +135,7 @@ async def change_clock(
         )
 
 
-async def _locked_clock(session: AsyncSession, clock_id: int) -> tuple[ClockRow, TicketRow] | None:
+async def locked_clock(session: AsyncSession, clock_id: int) -> tuple[ClockRow, TicketRow] | None:
     row = await session.scalar(select(ClockRow).where(ClockRow.id == clock_id).with_for_update())
     if row is None:
         return None
@@ -138,73 +143,51 @@ async def _locked_clock(session: AsyncSession, clock_id: int) -> tuple[ClockRow,
     return (row, ticket) if ticket is not None else None
 
 
-def register_jobs(scheduler, settings: TicketsSettings, clock_now) -> None:  # type: ignore[no-untyped-def]
-    """Job handlers: each runs in the transaction that marks its job done (so it fires once)."""
+def clock_of(ticket: TicketRow, kind: SlaClock) -> ClockRow | None:
+    return next((c for c in ticket.clocks if c.kind == kind.value), None)
 
-    @scheduler.handles(WARNING)
-    async def on_warning(session: AsyncSession, job: Job) -> None:
-        found = await _locked_clock(session, int(job.key))
-        if found is None:
-            return
-        row, ticket = found
-        if row.state != ClockState.RUNNING.value or row.breached_at or row.deadline is None:
-            return  # paused or stopped: arm() schedules again when it runs again
-        if row.warned_at is None:
-            now = clock_now()
-            row.warned_at = now
-            if ticket.sla_state == "ok":
-                ticket.sla_state = "warning"
-            await enqueue(
-                session,
-                Envelope(
-                    subject=ticket.ticket_no,
-                    data=SlaWarningV1(
-                        ticket_id=ticket.id,
-                        ticket_no=ticket.ticket_no,
-                        clock=SlaClock(row.kind),
-                        deadline=row.deadline,
-                        warned_at=now,
-                        fraction=settings.sla_warning_fraction,
-                        urgency=Urgency(ticket.urgency),
-                        customer_id=ticket.customer_id,
-                        assignee_id=ticket.assignee_id,
-                        dealer_id=ticket.dealer_id,
-                        deadline_provisional=row.provisional,
-                    ),
-                ),
-            )
-        await schedule(
-            session, BREACH, job.key, row.deadline, {"deadline": row.deadline.isoformat()}
-        )
 
-    @scheduler.handles(BREACH)
-    async def on_breach(session: AsyncSession, job: Job) -> None:
-        found = await _locked_clock(session, int(job.key))
-        if found is None:
-            return
-        row, ticket = found
-        now = clock_now()
-        if (
-            row.state != ClockState.RUNNING.value
-            or row.breached_at
-            or row.deadline is None
-            or row.deadline > now
-        ):
-            return
-        row.breached_at, row.escalation_level, ticket.sla_state = now, 1, "breached"
+async def meet(
+    session: AsyncSession,
+    ticket: TicketRow,
+    kinds: list[SlaClock],
+    now: datetime,
+    settings: TicketsSettings,
+) -> None:
+    """Stop the given clocks as met (those already met stay as they are)."""
+    calendar = await calendar_for(session, ticket.calendar_id)
+    for kind in kinds:
+        row = clock_of(ticket, kind)
+        if row is not None and row.state != ClockState.MET.value:
+            await change_clock(session, ticket, row, calendar, settings, "meet", now)
+
+
+async def warn(
+    session: AsyncSession, clock_id: int, now: datetime, settings: TicketsSettings
+) -> None:
+    """A clock's warning time came: SlaWarning once, then its breach is the clock's one pending job."""
+    found = await locked_clock(session, clock_id)
+    if found is None:
+        return
+    row, ticket = found
+    if row.state != ClockState.RUNNING.value or row.breached_at or row.deadline is None:
+        return  # paused or stopped: arm() schedules again when it runs again
+    if row.warned_at is None:
+        row.warned_at = now
+        if ticket.sla_state == "ok":
+            ticket.sla_state = "warning"
         await enqueue(
             session,
             Envelope(
                 subject=ticket.ticket_no,
-                data=SlaBreachedV1(
+                data=SlaWarningV1(
                     ticket_id=ticket.id,
                     ticket_no=ticket.ticket_no,
                     clock=SlaClock(row.kind),
                     deadline=row.deadline,
-                    breached_at=now,
-                    overdue_seconds=int((now - row.deadline).total_seconds()),
+                    warned_at=now,
+                    fraction=settings.sla_warning_fraction,
                     urgency=Urgency(ticket.urgency),
-                    escalation_level=1,
                     customer_id=ticket.customer_id,
                     assignee_id=ticket.assignee_id,
                     dealer_id=ticket.dealer_id,
@@ -212,45 +195,121 @@ def register_jobs(scheduler, settings: TicketsSettings, clock_now) -> None:  # t
                 ),
             ),
         )
-        await schedule(
-            session,
-            ESCALATE,
-            f"{row.id}:2",
-            now + timedelta(hours=settings.escalate_after_hours),
-            {"deadline": row.deadline.isoformat()},
-        )
+    await schedule(
+        session, BREACH, str(clock_id), row.deadline, {"deadline": row.deadline.isoformat()}
+    )
 
-    @scheduler.handles(ESCALATE)
-    async def on_escalate(session: AsyncSession, job: Job) -> None:
-        found = await _locked_clock(session, int(job.key.split(":")[0]))
-        if found is None:
-            return
-        row, ticket = found
-        if (
-            row.state == ClockState.MET.value
-            or row.breached_at is None
-            or row.escalation_level >= 2
-        ):
-            return
-        now = clock_now()
-        deadline = datetime.fromisoformat(job.payload["deadline"])
-        row.escalation_level = 2
-        await enqueue(
-            session,
-            Envelope(
-                subject=ticket.ticket_no,
-                data=SlaEscalatedV1(
-                    ticket_id=ticket.id,
-                    ticket_no=ticket.ticket_no,
-                    clock=SlaClock(row.kind),
-                    deadline=deadline,
-                    escalated_at=now,
-                    overdue_seconds=int((now - deadline).total_seconds()),
-                    escalation_level=2,
-                    urgency=Urgency(ticket.urgency),
-                    customer_id=ticket.customer_id,
-                    assignee_id=ticket.assignee_id,
-                    dealer_id=ticket.dealer_id,
-                ),
+
+async def breach(
+    session: AsyncSession, clock_id: int, now: datetime, settings: TicketsSettings
+) -> None:
+    """A running clock passed its deadline: SlaBreached (level 1), escalation to management later."""
+    found = await locked_clock(session, clock_id)
+    if found is None:
+        return
+    row, ticket = found
+    if (
+        row.state != ClockState.RUNNING.value
+        or row.breached_at
+        or row.deadline is None
+        or row.deadline > now
+    ):
+        return
+    row.breached_at, row.escalation_level, ticket.sla_state = now, 1, "breached"
+    await enqueue(
+        session,
+        Envelope(
+            subject=ticket.ticket_no,
+            data=SlaBreachedV1(
+                ticket_id=ticket.id,
+                ticket_no=ticket.ticket_no,
+                clock=SlaClock(row.kind),
+                deadline=row.deadline,
+                breached_at=now,
+                overdue_seconds=int((now - row.deadline).total_seconds()),
+                urgency=Urgency(ticket.urgency),
+                escalation_level=1,
+                customer_id=ticket.customer_id,
+                assignee_id=ticket.assignee_id,
+                dealer_id=ticket.dealer_id,
+                deadline_provisional=row.provisional,
             ),
+        ),
+    )
+    await schedule(
+        session,
+        ESCALATE,
+        f"{row.id}:2",
+        now + timedelta(hours=settings.escalate_after_hours),
+        {"deadline": row.deadline.isoformat()},
+    )
+
+
+async def escalate(session: AsyncSession, clock_id: int, deadline: datetime, now: datetime) -> None:
+    """Still breached N hours later and not met: SlaEscalated (level 2, management)."""
+    found = await locked_clock(session, clock_id)
+    if found is None:
+        return
+    row, ticket = found
+    if row.state == ClockState.MET.value or row.breached_at is None or row.escalation_level >= 2:
+        return
+    row.escalation_level = 2
+    await enqueue(
+        session,
+        Envelope(
+            subject=ticket.ticket_no,
+            data=SlaEscalatedV1(
+                ticket_id=ticket.id,
+                ticket_no=ticket.ticket_no,
+                clock=SlaClock(row.kind),
+                deadline=deadline,
+                escalated_at=now,
+                overdue_seconds=int((now - deadline).total_seconds()),
+                escalation_level=2,
+                urgency=Urgency(ticket.urgency),
+                customer_id=ticket.customer_id,
+                assignee_id=ticket.assignee_id,
+                dealer_id=ticket.dealer_id,
+            ),
+        ),
+    )
+
+
+async def recompute_clocks(
+    session: AsyncSession,
+    calendar_ids: list[str] | None,
+    since: datetime,
+    reason: str,
+    now: datetime,
+    settings: TicketsSettings,
+) -> tuple[int, int]:
+    """After a calendar change: recompute running clocks whose deadline falls on/after `since`."""
+    query = (
+        select(ClockRow)
+        .join(TicketRow, TicketRow.id == ClockRow.ticket_id)
+        .where(ClockRow.state == ClockState.RUNNING.value, ClockRow.deadline >= since)
+        .order_by(ClockRow.id)
+        .with_for_update(of=ClockRow)
+    )
+    if calendar_ids is not None:
+        query = query.where(TicketRow.calendar_id.in_(calendar_ids))
+    rows = (await session.scalars(query)).all()
+    calendars: dict[str, Any] = {}
+    changed = 0
+    for row in rows:
+        ticket = await session.get(TicketRow, row.ticket_id)
+        if ticket.calendar_id not in calendars:
+            calendars[ticket.calendar_id] = await calendar_for(session, ticket.calendar_id)
+        before = row.deadline
+        await change_clock(
+            session,
+            ticket,
+            row,
+            calendars[ticket.calendar_id],
+            settings,
+            "recompute",
+            now,
+            reason=reason,
         )
+        changed += row.deadline != before
+    return len(rows), changed

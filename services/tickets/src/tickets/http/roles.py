@@ -1,0 +1,15 @@
+"""Which roles each group of endpoints admits (the guards; finer rules live in the use cases)."""
+
+from aftersales_shared.auth import Role
+
+READERS = (
+    Role.SERVICE_AGENT,
+    Role.SERVICE_SUPERVISOR,
+    Role.ENGINEER,
+    Role.DEALER,
+    Role.MANAGER,
+    Role.TECHNICAL,
+)
+INTAKE = (Role.SERVICE_AGENT, Role.SERVICE_SUPERVISOR, Role.DEALER, Role.PARTNER)
+HANDLERS = (Role.SERVICE_AGENT, Role.SERVICE_SUPERVISOR, Role.ENGINEER, Role.DEALER)
+DESK = (Role.SERVICE_AGENT, Role.SERVICE_SUPERVISOR)
