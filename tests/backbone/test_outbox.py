@@ -26,6 +26,7 @@ from aftersales_testing.support import (
     wait_until,
 )
 from contracts.app import create_app as contracts_app
+from contracts.http.contracts import new_draft, signing_of
 from contracts.schemas.contracts import ContractDraftIn, SignIn
 from contracts.settings import ContractsSettings
 from contracts.usecases import drafting, signing
@@ -72,7 +73,7 @@ async def _sign_one(rt, no: str) -> None:
     async with rt.sessions.begin() as session:
         await drafting.create_draft(
             session,
-            ContractDraftIn.model_validate(draft_body(no)),
+            new_draft(ContractDraftIn.model_validate(draft_body(no))),
             SALES,
             utcnow(),
             tz=BUSINESS_TZ,
@@ -102,7 +103,7 @@ async def test_event_of_rolled_back_transaction_is_never_published(databases, ow
                 await signing.sign_contract(
                     session,
                     "NO-SUCH",
-                    SignIn.model_validate(sign_body()),
+                    signing_of(SignIn.model_validate(sign_body())),
                     SALES,
                     utcnow(),
                     tz=BUSINESS_TZ,

@@ -228,7 +228,8 @@ async def sign_contract_in_session(session: Any, contract_no: str, sales: Any) -
     from aftersales_shared.auth import Principal, Role
     from aftersales_shared.db import utcnow
     from contracts.domain import ReviewPart
-    from contracts.schemas.contracts import SignIn, SignOffIn
+    from contracts.http.contracts import signing_of
+    from contracts.schemas.contracts import SignIn
     from contracts.usecases import review, signing
 
     await review.submit_for_review(session, contract_no, sales, utcnow())
@@ -238,9 +239,9 @@ async def sign_contract_in_session(session: Any, contract_no: str, sales: Any) -
             session,
             contract_no,
             part,
-            SignOffIn(decision="approve", comments="同意"),
+            review.ReviewDecision(approved=True, comments="同意"),
             reviewer,
             utcnow(),
         )
-    body = SignIn.model_validate(sign_body(document_sha256=row.document_sha256))
+    body = signing_of(SignIn.model_validate(sign_body(document_sha256=row.document_sha256)))
     return await signing.sign_contract(session, contract_no, body, sales, utcnow(), tz=BUSINESS_TZ)

@@ -434,7 +434,6 @@ async def test_booking_missed_fires_once(databases, streams_ready, clock):
         assert "future" in got["detail"]
     # receipt recorded through the use case with a clock after shipping
     from aftersales_shared.auth import Principal, Role
-    from contracts.schemas.orders import ReceiptIn
     from contracts.usecases import receipt
 
     rt = runtime_of(app)
@@ -443,7 +442,7 @@ async def test_booking_missed_fires_once(databases, streams_ready, clock):
         row = await receipt.record_receipt(
             s,
             order_no,
-            ReceiptIn(
+            receipt.Receipt(
                 received_at=shipped + timedelta(hours=5),
                 signed_by="王",
                 quantity_ok=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated
 
 from litestar import Controller, Request, get, patch, post
@@ -22,7 +23,7 @@ from aftersales_shared.http import (
 from aftersales_shared.schemas import Page
 from aftersales_shared.service import Runtime
 
-from ..domain import ReviewPart
+from ..domain import ReviewPart, ServiceLevel, Signature
 from ..models import ContractRow
 from ..schemas.audit import AuditOut
 from ..schemas.contracts import (
@@ -38,6 +39,7 @@ from ..schemas.contracts import (
 from ..settings import ContractsSettings
 from ..usecases import amendments, archiving, audit, contracts, drafting, review, signing
 from .common import READERS, REVIEWERS, SALES, business_tz
+from .customers import new_customer
 
 StatusQ = Annotated[
     str | None, QueryParameter(pattern="^(draft|in_review|approved|signed|archived)$")
@@ -76,6 +78,42 @@ def review_part(part: str) -> ReviewPart:
     return ReviewPart(part)
 
 
+def draft_content(
+    data: ContractDraftIn | ContractPatch, given: Iterable[str]
+) -> drafting.DraftContent:
+    """The draft's terms as the use case takes them; `given`: the fields the caller stated."""
+    return drafting.DraftContent(
+        given=frozenset(given),
+        products=None if data.products is None else [p.model_dump() for p in data.products],
+        service_levels=None
+        if data.service_levels is None
+        else [ServiceLevel(**s.model_dump()) for s in data.service_levels],
+        terms=None if data.terms is None else data.terms.model_dump(mode="json"),
+        calendar=data.calendar,
+        dealer_id=data.dealer_id,
+        sales_rep=data.sales_rep,
+        quote_no=data.quote_no,
+        requirement_no=data.requirement_no,
+    )
+
+
+def new_draft(data: ContractDraftIn) -> drafting.NewDraft:
+    """A new draft states every term (the request's defaults included)."""
+    return drafting.NewDraft(
+        contract_no=data.contract_no,
+        customer=None if data.customer is None else new_customer(data.customer),
+        customer_id=data.customer_id,
+        content=draft_content(data, drafting.DRAFT_CONTENT),
+    )
+
+
+def signing_of(data: SignIn) -> signing.Signing:
+    return signing.Signing(
+        document_sha256=data.document_sha256,
+        signatures=[Signature(**s.model_dump()) for s in data.signatures],
+    )
+
+
 class ContractController(Controller):
     path = "/contracts"
     tags = ["contracts"]
@@ -91,7 +129,7 @@ class ContractController(Controller):
         async with rt.sessions.begin() as s:
             return contract_out(
                 await drafting.create_draft(
-                    s, data, request.user, utcnow(), tz=business_tz(settings)
+                    s, new_draft(data), request.user, utcnow(), tz=business_tz(settings)
                 )
             )
 
@@ -183,7 +221,12 @@ class ContractController(Controller):
         async with rt.sessions.begin() as s:
             return contract_out(
                 await drafting.edit_draft(
-                    s, contract_no, data, request.user, utcnow(), tz=business_tz(settings)
+                    s,
+                    contract_no,
+                    draft_content(data, data.model_fields_set),
+                    request.user,
+                    utcnow(),
+                    tz=business_tz(settings),
                 )
             )
 
@@ -218,7 +261,14 @@ class ContractController(Controller):
         async with rt.sessions.begin() as s:
             return contract_out(
                 await review.sign_off(
-                    s, contract_no, review_part(part), data, request.user, utcnow()
+                    s,
+                    contract_no,
+                    review_part(part),
+                    review.ReviewDecision(
+                        approved=data.decision == "approve", comments=data.comments
+                    ),
+                    request.user,
+                    utcnow(),
                 )
             )
 
@@ -256,7 +306,7 @@ class ContractController(Controller):
                 await signing.sign_contract(
                     s,
                     contract_no,
-                    data,
+                    signing_of(data),
                     request.user,
                     utcnow(),
                     tz=business_tz(settings),
@@ -281,7 +331,12 @@ class ContractController(Controller):
         async with rt.sessions.begin() as s:
             return contract_out(
                 await archiving.archive_contract(
-                    s, contract_no, data, request.user, utcnow(), version
+                    s,
+                    contract_no,
+                    archiving.Filing(items=list(data.items), location=data.location),
+                    request.user,
+                    utcnow(),
+                    version,
                 )
             )
 
@@ -295,7 +350,9 @@ class ContractController(Controller):
     ) -> ContractOut:
         async with rt.sessions.begin() as s:
             return contract_out(
-                await amendments.amend(s, contract_no, data, request.user, utcnow())
+                await amendments.amend(
+                    s, contract_no, amendments.Amendment(reason=data.reason), request.user, utcnow()
+                )
             )
 
     @get(

@@ -21,6 +21,14 @@ from ..usecases import customers
 from .common import READERS, SALES
 
 
+def new_customer(data: CustomerIn) -> customers.NewCustomer:
+    return customers.NewCustomer(**data.model_dump())
+
+
+def customer_changes(data: CustomerPatch) -> customers.CustomerChanges:
+    return customers.CustomerChanges(data.model_dump(exclude_unset=True, mode="json"))
+
+
 class CustomerController(Controller):
     path = "/customers"
     tags = ["customers"]
@@ -35,7 +43,7 @@ class CustomerController(Controller):
     ) -> CustomerOut:
         async with rt.sessions.begin() as s:
             return CustomerOut.model_validate(
-                await customers.register_customer(s, data, request.user, utcnow())
+                await customers.register_customer(s, new_customer(data), request.user, utcnow())
             )
 
     @get("/", guards=[requires(*READERS)], summary="List customers")
@@ -77,5 +85,7 @@ class CustomerController(Controller):
     ) -> CustomerOut:
         async with rt.sessions.begin() as s:
             return CustomerOut.model_validate(
-                await customers.update_customer(s, customer_id, data, request.user, utcnow())
+                await customers.update_customer(
+                    s, customer_id, customer_changes(data), request.user, utcnow()
+                )
             )

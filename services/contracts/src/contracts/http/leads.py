@@ -37,7 +37,13 @@ class LeadController(Controller):
     ) -> LeadOut:
         async with rt.sessions.begin() as s:
             return LeadOut.model_validate(
-                await leads.create_lead(s, data, request.user, utcnow(), tz=business_tz(settings))
+                await leads.create_lead(
+                    s,
+                    leads.NewLead(**data.model_dump()),
+                    request.user,
+                    utcnow(),
+                    tz=business_tz(settings),
+                )
             )
 
     @get("/", guards=[requires(*SALES, Role.MANAGER)], summary="List leads")
@@ -91,7 +97,12 @@ class LeadController(Controller):
         async with rt.sessions.begin() as s:
             return LeadOut.model_validate(
                 await leads.update_lead(
-                    s, lead_id, data, request.user, utcnow(), tz=business_tz(settings)
+                    s,
+                    lead_id,
+                    leads.LeadChanges(data.model_dump(exclude_unset=True, mode="json")),
+                    request.user,
+                    utcnow(),
+                    tz=business_tz(settings),
                 )
             )
 
@@ -105,5 +116,7 @@ class LeadController(Controller):
     ) -> CustomerOut:
         async with rt.sessions.begin() as s:
             return CustomerOut.model_validate(
-                await leads.convert_lead(s, lead_id, data, request.user, utcnow())
+                await leads.convert_lead(
+                    s, lead_id, leads.LeadConversion(**data.model_dump()), request.user, utcnow()
+                )
             )

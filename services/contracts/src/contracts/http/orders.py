@@ -39,6 +39,13 @@ def order_out(row: OrderRow) -> OrderOut:
     return OrderOut.model_validate(row)
 
 
+def new_order(data: OrderIn) -> orders.NewOrder:
+    lines = None if data.lines is None else [(line.model, line.quantity) for line in data.lines]
+    return orders.NewOrder(
+        contract_no=data.contract_no, delivery_place=data.delivery_place, lines=lines
+    )
+
+
 class OrderController(Controller):
     path = "/orders"
     tags = ["orders, delivery, installation"]
@@ -49,7 +56,9 @@ class OrderController(Controller):
     ) -> OrderOut:
         async with rt.sessions.begin() as s:
             return order_out(
-                await orders.create_order(s, data, request.user, utcnow(), settings.office_calendar)
+                await orders.create_order(
+                    s, new_order(data), request.user, utcnow(), settings.office_calendar
+                )
             )
 
     @get("/", guards=[requires(*ORDER_READERS)], summary="List orders")
@@ -95,7 +104,9 @@ class OrderController(Controller):
     ) -> OrderOut:
         async with rt.sessions.begin() as s:
             return order_out(
-                await shipping.schedule_shipping(s, order_no, data, request.user, utcnow())
+                await shipping.schedule_shipping(
+                    s, order_no, shipping.Shipping(ships_at=data.ships_at), request.user, utcnow()
+                )
             )
 
     @post(
@@ -115,7 +126,12 @@ class OrderController(Controller):
         async with rt.sessions.begin() as s:
             return order_out(
                 await receipt.record_receipt(
-                    s, order_no, data, request.user, utcnow(), settings.office_calendar
+                    s,
+                    order_no,
+                    receipt.Receipt(**data.model_dump()),
+                    request.user,
+                    utcnow(),
+                    settings.office_calendar,
                 )
             )
 
@@ -136,7 +152,12 @@ class OrderController(Controller):
         async with rt.sessions.begin() as s:
             return order_out(
                 await receipt.answer_objection(
-                    s, order_no, objection_no, data, request.user, utcnow()
+                    s,
+                    order_no,
+                    objection_no,
+                    receipt.ObjectionAnswer(answer=data.answer),
+                    request.user,
+                    utcnow(),
                 )
             )
 
@@ -151,7 +172,9 @@ class OrderController(Controller):
     ) -> OrderOut:
         async with rt.sessions.begin() as s:
             return order_out(
-                await installation.book_installation(s, order_no, data, request.user, utcnow())
+                await installation.book_installation(
+                    s, order_no, installation.Booking(**data.model_dump()), request.user, utcnow()
+                )
             )
 
     @post(
@@ -171,7 +194,12 @@ class OrderController(Controller):
         async with rt.sessions.begin() as s:
             return order_out(
                 await installation.accept_installation(
-                    s, order_no, data, request.user, utcnow(), tz=business_tz(settings)
+                    s,
+                    order_no,
+                    installation.Acceptance(**data.model_dump()),
+                    request.user,
+                    utcnow(),
+                    tz=business_tz(settings),
                 )
             )
 
@@ -185,5 +213,7 @@ class OrderController(Controller):
     ) -> OrderOut:
         async with rt.sessions.begin() as s:
             return order_out(
-                await training.record_training(s, order_no, data, request.user, utcnow())
+                await training.record_training(
+                    s, order_no, training.Training(**data.model_dump()), request.user, utcnow()
+                )
             )

@@ -40,7 +40,7 @@ class QuoteController(Controller):
         async with rt.sessions.begin() as s:
             row = await quotes.create_quote(
                 s,
-                data,
+                quotes.NewQuote(**data.model_dump()),
                 request.user,
                 utcnow(),
                 settings.quote_discount_limit_pct,
@@ -92,5 +92,7 @@ class QuoteController(Controller):
     ) -> QuoteOut:
         async with rt.sessions.begin() as s:
             return QuoteOut.model_validate(
-                await quotes.decide_quote(s, no, data, request.user, utcnow())
+                await quotes.decide_quote(
+                    s, no, quotes.QuoteDecision(**data.model_dump()), request.user, utcnow()
+                )
             )

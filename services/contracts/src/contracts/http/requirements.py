@@ -24,6 +24,12 @@ from ..usecases import requirements
 from .common import READERS, SALES
 
 
+def new_requirement(data: RequirementIn) -> requirements.NewRequirement:
+    return requirements.NewRequirement(
+        **data.model_dump(mode="json", exclude={"delivery_date"}), delivery_date=data.delivery_date
+    )
+
+
 class RequirementController(Controller):
     path = "/requirements"
     tags = ["requirement forms"]
@@ -38,7 +44,9 @@ class RequirementController(Controller):
     ) -> RequirementOut:
         async with rt.sessions.begin() as s:
             return RequirementOut.model_validate(
-                await requirements.create_requirement(s, data, request.user, utcnow())
+                await requirements.create_requirement(
+                    s, new_requirement(data), request.user, utcnow()
+                )
             )
 
     @get("/", guards=[requires(*READERS)], summary="List requirement forms")
@@ -77,5 +85,7 @@ class RequirementController(Controller):
     ) -> RequirementOut:
         async with rt.sessions.begin() as s:
             return RequirementOut.model_validate(
-                await requirements.confirm_requirement(s, no, data, request.user, utcnow())
+                await requirements.confirm_requirement(
+                    s, no, requirements.Confirmation(**data.model_dump()), request.user, utcnow()
+                )
             )

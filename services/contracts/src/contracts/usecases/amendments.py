@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,13 +13,19 @@ from aftersales_shared.errors import Conflict
 
 from .. import domain
 from ..models import ContractRow, ProductRow
-from ..schemas.contracts import AmendmentIn
 from .audit import audit
 from .contracts import document_content, ensure_owner, get_contract
 
 
+@dataclass(frozen=True)
+class Amendment:
+    """Why the signed contract is amended."""
+
+    reason: str
+
+
 async def amend(
-    session: AsyncSession, contract_no: str, cmd: AmendmentIn, actor: Principal, now: datetime
+    session: AsyncSession, contract_no: str, cmd: Amendment, actor: Principal, now: datetime
 ) -> ContractRow:
     """A signed contract never changes: an amendment is a new draft version carrying its terms forward."""
     old = await get_contract(session, contract_no)

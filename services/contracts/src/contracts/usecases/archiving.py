@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -14,9 +15,17 @@ from aftersales_shared.scheduler import cancel
 
 from .. import domain
 from ..models import ContractRow
-from ..schemas.contracts import ArchiveIn
 from .audit import audit
 from .contracts import get_contract, to_domain
+
+
+@dataclass(frozen=True)
+class Filing:
+    """What was filed (originals, credentials, requirement and review forms) and where."""
+
+    items: list[domain.ArchiveItem]
+    location: str | None = None
+
 
 ARCHIVE_JOB = "contracts.archive_due"
 
@@ -28,7 +37,7 @@ def archive_job_key(row: ContractRow) -> str:
 async def archive_contract(
     session: AsyncSession,
     contract_no: str,
-    cmd: ArchiveIn,
+    cmd: Filing,
     actor: Principal,
     now: datetime,
     version: int | None = None,

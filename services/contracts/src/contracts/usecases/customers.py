@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,14 +14,32 @@ from aftersales_shared.errors import Conflict, NotFound
 
 from .. import domain
 from ..models import CustomerRow
-from ..schemas.customers import CustomerIn, CustomerPatch
 from .audit import audit
 from .common import changes, page
 
 
+@dataclass(frozen=True)
+class NewCustomer:
+    """A customer to register: contacts and addresses as the API validated them (plain dicts)."""
+
+    customer_id: str
+    name: str
+    credit_code: str
+    contacts: list[dict[str, Any]] = field(default_factory=list)
+    addresses: list[dict[str, Any]] = field(default_factory=list)
+    industry: str | None = None
+
+
+@dataclass(frozen=True)
+class CustomerChanges:
+    """The fields a caller set (JSON values); a field given as None clears it where that is allowed."""
+
+    values: dict[str, Any]
+
+
 async def register_customer(
     session: AsyncSession,
-    cmd: CustomerIn,
+    cmd: NewCustomer,
     actor: Principal,
     now: datetime,
     from_lead: str | None = None,
@@ -32,8 +52,8 @@ async def register_customer(
         customer_id=cmd.customer_id,
         name=cmd.name,
         credit_code=code,
-        contacts=[c.model_dump() for c in cmd.contacts],
-        addresses=[a.model_dump() for a in cmd.addresses],
+        contacts=[dict(c) for c in cmd.contacts],
+        addresses=[dict(a) for a in cmd.addresses],
         industry=cmd.industry,
         owner=actor.subject,
         from_lead=from_lead,
@@ -75,10 +95,10 @@ async def get_customer(session: AsyncSession, customer_id: str) -> CustomerRow:
 
 
 async def update_customer(
-    session: AsyncSession, customer_id: str, cmd: CustomerPatch, actor: Principal, now: datetime
+    session: AsyncSession, customer_id: str, cmd: CustomerChanges, actor: Principal, now: datetime
 ) -> CustomerRow:
     row = await get_customer(session, customer_id)
-    new = cmd.model_dump(exclude_unset=True, mode="json")
+    new = dict(cmd.values)
     before = {k: getattr(row, k) for k in new}
     for key, value in new.items():
         setattr(row, key, value)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic_core import to_jsonable_python
@@ -16,17 +17,56 @@ from aftersales_shared.errors import Conflict, DomainError
 
 from .. import domain
 from ..models import ContractRow, CustomerRow, ProductRow
-from ..schemas.contracts import ContractDraftIn, ContractPatch
 from .audit import audit
 from .common import today
 from .contracts import document_content, ensure_owner, get_contract, store_state, to_domain
-from .customers import get_customer, register_customer
+from .customers import NewCustomer, get_customer, register_customer
 from .quotes import get_quote
 from .requirements import get_requirement
 
+DRAFT_CONTENT = frozenset(
+    {
+        "products",
+        "service_levels",
+        "terms",
+        "calendar",
+        "dealer_id",
+        "sales_rep",
+        "quote_no",
+        "requirement_no",
+    }
+)
+
+
+@dataclass(frozen=True)
+class DraftContent:
+    """The editable terms of a draft. `given` names the fields the caller stated: a new draft states
+    them all, an edit only those it changes (a stated None clears dealer, quote, requirement form)."""
+
+    given: frozenset[str]
+    products: list[dict[str, Any]] | None = None  # model, serial_no, warranty_end
+    service_levels: list[domain.ServiceLevel] | None = None
+    terms: dict[str, Any] | None = None  # the service terms, JSON values
+    calendar: str | None = None
+    dealer_id: str | None = None
+    sales_rep: str | None = None
+    quote_no: str | None = None
+    requirement_no: str | None = None
+
+
+@dataclass(frozen=True)
+class NewDraft:
+    """A new contract draft: its customer registered (or matched) from `customer`, or named by
+    `customer_id` (exactly one of them), and its content."""
+
+    contract_no: str
+    customer: NewCustomer | None
+    customer_id: str | None
+    content: DraftContent
+
 
 async def create_draft(
-    session: AsyncSession, cmd: ContractDraftIn, actor: Principal, now: datetime, *, tz: ZoneInfo
+    session: AsyncSession, cmd: NewDraft, actor: Principal, now: datetime, *, tz: ZoneInfo
 ) -> ContractRow:
     if await session.scalar(
         select(ContractRow.id).where(ContractRow.contract_no == cmd.contract_no).limit(1)
@@ -43,12 +83,12 @@ async def create_draft(
         customer_id=customer.customer_id,
         customer_name=customer.name,
         credit_code=customer.credit_code,
-        contacts=[c.model_dump() for c in cmd.customer.contacts]
+        contacts=[dict(c) for c in cmd.customer.contacts]
         if cmd.customer and cmd.customer.contacts
         else customer.contacts,
-        calendar=cmd.calendar,
-        dealer_id=cmd.dealer_id,
-        sales_rep=cmd.sales_rep or actor.subject,
+        calendar=cmd.content.calendar,
+        dealer_id=cmd.content.dealer_id,
+        sales_rep=cmd.content.sales_rep or actor.subject,
         created_at=now,
         created_by=actor.subject,
         updated_at=now,
@@ -56,7 +96,7 @@ async def create_draft(
         signatures=[],
         sign_offs=[],
     )
-    await _apply_terms(session, row, cmd, now, tz)
+    await _apply_terms(session, row, cmd.content, now, tz)
     session.add(row)
     await audit(
         session,
@@ -73,7 +113,7 @@ async def create_draft(
 
 
 async def _customer_for_draft(
-    session: AsyncSession, cmd: ContractDraftIn, actor: Principal, now: datetime
+    session: AsyncSession, cmd: NewDraft, actor: Principal, now: datetime
 ) -> CustomerRow:
     """A registered customer by id, or the inline one: matched by id and credit code, else registered."""
     if cmd.customer_id is not None or cmd.customer is None:
@@ -93,26 +133,24 @@ async def _customer_for_draft(
 async def _apply_terms(
     session: AsyncSession,
     row: ContractRow,
-    cmd: ContractDraftIn | ContractPatch,
+    cmd: DraftContent,
     now: datetime,
     tz: ZoneInfo,
 ) -> None:
     """Validate and write the editable terms of a draft, then rehash its document."""
-    fields = cmd.model_fields_set if isinstance(cmd, ContractPatch) else set(type(cmd).model_fields)
+    fields = cmd.given
     if "service_levels" in fields and cmd.service_levels is not None:
-        levels = domain.service_levels_with_overrides(
-            [domain.ServiceLevel(**s.model_dump()) for s in cmd.service_levels]
-        )
+        levels = domain.service_levels_with_overrides(list(cmd.service_levels))
         row.service_levels = [to_jsonable_python(asdict(level)) for level in levels]
     if "terms" in fields and cmd.terms is not None:
-        row.terms = cmd.terms.model_dump(mode="json")
+        row.terms = dict(cmd.terms)
     levels = [
         domain.ServiceLevel(**{**s, "urgency": domain.Urgency(s["urgency"])})
         for s in row.service_levels
     ]
     domain.check_terms(row.terms or {}, levels)
     if "products" in fields and cmd.products is not None:
-        serials = [p.serial_no for p in cmd.products]
+        serials = [p["serial_no"] for p in cmd.products]
         dupes = domain.duplicates(serials)
         if dupes:
             raise DomainError(f"序列号重复: {', '.join(dupes)} (serial numbers listed twice)")
@@ -129,7 +167,7 @@ async def _apply_terms(
             raise Conflict(
                 f"序列号已属于其他合同: {', '.join(sorted(set(taken)))} (serial numbers already sold)"
             )
-        row.products = [ProductRow(**p.model_dump()) for p in cmd.products]
+        row.products = [ProductRow(**p) for p in cmd.products]
     for name in ("calendar", "dealer_id", "sales_rep"):
         value = getattr(cmd, name)
         if name in fields and (value is not None or name == "dealer_id"):
@@ -163,7 +201,7 @@ async def _apply_terms(
 async def edit_draft(
     session: AsyncSession,
     contract_no: str,
-    cmd: ContractPatch,
+    cmd: DraftContent,
     actor: Principal,
     now: datetime,
     *,
@@ -186,7 +224,7 @@ async def edit_draft(
         "edited",
         now,
         version=row.version,
-        fields=sorted(cmd.model_fields_set),
+        fields=sorted(cmd.given),
         sign_offs_voided=voided,
         status_before=before_status,
         document_sha256={"from": before_hash, "to": row.document_sha256},

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from pydantic_core import to_jsonable_python
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftersales_shared.auth import Principal
@@ -17,16 +19,37 @@ from aftersales_shared.scheduler import cancel
 from .. import domain
 from ..domain import OrderStatus
 from ..models import OrderRow
-from ..schemas.orders import AcceptanceIn, BookingIn
 from .audit import audit
 from .common import today
 from .orders import get_order
+
+
+@dataclass(frozen=True)
+class Booking:
+    """An installation date agreed with the customer; contacted_at defaults to now."""
+
+    scheduled_for: datetime
+    engineer: str
+    contacted_at: datetime | None = None
+    customer_contact: str | None = None
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    """One installation acceptance attempt (安装验收单); a passed one completes installation."""
+
+    accepted_on: date
+    equipment_state: str
+    customer_remarks: str | None
+    accepted_by: str
+    passed: bool = True
+
 
 BOOKING_JOB = "contracts.installation_booking_due"
 
 
 async def book_installation(
-    session: AsyncSession, order_no: str, cmd: BookingIn, actor: Principal, now: datetime
+    session: AsyncSession, order_no: str, cmd: Booking, actor: Principal, now: datetime
 ) -> OrderRow:
     """The engineer contacts the customer and books a date confirmed at least 3 days ahead."""
     row = await get_order(session, order_no)
@@ -44,7 +67,7 @@ async def book_installation(
     domain.check_installation_date(cmd.scheduled_for, contacted)
     first = row.booking is None
     before = row.booking
-    row.booking = cmd.model_dump(mode="json") | {
+    row.booking = to_jsonable_python(asdict(cmd)) | {
         "contacted_at": contacted.isoformat(),
         "booked_by": actor.subject,
     }
@@ -90,7 +113,7 @@ async def booking_overdue(session: AsyncSession, order_no: str, now: datetime) -
 async def accept_installation(
     session: AsyncSession,
     order_no: str,
-    cmd: AcceptanceIn,
+    cmd: Acceptance,
     actor: Principal,
     now: datetime,
     *,
@@ -103,7 +126,7 @@ async def accept_installation(
     )
     if cmd.accepted_on > today(now, tz):
         raise DomainError("验收日期不能晚于今天 (accepted_on cannot be in the future)")
-    record = cmd.model_dump(mode="json") | {
+    record = to_jsonable_python(asdict(cmd)) | {
         "recorded_by": actor.subject,
         "recorded_at": now.isoformat(),
     }

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -14,20 +16,49 @@ from aftersales_shared.errors import NotFound
 
 from .. import domain
 from ..models import CustomerRow, LeadRow
-from ..schemas.customers import CustomerIn, LeadConvertIn, LeadIn, LeadPatch
 from .audit import audit
 from .common import changes, page, today
-from .customers import register_customer
+from .customers import NewCustomer, register_customer
+
+
+@dataclass(frozen=True)
+class NewLead:
+    """A lead as recorded: who, what they need, and the grade that sets the follow-up horizon."""
+
+    company_name: str
+    industry: str | None
+    contact: dict[str, Any]
+    source: str
+    need: str
+    grade: domain.LeadGrade
+    owner: str | None = None  # defaults to the caller
+
+
+@dataclass(frozen=True)
+class LeadChanges:
+    """The fields a caller set (JSON values): grade, need, owner, contact, status (dropped)."""
+
+    values: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class LeadConversion:
+    """The customer a lead becomes: its id and credit code, optionally another name, addresses."""
+
+    customer_id: str
+    credit_code: str
+    name: str | None = None
+    addresses: list[dict[str, Any]] = field(default_factory=list)
 
 
 async def create_lead(
-    session: AsyncSession, cmd: LeadIn, actor: Principal, now: datetime, *, tz: ZoneInfo
+    session: AsyncSession, cmd: NewLead, actor: Principal, now: datetime, *, tz: ZoneInfo
 ) -> LeadRow:
     row = LeadRow(
         lead_id=str(uuid.uuid4()),
         company_name=cmd.company_name,
         industry=cmd.industry,
-        contact=cmd.contact.model_dump(),
+        contact=dict(cmd.contact),
         source=cmd.source,
         need=cmd.need,
         grade=cmd.grade,
@@ -63,7 +94,7 @@ async def get_lead(session: AsyncSession, lead_id: str) -> LeadRow:
 async def update_lead(
     session: AsyncSession,
     lead_id: str,
-    cmd: LeadPatch,
+    cmd: LeadChanges,
     actor: Principal,
     now: datetime,
     *,
@@ -71,7 +102,7 @@ async def update_lead(
 ) -> LeadRow:
     row = await get_lead(session, lead_id)
     domain.ensure_lead_open(row.status, lead_id)
-    new = cmd.model_dump(exclude_unset=True, mode="json")
+    new = dict(cmd.values)
     before = {k: getattr(row, k) for k in new}
     for key, value in new.items():
         setattr(row, key, value)
@@ -83,18 +114,18 @@ async def update_lead(
 
 
 async def convert_lead(
-    session: AsyncSession, lead_id: str, cmd: LeadConvertIn, actor: Principal, now: datetime
+    session: AsyncSession, lead_id: str, cmd: LeadConversion, actor: Principal, now: datetime
 ) -> CustomerRow:
     lead = await get_lead(session, lead_id)
     domain.ensure_lead_open(lead.status, lead_id)
     customer = await register_customer(
         session,
-        CustomerIn(
+        NewCustomer(
             customer_id=cmd.customer_id,
             name=cmd.name or lead.company_name,
             credit_code=cmd.credit_code,
-            contacts=[lead.contact],
-            addresses=cmd.addresses,
+            contacts=[dict(lead.contact)],
+            addresses=list(cmd.addresses),
             industry=lead.industry,
         ),
         actor,

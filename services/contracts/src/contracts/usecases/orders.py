@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -16,9 +17,17 @@ from aftersales_shared.workcalendar import WorkCalendar
 from .. import domain
 from ..domain import OrderStatus
 from ..models import ContractRow, OrderRow
-from ..schemas.orders import OrderIn
 from .audit import audit
 from .common import page
+
+
+@dataclass(frozen=True)
+class NewOrder:
+    """An order from a signed contract: (model, quantity) lines, or None/empty for all it sold."""
+
+    contract_no: str
+    delivery_place: str
+    lines: list[tuple[str, int]] | None = None
 
 
 async def get_order(session: AsyncSession, order_no: str) -> OrderRow:
@@ -39,7 +48,7 @@ async def calendar_for_deadlines(
 
 async def create_order(
     session: AsyncSession,
-    cmd: OrderIn,
+    cmd: NewOrder,
     actor: Principal,
     now: datetime,
     office_calendar: str = "default",
@@ -116,12 +125,10 @@ async def _newest_signed(session: AsyncSession, contract_no: str) -> ContractRow
     return contract
 
 
-def _order_lines(contract: ContractRow, cmd: OrderIn) -> list[tuple[str, int]]:
+def _order_lines(contract: ContractRow, cmd: NewOrder) -> list[tuple[str, int]]:
     """The lines ordered (default: everything sold); no model or quantity beyond the contract."""
     sold = Counter(p.model for p in contract.products)
-    lines = (
-        [(line.model, line.quantity) for line in cmd.lines] if cmd.lines else sorted(sold.items())
-    )
+    lines = list(cmd.lines) if cmd.lines else sorted(sold.items())
     for model, qty in lines:
         if model not in sold:
             raise DomainError(

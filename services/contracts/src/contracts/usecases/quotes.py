@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from datetime import datetime
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic_core import to_jsonable_python
@@ -16,16 +17,37 @@ from aftersales_shared.errors import Conflict, DomainError, NotFound
 
 from .. import domain
 from ..models import QuoteRow
-from ..schemas.quotes import QuoteDecisionIn, QuoteIn
 from .audit import audit
 from .common import page, today
 from .customers import get_customer
 from .requirements import get_requirement
 
 
+@dataclass(frozen=True)
+class NewQuote:
+    """A quote: lines (model, quantity, unit_price, discount_pct, description) and instalments
+    (label, percent, due) with Decimal amounts, priced by the domain rules."""
+
+    quote_no: str
+    customer_id: str
+    requirement_no: str | None
+    lines: list[dict[str, Any]]
+    instalments: list[dict[str, Any]]
+    lead_time_days: int
+    valid_until: date
+
+
+@dataclass(frozen=True)
+class QuoteDecision:
+    """A sales manager's approval or rejection of a discount (a rejection needs a reason)."""
+
+    approve: bool
+    reason: str | None = None
+
+
 async def create_quote(
     session: AsyncSession,
-    cmd: QuoteIn,
+    cmd: NewQuote,
     actor: Principal,
     now: datetime,
     discount_limit: Decimal,
@@ -44,10 +66,12 @@ async def create_quote(
     if await session.get(QuoteRow, cmd.quote_no):
         raise Conflict(f"报价单{cmd.quote_no}已存在 (quote number already exists)")
     lines = [
-        domain.QuoteLine(q.model, q.quantity, q.unit_price, q.discount_pct, q.description)
+        domain.QuoteLine(
+            q["model"], q["quantity"], q["unit_price"], q["discount_pct"], q["description"]
+        )
         for q in cmd.lines
     ]
-    insts = [domain.Instalment(i.label, i.percent, i.due) for i in cmd.instalments]
+    insts = [domain.Instalment(i["label"], i["percent"], i["due"]) for i in cmd.instalments]
     priced = domain.price_quote(lines, insts, discount_limit)
     status = (
         domain.QuoteStatus.PENDING_APPROVAL
@@ -101,7 +125,7 @@ async def get_quote(session: AsyncSession, no: str) -> QuoteRow:
 
 
 async def decide_quote(
-    session: AsyncSession, no: str, cmd: QuoteDecisionIn, actor: Principal, now: datetime
+    session: AsyncSession, no: str, cmd: QuoteDecision, actor: Principal, now: datetime
 ) -> QuoteRow:
     row = await get_quote(session, no)
     row.status = domain.decide_quote(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
+from pydantic_core import to_jsonable_python
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,10 +19,27 @@ from aftersales_shared.scheduler import cancel, schedule
 from .. import domain
 from ..domain import OrderStatus
 from ..models import ContractRow, ObjectionRow, OrderRow
-from ..schemas.orders import ObjectionAnswerIn, ReceiptIn
 from .audit import audit
 from .installation import BOOKING_JOB
 from .orders import calendar_for_deadlines, get_order
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The customer's receipt (收货确认单): who signed, the three checks, objections raised."""
+
+    received_at: datetime
+    signed_by: str
+    quantity_ok: bool
+    model_ok: bool
+    appearance_ok: bool
+    objections: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ObjectionAnswer:
+    answer: str
+
 
 OBJECTION_JOB = "contracts.objection_answer_due"
 
@@ -28,7 +47,7 @@ OBJECTION_JOB = "contracts.objection_answer_due"
 async def record_receipt(
     session: AsyncSession,
     order_no: str,
-    cmd: ReceiptIn,
+    cmd: Receipt,
     actor: Principal,
     now: datetime,
     office_calendar: str = "default",
@@ -50,9 +69,9 @@ async def record_receipt(
             f"检查不合格（{', '.join(failed)}）时须写明异议 (a failed check needs an objection describing it)"
         )
     row.status, row.received_at = OrderStatus.RECEIVED, cmd.received_at
-    row.receipt = cmd.model_dump(mode="json", exclude={"objections"}) | {
-        "recorded_by": actor.subject
-    }
+    row.receipt = to_jsonable_python(
+        {k: v for k, v in asdict(cmd).items() if k != "objections"}
+    ) | {"recorded_by": actor.subject}
     for i, text in enumerate(cmd.objections, start=1):
         due = cmd.received_at + domain.OBJECTION_ANSWER_WITHIN
         row.objections.append(
@@ -95,7 +114,7 @@ async def answer_objection(
     session: AsyncSession,
     order_no: str,
     objection_no: int,
-    cmd: ObjectionAnswerIn,
+    cmd: ObjectionAnswer,
     actor: Principal,
     now: datetime,
 ) -> OrderRow:

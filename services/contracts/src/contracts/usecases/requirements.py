@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,14 +14,34 @@ from aftersales_shared.errors import Conflict, NotFound
 
 from .. import domain
 from ..models import RequirementRow
-from ..schemas.quotes import RequirementConfirmIn, RequirementIn
 from .audit import audit
 from .common import page
 from .customers import get_customer
 
 
+@dataclass(frozen=True)
+class NewRequirement:
+    """A requirement confirmation form (客户需求确认单): lines and terms as JSON values."""
+
+    requirement_no: str
+    customer_id: str
+    lines: list[dict[str, Any]]
+    delivery_date: date
+    delivery_place: str
+    quality_standard: str
+    payment_terms: str
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """Who confirmed the form for the customer, and how (signature, seal, e-signature)."""
+
+    confirmed_by: str
+    method: str = "signature"
+
+
 async def create_requirement(
-    session: AsyncSession, cmd: RequirementIn, actor: Principal, now: datetime
+    session: AsyncSession, cmd: NewRequirement, actor: Principal, now: datetime
 ) -> RequirementRow:
     await get_customer(session, cmd.customer_id)
     if await session.get(RequirementRow, cmd.requirement_no):
@@ -27,7 +49,7 @@ async def create_requirement(
             f"需求确认单{cmd.requirement_no}已存在 (requirement form number already exists)"
         )
     row = RequirementRow(
-        **cmd.model_dump(mode="json", exclude={"delivery_date"}),
+        **{k: v for k, v in asdict(cmd).items() if k != "delivery_date"},
         delivery_date=cmd.delivery_date,
         status="draft",
         created_at=now,
@@ -54,7 +76,7 @@ async def get_requirement(session: AsyncSession, no: str) -> RequirementRow:
 
 
 async def confirm_requirement(
-    session: AsyncSession, no: str, cmd: RequirementConfirmIn, actor: Principal, now: datetime
+    session: AsyncSession, no: str, cmd: Confirmation, actor: Principal, now: datetime
 ) -> RequirementRow:
     row = await get_requirement(session, no)
     domain.ensure_requirement_editable(row.status, no)

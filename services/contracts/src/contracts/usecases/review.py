@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,9 +11,16 @@ from aftersales_shared.auth import Principal
 
 from .. import domain
 from ..models import ContractRow, SignOffRow
-from ..schemas.contracts import SignOffIn
 from .audit import audit
 from .contracts import ensure_owner, get_contract, store_state, to_domain
+
+
+@dataclass(frozen=True)
+class ReviewDecision:
+    """A reviewer's decision on its part; a rejection needs comments (the domain rules check)."""
+
+    approved: bool
+    comments: str = ""
 
 
 async def submit_for_review(
@@ -42,7 +50,7 @@ async def sign_off(
     session: AsyncSession,
     contract_no: str,
     part: domain.ReviewPart,
-    cmd: SignOffIn,
+    cmd: ReviewDecision,
     actor: Principal,
     now: datetime,
 ) -> ContractRow:
@@ -50,7 +58,7 @@ async def sign_off(
     row = await get_contract(session, contract_no)
     contract = to_domain(row)
     round_ = row.review_round
-    approved = cmd.decision == "approve"
+    approved = cmd.approved
     contract.sign_off(
         part, approved, actor.subject, [r.value for r in actor.roles], cmd.comments, now
     )

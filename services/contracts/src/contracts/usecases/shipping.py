@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -16,15 +17,22 @@ from aftersales_shared.scheduler import schedule
 from .. import domain
 from ..domain import OrderStatus
 from ..models import ContractRow, OrderRow
-from ..schemas.orders import ShippingIn
 from .audit import audit
 from .orders import get_order
+
+
+@dataclass(frozen=True)
+class Shipping:
+    """When the goods ship (at least 24 h ahead: the customer is told 24 h before)."""
+
+    ships_at: datetime
+
 
 NOTICE_JOB = "contracts.delivery_notice"
 
 
 async def schedule_shipping(
-    session: AsyncSession, order_no: str, cmd: ShippingIn, actor: Principal, now: datetime
+    session: AsyncSession, order_no: str, cmd: Shipping, actor: Principal, now: datetime
 ) -> OrderRow:
     """Fix the shipping time; DeliveryNotice goes out 24 h before it (moving the date moves the notice)."""
     row = await get_order(session, order_no)

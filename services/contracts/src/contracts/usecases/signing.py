@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -17,17 +17,24 @@ from aftersales_shared.scheduler import schedule
 
 from .. import domain
 from ..models import ContractRow, SignatureRow
-from ..schemas.contracts import SignIn
 from .archiving import ARCHIVE_JOB, archive_job_key
 from .audit import audit
 from .common import today
 from .contracts import get_contract, to_domain
 
 
+@dataclass(frozen=True)
+class Signing:
+    """Both parties' signatures, on the version whose document hash the signers quote."""
+
+    document_sha256: str
+    signatures: list[domain.Signature]
+
+
 async def sign_contract(
     session: AsyncSession,
     contract_no: str,
-    cmd: SignIn,
+    cmd: Signing,
     actor: Principal,
     now: datetime,
     *,
@@ -37,7 +44,7 @@ async def sign_contract(
     """Record both signatures on the reviewed version; ContractSigned leaves through the outbox; archiving is due."""
     row = await get_contract(session, contract_no)
     contract = to_domain(row)
-    signatures = [domain.Signature(**s.model_dump()) for s in cmd.signatures]
+    signatures = list(cmd.signatures)
     contract.sign(signatures, cmd.document_sha256, now)
     row.status, row.document_sha256, row.signed_at = (
         contract.status,

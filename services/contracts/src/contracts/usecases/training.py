@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,13 +14,22 @@ from aftersales_shared.errors import DomainError
 from .. import domain
 from ..domain import OrderStatus
 from ..models import OrderRow, TrainingRow
-from ..schemas.orders import TrainingIn
 from .audit import audit
 from .orders import get_order
 
 
+@dataclass(frozen=True)
+class Training:
+    """A training session with its sign-in sheet (attendees: name, role, signed)."""
+
+    held_at: datetime
+    trainer: str
+    topics: list[str]
+    attendees: list[dict[str, Any]]
+
+
 async def record_training(
-    session: AsyncSession, order_no: str, cmd: TrainingIn, actor: Principal, now: datetime
+    session: AsyncSession, order_no: str, cmd: Training, actor: Principal, now: datetime
 ) -> OrderRow:
     row = await get_order(session, order_no)
     domain.ensure_order_step(
@@ -34,7 +45,7 @@ async def record_training(
             held_at=cmd.held_at,
             trainer=cmd.trainer,
             topics=list(cmd.topics),
-            attendees=[a.model_dump() for a in cmd.attendees],
+            attendees=[dict(a) for a in cmd.attendees],
             recorded_by=actor.subject,
             recorded_at=now,
         )
