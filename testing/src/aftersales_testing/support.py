@@ -202,29 +202,6 @@ def sign_contract_via_http(base_url: str, contract_no: str) -> httpx.Response:
         )
 
 
-async def sign_contract_in_session(session: Any, contract_no: str, sales: Any) -> Any:
-    """The same walk through the use cases, inside one transaction (for tests that bypass HTTP)."""
-    from aftersales_shared.auth import Principal, Role
-    from aftersales_shared.db import utcnow
-    from contracts import services
-    from contracts.domain import ReviewPart
-    from contracts.schemas import SignIn, SignOffIn
-
-    await services.submit_for_review(session, contract_no, sales, utcnow())
-    for part in ReviewPart:
-        reviewer = Principal(subject=f"{part.value}-reviewer", roles=frozenset({Role(part.value)}))
-        row = await services.sign_off(
-            session,
-            contract_no,
-            part,
-            SignOffIn(decision="approve", comments="同意"),
-            reviewer,
-            utcnow(),
-        )
-    body = SignIn.model_validate(sign_body(document_sha256=row.document_sha256))
-    return await services.sign_contract(session, contract_no, body, sales, utcnow())
-
-
 def contract_signed(contract_no: str, signed_at: str = "2026-11-20T02:00:00Z") -> Any:
     """A ContractSignedV1 envelope as contracts would publish it."""
     from aftersales_shared.events import ContractSignedV1, Envelope
