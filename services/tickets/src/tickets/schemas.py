@@ -1,21 +1,26 @@
-"""HTTP response types of the tickets API."""
+"""HTTP request and response types of the tickets API (bases, pages and contacts from aftersales_shared.schemas)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import AwareDatetime, Field
 
-from aftersales_shared.inputmodel import StrictIn
+from aftersales_shared.events import Urgency
+from aftersales_shared.schemas import EMAIL_PATTERN, ContactIn, In, Out, Page, Phone
+
+from .domain import Channel, RequestType
 
 
-class UnitOut(BaseModel):
+class UnitOut(Out):
     serial_no: str
     model: str
     warranty_end: date
 
 
-class EntitlementOut(BaseModel):
+class EntitlementOut(Out):
     contract_no: str
     customer_id: str
     customer_name: str
@@ -28,37 +33,10 @@ class EntitlementOut(BaseModel):
     units: list[UnitOut]
 
 
-class EntitlementPage(BaseModel):
-    items: list[EntitlementOut]
-    total: int
-    limit: int
-    offset: int
+EntitlementPage = Page[EntitlementOut]
 
 
 # ------------------------------------------------------------------ tickets
-from decimal import Decimal  # noqa: E402
-from typing import Literal  # noqa: E402
-
-from pydantic import AwareDatetime, Field  # noqa: E402
-
-from aftersales_shared.events import Urgency  # noqa: E402
-
-from .domain import Channel, RequestType  # noqa: E402
-
-PHONE = r"^\+?[0-9][0-9\- ]{4,19}$"
-EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-
-
-class In(StrictIn):
-    """Request bodies: unknown fields refused, text trimmed, no number taken for a date or a flag."""
-
-
-class ContactIn(In):
-    name: str = Field(min_length=1, max_length=100)
-    phone: str | None = Field(default=None, pattern=PHONE)
-    email: str | None = Field(default=None, pattern=EMAIL, max_length=254)
-
-
 class TicketIn(In):
     channel: Channel
     request_type: RequestType
@@ -83,8 +61,8 @@ class AssignIn(In):
     assignee_id: str = Field(min_length=1, max_length=100)
     assignee_kind: Literal["engineer", "dealer", "sales"] = "engineer"
     assignee_name: str | None = Field(default=None, max_length=100)
-    assignee_phone: str | None = Field(default=None, pattern=PHONE)
-    assignee_email: str | None = Field(default=None, pattern=EMAIL)
+    assignee_phone: Phone | None = None
+    assignee_email: str | None = Field(default=None, pattern=EMAIL_PATTERN)
     reason: str | None = Field(default=None, max_length=500)
 
 
@@ -138,7 +116,7 @@ class LoanerIn(In):
     reason: str | None = Field(default=None, max_length=500)
 
 
-class ClockOut(BaseModel):
+class ClockOut(Out):
     kind: str
     state: str
     target_minutes: float
@@ -150,7 +128,7 @@ class ClockOut(BaseModel):
     escalation_level: int
 
 
-class TicketOut(BaseModel):
+class TicketOut(Out):
     ticket_no: str
     id: str
     status: str
@@ -191,14 +169,10 @@ class TicketOut(BaseModel):
     clocks: list[ClockOut]
 
 
-class TicketPage(BaseModel):
-    items: list[TicketOut]
-    total: int
-    limit: int
-    offset: int
+TicketPage = Page[TicketOut]
 
 
-class ProgressOut(BaseModel):
+class ProgressOut(Out):
     id: int
     at: datetime
     author: str
@@ -210,7 +184,7 @@ class ProgressOut(BaseModel):
     fee_amount: Decimal | None
 
 
-class CompletionOut(BaseModel):
+class CompletionOut(Out):
     document: str
     confirmed_by: str
     confirmed_at: datetime
@@ -218,7 +192,7 @@ class CompletionOut(BaseModel):
     remarks: str | None
 
 
-class LoanerOut(BaseModel):
+class LoanerOut(Out):
     serial_no: str
     model: str
     provided_at: datetime
@@ -240,7 +214,7 @@ class CalendarIn(In):
     workday_hours: list[IntervalIn] = Field(default_factory=list, max_length=10)
 
 
-class CalendarOut(BaseModel):
+class CalendarOut(Out):
     id: str
     name: str
     timezone: str
@@ -249,7 +223,7 @@ class CalendarOut(BaseModel):
     workday_hours: list[dict]
 
 
-class YearImportOut(BaseModel):
+class YearImportOut(Out):
     scope: str
     year: int
     entries: int
