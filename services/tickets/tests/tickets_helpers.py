@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -13,10 +14,32 @@ from aftersales_shared.db import outbox
 from aftersales_shared.events import ContractSignedV1, Envelope
 from aftersales_shared.scheduler import Scheduler
 from aftersales_testing import natsaccess
-from aftersales_testing.support import runtime_of
+from aftersales_testing.support import auth, runtime_of
 from tickets import messaging
 from tickets.app import create_app
 from tickets.settings import TicketsSettings
+
+# the people of the API tests, a request body and a short unique suffix
+AGENT = auth("service_agent", sub="agent-wu")
+SUP = auth("service_supervisor", sub="sup-liu")
+ENG = auth("engineer", sub="eng-zhang")
+OTHER_ENG = auth("engineer", sub="eng-wang")
+
+
+def body(serial: str | None = None, **kw):
+    return {
+        "channel": "phone",
+        "request_type": "quality_issue",
+        "urgency": "urgent",
+        "description": "主轴异响，11月24日开始",
+        "contact": {"name": "赵工", "phone": "13912345678"},
+        **({"serial_no": serial} if serial else {}),
+        **kw,
+    }
+
+
+def uid() -> str:
+    return uuid.uuid4().hex[:8]
 
 
 async def tickets_app(databases: Any, nats_url: str, **overrides: Any) -> Any:

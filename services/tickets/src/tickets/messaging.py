@@ -14,7 +14,7 @@ from aftersales_shared.inbox import Inbox
 from aftersales_shared.scheduler import Job, Scheduler
 
 from .settings import TicketsSettings
-from .usecases import calendars, entitlements, follow_ups, intake, sla
+from .usecases import calendars, entitlements, follow_ups, partner_requests, sla
 
 Now = Callable[[], datetime]
 
@@ -70,7 +70,7 @@ def register(inbox: Inbox, settings: TicketsSettings) -> None:
 
     @inbox.handles(TicketRequestedV1, reads=PARTNER_REQUEST_READS)
     async def on_ticket_requested(session: AsyncSession, env: Envelope[TicketRequestedV1]) -> None:
-        await intake.open_partner_request(
+        await partner_requests.open_partner_request(
             session,
             partner_request(env.data),
             f"partner:{env.source}",
@@ -102,8 +102,8 @@ def signed_contract(env: Envelope[ContractSignedV1]) -> entitlements.SignedContr
     )
 
 
-def partner_request(data: TicketRequestedV1) -> intake.PartnerRequest:
-    return intake.PartnerRequest(
+def partner_request(data: TicketRequestedV1) -> partner_requests.PartnerRequest:
+    return partner_requests.PartnerRequest(
         channel=data.channel,
         external_ref=data.external_ref,
         request_type=data.request_type,

@@ -5,7 +5,8 @@ calendar from a versioned cache, deadlines computed in Python, a block of ticket
 upsert, then tickets, clocks, their jobs and the outbox rows in one statement on PostgreSQL (one per table
 on SQLite) instead of ORM objects flushed one row at a time (intake_writes.py).
 `open_tickets` takes several requests in one transaction; `IntakeBatcher` feeds it concurrent HTTP
-requests (group commit), `open_ticket` is the one-request form the consumers use.
+requests (group commit), `open_ticket` is the one-request form the consumers use (partner_requests.py,
+follow_ups.py).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from ..domain import (
     policy_from_levels,
     warranty_valid,
 )
-from ..models import EntitledUnitRow, EntitlementRow, TicketRow
+from ..models import EntitledUnitRow, EntitlementRow
 from ..settings import TicketsSettings
 from .intake_writes import OpenedTicket, Plan, number, write
 
@@ -304,61 +305,6 @@ def for_own_dealer(intake: Intake) -> Intake:
     return replace(intake, req=replace(req, dealer_id=scope))
 
 
-@dataclass(frozen=True)
-class PartnerRequest:
-    """A partner system's request to open a ticket (from TicketRequested), once per its own reference."""
-
-    channel: str
-    external_ref: str
-    request_type: str
-    urgency: Urgency
-    description: str
-    customer_name: str | None
-    contact: Contact
-    customer_id: str | None = None
-    contract_no: str | None = None
-    product_model: str | None = None
-    serial_no: str | None = None
-    batch_no: str | None = None
-    dealer_id: str | None = None
-
-
-async def open_partner_request(
-    session: AsyncSession,
-    request: PartnerRequest,
-    actor: str,
-    now: datetime,
-    settings: TicketsSettings,
-    correlation_id: str | None = None,
-) -> OpenedTicket | None:
-    """Once per (channel, external_ref): a repeat opens nothing; unknown serials get the default policy."""
-    if await ticket_by_external_ref(session, request.channel, request.external_ref) is not None:
-        return None
-    req = TicketRequest(
-        channel=request.channel,
-        request_type=RequestType(request.request_type),
-        urgency=request.urgency,
-        description=request.description,
-        customer_name=request.customer_name,
-        contact=request.contact,
-        customer_id=request.customer_id,
-        contract_no=request.contract_no,
-        product_model=request.product_model,
-        serial_no=request.serial_no,
-        batch_no=request.batch_no,
-        dealer_id=request.dealer_id,
-        external_ref=request.external_ref,
-        use_default_policy=True,
-    )
-    return await open_ticket(session, req, actor, now, settings, correlation_id)
-
-
-async def ticket_by_external_ref(session: AsyncSession, channel: str, ref: str) -> TicketRow | None:
-    return await session.scalar(
-        select(TicketRow).where(TicketRow.channel == channel, TicketRow.external_ref == ref)
-    )
-
-
 class IntakeBatcher:
     """Intake through the shared group commit: one commit (one WAL flush, one counter-row lock, one
     statement per table) serves every request that arrived meanwhile. A rule refusing one request fails
@@ -388,11 +334,9 @@ __all__ = [
     "Intake",
     "IntakeBatcher",
     "OpenedTicket",
-    "PartnerRequest",
     "Policy",
     "TicketRequest",
     "find_entitlement",
-    "open_partner_request",
     "open_ticket",
     "open_tickets",
 ]
