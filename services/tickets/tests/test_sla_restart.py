@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
+from typing import Any
 
 import httpx
 import pytest
@@ -50,12 +51,8 @@ def _ready(port: int, timeout: float = 60) -> None:
     raise AssertionError(f"tickets on {port} not ready")
 
 
-async def test_breaches_fire_once_after_a_kill_and_with_two_replicas(databases, own_nats, tmp_path):
-    nc = await natsaccess.connect(own_nats.url)
-    await apply_streams(nc.jetstream())
-    await nc.close()
-    url = await migrated(databases, "tickets")
-    contract = f"HT-K-{uuid.uuid4().hex[:6]}"
+def _one_minute_contract(contract: str) -> Any:
+    """ContractSigned for a contract whose critical tickets are due within a minute, around the clock."""
     env = contract_signed(contract)
     data = type(env.data).model_validate(
         env.data.model_dump(mode="json")
@@ -71,7 +68,16 @@ async def test_breaches_fire_once_after_a_kill_and_with_two_replicas(databases, 
             ],
         }
     )
-    env = type(env)(data=data, source="/tests")
+    return type(env)(data=data, source="/tests")
+
+
+async def test_breaches_fire_once_after_a_kill_and_with_two_replicas(databases, own_nats, tmp_path):
+    nc = await natsaccess.connect(own_nats.url)
+    await apply_streams(nc.jetstream())
+    await nc.close()
+    url = await migrated(databases, "tickets")
+    contract = f"HT-K-{uuid.uuid4().hex[:6]}"
+    env = _one_minute_contract(contract)
     log = open(tmp_path / "tickets.log", "ab")
     ports = [free_port(), free_port()]
     procs = [_start(url, own_nats.url, ports[0], log)]

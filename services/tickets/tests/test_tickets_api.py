@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from tickets_helpers import (
@@ -86,142 +87,164 @@ async def test_intake_picks_up_the_entitlement_or_refuses_an_unknown_serial(
 async def test_full_lifecycle_with_dispatch_pause_progress_and_completion(databases, streams_ready):
     app = await tickets_app(databases, streams_ready)
     async with running(app) as client:
-        r = await client.post(
-            "/tickets", json=body(customer_name="苏州客户", urgency="normal"), headers=AGENT
-        )
-        no = r.json()["ticket_no"]
-        # nobody assigned yet: completing is refused, engineers cannot see it
-        r = await client.post(
-            f"/tickets/{no}/complete",
-            headers=SUP,
-            json={
-                "document": "repair_sheet",
-                "confirmed_by": "赵工",
-                "confirmed_at": utcnow().isoformat(),
-                "method": "signature",
-            },
-        )
-        assert r.status_code == 409 and "unassigned" in r.json()["detail"]
-        assert (await client.get(f"/tickets/{no}", headers=ENG)).status_code == 404
+        no = await _open_unassigned(client)
+        await _acknowledge_and_dispatch(app, client, no)
+        await _engineer_sees_own_only(client, no)
+        await _respond_pause_resume(client, no)
+        await _log_work_and_complete(app, client, no)
+        await _closed_log_and_reopen(app, client, no)
 
-        assert (await client.post(f"/tickets/{no}/acknowledge", headers=AGENT)).json()[
-            "status"
-        ] == "acknowledged"
-        assert (await client.post(f"/tickets/{no}/acknowledge", headers=AGENT)).status_code == 409
-        assert (
-            await client.post(
-                f"/tickets/{no}/assign", headers=AGENT, json={"assignee_id": "eng-zhang"}
-            )
-        ).status_code == 403
-        r = await client.post(
-            f"/tickets/{no}/assign",
-            headers=SUP,
-            json={"assignee_id": "eng-wang", "assignee_name": "王工"},
-        )
-        assert r.status_code == 200 and r.json()["status"] == "assigned"
-        r = await client.post(
-            f"/tickets/{no}/assign", headers=SUP, json={"assignee_id": "eng-zhang"}
-        )
-        assert r.status_code == 422 and "reason" in r.json()["detail"]
-        r = await client.post(
-            f"/tickets/{no}/assign",
-            headers=SUP,
-            json={"assignee_id": "eng-zhang", "reason": "王工休假"},
-        )
-        assert r.status_code == 200 and r.json()["assignee_id"] == "eng-zhang"
-        assert [e["assignee_id"] for e in await outbox_events(app, "TicketAssigned.v1", no)] == [
-            "eng-wang",
-            "eng-zhang",
-        ]
 
-        assert (await client.get(f"/tickets/{no}", headers=ENG)).status_code == 200
-        assert (await client.get(f"/tickets/{no}", headers=OTHER_ENG)).status_code == 404
-        mine = (await client.get("/tickets", headers=ENG)).json()
-        assert [t["ticket_no"] for t in mine["items"]] == [no]
-        assert (
-            await client.post(f"/tickets/{no}/respond", headers=OTHER_ENG, json={})
-        ).status_code == 404
+async def _open_unassigned(client: Any) -> str:
+    """A new ticket, nobody assigned yet."""
+    r = await client.post(
+        "/tickets", json=body(customer_name="苏州客户", urgency="normal"), headers=AGENT
+    )
+    no = r.json()["ticket_no"]
+    # nobody assigned yet: completing is refused, engineers cannot see it
+    r = await client.post(
+        f"/tickets/{no}/complete",
+        headers=SUP,
+        json={
+            "document": "repair_sheet",
+            "confirmed_by": "赵工",
+            "confirmed_at": utcnow().isoformat(),
+            "method": "signature",
+        },
+    )
+    assert r.status_code == 409 and "unassigned" in r.json()["detail"]
+    assert (await client.get(f"/tickets/{no}", headers=ENG)).status_code == 404
+    return no
 
-        r = await client.post(
-            f"/tickets/{no}/respond", headers=ENG, json={"note": "已电话联系，约明早上门"}
-        )
-        clocks = {c["kind"]: c for c in r.json()["clocks"]}
-        assert clocks["response"]["state"] == "met" and clocks["acknowledge"]["state"] == "met"
-        r = await client.post(
-            f"/tickets/{no}/pause",
-            headers=ENG,
-            json={"reason": "waiting_parts", "note": "主轴轴承缺货"},
-        )
-        assert r.json()["status"] == "waiting_parts"
-        assert {c["kind"]: c["state"] for c in r.json()["clocks"]}["resolution"] == "paused"
-        assert (
-            await client.post(f"/tickets/{no}/pause", headers=ENG, json={"reason": "waiting_parts"})
-        ).status_code == 409
-        r = await client.post(f"/tickets/{no}/resume", headers=ENG, json={})
-        assert (
-            r.json()["status"] == "assigned"
-            and {c["kind"]: c["state"] for c in r.json()["clocks"]}["resolution"] == "running"
-        )
 
-        r = await client.post(
-            f"/tickets/{no}/progress",
-            headers=ENG,
-            json={
-                "kind": "parts",
-                "text": "更换主轴轴承",
-                "visibility": "customer",
-                "parts": [{"name": "轴承 6205", "quantity": 2}],
-                "fee": {"kind": "travel", "amount": "120.50"},
-            },
-        )
-        assert r.status_code == 201 and r.json()["fee_amount"] == "120.50"
-        r = await client.post(
-            f"/tickets/{no}/progress",
-            headers=ENG,
-            json={"kind": "fee", "text": "x", "fee": {"kind": "repair", "amount": "-1"}},
-        )
-        assert r.status_code == 400
-        r = await client.post(
-            f"/tickets/{no}/complete",
-            headers=ENG,
-            json={
-                "document": "repair_sheet",
-                "confirmed_by": "赵工",
-                "confirmed_at": utcnow().isoformat(),
-                "method": "signature",
-            },
-        )
-        assert r.status_code == 200 and r.json()["status"] == "completed"
-        assert all(c["state"] == "met" for c in r.json()["clocks"])
-        [done] = await outbox_events(app, "ServiceCompleted.v1", no)
-        assert (
-            done["confirmed_by"] == "赵工"
-            and done["engineer_id"] == "eng-zhang"
-            and done["within_sla"] is True
-        )
+async def _acknowledge_and_dispatch(app: Any, client: Any, no: str) -> None:
+    """Acknowledge once; only a supervisor dispatches; a reassignment needs a reason."""
+    assert (await client.post(f"/tickets/{no}/acknowledge", headers=AGENT)).json()[
+        "status"
+    ] == "acknowledged"
+    assert (await client.post(f"/tickets/{no}/acknowledge", headers=AGENT)).status_code == 409
+    assert (
+        await client.post(f"/tickets/{no}/assign", headers=AGENT, json={"assignee_id": "eng-zhang"})
+    ).status_code == 403
+    r = await client.post(
+        f"/tickets/{no}/assign",
+        headers=SUP,
+        json={"assignee_id": "eng-wang", "assignee_name": "王工"},
+    )
+    assert r.status_code == 200 and r.json()["status"] == "assigned"
+    r = await client.post(f"/tickets/{no}/assign", headers=SUP, json={"assignee_id": "eng-zhang"})
+    assert r.status_code == 422 and "reason" in r.json()["detail"]
+    r = await client.post(
+        f"/tickets/{no}/assign",
+        headers=SUP,
+        json={"assignee_id": "eng-zhang", "reason": "王工休假"},
+    )
+    assert r.status_code == 200 and r.json()["assignee_id"] == "eng-zhang"
+    assert [e["assignee_id"] for e in await outbox_events(app, "TicketAssigned.v1", no)] == [
+        "eng-wang",
+        "eng-zhang",
+    ]
 
-        r = await client.post(
-            f"/tickets/{no}/progress", headers=ENG, json={"kind": "note", "text": "late"}
-        )
-        assert r.status_code == 409
-        log = (await client.get(f"/tickets/{no}/progress", headers=SUP)).json()
-        assert [e["kind"] for e in log][:3] == ["milestone", "dispatch", "dispatch"]
-        customer_view = (
-            await client.get(f"/tickets/{no}/progress", params={"customer_view": True}, headers=SUP)
-        ).json()
-        assert all(e["visibility"] == "customer" for e in customer_view) and len(
-            customer_view
-        ) < len(log)
 
-        r = await client.post(
-            f"/tickets/{no}/reopen", headers=AGENT, json={"reason": "同样异响再次出现"}
-        )
-        assert (
-            r.status_code == 200
-            and r.json()["status"] == "in_progress"
-            and r.json()["reopen_count"] == 1
-        )
-        assert len(await outbox_events(app, "TicketReopened.v1", no)) == 1
+async def _engineer_sees_own_only(client: Any, no: str) -> None:
+    """The assigned engineer sees the ticket, another engineer does not."""
+    assert (await client.get(f"/tickets/{no}", headers=ENG)).status_code == 200
+    assert (await client.get(f"/tickets/{no}", headers=OTHER_ENG)).status_code == 404
+    mine = (await client.get("/tickets", headers=ENG)).json()
+    assert [t["ticket_no"] for t in mine["items"]] == [no]
+    assert (
+        await client.post(f"/tickets/{no}/respond", headers=OTHER_ENG, json={})
+    ).status_code == 404
+
+
+async def _respond_pause_resume(client: Any, no: str) -> None:
+    """First response meets two clocks; waiting for parts pauses them; resuming runs them."""
+    r = await client.post(
+        f"/tickets/{no}/respond", headers=ENG, json={"note": "已电话联系，约明早上门"}
+    )
+    clocks = {c["kind"]: c for c in r.json()["clocks"]}
+    assert clocks["response"]["state"] == "met" and clocks["acknowledge"]["state"] == "met"
+    r = await client.post(
+        f"/tickets/{no}/pause",
+        headers=ENG,
+        json={"reason": "waiting_parts", "note": "主轴轴承缺货"},
+    )
+    assert r.json()["status"] == "waiting_parts"
+    assert {c["kind"]: c["state"] for c in r.json()["clocks"]}["resolution"] == "paused"
+    assert (
+        await client.post(f"/tickets/{no}/pause", headers=ENG, json={"reason": "waiting_parts"})
+    ).status_code == 409
+    r = await client.post(f"/tickets/{no}/resume", headers=ENG, json={})
+    assert (
+        r.json()["status"] == "assigned"
+        and {c["kind"]: c["state"] for c in r.json()["clocks"]}["resolution"] == "running"
+    )
+
+
+async def _log_work_and_complete(app: Any, client: Any, no: str) -> None:
+    """Parts and a fee on the log; the customer's confirmation completes it (ServiceCompleted)."""
+    r = await client.post(
+        f"/tickets/{no}/progress",
+        headers=ENG,
+        json={
+            "kind": "parts",
+            "text": "更换主轴轴承",
+            "visibility": "customer",
+            "parts": [{"name": "轴承 6205", "quantity": 2}],
+            "fee": {"kind": "travel", "amount": "120.50"},
+        },
+    )
+    assert r.status_code == 201 and r.json()["fee_amount"] == "120.50"
+    r = await client.post(
+        f"/tickets/{no}/progress",
+        headers=ENG,
+        json={"kind": "fee", "text": "x", "fee": {"kind": "repair", "amount": "-1"}},
+    )
+    assert r.status_code == 400
+    r = await client.post(
+        f"/tickets/{no}/complete",
+        headers=ENG,
+        json={
+            "document": "repair_sheet",
+            "confirmed_by": "赵工",
+            "confirmed_at": utcnow().isoformat(),
+            "method": "signature",
+        },
+    )
+    assert r.status_code == 200 and r.json()["status"] == "completed"
+    assert all(c["state"] == "met" for c in r.json()["clocks"])
+    [done] = await outbox_events(app, "ServiceCompleted.v1", no)
+    assert (
+        done["confirmed_by"] == "赵工"
+        and done["engineer_id"] == "eng-zhang"
+        and done["within_sla"] is True
+    )
+
+
+async def _closed_log_and_reopen(app: Any, client: Any, no: str) -> None:
+    """Nothing more on a completed ticket's log; the customer's view; reopening."""
+    r = await client.post(
+        f"/tickets/{no}/progress", headers=ENG, json={"kind": "note", "text": "late"}
+    )
+    assert r.status_code == 409
+    log = (await client.get(f"/tickets/{no}/progress", headers=SUP)).json()
+    assert [e["kind"] for e in log][:3] == ["milestone", "dispatch", "dispatch"]
+    customer_view = (
+        await client.get(f"/tickets/{no}/progress", params={"customer_view": True}, headers=SUP)
+    ).json()
+    assert all(e["visibility"] == "customer" for e in customer_view) and len(customer_view) < len(
+        log
+    )
+
+    r = await client.post(
+        f"/tickets/{no}/reopen", headers=AGENT, json={"reason": "同样异响再次出现"}
+    )
+    assert (
+        r.status_code == 200
+        and r.json()["status"] == "in_progress"
+        and r.json()["reopen_count"] == 1
+    )
+    assert len(await outbox_events(app, "TicketReopened.v1", no)) == 1
 
 
 async def test_a_dealer_sees_only_its_own_units_and_contracts_at_intake(databases, streams_ready):
