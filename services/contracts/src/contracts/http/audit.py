@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get
+from litestar.di import NamedDependency
 
 from aftersales_shared.auth import requires
 from aftersales_shared.http import (
@@ -34,7 +35,7 @@ class AuditController(Controller):
     )
     async def list_(
         self,
-        rt: Runtime,
+        rt: NamedDependency[Runtime],
         entity: Annotated[
             str | None,
             QueryParameter(pattern="^(customer|lead|requirement|quote|contract|order)$"),

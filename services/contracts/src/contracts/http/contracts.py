@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Annotated
 
 from litestar import Controller, Request, get, patch, post
+from litestar.di import NamedDependency
 
 from aftersales_shared.auth import Role, customer_scope, requires
 from aftersales_shared.db import utcnow
@@ -121,8 +122,8 @@ class ContractController(Controller):
     @post("/", guards=[requires(*SALES)], summary="Create a contract draft")
     async def create(
         self,
-        rt: Runtime,
-        settings: ContractsSettings,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[ContractsSettings],
         data: JSONBody[ContractDraftIn],
         request: Request,
     ) -> ContractOut:
@@ -140,7 +141,7 @@ class ContractController(Controller):
     )
     async def list_(
         self,
-        rt: Runtime,
+        rt: NamedDependency[Runtime],
         request: Request,
         status: StatusQ = None,
         customer_id: FromQuery[str | None] = None,
@@ -182,7 +183,7 @@ class ContractController(Controller):
     )
     async def get_one(
         self,
-        rt: Runtime,
+        rt: NamedDependency[Runtime],
         contract_no: FromPath[str],
         request: Request,
         version: Annotated[int | None, QueryParameter(ge=1)] = None,
@@ -201,7 +202,9 @@ class ContractController(Controller):
         guards=[requires(*READERS)],
         summary="Every version of a contract",
     )
-    async def versions(self, rt: Runtime, contract_no: FromPath[str]) -> list[ContractOut]:
+    async def versions(
+        self, rt: NamedDependency[Runtime], contract_no: FromPath[str]
+    ) -> list[ContractOut]:
         async with rt.sessions() as s:
             return [contract_out(r) for r in await contracts.list_versions(s, contract_no)]
 
@@ -212,8 +215,8 @@ class ContractController(Controller):
     )
     async def edit(
         self,
-        rt: Runtime,
-        settings: ContractsSettings,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[ContractsSettings],
         contract_no: FromPath[str],
         data: JSONBody[ContractPatch],
         request: Request,
@@ -237,7 +240,7 @@ class ContractController(Controller):
         status_code=200,
     )
     async def submit(
-        self, rt: Runtime, contract_no: FromPath[str], request: Request
+        self, rt: NamedDependency[Runtime], contract_no: FromPath[str], request: Request
     ) -> ContractOut:
         async with rt.sessions.begin() as s:
             return contract_out(
@@ -252,7 +255,7 @@ class ContractController(Controller):
     )
     async def review(
         self,
-        rt: Runtime,
+        rt: NamedDependency[Runtime],
         contract_no: FromPath[str],
         part: FromPath[str],
         data: JSONBody[SignOffIn],
@@ -279,7 +282,7 @@ class ContractController(Controller):
     )
     async def reviews(
         self,
-        rt: Runtime,
+        rt: NamedDependency[Runtime],
         contract_no: FromPath[str],
         version: Annotated[int | None, QueryParameter(ge=1)] = None,
     ) -> list[SignOffOut]:
@@ -295,8 +298,8 @@ class ContractController(Controller):
     )
     async def sign(
         self,
-        rt: Runtime,
-        settings: ContractsSettings,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[ContractsSettings],
         contract_no: FromPath[str],
         data: JSONBody[SignIn],
         request: Request,
@@ -322,7 +325,7 @@ class ContractController(Controller):
     )
     async def archive(
         self,
-        rt: Runtime,
+        rt: NamedDependency[Runtime],
         contract_no: FromPath[str],
         data: JSONBody[ArchiveIn],
         request: Request,
@@ -346,7 +349,11 @@ class ContractController(Controller):
         summary="Start an amendment: a new draft version",
     )
     async def amend(
-        self, rt: Runtime, contract_no: FromPath[str], data: JSONBody[AmendmentIn], request: Request
+        self,
+        rt: NamedDependency[Runtime],
+        contract_no: FromPath[str],
+        data: JSONBody[AmendmentIn],
+        request: Request,
     ) -> ContractOut:
         async with rt.sessions.begin() as s:
             return contract_out(
@@ -361,7 +368,11 @@ class ContractController(Controller):
         summary="Audit trail of a contract: who, when, what",
     )
     async def history(
-        self, rt: Runtime, contract_no: FromPath[str], limit: Limit = 100, offset: Offset = 0
+        self,
+        rt: NamedDependency[Runtime],
+        contract_no: FromPath[str],
+        limit: Limit = 100,
+        offset: Offset = 0,
     ) -> Page[AuditOut]:
         async with rt.sessions() as s:
             await contracts.list_versions(s, contract_no)

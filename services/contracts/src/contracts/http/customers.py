@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, Request, get, patch, post
+from litestar.di import NamedDependency
 
 from aftersales_shared.auth import requires
 from aftersales_shared.db import utcnow
@@ -39,7 +40,7 @@ class CustomerController(Controller):
         summary="Register a customer (credit code checked, duplicates refused)",
     )
     async def create(
-        self, rt: Runtime, data: JSONBody[CustomerIn], request: Request
+        self, rt: NamedDependency[Runtime], data: JSONBody[CustomerIn], request: Request
     ) -> CustomerOut:
         async with rt.sessions.begin() as s:
             return CustomerOut.model_validate(
@@ -49,7 +50,7 @@ class CustomerController(Controller):
     @get("/", guards=[requires(*READERS)], summary="List customers")
     async def list_(
         self,
-        rt: Runtime,
+        rt: NamedDependency[Runtime],
         q: FromQuery[str | None] = None,
         owner: FromQuery[str | None] = None,
         limit: Limit = 50,
@@ -67,7 +68,9 @@ class CustomerController(Controller):
             )
 
     @get("/{customer_id:str}", guards=[requires(*READERS)], summary="One customer")
-    async def get_one(self, rt: Runtime, customer_id: FromPath[str]) -> CustomerOut:
+    async def get_one(
+        self, rt: NamedDependency[Runtime], customer_id: FromPath[str]
+    ) -> CustomerOut:
         async with rt.sessions() as s:
             return CustomerOut.model_validate(await customers.get_customer(s, customer_id))
 
@@ -78,7 +81,7 @@ class CustomerController(Controller):
     )
     async def update(
         self,
-        rt: Runtime,
+        rt: NamedDependency[Runtime],
         customer_id: FromPath[str],
         data: JSONBody[CustomerPatch],
         request: Request,

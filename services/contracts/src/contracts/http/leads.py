@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Request, get, patch, post
+from litestar.di import NamedDependency
 
 from aftersales_shared.auth import Role, requires
 from aftersales_shared.db import utcnow
@@ -33,7 +34,11 @@ class LeadController(Controller):
 
     @post("/", guards=[requires(*SALES)], summary="Record a lead (潜在客户) with its grade")
     async def create(
-        self, rt: Runtime, settings: ContractsSettings, data: JSONBody[LeadIn], request: Request
+        self,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[ContractsSettings],
+        data: JSONBody[LeadIn],
+        request: Request,
     ) -> LeadOut:
         async with rt.sessions.begin() as s:
             return LeadOut.model_validate(
@@ -49,7 +54,7 @@ class LeadController(Controller):
     @get("/", guards=[requires(*SALES, Role.MANAGER)], summary="List leads")
     async def list_(
         self,
-        rt: Runtime,
+        rt: NamedDependency[Runtime],
         grade: Annotated[str | None, QueryParameter(pattern="^[ABC]$")] = None,
         status: Annotated[str | None, QueryParameter(pattern="^(open|converted|dropped)$")] = None,
         owner: FromQuery[str | None] = None,
@@ -77,7 +82,7 @@ class LeadController(Controller):
             )
 
     @get("/{lead_id:str}", guards=[requires(*SALES, Role.MANAGER)], summary="One lead")
-    async def get_one(self, rt: Runtime, lead_id: FromPath[str]) -> LeadOut:
+    async def get_one(self, rt: NamedDependency[Runtime], lead_id: FromPath[str]) -> LeadOut:
         async with rt.sessions() as s:
             return LeadOut.model_validate(await leads.get_lead(s, lead_id))
 
@@ -88,8 +93,8 @@ class LeadController(Controller):
     )
     async def update(
         self,
-        rt: Runtime,
-        settings: ContractsSettings,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[ContractsSettings],
         lead_id: FromPath[str],
         data: JSONBody[LeadPatch],
         request: Request,
@@ -112,7 +117,11 @@ class LeadController(Controller):
         summary="Convert a lead into a customer",
     )
     async def convert(
-        self, rt: Runtime, lead_id: FromPath[str], data: JSONBody[LeadConvertIn], request: Request
+        self,
+        rt: NamedDependency[Runtime],
+        lead_id: FromPath[str],
+        data: JSONBody[LeadConvertIn],
+        request: Request,
     ) -> CustomerOut:
         async with rt.sessions.begin() as s:
             return CustomerOut.model_validate(

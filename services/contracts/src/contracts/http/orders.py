@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
 
 from aftersales_shared.auth import Role, requires
 from aftersales_shared.db import utcnow
@@ -52,7 +53,11 @@ class OrderController(Controller):
 
     @post("/", guards=[requires(*SALES)], summary="Enter an order from a signed contract")
     async def create(
-        self, rt: Runtime, settings: ContractsSettings, data: JSONBody[OrderIn], request: Request
+        self,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[ContractsSettings],
+        data: JSONBody[OrderIn],
+        request: Request,
     ) -> OrderOut:
         async with rt.sessions.begin() as s:
             return order_out(
@@ -64,7 +69,7 @@ class OrderController(Controller):
     @get("/", guards=[requires(*ORDER_READERS)], summary="List orders")
     async def list_(
         self,
-        rt: Runtime,
+        rt: NamedDependency[Runtime],
         contract_no: FromQuery[str | None] = None,
         customer_id: FromQuery[str | None] = None,
         status: FromQuery[str | None] = None,
@@ -89,7 +94,7 @@ class OrderController(Controller):
             )
 
     @get("/{order_no:str}", guards=[requires(*ORDER_READERS)], summary="One order")
-    async def get_one(self, rt: Runtime, order_no: FromPath[str]) -> OrderOut:
+    async def get_one(self, rt: NamedDependency[Runtime], order_no: FromPath[str]) -> OrderOut:
         async with rt.sessions() as s:
             return order_out(await orders.get_order(s, order_no))
 
@@ -100,7 +105,11 @@ class OrderController(Controller):
         summary="Fix the shipping time; DeliveryNotice goes out 24 h before",
     )
     async def shipping(
-        self, rt: Runtime, order_no: FromPath[str], data: JSONBody[ShippingIn], request: Request
+        self,
+        rt: NamedDependency[Runtime],
+        order_no: FromPath[str],
+        data: JSONBody[ShippingIn],
+        request: Request,
     ) -> OrderOut:
         async with rt.sessions.begin() as s:
             return order_out(
@@ -117,8 +126,8 @@ class OrderController(Controller):
     )
     async def receipt(
         self,
-        rt: Runtime,
-        settings: ContractsSettings,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[ContractsSettings],
         order_no: FromPath[str],
         data: JSONBody[ReceiptIn],
         request: Request,
@@ -143,7 +152,7 @@ class OrderController(Controller):
     )
     async def answer(
         self,
-        rt: Runtime,
+        rt: NamedDependency[Runtime],
         order_no: FromPath[str],
         objection_no: RowId,
         data: JSONBody[ObjectionAnswerIn],
@@ -168,7 +177,11 @@ class OrderController(Controller):
         summary="Book installation (due within 2 working days of receipt)",
     )
     async def book(
-        self, rt: Runtime, order_no: FromPath[str], data: JSONBody[BookingIn], request: Request
+        self,
+        rt: NamedDependency[Runtime],
+        order_no: FromPath[str],
+        data: JSONBody[BookingIn],
+        request: Request,
     ) -> OrderOut:
         async with rt.sessions.begin() as s:
             return order_out(
@@ -185,8 +198,8 @@ class OrderController(Controller):
     )
     async def accept(
         self,
-        rt: Runtime,
-        settings: ContractsSettings,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[ContractsSettings],
         order_no: FromPath[str],
         data: JSONBody[AcceptanceIn],
         request: Request,
@@ -209,7 +222,11 @@ class OrderController(Controller):
         summary="Record a training session with its sign-in sheet",
     )
     async def training(
-        self, rt: Runtime, order_no: FromPath[str], data: JSONBody[TrainingIn], request: Request
+        self,
+        rt: NamedDependency[Runtime],
+        order_no: FromPath[str],
+        data: JSONBody[TrainingIn],
+        request: Request,
     ) -> OrderOut:
         async with rt.sessions.begin() as s:
             return order_out(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
 
 from aftersales_shared.auth import Role, requires
 from aftersales_shared.db import utcnow
@@ -35,7 +36,11 @@ class QuoteController(Controller):
         summary="Issue a quote; a discount above the limit waits for a sales manager",
     )
     async def create(
-        self, rt: Runtime, settings: ContractsSettings, data: JSONBody[QuoteIn], request: Request
+        self,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[ContractsSettings],
+        data: JSONBody[QuoteIn],
+        request: Request,
     ) -> QuoteOut:
         async with rt.sessions.begin() as s:
             row = await quotes.create_quote(
@@ -51,7 +56,7 @@ class QuoteController(Controller):
     @get("/", guards=[requires(*READERS)], summary="List quotes")
     async def list_(
         self,
-        rt: Runtime,
+        rt: NamedDependency[Runtime],
         customer_id: FromQuery[str | None] = None,
         owner: FromQuery[str | None] = None,
         status: Annotated[
@@ -77,7 +82,7 @@ class QuoteController(Controller):
             )
 
     @get("/{no:str}", guards=[requires(*READERS)], summary="One quote")
-    async def get_one(self, rt: Runtime, no: FromPath[str]) -> QuoteOut:
+    async def get_one(self, rt: NamedDependency[Runtime], no: FromPath[str]) -> QuoteOut:
         async with rt.sessions() as s:
             return QuoteOut.model_validate(await quotes.get_quote(s, no))
 
@@ -88,7 +93,11 @@ class QuoteController(Controller):
         status_code=200,
     )
     async def decide(
-        self, rt: Runtime, no: FromPath[str], data: JSONBody[QuoteDecisionIn], request: Request
+        self,
+        rt: NamedDependency[Runtime],
+        no: FromPath[str],
+        data: JSONBody[QuoteDecisionIn],
+        request: Request,
     ) -> QuoteOut:
         async with rt.sessions.begin() as s:
             return QuoteOut.model_validate(

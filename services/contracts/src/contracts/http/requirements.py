@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
 
 from aftersales_shared.auth import requires
 from aftersales_shared.db import utcnow
@@ -40,7 +41,7 @@ class RequirementController(Controller):
         summary="Draft a requirement confirmation form (客户需求确认单)",
     )
     async def create(
-        self, rt: Runtime, data: JSONBody[RequirementIn], request: Request
+        self, rt: NamedDependency[Runtime], data: JSONBody[RequirementIn], request: Request
     ) -> RequirementOut:
         async with rt.sessions.begin() as s:
             return RequirementOut.model_validate(
@@ -52,7 +53,7 @@ class RequirementController(Controller):
     @get("/", guards=[requires(*READERS)], summary="List requirement forms")
     async def list_(
         self,
-        rt: Runtime,
+        rt: NamedDependency[Runtime],
         customer_id: FromQuery[str | None] = None,
         status: Annotated[str | None, QueryParameter(pattern="^(draft|confirmed)$")] = None,
         limit: Limit = 50,
@@ -70,7 +71,7 @@ class RequirementController(Controller):
             )
 
     @get("/{no:str}", guards=[requires(*READERS)], summary="One requirement form")
-    async def get_one(self, rt: Runtime, no: FromPath[str]) -> RequirementOut:
+    async def get_one(self, rt: NamedDependency[Runtime], no: FromPath[str]) -> RequirementOut:
         async with rt.sessions() as s:
             return RequirementOut.model_validate(await requirements.get_requirement(s, no))
 
@@ -81,7 +82,11 @@ class RequirementController(Controller):
         status_code=200,
     )
     async def confirm(
-        self, rt: Runtime, no: FromPath[str], data: JSONBody[RequirementConfirmIn], request: Request
+        self,
+        rt: NamedDependency[Runtime],
+        no: FromPath[str],
+        data: JSONBody[RequirementConfirmIn],
+        request: Request,
     ) -> RequirementOut:
         async with rt.sessions.begin() as s:
             return RequirementOut.model_validate(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, Request, get
+from litestar.di import NamedDependency
 
 from aftersales_shared.auth import requires
 from aftersales_shared.http import FromQuery, Limit, Offset
@@ -21,7 +22,7 @@ class AuditController(Controller):
     @get("/", guards=[requires(*READ)], summary="Audit trail: who changed what")
     async def audit(
         self,
-        rt: Runtime,
+        rt: NamedDependency[Runtime],
         request: Request,
         entity: FromQuery[str | None] = None,
         entity_id: FromQuery[str | None] = None,

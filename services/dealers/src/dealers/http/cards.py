@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
 
 from aftersales_shared.auth import requires
 from aftersales_shared.exports import csv_response
@@ -26,7 +27,11 @@ class CardsController(Controller):
         summary="Register a warranty card (三包回执卡); publishes WarrantyCardRegistered",
     )
     async def create(
-        self, rt: Runtime, settings: DealersSettings, data: JSONBody[CardIn], request: Request
+        self,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[DealersSettings],
+        data: JSONBody[CardIn],
+        request: Request,
     ) -> CardOut:
         async with rt.sessions.begin() as s:
             return CardOut.model_validate(
@@ -38,7 +43,7 @@ class CardsController(Controller):
     @get("/", guards=[requires(*READ)], summary="Warranty cards")
     async def list_(
         self,
-        rt: Runtime,
+        rt: NamedDependency[Runtime],
         request: Request,
         dealer_id: FromQuery[str | None] = None,
         recognised: FromQuery[bool | None] = None,
@@ -60,7 +65,10 @@ class CardsController(Controller):
 
     @get("/export.csv", guards=[requires(*READ)], summary="Warranty cards as CSV")
     async def export(
-        self, rt: Runtime, request: Request, dealer_id: FromQuery[str | None] = None
+        self,
+        rt: NamedDependency[Runtime],
+        request: Request,
+        dealer_id: FromQuery[str | None] = None,
     ) -> Response[str]:
         async with rt.sessions() as s:
             rows, _ = await uc_cards.list_cards(
@@ -108,7 +116,9 @@ class CardsController(Controller):
         )
 
     @get("/{card_id:str}", guards=[requires(*READ)], summary="One warranty card")
-    async def get_one(self, rt: Runtime, card_id: FromPath[str], request: Request) -> CardOut:
+    async def get_one(
+        self, rt: NamedDependency[Runtime], card_id: FromPath[str], request: Request
+    ) -> CardOut:
         async with rt.sessions() as s:
             return CardOut.model_validate(await uc_cards.get_card(s, card_id, scope(request)))
 
@@ -120,8 +130,8 @@ class CardsController(Controller):
     )
     async def override(
         self,
-        rt: Runtime,
-        settings: DealersSettings,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[DealersSettings],
         card_id: FromPath[str],
         data: JSONBody[OverrideIn],
         request: Request,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, patch, post
+from litestar.di import NamedDependency
 
 from aftersales_shared.auth import requires
 from aftersales_shared.http import FromPath, FromQuery, JSONBody, Limit, Offset, QueryParameter
@@ -51,7 +52,11 @@ class DealersController(Controller):
         summary="Register a dealer and its regional agency agreement",
     )
     async def create(
-        self, rt: Runtime, settings: DealersSettings, data: JSONBody[DealerIn], request: Request
+        self,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[DealersSettings],
+        data: JSONBody[DealerIn],
+        request: Request,
     ) -> DealerOut:
         async with rt.sessions.begin() as s:
             return DealerOut.model_validate(
@@ -61,7 +66,7 @@ class DealersController(Controller):
     @get("/", guards=[requires(*READ)], summary="Dealers (a dealer user sees only itself)")
     async def list_(
         self,
-        rt: Runtime,
+        rt: NamedDependency[Runtime],
         request: Request,
         region: FromQuery[str | None] = None,
         grade: Annotated[str | None, QueryParameter(pattern="^[ABCD]$")] = None,
@@ -75,7 +80,9 @@ class DealersController(Controller):
             return page_of(DealerOut, rows, total, limit, offset)
 
     @get("/{dealer_id:str}", guards=[requires(*READ)], summary="One dealer")
-    async def get_one(self, rt: Runtime, dealer_id: FromPath[str], request: Request) -> DealerOut:
+    async def get_one(
+        self, rt: NamedDependency[Runtime], dealer_id: FromPath[str], request: Request
+    ) -> DealerOut:
         async with rt.sessions() as s:
             return DealerOut.model_validate(
                 await uc_dealers.get_dealer(s, dealer_id, scope(request))
@@ -88,8 +95,8 @@ class DealersController(Controller):
     )
     async def update(
         self,
-        rt: Runtime,
-        settings: DealersSettings,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[DealersSettings],
         dealer_id: FromPath[str],
         data: JSONBody[DealerPatchIn],
         request: Request,
@@ -103,7 +110,7 @@ class DealersController(Controller):
 
     @get("/{dealer_id:str}/grade-history", guards=[requires(*READ)], summary="Grade history")
     async def history(
-        self, rt: Runtime, dealer_id: FromPath[str], request: Request
+        self, rt: NamedDependency[Runtime], dealer_id: FromPath[str], request: Request
     ) -> list[GradeChangeOut]:
         async with rt.sessions() as s:
             rows = await uc_grades.grade_history(s, dealer_id, scope(request))
@@ -117,8 +124,8 @@ class DealersController(Controller):
     )
     async def set_grade(
         self,
-        rt: Runtime,
-        settings: DealersSettings,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[DealersSettings],
         dealer_id: FromPath[str],
         data: JSONBody[GradeSetIn],
         request: Request,
@@ -137,8 +144,8 @@ class DealersController(Controller):
     )
     async def measures(
         self,
-        rt: Runtime,
-        settings: DealersSettings,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[DealersSettings],
         dealer_id: FromPath[str],
         request: Request,
         window_days: WindowDays = None,
@@ -155,8 +162,8 @@ class DealersController(Controller):
     )
     async def propose(
         self,
-        rt: Runtime,
-        settings: DealersSettings,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[DealersSettings],
         dealer_id: FromPath[str],
         data: JSONBody[GradeReviewIn],
         request: Request,
@@ -174,8 +181,8 @@ class DealersController(Controller):
     )
     async def add_truck(
         self,
-        rt: Runtime,
-        settings: DealersSettings,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[DealersSettings],
         dealer_id: FromPath[str],
         data: JSONBody[TruckVisitIn],
         request: Request,
@@ -196,7 +203,7 @@ class DealersController(Controller):
         summary="Delivery truck visits",
     )
     async def trucks(
-        self, rt: Runtime, dealer_id: FromPath[str], request: Request
+        self, rt: NamedDependency[Runtime], dealer_id: FromPath[str], request: Request
     ) -> list[dict[str, Any]]:
         async with rt.sessions() as s:
             rows = await uc_dealers.list_truck_visits(s, dealer_id, scope(request))
@@ -213,7 +220,7 @@ class GradeReviewsController(Controller):
     @get("/", guards=[requires(*READ)], summary="Demotion proposals")
     async def list_(
         self,
-        rt: Runtime,
+        rt: NamedDependency[Runtime],
         request: Request,
         dealer_id: FromQuery[str | None] = None,
         status: Annotated[
@@ -241,8 +248,8 @@ class GradeReviewsController(Controller):
     )
     async def decide(
         self,
-        rt: Runtime,
-        settings: DealersSettings,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[DealersSettings],
         review_id: FromPath[str],
         data: JSONBody[GradeDecisionIn],
         request: Request,

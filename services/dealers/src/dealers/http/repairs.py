@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
 
 from aftersales_shared.auth import requires
 from aftersales_shared.exports import csv_response
@@ -38,7 +39,11 @@ class RepairsController(Controller):
         summary="Record a service request (三包维修记录 or paid service); starts the 2-hour clock",
     )
     async def create(
-        self, rt: Runtime, settings: DealersSettings, data: JSONBody[RepairIn], request: Request
+        self,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[DealersSettings],
+        data: JSONBody[RepairIn],
+        request: Request,
     ) -> RepairOut:
         async with rt.sessions.begin() as s:
             return RepairOut.model_validate(
@@ -50,7 +55,7 @@ class RepairsController(Controller):
     @get("/", guards=[requires(*READ)], summary="Repair records")
     async def list_(
         self,
-        rt: Runtime,
+        rt: NamedDependency[Runtime],
         request: Request,
         dealer_id: FromQuery[str | None] = None,
         kind: Annotated[str | None, QueryParameter(pattern="^(warranty|paid)$")] = None,
@@ -80,7 +85,10 @@ class RepairsController(Controller):
 
     @get("/export.csv", guards=[requires(*READ)], summary="Repair records as CSV")
     async def export(
-        self, rt: Runtime, request: Request, dealer_id: FromQuery[str | None] = None
+        self,
+        rt: NamedDependency[Runtime],
+        request: Request,
+        dealer_id: FromQuery[str | None] = None,
     ) -> Response[str]:
         async with rt.sessions() as s:
             rows, _ = await uc_repairs.list_repairs(
@@ -141,7 +149,9 @@ class RepairsController(Controller):
         )
 
     @get("/{record_id:str}", guards=[requires(*READ)], summary="One repair record")
-    async def get_one(self, rt: Runtime, record_id: FromPath[str], request: Request) -> RepairOut:
+    async def get_one(
+        self, rt: NamedDependency[Runtime], record_id: FromPath[str], request: Request
+    ) -> RepairOut:
         async with rt.sessions() as s:
             return RepairOut.model_validate(
                 await uc_repairs.get_repair(s, record_id, scope(request))
@@ -155,8 +165,8 @@ class RepairsController(Controller):
     )
     async def arrange(
         self,
-        rt: Runtime,
-        settings: DealersSettings,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[DealersSettings],
         record_id: FromPath[str],
         data: JSONBody[ArrangeIn],
         request: Request,
@@ -179,8 +189,8 @@ class RepairsController(Controller):
     )
     async def complete(
         self,
-        rt: Runtime,
-        settings: DealersSettings,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[DealersSettings],
         record_id: FromPath[str],
         data: JSONBody[CompleteIn],
         request: Request,

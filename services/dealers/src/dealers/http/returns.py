@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
 
 from aftersales_shared.auth import requires
 from aftersales_shared.http import (
@@ -41,7 +42,11 @@ class ShipmentsController(Controller):
         summary="Ship old parts back, listing the repair records covered",
     )
     async def create(
-        self, rt: Runtime, settings: DealersSettings, data: JSONBody[ShipmentIn], request: Request
+        self,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[DealersSettings],
+        data: JSONBody[ShipmentIn],
+        request: Request,
     ) -> ShipmentOut:
         async with rt.sessions.begin() as s:
             return shipment_out(
@@ -53,7 +58,7 @@ class ShipmentsController(Controller):
     @get("/", guards=[requires(*READ)], summary="Old-part shipments")
     async def list_(
         self,
-        rt: Runtime,
+        rt: NamedDependency[Runtime],
         request: Request,
         dealer_id: FromQuery[str | None] = None,
         received: FromQuery[bool | None] = None,
@@ -73,7 +78,7 @@ class ShipmentsController(Controller):
 
     @get("/{shipment_id:str}", guards=[requires(*READ)], summary="One shipment")
     async def get_one(
-        self, rt: Runtime, shipment_id: FromPath[str], request: Request
+        self, rt: NamedDependency[Runtime], shipment_id: FromPath[str], request: Request
     ) -> ShipmentOut:
         async with rt.sessions() as s:
             row = await uc_returns.get_shipment(s, shipment_id, scope(request))
@@ -86,7 +91,11 @@ class ShipmentsController(Controller):
         summary="Technical department receives the parts",
     )
     async def receive(
-        self, rt: Runtime, settings: DealersSettings, shipment_id: FromPath[str], request: Request
+        self,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[DealersSettings],
+        shipment_id: FromPath[str],
+        request: Request,
     ) -> ShipmentOut:
         async with rt.sessions.begin() as s:
             return shipment_out(
@@ -106,8 +115,8 @@ class InspectionsController(Controller):
     )
     async def inspect(
         self,
-        rt: Runtime,
-        settings: DealersSettings,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[DealersSettings],
         part_id: RowId,
         data: JSONBody[InspectionIn],
         request: Request,
@@ -134,7 +143,7 @@ class StockController(Controller):
     )
     async def list_(
         self,
-        rt: Runtime,
+        rt: NamedDependency[Runtime],
         request: Request,
         store: Annotated[str | None, QueryParameter(pattern="^(reusable|scrap)$")] = None,
         dealer_id: FromQuery[str | None] = None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
 
 from aftersales_shared.auth import requires
 from aftersales_shared.exports import csv_response
@@ -36,7 +37,11 @@ class DeductionNoticesController(Controller):
         summary="Issue a deduction notice (三包费用核销通知) for a dealer and period",
     )
     async def create(
-        self, rt: Runtime, settings: DealersSettings, data: JSONBody[NoticeIn], request: Request
+        self,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[DealersSettings],
+        data: JSONBody[NoticeIn],
+        request: Request,
     ) -> NoticeOut:
         async with rt.sessions.begin() as s:
             return NoticeOut.model_validate(
@@ -48,7 +53,7 @@ class DeductionNoticesController(Controller):
     @get("/", guards=[requires(*READ)], summary="Deduction notices")
     async def list_(
         self,
-        rt: Runtime,
+        rt: NamedDependency[Runtime],
         request: Request,
         dealer_id: FromQuery[str | None] = None,
         status: Annotated[
@@ -73,7 +78,9 @@ class DeductionNoticesController(Controller):
         guards=[requires(*READ)],
         summary="One deduction notice with its lines",
     )
-    async def get_one(self, rt: Runtime, notice_id: FromPath[str], request: Request) -> NoticeOut:
+    async def get_one(
+        self, rt: NamedDependency[Runtime], notice_id: FromPath[str], request: Request
+    ) -> NoticeOut:
         async with rt.sessions() as s:
             return NoticeOut.model_validate(
                 await uc_settlement.get_notice(s, notice_id, scope(request))
@@ -85,7 +92,7 @@ class DeductionNoticesController(Controller):
         summary="A notice's lines as CSV",
     )
     async def export(
-        self, rt: Runtime, notice_id: FromPath[str], request: Request
+        self, rt: NamedDependency[Runtime], notice_id: FromPath[str], request: Request
     ) -> Response[str]:
         async with rt.sessions() as s:
             n = await uc_settlement.get_notice(s, notice_id, scope(request))
@@ -116,8 +123,8 @@ class DeductionNoticesController(Controller):
     )
     async def answer(
         self,
-        rt: Runtime,
-        settings: DealersSettings,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[DealersSettings],
         notice_id: FromPath[str],
         line_id: RowId,
         data: JSONBody[LineAnswerIn],
@@ -141,7 +148,11 @@ class DeductionNoticesController(Controller):
         summary="Dealer confirms the notice; publishes DeductionIssued",
     )
     async def confirm(
-        self, rt: Runtime, settings: DealersSettings, notice_id: FromPath[str], request: Request
+        self,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[DealersSettings],
+        notice_id: FromPath[str],
+        request: Request,
     ) -> NoticeOut:
         async with rt.sessions.begin() as s:
             return NoticeOut.model_validate(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
 
 from aftersales_shared.auth import requires
 from aftersales_shared.http import FromPath, FromQuery, JSONBody, Limit, Offset
@@ -33,7 +34,11 @@ class StockingController(Controller):
         summary="A selling season; plans are due 30 days before it",
     )
     async def create_season(
-        self, rt: Runtime, settings: DealersSettings, data: JSONBody[SeasonIn], request: Request
+        self,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[DealersSettings],
+        data: JSONBody[SeasonIn],
+        request: Request,
     ) -> SeasonOut:
         async with rt.sessions.begin() as s:
             return SeasonOut.model_validate(
@@ -43,7 +48,9 @@ class StockingController(Controller):
             )
 
     @get("/seasons", guards=[requires(*READ)], summary="Selling seasons")
-    async def seasons(self, rt: Runtime, limit: Limit = 50, offset: Offset = 0) -> Page[SeasonOut]:
+    async def seasons(
+        self, rt: NamedDependency[Runtime], limit: Limit = 50, offset: Offset = 0
+    ) -> Page[SeasonOut]:
         async with rt.sessions() as s:
             rows, total = await uc_stocking.list_seasons(s, limit, offset)
             return page_of(SeasonOut, rows, total, limit, offset)
@@ -54,7 +61,11 @@ class StockingController(Controller):
         summary="Submit a parts stocking plan",
     )
     async def submit(
-        self, rt: Runtime, settings: DealersSettings, data: JSONBody[PlanIn], request: Request
+        self,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[DealersSettings],
+        data: JSONBody[PlanIn],
+        request: Request,
     ) -> PlanOut:
         async with rt.sessions.begin() as s:
             return PlanOut.model_validate(
@@ -64,7 +75,7 @@ class StockingController(Controller):
     @get("/stocking-plans", guards=[requires(*READ)], summary="Stocking plans")
     async def plans(
         self,
-        rt: Runtime,
+        rt: NamedDependency[Runtime],
         request: Request,
         dealer_id: FromQuery[str | None] = None,
         season_code: FromQuery[str | None] = None,
@@ -83,6 +94,8 @@ class StockingController(Controller):
             return page_of(PlanOut, rows, total, limit, offset)
 
     @get("/stocking-plans/{plan_id:str}", guards=[requires(*READ)], summary="One stocking plan")
-    async def plan(self, rt: Runtime, plan_id: FromPath[str], request: Request) -> PlanOut:
+    async def plan(
+        self, rt: NamedDependency[Runtime], plan_id: FromPath[str], request: Request
+    ) -> PlanOut:
         async with rt.sessions() as s:
             return PlanOut.model_validate(await uc_stocking.get_plan(s, plan_id, scope(request)))

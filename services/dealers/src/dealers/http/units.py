@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
 
 from aftersales_shared.auth import requires
 from aftersales_shared.db import utcnow
@@ -41,7 +42,11 @@ class UnitsController(Controller):
         summary="Register a unit sold through a dealer",
     )
     async def create(
-        self, rt: Runtime, settings: DealersSettings, data: JSONBody[UnitIn], request: Request
+        self,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[DealersSettings],
+        data: JSONBody[UnitIn],
+        request: Request,
     ) -> UnitOut:
         async with rt.sessions.begin() as s:
             sold = await uc_units.register_sale(
@@ -56,7 +61,7 @@ class UnitsController(Controller):
     )
     async def list_(
         self,
-        rt: Runtime,
+        rt: NamedDependency[Runtime],
         request: Request,
         dealer_id: FromQuery[str | None] = None,
         card_status: Annotated[
@@ -79,7 +84,9 @@ class UnitsController(Controller):
             return page_of(UnitOut, rows, total, limit, offset)
 
     @get("/{serial_no:str}", guards=[requires(*READ)], summary="One sold unit")
-    async def get_one(self, rt: Runtime, serial_no: FromPath[str], request: Request) -> UnitOut:
+    async def get_one(
+        self, rt: NamedDependency[Runtime], serial_no: FromPath[str], request: Request
+    ) -> UnitOut:
         async with rt.sessions() as s:
             return UnitOut.model_validate(await uc_units.get_unit(s, serial_no, scope(request)))
 
@@ -92,7 +99,7 @@ class UnitConflictsController(Controller):
     @get("/", summary="Serials a dealer registered that a contract sells through another dealer")
     async def list_(
         self,
-        rt: Runtime,
+        rt: NamedDependency[Runtime],
         status: Annotated[str | None, QueryParameter(pattern="^(open|resolved)$")] = None,
         limit: Limit = 50,
         offset: Offset = 0,
@@ -108,8 +115,8 @@ class UnitConflictsController(Controller):
     )
     async def resolve(
         self,
-        rt: Runtime,
-        settings: DealersSettings,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[DealersSettings],
         conflict_id: FromPath[str],
         data: JSONBody[UnitConflictDecisionIn],
         request: Request,

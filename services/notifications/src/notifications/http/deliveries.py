@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get
+from litestar.di import NamedDependency
 
 from aftersales_shared.auth import requires
 from aftersales_shared.http import (
@@ -34,7 +35,7 @@ class DeliveryController(Controller):
     @get("/", guards=[requires(*READERS)], summary="Delivery log with filters")
     async def list_(
         self,
-        rt: Runtime,
+        rt: NamedDependency[Runtime],
         status: Annotated[str | None, QueryParameter(pattern=STATUS)] = None,
         channel: Annotated[str | None, QueryParameter(pattern="^(sms|email)$")] = None,
         recipient: FromQuery[str | None] = None,
@@ -72,6 +73,8 @@ class DeliveryController(Controller):
         guards=[requires(*READERS)],
         summary="One delivery with its content and outcome",
     )
-    async def get_one(self, rt: Runtime, delivery_id: FromPath[str]) -> DeliveryOut:
+    async def get_one(
+        self, rt: NamedDependency[Runtime], delivery_id: FromPath[str]
+    ) -> DeliveryOut:
         async with rt.sessions() as session:
             return DeliveryOut.model_validate(await delivery_log.get_delivery(session, delivery_id))

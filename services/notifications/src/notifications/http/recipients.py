@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, Request, get, patch, post
+from litestar.di import NamedDependency
 
 from aftersales_shared.auth import requires
 from aftersales_shared.db import utcnow
@@ -26,7 +27,7 @@ class RecipientController(Controller):
         summary="Register a recipient (phone and email validated)",
     )
     async def register(
-        self, rt: Runtime, data: JSONBody[RecipientIn], request: Request
+        self, rt: NamedDependency[Runtime], data: JSONBody[RecipientIn], request: Request
     ) -> RecipientOut:
         cmd = RegisterRecipient(**data.model_dump())
         async with rt.sessions.begin() as session:
@@ -36,7 +37,7 @@ class RecipientController(Controller):
     @get("/", guards=[requires(*READERS)], summary="List recipients")
     async def list_(
         self,
-        rt: Runtime,
+        rt: NamedDependency[Runtime],
         group: FromQuery[str | None] = None,
         dealer_id: FromQuery[str | None] = None,
         q: FromQuery[str | None] = None,
@@ -55,7 +56,9 @@ class RecipientController(Controller):
             )
 
     @get("/{recipient_id:str}", guards=[requires(*READERS)], summary="One recipient")
-    async def get_one(self, rt: Runtime, recipient_id: FromPath[str]) -> RecipientOut:
+    async def get_one(
+        self, rt: NamedDependency[Runtime], recipient_id: FromPath[str]
+    ) -> RecipientOut:
         async with rt.sessions() as session:
             return RecipientOut.model_validate(
                 await recipients.get_recipient(session, recipient_id)
@@ -68,7 +71,7 @@ class RecipientController(Controller):
     )
     async def update(
         self,
-        rt: Runtime,
+        rt: NamedDependency[Runtime],
         recipient_id: FromPath[str],
         data: JSONBody[RecipientPatch],
         request: Request,
@@ -85,7 +88,9 @@ class RecipientController(Controller):
         guards=[requires(*READERS)],
         summary="Who changed this recipient, and what",
     )
-    async def history(self, rt: Runtime, recipient_id: FromPath[str]) -> list[RecipientChangeOut]:
+    async def history(
+        self, rt: NamedDependency[Runtime], recipient_id: FromPath[str]
+    ) -> list[RecipientChangeOut]:
         async with rt.sessions() as session:
             rows = await recipients.recipient_history(session, recipient_id)
             return [RecipientChangeOut.model_validate(r) for r in rows]

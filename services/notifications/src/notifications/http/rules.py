@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, get
+from litestar.di import NamedDependency
 
 from aftersales_shared.auth import requires
 
@@ -21,5 +22,5 @@ class RulesController(Controller):
         guards=[requires(*READERS)],
         summary="The notification rules in force (loaded at start)",
     )
-    async def rules(self, notifier: Notifier) -> dict[str, Any]:
+    async def rules(self, notifier: NamedDependency[Notifier]) -> dict[str, Any]:
         return notifier.rules.model_dump(mode="json", by_alias=True, exclude_defaults=True)

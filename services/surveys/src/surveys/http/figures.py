@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, MediaType, Response, get
+from litestar.di import NamedDependency
 
 from aftersales_shared.auth import Role, requires
 from aftersales_shared.exports import content_disposition
@@ -30,7 +31,7 @@ class FiguresController(Controller):
     )
     async def satisfaction(
         self,
-        rt: Runtime,
+        rt: NamedDependency[Runtime],
         by: Annotated[
             GroupBy, QueryParameter(description="month | engineer | product | dealer | channel")
         ] = GroupBy.MONTH,
@@ -51,7 +52,7 @@ class FiguresController(Controller):
     )
     async def satisfaction_csv(
         self,
-        rt: Runtime,
+        rt: NamedDependency[Runtime],
         by: Annotated[GroupBy, QueryParameter()] = GroupBy.MONTH,
         month_from: Month = None,
         month_to: Month = None,
@@ -75,7 +76,7 @@ class FiguresController(Controller):
     )
     async def distribution(
         self,
-        rt: Runtime,
+        rt: NamedDependency[Runtime],
         month_from: Month = None,
         month_to: Month = None,
         dealer_id: FromQuery[str | None] = None,

@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 import structlog
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Redirect
 
@@ -109,10 +110,10 @@ class SurveyPageController(Controller):
     @get("/{token:str}")
     async def show(
         self,
-        rt: Runtime,
-        policy: Policy,
-        limiter: GuessLimiter,
-        trusted_proxies: Sequence[str],
+        rt: NamedDependency[Runtime],
+        policy: NamedDependency[Policy],
+        limiter: NamedDependency[GuessLimiter],
+        trusted_proxies: NamedDependency[Sequence[str]],
         request: Request[Any, Any, Any],
         token: FromPath[str],
         lang: FromQuery[str | None] = None,
@@ -130,10 +131,10 @@ class SurveyPageController(Controller):
     @post("/{token:str}", request_max_body_size=MAX_FORM_BYTES, status_code=303)
     async def submit(
         self,
-        rt: Runtime,
-        policy: Policy,
-        limiter: GuessLimiter,
-        trusted_proxies: Sequence[str],
+        rt: NamedDependency[Runtime],
+        policy: NamedDependency[Policy],
+        limiter: NamedDependency[GuessLimiter],
+        trusted_proxies: NamedDependency[Sequence[str]],
         request: Request[Any, Any, Any],
         token: FromPath[str],
     ) -> Response[Any]:
@@ -167,9 +168,9 @@ class SurveyPageController(Controller):
     @get("/{token:str}/thanks")
     async def thanks(
         self,
-        rt: Runtime,
-        limiter: GuessLimiter,
-        trusted_proxies: Sequence[str],
+        rt: NamedDependency[Runtime],
+        limiter: NamedDependency[GuessLimiter],
+        trusted_proxies: NamedDependency[Sequence[str]],
         request: Request[Any, Any, Any],
         token: FromPath[str],
         lang: FromQuery[str | None] = None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
 
 from aftersales_shared.auth import Role, requires
 from aftersales_shared.db import utcnow
@@ -44,7 +45,7 @@ class SurveysController(Controller):
     )
     async def list_(
         self,
-        rt: Runtime,
+        rt: NamedDependency[Runtime],
         status: Annotated[
             str | None, QueryParameter(pattern="^(scheduled|invited|answered|skipped)$")
         ] = None,
@@ -71,7 +72,7 @@ class SurveysController(Controller):
             )
 
     @get("/{survey_id:str}", guards=[requires(*READERS)], summary="One survey with its answer")
-    async def get_one(self, rt: Runtime, survey_id: FromPath[str]) -> SurveyOut:
+    async def get_one(self, rt: NamedDependency[Runtime], survey_id: FromPath[str]) -> SurveyOut:
         async with rt.sessions() as session:
             return to_out(await reading.get_survey(session, survey_id))
 
@@ -82,8 +83,8 @@ class SurveysController(Controller):
     )
     async def phone_answer(
         self,
-        rt: Runtime,
-        policy: Policy,
+        rt: NamedDependency[Runtime],
+        policy: NamedDependency[Policy],
         survey_id: FromPath[str],
         data: JSONBody[PhoneAnswerIn],
         request: Request,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, put
+from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
 from aftersales_shared.auth import Role, requires
@@ -24,7 +25,7 @@ class CalendarController(Controller):
     tags = ["calendars"]
 
     @get("/", guards=[requires(*READERS)], summary="Working-time calendars")
-    async def list_(self, rt: Runtime) -> list[CalendarOut]:
+    async def list_(self, rt: NamedDependency[Runtime]) -> list[CalendarOut]:
         async with rt.sessions() as session:
             views = await calendars.list_calendars(session)
         return [CalendarOut.model_validate(v, from_attributes=True) for v in views]
@@ -36,8 +37,8 @@ class CalendarController(Controller):
     )
     async def upsert(
         self,
-        rt: Runtime,
-        settings: TicketsSettings,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[TicketsSettings],
         calendar_id: FromPath[str],
         data: JSONBody[CalendarIn],
         request: Request,
@@ -56,8 +57,8 @@ class CalendarController(Controller):
     )
     async def import_year(
         self,
-        rt: Runtime,
-        settings: TicketsSettings,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[TicketsSettings],
         calendar_scope: FromPath[str],
         year: Year,
         request: Request,
@@ -90,7 +91,7 @@ class CalendarController(Controller):
         summary="Who changed which calendar and year",
     )
     async def audit(
-        self, rt: Runtime, limit: Limit = 50, offset: Offset = 0
+        self, rt: NamedDependency[Runtime], limit: Limit = 50, offset: Offset = 0
     ) -> list[dict[str, Any]]:
         async with rt.sessions() as session:
             rows = await calendars.audit(session, limit, offset)
@@ -113,7 +114,7 @@ class CalendarController(Controller):
     )
     async def export_year(
         self,
-        rt: Runtime,
+        rt: NamedDependency[Runtime],
         calendar_scope: FromPath[str],
         year: Year,
         format: Annotated[str, QueryParameter(pattern="^(csv|yaml)$")] = "csv",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, Request, get
+from litestar.di import NamedDependency
 
 from aftersales_shared.auth import requires
 from aftersales_shared.http import FromPath, FromQuery, Limit, Offset
@@ -26,7 +27,7 @@ class EntitlementController(Controller):
     @get("/", summary="Service entitlements learnt from signed contracts")
     async def list_(
         self,
-        rt: Runtime,
+        rt: NamedDependency[Runtime],
         request: Request,
         customer_id: FromQuery[str | None] = None,
         serial_no: FromQuery[str | None] = None,
@@ -48,7 +49,7 @@ class EntitlementController(Controller):
 
     @get("/{contract_no:str}", summary="Entitlement of one contract")
     async def get_one(
-        self, rt: Runtime, contract_no: FromPath[str], request: Request
+        self, rt: NamedDependency[Runtime], contract_no: FromPath[str], request: Request
     ) -> EntitlementOut:
         async with rt.sessions() as session:
             return to_out(await entitlements.get_entitlement(session, contract_no, request.user))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, get
+from litestar.di import NamedDependency
 
 from aftersales_shared.auth import Role, requires
 from aftersales_shared.http import Limit, Offset
@@ -22,7 +23,9 @@ class QueueController(Controller):
         guards=[requires(Role.SERVICE_SUPERVISOR, Role.MANAGER)],
         summary="Supervisor queue: unassigned and at-risk",
     )
-    async def queue(self, rt: Runtime, limit: Limit = 50, offset: Offset = 0) -> TicketPage:
+    async def queue(
+        self, rt: NamedDependency[Runtime], limit: Limit = 50, offset: Offset = 0
+    ) -> TicketPage:
         async with rt.sessions() as session:
             rows, total = await search.supervisor_queue(session, limit, offset)
             return ticket_page(rows, total, limit, offset)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
 from aftersales_shared import correlation
@@ -63,7 +64,7 @@ class TicketController(Controller):
 
     @post("/", guards=[requires(*INTAKE)], summary="Register a service request (售后服务工单)")
     async def open_(
-        self, intake: IntakeBatcher, data: JSONBody[TicketIn], request: Request
+        self, intake: NamedDependency[IntakeBatcher], data: JSONBody[TicketIn], request: Request
     ) -> Response[TicketOut]:
         user = request.user
         req = intake_request(data, dealer_scope(user))
@@ -78,7 +79,7 @@ class TicketController(Controller):
     )
     async def list_(
         self,
-        rt: Runtime,
+        rt: NamedDependency[Runtime],
         request: Request,
         status: Annotated[str | None, QueryParameter(pattern="^[a-z_]+$")] = None,
         urgency: Annotated[str | None, QueryParameter(pattern="^(normal|urgent|critical)$")] = None,
@@ -120,7 +121,9 @@ class TicketController(Controller):
         guards=[requires(*READERS, Role.CUSTOMER)],
         summary="One ticket with its SLA clocks",
     )
-    async def get_one(self, rt: Runtime, no: FromPath[str], request: Request) -> TicketOut:
+    async def get_one(
+        self, rt: NamedDependency[Runtime], no: FromPath[str], request: Request
+    ) -> TicketOut:
         async with rt.sessions() as session:
             return ticket_out(await search.get_ticket(session, no, request.user))
 
@@ -131,7 +134,11 @@ class TicketController(Controller):
         summary="Acknowledge (受理)",
     )
     async def acknowledge(
-        self, rt: Runtime, settings: TicketsSettings, no: FromPath[str], request: Request
+        self,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[TicketsSettings],
+        no: FromPath[str],
+        request: Request,
     ) -> TicketOut:
         async with rt.sessions.begin() as session:
             ticket = await dispatch.acknowledge(session, no, request.user, utcnow(), settings)
@@ -145,8 +152,8 @@ class TicketController(Controller):
     )
     async def assign(
         self,
-        rt: Runtime,
-        settings: TicketsSettings,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[TicketsSettings],
         no: FromPath[str],
         data: JSONBody[AssignIn],
         request: Request,
@@ -164,8 +171,8 @@ class TicketController(Controller):
     )
     async def respond(
         self,
-        rt: Runtime,
-        settings: TicketsSettings,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[TicketsSettings],
         no: FromPath[str],
         data: JSONBody[NoteIn],
         request: Request,
@@ -184,8 +191,8 @@ class TicketController(Controller):
     )
     async def onsite(
         self,
-        rt: Runtime,
-        settings: TicketsSettings,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[TicketsSettings],
         no: FromPath[str],
         data: JSONBody[NoteIn],
         request: Request,
@@ -202,8 +209,8 @@ class TicketController(Controller):
     )
     async def pause(
         self,
-        rt: Runtime,
-        settings: TicketsSettings,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[TicketsSettings],
         no: FromPath[str],
         data: JSONBody[PauseIn],
         request: Request,
@@ -222,8 +229,8 @@ class TicketController(Controller):
     )
     async def resume(
         self,
-        rt: Runtime,
-        settings: TicketsSettings,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[TicketsSettings],
         no: FromPath[str],
         data: JSONBody[NoteIn],
         request: Request,
@@ -240,8 +247,8 @@ class TicketController(Controller):
     )
     async def urgency(
         self,
-        rt: Runtime,
-        settings: TicketsSettings,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[TicketsSettings],
         no: FromPath[str],
         data: JSONBody[UrgencyIn],
         request: Request,
@@ -260,8 +267,8 @@ class TicketController(Controller):
     )
     async def resolve(
         self,
-        rt: Runtime,
-        settings: TicketsSettings,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[TicketsSettings],
         no: FromPath[str],
         data: JSONBody[NoteIn],
         request: Request,
@@ -280,8 +287,8 @@ class TicketController(Controller):
     )
     async def complete(
         self,
-        rt: Runtime,
-        settings: TicketsSettings,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[TicketsSettings],
         no: FromPath[str],
         data: JSONBody[CompleteIn],
         request: Request,
@@ -301,8 +308,8 @@ class TicketController(Controller):
     )
     async def reopen(
         self,
-        rt: Runtime,
-        settings: TicketsSettings,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[TicketsSettings],
         no: FromPath[str],
         data: JSONBody[ReasonIn],
         request: Request,
@@ -315,7 +322,11 @@ class TicketController(Controller):
 
     @post("/{no:str}/progress", guards=[requires(*HANDLERS)], summary="Append to the progress log")
     async def add_progress(
-        self, rt: Runtime, no: FromPath[str], data: JSONBody[ProgressIn], request: Request
+        self,
+        rt: NamedDependency[Runtime],
+        no: FromPath[str],
+        data: JSONBody[ProgressIn],
+        request: Request,
     ) -> ProgressOut:
         entry = progress.ProgressEntry(
             kind=data.kind,
@@ -335,7 +346,7 @@ class TicketController(Controller):
     )
     async def progress(
         self,
-        rt: Runtime,
+        rt: NamedDependency[Runtime],
         no: FromPath[str],
         request: Request,
         customer_view: FromQuery[bool] = False,
@@ -350,7 +361,11 @@ class TicketController(Controller):
         summary="Record a loaner unit (备用机)",
     )
     async def loaner(
-        self, rt: Runtime, no: FromPath[str], data: JSONBody[LoanerIn], request: Request
+        self,
+        rt: NamedDependency[Runtime],
+        no: FromPath[str],
+        data: JSONBody[LoanerIn],
+        request: Request,
     ) -> LoanerOut:
         command = progress.Loaner(**data.model_dump())
         async with rt.sessions.begin() as session:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import pkgutil
 
 import pytest
 from pydantic import AwareDatetime, ValidationError
@@ -55,11 +56,18 @@ def test_the_right_kinds_and_values_built_in_code_pass():
 @pytest.mark.parametrize("name", [s.name for s in SERVICES])
 def test_every_service_s_request_bodies_are_strict(name):
     schemas = importlib.import_module(f"{name}.schemas")
+    modules = [schemas]
+    if hasattr(schemas, "__path__"):  # a package: every module of it
+        modules += [
+            importlib.import_module(f"{schemas.__name__}.{m.name}")
+            for m in pkgutil.iter_modules(schemas.__path__)
+        ]
     bodies = [
         v
-        for v in vars(schemas).values()
+        for module in modules
+        for v in vars(module).values()
         if isinstance(v, type)
-        and v.__module__ == schemas.__name__
+        and v.__module__ == module.__name__
         and v.__name__.endswith(("In", "Patch"))
     ]
     assert bodies, name
