@@ -31,7 +31,9 @@ SUBSCRIPTIONS = _subscriptions()
 @pytest.mark.parametrize(
     "service,sub", SUBSCRIPTIONS, ids=[f"{name}:{sub.subject}" for name, sub in SUBSCRIPTIONS]
 )
-def test_each_consumer_reads_only_fields_its_producer_sends(service: str, sub: Subscription) -> None:
+def test_each_consumer_reads_only_fields_its_producer_sends(
+    service: str, sub: Subscription
+) -> None:
     (cls,) = sub.accepts
     assert sub.reads, (
         f"{service} consumes {cls.ce_type()} without declaring the fields it reads: "
