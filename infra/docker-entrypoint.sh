@@ -3,8 +3,8 @@
 #
 #   (no arguments) | serve   ->  python -m "$SERVICE"
 #   anything else            ->  run it as given, e.g.
-#                                  aftersales migrate tickets
-#                                  aftersales streams apply --nats-url nats://nats:4222 --replicas 3
+#                                  python -m tickets migrate
+#                                  python -m aftersales_shared.provision apply --nats-url nats://nats:4222 --replicas 3
 #
 # Settings read only <PREFIX>_* variables (PREFIX = upper-case service name).
 # Their defaults suit a developer laptop (127.0.0.1, a per-service port); inside a

@@ -1,4 +1,4 @@
-"""The compatibility gate of the HTTP APIs (aftersales_shared.apicompat): each service's OpenAPI document is
+"""The compatibility gate of the HTTP APIs (aftersales_tools.apicompat): each service's OpenAPI document is
 committed; a change that would break a client fails with the reason unless the path is versioned."""
 
 from __future__ import annotations
@@ -8,13 +8,13 @@ import json
 
 import pytest
 
-from aftersales_shared.apicompat import (
+from aftersales_tools.apicompat import (
     breaking_api_changes,
     committed_path,
     current_openapi,
     render,
 )
-from aftersales_shared.catalog import SERVICES
+from aftersales_tools.catalog import SERVICES
 
 
 @pytest.mark.parametrize("name", [s.name for s in SERVICES])

@@ -11,9 +11,9 @@ import jwt
 import pytest
 
 from aftersales_shared.auth import Principal, Role, dealer_scope, mint_token
-from aftersales_shared.natsserver import free_port
 from aftersales_shared.settings import DEV_JWT_SECRET
 from aftersales_testing.support import auth, draft_body, migrated, running
+from aftersales_tools.natsserver import free_port
 from contracts.app import create_app
 from contracts.settings import ContractsSettings
 

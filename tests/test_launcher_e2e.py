@@ -17,8 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from aftersales_shared.natsserver import free_port
 from aftersales_testing.support import auth, draft_body, opened_link, sign_contract_via_http
+from aftersales_tools.natsserver import free_port
 
 SERVICES = ["contracts", "tickets", "surveys", "notifications", "dealers"]
 
@@ -53,7 +53,7 @@ def start_launcher(
         [
             sys.executable,
             "-m",
-            "aftersales_shared.cli",
+            "aftersales_tools.cli",
             "up",
             "--data-dir",
             str(data_dir),

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from nats.js.api import StorageType
 
 from aftersales_shared.natsauth import PROVISIONER
@@ -34,16 +35,19 @@ async def test_apply_is_idempotent_and_sets_the_limits(own_nats):
         await nc.close()
 
 
-def test_cli_applies_the_same_streams(own_nats):
-    cli = [
-        sys.executable,
-        "-m",
-        "aftersales_shared.cli",
-        "streams",
-        "apply",
-        "--nats-url",
-        own_nats.url,
-    ]
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["aftersales_tools.cli", "streams", "apply"],  # the developer's `aftersales streams apply`
+        [
+            "aftersales_shared.provision",
+            "apply",
+        ],  # the streams Job in a service image (no tools there)
+    ],
+    ids=["aftersales-cli", "image-provision"],
+)
+def test_the_commands_apply_the_same_streams(own_nats, command):
+    cli = [sys.executable, "-m", *command, "--nats-url", own_nats.url]
     env = {k: v for k, v in os.environ.items() if not k.startswith("NATS_")}
     # without a user NATS refuses at once, and the command says why
     refused = subprocess.run(cli, capture_output=True, text=True, timeout=60, env=env)

@@ -54,3 +54,41 @@ async def test_head_matches_the_models_and_the_last_step_goes_down_and_up(databa
     await upgrade(package, url, "-1", down=True)  # one step back
     await upgrade(package, url)
     assert await _drift(url, package) == []
+
+
+@pytest.mark.parametrize("package", ["dealers", "tickets"])
+async def test_a_service_image_migrates_itself(databases, package):
+    """The init container runs `python -m <service> migrate` (the image holds no developer tools)."""
+    import os
+    import subprocess
+    import sys
+
+    from sqlalchemy import text
+
+    url = await databases.new(f"{package}_m")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(package.upper())}
+    env[f"{package.upper()}_DATABASE_URL"] = url
+    done = subprocess.run(
+        [sys.executable, "-m", package, "migrate"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert f"{package}: migrated to head" in done.stdout
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            version = await conn.scalar(text("SELECT version_num FROM alembic_version"))
+    finally:
+        await engine.dispose()
+    assert version, "no Alembic revision recorded"
+    wrong = subprocess.run(
+        [sys.executable, "-m", package, "migrate", "--revision"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert wrong.returncode == 2 and "--revision" in wrong.stderr

@@ -18,11 +18,11 @@ from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import NoStreamResponseError, NotFoundError
 
-from aftersales_shared.catalog import SERVICES
 from aftersales_shared.natsauth import ADMIN, CONSUMES, PARTNERS, USERS, render_authorization
-from aftersales_shared.natsserver import nats_server_binary
 from aftersales_testing import natsaccess
 from aftersales_testing.support import contract_signed
+from aftersales_tools.catalog import SERVICES
+from aftersales_tools.natsserver import nats_server_binary
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -199,9 +199,9 @@ async def test_the_launcher_declares_streams_on_a_given_server_as_its_provisione
 ):
     """With NATS_URL (a server the launcher did not start) it connects as AFTERSALES_NATS_USER, whose replies must
     come to that user's own inbox prefix, or the permissioned server's answers never reach it."""
-    from aftersales_shared.launcher import Launcher
     from aftersales_shared.natsauth import PROVISIONER
     from aftersales_shared.streams import apply_streams
+    from aftersales_tools.launcher import Launcher
 
     password = natsaccess.credentials().passwords[PROVISIONER]
     monkeypatch.setenv("AFTERSALES_NATS_USER", PROVISIONER)

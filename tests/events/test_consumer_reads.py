@@ -10,10 +10,10 @@ import importlib
 
 import pytest
 
-from aftersales_shared.catalog import SERVICES
 from aftersales_shared.events import CalendarChangedV1, ContractSignedV1
 from aftersales_shared.events.compat import field_paths, schema_path, unknown_reads
 from aftersales_shared.inbox import Subscription
+from aftersales_tools.catalog import SERVICES
 
 
 def _subscriptions() -> list[tuple[str, Subscription]]:

@@ -1230,3 +1230,20 @@ def test_the_dockerfile_check_catches_a_build_of_more_than_one_service(fault):
     broken = edit(text)
     assert broken != text
     assert any(expected in p for p in dockerfile_problems(broken)), dockerfile_problems(broken)
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_containers_run_only_what_a_service_image_holds(overlay):
+    """An image holds one service and the runtime library, not the developer tools (`aftersales` CLI): the
+    init container migrates with `python -m <service> migrate`, the streams Job provisions with
+    `python -m aftersales_shared.provision apply`."""
+    docs = render(overlay)
+    for name in SERVICES:
+        pod = by_kind(docs, "Deployment")[name]["spec"]["template"]["spec"]
+        (init,) = pod["initContainers"]
+        assert init.get("command", []) + init["args"] == ["python", "-m", name, "migrate"], name
+    job = by_kind(docs, "Job")["streams-apply"]["spec"]["template"]["spec"]["containers"][0]
+    assert job["args"][:4] == ["python", "-m", "aftersales_shared.provision", "apply"]
+    for doc in docs:
+        for c in doc.get("spec", {}).get("template", {}).get("spec", {}).get("containers", []):
+            assert "aftersales" not in (c.get("command", []) + c.get("args", []))[:1], c["name"]

@@ -10,8 +10,8 @@ import pkgutil
 import pytest
 from pydantic import AwareDatetime, ValidationError
 
-from aftersales_shared.catalog import SERVICES
 from aftersales_shared.inputmodel import StrictIn
+from aftersales_tools.catalog import SERVICES
 
 
 class Sample(StrictIn):

@@ -9,7 +9,7 @@ import importlib
 import pytest
 from litestar._openapi.plugin import OpenAPIPlugin
 
-from aftersales_shared.catalog import SERVICES
+from aftersales_tools.catalog import SERVICES
 
 
 def _doc(name: str) -> dict:

@@ -37,8 +37,8 @@ from fanout import database, event, publish_all  # noqa: E402
 from local_providers import LocalSmsGateway  # noqa: E402
 
 from aftersales_shared.migrations import upgrade  # noqa: E402
-from aftersales_shared.natsserver import NatsServer, free_port, wait_for_port  # noqa: E402
 from aftersales_shared.streams import apply_streams  # noqa: E402
+from aftersales_tools.natsserver import NatsServer, free_port, wait_for_port  # noqa: E402
 
 
 def quiet_hours_not_now() -> str:

@@ -41,10 +41,10 @@ from sqlalchemy import select
 
 from aftersales_shared.events import Envelope, TicketOpenedV1
 from aftersales_shared.migrations import upgrade
-from aftersales_shared.natsserver import NatsServer
 from aftersales_shared.procstat import cpu_seconds
 from aftersales_shared.runner import tune_gc
 from aftersales_shared.streams import apply_streams
+from aftersales_tools.natsserver import NatsServer
 from notifications.app import create_app
 from notifications.models import DeliveryRow
 from notifications.providers.gateway import HttpGatewaySms

@@ -240,7 +240,7 @@ def test_spoofed_forwarded_for_does_not_reset_the_guess_limit_of_a_running_servi
     import httpx
 
     from aftersales_shared.migrations import upgrade
-    from aftersales_shared.natsserver import free_port
+    from aftersales_tools.natsserver import free_port
 
     url = f"sqlite+aiosqlite:///{tmp_path / 'surveys.db'}"
     asyncio.run(upgrade("surveys", url))

@@ -102,9 +102,9 @@ async def failing_requests(
 async def run(args: argparse.Namespace) -> int:
     from aftersales_shared.auth import mint_token
     from aftersales_shared.migrations import upgrade
-    from aftersales_shared.natsserver import NatsServer, free_port, wait_for_port
     from aftersales_shared.settings import DEV_JWT_SECRET
     from aftersales_shared.streams import apply_streams
+    from aftersales_tools.natsserver import NatsServer, free_port, wait_for_port
 
     tmp = Path(tempfile.mkdtemp(prefix="health-burst-"))
     db_url = f"sqlite+aiosqlite:///{tmp / 'tickets.db'}"

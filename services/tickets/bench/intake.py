@@ -543,8 +543,8 @@ def combine(results: list[dict[str, Any]], duration: float) -> dict[str, Any]:
 async def bench(args: argparse.Namespace) -> dict[str, Any]:
     from aftersales_shared.auth import mint_token
     from aftersales_shared.migrations import upgrade
-    from aftersales_shared.natsserver import NatsServer, free_port, wait_for_port
     from aftersales_shared.settings import DEV_JWT_SECRET
+    from aftersales_tools.natsserver import NatsServer, free_port, wait_for_port
 
     tag = uuid.uuid4().hex[:8]
     names = (f"bench_tickets_{tag}", f"bench_raw_{tag}")

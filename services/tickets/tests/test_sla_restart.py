@@ -14,10 +14,10 @@ import httpx
 import pytest
 from tickets_helpers import stream_types
 
-from aftersales_shared.natsserver import free_port
 from aftersales_shared.streams import apply_streams
 from aftersales_testing import natsaccess
 from aftersales_testing.support import auth, contract_signed, migrated, publish, wait_until
+from aftersales_tools.natsserver import free_port
 
 pytestmark = pytest.mark.e2e
 

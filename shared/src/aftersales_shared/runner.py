@@ -43,7 +43,31 @@ def settings_message(exc: Exception) -> str:
     return str(exc)
 
 
+def migrate(settings_cls: type[S], package: str, argv: list[str]) -> int:
+    """``python -m <service> migrate [--revision R]``: the service's Alembic migrations against
+    <PREFIX>_DATABASE_URL — what the image's init container runs (no developer tools in the image)."""
+    import argparse
+    import asyncio
+
+    from .migrations import upgrade
+
+    parser = argparse.ArgumentParser(prog=f"python -m {package} migrate")
+    parser.add_argument("--revision", default="head")
+    args = parser.parse_args(argv)
+    try:
+        settings = settings_cls.offline()
+    except ValidationError as exc:
+        print(f"error: {settings_message(exc)}", file=sys.stderr, flush=True)
+        return 2
+    asyncio.run(upgrade(package, settings.database_url, args.revision))
+    print(f"{package}: migrated to {args.revision}", flush=True)
+    return 0
+
+
 def serve(settings_cls: type[S], create_app: Callable[[S], Litestar]) -> None:
+    """Run the service (``python -m <service>``), or ``python -m <service> migrate``."""
+    if sys.argv[1:2] == ["migrate"]:
+        raise SystemExit(migrate(settings_cls, create_app.__module__.split(".")[0], sys.argv[2:]))
     try:
         settings = settings_cls()
     except ValidationError as exc:  # also InsecureSettingsError, which pydantic wraps

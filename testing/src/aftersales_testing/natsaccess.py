@@ -14,9 +14,9 @@ from typing import Any
 
 import nats
 
-from aftersales_shared.catalog import SERVICES
 from aftersales_shared.natsauth import ADMIN, NatsCredentials
-from aftersales_shared.natsserver import NatsServer
+from aftersales_tools.catalog import SERVICES
+from aftersales_tools.natsserver import NatsServer
 
 SESSION: list[NatsCredentials] = []
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from .auth import mint_token
+from aftersales_shared.auth import mint_token
 
 if TYPE_CHECKING:
     from .launcher import Launcher

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .natsauth import NatsCredentials
+    from aftersales_shared.natsauth import NatsCredentials
 
 
 def nats_server_binary() -> str:

@@ -19,7 +19,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .events.compat import breaking_changes_within
+from aftersales_shared.events.compat import breaking_changes_within
 
 METHODS = ("get", "put", "post", "patch", "delete")
 VERSIONED = re.compile(r"^/v\d+/")

@@ -14,13 +14,14 @@ from pathlib import Path
 import httpx
 import nats
 
-from .auth import mint_token
+from aftersales_shared.auth import mint_token
+from aftersales_shared.migrations import upgrade
+from aftersales_shared.natsauth import PROVISIONER, NatsCredentials, inbox_prefix
+from aftersales_shared.settings import LOCAL_DEV_ENV
+from aftersales_shared.streams import apply_streams
+
 from .catalog import SERVICES, ServiceInfo
-from .migrations import upgrade
-from .natsauth import PROVISIONER, NatsCredentials, inbox_prefix
 from .natsserver import NatsServer, wait_for_port
-from .settings import LOCAL_DEV_ENV
-from .streams import apply_streams
 
 DEFAULT_NATS_PORT = 4322  # not 4222: a system NATS may already run there
 

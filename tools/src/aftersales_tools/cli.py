@@ -14,8 +14,9 @@ from .catalog import SERVICES, service
 
 
 def _cmd_up(args: argparse.Namespace) -> int:
+    from aftersales_shared.settings import LOCAL_DEV_ENV
+
     from .launcher import run_up
-    from .settings import LOCAL_DEV_ENV
 
     os.environ.setdefault(
         LOCAL_DEV_ENV, "1"
@@ -24,7 +25,7 @@ def _cmd_up(args: argparse.Namespace) -> int:
 
 
 def _cmd_migrate(args: argparse.Namespace) -> int:
-    from .migrations import upgrade
+    from aftersales_shared.migrations import upgrade
 
     names = [s.name for s in SERVICES] if args.service == "all" else [service(args.service).name]
     for name in names:
@@ -35,47 +36,9 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def _cmd_streams(args: argparse.Namespace) -> int:
-    import nats
+    from aftersales_shared.provision import run_apply
 
-    from .streams import apply_streams
-
-    async def run() -> str | None:
-        opts: dict[str, object] = {}
-        if args.creds_file:
-            opts["user_credentials"] = args.creds_file
-        elif args.user:
-            opts |= {"user": args.user, "password": os.environ.get("NATS_PASSWORD", "")}
-        if args.user:
-            # replies come to the user's own inbox prefix: the only one its permissions let it read
-            from .natsauth import inbox_prefix
-
-            opts["inbox_prefix"] = inbox_prefix(args.user)
-        if args.tls_ca_file or args.nats_url.startswith("tls://"):
-            import ssl
-
-            opts["tls"] = ssl.create_default_context(cafile=args.tls_ca_file or None)
-
-        async def quiet(_: Exception) -> None:  # the reason is printed once, below
-            return None
-
-        try:
-            nc = await nats.connect(
-                args.nats_url, connect_timeout=10, allow_reconnect=False, error_cb=quiet, **opts
-            )
-        except Exception as exc:
-            return f"error: cannot connect to {args.nats_url}: {exc}"
-        try:
-            for line in await apply_streams(nc.jetstream(), replicas=args.replicas):
-                print(line)
-        finally:
-            await nc.close()
-        return None
-
-    problem = asyncio.run(run())
-    if problem:
-        print(problem, file=sys.stderr)
-        return 2
-    return 0
+    return run_apply(args)
 
 
 def _gate(
@@ -112,8 +75,8 @@ def _committed(path: Path) -> Any:
 
 
 def _cmd_event_schemas(args: argparse.Namespace) -> int:
-    from .events import registry
-    from .events.compat import breaking_changes, render, schema_of, schema_path
+    from aftersales_shared.events import registry
+    from aftersales_shared.events.compat import breaking_changes, render, schema_of, schema_path
 
     entries = []
     for cls in sorted(registry.all(), key=lambda c: c.ce_type()):
@@ -151,15 +114,15 @@ def _cmd_api_schemas(args: argparse.Namespace) -> int:
 
 
 def _cmd_nats_config(args: argparse.Namespace) -> int:
-    from .natsauth import render_authorization
+    from aftersales_shared.natsauth import render_authorization
 
     print(render_authorization(), end="")
     return 0
 
 
 def _cmd_token(args: argparse.Namespace) -> int:
-    from .auth import mint_token
-    from .settings import DEV_JWT_SECRET
+    from aftersales_shared.auth import mint_token
+    from aftersales_shared.settings import DEV_JWT_SECRET
 
     secret = args.secret or os.environ.get("AFTERSALES_JWT_SECRET") or DEV_JWT_SECRET
     try:
@@ -181,7 +144,7 @@ def _cmd_token(args: argparse.Namespace) -> int:
 
 
 def _cmd_link_keys(args: argparse.Namespace) -> int:
-    from .sealing import new_keypair
+    from aftersales_shared.sealing import new_keypair
 
     private, public = new_keypair()
     print(f"NOTIFICATIONS_LINK_PRIVATE_KEY={private}")
@@ -192,7 +155,7 @@ def _cmd_link_keys(args: argparse.Namespace) -> int:
 def _cmd_asyncapi(args: argparse.Namespace) -> int:
     import importlib
 
-    from .service import asyncapi_json
+    from aftersales_shared.service import asyncapi_json
 
     info = service(args.service)
     app = importlib.import_module(f"{info.name}.app").create_app(info.settings_class().offline())
@@ -244,23 +207,9 @@ def _stream_commands(sub: Any) -> None:
     streams = sub.add_parser("streams", help="JetStream streams")
     streams_sub = streams.add_subparsers(dest="action", required=True)
     apply = streams_sub.add_parser("apply", help="create or update every stream (idempotent)")
-    apply.add_argument("--nats-url", default=os.environ.get("NATS_URL", "nats://127.0.0.1:4222"))
-    apply.add_argument(
-        "--replicas", type=int, default=int(os.environ.get("AFTERSALES_STREAM_REPLICAS", 1))
-    )
-    apply.add_argument(
-        "--user",
-        default=os.environ.get("NATS_USER"),
-        help="NATS user allowed to declare streams (production: provisioner); password in NATS_PASSWORD",
-    )
-    apply.add_argument(
-        "--creds-file", default=os.environ.get("NATS_CREDS_FILE"), help="or a NATS .creds file"
-    )
-    apply.add_argument(
-        "--tls-ca-file",
-        default=os.environ.get("NATS_TLS_CA_FILE"),
-        help="CA of the NATS server's certificate (tls://)",
-    )
+    from aftersales_shared.provision import add_apply_arguments
+
+    add_apply_arguments(apply)
     apply.set_defaults(func=_cmd_streams)
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aftersales_shared import launcher as lmod
-from aftersales_shared.catalog import SERVICES
+from aftersales_tools import launcher as lmod
+from aftersales_tools.catalog import SERVICES
 
 
 class Dead:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
-from .settings import ServiceSettings
+from aftersales_shared.settings import ServiceSettings
 
 
 @dataclass(frozen=True)
