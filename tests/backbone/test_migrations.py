@@ -10,7 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from aftersales_shared.db import create_engine, messaging_metadata
-from aftersales_shared.migrations import upgrade
+from aftersales_shared.migrations import not_a_version_table, upgrade
 
 SERVICES = ["contracts", "tickets", "surveys", "notifications", "dealers"]
 
@@ -22,7 +22,8 @@ async def _drift(url: str, package: str) -> list[Any]:
         async with engine.connect() as conn:
 
             def compare(sync_conn: Any) -> list[Any]:
-                ctx = MigrationContext.configure(sync_conn, opts={"compare_type": True})
+                opts = {"compare_type": True, "include_name": not_a_version_table}
+                ctx = MigrationContext.configure(sync_conn, opts=opts)
                 return compare_metadata(ctx, [metadata, messaging_metadata])
 
             return await conn.run_sync(compare)
@@ -92,3 +93,51 @@ async def test_a_service_image_migrates_itself(databases, package):
         env=env,
     )
     assert wrong.returncode == 2 and "--revision" in wrong.stderr
+
+
+async def _versions(url: str, table: str) -> list[str]:
+    from sqlalchemy import text
+
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return list(await conn.scalars(text(f"SELECT version_num FROM {table}")))
+    finally:
+        await engine.dispose()
+
+
+async def test_the_messaging_tables_have_one_history_for_every_service(databases):
+    """A new service's database gets the messaging tables from the shared history alone, exactly as the models
+    say; an existing service's database (its own history made them) records the shared history without change."""
+    from alembic import command
+
+    from aftersales_shared.migrations import (
+        MESSAGING,
+        MESSAGING_VERSION_TABLE,
+        a_messaging_table,
+        alembic_config,
+    )
+
+    fresh = await databases.new("mig_messaging")
+    cfg = alembic_config(MESSAGING, fresh)
+    engine = create_engine(fresh)
+    try:
+        async with engine.begin() as conn:
+
+            def run(sync_conn: Any) -> list[Any]:
+                cfg.attributes["connection"] = sync_conn
+                command.upgrade(cfg, "heads")
+                opts = {"compare_type": True, "include_name": a_messaging_table}
+                ctx = MigrationContext.configure(sync_conn, opts=opts)
+                return compare_metadata(ctx, messaging_metadata)
+
+            assert await conn.run_sync(run) == []
+    finally:
+        await engine.dispose()
+    assert await _versions(fresh, MESSAGING_VERSION_TABLE) == ["m0001"]
+
+    existing = await databases.new("mig_dealers_messaging")
+    await upgrade("dealers", existing)
+    await upgrade("dealers", existing)  # twice: nothing more to do
+    assert await _versions(existing, MESSAGING_VERSION_TABLE) == ["m0001"]
+    assert await _drift(existing, "dealers") == []

@@ -13,37 +13,64 @@ from sqlalchemy.engine import Connection
 
 from .db import create_engine, is_sqlite, messaging_metadata
 
+MESSAGING = "aftersales_shared:messaging_migrations"
+MESSAGING_VERSION_TABLE = "alembic_version_messaging"
+
 
 def alembic_config(package: str, database_url: str) -> Config:
+    """A service's own history (`package` = its module), or the shared messaging history (MESSAGING)."""
     cfg = Config()
-    cfg.set_main_option("script_location", f"{package}:migrations")
+    cfg.set_main_option("script_location", package if ":" in package else f"{package}:migrations")
     cfg.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     return cfg
 
 
-def _configure(connection: Connection, metadata: MetaData) -> None:
+def _configure(connection: Connection, metadata: Any, **options: Any) -> None:
     context.configure(
         connection=connection,
-        target_metadata=[metadata, messaging_metadata],
+        target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        **options,
     )
     with context.begin_transaction():
         context.run_migrations()
 
 
+def not_a_version_table(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Autogenerate's filter for a service's history: Alembic's version tables are no model's (the messaging
+    history keeps its own beside the service's)."""
+    return not (type_ == "table" and (name or "").startswith("alembic_version"))
+
+
+def a_messaging_table(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Autogenerate's filter for the messaging history: only its own tables (the rest is the service's)."""
+    return type_ != "table" or name in messaging_metadata.tables
+
+
 def run_env(metadata: MetaData) -> None:
     """Body of a service's migrations/env.py (online mode only)."""
+    _run_env([metadata, messaging_metadata], include_name=not_a_version_table)
+
+
+def run_messaging_env() -> None:
+    """Body of the shared messaging history's env.py: its own version table in each service's database."""
+    _run_env(
+        messaging_metadata, version_table=MESSAGING_VERSION_TABLE, include_name=a_messaging_table
+    )
+
+
+def _run_env(metadata: Any, **options: Any) -> None:
     cfg = context.config
     connection = cfg.attributes.get("connection")
     if connection is not None:
-        _configure(connection, metadata)
+        _configure(connection, metadata, **options)
         return
 
     async def _run() -> None:
         engine = create_engine(cfg.get_main_option("sqlalchemy.url") or "")
         async with engine.begin() as conn:
-            await conn.run_sync(_configure, metadata)
+            await conn.run_sync(lambda c: _configure(c, metadata, **options))
         await engine.dispose()
 
     asyncio.run(_run())
@@ -52,13 +79,20 @@ def run_env(metadata: MetaData) -> None:
 async def upgrade(
     package: str, database_url: str, revision: str = "head", *, down: bool = False
 ) -> None:
-    """Bring a service's database to `revision` from inside a running event loop (`down`: downgrade to it)."""
+    """Bring a service's database to `revision` from inside a running event loop (`down`: downgrade to it).
+
+    Upgrading also brings the shared messaging history to its head, after the service's own (whose early
+    revisions made those tables for the five first services); a downgrade steps back the service's own only."""
     cfg = alembic_config(package, database_url)
+    messaging = alembic_config(MESSAGING, database_url)
     engine = create_engine(database_url)
 
     def _do(sync_conn: Connection, *_: Any) -> None:
         cfg.attributes["connection"] = sync_conn
         (command.downgrade if down else command.upgrade)(cfg, revision)
+        if not down:
+            messaging.attributes["connection"] = sync_conn
+            command.upgrade(messaging, "heads")
 
     try:
         async with engine.begin() as conn:
@@ -73,7 +107,17 @@ async def upgrade(
         await engine.dispose()
 
 
-__all__ = ["alembic_config", "is_sqlite", "run_env", "upgrade"]
+__all__ = [
+    "MESSAGING",
+    "MESSAGING_VERSION_TABLE",
+    "a_messaging_table",
+    "alembic_config",
+    "is_sqlite",
+    "not_a_version_table",
+    "run_env",
+    "run_messaging_env",
+    "upgrade",
+]
 
 
 def widen_event_id_columns(extra: Sequence[tuple[str, str, bool]], *, to: int, old: int) -> None:
