@@ -1,10 +1,13 @@
-"""A partner system opens a ticket over NATS and finds it again over HTTP — written from the AsyncAPI document
-(`/asyncapi.json` of tickets: message cn.aftersales.partners.TicketRequested.v1) and the README alone.
+r"""A partner system opens a ticket over NATS and finds it again over HTTP — written from the
+AsyncAPI document (`/asyncapi.json` of tickets: message cn.aftersales.partners.TicketRequested.v1)
+and the README alone.
 
-    NATS_USER=partners NATS_PASSWORD=… python examples/partner_ticket.py NATS_URL TICKETS_URL PARTNER_TOKEN [CHANNEL]
+    NATS_USER=partners NATS_PASSWORD=… python examples/partner_ticket.py \
+        NATS_URL TICKETS_URL PARTNER_TOKEN [CHANNEL]
 
-NATS refuses a client without a user. The `partners` user may publish only `partners.>` and hears the JetStream
-acknowledgement on its own inbox prefix `_INBOX_partners` (see infra/README.md, "Partner credentials").
+NATS refuses a client without a user. The `partners` user may publish only `partners.>` and hears
+the JetStream acknowledgement on its own inbox prefix `_INBOX_partners` (see infra/README.md,
+"Partner credentials").
 """
 
 import asyncio

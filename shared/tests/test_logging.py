@@ -1,4 +1,5 @@
-"""Logs an operator can trust: an idle pull is not an ERROR; an error's traceback is plain and short."""
+"""Logs an operator can trust: an idle pull is not an ERROR; an error's traceback is plain and
+short."""
 
 from __future__ import annotations
 

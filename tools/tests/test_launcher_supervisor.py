@@ -1,4 +1,5 @@
-"""The launcher's supervision rule without processes: back-off 1, 2, 4, 8, 16 s, then it leaves a service down."""
+"""The launcher's supervision rule without processes: back-off 1, 2, 4, 8, 16 s, then it leaves a
+service down."""
 
 from __future__ import annotations
 

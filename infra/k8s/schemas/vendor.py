@@ -1,17 +1,20 @@
-"""Vendor the Kubernetes JSON schemas that tests/infra/test_manifests.py validates the manifests against.
+"""Vendor the Kubernetes JSON schemas that tests/infra/test_manifests.py validates the manifests
+against.
 
-Source: the wheel of kubernetes-validate (PyPI, Apache-2.0), which ships the schemas generated from the
-Kubernetes OpenAPI document by openapi2jsonschema (the same generator as yannh/kubernetes-json-schema), one
-directory per Kubernetes minor version. We take `<version>-local-strict` ("strict": unknown fields are
-errors) for only the kinds our manifests use, and make each kind's file self-contained: the definitions it
-reaches in `_definitions.json` are copied into its own `$defs` (so validation needs no network and no
-resolver), and descriptions are dropped (they do not validate anything and were 80 % of the bytes).
+Source: the wheel of kubernetes-validate (PyPI, Apache-2.0), which ships the schemas generated from
+the Kubernetes OpenAPI document by openapi2jsonschema (the same generator as
+yannh/kubernetes-json-schema), one directory per Kubernetes minor version. We take
+`<version>-local-strict` ("strict": unknown fields are errors) for only the kinds our manifests use,
+and make each kind's file self-contained: the definitions it reaches in `_definitions.json` are
+copied into its own `$defs` (so validation needs no network and no resolver), and descriptions are
+dropped (they do not validate anything and were 80 % of the bytes).
 
     pip download --no-deps kubernetes-validate==1.37.0 -d /tmp/kv
     python infra/k8s/schemas/vendor.py /tmp/kv/kubernetes_validate-1.37.0-py3-none-any.whl
 
 A new kind in the manifests: add it to KINDS and run this again (the test fails for a kind without a
-schema). Another Kubernetes version: change VERSION (and the directory the test reads, KUBERNETES_VERSION).
+schema). Another Kubernetes version: change VERSION (and the directory the test reads,
+KUBERNETES_VERSION).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
-"""API documentation pages that work without internet: Swagger UI's files are served by the service itself from
-the `swagger-ui-py` package (Swagger UI 5, which renders OpenAPI 3.1), never from a CDN — factories in China often
-have none. `/schema` (also `/schema/swagger`) is the page, `/schema/assets/*` its files, `/schema/openapi.json` the
-document."""
+"""API documentation pages that work without internet: Swagger UI's files are served by the service
+itself from the `swagger-ui-py` package (Swagger UI 5, which renders OpenAPI 3.1), never from a CDN
+— factories in China often have none. `/schema` (also `/schema/swagger`) is the page,
+`/schema/assets/*` its files, `/schema/openapi.json` the document."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ ASSETS = "/schema/assets"
 
 
 def swagger_static_dir() -> Path:
-    """The package's static folder, found without importing the package (it would import its web-framework glue)."""
+    """The package's static folder, found without importing the package (it would import its
+    web-framework glue)."""
     spec = importlib.util.find_spec("swagger_ui")
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("swagger-ui-py is not installed (uv sync): the API docs need its files")
@@ -36,8 +37,9 @@ def docs_plugin() -> SwaggerRenderPlugin:
 
 
 class _AssetFiles(BaseLocalFileSystem):
-    """The package's files; a name the file system cannot even hold (over NAME_MAX, not a folder) is a file that
-    is not there (404), not a server error (Litestar answers 500 for any OSError but FileNotFoundError)."""
+    """The package's files; a name the file system cannot even hold (over NAME_MAX, not a folder) is
+    a file that is not there (404), not a server error (Litestar answers 500 for any OSError but
+    FileNotFoundError)."""
 
     async def info(self, path: Any, **kwargs: Any) -> Any:
         try:

@@ -1,5 +1,6 @@
-"""The AsyncAPI 3 document of a service, complete enough for a partner to publish from it: FastStream's document
-plus every message's payload schema (consumed ones too), the CloudEvents headers and the right correlation id."""
+"""The AsyncAPI 3 document of a service, complete enough for a partner to publish from it:
+FastStream's document plus every message's payload schema (consumed ones too), the CloudEvents
+headers and the right correlation id."""
 
 from __future__ import annotations
 
@@ -65,9 +66,9 @@ def _envelope_headers(cls: type[EventData]) -> dict[str, Any]:
 
 
 def complete_asyncapi(doc: dict[str, Any]) -> dict[str, Any]:
-    """FastStream documents consumed messages with empty payloads (the inbox takes the raw message) and
-    points correlationId at a header that does not exist. Every message gets its event's JSON Schema as
-    payload, the CloudEvents headers, and correlationId at `ce-correlationid`."""
+    """FastStream documents consumed messages with empty payloads (the inbox takes the raw message)
+    and points correlationId at a header that does not exist. Every message gets its event's JSON
+    Schema as payload, the CloudEvents headers, and correlationId at `ce-correlationid`."""
     by_subject = {cls.subject(): cls for cls in registry.all()}
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
     channels = doc.get("channels", {})

@@ -1,4 +1,5 @@
-"""Bearer-JWT authentication and role guards for every service (HS256 locally, JWKS in production)."""
+"""Bearer-JWT authentication and role guards for every service (HS256 locally, JWKS in
+production)."""
 
 from __future__ import annotations
 
@@ -54,9 +55,9 @@ class Principal:
 class TokenVerifier:
     """Checks a bearer token's signature, expiry, lifetime, audience and issuer.
 
-    Outside local development the settings refuse to exist without an issuer and an audience, so a token
-    is always checked against both; `exp`, `iat` (and `nbf`) must be JSON numbers, and `exp` may lie at most
-    `jwt_max_lifetime_hours` after `iat` and after now."""
+    Outside local development the settings refuse to exist without an issuer and an audience, so a
+    token is always checked against both; `exp`, `iat` (and `nbf`) must be JSON numbers, and `exp`
+    may lie at most `jwt_max_lifetime_hours` after `iat` and after now."""
 
     def __init__(self, settings: ServiceSettings) -> None:
         self._secret = settings.jwt_secret
@@ -181,8 +182,9 @@ def dealer_scope(principal: Principal) -> str | None:
 
 
 def customer_scope(principal: Principal) -> str | None:
-    """The customer a caller is confined to: a token whose only role is customer sees that customer's own records
-    (its tickets, its signed contracts) and nothing else; None for everyone else."""
+    """The customer a caller is confined to: a token whose only role is customer sees that
+    customer's own records (its tickets, its signed contracts) and nothing else; None for everyone
+    else."""
     if principal.roles == frozenset({Role.CUSTOMER}):
         return principal.customer_id
     return None
@@ -211,7 +213,8 @@ def auth_middleware(
     settings: ServiceSettings, public_prefixes: tuple[str, ...] = ()
 ) -> DefineMiddleware:
     exclude = [f"^{p}" for p in sorted(PUBLIC_PATHS)] + [f"^{p}" for p in public_prefixes]
-    # OPTIONS too (Litestar leaves it out by default): there is no CORS here, and the guards need a user
+    # OPTIONS too (Litestar leaves it out by default): there is no CORS here, and the guards need a
+    # user
     return DefineMiddleware(
         JWTAuthMiddleware,
         verifier=TokenVerifier(settings),

@@ -69,7 +69,8 @@ async def save_copy(session: AsyncSession, defn: CalendarChangedV1) -> None:
 async def load_calendar(
     session: AsyncSession, calendar_id: str | None, timezone: str = "Asia/Shanghai"
 ) -> WorkCalendar:
-    """This service's copy of a calendar, or the built-in default until tickets has published one."""
+    """This service's copy of a calendar, or the built-in default until tickets has published
+    one."""
     calendar_id = calendar_id or DEFAULT_CALENDAR
     raw = await session.scalar(
         select(calendar_copies.c.definition).where(calendar_copies.c.calendar_id == calendar_id)

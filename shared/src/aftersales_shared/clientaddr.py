@@ -1,4 +1,5 @@
-"""The caller's address, believing X-Forwarded-For only from configured proxies (rate limits key on it)."""
+"""The caller's address, believing X-Forwarded-For only from configured proxies (rate limits key on
+it)."""
 
 from __future__ import annotations
 
@@ -23,8 +24,8 @@ def _trusted(addr: str, nets: Iterable[Network]) -> bool:
 
 
 def client_address(peer: str | None, forwarded_for: str | None, trusted: Iterable[str]) -> str:
-    """The peer itself, unless it is a trusted proxy: then the right-most hop of X-Forwarded-For that is not
-    a trusted proxy (hops further left were written by the client and prove nothing)."""
+    """The peer itself, unless it is a trusted proxy: then the right-most hop of X-Forwarded-For
+    that is not a trusted proxy (hops further left were written by the client and prove nothing)."""
     if not peer:
         return "unknown"
     nets = networks(tuple(trusted))
@@ -36,5 +37,6 @@ def client_address(peer: str | None, forwarded_for: str | None, trusted: Iterabl
             try:
                 return str(ip_address(hop))
             except ValueError:
-                return peer  # garbage from a proxy we trust: count it against the proxy, not a made-up name
+                # garbage from a proxy we trust: count it against the proxy, not a made-up name
+                return peer
     return peer

@@ -1,4 +1,5 @@
-"""A correlation id that follows a request through the events it causes (and theirs), in logs too."""
+"""A correlation id that follows a request through the events it causes (and theirs), in logs
+too."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ def bind(correlation_id: str | None) -> None:
 
 
 class CorrelationMiddleware:
-    """Takes X-Request-ID from the caller (or makes one), binds it, and returns it on the response."""
+    """Takes X-Request-ID from the caller (or makes one), binds it, and returns it on the
+    response."""
 
     def __init__(self, app: Any) -> None:
         self.app = app

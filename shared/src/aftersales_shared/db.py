@@ -163,7 +163,8 @@ def wake_after_commit(sessions: async_sessionmaker[AsyncSession], key: str, wake
 
 
 def upsert_insert(session: Any, table: Any) -> Any:
-    """INSERT with ON CONFLICT for the session's backend (PostgreSQL in production, SQLite locally)."""
+    """INSERT with ON CONFLICT for the session's backend (PostgreSQL in production, SQLite
+    locally)."""
     from sqlalchemy.dialects import postgresql, sqlite
 
     return (postgresql.insert if is_postgresql(session) else sqlite.insert)(table)
@@ -178,12 +179,12 @@ def insert_rows(
 ) -> Any:
     """Many rows into one table with one statement (an awaitable; its result carries `returning`).
 
-    On PostgreSQL: `INSERT … SELECT … FROM unnest(one array per column)` — one statement text whatever the
-    number of rows (prepared once, cached by the driver) executed once; an executemany runs the INSERT once
-    per row and a multi-row VALUES is a new statement text (a new prepare and plan) for every batch size.
-    Elsewhere (SQLite) an ordinary INSERT of the rows. Every row must carry every key of the first row.
-    `skip_conflicts`: rows that violate a unique key are left out (ON CONFLICT DO NOTHING; RETURNING then
-    names only the rows written).
+    On PostgreSQL: `INSERT … SELECT … FROM unnest(one array per column)` — one statement text
+    whatever the number of rows (prepared once, cached by the driver) executed once; an executemany
+    runs the INSERT once per row and a multi-row VALUES is a new statement text (a new prepare and
+    plan) for every batch size. Elsewhere (SQLite) an ordinary INSERT of the rows. Every row must
+    carry every key of the first row. `skip_conflicts`: rows that violate a unique key are left out
+    (ON CONFLICT DO NOTHING; RETURNING then names only the rows written).
     """
     if not rows:
         raise ValueError("insert_rows needs at least one row")
@@ -206,8 +207,9 @@ def insert_rows(
 
 @dataclass(frozen=True)
 class UnnestInsert:
-    """`INSERT INTO table (names) SELECT … FROM unnest(:<prefix>0, …)` for PostgreSQL, with what turns rows
-    into its array parameters; parts with distinct prefixes compose into one statement (CTEs)."""
+    """`INSERT INTO table (names) SELECT … FROM unnest(:<prefix>0, …)` for PostgreSQL, with what
+    turns rows into its array parameters; parts with distinct prefixes compose into one statement
+    (CTEs)."""
 
     sql: str
     names: tuple[str, ...]
@@ -234,8 +236,9 @@ def unnest_insert(table: Table, names: tuple[str, ...], prefix: str, dialect: An
         col = table.c[name]
         impl = col.type.dialect_impl(dialect)
         json_like = isinstance(col.type, JSON) or isinstance(getattr(col.type, "impl", None), JSON)
-        # strings travel as text[]: the assignment into varchar(n) then fails on a value that is too long,
-        # where a cast to varchar(n)[] would cut it without a word (PostgreSQL's explicit casts truncate)
+        # strings travel as text[]: the assignment into varchar(n) then fails on a value that is too
+        # long, where a cast to varchar(n)[] would cut it without a word (PostgreSQL's explicit
+        # casts truncate)
         as_text = json_like or isinstance(col.type, String)
         sql_type = "text" if as_text else col.type.compile(dialect=dialect)
         arrays.append(f"CAST(:{prefix}{i} AS {sql_type}[])")
@@ -248,27 +251,32 @@ def unnest_insert(table: Table, names: tuple[str, ...], prefix: str, dialect: An
             else None
         )
     cols = ", ".join(f'"{n}"' for n in names)
-    sql = f'INSERT INTO "{table.name}" ({cols}) SELECT {", ".join(selects)} FROM unnest({", ".join(arrays)}) AS u({cols})'
+    sql = (
+        f'INSERT INTO "{table.name}" ({cols}) SELECT {", ".join(selects)} FROM '
+        f"unnest({', '.join(arrays)}) AS u({cols})"
+    )
     return UnnestInsert(sql, names, prefix, tuple(processors))
 
 
 def one_of(session: Any, column: Any, values: Any) -> Any:
-    """`column IN values` as `column = ANY(:array)` on PostgreSQL: one parameter and one statement text
-    whatever the number of values. An expanded `IN ($1, …, $n)` is a new statement per n and, under a
-    generic plan or a sequential scan, rebuilds its array for every row it tests."""
+    """`column IN values` as `column = ANY(:array)` on PostgreSQL: one parameter and one statement
+    text whatever the number of values. An expanded `IN ($1, …, $n)` is a new statement per n and,
+    under a generic plan or a sequential scan, rebuilds its array for every row it tests."""
     values = list(values)
     if not is_postgresql(session):
         return column.in_(values)
     from sqlalchemy import any_, bindparam
     from sqlalchemy.dialects.postgresql import ARRAY
 
-    # text[] for string columns: a varchar(n)[] parameter is coerced element by element, per row tested
+    # text[] for string columns: a varchar(n)[] parameter is coerced element by element, per row
+    # tested
     element = Text() if isinstance(column.type, String) else column.type
     return column == any_(bindparam(None, values, type_=ARRAY(element)))
 
 
 def dialect_of(session: Any) -> Any:
-    """The dialect of an AsyncSession (through its bind) or of an AsyncConnection (None if unbound)."""
+    """The dialect of an AsyncSession (through its bind) or of an AsyncConnection (None if
+    unbound)."""
     if isinstance(session, AsyncSession):
         return session.bind.dialect if session.bind is not None else None
     return getattr(session, "dialect", None)

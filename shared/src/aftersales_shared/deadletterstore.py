@@ -1,5 +1,6 @@
-"""Dead letters of the inbox: what the broker gave up on or a handler could not take is kept whole, and an operator
-replays it after a fix. A mixin of ``Inbox`` (it uses the inbox's sessions, subscriptions, decoder and handler)."""
+"""Dead letters of the inbox: what the broker gave up on or a handler could not take is kept whole,
+and an operator replays it after a fix. A mixin of ``Inbox`` (it uses the inbox's sessions,
+subscriptions, decoder and handler)."""
 
 from __future__ import annotations
 
@@ -31,8 +32,9 @@ class DeadLetterStore:
     subscriptions: dict[str, Subscription]
 
     async def watch_max_deliveries(self, nc: Any, js: Any) -> Any:
-        """JetStream's advisory when a message reached a consumer's max_deliver: keep it as a dead letter unless
-        it was handled (every replica hears it; the dead letter's unique key keeps one)."""
+        """JetStream's advisory when a message reached a consumer's max_deliver: keep it as a dead
+        letter unless it was handled (every replica hears it; the dead letter's unique key keeps
+        one)."""
         ours = {sub.consumer: sub for sub in self.subscriptions.values()}
 
         async def on_advisory(msg: Any) -> None:
@@ -52,7 +54,8 @@ class DeadLetterStore:
                     "inbox.max_deliveries_advisory_failed", error=f"{type(exc).__name__}: {exc}"
                 )
 
-        # one subscription per own consumer: the service's NATS user may hear only its own consumers' advisories
+        # one subscription per own consumer: the service's NATS user may hear only its own
+        # consumers' advisories
         return [
             await nc.subscribe(
                 f"{MAX_DELIVERIES_ADVISORY}.{stream_for_subject(sub.subject).name}.{sub.consumer}",
@@ -64,7 +67,8 @@ class DeadLetterStore:
     async def dead_letter_exhausted(
         self, js: Any, sub: Subscription, stream: str, seq: int, deliveries: int
     ) -> bool:
-        """The broker gave up on stream message `seq` for `sub`: a dead letter unless its effect is recorded."""
+        """The broker gave up on stream message `seq` for `sub`: a dead letter unless its effect is
+        recorded."""
         raw = await js.get_msg(stream, seq)
         headers = dict(raw.headers or {})
         event_id = headers.get("ce-id") or headers.get("Nats-Msg-Id") or f"seq:{seq}"
@@ -108,8 +112,9 @@ class DeadLetterStore:
     ) -> None:
         try:
             async with self.sessions() as session, session.begin():
+                # the dead letter's own copy fits its columns; headers keep all
                 await session.execute(
-                    dead_letters.insert().values(  # the dead letter's own copy fits its columns; headers keep all
+                    dead_letters.insert().values(
                         consumer=sub.consumer,
                         subject=fit(subject, 255),
                         event_id=fit(event_id, MAX_EVENT_ID),
@@ -126,7 +131,8 @@ class DeadLetterStore:
             log.info("inbox.dead_letter_exists", consumer=sub.consumer, event_id=event_id)
 
     async def replay(self, dead_letter_id: int) -> str:
-        """Handle a kept message again (after a fix); raises ReplayError with the reason if it fails."""
+        """Handle a kept message again (after a fix); raises ReplayError with the reason if it
+        fails."""
         async with self.sessions() as session:
             row = (
                 await session.execute(
@@ -138,7 +144,8 @@ class DeadLetterStore:
         if row.replayed_at is not None:
             raise ReplayError(
                 409,
-                f"dead letter {dead_letter_id} was already replayed at {row.replayed_at.isoformat()}",
+                f"dead letter {dead_letter_id} was already replayed at "
+                f"{row.replayed_at.isoformat()}",
             )
         sub = self.subscriptions.get(row.consumer)
         if sub is None:
@@ -174,8 +181,8 @@ class DeadLetterStore:
 
 
 def fit(value: str | None, length: int) -> str | None:
-    """A value cut to `length` for a column of a dead letter — with a hash of the whole, so two long values
-    sharing a prefix stay apart (the full value is kept in the dead letter's headers)."""
+    """A value cut to `length` for a column of a dead letter — with a hash of the whole, so two long
+    values sharing a prefix stay apart (the full value is kept in the dead letter's headers)."""
     if value is None or len(value) <= length:
         return value
     digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:32]

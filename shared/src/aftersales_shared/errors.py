@@ -1,4 +1,5 @@
-"""Domain errors: use cases raise them, the HTTP layer turns them into 4xx with a readable message."""
+"""Domain errors: use cases raise them, the HTTP layer turns them into 4xx with a readable
+message."""
 
 from __future__ import annotations
 

@@ -1,9 +1,10 @@
 """One CSV writer and one Content-Disposition for every export of every service.
 
-- A cell that a spreadsheet would run as a formula (``=HYPERLINK(…)``, ``+``, ``-``, ``@``, a tab or CR
-  first, also their full-width forms) is written with a leading apostrophe (OWASP "CSV injection").
-- ``Content-Disposition`` is built per RFC 6266 / RFC 5987: an ASCII fallback ``filename`` that cannot
-  break out of its quotes, and ``filename*`` with the UTF-8 name percent-encoded.
+- A cell that a spreadsheet would run as a formula (``=HYPERLINK(…)``, ``+``, ``-``, ``@``, a tab or
+  CR first, also their full-width forms) is written with a leading apostrophe (OWASP "CSV
+  injection").
+- ``Content-Disposition`` is built per RFC 6266 / RFC 5987: an ASCII fallback ``filename`` that
+  cannot break out of its quotes, and ``filename*`` with the UTF-8 name percent-encoded.
 """
 
 from __future__ import annotations

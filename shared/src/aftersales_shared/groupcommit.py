@@ -1,11 +1,13 @@
-"""Group commit: concurrent callers share one transaction, each answered after that transaction commits.
+"""Group commit: concurrent callers share one transaction, each answered after that transaction
+commits.
 
-Callers queue up while a batch is being written; the next batch takes all of them (up to `max_batch`),
-with at most `concurrency` transactions in flight (1: strictly one after the other).
-At low load a batch is one item and nothing waits; under load one commit (one WAL flush, one statement
-per table) serves many. The write function returns one result per item — an exception instance fails
-only that item (a business rule said no) while the rest commit. If the shared transaction itself fails,
-each item is written again on its own, so one bad item cannot take its neighbours down with it.
+Callers queue up while a batch is being written; the next batch takes all of them (up to
+`max_batch`), with at most `concurrency` transactions in flight (1: strictly one after the other).
+At low load a batch is one item and nothing waits; under load one commit (one WAL flush, one
+statement per table) serves many. The write function returns one result per item — an exception
+instance fails only that item (a business rule said no) while the rest commit. If the shared
+transaction itself fails, each item is written again on its own, so one bad item cannot take its
+neighbours down with it.
 """
 
 from __future__ import annotations
@@ -47,7 +49,8 @@ class GroupCommit(Generic[T, R]):
         self.items = 0
 
     async def submit(self, item: T) -> R:
-        """Write `item` with whatever else is waiting; returns its result once the batch committed."""
+        """Write `item` with whatever else is waiting; returns its result once the batch
+        committed."""
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._pending.append((item, future))
         if self._task is None:

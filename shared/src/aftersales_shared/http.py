@@ -12,7 +12,8 @@ MAX_OFFSET = 10_000_000
 Offset = Annotated[
     int, QueryParameter(ge=0, le=MAX_OFFSET, description=f"rows to skip (0–{MAX_OFFSET:,})")
 ]
-# an integer id in a path: a larger one is a 400, not a database error; 2^53−1 is exact in every JSON reader
+# an integer id in a path: a larger one is a 400, not a database error; 2^53−1 is exact in every
+# JSON reader
 MAX_ROW_ID = 2**53 - 1
 RowId = Annotated[
     int, PathParameter(ge=1, le=MAX_ROW_ID, description=f"row id (1 to {MAX_ROW_ID})")
@@ -26,8 +27,8 @@ Year = Annotated[
 
 
 class FilterTime(datetime):
-    """A time in a query filter: ISO 8601 text with its UTC offset, years 1900–2200 (a naive time, a number
-    such as 0.5 or year 1 is a 400 naming the problem, never a 500 from the database)."""
+    """A time in a query filter: ISO 8601 text with its UTC offset, years 1900–2200 (a naive time, a
+    number such as 0.5 or year 1 is a 400 naming the problem, never a 500 from the database)."""
 
 
 def _is_filter_time(t: Any) -> bool:

@@ -1,4 +1,5 @@
-"""Inbox: durable pull consumers whose effects and handled event ids commit together; dead letters."""
+"""Inbox: durable pull consumers whose effects and handled event ids commit together; dead
+letters."""
 
 from __future__ import annotations
 
@@ -26,8 +27,9 @@ log = structlog.get_logger(__name__)
 
 Handler = Callable[[AsyncSession, Envelope[Any]], Awaitable[None]]
 BatchHandler = Callable[[AsyncSession, list[Envelope[Any]]], Awaitable[None]]
-# the fields of an event's data a consumer reads (dotted paths: "customer.contacts.phone"), declared beside its
-# handler; tests/events/test_consumer_reads.py proves each exists in the producer's committed JSON Schema
+# the fields of an event's data a consumer reads (dotted paths: "customer.contacts.phone"), declared
+# beside its handler; tests/events/test_consumer_reads.py proves each exists in the producer's
+# committed JSON Schema
 Reads = Collection[str] | Mapping[type[EventData], Collection[str]]
 
 
@@ -59,7 +61,8 @@ class Subscription:
 
 @dataclass
 class Inbox(DeadLetterStore):
-    """Registers this service's event handlers and runs each delivery through inbox and dead letter."""
+    """Registers this service's event handlers and runs each delivery through inbox and dead
+    letter."""
 
     settings: ServiceSettings
     sessions: async_sessionmaker[AsyncSession]
@@ -93,8 +96,8 @@ class Inbox(DeadLetterStore):
     ) -> Callable[[BatchHandler], BatchHandler]:
         """Decorator for a handler of many events in one transaction (group commit).
 
-        Deliveries that arrive together (a pulled batch is handled concurrently) are claimed in the inbox
-        with one statement and handed to the handler together; each message is acked after the
+        Deliveries that arrive together (a pulled batch is handled concurrently) are claimed in the
+        inbox with one statement and handed to the handler together; each message is acked after the
         transaction that holds its effect committed. If a shared transaction fails, each event is
         handled again on its own, so a poison event is retried and dead-lettered alone. With
         `concurrency` > 1 several such transactions run at once and the pull consumer keeps fetching
@@ -132,7 +135,8 @@ class Inbox(DeadLetterStore):
                     todo.append(env)
             if todo:
                 await handler(session, todo)
-            results = []  # True once per handled event id; a second copy in the same batch is a duplicate
+            # True once per handled event id; a second copy in the same batch is a duplicate
+            results = []
             for env in envs:
                 results.append(env.id in first)
                 first.discard(env.id)
@@ -162,9 +166,10 @@ class Inbox(DeadLetterStore):
         return ConsumerConfig(
             durable_name=sub.consumer,
             ack_wait=self.settings.consumer_ack_wait_seconds,
-            # the service dead-letters at consumer_max_deliver itself (so the last attempt can keep the message);
-            # the broker stops a few deliveries later whatever happens — a message that kills the process every
-            # time is not redelivered forever (the advisory then makes it a dead letter: watch_max_deliveries)
+            # the service dead-letters at consumer_max_deliver itself (so the last attempt can keep
+            # the message); the broker stops a few deliveries later whatever happens — a message
+            # that kills the process every time is not redelivered forever (the advisory then makes
+            # it a dead letter: watch_max_deliveries)
             max_deliver=self.settings.consumer_max_deliver + BROKER_HEADROOM,
             deliver_policy=DeliverPolicy.ALL,
             ack_policy=JsAckPolicy.EXPLICIT,
@@ -173,8 +178,9 @@ class Inbox(DeadLetterStore):
         )
 
     async def ensure_consumers(self, js: Any) -> None:
-        """Create or update every durable consumer with today's config before FastStream binds to it (binding
-        to an existing durable would keep an older config, e.g. an unbounded max_deliver)."""
+        """Create or update every durable consumer with today's config before FastStream binds to it
+        (binding to an existing durable would keep an older config, e.g. an unbounded
+        max_deliver)."""
         for sub in self.subscriptions.values():
             await js.add_consumer(
                 stream_for_subject(sub.subject).name, config=self.consumer_config(sub)
@@ -200,13 +206,17 @@ class Inbox(DeadLetterStore):
             durable=sub.consumer,
             config=cfg,
             pull_sub=PullSub(batch_size=self.settings.consumer_batch_size, timeout=2.0),
-            # pulled messages arrive on the service's own inbox prefix (its NATS user may read no other)
+            # pulled messages arrive on the service's own inbox prefix (its NATS user may read no
+            # other)
             inbox_prefix=(self.settings.nats_inbox_prefix + ".").encode(),
             ack_policy=AckPolicy.MANUAL,
             decoder=_whole_message,
             max_workers=sub.max_workers,
             title=sub.consumer,
-            description=f"{self.settings.service_name} consumes {', '.join(c.ce_type() for c in sub.accepts)}",
+            description=(
+                f"{self.settings.service_name} consumes "
+                f"{', '.join(c.ce_type() for c in sub.accepts)}"
+            ),
         )(on_message)
 
     async def process(
@@ -309,7 +319,8 @@ BROKER_HEADROOM = 3
 
 
 async def _whole_message(msg: Any) -> Any:
-    """Decoder handing the handler the message itself: we decode (and dead-letter) the body ourselves, and
-    the handler needs no `NatsMessage` (Context) parameter — FastDepends resolves such a parameter with a
-    synchronous call it runs in a worker thread, a thread hop and a GIL hand-off for every message."""
+    """Decoder handing the handler the message itself: we decode (and dead-letter) the body
+    ourselves, and the handler needs no `NatsMessage` (Context) parameter — FastDepends resolves
+    such a parameter with a synchronous call it runs in a worker thread, a thread hop and a GIL
+    hand-off for every message."""
     return msg

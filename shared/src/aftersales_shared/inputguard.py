@@ -1,9 +1,10 @@
-"""One layer against hostile or careless input, shared by every service (issue: no 500 from bad input).
+"""One layer against hostile or careless input, shared by every service (issue: no 500 from bad
+input).
 
 - The ASGI middleware refuses, before routing, a path or query string that holds CR, LF or NUL (also
   percent-encoded) or is not UTF-8: such a value could split a header it is echoed into.
-- The exception handlers turn what a hostile body or parameter raises while being decoded — nesting too
-  deep (RecursionError), invalid UTF-8, numbers too large for a column or a date out of range
+- The exception handlers turn what a hostile body or parameter raises while being decoded — nesting
+  too deep (RecursionError), invalid UTF-8, numbers too large for a column or a date out of range
   (OverflowError) — into a 400 naming the problem instead of a 500.
 """
 
@@ -39,7 +40,10 @@ def scope_problem(scope: Scope) -> str | None:
         try:
             decoded.decode("utf-8")
         except UnicodeDecodeError:
-            return f"the {name} is not valid UTF-8 (percent-encode UTF-8 bytes); 地址或参数不是有效的 UTF-8 编码"
+            return (
+                f"the {name} is not valid UTF-8 (percent-encode UTF-8 bytes); "
+                "地址或参数不是有效的 UTF-8 编码"
+            )
     return None
 
 

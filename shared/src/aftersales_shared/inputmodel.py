@@ -1,9 +1,10 @@
-"""The base of every request body in every service: unknown fields refused, text trimmed, and no silent coercion.
+"""The base of every request body in every service: unknown fields refused, text trimmed, and no
+silent coercion.
 
-Pydantic's lax mode would take `0` as 1970-01-01 for a date, `0` as false for a flag, `"5"` as 5 — a careless client
-(or a fuzzer) would then write records nobody meant. Here a date, time or timestamp must be given as text (ISO 8601),
-a flag as true/false, a number as a number; anything else is a 400 naming the field. Values built in code (a
-`date` object) pass as before.
+Pydantic's lax mode would take `0` as 1970-01-01 for a date, `0` as false for a flag, `"5"` as 5 — a
+careless client (or a fuzzer) would then write records nobody meant. Here a date, time or timestamp
+must be given as text (ISO 8601), a flag as true/false, a number as a number; anything else is a 400
+naming the field. Values built in code (a `date` object) pass as before.
 """
 
 from __future__ import annotations

@@ -9,9 +9,10 @@ import structlog
 
 
 class IdlePullIsNotAnError(logging.Filter):
-    """FastStream's supervisor logs ERROR with a traceback when a pull `fetch` times out on an empty stream
-    (nats-py raises TimeoutError) and then restarts the pull — a normal idle moment, not an error: it is
-    logged at DEBUG without the traceback, so an operator can trust ERROR lines again."""
+    """FastStream's supervisor logs ERROR with a traceback when a pull `fetch` times out on an empty
+    stream (nats-py raises TimeoutError) and then restarts the pull — a normal idle moment, not an
+    error: it is logged at DEBUG without the traceback, so an operator can trust ERROR lines
+    again."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
@@ -37,7 +38,8 @@ def configure_logging(level: str = "INFO", json: bool = False) -> None:
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
-    # plain tracebacks: a rich one (with locals) ran to ~1,800 lines per error and held the event loop ~2 s
+    # plain tracebacks: a rich one (with locals) ran to ~1,800 lines per error and held the event
+    # loop ~2 s
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer(ensure_ascii=False)
         if json

@@ -1,14 +1,15 @@
 """NATS accounts: one user per service, one for partner systems, one for provisioning (streams).
 
-An unauthenticated client is refused. A service may publish only its own subjects (`<service>.>`), create and pull only its own durable consumers on the
-streams it reads, and receive replies only on its own inbox prefix (`_INBOX_<service>.`), so it cannot read another
-service's replies or pulled messages. The `partners` user may only publish `partners.>` (and hear the JetStream
-acknowledgement on `_INBOX_partners.`). The `provisioner` user declares the streams (`aftersales streams`). Nobody
+An unauthenticated client is refused. A service may publish only its own subjects (`<service>.>`),
+create and pull only its own durable consumers on the streams it reads, and receive replies only on
+its own inbox prefix (`_INBOX_<service>.`), so it cannot read another service's replies or pulled
+messages. The `partners` user may only publish `partners.>` (and hear the JetStream acknowledgement
+on `_INBOX_partners.`). The `provisioner` user declares the streams (`aftersales streams`). Nobody
 connects without a user.
 
-The same permission table renders the local server's configuration (`aftersales up`, the tests: passwords written
-in, file mode 0600) and the production one (`infra/nats/auth.conf`: passwords read from the server's environment,
-which Kubernetes fills from the Secret `nats-users`).
+The same permission table renders the local server's configuration (`aftersales up`, the tests:
+passwords written in, file mode 0600) and the production one (`infra/nats/auth.conf`: passwords read
+from the server's environment, which Kubernetes fills from the Secret `nats-users`).
 """
 
 from __future__ import annotations
@@ -26,12 +27,13 @@ from .streams import PRODUCERS, stream_for_subject
 PARTNERS = "partners"
 PROVISIONER = "provisioner"
 USERS: tuple[str, ...] = (*PRODUCERS, PARTNERS, PROVISIONER)
-# local installations only (launcher, tests): may do anything, for an operator's `nats` CLI and the tests' probes;
-# the production configuration (infra/nats/auth.conf) has no such user
+# local installations only (launcher, tests): may do anything, for an operator's `nats` CLI and the
+# tests' probes; the production configuration (infra/nats/auth.conf) has no such user
 ADMIN = "admin"
 
-# What each service consumes (its durable consumers). tests/backbone/test_nats_accounts.py checks this against the
-# handlers the apps really register, so a new handler without a permission fails there, not in production.
+# What each service consumes (its durable consumers). tests/backbone/test_nats_accounts.py checks
+# this against the handlers the apps really register, so a new handler without a permission fails
+# there, not in production.
 CONSUMES: dict[str, tuple[str, ...]] = {
     "contracts": ("tickets.calendar_changed.v1",),
     "tickets": (
@@ -67,7 +69,8 @@ ADVISORY_MAX_DELIVERIES = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES"
 
 
 def inbox_prefix(user: str) -> str:
-    """Replies to this user's requests (JetStream acks, API answers, pulled messages) arrive under this prefix."""
+    """Replies to this user's requests (JetStream acks, API answers, pulled messages) arrive under
+    this prefix."""
     return f"_INBOX_{user}"
 
 
@@ -112,7 +115,8 @@ def permissions(user: str) -> Permissions:
 
 
 def password_env(user: str) -> str:
-    """The nats-server's environment variable that holds a user's password in production (infra/nats/auth.conf)."""
+    """The nats-server's environment variable that holds a user's password in production
+    (infra/nats/auth.conf)."""
     return f"NATS_PASSWORD_{user.upper()}"
 
 
@@ -121,11 +125,14 @@ def _quote(value: str) -> str:
 
 
 def render_authorization(passwords: dict[str, str] | None = None) -> str:
-    """The `authorization` block of nats-server's configuration. With `passwords`, they are written in (local);
-    without, each is the server's environment variable `NATS_PASSWORD_<USER>` (production)."""
+    """The `authorization` block of nats-server's configuration. With `passwords`, they are written
+    in (local); without, each is the server's environment variable `NATS_PASSWORD_<USER>`
+    (production)."""
     lines = [
-        "# Generated from shared/src/aftersales_shared/natsauth.py (aftersales nats-config): do not edit by hand.",
-        "# One user per service, `partners` for partner systems, `provisioner` for `aftersales streams`.",
+        "# Generated from shared/src/aftersales_shared/natsauth.py (aftersales nats-config): do "
+        "not edit by hand.",
+        "# One user per service, `partners` for partner systems, `provisioner` for `aftersales "
+        "streams`.",
         "authorization {",
         "  users: [",
     ]
@@ -145,7 +152,8 @@ def render_authorization(passwords: dict[str, str] | None = None) -> str:
 
 @dataclass(frozen=True)
 class NatsCredentials:
-    """Passwords for every NATS user of one local installation (the launcher's data folder, a test session)."""
+    """Passwords for every NATS user of one local installation (the launcher's data folder, a test
+    session)."""
 
     passwords: dict[str, str]
 
@@ -155,7 +163,8 @@ class NatsCredentials:
 
     @classmethod
     def load_or_create(cls, path: Path) -> NatsCredentials:
-        """The installation's credentials, made once and kept (mode 0600) so restarts keep working."""
+        """The installation's credentials, made once and kept (mode 0600) so restarts keep
+        working."""
         if path.exists():
             data = json.loads(path.read_text())
             if set(data) >= {*USERS, ADMIN}:
@@ -179,9 +188,9 @@ class NatsCredentials:
 
 
 def broker_options(settings: Any) -> dict[str, Any]:
-    """Keyword arguments for FastStream's NatsBroker from a service's settings: its user (or .creds file) as a
-    `security` object with TLS when a CA or client certificate is configured or the URL says tls://, and its
-    own inbox prefix."""
+    """Keyword arguments for FastStream's NatsBroker from a service's settings: its user (or .creds
+    file) as a `security` object with TLS when a CA or client certificate is configured or the URL
+    says tls://, and its own inbox prefix."""
     from faststream.nats.security import NatsCredentials as FsCredentials
     from faststream.nats.security import NatsSecurity, NatsUserPassword
 

@@ -1,14 +1,17 @@
-"""The OpenAPI document says everything a route can answer, for every service (one pass over the generated schema).
+"""The OpenAPI document says everything a route can answer, for every service (one pass over the
+generated schema).
 
-Litestar documents a route's success and its validation error. A client (and schemathesis in CI) also meets:
+Litestar documents a route's success and its validation error. A client (and schemathesis in CI)
+also meets:
 - 401/403 from the JWT middleware and the role guards (routes that need a token);
-- 404 for an id nobody has or the caller may not see, 409 for a state that forbids the change, 413 for a body
-  over the size limit, 422 for a domain rule, 429 for a guess limit, 400 for bad encodings and parameters
-  (aftersales_shared.inputguard, errors.DomainError);
-- no token at all on the public operational routes (/health, /ready, /metrics, /asyncapi.json and each
-  service's public prefixes): `security: []` there;
-- request bodies that refuse unknown fields (`extra="forbid"`): `additionalProperties: false`; PATCH bodies
-  that refuse null except for clearable fields (aftersales_shared.patch): those fields are not nullable;
+- 404 for an id nobody has or the caller may not see, 409 for a state that forbids the change, 413
+  for a body over the size limit, 422 for a domain rule, 429 for a guess limit, 400 for bad
+  encodings and parameters (aftersales_shared.inputguard, errors.DomainError);
+- no token at all on the public operational routes (/health, /ready, /metrics, /asyncapi.json and
+  each service's public prefixes): `security: []` there;
+- request bodies that refuse unknown fields (`extra="forbid"`): `additionalProperties: false`; PATCH
+  bodies that refuse null except for clearable fields (aftersales_shared.patch): those fields are
+  not nullable;
 - non-JSON answers: CSV exports (`text/csv`), Prometheus metrics (`text/plain`).
 """
 
@@ -120,7 +123,8 @@ def complete_openapi(schema: dict[str, Any], public: tuple[str, ...]) -> dict[st
     components.setdefault(ERROR_SCHEMA_NAME, ERROR_SCHEMA)
     models = _models_by_name()
 
-    # request bodies: unknown fields refused, nulls refused where the model refuses them (nested models too)
+    # request bodies: unknown fields refused, nulls refused where the model refuses them (nested
+    # models too)
     seen: set[str] = set()
 
     def tighten(name: str) -> None:
@@ -158,7 +162,8 @@ def complete_openapi(schema: dict[str, Any], public: tuple[str, ...]) -> dict[st
             if formats:  # `?format=csv|yaml`: the answer is that file, not JSON
                 for status, resp in responses.items():
                     if status.startswith("2"):
-                        # a YAML or JSON file is read as data by clients: no schema for its content here
+                        # a YAML or JSON file is read as data by clients: no schema for its content
+                        # here
                         resp["content"] = {
                             MEDIA.get(f, "application/octet-stream"): {
                                 "schema": {"type": "string"} if f == "csv" else {}
@@ -190,8 +195,8 @@ def _refs_in(prop: Any) -> list[str]:
 
 
 def install(app: Any, public: tuple[str, ...]) -> None:
-    """Serve the completed document: the app's OpenAPI plugin (slotted, made by Litestar) becomes a subclass that
-    completes the schema the first time it is built."""
+    """Serve the completed document: the app's OpenAPI plugin (slotted, made by Litestar) becomes a
+    subclass that completes the schema the first time it is built."""
     from litestar._openapi.plugin import OpenAPIPlugin
 
     plugin = app.plugins.get(OpenAPIPlugin)
@@ -211,8 +216,9 @@ def install(app: Any, public: tuple[str, ...]) -> None:
 
 
 class AllowHeaderMiddleware:
-    """OPTIONS answers list every method of the path (Litestar's own answer can miss those registered later on
-    the same path, e.g. POST /tickets beside GET /tickets), so `Allow` matches the OpenAPI document."""
+    """OPTIONS answers list every method of the path (Litestar's own answer can miss those
+    registered later on the same path, e.g. POST /tickets beside GET /tickets), so `Allow` matches
+    the OpenAPI document."""
 
     def __init__(self, app: Any) -> None:
         self.app = app

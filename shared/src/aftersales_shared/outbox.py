@@ -26,7 +26,8 @@ PENDING_KEY = "outbox_pending"
 
 
 async def enqueue(session: AsyncSession | AsyncConnection, envelope: Envelope[Any]) -> None:
-    """Write an event in the caller's transaction: it is published only if that transaction commits."""
+    """Write an event in the caller's transaction: it is published only if that transaction
+    commits."""
     if envelope.correlation_id is None and correlation.current():
         envelope = dataclasses.replace(envelope, correlation_id=correlation.current())
     await enqueue_many(session, [envelope])
@@ -44,8 +45,8 @@ async def enqueue_many(
 
 
 def outbox_rows(envelopes: list[Envelope[Any]]) -> list[dict[str, Any]]:
-    """The outbox rows of some events (for a caller that writes them inside a larger statement: it then
-    sets `session.info[PENDING_KEY]` so the relay wakes after the commit)."""
+    """The outbox rows of some events (for a caller that writes them inside a larger statement: it
+    then sets `session.info[PENDING_KEY]` so the relay wakes after the commit)."""
     now = utcnow()
     return [
         dict(
@@ -139,7 +140,8 @@ class OutboxRelay:
 
     async def purge(self, now: datetime | None = None, chunk: int = 5000) -> int:
         """Delete published rows older than the retention, a chunk per transaction; how many went.
-        Unpublished rows are never deleted, however old; replicas may purge at once (deletes are idempotent)."""
+        Unpublished rows are never deleted, however old; replicas may purge at once (deletes are
+        idempotent)."""
         if self._retention is None:
             return 0
         cutoff = (now or utcnow()) - self._retention
@@ -183,8 +185,9 @@ class OutboxRelay:
         return self._done(ok, failed)
 
     async def _publish_short_transactions(self, js: JetStreamContext) -> int:
-        """SQLite runs one relay: read, publish and mark in short transactions, never holding the write lock
-        across network I/O (a re-publish after a crash is dropped by JetStream's duplicate window)."""
+        """SQLite runs one relay: read, publish and mark in short transactions, never holding the
+        write lock across network I/O (a re-publish after a crash is dropped by JetStream's
+        duplicate window)."""
         async with self._engine.begin() as conn:
             rows = (await conn.execute(self._claim())).all()
         if not rows:

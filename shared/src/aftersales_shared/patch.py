@@ -1,6 +1,6 @@
-"""Partial updates (PATCH) for every service: a field left out keeps its value; a field sent as null clears it
-only where clearing is allowed. Anything else sent as null is a 400 naming the field — never a NOT NULL
-violation in the database (a 500) or a half-written record."""
+"""Partial updates (PATCH) for every service: a field left out keeps its value; a field sent as null
+clears it only where clearing is allowed. Anything else sent as null is a 400 naming the field —
+never a NOT NULL violation in the database (a 500) or a half-written record."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ class NoNullsUnlessClearable(BaseModel):
             )
             if bad:
                 raise ValueError(
-                    f"{', '.join(bad)}: null is not allowed here (leave the field out to keep its value); "
+                    f"{', '.join(bad)}: null is not allowed here (leave the field out to keep "
+                    "its value); "
                     "该字段不能为空"
                 )
         return data

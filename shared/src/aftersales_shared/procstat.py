@@ -7,8 +7,9 @@ from pathlib import Path
 
 
 def cpu_seconds(pid: int | None = None, comm: str | None = None) -> float | None:
-    """User + system CPU seconds of one process (`pid`), or summed over every process named `comm` (e.g.
-    all PostgreSQL backends and helpers on this machine); None when no such process can be read."""
+    """User + system CPU seconds of one process (`pid`), or summed over every process named `comm`
+    (e.g. all PostgreSQL backends and helpers on this machine); None when no such process can be
+    read."""
     paths = [Path(f"/proc/{pid}/stat")] if pid is not None else Path("/proc").glob("[0-9]*/stat")
     total, found = 0.0, False
     for stat in paths:

@@ -1,6 +1,7 @@
 """Provisioning JetStream from a service image (no developer tools installed): the streams Job runs
-``python -m aftersales_shared.provision apply --nats-url tls://nats:4222 --user provisioner --replicas 3``
-(password in NATS_PASSWORD). The ``aftersales streams apply`` command of the tools calls the same code."""
+``python -m aftersales_shared.provision apply --nats-url tls://nats:4222 --user
+provisioner --replicas 3`` (password in NATS_PASSWORD). The ``aftersales streams apply`` command of
+the tools calls the same code."""
 
 from __future__ import annotations
 
@@ -18,7 +19,10 @@ def add_apply_arguments(apply: argparse.ArgumentParser) -> None:
     apply.add_argument(
         "--user",
         default=os.environ.get("NATS_USER"),
-        help="NATS user allowed to declare streams (production: provisioner); password in NATS_PASSWORD",
+        help=(
+            "NATS user allowed to declare streams (production: provisioner); password in "
+            "NATS_PASSWORD"
+        ),
     )
     apply.add_argument(
         "--creds-file", default=os.environ.get("NATS_CREDS_FILE"), help="or a NATS .creds file"

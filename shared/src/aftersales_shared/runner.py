@@ -19,10 +19,10 @@ S = TypeVar("S", bound=ServiceSettings)
 
 
 def tune_gc(settings: ServiceSettings) -> None:
-    """Fewer, cheaper collections for a long-running server: what exists after start-up (modules, the app)
-    is moved out of the collector's way (`gc.freeze`), and the youngest generation is collected after
-    `gc_gen0_threshold` allocations instead of 700. Measured on the notification fan-out at 200 events/s:
-    p99 latency ~85 → ~60 ms (bench/fanout.py)."""
+    """Fewer, cheaper collections for a long-running server: what exists after start-up (modules,
+    the app) is moved out of the collector's way (`gc.freeze`), and the youngest generation is
+    collected after `gc_gen0_threshold` allocations instead of 700. Measured on the notification
+    fan-out at 200 events/s: p99 latency ~85 → ~60 ms (bench/fanout.py)."""
     if settings.gc_gen0_threshold <= 0:
         return
     gc.collect()
@@ -45,7 +45,8 @@ def settings_message(exc: Exception) -> str:
 
 def migrate(settings_cls: type[S], package: str, argv: list[str]) -> int:
     """``python -m <service> migrate [--revision R]``: the service's Alembic migrations against
-    <PREFIX>_DATABASE_URL — what the image's init container runs (no developer tools in the image)."""
+    <PREFIX>_DATABASE_URL — what the image's init container runs (no developer tools in the
+    image)."""
     import argparse
     import asyncio
 
@@ -76,14 +77,15 @@ def serve(settings_cls: type[S], create_app: Callable[[S], Litestar]) -> None:
     configure_logging(settings.log_level, settings.log_json)
     if settings.local_dev:
         logging.getLogger("aftersales").warning(
-            "LOCAL DEVELOPMENT MODE (%s=1): the development JWT secret and local issuer/audience are accepted; "
+            "LOCAL DEVELOPMENT MODE (%s=1): the development JWT secret and local issuer/audience "
+            "are accepted; "
             "never run like this in production",
             LOCAL_DEV_ENV,
         )
     app = create_app(settings)
     tune_gc(settings)
-    # proxy headers are ours to judge (aftersales_shared.clientaddr, trusted_proxies): uvicorn's own handling
-    # would believe X-Forwarded-For from any loopback peer
+    # proxy headers are ours to judge (aftersales_shared.clientaddr, trusted_proxies): uvicorn's own
+    # handling would believe X-Forwarded-For from any loopback peer
     uvicorn.run(
         app,
         host=settings.host,

@@ -1,4 +1,5 @@
-"""Deadlines as rows: due jobs claimed with SKIP LOCKED, fired once in the transaction of their effect."""
+"""Deadlines as rows: due jobs claimed with SKIP LOCKED, fired once in the transaction of their
+effect."""
 
 from __future__ import annotations
 
@@ -45,8 +46,8 @@ async def schedule(
     due_at: datetime,
     payload: dict[str, Any] | None = None,
 ) -> None:
-    """Create the job, move a pending one to a new due time, or revive a cancelled one (a paused SLA clock
-    resumes); a fired job is never re-armed."""
+    """Create the job, move a pending one to a new due time, or revive a cancelled one (a paused SLA
+    clock resumes); a fired job is never re-armed."""
     values = dict(
         kind=kind,
         key=key,

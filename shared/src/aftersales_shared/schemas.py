@@ -1,7 +1,9 @@
-"""The HTTP types every service's API shares: the request and answer bases, a page of results, a contact.
+"""The HTTP types every service's API shares: the request and answer bases, a page of results, a
+contact.
 
-One definition here, so a phone number valid for contracts is valid for dealers, and every list answers in the
-same shape (``items``, ``total``, ``limit``, ``offset``). Service-specific bodies subclass ``In`` / ``Out``.
+One definition here, so a phone number valid for contracts is valid for dealers, and every list
+answers in the same shape (``items``, ``total``, ``limit``, ``offset``). Service-specific bodies
+subclass ``In`` / ``Out``.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .inputmodel import StrictIn
 
-# what a person types as a phone number: digits, spaces, dashes, an optional leading + (landlines with area code,
-# mobiles, extensions written with a dash); normalised to E.164 only where a message is sent (notifications)
+# what a person types as a phone number: digits, spaces, dashes, an optional leading + (landlines
+# with area code, mobiles, extensions written with a dash); normalised to E.164 only where a message
+# is sent (notifications)
 PHONE_PATTERN = r"^\+?[0-9\- ]{5,20}$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 Phone = Annotated[str, Field(pattern=PHONE_PATTERN, description="phone number, e.g. 0571-88888888")]
@@ -23,7 +26,8 @@ T = TypeVar("T")
 
 
 class In(StrictIn):
-    """Request bodies: unknown fields refused, text trimmed, no number taken for a date or a flag."""
+    """Request bodies: unknown fields refused, text trimmed, no number taken for a date or a
+    flag."""
 
 
 class Out(BaseModel):

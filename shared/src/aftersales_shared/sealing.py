@@ -1,11 +1,12 @@
-"""Survey links travel sealed: only the surveys service and the message that reaches the customer hold the
-token in clear (issue 15). Surveys seals the link to the notifications service's public key (a libsodium
-sealed box: X25519 + XSalsa20-Poly1305, anonymous sender); only notifications' private key opens it, at
-the moment it sends. The stream, the outbox, the delivery log and every API hold the sealed form and a
-masked link (`https://…/s/AbCd……`).
+"""Survey links travel sealed: only the surveys service and the message that reaches the customer
+hold the token in clear (issue 15). Surveys seals the link to the notifications service's public key
+(a libsodium sealed box: X25519 + XSalsa20-Poly1305, anonymous sender); only notifications' private
+key opens it, at the moment it sends. The stream, the outbox, the delivery log and every API hold
+the sealed form and a masked link (`https://…/s/AbCd……`).
 
-Keys are 32 bytes in URL-safe base64 (`aftersales link-keys` prints a new pair). Local development uses a
-published pair derived from a fixed seed, accepted only with AFTERSALES_LOCAL_DEV=1 (like the dev JWT secret).
+Keys are 32 bytes in URL-safe base64 (`aftersales link-keys` prints a new pair). Local development
+uses a published pair derived from a fixed seed, accepted only with AFTERSALES_LOCAL_DEV=1 (like the
+dev JWT secret).
 """
 
 from __future__ import annotations
@@ -87,6 +88,7 @@ def unseal(private_key: str, sealed: str) -> str:
 
 
 def mask_link(link: str, keep: int = 4) -> str:
-    """The link with its token cut to its first characters: `https://…/s/AbCd……` (safe to show staff)."""
+    """The link with its token cut to its first characters: `https://…/s/AbCd……` (safe to show
+    staff)."""
     base, _, token = link.rpartition("/")
     return f"{base}/{token[:keep]}……" if base else link[:keep] + "……"

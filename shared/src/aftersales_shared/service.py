@@ -1,4 +1,5 @@
-"""Wiring every service shares: database, broker, outbox relay, inbox, health, docs, auth, errors."""
+"""Wiring every service shares: database, broker, outbox relay, inbox, health, docs, auth,
+errors."""
 
 from __future__ import annotations
 
@@ -71,8 +72,9 @@ class Runtime:
 
 
 def broker_logger(service: str) -> logging.Logger:
-    """FastStream's logger for this service: its records go through the app's handlers (not FastStream's own
-    coloured one) and an idle pull that timed out is not reported as an ERROR (IdlePullIsNotAnError)."""
+    """FastStream's logger for this service: its records go through the app's handlers (not
+    FastStream's own coloured one) and an idle pull that timed out is not reported as an ERROR
+    (IdlePullIsNotAnError)."""
     logger = logging.getLogger(f"aftersales.broker.{service}")
     if not any(isinstance(f, IdlePullIsNotAnError) for f in logger.filters):
         logger.addFilter(IdlePullIsNotAnError())
@@ -207,7 +209,8 @@ def _domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response
 
 
 def _unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
-    """HTTP errors keep their status; anything else is logged with its traceback and answered 500."""
+    """HTTP errors keep their status; anything else is logged with its traceback and answered
+    500."""
     if isinstance(exc, HTTPException):
         body: dict[str, Any] = {"status_code": exc.status_code, "detail": exc.detail}
         if exc.extra:
@@ -259,9 +262,10 @@ def create_service_app(
 ) -> Litestar:
     """One Litestar app: ops endpoints, API docs, JWT auth, metrics, domain errors → 4xx.
 
-    Controllers are classes at module level; what they need comes by Litestar's dependency injection: a handler
-    parameter ``rt: Runtime`` gets this runtime, ``settings`` the service's settings, and each name in
-    ``dependencies`` its value (a policy, a rate limiter…). Dependencies never appear in the OpenAPI document."""
+    Controllers are classes at module level; what they need comes by Litestar's dependency
+    injection: a handler parameter ``rt: Runtime`` gets this runtime, ``settings`` the service's
+    settings, and each name in ``dependencies`` its value (a policy, a rate limiter…). Dependencies
+    never appear in the OpenAPI document."""
     name = rt.settings.service_name
     rt.inbox.bind(rt.broker)
     openapi = OpenAPIConfig(

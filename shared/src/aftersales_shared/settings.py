@@ -1,4 +1,5 @@
-"""Settings base every service extends with its own env prefix (built in a factory, never at import)."""
+"""Settings base every service extends with its own env prefix (built in a factory, never at
+import)."""
 
 from __future__ import annotations
 
@@ -43,7 +44,8 @@ class ServiceSettings(BaseSettings):
     nats_user: str | None = Field(
         default=None,
         description=(
-            "this service's NATS user (its permissions: shared/src/aftersales_shared/natsauth.py); required outside "
+            "this service's NATS user (its permissions: "
+            "shared/src/aftersales_shared/natsauth.py); required outside "
             "local development unless nats_creds_file is given"
         ),
     )
@@ -64,7 +66,8 @@ class ServiceSettings(BaseSettings):
     local_dev: bool = Field(
         default=False,
         description=(
-            "local development: the published development JWT secret and the local issuer/audience are "
+            "local development: the published development JWT secret and the local "
+            "issuer/audience are "
             "accepted (also turned on by AFTERSALES_LOCAL_DEV=1, as the launcher and the tests do)"
         ),
     )
@@ -84,7 +87,8 @@ class ServiceSettings(BaseSettings):
     trusted_proxies: list[str] = Field(
         default_factory=list,
         description=(
-            "addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For is believed; from any other "
+            "addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For is believed; "
+            "from any other "
             "peer the header is ignored (the ASGI server's own proxy-header handling is off)"
         ),
     )
@@ -96,7 +100,8 @@ class ServiceSettings(BaseSettings):
         default=50_000,
         ge=0,
         description=(
-            "service processes: allocations between young-generation collections after start-up objects are "
+            "service processes: allocations between young-generation collections after start-up "
+            "objects are "
             "frozen; 0 leaves Python's garbage collector as it is"
         ),
     )
@@ -115,7 +120,8 @@ class ServiceSettings(BaseSettings):
         default=7.0,
         ge=0,
         description=(
-            "published outbox rows older than this are deleted (JetStream keeps the events); 0 keeps them forever"
+            "published outbox rows older than this are deleted (JetStream keeps the events); 0 "
+            "keeps them forever"
         ),
     )
     outbox_purge_every_seconds: float = Field(default=600.0, gt=0)
@@ -157,8 +163,8 @@ class ServiceSettings(BaseSettings):
 
     @classmethod
     def offline(cls, **values: object) -> ServiceSettings:
-        """Settings for a command that serves no request (migrations, calendar imports): no token is ever
-        checked there, so the JWT rules do not apply."""
+        """Settings for a command that serves no request (migrations, calendar imports): no token is
+        ever checked there, so the JWT rules do not apply."""
         return cls(local_dev=True, **values)  # type: ignore[arg-type]
 
     @property
@@ -166,14 +172,16 @@ class ServiceSettings(BaseSettings):
         return str(self.model_config.get("env_prefix") or "")
 
     def security_problems(self) -> list[str]:
-        """What makes these settings unsafe outside local development (empty in local development)."""
+        """What makes these settings unsafe outside local development (empty in local
+        development)."""
         if self.local_dev:
             return []
         p, out = self.env_prefix, []
         if not self.jwks_url:
             if self.jwt_secret == DEV_JWT_SECRET:
                 out.append(
-                    f"{p}JWT_SECRET is the published development secret (set {p}JWT_SECRET or {p}JWKS_URL)"
+                    f"{p}JWT_SECRET is the published development secret (set {p}JWT_SECRET or "
+                    f"{p}JWKS_URL)"
                 )
             elif len(self.jwt_secret.encode()) < MIN_SECRET_BYTES:
                 out.append(f"{p}JWT_SECRET is shorter than {MIN_SECRET_BYTES} bytes")
@@ -187,7 +195,8 @@ class ServiceSettings(BaseSettings):
             self.nats_user and self.nats_password and self.nats_password.get_secret_value()
         ):
             out.append(
-                f"no NATS credentials (set {p}NATS_USER and {p}NATS_PASSWORD, or {p}NATS_CREDS_FILE)"
+                f"no NATS credentials (set {p}NATS_USER and {p}NATS_PASSWORD, or "
+                f"{p}NATS_CREDS_FILE)"
             )
         return out
 
@@ -201,7 +210,8 @@ class ServiceSettings(BaseSettings):
 
     @property
     def nats_inbox_prefix(self) -> str:
-        """Where replies to this service's NATS requests arrive (its user may read no other inbox)."""
+        """Where replies to this service's NATS requests arrive (its user may read no other
+        inbox)."""
         from .natsauth import inbox_prefix
 
         return inbox_prefix(self.nats_user or self.service_name)

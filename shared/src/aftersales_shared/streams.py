@@ -1,4 +1,5 @@
-"""JetStream streams, declared once: one per producing service (plus partners), applied idempotently."""
+"""JetStream streams, declared once: one per producing service (plus partners), applied
+idempotently."""
 
 from __future__ import annotations
 

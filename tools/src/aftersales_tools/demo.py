@@ -81,9 +81,8 @@ def load_demo(launcher: Launcher) -> None:
                 "finance",
                 "delivery",
             ):  # each department signs off its own part with its own token
-                reviewer = {
-                    "Authorization": f"Bearer {mint_token(settings.jwt_secret, f'demo-{part}', [part])}"
-                }
+                token = mint_token(settings.jwt_secret, f"demo-{part}", [part])
+                reviewer = {"Authorization": f"Bearer {token}"}
                 r = client.post(
                     f"/contracts/{no}/reviews/{part}",
                     json={"decision": "approve", "comments": "演示：同意"},

@@ -1,4 +1,5 @@
-"""`aftersales up`: NATS, migrations, streams and the five services on one machine, stopped by Ctrl-C."""
+"""`aftersales up`: NATS, migrations, streams and the five services on one machine, stopped by
+Ctrl-C."""
 
 from __future__ import annotations
 
@@ -71,7 +72,8 @@ class Launcher:
         if self.nats_url:
             say(f"NATS: using {self.nats_url} (NATS_URL)")
             return
-        # users and passwords of this installation, made once (mode 0600): no client connects without one
+        # users and passwords of this installation, made once (mode 0600): no client connects
+        # without one
         self.credentials = NatsCredentials.load_or_create(self.data_dir / "nats-credentials.json")
         self.nats = NatsServer(
             self.data_dir / "nats",
@@ -80,13 +82,14 @@ class Launcher:
             auth=self.credentials,
         ).start()
         say(
-            f"NATS: started nats-server (JetStream, store {self.data_dir / 'nats'}) at {self.nats.url}; "
+            f"NATS: started nats-server (JetStream, store {self.data_dir / 'nats'}) at "
+            f"{self.nats.url}; "
             f"users and passwords in {self.data_dir / 'nats-credentials.json'}"
         )
 
     def provisioner_kwargs(self) -> dict[str, object]:
-        """How the launcher connects to declare the streams: as `provisioner` on its own server; on a NATS_URL
-        server with AFTERSALES_NATS_USER / AFTERSALES_NATS_PASSWORD when they are set."""
+        """How the launcher connects to declare the streams: as `provisioner` on its own server; on
+        a NATS_URL server with AFTERSALES_NATS_USER / AFTERSALES_NATS_PASSWORD when they are set."""
         if self.credentials is not None:
             return self.credentials.connect_kwargs(PROVISIONER)
         user = os.environ.get("AFTERSALES_NATS_USER")
@@ -134,9 +137,9 @@ class Launcher:
         (run / f"{info.name}.pid").write_text(f"{proc.pid}\n")
 
     def supervise(self, now: float) -> None:
-        """One look at the children: a service that exited is started again after a back-off (1, 2, 4, 8,
-        16 s); after MAX_RESTARTS within RESTART_WINDOW it is left down, with a line saying so. The others,
-        and NATS, keep running either way."""
+        """One look at the children: a service that exited is started again after a back-off (1, 2,
+        4, 8, 16 s); after MAX_RESTARTS within RESTART_WINDOW it is left down, with a line saying
+        so. The others, and NATS, keep running either way."""
         for index, info in enumerate(SERVICES):
             proc = self.procs.get(info.name)
             if proc is None or info.name in self.given_up:
@@ -164,7 +167,8 @@ class Launcher:
             self.restart_at[info.name] = now + delay
             say(
                 f"{info.name} exited with {proc.returncode}; restarting in {delay:.0f} s "
-                f"(restart {len(recent) + 1} of {MAX_RESTARTS} within {RESTART_WINDOW:.0f} s); see {log}"
+                f"(restart {len(recent) + 1} of {MAX_RESTARTS} within {RESTART_WINDOW:.0f} s); "
+                f"see {log}"
             )
 
     def wait_ready(self, timeout: float = 90.0) -> None:
@@ -175,7 +179,8 @@ class Launcher:
                 proc = self.procs[info.name]
                 if proc.poll() is not None:
                     raise RuntimeError(
-                        f"{info.name} exited with {proc.returncode}; see {self.data_dir}/logs/{info.name}.log"
+                        f"{info.name} exited with {proc.returncode}; see "
+                        f"{self.data_dir}/logs/{info.name}.log"
                     )
                 try:
                     if httpx.get(url, timeout=2).status_code == 200:
@@ -184,7 +189,8 @@ class Launcher:
                     pass
                 if time.monotonic() > deadline:
                     raise RuntimeError(
-                        f"{info.name} not ready after {timeout}s; see {self.data_dir}/logs/{info.name}.log"
+                        f"{info.name} not ready after {timeout}s; see "
+                        f"{self.data_dir}/logs/{info.name}.log"
                     )
                 time.sleep(0.2)
 

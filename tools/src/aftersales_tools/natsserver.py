@@ -61,11 +61,13 @@ class NatsServer:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def connect_kwargs(self, user: str = "provisioner") -> dict[str, Any]:
-        """nats.connect keyword arguments for one of the server's users (nothing when it runs without auth)."""
+        """nats.connect keyword arguments for one of the server's users (nothing when it runs
+        without auth)."""
         return self.auth.connect_kwargs(user) if self.auth else {}
 
     def _config_file(self) -> Path | None:
-        """With auth: the users and their permissions (natsauth), written where only this user can read it."""
+        """With auth: the users and their permissions (natsauth), written where only this user can
+        read it."""
         if self.auth is None:
             return None
         path = self.store_dir.parent / f"nats-{self.port}.conf"

@@ -13,8 +13,9 @@ from typing import Any, ClassVar, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 SPEC_VERSION = "1.0"
-# Limits of the envelope, declared once: the decoder refuses an event beyond them (it is dead-lettered at once
-# with the reason) and every column that keeps an event id is this wide, so nothing is ever cut.
+# Limits of the envelope, declared once: the decoder refuses an event beyond them (it is
+# dead-lettered at once with the reason) and every column that keeps an event id is this wide, so
+# nothing is ever cut.
 MAX_EVENT_ID = 200
 MAX_EVENT_BODY_BYTES = 512 * 1024
 MAX_EVENT_SOURCE = 200

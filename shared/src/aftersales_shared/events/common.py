@@ -1,4 +1,5 @@
-"""Value types several event contracts share (part of the contracts: change them only compatibly)."""
+"""Value types several event contracts share (part of the contracts: change them only
+compatibly)."""
 
 from __future__ import annotations
 

@@ -4,10 +4,11 @@
 - consumers of that version must still read what the producer now sends, and
 - the producer's new code (and replays) must still read the events already in the stream.
 
-So within a version: no field removed, no field newly required, no type changed, no enum value added or removed,
-no constraint narrowed (shorter maxLength, larger minLength, a new or changed pattern/format). A new optional
-field is fine. Anything else is a new version (`...V2`, published beside V1 until every consumer moved).
-`aftersales event-schemas --write` refreshes the committed files; tests/events/test_event_schemas.py runs the gate.
+So within a version: no field removed, no field newly required, no type changed, no enum value added
+or removed, no constraint narrowed (shorter maxLength, larger minLength, a new or changed
+pattern/format). A new optional field is fine. Anything else is a new version (`...V2`, published
+beside V1 until every consumer moved). `aftersales event-schemas --write` refreshes the committed
+files; tests/events/test_event_schemas.py runs the gate.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
-# one saved message per event version, as it travels (headers + data): what partners and consumers test against
+# one saved message per event version, as it travels (headers + data): what partners and consumers
+# test against
 SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
 
 
@@ -122,9 +124,10 @@ def breaking_changes_within(
     where: str,
     direction: str = "both",
 ) -> list[str]:
-    """The same for a schema inside a larger document (OpenAPI: `$ref`s into its components). `direction`:
-    "send" — clients send this (a request): a value newly allowed does no harm; "read" — clients read this (an
-    answer): a field that becomes required, or a value no longer given, does no harm."""
+    """The same for a schema inside a larger document (OpenAPI: `$ref`s into its components).
+    `direction`: "send" — clients send this (a request): a value newly allowed does no harm; "read"
+    — clients read this (an answer): a field that becomes required, or a value no longer given, does
+    no harm."""
     problems: list[str] = []
     _compare(old, new, {"$defs": old_defs}, {"$defs": new_defs}, where, problems, direction)
     return problems
@@ -152,7 +155,8 @@ def _compare(
             problems.append(f"{label}: values removed: {sorted(oe - ne)}")
         if ne - oe and direction != "send":
             problems.append(
-                f"{label}: values added (a consumer of this version cannot read them): {sorted(ne - oe)}"
+                f"{label}: values added (a consumer of this version cannot read them): "
+                f"{sorted(ne - oe)}"
             )
     oc, nc = _constraints(o, oroot), _constraints(n, nroot)
     for key, narrower in (
@@ -193,8 +197,9 @@ def _compare(
 
 
 def field_paths(schema: dict[str, Any]) -> set[str]:
-    """Every data field a consumer can read, as dotted paths ("customer.contacts.phone"): through $ref, anyOf/oneOf/
-    allOf (a nullable object), array items (a list's items are read by the same path) and map values ("years.*.date")."""
+    """Every data field a consumer can read, as dotted paths ("customer.contacts.phone"): through
+    $ref, anyOf/oneOf/allOf (a nullable object), array items (a list's items are read by the same
+    path) and map values ("years.*.date")."""
     defs = schema.get("$defs", {})
     paths: set[str] = set()
 
@@ -224,7 +229,8 @@ def field_paths(schema: dict[str, Any]) -> set[str]:
 
 
 def unknown_reads(ce_type: str, reads: Iterable[str]) -> list[str]:
-    """The declared fields a consumer reads that the producer's committed schema of that version does not have."""
+    """The declared fields a consumer reads that the producer's committed schema of that version
+    does not have."""
     path = schema_path(ce_type)
     if not path.exists():
         return sorted(reads)

@@ -11,7 +11,8 @@ from .common import Contact, CustomerRef, ProductUnit, ServiceLevel
 
 
 class EntitlementTerms(BaseModel):
-    """What the service contract promises beyond the per-urgency service levels (added to v1, optional)."""
+    """What the service contract promises beyond the per-urgency service levels (added to v1,
+    optional)."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
@@ -52,7 +53,9 @@ class ContractSignedV1(EventData):
 
 @event
 class ContractArchivedV1(EventData):
-    """The signed contract's originals, credentials, requirement and review forms were archived (归档)."""
+    """
+    The signed contract's originals, credentials, requirement and review forms were archived (归档).
+    """
 
     NAME = "ContractArchived"
     VERSION = 1

@@ -64,7 +64,9 @@ class PartsReturnOverdueV1(EventData):
 
 @event
 class DeductionIssuedV1(EventData):
-    """A dealer confirmed a deduction notice (三包费用核销通知): the amount leaves its receivables."""
+    """
+    A dealer confirmed a deduction notice (三包费用核销通知): the amount leaves its receivables.
+    """
 
     NAME = "DeductionIssued"
     VERSION = 1

@@ -18,7 +18,8 @@ class TicketRequestedV1(EventData):
     VERSION = 1
     PRODUCER = "partners"
 
-    # limits as wide as the columns that keep them: an event beyond them is a dead letter at once, with the reason
+    # limits as wide as the columns that keep them: an event beyond them is a dead letter at once,
+    # with the reason
     external_ref: str = Field(
         min_length=1, max_length=100, description="the partner's own reference"
     )

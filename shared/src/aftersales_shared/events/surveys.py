@@ -31,8 +31,11 @@ class SurveyRequestedV1(EventData):
 
 @event
 class SurveyRequestedV2(EventData):
-    """A satisfaction survey invitation is due. The link is sealed for the notifications service alone
-    (aftersales_shared.sealing): the stream holds no usable token; `link_masked` is what staff may see."""
+    """
+    A satisfaction survey invitation is due. The link is sealed for the notifications service alone
+    (aftersales_shared.sealing): the stream holds no usable token; `link_masked` is what staff may
+    see.
+    """
 
     NAME = "SurveyRequested"
     VERSION = 2

@@ -1,7 +1,8 @@
-"""Subprocesses started by the tests travel with the suite (AFTERSALES_TEST_NOW): see aftersales_testing/clock.py.
+"""Subprocesses started by the tests travel with the suite (AFTERSALES_TEST_NOW): see
+aftersales_testing/clock.py.
 
-Only on PYTHONPATH while the suite travels; it moves the wall clock by the offset the parent computed,
-so a token minted by the test and checked by a service agree on the time."""
+Only on PYTHONPATH while the suite travels; it moves the wall clock by the offset the parent
+computed, so a token minted by the test and checked by a service agree on the time."""
 
 import os
 
