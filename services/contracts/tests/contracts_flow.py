@@ -54,7 +54,8 @@ def fake_scheduler(app: Any, at: datetime) -> Scheduler:
 
 
 async def fire_until_done(app: Any, kind: str, key: str, at: datetime, attempts: int = 20) -> int:
-    """Run due jobs at `at` until (kind, key) is done; a failed try (SQLite's single writer) is retried later.
+    """Run due jobs at `at` until (kind, key) is done; a failed try (SQLite's single writer) is
+    retried later.
 
     Returns how many runs it took; the caller checks the job's effect happened exactly once."""
     from aftersales_shared.scheduler import job_status
@@ -197,7 +198,8 @@ class Watcher:
     async def collect(
         self, key: str, want: int = 1, timeout: float = 20.0, settle: float = 0.0
     ) -> list[dict[str, Any]]:
-        """Bodies of messages whose ce-subject is `key`: wait for `want`, then listen `settle` s more for extras."""
+        """Bodies of messages whose ce-subject is `key`: wait for `want`, then listen `settle` s
+        more for extras."""
         found: list[dict[str, Any]] = []
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
@@ -224,7 +226,8 @@ def later(**kw: float) -> datetime:
 
 
 async def sign_contract_in_session(session: Any, contract_no: str, sales: Any) -> Any:
-    """The walk through review and signing by the use cases, inside one transaction (tests that bypass HTTP)."""
+    """The walk through review and signing by the use cases, inside one transaction (tests that
+    bypass HTTP)."""
     from aftersales_shared.auth import Principal, Role
     from aftersales_shared.db import utcnow
     from contracts.domain import ReviewPart

@@ -214,7 +214,8 @@ async def test_contract_refusals_leave_nothing_half_written(databases, streams_r
         r = await c.post("/contracts", json=draft(no, customer["customer_id"]), headers=REP)
         assert r.status_code == 409 and "已存在" in r.json()["detail"]
 
-        # an inline new customer plus a serial already sold: refused, and the customer is not registered either
+        # an inline new customer plus a serial already sold: refused, and the customer is not
+        # registered either
         other_no, new_cid = f"HT-{uid()}", f"C-{uid()}"
         body = draft(other_no, customer["customer_id"])
         body.pop("customer_id")

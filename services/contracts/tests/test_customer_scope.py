@@ -1,6 +1,6 @@
-"""A customer's token (role customer, its customer_id) sees its own signed contracts and nothing else: not another
-customer's (the same 404 as a contract nobody has), not its own drafts, not a list beyond its own; it changes
-nothing. A customer token without customer_id is refused."""
+"""A customer's token (role customer, its customer_id) sees its own signed contracts and nothing
+else: not another customer's (the same 404 as a contract nobody has), not its own drafts, not a list
+beyond its own; it changes nothing. A customer token without customer_id is refused."""
 
 from __future__ import annotations
 

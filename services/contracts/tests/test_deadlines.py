@@ -1,6 +1,8 @@
-"""Deadlines: a missed archive fires ContractArchiveOverdue exactly once, also across restarts; orders' clocks.
+"""Deadlines: a missed archive fires ContractArchiveOverdue exactly once, also across restarts;
+orders' clocks.
 
-Every test starts at a named moment (aftersales_testing/clock.py) and compares with deadlines computed by hand."""
+Every test starts at a named moment (aftersales_testing/clock.py) and compares with deadlines
+computed by hand."""
 
 from __future__ import annotations
 
@@ -35,7 +37,8 @@ from contracts.usecases.shipping import NOTICE_JOB
 
 pytestmark = pytest.mark.deadlines
 
-# signed at the moment → close of business (18:00 in Shanghai) of the third working day after that day
+# signed at the moment → close of business (18:00 in Shanghai) of the third working day after that
+# day
 ARCHIVE_DUE = [
     (
         "sunday-evening",
@@ -111,7 +114,8 @@ async def test_missed_archive_fires_once_across_restarts(
     async with running(third) as c:
         assert await fake_scheduler(third, due + timedelta(days=30)).run_due() == 0
         assert (await _outbox_types(third, no)).count("contracts.contract_archive_overdue.v1") == 1
-        # archiving after the overdue event still works (on_time compares the real clock with the due time)
+        # archiving after the overdue event still works (on_time compares the real clock with the
+        # due time)
         archived = ok(
             await c.post(f"/contracts/{no}/archive", json={"items": ALL_ITEMS}, headers=ASSISTANT)
         )
@@ -297,8 +301,9 @@ async def test_order_delivery_receipt_installation_training(databases, streams_r
         )
         assert booked["status"] == "installation_booked" and booked["booked_on_time"] is True
 
-        # a day past the booking deadline (Wednesday 18:00) nothing about the booking fires; the contract's own
-        # archive deadline (signed Friday 17:59: Wednesday 2 December 18:00) falls due then and fires
+        # a day past the booking deadline (Wednesday 18:00) nothing about the booking fires; the
+        # contract's own archive deadline (signed Friday 17:59: Wednesday 2 December 18:00) falls
+        # due then and fires
         async def done_jobs() -> set[tuple[str, str]]:
             async with runtime_of(app).sessions() as s:
                 return set(
@@ -461,14 +466,16 @@ async def test_booking_missed_fires_once(databases, streams_ready, clock):
         running(app2),
         Watcher(streams_ready, "contracts.installation_booking_overdue.v1") as watch,
     ):
-        # the earlier deadline (the stale delivery notice that sends nothing) fires first; booking is still pending
+        # the earlier deadline (the stale delivery notice that sends nothing) fires first; booking
+        # is still pending
         with suppress(OperationalError):  # SQLite's single writer: whatever failed is retried below
             await fake_scheduler(app2, due - timedelta(minutes=1)).run_due()
         async with runtime_of(app2).sessions() as s:
             assert await job_status(s, BOOKING_JOB, order_no) == "pending"
         await fire_until_done(app2, BOOKING_JOB, order_no, due + timedelta(minutes=1))
         [event] = await watch.collect(contract["contract_no"], settle=1.0)
-        # nine days on only the archive deadline (26 February 18:00) is left to fire, and the booking's never again
+        # nine days on only the archive deadline (26 February 18:00) is left to fire, and the
+        # booking's never again
         with suppress(OperationalError):
             await fake_scheduler(app2, due + timedelta(days=9)).run_due()
         assert await fake_scheduler(app2, due + timedelta(days=9)).run_due() == 0

@@ -191,7 +191,8 @@ def test_archive_needs_every_item_happens_once_and_reports_on_time():
 
 def test_archive_due_is_three_working_days_on_the_chinese_calendar():
     cal = WorkCalendar(tz=ZoneInfo("Asia/Shanghai"))
-    # signed Wednesday 2026-09-30 before the National Day week: Oct 1–7 off, Oct 10 (Sat) a 调休 workday
+    # signed Wednesday 2026-09-30 before the National Day week: Oct 1–7 off, Oct 10 (Sat) a 调休
+    # workday
     signed = datetime(2026, 9, 30, 3, 0, tzinfo=UTC)
     due = cal.add_working_days(signed, ARCHIVE_WORKING_DAYS)
     assert due.astimezone(ZoneInfo("Asia/Shanghai")) == datetime(

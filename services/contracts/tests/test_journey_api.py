@@ -1,4 +1,5 @@
-"""Sales, legal, finance and delivery take one contract from lead to archive with their own tokens."""
+"""Sales, legal, finance and delivery take one contract from lead to archive with their own
+tokens."""
 
 from __future__ import annotations
 
@@ -197,7 +198,8 @@ async def test_lead_to_archived_contract(databases, streams_ready):
         edited = ok(await c.patch(f"/contracts/{no}", json={"terms": terms}, headers=REP))
         assert edited["document_sha256"] != created["document_sha256"]
 
-        # all three approve; editing now voids their sign-offs; approve again and sign the reviewed text
+        # all three approve; editing now voids their sign-offs; approve again and sign the reviewed
+        # text
         ok(await c.post(f"/contracts/{no}/submit", headers=REP))
         for part, headers in (("legal", LEGAL), ("finance", FINANCE), ("delivery", DELIVERY)):
             approved = ok(

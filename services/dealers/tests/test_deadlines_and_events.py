@@ -1,4 +1,5 @@
-"""Deadlines (card reminder/overdue, 2-hour arrangement, part returns, stocking plans) and consumed events."""
+"""Deadlines (card reminder/overdue, 2-hour arrangement, part returns, stocking plans) and consumed
+events."""
 
 from __future__ import annotations
 
@@ -181,7 +182,8 @@ async def test_events_feed_units_and_measured_service_then_a_manager_confirms_de
             "contracts.ContractSigned",
             contract_no=contract,
             dealer_id=dealer_id,
-            signed_at=utcnow().isoformat(),  # signed now: its cards are not yet due, whatever the day
+            # signed now: its cards are not yet due, whatever the day
+            signed_at=utcnow().isoformat(),
             products=[
                 {"model": "XK-200", "serial_no": f"{contract}-1", "warranty_end": "2029-01-01"},
                 {"model": "XK-300", "serial_no": f"{contract}-2", "warranty_end": "2029-01-01"},

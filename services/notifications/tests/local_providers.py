@@ -1,4 +1,5 @@
-"""Local stand-ins for the providers (an SMTP server and an SMS gateway) for tests, benchmark and demos.
+"""Local stand-ins for the providers (an SMTP server and an SMS gateway) for tests, benchmark and
+demos.
 
 Both run in the caller's event loop, record what they received with the time, and can be stopped and
 started again on the same port (stopping also cuts open connections, as a crashed server would).
@@ -65,7 +66,8 @@ class _Handler:
 
 
 class LocalSmtpServer:
-    """aiosmtpd in this event loop; `credentials` turns on AUTH (LOGIN/PLAIN), `reject` maps address → reply."""
+    """aiosmtpd in this event loop; `credentials` turns on AUTH (LOGIN/PLAIN), `reject` maps address
+    → reply."""
 
     def __init__(
         self,
@@ -158,10 +160,11 @@ Decide = Callable[[SmsRequest], tuple[int, dict[str, Any]] | None]
 
 
 class LocalSmsGateway:
-    """A tiny HTTP/1.1 server that answers like a generic SMS gateway (POST JSON) or Aliyun SendSms (GET).
+    """A tiny HTTP/1.1 server that answers like a generic SMS gateway (POST JSON) or Aliyun SendSms
+    (GET).
 
-    Aliyun requests are checked: signature v1 recomputed with `aliyun_secret`, required parameters present.
-    `decide(request)` may return (status, json) to answer otherwise (throttling, failures).
+    Aliyun requests are checked: signature v1 recomputed with `aliyun_secret`, required parameters
+    present. `decide(request)` may return (status, json) to answer otherwise (throttling, failures).
     """
 
     def __init__(
@@ -208,7 +211,10 @@ class LocalSmsGateway:
                 status, answer = self._answer(method, target, headers, raw)
                 data = json.dumps(answer, ensure_ascii=False).encode()
                 writer.write(
-                    f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n".encode()
+                    (
+                        f"HTTP/1.1 {status} X\r\nContent-Type: "
+                        f"application/json\r\nContent-Length: {len(data)}\r\n\r\n"
+                    ).encode()
                     + data
                 )
                 await writer.drain()

@@ -1,4 +1,5 @@
-"""Helpers of the notifications tests: an app wired to local SMTP and SMS servers, event builders."""
+"""Helpers of the notifications tests: an app wired to local SMTP and SMS servers, event
+builders."""
 
 from __future__ import annotations
 

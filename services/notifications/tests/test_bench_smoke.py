@@ -1,4 +1,5 @@
-"""The benchmark script runs end to end on a tiny load (the full run is manual: see the service README)."""
+"""The benchmark script runs end to end on a tiny load (the full run is manual: see the service
+README)."""
 
 from __future__ import annotations
 

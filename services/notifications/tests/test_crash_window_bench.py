@@ -1,6 +1,6 @@
-"""services/notifications/bench/crash_window.py, small: the notifications service killed with SIGKILL while it
-sends, restarted each time — no SMS lost, and every re-send is counted with its delivery's idempotency key
-(the figures themselves are printed for the README, not checked)."""
+"""services/notifications/bench/crash_window.py, small: the notifications service killed with
+SIGKILL while it sends, restarted each time — no SMS lost, and every re-send is counted with its
+delivery's idempotency key (the figures themselves are printed for the README, not checked)."""
 
 from __future__ import annotations
 

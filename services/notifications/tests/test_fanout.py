@@ -1,4 +1,5 @@
-"""Events in, messages out over real JetStream, a real database, aiosmtpd and a local SMS gateway."""
+"""Events in, messages out over real JetStream, a real database, aiosmtpd and a local SMS
+gateway."""
 
 from __future__ import annotations
 
@@ -129,7 +130,8 @@ async def test_redelivered_sla_breach_sends_no_second_sms_and_escalation_reaches
             len(to_sup) == 1 and len(to_mgr) == 1
         )  # one per event; management hears the escalation
         assert "2级升级" in to_mgr[0].body["text"]
-        # below the inbox, the database refuses a second delivery for the same (event, recipient, channel)
+        # below the inbox, the database refuses a second delivery for the same (event, recipient,
+        # channel)
         with pytest.raises(IntegrityError):
             async with rt.sessions.begin() as session:
                 await planning.plan_notifications(session, first, app.state["notifier"], utcnow())
@@ -197,7 +199,8 @@ async def test_rules_and_templates_come_from_files_and_broken_template_data_fail
         "utf-8",
     )
     (tmp_path / "rules.yaml").write_text(
-        "rules:\n  - {id: only-sms, event: TicketOpened, template: ticket_opened, recipients: [contact], channels: [sms, email]}\n",
+        "rules:\n  - {id: only-sms, event: TicketOpened, template: ticket_opened, recipients: "
+        "[contact], channels: [sms, email]}\n",
         "utf-8",
     )
     app = await make_app(
@@ -229,7 +232,8 @@ async def test_rules_and_templates_come_from_files_and_broken_template_data_fail
             what="email still sent",
         )
     (tmp_path / "rules.yaml").write_text(
-        "rules:\n  - {id: xx, event: TicketOpened, template: nope, recipients: [contact], channels: [sms]}\n"
+        "rules:\n  - {id: xx, event: TicketOpened, template: nope, recipients: [contact], "
+        "channels: [sms]}\n"
     )
     with pytest.raises(RulesError, match="nope"):
         create_app(NotificationsSettings(rules_path=tmp_path / "rules.yaml"))
@@ -238,8 +242,8 @@ async def test_rules_and_templates_come_from_files_and_broken_template_data_fail
 async def test_a_sealed_survey_link_reaches_the_customer_and_nobody_else(
     databases, own_nats, servers
 ):
-    """SurveyRequested v2 carries the link sealed to notifications: the SMS and the email hold it in clear, the
-    delivery log, the database rows and the stream only the masked form."""
+    """SurveyRequested v2 carries the link sealed to notifications: the SMS and the email hold it in
+    clear, the delivery log, the database rows and the stream only the masked form."""
     from aftersales_shared.events import SurveyRequestedV2
     from aftersales_shared.sealing import dev_public_key, mask_link, seal
 

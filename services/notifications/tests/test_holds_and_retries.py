@@ -1,5 +1,6 @@
-"""Held and retried deliveries over real JetStream, a real database, aiosmtpd and a local SMS gateway: quiet
-hours, the rate limit, a permanent SMTP refusal and an SMTP server that is down for a while."""
+"""Held and retried deliveries over real JetStream, a real database, aiosmtpd and a local SMS
+gateway: quiet hours, the rate limit, a permanent SMTP refusal and an SMTP server that is down for a
+while."""
 
 from __future__ import annotations
 

@@ -293,7 +293,8 @@ async def test_every_provider_gets_the_delivery_id_as_its_idempotency_key():
 
 
 def test_the_delivery_lease_must_outlast_a_slow_send(tmp_path):
-    # a lease shorter than a send that may still be running would hand the same SMS to a second sender
+    # a lease shorter than a send that may still be running would hand the same SMS to a second
+    # sender
     with pytest.raises(ValueError, match="twice the longest provider timeout"):
         NotificationsSettings(data_dir=tmp_path, delivery_lease_seconds=15, sms_timeout_seconds=10)
     ok = NotificationsSettings(

@@ -1,4 +1,5 @@
-"""Fixtures of the surveys tests: an app on a fresh database, ServiceCompleted events, links from the outbox."""
+"""Fixtures of the surveys tests: an app on a fresh database, ServiceCompleted events, links from
+the outbox."""
 
 from __future__ import annotations
 
@@ -118,7 +119,8 @@ def completed(
     email: str | None = None,
     **extra: Any,
 ) -> Envelope[ServiceCompletedV1]:
-    """A ServiceCompletedV1 envelope as tickets publishes it (unique ticket and customer unless given)."""
+    """A ServiceCompletedV1 envelope as tickets publishes it (unique ticket and customer unless
+    given)."""
     ref = uuid.uuid4().hex[:8]
     data = {
         "ticket_id": str(uuid.uuid4()),

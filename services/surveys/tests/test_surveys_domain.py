@@ -1,4 +1,5 @@
-"""Survey rules without database or broker: timing, quiet period, tokens, validation, low scores, language."""
+"""Survey rules without database or broker: timing, quiet period, tokens, validation, low scores,
+language."""
 
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ def test_invitation_is_one_working_hour_after_completion_by_default():
 
 
 def test_invitation_never_later_than_close_of_the_next_working_day():
-    # a delay of 3 working days is capped at close of business of the 1st working day after completion
+    # a delay of 3 working days is capped at close of business of the 1st working day after
+    # completion
     due = domain.invitation_due(
         CAL, sh(2026, 11, 20, 10, 0), Policy(invite_delay_minutes=3 * 8 * 60)
     )

@@ -1,5 +1,5 @@
-"""Invitations from ServiceCompleted on a real database: one per ticket, the working-time deadline, skips,
-the sent link blanked in the outbox."""
+"""Invitations from ServiceCompleted on a real database: one per ticket, the working-time deadline,
+skips, the sent link blanked in the outbox."""
 
 from __future__ import annotations
 

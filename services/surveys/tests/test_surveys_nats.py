@@ -1,4 +1,5 @@
-"""Over real NATS JetStream: ServiceCompleted in, one invitation out, a low answer published for tickets."""
+"""Over real NATS JetStream: ServiceCompleted in, one invitation out, a low answer published for
+tickets."""
 
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ async def _published(kit, ticket_no: str, name: str) -> bool:
 async def _from_stream(
     nats_url: str, subject: str, ticket_no: str, timeout: float = 20.0
 ) -> list[dict]:
-    """Every message on a subject about one ticket, read with an ephemeral consumer from the start."""
+    """Every message on a subject about one ticket, read with an ephemeral consumer from the
+    start."""
     nc = await natsaccess.connect(nats_url)
     found: list[dict] = []
     try:

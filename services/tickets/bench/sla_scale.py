@@ -1,16 +1,20 @@
-"""SLA scheduler at scale: breach detection lag and per-tick cost with 10k and with 1,000,000 open tickets.
+r"""SLA scheduler at scale: breach detection lag and per-tick cost with 10k and with 1,000,000 open
+tickets.
 
-    uv run python services/tickets/bench/sla_scale.py [--sizes 10000 1000000] [--window 60] [--rate 5]
+    uv run python services/tickets/bench/sla_scale.py \
+        [--sizes 10000 1000000] [--window 60] [--rate 5]
 
 One PostgreSQL database (created and dropped here) is migrated, then filled with open tickets by
-generate_series (not through the API): each ticket has --clocks running SLA clocks, each clock its one
-pending job (the warning; its handler schedules the breach), due between 1 hour and 30 days ahead. At each size:
+generate_series (not through the API): each ticket has --clocks running SLA clocks, each clock its
+one pending job (the warning; its handler schedules the breach), due between 1 hour and 30 days
+ahead. At each size:
 
 1. claim query: EXPLAIN (ANALYZE, BUFFERS) of the scheduler's claim query (same SQL as
    aftersales_shared.scheduler.Scheduler.run_due) with nothing due and with 20 rows due;
 2. lag: the real Scheduler of the real tickets app (its real job handlers, SKIP LOCKED, outbox) runs
    in this process while --rate jobs per second come due for --window seconds (half breaches, half
-   warnings, on existing open tickets); lag = breached_at (or warned_at) − due time, and fired_at − due_at;
+   warnings, on existing open tickets); lag = breached_at (or warned_at) − due time, and fired_at −
+   due_at;
 3. per-tick cost: run_due() timed with the same 10 due rows per tick (fake clock far ahead, real
    handlers) and with nothing due, plus the scheduler's next-due query.
 
@@ -51,7 +55,8 @@ async def pick_clocks(conn: Any, n: int, used: set[int]) -> list[int]:
 async def arm_stream(
     conn: Any, clock_ids: list[int], start: datetime, rate: float
 ) -> list[tuple[str, int, datetime]]:
-    """Jobs coming due at `rate` per second from `start`: even positions breach, odd positions warn."""
+    """Jobs coming due at `rate` per second from `start`: even positions breach, odd positions
+    warn."""
     stream = []
     for n, cid in enumerate(clock_ids):
         due = start + timedelta(seconds=n / rate)
@@ -78,9 +83,11 @@ async def arm_stream(
 
 
 async def warned(conn: Any, clock_id: int, deadline: datetime) -> None:
-    """The clock's warning has fired: its one job is now the breach at `deadline` (as the warning handler leaves it)."""
+    """The clock's warning has fired: its one job is now the breach at `deadline` (as the warning
+    handler leaves it)."""
     await conn.execute(
-        "UPDATE scheduled_jobs SET kind = 'sla_breach', due_at = $2, payload = $3 WHERE kind = 'sla_warning' AND key = $1",
+        "UPDATE scheduled_jobs SET kind = 'sla_breach', due_at = $2, payload = $3 WHERE kind = "
+        "'sla_warning' AND key = $1",
         str(clock_id),
         deadline,
         json.dumps({"deadline": deadline.isoformat()}),
@@ -114,7 +121,8 @@ def _index_node(plan: dict[str, Any]) -> str:
 
 
 def runtime_for(url: str) -> Any:
-    """The real tickets app's runtime (scheduler with the SLA job handlers); no HTTP, no broker needed."""
+    """The real tickets app's runtime (scheduler with the SLA job handlers); no HTTP, no broker
+    needed."""
     from tickets.app import create_app
     from tickets.settings import TicketsSettings
 
@@ -173,8 +181,8 @@ async def measure(
         "fired_p99_ms": 1000 * pct(fired_lags, 0.99),
     }
 
-    # 1. the claim query's plan and buffers, with 20 rows due at a moment long past (nothing else is due
-    #    then: every other job lies ahead) and with nothing due
+    # 1. the claim query's plan and buffers, with 20 rows due at a moment long past (nothing else is
+    #    due then: every other job lies ahead) and with nothing due
     past = datetime.now(UTC) - timedelta(days=400)
     tick_ids = await pick_clocks(conn, 10 * args.ticks + 20, used)
     for n, cid in enumerate(tick_ids):
@@ -225,8 +233,10 @@ def report(r: dict[str, Any]) -> None:
     lag, tick = r["lag"], r["tick"]
     print(f"  open tickets {r['size']:>9,}  pending jobs {r['pending_jobs']:>9,}")
     print(
-        f"    claim query  nothing due: {r['claim_empty']['ms']:.3f} ms, {r['claim_empty']['buffers']} buffers ({r['claim_empty']['node']});"
-        f"  20 due: {r['claim_20_due']['ms']:.3f} ms, {r['claim_20_due']['buffers']} buffers, {r['claim_20_due']['rows']} rows"
+        f"    claim query  nothing due: {r['claim_empty']['ms']:.3f} ms, "
+        f"{r['claim_empty']['buffers']} buffers ({r['claim_empty']['node']});"
+        f"  20 due: {r['claim_20_due']['ms']:.3f} ms, {r['claim_20_due']['buffers']} buffers, "
+        f"{r['claim_20_due']['rows']} rows"
     )
     print(
         f"    lag          {lag['fired']}/{lag['jobs']} fired (missing {lag['missing']}), "
@@ -234,7 +244,8 @@ def report(r: dict[str, Any]) -> None:
         f"(fired_at - due_at: p50 {lag['fired_p50_ms']:.0f} ms, p99 {lag['fired_p99_ms']:.0f} ms)"
     )
     print(
-        f"    per tick     run_due with 10 due: {tick['busy_ms']:.2f} ms, empty: {tick['empty_ms']:.2f} ms, "
+        f"    per tick     run_due with 10 due: {tick['busy_ms']:.2f} ms, empty: "
+        f"{tick['empty_ms']:.2f} ms, "
         f"next-due query: {tick['next_due_ms']:.2f} ms"
     )
 
@@ -255,7 +266,8 @@ async def bench(args: argparse.Namespace) -> list[dict[str, Any]]:
             for size in sorted(args.sizes):
                 took = await load(conn, loaded + 1, size, args.clocks)
                 print(
-                    f"  loaded {size - loaded:,} tickets ({args.clocks} clocks, {args.clocks} pending jobs each) in {took:.0f} s",
+                    f"  loaded {size - loaded:,} tickets ({args.clocks} clocks, {args.clocks} "
+                    f"pending jobs each) in {took:.0f} s",
                     flush=True,
                 )
                 loaded = size
@@ -270,7 +282,7 @@ async def bench(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 1_000_000])
     parser.add_argument(
         "--clocks", type=int, default=2, choices=[1, 2, 3, 4], help="running clocks per ticket"
@@ -281,7 +293,8 @@ def main() -> None:
     parser.add_argument("--admin-url", default=os.environ.get("BENCH_ADMIN_URL", ADMIN_URL))
     args = parser.parse_args()
     print(
-        f"SLA scheduler benchmark: sizes {args.sizes}, {args.rate:g} jobs/s due for {args.window:g} s, {os.cpu_count()} CPUs",
+        f"SLA scheduler benchmark: sizes {args.sizes}, {args.rate:g} jobs/s due for "
+        f"{args.window:g} s, {os.cpu_count()} CPUs",
         flush=True,
     )
     results = asyncio.run(bench(args))
@@ -300,7 +313,8 @@ def main() -> None:
         ):
             print(f"  {label:32s} {b / a:5.2f}x  ({a:.2f} -> {b:.2f})  (target <= 2x)")
         print(
-            f"  breach detection lag p99: {small['lag']['p99_ms']:.0f} ms (10k), {big['lag']['p99_ms']:.0f} ms (1M)  (target < 1000 ms)"
+            f"  breach detection lag p99: {small['lag']['p99_ms']:.0f} ms (10k), "
+            f"{big['lag']['p99_ms']:.0f} ms (1M)  (target < 1000 ms)"
         )
 
 

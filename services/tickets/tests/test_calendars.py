@@ -1,4 +1,5 @@
-"""Calendars as data (issue 9): provisional deadlines, importing a year, recompute once, copies elsewhere."""
+"""Calendars as data (issue 9): provisional deadlines, importing a year, recompute once, copies
+elsewhere."""
 
 from __future__ import annotations
 
@@ -66,7 +67,8 @@ async def test_provisional_deadline_moves_once_when_the_year_is_imported(
         no = ticket.ticket_no
         t = (await client.get(f"/tickets/{no}", headers=ADMIN)).json()
         clocks = {c["kind"]: c for c in t["clocks"]}
-        # weekends + rule-based 2027 holidays (1 Jan): Dec 28 2h, 29–31 24h, Jan 4 8h, Jan 5 8h, Jan 6 6h
+        # weekends + rule-based 2027 holidays (1 Jan): Dec 28 2h, 29–31 24h, Jan 4 8h, Jan 5 8h, Jan
+        # 6 6h
         assert datetime.fromisoformat(clocks["resolution"]["deadline"]) == sh(2027, 1, 6, 16)
         assert clocks["resolution"]["provisional"] and t["deadlines_provisional"]
         assert datetime.fromisoformat(clocks["response"]["deadline"]) == sh(2026, 12, 31, 16)
@@ -90,7 +92,8 @@ async def test_provisional_deadline_moves_once_when_the_year_is_imported(
         assert r.json()["entries"] == 5 and r.json()["deadlines_changed"] >= 1
         t = (await client.get(f"/tickets/{no}", headers=ADMIN)).json()
         clocks = {c["kind"]: c for c in t["clocks"]}
-        # with the notice: Dec 28–31 26h, Sat Jan 2 8h, Jan 4–5 off, Wed Jan 6 8h, Thu Jan 7 6h → 16:00
+        # with the notice: Dec 28–31 26h, Sat Jan 2 8h, Jan 4–5 off, Wed Jan 6 8h, Thu Jan 7 6h →
+        # 16:00
         assert datetime.fromisoformat(clocks["resolution"]["deadline"]) == sh(2027, 1, 7, 16)
         assert not clocks["resolution"]["provisional"] and not t["deadlines_provisional"]
         [changed] = await outbox_events(app, "SlaDeadlineChanged.v1", no)
@@ -162,7 +165,10 @@ async def test_malformed_imports_name_the_line_and_change_nothing(databases, str
         r = await client.put(
             "/calendars/national/years/2027",
             params={"format": "yaml"},
-            content="- {date: 2027-01-01, kind: holiday, name: 元旦}\n- {date: 2027-01-01, kind: workday}\n".encode(),
+            content=(
+                "- {date: 2027-01-01, kind: holiday, name: 元旦}\n- {date: 2027-01-01, kind: "
+                "workday}\n"
+            ).encode(),
             headers=ADMIN,
         )
         assert r.status_code == 422 and "line 2" in r.json()["detail"]
@@ -240,7 +246,8 @@ async def test_company_hours_and_closures_and_copies_in_contracts(databases, str
         assert not calendar.is_working_day(sh(2026, 12, 30).date())  # company closure
         assert calendar.is_working_day(sh(2027, 1, 2).date())  # make-up Saturday from the notice
         assert not calendar.is_provisional(sh(2026, 12, 1), sh(2027, 3, 1))
-        # 3 working days after Mon 2026-12-28 on this calendar: Tue 29, Thu 31 (30 closed), Sat Jan 2 → 17:30
+        # 3 working days after Mon 2026-12-28 on this calendar: Tue 29, Thu 31 (30 closed), Sat Jan
+        # 2 → 17:30
         assert calendar.add_working_days(sh(2026, 12, 28, 10), 3) == sh(2027, 1, 2, 17, 30)
 
 

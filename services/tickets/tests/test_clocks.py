@@ -30,7 +30,8 @@ def at(*args: int) -> datetime:
 
 
 def test_friday_to_monday_over_a_make_up_sunday():
-    # Fri 2026-09-18 16:00 + 24 working hours: Fri 2h, Sat off, Sun 09-20 is 调休 (8h), Mon 8h, Tue 6h → Tue 16:00
+    # Fri 2026-09-18 16:00 + 24 working hours: Fri 2h, Sat off, Sun 09-20 is 调休 (8h), Mon 8h, Tue
+    # 6h → Tue 16:00
     clock = Clock(SlaClock.RESPONSE, timedelta(hours=24), at(2026, 9, 18, 16))
     assert clock.recompute(CAL) == at(2026, 9, 22, 16)
     assert not clock.provisional
@@ -69,7 +70,8 @@ def test_warning_at_three_quarters_of_the_target():
 
 def test_clock_into_a_year_without_an_official_table_is_provisional():
     clock = Clock(SlaClock.RESOLUTION, timedelta(hours=48), at(2026, 12, 28, 16))
-    # Dec 28 2h, 29–31 24h, Jan 1 (rule-based holiday) off, weekend, Jan 4 8h, Jan 5 8h, Jan 6 6h → 16:00
+    # Dec 28 2h, 29–31 24h, Jan 1 (rule-based holiday) off, weekend, Jan 4 8h, Jan 5 8h, Jan 6 6h →
+    # 16:00
     assert clock.recompute(CAL) == at(2027, 1, 6, 16)
     assert clock.provisional
 

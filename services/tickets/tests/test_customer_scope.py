@@ -1,6 +1,6 @@
-"""A customer's token sees its own tickets (by the customer id the contract gave them), their SLA state and the
-progress meant for customers — never another customer's ticket (the same 404 as a number nobody has), never an
-internal note, and it changes nothing."""
+"""A customer's token sees its own tickets (by the customer id the contract gave them), their SLA
+state and the progress meant for customers — never another customer's ticket (the same 404 as a
+number nobody has), never an internal note, and it changes nothing."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The lean intake path: group commit, per-request errors inside a batch, the calendar cache across replicas."""
+"""The lean intake path: group commit, per-request errors inside a batch, the calendar cache across
+replicas."""
 
 from __future__ import annotations
 
@@ -275,8 +276,9 @@ def test_sla_bench_runs_small(db_kind):
 
 
 def test_health_answers_through_a_burst_of_errors():
-    """services/tickets/bench/health_burst.py, small: every /health probe during a burst of dead letters (each an
-    ERROR line) and failing requests answers 200, and the errors were logged (the times are printed, not checked)."""
+    """services/tickets/bench/health_burst.py, small: every /health probe during a burst of dead
+    letters (each an ERROR line) and failing requests answers 200, and the errors were logged (the
+    times are printed, not checked)."""
     r = subprocess.run(
         [
             sys.executable,

@@ -1,4 +1,5 @@
-"""Kill the tickets service while deadlines pass, restart two replicas: each breach fires exactly once."""
+"""Kill the tickets service while deadlines pass, restart two replicas: each breach fires exactly
+once."""
 
 from __future__ import annotations
 
@@ -52,7 +53,8 @@ def _ready(port: int, timeout: float = 60) -> None:
 
 
 def _one_minute_contract(contract: str) -> Any:
-    """ContractSigned for a contract whose critical tickets are due within a minute, around the clock."""
+    """ContractSigned for a contract whose critical tickets are due within a minute, around the
+    clock."""
     env = contract_signed(contract)
     data = type(env.data).model_validate(
         env.data.model_dump(mode="json")

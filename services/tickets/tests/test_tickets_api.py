@@ -77,7 +77,8 @@ async def test_intake_picks_up_the_entitlement_or_refuses_an_unknown_serial(
             "/tickets", json=body(customer_name="散户"), headers=auth("customer", customer_id="C-x")
         )
         assert r.status_code == 403
-        # a customer reads only its own tickets (services/tickets/tests/test_customer_scope.py); a token without its id: 401
+        # a customer reads only its own tickets (services/tickets/tests/test_customer_scope.py); a
+        # token without its id: 401
         assert (await client.get("/tickets", headers=auth("customer", customer_id="C-x"))).json()[
             "items"
         ] == []
@@ -248,7 +249,8 @@ async def _closed_log_and_reopen(app: Any, client: Any, no: str) -> None:
 
 
 async def test_a_dealer_sees_only_its_own_units_and_contracts_at_intake(databases, streams_ready):
-    """Dealer A naming dealer B's serial or contract learns nothing: the answer is the one for a serial nobody has."""
+    """Dealer A naming dealer B's serial or contract learns nothing: the answer is the one for a
+    serial nobody has."""
     app = await tickets_app(databases, streams_ready)
     a_contract, a_serial = f"HT-A-{uid()}", f"SN-A-{uid()}"
     b_contract, b_serial = f"HT-B-{uid()}", f"SN-B-{uid()}"

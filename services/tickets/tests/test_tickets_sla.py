@@ -1,5 +1,5 @@
-"""SLA clocks of tickets through the HTTP API: breaches fire once across replicas and restarts, a paused clock
-still warns and breaches once, an outside subscriber sees the events in order."""
+"""SLA clocks of tickets through the HTTP API: breaches fire once across replicas and restarts, a
+paused clock still warns and breaches once, an outside subscriber sees the events in order."""
 
 from __future__ import annotations
 

@@ -62,7 +62,8 @@ async def entitle(
     levels: list[dict] | None = None,
     warranty_end: str = "2029-12-31",
 ) -> None:
-    """Record a signed contract's entitlement through the tickets inbox (as ContractSigned would)."""
+    """Record a signed contract's entitlement through the tickets inbox (as ContractSigned
+    would)."""
     rt = runtime_of(app)
     data = ContractSignedV1.model_validate(
         {
@@ -104,8 +105,8 @@ def time_machine(app: Any, now: datetime) -> Scheduler:
 
 
 async def drain(*replicas: Scheduler) -> int:
-    """Run the replicas' ticks side by side until none fires anything (a warning schedules its breach for
-    the next tick, a breach its escalation); how many jobs fired in all."""
+    """Run the replicas' ticks side by side until none fires anything (a warning schedules its
+    breach for the next tick, a breach its escalation); how many jobs fired in all."""
     import asyncio
 
     total = 0
@@ -133,7 +134,8 @@ async def outbox_events(
 
 
 async def stream_types(nats_url: str, subject_filter: str, ce_subject: str) -> list[str]:
-    """Event types on a subject filter for one business subject, in stream order (outside subscriber)."""
+    """Event types on a subject filter for one business subject, in stream order (outside
+    subscriber)."""
     nc = await natsaccess.connect(nats_url)
     js = nc.jetstream()
     sub = await js.pull_subscribe(

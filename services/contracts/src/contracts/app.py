@@ -19,7 +19,10 @@ from .http import CONTROLLERS
 from .messaging import register_jobs
 from .settings import ContractsSettings
 
-DESCRIPTION = "销售合同：从线索到签署、归档与服务权益 — sales contracts from lead to signed contract and entitlements"
+DESCRIPTION = (
+    "销售合同：从线索到签署、归档与服务权益 — sales contracts from lead to signed contract and "
+    "entitlements"
+)
 PUBLISHES = [
     ContractSignedV1,
     ContractArchivedV1,

@@ -13,7 +13,8 @@ from .usecases import archiving, installation, receipt, shipping
 
 
 def register_jobs(scheduler: Scheduler) -> None:
-    """Attach this service's deadline handlers (tests attach them to a scheduler with a fake clock)."""
+    """Attach this service's deadline handlers (tests attach them to a scheduler with a fake
+    clock)."""
 
     @scheduler.handles(archiving.ARCHIVE_JOB)
     async def on_archive_due(session: AsyncSession, job: Job) -> None:

@@ -192,7 +192,8 @@ class SignatureRow(Base):
 
 
 class SignOffRow(Base):
-    """Append-only review decisions (合同评审表); those of an earlier round are void, not deleted."""
+    """Append-only review decisions (合同评审表); those of an earlier round are void, not
+    deleted."""
 
     __tablename__ = "contract_sign_offs"
 

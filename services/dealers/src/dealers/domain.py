@@ -1,4 +1,5 @@
-"""三包 rules: card deadlines, warranty eligibility, part returns, inspection, reconciliation, grades. No I/O."""
+"""三包 rules: card deadlines, warranty eligibility, part returns, inspection, reconciliation,
+grades. No I/O."""
 
 from __future__ import annotations
 
@@ -88,17 +89,20 @@ class CardOutcome:
 
 
 def card_outcome(sale_date: date, registered_on: date) -> CardOutcome:
-    """A card in time is recognised; a late one is kept but the unit's warranty is not recognised."""
+    """A card in time is recognised; a late one is kept but the unit's warranty is not
+    recognised."""
     if registered_on < sale_date:
         raise DomainError(
-            f"登记日期{registered_on}早于销售日期{sale_date} (card cannot be registered before the sale)"
+            f"登记日期{registered_on}早于销售日期{sale_date} (card cannot be registered before "
+            "the sale)"
         )
     day = (registered_on - sale_date).days
     if day <= CARD_DUE_DAYS:
         return CardOutcome(day, True, True, None)
     reason = (
         f"三包回执卡于销售后第{day}天登记，超过{CARD_DUE_DAYS}天期限（应于{card_due_date(sale_date)}前），"
-        f"三包服务不予认可 (card returned on day {day}, after the {CARD_DUE_DAYS}-day limit: warranty not recognised)"
+        f"三包服务不予认可 (card returned on day {day}, after the {CARD_DUE_DAYS}-day limit: "
+        "warranty not recognised)"
     )
     return CardOutcome(day, False, False, reason)
 
@@ -127,12 +131,14 @@ def check_warranty_repair(unit: UnitWarranty, requested_on: date) -> None:
         )
     if not unit.warranty_recognised:
         raise DomainError(
-            f"设备{unit.serial_no}的三包不予认可：{unit.not_recognised_reason or '回执卡逾期'}；请按有偿服务登记 "
+            f"设备{unit.serial_no}的三包不予认可：{unit.not_recognised_reason or '回执卡逾期'}；"
+            "请按有偿服务登记 "
             "(warranty not recognised for this unit: record it as paid service)"
         )
     if unit.warranty_end is not None and requested_on > unit.warranty_end:
         raise DomainError(
-            f"设备{unit.serial_no}已于{unit.warranty_end}过保，请按有偿服务登记（仅收上门费和工时费） "
+            f"设备{unit.serial_no}已于{unit.warranty_end}过保，"
+            "请按有偿服务登记（仅收上门费和工时费） "
             "(unit is out of warranty: record it as paid service, travel and labour only)"
         )
 
@@ -190,7 +196,8 @@ def _on(year: int, month: int, day: int) -> date:
 def return_due_date(
     completed_on: date, fixed: Sequence[tuple[int, int]], truck_dates: Sequence[date] = ()
 ) -> date:
-    """Old parts are due by the next fixed return date after the repair, or the next delivery truck if earlier."""
+    """Old parts are due by the next fixed return date after the repair, or the next delivery truck
+    if earlier."""
     candidates = [
         _on(y, m, d) for y in (completed_on.year, completed_on.year + 1) for m, d in fixed
     ]
@@ -231,14 +238,16 @@ class ClaimStatus(StrEnum):
 def check_verdict(verdict: Verdict, reason: str | None) -> None:
     if verdict is Verdict.NOT_WARRANTY_FAULT and not (reason or "").strip():
         raise DomainError(
-            "判定为非三包故障时必须填写原因 (a reason is required when the fault is not a warranty fault)"
+            "判定为非三包故障时必须填写原因 (a reason is required when the fault is not a "
+            "warranty fault)"
         )
 
 
 def claim_after_inspection(
     parts: Sequence[tuple[str, Verdict | None, str | None]],
 ) -> tuple[ClaimStatus, str | None]:
-    """(part name, verdict, reason) of every warranty part → the claim's status and rejection reason."""
+    """(part name, verdict, reason) of every warranty part → the claim's status and rejection
+    reason."""
     rejected = [(n, r) for n, v, r in parts if v is Verdict.NOT_WARRANTY_FAULT]
     if rejected:
         why = "；".join(f"{n}: {r}" for n, r in rejected)
@@ -264,7 +273,8 @@ class LineDecision(StrEnum):
 def check_open(status: NoticeStatus, notice_no: str) -> None:
     if status is not NoticeStatus.ISSUED:
         raise Conflict(
-            f"核销通知{notice_no}已{'确认' if status is NoticeStatus.CONFIRMED else '关闭'}，不能再次处理 "
+            f"核销通知{notice_no}已{'确认' if status is NoticeStatus.CONFIRMED else '关闭'}，"
+            "不能再次处理 "
             f"(deduction notice is already {status})"
         )
 
@@ -287,7 +297,8 @@ class Settlement:
 def settle(
     notice_no: str, status: NoticeStatus, lines: Sequence[tuple[LineDecision, Decimal]]
 ) -> Settlement:
-    """The dealer's confirmation: every line answered; the confirmed lines add up to the deduction."""
+    """The dealer's confirmation: every line answered; the confirmed lines add up to the
+    deduction."""
     check_open(status, notice_no)
     pending = sum(1 for d, _ in lines if d is LineDecision.PENDING)
     if pending:
@@ -381,7 +392,8 @@ def demotion_reasons(m: Measures, rules: DemotionRules) -> list[str]:
         and m.mean_score < rules.min_mean_score
     ):
         out.append(
-            f"满意度均分{m.mean_score}低于{rules.min_mean_score} (mean survey score {m.mean_score} < {rules.min_mean_score})"
+            f"满意度均分{m.mean_score}低于{rules.min_mean_score} (mean survey score "
+            f"{m.mean_score} < {rules.min_mean_score})"
         )
     return out
 

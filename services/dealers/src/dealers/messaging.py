@@ -23,8 +23,8 @@ from .settings import DealersSettings
 from .usecases import cards, measures, repairs, returns, stocking, units
 from .usecases.common import ARRANGE_DUE, CARD_OVERDUE, CARD_REMINDER, PLAN_DUE, RETURN_DUE
 
-# the fields of each event these handlers (and the use cases they call) read: checked against the producers'
-# committed schemas by tests/events/test_consumer_reads.py
+# the fields of each event these handlers (and the use cases they call) read: checked against the
+# producers' committed schemas by tests/events/test_consumer_reads.py
 CONTRACT_SALE_READS = (
     "contract_no",
     "dealer_id",

@@ -1,4 +1,5 @@
-"""Tables of the dealers database. Every business row carries dealer_id: the key of dealer isolation."""
+"""Tables of the dealers database. Every business row carries dealer_id: the key of dealer
+isolation."""
 
 from __future__ import annotations
 
@@ -88,7 +89,8 @@ class GradeReviewRow(Base):
 
 
 class MeasurementRow(Base):
-    """One measured fact about a dealer's service (late card, SLA breach, survey score…), once per source."""
+    """One measured fact about a dealer's service (late card, SLA breach, survey score…), once per
+    source."""
 
     __tablename__ = "dealer_measurements"
     __table_args__ = (
@@ -314,7 +316,8 @@ class DeductionLineRow(Base):
 
 
 class ClaimPaymentRow(Base):
-    """A claim paid through a confirmed notice: the primary key makes a second payment impossible."""
+    """A claim paid through a confirmed notice: the primary key makes a second payment
+    impossible."""
 
     __tablename__ = "claim_payments"
 
@@ -355,8 +358,9 @@ class StockingPlanRow(Base):
 
 
 class UnitConflictRow(Base):
-    """A serial a dealer registered itself that a signed contract sells through another dealer: the contract's
-    dealer owns the unit from then on; a manager looks at the registration and closes the conflict."""
+    """A serial a dealer registered itself that a signed contract sells through another dealer: the
+    contract's dealer owns the unit from then on; a manager looks at the registration and closes the
+    conflict."""
 
     __tablename__ = "unit_conflicts"
 

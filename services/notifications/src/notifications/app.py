@@ -43,7 +43,8 @@ def create_app(
     worker = DeliveryWorker(
         rt.sessions, settings, email or email_provider(settings), sms or sms_provider(settings)
     )
-    # on PostgreSQL, more claimers in this process split due deliveries with SKIP LOCKED (SQLite: one writer)
+    # on PostgreSQL, more claimers in this process split due deliveries with SKIP LOCKED (SQLite:
+    # one writer)
     extra = (
         []
         if is_sqlite(settings.database_url)

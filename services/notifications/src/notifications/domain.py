@@ -93,7 +93,8 @@ class Condition(BaseModel):
 
 
 class Rule(BaseModel):
-    """One line of the rules file: this event → these recipients on these channels with this template."""
+    """One line of the rules file: this event → these recipients on these channels with this
+    template."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -112,7 +113,8 @@ class Rule(BaseModel):
         bad = [v for v in value if not SELECTOR.match(v)]
         if bad:
             raise ValueError(
-                f"unknown recipient selector(s) {bad}; use contact, contacts, assignee, sales_rep, dealer or group:<name>"
+                f"unknown recipient selector(s) {bad}; use contact, contacts, assignee, "
+                "sales_rep, dealer or group:<name>"
             )
         return value
 
@@ -181,7 +183,8 @@ class AddressError(ValueError):
 
 @lru_cache(maxsize=65536)  # pure; the same customers' numbers come back event after event
 def normalize_phone(raw: str, region: str = "CN") -> str:
-    """E.164 form of a phone number that can receive SMS; raise AddressError with a readable reason."""
+    """E.164 form of a phone number that can receive SMS; raise AddressError with a readable
+    reason."""
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException as exc:
@@ -269,7 +272,8 @@ class Timing:
 def delivery_timing(
     recipient: Recipient, urgent: bool, now: datetime, recent_due: list[datetime]
 ) -> Timing:
-    """Quiet hours hold non-urgent messages until morning; the rate limit spreads them over the hour.
+    """Quiet hours hold non-urgent messages until morning; the rate limit spreads them over the
+    hour.
 
     `recent_due` are the due times of this recipient's messages from the last hour onward.
     """

@@ -1,5 +1,5 @@
-"""Event handlers of the notifications service: every consumed event goes through the rules; a due delivery
-(scheduler job) is claimed for the worker."""
+"""Event handlers of the notifications service: every consumed event goes through the rules; a due
+delivery (scheduler job) is claimed for the worker."""
 
 from typing import Any
 
@@ -17,8 +17,9 @@ from .usecases.planning import Notifier
 
 
 def every_field(classes: list[type[EventData]]) -> dict[type[EventData], set[str]]:
-    """What planning reads of each event: all of it. Templates render the whole event (`data.model_dump()`)
-    and rules may test any field, and both are configuration (NOTIFICATIONS_RULES_PATH, _TEMPLATES_PATH)."""
+    """What planning reads of each event: all of it. Templates render the whole event
+    (`data.model_dump()`) and rules may test any field, and both are configuration
+    (NOTIFICATIONS_RULES_PATH, _TEMPLATES_PATH)."""
     return {cls: field_paths(schema_of(cls)) for cls in classes}
 
 

@@ -17,7 +17,8 @@ class Base(DeclarativeBase):
 
 
 class RecipientRow(Base):
-    """A registered person (engineer, supervisor, dealer staff, manager, customer contact) and preferences."""
+    """A registered person (engineer, supervisor, dealer staff, manager, customer contact) and
+    preferences."""
 
     __tablename__ = "recipients"
 

@@ -18,7 +18,8 @@ GROUP = r"^[a-z_]{2,40}$"
 
 
 class _In(In):
-    """Request bodies: unknown fields refused, no number taken for a date or a flag (text kept as sent)."""
+    """Request bodies: unknown fields refused, no number taken for a date or a flag (text kept as
+    sent)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
@@ -41,7 +42,8 @@ class _In(In):
 
 
 class RecipientIn(_In):
-    """Register a person who receives notifications; phone and email are validated here, not at 3 a.m."""
+    """Register a person who receives notifications; phone and email are validated here, not at 3
+    a.m."""
 
     id: str = Field(
         min_length=1,
@@ -78,7 +80,8 @@ class RecipientIn(_In):
 
 
 class RecipientPatch(NoNullsUnlessClearable, _In):
-    """Change contact data or preferences; only the fields given change (null clears an optional one)."""
+    """Change contact data or preferences; only the fields given change (null clears an optional
+    one)."""
 
     clearable = frozenset({"phone", "email", "dealer_id", "quiet_hours"})
 

@@ -79,7 +79,8 @@ class NotificationsSettings(ServiceSettings):
         ge=1,
         le=16,
         description=(
-            "transactions planning deliveries at once per event type (the consumer keeps fetching meanwhile)"
+            "transactions planning deliveries at once per event type (the consumer keeps "
+            "fetching meanwhile)"
         ),
     )
     delivery_concurrency: int = Field(default=16, ge=1, le=256)
@@ -90,17 +91,22 @@ class NotificationsSettings(ServiceSettings):
         default=30.0,
         gt=0,
         description=(
-            "a claimed delivery not finished by then is retried (a process killed mid-send leaves its claims "
-            "this long); must exceed twice the longest provider timeout, so a live slow send is never taken twice"
+            "a claimed delivery not finished by then is retried (a process killed mid-send "
+            "leaves its claims "
+            "this long); must exceed twice the longest provider timeout, so a live slow send is "
+            "never taken twice"
         ),
     )
 
-    # survey links arrive sealed to this service (aftersales_shared.sealing); opened only to send them
+    # survey links arrive sealed to this service (aftersales_shared.sealing); opened only to send
+    # them
     link_private_key: str = Field(
         default="",
         description=(
-            "private key (URL-safe base64, 32 bytes) that opens survey links; its public half goes to surveys as "
-            "SURVEYS_NOTIFICATIONS_PUBLIC_KEY; local development uses the published development pair"
+            "private key (URL-safe base64, 32 bytes) that opens survey links; its public half "
+            "goes to surveys as "
+            "SURVEYS_NOTIFICATIONS_PUBLIC_KEY; local development uses the published development "
+            "pair"
         ),
     )
 
@@ -122,8 +128,10 @@ class NotificationsSettings(ServiceSettings):
         slowest = max(self.sms_timeout_seconds, self.smtp_timeout_seconds)
         if self.delivery_lease_seconds < 2 * slowest:
             raise ValueError(
-                f"NOTIFICATIONS_DELIVERY_LEASE_SECONDS ({self.delivery_lease_seconds:g}) must be at least twice the "
-                f"longest provider timeout ({slowest:g} s): a send still running would be handed out again"
+                f"NOTIFICATIONS_DELIVERY_LEASE_SECONDS ({self.delivery_lease_seconds:g}) must be "
+                "at least twice the "
+                f"longest provider timeout ({slowest:g} s): a send still running would be handed "
+                "out again"
             )
         return self
 

@@ -1,4 +1,5 @@
-"""Message templates: Jinja2 in a sandbox with strict undefined, Chinese by default, English available."""
+"""Message templates: Jinja2 in a sandbox with strict undefined, Chinese by default, English
+available."""
 
 from __future__ import annotations
 
@@ -60,7 +61,8 @@ class Rendered:
 
 
 class Templates:
-    """All templates, compiled once at start; rendering raises TemplateDataError with a readable reason."""
+    """All templates, compiled once at start; rendering raises TemplateDataError with a readable
+    reason."""
 
     def __init__(self, raw: dict[str, Any], timezone: str = "Asia/Shanghai") -> None:
         self._tz = ZoneInfo(timezone)

@@ -32,7 +32,8 @@ log = structlog.get_logger(__name__)
 
 
 class DeliveryWorker:
-    """A few concurrent senders fed by the scheduler's claims; a crash mid-send is recovered by lease."""
+    """A few concurrent senders fed by the scheduler's claims; a crash mid-send is recovered by
+    lease."""
 
     def __init__(
         self,
@@ -57,7 +58,8 @@ class DeliveryWorker:
         sa_event.listen(sessions.kw["sync_session_class"], "after_rollback", self._after_rollback)
 
     def also_wake(self, schedulers: list[Scheduler]) -> None:
-        """Extra claimers: started and stopped with the worker, woken when deliveries are planned."""
+        """Extra claimers: started and stopped with the worker, woken when deliveries are
+        planned."""
         self._schedulers = schedulers
 
     def _after_commit(self, session: Any) -> None:
@@ -71,7 +73,8 @@ class DeliveryWorker:
 
     def _after_rollback(self, session: Any) -> None:
         if session.in_nested_transaction():
-            return  # a claim undone with its savepoint is not 'sending' in the database: recording skips it
+            # a claim undone with its savepoint is not 'sending' in the database: recording skips it
+            return
         session.info.pop(CLAIMED_KEY, None)
 
     def start(self) -> None:
@@ -110,7 +113,8 @@ class DeliveryWorker:
                 )
 
     async def _record_loop(self) -> None:
-        """Sent deliveries are recorded in batches: one transaction for all that finished meanwhile."""
+        """Sent deliveries are recorded in batches: one transaction for all that finished
+        meanwhile."""
         while True:
             first = await self._sent.get()
             self._pending.append(first)
@@ -156,7 +160,8 @@ class DeliveryWorker:
             await asyncio.sleep(interval)
 
     async def deliver(self, claimed: Claimed) -> str:
-        """Send one claimed delivery; the outcome is recorded (sent in a batch, failures at once)."""
+        """Send one claimed delivery; the outcome is recorded (sent in a batch, failures at
+        once)."""
         provider = self.sms if claimed.channel == Channel.SMS.value else self.email
         try:
             message_id = await provider.send(self._message(claimed, self._s.link_private_key))

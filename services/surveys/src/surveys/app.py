@@ -11,7 +11,10 @@ from .http import CONTROLLERS, PUBLIC_PREFIX
 from .ratelimit import GuessLimiter
 from .settings import SurveysSettings
 
-DESCRIPTION = "售后满意度调查 — satisfaction surveys after every completed service, public survey page at /s/<token>"
+DESCRIPTION = (
+    "售后满意度调查 — satisfaction surveys after every completed service, public survey page at "
+    "/s/<token>"
+)
 
 
 def create_app(settings: SurveysSettings) -> Litestar:

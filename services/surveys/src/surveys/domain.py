@@ -63,7 +63,7 @@ class Policy:
         return f"{self.public_base_url}/s/{token}"
 
 
-# ---------------------------------------------------------------- errors (mapped to 4xx pages / JSON)
+# -------------------------------------------------------------- errors (mapped to 4xx pages / JSON)
 class TokenUnknown(NotFound):
     code = "survey_token_unknown"
 
@@ -105,7 +105,8 @@ class Calendar(Protocol):
 
 
 def invitation_due(calendar: Calendar, completed_at: datetime, policy: Policy) -> datetime:
-    """The configured working-time delay after completion, never later than close of the n-th working day."""
+    """The configured working-time delay after completion, never later than close of the n-th
+    working day."""
     latest = calendar.add_working_days(completed_at, policy.invite_within_working_days)
     wanted = calendar.add_working_time(completed_at, timedelta(minutes=policy.invite_delay_minutes))
     return min(wanted, latest)
@@ -202,7 +203,8 @@ def _int_field(
 
 
 def validate_answer(raw: Mapping[str, str | None], comment_max_chars: int) -> Answer:
-    """Turn submitted form fields into an Answer, or raise AnswerInvalid naming every wrong field."""
+    """Turn submitted form fields into an Answer, or raise AnswerInvalid naming every wrong
+    field."""
     errors: dict[str, str] = {}
     scores = {d: _int_field(raw, d, SCORE_MIN, SCORE_MAX, True, errors) for d in DIMENSIONS}
     recommend = _int_field(raw, "recommend", RECOMMEND_MIN, RECOMMEND_MAX, False, errors)
@@ -219,7 +221,8 @@ def validate_answer(raw: Mapping[str, str | None], comment_max_chars: int) -> An
 
 
 def is_low_score(answer: Answer, policy: Policy) -> bool:
-    """A dimension at or below the threshold (or a low recommend, if configured) opens a follow-up."""
+    """A dimension at or below the threshold (or a low recommend, if configured) opens a
+    follow-up."""
     if min(answer.scores) <= policy.low_score_threshold:
         return True
     limit = policy.low_recommend_threshold

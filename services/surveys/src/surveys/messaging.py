@@ -1,4 +1,5 @@
-"""Event handlers and deadlines of the surveys service: decode (done by the inbox), call one use case."""
+"""Event handlers and deadlines of the surveys service: decode (done by the inbox), call one use
+case."""
 
 from __future__ import annotations
 

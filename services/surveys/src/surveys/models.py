@@ -95,7 +95,8 @@ class AnswerRow(Base):
 
 
 class CustomerMarkRow(Base):
-    """When a customer was last surveyed: one row per customer, locked while deciding the quiet period."""
+    """When a customer was last surveyed: one row per customer, locked while deciding the quiet
+    period."""
 
     __tablename__ = "survey_customers"
 

@@ -1,4 +1,5 @@
-"""Rendering of the public survey page (Jinja2, autoescaped) with the security headers it always carries."""
+"""Rendering of the public survey page (Jinja2, autoescaped) with the security headers it always
+carries."""
 
 from __future__ import annotations
 

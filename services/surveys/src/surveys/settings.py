@@ -47,7 +47,8 @@ class SurveysSettings(ServiceSettings):
     notifications_public_key: str = Field(
         default="",
         description=(
-            "notifications' link public key (URL-safe base64): survey links leave sealed to it; local development "
+            "notifications' link public key (URL-safe base64): survey links leave sealed to it; "
+            "local development "
             "uses the published development pair"
         ),
     )
@@ -65,7 +66,8 @@ class SurveysSettings(ServiceSettings):
         problems = super().security_problems()
         if not self.local_dev and not self.notifications_public_key:
             problems.append(
-                "SURVEYS_NOTIFICATIONS_PUBLIC_KEY is not set (survey links are sealed to notifications)"
+                "SURVEYS_NOTIFICATIONS_PUBLIC_KEY is not set (survey links are sealed to "
+                "notifications)"
             )
         elif not self.local_dev and self.notifications_public_key == dev_public_key():
             problems.append("SURVEYS_NOTIFICATIONS_PUBLIC_KEY is the published development key")

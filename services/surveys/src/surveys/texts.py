@@ -57,7 +57,10 @@ TEXTS: dict[str, dict[str, Any]] = {
     "en": {
         "html_lang": "en",
         "title": "After-sales service satisfaction survey",
-        "intro": "Thank you for using our after-sales service. Please rate the service on ticket {ticket_no}; it takes about a minute.",
+        "intro": (
+            "Thank you for using our after-sales service. Please rate the service on ticket "
+            "{ticket_no}; it takes about a minute."
+        ),
         "customer": "Customer",
         "dimensions": {
             "efficiency": "Efficiency",
@@ -96,19 +99,35 @@ TEXTS: dict[str, dict[str, Any]] = {
         "expires": "This link is valid until {expires}",
         "thanks_title": "Thank you for your feedback!",
         "thanks_body": "Your answers have been recorded. We read every comment.",
-        "thanks_low": "We are sorry the service did not satisfy you; a service supervisor will contact you soon.",
+        "thanks_low": (
+            "We are sorry the service did not satisfy you; a service supervisor will contact you "
+            "soon."
+        ),
         "answered_title": "Survey already answered",
-        "answered_body": "This survey has already been answered; each link can be used once. Thank you!",
+        "answered_body": (
+            "This survey has already been answered; each link can be used once. Thank you!"
+        ),
         "expired_title": "Survey link expired",
-        "expired_body": "This survey link has expired. To give feedback, please call our service hotline.",
+        "expired_body": (
+            "This survey link has expired. To give feedback, please call our service hotline."
+        ),
         "unknown_title": "Survey link not valid",
-        "unknown_body": "We could not find this survey. Please check that the link from the SMS or email is complete.",
+        "unknown_body": (
+            "We could not find this survey. Please check that the link from the SMS or email is "
+            "complete."
+        ),
         "not_open_title": "Survey not open",
-        "not_open_body": "This survey cannot be answered at the moment. Please call our service hotline.",
+        "not_open_body": (
+            "This survey cannot be answered at the moment. Please call our service hotline."
+        ),
         "limited_title": "Too many attempts",
-        "limited_body": "Too many invalid links came from your network. Please try again in {minutes} minutes.",
+        "limited_body": (
+            "Too many invalid links came from your network. Please try again in {minutes} minutes."
+        ),
         "too_large_title": "Submission too large",
-        "too_large_body": "What you sent is larger than allowed. Please shorten your comment and try again.",
+        "too_large_body": (
+            "What you sent is larger than allowed. Please shorten your comment and try again."
+        ),
         "error_title": "Page not available",
         "error_body": "Something went wrong on our side. Please try again later.",
         "switch": "中文",

@@ -1,5 +1,6 @@
-"""The working-time calendar a clock runs on: read as this transaction sees it, or from a cache per database
-stamped with the calendar version (intake, SLA clocks and calendar changes all read calendars here)."""
+"""The working-time calendar a clock runs on: read as this transaction sees it, or from a cache per
+database stamped with the calendar version (intake, SLA clocks and calendar changes all read
+calendars here)."""
 
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ async def national_tables(session: AsyncSession) -> dict[int, YearTable]:
 
 
 async def load_calendar_fresh(session: AsyncSession, calendar_id: str | None) -> WorkCalendar:
-    """The calendar as this transaction sees it (3 queries); see `calendar_for` for the cached way."""
+    """The calendar as this transaction sees it (3 queries); see `calendar_for` for the cached
+    way."""
     calendar_id = calendar_id or DEFAULT_CALENDAR
     row = await session.get(CalendarRow, calendar_id)
     tables = await national_tables(session)
@@ -56,7 +58,8 @@ async def load_calendar_fresh(session: AsyncSession, calendar_id: str | None) ->
 
 
 class MemoCalendar(WorkCalendar):
-    """A WorkCalendar that remembers each day's working intervals (the deadline arithmetic's inner loop)."""
+    """A WorkCalendar that remembers each day's working intervals (the deadline arithmetic's inner
+    loop)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -72,9 +75,10 @@ class MemoCalendar(WorkCalendar):
         return found
 
 
-# Calendars cached per database and calendar id, stamped with the calendar version they were read at.
-# The version is the newest calendar_audit id: every change of hours, closures or a year table writes
-# an audit row in its own transaction, so a replica sees another replica's change at its next lookup.
+# Calendars cached per database and calendar id, stamped with the calendar version they were read
+# at. The version is the newest calendar_audit id: every change of hours, closures or a year table
+# writes an audit row in its own transaction, so a replica sees another replica's change at its next
+# lookup.
 _CACHE: weakref.WeakKeyDictionary[Any, dict[str, tuple[int, WorkCalendar]]] = (
     weakref.WeakKeyDictionary()
 )
@@ -90,8 +94,8 @@ async def calendar_for(
 ) -> WorkCalendar:
     """The working-time calendar a clock runs on (unknown ids fall back to the default hours).
 
-    One cheap version query (none when the caller passes `version`) instead of three loads, unless the
-    transaction changes calendars itself: then the calendar is read fresh and not cached."""
+    One cheap version query (none when the caller passes `version`) instead of three loads, unless
+    the transaction changes calendars itself: then the calendar is read fresh and not cached."""
     calendar_id = calendar_id or DEFAULT_CALENDAR
     engine = getattr(session.bind, "sync_engine", None)
     if engine is None or session.info.get(CHANGED_KEY):

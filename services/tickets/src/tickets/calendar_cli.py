@@ -1,4 +1,5 @@
-"""`python -m tickets.calendar_cli import|export`: the same calendar use cases as the admin HTTP API."""
+"""`python -m tickets.calendar_cli import|export`: the same calendar use cases as the admin HTTP
+API."""
 
 from __future__ import annotations
 
@@ -33,7 +34,8 @@ async def _import(args: argparse.Namespace) -> int:
     finally:
         await engine.dispose()
     print(
-        f"{args.scope} {args.year}: {entries} days imported; {count} open clocks recomputed, {changed} deadlines moved"
+        f"{args.scope} {args.year}: {entries} days imported; {count} open clocks recomputed, "
+        f"{changed} deadlines moved"
     )
     return 0
 

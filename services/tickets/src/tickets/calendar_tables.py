@@ -1,5 +1,6 @@
-"""Calendar tables as text, pure: a year's holiday table (CSV or YAML) parsed and checked, business hours
-validated, a table written back out. No database, no HTTP: the admin API and the CLI share these."""
+"""Calendar tables as text, pure: a year's holiday table (CSV or YAML) parsed and checked, business
+hours validated, a table written back out. No database, no HTTP: the admin API and the CLI share
+these."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Ticket rules: statuses, SLA clocks on working time, policies. Pure Python: no web, broker or ORM."""
+"""Ticket rules: statuses, SLA clocks on working time, policies. Pure Python: no web, broker or
+ORM."""
 
 from __future__ import annotations
 
@@ -72,7 +73,8 @@ DEFAULT_POLICIES: dict[Urgency, Policy] = {
 def policy_from_levels(
     levels: list[dict], urgency: Urgency, calendar: str, contract_no: str
 ) -> Policy:
-    """The service level an entitlement grants for one urgency (default when the contract is silent)."""
+    """The service level an entitlement grants for one urgency (default when the contract is
+    silent)."""
     for level in levels:
         if level.get("urgency") == urgency:
             return Policy(
@@ -122,7 +124,8 @@ class ClockState(StrEnum):
 
 @dataclass
 class Clock:
-    """One SLA clock: working time consumed so far plus the segment running since `running_since`."""
+    """One SLA clock: working time consumed so far plus the segment running since
+    `running_since`."""
 
     kind: SlaClock
     target: timedelta
@@ -140,7 +143,8 @@ class Clock:
             self.running_since = self.started_at
 
     def recompute(self, calendar: WorkCalendar) -> datetime | None:
-        """Deadline of a running clock: what is left of the target, counted from the running segment."""
+        """Deadline of a running clock: what is left of the target, counted from the running
+        segment."""
         if self.state is not ClockState.RUNNING or self.running_since is None:
             self.deadline = None
             return None

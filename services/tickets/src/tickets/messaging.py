@@ -1,5 +1,5 @@
-"""Event and deadline handlers of the tickets service: decode (done by the inbox / scheduler), build the
-command, call one use case. Each runs in the transaction that marks its message or job done."""
+"""Event and deadline handlers of the tickets service: decode (done by the inbox / scheduler), build
+the command, call one use case. Each runs in the transaction that marks its message or job done."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from .usecases import calendars, entitlements, follow_ups, partner_requests, sla
 
 Now = Callable[[], datetime]
 
-# the fields of each event these handlers (and the use cases they call) read: checked against the producers'
-# committed schemas by tests/events/test_consumer_reads.py
+# the fields of each event these handlers (and the use cases they call) read: checked against the
+# producers' committed schemas by tests/events/test_consumer_reads.py
 CONTRACT_READS = (
     "contract_no",
     "customer.customer_id",
@@ -157,7 +157,8 @@ def register_sla_jobs(scheduler: Scheduler, settings: TicketsSettings, clock: No
 
 
 def register_year_check(scheduler: Scheduler, settings: TicketsSettings, clock: Now) -> None:
-    """Daily from 1 November: tell admins (CalendarYearMissing) until next year's table is imported."""
+    """Daily from 1 November: tell admins (CalendarYearMissing) until next year's table is
+    imported."""
 
     @scheduler.handles(calendars.YEAR_CHECK)
     async def check(session: AsyncSession, job: Job) -> None:

@@ -31,7 +31,8 @@ class Base(DeclarativeBase):
 
 
 class EntitlementRow(Base):
-    """What a signed contract promises: learnt from ContractSigned, never from the contracts database."""
+    """What a signed contract promises: learnt from ContractSigned, never from the contracts
+    database."""
 
     __tablename__ = "entitlements"
 
@@ -87,8 +88,9 @@ class TicketRow(Base):
     __tablename__ = "tickets"
     __table_args__ = (
         Index("ix_tickets_status_opened", "status", "opened_at"),
-        # sparse columns get partial indexes: a new ticket (unassigned, no partner reference, no parent, no
-        # survey, SLA ok) adds no entry to them — intake writes fewer index entries, lookups stay indexed
+        # sparse columns get partial indexes: a new ticket (unassigned, no partner reference, no
+        # parent, no survey, SLA ok) adds no entry to them — intake writes fewer index entries,
+        # lookups stay indexed
         _partial_unique(
             "uq_tickets_external_ref", "channel", "external_ref", where="external_ref IS NOT NULL"
         ),
@@ -148,7 +150,8 @@ class TicketRow(Base):
 
 
 class ClockRow(Base):
-    """One SLA clock of a ticket; its one pending scheduled job (warning, then breach) is keyed by the clock id."""
+    """One SLA clock of a ticket; its one pending scheduled job (warning, then breach) is keyed by
+    the clock id."""
 
     __tablename__ = "sla_clocks"
     __table_args__ = (UniqueConstraint("ticket_id", "kind", name="uq_sla_clocks_ticket_kind"),)
@@ -248,7 +251,8 @@ class CalendarRow(Base):
 
 
 class CalendarDayRow(Base):
-    """A holiday or make-up workday: calendar_id NULL for the national table, else a company closure."""
+    """A holiday or make-up workday: calendar_id NULL for the national table, else a company
+    closure."""
 
     __tablename__ = "calendar_days"
     __table_args__ = (UniqueConstraint("scope", "day", name="uq_calendar_days_scope_day"),)
@@ -262,7 +266,8 @@ class CalendarDayRow(Base):
 
 
 class CalendarYearRow(Base):
-    """Which (scope, year) tables were imported: a national year listed here is official, not provisional."""
+    """Which (scope, year) tables were imported: a national year listed here is official, not
+    provisional."""
 
     __tablename__ = "calendar_years"
 

@@ -1,4 +1,5 @@
-"""HTTP request and response types of the tickets API (bases, pages and contacts from aftersales_shared.schemas)."""
+"""HTTP request and response types of the tickets API (bases, pages and contacts from
+aftersales_shared.schemas)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Contract rules, no I/O: one module per topic; every name is also importable from `contracts.domain`.
+"""Contract rules, no I/O: one module per topic; every name is also importable from
+`contracts.domain`.
 
 - customers: credit codes, leads; quotes: requirement forms, pricing, discount decisions;
   terms: service levels and service-contract terms; contract: the review/sign/archive state machine;

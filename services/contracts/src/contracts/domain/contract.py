@@ -1,4 +1,5 @@
-"""The contract state machine: draft, review by legal/finance/delivery, signing, archiving; the document hash."""
+"""The contract state machine: draft, review by legal/finance/delivery, signing, archiving; the
+document hash."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ class ContractStatus(StrEnum):
 
 
 class ReviewPart(StrEnum):
-    """Each department reviews its own part of the 合同评审表; the role of the same name signs it off."""
+    """Each department reviews its own part of the 合同评审表; the role of the same name signs it
+    off."""
 
     LEGAL = "legal"  # parties, clauses vs requirements, liability, IP, confidentiality
     FINANCE = "finance"  # payment terms, invoicing data, credit period
@@ -50,7 +52,8 @@ class ArchiveItem(StrEnum):
 
 
 ARCHIVE_WORKING_DAYS = 3
-# a time the client gives (a signature, a receipt) may be this far ahead of ours: clocks of two machines differ
+# a time the client gives (a signature, a receipt) may be this far ahead of ours: clocks of two
+# machines differ
 CLOCK_SKEW = timedelta(minutes=5)
 
 
@@ -104,12 +107,14 @@ class Contract:
     def ensure_editable(self) -> None:
         if self.status in (ContractStatus.SIGNED, ContractStatus.ARCHIVED):
             raise Conflict(
-                f"合同{self.contract_no}第{self.version}版已{_zh(self.status)}，不可修改；请发起变更生成新版本 "
+                f"合同{self.contract_no}第{self.version}版已{_zh(self.status)}，不可修改；"
+                "请发起变更生成新版本 "
                 f"(a {self.status} contract is immutable: create an amendment)"
             )
 
     def edit(self) -> bool:
-        """Change the draft; a draft under review or approved goes back to draft and its sign-offs are void."""
+        """Change the draft; a draft under review or approved goes back to draft and its sign-offs
+        are void."""
         self.ensure_editable()
         voided = self.status in (ContractStatus.IN_REVIEW, ContractStatus.APPROVED)
         if voided:
@@ -119,7 +124,8 @@ class Contract:
     def submit(self) -> None:
         if self.status is not ContractStatus.DRAFT:
             raise Conflict(
-                f"合同{self.contract_no}状态为{_zh(self.status)}，只有草稿可以提交评审 (only a draft can be submitted; it is {self.status})"
+                f"合同{self.contract_no}状态为{_zh(self.status)}，只有草稿可以提交评审 (only a "
+                f"draft can be submitted; it is {self.status})"
             )
         self.status = ContractStatus.IN_REVIEW
 
@@ -132,15 +138,18 @@ class Contract:
         comments: str,
         now: datetime,
     ) -> None:
-        """One department's decision; a rejection sends the draft back; three approvals approve it."""
+        """One department's decision; a rejection sends the draft back; three approvals approve
+        it."""
         roles = set(roles)
         if part.value not in roles and "admin" not in roles:
             raise Forbidden(
-                f"只能签署本部门的评审部分：{part.value}部分需要{part.value}角色 (only the {part.value} role signs off the {part.value} part)"
+                f"只能签署本部门的评审部分：{part.value}部分需要{part.value}角色 (only the "
+                f"{part.value} role signs off the {part.value} part)"
             )
         if self.status is not ContractStatus.IN_REVIEW:
             raise Conflict(
-                f"合同{self.contract_no}状态为{_zh(self.status)}，不在评审中 (contract is not in review; it is {self.status})"
+                f"合同{self.contract_no}状态为{_zh(self.status)}，不在评审中 (contract is not in "
+                f"review; it is {self.status})"
             )
         if reviewer in self.authors:
             raise Conflict(
@@ -150,7 +159,8 @@ class Contract:
             )
         if any(s.part is part for s in self.sign_offs):
             raise Conflict(
-                f"{part.value}部分本轮已签署意见 (the {part.value} part was already signed off in this review round)"
+                f"{part.value}部分本轮已签署意见 (the {part.value} part was already signed off "
+                "in this review round)"
             )
         if not approved and not comments.strip():
             raise DomainError("驳回必须写明理由 (a rejection must state its reasons in comments)")
@@ -168,7 +178,8 @@ class Contract:
         self.approved_at = None
 
     def sign(self, signatures: list[Signature], document_sha256: str, now: datetime) -> None:
-        """Both parties sign the exact reviewed document (by its SHA-256); afterwards the contract is immutable."""
+        """Both parties sign the exact reviewed document (by its SHA-256); afterwards the contract
+        is immutable."""
         if self.status in (ContractStatus.SIGNED, ContractStatus.ARCHIVED):
             raise Conflict(
                 f"合同{self.contract_no}已签署，不能再次签署 (contract is already {self.status})"
@@ -183,7 +194,8 @@ class Contract:
         parties = [s.party for s in signatures]
         if sorted(parties) != sorted(Party):
             raise DomainError(
-                "签署需要双方各一个签名 (exactly one signature from the company and one from the customer)"
+                "签署需要双方各一个签名 (exactly one signature from the company and one from the "
+                "customer)"
             )
         if not SHA256_RE.match(document_sha256):
             raise DomainError(
@@ -191,7 +203,8 @@ class Contract:
             )
         if self.document_sha256 and document_sha256 != self.document_sha256:
             raise Conflict(
-                f"签署文本的SHA-256与评审通过的第{self.version}版不一致 (the signed document is not the reviewed version: "
+                f"签署文本的SHA-256与评审通过的第{self.version}版不一致 (the signed document is "
+                "not the reviewed version: "
                 f"expected {self.document_sha256})"
             )
         if any(s.signed_at > now + CLOCK_SKEW for s in signatures):
@@ -215,12 +228,14 @@ class Contract:
             )
         if self.status is not ContractStatus.SIGNED:
             raise Conflict(
-                f"合同{self.contract_no}尚未签署，不能归档 (only a signed contract can be archived; it is {self.status})"
+                f"合同{self.contract_no}尚未签署，不能归档 (only a signed contract can be "
+                f"archived; it is {self.status})"
             )
         missing = [i.value for i in ArchiveItem if i not in set(items)]
         if missing:
             raise DomainError(
-                f"归档材料不全，缺少：{', '.join(missing)} (archive is missing: {', '.join(missing)})",
+                f"归档材料不全，缺少：{', '.join(missing)} (archive is missing: "
+                f"{', '.join(missing)})",
                 missing=missing,
             )
         self.status = ContractStatus.ARCHIVED

@@ -1,4 +1,5 @@
-"""Customers and leads: the unified social credit code (mod-31 check character), lead grades and horizons."""
+"""Customers and leads: the unified social credit code (mod-31 check character), lead grades and
+horizons."""
 
 from __future__ import annotations
 
@@ -30,12 +31,14 @@ def validate_credit_code(code: str) -> str:
     for pos, char in enumerate(code, start=1):
         if char not in CREDIT_CODE_CHARS:
             raise InvalidCreditCode(
-                f"统一社会信用代码第{pos}位字符“{char}”无效 (character {pos} {char!r} is not allowed; I, O, S, V, Z never appear)"
+                f"统一社会信用代码第{pos}位字符“{char}”无效 (character {pos} {char!r} is not "
+                "allowed; I, O, S, V, Z never appear)"
             )
     expected = credit_code_check_char(code[:17])
     if code[17] != expected:
         raise InvalidCreditCode(
-            f"统一社会信用代码校验位错误：应为“{expected}”，实际为“{code[17]}” (check character should be {expected!r})"
+            f"统一社会信用代码校验位错误：应为“{expected}”，实际为“{code[17]}” (check character "
+            f"should be {expected!r})"
         )
     return code
 

@@ -37,7 +37,8 @@ ORDER_FLOW = [
 def ensure_contract_orderable(status: str, contract_no: str) -> None:
     if status not in (ContractStatus.SIGNED, ContractStatus.ARCHIVED):
         raise Conflict(
-            f"合同{contract_no}尚未签署，不能下单 (orders come from signed contracts; it is {status})"
+            f"合同{contract_no}尚未签署，不能下单 (orders come from signed contracts; it is "
+            f"{status})"
         )
 
 
@@ -46,7 +47,8 @@ def delivery_notice_at(ships_at: datetime, now: datetime) -> datetime:
     notice = ships_at - NOTICE_BEFORE_SHIPPING
     if notice < now:
         raise DomainError(
-            f"发货时间须至少在24小时之后，以便提前通知客户 (ships_at must be at least 24 h ahead; earliest {now + NOTICE_BEFORE_SHIPPING:%Y-%m-%d %H:%M} UTC)"
+            "发货时间须至少在24小时之后，以便提前通知客户 (ships_at must be at least 24 h "
+            f"ahead; earliest {now + NOTICE_BEFORE_SHIPPING:%Y-%m-%d %H:%M} UTC)"
         )
     return notice
 
@@ -57,7 +59,8 @@ def ensure_order_step(
     allowed = list(allowed)
     if status not in allowed:
         raise Conflict(
-            f"订单{order_no}状态为{status}，不能{action} (order is {status}; {action} needs {', '.join(a.value for a in allowed)})"
+            f"订单{order_no}状态为{status}，不能{action} (order is {status}; {action} needs "
+            f"{', '.join(a.value for a in allowed)})"
         )
 
 

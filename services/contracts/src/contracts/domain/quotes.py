@@ -1,4 +1,5 @@
-"""Requirement forms and quotes: pricing in Decimal CNY, instalments, the discount decision (four eyes)."""
+"""Requirement forms and quotes: pricing in Decimal CNY, instalments, the discount decision (four
+eyes)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ HUNDRED = Decimal("100")
 def ensure_requirement_editable(status: str, no: str) -> None:
     if status == "confirmed":
         raise Conflict(
-            f"需求确认单{no}已由客户确认，不能修改 (a confirmed requirement form is final; create a new one)"
+            f"需求确认单{no}已由客户确认，不能修改 (a confirmed requirement form is final; "
+            "create a new one)"
         )
 
 
@@ -66,7 +68,8 @@ class PricedQuote:
 def price_quote(
     lines: list[QuoteLine], instalments: list[Instalment], discount_limit_pct: Decimal
 ) -> PricedQuote:
-    """Totals in CNY (two places), instalment amounts summing exactly to the total, approval need."""
+    """Totals in CNY (two places), instalment amounts summing exactly to the total, approval
+    need."""
     if not lines:
         raise DomainError("报价单至少需要一行 (a quote needs at least one line)")
     for i, line in enumerate(lines, start=1):
@@ -97,18 +100,21 @@ def check_instalments(instalments: list[Instalment]) -> None:
     for inst in instalments:
         if inst.percent <= 0:
             raise DomainError(
-                f"付款期“{inst.label}”比例必须大于0 (instalment {inst.label!r}: percent must be positive)"
+                f"付款期“{inst.label}”比例必须大于0 (instalment {inst.label!r}: percent must be "
+                "positive)"
             )
     total = sum((i.percent for i in instalments), Decimal("0"))
     if total != HUNDRED:
         raise DomainError(
-            f"付款计划各期比例合计为{total}%，必须正好为100% (instalments sum to {total} %, they must sum to exactly 100 %)",
+            f"付款计划各期比例合计为{total}%，必须正好为100% (instalments sum to {total} %, they "
+            "must sum to exactly 100 %)",
             total_percent=str(total),
         )
 
 
 def split_by_percent(total: Decimal, percents: list[Decimal]) -> list[Decimal]:
-    """Amounts per percentage, rounded to the fen; the last absorbs the rounding so they sum to total."""
+    """Amounts per percentage, rounded to the fen; the last absorbs the rounding so they sum to
+    total."""
     amounts = [(total * p / HUNDRED).quantize(CENT, ROUND_HALF_UP) for p in percents[:-1]]
     return amounts + [total - sum(amounts, Decimal("0"))]
 
@@ -122,10 +128,12 @@ def decide_quote(
     author: str | None,
     decider: str,
 ) -> QuoteStatus:
-    """Deciding an over-limit discount follows the four-eyes rule: never by the quote's own author."""
+    """Deciding an over-limit discount follows the four-eyes rule: never by the quote's own
+    author."""
     if status != QuoteStatus.PENDING_APPROVAL:
         raise Conflict(
-            f"报价单{quote_no}状态为{status}，无需审批 (only a quote pending approval can be decided)"
+            f"报价单{quote_no}状态为{status}，无需审批 (only a quote pending approval can be "
+            "decided)"
         )
     if author is not None and decider == author:
         raise Conflict(

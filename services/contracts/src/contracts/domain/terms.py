@@ -1,4 +1,5 @@
-"""Service levels per urgency and the service-contract terms (售后服务合同) that must hang together."""
+"""Service levels per urgency and the service-contract terms (售后服务合同) that must hang
+together."""
 
 from __future__ import annotations
 
@@ -47,7 +48,8 @@ def service_levels_with_overrides(overrides: list[ServiceLevel]) -> list[Service
     for level in by_urgency.values():
         if level.response_minutes > level.resolution_minutes:
             raise DomainError(
-                f"{level.urgency}: response time ({level.response_minutes} min) exceeds resolution time "
+                f"{level.urgency}: response time ({level.response_minutes} min) exceeds "
+                "resolution time "
                 f"({level.resolution_minutes} min) (响应时限不能长于解决时限)"
             )
     return [by_urgency[u] for u in Urgency]
@@ -67,7 +69,8 @@ def check_terms(terms: dict[str, Any], levels: list[ServiceLevel]) -> None:
         raise DomainError("服务范围重复 (service scope lists an item twice)")
     if ServiceScope.INSPECTION in scope and not terms.get("inspections_per_year"):
         raise DomainError(
-            "服务范围含定期巡检时须写明每年巡检次数 (inspection in scope needs inspections_per_year)"
+            "服务范围含定期巡检时须写明每年巡检次数 (inspection in scope needs "
+            "inspections_per_year)"
         )
     loaner_levels = [lv.urgency.value for lv in levels if lv.loaner_after_minutes]
     if loaner_levels and not terms.get("loaner_promised"):

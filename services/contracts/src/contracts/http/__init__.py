@@ -1,5 +1,6 @@
-"""HTTP API of the contracts service: controllers at module level, one module per area; each handler decodes,
-calls one use case and answers. The runtime (`rt`) and the settings come by dependency injection."""
+"""HTTP API of the contracts service: controllers at module level, one module per area; each handler
+decodes, calls one use case and answers. The runtime (`rt`) and the settings come by dependency
+injection."""
 
 from .audit import AuditController
 from .contracts import ContractController

@@ -1,4 +1,5 @@
-"""What every controller of the contracts API shares: who may do what, and the business time zone."""
+"""What every controller of the contracts API shares: who may do what, and the business time
+zone."""
 
 from __future__ import annotations
 

@@ -179,7 +179,9 @@ class ContractController(Controller):
     @get(
         "/{contract_no:str}",
         guards=[requires(*READERS, Role.CUSTOMER)],
-        summary="One contract (newest version unless ?version=; a customer: its own signed contracts)",
+        summary=(
+            "One contract (newest version unless ?version=; a customer: its own signed contracts)"
+        ),
     )
     async def get_one(
         self,

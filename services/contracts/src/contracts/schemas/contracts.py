@@ -41,7 +41,8 @@ class DisputeIn(In):
 
 
 class ServiceTermsIn(In):
-    """售后服务合同: what the customer is entitled to (service levels are given per urgency alongside)."""
+    """售后服务合同: what the customer is entitled to (service levels are given per urgency
+    alongside)."""
 
     scope: list[ServiceScope] = Field(
         default_factory=lambda: [
@@ -70,7 +71,8 @@ class ServiceTermsIn(In):
 
 
 class ContractDraftIn(In):
-    """A new contract draft; the customer is registered (or matched) from `customer`, or named by `customer_id`."""
+    """A new contract draft; the customer is registered (or matched) from `customer`, or named by
+    `customer_id`."""
 
     contract_no: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9\-_/]+$")
     customer: CustomerIn | None = None
@@ -90,7 +92,8 @@ class ContractDraftIn(In):
     def _one_customer(self) -> ContractDraftIn:
         if (self.customer is None) == (self.customer_id is None):
             raise ValueError(
-                "give either customer (to register or match) or customer_id (of a registered customer)"
+                "give either customer (to register or match) or customer_id (of a registered "
+                "customer)"
             )
         return self
 

@@ -27,12 +27,14 @@ class Amendment:
 async def amend(
     session: AsyncSession, contract_no: str, cmd: Amendment, actor: Principal, now: datetime
 ) -> ContractRow:
-    """A signed contract never changes: an amendment is a new draft version carrying its terms forward."""
+    """A signed contract never changes: an amendment is a new draft version carrying its terms
+    forward."""
     old = await get_contract(session, contract_no)
     ensure_owner(old, actor)
     if old.status not in (domain.ContractStatus.SIGNED, domain.ContractStatus.ARCHIVED):
         raise Conflict(
-            f"合同{contract_no}第{old.version}版尚未签署，请直接修改草稿 (only a signed contract is amended; edit the draft)"
+            f"合同{contract_no}第{old.version}版尚未签署，请直接修改草稿 (only a signed contract "
+            "is amended; edit the draft)"
         )
     old.is_latest = False
     await session.flush()

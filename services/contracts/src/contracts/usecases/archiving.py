@@ -42,7 +42,8 @@ async def archive_contract(
     now: datetime,
     version: int | None = None,
 ) -> ContractRow:
-    """归档: the signed version's originals are filed; the deadline job is cancelled; ContractArchived is published."""
+    """归档: the signed version's originals are filed; the deadline job is cancelled;
+    ContractArchived is published."""
     row = await _signed_version(session, contract_no, version)
     contract = to_domain(row)
     on_time = contract.archive(cmd.items, now)
@@ -85,7 +86,8 @@ async def archive_contract(
 async def _signed_version(
     session: AsyncSession, contract_no: str, version: int | None
 ) -> ContractRow:
-    """The version meant: the one given, else the newest that was signed (an amendment draft may be on top)."""
+    """The version meant: the one given, else the newest that was signed (an amendment draft may be
+    on top)."""
     if version:
         return await get_contract(session, contract_no, version)
     row = await session.scalar(
@@ -101,7 +103,8 @@ async def _signed_version(
 
 
 async def archive_overdue(session: AsyncSession, contract_id: str, now: datetime) -> None:
-    """Archiving was missed: ContractArchiveOverdue, once (the scheduler never re-arms a fired job)."""
+    """Archiving was missed: ContractArchiveOverdue, once (the scheduler never re-arms a fired
+    job)."""
     row = await session.scalar(select(ContractRow).where(ContractRow.id == contract_id))
     if row is None or row.status != domain.ContractStatus.SIGNED or row.archive_overdue_at:
         return

@@ -1,4 +1,5 @@
-"""The audit trail: who did what to which record, appended by every use case and listed for auditors."""
+"""The audit trail: who did what to which record, appended by every use case and listed for
+auditors."""
 
 from __future__ import annotations
 

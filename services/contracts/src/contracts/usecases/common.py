@@ -1,4 +1,5 @@
-"""Helpers every use case shares: a page of a query, the changes of an update, today in business time."""
+"""Helpers every use case shares: a page of a query, the changes of an update, today in business
+time."""
 
 from __future__ import annotations
 

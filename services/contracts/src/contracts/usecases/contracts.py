@@ -127,7 +127,8 @@ def ensure_owner(row: ContractRow, actor: Principal) -> None:
     if is_manager(actor) or actor.subject in (row.sales_rep, row.created_by):
         return
     raise Forbidden(
-        f"只有负责的销售代表或销售经理可以修改合同{row.contract_no} (only the contract's sales rep or a sales manager)"
+        f"只有负责的销售代表或销售经理可以修改合同{row.contract_no} (only the contract's sales "
+        "rep or a sales manager)"
     )
 
 

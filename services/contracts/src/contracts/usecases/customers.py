@@ -32,7 +32,8 @@ class NewCustomer:
 
 @dataclass(frozen=True)
 class CustomerChanges:
-    """The fields a caller set (JSON values); a field given as None clears it where that is allowed."""
+    """The fields a caller set (JSON values); a field given as None clears it where that is
+    allowed."""
 
     values: dict[str, Any]
 
@@ -81,7 +82,8 @@ async def _refuse_duplicate_code(session: AsyncSession, code: str) -> None:
     other = await session.scalar(select(CustomerRow).where(CustomerRow.credit_code == code))
     if other is not None:
         raise Conflict(
-            f"统一社会信用代码{code}已登记为客户{other.customer_id}（{other.name}） (duplicate customer: credit code "
+            f"统一社会信用代码{code}已登记为客户{other.customer_id}（{other.name}） (duplicate "
+            "customer: credit code "
             f"already registered as {other.customer_id})",
             customer_id=other.customer_id,
         )

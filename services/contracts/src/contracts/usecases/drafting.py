@@ -41,7 +41,8 @@ DRAFT_CONTENT = frozenset(
 @dataclass(frozen=True)
 class DraftContent:
     """The editable terms of a draft. `given` names the fields the caller stated: a new draft states
-    them all, an edit only those it changes (a stated None clears dealer, quote, requirement form)."""
+    them all, an edit only those it changes (a stated None clears dealer, quote, requirement
+    form)."""
 
     given: frozenset[str]
     products: list[dict[str, Any]] | None = None  # model, serial_no, warranty_end
@@ -115,7 +116,8 @@ async def create_draft(
 async def _customer_for_draft(
     session: AsyncSession, cmd: NewDraft, actor: Principal, now: datetime
 ) -> CustomerRow:
-    """A registered customer by id, or the inline one: matched by id and credit code, else registered."""
+    """A registered customer by id, or the inline one: matched by id and credit code, else
+    registered."""
     if cmd.customer_id is not None or cmd.customer is None:
         return await get_customer(session, cmd.customer_id or "")
     code = domain.validate_credit_code(cmd.customer.credit_code)
@@ -165,7 +167,8 @@ async def _apply_terms(
         ).all()
         if taken:
             raise Conflict(
-                f"序列号已属于其他合同: {', '.join(sorted(set(taken)))} (serial numbers already sold)"
+                f"序列号已属于其他合同: {', '.join(sorted(set(taken)))} (serial numbers already "
+                "sold)"
             )
         row.products = [ProductRow(**p) for p in cmd.products]
     for name in ("calendar", "dealer_id", "sales_rep"):
@@ -188,11 +191,13 @@ async def _apply_terms(
             req = await get_requirement(session, cmd.requirement_no)
             if req.status != "confirmed":
                 raise Conflict(
-                    f"需求确认单{req.requirement_no}尚未经客户确认 (requirement form not confirmed by the customer)"
+                    f"需求确认单{req.requirement_no}尚未经客户确认 (requirement form not "
+                    "confirmed by the customer)"
                 )
             if req.customer_id != row.customer_id:
                 raise DomainError(
-                    f"需求确认单{req.requirement_no}属于其他客户 (requirement form belongs to another customer)"
+                    f"需求确认单{req.requirement_no}属于其他客户 (requirement form belongs to "
+                    "another customer)"
                 )
         row.requirement_no = cmd.requirement_no
     row.document_sha256 = domain.document_hash(document_content(row))

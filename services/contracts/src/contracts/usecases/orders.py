@@ -132,11 +132,13 @@ def _order_lines(contract: ContractRow, cmd: NewOrder) -> list[tuple[str, int]]:
     for model, qty in lines:
         if model not in sold:
             raise DomainError(
-                f"型号{model}不在合同{contract.contract_no}中 (model not in the contract; sold: {', '.join(sold)})"
+                f"型号{model}不在合同{contract.contract_no}中 (model not in the contract; sold: "
+                f"{', '.join(sold)})"
             )
         if qty > sold[model]:
             raise DomainError(
-                f"型号{model}订购{qty}台，超过合同数量{sold[model]}台 (quantity exceeds the contract)"
+                f"型号{model}订购{qty}台，超过合同数量{sold[model]}台 (quantity exceeds the "
+                "contract)"
             )
     return lines
 

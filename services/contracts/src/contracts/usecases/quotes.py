@@ -1,4 +1,5 @@
-"""Quotes (报价单): priced, approved by policy within the discount limit, else by a sales manager."""
+"""Quotes (报价单): priced, approved by policy within the discount limit, else by a sales
+manager."""
 
 from __future__ import annotations
 
@@ -59,7 +60,8 @@ async def create_quote(
         req = await get_requirement(session, cmd.requirement_no)
         if req.customer_id != cmd.customer_id:
             raise DomainError(
-                f"需求确认单{req.requirement_no}属于其他客户 (requirement form belongs to another customer)"
+                f"需求确认单{req.requirement_no}属于其他客户 (requirement form belongs to "
+                "another customer)"
             )
     if cmd.valid_until < today(now, tz):
         raise DomainError("报价有效期不能早于今天 (valid_until is in the past)")

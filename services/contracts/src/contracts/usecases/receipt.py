@@ -52,7 +52,8 @@ async def record_receipt(
     now: datetime,
     office_calendar: str = "default",
 ) -> OrderRow:
-    """收货确认单: objections must be answered within 2 h; installation must be booked within 2 working days."""
+    """收货确认单: objections must be answered within 2 h; installation must be booked within 2
+    working days."""
     row = await get_order(session, order_no)
     domain.ensure_order_step(
         row.status, order_no, [OrderStatus.SCHEDULED], "确认收货 (confirm receipt)"
@@ -66,7 +67,8 @@ async def record_receipt(
     ]
     if failed and not cmd.objections:
         raise DomainError(
-            f"检查不合格（{', '.join(failed)}）时须写明异议 (a failed check needs an objection describing it)"
+            f"检查不合格（{', '.join(failed)}）时须写明异议 (a failed check needs an objection "
+            "describing it)"
         )
     row.status, row.received_at = OrderStatus.RECEIVED, cmd.received_at
     row.receipt = to_jsonable_python(
@@ -124,7 +126,8 @@ async def answer_objection(
         raise NotFound(f"订单{order_no}没有第{objection_no}条异议 (objection not found)")
     if objection.answered_at:
         raise Conflict(
-            f"第{objection_no}条异议已于{objection.answered_at:%Y-%m-%d %H:%M} UTC答复 (already answered)"
+            f"第{objection_no}条异议已于{objection.answered_at:%Y-%m-%d %H:%M} UTC答复 (already "
+            "answered)"
         )
     objection.answer, objection.answered_by, objection.answered_at = cmd.answer, actor.subject, now
     objection.answered_on_time = now <= objection.answer_due_at

@@ -1,4 +1,5 @@
-"""Review (合同评审): submitting a draft, and legal, finance and delivery signing off their parts."""
+"""Review (合同评审): submitting a draft, and legal, finance and delivery signing off their
+parts."""
 
 from __future__ import annotations
 
@@ -54,7 +55,8 @@ async def sign_off(
     actor: Principal,
     now: datetime,
 ) -> ContractRow:
-    """Legal, finance or delivery decides on its own part; the decision is evidence (append-only)."""
+    """Legal, finance or delivery decides on its own part; the decision is evidence
+    (append-only)."""
     row = await get_contract(session, contract_no)
     contract = to_domain(row)
     round_ = row.review_round

@@ -34,7 +34,8 @@ NOTICE_JOB = "contracts.delivery_notice"
 async def schedule_shipping(
     session: AsyncSession, order_no: str, cmd: Shipping, actor: Principal, now: datetime
 ) -> OrderRow:
-    """Fix the shipping time; DeliveryNotice goes out 24 h before it (moving the date moves the notice)."""
+    """Fix the shipping time; DeliveryNotice goes out 24 h before it (moving the date moves the
+    notice)."""
     row = await get_order(session, order_no)
     domain.ensure_order_step(
         row.status,
@@ -44,7 +45,8 @@ async def schedule_shipping(
     )
     if row.notice_sent_at:
         raise Conflict(
-            f"订单{order_no}的发货通知已发出，不能再改期 (the customer was already notified of this shipping date)"
+            f"订单{order_no}的发货通知已发出，不能再改期 (the customer was already notified of "
+            "this shipping date)"
         )
     notice_at = domain.delivery_notice_at(cmd.ships_at, now)
     before = row.ships_at

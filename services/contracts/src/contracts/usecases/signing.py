@@ -1,4 +1,5 @@
-"""Signing: both parties' signatures on the reviewed version; ContractSigned and the archive deadline."""
+"""Signing: both parties' signatures on the reviewed version; ContractSigned and the archive
+deadline."""
 
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ async def sign_contract(
     tz: ZoneInfo,
     office_calendar: str = "default",
 ) -> ContractRow:
-    """Record both signatures on the reviewed version; ContractSigned leaves through the outbox; archiving is due."""
+    """Record both signatures on the reviewed version; ContractSigned leaves through the outbox;
+    archiving is due."""
     row = await get_contract(session, contract_no)
     contract = to_domain(row)
     signatures = list(cmd.signatures)

@@ -1,4 +1,5 @@
-"""Warranty repair records (三包维修记录) and paid service: request, arrangement, completion, export."""
+"""Warranty repair records (三包维修记录) and paid service: request, arrangement, completion,
+export."""
 
 from __future__ import annotations
 

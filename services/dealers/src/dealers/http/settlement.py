@@ -1,4 +1,5 @@
-"""Claims settlement: deduction notices (三包费用核销通知), the dealer's answers, the CSV of a notice."""
+"""Claims settlement: deduction notices (三包费用核销通知), the dealer's answers, the CSV of a
+notice."""
 
 from __future__ import annotations
 

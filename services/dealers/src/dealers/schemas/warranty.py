@@ -87,7 +87,8 @@ class UnitConflictOut(Out):
 class UnitConflictDecisionIn(In):
     resolution: Literal["contract_confirmed", "registration_was_wrong"] = Field(
         description=(
-            "contract_confirmed: the contract's dealer keeps the unit; registration_was_wrong: the self-registration "
+            "contract_confirmed: the contract's dealer keeps the unit; registration_was_wrong: "
+            "the self-registration "
             "is recorded as a mistake (measured against the registering dealer)"
         )
     )

@@ -1,4 +1,5 @@
-"""Warranty cards (三包回执卡): registration, the manager's override, reminders and overdue cards."""
+"""Warranty cards (三包回执卡): registration, the manager's override, reminders and overdue
+cards."""
 
 from __future__ import annotations
 
@@ -56,11 +57,13 @@ async def arm_card_deadlines(
 
 
 async def register_card(session: AsyncSession, cmd: NewCard, ctx: Ctx) -> WarrantyCardRow:
-    """A card in time recognises the warranty; a late one is kept with the reason it is not recognised."""
+    """A card in time recognises the warranty; a late one is kept with the reason it is not
+    recognised."""
     unit = await session.get(SoldUnitRow, cmd.serial_no, with_for_update=True)
     if unit is None or (ctx.scope is not None and unit.dealer_id != ctx.scope):
         raise DomainError(
-            f"序列号{cmd.serial_no}不是已登记的经销商销售设备 (unknown serial: register the sale first)",
+            f"序列号{cmd.serial_no}不是已登记的经销商销售设备 (unknown serial: register the sale "
+            "first)",
             code="unknown_serial",
         )
     if cmd.model and cmd.model != unit.model:

@@ -1,7 +1,8 @@
 """What every use case of the dealers service shares: who acts (Ctx), isolation, paging, audit.
 
-Isolation: every function that reads or changes a dealer's records takes `scope` (the dealer a dealer
-user is confined to, None for company staff). Another dealer's record answers exactly like a missing one.
+Isolation: every function that reads or changes a dealer's records takes `scope` (the dealer a
+dealer user is confined to, None for company staff). Another dealer's record answers exactly like a
+missing one.
 """
 
 from __future__ import annotations
@@ -130,7 +131,8 @@ async def measure(
     score: Decimal | None = None,
     detail: str | None = None,
 ) -> None:
-    """Record a fact about a dealer's service once (redelivered events and re-fired jobs change nothing)."""
+    """Record a fact about a dealer's service once (redelivered events and re-fired jobs change
+    nothing)."""
     stmt = (
         _insert(session)(MeasurementRow)
         .values(dealer_id=dealer_id, kind=kind, ref=ref, occurred_at=at, score=score, detail=detail)

@@ -25,7 +25,8 @@ class Inspection:
 async def inspect_part(
     session: AsyncSession, part_id: int, cmd: Inspection, ctx: Ctx
 ) -> RepairRecordRow:
-    """Technical verdict per part; stock records per store; the claim is decided once every part is judged."""
+    """Technical verdict per part; stock records per store; the claim is decided once every part is
+    judged."""
     part = await owned(session, RepairPartRow, part_id, ctx.scope, "旧件", lock=True)
     if part.status == d.PartStatus.INSPECTED:
         raise Conflict(f"旧件{part_id}已检验 (part already inspected: the verdict is evidence)")

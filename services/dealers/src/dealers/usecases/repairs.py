@@ -203,13 +203,15 @@ async def _truck_dates(session: AsyncSession, dealer: DealerRow, after: date) ->
 async def complete_repair(
     session: AsyncSession, record_id: str, cmd: Completion, ctx: Ctx
 ) -> RepairRecordRow:
-    """The end user confirms; warranty parts become owed back, the claim waits for them (or is approved)."""
+    """The end user confirms; warranty parts become owed back, the claim waits for them (or is
+    approved)."""
     row = await owned(session, RepairRecordRow, record_id, ctx.scope, "维修记录", lock=True)
     if row.status == "requested":
         raise Conflict(f"维修记录{row.record_no}尚未安排服务 (arrange the service first)")
     if row.status == "completed":
         raise Conflict(
-            f"维修记录{row.record_no}已完成，记录不可修改 (record already completed; it is evidence)"
+            f"维修记录{row.record_no}已完成，记录不可修改 (record already completed; it is "
+            "evidence)"
         )
     conf = cmd.confirmation
     not_future(conf.confirmed_at, ctx, "用户确认时间")

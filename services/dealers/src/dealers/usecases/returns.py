@@ -56,7 +56,8 @@ async def ship_parts(
     ]
     if nothing:
         raise DomainError(
-            f"以下维修记录没有待返还的旧件: {', '.join(nothing)} (no old parts owed on these records)"
+            f"以下维修记录没有待返还的旧件: {', '.join(nothing)} (no old parts owed on these "
+            "records)"
         )
     shipment = ShipmentRow(
         id=str(uuid.uuid4()),

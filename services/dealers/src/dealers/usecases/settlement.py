@@ -1,4 +1,5 @@
-"""Claims settlement: deduction notices (三包费用核销通知), the dealer's answers, payment exactly once."""
+"""Claims settlement: deduction notices (三包费用核销通知), the dealer's answers, payment exactly
+once."""
 
 from __future__ import annotations
 
@@ -42,7 +43,8 @@ class LineAnswer:
 
 
 async def issue_notice(session: AsyncSession, cmd: NoticeRequest, ctx: Ctx) -> DeductionNoticeRow:
-    """Finance collects the dealer's approved, unpaid claims decided in the period into one notice."""
+    """Finance collects the dealer's approved, unpaid claims decided in the period into one
+    notice."""
     d.check_period(cmd.period_start, cmd.period_end)
     dealer = await owned(session, DealerRow, cmd.dealer_id, ctx.scope, "经销商")
     claims = (
@@ -144,7 +146,8 @@ async def answer_line(
 
 
 async def confirm_notice(session: AsyncSession, notice_id: str, ctx: Ctx) -> DeductionNoticeRow:
-    """The dealer's confirmation: confirmed lines are paid exactly once and DeductionIssued leaves the outbox."""
+    """The dealer's confirmation: confirmed lines are paid exactly once and DeductionIssued leaves
+    the outbox."""
     notice = await get_notice(session, notice_id, ctx.scope, lock=True)
     result = d.settle(
         notice.notice_no,

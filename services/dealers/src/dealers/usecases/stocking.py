@@ -100,7 +100,8 @@ async def submit_plan(session: AsyncSession, cmd: StockingPlan, ctx: Ctx) -> Sto
         )
     ):
         raise Conflict(
-            f"经销商{dealer.dealer_id}已提交{season.code}备件计划 (plan already submitted for this season)"
+            f"经销商{dealer.dealer_id}已提交{season.code}备件计划 (plan already submitted for "
+            "this season)"
         )
     on_time = ctx.today <= season.plan_due
     row = StockingPlanRow(
@@ -116,7 +117,8 @@ async def submit_plan(session: AsyncSession, cmd: StockingPlan, ctx: Ctx) -> Sto
     session.add(row)
     await flush(
         session,
-        f"经销商{dealer.dealer_id}已提交{season.code}备件计划 (plan already submitted for this season)",
+        f"经销商{dealer.dealer_id}已提交{season.code}备件计划 (plan already submitted for this "
+        "season)",
     )
     if not on_time:
         await measure(
@@ -150,7 +152,8 @@ async def get_plan(session: AsyncSession, plan_id: str, scope: str | None) -> St
 
 
 async def fire_plan_due(session: AsyncSession, code: str, now: datetime) -> None:
-    """Every dealer under agreement for the season without a plan gets the miss recorded against it."""
+    """Every dealer under agreement for the season without a plan gets the miss recorded against
+    it."""
     season = await session.get(SeasonRow, code)
     if season is None:
         return

@@ -190,10 +190,11 @@ async def _held_serial(
 async def _claim_of_another_dealers_unit(
     session: AsyncSession, held: SoldUnitRow, claimant: str, cmd: Sale, item: SoldItem, ctx: Ctx
 ) -> SoldUnitRow:
-    """A dealer registers a serial another dealer holds. The answer must not tell it that the serial exists (it
-    gets what a new registration gets); the unit stays where it is, and a manager sees an open ownership conflict
-    (GET /unit-conflicts) naming both dealers. The registration is not kept: the claimant's own lists and cards
-    do not show the unit unless the manager's decision moves it."""
+    """A dealer registers a serial another dealer holds. The answer must not tell it that the serial
+    exists (it gets what a new registration gets); the unit stays where it is, and a manager sees an
+    open ownership conflict (GET /unit-conflicts) naming both dealers. The registration is not kept:
+    the claimant's own lists and cards do not show the unit unless the manager's decision moves
+    it."""
     already = await session.scalar(
         select(UnitConflictRow.id).where(
             UnitConflictRow.serial_no == held.serial_no,
@@ -211,10 +212,14 @@ async def _claim_of_another_dealers_unit(
                 contract_no=held.contract_no or "",
                 status="open",
                 created_at=ctx.now,
-                note=f"经销商{claimant}自行登记了{held.dealer_id}已登记的序列号 (self-registration of a held serial)",
+                note=(
+                    f"经销商{claimant}自行登记了{held.dealer_id}已登记的序列号 "
+                    "(self-registration of a held serial)"
+                ),
             )
         )
-        # staff-only audit (no dealer id): neither dealer learns of the other through its audit trail
+        # staff-only audit (no dealer id): neither dealer learns of the other through its audit
+        # trail
         await audit(
             session,
             ctx,
@@ -237,8 +242,9 @@ async def _contract_takes_the_unit(
     cmd: Sale,
     now: datetime,
 ) -> None:
-    """A signed contract sells a serial another dealer registered itself: the contract's dealer owns the unit
-    (its card, repairs and returns), and the earlier registration becomes an open conflict for a manager."""
+    """A signed contract sells a serial another dealer registered itself: the contract's dealer owns
+    the unit (its card, repairs and returns), and the earlier registration becomes an open conflict
+    for a manager."""
     squatter = unit.dealer_id
     session.add(
         UnitConflictRow(

@@ -1,4 +1,5 @@
-"""HTTP API of the notifications service: recipients and preferences, the delivery log, the rules in force."""
+"""HTTP API of the notifications service: recipients and preferences, the delivery log, the rules in
+force."""
 
 from .deliveries import DeliveryController
 from .recipients import RecipientController

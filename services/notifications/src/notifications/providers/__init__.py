@@ -1,7 +1,9 @@
-"""Channels to the outside: email over SMTP (or files locally), SMS over an HTTP gateway, Aliyun or a log file.
+"""Channels to the outside: email over SMTP (or files locally), SMS over an HTTP gateway, Aliyun or
+a log file.
 
-One module per provider (`smtp`, `files`, `gateway`, `aliyun`), what they share in `base`, the e-mail's bytes in
-`rendering`, the SMS providers' HTTP client in `httpclient`; here only the choice the settings make."""
+One module per provider (`smtp`, `files`, `gateway`, `aliyun`), what they share in `base`, the
+e-mail's bytes in `rendering`, the SMS providers' HTTP client in `httpclient`; here only the choice
+the settings make."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""阿里云短信 (Aliyun SMS) SendSms: RPC style, signature v1 (HMAC-SHA1 over the sorted, encoded query)."""
+"""阿里云短信 (Aliyun SMS) SendSms: RPC style, signature v1 (HMAC-SHA1 over the sorted, encoded
+query)."""
 
 from __future__ import annotations
 
@@ -42,14 +43,16 @@ def aliyun_phone(e164: str) -> str:
 
 
 class AliyunSms:
-    """阿里云短信 SendSms with a registered signature (SignName) and template (TemplateCode + TemplateParam)."""
+    """阿里云短信 SendSms with a registered signature (SignName) and template (TemplateCode +
+    TemplateParam)."""
 
     name = "aliyun"
 
     def __init__(self, settings: NotificationsSettings) -> None:
         if not (settings.aliyun_access_key_id and settings.aliyun_access_key_secret):
             raise ValueError(
-                "NOTIFICATIONS_ALIYUN_ACCESS_KEY_ID and _SECRET are required for the aliyun SMS provider"
+                "NOTIFICATIONS_ALIYUN_ACCESS_KEY_ID and _SECRET are required for the aliyun SMS "
+                "provider"
             )
         self._s = settings
         self._client = HttpClient(settings.sms_timeout_seconds)

@@ -1,4 +1,5 @@
-"""What every provider shares: the outgoing messages, the provider protocols and how a send fails."""
+"""What every provider shares: the outgoing messages, the provider protocols and how a send
+fails."""
 
 from __future__ import annotations
 

@@ -9,7 +9,8 @@ from .httpclient import HttpClient, json_object
 
 
 class HttpGatewaySms:
-    """A generic SMS gateway: POST JSON {to, text, ref, template, params}; 2xx accepted, 429/5xx retried."""
+    """A generic SMS gateway: POST JSON {to, text, ref, template, params}; 2xx accepted, 429/5xx
+    retried."""
 
     name = "http"
 
@@ -36,7 +37,8 @@ class HttpGatewaySms:
                 body=body,
                 headers={
                     "Content-Type": "application/json; charset=utf-8",
-                    # one key per delivery: a gateway that honours it sends a re-send after a crash once
+                    # one key per delivery: a gateway that honours it sends a re-send after a crash
+                    # once
                     "Idempotency-Key": msg.delivery_id,
                     "X-Request-ID": msg.delivery_id,
                 },

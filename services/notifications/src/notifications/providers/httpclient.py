@@ -12,10 +12,11 @@ from .base import TemporaryFailure
 
 
 class HttpClient:
-    """Pooled keep-alive HTTP/1.1 client for the SMS providers, created on first use (inside the loop).
+    """Pooled keep-alive HTTP/1.1 client for the SMS providers, created on first use (inside the
+    loop).
 
-    aiohttp: measured here at about a tenth of httpx's CPU per request, which decided the SMS side of
-    the fan-out benchmark."""
+    aiohttp: measured here at about a tenth of httpx's CPU per request, which decided the SMS side
+    of the fan-out benchmark."""
 
     def __init__(
         self, timeout: float, headers: dict[str, str] | None = None, max_connections: int = 64
@@ -33,7 +34,8 @@ class HttpClient:
         body: bytes | None = None,
         headers: dict[str, str] | None = None,
     ) -> tuple[int, bytes]:
-        """(status, body); raises TemporaryFailure when the server cannot be reached or does not answer."""
+        """(status, body); raises TemporaryFailure when the server cannot be reached or does not
+        answer."""
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
                 timeout=self._timeout,

@@ -19,7 +19,8 @@ class RenderedEmail:
 
 
 def _header(value: str) -> str:
-    """RFC 2047 (UTF-8, base64) where the text is not ASCII; folded to the 78-character line limit."""
+    """RFC 2047 (UTF-8, base64) where the text is not ASCII; folded to the 78-character line
+    limit."""
     if value.isascii():
         return value
     return Header(value, "utf-8", maxlinelen=76, header_name="Subject").encode(linesep="\r\n")
@@ -44,10 +45,10 @@ def render_email(msg: OutgoingEmail, sender: str) -> RenderedEmail:
     """A multipart/alternative message (text + HTML), UTF-8 base64 parts, RFC 2047 headers.
 
     Composed directly: the `email` package's modern policy parses and refolds every header and was
-    most of the service's CPU time under load (see bench/fanout.py); what it produced, any mail reader
-    (and the package's own parser, in the tests) reads back the same."""
-    # the same Message-ID on every attempt of one delivery: a re-send after a crash is one message to the
-    # receiving server and the reader (the idempotency key email has)
+    most of the service's CPU time under load (see bench/fanout.py); what it produced, any mail
+    reader (and the package's own parser, in the tests) reads back the same."""
+    # the same Message-ID on every attempt of one delivery: a re-send after a crash is one message
+    # to the receiving server and the reader (the idempotency key email has)
     message_id = f"<{msg.delivery_id}@aftersales.local>"
     boundary = f"=_aftersales_{msg.delivery_id.replace('-', '')}"
     lines = [

@@ -1,4 +1,5 @@
-"""E-mail over SMTP: a small pool of open connections, SMTP replies classified temporary or permanent."""
+"""E-mail over SMTP: a small pool of open connections, SMTP replies classified temporary or
+permanent."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from .rendering import render_email, sender_address
 
 
 class SmtpEmail:
-    """Sends over SMTP with a small pool of open connections (STARTTLS, implicit TLS and auth optional)."""
+    """Sends over SMTP with a small pool of open connections (STARTTLS, implicit TLS and auth
+    optional)."""
 
     name = "smtp"
 
@@ -78,7 +80,8 @@ class SmtpEmail:
                 raise _classify(exc.code, exc.message) from exc
             except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
                 raise TemporaryFailure(
-                    f"SMTP {self._s.smtp_host}:{self._s.smtp_port} unavailable: {type(exc).__name__}: {exc}"
+                    f"SMTP {self._s.smtp_host}:{self._s.smtp_port} unavailable: "
+                    f"{type(exc).__name__}: {exc}"
                 ) from exc
         raise TemporaryFailure("SMTP connection dropped twice")
 

@@ -1,1 +1,2 @@
-"""Use cases of the notifications service: one module per process, fed by messaging, HTTP and the worker."""
+"""Use cases of the notifications service: one module per process, fed by messaging, HTTP and the
+worker."""

@@ -1,5 +1,5 @@
-"""A delivery's life after planning: claimed when due, sent by the worker, recorded sent (in batches) or
-failed / retried with back-off."""
+"""A delivery's life after planning: claimed when due, sent by the worker, recorded sent (in
+batches) or failed / retried with back-off."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ from ..providers.base import SendError
 from ..settings import NotificationsSettings
 
 JOB_KIND = "notifications.deliver"
-# session.info keys the delivery worker reads after commit: claims to send, and "wake the extra claimers"
+# session.info keys the delivery worker reads after commit: claims to send, and "wake the extra
+# claimers"
 CLAIMED_KEY = "notifications_claimed"
 PLANNED_KEY = "notifications_planned"
 
@@ -52,7 +53,8 @@ _CLAIMED_COLUMNS = [DeliveryRow.__table__.c[name] for name in Claimed.__dataclas
 
 
 async def claim(session: AsyncSession, delivery_id: str, now: datetime) -> Claimed | None:
-    """The scheduler says a delivery is due: mark it sending; the worker sends it after this commits."""
+    """The scheduler says a delivery is due: mark it sending; the worker sends it after this
+    commits."""
     table = DeliveryRow.__table__
     result = await session.execute(
         update(table)
@@ -80,16 +82,19 @@ class Sent:
 
 
 _MARK_SENT_PG = text(
-    "UPDATE deliveries AS d SET status = 'sent', attempts = d.attempts + 1, sent_at = v.at, provider = v.provider, "
+    "UPDATE deliveries AS d SET status = 'sent', attempts = d.attempts + 1, sent_at = v.at, "
+    "provider = v.provider, "
     "provider_message_id = v.msg, last_error = NULL "
-    "FROM unnest(CAST(:ids AS varchar[]), CAST(:ats AS timestamptz[]), CAST(:providers AS varchar[]), "
+    "FROM unnest(CAST(:ids AS varchar[]), CAST(:ats AS timestamptz[]), CAST(:providers AS "
+    "varchar[]), "
     "CAST(:msgs AS varchar[])) AS v(id, at, provider, msg) "
     "WHERE d.id = v.id AND d.status = 'sending' RETURNING d.id"
 )
 
 
 async def record_sent(session: AsyncSession, sent: list[Sent]) -> int:
-    """Mark a batch of handed-over deliveries sent and publish NotificationSent for each (one transaction)."""
+    """Mark a batch of handed-over deliveries sent and publish NotificationSent for each (one
+    transaction)."""
     if not sent:
         return 0
     if is_postgresql(session):
@@ -189,7 +194,8 @@ async def record_failure(
     now: datetime,
     s: NotificationsSettings,
 ) -> str:
-    """A temporary failure is retried with exponential back-off until attempts run out; else it fails."""
+    """A temporary failure is retried with exponential back-off until attempts run out; else it
+    fails."""
     attempts = row.attempts + 1
     if error.temporary and attempts < s.delivery_max_attempts:
         due = now + retry_delay(attempts, s.retry_base_seconds, s.retry_max_seconds)

@@ -1,5 +1,6 @@
-"""The people a rule's selector names for an event: its contacts, the assignee, the sales rep, a dealer's
-staff or a group — registered recipients where known, else ad-hoc with the default preferences."""
+"""The people a rule's selector names for an event: its contacts, the assignee, the sales rep, a
+dealer's staff or a group — registered recipients where known, else ad-hoc with the default
+preferences."""
 
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ _USER_FIELDS = ("assignee_id", "sales_rep")
 
 
 class Resolver:
-    """Finds the people a selector names; what a batch of events needs is read with a few queries."""
+    """Finds the people a selector names; what a batch of events needs is read with a few
+    queries."""
 
     def __init__(self, session: AsyncSession, settings: NotificationsSettings) -> None:
         self._session = session
@@ -142,7 +144,8 @@ class Resolver:
                 return [
                     Missing(
                         f"user:{rep}",
-                        f"销售代表{rep}未登记为收件人 (sales rep {rep} is not a registered recipient)",
+                        f"销售代表{rep}未登记为收件人 (sales rep {rep} is not a registered "
+                        "recipient)",
                     )
                 ]
             return [_registered(row)]

@@ -1,4 +1,5 @@
-"""The lease: a delivery claimed long ago and never finished (the process died mid-send) is due again."""
+"""The lease: a delivery claimed long ago and never finished (the process died mid-send) is due
+again."""
 
 from __future__ import annotations
 

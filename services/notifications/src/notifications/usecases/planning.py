@@ -1,4 +1,5 @@
-"""Planning: the deliveries an event asks for under the rules, written in the consumer's transaction."""
+"""Planning: the deliveries an event asks for under the rules, written in the consumer's
+transaction."""
 
 from __future__ import annotations
 
@@ -55,9 +56,9 @@ async def plan_batch(
     """Plan the deliveries of several events in the caller's transaction, one statement per table.
 
     Deliveries due now are written as `sending` (claimed by this process) and handed to the delivery
-    worker after the commit; held ones (quiet hours, rate limit) become scheduler jobs; ones that cannot
-    be sent are written `failed` with NotificationFailed. A crash between commit and send is recovered
-    by the lease sweep, as for any claim."""
+    worker after the commit; held ones (quiet hours, rate limit) become scheduler jobs; ones that
+    cannot be sent are written `failed` with NotificationFailed. A crash between commit and send is
+    recovered by the lease sweep, as for any claim."""
     resolver = Resolver(session, nf.settings)
     await resolver.prefetch(envs)
     planned: list[tuple[Envelope[Any], Planned]] = []
@@ -69,7 +70,9 @@ async def plan_batch(
                     for channel in rule.channels:
                         p = _prepare(rule, who, channel, env.data, env, nf)
                         if p is None or (p.recipient.key, channel) in seen:
-                            continue  # opted out, or an earlier rule already tells this person on this channel
+                            # opted out, or an earlier rule already tells this person on this
+                            # channel
+                            continue
                         seen.add((p.recipient.key, channel))
                         planned.append((env, p))
     if not planned:
@@ -197,11 +200,12 @@ def _row(p: Planned, env: Envelope[Any], now: datetime, recent: list[datetime]) 
 async def _recent_due(
     session: AsyncSession, wanted: set[tuple[str, Channel]], now: datetime
 ) -> dict[tuple[str, Channel], list[datetime]]:
-    """Due times of these people's messages per channel from an hour ago on (the rate limit's window).
+    """Due times of these people's messages per channel from an hour ago on (the rate limit's
+    window).
 
     On PostgreSQL, events for the same person are planned one after the other (transaction-scoped
-    advisory locks, taken in one global order so two batches cannot deadlock), so concurrent consumers
-    cannot both see room under the limit; SQLite has one writer.
+    advisory locks, taken in one global order so two batches cannot deadlock), so concurrent
+    consumers cannot both see room under the limit; SQLite has one writer.
     """
     found: dict[tuple[str, Channel], list[datetime]] = {k: [] for k in wanted}
     if not wanted:

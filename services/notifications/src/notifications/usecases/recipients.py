@@ -1,4 +1,5 @@
-"""Recipients: register a person and their preferences, change them (every change kept), read and list them."""
+"""Recipients: register a person and their preferences, change them (every change kept), read and
+list them."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ from ..models import RecipientChangeRow, RecipientRow
 
 @dataclass(frozen=True)
 class RegisterRecipient:
-    """A person who receives notifications, with their preferences (phone and email not yet normalised)."""
+    """A person who receives notifications, with their preferences (phone and email not yet
+    normalised)."""
 
     id: str
     name: str
@@ -38,7 +40,8 @@ class RegisterRecipient:
 
 @dataclass(frozen=True)
 class ChangeRecipient:
-    """Only the fields given change; None clears an optional one (the request type refuses other nulls)."""
+    """Only the fields given change; None clears an optional one (the request type refuses other
+    nulls)."""
 
     changes: Mapping[str, Any]
 

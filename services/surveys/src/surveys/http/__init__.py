@@ -1,4 +1,5 @@
-"""HTTP of the surveys service: the staff API (surveys, figures) and the public survey page (/s/<token>)."""
+"""HTTP of the surveys service: the staff API (surveys, figures) and the public survey page
+(/s/<token>)."""
 
 from .figures import FiguresController
 from .public import PUBLIC_PREFIX, SurveyPageController

@@ -1,4 +1,5 @@
-"""Satisfaction figures for supervisors and managers: grouped, as CSV, and the score distribution."""
+"""Satisfaction figures for supervisors and managers: grouped, as CSV, and the score
+distribution."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The public survey page (/s/<token>): no login, only the token. Plain HTML forms, no JavaScript."""
+"""The public survey page (/s/<token>): no login, only the token. Plain HTML forms, no
+JavaScript."""
 
 from __future__ import annotations
 
@@ -44,13 +45,15 @@ def _language(request: Request[Any, Any, Any], explicit: str | None = None) -> s
 
 
 def client_ip(request: Request[Any, Any, Any], trusted_proxies: Sequence[str]) -> str:
-    """The caller's address; X-Forwarded-For counts only when the peer is one of our trusted proxies."""
+    """The caller's address; X-Forwarded-For counts only when the peer is one of our trusted
+    proxies."""
     peer = request.client.host if request.client else None
     return client_address(peer, request.headers.get("x-forwarded-for"), trusted_proxies)
 
 
 def page_error(request: Request[Any, Any, Any], exc: Exception) -> Response[str]:
-    """Every failure on the public page becomes a readable HTML page with its 4xx (never a trace)."""
+    """Every failure on the public page becomes a readable HTML page with its 4xx (never a
+    trace)."""
     language = _language(request)
     if isinstance(exc, DomainError):
         minutes = max(1, round(exc.extra.get("retry_after", 60) / 60))
@@ -94,8 +97,9 @@ async def guarded(
 
 
 class SurveyPageController(Controller):
-    """The page a customer opens from the SMS or e-mail; the guess limiter, the policy and the trusted
-    proxies come by dependency injection (`create_app` gives them to `create_service_app`)."""
+    """The page a customer opens from the SMS or e-mail; the guess limiter, the policy and the
+    trusted proxies come by dependency injection (`create_app` gives them to
+    `create_service_app`)."""
 
     path = "/s"
     include_in_schema = False

@@ -79,7 +79,9 @@ class SurveysController(Controller):
     @post(
         "/{survey_id:str}/phone-answer",
         guards=[requires(*PHONE_RECORDERS)],
-        summary="Record the answers a customer gave on the phone (marked as recorded by this agent)",
+        summary=(
+            "Record the answers a customer gave on the phone (marked as recorded by this agent)"
+        ),
     )
     async def phone_answer(
         self,

@@ -1,1 +1,2 @@
-"""Use cases of the surveys service: one module per business process, fed by HTTP and by messaging."""
+"""Use cases of the surveys service: one module per business process, fed by HTTP and by
+messaging."""

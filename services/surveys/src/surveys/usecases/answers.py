@@ -1,4 +1,5 @@
-"""Answers: a customer on the public page (by link) or an agent on the phone records the one answer."""
+"""Answers: a customer on the public page (by link) or an agent on the phone records the one
+answer."""
 
 from __future__ import annotations
 
@@ -131,7 +132,8 @@ async def _store_answer(
     recorded_by: str | None = None,
     respondent: str | None = None,
 ) -> AnswerRow:
-    """Insert the one answer (the unique survey_id refuses a second, also a concurrent one) and publish it."""
+    """Insert the one answer (the unique survey_id refuses a second, also a concurrent one) and
+    publish it."""
     low = domain.is_low_score(answer, policy)
     stored = AnswerRow(
         survey_id=row.id,

@@ -1,4 +1,5 @@
-"""Satisfaction figures for supervisors and the monthly report: grouped averages, response rate, distributions."""
+"""Satisfaction figures for supervisors and the monthly report: grouped averages, response rate,
+distributions."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Invitations: a completed service becomes one survey per ticket (or a recorded skip), the deadline mints
-and sends the link, and once published the link is blanked in the kept outbox row."""
+"""Invitations: a completed service becomes one survey per ticket (or a recorded skip), the deadline
+mints and sends the link, and once published the link is blanked in the kept outbox row."""
 
 from __future__ import annotations
 
@@ -34,7 +34,8 @@ MAX_REDACT_ATTEMPTS = 1000
 
 @dataclass(frozen=True)
 class CompletedService:
-    """A service the customer confirmed (from ServiceCompleted): what an invitation is planned from."""
+    """A service the customer confirmed (from ServiceCompleted): what an invitation is planned
+    from."""
 
     event_id: str
     ticket_id: str
@@ -117,7 +118,8 @@ def _survey_row(cmd: CompletedService, key: str | None, policy: Policy, now: dat
 
 
 async def _lock_customer(session: AsyncSession, key: str) -> CustomerMarkRow:
-    """The customer's quiet-period row, locked so two completions at once cannot both be surveyed."""
+    """The customer's quiet-period row, locked so two completions at once cannot both be
+    surveyed."""
     await session.execute(
         upsert_insert(session, CustomerMarkRow.__table__)
         .values(customer_key=key)
@@ -136,7 +138,8 @@ async def _lock_customer(session: AsyncSession, key: str) -> CustomerMarkRow:
 async def send_invitation(
     session: AsyncSession, survey_id: str, policy: Policy, now: datetime
 ) -> str | None:
-    """The deadline fired: mint the token, keep only its hash, publish the link. Returns the link."""
+    """The deadline fired: mint the token, keep only its hash, publish the link. Returns the
+    link."""
     row = await session.scalar(
         select(SurveyRow)
         .where(SurveyRow.id == survey_id)
@@ -186,7 +189,8 @@ async def _schedule_redaction(
 async def redact_link(
     session: AsyncSession, survey_id: str, event_id: str, attempt: int, policy: Policy
 ) -> bool:
-    """Once SurveyRequested left through the outbox, blank the token in the kept row: only its hash stays here."""
+    """Once SurveyRequested left through the outbox, blank the token in the kept row: only its hash
+    stays here."""
     row = (
         await session.execute(
             select(outbox.c.body, outbox.c.published_at)

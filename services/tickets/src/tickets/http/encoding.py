@@ -44,5 +44,6 @@ def ticket_page(rows: list[TicketRow], total: int, limit: int, offset: int) -> T
 
 
 def created_ticket(t: OpenedTicket) -> Response[TicketOut]:
-    """201 with TicketOut's JSON, encoded straight from the values intake wrote (no second validation pass)."""
+    """201 with TicketOut's JSON, encoded straight from the values intake wrote (no second
+    validation pass)."""
     return Response(msgspec.json.encode(ticket_data(t)), status_code=201, media_type=MediaType.JSON)

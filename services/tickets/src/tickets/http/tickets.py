@@ -38,7 +38,8 @@ from .roles import DESK, HANDLERS, INTAKE, READERS
 
 
 def intake_request(data: TicketIn, scope_dealer_id: str | None = None) -> TicketRequest:
-    """TicketIn → TicketRequest; the contact passed ContactIn, which is stricter than the event's Contact."""
+    """TicketIn → TicketRequest; the contact passed ContactIn, which is stricter than the event's
+    Contact."""
     c = data.contact
     return TicketRequest(
         channel=data.channel,
@@ -74,8 +75,10 @@ class TicketController(Controller):
     @get(
         "/",
         guards=[requires(*READERS, Role.PARTNER, Role.CUSTOMER)],
-        summary="Tickets with filters (engineers: own; dealers: own dealer; partners: their channel; "
-        "customers: their own)",
+        summary=(
+            "Tickets with filters (engineers: own; dealers: own dealer; "
+            "partners: their channel; customers: their own)"
+        ),
     )
     async def list_(
         self,

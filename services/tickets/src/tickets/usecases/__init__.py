@@ -1,1 +1,2 @@
-"""Use cases of the tickets service: one module per business process, fed by HTTP and by events alike."""
+"""Use cases of the tickets service: one module per business process, fed by HTTP and by events
+alike."""

@@ -1,7 +1,8 @@
-"""Calendar changes as use cases (HTTP and CLI share them): hours, year tables, exports, the year-missing check.
+"""Calendar changes as use cases (HTTP and CLI share them): hours, year tables, exports, the
+year-missing check.
 
-Every change writes an audit row (which is also the calendar version the caches compare), recomputes the open
-clocks it moves and publishes CalendarChanged, all in the caller's transaction."""
+Every change writes an audit row (which is also the calendar version the caches compare), recomputes
+the open clocks it moves and publishes CalendarChanged, all in the caller's transaction."""
 
 from __future__ import annotations
 
@@ -150,7 +151,8 @@ async def apply_year(
     now: datetime,
     settings: TicketsSettings,
 ) -> tuple[int, int, int]:
-    """Import a table, recompute affected open clocks, publish CalendarChanged; all in one transaction."""
+    """Import a table, recompute affected open clocks, publish CalendarChanged; all in one
+    transaction."""
     entries = await _replace_year(session, scope, year, table, actor, now)
     ids = None if scope == NATIONAL else [scope]
     since = year_start_utc(year, settings.business_timezone)
@@ -260,7 +262,8 @@ async def _upsert_calendar(
 async def publish_definition(
     session: AsyncSession, calendar_id: str, actor: str, now: datetime
 ) -> None:
-    """CalendarChanged carrying hours, closures and every imported national year (for local copies)."""
+    """CalendarChanged carrying hours, closures and every imported national year (for local
+    copies)."""
     row = await session.get(CalendarRow, calendar_id)
     tables = await national_tables(session)
     closures = (

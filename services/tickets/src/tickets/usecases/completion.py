@@ -1,4 +1,5 @@
-"""Closing a ticket with the customer's confirmation (ServiceCompleted) and reopening it within the window."""
+"""Closing a ticket with the customer's confirmation (ServiceCompleted) and reopening it within the
+window."""
 
 from __future__ import annotations
 

@@ -52,7 +52,8 @@ async def assign(
     now: datetime,
     settings: TicketsSettings,
 ) -> TicketRow:
-    """Dispatch (acknowledging a new ticket on the way) or reassign with a reason; TicketAssigned."""
+    """Dispatch (acknowledging a new ticket on the way) or reassign with a reason;
+    TicketAssigned."""
     ticket = await load(session, no, user, lock=True)
     check_transition("assign", Status(ticket.status), ticket.ticket_no)
     previous = ticket.assignee_id

@@ -1,4 +1,5 @@
-"""Service entitlements learnt from signed contracts: kept per contract, read by intake and the desk."""
+"""Service entitlements learnt from signed contracts: kept per contract, read by intake and the
+desk."""
 
 from __future__ import annotations
 
@@ -45,7 +46,8 @@ def _not_found(contract_no: str) -> NotFound:
 async def record_entitlement(
     session: AsyncSession, contract: SignedContract, now: datetime
 ) -> EntitlementRow:
-    """Keep what a signed contract entitles its customer to; a newer signing replaces an older one."""
+    """Keep what a signed contract entitles its customer to; a newer signing replaces an older
+    one."""
     existing = await session.get(EntitlementRow, contract.contract_no)
     if existing is not None:
         if existing.signed_at > contract.signed_at:
@@ -78,7 +80,8 @@ async def record_entitlement(
 async def get_entitlement(
     session: AsyncSession, contract_no: str, user: Principal
 ) -> EntitlementRow:
-    """One contract's entitlement; a dealer sees only its own contracts (others: as if none existed)."""
+    """One contract's entitlement; a dealer sees only its own contracts (others: as if none
+    existed)."""
     row = await session.get(EntitlementRow, contract_no)
     if row is None:
         raise _not_found(contract_no)

@@ -49,7 +49,10 @@ async def follow_up(
         channel="web_form",
         request_type=RequestType.COMPLAINT,
         urgency=Urgency.URGENT,
-        description=f"满意度回访低分跟进（原工单{answer.ticket_no}）：{scores}。客户意见：{answer.comment or '无'}",
+        description=(
+            f"满意度回访低分跟进（原工单{answer.ticket_no}）：{scores}。"
+            f"客户意见：{answer.comment or '无'}"
+        ),
         customer_name=original.customer_name if original else (answer.customer_id or "未知客户"),
         contact=contact_of(original) if original else Contact(name="客户"),
         customer_id=answer.customer_id,

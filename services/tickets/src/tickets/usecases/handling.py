@@ -1,4 +1,5 @@
-"""Working on a ticket: first response, on site, waiting (clocks pause), resuming, urgency, repaired."""
+"""Working on a ticket: first response, on site, waiting (clocks pause), resuming, urgency,
+repaired."""
 
 from __future__ import annotations
 
@@ -141,7 +142,8 @@ async def change_urgency(
     now: datetime,
     settings: TicketsSettings,
 ) -> TicketRow:
-    """New targets from the entitlement for the new urgency; time used so far (and paused time) is kept."""
+    """New targets from the entitlement for the new urgency; time used so far (and paused time) is
+    kept."""
     ticket = await load(session, no, user, lock=True)
     check_transition("urgency", Status(ticket.status), ticket.ticket_no)
     if urgency.value == ticket.urgency:

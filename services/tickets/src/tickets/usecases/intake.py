@@ -1,12 +1,12 @@
 """Opening tickets: entitlement lookup, policy, clocks, number, TicketOpened — the intake hot path.
 
 Lean on purpose (measured by bench/intake.py): one query for the entitlements of a whole batch, the
-calendar from a versioned cache, deadlines computed in Python, a block of ticket numbers from one counter
-upsert, then tickets, clocks, their jobs and the outbox rows in one statement on PostgreSQL (one per table
-on SQLite) instead of ORM objects flushed one row at a time (intake_writes.py).
+calendar from a versioned cache, deadlines computed in Python, a block of ticket numbers from one
+counter upsert, then tickets, clocks, their jobs and the outbox rows in one statement on PostgreSQL
+(one per table on SQLite) instead of ORM objects flushed one row at a time (intake_writes.py).
 `open_tickets` takes several requests in one transaction; `IntakeBatcher` feeds it concurrent HTTP
-requests (group commit), `open_ticket` is the one-request form the consumers use (partner_requests.py,
-follow_ups.py).
+requests (group commit), `open_ticket` is the one-request form the consumers use
+(partner_requests.py, follow_ups.py).
 """
 
 from __future__ import annotations
@@ -60,8 +60,9 @@ class TicketRequest:
     use_default_policy: bool = False
     parent_ticket_id: str | None = None
     survey_id: str | None = None
-    # a dealer's own request: only units and contracts sold by this dealer are visible to it; anything else
-    # is answered exactly as a serial or contract nobody has (no existence oracle, nothing of it copied)
+    # a dealer's own request: only units and contracts sold by this dealer are visible to it;
+    # anything else is answered exactly as a serial or contract nobody has (no existence oracle,
+    # nothing of it copied)
     scope_dealer_id: str | None = None
 
 
@@ -100,7 +101,8 @@ class Unit:
 async def lookup_entitlements(
     session: AsyncSession, reqs: list[TicketRequest]
 ) -> tuple[dict[str, Unit], dict[str, Entitled]]:
-    """Units by serial (with their contract) and contracts by number, for a whole batch in ≤ 2 queries."""
+    """Units by serial (with their contract) and contracts by number, for a whole batch in ≤ 2
+    queries."""
     units: dict[str, Unit] = {}
     ents: dict[str, Entitled] = {}
     ent_cols = (
@@ -147,10 +149,11 @@ async def lookup_entitlements(
 def resolve_entitlement(
     req: TicketRequest, units: dict[str, Unit], ents: dict[str, Entitled]
 ) -> tuple[Entitled | None, Unit | None]:
-    """The contract that covers the request; 422 for an unknown contract/serial unless default is allowed.
+    """The contract that covers the request; 422 for an unknown contract/serial unless default is
+    allowed.
 
-    A dealer's request sees only what its own dealer sold: another dealer's serial or contract is treated
-    as unknown, with the same answer."""
+    A dealer's request sees only what its own dealer sold: another dealer's serial or contract is
+    treated as unknown, with the same answer."""
     scope = req.scope_dealer_id
 
     def visible(ent: Entitled | None) -> bool:
@@ -161,7 +164,8 @@ def resolve_entitlement(
         unit = None
     if req.serial_no and unit is None and not req.use_default_policy:
         raise UnknownEntitlement(
-            f"序列号{req.serial_no}不在任何已签合同中 (serial number not covered by a signed contract; "
+            f"序列号{req.serial_no}不在任何已签合同中 (serial number not covered by a signed "
+            "contract; "
             "send use_default_policy=true to register it under the default policy)"
         )
     contract_no = req.contract_no or (unit.contract_no if unit else None)
@@ -195,7 +199,8 @@ def plan(
     calendar: WorkCalendar,
     settings: TicketsSettings,
 ) -> Plan:
-    """Everything about a new ticket except its number: row values, clocks, deadlines, warning times."""
+    """Everything about a new ticket except its number: row values, clocks, deadlines, warning
+    times."""
     req, now = intake.req, intake.now
     customer_name = req.customer_name or (ent.customer_name if ent else None)
     if not customer_name:
@@ -251,8 +256,9 @@ def plan(
 async def open_tickets(
     session: AsyncSession, intakes: list[Intake], settings: TicketsSettings
 ) -> list[OpenedTicket | DomainError]:
-    """Open several tickets in the caller's transaction; a request refused by a rule gets its DomainError
-    in its place and writes nothing, the others are written with one statement per table."""
+    """Open several tickets in the caller's transaction; a request refused by a rule gets its
+    DomainError in its place and writes nothing, the others are written with one statement per
+    table."""
     units, ents = await lookup_entitlements(session, [i.req for i in intakes])
     version = await calendar_version(session)
     results: list[OpenedTicket | DomainError | Plan] = []
@@ -295,7 +301,8 @@ async def open_ticket(
 
 
 def for_own_dealer(intake: Intake) -> Intake:
-    """A dealer registers tickets for itself only: its own dealer id is the ticket's, another one is refused."""
+    """A dealer registers tickets for itself only: its own dealer id is the ticket's, another one is
+    refused."""
     req = intake.req
     scope = req.scope_dealer_id
     if scope is None:
@@ -307,8 +314,8 @@ def for_own_dealer(intake: Intake) -> Intake:
 
 class IntakeBatcher:
     """Intake through the shared group commit: one commit (one WAL flush, one counter-row lock, one
-    statement per table) serves every request that arrived meanwhile. A rule refusing one request fails
-    only that request; if the shared transaction fails, each request is retried on its own."""
+    statement per table) serves every request that arrived meanwhile. A rule refusing one request
+    fails only that request; if the shared transaction fails, each request is retried on its own."""
 
     def __init__(
         self,

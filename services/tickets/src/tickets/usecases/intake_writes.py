@@ -1,6 +1,7 @@
-"""The write half of intake: ticket numbers per business day, then tickets, clocks, each running clock's one
-job and the TicketOpened outbox rows — on PostgreSQL in one statement (data-modifying CTEs over unnest
-arrays: one round trip), elsewhere one statement per table. Core rows, no ORM objects (bench/intake.py)."""
+"""The write half of intake: ticket numbers per business day, then tickets, clocks, each running
+clock's one job and the TicketOpened outbox rows — on PostgreSQL in one statement (data-modifying
+CTEs over unnest arrays: one round trip), elsewhere one statement per table. Core rows, no ORM
+objects (bench/intake.py)."""
 
 from __future__ import annotations
 
@@ -39,15 +40,17 @@ from . import sla
 if TYPE_CHECKING:
     from .intake import Intake
 
-# The scheduler polls at least every max_sleep_seconds (1 s): waking it after each commit only matters for a
-# job due sooner than that; SLA jobs are minutes away, and a wake-up per commit costs it two queries.
+# The scheduler polls at least every max_sleep_seconds (1 s): waking it after each commit only
+# matters for a job due sooner than that; SLA jobs are minutes away, and a wake-up per commit costs
+# it two queries.
 WAKE_SCHEDULER_WITHIN = timedelta(seconds=1)
 TICKETS, CLOCKS, COUNTERS = TicketRow.__table__, ClockRow.__table__, TicketCounter.__table__
 JOB_COLUMNS = ("ticket_id", "clock", "kind", "due_at", "payload")
 
 
 class OpenedTicket(SimpleNamespace):
-    """A ticket as intake wrote it (plain values with `.clocks`, the columns of TicketRow/ClockRow)."""
+    """A ticket as intake wrote it (plain values with `.clocks`, the columns of
+    TicketRow/ClockRow)."""
 
 
 @dataclass
@@ -62,7 +65,8 @@ class Plan:
 async def number(
     session: AsyncSession, plans: list[Plan], prefix: str, business_timezone: str
 ) -> None:
-    """SV-YYYYMMDD-NNNN per business day: one counter upsert per day reserves a block for the batch."""
+    """SV-YYYYMMDD-NNNN per business day: one counter upsert per day reserves a block for the
+    batch."""
     tz = ZoneInfo(business_timezone)
     by_day: dict[str, list[Plan]] = {}
     for p in plans:
@@ -79,7 +83,8 @@ async def number(
 
 async def write(session: AsyncSession, plans: list[Plan]) -> list[OpenedTicket]:
     """Tickets, clocks, each running clock's one job and the TicketOpened events: on PostgreSQL one
-    statement (data-modifying CTEs over unnest arrays: one round trip), elsewhere one statement per table."""
+    statement (data-modifying CTEs over unnest arrays: one round trip), elsewhere one statement per
+    table."""
     clock_rows = _clock_rows(plans)
     jobs = _jobs(plans)  # keyed by the clock's id, which the insert assigns
     opened = _opened(plans, clock_rows)
@@ -217,7 +222,8 @@ def _one_statement(
     o = unnest_insert(
         outbox, ("id", "subject", "headers", "body", "created_at", "attempts"), "o", dialect
     )
-    # the clocks' ids feed their jobs' keys inside the statement; the foreign keys are checked at its end
+    # the clocks' ids feed their jobs' keys inside the statement; the foreign keys are checked at
+    # its end
     sql = f"""WITH t AS ({t.sql}),
 c AS ({c.sql} RETURNING id, ticket_id, kind),
 j AS (INSERT INTO scheduled_jobs (kind, key, due_at, payload, status, attempts, created_at)
@@ -226,7 +232,7 @@ j AS (INSERT INTO scheduled_jobs (kind, key, due_at, payload, status, attempts, 
                          CAST(:j4 AS text[])) AS u(ticket_id, clock, kind, due_at, payload)
         ON u.ticket_id = c.ticket_id AND u.clock = c.kind),
 o AS ({o.sql})
-SELECT id, ticket_id, kind FROM c"""
+SELECT id, ticket_id, kind FROM c"""  # noqa: E501
     return text(sql), (t, c, o)
 
 

@@ -18,7 +18,8 @@ from .intake import OpenedTicket, TicketRequest, open_ticket
 
 @dataclass(frozen=True)
 class PartnerRequest:
-    """A partner system's request to open a ticket (from TicketRequested), once per its own reference."""
+    """A partner system's request to open a ticket (from TicketRequested), once per its own
+    reference."""
 
     channel: str
     external_ref: str
@@ -43,7 +44,8 @@ async def open_partner_request(
     settings: TicketsSettings,
     correlation_id: str | None = None,
 ) -> OpenedTicket | None:
-    """Once per (channel, external_ref): a repeat opens nothing; unknown serials get the default policy."""
+    """Once per (channel, external_ref): a repeat opens nothing; unknown serials get the default
+    policy."""
     if await ticket_by_external_ref(session, request.channel, request.external_ref) is not None:
         return None
     req = TicketRequest(

@@ -1,4 +1,5 @@
-"""The progress log of a ticket (append-only, some entries meant for the customer) and loaner units."""
+"""The progress log of a ticket (append-only, some entries meant for the customer) and loaner
+units."""
 
 from __future__ import annotations
 
@@ -94,8 +95,8 @@ async def add_progress(
 async def progress_log(
     session: AsyncSession, no: str, user: Principal, customer_view: bool = False
 ) -> list[ProgressRow]:
-    """The log in order; a customer (or anyone asking for the customer's view) sees only what is meant
-    for customers."""
+    """The log in order; a customer (or anyone asking for the customer's view) sees only what is
+    meant for customers."""
     ticket = await load(session, no, user)
     customer_view = customer_view or customer_scope(user) is not None
     query = select(ProgressRow).where(ProgressRow.ticket_id == ticket.id)

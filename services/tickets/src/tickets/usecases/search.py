@@ -1,4 +1,5 @@
-"""Finding tickets: one by number, lists with filters (scoped to what the caller may see), the supervisor queue."""
+"""Finding tickets: one by number, lists with filters (scoped to what the caller may see), the
+supervisor queue."""
 
 from __future__ import annotations
 
@@ -57,7 +58,8 @@ async def get_ticket(session: AsyncSession, no: str, user: Principal) -> TicketR
 async def list_tickets(
     session: AsyncSession, user: Principal, filters: TicketFilters, limit: int, offset: int
 ) -> tuple[list[TicketRow], int]:
-    """Engineers: their own; dealers: their dealer's; partners: their channel; customers: their own."""
+    """Engineers: their own; dealers: their dealer's; partners: their channel; customers: their
+    own."""
     query = select(TicketRow)
     if not user.has(*STAFF_ROLES):
         scope = dealer_scope(user)

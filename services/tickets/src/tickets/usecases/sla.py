@@ -1,7 +1,8 @@
-"""SLA clocks stored as rows; their warnings, breaches and escalations are scheduled jobs (one pending per clock).
+"""SLA clocks stored as rows; their warnings, breaches and escalations are scheduled jobs (one
+pending per clock).
 
-The job handlers in messaging.py call `warn`, `breach` and `escalate`; each runs in the transaction that marks its
-job done (so it fires once)."""
+The job handlers in messaging.py call `warn`, `breach` and `escalate`; each runs in the transaction
+that marks its job done (so it fires once)."""
 
 from __future__ import annotations
 
@@ -64,8 +65,9 @@ def store(row: ClockRow, clock: Clock) -> None:
 async def arm(
     session: AsyncSession, row: ClockRow, calendar: WorkCalendar, settings: TicketsSettings
 ) -> None:
-    """After any change to the clock, keep exactly one pending job for it: its warning while that is still
-    ahead (the warning's handler then schedules the breach), else its breach; none unless it runs."""
+    """After any change to the clock, keep exactly one pending job for it: its warning while that is
+    still ahead (the warning's handler then schedules the breach), else its breach; none unless it
+    runs."""
     key = str(row.id)
     if row.state != ClockState.RUNNING.value or row.deadline is None:
         await cancel(session, WARNING, key)
@@ -84,8 +86,9 @@ async def arm(
 def next_job(
     deadline: datetime, warn_at: datetime | None
 ) -> tuple[tuple[str, datetime, dict[str, str]], str]:
-    """The one job a running clock needs next — (kind, due, payload) — and the kind it must not have pending.
-    One row per clock in the scheduler, not two: half the rows an intake writes and the table holds."""
+    """The one job a running clock needs next — (kind, due, payload) — and the kind it must not have
+    pending. One row per clock in the scheduler, not two: half the rows an intake writes and the
+    table holds."""
     if warn_at is not None and warn_at < deadline:
         return (WARNING, warn_at, {}), BREACH
     return (BREACH, deadline, {"deadline": deadline.isoformat()}), WARNING
@@ -165,7 +168,8 @@ async def meet(
 async def warn(
     session: AsyncSession, clock_id: int, now: datetime, settings: TicketsSettings
 ) -> None:
-    """A clock's warning time came: SlaWarning once, then its breach is the clock's one pending job."""
+    """A clock's warning time came: SlaWarning once, then its breach is the clock's one pending
+    job."""
     found = await locked_clock(session, clock_id)
     if found is None:
         return
@@ -203,7 +207,8 @@ async def warn(
 async def breach(
     session: AsyncSession, clock_id: int, now: datetime, settings: TicketsSettings
 ) -> None:
-    """A running clock passed its deadline: SlaBreached (level 1), escalation to management later."""
+    """A running clock passed its deadline: SlaBreached (level 1), escalation to management
+    later."""
     found = await locked_clock(session, clock_id)
     if found is None:
         return
