@@ -1,13 +1,14 @@
-"""Schemathesis against all five running services (through the launcher, demo data loaded), as an admin, a
-dealer and a customer: no 5xx, no status or content type the OpenAPI does not list, no answer that breaks its schema, no
-schema-violating request accepted, `Allow` as documented.
+"""Schemathesis against all five running services (through the launcher, demo data loaded), as an
+admin, a dealer and a customer: no 5xx, no status or content type the OpenAPI does not list, no
+answer that breaks its schema, no schema-violating request accepted, `Allow` as documented.
 
-`--checks all` except positive_data_acceptance: that one expects every schema-valid body to be accepted, while
-some rules are the domain's and cannot be said in JSON Schema (a credit code's check digit, a date after another,
-a serial sold by someone else); those answer 400/409/422 with a reason, all documented.
+`--checks all` except positive_data_acceptance: that one expects every schema-valid body to be
+accepted, while some rules are the domain's and cannot be said in JSON Schema (a credit code's check
+digit, a date after another, a serial sold by someone else); those answer 400/409/422 with a reason,
+all documented.
 
-The seed is fixed so CI is repeatable (SCHEMATHESIS_SEED=random explores anew; SCHEMATHESIS_MAX_EXAMPLES=50 for
-a longer run). Bounded to a few minutes in all.
+The seed is fixed so CI is repeatable (SCHEMATHESIS_SEED=random explores anew;
+SCHEMATHESIS_MAX_EXAMPLES=50 for a longer run). Bounded to a few minutes in all.
 """
 
 from __future__ import annotations

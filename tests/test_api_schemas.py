@@ -1,5 +1,6 @@
-"""The compatibility gate of the HTTP APIs (aftersales_tools.apicompat): each service's OpenAPI document is
-committed; a change that would break a client fails with the reason unless the path is versioned."""
+"""The compatibility gate of the HTTP APIs (aftersales_tools.apicompat): each service's OpenAPI
+document is committed; a change that would break a client fails with the reason unless the path is
+versioned."""
 
 from __future__ import annotations
 

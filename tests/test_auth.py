@@ -93,7 +93,7 @@ def test_dealer_tokens_are_bound_to_a_dealer():
     )
 
 
-# ---------------------------------------------------------------- token attacks (one verifier, every service)
+# ------------------------------------------------------ token attacks (one verifier, every service)
 def _claims(**kw):  # type: ignore[no-untyped-def]
     now = int(time.time())
     base = {
@@ -151,7 +151,7 @@ async def test_a_well_formed_local_token_is_accepted(app):
         ).status_code == 200
 
 
-# ---------------------------------------------------------------- no production start on the development secret
+# ---------------------------------------------------- no production start on the development secret
 def test_settings_refuse_the_dev_secret_and_a_missing_issuer_outside_local_development(monkeypatch):
     monkeypatch.delenv("AFTERSALES_LOCAL_DEV", raising=False)
     with pytest.raises(
@@ -174,7 +174,8 @@ def test_settings_refuse_the_dev_secret_and_a_missing_issuer_outside_local_devel
 
 
 def nats_user(service: str) -> dict[str, str]:
-    """The service's NATS user of this test run (natsaccess), as a production deployment would set it."""
+    """The service's NATS user of this test run (natsaccess), as a production deployment would set
+    it."""
     from aftersales_testing import natsaccess
 
     creds = natsaccess.credentials()
@@ -223,7 +224,8 @@ def test_no_nats_user_no_start_outside_local_development(monkeypatch, tmp_path):
     creds.write_text("-----BEGIN NATS USER JWT-----\n")
     assert ContractsSettings(**jwt_ok, nats_creds_file=creds).nats_creds_file == creds
     s = ContractsSettings(**jwt_ok, nats_user="contracts", nats_password="pw-" * 8)
-    # the service connects as its user, with its own inbox prefix; the password never shows in the settings' repr
+    # the service connects as its user, with its own inbox prefix; the password never shows in the
+    # settings' repr
     options = broker_options(s)
     assert options["inbox_prefix"] == "_INBOX_contracts"
     assert (options["security"].username, options["security"].password) == ("contracts", "pw-" * 8)

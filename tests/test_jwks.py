@@ -1,4 +1,5 @@
-"""Production auth: tokens verified against the identity provider's JWKS (a local HTTP server here)."""
+"""Production auth: tokens verified against the identity provider's JWKS (a local HTTP server
+here)."""
 
 from __future__ import annotations
 

@@ -43,8 +43,8 @@ def _is_free(port: int) -> bool:
 def start_launcher(
     data_dir: Path, *, demo: bool, **env_extra: str
 ) -> tuple[subprocess.Popen[str], int, int]:
-    """`aftersales up` on free ports (its own NATS and SQLite databases under data_dir): (process, first service
-    port, NATS port). Stop it with SIGINT."""
+    """`aftersales up` on free ports (its own NATS and SQLite databases under data_dir): (process,
+    first service port, NATS port). Stop it with SIGINT."""
     base, nats_port = _free_block(5), free_port()
     env = {
         k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL") and k != "NATS_URL"
@@ -127,7 +127,8 @@ def test_launcher_runs_everything_and_contract_reaches_tickets(tmp_path):
         r = httpx.get(f"{tickets}/entitlements/{no}", headers=auth("service_agent"))
         assert r.status_code == 200, r.text
 
-        # a partner, from the README's guide: publish TicketRequested with nats-py, find the ticket by its reference
+        # a partner, from the README's guide: publish TicketRequested with nats-py, find the ticket
+        # by its reference
         token = auth("partner", sub="partner-call-centre-east")["Authorization"].split()[1]
         example = Path(__file__).resolve().parent.parent / "examples" / "partner_ticket.py"
         partner = json.loads((tmp_path / "data" / "nats-credentials.json").read_text())["partners"]

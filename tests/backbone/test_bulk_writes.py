@@ -1,4 +1,5 @@
-"""insert_rows and one_of: one statement for many rows / values, the same results on both databases."""
+"""insert_rows and one_of: one statement for many rows / values, the same results on both
+databases."""
 
 from __future__ import annotations
 

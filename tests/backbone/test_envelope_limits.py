@@ -1,5 +1,6 @@
-"""The envelope's limits, declared once (events.base): long valid ids are kept whole; what breaks the limits or
-a hostile body is a dead letter at once with the reason — never a silent drop, never an endless redelivery."""
+"""The envelope's limits, declared once (events.base): long valid ids are kept whole; what breaks
+the limits or a hostile body is a dead letter at once with the reason — never a silent drop, never
+an endless redelivery."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Inbox and dead letters against a real JetStream: one effect per event, failures kept and replayable."""
+"""Inbox and dead letters against a real JetStream: one effect per event, failures kept and
+replayable."""
 
 from __future__ import annotations
 
@@ -194,7 +195,8 @@ async def test_the_broker_bounds_redelivery_and_its_advisory_becomes_a_dead_lett
     async with running(app) as client:
         info = await js.consumer_info("CONTRACTS", CONSUMER)
         assert info.config.max_deliver == 2 + BROKER_HEADROOM
-        # the message a process never finished (it died each time): published, then the broker's advisory
+        # the message a process never finished (it died each time): published, then the broker's
+        # advisory
         ack = await js.publish(stuck.nats_subject, stuck.body(), headers=stuck.headers())
         await wait_until(
             lambda: _count(
@@ -207,7 +209,8 @@ async def test_the_broker_bounds_redelivery_and_its_advisory_becomes_a_dead_lett
             js, box.subscriptions[CONSUMER], "CONTRACTS", ack.seq, 5
         )
         other = contract_signed(f"HT-{uuid.uuid4().hex[:8]}")
-        # a message this consumer never saw (another subject of the stream): say the broker gave up on it
+        # a message this consumer never saw (another subject of the stream): say the broker gave up
+        # on it
         raw = await js.publish(
             "contracts.contract_archived.v1", other.body(), headers=other.headers()
         )

@@ -1,4 +1,5 @@
-"""Inbox batch handlers (group commit): events handled together, once each; a poison event fails alone."""
+"""Inbox batch handlers (group commit): events handled together, once each; a poison event fails
+alone."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""NATS accounts: nobody connects without a user; partners publish only `partners.>`; a service publishes only its
-own subjects and reads only its own consumers and inbox. Against the tests' real nats-server with the users of
-aftersales_shared.natsauth (every other test runs with them too, each service as its own user)."""
+"""NATS accounts: nobody connects without a user; partners publish only `partners.>`; a service
+publishes only its own subjects and reads only its own consumers and inbox. Against the tests' real
+nats-server with the users of aftersales_shared.natsauth (every other test runs with them too, each
+service as its own user)."""
 
 from __future__ import annotations
 
@@ -37,8 +38,8 @@ def test_the_permission_table_names_every_consumer_the_services_register():
 
 
 def test_the_production_server_config_is_the_rendered_table(tmp_path):
-    """infra/nats/auth.conf is generated (`aftersales nats-config`); passwords come from the server's environment,
-    and nats-server accepts the file."""
+    """infra/nats/auth.conf is generated (`aftersales nats-config`); passwords come from the
+    server's environment, and nats-server accepts the file."""
     text = (ROOT / "infra" / "nats" / "auth.conf").read_text()
     (tmp_path / "auth.conf").write_text(text)
     (tmp_path / "main.conf").write_text("listen: 127.0.0.1:4999\ninclude ./auth.conf\n")
@@ -137,7 +138,8 @@ async def test_partners_publish_only_partner_subjects(secured):
         )
         assert await _last_seq(secured, "CONTRACTS") == before  # nothing reached the stream
 
-        # reading: no plain subscription to another subject, no consumer on any stream, no one else's inbox
+        # reading: no plain subscription to another subject, no consumer on any stream, no one
+        # else's inbox
         await nc.subscribe("surveys.>")
         assert "permissions violation for subscription" in await errors.wait_for('"surveys.>"')
         await nc.subscribe("_INBOX.>")
@@ -197,8 +199,9 @@ def test_every_user_has_a_password_env_in_the_kubernetes_secret_example():
 async def test_the_launcher_declares_streams_on_a_given_server_as_its_provisioner(
     secured, monkeypatch, tmp_path
 ):
-    """With NATS_URL (a server the launcher did not start) it connects as AFTERSALES_NATS_USER, whose replies must
-    come to that user's own inbox prefix, or the permissioned server's answers never reach it."""
+    """With NATS_URL (a server the launcher did not start) it connects as AFTERSALES_NATS_USER,
+    whose replies must come to that user's own inbox prefix, or the permissioned server's answers
+    never reach it."""
     from aftersales_shared.natsauth import PROVISIONER
     from aftersales_shared.streams import apply_streams
     from aftersales_tools.launcher import Launcher

@@ -1,4 +1,5 @@
-"""Outbox against real NATS and the real database: rollback never publishes; an outage loses nothing."""
+"""Outbox against real NATS and the real database: rollback never publishes; an outage loses
+nothing."""
 
 from __future__ import annotations
 
@@ -44,7 +45,8 @@ async def _streams(url: str) -> None:
 
 
 async def _stream_event_ids(url: str, subject: str) -> list[str]:
-    """Every ce-id stored on a subject: as many as the stream says it holds, read with an ephemeral consumer."""
+    """Every ce-id stored on a subject: as many as the stream says it holds, read with an ephemeral
+    consumer."""
     nc = await natsaccess.connect(url)
     js = nc.jetstream()
     stream = stream_for_subject(subject).name
@@ -123,7 +125,8 @@ async def _published(rt, event_id: str) -> bool:
 
 
 async def test_nats_killed_during_a_burst_nothing_lost_nothing_doubled(databases, own_nats):
-    """kill -9 NATS in the middle of 1,000 signings; after the restart every event is handled once."""
+    """kill -9 NATS in the middle of 1,000 signings; after the restart every event is handled
+    once."""
     await _streams(own_nats.url)
     c_app = contracts_app(
         ContractsSettings(

@@ -1,5 +1,6 @@
-"""Every service's AsyncAPI document describes every message a partner must publish or read: payload from the
-event class, the CloudEvents headers, the correlation id header; every consumed and published subject is in it."""
+"""Every service's AsyncAPI document describes every message a partner must publish or read: payload
+from the event class, the CloudEvents headers, the correlation id header; every consumed and
+published subject is in it."""
 
 from __future__ import annotations
 
@@ -58,8 +59,8 @@ OFFICIAL_SCHEMA = Path(__file__).resolve().parent / "asyncapi" / "asyncapi-3.0.0
 
 @pytest.mark.parametrize("package", SERVICES)
 def test_every_document_is_valid_against_the_official_asyncapi_schema(package):
-    """The JSON Schema the official AsyncAPI parser uses (tests/events/asyncapi/README.md); a broken copy of the
-    same document must fail, so the check can fail."""
+    """The JSON Schema the official AsyncAPI parser uses (tests/events/asyncapi/README.md); a broken
+    copy of the same document must fail, so the check can fail."""
     import jsonschema_rs
 
     validator = jsonschema_rs.validator_for(json.loads(OFFICIAL_SCHEMA.read_text()))

@@ -1,8 +1,10 @@
-"""Consumers against producers: every subscription declares the fields of the event it reads, and each declared
-field exists in the producer's committed JSON Schema of that version (aftersales_shared/events/schemas).
+"""Consumers against producers: every subscription declares the fields of the event it reads, and
+each declared field exists in the producer's committed JSON Schema of that version
+(aftersales_shared/events/schemas).
 
-A producer cannot drop a field a consumer reads without the compatibility gate (test_event_schemas) failing, and
-a consumer cannot start reading a field the producer never sends without this test failing."""
+A producer cannot drop a field a consumer reads without the compatibility gate (test_event_schemas)
+failing, and a consumer cannot start reading a field the producer never sends without this test
+failing."""
 
 from __future__ import annotations
 
@@ -42,7 +44,8 @@ def test_each_consumer_reads_only_fields_its_producer_sends(
     missing = unknown_reads(cls.ce_type(), sub.reads)
     assert not missing, (
         f"{service} reads {missing} of {cls.ce_type()}, which the producer's schema "
-        f"({schema_path(cls.ce_type()).name}) does not have: read a field the producer sends, or ask the "
+        f"({schema_path(cls.ce_type()).name}) does not have: read a field the producer sends, or "
+        "ask the "
         "producer for a new version that carries it"
     )
 

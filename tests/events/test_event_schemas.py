@@ -1,6 +1,6 @@
-"""The compatibility gate of event contracts (aftersales_shared.events.compat): every event version's JSON Schema is
-committed; a change to an existing version must not break its consumers or the events already in the stream —
-otherwise the author is told to publish a new version."""
+"""The compatibility gate of event contracts (aftersales_shared.events.compat): every event
+version's JSON Schema is committed; a change to an existing version must not break its consumers or
+the events already in the stream — otherwise the author is told to publish a new version."""
 
 from __future__ import annotations
 
@@ -24,11 +24,14 @@ def test_every_event_version_is_committed_and_compatible(cls):
     committed, current = json.loads(path.read_text()), schema_of(cls)
     problems = breaking_changes(committed, current)
     assert not problems, (
-        f"{cls.ce_type()} changed incompatibly: {problems}. Keep this version as it was and publish "
-        f"{cls.__name__[:-1]}{int(cls.__name__[-1]) + 1 if cls.__name__[-1].isdigit() else 2} beside it"
+        f"{cls.ce_type()} changed incompatibly: {problems}. Keep this version as it was and "
+        "publish "
+        f"{cls.__name__[:-1]}{int(cls.__name__[-1]) + 1 if cls.__name__[-1].isdigit() else 2} "
+        "beside it"
     )
     assert path.read_text() == render(current), (
-        f"{cls.ce_type()}: a compatible change — refresh the committed schema: aftersales event-schemas --write"
+        f"{cls.ce_type()}: a compatible change — refresh the committed schema: aftersales "
+        "event-schemas --write"
     )
 
 

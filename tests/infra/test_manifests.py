@@ -1,14 +1,16 @@
-"""The Kubernetes manifests (infra/k8s) render for every environment, validate against the Kubernetes schemas,
-and keep the deployment's rules; the Dockerfile builds one service with only its own dependencies.
+"""The Kubernetes manifests (infra/k8s) render for every environment, validate against the
+Kubernetes schemas, and keep the deployment's rules; the Dockerfile builds one service with only its
+own dependencies.
 
-Nothing here needs a cluster, a kustomize binary or the network: `build()` below renders the subset of
-Kustomize that infra/k8s uses (resources, namespace, labels, patches as strategic merge or JSON 6902, images,
-configMapGenerator with kustomize's hash suffix and name references) and refuses anything else, so a new
-Kustomize feature in the manifests fails here instead of being silently ignored. Where `kubectl` is on the
-PATH, its own `kubectl kustomize` must render exactly the same documents.
+Nothing here needs a cluster, a kustomize binary or the network: `build()` below renders the subset
+of Kustomize that infra/k8s uses (resources, namespace, labels, patches as strategic merge or JSON
+6902, images, configMapGenerator with kustomize's hash suffix and name references) and refuses
+anything else, so a new Kustomize feature in the manifests fails here instead of being silently
+ignored. Where `kubectl` is on the PATH, its own `kubectl kustomize` must render exactly the same
+documents.
 
-Each rule is a function that returns the problems it finds; `test_each_check_catches_its_fault` breaks a
-rendered overlay in one way per rule and asserts that the rule notices.
+Each rule is a function that returns the problems it finds; `test_each_check_catches_its_fault`
+breaks a rendered overlay in one way per rule and asserts that the rule notices.
 """
 
 from __future__ import annotations
@@ -37,8 +39,8 @@ SCHEMAS = K8S / "schemas" / KUBERNETES_VERSION
 SERVICES = sorted(p.parent.name for p in (ROOT / "services").glob("*/pyproject.toml"))
 HTTP_PORT = 8000
 
-# Where a service may connect (infra/README.md, "Network policies"): NATS, its database, the IdP's JWKS, DNS;
-# notifications also its providers (SMTP relay, SMS gateway over HTTPS).
+# Where a service may connect (infra/README.md, "Network policies"): NATS, its database, the IdP's
+# JWKS, DNS; notifications also its providers (SMTP relay, SMS gateway over HTTPS).
 NATS_CLIENT, NATS_ROUTES, POSTGRESQL, HTTPS, DNS = 4222, 6222, 5432, 443, 53
 SMTP = {25, 465, 587}
 SERVICE_EGRESS = {NATS_CLIENT, POSTGRESQL, HTTPS, DNS}
@@ -187,7 +189,8 @@ def _generate_configmap(directory: Path, generator: dict) -> Resource:
 
 
 def _configmap_hash(doc: dict) -> str:
-    """kustomize's suffix: sha256 of Go's json.Marshal of {data, kind, name}, 10 hex digits, some swapped.
+    """kustomize's suffix: sha256 of Go's json.Marshal of {data, kind, name}, 10 hex digits, some
+    swapped.
 
     The name is always "": kustomize's hasher looks up the one field "metadata/name" (kustomize
     api/hasher/hasher.go, encodeConfigMap), which no ConfigMap has."""
@@ -342,7 +345,8 @@ def _selector_matches(selector: str, labels: dict) -> bool:
 
 
 # Strategic merge, as kustomize does it: lists merge by their x-kubernetes-list-map-keys (else the
-# x-kubernetes-patch-merge-key) from the Kubernetes schema, the patch's items first; other lists are replaced.
+# x-kubernetes-patch-merge-key) from the Kubernetes schema, the patch's items first; other lists are
+# replaced.
 
 
 @functools.cache
@@ -525,7 +529,8 @@ def image_problems(docs: list[dict]) -> list[str]:
 
 
 def credential_problems(docs: list[dict]) -> list[str]:
-    """Every service's NATS password is its own key of Secret nats-users, referenced (never copied)."""
+    """Every service's NATS password is its own key of Secret nats-users, referenced (never
+    copied)."""
     problems = []
     auth_conf = (ROOT / "infra" / "nats" / "auth.conf").read_text()
     configmaps = {
@@ -554,7 +559,8 @@ def credential_problems(docs: list[dict]) -> list[str]:
             problems.append(f"ConfigMap {s}-config: {prefix}_NATS_USER is not {s}")
         if any("PASSWORD" in k for k in data):
             problems.append(f"ConfigMap {s}-config holds a password")
-    # who may read which key of nats-users: a service its own, the streams Job the provisioner's, NATS all
+    # who may read which key of nats-users: a service its own, the streams Job the provisioner's,
+    # NATS all
     own = {s: {f"NATS_PASSWORD_{s.upper()}"} for s in SERVICES}
     own["streams-apply"] = {"NATS_PASSWORD_PROVISIONER"}
     for doc in docs:
@@ -591,7 +597,8 @@ def credential_problems(docs: list[dict]) -> list[str]:
 
 
 def selects(selector: dict, labels: dict) -> bool:
-    """A label selector (matchLabels/matchExpressions, or a Service's plain map) against pod labels."""
+    """A label selector (matchLabels/matchExpressions, or a Service's plain map) against pod
+    labels."""
     if "matchLabels" not in selector and "matchExpressions" not in selector:
         selector = {"matchLabels": selector}
     if any(labels.get(k) != v for k, v in selector.get("matchLabels", {}).items()):
@@ -619,7 +626,8 @@ def pods(docs: list[dict]) -> dict[str, dict]:
 
 
 def rules(docs: list[dict], labels: dict, direction: str) -> list[tuple[str, dict]]:
-    """(policy, rule) for every ingress or egress rule of every NetworkPolicy that selects these pods."""
+    """(policy, rule) for every ingress or egress rule of every NetworkPolicy that selects these
+    pods."""
     return [
         (ident(p), rule)
         for p in docs
@@ -629,7 +637,8 @@ def rules(docs: list[dict], labels: dict, direction: str) -> list[tuple[str, dic
 
 
 def peer_is(peer: dict, kind: str, **labels: str) -> bool:
-    """The peer is exactly: pods of this namespace ("pods"), pods of a namespace ("namespace"), an ipBlock."""
+    """The peer is exactly: pods of this namespace ("pods"), pods of a namespace ("namespace"), an
+    ipBlock."""
     if kind == "ipBlock":
         return set(peer) == {"ipBlock"}
     if kind == "pods":
@@ -784,7 +793,8 @@ def _copy_sources(stage: str) -> list[tuple[str, list[str]]]:
 
 
 def dockerfile_problems(text: str) -> list[str]:
-    """infra/Dockerfile installs one service (ARG SERVICE) with only its locked, non-dev dependencies."""
+    """infra/Dockerfile installs one service (ARG SERVICE) with only its locked, non-dev
+    dependencies."""
     problems = []
     stages = re.split(r"(?m)^FROM\s+", text)[1:]
     syncs = re.findall(r"uv sync[^\n]*", text)
@@ -948,11 +958,13 @@ def test_strategic_merge_follows_the_kubernetes_merge_keys(tmp_path):
         "resources: [d.yaml]\npatches:\n  - path: p.yaml\n"
     )
     (tmp_path / "d.yaml").write_text(
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    spec:\n"
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    "
+        "spec:\n"
         "      containers: [{name: a, image: x}, {name: b, image: x, args: [1, 2]}]\n"
     )
     (tmp_path / "p.yaml").write_text(
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    spec:\n"
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    "
+        "spec:\n"
         "      containers: [{name: c, image: z}, {name: b, image: y, args: [3]}]\n"
     )
     (doc,) = build(tmp_path)
@@ -964,7 +976,8 @@ def test_strategic_merge_follows_the_kubernetes_merge_keys(tmp_path):
 
 
 def test_configmap_names_carry_kustomizes_content_hash(tmp_path):
-    """The suffix kustomize v5.5 (kubectl 1.32) gives this ConfigMap; Go's JSON escapes <, > and &."""
+    """The suffix kustomize v5.5 (kubectl 1.32) gives this ConfigMap; Go's JSON escapes <, > and
+    &."""
     (tmp_path / "kustomization.yaml").write_text(
         'configMapGenerator:\n  - name: c\n    literals: [A=1, "B=<x> & y"]\n'
     )
@@ -1234,9 +1247,9 @@ def test_the_dockerfile_check_catches_a_build_of_more_than_one_service(fault):
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_containers_run_only_what_a_service_image_holds(overlay):
-    """An image holds one service and the runtime library, not the developer tools (`aftersales` CLI): the
-    init container migrates with `python -m <service> migrate`, the streams Job provisions with
-    `python -m aftersales_shared.provision apply`."""
+    """An image holds one service and the runtime library, not the developer tools (`aftersales`
+    CLI): the init container migrates with `python -m <service> migrate`, the streams Job provisions
+    with `python -m aftersales_shared.provision apply`."""
     docs = render(overlay)
     for name in SERVICES:
         pod = by_kind(docs, "Deployment")[name]["spec"]["template"]["spec"]

@@ -1,5 +1,6 @@
-"""The API docs page of a service renders in headless Chromium with every request outside 127.0.0.1 refused:
-Swagger UI's files come from the service itself (aftersales_shared.apidocs), never from a CDN."""
+"""The API docs page of a service renders in headless Chromium with every request outside 127.0.0.1
+refused: Swagger UI's files come from the service itself (aftersales_shared.apidocs), never from a
+CDN."""
 
 from __future__ import annotations
 
@@ -64,7 +65,8 @@ async def test_the_docs_page_renders_with_no_network(databases, streams_ready, a
                     title = page.locator(".swagger-ui .info .title")
                     await title.wait_for(timeout=15000)
                     assert "Aftersales tickets" in await title.inner_text()
-                    # the operations are listed (the document was read and rendered, not just the frame)
+                    # the operations are listed (the document was read and rendered, not just the
+                    # frame)
                     assert (
                         await page.locator(".opblock-summary-path", has_text="/tickets").count()
                         >= 3
@@ -81,7 +83,8 @@ async def test_the_docs_page_renders_with_no_network(databases, streams_ready, a
 
 
 async def test_a_hostile_asset_name_is_a_404_never_a_500(databases, streams_ready):
-    """A name too long for the file system, a path through a file, a way out of the folder: not found."""
+    """A name too long for the file system, a path through a file, a way out of the folder: not
+    found."""
     import httpx
 
     from tickets.app import create_app

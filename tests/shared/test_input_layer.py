@@ -1,4 +1,5 @@
-"""One input layer for every service: hostile parameters and bodies are 4xx with a reason, never a 500."""
+"""One input layer for every service: hostile parameters and bodies are 4xx with a reason, never a
+500."""
 
 from __future__ import annotations
 

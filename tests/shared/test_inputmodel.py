@@ -1,5 +1,6 @@
-"""No silent coercion in request bodies (aftersales_shared.inputmodel): a number is not a date, 0 is not false,
-"5" is not 5 — each a 400 naming the field, in every service (their request models all derive from StrictIn)."""
+"""No silent coercion in request bodies (aftersales_shared.inputmodel): a number is not a date, 0 is
+not false, "5" is not 5 — each a 400 naming the field, in every service (their request models all
+derive from StrictIn)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""Every service's OpenAPI document lists what its routes can answer (aftersales_shared.openapidoc): the errors
-of the input layer, auth and the domain; no token on the public routes; bodies that refuse unknown fields and
-nulls say so; exports say their media type. (tests/test_api_fuzz.py checks the running services against it.)"""
+"""Every service's OpenAPI document lists what its routes can answer (aftersales_shared.openapidoc):
+the errors of the input layer, auth and the domain; no token on the public routes; bodies that
+refuse unknown fields and nulls say so; exports say their media type. (tests/test_api_fuzz.py checks
+the running services against it.)"""
 
 from __future__ import annotations
 

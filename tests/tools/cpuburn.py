@@ -1,4 +1,5 @@
-"""Load every core for a bounded time (the suite must pass beside it): python cpuburn.py --seconds 900.
+"""Load every core for a bounded time (the suite must pass beside it):
+python cpuburn.py --seconds 900.
 
 Stops by itself after --seconds; one busy process per core unless --workers says otherwise."""
 
