@@ -1,4 +1,5 @@
-"""Every service's migrations: head matches its models (no drift), and the newest step goes down and up again."""
+"""Every service's migrations: head matches its models (no drift), and the newest step goes down and
+up again."""
 
 from __future__ import annotations
 
@@ -107,8 +108,9 @@ async def _versions(url: str, table: str) -> list[str]:
 
 
 async def test_the_messaging_tables_have_one_history_for_every_service(databases):
-    """A new service's database gets the messaging tables from the shared history alone, exactly as the models
-    say; an existing service's database (its own history made them) records the shared history without change."""
+    """A new service's database gets the messaging tables from the shared history alone, exactly as
+    the models say; an existing service's database (its own history made them) records the shared
+    history without change."""
     from alembic import command
 
     from aftersales_shared.migrations import (

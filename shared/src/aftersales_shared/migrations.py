@@ -18,7 +18,8 @@ MESSAGING_VERSION_TABLE = "alembic_version_messaging"
 
 
 def alembic_config(package: str, database_url: str) -> Config:
-    """A service's own history (`package` = its module), or the shared messaging history (MESSAGING)."""
+    """A service's own history (`package` = its module), or the shared messaging history
+    (MESSAGING)."""
     cfg = Config()
     cfg.set_main_option("script_location", package if ":" in package else f"{package}:migrations")
     cfg.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
@@ -38,13 +39,14 @@ def _configure(connection: Connection, metadata: Any, **options: Any) -> None:
 
 
 def not_a_version_table(name: str | None, type_: str, parent_names: Any) -> bool:
-    """Autogenerate's filter for a service's history: Alembic's version tables are no model's (the messaging
-    history keeps its own beside the service's)."""
+    """Autogenerate's filter for a service's history: Alembic's version tables are no model's (the
+    messaging history keeps its own beside the service's)."""
     return not (type_ == "table" and (name or "").startswith("alembic_version"))
 
 
 def a_messaging_table(name: str | None, type_: str, parent_names: Any) -> bool:
-    """Autogenerate's filter for the messaging history: only its own tables (the rest is the service's)."""
+    """Autogenerate's filter for the messaging history: only its own tables (the rest is the
+    service's)."""
     return type_ != "table" or name in messaging_metadata.tables
 
 
@@ -54,7 +56,8 @@ def run_env(metadata: MetaData) -> None:
 
 
 def run_messaging_env() -> None:
-    """Body of the shared messaging history's env.py: its own version table in each service's database."""
+    """Body of the shared messaging history's env.py: its own version table in each service's
+    database."""
     _run_env(
         messaging_metadata, version_table=MESSAGING_VERSION_TABLE, include_name=a_messaging_table
     )
@@ -79,10 +82,12 @@ def _run_env(metadata: Any, **options: Any) -> None:
 async def upgrade(
     package: str, database_url: str, revision: str = "head", *, down: bool = False
 ) -> None:
-    """Bring a service's database to `revision` from inside a running event loop (`down`: downgrade to it).
+    """Bring a service's database to `revision` from inside a running event loop (`down`: downgrade
+    to it).
 
-    Upgrading also brings the shared messaging history to its head, after the service's own (whose early
-    revisions made those tables for the five first services); a downgrade steps back the service's own only."""
+    Upgrading also brings the shared messaging history to its head, after the service's own (whose
+    early revisions made those tables for the five first services); a downgrade steps back the
+    service's own only."""
     cfg = alembic_config(package, database_url)
     messaging = alembic_config(MESSAGING, database_url)
     engine = create_engine(database_url)
@@ -121,9 +126,9 @@ __all__ = [
 
 
 def widen_event_id_columns(extra: Sequence[tuple[str, str, bool]], *, to: int, old: int) -> None:
-    """Inside a migration: every column that keeps an event id, from `old` to `to` characters (the migration
-    names both numbers: what it did must not change when MAX_EVENT_ID does). `extra`: the service's own
-    (table, column, nullable)."""
+    """Inside a migration: every column that keeps an event id, from `old` to `to` characters (the
+    migration names both numbers: what it did must not change when MAX_EVENT_ID does). `extra`: the
+    service's own (table, column, nullable)."""
     import sqlalchemy as sa
     from alembic import op
 
