@@ -60,7 +60,7 @@ async def test_head_matches_the_models_and_the_last_step_goes_down_and_up(databa
 
 @pytest.mark.parametrize("package", ["dealers", "tickets"])
 async def test_a_service_image_migrates_itself(databases, package):
-    """The init container runs `python -m <service> migrate` (the image holds no developer tools)."""
+    """The init container runs `python -m <service> migrate`: the image holds no developer tools."""
     import os
     import subprocess
     import sys

@@ -1,4 +1,5 @@
-"""Alembic glue: every service's env.py calls `run_env`; the launcher, CLI and tests call `upgrade`."""
+"""Alembic glue: every service's env.py calls `run_env`; the launcher, CLI and tests call
+`upgrade`."""
 
 from __future__ import annotations
 
