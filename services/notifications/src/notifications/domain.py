@@ -49,6 +49,9 @@ class Status(StrEnum):
     RETRYING = "retrying"  # a temporary failure: due again after back-off
     SENT = "sent"
     FAILED = "failed"
+    # nobody to send to (no such person, no or an invalid address): recorded with the reason and listed in
+    # GET /recipients/unreachable — not a failure of sending, no NotificationFailed, never retried
+    SKIPPED = "skipped"
 
 
 class RulesError(ValueError):
@@ -369,6 +372,7 @@ class Planned:
     urgent: bool
     address: str | None = None
     error: str | None = None
+    skipped: bool = False  # the error is that nobody can be reached (Status.SKIPPED)
     content: dict[str, str] = field(default_factory=dict)
     secret: str | None = None  # {"masked", "sealed"}: the sealed survey link, opened only to send
 
