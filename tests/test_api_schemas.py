@@ -84,3 +84,21 @@ def test_a_new_required_request_field_breaks_and_a_new_optional_one_does_not():
 
     assert any("region: field newly required" in p for p in _after(required))
     assert _after(optional) == []
+
+
+def _urgency_pattern(pattern: str):  # type: ignore[no-untyped-def]
+    def edit(d):  # type: ignore[no-untyped-def]
+        for p in d["paths"]["/tickets"]["get"]["parameters"]:
+            if p["name"] == "urgency":
+                p["schema"]["pattern"] = pattern
+
+    return edit
+
+
+def test_a_parameter_pattern_may_offer_more_choices_but_not_fewer_or_other_rules():
+    assert _after(_urgency_pattern("^(normal|urgent|critical|low)$")) == []
+    assert _after(_urgency_pattern("^(normal|urgent)$")) == [
+        "GET /tickets parameter urgency: pattern changed from '^(normal|urgent|critical)$' "
+        "to '^(normal|urgent)$'"
+    ]
+    assert len(_after(_urgency_pattern("^[a-z]+$"))) == 1

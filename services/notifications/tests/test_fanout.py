@@ -15,6 +15,7 @@ from notif_support import (
     deliveries,
     make_app,
     outbox_at_least,
+    outbox_count,
     phone,
     recipient,
     sla_breached,
@@ -136,14 +137,14 @@ async def test_redelivered_sla_breach_sends_no_second_sms_and_escalation_reaches
             async with rt.sessions.begin() as session:
                 await planning.plan_notifications(session, first, app.state["notifier"], utcnow())
         first_rows = await deliveries(client, SUP, event_id=first.id)
-        # the assignee is missing: recorded as failed with a reason, the supervisor still hears
+        # the assignee is missing: recorded as skipped with a reason, the supervisor still hears
         assert {(r["recipient_key"], r["status"]) for r in first_rows} == {
             (sup["id"], "sent"),
-            ("missing:assignee", "failed"),
+            ("missing:assignee", "skipped"),
         }
 
 
-async def test_missing_recipient_is_a_failed_delivery_with_reason_and_the_event_is_acked(
+async def test_nobody_to_reach_is_a_skipped_delivery_listed_as_unreachable_and_the_event_acked(
     databases, own_nats, servers
 ):
     smtp, gw = servers
@@ -158,15 +159,16 @@ async def test_missing_recipient_is_a_failed_delivery_with_reason_and_the_event_
         rows = await wait_until(
             lambda: all_deliveries(client, event_id=env.id, n=3), what="three deliveries"
         )
-        failed = [r for r in rows if r["status"] == "failed"]
-        assert {r["channel"] for r in failed} == {"sms", "email"}
-        assert all("eng-unknown未登记联系方式" in r["last_error"] for r in failed)
+        skipped = [r for r in rows if r["status"] == "skipped"]
+        assert {r["channel"] for r in skipped} == {"sms", "email"}
+        assert all("eng-unknown未登记联系方式" in r["last_error"] for r in skipped)
+        assert all(r["failed_at"] is None and r["attempts"] == 0 for r in skipped)
         await wait_until(
             lambda: all_deliveries(client, event_id=env.id, status="sent", n=1),
             what="customer SMS sent",
         )
         rows = await wait_until(
-            lambda: all_deliveries(client, event_id=bad_phone.id, status="failed", n=1),
+            lambda: all_deliveries(client, event_id=bad_phone.id, status="skipped", n=1),
             what="bad phone",
         )
         assert rows[0]["channel"] == "sms" and "手机号码无效" in rows[0]["last_error"]
@@ -174,13 +176,27 @@ async def test_missing_recipient_is_a_failed_delivery_with_reason_and_the_event_
             lambda: all_deliveries(client, event_id=bad_phone.id, status="sent", n=1),
             what="its email still sent",
         )
+        # a second event naming the same unknown engineer: one more skipped delivery, one line in the list
+        await publish(own_nats.url, ticket_assigned(uid(), assignee="eng-unknown"))
         await wait_until(
-            lambda: outbox_at_least(app, FAILED, 3), what="NotificationFailed for each"
+            lambda: all_deliveries(client, status="skipped", recipient="user:eng-unknown", n=4),
+            what="the second event's skipped deliveries",
         )
+        r = await client.get("/unreachable-recipients", headers=SUP)
+        assert r.status_code == 200, r.text
+        listed = {(u["recipient_key"], u["channel"]): u for u in r.json()["items"]}
+        assert listed[("user:eng-unknown", "sms")]["deliveries"] == 2
+        assert "未登记联系方式" in listed[("user:eng-unknown", "email")]["reason"]
+        assert any(
+            "手机号码无效" in u["reason"] for u in listed.values()
+        )  # the customer's bad phone
+        assert await outbox_count(app, FAILED) == 0  # nothing failed to send: no NotificationFailed
         dead = await client.get("/admin/dead-letters", headers=auth("admin"))
         assert (
             dead.status_code == 200 and dead.json()["total"] == 0
         )  # acked, not retried into a dead letter
+        forbidden = await client.get("/unreachable-recipients", headers=auth("engineer"))
+        assert forbidden.status_code == 403
 
 
 async def test_rules_and_templates_come_from_files_and_broken_template_data_fails_readably(

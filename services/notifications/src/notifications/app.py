@@ -15,7 +15,7 @@ from .http import CONTROLLERS
 from .providers import email_provider, sms_provider
 from .providers.base import EmailProvider, SmsProvider
 from .settings import NotificationsSettings
-from .templates import Templates, load_yaml
+from .templates import Templates, load_yaml, yaml_with_lines
 from .usecases.planning import Notifier
 from .worker import DeliveryWorker
 
@@ -29,7 +29,8 @@ def load_notifier(settings: NotificationsSettings) -> Notifier:
     templates = Templates(
         load_yaml(settings.templates_path, "templates.yaml"), settings.business_timezone
     )
-    rules = parse_rules(load_yaml(settings.rules_path, "rules.yaml"), templates.names)
+    raw, lines = yaml_with_lines(settings.rules_path, "rules.yaml")
+    rules = parse_rules(raw, templates.names, lines)
     return Notifier(settings, rules, templates)
 
 

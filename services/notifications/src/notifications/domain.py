@@ -14,38 +14,26 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from aftersales_shared.events import (
-    ContractArchiveOverdueV1,
-    ContractSignedV1,
-    DeliveryNoticeV1,
-    EventData,
-    ServiceCompletedV1,
-    SlaBreachedV1,
-    SlaEscalatedV1,
-    SlaWarningV1,
-    SurveyRequestedV1,
-    SurveyRequestedV2,
-    TicketAssignedV1,
-    TicketOpenedV1,
-)
+from aftersales_shared.events import EventData, registry
 
-CONSUMED: dict[str, type[EventData]] = {
-    cls.NAME: cls
-    for cls in (
-        TicketOpenedV1,
-        TicketAssignedV1,
-        SlaWarningV1,
-        SlaBreachedV1,
-        SlaEscalatedV1,
-        ServiceCompletedV1,
-        SurveyRequestedV1,
-        ContractSignedV1,
-        ContractArchiveOverdueV1,
-        DeliveryNoticeV1,
-    )
-}
-# later versions of an event above: handled by the same rules (rules name events, not versions)
-ALSO_CONSUMED: tuple[type[EventData], ...] = (SurveyRequestedV2,)
+# every event of these producers is heard, and a rule can name any of them (by name: every version, or a
+# range of versions); partners' requests and this service's own receipts are not notified about
+SOURCES = ("contracts", "tickets", "surveys", "dealers")
+NOT_NOTIFIED = frozenset(
+    {"CalendarChanged"}
+)  # configuration travelling as an event, not a happening
+
+
+def _catalog() -> dict[str, tuple[type[EventData], ...]]:
+    by_name: dict[str, list[type[EventData]]] = {}
+    for cls in registry.all():
+        if cls.PRODUCER in SOURCES and cls.NAME not in NOT_NOTIFIED:
+            by_name.setdefault(cls.NAME, []).append(cls)
+    return {name: tuple(sorted(v, key=lambda c: c.VERSION)) for name, v in sorted(by_name.items())}
+
+
+# event name → its versions, oldest first
+CONSUMED: dict[str, tuple[type[EventData], ...]] = _catalog()
 LANGUAGES = ("zh-CN", "en")
 
 
@@ -61,6 +49,9 @@ class Status(StrEnum):
     RETRYING = "retrying"  # a temporary failure: due again after back-off
     SENT = "sent"
     FAILED = "failed"
+    # nobody to send to (no such person, no or an invalid address): recorded with the reason and listed in
+    # GET /recipients/unreachable — not a failure of sending, no NotificationFailed, never retried
+    SKIPPED = "skipped"
 
 
 class RulesError(ValueError):
@@ -92,6 +83,23 @@ class Condition(BaseModel):
         return True
 
 
+class VersionRange(BaseModel):
+    """``versions: {min: 1, max: 2}`` — either end may be left out."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min: int | None = Field(default=None, ge=1)
+    max: int | None = Field(default=None, ge=1)
+
+    def has(self, version: int) -> bool:
+        return (self.min is None or version >= self.min) and (
+            self.max is None or version <= self.max
+        )
+
+    def __str__(self) -> str:
+        return f"{self.min or 1}..{self.max or '∞'}"
+
+
 class Rule(BaseModel):
     """One line of the rules file: this event → these recipients on these channels with this
     template."""
@@ -99,7 +107,12 @@ class Rule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str = Field(pattern=r"^[a-z0-9_.-]{2,60}$")
-    event: str
+    event: str = Field(
+        description="the event's name (TicketOpened) or CloudEvents type without version"
+    )
+    versions: VersionRange | None = Field(
+        default=None, description="only these versions (default: every version)"
+    )
     template: str = Field(pattern=r"^[a-z0-9_]{2,60}$")
     recipients: list[str] = Field(min_length=1)
     channels: list[Channel] = Field(min_length=1)
@@ -118,17 +131,48 @@ class Rule(BaseModel):
             )
         return value
 
+    @field_validator("event")
+    @classmethod
+    def _event_name(cls, value: str) -> str:
+        # the CloudEvents type without its version names the same event: cn.aftersales.dealers.CardOverdue
+        name = value.rsplit(".", 1)[-1] if value.startswith("cn.aftersales.") else value
+        if name not in CONSUMED:
+            raise ValueError(
+                f"event {value!r} is not in the event catalog; known: {', '.join(CONSUMED)}"
+            )
+        if value != name and CONSUMED[name][0].ce_type().rsplit(".", 1)[0] != value:
+            raise ValueError(
+                f"event {value!r}: the type of {name} is {CONSUMED[name][0].ce_type()}"
+            )
+        return name
+
     @model_validator(mode="after")
     def _fields_exist(self) -> Rule:
-        cls = CONSUMED.get(self.event)
-        if cls is None:
-            raise ValueError(
-                f"event {self.event!r} is not one this service consumes ({', '.join(CONSUMED)})"
-            )
+        classes = self.classes()
+        if not classes:
+            known = ", ".join(str(c.VERSION) for c in CONSUMED[self.event])
+            raise ValueError(f"{self.event} has no version in {self.versions} (versions: {known})")
         for name in (*self.when, *self.urgent_when):
-            if name not in cls.model_fields:
-                raise ValueError(f"condition on {name!r}, which {self.event} does not have")
+            lacking = [c.VERSION for c in classes if name not in c.model_fields]
+            if lacking:
+                raise ValueError(
+                    f"condition on {name!r}, which {self.event} does not have "
+                    f"(version {', '.join(map(str, lacking))})"
+                )
         return self
+
+    def classes(self) -> list[type[EventData]]:
+        """The versions of the event this rule takes."""
+        return [
+            c for c in CONSUMED[self.event] if self.versions is None or self.versions.has(c.VERSION)
+        ]
+
+    def matches(self, data: EventData) -> bool:
+        return (
+            data.NAME == self.event
+            and (self.versions is None or self.versions.has(data.VERSION))
+            and self.applies(data)
+        )
 
     def applies(self, data: EventData) -> bool:
         return all(cond.holds(getattr(data, name)) for name, cond in self.when.items())
@@ -157,16 +201,19 @@ class RuleSet(BaseModel):
         return self
 
     def for_event(self, data: EventData) -> list[Rule]:
-        return [r for r in self.rules if r.event == data.NAME and r.applies(data)]
+        return [r for r in self.rules if r.matches(data)]
 
 
-def parse_rules(raw: Any, known_templates: set[str] | None = None) -> RuleSet:
-    """Validate a loaded rules document; every problem is reported with its place."""
+def parse_rules(
+    raw: Any, known_templates: set[str] | None = None, lines: list[int] | None = None
+) -> RuleSet:
+    """Validate a loaded rules document; every problem is reported with its place (the rule's line in the
+    file when `lines` says where each rule starts)."""
     try:
         ruleset = RuleSet.model_validate(raw)
     except ValidationError as exc:
-        lines = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
-        raise RulesError("通知规则无效 (invalid notification rules): " + "; ".join(lines)) from exc
+        found = [f"{_place(e['loc'], lines)}: {e['msg']}" for e in exc.errors()]
+        raise RulesError("通知规则无效 (invalid notification rules): " + "; ".join(found)) from exc
     if known_templates is not None:
         missing = sorted({r.template for r in ruleset.rules} - known_templates)
         if missing:
@@ -174,6 +221,14 @@ def parse_rules(raw: Any, known_templates: set[str] | None = None) -> RuleSet:
                 f"通知规则引用了不存在的模板 (rules name unknown templates): {', '.join(missing)}"
             )
     return ruleset
+
+
+def _place(loc: tuple[Any, ...], lines: list[int] | None) -> str:
+    path = ".".join(str(p) for p in loc)
+    if lines and len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
+        if loc[1] < len(lines):
+            return f"line {lines[loc[1]]} ({path})"
+    return path
 
 
 # ---------------------------------------------------------------- addresses
@@ -321,6 +376,7 @@ class Planned:
     urgent: bool
     address: str | None = None
     error: str | None = None
+    skipped: bool = False  # the error is that nobody can be reached (Status.SKIPPED)
     content: dict[str, str] = field(default_factory=dict)
     secret: str | None = None  # {"masked", "sealed"}: the sealed survey link, opened only to send
 

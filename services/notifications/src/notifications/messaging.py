@@ -11,7 +11,7 @@ from aftersales_shared.events.compat import field_paths, schema_of
 from aftersales_shared.inbox import Inbox
 from aftersales_shared.scheduler import Job, Scheduler
 
-from .domain import ALSO_CONSUMED, CONSUMED
+from .domain import CONSUMED
 from .usecases import delivery, planning
 from .usecases.planning import Notifier
 
@@ -24,7 +24,7 @@ def every_field(classes: list[type[EventData]]) -> dict[type[EventData], set[str
 
 
 def register(inbox: Inbox, schedulers: list[Scheduler], notifier: Notifier) -> None:
-    consumed = [*CONSUMED.values(), *ALSO_CONSUMED]
+    consumed = [cls for versions in CONSUMED.values() for cls in versions]
 
     @inbox.handles_batch(
         *consumed,

@@ -150,3 +150,17 @@ class DeliveryOut(Out):
     created_at: datetime
     sent_at: datetime | None
     failed_at: datetime | None
+
+
+class UnreachableOut(Out):
+    """Someone the rules name who could not be reached on a channel (skipped deliveries), and why."""
+
+    recipient_key: str = Field(
+        description="the person's id, or missing:<who> / group:<name> / dealer:<id>"
+    )
+    recipient_name: str | None
+    channel: str
+    deliveries: int = Field(description="skipped deliveries in the window")
+    first_at: datetime
+    last_at: datetime
+    reason: str = Field(description="the latest reason, e.g. 收件人没有手机号")

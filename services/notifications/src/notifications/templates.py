@@ -81,6 +81,8 @@ class Templates:
                 continue
             for lang in LANGUAGES:
                 parts = spec.get(lang)
+                if parts is None and lang != LANGUAGES[0]:
+                    continue  # English is optional: the Chinese text is sent instead
                 if not isinstance(parts, dict):
                     problems.append(f"{name}.{lang}: missing")
                     continue
@@ -133,6 +135,12 @@ class Templates:
         channel: str | None = None,
     ) -> Rendered:
         """Render the parts one channel needs (all parts when channel is None)."""
+        if (name, lang, "sms") not in self._compiled and (
+            name,
+            LANGUAGES[0],
+            "sms",
+        ) in self._compiled:
+            lang = LANGUAGES[0]  # no English text for this template: the Chinese one
         ctx = {**context, "lang": lang}
         wanted = {"sms": ("sms",), "email": ("subject", "text", "html")}.get(channel or "", PARTS)
         try:
@@ -166,14 +174,27 @@ class Templates:
 
 def load_yaml(path: Path | None, packaged: str) -> Any:
     """A YAML document from the given file, or the packaged default of that name."""
+    return yaml_with_lines(path, packaged)[0]
+
+
+def yaml_with_lines(path: Path | None, packaged: str) -> tuple[Any, list[int]]:
+    """The document, and the line on which each item of its top-level `rules` list starts (for messages
+    that say where a rule is wrong)."""
     try:
         if path is None:
             text = resources.files("notifications.defaults").joinpath(packaged).read_text("utf-8")
         else:
             text = Path(path).read_text("utf-8")
-        return yaml.safe_load(text)
+        doc = yaml.safe_load(text)
+        node = yaml.compose(text)
     except (OSError, yaml.YAMLError) as exc:
         raise RulesError(f"无法读取 {path or packaged} (cannot read): {exc}") from exc
+    lines: list[int] = []
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if key.value == "rules" and isinstance(value, yaml.SequenceNode):
+                lines = [item.start_mark.line + 1 for item in value.value]
+    return doc, lines
 
 
 def params_json(params: dict[str, str]) -> str:

@@ -14,6 +14,7 @@ files; tests/events/test_event_schemas.py runs the gate.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -171,6 +172,8 @@ def _compare(
             problems.append(f"{label}: {key} narrowed from {oc.get(key, 'none')} to {nc[key]}")
     for key in ("pattern", "format"):
         if direction != "read" and key in nc and nc.get(key) != oc.get(key):
+            if key == "pattern" and _widened(oc.get(key), nc[key]):
+                continue  # ^(a|b)$ → ^(a|b|c)$: every value valid before still is
             problems.append(f"{label}: {key} changed from {oc.get(key)!r} to {nc[key]!r}")
     oo, no = _options(o, oroot, "object"), _options(n, nroot, "object")
     if oo is not None and no is not None:
@@ -194,6 +197,15 @@ def _compare(
     oa, na = _options(o, oroot, "array"), _options(n, nroot, "array")
     if oa is not None and na is not None and "items" in oa and "items" in na:
         _compare(oa["items"], na["items"], oroot, nroot, f"{where}[]", problems, direction)
+
+
+_CHOICES = re.compile(r"^\^\(([A-Za-z0-9_-]+(?:\|[A-Za-z0-9_-]+)*)\)\$$")
+
+
+def _widened(old: Any, new: str) -> bool:
+    """Both patterns a plain list of choices (``^(a|b)$``) and the new one keeps every old choice."""
+    before, after = _CHOICES.match(old or ""), _CHOICES.match(new)
+    return bool(before and after) and set(before[1].split("|")) <= set(after[1].split("|"))
 
 
 def field_paths(schema: dict[str, Any]) -> set[str]:

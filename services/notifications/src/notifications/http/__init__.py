@@ -1,10 +1,10 @@
 """HTTP API of the notifications service: recipients and preferences, the delivery log, the rules in
 force."""
 
-from .deliveries import DeliveryController
+from .deliveries import DeliveryController, UnreachableController
 from .recipients import RecipientController
 from .rules import RulesController
 
-CONTROLLERS = [RecipientController, DeliveryController, RulesController]
+CONTROLLERS = [RecipientController, DeliveryController, UnreachableController, RulesController]
 
 __all__ = ["CONTROLLERS"]

@@ -20,12 +20,12 @@ from aftersales_shared.http import (
 from aftersales_shared.schemas import Page
 from aftersales_shared.service import Runtime
 
-from ..schemas import DeliveryOut
+from ..schemas import DeliveryOut, UnreachableOut
 from ..usecases import delivery_log
 from ..usecases.delivery_log import DeliveryFilter
 from .access import READERS
 
-STATUS = "^(pending|held|sending|retrying|sent|failed)$"
+STATUS = "^(pending|held|sending|retrying|sent|failed|skipped)$"
 
 
 class DeliveryController(Controller):
@@ -78,3 +78,29 @@ class DeliveryController(Controller):
     ) -> DeliveryOut:
         async with rt.sessions() as session:
             return DeliveryOut.model_validate(await delivery_log.get_delivery(session, delivery_id))
+
+
+class UnreachableController(Controller):
+    path = "/unreachable-recipients"
+    tags = ["deliveries"]
+
+    @get(
+        "/",
+        guards=[requires(*READERS)],
+        summary="Recipients without an address: who the rules name but nobody could reach, and why",
+    )
+    async def list_(
+        self,
+        rt: NamedDependency[Runtime],
+        since: Since = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> Page[UnreachableOut]:
+        async with rt.sessions() as session:
+            rows, total = await delivery_log.unreachable(session, limit, offset, since)
+        return Page[UnreachableOut](
+            items=[UnreachableOut.model_validate(r) for r in rows],
+            total=total,
+            limit=limit,
+            offset=offset,
+        )

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftersales_shared.errors import NotFound
 
+from ..domain import Status
 from ..models import DeliveryRow
 
 
@@ -58,3 +59,58 @@ async def get_delivery(session: AsyncSession, delivery_id: str) -> DeliveryRow:
     if row is None:
         raise NotFound(f"投递记录{delivery_id}不存在 (no such delivery)")
     return row
+
+
+@dataclass(frozen=True)
+class Unreachable:
+    """Someone the rules name who could not be reached on a channel: how often, why (the latest reason)."""
+
+    recipient_key: str
+    recipient_name: str | None
+    channel: str
+    deliveries: int
+    first_at: datetime
+    last_at: datetime
+    reason: str
+
+
+async def unreachable(
+    session: AsyncSession, limit: int, offset: int, since: datetime | None = None
+) -> tuple[list[Unreachable], int]:
+    """The people without a (valid) address or registration that skipped deliveries name, most recent first."""
+    skipped = DeliveryRow.status == Status.SKIPPED.value
+    if since is not None:
+        skipped = skipped & (DeliveryRow.created_at >= since)
+    groups = (
+        select(
+            DeliveryRow.recipient_key,
+            DeliveryRow.channel,
+            func.count().label("n"),
+            func.min(DeliveryRow.created_at).label("first_at"),
+            func.max(DeliveryRow.created_at).label("last_at"),
+        )
+        .where(skipped)
+        .group_by(DeliveryRow.recipient_key, DeliveryRow.channel)
+        .subquery()
+    )
+    total = await session.scalar(select(func.count()).select_from(groups)) or 0
+    page = (
+        await session.execute(
+            select(groups)
+            .order_by(groups.c.last_at.desc(), groups.c.recipient_key, groups.c.channel)
+            .limit(limit)
+            .offset(offset)
+        )
+    ).all()
+    found = []
+    for key, channel, n, first_at, last_at in page:
+        latest = (
+            await session.execute(
+                select(DeliveryRow.recipient_name, DeliveryRow.last_error)
+                .where(skipped, DeliveryRow.recipient_key == key, DeliveryRow.channel == channel)
+                .order_by(DeliveryRow.created_at.desc())
+                .limit(1)
+            )
+        ).one()
+        found.append(Unreachable(key, latest[0], channel, n, first_at, last_at, latest[1] or ""))
+    return found, total

@@ -120,7 +120,13 @@ def _prepare(
     if isinstance(who, Missing):
         placeholder = Recipient(key=who.key, name="")
         return Planned(
-            rule.id, rule.template, placeholder, channel, rule.is_urgent(data), error=who.reason
+            rule.id,
+            rule.template,
+            placeholder,
+            channel,
+            rule.is_urgent(data),
+            error=who.reason,
+            skipped=True,
         )
     if who.registered and channel not in who.channels:
         return None  # the person opted out of this channel
@@ -132,6 +138,7 @@ def _prepare(
         planned.error = (
             who.address_errors.get(channel.value) or f"收件人{who.name or who.key}没有{what}"
         )
+        planned.skipped = True
         return planned
     lang = language_of(
         getattr(data, "language", None) if not who.registered else who.language, who.language
@@ -161,6 +168,8 @@ def _row(p: Planned, env: Envelope[Any], now: datetime, recent: list[datetime]) 
         timing = delivery_timing(p.recipient, p.urgent, now, recent)
         status = Status.HELD if timing.held else Status.PENDING
         due, hold, failed_at = timing.due_at, timing.reason if timing.held else None, None
+    elif p.skipped:
+        status, due, hold, failed_at = Status.SKIPPED, now, None, None
     else:
         status, due, hold, failed_at = Status.FAILED, now, None, now
     return dict(
@@ -224,7 +233,7 @@ async def _recent_due(
             select(DeliveryRow.recipient_key, DeliveryRow.channel, DeliveryRow.due_at).where(
                 one_of(session, DeliveryRow.recipient_key, keys[start : start + 500]),
                 DeliveryRow.due_at > now - timedelta(hours=1),
-                DeliveryRow.status != Status.FAILED.value,
+                DeliveryRow.status.not_in((Status.FAILED.value, Status.SKIPPED.value)),
             )
         )
         for key, channel, due in rows:

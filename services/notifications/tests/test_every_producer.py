@@ -1,0 +1,97 @@
+"""Every producer's alerts reach people by the default rules, over real NATS, SMTP and an SMS gateway: a missed
+deadline of contracts, dealers and tickets and a low survey score each fire their rule once — and once again
+when the same event is delivered a second time."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from notif_support import all_deliveries, make_app, recipient, streams, uid
+
+from aftersales_shared.events import Envelope, registry
+from aftersales_shared.events.compat import SAMPLES_DIR
+from aftersales_testing.support import auth, publish, running, wait_until
+from notifications.domain import CONSUMED
+
+SUP = auth("service_supervisor", sub="sup-1")
+
+
+async def sent(condition: Any, what: str) -> Any:
+    try:
+        return await wait_until(condition, what=what)
+    except AssertionError as exc:  # say what there was instead
+        seen = getattr(all_deliveries, "last", None)
+        raise AssertionError(f"{exc}; deliveries: {seen}") from None
+
+
+def from_sample(name: str, **update: Any) -> Envelope[Any]:
+    """The producer's saved sample of that event, as a new event (fresh id)."""
+    cls = CONSUMED[name][-1]
+    raw = json.loads((SAMPLES_DIR / f"{cls.ce_type()}.json").read_text("utf-8"))
+    saved = registry.decode(raw["headers"], json.dumps(raw["body"]).encode())
+    return Envelope(data=saved.data.model_copy(update=update), subject=saved.subject)
+
+
+async def test_each_producer_s_alert_fires_its_default_rule_once(databases, own_nats, servers):
+    smtp, gw = servers
+    await streams(own_nats.url)
+    app = await make_app(databases, own_nats.url, smtp, gw)
+    ref = uid()
+    dealer_id = f"D-{ref}"
+    awake = {"quiet_hours": None}  # whatever time the suite runs: nobody's quiet hours hold these
+    people = {
+        "sup": recipient(
+            f"sup-{ref}", groups=["service_supervisor"], channels=["sms", "email"], **awake
+        ),
+        "delivery": recipient(f"dlv-{ref}", groups=["delivery"], channels=["sms"], **awake),
+        "salesmgr": recipient(f"smg-{ref}", groups=["sales_manager"], channels=["sms"], **awake),
+        "dealer": recipient(
+            f"dlr-{ref}", groups=["dealer"], dealer_id=dealer_id, channels=["sms"], **awake
+        ),
+    }
+    events = {
+        "contracts": from_sample("ObjectionAnswerOverdue", order_no=f"SO-{ref}"),
+        "dealers": from_sample("CardOverdue", dealer_id=dealer_id, serial_no=f"SN-{ref}"),
+        "tickets": from_sample("FollowUpOpened", ticket_no=f"FU-{ref}"),
+        "surveys": from_sample("SurveyAnswered", low_score=True, ticket_no=f"SV-{ref}"),
+    }
+    expected = {  # event → (recipient, channel) of its default rule
+        "contracts": {(people["delivery"]["id"], "sms"), (people["salesmgr"]["id"], "sms")},
+        "dealers": {(people["dealer"]["id"], "sms"), (people["sup"]["id"], "sms")}
+        | {(people["sup"]["id"], "email")},
+        "tickets": {(people["sup"]["id"], "email")},
+        "surveys": {(people["sup"]["id"], "sms"), (people["sup"]["id"], "email")},
+    }
+    async with running(app) as client:
+        for body in people.values():
+            r = await client.post("/recipients", json=body, headers=SUP)
+            assert r.status_code == 201, r.text
+        for env in events.values():
+            await publish(own_nats.url, env)
+        for producer, env in events.items():
+            rows = await sent(
+                lambda env=env, n=len(expected[producer]): all_deliveries(
+                    client, event_id=env.id, status="sent", n=n
+                ),
+                what=f"{producer}'s {env.data.NAME} sent to {sorted(expected[producer])}",
+            )
+            assert {(r["recipient_key"], r["channel"]) for r in rows} == expected[producer]
+        sms_before = len(gw.accepted)
+        # the same events delivered again (past JetStream's duplicate window): nobody hears twice
+        for env in events.values():
+            await publish(own_nats.url, env, msg_id=f"{env.id}-again")
+        marker = from_sample("CardOverdue", dealer_id=dealer_id, serial_no=f"SN2-{ref}")
+        await publish(
+            own_nats.url, marker
+        )  # published after the repeats: once it is sent, they ran
+        await wait_until(
+            lambda: all_deliveries(client, event_id=marker.id, status="sent", n=3),
+            what="the marker event sent",
+        )
+        for producer, env in events.items():
+            rows = await all_deliveries(client, event_id=env.id, n=len(expected[producer]))
+            assert rows is not None, f"{producer}: deliveries changed after a redelivery"
+        assert len(gw.accepted) == sms_before + 2  # the marker's two SMS, nothing repeated
+        texts = " ".join(r.body["text"] for r in gw.accepted)
+        assert f"SN-{ref}" in texts and f"SO-{ref}" in texts and f"SV-{ref}" in texts
