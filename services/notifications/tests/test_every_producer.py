@@ -1,6 +1,6 @@
-"""Every producer's alerts reach people by the default rules, over real NATS, SMTP and an SMS gateway: a missed
-deadline of contracts, dealers and tickets and a low survey score each fire their rule once — and once again
-when the same event is delivered a second time."""
+"""Every producer's alerts reach people by the default rules, over real NATS, SMTP and an SMS
+gateway: a missed deadline of contracts, dealers and tickets and a low survey score each fire their
+rule once — and once again when the same event is delivered a second time."""
 
 from __future__ import annotations
 

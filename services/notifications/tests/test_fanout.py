@@ -176,7 +176,8 @@ async def test_nobody_to_reach_is_a_skipped_delivery_listed_as_unreachable_and_t
             lambda: all_deliveries(client, event_id=bad_phone.id, status="sent", n=1),
             what="its email still sent",
         )
-        # a second event naming the same unknown engineer: one more skipped delivery, one line in the list
+        # a second event naming the same unknown engineer: one more skipped delivery, one line in
+        # the list
         await publish(own_nats.url, ticket_assigned(uid(), assignee="eng-unknown"))
         await wait_until(
             lambda: all_deliveries(client, status="skipped", recipient="user:eng-unknown", n=4),

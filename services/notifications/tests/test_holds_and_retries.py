@@ -110,7 +110,7 @@ async def test_permanent_smtp_refusal_fails_with_the_providers_reason(databases,
         await wait_until(
             lambda: outbox_at_least(app, FAILED, 1), what="NotificationFailed (refused email)"
         )
-        # the contact without a phone is a skipped delivery, not a failure: no NotificationFailed for it
+        # the contact without a phone is a skipped delivery, not a failure: no NotificationFailed
         assert await outbox_count(app, FAILED) == 1
 
 

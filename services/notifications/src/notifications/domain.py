@@ -16,8 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from aftersales_shared.events import EventData, registry
 
-# every event of these producers is heard, and a rule can name any of them (by name: every version, or a
-# range of versions); partners' requests and this service's own receipts are not notified about
+# every event of these producers is heard, and a rule can name any of them (by name: every version,
+# or a range of versions); partners' requests and this service's own receipts are not notified about
 SOURCES = ("contracts", "tickets", "surveys", "dealers")
 NOT_NOTIFIED = frozenset(
     {"CalendarChanged"}
@@ -49,8 +49,9 @@ class Status(StrEnum):
     RETRYING = "retrying"  # a temporary failure: due again after back-off
     SENT = "sent"
     FAILED = "failed"
-    # nobody to send to (no such person, no or an invalid address): recorded with the reason and listed in
-    # GET /recipients/unreachable — not a failure of sending, no NotificationFailed, never retried
+    # nobody to send to (no such person, no or an invalid address): recorded with the reason and
+    # listed in GET /unreachable-recipients — not a failure of sending, no NotificationFailed, never
+    # retried
     SKIPPED = "skipped"
 
 
@@ -134,7 +135,8 @@ class Rule(BaseModel):
     @field_validator("event")
     @classmethod
     def _event_name(cls, value: str) -> str:
-        # the CloudEvents type without its version names the same event: cn.aftersales.dealers.CardOverdue
+        # the CloudEvents type without its version names the same event:
+        # cn.aftersales.dealers.CardOverdue
         name = value.rsplit(".", 1)[-1] if value.startswith("cn.aftersales.") else value
         if name not in CONSUMED:
             raise ValueError(
@@ -207,8 +209,8 @@ class RuleSet(BaseModel):
 def parse_rules(
     raw: Any, known_templates: set[str] | None = None, lines: list[int] | None = None
 ) -> RuleSet:
-    """Validate a loaded rules document; every problem is reported with its place (the rule's line in the
-    file when `lines` says where each rule starts)."""
+    """Validate a loaded rules document; every problem is reported with its place (the rule's line
+    in the file when `lines` says where each rule starts)."""
     try:
         ruleset = RuleSet.model_validate(raw)
     except ValidationError as exc:

@@ -153,7 +153,8 @@ class DeliveryOut(Out):
 
 
 class UnreachableOut(Out):
-    """Someone the rules name who could not be reached on a channel (skipped deliveries), and why."""
+    """Someone the rules name who could not be reached on a channel (skipped deliveries), and
+    why."""
 
     recipient_key: str = Field(
         description="the person's id, or missing:<who> / group:<name> / dealer:<id>"

@@ -178,8 +178,8 @@ def load_yaml(path: Path | None, packaged: str) -> Any:
 
 
 def yaml_with_lines(path: Path | None, packaged: str) -> tuple[Any, list[int]]:
-    """The document, and the line on which each item of its top-level `rules` list starts (for messages
-    that say where a rule is wrong)."""
+    """The document, and the line on which each item of its top-level `rules` list starts (for
+    messages that say where a rule is wrong)."""
     try:
         if path is None:
             text = resources.files("notifications.defaults").joinpath(packaged).read_text("utf-8")

@@ -203,7 +203,7 @@ _CHOICES = re.compile(r"^\^\(([A-Za-z0-9_-]+(?:\|[A-Za-z0-9_-]+)*)\)\$$")
 
 
 def _widened(old: Any, new: str) -> bool:
-    """Both patterns a plain list of choices (``^(a|b)$``) and the new one keeps every old choice."""
+    """Both patterns a plain list of choices (``^(a|b)$``), the new one keeping every old choice."""
     before, after = _CHOICES.match(old or ""), _CHOICES.match(new)
     return bool(before and after) and set(before[1].split("|")) <= set(after[1].split("|"))
 

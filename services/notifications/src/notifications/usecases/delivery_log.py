@@ -63,7 +63,8 @@ async def get_delivery(session: AsyncSession, delivery_id: str) -> DeliveryRow:
 
 @dataclass(frozen=True)
 class Unreachable:
-    """Someone the rules name who could not be reached on a channel: how often, why (the latest reason)."""
+    """Someone the rules name who could not be reached on a channel: how often, why (the latest
+    reason)."""
 
     recipient_key: str
     recipient_name: str | None
@@ -77,7 +78,8 @@ class Unreachable:
 async def unreachable(
     session: AsyncSession, limit: int, offset: int, since: datetime | None = None
 ) -> tuple[list[Unreachable], int]:
-    """The people without a (valid) address or registration that skipped deliveries name, most recent first."""
+    """The people without a (valid) address or registration that skipped deliveries name, most
+    recent first."""
     skipped = DeliveryRow.status == Status.SKIPPED.value
     if since is not None:
         skipped = skipped & (DeliveryRow.created_at >= since)
