@@ -312,3 +312,15 @@ def test_emails_are_normalised_or_refused():
     assert normalize_email("Wang@Example.COM") == "Wang@example.com"
     with pytest.raises(AddressError, match="邮箱地址无效"):
         normalize_email("wang@@example")
+
+
+def test_transactional_messages_never_wait_for_the_rate_limit(notifier):
+    r = Recipient(key="k", name="n", rate_limit_per_hour=1)
+    now = at(12, 0)
+    full = [now - timedelta(minutes=5)]
+    assert delivery_timing(r, False, now, full).held  # an alert waits
+    assert not delivery_timing(r, False, now, full, rate_limited=False).held
+    kinds = {rule.id: rule.kind.value for rule in notifier.rules.rules}
+    for customer_facing in ("ticket-opened-ack", "survey-invitation", "ticket-assigned-customer"):
+        assert kinds[customer_facing] == "transactional"
+    assert kinds["sla-breached-supervisor"] == kinds["card-overdue"] == "alert"

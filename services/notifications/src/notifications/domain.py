@@ -53,6 +53,18 @@ class Status(StrEnum):
     # listed in GET /unreachable-recipients — not a failure of sending, no NotificationFailed, never
     # retried
     SKIPPED = "skipped"
+    MERGED = "merged"  # an alert carried by another delivery's digest (merged_into)
+
+
+class MessageKind(StrEnum):
+    """Alerts to staff are rate-limited and digested when they burst; transactional messages to
+    customers (acknowledgement, appointment, survey invitation) never wait for a rate limit."""
+
+    ALERT = "alert"
+    TRANSACTIONAL = "transactional"
+
+
+DIGEST = "digest"  # hold_reason of an alert waiting to go out with others in one message
 
 
 class RulesError(ValueError):
@@ -119,6 +131,10 @@ class Rule(BaseModel):
     channels: list[Channel] = Field(min_length=1)
     when: dict[str, Condition] = Field(default_factory=dict)
     urgent: bool = Field(default=False, description="goes through quiet hours and rate limits")
+    kind: MessageKind = Field(
+        default=MessageKind.ALERT,
+        description="alert (rate-limited, digested in bursts) or transactional (no rate limit)",
+    )
     urgent_when: dict[str, Condition] = Field(default_factory=dict)
 
     @field_validator("recipients")
@@ -327,7 +343,11 @@ class Timing:
 
 
 def delivery_timing(
-    recipient: Recipient, urgent: bool, now: datetime, recent_due: list[datetime]
+    recipient: Recipient,
+    urgent: bool,
+    now: datetime,
+    recent_due: list[datetime],
+    rate_limited: bool = True,
 ) -> Timing:
     """Quiet hours hold non-urgent messages until morning; the rate limit spreads them over the
     hour.
@@ -343,7 +363,7 @@ def delivery_timing(
             due, reason = release, f"quiet hours {recipient.quiet_hours}"
     limit = recipient.rate_limit_per_hour
     window = sorted(d for d in recent_due if d > due - timedelta(hours=1))
-    if len(window) >= limit:
+    if rate_limited and len(window) >= limit:
         # the limit-th latest message leaves the window an hour after it went out
         due = max(due, window[-limit] + timedelta(hours=1))
         reason = f"rate limit {limit}/h"
@@ -379,6 +399,7 @@ class Planned:
     address: str | None = None
     error: str | None = None
     skipped: bool = False  # the error is that nobody can be reached (Status.SKIPPED)
+    kind: MessageKind = MessageKind.ALERT
     content: dict[str, str] = field(default_factory=dict)
     secret: str | None = None  # {"masked", "sealed"}: the sealed survey link, opened only to send
 

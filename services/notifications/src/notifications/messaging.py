@@ -35,7 +35,9 @@ def register(inbox: Inbox, schedulers: list[Scheduler], notifier: Notifier) -> N
         await planning.plan_batch(session, envs, notifier, utcnow())
 
     async def on_due(session: AsyncSession, job: Job) -> None:
-        await delivery.claim(session, job.payload["delivery_id"], utcnow())
+        await delivery.claim(
+            session, job.payload["delivery_id"], utcnow(), notifier.settings.sms_max_chars
+        )
 
     for scheduler in schedulers:
         scheduler.handles(delivery.JOB_KIND)(on_due)

@@ -97,6 +97,9 @@ class DeliveryRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     provider: Mapped[str | None] = mapped_column(String(40))
     provider_message_id: Mapped[str | None] = mapped_column(String(200))
+    merged_into: Mapped[str | None] = mapped_column(
+        String(36), comment="the digest delivery that carried this alert (status merged)"
+    )
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     failed_at: Mapped[datetime | None]

@@ -150,6 +150,9 @@ class DeliveryOut(Out):
     created_at: datetime
     sent_at: datetime | None
     failed_at: datetime | None
+    merged_into: str | None = Field(
+        default=None, description="status merged: the digest delivery that carried this alert"
+    )
 
 
 class UnreachableOut(Out):

@@ -87,6 +87,15 @@ class NotificationsSettings(ServiceSettings):
     delivery_max_attempts: int = Field(default=10, ge=1, le=100)
     retry_base_seconds: float = Field(default=5.0, gt=0)
     retry_max_seconds: float = Field(default=600.0, gt=0)
+    alert_digest_seconds: float = Field(
+        default=120.0,
+        ge=0,
+        le=3600,
+        description=(
+            "an alert to a person about a subject (a ticket) goes out at once; more about the same "
+            "subject within this window wait for its end and go out as one digest (0: never digest)"
+        ),
+    )
     delivery_lease_seconds: float = Field(
         default=30.0,
         gt=0,

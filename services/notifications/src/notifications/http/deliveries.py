@@ -25,7 +25,7 @@ from ..usecases import delivery_log
 from ..usecases.delivery_log import DeliveryFilter
 from .access import READERS
 
-STATUS = "^(pending|held|sending|retrying|sent|failed|skipped)$"
+STATUS = "^(pending|held|sending|retrying|sent|failed|skipped|merged)$"
 
 
 class DeliveryController(Controller):

@@ -15,7 +15,7 @@ from aftersales_shared.events import Envelope, NotificationFailedV1, Notificatio
 from aftersales_shared.outbox import enqueue, enqueue_many
 from aftersales_shared.scheduler import schedule
 
-from ..domain import Status, retry_delay
+from ..domain import DIGEST, Status, retry_delay
 from ..models import DeliveryRow
 from ..providers.base import SendError
 from ..settings import NotificationsSettings
@@ -52,10 +52,15 @@ class Claimed:
 _CLAIMED_COLUMNS = [DeliveryRow.__table__.c[name] for name in Claimed.__dataclass_fields__]
 
 
-async def claim(session: AsyncSession, delivery_id: str, now: datetime) -> Claimed | None:
+async def claim(
+    session: AsyncSession, delivery_id: str, now: datetime, sms_max_chars: int = 200
+) -> Claimed | None:
     """The scheduler says a delivery is due: mark it sending; the worker sends it after this
-    commits."""
+    commits. An alert held for a digest takes the other alerts of its burst with it (merged)."""
     table = DeliveryRow.__table__
+    digest = await session.scalar(
+        select(table.c.id).where(table.c.id == delivery_id, table.c.hold_reason == DIGEST)
+    )
     result = await session.execute(
         update(table)
         .where(
@@ -69,8 +74,79 @@ async def claim(session: AsyncSession, delivery_id: str, now: datetime) -> Claim
     if row is None:
         return None
     claimed = Claimed(**row)
+    if digest is not None:
+        claimed = await _carry_digest(session, claimed, sms_max_chars)
     session.info.setdefault(CLAIMED_KEY, []).append(claimed)
     return claimed
+
+
+async def _carry_digest(session: AsyncSession, carrier: Claimed, sms_max_chars: int) -> Claimed:
+    """The other alerts of the burst (same person, channel and subject, held for this digest) are
+    merged into this one, which now says all of them, oldest first."""
+    table = DeliveryRow.__table__
+    mine = await session.execute(
+        select(table.c.subject, table.c.due_at).where(table.c.id == carrier.id)
+    )
+    subject, due_at = mine.one()
+    others = (
+        await session.execute(
+            update(table)
+            .where(
+                table.c.recipient_key == carrier.recipient_key,
+                table.c.channel == carrier.channel,
+                table.c.subject == subject,
+                table.c.status == Status.HELD.value,
+                table.c.hold_reason == DIGEST,
+                table.c.due_at <= due_at,
+                table.c.id != carrier.id,
+            )
+            .values(status=Status.MERGED.value, merged_into=carrier.id, hold_reason=None)
+            .returning(table.c.created_at, table.c.title, table.c.body_text, table.c.body_html)
+        )
+    ).all()
+    if not others:
+        return carrier
+    parts = sorted(
+        [(r.created_at, r.title, r.body_text, r.body_html) for r in others], key=lambda x: x[0]
+    )
+    content = digest_content(
+        carrier, [(p[1], p[2], p[3]) for p in parts], subject or "", sms_max_chars
+    )
+    await session.execute(update(table).where(table.c.id == carrier.id).values(**content))
+    return Claimed(**{**carrier.__dict__, **content})
+
+
+def digest_content(
+    carrier: Claimed,
+    others: list[tuple[str | None, str | None, str | None]],
+    subject: str,
+    sms_max_chars: int,
+) -> dict[str, Any]:
+    """One message for the whole burst: the carrier's own content first, then the others'."""
+    items = [(carrier.title, carrier.body_text, carrier.body_html), *others]
+    n = len(items)
+    english = carrier.language == "en"
+    if carrier.channel == "sms":
+        texts = [t or "" for _, t, _ in items]
+        signature = texts[0][: texts[0].index("】") + 1] if texts[0].startswith("【") else ""
+        bodies = [t.removeprefix(signature).strip() for t in texts]
+        head = f"{n} alerts on {subject}: " if english else f"{subject}共{n}条提醒："
+        joined = ("; " if english else "；").join(bodies)
+        # a cloud SMS template cannot say a digest: no template parameters (providers that send by
+        # registered template send the carrier's own; see README)
+        return {"body_text": _cut(signature + head + joined, sms_max_chars), "sms_params": None}
+    title = (
+        f"{n} alerts on {subject}: {items[0][0] or ''}"
+        if english
+        else f"{subject}：{n}条提醒（{items[0][0] or ''}等）"
+    )
+    text_body = "\n\n".join(f"{i}. {t or ''}\n{b or ''}" for i, (t, b, _) in enumerate(items, 1))
+    html_body = "<hr>".join(h or "" for _, _, h in items)
+    return {"title": title[:300], "body_text": text_body, "body_html": html_body}
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @dataclass(frozen=True)

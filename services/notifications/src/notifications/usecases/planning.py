@@ -18,7 +18,9 @@ from aftersales_shared.outbox import enqueue_many
 from aftersales_shared.scheduler import schedule
 
 from ..domain import (
+    DIGEST,
     Channel,
+    MessageKind,
     Planned,
     Recipient,
     Rule,
@@ -77,15 +79,29 @@ async def plan_batch(
                         planned.append((env, p))
     if not planned:
         return []
+    transactional = {r.id for r in nf.rules.rules if r.kind is MessageKind.TRANSACTIONAL}
     recent = await _recent_due(
-        session, {(p.recipient.key, p.channel) for _, p in planned if p.error is None}, now
+        session,
+        {(p.recipient.key, p.channel) for _, p in planned if p.error is None},
+        now,
+        transactional,
     )
+    digest = timedelta(seconds=nf.settings.alert_digest_seconds)
     rows: list[dict[str, Any]] = []
     for env, p in planned:
         window = recent.setdefault((p.recipient.key, p.channel), [])
-        rows.append(_row(p, env, now, window))
+        rows.append(_row(p, env, now, window, _digest_until(p, env, window, now, digest)))
         if p.error is None:
-            window.append(rows[-1]["due_at"])
+            row = rows[-1]
+            window.append(
+                Recent(
+                    row["due_at"],
+                    env.subject,
+                    now,
+                    row["hold_reason"] == DIGEST,
+                    p.kind is MessageKind.ALERT,
+                )
+            )
     claimed: list[Claimed] = []
     for row in rows:
         if row["status"] == Status.PENDING and row["due_at"] <= now:
@@ -127,11 +143,18 @@ def _prepare(
             rule.is_urgent(data),
             error=who.reason,
             skipped=True,
+            kind=rule.kind,
         )
     if who.registered and channel not in who.channels:
         return None  # the person opted out of this channel
     planned = Planned(
-        rule.id, rule.template, who, channel, rule.is_urgent(data), address=who.address(channel)
+        rule.id,
+        rule.template,
+        who,
+        channel,
+        rule.is_urgent(data),
+        address=who.address(channel),
+        kind=rule.kind,
     )
     if planned.address is None:
         what = "手机号 (phone number)" if channel is Channel.SMS else "邮箱 (email address)"
@@ -163,9 +186,46 @@ def _prepare(
     return planned
 
 
-def _row(p: Planned, env: Envelope[Any], now: datetime, recent: list[datetime]) -> dict[str, Any]:
-    if p.error is None:
-        timing = delivery_timing(p.recipient, p.urgent, now, recent)
+@dataclass(frozen=True)
+class Recent:
+    """One of a person's messages on a channel in the last hour (rate limit and digest windows)."""
+
+    due_at: datetime
+    subject: str | None
+    created_at: datetime
+    digest: bool  # waiting to go out in a digest (not the lead of its burst)
+    alert: bool
+
+
+def _digest_until(
+    p: Planned, env: Envelope[Any], window: list[Recent], now: datetime, span: timedelta
+) -> datetime | None:
+    """An alert about a subject that an earlier alert to this person (the lead of the burst) told
+    less than `span` ago waits for the end of the lead's window, to go out with the others as one
+    digest. The lead itself went out at once."""
+    if p.error is not None or p.kind is not MessageKind.ALERT or not env.subject or not span:
+        return None
+    leads = [
+        r.created_at
+        for r in window
+        if r.alert and not r.digest and r.subject == env.subject and r.created_at > now - span
+    ]
+    return max(leads) + span if leads else None
+
+
+def _row(
+    p: Planned,
+    env: Envelope[Any],
+    now: datetime,
+    recent: list[Recent],
+    digest_until: datetime | None = None,
+) -> dict[str, Any]:
+    if p.error is None and digest_until is not None:
+        status, due, hold, failed_at = Status.HELD, digest_until, DIGEST, None
+    elif p.error is None:
+        limited = p.kind is MessageKind.ALERT
+        due_times = [r.due_at for r in recent if r.alert]
+        timing = delivery_timing(p.recipient, p.urgent, now, due_times, rate_limited=limited)
         status = Status.HELD if timing.held else Status.PENDING
         due, hold, failed_at = timing.due_at, timing.reason if timing.held else None, None
     elif p.skipped:
@@ -207,8 +267,11 @@ def _row(p: Planned, env: Envelope[Any], now: datetime, recent: list[datetime]) 
 
 
 async def _recent_due(
-    session: AsyncSession, wanted: set[tuple[str, Channel]], now: datetime
-) -> dict[tuple[str, Channel], list[datetime]]:
+    session: AsyncSession,
+    wanted: set[tuple[str, Channel]],
+    now: datetime,
+    transactional: set[str] = frozenset(),  # type: ignore[assignment]
+) -> dict[tuple[str, Channel], list[Recent]]:
     """Due times of these people's messages per channel from an hour ago on (the rate limit's
     window).
 
@@ -216,7 +279,7 @@ async def _recent_due(
     advisory locks, taken in one global order so two batches cannot deadlock), so concurrent
     consumers cannot both see room under the limit; SQLite has one writer.
     """
-    found: dict[tuple[str, Channel], list[datetime]] = {k: [] for k in wanted}
+    found: dict[tuple[str, Channel], list[Recent]] = {k: [] for k in wanted}
     if not wanted:
         return found
     if is_postgresql(session):
@@ -230,14 +293,26 @@ async def _recent_due(
     keys = sorted({key for key, _ in wanted})
     for start in range(0, len(keys), 500):
         rows = await session.execute(
-            select(DeliveryRow.recipient_key, DeliveryRow.channel, DeliveryRow.due_at).where(
+            select(
+                DeliveryRow.recipient_key,
+                DeliveryRow.channel,
+                DeliveryRow.due_at,
+                DeliveryRow.subject,
+                DeliveryRow.created_at,
+                DeliveryRow.hold_reason,
+                DeliveryRow.rule_id,
+            ).where(
                 one_of(session, DeliveryRow.recipient_key, keys[start : start + 500]),
                 DeliveryRow.due_at > now - timedelta(hours=1),
-                DeliveryRow.status.not_in((Status.FAILED.value, Status.SKIPPED.value)),
+                DeliveryRow.status.not_in(
+                    (Status.FAILED.value, Status.SKIPPED.value, Status.MERGED.value)
+                ),
             )
         )
-        for key, channel, due in rows:
+        for key, channel, due, subject, created, hold, rule_id in rows:
             window = found.get((key, Channel(channel)))
             if window is not None:
-                window.append(due)
+                window.append(
+                    Recent(due, subject, created, hold == DIGEST, rule_id not in transactional)
+                )
     return found
