@@ -42,7 +42,7 @@ CONSUMES: dict[str, tuple[str, ...]] = {
         "surveys.survey_answered.v1",
     ),
     "surveys": ("tickets.calendar_changed.v1", "tickets.service_completed.v1"),
-    # every event of the four producers but CalendarChanged (notifications.domain.CONSUMED)
+    # every event of the four producers (notifications.domain.CONSUMED; CalendarChanged only kept)
     "notifications": (
         "contracts.contract_archive_overdue.v1",
         "contracts.contract_archived.v1",
@@ -60,6 +60,7 @@ CONSUMES: dict[str, tuple[str, ...]] = {
         "surveys.survey_answered.v1",
         "surveys.survey_requested.v1",
         "surveys.survey_requested.v2",
+        "tickets.calendar_changed.v1",  # the duty calendar (kept copy), not notified about
         "tickets.calendar_year_missing.v1",
         "tickets.follow_up_opened.v1",
         "tickets.service_completed.v1",

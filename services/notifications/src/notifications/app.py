@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from litestar import Litestar
 
+from aftersales_shared.calendars import keep_calendar_copies
 from aftersales_shared.db import is_sqlite
 from aftersales_shared.events import NotificationFailedV1, NotificationSentV1
 from aftersales_shared.scheduler import Scheduler
@@ -55,6 +56,7 @@ def create_app(
         ]
     )
     worker.also_wake(extra)
+    keep_calendar_copies(rt.inbox)  # the duty calendar: when `duty:` alerts go to the rota
     messaging.register(rt.inbox, [rt.scheduler, *extra], notifier)
     app = create_service_app(
         rt,

@@ -15,6 +15,7 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from aftersales_shared.events import EventData, registry
+from aftersales_shared.workcalendar import WorkCalendar
 
 # every event of these producers is heard, and a rule can name any of them (by name: every version,
 # or a range of versions); partners' requests and this service's own receipts are not notified about
@@ -72,7 +73,9 @@ class RulesError(ValueError):
 
 
 # ---------------------------------------------------------------- rules
-SELECTOR = re.compile(r"^(contact|contacts|assignee|sales_rep|dealer|group:[a-z_]{2,40})$")
+SELECTOR = re.compile(
+    r"^(contact|contacts|assignee|sales_rep|dealer|group:[a-z_]{2,40}|duty:[a-z_]{2,40})$"
+)
 
 
 class Condition(BaseModel):
@@ -144,7 +147,7 @@ class Rule(BaseModel):
         if bad:
             raise ValueError(
                 f"unknown recipient selector(s) {bad}; use contact, contacts, assignee, "
-                "sales_rep, dealer or group:<name>"
+                "sales_rep, dealer, group:<name> or duty:<group>"
             )
         return value
 
@@ -247,6 +250,13 @@ def _place(loc: tuple[Any, ...], lines: list[int] | None) -> str:
         if loc[1] < len(lines):
             return f"line {lines[loc[1]]} ({path})"
     return path
+
+
+def in_working_time(calendar: WorkCalendar, now: datetime) -> bool:
+    """Whether `now` falls in the calendar's working time (then a `duty:` selector names the whole
+    group; outside it, the person on the rota)."""
+    local = now.astimezone(calendar.tz)
+    return any(start <= local < end for start, end in calendar.working_intervals(local.date()))
 
 
 # ---------------------------------------------------------------- addresses

@@ -103,3 +103,20 @@ class DeliveryRow(Base):
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     failed_at: Mapped[datetime | None]
+
+
+class DutyShiftRow(Base):
+    """Who is on duty for a group outside working time (the rota): a shift from `starts_at` to
+    `ends_at`. During working time (the duty calendar) the whole group hears a `duty:` alert."""
+
+    __tablename__ = "duty_shifts"
+    __table_args__ = (Index("ix_duty_shifts_group_window", "group_name", "starts_at", "ends_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    group_name: Mapped[str] = mapped_column(String(40))
+    recipient_id: Mapped[str] = mapped_column(String(100))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    note: Mapped[str | None] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, ConfigDict, Field, field_validator
 
 from aftersales_shared.patch import NoNullsUnlessClearable
 from aftersales_shared.schemas import In, Out
@@ -168,3 +168,34 @@ class UnreachableOut(Out):
     first_at: datetime
     last_at: datetime
     reason: str = Field(description="the latest reason, e.g. 收件人没有手机号")
+
+
+GROUP = r"^[a-z_]{2,40}$"
+
+
+class DutyShiftIn(In):
+    """A shift: `recipient_id` is on duty for `group` from `starts_at` to `ends_at`."""
+
+    group: str = Field(pattern=GROUP, description="e.g. service_supervisor")
+    recipient_id: str = Field(min_length=1, max_length=100)
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    note: str | None = Field(default=None, max_length=200)
+
+
+class DutyShiftOut(Out):
+    id: int
+    group: str = Field(validation_alias="group_name")
+    recipient_id: str
+    starts_at: datetime
+    ends_at: datetime
+    note: str | None
+    created_by: str
+    created_at: datetime
+
+
+class OnDutyOut(Out):
+    group: str
+    at: datetime
+    working_time: bool = Field(description="in working time the whole group hears duty: alerts")
+    recipients: list[RecipientOut]

@@ -87,6 +87,14 @@ class NotificationsSettings(ServiceSettings):
     delivery_max_attempts: int = Field(default=10, ge=1, le=100)
     retry_base_seconds: float = Field(default=5.0, gt=0)
     retry_max_seconds: float = Field(default=600.0, gt=0)
+    duty_calendar_id: str = Field(
+        default="default",
+        max_length=64,
+        description=(
+            "the working-time calendar (kept from tickets' CalendarChanged) that decides when a "
+            "duty:<group> alert goes to the whole group and when to the person on the rota"
+        ),
+    )
     alert_digest_seconds: float = Field(
         default=120.0,
         ge=0,

@@ -3,8 +3,15 @@ force."""
 
 from .deliveries import DeliveryController, UnreachableController
 from .recipients import RecipientController
+from .rota import RotaController
 from .rules import RulesController
 
-CONTROLLERS = [RecipientController, DeliveryController, UnreachableController, RulesController]
+CONTROLLERS = [
+    RecipientController,
+    DeliveryController,
+    UnreachableController,
+    RotaController,
+    RulesController,
+]
 
 __all__ = ["CONTROLLERS"]

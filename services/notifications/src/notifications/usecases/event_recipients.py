@@ -5,12 +5,13 @@ preferences."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aftersales_shared.db import one_of
+from aftersales_shared.db import one_of, utcnow
 from aftersales_shared.events import Contact, Envelope, EventData
 
 from ..domain import (
@@ -24,6 +25,7 @@ from ..domain import (
 )
 from ..models import RecipientRow
 from ..settings import NotificationsSettings
+from . import rota
 
 
 @dataclass
@@ -41,9 +43,14 @@ class Resolver:
     """Finds the people a selector names; what a batch of events needs is read with a few
     queries."""
 
-    def __init__(self, session: AsyncSession, settings: NotificationsSettings) -> None:
+    def __init__(
+        self, session: AsyncSession, settings: NotificationsSettings, now: datetime | None = None
+    ) -> None:
         self._session = session
         self._s = settings
+        self._now = now or utcnow()
+        self._working: bool | None = None
+        self._on_duty: dict[str, list[RecipientRow]] = {}
         self._by_phone: dict[str, RecipientRow] = {}
         self._by_email: dict[str, RecipientRow] = {}
         self._users: dict[str, RecipientRow | None] = {}
@@ -172,7 +179,23 @@ class Resolver:
                     )
                 ]
             return [_registered(r) for r in rows]
-        group = selector.removeprefix("group:")
+        if selector.startswith("duty:"):
+            return await self._duty(selector.removeprefix("duty:"))
+        return await self._group(selector.removeprefix("group:"))
+
+    async def _duty(self, group: str) -> list[Recipient | Missing]:
+        """In working time the whole group; outside it whoever the rota has on duty now (the whole
+        group when nobody is: better everyone than no one)."""
+        if self._working is None:
+            self._working = await rota.working_time(self._session, self._s, self._now)
+        if self._working:
+            return await self._group(group)
+        if group not in self._on_duty:
+            self._on_duty[group] = await rota.on_shift(self._session, group, self._now)
+        rows = self._on_duty[group]
+        return [_registered(r) for r in rows] if rows else await self._group(group)
+
+    async def _group(self, group: str) -> list[Recipient | Missing]:
         if self._active is None:
             self._active = list(
                 (

@@ -61,7 +61,7 @@ async def plan_batch(
     worker after the commit; held ones (quiet hours, rate limit) become scheduler jobs; ones that
     cannot be sent are written `failed` with NotificationFailed. A crash between commit and send is
     recovered by the lease sweep, as for any claim."""
-    resolver = Resolver(session, nf.settings)
+    resolver = Resolver(session, nf.settings, now)
     await resolver.prefetch(envs)
     planned: list[tuple[Envelope[Any], Planned]] = []
     for env in envs:
