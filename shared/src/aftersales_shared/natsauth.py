@@ -52,6 +52,7 @@ CONSUMES: dict[str, tuple[str, ...]] = {
         "contracts.objection_answer_overdue.v1",
         "dealers.card_due_soon.v1",
         "dealers.card_overdue.v1",
+        "dealers.dealer_contacts_changed.v1",
         "dealers.deduction_issued.v1",
         "dealers.parts_return_overdue.v1",
         "dealers.stocking_plan_missed.v1",

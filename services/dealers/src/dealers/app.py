@@ -11,6 +11,7 @@ from aftersales_shared.events import (
 )
 from aftersales_shared.events.dealers import (
     CardDueSoonV1,
+    DealerContactsChangedV1,
     StockingPlanMissedV1,
     WarrantyServiceOverdueV1,
 )
@@ -29,6 +30,7 @@ PUBLISHES = [
     PartsReturnOverdueV1,
     DeductionIssuedV1,
     StockingPlanMissedV1,
+    DealerContactsChangedV1,
 ]
 
 

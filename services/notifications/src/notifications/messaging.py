@@ -6,13 +6,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftersales_shared.db import utcnow
-from aftersales_shared.events import Envelope, EventData
+from aftersales_shared.events import DealerContactsChangedV1, Envelope, EventData
 from aftersales_shared.events.compat import field_paths, schema_of
 from aftersales_shared.inbox import Inbox
 from aftersales_shared.scheduler import Job, Scheduler
 
 from .domain import CONSUMED
-from .usecases import delivery, planning
+from .usecases import dealer_contacts, delivery, planning
 from .usecases.planning import Notifier
 
 
@@ -32,7 +32,13 @@ def register(inbox: Inbox, schedulers: list[Scheduler], notifier: Notifier) -> N
         reads=every_field(consumed),
     )
     async def on_events(session: AsyncSession, envs: list[Envelope[Any]]) -> None:
-        await planning.plan_batch(session, envs, notifier, utcnow())
+        now = utcnow()
+        for env in envs:  # a dealer's contacts are its recipients before its events are planned
+            if isinstance(env.data, DealerContactsChangedV1):
+                await dealer_contacts.sync_dealer_contacts(
+                    session, env.data, notifier.settings, now
+                )
+        await planning.plan_batch(session, envs, notifier, now)
 
     async def on_due(session: AsyncSession, job: Job) -> None:
         await delivery.claim(

@@ -24,6 +24,7 @@ from .contracts import (
 from .dealers import (
     CardDueSoonV1,
     CardOverdueV1,
+    DealerContactsChangedV1,
     DeductionIssuedV1,
     PartsReturnOverdueV1,
     StockingPlanMissedV1,

@@ -8,6 +8,7 @@ from decimal import Decimal
 from pydantic import Field
 
 from .base import EventData, event
+from .common import Contact
 
 
 @event
@@ -129,3 +130,19 @@ class StockingPlanMissedV1(EventData):
     season_code: str
     season_starts: date
     due_date: date
+
+
+@event
+class DealerContactsChangedV1(EventData):
+    """A dealer was registered or its contacts changed: the people to tell about its units, cards,
+    repairs and settlements (notifications keeps them as the dealer's recipients)."""
+
+    NAME = "DealerContactsChanged"
+    VERSION = 1
+    PRODUCER = "dealers"
+
+    dealer_id: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    region: str | None = Field(default=None, max_length=100)
+    contacts: list[Contact] = Field(default_factory=list, max_length=50)
+    changed_at: datetime

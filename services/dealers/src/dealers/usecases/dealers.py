@@ -10,6 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftersales_shared.errors import Conflict, DomainError
+from aftersales_shared.events import Contact, DealerContactsChangedV1, Envelope
+from aftersales_shared.outbox import enqueue
 
 from ..models import DealerRow, GradeChangeRow, TruckVisitRow
 from .common import Ctx, audit, flush, owned, page_of, scoped
@@ -65,7 +67,24 @@ async def create_dealer(session: AsyncSession, cmd: NewDealer, ctx: Ctx) -> Deal
     )
     await flush(session, f"经销商编号{cmd.dealer_id}已存在 (dealer id already exists)")
     await audit(session, ctx, row.dealer_id, "dealer", row.dealer_id, "created", **asdict(cmd))
+    await _contacts_changed(session, row, ctx)
     return row
+
+
+async def _contacts_changed(session: AsyncSession, row: DealerRow, ctx: Ctx) -> None:
+    """The people to tell about this dealer's units and deadlines, for notifications."""
+    contacts = [
+        Contact.model_validate({k: c.get(k) for k in ("name", "phone", "email", "role")})
+        for c in row.contacts or []
+    ]
+    data = DealerContactsChangedV1(
+        dealer_id=row.dealer_id,
+        name=row.name,
+        region=row.region,
+        contacts=contacts,
+        changed_at=ctx.now,
+    )
+    await enqueue(session, Envelope(data=data, subject=row.dealer_id))
 
 
 async def update_dealer(
@@ -88,6 +107,8 @@ async def update_dealer(
         before=before,
         after=changes,
     )
+    if "contacts" in changes:
+        await _contacts_changed(session, row, ctx)
     return row
 
 
