@@ -115,6 +115,22 @@ def test_launcher_runs_everything_and_contract_reaches_tickets(tmp_path):
         assert r.json()["units"][0]["serial_no"] == f"{no}-SN1"
         demo = httpx.get(f"{tickets}/entitlements/DEMO-HT-2026-002", headers=auth("service_agent"))
         assert demo.status_code == 200 and demo.json()["dealer_id"] == "D-ZJ-01"
+        # the demo's people: the dealer's contacts reached notifications by DealerContactsChanged,
+        # the staff and tonight's rota are registered, and nothing in the delivery log failed
+        assert "demo: dealer D-ZJ-01 with 2 contacts, 8 staff recipients, sup-li on duty" in out
+        notifications, sup = f"http://127.0.0.1:{base + 3}", auth("service_supervisor")
+
+        def dealer_contacts() -> bool:
+            r = httpx.get(
+                f"{notifications}/recipients", params={"dealer_id": "D-ZJ-01"}, headers=sup
+            )
+            return r.status_code == 200 and r.json()["total"] == 2
+
+        _poll(dealer_contacts, "the demo dealer's contacts kept by notifications")
+        shifts = httpx.get(f"{notifications}/duty-shifts", headers=sup).json()
+        assert [s["recipient_id"] for s in shifts["items"]] == ["sup-li"]
+        failed = httpx.get(f"{notifications}/deliveries", params={"status": "failed"}, headers=sup)
+        assert failed.status_code == 200 and failed.json()["total"] == 0, failed.text
 
         # the launcher is a supervisor: a killed service comes back, the others never stop
         pid = int((tmp_path / "data" / "run" / "tickets.pid").read_text())

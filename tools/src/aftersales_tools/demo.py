@@ -1,9 +1,12 @@
-"""Demo data for a local run: a few customers' contracts, signed through the real API."""
+"""Demo data for a local run, through the real APIs: the demo dealer with its contacts, the staff
+who hear alerts (supervisors, management, sales, delivery, finance, technical) and tonight's duty
+rota, then a few customers' contracts, signed."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -37,6 +40,80 @@ DEMO_CUSTOMERS = (
 )
 
 
+DEMO_DEALER = {
+    "dealer_id": "D-ZJ-01",
+    "name": "浙江恒通机电设备有限公司",
+    "region": "浙江",
+    "agreement_no": "AG-ZJ-2026-01",
+    "contacts": [
+        {
+            "name": "陈经理",
+            "phone": "13900139001",
+            "email": "chen@hengtong.example.cn",
+            "role": "服务经理",
+        },
+        {"name": "刘工", "phone": "13900139002", "role": "维修工程师"},
+    ],
+    "grade": "B",
+}
+# (id, name, groups, phone, email): the ids are the users' ids in events (sales_rep "demo-sales")
+DEMO_STAFF = (
+    ("sup-zhang", "张主管", ["service_supervisor"], "13700137001", "zhang@factory.example.cn"),
+    ("sup-li", "李主管", ["service_supervisor"], "13700137002", "li@factory.example.cn"),
+    ("mgr-wang", "王总", ["manager"], "13700137003", "wang@factory.example.cn"),
+    ("demo-sales", "李明", ["sales"], "13700137004", "liming@factory.example.cn"),
+    ("smgr-zhao", "赵经理", ["sales_manager"], "13700137005", "zhao@factory.example.cn"),
+    ("dlv-sun", "孙师傅", ["delivery"], "13700137006", "sun@factory.example.cn"),
+    ("fin-qian", "钱会计", ["finance"], "13700137007", "qian@factory.example.cn"),
+    ("tech-wu", "吴工", ["technical"], "13700137008", "wu@factory.example.cn"),
+)
+ON_DUTY = "sup-li"  # tonight's supervisor on duty (18:00 to 08:30, business time)
+
+
+def _token(secret: str, sub: str, role: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {mint_token(secret, sub, [role])}"}
+
+
+def load_people(launcher: Launcher, secret: str, today: date, tz: ZoneInfo) -> None:
+    """The demo dealer (its contacts reach notifications by DealerContactsChanged), the staff
+    recipients and tonight's duty shift (idempotent: what exists is left alone)."""
+    from .catalog import SERVICES
+
+    index = {info.name: i for i, info in enumerate(SERVICES)}
+    url = {n: f"http://127.0.0.1:{launcher.port_of(SERVICES[i], i)}" for n, i in index.items()}
+    dealer = DEMO_DEALER | {
+        "agreement_start": str(today - timedelta(days=365)),
+        "agreement_end": str(today + timedelta(days=365)),
+    }
+    r = httpx.post(
+        f"{url['dealers']}/dealers", json=dealer, headers=_token(secret, "demo-mgr", "manager")
+    )
+    if r.status_code not in (201, 409):
+        r.raise_for_status()
+    supervisor = _token(secret, "demo-supervisor", "service_supervisor")
+    with httpx.Client(base_url=url["notifications"], headers=supervisor, timeout=10) as client:
+        for rid, name, groups, phone, email in DEMO_STAFF:
+            body = {"id": rid, "name": name, "groups": groups, "phone": phone, "email": email}
+            r = client.post("/recipients", json=body)
+            if r.status_code not in (201, 409):
+                r.raise_for_status()
+        start = datetime.combine(today, time(18, 0), tz)
+        if not client.get("/duty-shifts", params={"recipient_id": ON_DUTY}).json()["total"]:
+            shift = {
+                "group": "service_supervisor",
+                "recipient_id": ON_DUTY,
+                "starts_at": start.isoformat(),
+                "ends_at": (start + timedelta(hours=14, minutes=30)).isoformat(),
+                "note": "演示：今晚值班",
+            }
+            client.post("/duty-shifts", json=shift).raise_for_status()
+    print(
+        f"demo: dealer {DEMO_DEALER['dealer_id']} with {len(DEMO_DEALER['contacts'])} contacts, "
+        f"{len(DEMO_STAFF)} staff recipients, {ON_DUTY} on duty tonight",
+        flush=True,
+    )
+
+
 def _with_check(code17: str) -> str:
     total = sum(CREDIT_CODE_CHARS.index(c) * w for c, w in zip(code17, WEIGHTS))
     return code17 + CREDIT_CODE_CHARS[(31 - total % 31) % 31]
@@ -48,6 +125,8 @@ def load_demo(launcher: Launcher) -> None:
 
     info = service("contracts")
     settings = info.settings_class()()
+    tz = ZoneInfo(settings.business_timezone)
+    load_people(launcher, settings.jwt_secret, datetime.now(tz).date(), tz)
     headers = {
         "Authorization": f"Bearer {mint_token(settings.jwt_secret, 'demo-sales', ['sales'])}"
     }
