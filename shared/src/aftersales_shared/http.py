@@ -68,8 +68,16 @@ Until = Annotated[
         schema_extra=_TIME_SCHEMA,
     ),
 ]
+At = Annotated[
+    FilterTime | None,
+    QueryParameter(
+        description="at this moment: ISO 8601 with offset, years 1900–2200 (default: now)",
+        schema_extra=_TIME_SCHEMA,
+    ),
+]
 
 __all__ = [
+    "At",
     "FilterTime",
     "FromPath",
     "FromQuery",

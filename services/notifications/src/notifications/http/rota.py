@@ -3,14 +3,12 @@ on a holiday goes to the supervisor on duty, not to every supervisor)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from litestar import Controller, Request, delete, get, post
 from litestar.di import NamedDependency
 
 from aftersales_shared.auth import requires
 from aftersales_shared.db import utcnow
-from aftersales_shared.http import FromPath, FromQuery, JSONBody, Limit, Offset, RowId
+from aftersales_shared.http import At, FromPath, FromQuery, JSONBody, Limit, Offset, RowId
 from aftersales_shared.schemas import Page
 from aftersales_shared.service import Runtime
 
@@ -39,7 +37,7 @@ class RotaController(Controller):
         rt: NamedDependency[Runtime],
         group: FromQuery[str | None] = None,
         recipient_id: FromQuery[str | None] = None,
-        at: FromQuery[datetime | None] = None,
+        at: At = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[DutyShiftOut]:
@@ -62,7 +60,7 @@ class RotaController(Controller):
         rt: NamedDependency[Runtime],
         settings: NamedDependency[NotificationsSettings],
         group: FromQuery[str],
-        at: FromQuery[datetime | None] = None,
+        at: At = None,
     ) -> OnDutyOut:
         when = at or utcnow()
         async with rt.sessions() as session:
