@@ -12,7 +12,6 @@ from aftersales_shared.events import registry
 from aftersales_shared.events.compat import SAMPLES_DIR
 from notifications.app import load_notifier
 from notifications.domain import (
-    CONSUMED,
     AddressError,
     QuietHours,
     Recipient,
@@ -21,9 +20,9 @@ from notifications.domain import (
     fit_sms,
     normalize_email,
     normalize_phone,
-    parse_rules,
     retry_delay,
 )
+from notifications.rules import CONSUMED, parse_rules
 from notifications.settings import NotificationsSettings
 from notifications.templates import TemplateDataError, Templates
 

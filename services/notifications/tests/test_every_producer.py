@@ -12,7 +12,7 @@ from notif_support import all_deliveries, make_app, recipient, streams, uid
 from aftersales_shared.events import Envelope, registry
 from aftersales_shared.events.compat import SAMPLES_DIR
 from aftersales_testing.support import auth, publish, running, wait_until
-from notifications.domain import CONSUMED
+from notifications.rules import CONSUMED
 
 SUP = auth("service_supervisor", sub="sup-1")
 

@@ -11,10 +11,10 @@ from aftersales_shared.scheduler import Scheduler
 from aftersales_shared.service import build_runtime, create_service_app
 
 from . import messaging
-from .domain import parse_rules
 from .http import CONTROLLERS
 from .providers import email_provider, sms_provider
 from .providers.base import EmailProvider, SmsProvider
+from .rules import parse_rules
 from .settings import NotificationsSettings
 from .templates import Templates, load_yaml, yaml_with_lines
 from .usecases.planning import Notifier

@@ -11,7 +11,7 @@ from aftersales_shared.events.compat import field_paths, schema_of
 from aftersales_shared.inbox import Inbox
 from aftersales_shared.scheduler import Job, Scheduler
 
-from .domain import CONSUMED
+from .rules import CONSUMED
 from .usecases import dealer_contacts, delivery, planning
 from .usecases.planning import Notifier
 

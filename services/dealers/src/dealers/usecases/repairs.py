@@ -228,19 +228,7 @@ async def complete_repair(
         due = d.return_due_date(
             done_on, ctx.cfg.return_dates(), await _truck_dates(session, dealer, done_on)
         )
-    for p in cmd.parts:
-        row.parts.append(
-            RepairPartRow(
-                dealer_id=row.dealer_id,
-                part_no=p.part_no,
-                name=p.name,
-                quantity=p.quantity,
-                unit_cost=d.money(p.unit_cost, "单价"),
-                line_cost=d.line_cost(p.quantity, p.unit_cost),
-                status=d.PartStatus.OWED if due else d.PartStatus.NOT_OWED,
-                return_due=due,
-            )
-        )
+    _add_parts(row, cmd, due)
     row.status, row.repair_description, row.completed_at = (
         "completed",
         cmd.repair_description,
@@ -282,6 +270,23 @@ async def complete_repair(
         return_due=due,
     )
     return row
+
+
+def _add_parts(row: RepairRecordRow, cmd: Completion, due: date | None) -> None:
+    """The replaced parts; under warranty each is owed back by `due`."""
+    for p in cmd.parts:
+        row.parts.append(
+            RepairPartRow(
+                dealer_id=row.dealer_id,
+                part_no=p.part_no,
+                name=p.name,
+                quantity=p.quantity,
+                unit_cost=d.money(p.unit_cost, "单价"),
+                line_cost=d.line_cost(p.quantity, p.unit_cost),
+                status=d.PartStatus.OWED if due else d.PartStatus.NOT_OWED,
+                return_due=due,
+            )
+        )
 
 
 async def fire_arrange_due(session: AsyncSession, record_id: str, now: datetime) -> None:

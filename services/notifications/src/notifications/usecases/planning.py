@@ -23,13 +23,12 @@ from ..domain import (
     MessageKind,
     Planned,
     Recipient,
-    Rule,
-    RuleSet,
     Status,
     delivery_timing,
     language_of,
 )
 from ..models import DeliveryRow
+from ..rules import Rule, RuleSet
 from ..settings import NotificationsSettings
 from ..templates import TemplateDataError, Templates, params_json
 from .delivery import CLAIMED_KEY, JOB_KIND, PLANNED_KEY, Claimed, failed_event
