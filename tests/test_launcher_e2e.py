@@ -117,7 +117,8 @@ def test_launcher_runs_everything_and_contract_reaches_tickets(tmp_path):
         assert demo.status_code == 200 and demo.json()["dealer_id"] == "D-ZJ-01"
         # the demo's people: the dealer's contacts reached notifications by DealerContactsChanged,
         # the staff and tonight's rota are registered, and nothing in the delivery log failed
-        assert "demo: dealer D-ZJ-01 with 2 contacts, 8 staff recipients, sup-li on duty" in out
+        assert "demo: dealer D-ZJ-01 with 2 contacts and two units sold" in out
+        assert "8 staff recipients, sup-li on duty tonight" in out
         notifications, sup = f"http://127.0.0.1:{base + 3}", auth("service_supervisor")
 
         def dealer_contacts() -> bool:
@@ -129,6 +130,14 @@ def test_launcher_runs_everything_and_contract_reaches_tickets(tmp_path):
         _poll(dealer_contacts, "the demo dealer's contacts kept by notifications")
         shifts = httpx.get(f"{notifications}/duty-shifts", headers=sup).json()
         assert [s["recipient_id"] for s in shifts["items"]] == ["sup-li"]
+
+        def card_alerts() -> set[str]:
+            r = httpx.get(f"{notifications}/deliveries", params={"limit": 500}, headers=sup)
+            rules = {d["rule_id"] for d in r.json()["items"]}
+            return rules if {"card-overdue", "card-due-soon"} <= rules else set()
+
+        # the demo's late warranty card reaches the dealer's contacts and the supervisors
+        _poll(card_alerts, "the demo's CardOverdue and CardDueSoon planned as deliveries", 60)
         failed = httpx.get(f"{notifications}/deliveries", params={"status": "failed"}, headers=sup)
         assert failed.status_code == 200 and failed.json()["total"] == 0, failed.text
 

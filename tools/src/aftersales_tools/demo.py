@@ -90,6 +90,23 @@ def load_people(launcher: Launcher, secret: str, today: date, tz: ZoneInfo) -> N
     )
     if r.status_code not in (201, 409):
         r.raise_for_status()
+    # units the dealer sold: one 25 days ago whose warranty card is overdue (CardOverdue at once),
+    # one 18 days ago whose card is due in two days (CardDueSoon)
+    seller = {
+        "Authorization": "Bearer "
+        + mint_token(secret, "demo-dealer", ["dealer"], dealer_id=DEMO_DEALER["dealer_id"])
+    }
+    for serial, days_ago in (("DEMO-SN-CARD-LATE", 25), ("DEMO-SN-CARD-SOON", 18)):
+        unit = {
+            "serial_no": serial,
+            "model": "XK-200 数控机床",
+            "sale_date": str(today - timedelta(days=days_ago)),
+            "warranty_end": str(today + timedelta(days=700)),
+            "customer_name": "宁波精密模具有限公司",
+        }
+        r = httpx.post(f"{url['dealers']}/units", json=unit, headers=seller)
+        if r.status_code not in (201, 409):
+            r.raise_for_status()
     supervisor = _token(secret, "demo-supervisor", "service_supervisor")
     with httpx.Client(base_url=url["notifications"], headers=supervisor, timeout=10) as client:
         for rid, name, groups, phone, email in DEMO_STAFF:
@@ -108,8 +125,9 @@ def load_people(launcher: Launcher, secret: str, today: date, tz: ZoneInfo) -> N
             }
             client.post("/duty-shifts", json=shift).raise_for_status()
     print(
-        f"demo: dealer {DEMO_DEALER['dealer_id']} with {len(DEMO_DEALER['contacts'])} contacts, "
-        f"{len(DEMO_STAFF)} staff recipients, {ON_DUTY} on duty tonight",
+        f"demo: dealer {DEMO_DEALER['dealer_id']} with {len(DEMO_DEALER['contacts'])} contacts "
+        f"and two units sold (a warranty card overdue, one due soon), {len(DEMO_STAFF)} staff "
+        f"recipients, {ON_DUTY} on duty tonight",
         flush=True,
     )
 
