@@ -206,3 +206,88 @@ def load_demo(launcher: Launcher) -> None:
             }
             client.post(f"/contracts/{no}/sign", json=sign).raise_for_status()
             print(f"demo: signed contract {no} for {name}", flush=True)
+    load_tickets(launcher, settings.jwt_secret)
+
+
+def _poll(fn, what: str, timeout: float = 60.0):  # type: ignore[no-untyped-def]
+    import time as _time
+
+    deadline = _time.monotonic() + timeout
+    while _time.monotonic() < deadline:
+        value = fn()
+        if value:
+            return value
+        _time.sleep(0.3)
+    raise RuntimeError(f"demo: timed out waiting for {what}")
+
+
+def load_tickets(launcher: Launcher, secret: str) -> None:
+    """Tickets in several states: a 特急 one just opened (the supervisor on duty hears), one waiting
+    for parts, and one completed whose customer answered the survey with low scores on the phone
+    (a follow-up ticket opens, the supervisors hear). Skipped when the demo already has tickets."""
+    from .catalog import SERVICES
+
+    index = {info.name: i for i, info in enumerate(SERVICES)}
+    url = {n: f"http://127.0.0.1:{launcher.port_of(SERVICES[i], i)}" for n, i in index.items()}
+    agent = _token(secret, "demo-agent", "service_agent")
+    boss = _token(secret, "demo-supervisor", "service_supervisor")
+    engineer = _token(secret, "eng-zhang", "engineer")
+    with httpx.Client(base_url=url["tickets"], timeout=10) as t:
+        if t.get("/tickets", headers=agent).json()["total"]:
+            return
+        _poll(
+            lambda: t.get("/entitlements/DEMO-HT-2026-001", headers=agent).status_code == 200,
+            "the demo contract's entitlement in tickets",
+        )
+
+        def open_ticket(urgency: str, description: str, sn: int) -> dict:
+            body = {
+                "channel": "phone",
+                "request_type": "quality_issue",
+                "urgency": urgency,
+                "description": description,
+                "contact": {"name": "王建国", "phone": "13800138001"},
+                "serial_no": f"DEMO-HT-2026-001-SN{sn}",
+            }
+            r = t.post("/tickets", json=body, headers=agent)
+            r.raise_for_status()
+            return r.json()
+
+        def step(no: str, action: str, body: dict, who: dict) -> None:
+            t.post(f"/tickets/{no}/{action}", json=body, headers=who).raise_for_status()
+
+        open_ticket("critical", "主轴抱死，整条产线停产", 1)
+        waiting = open_ticket("urgent", "液压泵异响，需要更换密封件", 2)["ticket_no"]
+        assign = {"assignee_id": "eng-zhang", "assignee_name": "张工"}
+        step(waiting, "assign", assign, boss)
+        step(waiting, "respond", {"note": "已电话联系客户，确认需更换密封件"}, engineer)
+        step(waiting, "pause", {"reason": "waiting_parts", "note": "密封件调货中"}, engineer)
+        done = open_ticket("normal", "操作面板偶发黑屏", 2)
+        step(done["ticket_no"], "assign", assign, boss)
+        confirmation = {
+            "document": "repair_sheet",
+            "confirmed_by": "王建国",
+            "confirmed_at": done["opened_at"],
+            "method": "signature",
+        }
+        step(done["ticket_no"], "complete", confirmation, engineer)
+    with httpx.Client(base_url=url["surveys"], timeout=10, headers=agent) as s:
+
+        def invited() -> str | None:
+            r = s.get("/surveys", params={"ticket_no": done["ticket_no"]})
+            items = r.json()["items"] if r.status_code == 200 else []
+            return items[0]["id"] if items and items[0]["status"] == "invited" else None
+
+        survey_id = _poll(invited, "the completed ticket's survey invitation")
+        answer = {
+            "efficiency": 2,
+            "attitude": 3,
+            "professionalism": 2,
+            "comment": "黑屏问题第二次出现了",
+        }
+        s.post(f"/surveys/{survey_id}/phone-answer", json=answer).raise_for_status()
+    print(
+        "demo: tickets — a 特急 one just opened, one waiting for parts, one completed with a low "
+        "survey score (its follow-up ticket opens)",
+        flush=True,
+    )
