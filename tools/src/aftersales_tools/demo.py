@@ -37,7 +37,26 @@ DEMO_CUSTOMERS = (
         "13900139002",
         "D-ZJ-01",
     ),
+    (
+        "DEMO-HT-2026-003",
+        "C-003",
+        "宁波港口机械有限公司",
+        "913302000000000033",
+        "周海",
+        "13600136003",
+        None,
+    ),
 )
+# the third contract promises round-the-clock service with a one-minute response to a 特急 call, so
+# the demo's 特急 ticket on it shows an SLA warning and a breach within a minute of starting
+CONTRACT_EXTRAS = {
+    "DEMO-HT-2026-003": {
+        "calendar": "24x7",
+        "service_levels": [
+            {"urgency": "critical", "response_minutes": 1, "resolution_minutes": 240}
+        ],
+    }
+}
 
 
 DEMO_DEALER = {
@@ -170,7 +189,7 @@ def load_demo(launcher: Launcher) -> None:
                     for i in (1, 2)
                 ],
                 "dealer_id": dealer,
-            }
+            } | CONTRACT_EXTRAS.get(no, {})
             client.post("/contracts", json=body).raise_for_status()
             client.post(f"/contracts/{no}/submit").raise_for_status()
             for part in (
@@ -240,14 +259,19 @@ def load_tickets(launcher: Launcher, secret: str) -> None:
             "the demo contract's entitlement in tickets",
         )
 
-        def open_ticket(urgency: str, description: str, sn: int) -> dict:
+        _poll(
+            lambda: t.get("/entitlements/DEMO-HT-2026-003", headers=agent).status_code == 200,
+            "the 24x7 demo contract's entitlement in tickets",
+        )
+
+        def open_ticket(urgency: str, description: str, sn: int, contract: str = "001") -> dict:
             body = {
                 "channel": "phone",
                 "request_type": "quality_issue",
                 "urgency": urgency,
                 "description": description,
                 "contact": {"name": "王建国", "phone": "13800138001"},
-                "serial_no": f"DEMO-HT-2026-001-SN{sn}",
+                "serial_no": f"DEMO-HT-2026-{contract}-SN{sn}",
             }
             r = t.post("/tickets", json=body, headers=agent)
             r.raise_for_status()
@@ -256,7 +280,7 @@ def load_tickets(launcher: Launcher, secret: str) -> None:
         def step(no: str, action: str, body: dict, who: dict) -> None:
             t.post(f"/tickets/{no}/{action}", json=body, headers=who).raise_for_status()
 
-        open_ticket("critical", "主轴抱死，整条产线停产", 1)
+        open_ticket("critical", "岸桥起升机构抱闸失灵，码头停工", 1, contract="003")
         waiting = open_ticket("urgent", "液压泵异响，需要更换密封件", 2)["ticket_no"]
         assign = {"assignee_id": "eng-zhang", "assignee_name": "张工"}
         step(waiting, "assign", assign, boss)
@@ -287,7 +311,8 @@ def load_tickets(launcher: Launcher, secret: str) -> None:
         }
         s.post(f"/surveys/{survey_id}/phone-answer", json=answer).raise_for_status()
     print(
-        "demo: tickets — a 特急 one just opened, one waiting for parts, one completed with a low "
-        "survey score (its follow-up ticket opens)",
+        "demo: tickets — a 特急 one just opened (its one-minute response promise breaches within "
+        "a minute), one waiting for parts, one completed with a low survey score (its follow-up "
+        "ticket opens)",
         flush=True,
     )
