@@ -3,6 +3,7 @@ builders."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -204,3 +205,22 @@ async def all_deliveries(client: Any, n: int, **filters: Any) -> list[dict[str, 
 
 async def outbox_at_least(app: Any, subject: str, n: int) -> bool:
     return await outbox_count(app, subject) >= n
+
+
+def sample(name: str, cls: Any = None) -> Envelope[Any]:
+    """The producer's saved sample of an event (its oldest version unless `cls` names one)."""
+    from aftersales_shared.events import registry
+    from aftersales_shared.events.compat import SAMPLES_DIR
+    from notifications.rules import CONSUMED
+
+    cls = cls or CONSUMED[name][0]
+    raw = json.loads((SAMPLES_DIR / f"{cls.ce_type()}.json").read_text("utf-8"))
+    return registry.decode(raw["headers"], json.dumps(raw["body"]).encode())
+
+
+def from_sample(name: str, **update: Any) -> Envelope[Any]:
+    """The saved sample of the newest version of that event, as a new event (fresh id)."""
+    from notifications.rules import CONSUMED
+
+    saved = sample(name, CONSUMED[name][-1])
+    return Envelope(data=saved.data.model_copy(update=update), subject=saved.subject)

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from notif_support import all_deliveries, make_app, streams, uid
-from test_every_producer import from_sample
+from notif_support import all_deliveries, from_sample, make_app, streams, uid
 
 from aftersales_shared.events import Contact, DealerContactsChangedV1, Envelope
 from aftersales_testing.support import auth, publish, running, wait_until

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from notif_support import sample
 
-from aftersales_shared.events import registry
-from aftersales_shared.events.compat import SAMPLES_DIR
 from notifications.app import load_notifier
 from notifications.domain import (
     AddressError,
@@ -26,14 +24,7 @@ from notifications.rules import CONSUMED, parse_rules
 from notifications.settings import NotificationsSettings
 from notifications.templates import TemplateDataError, Templates
 
-SAMPLES = SAMPLES_DIR
 SH = ZoneInfo("Asia/Shanghai")
-
-
-def sample(name: str, cls=None):
-    cls = cls or CONSUMED[name][0]
-    raw = json.loads((SAMPLES / f"{cls.ce_type()}.json").read_text())
-    return registry.decode(raw["headers"], json.dumps(raw["body"]).encode())
 
 
 # consumed (a rule may name them) but announced to nobody by default: nothing is late or wrong

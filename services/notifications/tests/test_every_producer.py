@@ -4,15 +4,11 @@ rule once — and once again when the same event is delivered a second time."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from notif_support import all_deliveries, make_app, recipient, streams, uid
+from notif_support import all_deliveries, from_sample, make_app, recipient, streams, uid
 
-from aftersales_shared.events import Envelope, registry
-from aftersales_shared.events.compat import SAMPLES_DIR
 from aftersales_testing.support import auth, publish, running, wait_until
-from notifications.rules import CONSUMED
 
 SUP = auth("service_supervisor", sub="sup-1")
 
@@ -23,14 +19,6 @@ async def sent(condition: Any, what: str) -> Any:
     except AssertionError as exc:  # say what there was instead
         seen = getattr(all_deliveries, "last", None)
         raise AssertionError(f"{exc}; deliveries: {seen}") from None
-
-
-def from_sample(name: str, **update: Any) -> Envelope[Any]:
-    """The producer's saved sample of that event, as a new event (fresh id)."""
-    cls = CONSUMED[name][-1]
-    raw = json.loads((SAMPLES_DIR / f"{cls.ce_type()}.json").read_text("utf-8"))
-    saved = registry.decode(raw["headers"], json.dumps(raw["body"]).encode())
-    return Envelope(data=saved.data.model_copy(update=update), subject=saved.subject)
 
 
 async def test_each_producer_s_alert_fires_its_default_rule_once(databases, own_nats, servers):

@@ -185,8 +185,12 @@ def yaml_with_lines(path: Path | None, packaged: str) -> tuple[Any, list[int]]:
             text = resources.files("notifications.defaults").joinpath(packaged).read_text("utf-8")
         else:
             text = Path(path).read_text("utf-8")
-        doc = yaml.safe_load(text)
-        node = yaml.compose(text)
+        loader = yaml.SafeLoader(text)  # parsed once: the document and where its items start
+        try:
+            node = loader.get_single_node()
+            doc = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except (OSError, yaml.YAMLError) as exc:
         raise RulesError(f"无法读取 {path or packaged} (cannot read): {exc}") from exc
     lines: list[int] = []

@@ -27,7 +27,12 @@ def contact_id(dealer_id: str, contact: Contact) -> str:
     key = contact.phone or contact.email or contact.name
     readable = _NOT_IN_ID.sub("", key)[:40] or "x"
     digest = hashlib.sha256(f"{dealer_id}|{key}".encode()).hexdigest()[:8]
-    return f"dealer-{_NOT_IN_ID.sub('', dealer_id)[:40]}-{readable}-{digest}"
+    return f"{_prefix(dealer_id)}{readable}-{digest}"
+
+
+def _prefix(dealer_id: str) -> str:
+    """What every id of a dealer's kept contacts starts with."""
+    return f"dealer-{_NOT_IN_ID.sub('', dealer_id)[:40]}-"
 
 
 def _address(check, raw: str | None) -> str | None:  # type: ignore[no-untyped-def]
@@ -45,7 +50,7 @@ async def sync_dealer_contacts(
     settings: NotificationsSettings,
     now: datetime,
 ) -> None:
-    prefix = f"dealer-{_NOT_IN_ID.sub('', data.dealer_id)[:40]}-"
+    prefix = _prefix(data.dealer_id)
     existing = {
         r.id: r
         for r in await session.scalars(

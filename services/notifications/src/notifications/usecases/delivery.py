@@ -58,9 +58,14 @@ async def claim(
     """The scheduler says a delivery is due: mark it sending; the worker sends it after this
     commits. An alert held for a digest takes the other alerts of its burst with it (merged)."""
     table = DeliveryRow.__table__
-    digest = await session.scalar(
-        select(table.c.id).where(table.c.id == delivery_id, table.c.hold_reason == DIGEST)
-    )
+    # held for a digest: its burst is the alerts with its subject due by its due time
+    burst = (
+        await session.execute(
+            select(table.c.subject, table.c.due_at).where(
+                table.c.id == delivery_id, table.c.hold_reason == DIGEST
+            )
+        )
+    ).first()
     result = await session.execute(
         update(table)
         .where(
@@ -74,20 +79,22 @@ async def claim(
     if row is None:
         return None
     claimed = Claimed(**row)
-    if digest is not None:
-        claimed = await _carry_digest(session, claimed, sms_max_chars)
+    if burst is not None:
+        claimed = await _carry_digest(session, claimed, burst.subject, burst.due_at, sms_max_chars)
     session.info.setdefault(CLAIMED_KEY, []).append(claimed)
     return claimed
 
 
-async def _carry_digest(session: AsyncSession, carrier: Claimed, sms_max_chars: int) -> Claimed:
+async def _carry_digest(
+    session: AsyncSession,
+    carrier: Claimed,
+    subject: str | None,
+    due_at: datetime,
+    sms_max_chars: int,
+) -> Claimed:
     """The other alerts of the burst (same person, channel and subject, held for this digest) are
     merged into this one, which now says all of them, oldest first."""
     table = DeliveryRow.__table__
-    mine = await session.execute(
-        select(table.c.subject, table.c.due_at).where(table.c.id == carrier.id)
-    )
-    subject, due_at = mine.one()
     others = (
         await session.execute(
             update(table)
@@ -106,11 +113,12 @@ async def _carry_digest(session: AsyncSession, carrier: Claimed, sms_max_chars: 
     ).all()
     if not others:
         return carrier
-    parts = sorted(
-        [(r.created_at, r.title, r.body_text, r.body_html) for r in others], key=lambda x: x[0]
-    )
+    oldest_first = sorted(others, key=lambda r: r.created_at)
     content = digest_content(
-        carrier, [(p[1], p[2], p[3]) for p in parts], subject or "", sms_max_chars
+        carrier,
+        [(r.title, r.body_text, r.body_html) for r in oldest_first],
+        subject or "",
+        sms_max_chars,
     )
     await session.execute(update(table).where(table.c.id == carrier.id).values(**content))
     return Claimed(**{**carrier.__dict__, **content})

@@ -49,7 +49,6 @@ class Resolver:
         self._session = session
         self._s = settings
         self._now = now or utcnow()
-        self._working: bool | None = None
         self._on_duty: dict[str, list[RecipientRow]] = {}
         self._by_phone: dict[str, RecipientRow] = {}
         self._by_email: dict[str, RecipientRow] = {}
@@ -184,14 +183,10 @@ class Resolver:
         return await self._group(selector.removeprefix("group:"))
 
     async def _duty(self, group: str) -> list[Recipient | Missing]:
-        """In working time the whole group; outside it whoever the rota has on duty now (the whole
-        group when nobody is: better everyone than no one)."""
-        if self._working is None:
-            self._working = await rota.working_time(self._session, self._s, self._now)
-        if self._working:
-            return await self._group(group)
+        """Who hears a duty:<group> alert now: the rule is the rota's (usecases/rota.on_duty); an
+        empty group is a Missing, as for group:<name>."""
         if group not in self._on_duty:
-            self._on_duty[group] = await rota.on_shift(self._session, group, self._now)
+            _, self._on_duty[group] = await rota.on_duty(self._session, self._s, group, self._now)
         rows = self._on_duty[group]
         return [_registered(r) for r in rows] if rows else await self._group(group)
 
