@@ -138,6 +138,23 @@ def test_launcher_runs_everything_and_contract_reaches_tickets(tmp_path):
 
         # the demo's late warranty card reaches the dealer's contacts and the supervisors
         _poll(card_alerts, "the demo's CardOverdue and CardDueSoon planned as deliveries", 60)
+        # the demo's past (demo_history): each kind of overdue event of contracts and dealers
+        assert "demo: the past — contract DEMO-HT-2026-004 signed 20 days ago" in out
+        assert "demo: the past — dealer D-ZJ-01's repairs and a stocking season" in out
+        overdue = {
+            "contract-archive-overdue",
+            "objection-answer-overdue",
+            "installation-booking-overdue",
+            "warranty-service-overdue",
+            "parts-return-overdue",
+            "stocking-plan-missed",
+        }
+
+        def past_alerts() -> bool:
+            r = httpx.get(f"{notifications}/deliveries", params={"limit": 500}, headers=sup)
+            return overdue <= {d["rule_id"] for d in r.json()["items"]}
+
+        _poll(past_alerts, f"the demo's past overdue alerts {sorted(overdue)}", 60)
         # its tickets: the 特急 one reaches the supervisor(s) on duty; the low survey score and the
         # follow-up it opened reach the supervisors
         assert "demo: tickets — a 特急 one just opened" in out and "one waiting for parts" in out

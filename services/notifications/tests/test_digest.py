@@ -57,6 +57,12 @@ async def test_a_burst_of_alerts_about_one_ticket_becomes_the_first_and_one_dige
         assert len(to_sup) == 3  # 5 alerts, 3 messages
         digest = next(t for t in to_sup if "条提醒" in t)
         assert f"SV-{ref}共3条提醒" in digest and digest.startswith("【")
+        # a cloud SMS provider sends registered templates only: the digest names its own template
+        # with its own parameters (not the carrier's SLA template with none)
+        sent = next(r.body for r in gw.accepted if "条提醒" in r.body["text"])
+        assert sent["template"] == "alert_digest"
+        assert sent["params"]["subject"] == f"SV-{ref}" and sent["params"]["count"] == "3"
+        assert sent["params"]["first"] and len(sent["params"]["first"]) <= 35
         merged = [
             r
             for r in await all_deliveries(client, recipient=sup["id"], n=5) or []
@@ -66,3 +72,14 @@ async def test_a_burst_of_alerts_about_one_ticket_becomes_the_first_and_one_dige
             r for r in rows if r["subject"] == first.subject and "条提醒" in r["body_text"]
         )
         assert {r["merged_into"] for r in merged} == {carrier["id"]}
+        # the log filters by the rule that planned a delivery
+        by_rule = await client.get(
+            "/deliveries", params={"rule_id": "sla-warning", "recipient": sup["id"]}, headers=SUP
+        )
+        assert by_rule.json()["total"] == 5
+        other = await client.get(
+            "/deliveries",
+            params={"rule_id": "sla-breached-supervisor", "recipient": sup["id"]},
+            headers=SUP,
+        )
+        assert other.json()["total"] == 0

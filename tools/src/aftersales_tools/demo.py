@@ -163,7 +163,9 @@ def load_demo(launcher: Launcher) -> None:
     info = service("contracts")
     settings = info.settings_class()()
     tz = ZoneInfo(settings.business_timezone)
-    load_people(launcher, settings.jwt_secret, datetime.now(tz).date(), tz)
+    today = datetime.now(tz).date()
+    load_people(launcher, settings.jwt_secret, today, tz)
+    load_past(launcher, today)
     headers = {
         "Authorization": f"Bearer {mint_token(settings.jwt_secret, 'demo-sales', ['sales'])}"
     }
@@ -226,6 +228,17 @@ def load_demo(launcher: Launcher) -> None:
             client.post(f"/contracts/{no}/sign", json=sign).raise_for_status()
             print(f"demo: signed contract {no} for {name}", flush=True)
     load_tickets(launcher, settings.jwt_secret)
+
+
+def load_past(launcher: Launcher, today: date) -> None:
+    """The demo's past (demo_history): records written at the moments they happened, whose
+    deadlines are already due, so each kind of overdue event reaches a person at once."""
+    import asyncio
+
+    from .demo_history import load_history
+
+    for line in asyncio.run(load_history(launcher, today)):
+        print(f"demo: the past — {line}", flush=True)
 
 
 def _poll(fn, what: str, timeout: float = 60.0):  # type: ignore[no-untyped-def]

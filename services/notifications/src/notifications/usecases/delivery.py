@@ -19,6 +19,7 @@ from ..domain import DIGEST, Status, retry_delay
 from ..models import DeliveryRow
 from ..providers.base import SendError
 from ..settings import NotificationsSettings
+from ..templates import params_json
 
 JOB_KIND = "notifications.deliver"
 # session.info keys the delivery worker reads after commit: claims to send, and "wake the extra
@@ -124,6 +125,9 @@ async def _carry_digest(
     return Claimed(**{**carrier.__dict__, **content})
 
 
+DIGEST_TEMPLATE = "alert_digest"  # the SMS template name of a digest (its cloud template code)
+
+
 def digest_content(
     carrier: Claimed,
     others: list[tuple[str | None, str | None, str | None]],
@@ -140,9 +144,14 @@ def digest_content(
         bodies = [t.removeprefix(signature).strip() for t in texts]
         head = f"{n} alerts on {subject}: " if english else f"{subject}共{n}条提醒："
         joined = ("; " if english else "；").join(bodies)
-        # a cloud SMS template cannot say a digest: no template parameters (providers that send by
-        # registered template send the carrier's own; see README)
-        return {"body_text": _cut(signature + head + joined, sms_max_chars), "sms_params": None}
+        # a cloud SMS provider sends registered templates only: the digest has its own
+        # (DIGEST_TEMPLATE, e.g. "${subject}共${count}条提醒：${first}等"), values ≤ 35 characters
+        params = {"subject": _cut(subject, 35), "count": str(n), "first": _cut(bodies[0], 35)}
+        return {
+            "body_text": _cut(signature + head + joined, sms_max_chars),
+            "template": DIGEST_TEMPLATE,
+            "sms_params": params_json(params),
+        }
     title = (
         f"{n} alerts on {subject}: {items[0][0] or ''}"
         if english

@@ -22,6 +22,7 @@ class DeliveryFilter:
     event_id: str | None = None
     event_type: str | None = None
     template: str | None = None
+    rule_id: str | None = None
     subject: str | None = None
     since: datetime | None = None
     until: datetime | None = None
@@ -37,6 +38,7 @@ async def list_deliveries(
         (DeliveryRow.recipient_key, f.recipient),
         (DeliveryRow.source_event_id, f.event_id),
         (DeliveryRow.template, f.template),
+        (DeliveryRow.rule_id, f.rule_id),
         (DeliveryRow.subject, f.subject),
     ):
         if value:

@@ -1,0 +1,245 @@
+"""The demo's past: what happened over the last weeks and months, written by the services' own use
+cases at the moments it happened (time is an input to every use case), into the running services'
+databases. The deadlines those moments armed are already due, so the services' schedulers fire
+them at once and every kind of overdue event reaches a person within seconds of `./dev up`:
+
+contracts  DEMO-HT-2026-004, signed 20 days ago and never archived (ContractArchiveOverdue); its
+           order shipped and was received 14 days ago with an objection nobody answered
+           (ObjectionAnswerOverdue) and no installation booked (InstallationBookingOverdue).
+dealers    a unit sold 220 days ago with its card in time; a warranty repair 205 days ago whose
+           replaced part was never sent back (PartsReturnOverdue); a warranty request 14 days ago
+           nobody arranged (WarrantyServiceOverdue); a selling season whose stocking plans were
+           due 10 days ago (StockingPlanMissed).
+
+Each history is one transaction (the services' schedulers see it whole) and is skipped when its
+records exist. The services are imported here only, lazily: the launcher itself needs none of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from aftersales_shared.auth import Principal, Role
+from aftersales_shared.db import create_engine, session_factory
+
+if TYPE_CHECKING:
+    from .launcher import Launcher
+
+CONTRACT_NO = "DEMO-HT-2026-004"
+RETURN_SERIAL = "DEMO-SN-PART-LATE"
+SEASON = "DEMO-STOCK-NEXT"
+
+
+def _moments(tz: ZoneInfo, today: date) -> Callable[[int, int, int], datetime]:
+    def at(days_ago: int, hour: int, minute: int = 0) -> datetime:
+        return datetime.combine(today - timedelta(days=days_ago), time(hour, minute), tz)
+
+    return at
+
+
+def _who(subject: str, role: Role, **kw: str) -> Principal:
+    return Principal(subject=subject, roles=frozenset({role}), **kw)
+
+
+async def contract_history(url: str, settings: Any, today: date) -> bool:
+    """DEMO-HT-2026-004 from draft to a receipt with an objection; False when it exists."""
+    from sqlalchemy import select
+
+    from contracts.domain import ReviewPart, Signature
+    from contracts.http.contracts import new_draft
+    from contracts.models import ContractRow
+    from contracts.schemas.contracts import ContractDraftIn
+    from contracts.usecases import drafting, orders, receipt, review, shipping, signing
+
+    tz = ZoneInfo(settings.business_timezone)
+    at, office = _moments(tz, today), settings.office_calendar
+    sales, reviewer = _who("demo-sales", Role.SALES), _who("demo-delivery", Role.DELIVERY)
+    draft = ContractDraftIn.model_validate(
+        {
+            "contract_no": CONTRACT_NO,
+            "customer": {
+                "customer_id": "C-004",
+                "name": "绍兴精诚纺织机械有限公司",
+                "credit_code": _credit_code("91330600000000004"),
+                "contacts": [{"name": "沈立", "phone": "13500135004"}],
+            },
+            "products": [
+                {
+                    "model": "XK-200 数控机床",
+                    "serial_no": f"{CONTRACT_NO}-SN1",
+                    "warranty_end": str(today + timedelta(days=730)),
+                },
+            ],
+        }
+    )
+    engine = create_engine(url)
+    try:
+        async with session_factory(engine).begin() as s:
+            exists = await s.scalar(
+                select(ContractRow.id).where(ContractRow.contract_no == CONTRACT_NO).limit(1)
+            )
+            if exists:
+                return False
+            await drafting.create_draft(s, new_draft(draft), sales, at(21, 9, 30), tz=tz)
+            await review.submit_for_review(s, CONTRACT_NO, sales, at(21, 9, 40))
+            row = None
+            parts = (ReviewPart.LEGAL, ReviewPart.FINANCE, ReviewPart.DELIVERY)
+            for minute, part in zip((0, 10, 20), parts):
+                who = _who(f"demo-{part.value}", Role(part.value))
+                decision = review.ReviewDecision(approved=True, comments="演示：同意")
+                row = await review.sign_off(s, CONTRACT_NO, part, decision, who, at(21, 10, minute))
+            signed = at(20, 15)
+            signatures = [
+                Signature(party="company", signer="销售经理 李明", signed_at=signed, method="seal"),
+                Signature(party="customer", signer="沈立", signed_at=signed, method="e_signature"),
+            ]
+            assert row is not None
+            await signing.sign_contract(
+                s,
+                CONTRACT_NO,
+                signing.Signing(document_sha256=row.document_sha256, signatures=signatures),
+                sales,
+                signed,
+                tz=tz,
+                office_calendar=office,
+            )
+            order = await orders.create_order(
+                s,
+                orders.NewOrder(contract_no=CONTRACT_NO, delivery_place="绍兴市柯桥区 厂区二号门"),
+                reviewer,
+                at(19, 10),
+                office_calendar=office,
+            )
+            shipment = shipping.Shipping(ships_at=at(16, 9))
+            await shipping.schedule_shipping(s, order.order_no, shipment, reviewer, at(19, 10, 30))
+            await shipping.send_delivery_notice(s, order.order_no, at(17, 9))
+            received = at(14, 15)
+            goods = receipt.Receipt(
+                received_at=received,
+                signed_by="沈立",
+                quantity_ok=True,
+                model_ok=True,
+                appearance_ok=False,
+                objections=["机床防护罩有两处划痕，要求更换"],
+            )
+            await receipt.record_receipt(
+                s, order.order_no, goods, reviewer, received, office_calendar=office
+            )
+        return True
+    finally:
+        await engine.dispose()
+
+
+async def dealer_history(url: str, settings: Any, today: date, dealer_id: str) -> bool:
+    """A late part return, an unarranged warranty request and a missed stocking plan of the demo
+    dealer; False when they exist."""
+    from dealers.models import SoldUnitRow
+    from dealers.usecases import cards, repairs, stocking, units
+    from dealers.usecases.common import Ctx
+
+    tz = ZoneInfo(settings.business_timezone)
+    at = _moments(tz, today)
+    seller = _who("demo-dealer", Role.DEALER, dealer_id=dealer_id)
+    staff = _who("demo-manager", Role.MANAGER)
+
+    def ctx(moment: datetime, actor: Principal = seller) -> Ctx:
+        return Ctx(actor=actor, now=moment, cfg=settings)
+
+    engine = create_engine(url)
+    try:
+        async with session_factory(engine).begin() as s:
+            if await s.get(SoldUnitRow, RETURN_SERIAL) is not None:
+                return False
+            sold = at(220, 10)
+            sale = units.Sale(
+                source=units.SaleSource.DEALER,
+                dealer_id=dealer_id,
+                sale_date=sold.date(),
+                customer_name="温州东方阀门有限公司",
+                items=(
+                    units.SoldItem(
+                        RETURN_SERIAL, "XK-200 数控机床", today + timedelta(days=365 * 2)
+                    ),
+                ),
+            )
+            await units.register_sale(s, sale, sold, settings, seller)
+            card = cards.NewCard(
+                serial_no=RETURN_SERIAL,
+                customer_name="温州东方阀门有限公司",
+                customer_phone="13600136005",
+            )
+            await cards.register_card(s, card, ctx(at(215, 11)))
+            # a warranty repair 205 days ago: its replaced pump went back to nobody
+            asked = at(205, 9)
+            record = await repairs.open_repair(
+                s,
+                repairs.RepairRequest(
+                    serial_no=RETURN_SERIAL,
+                    kind=repairs.d.RepairKind.WARRANTY,
+                    fault_description="主轴润滑泵不出油",
+                ),
+                ctx(asked),
+            )
+            arranged = asked + timedelta(minutes=40)
+            plan = repairs.Arrangement(
+                engineer="刘工",
+                appointment_at=asked + timedelta(hours=5),
+                user_informed=True,
+                reported_to_technical=True,
+            )
+            await repairs.arrange_repair(s, record.id, plan, ctx(arranged))
+            done = asked + timedelta(hours=7)
+            pump = repairs.UsedPart("P-LUB-01", "润滑泵", 1, Decimal("380.00"))
+            completion = repairs.Completion(
+                repair_description="更换润滑泵，试机正常",
+                parts=(pump,),
+                labour_fee=Decimal("200.00"),
+                travel_fee=Decimal("80.00"),
+                confirmation=repairs.UserConfirmation("温州东方 设备科 周工", done, "signature"),
+            )
+            await repairs.complete_repair(s, record.id, completion, ctx(done))
+            # a warranty request 14 days ago: nobody arranged the service
+            request = repairs.RepairRequest(
+                serial_no=RETURN_SERIAL,
+                kind=repairs.d.RepairKind.WARRANTY,
+                fault_description="液压站压力不稳，加工尺寸超差",
+            )
+            await repairs.open_repair(s, request, ctx(at(14, 10)))
+            # the next selling season: its stocking plans were due 10 days ago, none came
+            season = stocking.NewSeason(
+                code=SEASON, name="演示：下一销售季", starts_on=today + timedelta(days=20)
+            )
+            await stocking.create_season(s, season, ctx(at(40, 9), staff))
+        return True
+    finally:
+        await engine.dispose()
+
+
+def _credit_code(code17: str) -> str:
+    from .demo import _with_check
+
+    return _with_check(code17)
+
+
+async def load_history(launcher: Launcher, today: date) -> list[str]:
+    """Write each service's history once; say which were written."""
+    from .catalog import SERVICES
+    from .demo import DEMO_DEALER
+
+    written = []
+    for index, info in enumerate(SERVICES):
+        if info.name not in ("contracts", "dealers"):
+            continue
+        url = launcher.service_env(info, index)[f"{info.env_prefix}DATABASE_URL"]
+        settings = info.settings_class()()
+        if info.name == "contracts" and await contract_history(url, settings, today):
+            written.append(f"contract {CONTRACT_NO} signed 20 days ago, received 14 days ago")
+        if info.name == "dealers" and await dealer_history(
+            url, settings, today, DEMO_DEALER["dealer_id"]
+        ):
+            written.append(f"dealer {DEMO_DEALER['dealer_id']}'s repairs and a stocking season")
+    return written
