@@ -187,6 +187,9 @@ async def test_nobody_to_reach_is_a_skipped_delivery_listed_as_unreachable_and_t
         assert r.status_code == 200, r.text
         listed = {(u["recipient_key"], u["channel"]): u for u in r.json()["items"]}
         assert listed[("user:eng-unknown", "sms")]["deliveries"] == 2
+        assert r.json()["total"] == len(listed)  # one row per person and channel
+        late = listed[("user:eng-unknown", "sms")]
+        assert late["first_at"] < late["last_at"]  # the two events' skips, first and last
         assert "未登记联系方式" in listed[("user:eng-unknown", "email")]["reason"]
         assert any(
             "手机号码无效" in u["reason"] for u in listed.values()

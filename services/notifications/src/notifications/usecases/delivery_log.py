@@ -85,36 +85,41 @@ async def unreachable(
     skipped = DeliveryRow.status == Status.SKIPPED.value
     if since is not None:
         skipped = skipped & (DeliveryRow.created_at >= since)
-    groups = (
+    person = (DeliveryRow.recipient_key, DeliveryRow.channel)
+    # one row per (person, channel): its newest skip with the count and the first and last time
+    ranked = (
         select(
-            DeliveryRow.recipient_key,
-            DeliveryRow.channel,
-            func.count().label("n"),
-            func.min(DeliveryRow.created_at).label("first_at"),
-            func.max(DeliveryRow.created_at).label("last_at"),
+            *person,
+            DeliveryRow.recipient_name,
+            DeliveryRow.last_error,
+            func.count().over(partition_by=person).label("n"),
+            func.min(DeliveryRow.created_at).over(partition_by=person).label("first_at"),
+            func.max(DeliveryRow.created_at).over(partition_by=person).label("last_at"),
+            func.row_number()
+            .over(partition_by=person, order_by=DeliveryRow.created_at.desc())
+            .label("rank"),
         )
         .where(skipped)
-        .group_by(DeliveryRow.recipient_key, DeliveryRow.channel)
         .subquery()
     )
-    total = await session.scalar(select(func.count()).select_from(groups)) or 0
-    page = (
-        await session.execute(
-            select(groups)
-            .order_by(groups.c.last_at.desc(), groups.c.recipient_key, groups.c.channel)
-            .limit(limit)
-            .offset(offset)
+    newest = select(ranked).where(ranked.c.rank == 1).subquery()
+    total = await session.scalar(select(func.count()).select_from(newest)) or 0
+    page = await session.execute(
+        select(newest)
+        .order_by(newest.c.last_at.desc(), newest.c.recipient_key, newest.c.channel)
+        .limit(limit)
+        .offset(offset)
+    )
+    found = [
+        Unreachable(
+            r.recipient_key,
+            r.recipient_name,
+            r.channel,
+            r.n,
+            r.first_at,
+            r.last_at,
+            r.last_error or "",
         )
-    ).all()
-    found = []
-    for key, channel, n, first_at, last_at in page:
-        latest = (
-            await session.execute(
-                select(DeliveryRow.recipient_name, DeliveryRow.last_error)
-                .where(skipped, DeliveryRow.recipient_key == key, DeliveryRow.channel == channel)
-                .order_by(DeliveryRow.created_at.desc())
-                .limit(1)
-            )
-        ).one()
-        found.append(Unreachable(key, latest[0], channel, n, first_at, last_at, latest[1] or ""))
+        for r in page
+    ]
     return found, total
