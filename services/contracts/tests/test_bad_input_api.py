@@ -175,6 +175,53 @@ async def test_customer_and_quote_validation(databases, streams_ready):
         )
 
 
+async def test_a_quote_rests_on_a_confirmed_requirement_form(databases, streams_ready):
+    app = app_on(await migrated(databases, "contracts"), streams_ready)
+    async with running(app) as c:
+        cid = (await new_customer(c))["customer_id"]
+        req_no = f"XQ-{uid()}"
+        ok(
+            await c.post(
+                "/requirements",
+                json={
+                    "requirement_no": req_no,
+                    "customer_id": cid,
+                    "delivery_date": "2027-01-15",
+                    "delivery_place": "苏州工业园区",
+                    "quality_standard": "GB/T 16462",
+                    "payment_terms": "30%预付，70%到货",
+                    "lines": [{"product": "数控机床", "model": "XK-200", "quantity": 1}],
+                },
+                headers=REP,
+            ),
+            201,
+        )
+        body = {
+            "quote_no": f"BJ-{uid()}",
+            "customer_id": cid,
+            "requirement_no": req_no,
+            "lead_time_days": 30,
+            "valid_until": "2099-01-01",
+            "lines": [{"model": "XK-200", "quantity": 1, "unit_price": "1000.00"}],
+            "instalments": [{"label": "全款", "percent": "100", "due": "签约后"}],
+        }
+        r = await c.post("/quotes", json=body, headers=REP)
+        assert r.status_code == 409 and "尚未经客户确认" in r.json()["detail"], r.text
+        assert f"/requirements/{req_no}/confirm" in r.json()["detail"]
+        assert (await c.get(f"/quotes/{body['quote_no']}", headers=REP)).status_code == 404
+        # another customer's confirmed form is refused too; the customer's own, confirmed, is fine
+        ok(
+            await c.post(
+                f"/requirements/{req_no}/confirm", json={"confirmed_by": "王建国"}, headers=REP
+            )
+        )
+        other = (await new_customer(c))["customer_id"]
+        r = await c.post("/quotes", json=body | {"customer_id": other}, headers=REP)
+        assert r.status_code == 422 and "属于其他客户" in r.json()["detail"], r.text
+        quote = ok(await c.post("/quotes", json=body, headers=REP), 201)
+        assert quote["requirement_no"] == req_no and quote["status"] == "approved"
+
+
 async def test_four_eyes_the_author_of_a_contract_cannot_review_it(databases, streams_ready):
     app = app_on(await migrated(databases, "contracts"), streams_ready)
     async with running(app) as c:

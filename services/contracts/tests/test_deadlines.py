@@ -188,7 +188,7 @@ async def test_order_delivery_receipt_installation_training(databases, streams_r
                 headers=REP,
             )
         ).status_code == 403
-        ships_at = (utcnow() + timedelta(days=3)).replace(microsecond=0)
+        ships_at = (utcnow() + timedelta(hours=25)).replace(microsecond=0)  # Saturday 18:59
         shipped = ok(
             await c.post(
                 f"/orders/{order_no}/shipping",
@@ -215,7 +215,24 @@ async def test_order_delivery_receipt_installation_training(databases, streams_r
         )
         assert r.status_code == 409
 
+        # a receipt dated before the goods ship is refused, naming the shipping time
+        r = await c.post(
+            f"/orders/{order_no}/receipt",
+            json={
+                "received_at": utcnow().isoformat(),
+                "signed_by": "王建国",
+                "quantity_ok": True,
+                "model_ok": True,
+                "appearance_ok": True,
+            },
+            headers=DELIVERY,
+        )
+        assert r.status_code == 422 and "早于发货时间" in r.json()["detail"], r.text
+        assert datetime.fromisoformat(r.json()["ships_at"]) == ships_at
+        assert ok(await c.get(f"/orders/{order_no}", headers=DELIVERY))["status"] == "scheduled"
+
         # receipt with an objection: 2 h to answer; installation booking due in 2 working days
+        clock.at(ships_at + timedelta(hours=1))  # the goods shipped and arrived an hour later
         received_at = utcnow()
         r = await c.post(
             f"/orders/{order_no}/receipt",
@@ -248,10 +265,10 @@ async def test_order_delivery_receipt_installation_training(databases, streams_r
             got["objections"][0]["answer_due_at"]
         ) == received_at + timedelta(hours=2)
         booking_due = datetime.fromisoformat(got["booking_due_at"])
-        assert received_at.astimezone(SH).date() == start.date()
+        assert received_at.astimezone(SH).date() == start.date() + timedelta(days=1)
         assert booking_due == datetime(
             2026, 12, 1, 18, 0, tzinfo=SH
-        )  # Friday's receipt: Monday, Tuesday
+        )  # Saturday's receipt: Monday, Tuesday
         ok(
             await c.post(
                 f"/orders/{order_no}/objections/1/answer",

@@ -27,6 +27,7 @@ from contracts.domain import (
     SignMethod,
     Urgency,
     check_installation_date,
+    check_received_after_shipping,
     check_terms,
     decide_quote,
     delivery_notice_at,
@@ -285,6 +286,11 @@ def test_orders_notice_and_installation_rules():
         check_installation_date(NOW + timedelta(days=2), NOW)
     with pytest.raises(Conflict, match="signed contracts"):
         ensure_contract_orderable("approved", "HT-1")
+    # received after shipping; a client clock up to five minutes behind ours is tolerated
+    with pytest.raises(DomainError, match="before the goods ship at 2026-11-25 08:00 UTC"):
+        check_received_after_shipping(NOW - timedelta(minutes=6), NOW)
+    check_received_after_shipping(NOW - timedelta(minutes=5), NOW)
+    check_received_after_shipping(NOW + timedelta(days=1), NOW)
 
 
 def test_document_hash_is_canonical():

@@ -8,9 +8,10 @@ from decimal import Decimal
 
 import httpx
 import pytest
+from sqlalchemy import event
 
 from aftersales_shared.events.compat import SAMPLES_DIR
-from aftersales_testing.support import running
+from aftersales_testing.support import running, runtime_of
 
 pytestmark = pytest.mark.deadlines
 
@@ -193,6 +194,46 @@ async def test_one_repair_through_return_inspection_and_deduction(dealers_app, k
         assert r.status_code == 422, "a paid claim is never paid again"
         r = await client.get(f"/deduction-notices/{notice['id']}/export.csv", headers=dealer)
         assert r.status_code == 200 and "377.05" in r.text and record["record_no"] in r.text
+
+
+async def test_the_shipment_list_counts_each_shipment_s_parts_in_one_query(dealers_app, kit):
+    async with running(dealers_app) as client:
+        dealer_id, dealer = await kit.new_dealer(client)
+        shipped: dict[str, int] = {}
+        for lines in (2, 1, 3):
+            serial = await kit.sell(client, dealer, days_ago=3)
+            await kit.card(client, dealer, serial)
+            parts = [
+                {"part_no": f"P-{i}", "name": "轴承", "quantity": 1, "unit_cost": "10.00"}
+                for i in range(lines)
+            ]
+            record = await kit.repaired(client, dealer, serial, parts=parts)
+            r = await client.post(
+                "/part-shipments", json={"record_ids": [record["id"]]}, headers=dealer
+            )
+            assert r.status_code == 201 and r.json()["parts"] == lines, r.text
+            shipped[r.json()["id"]] = lines
+        for shipment_id, lines in shipped.items():
+            r = await client.get(f"/part-shipments/{shipment_id}", headers=dealer)
+            assert r.json()["parts"] == lines
+
+        reads: list[str] = []
+
+        def on_statement(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+            if "repair_parts" in statement:
+                reads.append(statement)
+
+        engine = runtime_of(dealers_app).engine.sync_engine
+        event.listen(engine, "before_cursor_execute", on_statement)
+        try:
+            r = await client.get(
+                "/part-shipments", params={"dealer_id": dealer_id}, headers=kit.MANAGER
+            )
+        finally:
+            event.remove(engine, "before_cursor_execute", on_statement)
+        assert r.status_code == 200, r.text
+        assert {s["id"]: s["parts"] for s in r.json()["items"]} == shipped
+        assert len(reads) == 1, reads  # one query for the page's counts, not one per shipment
 
 
 async def test_not_a_warranty_fault_rejects_the_claim_and_disputed_lines_go_back(dealers_app, kit):

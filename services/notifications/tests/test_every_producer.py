@@ -83,3 +83,40 @@ async def test_each_producer_s_alert_fires_its_default_rule_once(databases, own_
         assert len(gw.accepted) == sms_before + 2  # the marker's two SMS, nothing repeated
         texts = " ".join(r.body["text"] for r in gw.accepted)
         assert f"SN-{ref}" in texts and f"SO-{ref}" in texts and f"SV-{ref}" in texts
+
+
+async def test_a_signed_contract_s_copies_reach_finance_delivery_and_customer_service(
+    databases, own_nats, servers
+):
+    """Seed 000 (合同签订): the customer and the sales rep hear, and copies go to finance,
+    delivery and customer service (its supervisors); other departments do not."""
+    smtp, gw = servers
+    await streams(own_nats.url)
+    app = await make_app(databases, own_nats.url, smtp, gw)
+    ref = uid()
+    awake = {"quiet_hours": None, "channels": ["sms", "email"]}
+    people = {
+        group: recipient(f"{group}-{ref}", groups=[group], **awake)
+        for group in ("finance", "delivery", "service_supervisor", "technical")
+    }
+    rep = recipient(f"rep-{ref}", groups=["sales"], **awake)
+    env = from_sample("ContractSigned", contract_no=f"HT-{ref}", sales_rep=rep["id"])
+    async with running(app) as client:
+        for body in (*people.values(), rep):
+            r = await client.post("/recipients", json=body, headers=SUP)
+            assert r.status_code == 201, r.text
+        await publish(own_nats.url, env)
+        rows = await sent(
+            lambda: all_deliveries(client, event_id=env.id, status="sent", n=5),
+            what="ContractSigned to the customer, the sales rep and three departments",
+        )
+    by_rule: dict[str, set[tuple[str, str]]] = {}
+    for row in rows:
+        by_rule.setdefault(row["rule_id"], set()).add((row["recipient_key"], row["channel"]))
+    assert by_rule.pop("contract-signed-departments") == {
+        (people[g]["id"], "email") for g in ("finance", "delivery", "service_supervisor")
+    }
+    assert by_rule.pop("contract-signed-sales") == {(rep["id"], "email")}
+    assert set(by_rule) == {"contract-signed-customer"}  # the contact; technical hears nothing
+    mail = smtp.to(people["finance"]["email"])
+    assert len(mail) == 1 and f"HT-{ref}" in mail[0].message.get_body(("plain",)).get_content()

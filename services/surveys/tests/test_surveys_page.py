@@ -49,6 +49,7 @@ async def test_customer_answers_once_and_the_link_is_then_refused(make_kit):
         )
         (answered,) = await kit.events("SurveyAnswered", data.ticket_no)
         assert answered["low_score"] is False and answered["recorded_by_agent"] is None
+        assert answered["answered_via"] == "web"
         assert answered["engineer_id"] == "eng-zhang" and answered["comment"] == "工程师很专业"
 
         r = await client.get(path)

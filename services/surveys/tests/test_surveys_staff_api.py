@@ -68,6 +68,7 @@ async def test_agent_records_a_phone_answer_marked_as_such(make_kit, make_comple
         )
         (answered,) = await kit.events("SurveyAnswered", env.data.ticket_no)
         assert answered["recorded_by_agent"] == "agent-007" and answered["low_score"] is True
+        assert answered["answered_via"] == "phone"  # tickets opens the follow-up as a phone one
         async with kit.rt.sessions() as session:
             assert await job_status(session, INVITE_JOB, survey.id) == "cancelled", (
                 "no link after a phone answer"

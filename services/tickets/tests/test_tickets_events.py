@@ -152,6 +152,69 @@ async def test_low_survey_score_opens_a_linked_follow_up_once(databases, streams
         assert json.loads(json.dumps(event))
 
 
+async def test_a_follow_up_comes_in_on_the_channel_the_answer_did(databases, streams_ready):
+    app = await tickets_app(databases, streams_ready)
+    async with running(app) as client:
+        await entitle(app, f"HT-{uuid.uuid4().hex[:6]}", [sn := f"SN-{uuid.uuid4().hex[:6]}"])
+        r = await client.post(
+            "/tickets",
+            headers=auth("service_agent"),
+            json={
+                "channel": "email",  # neither answer's channel: the follow-up does not copy it
+                "request_type": "quality_issue",
+                "description": "异响",
+                "contact": {"name": "赵工", "phone": "13912345678"},
+                "serial_no": sn,
+            },
+        )
+        original = r.json()
+        expected = {  # survey → the follow-up's channel
+            "phone": "phone",  # answered on the phone (surveys says so)
+            "web": "web_form",  # answered on the survey page
+            "old-phone": "phone",  # an event from before answered_via: the agent who recorded it
+            "old-web": "web_form",  # neither field: the survey page, as before
+        }
+        fields = {
+            "phone": {"answered_via": "phone", "recorded_by_agent": "agent-007"},
+            "web": {"answered_via": "web"},
+            "old-phone": {"recorded_by_agent": "agent-008"},
+            "old-web": {},
+        }
+        ref = uuid.uuid4().hex[:8]
+        for kind, extra in fields.items():
+            await publish(
+                streams_ready,
+                Envelope(
+                    source="/aftersales/surveys",
+                    data=SurveyAnsweredV1(
+                        survey_id=f"sv-{ref}-{kind}",
+                        ticket_id=original["id"],
+                        ticket_no=original["ticket_no"],
+                        answered_at="2026-11-25T02:00:00Z",
+                        efficiency=1,
+                        attitude=2,
+                        professionalism=2,
+                        low_score=True,
+                        customer_id=original["customer_id"],
+                        channel="email",
+                        **extra,
+                    ),
+                ),
+            )
+
+        async def follow_ups():
+            rows = await _tickets_where(app, TicketRow.parent_ticket_id == original["id"])
+            return rows if len(rows) == len(expected) else None
+
+        rows = await wait_until(follow_ups, what="four follow-up tickets")
+        seen = {}
+        for row in rows:
+            r = await client.get(f"/tickets/{row.ticket_no}", headers=SUP)
+            assert r.status_code == 200, r.text
+            seen[row.survey_id.removeprefix(f"sv-{ref}-")] = r.json()["channel"]
+        assert seen == expected
+
+
 async def _handled(app, event_id: str) -> bool:
     from aftersales_shared.db import inbox
 

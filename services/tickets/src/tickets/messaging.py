@@ -60,6 +60,8 @@ SURVEY_READS = (
     "customer_id",
     "product_model",
     "dealer_id",
+    "answered_via",
+    "recorded_by_agent",
 )
 
 
@@ -135,6 +137,8 @@ def survey_answer(env: Envelope[SurveyAnsweredV1]) -> follow_ups.SurveyAnswer:
         product_model=data.product_model,
         dealer_id=data.dealer_id,
         correlation_id=env.correlation_id,
+        answered_via=data.answered_via,
+        recorded_by_agent=data.recorded_by_agent,
     )
 
 

@@ -84,4 +84,13 @@ class SurveyAnsweredV1(EventData):
     engineer_id: str | None = None
     dealer_id: str | None = None
     product_model: str | None = None
-    channel: str | None = None
+    channel: str | None = Field(
+        default=None, description="the channel the surveyed ticket came in on (not the answer's)"
+    )
+    answered_via: str | None = Field(
+        default=None,
+        description=(
+            "how the answer came in: web (the customer on the survey page) or phone (an agent "
+            "recorded it during a call); absent in events published before it was added"
+        ),
+    )

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from aftersales_shared.errors import Conflict, DomainError
 
-from .contract import ContractStatus
+from .contract import CLOCK_SKEW, ContractStatus
 
 
 class OrderStatus(StrEnum):
@@ -51,6 +51,19 @@ def delivery_notice_at(ships_at: datetime, now: datetime) -> datetime:
             f"ahead; earliest {now + NOTICE_BEFORE_SHIPPING:%Y-%m-%d %H:%M} UTC)"
         )
     return notice
+
+
+def check_received_after_shipping(received_at: datetime, ships_at: datetime | None) -> None:
+    """Goods are received after they ship: a receipt dated earlier is a typing error (the client's
+    clock may run CLOCK_SKEW ahead of the time the shipping was fixed by)."""
+    if ships_at is not None and received_at < ships_at - CLOCK_SKEW:
+        got, ships = received_at.astimezone(UTC), ships_at.astimezone(UTC)
+        raise DomainError(
+            f"收货时间{got:%Y-%m-%d %H:%M} UTC早于发货时间{ships:%Y-%m-%d %H:%M} UTC，"
+            "请核对收货确认单上的日期 (received_at is before the goods ship at "
+            f"{ships:%Y-%m-%d %H:%M} UTC; check the date on the signed receipt)",
+            ships_at=ships.isoformat(),
+        )
 
 
 def ensure_order_step(

@@ -23,6 +23,15 @@ def ensure_requirement_editable(status: str, no: str) -> None:
         )
 
 
+def ensure_requirement_confirmed(status: str, no: str) -> None:
+    """Quotes and contracts rest on what the customer confirmed, never on a draft."""
+    if status != "confirmed":
+        raise Conflict(
+            f"需求确认单{no}尚未经客户确认，请先由客户签字确认 (requirement form not confirmed "
+            f"by the customer; record the confirmation first: POST /requirements/{no}/confirm)"
+        )
+
+
 # ---------------------------------------------------------------- quotes
 class QuoteStatus(StrEnum):
     PENDING_APPROVAL = "pending_approval"

@@ -22,7 +22,7 @@ from .common import today
 from .contracts import document_content, ensure_owner, get_contract, store_state, to_domain
 from .customers import NewCustomer, get_customer, register_customer
 from .quotes import get_quote
-from .requirements import get_requirement
+from .requirements import confirmed_requirement
 
 DRAFT_CONTENT = frozenset(
     {
@@ -188,17 +188,7 @@ async def _apply_terms(
         row.quote_no = cmd.quote_no
     if "requirement_no" in fields:
         if cmd.requirement_no:
-            req = await get_requirement(session, cmd.requirement_no)
-            if req.status != "confirmed":
-                raise Conflict(
-                    f"需求确认单{req.requirement_no}尚未经客户确认 (requirement form not "
-                    "confirmed by the customer)"
-                )
-            if req.customer_id != row.customer_id:
-                raise DomainError(
-                    f"需求确认单{req.requirement_no}属于其他客户 (requirement form belongs to "
-                    "another customer)"
-                )
+            await confirmed_requirement(session, cmd.requirement_no, row.customer_id)
         row.requirement_no = cmd.requirement_no
     row.document_sha256 = domain.document_hash(document_content(row))
 

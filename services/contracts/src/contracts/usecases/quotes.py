@@ -21,7 +21,7 @@ from ..models import QuoteRow
 from .audit import audit
 from .common import page, today
 from .customers import get_customer
-from .requirements import get_requirement
+from .requirements import confirmed_requirement
 
 
 @dataclass(frozen=True)
@@ -57,12 +57,7 @@ async def create_quote(
 ) -> QuoteRow:
     await get_customer(session, cmd.customer_id)
     if cmd.requirement_no:
-        req = await get_requirement(session, cmd.requirement_no)
-        if req.customer_id != cmd.customer_id:
-            raise DomainError(
-                f"需求确认单{req.requirement_no}属于其他客户 (requirement form belongs to "
-                "another customer)"
-            )
+        await confirmed_requirement(session, cmd.requirement_no, cmd.customer_id)
     if cmd.valid_until < today(now, tz):
         raise DomainError("报价有效期不能早于今天 (valid_until is in the past)")
     if await session.get(QuoteRow, cmd.quote_no):

@@ -62,6 +62,7 @@ async def record_receipt(
         raise DomainError("收货时间不能晚于当前时间 (received_at cannot be in the future)")
     if cmd.received_at < row.entered_at:
         raise DomainError("收货时间早于订单录入时间 (received_at is before the order was entered)")
+    domain.check_received_after_shipping(cmd.received_at, row.ships_at)
     failed = [
         name for name in ("quantity_ok", "model_ok", "appearance_ok") if not getattr(cmd, name)
     ]

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftersales_shared.auth import Principal
-from aftersales_shared.errors import Conflict, NotFound
+from aftersales_shared.errors import Conflict, DomainError, NotFound
 
 from .. import domain
 from ..models import RequirementRow
@@ -72,6 +72,17 @@ async def get_requirement(session: AsyncSession, no: str) -> RequirementRow:
     row = await session.get(RequirementRow, no)
     if row is None:
         raise NotFound(f"需求确认单{no}不存在 (requirement form not found)")
+    return row
+
+
+async def confirmed_requirement(session: AsyncSession, no: str, customer_id: str) -> RequirementRow:
+    """The requirement form a quote or a contract rests on: this customer's, confirmed by them."""
+    row = await get_requirement(session, no)
+    domain.ensure_requirement_confirmed(row.status, no)
+    if row.customer_id != customer_id:
+        raise DomainError(
+            f"需求确认单{no}属于其他客户 (requirement form belongs to another customer)"
+        )
     return row
 
 

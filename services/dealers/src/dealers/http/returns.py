@@ -74,7 +74,12 @@ class ShipmentsController(Controller):
                 limit=limit,
                 offset=offset,
             )
-            return page_of(ShipmentOut, rows, total, limit, offset)
+            return Page[ShipmentOut](
+                items=[shipment_out(row, parts) for row, parts in rows],
+                total=total,
+                limit=limit,
+                offset=offset,
+            )
 
     @get("/{shipment_id:str}", guards=[requires(*READ)], summary="One shipment")
     async def get_one(

@@ -102,10 +102,19 @@ async def receive_shipment(
 
 
 async def shipment_parts(session: AsyncSession, shipment_id: str) -> int:
-    return (
-        await session.scalar(select(func.count()).where(RepairPartRow.shipment_id == shipment_id))
-        or 0
+    return (await parts_per_shipment(session, [shipment_id])).get(shipment_id, 0)
+
+
+async def parts_per_shipment(session: AsyncSession, shipment_ids: list[str]) -> dict[str, int]:
+    """Old-part lines of each shipment, for a whole page in one query (not one per shipment)."""
+    if not shipment_ids:
+        return {}
+    rows = await session.execute(
+        select(RepairPartRow.shipment_id, func.count())
+        .where(RepairPartRow.shipment_id.in_(shipment_ids))
+        .group_by(RepairPartRow.shipment_id)
     )
+    return {shipment_id: n for shipment_id, n in rows.all()}
 
 
 async def get_shipment(session: AsyncSession, shipment_id: str, scope: str | None) -> ShipmentRow:
@@ -120,7 +129,8 @@ async def list_shipments(
     received: bool | None,
     limit: int,
     offset: int,
-) -> tuple[list[ShipmentRow], int]:
+) -> tuple[list[tuple[ShipmentRow, int]], int]:
+    """A page of shipments, each with its number of old-part lines."""
     q = scoped(select(ShipmentRow), ShipmentRow, scope)
     if dealer_id:
         q = q.where(ShipmentRow.dealer_id == dealer_id)
@@ -128,7 +138,9 @@ async def list_shipments(
         q = q.where(
             ShipmentRow.received_at.is_not(None) if received else ShipmentRow.received_at.is_(None)
         )
-    return await page_of(session, q, [ShipmentRow.shipped_at.desc()], limit, offset)
+    rows, total = await page_of(session, q, [ShipmentRow.shipped_at.desc()], limit, offset)
+    parts = await parts_per_shipment(session, [r.id for r in rows])
+    return [(r, parts.get(r.id, 0)) for r in rows], total
 
 
 async def fire_return_due(session: AsyncSession, payload: dict[str, Any], now: datetime) -> None:

@@ -180,4 +180,5 @@ def answered_event(row: SurveyRow, a: AnswerRow) -> SurveyAnsweredV1:
         dealer_id=row.dealer_id,
         product_model=row.product_model,
         channel=row.channel,
+        answered_via=a.method,
     )

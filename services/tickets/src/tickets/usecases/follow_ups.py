@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from aftersales_shared.events import Contact, Envelope, FollowUpOpenedV1, Urgency
 from aftersales_shared.outbox import enqueue
 
-from ..domain import RequestType, contact_of
+from ..domain import Channel, RequestType, contact_of
 from ..models import TicketRow
 from ..settings import TicketsSettings
 from .intake import OpenedTicket, TicketRequest, open_ticket
@@ -33,6 +33,16 @@ class SurveyAnswer:
     product_model: str | None
     dealer_id: str | None
     correlation_id: str | None = None
+    answered_via: str | None = None  # web | phone; absent in events from before it was added
+    recorded_by_agent: str | None = None
+
+
+def follow_up_channel(answer: SurveyAnswer) -> Channel:
+    """The follow-up comes in on the channel the answer did: an answer given on the phone is a
+    complaint made on the phone. An older event without answered_via names the agent who recorded a
+    phone answer; with neither it was the survey page."""
+    via = answer.answered_via or ("phone" if answer.recorded_by_agent else "web")
+    return Channel.PHONE if via == "phone" else Channel.WEB_FORM
 
 
 async def follow_up(
@@ -46,7 +56,7 @@ async def follow_up(
     original = await session.get(TicketRow, answer.ticket_id)
     scores = f"效率{answer.efficiency} 态度{answer.attitude} 专业性{answer.professionalism}"
     req = TicketRequest(
-        channel="web_form",
+        channel=follow_up_channel(answer),
         request_type=RequestType.COMPLAINT,
         urgency=Urgency.URGENT,
         description=(
