@@ -47,7 +47,12 @@ def test_default_rules_cover_every_consumed_event(notifier):
     # every deadline missed anywhere, of every producer, reaches someone
     late = {n for n in CONSUMED if n.endswith(("Overdue", "Missed", "Missing", "DueSoon"))}
     assert late <= {r.event for r in notifier.rules.rules}
-    assert {c.PRODUCER for n in late for c in CONSUMED[n]} == {"contracts", "tickets", "dealers"}
+    assert {c.PRODUCER for n in late for c in CONSUMED[n]} == {
+        "contracts",
+        "tickets",
+        "dealers",
+        "surveys",
+    }
 
 
 def test_a_low_score_tells_the_supervisors_and_a_good_one_nobody(notifier):

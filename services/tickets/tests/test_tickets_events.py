@@ -1,4 +1,5 @@
-"""Tickets as a consumer: partner TicketRequested, low survey scores → follow-ups."""
+"""Tickets as a consumer: partner TicketRequested, low survey scores → follow-ups, return visits
+that find the problem persists → the work reopened."""
 
 from __future__ import annotations
 
@@ -8,7 +9,13 @@ import uuid
 from sqlalchemy import func, select
 from tickets_helpers import entitle, outbox_events, tickets_app
 
-from aftersales_shared.events import Contact, Envelope, SurveyAnsweredV1, TicketRequestedV1
+from aftersales_shared.events import (
+    Contact,
+    Envelope,
+    ReturnVisitRecordedV1,
+    SurveyAnsweredV1,
+    TicketRequestedV1,
+)
 from aftersales_testing import natsaccess
 from aftersales_testing.support import auth, publish, running, runtime_of, wait_until
 from tickets.models import TicketRow
@@ -224,3 +231,107 @@ async def _handled(app, event_id: str) -> bool:
                 select(func.count()).select_from(inbox).where(inbox.c.event_id == event_id)
             )
         )
+
+
+async def _completed_ticket(app, client) -> dict:
+    await entitle(app, f"HT-{uuid.uuid4().hex[:6]}", [sn := f"SN-{uuid.uuid4().hex[:6]}"])
+    r = await client.post(
+        "/tickets",
+        headers=auth("service_agent"),
+        json={
+            "channel": "phone",
+            "request_type": "maintenance",
+            "urgency": "critical",
+            "description": "主轴异响",
+            "contact": {"name": "赵工", "phone": "13912345678"},
+            "serial_no": sn,
+        },
+    )
+    ticket = r.json()
+    no = ticket["ticket_no"]
+    assign = {"assignee_id": "eng-li", "assignee_name": "李工"}
+    assert (await client.post(f"/tickets/{no}/assign", json=assign, headers=SUP)).status_code < 300
+    done = {
+        "document": "repair_sheet",
+        "confirmed_by": "赵工",
+        "confirmed_at": ticket["opened_at"],
+        "method": "signature",
+    }
+    r = await client.post(
+        f"/tickets/{no}/complete", json=done, headers=auth("engineer", sub="eng-li")
+    )
+    assert r.status_code < 300, r.text
+    return ticket
+
+
+def _visited(ticket: dict, outcome: str, note: str | None = None) -> Envelope:
+    return Envelope(
+        source="/aftersales/surveys",
+        subject=ticket["ticket_no"],
+        data=ReturnVisitRecordedV1(
+            visit_id=f"rv-{uuid.uuid4().hex[:8]}",
+            ticket_id=ticket["id"],
+            ticket_no=ticket["ticket_no"],
+            reason="critical",
+            outcome=outcome,
+            note=note,
+            visited_at="2026-11-25T02:00:00Z",
+            visited_by="agent-wang",
+            attempts=1,
+            on_time=True,
+            customer_name="苏州客户",
+        ),
+    )
+
+
+async def test_a_return_visit_finding_the_problem_persists_reopens_the_ticket_once(
+    databases, streams_ready
+):
+    app = await tickets_app(databases, streams_ready)
+    async with running(app) as client:
+        ticket = await _completed_ticket(app, client)
+        no = ticket["ticket_no"]
+        solved = _visited(ticket, "reached")
+        await publish(streams_ready, solved)
+        await wait_until(lambda: _handled(app, solved.id), what="the solved visit handled")
+        assert (await client.get(f"/tickets/{no}", headers=SUP)).json()["status"] == "completed"
+
+        persists = _visited(ticket, "problem_persists", "主轴异响又出现了")
+        await publish(streams_ready, persists)
+        await publish(streams_ready, persists)  # redelivered: handled once
+
+        async def reopened():
+            r = await client.get(f"/tickets/{no}", headers=SUP)
+            return r.json() if r.json()["status"] != "completed" else None
+
+        now = await wait_until(reopened, what="the ticket reopened")
+        assert now["status"] == "in_progress" and now["reopen_count"] == 1
+        [event] = await outbox_events(app, "TicketReopened.v1")
+        assert "主轴异响又出现了" in event["reason"]
+        assert event["reopened_by"] == "surveys:return-visit"
+        # a second visit's finding while the work goes on: noted in the log, not a second reopen
+        again = _visited(ticket, "problem_persists", "仍有异响")
+        await publish(streams_ready, again)
+        await wait_until(lambda: _handled(app, again.id), what="the second finding handled")
+        assert (await client.get(f"/tickets/{no}", headers=SUP)).json()["reopen_count"] == 1
+        assert len(await outbox_events(app, "TicketReopened.v1")) == 1
+
+
+async def test_a_persisting_problem_after_the_reopen_window_opens_a_linked_ticket(
+    databases, streams_ready
+):
+    app = await tickets_app(databases, streams_ready, reopen_window_days=1e-9)
+    async with running(app) as client:
+        ticket = await _completed_ticket(app, client)
+        persists = _visited(ticket, "problem_persists", "液压站漏油")
+        await publish(streams_ready, persists)
+
+        async def linked():
+            rows = await _tickets_where(app, TicketRow.parent_ticket_id == ticket["id"])
+            return rows or None
+
+        [child] = await wait_until(linked, what="a linked ticket")
+        assert child.request_type == "maintenance" and "液压站漏油" in child.description
+        assert child.serial_no == ticket["serial_no"] and child.status == "new"
+        r = await client.get(f"/tickets/{ticket['ticket_no']}", headers=SUP)
+        assert r.json()["status"] == "completed"  # the original stays closed

@@ -39,6 +39,7 @@ CONSUMES: dict[str, tuple[str, ...]] = {
     "tickets": (
         "contracts.contract_signed.v1",
         "partners.ticket_requested.v1",
+        "surveys.return_visit_recorded.v1",
         "surveys.survey_answered.v1",
     ),
     "surveys": ("tickets.calendar_changed.v1", "tickets.service_completed.v1"),
@@ -58,6 +59,8 @@ CONSUMES: dict[str, tuple[str, ...]] = {
         "dealers.stocking_plan_missed.v1",
         "dealers.warranty_card_registered.v1",
         "dealers.warranty_service_overdue.v1",
+        "surveys.return_visit_overdue.v1",
+        "surveys.return_visit_recorded.v1",
         "surveys.survey_answered.v1",
         "surveys.survey_requested.v1",
         "surveys.survey_requested.v2",

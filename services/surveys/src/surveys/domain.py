@@ -1,4 +1,5 @@
-"""Survey rules: when to invite, whom to skip, tokens, answer validation, low scores. No I/O."""
+"""Survey rules: when to invite, whom to skip, tokens, answer validation, low scores; which
+completed services get a return visit (回访) and what its outcome means. No I/O."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ TOKEN_BYTES = 32  # 256 random bits; the issue asks for at least 128
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # the shape secrets.token_urlsafe(32) produces
 LANGUAGES = ("zh-CN", "en")
 DEFAULT_LANGUAGE = "zh-CN"
+CLOCK_SKEW = timedelta(minutes=5)  # a client clock may run this far ahead
 
 
 class SurveyStatus(StrEnum):
@@ -58,6 +60,10 @@ class Policy:
     notifications_public_key: str = (
         ""  # survey links leave sealed to it (aftersales_shared.sealing)
     )
+    return_visit_within_working_days: int = 3
+    return_visit_sample_percent: int = 10  # of the services neither critical nor complaints
+    return_visit_max_attempts: int = 3  # calls not reaching the customer before it is given up
+    office_calendar_id: str = "default"  # return visits are made in office hours
 
     def link(self, token: str) -> str:
         return f"{self.public_base_url}/s/{token}"
@@ -260,3 +266,73 @@ def _match_language(tag: str) -> str | None:
     if tag.startswith("en"):
         return "en"
     return None
+
+
+# ---------------------------------------------------------------- return visits (回访)
+class VisitReason(StrEnum):
+    CRITICAL = "critical"  # a 特急 ticket
+    COMPLAINT = "complaint"
+    SAMPLED = "sampled"  # one of the others, by the configured share
+
+
+class VisitOutcome(StrEnum):
+    """What one call found."""
+
+    REACHED = "reached"  # the customer confirms the problem is solved
+    NOT_REACHED = "not_reached"
+    PROBLEM_PERSISTS = "problem_persists"  # reopens the work in tickets
+
+
+class VisitStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"  # reached, solved or not
+    UNREACHABLE = "unreachable"  # not reached after the allowed attempts
+
+
+VISIT_NOTE_MAX = 1000
+
+
+def visit_reason(
+    request_type: str | None, urgency: str | None, ticket_no: str, sample_percent: int
+) -> VisitReason | None:
+    """Critical tickets and complaints always; the others sampled by a stable hash of the ticket
+    number (a redelivered event decides the same)."""
+    if urgency == "critical":
+        return VisitReason.CRITICAL
+    if request_type == "complaint":
+        return VisitReason.COMPLAINT
+    bucket = int(hashlib.sha256(ticket_no.encode()).hexdigest()[:8], 16) % 100
+    return VisitReason.SAMPLED if bucket < sample_percent else None
+
+
+def visit_result(outcome: VisitOutcome, attempts: int, max_attempts: int) -> VisitStatus:
+    """The visit's status after a call: open while attempts remain for an unreached customer."""
+    if outcome is VisitOutcome.NOT_REACHED:
+        return VisitStatus.UNREACHABLE if attempts >= max_attempts else VisitStatus.OPEN
+    return VisitStatus.DONE
+
+
+def check_visit_call(
+    outcome: VisitOutcome,
+    note: str | None,
+    called_at: datetime,
+    completed_at: datetime,
+    now: datetime,
+) -> None:
+    if called_at > now + CLOCK_SKEW:
+        raise DomainError("回访时间不能晚于当前时间 (called_at cannot be in the future)")
+    if called_at < completed_at:
+        raise DomainError(
+            "回访时间早于服务完成时间 (called_at is before the service was completed)"
+        )
+    if outcome is VisitOutcome.PROBLEM_PERSISTS and not (note and note.strip()):
+        raise DomainError(
+            "问题仍存在时须写明客户描述的问题 (describe the persisting problem in `note`: it "
+            "reopens the work)"
+        )
+    if note and len(note) > VISIT_NOTE_MAX:
+        raise DomainError(f"回访记录不能超过{VISIT_NOTE_MAX}字 (note too long)")
+
+
+class VisitClosed(Conflict):
+    code = "return_visit_closed"

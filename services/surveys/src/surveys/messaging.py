@@ -11,7 +11,7 @@ from aftersales_shared.inbox import Inbox
 from aftersales_shared.scheduler import Job, Scheduler
 
 from .domain import Policy
-from .usecases import invitations
+from .usecases import invitations, return_visits
 from .usecases.invitations import INVITE_JOB, REDACT_JOB, CompletedService
 
 # the fields of ServiceCompleted read below (checked against the producer's schema in tests/events)
@@ -31,6 +31,7 @@ SERVICE_COMPLETED_READS = (
     "engineer_id",
     "dealer_id",
     "product_model",
+    "urgency",
 )
 
 
@@ -49,6 +50,7 @@ def completed_service(env: Envelope[ServiceCompletedV1]) -> CompletedService:
         engineer_id=data.engineer_id,
         dealer_id=data.dealer_id,
         product_model=data.product_model,
+        urgency=data.urgency,
     )
 
 
@@ -57,15 +59,22 @@ def register(inbox: Inbox, policy: Policy) -> None:
     async def on_service_completed(
         session: AsyncSession, env: Envelope[ServiceCompletedV1]
     ) -> None:
-        await invitations.plan_invitation(session, completed_service(env), policy, utcnow())
+        service, now = completed_service(env), utcnow()
+        await invitations.plan_invitation(session, service, policy, now)
+        await return_visits.plan_return_visit(session, service, policy, now)
 
 
 def register_jobs(scheduler: Scheduler, policy: Policy) -> None:
-    """The invitation deadline; also used by tests on a scheduler with a fake clock."""
+    """The invitation and return-visit deadlines; also used by tests on a scheduler with a fake
+    clock."""
 
     @scheduler.handles(INVITE_JOB)
     async def send_invitation(session: AsyncSession, job: Job) -> None:
         await invitations.send_invitation(session, job.key, policy, max(job.due_at, utcnow()))
+
+    @scheduler.handles(return_visits.VISIT_DUE_JOB)
+    async def return_visit_due(session: AsyncSession, job: Job) -> None:
+        await return_visits.fire_visit_due(session, job.key, max(job.due_at, utcnow()))
 
     @scheduler.handles(REDACT_JOB)
     async def redact_link(session: AsyncSession, job: Job) -> None:

@@ -103,3 +103,36 @@ class CustomerMarkRow(Base):
     customer_key: Mapped[str] = mapped_column(String(200), primary_key=True)
     last_completed_at: Mapped[datetime | None]
     last_survey_id: Mapped[str | None] = mapped_column(String(36))
+
+
+class ReturnVisitRow(Base):
+    """One return visit (回访) per completed ticket that gets one; its calls kept in `calls`."""
+
+    __tablename__ = "return_visits"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    ticket_id: Mapped[str] = mapped_column(String(64), unique=True)
+    ticket_no: Mapped[str] = mapped_column(String(64), index=True)
+    reason: Mapped[str] = mapped_column(
+        String(20), index=True, comment="critical|complaint|sampled"
+    )
+    customer_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    customer_name: Mapped[str] = mapped_column(String(200))
+    contact: Mapped[dict] = mapped_column(JSON)
+    engineer_id: Mapped[str | None] = mapped_column(String(64))
+    dealer_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    product_model: Mapped[str | None] = mapped_column(String(100))
+    request_type: Mapped[str | None] = mapped_column(String(50))
+    urgency: Mapped[str | None] = mapped_column(String(20))
+    completed_at: Mapped[datetime]
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), index=True, comment="open|done|unreachable")
+    calls: Mapped[list] = mapped_column(JSON, comment="[{at, by, outcome, note}] oldest first")
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(100))
+    overdue_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    source_event_id: Mapped[str] = mapped_column(String(MAX_EVENT_ID))

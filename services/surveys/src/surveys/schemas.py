@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -90,3 +91,46 @@ class DistributionOut(BaseModel):
     answered: int
     response_rate: float | None
     scores: dict[str, dict[str, int]] = Field(description="dimension → score → number of answers")
+
+
+class VisitCallIn(In):
+    """One call of a return visit (回访)."""
+
+    outcome: Literal["reached", "not_reached", "problem_persists"] = Field(
+        description="reached: solved; problem_persists: reopens the work; not_reached: call again"
+    )
+    note: str | None = Field(default=None, max_length=1000, description="what the customer said")
+    called_at: datetime | None = Field(default=None, description="when; now when not given")
+
+
+class VisitCallOut(BaseModel):
+    at: datetime
+    by: str
+    outcome: str
+    note: str | None = None
+
+
+class ReturnVisitOut(Out):
+    id: str
+    ticket_id: str
+    ticket_no: str
+    reason: str = Field(description="critical, complaint, sampled")
+    customer_id: str | None
+    customer_name: str
+    contact: dict
+    engineer_id: str | None
+    dealer_id: str | None
+    product_model: str | None
+    request_type: str | None
+    urgency: str | None
+    completed_at: datetime
+    due_at: datetime
+    due_provisional: bool
+    status: str = Field(description="open, done, unreachable")
+    calls: list[VisitCallOut]
+    outcome: str | None = Field(description="reached, problem_persists, unreachable")
+    note: str | None
+    closed_at: datetime | None
+    closed_by: str | None
+    overdue_at: datetime | None
+    created_at: datetime

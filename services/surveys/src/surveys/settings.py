@@ -44,6 +44,21 @@ class SurveysSettings(ServiceSettings):
     redact_after_seconds: float = Field(
         default=300.0, gt=0, description="then the sent link is blanked in the outbox"
     )
+    return_visit_within_working_days: int = Field(
+        default=3, ge=1, le=30, description="a return visit (回访) is due within these working days"
+    )
+    return_visit_sample_percent: int = Field(
+        default=10,
+        ge=0,
+        le=100,
+        description="share of completed services, neither critical nor complaints, visited",
+    )
+    return_visit_max_attempts: int = Field(
+        default=3, ge=1, le=10, description="unanswered calls before a visit is given up"
+    )
+    office_calendar: str = Field(
+        default="default", description="working-time calendar of return visits (office hours)"
+    )
     notifications_public_key: str = Field(
         default="",
         description=(
@@ -87,4 +102,8 @@ class SurveysSettings(ServiceSettings):
             timezone=self.business_timezone,
             redact_after_seconds=self.redact_after_seconds,
             notifications_public_key=self.notifications_public_key,
+            return_visit_within_working_days=self.return_visit_within_working_days,
+            return_visit_sample_percent=self.return_visit_sample_percent,
+            return_visit_max_attempts=self.return_visit_max_attempts,
+            office_calendar_id=self.office_calendar,
         )

@@ -9,7 +9,13 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftersales_shared.db import utcnow
-from aftersales_shared.events import ContractSignedV1, Envelope, SurveyAnsweredV1, TicketRequestedV1
+from aftersales_shared.events import (
+    ContractSignedV1,
+    Envelope,
+    ReturnVisitRecordedV1,
+    SurveyAnsweredV1,
+    TicketRequestedV1,
+)
 from aftersales_shared.inbox import Inbox
 from aftersales_shared.scheduler import Job, Scheduler
 
@@ -64,6 +70,8 @@ SURVEY_READS = (
     "recorded_by_agent",
 )
 
+RETURN_VISIT_READS = ("visit_id", "ticket_id", "ticket_no", "outcome", "note", "visited_by")
+
 
 def register(inbox: Inbox, settings: TicketsSettings) -> None:
     @inbox.handles(ContractSignedV1, reads=CONTRACT_READS)
@@ -84,6 +92,20 @@ def register(inbox: Inbox, settings: TicketsSettings) -> None:
     @inbox.handles(SurveyAnsweredV1, reads=SURVEY_READS)
     async def on_survey_answered(session: AsyncSession, env: Envelope[SurveyAnsweredV1]) -> None:
         await follow_ups.follow_up(session, survey_answer(env), utcnow(), settings)
+
+    @inbox.handles(ReturnVisitRecordedV1, reads=RETURN_VISIT_READS)
+    async def on_return_visit(session: AsyncSession, env: Envelope[ReturnVisitRecordedV1]) -> None:
+        if env.data.outcome != "problem_persists":
+            return  # reached and solved, or not reached: nothing to reopen
+        visit = follow_ups.ReturnVisitProblem(
+            visit_id=env.data.visit_id,
+            ticket_id=env.data.ticket_id,
+            ticket_no=env.data.ticket_no,
+            note=env.data.note,
+            visited_by=env.data.visited_by,
+            correlation_id=env.correlation_id,
+        )
+        await follow_ups.return_visit_problem(session, visit, utcnow(), settings)
 
 
 def signed_contract(env: Envelope[ContractSignedV1]) -> entitlements.SignedContract:

@@ -33,7 +33,13 @@ from .dealers import (
 )
 from .notifications import NotificationFailedV1, NotificationSentV1
 from .partners import TicketRequestedV1
-from .surveys import SurveyAnsweredV1, SurveyRequestedV1, SurveyRequestedV2
+from .surveys import (
+    ReturnVisitOverdueV1,
+    ReturnVisitRecordedV1,
+    SurveyAnsweredV1,
+    SurveyRequestedV1,
+    SurveyRequestedV2,
+)
 from .tickets import (
     CalendarChangedV1,
     CalendarDay,

@@ -94,3 +94,52 @@ class SurveyAnsweredV1(EventData):
             "recorded it during a call); absent in events published before it was added"
         ),
     )
+
+
+@event
+class ReturnVisitOverdueV1(EventData):
+    """A return visit (回访) after a service was not done by its due time (working days after
+    completion): the supervisors hear."""
+
+    NAME = "ReturnVisitOverdue"
+    VERSION = 1
+    PRODUCER = "surveys"
+
+    visit_id: str
+    ticket_id: str
+    ticket_no: str
+    reason: str = Field(description="why visited: critical, complaint, sampled")
+    due_at: datetime
+    due_provisional: bool = Field(
+        default=False, description="the due time ran past the last imported holiday year"
+    )
+    attempts: int = Field(ge=0, description="calls that did not reach the customer")
+    customer_id: str | None = None
+    customer_name: str
+    dealer_id: str | None = None
+
+
+@event
+class ReturnVisitRecordedV1(EventData):
+    """A return visit (回访) ended: the customer reached (the problem solved or persisting), or not
+    reached after the allowed attempts. A persisting problem reopens the work in tickets."""
+
+    NAME = "ReturnVisitRecorded"
+    VERSION = 1
+    PRODUCER = "surveys"
+
+    visit_id: str
+    ticket_id: str
+    ticket_no: str
+    reason: str = Field(description="why visited: critical, complaint, sampled")
+    outcome: str = Field(description="reached, problem_persists, unreachable")
+    note: str | None = None
+    visited_at: datetime
+    visited_by: str
+    attempts: int = Field(ge=1, description="calls made, this one included")
+    on_time: bool = Field(description="ended by its due time")
+    customer_id: str | None = None
+    customer_name: str
+    dealer_id: str | None = None
+    engineer_id: str | None = None
+    product_model: str | None = None

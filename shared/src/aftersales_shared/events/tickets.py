@@ -92,6 +92,9 @@ class ServiceCompletedV1(EventData):
     product_model: str | None = None
     serial_no: str | None = None
     within_sla: bool | None = None
+    urgency: Urgency | None = Field(
+        default=None, description="the ticket's urgency (a critical one gets a return visit)"
+    )
 
 
 @event

@@ -49,6 +49,7 @@ class CompletedService:
     engineer_id: str | None
     dealer_id: str | None
     product_model: str | None
+    urgency: str | None = None
 
     @property
     def phone(self) -> str | None:

@@ -98,6 +98,7 @@ def _completed(ticket: TicketRow, data: Confirmation, now: datetime) -> ServiceC
         product_model=ticket.product_model,
         serial_no=ticket.serial_no,
         within_sla=not any(c.breached_at for c in ticket.clocks),
+        urgency=ticket.urgency,
     )
 
 

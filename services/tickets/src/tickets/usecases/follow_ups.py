@@ -1,20 +1,27 @@
-"""A low satisfaction score becomes a complaint follow-up linked to the surveyed ticket."""
+"""A low satisfaction score becomes a complaint follow-up linked to the surveyed ticket; a return
+visit that finds the problem persists reopens the work."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aftersales_shared.auth import Principal, Role
 from aftersales_shared.events import Contact, Envelope, FollowUpOpenedV1, Urgency
 from aftersales_shared.outbox import enqueue
 
-from ..domain import Channel, RequestType, contact_of
+from ..domain import Channel, RequestType, Status, contact_of
 from ..models import TicketRow
 from ..settings import TicketsSettings
+from .completion import reopen
 from .intake import OpenedTicket, TicketRequest, open_ticket
+from .progress import log_entry
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -89,3 +96,54 @@ async def follow_up(
         ),
     )
     return ticket
+
+
+# ---------------------------------------------------------------- return visits (回访)
+@dataclass(frozen=True)
+class ReturnVisitProblem:
+    """A return visit found the problem persists (from ReturnVisitRecorded)."""
+
+    visit_id: str
+    ticket_id: str
+    ticket_no: str
+    note: str | None
+    visited_by: str
+    correlation_id: str | None = None
+
+
+# who reopens a ticket for a return visit: the service desk's own process, not a person
+RETURN_VISIT = Principal(subject="surveys:return-visit", roles=frozenset({Role.SERVICE_SUPERVISOR}))
+
+
+async def return_visit_problem(
+    session: AsyncSession, visit: ReturnVisitProblem, now: datetime, settings: TicketsSettings
+) -> TicketRow | OpenedTicket | None:
+    """The problem persists: the completed ticket is reopened within its reopen window; after it,
+    a linked ticket is opened; a ticket still being worked gets the finding in its log."""
+    original = await session.get(TicketRow, visit.ticket_id, with_for_update=True)
+    if original is None:
+        log.warning("tickets.return_visit_unknown_ticket", ticket_id=visit.ticket_id)
+        return None
+    said = f"回访发现问题仍存在：{visit.note or '（未记录）'}（回访人 {visit.visited_by}）"
+    if original.status != Status.COMPLETED:
+        session.add(log_entry(original, RETURN_VISIT.subject, "return_visit", said, now))
+        return original
+    window = timedelta(days=settings.reopen_window_days)
+    if original.completed_at is not None and now - original.completed_at <= window:
+        return await reopen(session, original.ticket_no, said, RETURN_VISIT, now, settings)
+    req = TicketRequest(
+        channel=Channel.PHONE,
+        request_type=RequestType(original.request_type),
+        urgency=Urgency.URGENT,
+        description=f"回访发现问题仍存在（原工单{original.ticket_no}）：{visit.note or ''}",
+        customer_name=original.customer_name,
+        contact=contact_of(original),
+        customer_id=original.customer_id,
+        contract_no=original.contract_no,
+        product_model=original.product_model,
+        serial_no=original.serial_no,
+        dealer_id=original.dealer_id,
+        parent_ticket_id=original.id,
+        use_default_policy=True,
+    )
+    return await open_ticket(session, req, "surveys", now, settings, visit.correlation_id)
