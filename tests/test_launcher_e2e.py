@@ -312,6 +312,7 @@ def test_completed_ticket_survey_low_score_becomes_follow_up(tmp_path):
                 "confirmed_by": "王工",
                 "confirmed_at": t["opened_at"],
                 "method": "signature",
+                "fault": {"symptom": "LEAK", "cause_category": "wear", "failed_part": "SEAL"},
             },
         )
         assert r.status_code == 200, r.text

@@ -210,6 +210,7 @@ async def _log_work_and_complete(app: Any, client: Any, no: str) -> None:
             "confirmed_by": "赵工",
             "confirmed_at": utcnow().isoformat(),
             "method": "signature",
+            "fault": {"symptom": "NOISE", "cause_category": "wear", "failed_part": "BEARING"},
         },
     )
     assert r.status_code == 200 and r.json()["status"] == "completed"

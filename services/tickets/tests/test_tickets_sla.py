@@ -131,6 +131,7 @@ async def test_outside_subscriber_sees_opened_warning_breached_completed_in_orde
                 "confirmed_by": "赵工",
                 "confirmed_at": utcnow().isoformat(),
                 "method": "phone",
+                "fault": {"symptom": "NOISE", "cause_category": "wear"},
             },
         )
 

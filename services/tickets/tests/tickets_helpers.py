@@ -101,6 +101,7 @@ def time_machine(app: Any, now: datetime) -> Scheduler:
     scheduler = Scheduler(rt.sessions, clock=lambda: now)
     messaging.register_sla_jobs(scheduler, rt.settings, lambda: now)
     messaging.register_year_check(scheduler, rt.settings, lambda: now)
+    messaging.register_quality_jobs(scheduler, lambda: now)
     return scheduler
 
 

@@ -306,6 +306,12 @@ def load_tickets(launcher: Launcher, secret: str) -> None:
             "confirmed_by": "王建国",
             "confirmed_at": done["opened_at"],
             "method": "signature",
+            "fault": {  # generic catalogue entries, shipped by tickets' migration 0007
+                "symptom": "DISPLAY",
+                "cause_category": "manufacturing_batch",
+                "failed_part": "WIRING",
+                "cause_detail": "操作面板排线接插件接触不良",
+            },
         }
         step(done["ticket_no"], "complete", confirmation, engineer)
     with httpx.Client(base_url=url["surveys"], timeout=10, headers=agent) as s:

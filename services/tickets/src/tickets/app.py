@@ -6,6 +6,9 @@ from aftersales_shared.db import utcnow
 from aftersales_shared.events import (
     CalendarChangedV1,
     CalendarYearMissingV1,
+    CauseAnalysisOverdueV1,
+    CorrectiveActionOverdueV1,
+    FaultClassifiedV1,
     FollowUpOpenedV1,
     ServiceCompletedV1,
     SlaBreachedV1,
@@ -39,6 +42,9 @@ PUBLISHES = [
     FollowUpOpenedV1,
     CalendarChangedV1,
     CalendarYearMissingV1,
+    FaultClassifiedV1,
+    CauseAnalysisOverdueV1,
+    CorrectiveActionOverdueV1,
 ]
 
 
@@ -47,6 +53,7 @@ def create_app(settings: TicketsSettings) -> Litestar:
     messaging.register(rt.inbox, settings)
     messaging.register_sla_jobs(rt.scheduler, settings, utcnow)
     messaging.register_year_check(rt.scheduler, settings, utcnow)
+    messaging.register_quality_jobs(rt.scheduler, utcnow)
     rt.startup_hooks.append(_arm_year_check)
     return create_service_app(
         rt,

@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from aftersales_shared.errors import Conflict, DomainError
-from aftersales_shared.events import Contact, SlaClock, Urgency
+from aftersales_shared.events import CauseCategory, Contact, SlaClock, Urgency
 from aftersales_shared.workcalendar import WorkCalendar
 
 
@@ -259,3 +259,188 @@ def warranty_valid(warranty_end: date | None, today: date) -> bool | None:
 def require(condition: bool, message: str) -> None:
     if not condition:
         raise DomainError(message)
+
+
+# ------------------------------------------------------------------ fault causes (问题归因)
+CAUSE_LABELS: dict[CauseCategory, tuple[str, str]] = {
+    CauseCategory.DESIGN: ("设计", "design"),
+    CauseCategory.MATERIAL_SUPPLIER: ("材料/供应商", "material / supplier"),
+    CauseCategory.MANUFACTURING_BATCH: ("制造/批次", "manufacturing / batch"),
+    CauseCategory.TRANSPORT: ("运输", "transport"),
+    CauseCategory.INSTALLATION: ("安装", "installation"),
+    CauseCategory.MISUSE: ("使用不当", "misuse"),
+    CauseCategory.WEAR: ("正常磨损", "normal wear"),
+    CauseCategory.UNKNOWN: ("未知", "unknown"),
+}
+
+
+class CatalogueKind(StrEnum):
+    """What the fault catalogue lists per product line (the cause categories are fixed)."""
+
+    SYMPTOM = "symptom"  # 故障现象
+    PART = "part"  # 故障部件
+
+
+KIND_ZH = {CatalogueKind.SYMPTOM: "故障现象", CatalogueKind.PART: "故障部件"}
+# a catalogue entry of every product line (the shipped defaults are all generic)
+ALL_LINES = "*"
+# repairs (质量问题) and complaints (投诉) are closed with their fault classified
+CLASSIFIED_TYPES = frozenset({RequestType.QUALITY_ISSUE, RequestType.COMPLAINT})
+# "cause needs analysis": the technical department fills it in within this many working days on
+# the ticket's calendar (seed 003 篇四: 技术部负责提交产品故障原因分析和总结)
+ANALYSIS_WORKING_DAYS = 3
+
+
+def product_line(model: str | None) -> str | None:
+    """The model family a product belongs to: the model code's leading Latin letters, upper-cased
+    (XK-200 数控机床 → XK, hx300 → HX); a model that starts otherwise is its own line, up to its
+    first space or hyphen (数控机床 → 数控机床). No model, no line: only generic entries apply."""
+    text = (model or "").strip()
+    if not text:
+        return None
+    letters = ""
+    for ch in text:
+        if not ("A" <= ch.upper() <= "Z"):
+            break
+        letters += ch.upper()
+    if letters:
+        return letters[:40]
+    return text.replace("-", " ").split()[0][:40]
+
+
+def applies_to(entry_line: str, line: str | None) -> bool:
+    return entry_line == ALL_LINES or entry_line == line
+
+
+@dataclass(frozen=True)
+class FaultReport:
+    """What the engineer says about the fault when the customer confirms the work."""
+
+    symptom: str | None = None
+    cause_category: CauseCategory | None = None
+    failed_part: str | None = None
+    cause_detail: str | None = None
+    needs_analysis: bool = False
+
+
+def check_fault_report(request_type: str, report: FaultReport | None, ticket_no: str) -> None:
+    """A repair or complaint is closed with its symptom and cause category, or with the cause
+    left to analysis (待分析); a report given for another request type obeys the same rule."""
+    if report is None:
+        if request_type in CLASSIFIED_TYPES:
+            raise DomainError(
+                f"工单{ticket_no}是维修/投诉工单，完成时须填写故障分类：故障现象 symptom、原因类别 "
+                "cause_category，或标记原因待分析 needs_analysis (a repair or complaint is "
+                "completed with its fault: give fault.symptom and fault.cause_category, or "
+                "fault.needs_analysis = true)",
+                code="fault_required",
+                missing=["symptom", "cause_category"],
+            )
+        return
+    if report.needs_analysis:
+        if report.cause_category is not None:
+            raise DomainError(
+                "已标记原因待分析，不能同时填写原因类别 (a cause needing analysis has no "
+                "cause_category yet: give one or the other)",
+                code="fault_conflict",
+            )
+        return
+    missing = [
+        name
+        for name, value in (("symptom", report.symptom), ("cause_category", report.cause_category))
+        if not value
+    ]
+    if missing:
+        zh = "、".join({"symptom": "故障现象", "cause_category": "原因类别"}[m] for m in missing)
+        raise DomainError(
+            f"缺少{zh}；原因不明时可标记待分析 needs_analysis (missing: fault."
+            f"{', fault.'.join(missing)}; mark needs_analysis if the cause is not known yet)",
+            code="fault_incomplete",
+            missing=missing,
+        )
+
+
+# ---------------------------------------------------------- corrective actions (纠正/预防措施)
+class Department(StrEnum):
+    TECHNICAL = "technical"  # 技术部
+    DELIVERY = "delivery"  # 交付部门（生产/物流）
+    PURCHASING = "purchasing"  # 采购部（供应商管理）
+    SERVICE = "service"  # 客服部
+    SALES = "sales"  # 销售部
+
+
+DEPARTMENT_ZH = {
+    Department.TECHNICAL: "技术部",
+    Department.DELIVERY: "交付部门",
+    Department.PURCHASING: "采购部",
+    Department.SERVICE: "客服部",
+    Department.SALES: "销售部",
+}
+
+
+class ActionStatus(StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    VERIFIED = "verified"
+
+
+ACTION_ZH = {
+    ActionStatus.OPEN: "待处理",
+    ActionStatus.IN_PROGRESS: "进行中",
+    ActionStatus.DONE: "已完成待验证",
+    ActionStatus.VERIFIED: "已验证",
+}
+# open → in_progress → done → verified; a rejected verification sends it back to in_progress
+ACTION_TRANSITIONS: dict[str, tuple[frozenset[ActionStatus], ActionStatus]] = {
+    "start": (frozenset({ActionStatus.OPEN}), ActionStatus.IN_PROGRESS),
+    "done": (frozenset({ActionStatus.IN_PROGRESS}), ActionStatus.DONE),
+    "verify": (frozenset({ActionStatus.DONE}), ActionStatus.VERIFIED),
+    "reject": (frozenset({ActionStatus.DONE}), ActionStatus.IN_PROGRESS),
+}
+UNFINISHED = frozenset({ActionStatus.OPEN, ActionStatus.IN_PROGRESS})
+ACTION_HORIZON_DAYS = 2 * 366
+
+
+def check_action_transition(action: str, status: ActionStatus, action_no: str) -> ActionStatus:
+    allowed, target = ACTION_TRANSITIONS[action]
+    if status not in allowed:
+        raise Conflict(
+            f"措施{action_no}当前状态为“{ACTION_ZH[status]}”，不能执行此操作 "
+            f"(cannot {action} an action that is {status.value})",
+            status=status.value,
+        )
+    return target
+
+
+def check_verifier(done_by: str | None, verifier: str, action_no: str) -> None:
+    """Verification is by someone other than the one who did the work."""
+    if done_by == verifier:
+        raise Conflict(
+            f"措施{action_no}须由完成人以外的人验证 (an action is verified by someone other "
+            "than the one who did it)",
+            code="same_person",
+        )
+
+
+def action_due(calendar: WorkCalendar, due_date: date, today: date) -> datetime:
+    """Close of business of the due date on the calendar; the date must be a working day, not
+    past."""
+    if due_date < today:
+        raise DomainError(f"截止日期{due_date}已过 (due date {due_date} is in the past)")
+    if due_date > today + timedelta(days=ACTION_HORIZON_DAYS):
+        raise DomainError(
+            f"截止日期{due_date}超过两年 (due date {due_date} is more than two years ahead)"
+        )
+    intervals = calendar.working_intervals(due_date)
+    if not intervals:
+        following = due_date + timedelta(days=1)
+        while not calendar.is_working_day(following):
+            following += timedelta(days=1)
+        raise DomainError(
+            f"截止日期{due_date}不是工作日，下一个工作日是{following} "
+            f"({due_date} is not a working day; the next one is {following})",
+            code="not_a_working_day",
+            next_working_day=following.isoformat(),
+        )
+    return intervals[-1][1]

@@ -20,7 +20,7 @@ from aftersales_shared.inbox import Inbox
 from aftersales_shared.scheduler import Job, Scheduler
 
 from .settings import TicketsSettings
-from .usecases import calendars, entitlements, follow_ups, partner_requests, sla
+from .usecases import calendars, corrective, entitlements, faults, follow_ups, partner_requests, sla
 
 Now = Callable[[], datetime]
 
@@ -180,6 +180,19 @@ def register_sla_jobs(scheduler: Scheduler, settings: TicketsSettings, clock: No
         clock_id = int(job.key.split(":")[0])  # "<clock id>:<level>"
         deadline = datetime.fromisoformat(job.payload["deadline"])
         await sla.escalate(session, clock_id, deadline, clock())
+
+
+def register_quality_jobs(scheduler: Scheduler, clock: Now) -> None:
+    """A cause analysis's deadline (keyed "<ticket id>:<round>") and a corrective action's due date
+    (keyed by its id): each announces its miss once."""
+
+    @scheduler.handles(faults.ANALYSIS_DUE)
+    async def on_analysis_due(session: AsyncSession, job: Job) -> None:
+        await faults.analysis_overdue(session, job.key, clock())
+
+    @scheduler.handles(corrective.ACTION_DUE)
+    async def on_action_due(session: AsyncSession, job: Job) -> None:
+        await corrective.action_overdue(session, job.key, clock())
 
 
 def register_year_check(scheduler: Scheduler, settings: TicketsSettings, clock: Now) -> None:

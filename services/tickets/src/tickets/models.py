@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Numeric,
+    PrimaryKeyConstraint,
     String,
     Text,
     UniqueConstraint,
@@ -284,6 +285,120 @@ class CalendarAuditRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     scope: Mapped[str] = mapped_column(String(64))
     year: Mapped[int | None] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(30))
+    actor: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime]
+    detail: Mapped[dict] = mapped_column(JSON)
+
+
+# ---------------------------------------------------------- fault causes, corrective actions
+class FaultCatalogueRow(Base):
+    """A fault symptom or failed part of a product line ('*': every line); deactivated, never
+    deleted (tickets keep naming it)."""
+
+    __tablename__ = "fault_catalogue"
+    __table_args__ = (
+        UniqueConstraint("kind", "code", name="uq_fault_catalogue_kind_code"),
+        Index("ix_fault_catalogue_kind_line", "kind", "product_line"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(10))  # symptom | part
+    code: Mapped[str] = mapped_column(String(40))
+    product_line: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(100))
+
+
+class TicketFaultRow(Base):
+    """A completed ticket's fault classification: symptom, cause category, failed part — or the
+    cause left to the technical department's analysis (needs_analysis, with its deadline)."""
+
+    __tablename__ = "ticket_faults"
+    __table_args__ = (
+        _partial("ix_ticket_faults_needs_analysis", "analysis_due_at", where="needs_analysis"),
+    )
+
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    product_line: Mapped[str | None] = mapped_column(String(40), index=True)
+    symptom_code: Mapped[str | None] = mapped_column(String(40))
+    cause_category: Mapped[str | None] = mapped_column(String(30), index=True)
+    failed_part_code: Mapped[str | None] = mapped_column(String(40))
+    cause_detail: Mapped[str | None] = mapped_column(Text)
+    needs_analysis: Mapped[bool] = mapped_column(default=False)
+    analysis_round: Mapped[int] = mapped_column(Integer, default=0)
+    analysis_due_at: Mapped[datetime | None]
+    analysis_overdue_at: Mapped[datetime | None]
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime]
+    classified_by: Mapped[str | None] = mapped_column(String(100))
+    classified_at: Mapped[datetime | None] = mapped_column(index=True)
+    classified_via: Mapped[str | None] = mapped_column(String(20))  # completion | analysis
+
+
+class CorrectiveActionRow(Base):
+    """A corrective or preventive action (纠正/预防措施): owner department, due date on a calendar,
+    open → in_progress → done → verified (a rejection sends it back to in_progress)."""
+
+    __tablename__ = "corrective_actions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    action_no: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[str] = mapped_column(String(12))  # corrective | preventive
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    owner_department: Mapped[str] = mapped_column(String(20), index=True)
+    owner_id: Mapped[str | None] = mapped_column(String(100))
+    cause_category: Mapped[str | None] = mapped_column(String(30), index=True)
+    product_line: Mapped[str | None] = mapped_column(String(40), index=True)
+    symptom_code: Mapped[str | None] = mapped_column(String(40))
+    failed_part_code: Mapped[str | None] = mapped_column(String(40))
+    calendar_id: Mapped[str] = mapped_column(String(64))
+    due_date: Mapped[date] = mapped_column(Date)
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(100))
+    started_at: Mapped[datetime | None]
+    done_at: Mapped[datetime | None]
+    done_by: Mapped[str | None] = mapped_column(String(100))
+    result: Mapped[str | None] = mapped_column(Text)
+    verified_at: Mapped[datetime | None]
+    verified_by: Mapped[str | None] = mapped_column(String(100))
+    rejections: Mapped[int] = mapped_column(Integer, default=0)
+    overdue_at: Mapped[datetime | None]
+
+    tickets: Mapped[list[CorrectiveActionTicketRow]] = relationship(
+        cascade="all, delete-orphan",
+        order_by="CorrectiveActionTicketRow.ticket_no",
+        lazy="selectin",
+    )
+
+
+class CorrectiveActionTicketRow(Base):
+    __tablename__ = "corrective_action_tickets"
+    __table_args__ = (PrimaryKeyConstraint("action_id", "ticket_id"),)
+
+    action_id: Mapped[str] = mapped_column(ForeignKey("corrective_actions.id"))
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
+    ticket_no: Mapped[str] = mapped_column(String(32))
+
+
+class QualityAuditRow(Base):
+    """Who changed the fault catalogue, a ticket's classification or a corrective action
+    (append-only)."""
+
+    __tablename__ = "quality_audit"
+    __table_args__ = (Index("ix_quality_audit_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    entity: Mapped[str] = mapped_column(String(30))  # symptom | part | fault | corrective_action
+    entity_id: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(30))
     actor: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime]

@@ -5,14 +5,20 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field
 
-from aftersales_shared.events import Urgency
+from aftersales_shared.events import CauseCategory, Urgency
+from aftersales_shared.patch import NoNullsUnlessClearable
 from aftersales_shared.schemas import EMAIL_PATTERN, ContactIn, In, Out, Page, Phone
 
-from .domain import Channel, RequestType
+from .domain import Channel, Department, RequestType
+
+# a catalogue code (upper-cased when stored) and a product line ('*': every line)
+CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$"
+LINE_PATTERN = r"^(\*|[^\s*]{1,40})$"
+Code = Annotated[str, Field(pattern=CODE_PATTERN, description="catalogue code, e.g. NOISE")]
 
 
 class UnitOut(Out):
@@ -99,12 +105,35 @@ class ProgressIn(In):
     fee: FeeIn | None = None
 
 
+class FaultIn(In):
+    """The fault as the engineer found it (故障分类): symptom and cause category from the catalogue,
+    or needs_analysis when the technical department is to find the cause."""
+
+    symptom: Code | None = Field(
+        default=None, description="故障现象: GET /fault-catalogue/symptoms"
+    )
+    cause_category: CauseCategory | None = Field(
+        default=None, description="原因类别: GET /fault-catalogue/cause-categories"
+    )
+    failed_part: Code | None = Field(
+        default=None, description="故障部件: GET /fault-catalogue/parts"
+    )
+    cause_detail: str | None = Field(default=None, max_length=2000, description="原因说明")
+    needs_analysis: bool = Field(
+        default=False, description="原因待分析: the technical department fills in the cause"
+    )
+
+
 class CompleteIn(In):
     document: Literal["repair_sheet", "complaint_confirmation", "answer_confirmation"]
     confirmed_by: str = Field(min_length=1, max_length=100)
     confirmed_at: AwareDatetime
     method: Literal["signature", "phone", "sms", "online"]
     remarks: str | None = Field(default=None, max_length=2000)
+    fault: FaultIn | None = Field(
+        default=None,
+        description="required to complete a quality_issue (repair) or complaint ticket",
+    )
 
 
 class ReasonIn(In):
@@ -230,3 +259,160 @@ class YearImportOut(Out):
     entries: int
     clocks_recomputed: int
     deadlines_changed: int
+
+
+# ------------------------------------------------------------------ fault causes
+class CauseCategoryOut(Out):
+    code: CauseCategory
+    label_zh: str
+    label_en: str
+
+
+class CatalogueEntryIn(In):
+    code: Code
+    product_line: str = Field(
+        pattern=LINE_PATTERN,
+        description="the model family (XK-200 → XK), or * for every product line",
+    )
+    name: str = Field(min_length=1, max_length=100)
+    description: str | None = Field(default=None, max_length=2000)
+
+
+class CatalogueEntryPatch(NoNullsUnlessClearable, In):
+    """Rename, describe, deactivate (active: false) or reactivate an entry; entries are never
+    deleted."""
+
+    clearable = frozenset({"description"})
+
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    description: str | None = Field(default=None, max_length=2000)
+    active: bool | None = None
+
+
+class CatalogueEntryOut(Out):
+    code: str
+    kind: str
+    product_line: str
+    name: str
+    description: str | None
+    active: bool
+    created_at: datetime
+    created_by: str
+    updated_at: datetime
+    updated_by: str
+
+
+CatalogueEntryPage = Page[CatalogueEntryOut]
+
+
+class FaultAnalysisIn(In):
+    """The technical department's finding: fills in a cause left to analysis, or corrects one."""
+
+    cause_category: CauseCategory
+    symptom: Code | None = Field(default=None, description="required if none was recorded")
+    failed_part: Code | None = None
+    cause_detail: str | None = Field(default=None, max_length=2000)
+
+
+class FaultOut(Out):
+    ticket_no: str
+    request_type: str
+    product_model: str | None
+    product_line: str | None
+    completed_at: datetime | None
+    symptom_code: str | None
+    symptom: str | None
+    cause_category: str | None
+    cause_label: str | None = Field(description="原因类别 in Chinese")
+    failed_part_code: str | None
+    failed_part: str | None
+    cause_detail: str | None
+    needs_analysis: bool
+    analysis_due_at: datetime | None
+    analysis_overdue_at: datetime | None
+    recorded_by: str
+    recorded_at: datetime
+    classified_by: str | None
+    classified_at: datetime | None
+    classified_via: str | None = Field(description="completion | analysis | reclassification")
+
+
+FaultPage = Page[FaultOut]
+
+
+# ------------------------------------------------------------------ corrective actions
+class CorrectiveActionIn(In):
+    kind: Literal["corrective", "preventive"] = "corrective"
+    title: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=4000)
+    owner_department: Department
+    owner_id: str | None = Field(default=None, min_length=1, max_length=100)
+    ticket_nos: list[Annotated[str, Field(min_length=1, max_length=32)]] = Field(
+        default_factory=list, max_length=50, description="the tickets it answers"
+    )
+    cause_category: CauseCategory | None = Field(default=None, description="the cause it removes")
+    product_line: str | None = Field(default=None, pattern=LINE_PATTERN)
+    symptom: Code | None = None
+    failed_part: Code | None = None
+    due_date: date | None = Field(
+        default=None, description="a working day: due at its close of business"
+    )
+    due_working_days: int | None = Field(
+        default=None, ge=1, le=250, description="or: due this many working days from now"
+    )
+
+
+class ActionNoteIn(In):
+    note: str = Field(default="", max_length=2000)
+
+
+class ActionResultIn(In):
+    result: str = Field(min_length=1, max_length=4000, description="what was done")
+
+
+class AuditEntryOut(Out):
+    id: int
+    entity: str
+    entity_id: str
+    action: str
+    actor: str
+    at: datetime
+    detail: dict
+
+
+AuditPage = Page[AuditEntryOut]
+
+
+class CorrectiveActionOut(Out):
+    action_no: str
+    id: str
+    kind: str
+    title: str
+    description: str | None
+    owner_department: str
+    owner_id: str | None
+    cause_category: str | None
+    product_line: str | None
+    symptom_code: str | None
+    failed_part_code: str | None
+    ticket_nos: list[str]
+    calendar_id: str
+    due_date: date
+    due_at: datetime
+    status: str
+    created_at: datetime
+    created_by: str
+    started_at: datetime | None
+    done_at: datetime | None
+    done_by: str | None
+    result: str | None
+    verified_at: datetime | None
+    verified_by: str | None
+    rejections: int
+    overdue_at: datetime | None
+    history: list[AuditEntryOut] | None = Field(
+        default=None, description="who did what, oldest first (one action's answer only)"
+    )
+
+
+CorrectiveActionPage = Page[CorrectiveActionOut]

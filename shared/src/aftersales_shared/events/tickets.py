@@ -18,6 +18,19 @@ class SlaClock(StrEnum):
     RESOLUTION = "resolution"
 
 
+class CauseCategory(StrEnum):
+    """Why a unit failed (问题归因): the fixed categories the monthly analysis counts by."""
+
+    DESIGN = "design"  # 设计
+    MATERIAL_SUPPLIER = "material_supplier"  # 材料/供应商
+    MANUFACTURING_BATCH = "manufacturing_batch"  # 制造/批次
+    TRANSPORT = "transport"  # 运输
+    INSTALLATION = "installation"  # 安装
+    MISUSE = "misuse"  # 使用不当
+    WEAR = "wear"  # 正常磨损
+    UNKNOWN = "unknown"  # 未知
+
+
 @event
 class TicketOpenedV1(EventData):
     """A service request was registered (售后服务工单)."""
@@ -94,6 +107,22 @@ class ServiceCompletedV1(EventData):
     within_sla: bool | None = None
     urgency: Urgency | None = Field(
         default=None, description="the ticket's urgency (a critical one gets a return visit)"
+    )
+    # the fault classification (issue 19): given by the engineer at completion, or
+    # needs_analysis = true when the technical department is to find the cause (FaultClassified
+    # follows once it has); absent for request types that need none (usage questions…)
+    batch_no: str | None = None
+    product_line: str | None = Field(
+        default=None, description="the model family: the model's leading letters (XK-200 → XK)"
+    )
+    symptom_code: str | None = None
+    symptom: str | None = Field(default=None, description="故障现象, as named in the catalogue")
+    cause_category: CauseCategory | None = None
+    failed_part_code: str | None = None
+    failed_part: str | None = Field(default=None, description="故障部件, as in the catalogue")
+    cause_detail: str | None = None
+    needs_analysis: bool | None = Field(
+        default=None, description="cause left to the technical department (待分析)"
     )
 
 
@@ -263,3 +292,86 @@ class SlaEscalatedV1(EventData):
     customer_id: str | None = None
     assignee_id: str | None = None
     dealer_id: str | None = None
+
+
+@event
+class FaultClassifiedV1(EventData):
+    """The technical department filled in (or corrected) a completed ticket's fault cause: the
+    analysis asked for at completion (after_analysis) or a reclassification."""
+
+    NAME = "FaultClassified"
+    VERSION = 1
+    PRODUCER = "tickets"
+
+    ticket_id: str
+    ticket_no: str
+    classified_at: datetime
+    classified_by: str
+    request_type: str
+    completed_at: datetime | None = None
+    product_model: str | None = None
+    product_line: str | None = None
+    serial_no: str | None = None
+    batch_no: str | None = None
+    dealer_id: str | None = None
+    symptom_code: str
+    symptom: str
+    cause_category: CauseCategory
+    failed_part_code: str | None = None
+    failed_part: str | None = None
+    cause_detail: str | None = None
+    after_analysis: bool = Field(description="fills in a cause left to analysis at completion")
+    analysis_overdue: bool = Field(
+        default=False, description="filled in after its deadline (CauseAnalysisOverdue was sent)"
+    )
+    previous_cause_category: CauseCategory | None = Field(
+        default=None, description="the category it replaces (a reclassification)"
+    )
+
+
+@event
+class CauseAnalysisOverdueV1(EventData):
+    """A completed ticket's cause left to analysis (待分析) was not filled in by its deadline
+    (working days on the ticket's calendar; sent once)."""
+
+    NAME = "CauseAnalysisOverdue"
+    VERSION = 1
+    PRODUCER = "tickets"
+
+    ticket_id: str
+    ticket_no: str
+    request_type: str
+    completed_at: datetime | None = None
+    due_at: datetime
+    overdue_at: datetime
+    product_model: str | None = None
+    product_line: str | None = None
+    serial_no: str | None = None
+    dealer_id: str | None = None
+    engineer_id: str | None = None
+    symptom_code: str | None = None
+    symptom: str | None = None
+
+
+@event
+class CorrectiveActionOverdueV1(EventData):
+    """A corrective or preventive action (纠正/预防措施) was not done by its due date (close of
+    business on the calendar; sent once)."""
+
+    NAME = "CorrectiveActionOverdue"
+    VERSION = 1
+    PRODUCER = "tickets"
+
+    action_id: str
+    action_no: str
+    kind: str = Field(description="corrective | preventive")
+    title: str
+    owner_department: str = Field(description="technical | delivery | purchasing | service | sales")
+    owner_id: str | None = None
+    status: str = Field(description="open | in_progress (not done yet)")
+    due_date: date
+    due_at: datetime
+    overdue_at: datetime
+    cause_category: CauseCategory | None = None
+    product_line: str | None = None
+    ticket_nos: list[str] = Field(default_factory=list)

@@ -13,3 +13,9 @@ READERS = (
 INTAKE = (Role.SERVICE_AGENT, Role.SERVICE_SUPERVISOR, Role.DEALER, Role.PARTNER)
 HANDLERS = (Role.SERVICE_AGENT, Role.SERVICE_SUPERVISOR, Role.ENGINEER, Role.DEALER)
 DESK = (Role.SERVICE_AGENT, Role.SERVICE_SUPERVISOR)
+# the fault catalogue and ticket analyses: the technical department and supervisors
+QUALITY_EDITORS = (Role.TECHNICAL, Role.SERVICE_SUPERVISOR)
+# classifications and the audit trail: company staff, never dealers, engineers or customers
+STAFF = (Role.SERVICE_AGENT, Role.SERVICE_SUPERVISOR, Role.MANAGER, Role.TECHNICAL)
+# corrective actions are read by the departments that own them, too
+ACTION_READERS = (*STAFF, Role.DELIVERY, Role.SALES, Role.SALES_MANAGER)

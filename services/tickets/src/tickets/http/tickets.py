@@ -15,9 +15,12 @@ from aftersales_shared.events import Contact
 from aftersales_shared.http import FromPath, FromQuery, JSONBody, Limit, Offset, Since, Until
 from aftersales_shared.service import Runtime
 
+from ..domain import FaultReport
 from ..schemas import (
     AssignIn,
     CompleteIn,
+    FaultAnalysisIn,
+    FaultOut,
     LoanerIn,
     LoanerOut,
     NoteIn,
@@ -31,10 +34,11 @@ from ..schemas import (
     UrgencyIn,
 )
 from ..settings import TicketsSettings
-from ..usecases import completion, dispatch, handling, progress, search
+from ..usecases import completion, dispatch, faults, handling, progress, search
 from ..usecases.intake import Intake, IntakeBatcher, TicketRequest
 from .encoding import created_ticket, ticket_out, ticket_page
-from .roles import DESK, HANDLERS, INTAKE, READERS
+from .faults import fault_out
+from .roles import DESK, HANDLERS, INTAKE, QUALITY_EDITORS, READERS
 
 
 def intake_request(data: TicketIn, scope_dealer_id: str | None = None) -> TicketRequest:
@@ -296,12 +300,44 @@ class TicketController(Controller):
         data: JSONBody[CompleteIn],
         request: Request,
     ) -> TicketOut:
-        command = completion.Confirmation(**data.model_dump())
+        values = data.model_dump()
+        fault = values.pop("fault")
+        command = completion.Confirmation(
+            **values, fault=FaultReport(**fault) if fault is not None else None
+        )
         async with rt.sessions.begin() as session:
             ticket = await completion.complete(
                 session, no, command, request.user, utcnow(), settings
             )
             return ticket_out(ticket)
+
+    @get(
+        "/{no:str}/fault",
+        guards=[requires(*READERS)],
+        summary="The ticket's fault classification (symptom, cause category, failed part)",
+    )
+    async def fault(
+        self, rt: NamedDependency[Runtime], no: FromPath[str], request: Request
+    ) -> FaultOut:
+        async with rt.sessions() as session:
+            return fault_out(await faults.get_fault(session, no, request.user))
+
+    @post(
+        "/{no:str}/fault-analysis",
+        guards=[requires(*QUALITY_EDITORS)],
+        status_code=200,
+        summary="Fill in a cause left to analysis (待分析), or correct one → FaultClassified",
+    )
+    async def analyse(
+        self,
+        rt: NamedDependency[Runtime],
+        no: FromPath[str],
+        data: JSONBody[FaultAnalysisIn],
+        request: Request,
+    ) -> FaultOut:
+        finding = faults.FaultAnalysis(**data.model_dump())
+        async with rt.sessions.begin() as session:
+            return fault_out(await faults.analyse(session, no, finding, request.user, utcnow()))
 
     @post(
         "/{no:str}/reopen",

@@ -14,9 +14,18 @@ from aftersales_shared.events import Envelope, ServiceCompletedV1, SlaClock, Tic
 from aftersales_shared.outbox import enqueue
 
 from ..calendar_cache import calendar_for
-from ..domain import OPEN_STATUSES, ClockState, Status, can_reopen, check_transition, contact_of
+from ..domain import (
+    OPEN_STATUSES,
+    ClockState,
+    FaultReport,
+    Status,
+    can_reopen,
+    check_transition,
+    contact_of,
+)
 from ..models import CompletionRow, TicketRow
 from ..settings import TicketsSettings
+from . import faults
 from .access import load, require_handler
 from .progress import log_entry
 from .sla import change_clock, clock_of, meet
@@ -31,6 +40,9 @@ class Confirmation:
     confirmed_at: datetime
     method: str
     remarks: str | None = None
+    fault: FaultReport | None = (
+        None  # required for repairs and complaints (domain.CLASSIFIED_TYPES)
+    )
 
 
 async def complete(
@@ -50,6 +62,7 @@ async def complete(
     require_handler(ticket, user)
     if data.confirmed_at > now + timedelta(minutes=5):
         raise DomainError("确认时间不能晚于当前时间 (confirmation cannot be in the future)")
+    fault = await faults.record_at_completion(session, ticket, data.fault, user, now)
     ticket.completed_at = now
     ticket.resolved_at = ticket.resolved_at or now
     await meet(session, ticket, list(SlaClock), now, settings)
@@ -75,12 +88,17 @@ async def complete(
             "customer",
         )
     )
-    await enqueue(session, Envelope(subject=ticket.ticket_no, data=_completed(ticket, data, now)))
+    await enqueue(
+        session, Envelope(subject=ticket.ticket_no, data=_completed(ticket, data, now, fault))
+    )
     await session.flush()
     return ticket
 
 
-def _completed(ticket: TicketRow, data: Confirmation, now: datetime) -> ServiceCompletedV1:
+def _completed(
+    ticket: TicketRow, data: Confirmation, now: datetime, fault: faults.Classified | None
+) -> ServiceCompletedV1:
+    row = fault.row if fault else None
     return ServiceCompletedV1(
         ticket_id=ticket.id,
         ticket_no=ticket.ticket_no,
@@ -99,6 +117,15 @@ def _completed(ticket: TicketRow, data: Confirmation, now: datetime) -> ServiceC
         serial_no=ticket.serial_no,
         within_sla=not any(c.breached_at for c in ticket.clocks),
         urgency=ticket.urgency,
+        batch_no=ticket.batch_no,
+        product_line=row.product_line if row else None,
+        symptom_code=row.symptom_code if row else None,
+        symptom=fault.symptom if fault else None,
+        cause_category=row.cause_category if row else None,
+        failed_part_code=row.failed_part_code if row else None,
+        failed_part=fault.failed_part if fault else None,
+        cause_detail=row.cause_detail if row else None,
+        needs_analysis=row.needs_analysis if row else None,
     )
 
 
