@@ -102,3 +102,22 @@ def test_a_parameter_pattern_may_offer_more_choices_but_not_fewer_or_other_rules
         "to '^(normal|urgent)$'"
     ]
     assert len(_after(_urgency_pattern("^[a-z]+$"))) == 1
+
+
+def test_a_nested_field_is_judged_as_its_parent_is_read_or_sent():
+    """A new required field inside an answer's nested object (TicketOut.clocks[] → ClockOut) is
+    fine; inside a request body's nested object (TicketIn.contact → ContactIn) it breaks."""
+    assert {"ClockOut", "ContactIn"} <= set(DOC["components"]["schemas"])
+
+    def answer(d):  # type: ignore[no-untyped-def]
+        clock = d["components"]["schemas"]["ClockOut"]
+        clock["properties"]["paused_total_seconds"] = {"type": "integer"}
+        clock.setdefault("required", []).append("paused_total_seconds")
+
+    def request(d):  # type: ignore[no-untyped-def]
+        contact = d["components"]["schemas"]["ContactIn"]
+        contact["properties"]["region"] = {"type": "string"}
+        contact.setdefault("required", []).append("region")
+
+    assert _after(answer) == []
+    assert any("region: field newly required" in p for p in _after(request))

@@ -399,6 +399,7 @@ async def test_order_delivery_receipt_installation_training(databases, streams_r
             201,
         )
         assert len(trained["trainings"]) == 1 and len(trained["trainings"][0]["attendees"]) == 2
+        await _training_follow_up(app, c, order_no, trained["trainings"][0])
         listed = ok(
             await c.get(
                 "/orders", params={"contract_no": no, "status": "installed"}, headers=ENGINEER
@@ -415,6 +416,49 @@ async def test_order_delivery_receipt_installation_training(databases, streams_r
             "shipping_scheduled",
             "delivery_notice_sent",
         ]
+
+
+async def _training_follow_up(app, c, order_no: str, trained: dict) -> None:  # type: ignore[no-untyped-def]
+    """培训后3个工作日内回访: held Friday evening → due Wednesday 18:00; a call not reaching the
+    customer keeps it open; the due time passing makes it overdue once; the call that reaches the
+    customer ends it (TrainingFollowUpRecorded), and nothing more is recorded after."""
+    due = datetime(2026, 12, 2, 18, 0, tzinfo=SH)  # Mon, Tue, Wed: the weekend does not count
+    assert datetime.fromisoformat(trained["follow_up_due_at"]) == due
+    calls = f"/orders/{order_no}/trainings/{trained['id']}/follow-up-calls"
+    assert (await c.post(calls, json={"outcome": "mastered"}, headers=REP)).status_code == 403
+    r = await c.post(
+        f"/orders/{order_no}/trainings/999999/follow-up-calls",
+        json={"outcome": "mastered"},
+        headers=DELIVERY,
+    )
+    assert r.status_code == 404
+    r = await c.post(calls, json={"outcome": "needs_retraining"}, headers=DELIVERY)
+    assert r.status_code == 422 and "note" in r.json()["detail"]
+    missed = ok(await c.post(calls, json={"outcome": "not_reached"}, headers=DELIVERY))
+    assert missed["follow_up_outcome"] is None and len(missed["follow_up_calls"]) == 1
+
+    async def events(kind: str) -> list[str]:
+        return [t for t in await _outbox_types(app, order_no) if t == kind]
+
+    overdue = "contracts.training_follow_up_overdue.v1"
+    await fake_scheduler(app, due - timedelta(minutes=1)).run_due()
+    assert await events(overdue) == []
+    await fake_scheduler(app, due + timedelta(minutes=1)).run_due()
+    await fake_scheduler(app, due + timedelta(hours=2)).run_due()
+    assert len(await events(overdue)) == 1  # once
+    late = ok(await c.get("/training-follow-ups", params={"overdue": "true"}, headers=DELIVERY))
+    assert [t["id"] for t in late["items"]] == [trained["id"]]
+
+    said = {"outcome": "needs_retraining", "note": "换刀程序仍不熟练"}
+    ended = ok(await c.post(calls, json=said, headers=DELIVERY))
+    assert ended["follow_up_outcome"] == "needs_retraining" and ended["follow_up_by"] == "dlv-zhou"
+    assert await events("contracts.training_follow_up_recorded.v1") == [
+        "contracts.training_follow_up_recorded.v1"
+    ]
+    r = await c.post(calls, json={"outcome": "mastered"}, headers=DELIVERY)
+    assert r.status_code == 409
+    still_open = ok(await c.get("/training-follow-ups", params={"open": "true"}, headers=DELIVERY))
+    assert trained["id"] not in [t["id"] for t in still_open["items"]]
 
 
 async def test_booking_missed_fires_once(databases, streams_ready, clock):

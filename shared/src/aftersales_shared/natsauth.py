@@ -51,6 +51,8 @@ CONSUMES: dict[str, tuple[str, ...]] = {
         "contracts.delivery_notice.v1",
         "contracts.installation_booking_overdue.v1",
         "contracts.objection_answer_overdue.v1",
+        "contracts.training_follow_up_overdue.v1",
+        "contracts.training_follow_up_recorded.v1",
         "dealers.card_due_soon.v1",
         "dealers.card_overdue.v1",
         "dealers.dealer_contacts_changed.v1",

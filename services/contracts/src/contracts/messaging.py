@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from aftersales_shared.db import utcnow
 from aftersales_shared.scheduler import Job, Scheduler
 
-from .usecases import archiving, installation, receipt, shipping
+from .usecases import archiving, installation, receipt, shipping, training
 
 
 def register_jobs(scheduler: Scheduler) -> None:
@@ -33,3 +33,7 @@ def register_jobs(scheduler: Scheduler) -> None:
     @scheduler.handles(installation.BOOKING_JOB)
     async def on_booking_due(session: AsyncSession, job: Job) -> None:
         await installation.booking_overdue(session, job.payload["order_no"], utcnow())
+
+    @scheduler.handles(training.FOLLOW_UP_JOB)
+    async def on_training_follow_up_due(session: AsyncSession, job: Job) -> None:
+        await training.follow_up_overdue(session, int(job.payload["training_id"]), utcnow())

@@ -283,6 +283,16 @@ class TrainingRow(Base):
     attendees: Mapped[list[dict]] = mapped_column(JSON)
     recorded_by: Mapped[str] = mapped_column(String(100))
     recorded_at: Mapped[datetime]
+    # the follow-up call within 3 working days (培训后回访): its calls, outcome and deadline
+    follow_up_due_at: Mapped[datetime | None]
+    follow_up_due_provisional: Mapped[bool] = mapped_column(default=False)
+    follow_up_calls: Mapped[list[dict]] = mapped_column(JSON, default=list)
+    follow_up_outcome: Mapped[str | None] = mapped_column(
+        String(20), comment="mastered | needs_retraining | unreachable"
+    )
+    follow_up_at: Mapped[datetime | None]
+    follow_up_by: Mapped[str | None] = mapped_column(String(100))
+    follow_up_overdue_at: Mapped[datetime | None]
     order: Mapped[OrderRow] = relationship(back_populates="trainings")
 
 

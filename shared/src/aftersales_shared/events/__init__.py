@@ -20,6 +20,8 @@ from .contracts import (
     EntitlementTerms,
     InstallationBookingOverdueV1,
     ObjectionAnswerOverdueV1,
+    TrainingFollowUpOverdueV1,
+    TrainingFollowUpRecordedV1,
 )
 from .dealers import (
     CardDueSoonV1,

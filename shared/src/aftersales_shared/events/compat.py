@@ -193,6 +193,7 @@ def _compare(
                     nroot,
                     f"{where}.{name}".lstrip("."),
                     problems,
+                    direction,  # a nested field is read (or sent) as its parent is
                 )
     oa, na = _options(o, oroot, "array"), _options(n, nroot, "array")
     if oa is not None and na is not None and "items" in oa and "items" in na:

@@ -134,3 +134,44 @@ class InstallationBookingOverdueV1(EventData):
     received_at: datetime
     due_at: datetime
     due_provisional: bool = False
+
+
+@event
+class TrainingFollowUpOverdueV1(EventData):
+    """The follow-up call after a customer training (培训后回访) was not made within 3 working days
+    (fired once)."""
+
+    NAME = "TrainingFollowUpOverdue"
+    VERSION = 1
+    PRODUCER = "contracts"
+
+    contract_no: str
+    order_no: str
+    training_id: int
+    customer_name: str
+    held_at: datetime
+    trainer: str
+    due_at: datetime
+    due_provisional: bool = False
+    attempts: int = Field(ge=0, description="calls that did not reach the customer")
+
+
+@event
+class TrainingFollowUpRecordedV1(EventData):
+    """The follow-up call after a customer training ended: how well the customer masters the
+    equipment, or not reached after the allowed calls."""
+
+    NAME = "TrainingFollowUpRecorded"
+    VERSION = 1
+    PRODUCER = "contracts"
+
+    contract_no: str
+    order_no: str
+    training_id: int
+    customer_name: str
+    outcome: str = Field(description="mastered, needs_retraining, unreachable")
+    note: str | None = None
+    called_at: datetime
+    called_by: str
+    attempts: int = Field(ge=1)
+    on_time: bool

@@ -41,12 +41,17 @@ from .orders import (
     OBJECTION_ANSWER_WITHIN,
     ORDER_ENTRY_WORKING_DAYS,
     ORDER_FLOW,
+    TRAINING_FOLLOW_UP_ATTEMPTS,
+    TRAINING_FOLLOW_UP_WORKING_DAYS,
     OrderStatus,
+    TrainingFollowUpOutcome,
+    check_follow_up_call,
     check_installation_date,
     check_received_after_shipping,
     delivery_notice_at,
     ensure_contract_orderable,
     ensure_order_step,
+    follow_up_result,
 )
 from .quotes import (
     CENT,
@@ -75,6 +80,11 @@ from .terms import (
 )
 
 __all__ = [
+    "TRAINING_FOLLOW_UP_ATTEMPTS",
+    "TRAINING_FOLLOW_UP_WORKING_DAYS",
+    "TrainingFollowUpOutcome",
+    "check_follow_up_call",
+    "follow_up_result",
     "ARCHIVE_WORKING_DAYS",
     "ArchiveItem",
     "CENT",

@@ -82,3 +82,43 @@ def check_installation_date(scheduled_for: datetime, now: datetime) -> None:
         raise DomainError(
             "安装日期须至少提前3天与客户确认 (installation must be confirmed at least 3 days ahead)"
         )
+
+
+# ---------------------------------------------------------------- the call after a training
+TRAINING_FOLLOW_UP_WORKING_DAYS = 3  # 培训后3个工作日内回访 (seed 001)
+TRAINING_FOLLOW_UP_ATTEMPTS = 3  # calls not reaching the customer before it is given up
+FOLLOW_UP_NOTE_MAX = 1000
+
+
+class TrainingFollowUpOutcome(StrEnum):
+    """What one follow-up call found."""
+
+    MASTERED = "mastered"  # the customer masters the equipment; open questions answered
+    NEEDS_RETRAINING = "needs_retraining"  # another session is needed (delivery arranges it)
+    NOT_REACHED = "not_reached"
+
+
+def follow_up_result(outcome: TrainingFollowUpOutcome, attempts: int) -> str | None:
+    """The follow-up's outcome once it ends (None: still open, call again)."""
+    if outcome is TrainingFollowUpOutcome.NOT_REACHED:
+        return "unreachable" if attempts >= TRAINING_FOLLOW_UP_ATTEMPTS else None
+    return outcome.value
+
+
+def check_follow_up_call(
+    outcome: TrainingFollowUpOutcome,
+    note: str | None,
+    called_at: datetime,
+    held_at: datetime,
+    now: datetime,
+) -> None:
+    if called_at > now + CLOCK_SKEW:
+        raise DomainError("回访时间不能晚于当前时间 (called_at cannot be in the future)")
+    if called_at < held_at:
+        raise DomainError("回访时间早于培训时间 (called_at is before the training was held)")
+    if outcome is TrainingFollowUpOutcome.NEEDS_RETRAINING and not (note and note.strip()):
+        raise DomainError(
+            "需再次培训时须写明客户未掌握的内容 (say in `note` what the customer has not mastered)"
+        )
+    if note and len(note) > FOLLOW_UP_NOTE_MAX:
+        raise DomainError(f"回访记录不能超过{FOLLOW_UP_NOTE_MAX}字 (note too long)")

@@ -6,7 +6,7 @@ from .audit import AuditController
 from .contracts import ContractController
 from .customers import CustomerController
 from .leads import LeadController
-from .orders import OrderController
+from .orders import OrderController, TrainingFollowUpController
 from .quotes import QuoteController
 from .requirements import RequirementController
 
@@ -17,6 +17,7 @@ CONTROLLERS = [
     QuoteController,
     ContractController,
     OrderController,
+    TrainingFollowUpController,
     AuditController,
 ]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 
@@ -13,6 +15,7 @@ from aftersales_shared.http import (
     JSONBody,
     Limit,
     Offset,
+    QueryParameter,
     RowId,
     Since,
     Until,
@@ -20,20 +23,31 @@ from aftersales_shared.http import (
 from aftersales_shared.schemas import Page
 from aftersales_shared.service import Runtime
 
+from ..domain import TrainingFollowUpOutcome
 from ..models import OrderRow
 from ..schemas.orders import (
     AcceptanceIn,
     BookingIn,
+    FollowUpCallIn,
     ObjectionAnswerIn,
     OrderIn,
     OrderOut,
     ReceiptIn,
     ShippingIn,
     TrainingIn,
+    TrainingOut,
 )
 from ..settings import ContractsSettings
 from ..usecases import installation, orders, receipt, shipping, training
 from .common import ORDER_READERS, SALES, business_tz
+
+# who calls the customer after a training: the delivery/installation team or the service desk
+FOLLOW_UP_CALLERS = (
+    Role.DELIVERY,
+    Role.ENGINEER,
+    Role.SERVICE_AGENT,
+    Role.SERVICE_SUPERVISOR,
+)
 
 
 def order_out(row: OrderRow) -> OrderOut:
@@ -224,6 +238,7 @@ class OrderController(Controller):
     async def training(
         self,
         rt: NamedDependency[Runtime],
+        settings: NamedDependency[ContractsSettings],
         order_no: FromPath[str],
         data: JSONBody[TrainingIn],
         request: Request,
@@ -231,6 +246,66 @@ class OrderController(Controller):
         async with rt.sessions.begin() as s:
             return order_out(
                 await training.record_training(
-                    s, order_no, training.Training(**data.model_dump()), request.user, utcnow()
+                    s,
+                    order_no,
+                    training.Training(**data.model_dump()),
+                    request.user,
+                    utcnow(),
+                    office_calendar=settings.office_calendar,
                 )
+            )
+
+    @post(
+        "/{order_no:str}/trainings/{training_id:int}/follow-up-calls",
+        guards=[requires(*FOLLOW_UP_CALLERS)],
+        status_code=200,
+        summary=(
+            "Record a follow-up call after a training (培训后回访, within 3 working days): "
+            "mastered, needs_retraining, or not_reached (call again; given up after 3 calls)"
+        ),
+    )
+    async def follow_up_call(
+        self,
+        rt: NamedDependency[Runtime],
+        order_no: FromPath[str],
+        training_id: RowId,
+        data: JSONBody[FollowUpCallIn],
+        request: Request,
+    ) -> TrainingOut:
+        call = training.FollowUpCall(
+            outcome=TrainingFollowUpOutcome(data.outcome), note=data.note, called_at=data.called_at
+        )
+        async with rt.sessions.begin() as s:
+            row = await training.record_follow_up(
+                s, order_no, training_id, call, request.user, utcnow()
+            )
+            return TrainingOut.model_validate(row)
+
+
+class TrainingFollowUpController(Controller):
+    path = "/training-follow-ups"
+    tags = ["orders"]
+
+    @get(
+        "/",
+        guards=[requires(*ORDER_READERS)],
+        summary="Follow-up calls after trainings, soonest due first (open, overdue; paginated)",
+    )
+    async def list_(
+        self,
+        rt: NamedDependency[Runtime],
+        open_only: Annotated[
+            bool | None, QueryParameter(query="open", description="true: still to call")
+        ] = None,
+        overdue: FromQuery[bool | None] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> Page[TrainingOut]:
+        async with rt.sessions() as s:
+            rows, total = await training.list_follow_ups(s, open_only, overdue, limit, offset)
+            return Page[TrainingOut](
+                items=[TrainingOut.model_validate(r) for r in rows],
+                total=total,
+                limit=limit,
+                offset=offset,
             )

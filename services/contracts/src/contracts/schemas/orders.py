@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -90,13 +90,36 @@ class ObjectionOut(Out):
     overdue_at: datetime | None
 
 
+class FollowUpCallIn(In):
+    """One follow-up call after a training (培训后回访)."""
+
+    outcome: Literal["mastered", "needs_retraining", "not_reached"] = Field(
+        description=(
+            "mastered: the customer masters the equipment, questions answered; "
+            "needs_retraining: another session is needed (say what in `note`); "
+            "not_reached: call again (given up after 3 calls)"
+        )
+    )
+    note: str | None = Field(default=None, max_length=1000)
+    called_at: datetime | None = Field(default=None, description="when; now when not given")
+
+
 class TrainingOut(Out):
+    id: int
+    order_no: str
     held_at: datetime
     trainer: str
     topics: list[str]
     attendees: list[dict]
     recorded_by: str
     recorded_at: datetime
+    follow_up_due_at: datetime | None = Field(description="the follow-up call is due by then")
+    follow_up_due_provisional: bool
+    follow_up_calls: list[dict] = Field(description="[{at, by, outcome, note}] oldest first")
+    follow_up_outcome: str | None = Field(description="mastered, needs_retraining, unreachable")
+    follow_up_at: datetime | None
+    follow_up_by: str | None
+    follow_up_overdue_at: datetime | None
 
 
 class OrderOut(Out):
