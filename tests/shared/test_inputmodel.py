@@ -74,3 +74,22 @@ def test_every_service_s_request_bodies_are_strict(name):
     assert bodies, name
     loose = [b.__name__ for b in bodies if not issubclass(b, StrictIn)]
     assert not loose, f"{name}: request bodies not derived from StrictIn: {loose}"
+
+
+class Nested(StrictIn):
+    contact: dict = {}
+    lines: list[str] = []
+    note: str = ""
+
+
+def test_a_nul_character_anywhere_in_a_body_is_refused_with_where_it_is():
+    """PostgreSQL cannot store NUL in text: refused as bad input, never a 500 from the database."""
+    with pytest.raises(ValidationError) as refused:
+        Nested.model_validate(
+            {"note": "a\x00b", "contact": {"name": "王\x00"}, "lines": ["", "\x00"]}
+        )
+    said = str(refused.value)
+    assert "note" in said and "contact.name" in said and "lines[1]" in said and "NUL" in said
+    with pytest.raises(ValidationError):
+        Nested.model_validate({"contact": {"na\x00me": "x"}})
+    assert Nested.model_validate({"note": "换行\n和制表\t可以"}).note == "换行\n和制表\t可以"

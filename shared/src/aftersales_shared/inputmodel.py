@@ -1,5 +1,5 @@
 """The base of every request body in every service: unknown fields refused, text trimmed, and no
-silent coercion.
+silent coercion, no NUL character in any text (PostgreSQL cannot store one: it would be a 500).
 
 Pydantic's lax mode would take `0` as 1970-01-01 for a date, `0` as false for a flag, `"5"` as 5 — a
 careless client (or a fuzzer) would then write records nobody meant. Here a date, time or timestamp
@@ -87,6 +87,26 @@ class StrictIn(BaseModel):
                 bad.append(f"{key}: give true or false; 须为 true 或 false")
             elif kind == "number" and (isinstance(value, (str, bool))):
                 bad.append(f"{key}: give a number, not text; 须为数字")
+        bad += [
+            f"{where}: text contains a NUL character (\\u0000); 文本中含有空字符"
+            for where in _nul_paths(data, "")
+        ]
         if bad:
             raise ValueError("; ".join(bad))
         return data
+
+
+def _nul_paths(value: Any, where: str) -> list[str]:
+    """Where in a request body a string holds NUL (keys included), e.g. `contact.name`,
+    `items[2]`."""
+    if isinstance(value, str):
+        return [where or "(body)"] if "\x00" in value else []
+    if isinstance(value, dict):
+        out = []
+        for k, v in value.items():
+            path = f"{where}.{k}" if where else str(k)
+            out += ([path] if isinstance(k, str) and "\x00" in k else []) + _nul_paths(v, path)
+        return out
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _nul_paths(v, f"{where}[{i}]")]
+    return []
