@@ -141,10 +141,16 @@ def test_launcher_runs_everything_and_contract_reaches_tickets(tmp_path):
         # the demo's past (demo_history): each kind of overdue event of contracts and dealers
         assert "demo: the past — contract DEMO-HT-2026-004 signed 20 days ago" in out
         assert "demo: the past — dealer D-ZJ-01's repairs and a stocking season" in out
+        assert "demo: the past — contract DEMO-HT-2026-005 installed" in out
+        assert "demo: the past — a 特急 repair completed 11 days ago" in out
         overdue = {
             "contract-archive-overdue",
             "objection-answer-overdue",
             "installation-booking-overdue",
+            "training-follow-up-overdue",
+            "cause-analysis-overdue",
+            "corrective-action-overdue-technical",
+            "return-visit-overdue",
             "warranty-service-overdue",
             "parts-return-overdue",
             "stocking-plan-missed",

@@ -265,7 +265,8 @@ def load_tickets(launcher: Launcher, secret: str) -> None:
     boss = _token(secret, "demo-supervisor", "service_supervisor")
     engineer = _token(secret, "eng-zhang", "engineer")
     with httpx.Client(base_url=url["tickets"], timeout=10) as t:
-        if t.get("/tickets", headers=agent).json()["total"]:
+        # the demo's own tickets are on its first customer (the past's repair is another's)
+        if t.get("/tickets", params={"customer_id": "C-001"}, headers=agent).json()["total"]:
             return
         _poll(
             lambda: t.get("/entitlements/DEMO-HT-2026-001", headers=agent).status_code == 200,
