@@ -120,6 +120,20 @@ async def test_an_action_runs_its_course_verified_by_another_and_is_overdue_once
             "done",
             "verified",
         ]
+        # each step told the reports (and, when opened, the owner department): one event per step
+        changes = await outbox_events(app, "CorrectiveActionChanged.v1", no)
+        assert [(c["change"], c["status"]) for c in changes] == [
+            ("created", "open"),
+            ("started", "in_progress"),
+            ("done", "done"),
+            ("rejected", "in_progress"),
+            ("done", "done"),
+            ("verified", "verified"),
+        ]
+        assert changes[0]["owner_department"] == "delivery" and changes[0]["ticket_nos"] == [
+            ticket_no
+        ]
+        assert changes[3]["note"] == "抽检仍有渗漏" and changes[-1]["changed_by"] == "tech-sun"
 
         # lists filter by what the departments ask
         for params, expected in (

@@ -48,6 +48,7 @@ from .tickets import (
     CalendarYearMissingV1,
     CauseAnalysisOverdueV1,
     CauseCategory,
+    CorrectiveActionChangedV1,
     CorrectiveActionOverdueV1,
     FaultClassifiedV1,
     FollowUpOpenedV1,

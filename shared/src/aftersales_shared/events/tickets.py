@@ -375,3 +375,31 @@ class CorrectiveActionOverdueV1(EventData):
     cause_category: CauseCategory | None = None
     product_line: str | None = None
     ticket_nos: list[str] = Field(default_factory=list)
+
+
+@event
+class CorrectiveActionChangedV1(EventData):
+    """A corrective or preventive action (纠正/预防措施) was opened or moved a step: started, done,
+    verified effective, or rejected at verification (back to in_progress). Counted by the reports;
+    an opened one tells its owner department."""
+
+    NAME = "CorrectiveActionChanged"
+    VERSION = 1
+    PRODUCER = "tickets"
+
+    action_id: str
+    action_no: str
+    change: str = Field(description="created | started | done | verified | rejected")
+    changed_at: datetime
+    changed_by: str
+    kind: str = Field(description="corrective | preventive")
+    title: str
+    owner_department: str = Field(description="technical | delivery | purchasing | service | sales")
+    owner_id: str | None = None
+    status: str = Field(description="open | in_progress | done | verified (after the change)")
+    due_date: date
+    due_at: datetime
+    note: str | None = Field(default=None, description="the step's note, result or reason")
+    cause_category: CauseCategory | None = None
+    product_line: str | None = None
+    ticket_nos: list[str] = Field(default_factory=list)

@@ -15,7 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from aftersales_shared.auth import Principal, Role
 from aftersales_shared.calendars import DEFAULT_CALENDAR
 from aftersales_shared.errors import DomainError, Forbidden, NotFound
-from aftersales_shared.events import CauseCategory, CorrectiveActionOverdueV1, Envelope
+from aftersales_shared.events import (
+    CauseCategory,
+    CorrectiveActionChangedV1,
+    CorrectiveActionOverdueV1,
+    Envelope,
+)
 from aftersales_shared.outbox import enqueue
 from aftersales_shared.scheduler import cancel, schedule
 from aftersales_shared.workcalendar import WorkCalendar
@@ -143,6 +148,7 @@ async def create_action(
         cause_category=row.cause_category,
     )
     await session.flush()
+    await _changed(session, row, "created", user, now, cmd.description)
     return row
 
 
@@ -210,6 +216,7 @@ async def start(
     row.status, row.started_at = target.value, now
     quality_audit.record(session, ENTITY, row.action_no, "started", user.subject, now, note=note)
     await session.flush()
+    await _changed(session, row, "started", user, now, note)
     return row
 
 
@@ -223,6 +230,7 @@ async def finish(
     await cancel(session, ACTION_DUE, row.id)
     quality_audit.record(session, ENTITY, row.action_no, "done", user.subject, now, result=result)
     await session.flush()
+    await _changed(session, row, "done", user, now, result)
     return row
 
 
@@ -234,6 +242,7 @@ async def verify(
     row.status, row.verified_at, row.verified_by = target.value, now, user.subject
     quality_audit.record(session, ENTITY, row.action_no, "verified", user.subject, now, note=note)
     await session.flush()
+    await _changed(session, row, "verified", user, now, note)
     return row
 
 
@@ -252,7 +261,43 @@ async def reject(
         session, ENTITY, row.action_no, "rejected", user.subject, now, reason=reason
     )
     await session.flush()
+    await _changed(session, row, "rejected", user, now, reason)
     return row
+
+
+async def _changed(
+    session: AsyncSession,
+    row: CorrectiveActionRow,
+    change: str,
+    user: Principal,
+    now: datetime,
+    note: str | None = None,
+) -> None:
+    """CorrectiveActionChanged for this step, in its transaction (outbox)."""
+    await enqueue(
+        session,
+        Envelope(
+            subject=row.action_no,
+            data=CorrectiveActionChangedV1(
+                action_id=row.id,
+                action_no=row.action_no,
+                change=change,
+                changed_at=now,
+                changed_by=user.subject,
+                kind=row.kind,
+                title=row.title,
+                owner_department=row.owner_department,
+                owner_id=row.owner_id,
+                status=row.status,
+                due_date=row.due_date,
+                due_at=row.due_at,
+                note=note,
+                cause_category=CauseCategory(row.cause_category) if row.cause_category else None,
+                product_line=row.product_line,
+                ticket_nos=[t.ticket_no for t in row.tickets],
+            ),
+        ),
+    )
 
 
 async def action_overdue(session: AsyncSession, action_id: str, now: datetime) -> None:
