@@ -2,9 +2,17 @@
 
 from .calendars import CalendarController
 from .entitlements import EntitlementController
+from .knowledge import KnowledgeController, SuggestionController
 from .queue import QueueController
 from .tickets import TicketController
 
-CONTROLLERS = [EntitlementController, TicketController, QueueController, CalendarController]
+CONTROLLERS = [
+    EntitlementController,
+    TicketController,
+    SuggestionController,
+    QueueController,
+    CalendarController,
+    KnowledgeController,
+]
 
 __all__ = ["CONTROLLERS"]

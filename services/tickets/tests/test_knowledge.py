@@ -1,0 +1,311 @@
+"""The knowledge base (issue 19 item 4): articles from completed tickets, their review by the
+technical department, Chinese search and suggestions at intake, over the HTTP API against the real
+database (PostgreSQL: tsvector; SQLite: FTS5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tickets_helpers import AGENT, ENG, OTHER_ENG, SUP, body, entitle, tickets_app, uid
+
+from aftersales_shared.db import utcnow
+from aftersales_testing.support import auth, running
+
+TECH = auth("technical", sub="tech-li")
+TECH2 = auth("technical", sub="tech-zhou")
+DEALER = auth("dealer", sub="dealer-staff", dealer_id="D-ZJ-01")
+
+
+async def completed_ticket(
+    client: Any,
+    description: str,
+    serial: str | None = None,
+    work: list[tuple[str, list[dict]]] = (),
+    **kw: Any,
+) -> str:
+    """A ticket opened, dispatched to eng-zhang, its work logged and confirmed by the customer."""
+    extra = {} if serial else {"customer_name": "苏州客户"}
+    r = await client.post(
+        "/tickets", json=body(serial, description=description, **extra, **kw), headers=AGENT
+    )
+    assert r.status_code == 201, r.text
+    no = r.json()["ticket_no"]
+    assert (await client.post(f"/tickets/{no}/acknowledge", headers=AGENT)).status_code == 200
+    r = await client.post(f"/tickets/{no}/assign", headers=SUP, json={"assignee_id": "eng-zhang"})
+    assert r.status_code == 200, r.text
+    for text, parts in work:
+        entry = {"kind": "parts" if parts else "action", "text": text, "parts": parts}
+        r = await client.post(f"/tickets/{no}/progress", headers=ENG, json=entry)
+        assert r.status_code == 201, r.text
+    confirmation = {
+        "document": "repair_sheet",
+        "confirmed_by": "赵工",
+        "confirmed_at": utcnow().isoformat(),
+        "method": "signature",
+    }
+    r = await client.post(f"/tickets/{no}/complete", headers=ENG, json=confirmation)
+    assert r.status_code == 200, r.text
+    return no
+
+
+async def published_article(client: Any, no: str, author: Any = ENG, **fields: Any) -> int:
+    """An article from a completed ticket, written, submitted and approved by tech-li."""
+    fields.setdefault("cause_category", "wear")
+    r = await client.post("/knowledge/articles", json={"ticket_no": no, **fields}, headers=author)
+    assert r.status_code == 201, r.text
+    article = r.json()["id"]
+    r = await client.post(f"/knowledge/articles/{article}/submit", headers=author)
+    assert r.status_code == 200, r.text
+    r = await client.post(f"/knowledge/articles/{article}/approve", headers=TECH, json={})
+    assert r.status_code == 200 and r.json()["status"] == "approved", r.text
+    return article
+
+
+async def search(client: Any, headers: Any = AGENT, **params: Any) -> dict[str, Any]:
+    r = await client.get("/knowledge/search", params=params, headers=headers)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def test_an_article_is_written_from_a_completed_ticket_and_reviewed_before_anyone_finds_it(
+    databases, streams_ready
+):
+    app = await tickets_app(databases, streams_ready)
+    contract, serial = f"HT-{uid()}", f"SN-{uid()}"
+    async with running(app) as client:
+        await entitle(app, contract, [serial])
+        no = await completed_ticket(
+            client,
+            "主轴异响，转速越高声音越大",
+            serial,
+            work=[("拆检主轴，发现前轴承滚道磨损", []), ("更换主轴轴承", [_bearing(2)])],
+        )
+        article = await _draft_prefilled_from_the_ticket(client, no)
+        await _submitted_only_when_complete_and_only_by_the_author(client, article)
+        await _reviewed_by_the_technical_department_only(client, article)
+        await _found_once_approved(client, article)
+        await _history_keeps_every_step(client, article)
+
+
+def _bearing(n: int) -> dict[str, Any]:
+    return {"name": "主轴轴承 7014", "quantity": n}
+
+
+async def _draft_prefilled_from_the_ticket(client: Any, no: str) -> int:
+    """The engineer who did the work writes it up; the draft comes filled from the ticket."""
+    r = await client.post("/tickets", json=body(customer_name="x"), headers=AGENT)
+    still_open = r.json()["ticket_no"]
+    r = await client.post("/knowledge/articles", json={"ticket_no": still_open}, headers=AGENT)
+    assert r.status_code == 409 and "completed" in r.json()["detail"]
+    r = await client.post("/knowledge/articles", json={"ticket_no": no}, headers=OTHER_ENG)
+    assert r.status_code == 404  # not their ticket: as if there were none
+    r = await client.post("/knowledge/articles", json={"ticket_no": no}, headers=DEALER)
+    assert r.status_code == 403
+    r = await client.post("/knowledge/articles", json={"ticket_no": no}, headers=ENG)
+    assert r.status_code == 201, r.text
+    a = r.json()
+    assert (a["status"], a["revision"], a["author"]) == ("draft", 1, "eng-zhang")
+    assert a["symptom"] == "主轴异响，转速越高声音越大" and a["product_model"] == "XK-200"
+    assert a["steps"] == ["拆检主轴，发现前轴承滚道磨损", "更换主轴轴承"]
+    assert a["parts"] == [_bearing(2)] and a["source_ticket_no"] == no
+    assert a["title"].startswith("XK-200 主轴异响")
+    r = await client.post("/knowledge/articles", json={"ticket_no": no}, headers=AGENT)
+    assert r.status_code == 409 and str(a["id"]) in r.json()["detail"]
+    assert (
+        await client.get(f"/knowledge/articles/{a['id']}", headers=OTHER_ENG)
+    ).status_code == 404
+    assert (await client.get(f"/knowledge/articles/{a['id']}", headers=SUP)).status_code == 200
+    return a["id"]
+
+
+async def _submitted_only_when_complete_and_only_by_the_author(client: Any, article: int) -> None:
+    url = f"/knowledge/articles/{article}"
+    r = await client.post(f"{url}/submit", headers=ENG)
+    assert r.status_code == 422 and "cause" in r.json()["detail"], r.text
+    r = await client.patch(url, headers=AGENT, json={"cause": "x"})
+    assert r.status_code == 404  # an agent writes articles, but sees no one else's drafts
+    r = await client.patch(url, headers=SUP, json={"cause": "x"})
+    assert r.status_code == 403  # a supervisor sees every draft, the author edits it
+    r = await client.patch(url, headers=ENG, json={"title": None})
+    assert r.status_code == 400
+    r = await client.patch(
+        url, headers=ENG, json={"cause_category": "wear", "cause": "前轴承润滑不足，滚道磨损"}
+    )
+    assert r.status_code == 200 and r.json()["revision"] == 2, r.text
+    r = await client.post(f"{url}/submit", headers=ENG)
+    assert r.status_code == 200 and r.json()["status"] == "submitted"
+    r = await client.patch(url, headers=ENG, json={"cause": "改一下"})
+    assert r.status_code == 409 and "submitted" in r.json()["detail"]
+
+
+async def _reviewed_by_the_technical_department_only(client: Any, article: int) -> None:
+    url = f"/knowledge/articles/{article}"
+    for who in (ENG, AGENT, SUP, DEALER):
+        assert (await client.post(f"{url}/approve", headers=who, json={})).status_code == 403
+    # not approved yet: nobody finds it, readers cannot open it
+    assert (await search(client, q="主轴异响"))["total"] == 0
+    assert (await client.get(f"/knowledge/published/{article}", headers=AGENT)).status_code == 404
+    r = await client.post(f"{url}/return", headers=TECH, json={"comment": "  "})
+    assert r.status_code == 400
+    r = await client.post(f"{url}/return", headers=TECH, json={"comment": "请写明润滑周期"})
+    assert r.json()["status"] == "returned" and r.json()["review_comment"] == "请写明润滑周期"
+    assert (await search(client, q="主轴异响"))["total"] == 0
+    r = await client.patch(
+        url, headers=ENG, json={"steps": ["拆检主轴", "更换主轴轴承", "润滑周期改为每500小时"]}
+    )
+    assert r.json()["status"] == "draft" and r.json()["revision"] == 3
+    assert (await client.post(f"{url}/submit", headers=ENG)).status_code == 200
+    r = await client.post(f"{url}/approve", headers=TECH, json={"comment": "可以"})
+    assert r.status_code == 200, r.text
+    assert (r.json()["status"], r.json()["published_revision"]) == ("approved", 3)
+    assert r.json()["reviewed_by"] == "tech-li"
+
+
+async def _found_once_approved(client: Any, article: int) -> None:
+    """Agents, engineers and dealers find and read it; a new revision stays unseen until
+    approved; a withdrawn article is found no more."""
+    for who in (AGENT, OTHER_ENG, DEALER):
+        found = await search(client, who, q="主轴有异响")
+        assert [h["article_id"] for h in found["items"]] == [article], found
+        assert 0 < found["items"][0]["score"] <= 1
+    r = await client.get(f"/knowledge/published/{article}", headers=DEALER)
+    assert r.status_code == 200 and r.json()["revision"] == 3
+    assert r.json()["steps"][-1] == "润滑周期改为每500小时"
+    r = await client.patch(
+        f"/knowledge/articles/{article}", headers=ENG, json={"symptom": "主轴异响（草稿修改）"}
+    )
+    assert (r.json()["status"], r.json()["revision"], r.json()["published_revision"]) == (
+        "draft",
+        4,
+        3,
+    )
+    r = await client.get(f"/knowledge/published/{article}", headers=AGENT)
+    assert r.json()["symptom"] == "主轴异响，转速越高声音越大"  # the approved revision
+    assert (await search(client, q="草稿修改"))["total"] == 0
+    url = f"/knowledge/articles/{article}/withdraw"
+    assert (await client.post(url, headers=ENG, json={"comment": "x"})).status_code == 403
+    r = await client.post(url, headers=TECH, json={"comment": "轴承型号有误"})
+    assert r.status_code == 200 and r.json()["published_revision"] is None
+    assert (await search(client, q="主轴异响"))["total"] == 0
+    assert (await client.post(url, headers=TECH, json={"comment": "again"})).status_code == 409
+
+
+async def _history_keeps_every_step(client: Any, article: int) -> None:
+    r = await client.get(f"/knowledge/articles/{article}/history", headers=TECH)
+    steps = r.json()["items"]
+    assert [(s["action"], s["revision"], s["actor"]) for s in steps] == [
+        ("created", 1, "eng-zhang"),
+        ("edited", 2, "eng-zhang"),
+        ("submitted", 2, "eng-zhang"),
+        ("returned", 2, "tech-li"),
+        ("edited", 3, "eng-zhang"),
+        ("submitted", 3, "eng-zhang"),
+        ("approved", 3, "tech-li"),
+        ("edited", 4, "eng-zhang"),
+        ("withdrawn", 4, "tech-li"),
+    ]
+    assert steps[0]["content"]["cause"] is None and steps[1]["content"]["cause_category"] == "wear"
+    assert steps[3]["comment"] == "请写明润滑周期" and steps[3]["actor_roles"] == ["technical"]
+    assert r.json()["total"] == 9
+    assert (
+        await client.get(f"/knowledge/articles/{article}/history", headers=OTHER_ENG)
+    ).status_code == 404
+
+
+async def test_a_solved_problem_is_suggested_for_a_new_ticket_worded_differently(
+    databases, streams_ready
+):
+    app = await tickets_app(databases, streams_ready)
+    tag = uid()
+    async with running(app) as client:
+        spindle = await completed_ticket(
+            client, f"主轴异响，转速越高声音越大 {tag}", work=[("更换主轴轴承", [_bearing(1)])]
+        )
+        pump = await completed_ticket(
+            client, f"液压泵漏油，油温过高 {tag}", work=[("更换液压泵密封圈", [])]
+        )
+        heater = await completed_ticket(
+            client, f"加热管不加热，温控器报警 {tag}", work=[("更换温控器", [])]
+        )
+        spindle_article = await published_article(client, spindle, product_model="XK-200")
+        await published_article(client, pump, cause_category="material")
+        heater_article = await published_article(client, heater, author=TECH2)
+
+        r = await client.post(
+            "/tickets",
+            json=body(
+                customer_name="常州客户",
+                description="机床主轴有噪音，开机后就有异常声响",
+                product_model="XK-200",
+            ),
+            headers=AGENT,
+        )
+        new = r.json()["ticket_no"]
+        r = await client.get(f"/tickets/{new}/suggestions", headers=AGENT)
+        assert r.status_code == 200, r.text
+        suggested = r.json()
+        assert suggested[0]["article_id"] == spindle_article, suggested
+        assert 0 < suggested[0]["score"] <= 1 and len(suggested) <= 3
+        assert all(s["score"] < suggested[0]["score"] for s in suggested[1:])
+        assert suggested[0]["steps"] == ["更换主轴轴承"]
+        # the article's own ticket is not offered its own article
+        own = (await client.get(f"/tickets/{spindle}/suggestions", headers=AGENT)).json()
+        assert spindle_article not in [s["article_id"] for s in own]
+        # only who may see the ticket asks for its suggestions
+        r = await client.get(f"/tickets/{new}/suggestions", headers=OTHER_ENG)
+        assert r.status_code == 404
+        # an agent typing before the ticket exists
+        found = await search(client, q="加热管不热了，温控报警")
+        assert found["items"][0]["article_id"] == heater_article, found
+
+
+async def test_search_filters_by_product_and_cause_and_pages(databases, streams_ready):
+    app = await tickets_app(databases, streams_ready)
+    async with running(app) as client:
+        made = {}
+        for key, model, line, cause in [
+            ("a", "XK-200", "数控机床", "wear"),
+            ("b", "XK-300", "数控机床", "wear"),
+            ("c", "XK-200", "数控机床", "installation"),
+            ("d", "HP-50", "液压站", "wear"),
+        ]:
+            no = await completed_ticket(client, f"主轴异响 {key}", work=[("更换轴承", [])])
+            made[key] = await published_article(
+                client, no, product_model=model, product_line=line, cause_category=cause
+            )
+
+        def ids(page: dict[str, Any]) -> set[int]:
+            return {h["article_id"] for h in page["items"]}
+
+        everything = await search(client, q="主轴异响")
+        assert set(made.values()) <= ids(everything)
+        assert ids(await search(client, q="主轴异响", product_model="XK-200")) == {
+            made["a"],
+            made["c"],
+        }
+        assert ids(
+            await search(client, q="异响", product_model="XK-200", cause_category="wear")
+        ) == {made["a"]}
+        assert ids(await search(client, q="异响", product_line="液压站")) == {made["d"]}
+        assert (await search(client, q="主轴异响", product_model="NOPE"))["total"] == 0
+        # the product in the words counts too: XK-300 first
+        assert (await search(client, q="主轴异响 XK-300"))["items"][0]["article_id"] == made["b"]
+        # pages: the same order, total kept, a page past the end is empty with the total
+        first = await search(client, q="主轴异响", product_line="数控机床", limit=2)
+        second = await search(client, q="主轴异响", product_line="数控机床", limit=2, offset=2)
+        beyond = await search(client, q="主轴异响", product_line="数控机床", limit=2, offset=10)
+        assert first["total"] == second["total"] == beyond["total"] == 3
+        assert len(first["items"]) == 2 and len(second["items"]) == 1 and beyond["items"] == []
+        assert ids(first) | ids(second) == {made["a"], made["b"], made["c"]}
+        # nothing to search for in the words: nothing found; no words: the newest, unscored
+        assert (await search(client, q="的了吗"))["total"] == 0
+        newest = await search(client, cause_category="installation")
+        assert [(h["article_id"], h["score"]) for h in newest["items"]] == [(made["c"], None)]
+        # bad input is a 400 naming it, never a 500
+        r = await client.get("/knowledge/search", params={"q": "x" * 501}, headers=AGENT)
+        assert r.status_code == 400
+        r = await client.get("/knowledge/search", params={"q": "主轴' | !(&"}, headers=AGENT)
+        assert r.status_code == 200
+        customer = auth("customer", customer_id="C-x")
+        r = await client.get("/knowledge/search", params={"q": "x"}, headers=customer)
+        assert r.status_code == 403
