@@ -9,7 +9,7 @@ from typing import Any
 from tickets_helpers import AGENT, ENG, OTHER_ENG, SUP, body, entitle, tickets_app, uid
 
 from aftersales_shared.db import utcnow
-from aftersales_testing.support import auth, running
+from aftersales_testing.support import auth, migrated, running
 
 TECH = auth("technical", sub="tech-li")
 TECH2 = auth("technical", sub="tech-zhou")
@@ -48,15 +48,17 @@ async def completed_ticket(
     return no
 
 
-async def published_article(client: Any, no: str, author: Any = ENG, **fields: Any) -> int:
-    """An article from a completed ticket, written, submitted and approved by tech-li."""
+async def published_article(
+    client: Any, no: str, author: Any = ENG, reviewer: Any = TECH, **fields: Any
+) -> int:
+    """An article from a completed ticket, written, submitted and approved."""
     fields.setdefault("cause_category", "wear")
     r = await client.post("/knowledge/articles", json={"ticket_no": no, **fields}, headers=author)
     assert r.status_code == 201, r.text
     article = r.json()["id"]
     r = await client.post(f"/knowledge/articles/{article}/submit", headers=author)
     assert r.status_code == 200, r.text
-    r = await client.post(f"/knowledge/articles/{article}/approve", headers=TECH, json={})
+    r = await client.post(f"/knowledge/articles/{article}/approve", headers=reviewer, json={})
     assert r.status_code == 200 and r.json()["status"] == "approved", r.text
     return article
 
@@ -85,6 +87,21 @@ async def test_an_article_is_written_from_a_completed_ticket_and_reviewed_before
         await _reviewed_by_the_technical_department_only(client, article)
         await _found_once_approved(client, article)
         await _history_keeps_every_step(client, article)
+
+
+async def _four_eyes(client: Any, no: str) -> int:
+    """The technical department writes articles too; someone else of it reviews them."""
+    r = await client.post(
+        "/knowledge/articles", json={"ticket_no": no, "cause": "温控器触点烧蚀"}, headers=TECH
+    )
+    article = r.json()["id"]
+    assert (await client.post(f"/knowledge/articles/{article}/submit", headers=TECH)).is_success
+    for verb, data in (("approve", {}), ("return", {"comment": "x"})):
+        r = await client.post(f"/knowledge/articles/{article}/{verb}", headers=TECH, json=data)
+        assert r.status_code == 409 and "author" in r.json()["detail"], r.text
+    r = await client.post(f"/knowledge/articles/{article}/approve", headers=TECH2, json={})
+    assert r.status_code == 200 and r.json()["reviewed_by"] == "tech-zhou"
+    return article
 
 
 def _bearing(n: int) -> dict[str, Any]:
@@ -229,7 +246,7 @@ async def test_a_solved_problem_is_suggested_for_a_new_ticket_worded_differently
         )
         spindle_article = await published_article(client, spindle, product_model="XK-200")
         await published_article(client, pump, cause_category="material")
-        heater_article = await published_article(client, heater, author=TECH2)
+        heater_article = await _four_eyes(client, heater)
 
         r = await client.post(
             "/tickets",
@@ -309,3 +326,118 @@ async def test_search_filters_by_product_and_cause_and_pages(databases, streams_
         customer = auth("customer", customer_id="C-x")
         r = await client.get("/knowledge/search", params={"q": "x"}, headers=customer)
         assert r.status_code == 403
+
+
+# ---------------------------------------------------------------- the SQLite fallback
+PARITY_ARTICLES = [
+    # symptom, cause, cause category, steps, product model, product line
+    ("主轴异响，转速越高声音越大", "前轴承磨损", "wear", ["更换主轴轴承"], "XK-200", "数控机床"),
+    ("液压泵漏油，油温过高", "密封圈老化", "material", ["更换密封圈"], "HP-50", "液压站"),
+    (
+        "主轴过热报警，冷却液不足",
+        "冷却泵损坏",
+        "wear",
+        ["更换冷却泵", "补充冷却液"],
+        "XK-200",
+        "数控机床",
+    ),
+    (
+        "开机无反应，电源指示灯不亮",
+        "保险丝熔断",
+        "installation",
+        ["更换保险丝"],
+        "XK-300",
+        "数控机床",
+    ),
+    (
+        "刀库换刀卡死，报警E04",
+        "刀库定位传感器松动",
+        "installation",
+        ["紧固传感器"],
+        "XK-200",
+        "数控机床",
+    ),
+]
+PARITY_QUERIES = [
+    ("主轴有噪音", {}),
+    ("主轴发烫，报警", {}),
+    ("液压站渗油 HP-50", {}),
+    ("设备开不了机，指示灯不亮", {}),
+    ("主轴报警", {"product_model": "XK-200"}),
+    ("报警", {"cause_category": "installation"}),
+    ("XK-200", {"product_line": "数控机床"}),
+]
+
+
+async def _seed_and_search(url: str) -> list[list[tuple[int, float]]]:
+    """The parity articles approved through the use case, then every parity query's results."""
+    from sqlalchemy import text
+
+    from aftersales_shared.auth import Principal, Role
+    from tickets.app import create_app
+    from tickets.models import KnowledgeArticleRow
+    from tickets.settings import TicketsSettings
+    from tickets.usecases import knowledge, knowledge_search
+
+    rt = create_app(TicketsSettings(database_url=url, nats_url="nats://127.0.0.1:1")).state[
+        "runtime"
+    ]
+    tech = Principal(subject="tech-li", roles=frozenset({Role.TECHNICAL}))
+    now = utcnow()
+    try:
+        async with rt.sessions.begin() as s:
+            for n, (symptom, cause, category, steps, model, line) in enumerate(PARITY_ARTICLES):
+                row = KnowledgeArticleRow(
+                    source_ticket_no=f"SV-PARITY-{n}",
+                    source_ticket_id=f"t-{n}",
+                    status="submitted",
+                    revision=1,
+                    title=symptom.split("，")[0],
+                    symptom=symptom,
+                    cause_category=category,
+                    cause=cause,
+                    steps=steps,
+                    parts=[],
+                    product_model=model,
+                    product_line=line,
+                    author="eng-zhang",
+                    created_at=now,
+                    updated_at=now,
+                )
+                s.add(row)
+                await s.flush()
+                await knowledge.approve_article(s, row.id, None, tech, now)
+        results = []
+        async with rt.sessions() as s:
+            if rt.engine.dialect.name == "sqlite":  # the fallback really is FTS5
+                assert await s.scalar(text("SELECT count(*) FROM knowledge_fts")) == 5
+            for words, filters in PARITY_QUERIES:
+                f = knowledge_search.KnowledgeFilters(**filters)
+                hits, total = await knowledge_search.search(s, words, f, 10, 0)
+                assert total == len(hits)
+                results.append([(h.article["article_id"], h.score) for h in hits])
+        return results
+    finally:
+        await rt.engine.dispose()
+
+
+async def test_the_sqlite_fallback_finds_and_ranks_as_postgresql_does(databases, tmp_path):
+    """SQLite (the laptop default) searches FTS5 over the same jieba terms and ranks as ts_rank
+    does: the same articles in the same order with the same scores as on PostgreSQL."""
+    from aftersales_shared.migrations import upgrade
+
+    sqlite_url = f"sqlite+aiosqlite:///{tmp_path / 'knowledge.db'}"
+    await upgrade("tickets", sqlite_url)
+    on_sqlite = await _seed_and_search(sqlite_url)
+    ids = [[a for a, _ in hits] for hits in on_sqlite]
+    assert ids[0][0] == 1 and ids[1][0] == 3 and ids[2] == [2], on_sqlite
+    assert ids[3][0] == 4 and set(ids[4]) == {1, 3, 5} and ids[5] == [5], on_sqlite
+    assert set(ids[6][:3]) == {1, 3, 5} and ids[6][3:] == [4]  # XK-300: "xk" only
+    assert all(s > 0 for hits in on_sqlite for _, s in hits)
+    if databases.kind != "postgresql":
+        return
+    on_pg = await _seed_and_search(await migrated(databases, "tickets"))
+    assert [[a for a, _ in h] for h in on_pg] == ids
+    for pg_hits, lite_hits in zip(on_pg, on_sqlite):
+        for (_, pg_score), (_, lite_score) in zip(pg_hits, lite_hits):
+            assert abs(pg_score - lite_score) < 0.002, (on_pg, on_sqlite)
