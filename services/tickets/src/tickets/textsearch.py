@@ -8,6 +8,7 @@ the query, so both databases search the same words. jieba loads its dictionary o
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import unicodedata
 from collections.abc import Iterable
@@ -54,6 +55,9 @@ STOP_WORDS = frozenset(
 )
 
 MAX_QUERY_TERMS = 16
+# a product model or part number such as XK-200, HP-50/2, 6205.2RS: one term (xk200), not "xk" and
+# "200" apart (every model numbered 200 would match)
+_CODE = re.compile(r"[A-Za-z0-9]+(?:[-_./][A-Za-z0-9]+)+")
 
 
 def load() -> None:
@@ -91,12 +95,19 @@ def terms(text: str | None) -> list[str]:
     if not text:
         return []
     load()
-    out = []
-    for word in jieba.cut_for_search(unicodedata.normalize("NFKC", text)):
-        term = _normal(word)
-        if term is not None:
-            out.append(term)
+    text = unicodedata.normalize("NFKC", text)
+    out: list[str] = []
+    at = 0
+    for code in _CODE.finditer(text):
+        out.extend(_words(text[at : code.start()]))
+        out.append(re.sub(r"[-_./]", "", code.group()).lower())
+        at = code.end()
+    out.extend(_words(text[at:]))
     return out
+
+
+def _words(text: str) -> list[str]:
+    return [t for t in map(_normal, jieba.cut_for_search(text)) if t is not None]
 
 
 def document(*texts: str | None) -> str:
