@@ -4,8 +4,13 @@ database (PostgreSQL: tsvector; SQLite: FTS5)."""
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
+import pytest
 from tickets_helpers import AGENT, ENG, OTHER_ENG, SUP, body, entitle, tickets_app, uid
 
 from aftersales_shared.db import utcnow
@@ -369,44 +374,55 @@ PARITY_QUERIES = [
 ]
 
 
+def _runtime(url: str) -> Any:
+    from tickets.app import create_app
+    from tickets.settings import TicketsSettings
+
+    settings = TicketsSettings(database_url=url, nats_url="nats://127.0.0.1:1")
+    return create_app(settings).state["runtime"]
+
+
+async def _approved(rt: Any, articles: list[tuple]) -> None:
+    """Articles (symptom, cause, category, steps, model, line) approved through the use case."""
+    from aftersales_shared.auth import Principal, Role
+    from tickets.models import KnowledgeArticleRow
+    from tickets.usecases import knowledge
+
+    tech = Principal(subject="tech-li", roles=frozenset({Role.TECHNICAL}))
+    now = utcnow()
+    async with rt.sessions.begin() as s:
+        for n, (symptom, cause, category, steps, model, line) in enumerate(articles):
+            row = KnowledgeArticleRow(
+                source_ticket_no=f"SV-KB-{n}",
+                source_ticket_id=f"t-{n}",
+                status="submitted",
+                revision=1,
+                title=symptom.split("，")[0],
+                symptom=symptom,
+                cause_category=category,
+                cause=cause,
+                steps=steps,
+                parts=[],
+                product_model=model,
+                product_line=line,
+                author="eng-zhang",
+                created_at=now,
+                updated_at=now,
+            )
+            s.add(row)
+            await s.flush()
+            await knowledge.approve_article(s, row.id, None, tech, now)
+
+
 async def _seed_and_search(url: str) -> list[list[tuple[int, float]]]:
     """The parity articles approved through the use case, then every parity query's results."""
     from sqlalchemy import text
 
-    from aftersales_shared.auth import Principal, Role
-    from tickets.app import create_app
-    from tickets.models import KnowledgeArticleRow
-    from tickets.settings import TicketsSettings
-    from tickets.usecases import knowledge, knowledge_search
+    from tickets.usecases import knowledge_search
 
-    rt = create_app(TicketsSettings(database_url=url, nats_url="nats://127.0.0.1:1")).state[
-        "runtime"
-    ]
-    tech = Principal(subject="tech-li", roles=frozenset({Role.TECHNICAL}))
-    now = utcnow()
+    rt = _runtime(url)
     try:
-        async with rt.sessions.begin() as s:
-            for n, (symptom, cause, category, steps, model, line) in enumerate(PARITY_ARTICLES):
-                row = KnowledgeArticleRow(
-                    source_ticket_no=f"SV-PARITY-{n}",
-                    source_ticket_id=f"t-{n}",
-                    status="submitted",
-                    revision=1,
-                    title=symptom.split("，")[0],
-                    symptom=symptom,
-                    cause_category=category,
-                    cause=cause,
-                    steps=steps,
-                    parts=[],
-                    product_model=model,
-                    product_line=line,
-                    author="eng-zhang",
-                    created_at=now,
-                    updated_at=now,
-                )
-                s.add(row)
-                await s.flush()
-                await knowledge.approve_article(s, row.id, None, tech, now)
+        await _approved(rt, PARITY_ARTICLES)
         results = []
         async with rt.sessions() as s:
             if rt.engine.dialect.name == "sqlite":  # the fallback really is FTS5
@@ -441,3 +457,49 @@ async def test_the_sqlite_fallback_finds_and_ranks_as_postgresql_does(databases,
     for pg_hits, lite_hits in zip(on_pg, on_sqlite):
         for (_, pg_score), (_, lite_score) in zip(pg_hits, lite_hits):
             assert abs(pg_score - lite_score) < 0.002, (on_pg, on_sqlite)
+
+
+def test_knowledge_bench_runs_small(db_kind):
+    """services/tickets/bench/knowledge_search.py, small: it loads, searches every way and prints
+    its figures (the times are printed, not checked)."""
+    if db_kind != "postgresql":
+        pytest.skip("the knowledge search benchmark needs PostgreSQL")
+    bench = Path(__file__).resolve().parents[1] / "bench" / "knowledge_search.py"
+    args = ["--articles", "500", "--queries", "20", "--warmup", "4", "--tickets", "8"]
+    r = subprocess.run(
+        [sys.executable, str(bench), *args], capture_output=True, text=True, timeout=300
+    )
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
+    assert "loaded 500 articles" in r.stdout and "GET …/suggestions" in r.stdout, r.stdout
+    assert re.search(r"hit@3 tsvector: \d+/\d+", r.stdout), r.stdout
+    assert re.search(r"similarity >= 0.1: p50 \d+\.\d ms", r.stdout), r.stdout
+    assert re.search(r"http \d+\.\d ms \(target < 100 ms\), ratio http/raw p95 \d+\.\d\d", r.stdout)
+
+
+async def test_a_term_in_most_articles_ranks_but_does_not_select(databases):
+    """PostgreSQL: a term that PostgreSQL's statistics find in more than 5 % of the articles
+    selects nothing by itself (it would rank half the knowledge base); it still ranks, and a query
+    of common terms alone still finds."""
+    if databases.kind != "postgresql":
+        pytest.skip("the statistics of a tsvector column are PostgreSQL's")
+    from sqlalchemy import text
+
+    from tickets.usecases import knowledge_search
+
+    rt = _runtime(await migrated(databases, "tickets"))
+    articles = [(f"主轴松动，第{n}台", "x", "wear", ["y"], "XK-200", "数控机床") for n in range(60)]
+    articles[7] = ("主轴异响，第7台", "x", "wear", ["y"], "XK-200", "数控机床")
+    articles[8] = ("电机异响", "x", "wear", ["y"], "XK-200", "数控机床")
+    try:
+        await _approved(rt, articles)
+        async with rt.sessions.begin() as s:
+            await s.execute(text("ANALYZE knowledge_published"))
+        f = knowledge_search.KnowledgeFilters()
+        async with rt.sessions() as s:
+            hits, total = await knowledge_search.search(s, "主轴异响", f, 10, 0)
+            assert [h.article["article_id"] for h in hits] == [8, 9] and total == 2
+            assert hits[0].score > hits[1].score  # 主轴 ranks though it did not select
+            # both common: both select (every article but the one about 电机)
+            assert (await knowledge_search.search(s, "主轴松动", f, 50, 0))[1] == 59
+    finally:
+        await rt.engine.dispose()

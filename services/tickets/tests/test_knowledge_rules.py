@@ -81,12 +81,30 @@ def test_terms_fold_the_trades_synonyms_and_drop_what_every_request_says():
 
 def test_ts_rank_as_postgresql_computes_it():
     one = 1 / 1.64493406685  # a term found once with weight A
-    assert textsearch.ts_rank(["主轴"], ("主轴 异响", "", "", "")) == pytest.approx(one)
-    assert textsearch.ts_rank(["主轴", "电机"], ("主轴", "", "", "")) == pytest.approx(one / 2)
-    assert textsearch.ts_rank(["主轴"], ("", "", "", "主轴")) == pytest.approx(0.1 * one)
-    # repeats add w/j² (the heaviest counted first): once in A, once in D
-    assert textsearch.ts_rank(["主轴"], ("主轴", "", "", "主轴")) == pytest.approx(
-        (1.0 + 0.1 / 4) / 1.64493406685
+    assert textsearch.ts_rank(["主轴"], ("主轴 异响", "", "")) == pytest.approx(one)
+    assert textsearch.ts_rank(["主轴", "电机"], ("主轴", "", "")) == pytest.approx(one / 2)
+    assert textsearch.ts_rank(["主轴"], ("", "", "主轴")) == pytest.approx(0.2 * one)
+    # repeats add w/j² (the heaviest counted first): once in A, once in C
+    assert textsearch.ts_rank(["主轴"], ("主轴", "", "主轴")) == pytest.approx(
+        (1.0 + 0.2 / 4) / 1.64493406685
     )
-    assert textsearch.ts_rank(["x"], ("", "", "", "")) == 0
+    assert textsearch.ts_rank(["主轴"], ("", "主轴", "主轴 主轴")) == pytest.approx(
+        (0.4 + 0.2 / 4 + 0.2 / 9) / 1.64493406685
+    )
+    assert textsearch.ts_rank(["x"], ("", "", "")) == 0
     assert similarity(one) == 1.0 and similarity(one / 2) == 0.5 and similarity(3 * one) == 1.0
+
+
+def test_a_query_is_cut_precisely_an_article_with_the_words_inside():
+    assert textsearch.query_terms("润滑泵漏油") == ["润滑泵", "漏油"]
+    assert {"润滑", "润滑泵"} <= set(textsearch.terms("润滑泵漏油"))
+
+
+def test_common_terms_rank_but_select_only_when_nothing_else_is_left():
+    from tickets.usecases.knowledge_search import common_terms, match_terms
+
+    common = common_terms(["开机", "主轴", "异响"], [0.2, 0.051, 0.05, 0.05, 0.2, 0.0])
+    assert common == {"开机", "主轴"}
+    assert match_terms(["主轴", "异响", "开机"], common) == ["异响"]
+    assert match_terms(["主轴", "开机"], common) == ["主轴", "开机"]
+    assert common_terms(None, None) == frozenset()

@@ -23,7 +23,8 @@ TRADE_WORDS = (
     "异响 异音 杂音 怪声 渗油 漏油 漏液 滴油 渗水 漏水 发烫 过热 抖动 震动 振动 告警 报错 卡死 "
     "卡住 卡滞 卡顿 死机 宕机 停机 磨损 跳闸 主轴 伺服 变频器 液压泵 电磁阀 编码器 传感器 控制板 "
     "主板 轴承 皮带 齿轮箱 冷却液 润滑油 密封圈 接触器 继电器 显示屏 触摸屏 限位开关 散热风扇 "
-    "油温 气压 真空泵 电机 刀库 换刀 不启动 无法启动 开不了机 不转 不出水 不制冷"
+    "油温 气压 真空泵 润滑泵 冷却泵 减速机 联轴器 光栅尺 温控器 加热管 膨胀阀 电机 刀库 换刀 "
+    "不启动 无法启动 开不了机 不转 不出水 不制冷"
 ).split()
 
 # variant → the one word both the index and the query use
@@ -50,7 +51,8 @@ STOP_WORDS = frozenset(
         "我们 你们 他们 客户 用户 公司 设备 机器 问题 情况 现象 出现 发现 开始 时候 目前 现在 "
         "一直 已经 没有 不能 无法 需要 进行 一下 一个 这个 那个 今天 昨天 上午 下午 晚上 左右 "
         "非常 比较 有点 有些 经常 偶尔 突然 然后 之后 以后 以前 之前 但是 而且 因为 所以 如果 "
-        "可以 可能 应该 是否 怎么 什么 为什么 请问 麻烦 谢谢 您好 你好 反映 反馈 报修 维修 处理"
+        "可以 可能 应该 是否 怎么 什么 为什么 请问 麻烦 谢谢 您好 你好 反映 反馈 报修 维修 处理 "
+        "这样 那样 这么 那么 来电 打电话 电话 现场 不了 一天 两天 三天 几天 好几天 一周 最近"
     ).split()
 )
 
@@ -90,24 +92,28 @@ def _is_term_char(c: str) -> bool:
     return ("a" <= c <= "z") or ("0" <= c <= "9") or ("\u4e00" <= c <= "\u9fff")
 
 
-def terms(text: str | None) -> list[str]:
-    """Search terms of a text in order, repeats kept (they weigh in the ranking)."""
+def terms(text: str | None, *, precise: bool = False) -> list[str]:
+    """Search terms of a text in order, repeats kept (they weigh in the ranking). An article is
+    indexed with jieba's search mode (a long word and the words inside it: 润滑泵, 润滑, 泵); a
+    query is cut precisely (润滑泵), so it finds what the article says without matching every
+    article that mentions 润滑 or 泵."""
     if not text:
         return []
     load()
+    cut = jieba.cut if precise else jieba.cut_for_search
     text = unicodedata.normalize("NFKC", text)
     out: list[str] = []
     at = 0
     for code in _CODE.finditer(text):
-        out.extend(_words(text[at : code.start()]))
+        out.extend(_words(cut(text[at : code.start()])))
         out.append(re.sub(r"[-_./]", "", code.group()).lower())
         at = code.end()
-    out.extend(_words(text[at:]))
+    out.extend(_words(cut(text[at:])))
     return out
 
 
-def _words(text: str) -> list[str]:
-    return [t for t in map(_normal, jieba.cut_for_search(text)) if t is not None]
+def _words(words: Iterable[str]) -> list[str]:
+    return [t for t in map(_normal, words) if t is not None]
 
 
 def document(*texts: str | None) -> str:
@@ -116,10 +122,11 @@ def document(*texts: str | None) -> str:
 
 
 def query_terms(*texts: str | None) -> list[str]:
-    """The distinct terms of a query, first-seen first, at most MAX_QUERY_TERMS."""
+    """The distinct terms of a query (cut precisely), first-seen first, at most
+    MAX_QUERY_TERMS."""
     seen: dict[str, None] = {}
     for text in texts:
-        for term in terms(text):
+        for term in terms(text, precise=True):
             seen.setdefault(term, None)
     return list(seen)[:MAX_QUERY_TERMS]
 
@@ -135,13 +142,13 @@ def fts5_query(query: Iterable[str]) -> str:
     return " OR ".join(f'"{t}"' for t in query)
 
 
-# ts_rank's default weights of the sections A, B, C, D (PostgreSQL's {0.1, 0.2, 0.4, 1.0} for D..A)
-WEIGHTS = (1.0, 0.4, 0.2, 0.1)
+# ts_rank's default weights of the sections A, B, C (PostgreSQL's {0.1, 0.2, 0.4, 1.0} for D..A)
+WEIGHTS = (1.0, 0.4, 0.2)
 _ZETA2 = 1.64493406685  # the sum of 1/i² (PostgreSQL's constant)
 
 
 def ts_rank(query: list[str], sections: tuple[str, ...]) -> float:
-    """PostgreSQL's ts_rank(setweight(A) || … || setweight(D), a | b | …) computed from the
+    """PostgreSQL's ts_rank(setweight(A) || … || setweight(C), a | b | …) computed from the
     sections' term strings (tsrank.c, calc_rank_or), so SQLite ranks as PostgreSQL does: per query
     term, its occurrences' weights w_j / j² with the heaviest counted as first; the mean over the
     query's distinct terms."""

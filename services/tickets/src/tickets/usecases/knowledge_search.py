@@ -7,6 +7,7 @@ Only approved revisions are in `knowledge_published`, so nothing unapproved can 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from functools import reduce
@@ -36,8 +37,8 @@ from .access import load
 P = KnowledgePublishedRow.__table__
 SIMPLE = literal_column("'simple'::regconfig")
 SUGGESTIONS = 3
-# SQLite FTS5 columns: the sections of the tsvector's weights A, B, C, D
-FTS_COLUMNS = ("head", "cause", "product", "body")
+# SQLite FTS5 columns: the sections of the tsvector's weights A, B, C
+FTS_COLUMNS = ("head", "cause", "product")
 
 
 @dataclass(frozen=True)
@@ -58,22 +59,22 @@ class Hit:
     score: float | None
 
 
-def sections(content: ArticleContent) -> tuple[str, str, str, str]:
-    """The terms of an article by weight: symptom (A), cause (B), product (C), steps and parts
-    (D)."""
+def sections(content: ArticleContent) -> tuple[str, str, str]:
+    """The terms of an article by weight: what was seen (A: title, symptom), why (B: cause),
+    on what (C: product). The steps are not searched: their words (检查, 更换, 润滑…) are in most
+    articles and would match them all."""
     return (
         textsearch.document(content.title, content.symptom),
         textsearch.document(content.cause_category, content.cause),
         textsearch.document(content.product_model, content.product_line),
-        textsearch.document(*content.steps, *(p.name for p in content.parts)),
     )
 
 
-def tsvector_of(terms: tuple[str, str, str, str]) -> ColumnElement[Any]:
-    """setweight(to_tsvector('simple', A), 'A') || … || setweight(…, 'D')."""
+def tsvector_of(terms: tuple[str, ...]) -> ColumnElement[Any]:
+    """setweight(to_tsvector('simple', A), 'A') || … || setweight(…, 'C')."""
     weighted = [
         func.setweight(func.to_tsvector(SIMPLE, t), literal_column(f"'{w}'"))
-        for t, w in zip(terms, "ABCD")
+        for t, w in zip(terms, "ABC")
     ]
     return reduce(lambda a, b: a.op("||")(b), weighted)
 
@@ -104,9 +105,9 @@ async def publish(
         await session.execute(
             text(
                 f"INSERT INTO knowledge_fts (rowid, {', '.join(FTS_COLUMNS)}) "
-                "VALUES (:id, :a, :b, :c, :d)"
+                "VALUES (:id, :a, :b, :c)"
             ),
-            {"id": article_id, **dict(zip("abcd", terms))},
+            {"id": article_id, **dict(zip("abc", terms))},
         )
 
 
@@ -140,21 +141,27 @@ def _filtered(stmt: Select[Any], f: KnowledgeFilters) -> Select[Any]:
 
 
 def pg_statement(
-    terms: list[str], filters: KnowledgeFilters, limit: int, offset: int
+    terms: list[str], filters: KnowledgeFilters, limit: int, offset: int, match: list[str] | None
 ) -> Select[Any]:
-    """PostgreSQL: the matching published articles by ts_rank, a page of them and how many match
-    in all (the benchmark runs this very statement through raw asyncpg as its baseline)."""
-    query = (
-        func.to_tsquery(SIMPLE, textsearch.tsquery(terms))
-        .table_valued("q")
-        .render_derived(name="query")
-    )
-    rank = func.ts_rank(P.c.search_vector, query.c.q)
+    """PostgreSQL: the published articles holding any of the `match` terms (default: all terms)
+    ranked by ts_rank over all `terms`, one page of them and how many match in all (the benchmark
+    runs this very statement through raw asyncpg as its baseline)."""
+
+    def tsquery(words: list[str], name: str) -> Any:
+        return (
+            func.to_tsquery(SIMPLE, textsearch.tsquery(words))
+            .table_valued("q")
+            .render_derived(name=name)
+        )
+
+    ranked = tsquery(terms, "ranked")
+    wanted = tsquery(match or terms, "wanted")
+    rank = func.ts_rank(P.c.search_vector, ranked.c.q)
     stmt = (
         _columns()
         .add_columns(rank.label("rank"), func.count().over().label("total"))
-        .select_from(P.join(query, true()))
-        .where(P.c.search_vector.op("@@")(query.c.q))
+        .select_from(P.join(ranked, true()).join(wanted, true()))
+        .where(P.c.search_vector.op("@@")(wanted.c.q))
     )
     return (
         _filtered(stmt, filters)
@@ -164,14 +171,57 @@ def pg_statement(
     )
 
 
+# a term in more than this share of the published articles (PostgreSQL's own statistics of the
+# tsvector column, kept by ANALYZE/autovacuum) ranks but does not select: matching on it alone
+# would rank a large part of the knowledge base for little
+COMMON_SHARE = 0.05
+COMMON_TERMS_SQL = (
+    "SELECT most_common_elems::text::text[] AS elems, most_common_elem_freqs AS freqs "
+    "FROM pg_stats WHERE schemaname = current_schema() AND tablename = 'knowledge_published' "
+    "AND attname = 'search_vector'"
+)
+
+
+def common_terms(elems: list[str] | None, freqs: list[float] | None) -> frozenset[str]:
+    return frozenset(e for e, f in zip(elems or [], freqs or []) if f > COMMON_SHARE)
+
+
+def match_terms(terms: list[str], common: frozenset[str]) -> list[str]:
+    """The terms that select articles: the uncommon ones, or all when every one is common."""
+    return [t for t in terms if t not in common] or terms
+
+
+class CommonTerms:
+    """The common terms per database, read from pg_stats at most every `refresh` seconds (a
+    process-wide cache: the statistics change when ANALYZE runs, not per request)."""
+
+    def __init__(self, refresh: float = 300.0) -> None:
+        self.refresh = refresh
+        self._by_db: dict[str, tuple[float, frozenset[str]]] = {}
+
+    async def get(self, session: AsyncSession) -> frozenset[str]:
+        key = session.bind.url.render_as_string(hide_password=True)
+        cached = self._by_db.get(key)
+        if cached is not None and time.monotonic() - cached[0] < self.refresh:
+            return cached[1]
+        row = (await session.execute(text(COMMON_TERMS_SQL))).first()
+        common = common_terms(row.elems, row.freqs) if row else frozenset()
+        self._by_db[key] = (time.monotonic(), common)
+        return common
+
+
+COMMON = CommonTerms()
+
+
 async def _pg_ranked(
     session: AsyncSession, terms: list[str], filters: KnowledgeFilters, limit: int, offset: int
 ) -> tuple[list[tuple[dict[str, Any], float]], int]:
-    rows = (await session.execute(pg_statement(terms, filters, limit, offset))).all()
+    match = match_terms(terms, await COMMON.get(session))
+    rows = (await session.execute(pg_statement(terms, filters, limit, offset, match))).all()
     if rows:
         total = rows[0].total
     elif offset:  # a page past the last one: how many there are
-        inner = pg_statement(terms, filters, 1, 0).limit(None).offset(None).order_by(None)
+        inner = pg_statement(terms, filters, 1, 0, match).limit(None).offset(None).order_by(None)
         total = await session.scalar(select(func.count()).select_from(inner.subquery())) or 0
     else:
         total = 0

@@ -20,11 +20,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 UTC = aftersales_shared.db.UTCDateTime(timezone=True)
-# the FTS5 table's columns follow the tsvector's weights A, B, C, D: symptom, cause, product, steps
-FTS5 = (
-    "CREATE VIRTUAL TABLE knowledge_fts USING fts5(head, cause, product, body, "
-    "tokenize = 'unicode61')"
-)
+# the FTS5 table's columns follow the tsvector's weights A, B, C: symptom, cause, product
+FTS5 = "CREATE VIRTUAL TABLE knowledge_fts USING fts5(head, cause, product, tokenize = 'unicode61')"
 
 
 def _content() -> list[sa.Column]:
