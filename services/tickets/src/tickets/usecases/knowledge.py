@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftersales_shared.auth import Principal, Role
@@ -111,11 +112,7 @@ async def create_article(
         )
     )
     if existing is not None:
-        raise Conflict(
-            f"工单{ticket.ticket_no}已有知识文章{existing}，请修改该文章 "
-            f"(ticket already has knowledge article {existing}: edit that one)",
-            article_id=existing,
-        )
+        raise _one_per_ticket(ticket.ticket_no, existing)
     content = prefill(await _ticket_facts(session, ticket)).changed(**changes)
     row = KnowledgeArticleRow(
         source_ticket_no=ticket.ticket_no,
@@ -128,9 +125,22 @@ async def create_article(
         **content.as_dict(),
     )
     session.add(row)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError:  # SQLite has no row lock: a concurrent writer got there first
+        raise _one_per_ticket(ticket.ticket_no, None) from None
     _history(session, row, "created", user, now)
     return row
+
+
+def _one_per_ticket(ticket_no: str, existing: int | None) -> Conflict:
+    which = "" if existing is None else str(existing)
+    en = "a knowledge article" if existing is None else f"knowledge article {existing}"
+    return Conflict(
+        f"工单{ticket_no}已有知识文章{which}，请修改该文章 "
+        f"(ticket already has {en}: edit that one)",
+        article_id=existing,
+    )
 
 
 def may_see_working_copy(row: KnowledgeArticleRow, user: Principal) -> bool:
