@@ -39,6 +39,7 @@ SYNONYMS = {
     **dict.fromkeys(["卡住", "卡滞", "卡顿"], "卡死"),
     **dict.fromkeys(["不启动", "开不了机", "起不来"], "无法启动"),
     **dict.fromkeys(["马达"], "电机"),
+    **dict.fromkeys(["屏幕", "显示器"], "显示屏"),
 }
 
 # function words and words every service request has: they would match half the knowledge base
