@@ -178,6 +178,24 @@ def test_launcher_runs_everything_and_contract_reaches_tickets(tmp_path):
         _poll(ticket_alerts, f"the demo tickets' alerts {sorted(wanted)}", 150)
         states = httpx.get(f"{tickets}/tickets", headers=auth("service_agent")).json()["items"]
         assert {"waiting_parts", "completed"} <= {x["status"] for x in states}
+        # the completed ticket's approved article: found in other words, suggested for a new ticket
+        found = httpx.get(
+            f"{tickets}/knowledge/search", params={"q": "屏幕黑屏了"}, headers=auth("service_agent")
+        ).json()
+        assert found["total"] == 1 and found["items"][0]["cause_category"] == "installation"
+        new = httpx.post(
+            f"{tickets}/tickets",
+            json={
+                "channel": "phone",
+                "request_type": "quality_issue",
+                "description": "操作屏幕突然黑屏，过一会又亮",
+                "customer_name": "散户",
+                "contact": {"name": "x", "phone": "13800138000"},
+            },
+            headers=auth("service_agent"),
+        ).json()["ticket_no"]
+        r = httpx.get(f"{tickets}/tickets/{new}/suggestions", headers=auth("service_agent"))
+        assert r.json()[0]["article_id"] == found["items"][0]["article_id"], r.text
         failed = httpx.get(f"{notifications}/deliveries", params={"status": "failed"}, headers=sup)
         assert failed.status_code == 200 and failed.json()["total"] == 0, failed.text
 

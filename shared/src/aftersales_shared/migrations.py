@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -41,8 +42,14 @@ def _configure(connection: Connection, metadata: Any, **options: Any) -> None:
 
 def not_a_version_table(name: str | None, type_: str, parent_names: Any) -> bool:
     """Autogenerate's filter for a service's history: Alembic's version tables are no model's (the
-    messaging history keeps its own beside the service's)."""
-    return not (type_ == "table" and (name or "").startswith("alembic_version"))
+    messaging history keeps its own beside the service's), nor are SQLite FTS5 tables (`*_fts` and
+    their shadow tables `*_fts_data`, …), which a migration makes for SQLite alone."""
+    if type_ != "table":
+        return True
+    return not ((name or "").startswith("alembic_version") or _FTS_TABLE.search(name or ""))
+
+
+_FTS_TABLE = re.compile(r"_fts(_[a-z]+)?$")
 
 
 def a_messaging_table(name: str | None, type_: str, parent_names: Any) -> bool:

@@ -253,6 +253,27 @@ def _poll(fn, what: str, timeout: float = 60.0):  # type: ignore[no-untyped-def]
     raise RuntimeError(f"demo: timed out waiting for {what}")
 
 
+def write_article(t: httpx.Client, ticket_no: str, engineer: dict, tech: dict) -> None:
+    """The completed ticket's solution written up by its engineer and approved by the technical
+    department: a knowledge article that search and a new ticket's suggestions find."""
+    article = {
+        "ticket_no": ticket_no,
+        "cause_category": "installation",
+        "cause": "显示屏排线插头未插紧，设备振动后接触不良",
+        "steps": [
+            "断电后打开操作面板后盖",
+            "重新插紧显示屏排线并用扎带固定",
+            "通电试机30分钟无黑屏",
+        ],
+        "parts": [{"name": "扎带", "quantity": 2}],
+    }
+    r = t.post("/knowledge/articles", json=article, headers=engineer)
+    r.raise_for_status()
+    url = f"/knowledge/articles/{r.json()['id']}"
+    t.post(f"{url}/submit", headers=engineer).raise_for_status()
+    t.post(f"{url}/approve", json={"comment": "演示：同意发布"}, headers=tech).raise_for_status()
+
+
 def load_tickets(launcher: Launcher, secret: str) -> None:
     """Tickets in several states: a 特急 one just opened (the supervisor on duty hears), one waiting
     for parts, and one completed whose customer answered the survey with low scores on the phone
@@ -315,6 +336,7 @@ def load_tickets(launcher: Launcher, secret: str) -> None:
             },
         }
         step(done["ticket_no"], "complete", confirmation, engineer)
+        write_article(t, done["ticket_no"], engineer, _token(secret, "demo-tech", "technical"))
     with httpx.Client(base_url=url["surveys"], timeout=10, headers=agent) as s:
 
         def invited() -> str | None:
@@ -333,6 +355,6 @@ def load_tickets(launcher: Launcher, secret: str) -> None:
     print(
         "demo: tickets — a 特急 one just opened (its one-minute response promise breaches within "
         "a minute), one waiting for parts, one completed with a low survey score (its follow-up "
-        "ticket opens)",
+        "ticket opens) and its solution in the knowledge base",
         flush=True,
     )

@@ -1,5 +1,7 @@
 """Wiring of the tickets service."""
 
+import asyncio
+
 from litestar import Litestar
 
 from aftersales_shared.db import utcnow
@@ -21,7 +23,7 @@ from aftersales_shared.events import (
 )
 from aftersales_shared.service import Runtime, build_runtime, create_service_app
 
-from . import messaging
+from . import messaging, textsearch
 from .http import CONTROLLERS
 from .settings import TicketsSettings
 from .usecases import calendars
@@ -55,6 +57,7 @@ def create_app(settings: TicketsSettings) -> Litestar:
     messaging.register_year_check(rt.scheduler, settings, utcnow)
     messaging.register_quality_jobs(rt.scheduler, utcnow)
     rt.startup_hooks.append(_arm_year_check)
+    rt.startup_hooks.append(_load_search_words)
     return create_service_app(
         rt,
         route_handlers=CONTROLLERS,
@@ -66,3 +69,8 @@ def create_app(settings: TicketsSettings) -> Litestar:
 async def _arm_year_check(rt: Runtime) -> None:
     async with rt.sessions.begin() as session:
         await calendars.ensure_year_check(session, utcnow(), rt.settings.business_timezone)
+
+
+async def _load_search_words(rt: Runtime) -> None:
+    """jieba's dictionary, once per process and off the event loop (the knowledge base search)."""
+    await asyncio.to_thread(textsearch.load)

@@ -20,6 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from aftersales_shared.db import NAMING, UTCDateTime
@@ -403,3 +404,83 @@ class QualityAuditRow(Base):
     actor: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime]
     detail: Mapped[dict] = mapped_column(JSON)
+
+
+# ------------------------------------------------------------------ knowledge base (issue 19)
+class KnowledgeArticleRow(Base):
+    """A solution article made from a completed ticket: the working copy and where it stands in
+    review (draft → submitted → approved | returned). Readers see only its published revision."""
+
+    __tablename__ = "knowledge_articles"
+    __table_args__ = (Index("ix_knowledge_articles_status", "status", "updated_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    source_ticket_no: Mapped[str] = mapped_column(String(32), unique=True)
+    source_ticket_id: Mapped[str] = mapped_column(String(36))
+    status: Mapped[str] = mapped_column(String(12))
+    revision: Mapped[int] = mapped_column(Integer)
+    published_revision: Mapped[int | None] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    symptom: Mapped[str] = mapped_column(Text)
+    cause_category: Mapped[str | None] = mapped_column(String(60))
+    cause: Mapped[str | None] = mapped_column(Text)
+    steps: Mapped[list[str]] = mapped_column(JSON)
+    parts: Mapped[list[dict]] = mapped_column(JSON)
+    product_model: Mapped[str | None] = mapped_column(String(100))
+    product_line: Mapped[str | None] = mapped_column(String(100))
+    author: Mapped[str] = mapped_column(String(100), index=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    submitted_at: Mapped[datetime | None]
+    reviewed_by: Mapped[str | None] = mapped_column(String(100))
+    reviewed_at: Mapped[datetime | None]
+    review_comment: Mapped[str | None] = mapped_column(Text)
+
+
+# TEXT on SQLite, where the terms live in the FTS5 table knowledge_fts (made by migration 0008)
+SearchVector = Text().with_variant(TSVECTOR(), "postgresql")
+
+
+class KnowledgePublishedRow(Base):
+    """The approved revision of an article: what search finds and readers see (one row per
+    article, replaced when a new revision is approved)."""
+
+    __tablename__ = "knowledge_published"
+    __table_args__ = (
+        Index("ix_knowledge_published_search", "search_vector", postgresql_using="gin"),
+    )
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("knowledge_articles.id"), primary_key=True, autoincrement=False
+    )
+    revision: Mapped[int] = mapped_column(Integer)
+    source_ticket_no: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    symptom: Mapped[str] = mapped_column(Text)
+    cause_category: Mapped[str | None] = mapped_column(String(60), index=True)
+    cause: Mapped[str | None] = mapped_column(Text)
+    steps: Mapped[list[str]] = mapped_column(JSON)
+    parts: Mapped[list[dict]] = mapped_column(JSON)
+    product_model: Mapped[str | None] = mapped_column(String(100), index=True)
+    product_line: Mapped[str | None] = mapped_column(String(100), index=True)
+    approved_by: Mapped[str] = mapped_column(String(100))
+    approved_at: Mapped[datetime]
+    search_vector: Mapped[str | None] = mapped_column(SearchVector)
+
+
+class KnowledgeRevisionRow(Base):
+    """Append-only history of an article: every step (created, edited, submitted, approved,
+    returned, withdrawn) with who, when, the comment and the content as it was."""
+
+    __tablename__ = "knowledge_revisions"
+    __table_args__ = (Index("ix_knowledge_revisions_article", "article_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("knowledge_articles.id"))
+    revision: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(100))
+    actor_roles: Mapped[list[str]] = mapped_column(JSON)
+    at: Mapped[datetime]
+    comment: Mapped[str | None] = mapped_column(Text)
+    content: Mapped[dict] = mapped_column(JSON)

@@ -19,3 +19,5 @@ QUALITY_EDITORS = (Role.TECHNICAL, Role.SERVICE_SUPERVISOR)
 STAFF = (Role.SERVICE_AGENT, Role.SERVICE_SUPERVISOR, Role.MANAGER, Role.TECHNICAL)
 # corrective actions are read by the departments that own them, too
 ACTION_READERS = (*STAFF, Role.DELIVERY, Role.SALES, Role.SALES_MANAGER)
+# who writes knowledge articles from completed tickets (the technical department reviews them)
+AUTHORS = (Role.ENGINEER, Role.SERVICE_AGENT, Role.SERVICE_SUPERVISOR, Role.TECHNICAL)
