@@ -67,6 +67,10 @@ CONSUMES: dict[str, tuple[str, ...]] = {
         "tickets.calendar_changed.v1",  # the duty calendar (kept copy), not notified about
         "tickets.calendar_year_missing.v1",
         "tickets.cause_analysis_overdue.v1",
+        "tickets.complaint_escalated.v1",
+        "tickets.complaint_limit_told.v1",
+        "tickets.complaint_overdue.v1",
+        "tickets.complaint_resolution_proposed.v1",
         "tickets.corrective_action_overdue.v1",
         "tickets.fault_classified.v1",
         "tickets.follow_up_opened.v1",

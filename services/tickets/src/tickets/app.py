@@ -7,6 +7,10 @@ from aftersales_shared.events import (
     CalendarChangedV1,
     CalendarYearMissingV1,
     CauseAnalysisOverdueV1,
+    ComplaintEscalatedV1,
+    ComplaintLimitToldV1,
+    ComplaintOverdueV1,
+    ComplaintResolutionProposedV1,
     CorrectiveActionOverdueV1,
     FaultClassifiedV1,
     FollowUpOpenedV1,
@@ -19,10 +23,11 @@ from aftersales_shared.events import (
     TicketOpenedV1,
     TicketReopenedV1,
 )
+from aftersales_shared.publiclinks import GuessLimiter
 from aftersales_shared.service import Runtime, build_runtime, create_service_app
 
 from . import messaging
-from .http import CONTROLLERS
+from .http import CONTROLLERS, PUBLIC_PREFIX
 from .settings import TicketsSettings
 from .usecases import calendars
 from .usecases.intake import IntakeBatcher
@@ -45,6 +50,10 @@ PUBLISHES = [
     FaultClassifiedV1,
     CauseAnalysisOverdueV1,
     CorrectiveActionOverdueV1,
+    ComplaintLimitToldV1,
+    ComplaintResolutionProposedV1,
+    ComplaintOverdueV1,
+    ComplaintEscalatedV1,
 ]
 
 
@@ -55,12 +64,16 @@ def create_app(settings: TicketsSettings) -> Litestar:
     messaging.register_year_check(rt.scheduler, settings, utcnow)
     messaging.register_quality_jobs(rt.scheduler, utcnow)
     rt.startup_hooks.append(_arm_year_check)
-    return create_service_app(
+    limiter = GuessLimiter(settings.guess_limit, settings.guess_window_seconds)
+    app = create_service_app(
         rt,
         route_handlers=CONTROLLERS,
         description=DESCRIPTION,
-        dependencies={"intake": IntakeBatcher(rt.sessions, settings)},
+        public_prefixes=(PUBLIC_PREFIX,),
+        dependencies={"intake": IntakeBatcher(rt.sessions, settings), "limiter": limiter},
     )
+    app.state["guess_limiter"] = limiter
+    return app
 
 
 async def _arm_year_check(rt: Runtime) -> None:

@@ -19,3 +19,7 @@ QUALITY_EDITORS = (Role.TECHNICAL, Role.SERVICE_SUPERVISOR)
 STAFF = (Role.SERVICE_AGENT, Role.SERVICE_SUPERVISOR, Role.MANAGER, Role.TECHNICAL)
 # corrective actions are read by the departments that own them, too
 ACTION_READERS = (*STAFF, Role.DELIVERY, Role.SALES, Role.SALES_MANAGER)
+# complaints: the service desk and management take the steps and record the customer's answer;
+# supervisors and management change a complaint's level and owner
+COMPLAINT_DESK = (Role.SERVICE_AGENT, Role.SERVICE_SUPERVISOR, Role.MANAGER)
+COMPLAINT_LEADS = (Role.SERVICE_SUPERVISOR, Role.MANAGER)
