@@ -603,3 +603,36 @@ async def test_a_forged_or_guessed_link_is_refused_and_guessing_is_limited(
         c = (await client.get(f"/complaints/{no}", headers=SUP)).json()
         assert c["stage"] == "confirmation" and c["proposals"][0]["outcome"] is None
         assert not re.search(r"/c/[A-Za-z0-9_-]{43}", str(c))  # staff see the masked link only
+
+
+async def test_two_answers_at_once_on_the_page_and_by_staff_one_lands(
+    databases, streams_ready, clock
+):
+    """The customer rejects on the page while an agent records an acceptance from the phone: one
+    of them is the answer, the other is refused; never both, never a second escalation."""
+    import asyncio
+
+    clock.at("friday-close")
+    app = await tickets_app(databases, streams_ready)
+    async with running(app) as client:
+        no = await open_complaint(client)
+        await through_the_steps(client, no, "2026-12-04")
+        path = await link_of(app, no)
+        staff = {
+            "outcome": "accepted",
+            "confirmed_by": "王建国",
+            "confirmed_at": utcnow().isoformat(),
+            "method": "phone",
+        }
+        page = {"decision": "reject", "signer": "王建国", "reason": "方案不可接受"}
+        answers = await asyncio.gather(
+            client.post(path, data=page), step(client, no, "answer", AGENT, staff)
+        )
+        codes = sorted(r.status_code for r in answers)
+        assert codes in ([200, 409], [303, 409]), [r.text for r in answers]
+        c = (await client.get(f"/complaints/{no}", headers=SUP)).json()
+        answered = [p for p in c["proposals"] if p["outcome"] is not None]
+        assert len(answered) == 1
+        escalations = await outbox_events(app, "ComplaintEscalated.v1", no)
+        assert len(escalations) == (1 if answered[0]["outcome"] == "rejected" else 0)
+        assert c["stage"] == ("limit" if escalations else "accepted")

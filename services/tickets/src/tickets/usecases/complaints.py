@@ -555,12 +555,11 @@ class LinkSuperseded(Conflict):
     code = "complaint_link_superseded"
 
 
-async def by_token(session: AsyncSession, token: str, lock: bool = False) -> ComplaintProposalRow:
+async def by_token(session: AsyncSession, token: str) -> ComplaintProposalRow:
+    """The proposal a link names (a malformed token is as unknown as a wrong one)."""
     if not well_formed_token(token):
         raise LinkUnknown("确认链接无效 (unknown confirmation link)")
     query = select(ComplaintProposalRow).where(ComplaintProposalRow.token_hash == hash_token(token))
-    if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
     proposal = await session.scalar(query)
     if proposal is None:
         raise LinkUnknown("确认链接无效 (unknown confirmation link)")
@@ -635,12 +634,18 @@ def validate_page_answer(raw: dict[str, str | None]) -> PageAnswer:
 async def answer_by_link(
     session: AsyncSession, token: str, raw: dict[str, str | None], now: datetime
 ) -> ComplaintProposalRow:
-    """The customer answers on the page: signs with a name, accepts, or rejects with a reason."""
-    proposal = await by_token(session, token, lock=True)
+    """The customer answers on the page: signs with a name, accepts, or rejects with a reason.
+
+    The complaint row is locked first, as every step that writes a proposal does (staff recording
+    the answer at the same moment wait for each other, never deadlock); the proposal is read again
+    under that lock."""
+    found = await by_token(session, token)
     row = await session.get(
-        ComplaintRow, proposal.ticket_id, with_for_update=True, populate_existing=True
+        ComplaintRow, found.ticket_id, with_for_update=True, populate_existing=True
     )
     assert row is not None
+    proposal = await session.get(ComplaintProposalRow, found.id, populate_existing=True)
+    assert proposal is not None
     check_link_open(row, proposal, now)
     answer = validate_page_answer(raw)
     await _answer(
