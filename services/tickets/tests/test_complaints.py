@@ -391,11 +391,13 @@ async def test_a_rejected_resolution_escalates_once_and_its_clocks_restart(
 async def test_each_missed_step_is_announced_once_on_working_time(databases, streams_ready, clock):
     """Saturday 14 February 2026 17:59, a 调休 working day before the Spring Festival (15-23
     February): a general complaint acknowledged at once never breaches that step; its limit,
-    investigation and proposal breach once each, on two scheduler replicas."""
+    investigation and proposal breach once each, on two scheduler replicas; one nobody touches
+    breaches all four, once each."""
     clock.at("holiday-eve")
     app = await tickets_app(databases, streams_ready)
     async with running(app) as client:
         no = await open_complaint(client)
+        idle = await open_complaint(client)
         c = (await client.get(f"/complaints/{no}", headers=SUP)).json()
         expected = {
             # one working minute on Saturday, the rest from Tuesday 24 February 09:00
@@ -428,6 +430,11 @@ async def test_each_missed_step_is_announced_once_on_working_time(databases, str
         assert {(e["level"], e["owner_id"], e["round"]) for e in events} == {
             ("general", "sup-zhang", 1)
         }
+        untouched = await outbox_events(app, "ComplaintOverdue.v1", idle)
+        assert [e["stage"] for e in untouched] == list(expected)
+        for e in untouched:  # announced once its deadline had passed, by the next replica's tick
+            late = datetime.fromisoformat(e["overdue_at"]) - datetime.fromisoformat(e["due_at"])
+            assert timedelta(0) < late < timedelta(minutes=2), e
         c = (await client.get(f"/complaints/{no}", headers=SUP)).json()
         assert c["overdue"] == ["limit", "investigation", "resolution"]
         r = await client.get("/complaints", params={"overdue": True}, headers=SUP)
