@@ -150,6 +150,7 @@ def _cmd_link_keys(args: argparse.Namespace) -> int:
     private, public = new_keypair()
     print(f"NOTIFICATIONS_LINK_PRIVATE_KEY={private}")
     print(f"SURVEYS_NOTIFICATIONS_PUBLIC_KEY={public}")
+    print(f"TICKETS_NOTIFICATIONS_PUBLIC_KEY={public}")  # complaint confirmation links
     return 0
 
 

@@ -34,7 +34,7 @@ CONSUMED: dict[str, tuple[type[EventData], ...]] = _catalog()
 
 # ---------------------------------------------------------------- rules
 SELECTOR = re.compile(
-    r"^(contact|contacts|assignee|sales_rep|dealer|group:[a-z_]{2,40}|duty:[a-z_]{2,40})$"
+    r"^(contact|contacts|assignee|sales_rep|owner|dealer|group:[a-z_]{2,40}|duty:[a-z_]{2,40})$"
 )
 
 
@@ -107,7 +107,7 @@ class Rule(BaseModel):
         if bad:
             raise ValueError(
                 f"unknown recipient selector(s) {bad}; use contact, contacts, assignee, "
-                "sales_rep, dealer, group:<name> or duty:<group>"
+                "sales_rep, owner, dealer, group:<name> or duty:<group>"
             )
         return value
 

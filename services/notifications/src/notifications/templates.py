@@ -44,6 +44,10 @@ LABELS: dict[str, dict[str, str]] = {
         "delivery": "交付部门",
         "purchasing": "采购部",
         "service": "客服部",
+        # complaint levels (投诉等级, issue 19)
+        "general": "一般",
+        "major": "重大",
+        "serious": "严重",
     },
     "en": {
         "normal": "normal",
@@ -68,6 +72,9 @@ LABELS: dict[str, dict[str, str]] = {
         "delivery": "delivery",
         "purchasing": "purchasing",
         "service": "customer service",
+        "general": "general",
+        "major": "major",
+        "serious": "serious",
     },
 }
 

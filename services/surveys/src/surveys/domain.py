@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,12 +13,15 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from aftersales_shared.errors import Conflict, DomainError, NotFound
+from aftersales_shared.publiclinks import (  # noqa: F401 (the survey links' tokens)
+    hash_token,
+    new_token,
+    well_formed_token,
+)
 
 DIMENSIONS = ("efficiency", "attitude", "professionalism")  # 效率 / 态度 / 专业性
 SCORE_MIN, SCORE_MAX = 1, 5
 RECOMMEND_MIN, RECOMMEND_MAX = 0, 10
-TOKEN_BYTES = 32  # 256 random bits; the issue asks for at least 128
-TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # the shape secrets.token_urlsafe(32) produces
 LANGUAGES = ("zh-CN", "en")
 DEFAULT_LANGUAGE = "zh-CN"
 CLOCK_SKEW = timedelta(minutes=5)  # a client clock may run this far ahead
@@ -144,21 +146,6 @@ def skip_reason(
 def completed_month(completed_at: datetime, timezone: str) -> str:
     """The report month (YYYY-MM, business time zone) a completion belongs to."""
     return completed_at.astimezone(ZoneInfo(timezone)).strftime("%Y-%m")
-
-
-# ---------------------------------------------------------------- tokens
-def new_token() -> tuple[str, str]:
-    """A fresh link token and the SHA-256 that is all the database keeps of it."""
-    token = secrets.token_urlsafe(TOKEN_BYTES)
-    return token, hash_token(token)
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def well_formed_token(token: str) -> bool:
-    return bool(TOKEN_RE.match(token))
 
 
 def check_open(status: str, expires_at: datetime | None, now: datetime) -> None:

@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from litestar import MediaType, Response
 
+from aftersales_shared.publiclinks import SECURITY_HEADERS
+
 from .domain import DIMENSIONS, Policy
 from .models import SurveyRow
 from .texts import STATE_PAGES, field_error, texts
@@ -21,16 +23,6 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-
-SECURITY_HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",  # the token is in the URL: never leak it to another site
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    "X-Robots-Tag": "noindex, nofollow",
-}
 
 ICONS = {
     "answered": "✓",

@@ -9,6 +9,11 @@ from aftersales_shared.events import (
     CalendarChangedV1,
     CalendarYearMissingV1,
     CauseAnalysisOverdueV1,
+    ComplaintEscalatedV1,
+    ComplaintLimitToldV1,
+    ComplaintOverdueV1,
+    ComplaintResolutionProposedV1,
+    CorrectiveActionChangedV1,
     CorrectiveActionOverdueV1,
     FaultClassifiedV1,
     FollowUpOpenedV1,
@@ -21,10 +26,11 @@ from aftersales_shared.events import (
     TicketOpenedV1,
     TicketReopenedV1,
 )
+from aftersales_shared.publiclinks import GuessLimiter
 from aftersales_shared.service import Runtime, build_runtime, create_service_app
 
 from . import messaging, textsearch
-from .http import CONTROLLERS
+from .http import CONTROLLERS, PUBLIC_PREFIX
 from .settings import TicketsSettings
 from .usecases import calendars
 from .usecases.intake import IntakeBatcher
@@ -47,6 +53,11 @@ PUBLISHES = [
     FaultClassifiedV1,
     CauseAnalysisOverdueV1,
     CorrectiveActionOverdueV1,
+    CorrectiveActionChangedV1,
+    ComplaintLimitToldV1,
+    ComplaintResolutionProposedV1,
+    ComplaintOverdueV1,
+    ComplaintEscalatedV1,
 ]
 
 
@@ -58,12 +69,16 @@ def create_app(settings: TicketsSettings) -> Litestar:
     messaging.register_quality_jobs(rt.scheduler, utcnow)
     rt.startup_hooks.append(_arm_year_check)
     rt.startup_hooks.append(_load_search_words)
-    return create_service_app(
+    limiter = GuessLimiter(settings.guess_limit, settings.guess_window_seconds)
+    app = create_service_app(
         rt,
         route_handlers=CONTROLLERS,
         description=DESCRIPTION,
-        dependencies={"intake": IntakeBatcher(rt.sessions, settings)},
+        public_prefixes=(PUBLIC_PREFIX,),
+        dependencies={"intake": IntakeBatcher(rt.sessions, settings), "limiter": limiter},
     )
+    app.state["guess_limiter"] = limiter
+    return app
 
 
 async def _arm_year_check(rt: Runtime) -> None:

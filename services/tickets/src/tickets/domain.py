@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from aftersales_shared.errors import Conflict, DomainError
-from aftersales_shared.events import CauseCategory, Contact, SlaClock, Urgency
+from aftersales_shared.events import CauseCategory, ComplaintLevel, Contact, SlaClock, Urgency
 from aftersales_shared.workcalendar import WorkCalendar
 
 
@@ -440,6 +440,186 @@ def action_due(calendar: WorkCalendar, due_date: date, today: date) -> datetime:
         raise DomainError(
             f"截止日期{due_date}不是工作日，下一个工作日是{following} "
             f"({due_date} is not a working day; the next one is {following})",
+            code="not_a_working_day",
+            next_working_day=following.isoformat(),
+        )
+    return intervals[-1][1]
+
+
+# ------------------------------------------------------------------ complaints (投诉处理)
+# seed 002 第九条: 投诉接收（记录并告知客户处理时限）→ 问题分析 → 问题解决（方案，与客户
+# 沟通）→ 问题反馈；seed 000: 投诉类由客户确认处理方案可接受，签署《投诉处理确认书》
+LEVEL_ZH = {
+    ComplaintLevel.GENERAL: "一般",
+    ComplaintLevel.MAJOR: "重大",
+    ComplaintLevel.SERIOUS: "严重",
+}
+LEVEL_ORDER = (ComplaintLevel.GENERAL, ComplaintLevel.MAJOR, ComplaintLevel.SERIOUS)
+
+
+class ComplaintStage(StrEnum):
+    """What the complaint waits for: the four clocked steps, then the customer's answer."""
+
+    ACKNOWLEDGEMENT = "acknowledgement"  # 待受理确认
+    LIMIT = "limit"  # 待告知客户处理时限
+    INVESTIGATION = "investigation"  # 调查中（待记录调查结论）
+    RESOLUTION = "resolution"  # 待提出处理方案
+    CONFIRMATION = "confirmation"  # 待客户确认处理方案
+    ACCEPTED = "accepted"  # 客户已接受：工单可以完成
+    CLOSED = "closed"  # 工单已完成
+
+
+STAGE_ZH = {
+    ComplaintStage.ACKNOWLEDGEMENT: "待受理确认",
+    ComplaintStage.LIMIT: "待告知处理时限",
+    ComplaintStage.INVESTIGATION: "调查中",
+    ComplaintStage.RESOLUTION: "待提出处理方案",
+    ComplaintStage.CONFIRMATION: "待客户确认",
+    ComplaintStage.ACCEPTED: "客户已接受",
+    ComplaintStage.CLOSED: "已结案",
+}
+# the steps that have a clock, in their order; a rejected proposal restarts the last three
+CLOCKED_STAGES = (
+    ComplaintStage.ACKNOWLEDGEMENT,
+    ComplaintStage.LIMIT,
+    ComplaintStage.INVESTIGATION,
+    ComplaintStage.RESOLUTION,
+)
+RESTARTED_STAGES = CLOCKED_STAGES[1:]
+# step → (the stage it is taken in, the stage after it)
+COMPLAINT_STEPS: dict[str, tuple[ComplaintStage, ComplaintStage]] = {
+    "acknowledge": (ComplaintStage.ACKNOWLEDGEMENT, ComplaintStage.LIMIT),
+    "limit": (ComplaintStage.LIMIT, ComplaintStage.INVESTIGATION),
+    "findings": (ComplaintStage.INVESTIGATION, ComplaintStage.RESOLUTION),
+    "resolution": (ComplaintStage.RESOLUTION, ComplaintStage.CONFIRMATION),
+    "accept": (ComplaintStage.CONFIRMATION, ComplaintStage.ACCEPTED),
+    "reject": (ComplaintStage.CONFIRMATION, ComplaintStage.LIMIT),
+    "close": (ComplaintStage.ACCEPTED, ComplaintStage.CLOSED),
+}
+STEP_ZH = {
+    "acknowledge": "受理确认",
+    "limit": "告知处理时限",
+    "findings": "记录调查结论",
+    "resolution": "提出处理方案",
+    "accept": "确认处理方案",
+    "reject": "拒绝处理方案",
+    "close": "完成工单",
+}
+
+
+@dataclass(frozen=True)
+class Span:
+    """A step's time: working hours on the calendar, or close of business of the n-th working day
+    after the day it starts."""
+
+    hours: int | None = None
+    days: int | None = None
+
+    def due(self, calendar: WorkCalendar, start: datetime) -> datetime:
+        if self.days is not None:
+            return calendar.add_working_days(start, self.days)
+        return calendar.add_working_time(start, timedelta(hours=self.hours or 0))
+
+    def __str__(self) -> str:
+        return f"{self.days}个工作日" if self.days is not None else f"{self.hours}个工作小时"
+
+
+@dataclass(frozen=True)
+class ComplaintClocks:
+    """Each step's time from the start of the round (the complaint's arrival, or the rejection
+    that escalated it), and the longest time limit that may be promised to the customer."""
+
+    acknowledgement: Span
+    limit: Span
+    investigation: Span
+    resolution: Span
+    max_promise_days: int
+
+    def span(self, stage: ComplaintStage) -> Span:
+        return getattr(self, stage.value)
+
+
+# The clocks per level (working time on the ticket's calendar; a working day is close of business
+# of that working day after the day the round started). The graver the complaint, the sooner each
+# step and the shorter the longest promise. A supervisor may change a level (with a reason); the
+# unmet steps of the round are then due by the new level's clocks.
+COMPLAINT_CLOCKS: dict[ComplaintLevel, ComplaintClocks] = {
+    # 一般: acknowledged in 4 working hours, the limit told in 8 (a working day), findings in 3 and
+    # a proposal in 5 working days; the customer may be promised at most 10 working days
+    ComplaintLevel.GENERAL: ComplaintClocks(
+        Span(hours=4), Span(hours=8), Span(days=3), Span(days=5), 10
+    ),
+    # 重大: 2 h, 4 h, 2 and 3 working days; at most 5 working days promised
+    ComplaintLevel.MAJOR: ComplaintClocks(
+        Span(hours=2), Span(hours=4), Span(days=2), Span(days=3), 5
+    ),
+    # 严重: 1 h, 2 h, 1 and 2 working days; at most 3 working days promised
+    ComplaintLevel.SERIOUS: ComplaintClocks(
+        Span(hours=1), Span(hours=2), Span(days=1), Span(days=2), 3
+    ),
+}
+
+
+def follow_up_level(efficiency: int, attitude: int, professionalism: int) -> ComplaintLevel:
+    """A low survey score is a complaint: any dimension at 1 (非常不满意) is major (重大), else
+    general (一般). Serious (严重) is a person's judgement, never a score's."""
+    if min(efficiency, attitude, professionalism) <= 1:
+        return ComplaintLevel.MAJOR
+    return ComplaintLevel.GENERAL
+
+
+def escalated(level: ComplaintLevel) -> tuple[ComplaintLevel, bool]:
+    """A rejected proposal raises the level by one; a serious complaint stays serious and goes to
+    management (the second value)."""
+    i = LEVEL_ORDER.index(level)
+    if i + 1 < len(LEVEL_ORDER):
+        return LEVEL_ORDER[i + 1], False
+    return level, True
+
+
+def check_complaint_step(step: str, stage: ComplaintStage, ticket_no: str) -> ComplaintStage:
+    """The stage after `step`, or Conflict naming what the complaint waits for now."""
+    expected, target = COMPLAINT_STEPS[step]
+    if stage is not expected:
+        raise Conflict(
+            f"投诉{ticket_no}当前为“{STAGE_ZH[stage]}”，不能{STEP_ZH[step]} (cannot {step}: the "
+            f"complaint waits for {stage.value})",
+            code="complaint_stage",
+            stage=stage.value,
+        )
+    return target
+
+
+def promise_due(
+    calendar: WorkCalendar,
+    promised: date,
+    today: date,
+    latest: date,
+    level: ComplaintLevel,
+    max_days: int,
+) -> datetime:
+    """The time limit told to the customer: a working day, not past, within the level's longest
+    promise; resolved by close of business of that day."""
+    if promised < today:
+        raise DomainError(
+            f"承诺处理期限{promised}已过 (the promised date {promised} is in the past)",
+            code="promise_past",
+        )
+    if promised > latest:
+        raise DomainError(
+            f"{LEVEL_ZH[level]}投诉最长可承诺{max_days}个工作日，即{latest}之前 (a {level.value} "
+            f"complaint may be promised at most {max_days} working days: {latest} or earlier)",
+            code="promise_too_late",
+            latest=latest.isoformat(),
+        )
+    intervals = calendar.working_intervals(promised)
+    if not intervals:
+        following = promised + timedelta(days=1)
+        while not calendar.is_working_day(following):
+            following += timedelta(days=1)
+        raise DomainError(
+            f"承诺期限{promised}不是工作日，下一个工作日是{following} ({promised} is not a "
+            f"working day; the next one is {following})",
             code="not_a_working_day",
             next_working_day=following.isoformat(),
         )

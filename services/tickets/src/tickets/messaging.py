@@ -20,7 +20,16 @@ from aftersales_shared.inbox import Inbox
 from aftersales_shared.scheduler import Job, Scheduler
 
 from .settings import TicketsSettings
-from .usecases import calendars, corrective, entitlements, faults, follow_ups, partner_requests, sla
+from .usecases import (
+    calendars,
+    complaints,
+    corrective,
+    entitlements,
+    faults,
+    follow_ups,
+    partner_requests,
+    sla,
+)
 
 Now = Callable[[], datetime]
 
@@ -183,8 +192,9 @@ def register_sla_jobs(scheduler: Scheduler, settings: TicketsSettings, clock: No
 
 
 def register_quality_jobs(scheduler: Scheduler, clock: Now) -> None:
-    """A cause analysis's deadline (keyed "<ticket id>:<round>") and a corrective action's due date
-    (keyed by its id): each announces its miss once."""
+    """A cause analysis's deadline (keyed "<ticket id>:<round>"), a corrective action's due date
+    (keyed by its id) and a complaint step's deadline (keyed "<ticket id>:<round>:<step>"): each
+    announces its miss once."""
 
     @scheduler.handles(faults.ANALYSIS_DUE)
     async def on_analysis_due(session: AsyncSession, job: Job) -> None:
@@ -193,6 +203,10 @@ def register_quality_jobs(scheduler: Scheduler, clock: Now) -> None:
     @scheduler.handles(corrective.ACTION_DUE)
     async def on_action_due(session: AsyncSession, job: Job) -> None:
         await corrective.action_overdue(session, job.key, clock())
+
+    @scheduler.handles(complaints.STEP_DUE)
+    async def on_complaint_step_due(session: AsyncSession, job: Job) -> None:
+        await complaints.step_overdue(session, job.key, clock())
 
 
 def register_year_check(scheduler: Scheduler, settings: TicketsSettings, clock: Now) -> None:

@@ -484,3 +484,94 @@ class KnowledgeRevisionRow(Base):
     at: Mapped[datetime]
     comment: Mapped[str | None] = mapped_column(Text)
     content: Mapped[dict] = mapped_column(JSON)
+
+
+# ---------------------------------------------------------------- complaints (投诉处理)
+class ComplaintRow(Base):
+    """The complaint process of a complaint ticket: level, owner (a supervisor, never nobody), the
+    stage it waits for, the round (a rejected proposal starts the next), what was told and found."""
+
+    __tablename__ = "complaints"
+
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    ticket_no: Mapped[str] = mapped_column(String(32), unique=True)
+    level: Mapped[str] = mapped_column(String(10), index=True)  # general | major | serious
+    stage: Mapped[str] = mapped_column(String(20), index=True)
+    round: Mapped[int] = mapped_column(Integer, default=1)
+    owner_id: Mapped[str] = mapped_column(String(100), index=True)
+    management: Mapped[bool] = mapped_column(default=False)  # a serious one rejected again
+    escalations: Mapped[int] = mapped_column(Integer, default=0)
+    opened_at: Mapped[datetime]
+    round_started_at: Mapped[datetime]
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[str | None] = mapped_column(String(100))
+    promised_date: Mapped[date | None] = mapped_column(Date)
+    limit_told_at: Mapped[datetime | None]
+    limit_told_by: Mapped[str | None] = mapped_column(String(100))
+    limit_told_via: Mapped[str | None] = mapped_column(String(20))
+    findings: Mapped[str | None] = mapped_column(Text)
+    investigated_at: Mapped[datetime | None]
+    investigated_by: Mapped[str | None] = mapped_column(String(100))
+    accepted_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+    ticket: Mapped[TicketRow] = relationship(lazy="joined", innerjoin=True)
+    clocks: Mapped[list[ComplaintClockRow]] = relationship(
+        cascade="all, delete-orphan",
+        order_by="ComplaintClockRow.id",
+        lazy="selectin",
+    )
+    proposals: Mapped[list[ComplaintProposalRow]] = relationship(
+        cascade="all, delete-orphan",
+        order_by="ComplaintProposalRow.id",
+        lazy="selectin",
+    )
+
+
+class ComplaintClockRow(Base):
+    """One step's deadline in one round; its scheduled job is keyed "<ticket id>:<round>:<stage>"
+    and announces a miss once (overdue_at)."""
+
+    __tablename__ = "complaint_clocks"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "round", "stage", name="uq_complaint_clocks_step"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("complaints.ticket_id"))
+    round: Mapped[int] = mapped_column(Integer)
+    stage: Mapped[str] = mapped_column(String(20))
+    due_at: Mapped[datetime]
+    met_at: Mapped[datetime | None]
+    overdue_at: Mapped[datetime | None]
+
+
+class ComplaintProposalRow(Base):
+    """A proposed resolution and the customer's answer to it — the 投诉处理确认书: accepted or
+    rejected (with the reason), by whom, when and how (the link, or recorded by staff). The link's
+    token is kept only as its hash and works once."""
+
+    __tablename__ = "complaint_proposals"
+    __table_args__ = (
+        _partial_unique(
+            "uq_complaint_proposals_token", "token_hash", where="token_hash IS NOT NULL"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("complaints.ticket_id"), index=True)
+    round: Mapped[int] = mapped_column(Integer)
+    level: Mapped[str] = mapped_column(String(10))
+    resolution: Mapped[str] = mapped_column(Text)
+    proposed_at: Mapped[datetime]
+    proposed_by: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str | None] = mapped_column(String(64))
+    link_masked: Mapped[str | None] = mapped_column(String(300))
+    expires_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(10))  # accepted | rejected
+    answered_at: Mapped[datetime | None]
+    method: Mapped[str | None] = mapped_column(String(20))  # link | phone | signature | onsite
+    confirmed_by: Mapped[str | None] = mapped_column(String(100))
+    reason: Mapped[str | None] = mapped_column(Text)
+    remarks: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str | None] = mapped_column(String(100))

@@ -9,11 +9,11 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AwareDatetime, Field
 
-from aftersales_shared.events import CauseCategory, Urgency
+from aftersales_shared.events import CauseCategory, ComplaintLevel, Urgency
 from aftersales_shared.patch import NoNullsUnlessClearable
 from aftersales_shared.schemas import EMAIL_PATTERN, ContactIn, In, Out, Page, Phone
 
-from .domain import Channel, Department, RequestType
+from .domain import Channel, ComplaintStage, Department, RequestType
 from .knowledge import SCORE_NOTE, PartUsed
 
 # a catalogue code (upper-cased when stored) and a product line ('*': every line)
@@ -62,6 +62,17 @@ class TicketIn(In):
     dealer_id: str | None = Field(default=None, max_length=64)
     use_default_policy: bool = Field(
         default=False, description="accept an unknown contract/serial under the default SLA"
+    )
+    complaint_level: ComplaintLevel | None = Field(
+        default=None,
+        description="a complaint's level (投诉等级): general (default), major, serious",
+    )
+    complaint_owner_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="the supervisor who owns a complaint (default: the supervisor registering it, "
+        "else the configured owner)",
     )
 
 
@@ -539,3 +550,113 @@ class KnowledgeHitOut(PublishedArticleOut):
 
 
 KnowledgeHitPage = Page[KnowledgeHitOut]
+
+
+# ------------------------------------------------------------------ complaints
+class ComplaintNoteIn(In):
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ComplaintLimitIn(In):
+    promised_date: date = Field(
+        description="resolved by close of business of this working day; within the level's "
+        "longest promise (general 10, major 5, serious 3 working days)"
+    )
+    via: Literal["phone", "sms", "email", "wechat", "onsite"] = Field(
+        description="how the customer was told (the written notice goes out too)"
+    )
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ComplaintFindingsIn(In):
+    findings: str = Field(min_length=1, max_length=4000, description="调查结论: what was found")
+
+
+class ComplaintResolutionIn(In):
+    resolution: str = Field(
+        min_length=1, max_length=4000, description="处理方案: what is proposed to the customer"
+    )
+
+
+class ComplaintAnswerIn(In):
+    """The customer's answer to the proposed resolution as staff record it (投诉处理确认书)."""
+
+    outcome: Literal["accepted", "rejected"]
+    confirmed_by: str = Field(min_length=1, max_length=100, description="the customer's person")
+    confirmed_at: AwareDatetime
+    method: Literal["phone", "signature", "onsite"]
+    reason: str | None = Field(default=None, max_length=2000, description="required when rejected")
+    remarks: str | None = Field(default=None, max_length=2000)
+
+
+class ComplaintLevelIn(In):
+    level: ComplaintLevel
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class ComplaintOwnerIn(In):
+    owner_id: str = Field(min_length=1, max_length=100, description="a supervisor's user id")
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class ComplaintClockOut(Out):
+    round: int
+    stage: str
+    due_at: datetime
+    met_at: datetime | None
+    overdue_at: datetime | None
+
+
+class ComplaintProposalOut(Out):
+    round: int
+    level: str
+    resolution: str
+    proposed_at: datetime
+    proposed_by: str
+    link_masked: str | None
+    expires_at: datetime | None
+    outcome: str | None = Field(description="accepted | rejected | null while waiting")
+    answered_at: datetime | None
+    method: str | None = Field(description="link | phone | signature | onsite")
+    confirmed_by: str | None
+    reason: str | None
+    remarks: str | None
+    recorded_by: str | None
+
+
+class ComplaintOut(Out):
+    ticket_no: str
+    ticket_id: str
+    ticket_status: str
+    customer_name: str
+    dealer_id: str | None
+    level: ComplaintLevel
+    stage: ComplaintStage
+    round: int
+    owner_id: str
+    management: bool = Field(description="a serious complaint rejected again: management has it")
+    escalations: int
+    overdue: list[str] = Field(description="steps of this round past their deadline, not done")
+    opened_at: datetime
+    round_started_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    promised_date: date | None
+    limit_told_at: datetime | None
+    limit_told_by: str | None
+    limit_told_via: str | None
+    findings: str | None
+    investigated_at: datetime | None
+    investigated_by: str | None
+    accepted_at: datetime | None
+    closed_at: datetime | None
+    clocks: list[ComplaintClockOut] = Field(description="each step's deadline, every round")
+    proposals: list[ComplaintProposalOut] = Field(
+        description="the proposed resolutions and the customer's answers (投诉处理确认书)"
+    )
+    history: list[AuditEntryOut] | None = Field(
+        default=None, description="who did what, oldest first (one complaint's answer only)"
+    )
+
+
+ComplaintPage = Page[ComplaintOut]

@@ -18,6 +18,23 @@ class SlaClock(StrEnum):
     RESOLUTION = "resolution"
 
 
+class ComplaintLevel(StrEnum):
+    """How grave a complaint is (投诉等级); each level has its own clocks."""
+
+    GENERAL = "general"  # 一般
+    MAJOR = "major"  # 重大
+    SERIOUS = "serious"  # 严重
+
+
+class ComplaintStep(StrEnum):
+    """A complaint step that has a clock."""
+
+    ACKNOWLEDGEMENT = "acknowledgement"  # 受理确认
+    LIMIT = "limit"  # 告知客户处理时限
+    INVESTIGATION = "investigation"  # 调查结论
+    RESOLUTION = "resolution"  # 提出处理方案
+
+
 class CauseCategory(StrEnum):
     """Why a unit failed (问题归因): the fixed categories the monthly analysis counts by."""
 
@@ -403,3 +420,103 @@ class CorrectiveActionChangedV1(EventData):
     cause_category: CauseCategory | None = None
     product_line: str | None = None
     ticket_nos: list[str] = Field(default_factory=list)
+
+
+@event
+class ComplaintLimitToldV1(EventData):
+    """The customer of a complaint is told the time limit (处理时限) by which it will be resolved;
+    the message to the customer's contact is the written record of the promise."""
+
+    NAME = "ComplaintLimitTold"
+    VERSION = 1
+    PRODUCER = "tickets"
+
+    ticket_id: str
+    ticket_no: str
+    level: ComplaintLevel
+    promised_date: date = Field(description="resolved by close of business of this day")
+    told_at: datetime
+    told_by: str
+    owner_id: str
+    customer_id: str | None = None
+    customer_name: str
+    contact: Contact
+    note: str | None = None
+    dealer_id: str | None = None
+
+
+@event
+class ComplaintResolutionProposedV1(EventData):
+    """A resolution is proposed to the customer of a complaint, who accepts or rejects it through a
+    single-use link (投诉处理确认书). The link is sealed for the notifications service alone
+    (aftersales_shared.sealing); `link_masked` is what staff may see."""
+
+    NAME = "ComplaintResolutionProposed"
+    VERSION = 1
+    PRODUCER = "tickets"
+
+    ticket_id: str
+    ticket_no: str
+    level: ComplaintLevel
+    round: int = Field(ge=1, description="1, and one more after each rejected proposal")
+    resolution: str
+    proposed_at: datetime
+    proposed_by: str
+    owner_id: str
+    promised_date: date | None = None
+    customer_id: str | None = None
+    customer_name: str
+    contact: Contact
+    link_masked: str = Field(description="the confirmation page URL with the token cut short")
+    link_sealed: str = Field(
+        description="the full link in a libsodium sealed box to notifications' public key"
+    )
+    expires_at: datetime
+    language: str = "zh-CN"
+    dealer_id: str | None = None
+
+
+@event
+class ComplaintOverdueV1(EventData):
+    """A complaint step was not done by its deadline (the level's clock on the ticket's working-time
+    calendar, counted from the start of the round; sent once per step and round)."""
+
+    NAME = "ComplaintOverdue"
+    VERSION = 1
+    PRODUCER = "tickets"
+
+    ticket_id: str
+    ticket_no: str
+    stage: ComplaintStep
+    level: ComplaintLevel
+    round: int = Field(ge=1)
+    owner_id: str
+    due_at: datetime
+    overdue_at: datetime
+    customer_id: str | None = None
+    customer_name: str
+    dealer_id: str | None = None
+
+
+@event
+class ComplaintEscalatedV1(EventData):
+    """The customer rejected a proposed resolution: the complaint goes up a level (a serious one
+    stays serious and goes to management) and its clocks restart for a new proposal."""
+
+    NAME = "ComplaintEscalated"
+    VERSION = 1
+    PRODUCER = "tickets"
+
+    ticket_id: str
+    ticket_no: str
+    previous_level: ComplaintLevel
+    level: ComplaintLevel
+    management: bool = Field(description="a serious complaint rejected again: management takes it")
+    round: int = Field(ge=2, description="the round that starts now")
+    reason: str
+    rejected_via: str = Field(description="link | phone | signature | onsite")
+    escalated_at: datetime
+    owner_id: str
+    customer_id: str | None = None
+    customer_name: str
+    dealer_id: str | None = None

@@ -1,5 +1,5 @@
-"""The people a rule's selector names for an event: its contacts, the assignee, the sales rep, a
-dealer's staff or a group — registered recipients where known, else ad-hoc with the default
+"""The people a rule's selector names for an event: its contacts, the assignee, the sales rep, the
+owner, a dealer's staff or a group — registered recipients where known, else ad-hoc with the default
 preferences."""
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class Missing:
     reason: str
 
 
-_USER_FIELDS = ("assignee_id", "sales_rep")
+_USER_FIELDS = ("assignee_id", "sales_rep", "owner_id")
 
 
 class Resolver:
@@ -139,6 +139,8 @@ class Resolver:
             return [self._from_contact(c) for c in contacts]
         if selector == "assignee":
             return await self._assignee(data)
+        if selector == "owner":
+            return await self._owner(data)
         if selector == "sales_rep":
             rep = getattr(data, "sales_rep", None)
             if not rep:
@@ -208,6 +210,22 @@ class Resolver:
                 )
             ]
         return members
+
+    async def _owner(self, data: EventData) -> list[Recipient | Missing]:
+        """The person the event names as its owner (a complaint's supervisor): a registered
+        recipient by user id."""
+        owner = getattr(data, "owner_id", None)
+        if not owner:
+            return [Missing("missing:owner", "事件没有负责人 (the event names no owner)")]
+        row = await self._user(owner)
+        if row is None or not row.active:
+            return [
+                Missing(
+                    f"user:{owner}",
+                    f"负责人{owner}未登记为收件人 (owner {owner} is not a registered recipient)",
+                )
+            ]
+        return [_registered(row)]
 
     async def _assignee(self, data: EventData) -> list[Recipient | Missing]:
         assignee = getattr(data, "assignee_id", None)

@@ -1,6 +1,9 @@
-"""HTTP API of the tickets service: decode, call one use case, encode. One module per area."""
+"""HTTP API of the tickets service: decode, call one use case, encode. One module per area; the
+complaint confirmation page (/c/<token>) is the one public page."""
 
 from .calendars import CalendarController
+from .complaint_page import PUBLIC_PREFIX, ComplaintPageController
+from .complaints import ComplaintController
 from .corrective import CorrectiveActionController
 from .entitlements import EntitlementController
 from .faults import CatalogueController, FaultController, QualityAuditController
@@ -19,6 +22,8 @@ CONTROLLERS = [
     CorrectiveActionController,
     QualityAuditController,
     KnowledgeController,
+    ComplaintController,
+    ComplaintPageController,
 ]
 
-__all__ = ["CONTROLLERS"]
+__all__ = ["CONTROLLERS", "PUBLIC_PREFIX"]

@@ -21,3 +21,7 @@ STAFF = (Role.SERVICE_AGENT, Role.SERVICE_SUPERVISOR, Role.MANAGER, Role.TECHNIC
 ACTION_READERS = (*STAFF, Role.DELIVERY, Role.SALES, Role.SALES_MANAGER)
 # who writes knowledge articles from completed tickets (the technical department reviews them)
 AUTHORS = (Role.ENGINEER, Role.SERVICE_AGENT, Role.SERVICE_SUPERVISOR, Role.TECHNICAL)
+# complaints: the service desk and management take the steps and record the customer's answer;
+# supervisors and management change a complaint's level and owner
+COMPLAINT_DESK = (Role.SERVICE_AGENT, Role.SERVICE_SUPERVISOR, Role.MANAGER)
+COMPLAINT_LEADS = (Role.SERVICE_SUPERVISOR, Role.MANAGER)

@@ -34,14 +34,16 @@ from ..schemas import (
     UrgencyIn,
 )
 from ..settings import TicketsSettings
-from ..usecases import completion, dispatch, faults, handling, progress, search
+from ..usecases import complaints, completion, dispatch, faults, handling, progress, search
 from ..usecases.intake import Intake, IntakeBatcher, TicketRequest
 from .encoding import created_ticket, ticket_out, ticket_page
 from .faults import fault_out
 from .roles import DESK, HANDLERS, INTAKE, QUALITY_EDITORS, READERS
 
 
-def intake_request(data: TicketIn, scope_dealer_id: str | None = None) -> TicketRequest:
+def intake_request(
+    data: TicketIn, scope_dealer_id: str | None = None, complaint_owner: str | None = None
+) -> TicketRequest:
     """TicketIn → TicketRequest; the contact passed ContactIn, which is stricter than the event's
     Contact."""
     c = data.contact
@@ -60,6 +62,8 @@ def intake_request(data: TicketIn, scope_dealer_id: str | None = None) -> Ticket
         dealer_id=data.dealer_id,
         use_default_policy=data.use_default_policy,
         scope_dealer_id=scope_dealer_id,
+        complaint_level=data.complaint_level,
+        complaint_owner=complaint_owner,
     )
 
 
@@ -69,10 +73,17 @@ class TicketController(Controller):
 
     @post("/", guards=[requires(*INTAKE)], summary="Register a service request (售后服务工单)")
     async def open_(
-        self, intake: NamedDependency[IntakeBatcher], data: JSONBody[TicketIn], request: Request
+        self,
+        intake: NamedDependency[IntakeBatcher],
+        settings: NamedDependency[TicketsSettings],
+        data: JSONBody[TicketIn],
+        request: Request,
     ) -> Response[TicketOut]:
         user = request.user
-        req = intake_request(data, dealer_scope(user))
+        owner = complaints.intake_owner(
+            data.request_type, data.complaint_level, data.complaint_owner_id, user, settings
+        )
+        req = intake_request(data, dealer_scope(user), owner)
         ticket = await intake.open(Intake(req, user.subject, utcnow(), correlation.current()))
         return created_ticket(ticket)
 

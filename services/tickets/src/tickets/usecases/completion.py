@@ -25,7 +25,7 @@ from ..domain import (
 )
 from ..models import CompletionRow, TicketRow
 from ..settings import TicketsSettings
-from . import faults
+from . import complaints, faults
 from .access import load, require_handler
 from .progress import log_entry
 from .sla import change_clock, clock_of, meet
@@ -62,6 +62,7 @@ async def complete(
     require_handler(ticket, user)
     if data.confirmed_at > now + timedelta(minutes=5):
         raise DomainError("确认时间不能晚于当前时间 (confirmation cannot be in the future)")
+    await complaints.close_with_ticket(session, ticket, user.subject, now)
     fault = await faults.record_at_completion(session, ticket, data.fault, user, now)
     ticket.completed_at = now
     ticket.resolved_at = ticket.resolved_at or now
@@ -150,6 +151,7 @@ async def reopen(
         )
     ticket.status, ticket.completed_at, ticket.resolved_at = Status.IN_PROGRESS.value, None, None
     ticket.reopen_count += 1
+    await complaints.reopen_with_ticket(session, ticket, now)
     session.add(log_entry(ticket, user.subject, "reopen", reason, now, "customer"))
     await enqueue(
         session,

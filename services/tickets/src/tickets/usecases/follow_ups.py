@@ -1,5 +1,6 @@
-"""A low satisfaction score becomes a complaint follow-up linked to the surveyed ticket; a return
-visit that finds the problem persists reopens the work."""
+"""A low satisfaction score becomes a complaint follow-up linked to the surveyed ticket (a complaint
+of the level its scores give: domain.follow_up_level); a return visit that finds the problem
+persists reopens the work."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from aftersales_shared.auth import Principal, Role
 from aftersales_shared.events import Contact, Envelope, FollowUpOpenedV1, Urgency
 from aftersales_shared.outbox import enqueue
 
-from ..domain import Channel, RequestType, Status, contact_of
+from ..domain import Channel, RequestType, Status, contact_of, follow_up_level
 from ..models import TicketRow
 from ..settings import TicketsSettings
 from .completion import reopen
@@ -80,6 +81,7 @@ async def follow_up(
         parent_ticket_id=answer.ticket_id,
         survey_id=answer.survey_id,
         use_default_policy=True,
+        complaint_level=follow_up_level(answer.efficiency, answer.attitude, answer.professionalism),
     )
     ticket = await open_ticket(session, req, "surveys", now, settings, answer.correlation_id)
     await enqueue(

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from aftersales_shared.db import one_of
 from aftersales_shared.errors import DomainError, Forbidden
-from aftersales_shared.events import Contact, Urgency
+from aftersales_shared.events import ComplaintLevel, Contact, Urgency
 from aftersales_shared.groupcommit import GroupCommit
 from aftersales_shared.workcalendar import WorkCalendar
 
@@ -37,6 +37,7 @@ from ..domain import (
 )
 from ..models import EntitledUnitRow, EntitlementRow
 from ..settings import TicketsSettings
+from .complaints import NewComplaint, open_complaints
 from .intake_writes import OpenedTicket, Plan, number, write
 
 UNITS, ENTITLEMENTS = EntitledUnitRow.__table__, EntitlementRow.__table__
@@ -64,6 +65,9 @@ class TicketRequest:
     # anything else is answered exactly as a serial or contract nobody has (no existence oracle,
     # nothing of it copied)
     scope_dealer_id: str | None = None
+    # a complaint's level (default general) and owner (default: the configured supervisor)
+    complaint_level: ComplaintLevel | None = None
+    complaint_owner: str | None = None
 
 
 @dataclass(frozen=True)
@@ -281,6 +285,22 @@ async def open_tickets(
     if plans:
         await number(session, plans, settings.ticket_prefix, settings.business_timezone)
         opened = await write(session, plans)
+        await open_complaints(
+            session,
+            [
+                NewComplaint(
+                    t,
+                    p.intake.req.complaint_level,
+                    p.intake.req.complaint_owner,
+                    p.intake.actor,
+                    p.intake.now,
+                )
+                for t, p in zip(opened, plans, strict=True)
+                if p.intake.req.request_type is RequestType.COMPLAINT
+            ],
+            settings,
+            version,
+        )
         it = iter(opened)
         results = [next(it) if isinstance(r, Plan) else r for r in results]
     return results  # type: ignore[return-value]

@@ -1,0 +1,158 @@
+"""The customer's confirmation page of a proposed complaint resolution (/c/<token>): no login, only
+the single-use token of the link. Plain HTML form, no JavaScript; unknown tokens count against the
+client's guess limit."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+import structlog
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.response import Redirect
+
+from aftersales_shared.clientaddr import client_address
+from aftersales_shared.db import utcnow
+from aftersales_shared.errors import DomainError
+from aftersales_shared.http import FromPath
+from aftersales_shared.publiclinks import GuessLimiter
+from aftersales_shared.service import Runtime
+
+from .. import pages
+from ..models import ComplaintRow
+from ..settings import TicketsSettings
+from ..usecases import complaints
+
+log = structlog.get_logger(__name__)
+
+PUBLIC_PREFIX = "/c/"
+FORM_FIELDS = ("decision", "reason", "signer")
+MAX_FORM_BYTES = 64 * 1024
+T = TypeVar("T")
+
+
+class TooManyAttempts(DomainError):
+    status = 429
+    code = "too_many_attempts"
+
+
+def page_error(request: Request[Any, Any, Any], exc: Exception) -> Response[str]:
+    """Every failure on the page becomes a readable HTML page with its 4xx (never a trace)."""
+    if isinstance(exc, DomainError):
+        retry = exc.extra.get("retry_after")
+        headers = {"Retry-After": str(retry)} if retry else None
+        minutes = max(1, round((retry or 60) / 60))
+        return pages.message_page(exc.code, exc.status, minutes=minutes, headers=headers)
+    if isinstance(exc, HTTPException) and 400 <= exc.status_code < 500:
+        state = {413: "too_large", 404: "complaint_link_unknown"}.get(exc.status_code, "error")
+        return pages.message_page(state, exc.status_code)
+    log.exception("tickets.complaint_page_failed", error=f"{type(exc).__name__}: {exc}")
+    return pages.message_page("error", 500)
+
+
+async def guarded(
+    request: Request[Any, Any, Any],
+    limiter: GuessLimiter,
+    trusted_proxies: Sequence[str],
+    call: Callable[[], Awaitable[T]],
+) -> T:
+    """Refuse a client that guessed too often; count each unknown token it tries."""
+    peer = request.client.host if request.client else None
+    ip = client_address(peer, request.headers.get("x-forwarded-for"), trusted_proxies)
+    if limiter.blocked(ip):
+        raise TooManyAttempts(
+            "尝试次数过多，请稍后再试 (too many attempts)", retry_after=limiter.retry_after(ip)
+        )
+    try:
+        return await call()
+    except complaints.LinkUnknown:
+        limiter.failed(ip)
+        log.info("tickets.unknown_complaint_token", client=ip)
+        raise
+
+
+class ComplaintPageController(Controller):
+    """The page the customer opens from the SMS or e-mail (ComplaintResolutionProposed)."""
+
+    path = "/c"
+    include_in_schema = False
+    exception_handlers = {
+        DomainError: page_error,
+        ValidationException: page_error,
+        HTTPException: page_error,
+        Exception: page_error,
+    }
+
+    @get("/{token:str}")
+    async def show(
+        self,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[TicketsSettings],
+        limiter: NamedDependency[GuessLimiter],
+        request: Request[Any, Any, Any],
+        token: FromPath[str],
+    ) -> Response[str]:
+        async with rt.sessions() as session:
+            complaint, proposal = await guarded(
+                request,
+                limiter,
+                settings.trusted_proxies,
+                lambda: complaints.open_link(session, token, utcnow()),
+            )
+            return pages.form_page(complaint, proposal, settings.business_timezone)
+
+    @post("/{token:str}", request_max_body_size=MAX_FORM_BYTES, status_code=303)
+    async def submit(
+        self,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[TicketsSettings],
+        limiter: NamedDependency[GuessLimiter],
+        request: Request[Any, Any, Any],
+        token: FromPath[str],
+    ) -> Response[Any]:
+        form = await request.form()
+        raw = {f: v if isinstance(v := form.get(f), str) else None for f in FORM_FIELDS}
+        try:
+            async with rt.sessions.begin() as session:
+                await guarded(
+                    request,
+                    limiter,
+                    settings.trusted_proxies,
+                    lambda: complaints.answer_by_link(session, token, raw, utcnow()),
+                )
+        except complaints.PageAnswerInvalid as exc:
+            async with rt.sessions() as session:
+                complaint, proposal = await complaints.open_link(session, token, utcnow())
+                return pages.form_page(
+                    complaint,
+                    proposal,
+                    settings.business_timezone,
+                    values=raw,
+                    errors=exc.errors,
+                    status=422,
+                )
+        return Redirect(f"{token}/done", status_code=303)
+
+    @get("/{token:str}/done")
+    async def done(
+        self,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[TicketsSettings],
+        limiter: NamedDependency[GuessLimiter],
+        request: Request[Any, Any, Any],
+        token: FromPath[str],
+    ) -> Response[Any]:
+        async with rt.sessions() as session:
+            proposal = await guarded(
+                request,
+                limiter,
+                settings.trusted_proxies,
+                lambda: complaints.by_token(session, token),
+            )
+            if proposal.outcome is None:
+                return Redirect(f"../{token}", status_code=303)
+            complaint = await session.get(ComplaintRow, proposal.ticket_id)
+            assert complaint is not None
+            return pages.done_page(proposal.outcome == "accepted", complaint.ticket_no)
