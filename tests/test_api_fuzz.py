@@ -26,7 +26,7 @@ from test_launcher_e2e import _read_until, start_launcher
 
 from aftersales_testing.support import auth
 
-SERVICES = ["contracts", "tickets", "surveys", "notifications", "dealers"]
+SERVICES = ["contracts", "tickets", "surveys", "notifications", "dealers", "reports"]
 ROLES = {
     "admin": auth("admin"),
     "dealer": auth("dealer", dealer_id="D-ZJ-01"),
