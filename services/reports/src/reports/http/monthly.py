@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, get
+import anyio
+from litestar import Controller, MediaType, Response, get
 from litestar.di import NamedDependency
 
 from aftersales_shared.auth import Role, requires
 from aftersales_shared.db import utcnow
+from aftersales_shared.exports import content_disposition
 from aftersales_shared.http import Limit, Offset, PathParameter, QueryParameter
 from aftersales_shared.schemas import Page
 from aftersales_shared.service import Runtime
 
+from .. import render
 from ..domain import MONTH_PATTERN, Month, Policy
 from ..schemas import TicketOut
 from ..usecases import monthly
@@ -23,6 +26,15 @@ MonthPath = Annotated[
     str, PathParameter(pattern=MONTH_PATTERN, description="YYYY-MM, in the business time zone")
 ]
 Text = Annotated[str | None, QueryParameter(max_length=100)]
+FORMATS = {
+    "html": ("text/html; charset=utf-8", None),
+    "csv": ("text/csv; charset=utf-8", "csv"),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+    "pdf": ("application/pdf", "pdf"),
+}
+Format = Annotated[
+    str, PathParameter(pattern="^(html|csv|xlsx|pdf)$", description="html | csv | xlsx | pdf")
+]
 
 
 class MonthlyController(Controller):
@@ -79,3 +91,30 @@ class MonthlyController(Controller):
             )
         items = [TicketOut.model_validate(r) for r in rows[offset : offset + limit]]
         return Page(items=items, total=len(rows), limit=limit, offset=offset)
+
+    @get(
+        "/{month:str}/{fmt:str}",
+        summary="The monthly report as HTML (charts as inline SVG), CSV, XLSX or PDF (A4)",
+        media_type=MediaType.TEXT,
+    )
+    async def document(
+        self,
+        rt: NamedDependency[Runtime],
+        policy: NamedDependency[Policy],
+        month: MonthPath,
+        fmt: Format,
+        product_line: Text = None,
+        region: Text = None,
+        dealer_id: Text = None,
+    ) -> Response[Any]:
+        filters = Filters(product_line, region, dealer_id)
+        parsed = Month.parse(month)
+        async with rt.sessions() as session:
+            data = await monthly.monthly_report(session, parsed, filters, policy, utcnow())
+        media_type, extension = FORMATS[fmt]
+        writer = getattr(render, f"to_{fmt}")
+        body = await anyio.to_thread.run_sync(writer, data)
+        headers = {}
+        if extension:
+            headers["Content-Disposition"] = content_disposition(f"售后月报-{parsed}.{extension}")
+        return Response(body, media_type=media_type, headers=headers)
