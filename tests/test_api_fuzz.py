@@ -26,6 +26,7 @@ from test_launcher_e2e import _read_until, start_launcher
 
 from aftersales_testing.support import auth
 
+# reports is not fuzzed yet: the six-service run passed pytest's 300 s timeout here (to do with #20)
 SERVICES = ["contracts", "tickets", "surveys", "notifications", "dealers"]
 ROLES = {
     "admin": auth("admin"),

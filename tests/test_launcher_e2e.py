@@ -20,7 +20,7 @@ import pytest
 from aftersales_testing.support import auth, draft_body, opened_link, sign_contract_via_http
 from aftersales_tools.natsserver import free_port
 
-SERVICES = ["contracts", "tickets", "surveys", "notifications", "dealers"]
+SERVICES = ["contracts", "tickets", "surveys", "notifications", "dealers", "reports"]
 
 
 def _free_block(n: int) -> int:
@@ -45,7 +45,7 @@ def start_launcher(
 ) -> tuple[subprocess.Popen[str], int, int]:
     """`aftersales up` on free ports (its own NATS and SQLite databases under data_dir): (process,
     first service port, NATS port). Stop it with SIGINT."""
-    base, nats_port = _free_block(5), free_port()
+    base, nats_port = _free_block(len(SERVICES)), free_port()
     env = {
         k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL") and k != "NATS_URL"
     } | env_extra
@@ -233,7 +233,7 @@ def test_launcher_runs_everything_and_contract_reaches_tickets(tmp_path):
             raise
     assert proc.returncode == 0, rest
     assert "stopped." in rest
-    assert all(_is_free(base + i) for i in range(5)) and _is_free(nats_port)
+    assert all(_is_free(base + i) for i in range(len(SERVICES))) and _is_free(nats_port)
 
 
 def _ready(base: str) -> bool:

@@ -1230,7 +1230,7 @@ DOCKERFILE_FAULTS = {
         "the runtime stage copies more",
     ),
     "a service missing from the check": (
-        lambda t: t.replace("|dealers)", ")"),
+        lambda t: t.replace("|reports)", ")"),
         "SERVICE check",
     ),
 }

@@ -37,7 +37,7 @@ class StreamSpec:
         )
 
 
-PRODUCERS = ("contracts", "tickets", "surveys", "notifications", "dealers")
+PRODUCERS = ("contracts", "tickets", "surveys", "notifications", "dealers", "reports")
 
 STREAMS: tuple[StreamSpec, ...] = tuple(
     StreamSpec(

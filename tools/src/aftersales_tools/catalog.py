@@ -1,4 +1,4 @@
-"""The five services: module, settings class and local port (imported lazily by name, never
+"""The six services: module, settings class and local port (imported lazily by name, never
 coupled)."""
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ SERVICES: tuple[ServiceInfo, ...] = (
     ServiceInfo("surveys", "surveys.settings:SurveysSettings"),
     ServiceInfo("notifications", "notifications.settings:NotificationsSettings"),
     ServiceInfo("dealers", "dealers.settings:DealersSettings"),
+    ServiceInfo("reports", "reports.settings:ReportsSettings"),
 )
 
 

@@ -180,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _run_commands(sub: Any) -> None:
     up = sub.add_parser(
-        "up", help="start NATS, migrate, provision streams and run all five services"
+        "up", help="start NATS, migrate, provision streams and run all six services"
     )
     up.add_argument("--data-dir", default=os.environ.get("AFTERSALES_DATA_DIR", ".data"))
     up.add_argument(

@@ -1,4 +1,4 @@
-"""`aftersales up`: NATS, migrations, streams and the five services on one machine, stopped by
+"""`aftersales up`: NATS, migrations, streams and the six services on one machine, stopped by
 Ctrl-C."""
 
 from __future__ import annotations

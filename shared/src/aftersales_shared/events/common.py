@@ -38,6 +38,10 @@ class ProductUnit(Part):
     serial_no: str = Field(min_length=1)
     warranty_end: date
     description: str | None = None
+    batch_no: str | None = Field(
+        default=None, max_length=100, description="生产批次: the denominator of batch failure rates"
+    )
+    product_line: str | None = Field(default=None, max_length=100, description="产品线")
 
 
 class ServiceLevel(Part):

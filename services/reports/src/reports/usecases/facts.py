@@ -1,0 +1,336 @@
+"""The read model: each event becomes facts keyed by what they describe (ticket, unit, survey,
+event), so writing the same event twice leaves the same rows. Every use case takes the event's data
+and its id; none reads the wall clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from aftersales_shared.db import upsert_insert
+
+from ..models import (
+    CorrectiveActionFact,
+    DealerFact,
+    FollowUpFact,
+    SurveyFact,
+    TicketEventFact,
+    TicketFact,
+    UnitFact,
+    WarrantyFact,
+)
+
+Merge = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def known(**values: Any) -> Merge:
+    """A merge that sets the values the event knows (None: it does not know, keep what is
+    there)."""
+    return lambda _row: {k: v for k, v in values.items() if v is not None}
+
+
+async def merge_ticket(
+    session: AsyncSession, ticket_id: str, ticket_no: str, event_id: str, merge: Merge
+) -> None:
+    """Events about one ticket arrive on different consumers in any order: make sure its row
+    exists, lock it, merge what this event knows."""
+    table = TicketFact.__table__
+    await session.execute(
+        upsert_insert(session, table)
+        .values(ticket_id=ticket_id, ticket_no=ticket_no, last_event_id=event_id)
+        .on_conflict_do_nothing()
+    )
+    row = (
+        (
+            await session.execute(
+                select(table).where(table.c.ticket_id == ticket_id).with_for_update()
+            )
+        )
+        .mappings()
+        .one()
+    )
+    changes = merge(dict(row))
+    await session.execute(
+        update(table)
+        .where(table.c.ticket_id == ticket_id)
+        .values(**changes, ticket_no=ticket_no, last_event_id=event_id)
+    )
+
+
+async def put(session: AsyncSession, model: Any, key: tuple[str, ...], **values: Any) -> None:
+    """Insert a fact or overwrite the one with the same key (a replayed event writes the same)."""
+    table = model.__table__
+    stmt = upsert_insert(session, table).values(**values)
+    rest = {k: stmt.excluded[k] for k in values if k not in key}
+    await session.execute(stmt.on_conflict_do_update(index_elements=list(key), set_=rest))
+
+
+# --- contracts ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignedUnit:
+    serial_no: str
+    model: str
+    batch_no: str | None
+    product_line: str | None
+
+
+async def units_signed(
+    session: AsyncSession,
+    event_id: str,
+    contract_no: str,
+    signed_at: datetime,
+    customer_id: str | None,
+    dealer_id: str | None,
+    units: list[SignedUnit],
+) -> None:
+    """Units enter service when their contract is signed; a batch or line already learned from a
+    ticket is kept when the contract does not name one."""
+    table = UnitFact.__table__
+    for unit in units:
+        values = dict(
+            serial_no=unit.serial_no,
+            model=unit.model,
+            batch_no=unit.batch_no,
+            product_line=unit.product_line,
+            contract_no=contract_no,
+            customer_id=customer_id,
+            dealer_id=dealer_id,
+            in_service_from=signed_at,
+            event_id=event_id,
+        )
+        stmt = upsert_insert(session, table).values(**values)
+        ex = stmt.excluded
+        await session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["serial_no"],
+                set_={
+                    "model": ex.model,
+                    "batch_no": func.coalesce(ex.batch_no, table.c.batch_no),
+                    "product_line": func.coalesce(ex.product_line, table.c.product_line),
+                    "contract_no": ex.contract_no,
+                    "customer_id": ex.customer_id,
+                    "dealer_id": ex.dealer_id,
+                    "in_service_from": ex.in_service_from,
+                    "event_id": ex.event_id,
+                },
+            )
+        )
+
+
+async def learn_unit(
+    session: AsyncSession, serial_no: str | None, batch_no: str | None, product_line: str | None
+) -> None:
+    """A completed ticket names the unit's batch and product line: the unit keeps them where its
+    contract did not."""
+    if not serial_no:
+        return
+    table = UnitFact.__table__
+    for column, value in (("batch_no", batch_no), ("product_line", product_line)):
+        if value:
+            await session.execute(
+                update(table)
+                .where(table.c.serial_no == serial_no, table.c[column].is_(None))
+                .values({column: value})
+            )
+
+
+async def unit_of(session: AsyncSession, serial_no: str | None) -> dict[str, Any] | None:
+    if not serial_no:
+        return None
+    table = UnitFact.__table__
+    row = (
+        (await session.execute(select(table).where(table.c.serial_no == serial_no)))
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None
+
+
+# --- tickets -----------------------------------------------------------------------------------
+
+
+async def ticket_opened(
+    session: AsyncSession, event_id: str, ticket_id: str, ticket_no: str, **values: Any
+) -> None:
+    unit = await unit_of(session, values.get("serial_no"))
+    if unit:
+        values.setdefault("batch_no", unit["batch_no"])
+        values.setdefault("product_line", unit["product_line"])
+        values["product_model"] = values.get("product_model") or unit["model"]
+
+    def merge(row: dict[str, Any]) -> dict[str, Any]:
+        # completion's classification wins over what intake guessed from the unit
+        return {
+            k: v
+            for k, v in values.items()
+            if v is not None and not (k in ("batch_no", "product_line") and row[k])
+        }
+
+    await merge_ticket(session, ticket_id, ticket_no, event_id, merge)
+
+
+async def ticket_assigned(
+    session: AsyncSession,
+    event_id: str,
+    ticket_id: str,
+    ticket_no: str,
+    assigned_at: datetime,
+    assignee_id: str,
+    assignee_kind: str,
+    urgency: str,
+    dealer_id: str | None,
+) -> None:
+    def merge(row: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {"urgency": row["urgency"] or urgency}
+        if row["dealer_id"] is None and dealer_id:
+            out["dealer_id"] = dealer_id
+        first = row["first_assigned_at"]
+        out["first_assigned_at"] = assigned_at if first is None else min(first, assigned_at)
+        latest = row["last_assigned_at"]
+        if latest is None or assigned_at >= latest:
+            out["last_assigned_at"] = assigned_at
+            if assignee_kind == "engineer" and row["completed_at"] is None:
+                out["engineer_id"] = assignee_id
+        return out
+
+    await merge_ticket(session, ticket_id, ticket_no, event_id, merge)
+
+
+async def service_completed(
+    session: AsyncSession, event_id: str, ticket_id: str, ticket_no: str, **values: Any
+) -> None:
+    await merge_ticket(session, ticket_id, ticket_no, event_id, known(**values))
+    await learn_unit(
+        session, values.get("serial_no"), values.get("batch_no"), values.get("product_line")
+    )
+
+
+async def fault_classified(
+    session: AsyncSession, event_id: str, ticket_id: str, ticket_no: str, **values: Any
+) -> None:
+    """A cause filled in after analysis (or corrected) replaces the one given at completion."""
+    await merge_ticket(session, ticket_id, ticket_no, event_id, known(**values))
+    await learn_unit(
+        session, values.get("serial_no"), values.get("batch_no"), values.get("product_line")
+    )
+
+
+async def follow_up_opened(
+    session: AsyncSession,
+    event_id: str,
+    ticket_id: str,
+    ticket_no: str,
+    original_ticket_id: str,
+    opened_at: datetime,
+) -> None:
+    await merge_ticket(
+        session, ticket_id, ticket_no, event_id, known(follow_up_of=original_ticket_id)
+    )
+
+
+async def ticket_event(
+    session: AsyncSession,
+    event_id: str,
+    ticket_id: str,
+    kind: str,
+    at: datetime,
+    clock: str | None = None,
+    urgency: str | None = None,
+    deadline: datetime | None = None,
+    overdue_seconds: int | None = None,
+) -> None:
+    """SLA warnings, breaches, escalations and reopenings are counted one per event."""
+    await put(
+        session,
+        TicketEventFact,
+        ("event_id",),
+        event_id=event_id,
+        ticket_id=ticket_id,
+        kind=kind,
+        at=at,
+        clock=clock,
+        urgency=urgency,
+        deadline=deadline,
+        overdue_seconds=overdue_seconds,
+    )
+
+
+async def corrective_action_overdue(session: AsyncSession, event_id: str, **values: Any) -> None:
+    await put(session, CorrectiveActionFact, ("action_id",), event_id=event_id, **values)
+
+
+# --- surveys and follow-up calls ---------------------------------------------------------------
+
+
+async def survey_answered(session: AsyncSession, event_id: str, **values: Any) -> None:
+    await put(session, SurveyFact, ("survey_id",), event_id=event_id, **values)
+
+
+async def follow_up_call(
+    session: AsyncSession, event_id: str, kind: str, ref: str, at: datetime, **values: Any
+) -> None:
+    """A return visit recorded or overdue, a training follow-up recorded."""
+    await put(
+        session, FollowUpFact, ("event_id",), event_id=event_id, kind=kind, ref=ref, at=at, **values
+    )
+
+
+# --- dealers -----------------------------------------------------------------------------------
+
+
+async def warranty_event(
+    session: AsyncSession,
+    event_id: str,
+    kind: str,
+    dealer_id: str,
+    at: datetime,
+    serial_no: str | None = None,
+    on_time: bool | None = None,
+    recognised: bool | None = None,
+    parts: int | None = None,
+    amount: Decimal | None = None,
+) -> None:
+    await put(
+        session,
+        WarrantyFact,
+        ("event_id",),
+        event_id=event_id,
+        kind=kind,
+        dealer_id=dealer_id,
+        at=at,
+        serial_no=serial_no,
+        on_time=on_time,
+        recognised=recognised,
+        parts=parts,
+        amount=amount,
+    )
+
+
+async def dealer_changed(
+    session: AsyncSession, dealer_id: str, name: str, region: str | None, changed_at: datetime
+) -> None:
+    """The newest name and region win (an older change arriving late changes nothing)."""
+    table = DealerFact.__table__
+    stmt = upsert_insert(session, table).values(
+        dealer_id=dealer_id, name=name, region=region, changed_at=changed_at
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["dealer_id"],
+            set_={k: stmt.excluded[k] for k in ("name", "region", "changed_at")},
+            where=table.c.changed_at <= stmt.excluded.changed_at,
+        )
+    )
+
+
+def midnight_of(day: date) -> datetime:
+    """A date-only event fact (a due date) placed at its day's start, UTC."""
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)

@@ -1,0 +1,175 @@
+"""The monthly report from events: figures checked by hand against a seeded month, the drill-down
+behind them, redelivery, the month's edges in the business time zone, roles and bad input."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from report_events import answered, assigned, breached, completed, contract, opened
+
+from aftersales_testing.support import auth
+
+# Tuesday 13 Oct 2026, 10:00 in Shanghai: a working day, inside business hours
+TUESDAY_10 = datetime(2026, 10, 13, 2, 0, tzinfo=UTC)
+MANAGER = auth("manager")
+
+
+async def seed_october(kit: Any) -> dict[str, Any]:
+    """XK-200 in three batches of 100 units; October: 1 + 1 + 12 failures, 2 questions; 4
+    resolution breaches; each ticket assigned one working hour after it was opened."""
+    batches = {"B1": 1, "B2": 1, "B3": 12}
+    tickets = []
+    for batch, failures in batches.items():
+        serials = [f"XK-{batch}-{i:03d}" for i in range(100)]
+        assert await kit.deliver(
+            contract(serials, "XK-200", batch, "2026-06-01T02:00:00Z", dealer_id="D-ZJ-01")
+        )
+        for i in range(failures):
+            tickets.append(opened(TUESDAY_10, serial_no=serials[i], dealer_id="D-ZJ-01"))
+    tickets += [opened(TUESDAY_10, "usage_question"), opened(TUESDAY_10, "usage_question")]
+    for env in tickets:
+        assert await kit.deliver(env)
+        assert await kit.deliver(assigned(env.data, TUESDAY_10 + timedelta(hours=1)))
+    late = [breached(env.data) for env in tickets[:4]]
+    for env in late:
+        assert await kit.deliver(env)
+    # 00:30 on 1 November in Shanghai is still 31 October in UTC: a November ticket
+    assert await kit.deliver(opened(datetime(2026, 10, 31, 16, 30, tzinfo=UTC), "usage_question"))
+    return {"tickets": tickets, "late": late}
+
+
+async def report(client: Any, month: str = "2026-10", **params: Any) -> dict[str, Any]:
+    r = await client.get(f"/reports/monthly/{month}", params=params, headers=MANAGER)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def test_figures_match_a_count_by_hand(make_kit):
+    kit = await make_kit()
+    await seed_october(kit)
+    async with kit.client() as client:
+        data = await report(client)
+    assert data["volume"]["total"] == 16
+    assert {c["key"]: c["count"] for c in data["volume"]["by_type"]} == {
+        "quality_issue": 14,
+        "usage_question": 2,
+    }
+    failures = data["failures"]
+    assert failures["units_in_service"] == 300 and failures["failures"] == 14
+    (model,) = failures["by_model"]
+    assert model["per_thousand"] == round(1000 * 14 / 300, 2) == 46.67
+    batches = {b["batch_no"]: b for b in failures["by_batch"]}
+    assert batches["B3"]["per_thousand"] == 120.0
+    # p = 14/300; limit = p + 3·√(p(1−p)/100) = 0.1099: B3 (0.12) is above it, B1 (0.01) is not
+    assert batches["B3"]["upper_limit_per_thousand"] == pytest.approx(109.9, abs=0.1)
+    assert [b["batch_no"] for b in failures["abnormal_batches"]] == ["B3"]
+    resolution = next(c for c in data["sla"]["by_clock"] if c["clock"] == "resolution")
+    assert (resolution["tickets"], resolution["breached"], resolution["compliance"]) == (
+        16,
+        4,
+        0.75,
+    )
+    assert data["times"]["response"]["median_minutes"] == 60.0
+    assert data["times"]["response"]["p90_minutes"] == 60.0
+    assert data["backlog"]["open_at_month_end"] == 16
+
+
+async def test_the_tickets_behind_a_figure_are_as_many_as_it_counts(make_kit):
+    kit = await make_kit()
+    seeded = await seed_october(kit)
+    async with kit.client() as client:
+        data = await report(client)
+        b3 = next(b for b in data["failures"]["by_batch"] if b["batch_no"] == "B3")
+        r = await client.get(
+            "/reports/monthly/2026-10/tickets",
+            params={"figure": b3["figure"], "limit": 5},
+            headers=MANAGER,
+        )
+        assert r.status_code == 200, r.text
+        page = r.json()
+        assert page["total"] == 12 and len(page["items"]) == 5
+        assert {t["batch_no"] for t in page["items"]} == {"B3"}
+        r = await client.get(
+            "/reports/monthly/2026-10/tickets",
+            params={"figure": "sla_breached:resolution", "limit": 50},
+            headers=MANAGER,
+        )
+        assert {t["ticket_id"] for t in r.json()["items"]} == {
+            e.data.ticket_id for e in seeded["late"]
+        }
+        r = await client.get(
+            "/reports/monthly/2026-10/tickets", params={"figure": "nonsense"}, headers=MANAGER
+        )
+        assert r.status_code == 422 and "unknown figure" in r.json()["detail"]
+
+
+async def test_a_redelivered_event_changes_no_figure(make_kit):
+    kit = await make_kit()
+    seeded = await seed_october(kit)
+    async with kit.client() as client:
+        before = await report(client)
+        # the same events again: the inbox has handled them (False), nothing changes
+        for env in [*seeded["tickets"][:3], *seeded["late"]]:
+            assert await kit.deliver(env) is False
+        after = await report(client)
+    before.pop("generated_at"), after.pop("generated_at")
+    assert after == before
+
+
+async def test_completion_classification_and_satisfaction(make_kit):
+    kit = await make_kit()
+    seeded = await seed_october(kit)
+    done_at = TUESDAY_10 + timedelta(hours=3)
+    for env in seeded["tickets"][:3]:
+        cause = "design" if env is seeded["tickets"][0] else "wear"
+        assert await kit.deliver(
+            completed(env.data, done_at, cause_category=cause, failed_part="主轴轴承")
+        )
+        assert await kit.deliver(answered(env.data, done_at + timedelta(hours=1), (5, 4, 3)))
+    async with kit.client() as client:
+        data = await report(client)
+    causes = {c["key"]: c for c in data["pareto"]["causes"]}
+    assert (causes["wear"]["count"], causes["design"]["count"]) == (2, 1)
+    assert causes["wear"]["vital_few"] and causes["design"]["cumulative"] == 1.0
+    # 10:00 → 13:00 on the default calendar (09–12, 13–18): the lunch hour is not working time
+    assert data["times"]["resolution"]["median_minutes"] == 120.0
+    assert data["satisfaction"]["answers"] == 3 and data["satisfaction"]["overall"] == 4.0
+    (engineer,) = data["engineers"]
+    assert engineer["completed"] == 3 and engineer["first_time_fix"] == 1.0
+    assert data["backlog"]["open_at_month_end"] == 13
+
+
+async def test_the_month_is_the_business_time_zones(make_kit):
+    kit = await make_kit()
+    await seed_october(kit)
+    async with kit.client() as client:
+        november = await report(client, "2026-11")
+    assert november["volume"]["total"] == 1
+
+
+async def test_filters_narrow_every_figure(make_kit):
+    kit = await make_kit()
+    await seed_october(kit)
+    async with kit.client() as client:
+        mine = await report(client, dealer_id="D-ZJ-01")
+        other = await report(client, dealer_id="D-NOBODY")
+    assert mine["volume"]["total"] == 14 and mine["failures"]["units_in_service"] == 300
+    assert other["volume"]["total"] == 0 and other["failures"]["per_thousand"] is None
+
+
+@pytest.mark.parametrize("role,status", [("engineer", 403), ("service_agent", 403), ("admin", 200)])
+async def test_only_managers_supervisors_and_admins_read_reports(make_kit, role, status):
+    kit = await make_kit()
+    async with kit.client() as client:
+        r = await client.get("/reports/monthly/2026-10", headers=auth(role))
+    assert r.status_code == status, r.text
+
+
+@pytest.mark.parametrize("month", ["2026-13", "26-10", "2026-1"])
+async def test_a_bad_month_is_refused_with_a_reason(make_kit, month):
+    kit = await make_kit()
+    async with kit.client() as client:
+        r = await client.get(f"/reports/monthly/{month}", headers=MANAGER)
+    assert r.status_code == 400, r.text
