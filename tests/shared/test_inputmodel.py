@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import json
 import pkgutil
 
 import pytest
 from pydantic import AwareDatetime, ValidationError
 
 from aftersales_shared.inputmodel import StrictIn
+from aftersales_tools.apicompat import committed_path
 from aftersales_tools.catalog import SERVICES
 
 
@@ -71,7 +73,16 @@ def test_every_service_s_request_bodies_are_strict(name):
         and v.__module__ == module.__name__
         and v.__name__.endswith(("In", "Patch"))
     ]
-    assert bodies, name
+    if not bodies:  # a read-only API (reports): then no operation takes a body at all
+        doc = json.loads(committed_path(name).read_text())
+        takes = [
+            f"{method.upper()} {path}"
+            for path, ops in doc["paths"].items()
+            for method, op in ops.items()
+            if isinstance(op, dict) and "requestBody" in op
+        ]
+        assert takes == [], f"{name}: bodies taken but no StrictIn model found: {takes}"
+        return
     loose = [b.__name__ for b in bodies if not issubclass(b, StrictIn)]
     assert not loose, f"{name}: request bodies not derived from StrictIn: {loose}"
 

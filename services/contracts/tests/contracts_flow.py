@@ -96,7 +96,12 @@ def draft(no: str, customer_id: str, **extra: Any) -> dict[str, Any]:
         "contract_no": no,
         "customer_id": customer_id,
         "products": [
-            {"model": "XK-200", "serial_no": f"{no}-SN1", "warranty_end": "2028-12-31"},
+            {
+                "model": "XK-200",
+                "serial_no": f"{no}-SN1",
+                "warranty_end": "2028-12-31",
+                "batch_no": "B2026-10",
+            },
             {"model": "XK-200", "serial_no": f"{no}-SN2", "warranty_end": "2028-12-31"},
         ],
         "service_levels": [

@@ -249,6 +249,11 @@ async def test_lead_to_archived_contract(databases, streams_ready):
         )
         assert [p["serial_no"] for p in event["products"]] == [f"{no}-SN1", f"{no}-SN2"]
         assert {p["warranty_end"] for p in event["products"]} == {"2028-12-31"}
+        # the reports' failure-rate denominator: each unit's batch (when known) and product line
+        assert [(p["batch_no"], p["product_line"]) for p in event["products"]] == [
+            ("B2026-10", "XK"),
+            (None, "XK"),
+        ]
         levels = {s["urgency"]: s for s in event["service_levels"]}
         assert levels["urgent"] == {
             "urgency": "urgent",

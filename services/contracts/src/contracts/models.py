@@ -174,6 +174,7 @@ class ProductRow(Base):
     model: Mapped[str] = mapped_column(String(100))
     serial_no: Mapped[str] = mapped_column(String(100), index=True)
     warranty_end: Mapped[date] = mapped_column(Date)
+    batch_no: Mapped[str | None] = mapped_column(String(100))
     contract: Mapped[ContractRow] = relationship(back_populates="products")
 
 

@@ -35,6 +35,7 @@ from aftersales_shared.events import (
     WarrantyServiceOverdueV1,
 )
 from aftersales_shared.inbox import Inbox
+from aftersales_shared.products import product_line
 
 from .usecases import facts
 from .usecases.facts import SignedUnit, midnight_of
@@ -164,7 +165,10 @@ def register_contracts(inbox: Inbox) -> None:
     @inbox.handles(ContractSignedV1, reads=CONTRACT_SIGNED_READS)
     async def on_contract_signed(session: AsyncSession, env: Envelope[ContractSignedV1]) -> None:
         d = env.data
-        units = [SignedUnit(p.serial_no, p.model, p.batch_no, p.product_line) for p in d.products]
+        units = [  # a contract signed before products carried their line: the same rule derives it
+            SignedUnit(p.serial_no, p.model, p.batch_no, p.product_line or product_line(p.model))
+            for p in d.products
+        ]
         await facts.units_signed(
             session, env.id, d.contract_no, d.signed_at, d.customer.customer_id, d.dealer_id, units
         )

@@ -10,6 +10,7 @@ from typing import Any
 
 from aftersales_shared.errors import Conflict, DomainError
 from aftersales_shared.events import CauseCategory, ComplaintLevel, Contact, SlaClock, Urgency
+from aftersales_shared.products import product_line  # noqa: F401 (the one rule, re-exported)
 from aftersales_shared.workcalendar import WorkCalendar
 
 
@@ -289,23 +290,6 @@ CLASSIFIED_TYPES = frozenset({RequestType.QUALITY_ISSUE, RequestType.COMPLAINT})
 # "cause needs analysis": the technical department fills it in within this many working days on
 # the ticket's calendar (seed 003 篇四: 技术部负责提交产品故障原因分析和总结)
 ANALYSIS_WORKING_DAYS = 3
-
-
-def product_line(model: str | None) -> str | None:
-    """The model family a product belongs to: the model code's leading Latin letters, upper-cased
-    (XK-200 数控机床 → XK, hx300 → HX); a model that starts otherwise is its own line, up to its
-    first space or hyphen (数控机床 → 数控机床). No model, no line: only generic entries apply."""
-    text = (model or "").strip()
-    if not text:
-        return None
-    letters = ""
-    for ch in text:
-        if not ("A" <= ch.upper() <= "Z"):
-            break
-        letters += ch.upper()
-    if letters:
-        return letters[:40]
-    return text.replace("-", " ").split()[0][:40]
 
 
 def applies_to(entry_line: str, line: str | None) -> bool:

@@ -79,6 +79,7 @@ class Product:
     model: str
     serial_no: str
     warranty_end: date
+    batch_no: str | None = None
 
 
 @dataclass

@@ -58,7 +58,12 @@ def contract_out(row: ContractRow) -> ContractOut:
         plain
         | {
             "products": [
-                {"model": p.model, "serial_no": p.serial_no, "warranty_end": p.warranty_end}
+                {
+                    "model": p.model,
+                    "serial_no": p.serial_no,
+                    "warranty_end": p.warranty_end,
+                    "batch_no": p.batch_no,
+                }
                 for p in row.products
             ],
             "signatures": [

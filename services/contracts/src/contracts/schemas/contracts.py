@@ -19,6 +19,12 @@ class ProductIn(In):
     model: str = Field(min_length=1, max_length=100)
     serial_no: str = Field(min_length=1, max_length=100)
     warranty_end: date
+    batch_no: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="生产批次 (production batch): the reports' failure rate per batch counts it",
+    )
 
 
 class ServiceLevelIn(In):
@@ -149,6 +155,7 @@ class ProductOut(BaseModel):
     model: str
     serial_no: str
     warranty_end: date
+    batch_no: str | None = None
 
 
 class SignatureOut(BaseModel):

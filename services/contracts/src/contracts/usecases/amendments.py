@@ -63,7 +63,12 @@ async def amend(
         signatures=[],
         sign_offs=[],
         products=[
-            ProductRow(model=p.model, serial_no=p.serial_no, warranty_end=p.warranty_end)
+            ProductRow(
+                model=p.model,
+                serial_no=p.serial_no,
+                warranty_end=p.warranty_end,
+                batch_no=p.batch_no,
+            )
             for p in old.products
         ],
     )

@@ -108,6 +108,8 @@ def document_content(row: ContractRow) -> dict[str, Any]:
         },
         "products": [
             {"model": p.model, "serial_no": p.serial_no, "warranty_end": p.warranty_end.isoformat()}
+            # the batch is hashed only when given: versions signed before it existed keep their hash
+            | ({"batch_no": p.batch_no} if p.batch_no else {})
             for p in row.products
         ],
         "service_levels": row.service_levels,
@@ -143,7 +145,9 @@ def to_domain(row: ContractRow) -> domain.Contract:
             domain.SignOff(domain.ReviewPart(s.part), s.approved, s.reviewer, s.comments, s.at)
             for s in current
         ],
-        products=[domain.Product(p.model, p.serial_no, p.warranty_end) for p in row.products],
+        products=[
+            domain.Product(p.model, p.serial_no, p.warranty_end, p.batch_no) for p in row.products
+        ],
         document_sha256=row.document_sha256,
         approved_at=row.approved_at,
         signed_at=row.signed_at,

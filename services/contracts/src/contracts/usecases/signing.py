@@ -14,6 +14,7 @@ from aftersales_shared.calendars import ALWAYS_OPEN, load_calendar
 from aftersales_shared.events import ContractSignedV1, Envelope
 from aftersales_shared.events.contracts import EntitlementTerms
 from aftersales_shared.outbox import enqueue
+from aftersales_shared.products import product_line
 from aftersales_shared.scheduler import schedule
 
 from .. import domain
@@ -105,7 +106,13 @@ def contract_signed_event(row: ContractRow) -> ContractSignedV1:
             "contacts": row.contacts,
         },
         products=[
-            {"model": p.model, "serial_no": p.serial_no, "warranty_end": p.warranty_end}
+            {
+                "model": p.model,
+                "serial_no": p.serial_no,
+                "warranty_end": p.warranty_end,
+                "batch_no": p.batch_no,
+                "product_line": product_line(p.model),
+            }
             for p in row.products
         ],
         service_levels=row.service_levels,
