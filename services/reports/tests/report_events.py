@@ -8,6 +8,7 @@ from typing import Any
 
 from aftersales_shared.events import (
     ContractSignedV1,
+    CorrectiveActionChangedV1,
     Envelope,
     ServiceCompletedV1,
     SlaBreachedV1,
@@ -115,3 +116,21 @@ def answered(ticket: TicketOpenedV1, at: datetime, scores: tuple[int, int, int])
         "engineer_id": "eng-zhang",
     }
     return Envelope(data=SurveyAnsweredV1.model_validate(data), source="/tests")
+
+
+def action_changed(action_id: str, change: str, status: str, at: datetime, **kw: Any) -> Envelope:
+    data = {
+        "action_id": action_id,
+        "action_no": f"CA-{action_id[:8]}",
+        "change": change,
+        "changed_at": at.isoformat(),
+        "changed_by": "tech-wu",
+        "kind": "corrective",
+        "title": "加严密封件来料检验",
+        "owner_department": "technical",
+        "status": status,
+        "due_date": "2026-10-30",
+        "due_at": "2026-10-30T10:00:00Z",
+        "product_line": "XK",
+    } | kw
+    return Envelope(data=CorrectiveActionChangedV1.model_validate(data), source="/tests")

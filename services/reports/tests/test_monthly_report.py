@@ -3,11 +3,20 @@ behind them, redelivery, the month's edges in the business time zone, roles and 
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from report_events import answered, assigned, breached, completed, contract, opened
+from report_events import (
+    action_changed,
+    answered,
+    assigned,
+    breached,
+    completed,
+    contract,
+    opened,
+)
 
 from aftersales_testing.support import auth
 
@@ -173,3 +182,30 @@ async def test_a_bad_month_is_refused_with_a_reason(make_kit, month):
     async with kit.client() as client:
         r = await client.get(f"/reports/monthly/{month}", headers=MANAGER)
     assert r.status_code == 400, r.text
+
+
+async def test_corrective_actions_opened_done_and_verified_in_the_month(make_kit):
+    """Counted from CorrectiveActionChanged: distinct actions per step in the month; a step in
+    another month or product line is not counted; a redelivered step changes nothing."""
+    kit = await make_kit()
+    a, b, c = (f"{i}-{uuid.uuid4()}" for i in "abc")
+    steps = [
+        action_changed(a, "created", "open", TUESDAY_10),
+        action_changed(a, "done", "done", TUESDAY_10 + timedelta(days=2)),
+        action_changed(a, "rejected", "in_progress", TUESDAY_10 + timedelta(days=3)),
+        action_changed(a, "done", "done", TUESDAY_10 + timedelta(days=4)),  # done twice: once
+        action_changed(a, "verified", "verified", TUESDAY_10 + timedelta(days=5)),
+        action_changed(b, "created", "open", TUESDAY_10 + timedelta(days=1)),
+        action_changed(c, "created", "open", TUESDAY_10, product_line="HX"),
+        action_changed(c, "done", "done", datetime(2026, 11, 2, 2, 0, tzinfo=UTC)),  # November
+    ]
+    for env in steps:
+        assert await kit.deliver(env)
+    assert await kit.deliver(steps[0]) is False
+    async with kit.client() as client:
+        ca = (await report(client))["corrective_actions"]
+        assert (ca["opened"], ca["done"], ca["verified"], ca["rejected"]) == (3, 1, 1, 1)
+        xk = (await report(client, product_line="XK"))["corrective_actions"]
+        assert (xk["opened"], xk["done"]) == (2, 1)
+        november = (await report(client, "2026-11"))["corrective_actions"]
+        assert (november["opened"], november["done"]) == (0, 1)

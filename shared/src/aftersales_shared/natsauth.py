@@ -107,6 +107,7 @@ CONSUMES: dict[str, tuple[str, ...]] = {
         "surveys.return_visit_recorded.v1",
         "surveys.survey_answered.v1",
         "tickets.calendar_changed.v1",
+        "tickets.corrective_action_changed.v1",
         "tickets.corrective_action_overdue.v1",
         "tickets.fault_classified.v1",
         "tickets.follow_up_opened.v1",

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from aftersales_shared.events import (
     CardOverdueV1,
     ContractSignedV1,
+    CorrectiveActionChangedV1,
     CorrectiveActionOverdueV1,
     DealerContactsChangedV1,
     DeductionIssuedV1,
@@ -109,6 +110,17 @@ SLA_READS = ("ticket_id", "clock", "deadline", "urgency", "overdue_seconds")
 SLA_WARNING_READS = ("ticket_id", "clock", "deadline", "urgency", "warned_at")
 REOPENED_READS = ("ticket_id", "reopened_at")
 FOLLOW_UP_READS = ("ticket_id", "ticket_no", "original_ticket_id", "opened_at")
+ACTION_STEP_READS = (
+    "action_id",
+    "action_no",
+    "change",
+    "changed_at",
+    "status",
+    "kind",
+    "owner_department",
+    "cause_category",
+    "product_line",
+)
 ACTION_READS = (
     "action_id",
     "action_no",
@@ -323,6 +335,25 @@ def register_tickets(inbox: Inbox) -> None:
         d = env.data
         await facts.follow_up_opened(
             session, env.id, d.ticket_id, d.ticket_no, d.original_ticket_id, d.opened_at
+        )
+
+    @inbox.handles(CorrectiveActionChangedV1, reads=ACTION_STEP_READS)
+    async def on_action_changed(
+        session: AsyncSession, env: Envelope[CorrectiveActionChangedV1]
+    ) -> None:
+        d = env.data
+        await facts.corrective_action_step(
+            session,
+            env.id,
+            action_id=d.action_id,
+            action_no=d.action_no,
+            change=d.change,
+            changed_at=d.changed_at,
+            status=d.status,
+            kind=d.kind,
+            owner_department=d.owner_department,
+            cause_category=d.cause_category.value if d.cause_category else None,
+            product_line=d.product_line,
         )
 
     @inbox.handles(CorrectiveActionOverdueV1, reads=ACTION_READS)

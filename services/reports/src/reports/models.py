@@ -160,6 +160,24 @@ class CorrectiveActionFact(Base):
     event_id: Mapped[str] = mapped_column(String(200))
 
 
+class CorrectiveActionStepFact(Base):
+    """One step of a corrective or preventive action (CorrectiveActionChanged): opened, started,
+    done, verified, rejected. Append-only, keyed by the event: a redelivery writes the same row."""
+
+    __tablename__ = "corrective_action_steps"
+
+    event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    action_id: Mapped[str] = mapped_column(String(100), index=True)
+    action_no: Mapped[str] = mapped_column(String(100))
+    change: Mapped[str] = mapped_column(String(20))
+    changed_at: Mapped[datetime] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(20))
+    owner_department: Mapped[str] = mapped_column(String(30))
+    cause_category: Mapped[str | None] = mapped_column(String(50))
+    product_line: Mapped[str | None] = mapped_column(String(100))
+
+
 class WarrantyFact(Base):
     """A dealer's warranty (三包) event: card registered or overdue, parts return overdue,
     warranty service overdue, deduction issued."""

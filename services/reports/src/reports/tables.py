@@ -334,7 +334,11 @@ def tables(report: dict[str, Any]) -> list[Table]:
                 [r["action_no"], r["title"], r["owner_department"], r["due_date"]]
                 for r in ca["items"]
             ],
-            note=f"逾期 {ca['overdue']} 项 (overdue)",
+            note=(
+                f"本月新开 {ca['opened']} 项，完成 {ca['done']} 项，验证有效 {ca['verified']} 项，"
+                f"验证退回 {ca['rejected']} 项；逾期 {ca['overdue']} 项 (opened, done, verified, "
+                "rejected, overdue)"
+            ),
         )
     )
     return out

@@ -17,6 +17,7 @@ from aftersales_shared.db import upsert_insert
 
 from ..models import (
     CorrectiveActionFact,
+    CorrectiveActionStepFact,
     DealerFact,
     FollowUpFact,
     SurveyFact,
@@ -265,6 +266,10 @@ async def ticket_event(
 
 async def corrective_action_overdue(session: AsyncSession, event_id: str, **values: Any) -> None:
     await put(session, CorrectiveActionFact, ("action_id",), event_id=event_id, **values)
+
+
+async def corrective_action_step(session: AsyncSession, event_id: str, **values: Any) -> None:
+    await put(session, CorrectiveActionStepFact, ("event_id",), event_id=event_id, **values)
 
 
 # --- surveys and follow-up calls ---------------------------------------------------------------

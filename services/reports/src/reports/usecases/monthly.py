@@ -37,6 +37,7 @@ from ..domain import (
 )
 from ..models import (
     CorrectiveActionFact,
+    CorrectiveActionStepFact,
     DealerFact,
     FollowUpFact,
     SurveyFact,
@@ -52,6 +53,7 @@ E = TicketEventFact.__table__
 S = SurveyFact.__table__
 F = FollowUpFact.__table__
 A = CorrectiveActionFact.__table__
+STEPS = CorrectiveActionStepFact.__table__
 W = WarrantyFact.__table__
 D = DealerFact.__table__
 UNKNOWN = "未知"
@@ -641,7 +643,30 @@ async def actions_section(session: AsyncSession, scope: Scope) -> dict[str, Any]
             }
             for r in rows
         ],
-        # opened and done arrive with tickets' corrective-action events (only overdue is published)
+        # the month's steps (CorrectiveActionChanged): actions opened, done, verified, rejected
+        **await _action_steps(session, scope),
+    }
+
+
+async def _action_steps(session: AsyncSession, scope: Scope) -> dict[str, int]:
+    """How many distinct actions took each step in the month (an action done twice counts once)."""
+    conds = [STEPS.c.changed_at >= scope.start, STEPS.c.changed_at < scope.end]
+    if scope.filters.product_line:
+        conds.append(STEPS.c.product_line == scope.filters.product_line)
+    rows = await session.execute(
+        select(STEPS.c.change, func.count(func.distinct(STEPS.c.action_id)))
+        .where(*conds)
+        .group_by(STEPS.c.change)
+    )
+    counts = dict(rows.tuples().all())
+    return {
+        name: int(counts.get(change, 0))
+        for name, change in (
+            ("opened", "created"),
+            ("done", "done"),
+            ("verified", "verified"),
+            ("rejected", "rejected"),
+        )
     }
 
 
