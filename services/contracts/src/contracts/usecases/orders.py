@@ -46,6 +46,16 @@ async def calendar_for_deadlines(
     )
 
 
+async def order_calendar(
+    session: AsyncSession, order: OrderRow, office_calendar: str
+) -> WorkCalendar:
+    """The calendar an order's deadlines run on: its contract's (the office's for a 24x7 one)."""
+    calendar_id = await session.scalar(
+        select(ContractRow.calendar).where(ContractRow.contract_no == order.contract_no).limit(1)
+    )
+    return await calendar_for_deadlines(session, calendar_id or "default", office_calendar)
+
+
 async def create_order(
     session: AsyncSession,
     cmd: NewOrder,

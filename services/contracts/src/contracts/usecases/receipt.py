@@ -6,7 +6,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftersales_shared.auth import Principal
@@ -18,10 +17,10 @@ from aftersales_shared.scheduler import cancel, schedule
 
 from .. import domain
 from ..domain import OrderStatus
-from ..models import ContractRow, ObjectionRow, OrderRow
+from ..models import ObjectionRow, OrderRow
 from .audit import audit
 from .installation import BOOKING_JOB
-from .orders import calendar_for_deadlines, get_order
+from .orders import get_order, order_calendar
 
 
 @dataclass(frozen=True)
@@ -87,10 +86,7 @@ async def record_receipt(
             due,
             {"order_no": order_no, "objection_no": i},
         )
-    contract = await session.scalar(
-        select(ContractRow.calendar).where(ContractRow.contract_no == row.contract_no).limit(1)
-    )
-    calendar = await calendar_for_deadlines(session, contract or "default", office_calendar)
+    calendar = await order_calendar(session, row, office_calendar)
     row.booking_due_at = calendar.add_working_days(
         cmd.received_at, domain.INSTALLATION_BOOKING_WORKING_DAYS
     )

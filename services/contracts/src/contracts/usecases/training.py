@@ -23,9 +23,9 @@ from aftersales_shared.scheduler import cancel, schedule
 
 from .. import domain
 from ..domain import OrderStatus, TrainingFollowUpOutcome
-from ..models import ContractRow, OrderRow, TrainingRow
+from ..models import OrderRow, TrainingRow
 from .audit import audit
-from .orders import calendar_for_deadlines, get_order
+from .orders import get_order, order_calendar
 
 FOLLOW_UP_JOB = "contracts.training_follow_up_due"
 
@@ -66,10 +66,7 @@ async def record_training(
     )
     if cmd.held_at > now:
         raise DomainError("培训尚未举行，签到表只能在培训后登记 (held_at cannot be in the future)")
-    calendar_id = await session.scalar(
-        select(ContractRow.calendar).where(ContractRow.contract_no == row.contract_no).limit(1)
-    )
-    calendar = await calendar_for_deadlines(session, calendar_id or "default", office_calendar)
+    calendar = await order_calendar(session, row, office_calendar)
     due = calendar.add_working_days(cmd.held_at, domain.TRAINING_FOLLOW_UP_WORKING_DAYS)
     session_row = TrainingRow(
         held_at=cmd.held_at,
