@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -66,6 +66,11 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# how far ahead of this service's clock a time a client states (a signature, a receipt, a call)
+# may be: its clock may run a little fast; anything later is refused as "in the future"
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 messaging_metadata = MetaData(naming_convention=NAMING)

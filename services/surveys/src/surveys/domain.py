@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from aftersales_shared.db import CLOCK_SKEW
 from aftersales_shared.errors import Conflict, DomainError, NotFound
 from aftersales_shared.publiclinks import (  # noqa: F401 (the survey links' tokens)
     hash_token,
@@ -24,7 +25,6 @@ SCORE_MIN, SCORE_MAX = 1, 5
 RECOMMEND_MIN, RECOMMEND_MAX = 0, 10
 LANGUAGES = ("zh-CN", "en")
 DEFAULT_LANGUAGE = "zh-CN"
-CLOCK_SKEW = timedelta(minutes=5)  # a client clock may run this far ahead
 
 
 class SurveyStatus(StrEnum):

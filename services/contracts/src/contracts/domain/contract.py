@@ -8,10 +8,11 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from aftersales_shared.db import CLOCK_SKEW
 from aftersales_shared.errors import Conflict, DomainError, Forbidden
 
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -52,9 +53,6 @@ class ArchiveItem(StrEnum):
 
 
 ARCHIVE_WORKING_DAYS = 3
-# a time the client gives (a signature, a receipt) may be this far ahead of ours: clocks of two
-# machines differ
-CLOCK_SKEW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)

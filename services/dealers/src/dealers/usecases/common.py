@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftersales_shared.auth import Principal, dealer_scope
-from aftersales_shared.db import upsert_insert
+from aftersales_shared.db import CLOCK_SKEW, upsert_insert
 from aftersales_shared.errors import Conflict, DomainError, NotFound
 
 from .. import domain as d
@@ -178,7 +178,7 @@ async def flush(session: AsyncSession, conflict: str) -> None:
 
 
 def not_future(at: datetime, ctx: Ctx, what: str) -> None:
-    if at > ctx.now + timedelta(minutes=5):
+    if at > ctx.now + CLOCK_SKEW:
         raise DomainError(f"{what}不能晚于当前时间 ({what} cannot be in the future)")
 
 

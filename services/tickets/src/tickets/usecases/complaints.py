@@ -18,6 +18,7 @@ from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftersales_shared.auth import Principal, Role, dealer_scope
+from aftersales_shared.db import CLOCK_SKEW
 from aftersales_shared.errors import Conflict, DomainError, Forbidden, NotFound
 from aftersales_shared.events import (
     ComplaintEscalatedV1,
@@ -63,7 +64,6 @@ from .progress import log_entry
 STEP_DUE = "complaint_step_due"
 ENTITY = "complaint"
 LINK_ACTOR = "customer:link"  # who recorded an answer given on the confirmation page
-CLOCK_SKEW = timedelta(minutes=5)  # a confirmation may be dated this far ahead of our clock
 
 
 # ------------------------------------------------------------------ commands and filters

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftersales_shared.auth import Principal
+from aftersales_shared.db import CLOCK_SKEW
 from aftersales_shared.errors import Conflict, DomainError
 from aftersales_shared.events import Envelope, ServiceCompletedV1, SlaClock, TicketReopenedV1
 from aftersales_shared.outbox import enqueue
@@ -60,7 +61,7 @@ async def complete(
         )
     ticket.status = check_transition("complete", Status(ticket.status), ticket.ticket_no).value
     require_handler(ticket, user)
-    if data.confirmed_at > now + timedelta(minutes=5):
+    if data.confirmed_at > now + CLOCK_SKEW:
         raise DomainError("确认时间不能晚于当前时间 (confirmation cannot be in the future)")
     await complaints.close_with_ticket(session, ticket, user.subject, now)
     fault = await faults.record_at_completion(session, ticket, data.fault, user, now)
