@@ -234,6 +234,11 @@ def check_transition(action: str, status: Status, ticket_no: str) -> Status | No
     return target
 
 
+def in_reopen_window(completed_at: datetime | None, now: datetime, window: timedelta) -> bool:
+    """A completed ticket may still be reopened (later, a persisting problem is a new ticket)."""
+    return completed_at is not None and now - completed_at <= window
+
+
 def can_reopen(
     completed_at: datetime | None, now: datetime, window: timedelta, ticket_no: str
 ) -> None:
@@ -241,7 +246,7 @@ def can_reopen(
         raise Conflict(
             f"工单{ticket_no}尚未完成，无需重开 (only a completed ticket can be reopened)"
         )
-    if now - completed_at > window:
+    if not in_reopen_window(completed_at, now, window):
         days = window.total_seconds() / 86400
         raise Conflict(
             f"工单{ticket_no}已超过{days:g}天重开期限 (reopen window of {days:g} days has passed)"

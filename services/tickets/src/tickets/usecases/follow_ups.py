@@ -15,7 +15,7 @@ from aftersales_shared.auth import Principal, Role
 from aftersales_shared.events import Contact, Envelope, FollowUpOpenedV1, Urgency
 from aftersales_shared.outbox import enqueue
 
-from ..domain import Channel, RequestType, Status, contact_of, follow_up_level
+from ..domain import Channel, RequestType, Status, contact_of, follow_up_level, in_reopen_window
 from ..models import TicketRow
 from ..settings import TicketsSettings
 from .completion import reopen
@@ -131,7 +131,7 @@ async def return_visit_problem(
         session.add(log_entry(original, RETURN_VISIT.subject, "return_visit", said, now))
         return original
     window = timedelta(days=settings.reopen_window_days)
-    if original.completed_at is not None and now - original.completed_at <= window:
+    if in_reopen_window(original.completed_at, now, window):
         return await reopen(session, original.ticket_no, said, RETURN_VISIT, now, settings)
     req = TicketRequest(
         channel=Channel.PHONE,
