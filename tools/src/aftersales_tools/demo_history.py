@@ -31,6 +31,8 @@ from zoneinfo import ZoneInfo
 from aftersales_shared.auth import Principal, Role
 from aftersales_shared.db import create_engine, session_factory
 
+from .demo import DEMO_DEALER, _with_check
+
 if TYPE_CHECKING:
     from .launcher import Launcher
 
@@ -114,7 +116,7 @@ def _customer(cid: str, name: str, code17: str, contact: str, phone: str) -> dic
     return {
         "customer_id": cid,
         "name": name,
-        "credit_code": _credit_code(code17),
+        "credit_code": _with_check(code17),
         "contacts": [{"name": contact, "phone": phone}],
     }
 
@@ -346,16 +348,9 @@ async def ticket_history(url: str, settings: Any, today: date) -> bool:
         await engine.dispose()
 
 
-def _credit_code(code17: str) -> str:
-    from .demo import _with_check
-
-    return _with_check(code17)
-
-
 async def load_history(launcher: Launcher, today: date) -> list[str]:
     """Write each service's history once; say which were written."""
     from .catalog import SERVICES
-    from .demo import DEMO_DEALER
 
     written = []
     for index, info in enumerate(SERVICES):
