@@ -43,7 +43,7 @@ CONSUMES: dict[str, tuple[str, ...]] = {
         "surveys.survey_answered.v1",
     ),
     "surveys": ("tickets.calendar_changed.v1", "tickets.service_completed.v1"),
-    # every event of the four producers (notifications.domain.CONSUMED; CalendarChanged only kept)
+    # every event of the five producers (notifications.domain.CONSUMED; CalendarChanged only kept)
     "notifications": (
         "contracts.contract_archive_overdue.v1",
         "contracts.contract_archived.v1",
@@ -61,6 +61,7 @@ CONSUMES: dict[str, tuple[str, ...]] = {
         "dealers.stocking_plan_missed.v1",
         "dealers.warranty_card_registered.v1",
         "dealers.warranty_service_overdue.v1",
+        "reports.report_published.v1",
         "surveys.return_visit_overdue.v1",
         "surveys.return_visit_recorded.v1",
         "surveys.survey_answered.v1",
