@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -166,3 +167,14 @@ def complaint_overdue(ticket: TicketOpenedV1, stage: str, at: datetime) -> Envel
         "customer_name": ticket.customer_name,
     }
     return Envelope(data=ComplaintOverdueV1.model_validate(data), source="/tests")
+
+
+def from_sample(name: str, **update: Any) -> Envelope:
+    """A producer's saved sample of an event with some fields changed, as a new event."""
+    from aftersales_shared.events import registry
+    from aftersales_shared.events.compat import SAMPLES_DIR
+
+    [path] = SAMPLES_DIR.glob(f"cn.aftersales.*.{name}.v1.json")
+    raw = json.loads(path.read_text("utf-8"))
+    env = registry.decode(raw["headers"], json.dumps(raw["body"] | update).encode())
+    return Envelope(data=env.data, source="/tests")

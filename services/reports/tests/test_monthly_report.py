@@ -17,6 +17,7 @@ from report_events import (
     complaint_overdue,
     completed,
     contract,
+    from_sample,
     opened,
 )
 
@@ -266,3 +267,41 @@ async def test_complaints_by_type_and_level_as_last_classified(make_kit):
         assert [i["ticket_no"] for i in r.json()["items"]] == [t[2].ticket_no]
         csv = (await client.get("/reports/monthly/2026-10/csv", headers=MANAGER)).text
         assert "投诉类型与等级" in csv and "配件供应" in csv
+
+
+async def test_each_dealer_s_three_guarantees_measures_in_the_month(make_kit):
+    """Per dealer: cards registered (on time, warranty not recognised), cards overdue, part
+    returns and warranty services overdue, deductions and their amount — October's only."""
+    kit = await make_kit()
+    oct_ = {"registered_at": "2026-10-12T02:00:00Z"}
+    events = [
+        from_sample("WarrantyCardRegistered", card_id="c1", on_time=True, **oct_),
+        from_sample("WarrantyCardRegistered", card_id="c2", on_time=False, **oct_),
+        from_sample(
+            "WarrantyCardRegistered", card_id="c3", warranty_recognised=False, on_time=True, **oct_
+        ),
+        from_sample("CardOverdue", serial_no="SN-LATE", due_date="2026-10-20"),
+        from_sample("PartsReturnOverdue", due_date="2026-10-31"),
+        from_sample("WarrantyServiceOverdue", arrange_due="2026-10-21T04:00:00Z"),
+        from_sample("DeductionIssued", amount="1200.50", confirmed_at="2026-10-28T02:00:00Z"),
+        from_sample("DeductionIssued", notice_id="dn-2", confirmed_at="2026-11-02T02:00:00Z"),
+    ]
+    for env in events:
+        assert await kit.deliver(env)
+    assert not await kit.deliver(events[3])
+    async with kit.client() as client:
+        [dealer] = (await report(client))["dealers"]
+    assert dealer["dealer_id"] == "D-ZJ-01"
+    assert {k: dealer[k] for k in dealer if k not in ("name", "region", "figure")} == {
+        "dealer_id": "D-ZJ-01",
+        "tickets": 0,
+        "cards_registered": 3,
+        "cards_on_time": 2,
+        "cards_not_recognised": 1,
+        "cards_overdue": 1,
+        "parts_return_overdue": 1,
+        "warranty_service_overdue": 1,
+        "deductions": 1,
+        "deduction_amount": "1200.50",
+        "cards_on_time_rate": 0.6667,
+    }

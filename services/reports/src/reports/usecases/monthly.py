@@ -573,6 +573,14 @@ def engineers_section(data: MonthData, surveys: list[dict[str, Any]]) -> list[di
     return out
 
 
+# a warranty fact's kind → the dealer row's count of it
+OVERDUE_COLUMN = {
+    "card_overdue": "cards_overdue",
+    "parts_return_overdue": "parts_return_overdue",
+    "warranty_service_overdue": "warranty_service_overdue",
+}
+
+
 async def dealers_section(session: AsyncSession, data: MonthData) -> list[dict[str, Any]]:
     scope = data.scope
     conds = [W.c.at >= scope.start, W.c.at < scope.end]
@@ -606,8 +614,8 @@ async def dealers_section(session: AsyncSession, data: MonthData) -> list[dict[s
         elif kind == "deduction_issued":
             r["deductions"] += 1
             r["deduction_amount"] += f["amount"] or Decimal("0")
-        elif kind in ("card_overdue", "parts_return_overdue", "warranty_service_overdue"):
-            r[kind] += 1
+        elif kind in OVERDUE_COLUMN:
+            r[OVERDUE_COLUMN[kind]] += 1
     for r in per.values():
         r["cards_on_time_rate"] = rate(r["cards_on_time"], r["cards_registered"])
         r["deduction_amount"] = str(r["deduction_amount"])
