@@ -31,7 +31,10 @@ class TicketFilters:
     dealer_id: str | None = None
     channel: str | None = None
     external_ref: str | None = None
+    request_type: str | None = None
     open_only: bool = False
+    unassigned: bool = False
+    by_deadline: bool = False  # the next running deadline first (the console's board), else newest
     opened_from: datetime | None = None
     opened_to: datetime | None = None
 
@@ -47,6 +50,7 @@ EQUALITY = (
     "dealer_id",
     "channel",
     "external_ref",
+    "request_type",
 )
 
 
@@ -81,19 +85,30 @@ async def list_tickets(
             query = query.where(getattr(TicketRow, column) == f[column])
     if filters.open_only:
         query = query.where(TicketRow.status != Status.COMPLETED.value)
+    if filters.unassigned:
+        query = query.where(TicketRow.assignee_id.is_(None))
     if filters.opened_from:
         query = query.where(TicketRow.opened_at >= filters.opened_from)
     if filters.opened_to:
         query = query.where(TicketRow.opened_at < filters.opened_to)
     total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = (
-        await session.scalars(
-            query.order_by(TicketRow.opened_at.desc(), TicketRow.ticket_no.desc())
-            .limit(limit)
-            .offset(offset)
-        )
-    ).all()
+    order = (
+        (_next_deadline().asc().nulls_last(), TicketRow.opened_at, TicketRow.ticket_no)
+        if filters.by_deadline
+        else (TicketRow.opened_at.desc(), TicketRow.ticket_no.desc())
+    )
+    rows = (await session.scalars(query.order_by(*order).limit(limit).offset(offset))).all()
     return list(rows), total
+
+
+def _next_deadline():  # type: ignore[no-untyped-def]
+    """The earliest deadline of a ticket's running clocks (a correlated scalar subquery)."""
+    return (
+        select(func.min(ClockRow.deadline))
+        .where(and_(ClockRow.ticket_id == TicketRow.id, ClockRow.state == "running"))
+        .correlate(TicketRow)
+        .scalar_subquery()
+    )
 
 
 async def supervisor_queue(
@@ -105,15 +120,9 @@ async def supervisor_queue(
         or_(TicketRow.assignee_id.is_(None), TicketRow.sla_state.in_(["warning", "breached"])),
     )
     total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    next_deadline = (
-        select(func.min(ClockRow.deadline))
-        .where(and_(ClockRow.ticket_id == TicketRow.id, ClockRow.state == "running"))
-        .correlate(TicketRow)
-        .scalar_subquery()
-    )
     rows = (
         await session.scalars(
-            query.order_by(next_deadline.asc().nulls_last(), TicketRow.opened_at)
+            query.order_by(_next_deadline().asc().nulls_last(), TicketRow.opened_at)
             .limit(limit)
             .offset(offset)
         )

@@ -1,0 +1,7 @@
+"""The console's pages."""
+
+from .board import BoardController
+from .ops import health, ready
+from .signin import SignInController
+
+CONTROLLERS = [health, ready, SignInController, BoardController]
