@@ -105,7 +105,9 @@ def countdown(clock: ClockView, calendar: WorkCalendar, now: datetime) -> Countd
     target_s = clock.target.total_seconds() or 1.0
     if clock.state == "met":
         left = max(clock.target - clock.elapsed, timedelta(0))
-        return Countdown(clock.kind, Band.MET, left, left.total_seconds() / target_s, None, False, None)
+        return Countdown(
+            clock.kind, Band.MET, left, left.total_seconds() / target_s, None, False, None
+        )
     if clock.state == "paused" or clock.deadline is None:
         left = max(clock.target - clock.elapsed, timedelta(0))
         share = left.total_seconds() / target_s

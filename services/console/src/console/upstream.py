@@ -117,7 +117,9 @@ def _calendar(data: dict[str, Any]) -> WorkCalendar:
         for item in data.get("hours") or []:
             weekly[int(item["weekday"])].append(_interval(item))
         workday = [_interval(i) for i in data.get("workday_hours") or []] or None
-        hours = BusinessHours(weekly={d: sorted(v) for d, v in weekly.items()}, workday_hours=workday)
+        hours = BusinessHours(
+            weekly={d: sorted(v) for d, v in weekly.items()}, workday_hours=workday
+        )
     except (KeyError, ValueError, CalendarDataError):
         return WorkCalendar(tz=tz)
     return WorkCalendar(tz=tz, hours=hours)
