@@ -62,7 +62,7 @@ async def test_countdowns_opened_on_sunday_evening_stand_still_until_monday(desk
             page = (await browser.get(f"/board?dealer={desk.dealer_id}")).text
             assert "非工作时间·计时暂停，11-30 周一 09:00 恢复" in page
             # the row shows the tightest clock: acknowledgement within 10 working minutes
-            assert "<b>受理</b> <span class=\"left\">剩 10分</span>" in page
+            assert '<b>受理</b> <span class="left">剩 10分</span>' in page
             assert "11-30 周一 09:10" in page
             assert 'class="row band-ok"' in page
 

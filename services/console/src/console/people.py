@@ -6,6 +6,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+ROLE_NAMES = {
+    "sales": "销售",
+    "sales_manager": "销售经理",
+    "legal": "法务",
+    "finance": "财务",
+    "delivery": "交付",
+    "service_agent": "客服专员",
+    "service_supervisor": "客服主管",
+    "engineer": "工程师",
+    "technical": "技术部",
+    "dealer": "经销商",
+    "manager": "管理层",
+    "customer": "客户",
+    "partner": "合作系统",
+    "admin": "管理员",
+}
+
 
 @dataclass(frozen=True)
 class DemoUser:
@@ -75,6 +92,10 @@ class SessionUser:
         except (KeyError, TypeError, ValueError):
             return None
         return user if user.expires_at > now else None
+
+    @property
+    def role_names(self) -> str:
+        return "、".join(ROLE_NAMES.get(r, r) for r in self.roles)
 
     def has(self, *roles: str) -> bool:
         return "admin" in self.roles or any(r in self.roles for r in roles)
