@@ -32,7 +32,11 @@ def _free_block(n: int) -> int:
 
 
 def _is_free(port: int) -> bool:
+    """Nothing listens there. SO_REUSEADDR as the servers set it: a connection of the console's
+    pool that a stopping service closed lingers in TIME_WAIT on that service's port for a minute,
+    which would block a plain bind but not a server's."""
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
