@@ -13,6 +13,7 @@ from litestar import Litestar, Response
 from litestar.config.csrf import CSRFConfig
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
@@ -72,15 +73,16 @@ def create_app(
         cookie_httponly=True,
         cookie_samesite="lax",
         cookie_secure=settings.cookie_secure,
-        exclude=["/static"],
+        exclude=["/static", "/metrics"],
     )
     static = create_static_files_router(
         path="/static", directories=[HERE / "static"], include_in_schema=False
     )
     static.after_request = _static_cache
+    prometheus = PrometheusConfig(app_name="console", prefix="aftersales_console", group_path=True)
     return Litestar(
-        route_handlers=[*CONTROLLERS, static],
-        middleware=[InputGuardMiddleware, session.middleware],
+        route_handlers=[*CONTROLLERS, static, PrometheusController],
+        middleware=[InputGuardMiddleware, session.middleware, prometheus.middleware],
         csrf_config=csrf,
         template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine),
         exception_handlers=EXCEPTION_HANDLERS,
