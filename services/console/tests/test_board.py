@@ -7,10 +7,11 @@ from __future__ import annotations
 import re
 
 from console_support import open_desk, sign_in
+from tickets_helpers import ENG
 
 
 def numbers(html: str) -> set[str]:
-    return set(re.findall(r'<span class="no">([^<]+)</span>', html))
+    return set(re.findall(r'<a class="no" href="/tickets/[^"]+">([^<]+)</a>', html))
 
 
 async def test_the_supervisor_sees_new_tickets_and_the_filters_narrow_them(desk_parts):
@@ -119,3 +120,29 @@ async def test_a_role_the_tickets_service_refuses_gets_its_answer_not_a_500(desk
             page = await browser.get("/board")
             assert page.status_code == 403
             assert "tickets" in page.text
+
+
+async def test_the_ticket_page_shows_every_clock_and_the_timeline(desk_parts):
+    async with open_desk(*desk_parts) as desk:
+        no = desk.opened["assigned"]
+        note = {"kind": "note", "text": "已电话联系客户，约定周一上门", "visibility": "customer"}
+        r = await desk.tickets.post(f"/tickets/{no}/progress", json=note, headers=ENG)
+        assert r.status_code == 201, r.text
+        async with desk.console() as browser:
+            await sign_in(browser, "sup-zhang")
+            page = await browser.get(f"/tickets/{no}")
+            assert page.status_code == 200, page.text
+            html = page.text
+            for clock in ("受理", "响应", "解决"):
+                assert f'<td data-label="计时"><div>{clock}</div></td>' in html, clock
+            # dispatching acknowledged it; the others wait for Monday 09:00 on the default calendar
+            assert '<span class="sla sla-met">已达成</span>' in html
+            assert html.count("非工作时间·计时暂停，11-30 周一 09:00 恢复") == 3
+            for deadline in ("11-30 周一 11:00", "11-30 周一 14:00", "12-02 周三 18:00"):
+                assert f"<div>{deadline}</div>" in html, deadline  # response, on site, resolution
+            steps = re.findall(r"<strong>([^<]+)</strong>", html.split('class="timeline"')[1])
+            assert steps[0] == "登记 (opened)" and "派工 (dispatched)" in steps, steps
+            assert steps[-1] == "进展", steps
+            assert "已电话联系客户，约定周一上门" in html and "张工" in html
+            assert (await browser.get("/tickets/SV-20991231-9999")).status_code == 404
+            assert (await browser.get("/tickets/%3Cscript%3E")).status_code == 400

@@ -3,5 +3,6 @@
 from .board import BoardController
 from .ops import health, ready
 from .signin import SignInController
+from .ticket import TicketController
 
-CONTROLLERS = [health, ready, SignInController, BoardController]
+CONTROLLERS = [health, ready, SignInController, BoardController, TicketController]
