@@ -1,7 +1,8 @@
-"""The sign-in page and the board in a real headless Chromium over real HTTP, at 1366×768 and on a
-390×844 phone: a demo user signs in by clicking, the board shows the tickets with their
-countdowns, nothing is fetched from outside the console (no CDN), nothing is wider than the
-window. Screenshots: test-artifacts/console/ and /tmp/console-screens/."""
+"""The sign-in page, the board and the ticket page in a real headless Chromium over real HTTP, at
+1366×768 and on a 390×844 phone: a demo user signs in by clicking, the board shows the tickets with
+their countdowns, a filter narrows it, a ticket opens; nothing is fetched from outside the console
+(no CDN), nothing is wider than the window. Screenshots: test-artifacts/console/ and
+/tmp/console-screens/."""
 
 from __future__ import annotations
 
@@ -67,6 +68,15 @@ async def _journey(browser: Any, base: str, size: dict, name: str, desk: Any, sh
         await page.click(".filters button[type=submit]")
     assert await rows.count() == 1
     await page.screenshot(path=str(shots / f"{name}-3-board-critical.png"), full_page=True)
+
+    async with page.expect_navigation():
+        await page.click(f"text={desk.opened['critical']}")
+    assert page.url == f"{base}/tickets/{desk.opened['critical']}"
+    assert await page.title() == f"工单 {desk.opened['critical']} · Aftersales"
+    assert await page.locator("table.clocks tr.row").count() >= 3
+    assert "整机无法启动" in await page.locator(".description").inner_text()
+    await _fits(page, size["width"])
+    await page.screenshot(path=str(shots / f"{name}-4-ticket.png"), full_page=True)
     assert outside == [], f"fetched from outside the console: {outside}"
     css = await page.evaluate("getComputedStyle(document.querySelector('.sla')).backgroundColor")
     assert css != "rgba(0, 0, 0, 0)", "the countdown has no colour"
