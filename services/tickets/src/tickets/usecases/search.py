@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftersales_shared.auth import Principal, Role, customer_scope, dealer_scope
@@ -92,22 +92,26 @@ async def list_tickets(
     if filters.opened_to:
         query = query.where(TicketRow.opened_at < filters.opened_to)
     total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    order = (
-        (_next_deadline().asc().nulls_last(), TicketRow.opened_at, TicketRow.ticket_no)
-        if filters.by_deadline
-        else (TicketRow.opened_at.desc(), TicketRow.ticket_no.desc())
-    )
-    rows = (await session.scalars(query.order_by(*order).limit(limit).offset(offset))).all()
+    if filters.by_deadline:
+        query = _by_next_deadline(query)
+    else:
+        query = query.order_by(TicketRow.opened_at.desc(), TicketRow.ticket_no.desc())
+    rows = (await session.scalars(query.limit(limit).offset(offset))).all()
     return list(rows), total
 
 
-def _next_deadline():  # type: ignore[no-untyped-def]
-    """The earliest deadline of a ticket's running clocks (a correlated scalar subquery)."""
-    return (
-        select(func.min(ClockRow.deadline))
-        .where(and_(ClockRow.ticket_id == TicketRow.id, ClockRow.state == "running"))
-        .correlate(TicketRow)
-        .scalar_subquery()
+def _by_next_deadline(query):  # type: ignore[no-untyped-def]
+    """Tickets ordered by the earliest deadline of their running clocks (none last). One grouped
+    pass over the running clocks joined by hash: a correlated subquery per ticket cost ~3x as much
+    with 10,000 open tickets (services/console/bench/board.py)."""
+    nearest = (
+        select(ClockRow.ticket_id, func.min(ClockRow.deadline).label("deadline"))
+        .where(ClockRow.state == "running")
+        .group_by(ClockRow.ticket_id)
+        .subquery()
+    )
+    return query.outerjoin(nearest, nearest.c.ticket_id == TicketRow.id).order_by(
+        nearest.c.deadline.asc().nulls_last(), TicketRow.opened_at, TicketRow.ticket_no
     )
 
 
@@ -120,11 +124,5 @@ async def supervisor_queue(
         or_(TicketRow.assignee_id.is_(None), TicketRow.sla_state.in_(["warning", "breached"])),
     )
     total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = (
-        await session.scalars(
-            query.order_by(_next_deadline().asc().nulls_last(), TicketRow.opened_at)
-            .limit(limit)
-            .offset(offset)
-        )
-    ).all()
+    rows = (await session.scalars(_by_next_deadline(query).limit(limit).offset(offset))).all()
     return list(rows), total
