@@ -114,6 +114,12 @@ async def test_each_role_sees_its_own_and_bad_input_is_a_4xx_page(desk_parts):
             await sign_in(engineer, "eng-zhang")
             page = await engineer.get("/board?tab=mine")
             assert numbers(page.text) == {desk.opened["assigned"]} and "张工" in page.text
+        async with desk.console() as dealer:  # 陈经理 of D-ZJ-01: none of these is his dealer's
+            await sign_in(dealer, "dealer-chen")
+            page = await dealer.get("/board")
+            assert page.status_code == 200 and numbers(page.text) == set()
+            other = await dealer.get(f"/tickets/{desk.opened['dealer']}")  # another dealer's
+            assert other.status_code == 404 and desk.dealer_id not in other.text
         async with desk.console() as sales:
             await sign_in(sales, "demo-sales")
             page = await sales.get("/board")
