@@ -15,7 +15,6 @@ from aftersales_shared.workcalendar import BusinessHours, CalendarDataError, Wor
 
 from .settings import ConsoleSettings
 
-SERVICES = ("contracts", "tickets", "surveys", "notifications", "dealers", "reports")
 CALENDAR_TTL_SECONDS = 60.0
 
 
