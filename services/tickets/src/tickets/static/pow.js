@@ -66,14 +66,15 @@
   var H = new Int32Array(8);
   var shift = 32 - bits;
 
+  for (i = 0; i < rest.length; i++) tail[i] = rest[i];  // the challenge's last bytes never change
+
   function tries(nonce) {  // true when this nonce's hash has enough leading zero bits
     var digits = String(nonce), n = rest.length, i;
-    tail.fill(0);
-    for (i = 0; i < n; i++) tail[i] = rest[i];
     for (i = 0; i < digits.length; i++) tail[n + i] = digits.charCodeAt(i);
     n += digits.length;
-    tail[n] = 0x80;
     var total = n + 9 <= 64 ? 64 : 128;
+    tail[n] = 0x80;
+    for (i = n + 1; i < total - 4; i++) tail[i] = 0;
     var bitLength = (full + n) * 8;
     tail[total - 4] = (bitLength >>> 24) & 0xff;
     tail[total - 3] = (bitLength >>> 16) & 0xff;
