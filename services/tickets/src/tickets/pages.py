@@ -109,16 +109,16 @@ FORM_CSP = SECURITY_HEADERS["Content-Security-Policy"] + "; script-src 'self'"
 REQUEST_PAGE = ("在线报修", ("在线报修", "Service request"))
 TRACKING_PAGE = ("报修进度", ("报修进度", "Your request"))
 LABELS_FORM = {
-    "request_type": "办理事项 (what you need)",
-    "product": "产品信息 (product)",
-    "product_model": "产品型号 (model)",
-    "serial_no": "出厂编号 / 序列号 (serial number)",
-    "contract_no": "合同编号 (contract number)",
-    "description": "故障描述 (fault)",
-    "contact_name": "联系人 (your name)",
-    "phone": "手机号码 (mobile)",
-    "email": "电子邮箱，选填 (e-mail, optional)",
-    "check": "安全验证 (anti-spam check)",
+    "request_type": ("办理事项", "what you need"),
+    "product": ("产品信息", "product"),
+    "product_model": ("产品型号", "model"),
+    "serial_no": ("出厂编号 / 序列号", "serial number"),
+    "contract_no": ("合同编号", "contract number"),
+    "description": ("故障描述", "fault"),
+    "contact_name": ("联系人", "your name"),
+    "phone": ("手机号码", "mobile"),
+    "email": ("电子邮箱（选填）", "e-mail, optional"),
+    "check": ("安全验证", "anti-spam check"),
 }
 PLACEHOLDERS = {
     "product_model": "如 XK-200",
@@ -202,9 +202,11 @@ def request_form(
     return html(body, status, {"Content-Security-Policy": FORM_CSP})
 
 
-def request_thanks(ticket_no: str, link: str) -> Response[str]:
+def request_thanks(ticket_no: str, link: str, phone: str) -> Response[str]:
     """The one page that shows the tracking link (its token is kept only as a hash)."""
-    body = _env.get_template("request_thanks.html").render(ticket_no=ticket_no, link=link)
+    body = _env.get_template("request_thanks.html").render(
+        ticket_no=ticket_no, link=link, phone=f"{phone[:3]}****{phone[-4:]}"
+    )
     return html(body, 201)
 
 

@@ -111,7 +111,7 @@ class RequestFormController(Controller):
         log.info("tickets.webform_ticket_opened", ticket_no=done.ticket_no)
         await webform.purge(rt.sessions, settings)
         return pages.request_thanks(
-            done.ticket_no, f"{settings.public_base_url}{TRACKING_PREFIX}{done.token}"
+            done.ticket_no, f"{settings.public_base_url}{TRACKING_PREFIX}{done.token}", req.phone
         )
 
 
