@@ -65,7 +65,8 @@ class TicketsSettings(ServiceSettings):
         ge=1,
         le=32,
         description="leading zero bits the form's proof of work needs (2^bits SHA-256 tries on "
-        "average; 18 ≈ 0.1–0.3 s on a desktop browser, ~1 s on a slow phone)",
+        "average; 18: a median of ~0.2 s on a desktop browser, ~1.4 s on a phone 4× slower; "
+        "see bench/webform_pow.py)",
     )
     webform_challenge_ttl_seconds: float = Field(
         default=3600.0, gt=0, description="how long a challenge of the form may be answered"
