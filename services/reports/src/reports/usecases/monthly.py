@@ -582,7 +582,9 @@ async def dealers_section(session: AsyncSession, data: MonthData) -> list[dict[s
         elif kind == "deduction_issued":
             r["deductions"] += 1
             r["deduction_amount"] += f["amount"] or Decimal("0")
-        elif kind in ("card_overdue", "parts_return_overdue", "warranty_service_overdue"):
+        elif kind == "card_overdue":  # the row's column is cards_overdue
+            r["cards_overdue"] += 1
+        elif kind in ("parts_return_overdue", "warranty_service_overdue"):
             r[kind] += 1
     for r in per.values():
         r["cards_on_time_rate"] = rate(r["cards_on_time"], r["cards_registered"])
