@@ -100,6 +100,7 @@ async def hand_figures(
 ) -> dict[str, Any]:
     """The report's figures computed by hand: plain SQL aggregates on the read model."""
     from reports.domain import ageing_labels, is_abnormal, per_thousand, percentile, rate
+    from reports.worktime import WorkingClock
 
     start, end = month.bounds(policy.timezone)
 
@@ -108,9 +109,11 @@ async def hand_figures(
 
     out: dict[str, Any] = {}
     rows = await q(
-        lambda w: "SELECT GROUPING(channel, request_type, urgency) AS g, channel, request_type, "
-        f"urgency, count(*) AS n FROM ticket_facts t WHERE {OPENED}{w.tickets()} "
-        "GROUP BY GROUPING SETS ((channel), (request_type), (urgency), ())"
+        lambda w: (
+            "SELECT GROUPING(channel, request_type, urgency) AS g, channel, request_type, "
+            f"urgency, count(*) AS n FROM ticket_facts t WHERE {OPENED}{w.tickets()} "
+            "GROUP BY GROUPING SETS ((channel), (request_type), (urgency), ())"
+        )
     )
     volume: dict[str, Any] = {"channel": {}, "type": {}, "urgency": {}}
     for r in rows:
@@ -129,11 +132,13 @@ async def hand_figures(
     fails = {
         (r[0], r[1]): r[2]
         for r in await q(
-            lambda w: "SELECT coalesce(u.model, t.product_model, '未知'), "
-            "coalesce(t.batch_no, u.batch_no, '未知'), count(*) FROM ticket_facts t "
-            f"LEFT JOIN unit_facts u ON u.serial_no = t.serial_no WHERE {OPENED} "
-            f"AND t.request_type IN ('quality_issue', 'return_exchange'){w.tickets()} "
-            "GROUP BY 1, 2"
+            lambda w: (
+                "SELECT coalesce(u.model, t.product_model, '未知'), "
+                "coalesce(t.batch_no, u.batch_no, '未知'), count(*) FROM ticket_facts t "
+                f"LEFT JOIN unit_facts u ON u.serial_no = t.serial_no WHERE {OPENED} "
+                f"AND t.request_type IN ('quality_issue', 'return_exchange'){w.tickets()} "
+                "GROUP BY 1, 2"
+            )
         )
     }
 
@@ -159,16 +164,20 @@ async def hand_figures(
     out["failures"] = {
         "total": sum(model_fails.values()),
         "units": sum(model_units.values()),
-        "by_model": {m: (model_units[m], model_fails[m]) for m in set(model_units) | set(model_fails)},
+        "by_model": {
+            m: (model_units[m], model_fails[m]) for m in set(model_units) | set(model_fails)
+        },
         "by_batch": batches,
     }
 
     rows = await q(
-        lambda w: "SELECT GROUPING(cause_category, failed_part) AS g, cause_category, failed_part, "
-        "count(*) AS n, count(*) FILTER (WHERE needs_analysis) AS awaiting, "
-        "count(within_sla) AS judged, count(*) FILTER (WHERE within_sla) AS within "
-        f"FROM ticket_facts t WHERE {DONE}{w.tickets()} "
-        "GROUP BY GROUPING SETS ((cause_category), (failed_part), ())"
+        lambda w: (
+            "SELECT GROUPING(cause_category, failed_part) AS g, cause_category, failed_part, "
+            "count(*) AS n, count(*) FILTER (WHERE needs_analysis) AS awaiting, "
+            "count(within_sla) AS judged, count(*) FILTER (WHERE within_sla) AS within "
+            f"FROM ticket_facts t WHERE {DONE}{w.tickets()} "
+            "GROUP BY GROUPING SETS ((cause_category), (failed_part), ())"
+        )
     )
     causes = {r["cause_category"]: r["n"] for r in rows if r["g"] == 1 and r["cause_category"]}
     parts = {r["failed_part"]: r["n"] for r in rows if r["g"] == 2 and r["failed_part"]}
@@ -176,22 +185,26 @@ async def hand_figures(
     out["pareto"] = {"causes": causes, "parts": parts, "awaiting": total["awaiting"]}
 
     rows = await q(
-        lambda w: "SELECT c.clock, coalesce(t.urgency, '未知') AS urgency, count(*) AS n, "
-        "count(*) FILTER (WHERE EXISTS (SELECT 1 FROM ticket_event_facts e WHERE "
-        "e.ticket_id = t.ticket_id AND e.kind = 'sla_breached' AND e.clock = c.clock)) AS late "
-        "FROM ticket_facts t CROSS JOIN LATERAL (VALUES ('acknowledge', t.acknowledge_due), "
-        "('response', t.response_due), ('resolution', t.resolution_due)) AS c(clock, due) "
-        f"WHERE {OPENED} AND c.due IS NOT NULL{w.tickets()} GROUP BY 1, 2"
+        lambda w: (
+            "SELECT c.clock, coalesce(t.urgency, '未知') AS urgency, count(*) AS n, "
+            "count(*) FILTER (WHERE EXISTS (SELECT 1 FROM ticket_event_facts e WHERE "
+            "e.ticket_id = t.ticket_id AND e.kind = 'sla_breached' AND e.clock = c.clock)) AS late "
+            "FROM ticket_facts t CROSS JOIN LATERAL (VALUES ('acknowledge', t.acknowledge_due), "
+            "('response', t.response_due), ('resolution', t.resolution_due)) AS c(clock, due) "
+            f"WHERE {OPENED} AND c.due IS NOT NULL{w.tickets()} GROUP BY 1, 2"
+        )
     )
     by_urgency = {f"{r['clock']}|{r['urgency']}": (r["n"], r["late"]) for r in rows}
     with_clock: Counter[str] = Counter()
     for r in rows:
         with_clock[r["clock"]] += r["n"]
     events = await q(
-        lambda w: "SELECT e.kind, e.clock, count(*) AS n, count(DISTINCT e.ticket_id) AS tickets "
-        "FROM ticket_event_facts e JOIN ticket_facts t ON t.ticket_id = e.ticket_id "
-        f"WHERE {OPENED} AND e.kind IN ('sla_warning', 'sla_breached', 'sla_escalated')"
-        f"{w.tickets()} GROUP BY 1, 2"
+        lambda w: (
+            "SELECT e.kind, e.clock, count(*) AS n, count(DISTINCT e.ticket_id) AS tickets "
+            "FROM ticket_event_facts e JOIN ticket_facts t ON t.ticket_id = e.ticket_id "
+            f"WHERE {OPENED} AND e.kind IN ('sla_warning', 'sla_breached', 'sla_escalated')"
+            f"{w.tickets()} GROUP BY 1, 2"
+        )
     )
     counted: Counter[str] = Counter()
     breached: Counter[str] = Counter()
@@ -210,10 +223,12 @@ async def hand_figures(
         "within_sla": rate(total["within"], total["judged"]),
     }
 
-    def minutes(a: Any, b: Any) -> float:
-        return calendar.working_time_between(a, b).total_seconds() / 60 if b > a else 0.0
-
     def stats(pairs: list[Any]) -> dict[str, Any]:
+        clock = WorkingClock(calendar, [t for _, a, b in pairs for t in (a, b)])
+
+        def minutes(a: Any, b: Any) -> float:
+            return clock.between(a, b).total_seconds() / 60 if b > a else 0.0
+
         values: dict[str, list[float]] = defaultdict(list)
         everything = []
         for urgency, a, b in pairs:
@@ -226,12 +241,16 @@ async def hand_figures(
         }
 
     response = await q(
-        lambda w: "SELECT urgency, opened_at, first_assigned_at FROM ticket_facts t "
-        f"WHERE {OPENED} AND first_assigned_at IS NOT NULL{w.tickets()}"
+        lambda w: (
+            "SELECT urgency, opened_at, first_assigned_at FROM ticket_facts t "
+            f"WHERE {OPENED} AND first_assigned_at IS NOT NULL{w.tickets()}"
+        )
     )
     resolution = await q(
-        lambda w: "SELECT urgency, opened_at, completed_at FROM ticket_facts t "
-        f"WHERE {DONE} AND opened_at IS NOT NULL{w.tickets()}"
+        lambda w: (
+            "SELECT urgency, opened_at, completed_at FROM ticket_facts t "
+            f"WHERE {DONE} AND opened_at IS NOT NULL{w.tickets()}"
+        )
     )
     out["times"] = {"response": stats(response), "resolution": stats(resolution)}
 
@@ -241,24 +260,33 @@ async def hand_figures(
         for d, label in zip(policy.ageing_buckets_days, labels, strict=False)
     )
     rows = await q(
-        lambda w: f"SELECT CASE {case} ELSE '{labels[-1]}' END, count(*) FROM ticket_facts t "
-        "WHERE t.opened_at < $2 AND $1::timestamptz IS NOT NULL AND "
-        f"(t.completed_at IS NULL OR t.completed_at >= $2){w.tickets()} GROUP BY 1"
+        lambda w: (
+            f"SELECT CASE {case} ELSE '{labels[-1]}' END, count(*) FROM ticket_facts t "
+            "WHERE t.opened_at < $2 AND $1::timestamptz IS NOT NULL AND "
+            f"(t.completed_at IS NULL OR t.completed_at >= $2){w.tickets()} GROUP BY 1"
+        )
     )
     ageing = {label: 0 for label in labels} | {r[0]: r[1] for r in rows}
     out["backlog"] = {"total": sum(ageing.values()), "ageing": ageing}
 
     engineers = await q(
-        lambda w: "SELECT t.engineer_id, count(*) AS n, count(*) FILTER (WHERE EXISTS ("
-        "SELECT 1 FROM ticket_event_facts e WHERE e.ticket_id = t.ticket_id AND e.kind = "
-        "'reopened') OR EXISTS (SELECT 1 FROM ticket_facts f WHERE f.follow_up_of = t.ticket_id))"
-        f" AS again FROM ticket_facts t WHERE {DONE}{w.tickets()} GROUP BY 1"
+        lambda w: (
+            "WITH done AS (SELECT t.ticket_id, t.engineer_id FROM ticket_facts t "
+            f"WHERE {DONE}{w.tickets()}), again AS (SELECT ticket_id FROM ticket_event_facts "
+            "WHERE kind = 'reopened' AND ticket_id IN (SELECT ticket_id FROM done) UNION "
+            "SELECT follow_up_of FROM ticket_facts WHERE follow_up_of IN "
+            "(SELECT ticket_id FROM done)) SELECT d.engineer_id, count(*) AS n, "
+            "count(a.ticket_id) AS again FROM done d LEFT JOIN again a "
+            "ON a.ticket_id = d.ticket_id GROUP BY 1"
+        )
     )
     scores = await q(
-        lambda w: "SELECT engineer_id, count(*), "
-        "avg((efficiency + attitude + professionalism) / 3.0::float8) FROM survey_facts s "
-        f"WHERE s.answered_at >= $1 AND s.answered_at < $2 AND engineer_id IS NOT NULL"
-        f"{w.dealer('s.dealer_id')}{w.line_of_ticket('s.ticket_id')} GROUP BY 1"
+        lambda w: (
+            "SELECT engineer_id, count(*), "
+            "avg((efficiency + attitude + professionalism) / 3.0::float8) FROM survey_facts s "
+            f"WHERE s.answered_at >= $1 AND s.answered_at < $2 AND engineer_id IS NOT NULL"
+            f"{w.dealer('s.dealer_id')}{w.line_of_ticket('s.ticket_id')} GROUP BY 1"
+        )
     )
     per: dict[str, Any] = {}
     for r in engineers:
@@ -271,22 +299,26 @@ async def hand_figures(
     tickets = {
         r[0]: r[1]
         for r in await q(
-            lambda w: "SELECT dealer_id, count(*) FROM ticket_facts t "
-            f"WHERE {OPENED} AND dealer_id IS NOT NULL{w.tickets()} GROUP BY 1"
+            lambda w: (
+                "SELECT dealer_id, count(*) FROM ticket_facts t "
+                f"WHERE {OPENED} AND dealer_id IS NOT NULL{w.tickets()} GROUP BY 1"
+            )
         )
     }
     warranty = await q(
-        lambda w: "SELECT dealer_id, "
-        "count(*) FILTER (WHERE kind = 'card_registered') AS cards, "
-        "count(*) FILTER (WHERE kind = 'card_registered' AND on_time) AS on_time, "
-        "count(*) FILTER (WHERE kind = 'card_registered' AND NOT coalesce(recognised, false)) "
-        "AS not_recognised, count(*) FILTER (WHERE kind = 'card_overdue') AS card_overdue, "
-        "count(*) FILTER (WHERE kind = 'parts_return_overdue') AS parts, "
-        "count(*) FILTER (WHERE kind = 'warranty_service_overdue') AS service, "
-        "count(*) FILTER (WHERE kind = 'deduction_issued') AS deductions, "
-        "coalesce(sum(coalesce(amount, 0)) FILTER (WHERE kind = 'deduction_issued'), 0.00) "
-        "AS amount FROM warranty_facts w WHERE w.at >= $1 AND w.at < $2"
-        f"{w.dealer('w.dealer_id')} GROUP BY 1"
+        lambda w: (
+            "SELECT dealer_id, "
+            "count(*) FILTER (WHERE kind = 'card_registered') AS cards, "
+            "count(*) FILTER (WHERE kind = 'card_registered' AND on_time) AS on_time, "
+            "count(*) FILTER (WHERE kind = 'card_registered' AND NOT coalesce(recognised, false)) "
+            "AS not_recognised, count(*) FILTER (WHERE kind = 'card_overdue') AS card_overdue, "
+            "count(*) FILTER (WHERE kind = 'parts_return_overdue') AS parts, "
+            "count(*) FILTER (WHERE kind = 'warranty_service_overdue') AS service, "
+            "count(*) FILTER (WHERE kind = 'deduction_issued') AS deductions, "
+            "coalesce(sum(coalesce(amount, 0)) FILTER (WHERE kind = 'deduction_issued'), 0.00) "
+            "AS amount FROM warranty_facts w WHERE w.at >= $1 AND w.at < $2"
+            f"{w.dealer('w.dealer_id')} GROUP BY 1"
+        )
     )
     dealers = {d: (n, 0, 0, 0, 0, 0, 0, 0, "0.00") for d, n in tickets.items()}
     for r in warranty:
@@ -303,11 +335,13 @@ async def hand_figures(
     ):
         s, e = other.bounds(policy.timezone)
         (r,) = await q(
-            lambda w: "SELECT count(*), count(*) FILTER (WHERE low_score), sum(efficiency), "
-            "sum(attitude), sum(professionalism), "
-            "avg((efficiency + attitude + professionalism) / 3.0::float8) FROM survey_facts s "
-            "WHERE s.answered_at >= $1 AND s.answered_at < $2"
-            f"{w.dealer('s.dealer_id')}{w.line_of_ticket('s.ticket_id')}",
+            lambda w: (
+                "SELECT count(*), count(*) FILTER (WHERE low_score), sum(efficiency), "
+                "sum(attitude), sum(professionalism), "
+                "avg((efficiency + attitude + professionalism) / 3.0::float8) FROM survey_facts s "
+                "WHERE s.answered_at >= $1 AND s.answered_at < $2"
+                f"{w.dealer('s.dealer_id')}{w.line_of_ticket('s.ticket_id')}"
+            ),
             s,
             e,
         )
@@ -316,9 +350,11 @@ async def hand_figures(
         out["satisfaction"][name] = (n, r[1], *means, round(r[5], 2) if n else None)
 
     rows = await q(
-        lambda w: "SELECT kind, outcome, on_time, count(*) FROM follow_up_facts f "
-        f"WHERE f.at >= $1 AND f.at < $2{w.dealer('f.dealer_id')}"
-        f"{w.line_of_ticket('f.ticket_id')} GROUP BY 1, 2, 3"
+        lambda w: (
+            "SELECT kind, outcome, on_time, count(*) FROM follow_up_facts f "
+            f"WHERE f.at >= $1 AND f.at < $2{w.dealer('f.dealer_id')}"
+            f"{w.line_of_ticket('f.ticket_id')} GROUP BY 1, 2, 3"
+        )
     )
     visits: Counter[str] = Counter()
     training: Counter[str] = Counter()
@@ -342,12 +378,16 @@ async def hand_figures(
     }  # fmt: skip
 
     departments = await q(
-        lambda w: "SELECT owner_department, count(*) FROM corrective_action_facts a "
-        f"WHERE a.overdue_at >= $1 AND a.overdue_at < $2{w.line('a.product_line')} GROUP BY 1"
+        lambda w: (
+            "SELECT owner_department, count(*) FROM corrective_action_facts a "
+            f"WHERE a.overdue_at >= $1 AND a.overdue_at < $2{w.line('a.product_line')} GROUP BY 1"
+        )
     )
     steps = await q(
-        lambda w: "SELECT change, count(DISTINCT action_id) FROM corrective_action_steps s "
-        f"WHERE s.changed_at >= $1 AND s.changed_at < $2{w.line('s.product_line')} GROUP BY 1"
+        lambda w: (
+            "SELECT change, count(DISTINCT action_id) FROM corrective_action_steps s "
+            f"WHERE s.changed_at >= $1 AND s.changed_at < $2{w.line('s.product_line')} GROUP BY 1"
+        )
     )
     step = dict(steps)
     out["actions"] = {
@@ -362,15 +402,19 @@ async def hand_figures(
     ):
         s, e = other.bounds(policy.timezone)
         (r,) = await q(
-            lambda w: "SELECT count(*), count(*) FILTER (WHERE request_type IN "
-            f"('quality_issue', 'return_exchange')) FROM ticket_facts t WHERE {OPENED}"
-            f"{w.tickets()}",
+            lambda w: (
+                "SELECT count(*), count(*) FILTER (WHERE request_type IN "
+                f"('quality_issue', 'return_exchange')) FROM ticket_facts t WHERE {OPENED}"
+                f"{w.tickets()}"
+            ),
             s,
             e,
         )
         (u,) = await q(
-            lambda w: "SELECT count(*) FROM unit_facts u WHERE u.in_service_from < $2 AND "
-            f"$1::timestamptz IS NOT NULL{w.dealer('u.dealer_id')}{w.line('u.product_line')}",
+            lambda w: (
+                "SELECT count(*) FROM unit_facts u WHERE u.in_service_from < $2 AND "
+                f"$1::timestamptz IS NOT NULL{w.dealer('u.dealer_id')}{w.line('u.product_line')}"
+            ),
             s,
             e,
         )
@@ -424,9 +468,15 @@ def report_figures(report: dict[str, Any]) -> dict[str, Any]:
         },
         "dealers": {
             d["dealer_id"]: (
-                d["tickets"], d["cards_registered"], d["cards_on_time"], d["cards_not_recognised"],
-                d["cards_overdue"], d["parts_return_overdue"], d["warranty_service_overdue"],
-                d["deductions"], d["deduction_amount"],
+                d["tickets"],
+                d["cards_registered"],
+                d["cards_on_time"],
+                d["cards_not_recognised"],
+                d["cards_overdue"],
+                d["parts_return_overdue"],
+                d["warranty_service_overdue"],
+                d["deductions"],
+                d["deduction_amount"],
             )
             for d in report["dealers"]
         },  # fmt: skip

@@ -128,10 +128,10 @@ async def fill(conn: Any, shape: Shape, out: Any = None) -> dict[str, int]:
         batches = MODELS[model]
         k = rng.randrange(len(batches))
         batch = batches[k]
-        signed = first - timedelta(days=365) + timedelta(
-            days=(end - first).days * 1.2 * (k + rng.random()) / len(batches)
-        )
-        signed = min(signed, end - timedelta(days=1))
+        # a model's batches are sold one after the other, from a year before the window to its end
+        span = (end - first).days + 365
+        since = timedelta(days=span * (k + rng.random()) / len(batches))
+        signed = min(first - timedelta(days=365) + since, end - timedelta(days=1))
         serial = f"SN-{model}-{n:07d}"
         dealer = dealers[rng.randrange(len(dealers))]
         named_batch = batch if rng.random() < 0.9 else None  # some contracts name no batch
@@ -158,8 +158,9 @@ async def fill(conn: Any, shape: Shape, out: Any = None) -> dict[str, int]:
     surveys: list[tuple[Any, ...]] = []
     follow_ups: list[tuple[Any, ...]] = []
     completed_ids: list[tuple[str, datetime]] = []
-    for n in range(shape.tickets):
-        opened = _at(rng, starts, weights)
+    # tickets are written as they open: the table's order is time order, as in production
+    opened_at = sorted(_at(rng, starts, weights) for _ in range(shape.tickets))
+    for n, opened in enumerate(opened_at):
         rtype = pick(rng, TYPES)
         urgency = pick(rng, URGENCIES)
         failure = rtype in ("quality_issue", "return_exchange")
@@ -335,7 +336,9 @@ async def fill(conn: Any, shape: Shape, out: Any = None) -> dict[str, int]:
             rng,
             (("parts_return_overdue", 5), ("deduction_issued", 3), ("warranty_service_overdue", 2)),
         )
-        amount = Decimal(rng.randrange(5_000, 500_000)) / 100 if kind == "deduction_issued" else None
+        amount = (
+            Decimal(rng.randrange(5_000, 500_000)) / 100 if kind == "deduction_issued" else None
+        )
         warranty.append(
             (
                 f"ev-wf-{n}", kind, dealers[rng.randrange(len(dealers))],

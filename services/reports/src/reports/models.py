@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, Index, Integer, MetaData, Numeric, String, Text
+from sqlalchemy import Boolean, Date, Index, Integer, MetaData, Numeric, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from aftersales_shared.db import NAMING, UTCDateTime
@@ -82,6 +82,12 @@ class TicketFact(Base):
     __table_args__ = (
         Index("ix_ticket_facts_opened_at", "opened_at"),
         Index("ix_ticket_facts_completed_at", "completed_at"),
+        Index(
+            "ix_ticket_facts_follow_up_of",
+            "follow_up_of",
+            postgresql_where=text("follow_up_of IS NOT NULL"),
+            sqlite_where=text("follow_up_of IS NOT NULL"),
+        ),
     )
 
 
