@@ -1,6 +1,7 @@
-"""The monthly benchmark's code paths at a tiny size (bench/monthly.py, bench/readmodel.py): its read
-model loads, and the report agrees figure by figure with the hand-written SQL — whole company, one
-product line, one region, and an earlier month. No timings: the benchmark prints those."""
+"""The monthly benchmark's code paths at a tiny size (bench/monthly.py, bench/readmodel.py): its
+read model loads, and the report agrees figure by figure with the hand-written SQL — whole
+company, one product line, one region, and an earlier month. No timings: the benchmark prints
+those."""
 
 from __future__ import annotations
 

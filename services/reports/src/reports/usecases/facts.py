@@ -56,6 +56,8 @@ class Deferred:
     puts: dict[tuple[Any, tuple[str, ...], tuple[str, ...]], dict[tuple[Any, ...], Any]] = field(
         default_factory=dict
     )
+    # unit column → serial → the first value learned (a later one finds the column filled)
+    learned: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def defer_writes(session: AsyncSession) -> None:
@@ -70,6 +72,22 @@ async def flush_writes(session: AsyncSession) -> None:
         await _merge_tickets(session, deferred.merges)
     for (model, key, _), rows in deferred.puts.items():
         await _put_many(session, model, key, list(rows.values()))
+    for column, values in deferred.learned.items():
+        await _learn_many(session, column, values)
+
+
+async def _learn_many(session: AsyncSession, column: str, values: dict[str, str]) -> None:
+    if not is_postgresql(session):
+        for serial_no, value in values.items():
+            await learn_unit(session, serial_no, **{column: value}, now=True)
+        return
+    await session.execute(
+        text(
+            f"UPDATE unit_facts AS u SET {column} = v.value FROM unnest(CAST(:serials AS text[]), "
+            f"CAST(:values AS text[])) AS v(serial_no, value) WHERE u.serial_no = v.serial_no "
+            f"AND u.{column} IS NULL"
+        ).bindparams(serials=list(values), values=list(values.values())),
+    )
 
 
 async def _merge_tickets(session: AsyncSession, merges: list[tuple[str, str, str, Merge]]) -> None:
@@ -222,15 +240,22 @@ async def units_signed(
 
 
 async def learn_unit(
-    session: AsyncSession, serial_no: str | None, batch_no: str | None, product_line: str | None
+    session: AsyncSession,
+    serial_no: str | None,
+    batch_no: str | None = None,
+    product_line: str | None = None,
+    now: bool = False,
 ) -> None:
     """A completed ticket names the unit's batch and product line: the unit keeps them where its
     contract did not."""
     if not serial_no:
         return
+    deferred: Deferred | None = session.info.get("deferred_facts")
     table = UnitFact.__table__
     for column, value in (("batch_no", batch_no), ("product_line", product_line)):
-        if value:
+        if value and deferred is not None and not now:
+            deferred.learned.setdefault(column, {}).setdefault(serial_no, value)
+        elif value:
             await session.execute(
                 update(table)
                 .where(table.c.serial_no == serial_no, table.c[column].is_(None))
