@@ -58,6 +58,8 @@ class Deferred:
     )
     # unit column → serial → the first value learned (a later one finds the column filled)
     learned: dict[str, dict[str, str]] = field(default_factory=dict)
+    serials: set[str] = field(default_factory=set)  # units the merges read (TicketOpened)
+    units: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def defer_writes(session: AsyncSession) -> None:
@@ -68,6 +70,12 @@ async def flush_writes(session: AsyncSession) -> None:
     deferred: Deferred | None = session.info.pop("deferred_facts", None)
     if deferred is None:
         return
+    if deferred.serials:
+        table = UnitFact.__table__
+        rows = await session.execute(
+            select(table).where(one_of(session, table.c.serial_no, sorted(deferred.serials)))
+        )
+        deferred.units.update({r["serial_no"]: dict(r) for r in rows.mappings()})
     if deferred.merges:
         await _merge_tickets(session, deferred.merges)
     for (model, key, _), rows in deferred.puts.items():
@@ -281,17 +289,26 @@ async def unit_of(session: AsyncSession, serial_no: str | None) -> dict[str, Any
 async def ticket_opened(
     session: AsyncSession, event_id: str, ticket_id: str, ticket_no: str, **values: Any
 ) -> None:
-    unit = await unit_of(session, values.get("serial_no"))
-    if unit:
-        values.setdefault("batch_no", unit["batch_no"])
-        values.setdefault("product_line", unit["product_line"])
-        values["product_model"] = values.get("product_model") or unit["model"]
+    serial_no = values.get("serial_no")
+    deferred: Deferred | None = session.info.get("deferred_facts")
+    if deferred is not None and serial_no:  # the batch's units are read once, before its merges
+        deferred.serials.add(serial_no)
+        units = deferred.units
+    else:
+        unit = await unit_of(session, serial_no)
+        units = {serial_no: unit} if unit else {}
 
     def merge(row: dict[str, Any]) -> dict[str, Any]:
+        known = dict(values)
+        unit = units.get(serial_no) if serial_no else None
+        if unit:
+            known.setdefault("batch_no", unit["batch_no"])
+            known.setdefault("product_line", unit["product_line"])
+            known["product_model"] = known.get("product_model") or unit["model"]
         # completion's classification wins over what intake guessed from the unit
         return {
             k: v
-            for k, v in values.items()
+            for k, v in known.items()
             if v is not None and not (k in ("batch_no", "product_line") and row[k])
         }
 
