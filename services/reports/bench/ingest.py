@@ -275,7 +275,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=50_000)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON at the end")
     args = parser.parse_args(argv)
-    print(f"reports ingest benchmark: {args.events:,} events, {os.cpu_count()} CPUs", flush=True)
+    print(
+        f"reports ingest benchmark: {args.events:,} events, {os.cpu_count()} CPUs, load average "
+        + " ".join(f"{x:.1f}" for x in os.getloadavg()),
+        flush=True,
+    )
     results = asyncio.run(run(args.events))
     if args.json:
         print(json.dumps(results, indent=2, default=str))
