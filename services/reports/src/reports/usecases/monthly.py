@@ -138,8 +138,15 @@ NOT_COUNTED = (
 
 
 def _ticket_columns(full: bool = True) -> list[Any]:
+    """Every column for the drill-down; for the figures not the NOT_COUNTED ones, and a deadline
+    only as whether there is one (what the SLA figures ask; a timestamp less per row to decode)."""
+    deadlines = set(DEADLINE_OF.values())
     return [
-        *(c for c in T.c if full or c.name not in NOT_COUNTED),
+        *(
+            c if full or c.name not in deadlines else c.is_not(None).label(c.name)
+            for c in T.c
+            if full or c.name not in NOT_COUNTED
+        ),
         U.c.model.label("unit_model"),
         U.c.batch_no.label("unit_batch"),
     ]
