@@ -120,3 +120,38 @@ async def test_a_signed_contract_s_copies_reach_finance_delivery_and_customer_se
     assert set(by_rule) == {"contract-signed-customer"}  # the contact; technical hears nothing
     mail = smtp.to(people["finance"]["email"])
     assert len(mail) == 1 and f"HT-{ref}" in mail[0].message.get_body(("plain",)).get_content()
+
+
+async def test_a_published_monthly_report_reaches_product_production_sales_and_management(
+    databases, own_nats, servers
+):
+    """Seed 000 §三(四): the month's analysis goes to product, production and sales (and the
+    managers) so they fix what it shows; the technical department is not on that list."""
+    smtp, gw = servers
+    await streams(own_nats.url)
+    app = await make_app(databases, own_nats.url, smtp, gw)
+    ref = uid()
+    awake = {"quiet_hours": None, "channels": ["sms", "email"]}
+    people = {
+        group: recipient(f"{group}-{ref}", groups=[group], **awake)
+        for group in ("product", "production", "sales", "manager", "technical")
+    }
+    env = from_sample("ReportPublished", report_id=f"R-{ref}")
+    async with running(app) as client:
+        for body in people.values():
+            r = await client.post("/recipients", json=body, headers=SUP)
+            assert r.status_code == 201, r.text
+        await publish(own_nats.url, env)
+        rows = await sent(
+            lambda: all_deliveries(client, event_id=env.id, status="sent", n=4),
+            what="ReportPublished to product, production, sales and the managers",
+        )
+    assert {(r["rule_id"], r["recipient_key"], r["channel"]) for r in rows} == {
+        ("report-published", people[g]["id"], "email")
+        for g in ("product", "production", "sales", "manager")
+    }
+    mail = smtp.to(people["product"]["email"])
+    assert len(mail) == 1
+    text = mail[0].message.get_body(("plain",)).get_content()
+    assert "2026-11售后服务月度分析报告" in text and "异常批次 1 个" in text
+    assert env.data.links.pdf in text and "95.6%" in text

@@ -43,7 +43,7 @@ CONSUMES: dict[str, tuple[str, ...]] = {
         "surveys.survey_answered.v1",
     ),
     "surveys": ("tickets.calendar_changed.v1", "tickets.service_completed.v1"),
-    # every event of the four producers (notifications.domain.CONSUMED; CalendarChanged only kept)
+    # every event of the five producers (notifications.domain.CONSUMED; CalendarChanged only kept)
     "notifications": (
         "contracts.contract_archive_overdue.v1",
         "contracts.contract_archived.v1",
@@ -61,6 +61,7 @@ CONSUMES: dict[str, tuple[str, ...]] = {
         "dealers.stocking_plan_missed.v1",
         "dealers.warranty_card_registered.v1",
         "dealers.warranty_service_overdue.v1",
+        "reports.report_published.v1",
         "surveys.return_visit_overdue.v1",
         "surveys.return_visit_recorded.v1",
         "surveys.survey_answered.v1",
@@ -70,6 +71,7 @@ CONSUMES: dict[str, tuple[str, ...]] = {
         "tickets.calendar_year_missing.v1",
         "tickets.cause_analysis_overdue.v1",
         "tickets.corrective_action_changed.v1",
+        "tickets.complaint_classified.v1",
         "tickets.complaint_escalated.v1",
         "tickets.complaint_limit_told.v1",
         "tickets.complaint_overdue.v1",
@@ -107,6 +109,8 @@ CONSUMES: dict[str, tuple[str, ...]] = {
         "surveys.return_visit_recorded.v1",
         "surveys.survey_answered.v1",
         "tickets.calendar_changed.v1",
+        "tickets.complaint_classified.v1",
+        "tickets.complaint_overdue.v1",
         "tickets.corrective_action_changed.v1",
         "tickets.corrective_action_overdue.v1",
         "tickets.fault_classified.v1",

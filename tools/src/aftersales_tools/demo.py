@@ -85,6 +85,9 @@ DEMO_STAFF = (
     ("dlv-sun", "孙师傅", ["delivery"], "13700137006", "sun@factory.example.cn"),
     ("fin-qian", "钱会计", ["finance"], "13700137007", "qian@factory.example.cn"),
     ("tech-wu", "吴工", ["technical"], "13700137008", "wu@factory.example.cn"),
+    # the monthly report's readers (ReportPublished): product and production departments
+    ("prod-zhou", "周经理", ["product"], "13700137009", "zhou@factory.example.cn"),
+    ("mfg-zheng", "郑厂长", ["production"], "13700137010", "zheng@factory.example.cn"),
 )
 ON_DUTY = "sup-li"  # tonight's supervisor on duty (18:00 to 08:30, business time)
 

@@ -7,10 +7,11 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from aftersales_shared.errors import DomainError
+from aftersales_shared.workcalendar import WorkCalendar
 
 # request types that are a unit failing (the numerator of failure rates)
 FAILURE_TYPES = ("quality_issue", "return_exchange")
@@ -163,3 +164,40 @@ def change(current: float | None, previous: float | None) -> float | None:
 
 def mean(values: Sequence[float]) -> float | None:
     return round(sum(values) / len(values), 2) if values else None
+
+
+# ------------------------------------------------------------------ publication schedule
+PUBLISH_SEARCH_DAYS = 31  # a month always has a working day; past that the calendar is wrong
+
+
+def first_working_day(month: Month, calendar: WorkCalendar) -> date:
+    """The first day of `month` with working time on the calendar: national holidays, company
+    closures and 调休 make-up days count (1 January 2026 is a holiday, Sunday 4 January is
+    worked)."""
+    day = month.first_day()
+    for _ in range(PUBLISH_SEARCH_DAYS):
+        if calendar.is_working_day(day):
+            return day
+        day += timedelta(days=1)
+    raise DomainError(
+        f"日历中 {month} 没有工作日，请检查工作日历 (the calendar has no working day in {month})",
+        code="no_working_day",
+    )
+
+
+def publication_due(report_month: Month, calendar: WorkCalendar, at: time, tz: str) -> datetime:
+    """When a month's report is generated and sent: the first working day of the following month at
+    the configured local time in the business time zone, as a UTC instant."""
+    day = first_working_day(report_month.shifted(1), calendar)
+    return datetime.combine(day, at, tzinfo=ZoneInfo(tz)).astimezone(UTC)
+
+
+def next_publication(now: datetime, calendar: WorkCalendar, at: time, tz: str) -> Month:
+    """The report month whose publication is the next one not yet due at `now`: last month's while
+    this month's first working day (at the configured time) is still ahead, else this month's."""
+    local = now.astimezone(ZoneInfo(tz))
+    this_month = Month(local.year, local.month)
+    previous = this_month.shifted(-1)
+    if now < publication_due(previous, calendar, at, tz):
+        return previous
+    return this_month

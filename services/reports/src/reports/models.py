@@ -9,7 +9,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, Index, Integer, MetaData, Numeric, String, Text, text
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from aftersales_shared.db import NAMING, UTCDateTime
@@ -77,6 +88,11 @@ class TicketFact(Base):
     follow_up_of: Mapped[str | None] = mapped_column(
         String(100), comment="the ticket a low survey score reopened as this follow-up"
     )
+    complaint_level: Mapped[str | None] = mapped_column(
+        String(10), comment="a complaint's level as last classified (ComplaintClassified)"
+    )
+    complaint_type: Mapped[str | None] = mapped_column(String(30))
+    complaint_classified_at: Mapped[datetime | None]
     last_event_id: Mapped[str] = mapped_column(String(200))
 
     __table_args__ = (
@@ -210,3 +226,23 @@ class DealerFact(Base):
     name: Mapped[str] = mapped_column(String(200))
     region: Mapped[str | None] = mapped_column(String(100))
     changed_at: Mapped[datetime]
+
+
+class PublishedReport(Base):
+    """A month's report as it was published (ReportPublished): the figures kept as they were that
+    day, so what product, production and sales were sent can be read again later even after late
+    events changed the live figures. Each publication of a month is a new version."""
+
+    __tablename__ = "published_reports"
+    __table_args__ = (
+        UniqueConstraint("month", "version", name="uq_published_reports_month_version"),
+    )
+
+    report_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), index=True, comment="YYYY-MM")
+    version: Mapped[int] = mapped_column(Integer)
+    trigger: Mapped[str] = mapped_column(String(20), comment="scheduled | on_demand")
+    published_by: Mapped[str | None] = mapped_column(String(200))
+    published_at: Mapped[datetime] = mapped_column()
+    month_complete: Mapped[bool] = mapped_column(Boolean)
+    report: Mapped[str] = mapped_column(Text, comment="the report's data (JSON) as published")

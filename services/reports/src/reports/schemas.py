@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from typing import Any
+
+from pydantic import Field, field_validator
 
 from aftersales_shared.schemas import Out
 
@@ -25,3 +29,26 @@ class TicketOut(Out):
     engineer_id: str | None
     cause_category: str | None
     failed_part: str | None
+
+
+class PublishedOut(Out):
+    """A month's report as it was published (ReportPublished)."""
+
+    report_id: str
+    month: str
+    version: int
+    trigger: str = Field(description="scheduled | on_demand")
+    published_by: str | None
+    published_at: datetime
+    month_complete: bool
+
+
+class PublishedReportOut(PublishedOut):
+    """A published report with its figures as they were sent."""
+
+    report: dict[str, Any]
+
+    @field_validator("report", mode="before")
+    @classmethod
+    def _parse(cls, value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) else value

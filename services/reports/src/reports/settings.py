@@ -1,5 +1,6 @@
 """Settings of the reports service (env prefix REPORTS_)."""
 
+from datetime import time
 from typing import ClassVar
 
 from pydantic import Field
@@ -31,6 +32,24 @@ class ReportsSettings(ServiceSettings):
     ageing_buckets_days: list[int] = Field(
         default=[3, 7, 14, 30], description="backlog ageing buckets (calendar days, ascending)"
     )
+
+    publish_at: time = Field(
+        default=time(9, 0),
+        description="local time (business time zone) on the first working day of a month when the "
+        "previous month's report is generated and sent (ReportPublished)",
+    )
+    schedule_enabled: bool = Field(
+        default=True, description="generate and send each month's report on schedule"
+    )
+    public_base_url: str = Field(
+        default="", description="where recipients open the kept report; default http://HOST:PORT"
+    )
+
+    def model_post_init(self, __context: object) -> None:
+        super().model_post_init(__context)
+        if not self.public_base_url:
+            self.public_base_url = f"http://{self.host}:{self.port}"
+        self.public_base_url = self.public_base_url.rstrip("/")
 
     def policy(self) -> Policy:
         return Policy(

@@ -1,6 +1,6 @@
 """Event contracts: importing this package registers every known version."""
 
-from . import contracts, dealers, notifications, partners, surveys, tickets
+from . import contracts, dealers, notifications, partners, reports, surveys, tickets
 from .base import (
     CORRELATION_HEADER,
     MSG_ID_HEADER,
@@ -35,6 +35,7 @@ from .dealers import (
 )
 from .notifications import NotificationFailedV1, NotificationSentV1
 from .partners import TicketRequestedV1
+from .reports import ReportHeadline, ReportLinks, ReportPublishedV1
 from .surveys import (
     ReturnVisitOverdueV1,
     ReturnVisitRecordedV1,
@@ -48,12 +49,14 @@ from .tickets import (
     CalendarYearMissingV1,
     CauseAnalysisOverdueV1,
     CauseCategory,
+    ComplaintClassifiedV1,
     ComplaintEscalatedV1,
     ComplaintLevel,
     ComplaintLimitToldV1,
     ComplaintOverdueV1,
     ComplaintResolutionProposedV1,
     ComplaintStep,
+    ComplaintType,
     CorrectiveActionChangedV1,
     CorrectiveActionOverdueV1,
     FaultClassifiedV1,

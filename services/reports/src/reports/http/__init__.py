@@ -1,7 +1,9 @@
-"""HTTP of the reports service: the monthly report and the tickets behind each figure."""
+"""HTTP of the reports service: the monthly report, the tickets behind each figure, and the
+reports as published."""
 
 from .monthly import MonthlyController
+from .published import PublishedController
 
-CONTROLLERS = [MonthlyController]
+CONTROLLERS = [MonthlyController, PublishedController]
 
 __all__ = ["CONTROLLERS"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import anyio
-from litestar import Controller, MediaType, Response, get
+from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.di import NamedDependency
 
 from aftersales_shared.auth import Role, requires
@@ -17,9 +17,10 @@ from aftersales_shared.service import Runtime
 
 from .. import render
 from ..domain import MONTH_PATTERN, Month, Policy
-from ..schemas import TicketOut
-from ..usecases import monthly
+from ..schemas import PublishedOut, TicketOut
+from ..usecases import monthly, publishing
 from ..usecases.monthly import Filters
+from ..usecases.publishing import Schedule
 
 READERS = (Role.MANAGER, Role.SERVICE_SUPERVISOR)
 MonthPath = Annotated[
@@ -111,10 +112,40 @@ class MonthlyController(Controller):
         parsed = Month.parse(month)
         async with rt.sessions() as session:
             data = await monthly.monthly_report(session, parsed, filters, policy, utcnow())
-        media_type, extension = FORMATS[fmt]
-        writer = getattr(render, f"to_{fmt}")
-        body = await anyio.to_thread.run_sync(writer, data)
-        headers = {}
-        if extension:
-            headers["Content-Disposition"] = content_disposition(f"售后月报-{parsed}.{extension}")
-        return Response(body, media_type=media_type, headers=headers)
+        return await document_response(data, fmt, f"售后月报-{parsed}")
+
+    @post(
+        "/{month:str}/publish",
+        summary="Publish a month's report now: kept as a new version and sent (ReportPublished)",
+        status_code=201,
+    )
+    async def publish(
+        self,
+        rt: NamedDependency[Runtime],
+        policy: NamedDependency[Policy],
+        schedule: NamedDependency[Schedule],
+        month: MonthPath,
+        request: Request,
+    ) -> PublishedOut:
+        async with rt.sessions.begin() as session:
+            row = await publishing.publish(
+                session,
+                Month.parse(month),
+                policy,
+                schedule,
+                utcnow(),
+                trigger=publishing.ON_DEMAND,
+                by=request.user.subject,
+            )
+            return PublishedOut.model_validate(row)
+
+
+async def document_response(data: dict[str, Any], fmt: str, name: str) -> Response[Any]:
+    """One report's data as HTML, CSV, XLSX or PDF (rendered off the event loop)."""
+    media_type, extension = FORMATS[fmt]
+    writer = getattr(render, f"to_{fmt}")
+    body = await anyio.to_thread.run_sync(writer, data)
+    headers = {}
+    if extension:
+        headers["Content-Disposition"] = content_disposition(f"{name}.{extension}")
+    return Response(body, media_type=media_type, headers=headers)
