@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -97,6 +98,12 @@ class TicketFact(Base):
     __table_args__ = (
         Index("ix_ticket_facts_opened_at", "opened_at"),
         Index("ix_ticket_facts_completed_at", "completed_at"),
+        Index(
+            "ix_ticket_facts_follow_up_of",
+            "follow_up_of",
+            postgresql_where=text("follow_up_of IS NOT NULL"),
+            sqlite_where=text("follow_up_of IS NOT NULL"),
+        ),
     )
 
 

@@ -5,15 +5,22 @@ and its id; none reads the wall clock."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aftersales_shared.db import upsert_insert
+from aftersales_shared.db import (
+    dialect_of,
+    insert_rows,
+    is_postgresql,
+    one_of,
+    unnest_insert,
+    upsert_insert,
+)
 
 from ..models import (
     CorrectiveActionFact,
@@ -36,11 +43,118 @@ def known(**values: Any) -> Merge:
     return lambda _row: {k: v for k, v in values.items() if v is not None}
 
 
+@dataclass
+class Deferred:
+    """The fact writes of a batch of events (messaging.in_groups), held until the batch's end and
+    then made with a few statements: ticket merges as one insert of missing rows, one locking read
+    and one write of the merged rows; puts as one upsert per table. The result is the one the
+    events' writes one by one would leave: merges apply in the events' order to the locked rows,
+    the last put of a key wins. Only `merge_ticket` and `put` defer; other statements run at once
+    (no handler reads back what a deferred write wrote: units and facts are different tables)."""
+
+    merges: list[tuple[str, str, str, Merge]] = field(default_factory=list)
+    puts: dict[tuple[Any, tuple[str, ...], tuple[str, ...]], dict[tuple[Any, ...], Any]] = field(
+        default_factory=dict
+    )
+    # unit column → serial → the first value learned (a later one finds the column filled)
+    learned: dict[str, dict[str, str]] = field(default_factory=dict)
+    serials: set[str] = field(default_factory=set)  # units the merges read (TicketOpened)
+    units: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def defer_writes(session: AsyncSession) -> None:
+    session.info["deferred_facts"] = Deferred()
+
+
+async def flush_writes(session: AsyncSession) -> None:
+    deferred: Deferred | None = session.info.pop("deferred_facts", None)
+    if deferred is None:
+        return
+    if deferred.serials:
+        table = UnitFact.__table__
+        rows = await session.execute(
+            select(table).where(one_of(session, table.c.serial_no, sorted(deferred.serials)))
+        )
+        deferred.units.update({r["serial_no"]: dict(r) for r in rows.mappings()})
+    if deferred.merges:
+        await _merge_tickets(session, deferred.merges)
+    for (model, key, _), rows in deferred.puts.items():
+        await _put_many(session, model, key, list(rows.values()))
+    for column, values in deferred.learned.items():
+        await _learn_many(session, column, values)
+
+
+async def _learn_many(session: AsyncSession, column: str, values: dict[str, str]) -> None:
+    if not is_postgresql(session):
+        for serial_no, value in values.items():
+            await learn_unit(session, serial_no, **{column: value}, now=True)
+        return
+    await session.execute(
+        text(
+            f"UPDATE unit_facts AS u SET {column} = v.value FROM unnest(CAST(:serials AS text[]), "
+            f"CAST(:values AS text[])) AS v(serial_no, value) WHERE u.serial_no = v.serial_no "
+            f"AND u.{column} IS NULL"
+        ).bindparams(serials=list(values), values=list(values.values())),
+    )
+
+
+async def _merge_tickets(session: AsyncSession, merges: list[tuple[str, str, str, Merge]]) -> None:
+    table = TicketFact.__table__
+    first: dict[str, tuple[str, str]] = {}
+    for ticket_id, ticket_no, event_id, _ in merges:
+        first.setdefault(ticket_id, (ticket_no, event_id))
+    ids = sorted(first)  # rows locked in one order by every consumer's batch
+    await insert_rows(
+        session,
+        table,
+        [dict(ticket_id=t, ticket_no=first[t][0], last_event_id=first[t][1]) for t in ids],
+        skip_conflicts=True,
+    )
+    locked = await session.execute(
+        select(table)
+        .where(one_of(session, table.c.ticket_id, ids))
+        .order_by(table.c.ticket_id)
+        .with_for_update()
+    )
+    rows = {r["ticket_id"]: dict(r) for r in locked.mappings()}
+    for ticket_id, ticket_no, event_id, merge in merges:
+        row = rows[ticket_id]
+        row.update(merge(dict(row)), ticket_no=ticket_no, last_event_id=event_id)
+    await _put_many(session, TicketFact, ("ticket_id",), [rows[t] for t in ids])
+
+
+_UPSERTS: dict[tuple[Any, ...], Any] = {}
+
+
+async def _put_many(
+    session: AsyncSession, model: Any, key: tuple[str, ...], rows: list[dict[str, Any]]
+) -> None:
+    """Rows of one table, all with the same columns, inserted or overwritten by key: one
+    `INSERT … SELECT FROM unnest(…) ON CONFLICT (key) DO UPDATE` on PostgreSQL."""
+    if not is_postgresql(session):
+        for row in rows:
+            await put(session, model, key, now=True, **row)
+        return
+    table = model.__table__
+    names = tuple(rows[0])
+    part = unnest_insert(table, names, "p", dialect_of(session))
+    cache = (part, key)
+    if cache not in _UPSERTS:
+        rest = ", ".join(f'"{n}" = EXCLUDED."{n}"' for n in names if n not in key)
+        conflict = ", ".join(f'"{k}"' for k in key)
+        _UPSERTS[cache] = text(f"{part.sql} ON CONFLICT ({conflict}) DO UPDATE SET {rest}")
+    await session.execute(_UPSERTS[cache], part.params(rows))
+
+
 async def merge_ticket(
     session: AsyncSession, ticket_id: str, ticket_no: str, event_id: str, merge: Merge
 ) -> None:
     """Events about one ticket arrive on different consumers in any order: make sure its row
     exists, lock it, merge what this event knows."""
+    deferred: Deferred | None = session.info.get("deferred_facts")
+    if deferred is not None:
+        deferred.merges.append((ticket_id, ticket_no, event_id, merge))
+        return
     table = TicketFact.__table__
     await session.execute(
         upsert_insert(session, table)
@@ -64,8 +178,15 @@ async def merge_ticket(
     )
 
 
-async def put(session: AsyncSession, model: Any, key: tuple[str, ...], **values: Any) -> None:
+async def put(
+    session: AsyncSession, model: Any, key: tuple[str, ...], now: bool = False, **values: Any
+) -> None:
     """Insert a fact or overwrite the one with the same key (a replayed event writes the same)."""
+    deferred: Deferred | None = session.info.get("deferred_facts")
+    if deferred is not None and not now:
+        rows = deferred.puts.setdefault((model, key, tuple(values)), {})
+        rows[tuple(values[k] for k in key)] = values
+        return
     table = model.__table__
     stmt = upsert_insert(session, table).values(**values)
     rest = {k: stmt.excluded[k] for k in values if k not in key}
@@ -127,15 +248,22 @@ async def units_signed(
 
 
 async def learn_unit(
-    session: AsyncSession, serial_no: str | None, batch_no: str | None, product_line: str | None
+    session: AsyncSession,
+    serial_no: str | None,
+    batch_no: str | None = None,
+    product_line: str | None = None,
+    now: bool = False,
 ) -> None:
     """A completed ticket names the unit's batch and product line: the unit keeps them where its
     contract did not."""
     if not serial_no:
         return
+    deferred: Deferred | None = session.info.get("deferred_facts")
     table = UnitFact.__table__
     for column, value in (("batch_no", batch_no), ("product_line", product_line)):
-        if value:
+        if value and deferred is not None and not now:
+            deferred.learned.setdefault(column, {}).setdefault(serial_no, value)
+        elif value:
             await session.execute(
                 update(table)
                 .where(table.c.serial_no == serial_no, table.c[column].is_(None))
@@ -161,17 +289,26 @@ async def unit_of(session: AsyncSession, serial_no: str | None) -> dict[str, Any
 async def ticket_opened(
     session: AsyncSession, event_id: str, ticket_id: str, ticket_no: str, **values: Any
 ) -> None:
-    unit = await unit_of(session, values.get("serial_no"))
-    if unit:
-        values.setdefault("batch_no", unit["batch_no"])
-        values.setdefault("product_line", unit["product_line"])
-        values["product_model"] = values.get("product_model") or unit["model"]
+    serial_no = values.get("serial_no")
+    deferred: Deferred | None = session.info.get("deferred_facts")
+    if deferred is not None and serial_no:  # the batch's units are read once, before its merges
+        deferred.serials.add(serial_no)
+        units = deferred.units
+    else:
+        unit = await unit_of(session, serial_no)
+        units = {serial_no: unit} if unit else {}
 
     def merge(row: dict[str, Any]) -> dict[str, Any]:
+        known = dict(values)
+        unit = units.get(serial_no) if serial_no else None
+        if unit:
+            known.setdefault("batch_no", unit["batch_no"])
+            known.setdefault("product_line", unit["product_line"])
+            known["product_model"] = known.get("product_model") or unit["model"]
         # completion's classification wins over what intake guessed from the unit
         return {
             k: v
-            for k, v in values.items()
+            for k, v in known.items()
             if v is not None and not (k in ("batch_no", "product_line") and row[k])
         }
 

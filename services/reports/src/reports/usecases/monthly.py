@@ -46,6 +46,7 @@ from ..models import (
     UnitFact,
     WarrantyFact,
 )
+from ..worktime import WorkingClock
 
 T = TicketFact.__table__
 U = UnitFact.__table__
@@ -134,26 +135,60 @@ async def scope_of(session: AsyncSession, month: Month, filters: Filters, policy
 # --- loading -----------------------------------------------------------------------------------
 
 
-def _ticket_columns() -> list[Any]:
+# what the figures never read (the drill-down's list does): left out of the report's own load
+NOT_COUNTED = (
+    "ticket_no", "customer_id", "serial_no", "symptom", "last_assigned_at", "follow_up_of",
+    "last_event_id",
+)  # fmt: skip
+
+
+def _ticket_columns(full: bool = True) -> list[Any]:
+    """Every column for the drill-down; for the figures not the NOT_COUNTED ones, and a deadline
+    only as whether there is one (what the SLA figures ask; a timestamp less per row to decode)."""
+    deadlines = set(DEADLINE_OF.values())
     return [
-        *T.c,
+        *(
+            c if full or c.name not in deadlines else c.is_not(None).label(c.name)
+            for c in T.c
+            if full or c.name not in NOT_COUNTED
+        ),
         U.c.model.label("unit_model"),
         U.c.batch_no.label("unit_batch"),
     ]
 
 
-async def _tickets(session: AsyncSession, scope: Scope, *conds: Any) -> list[dict[str, Any]]:
+async def _tickets(
+    session: AsyncSession, scope: Scope, *conds: Any, full: bool = True
+) -> list[dict[str, Any]]:
     stmt = (
-        select(*_ticket_columns())
+        select(*_ticket_columns(full))
         .select_from(T.outerjoin(U, U.c.serial_no == T.c.serial_no))
         .where(*conds, *scope.ticket_where(session))
-        .order_by(T.c.opened_at, T.c.ticket_no)
     )
-    rows = [dict(r) for r in (await session.execute(stmt)).mappings()]
+    if full:  # the drill-down lists tickets in order; the figures only count them
+        stmt = stmt.order_by(T.c.opened_at, T.c.ticket_no)
+    result = await session.execute(stmt)
+    keys = list(result.keys())  # once, not a RowMapping per row (a month is ~30,000 rows)
+    rows = [dict(zip(keys, r, strict=True)) for r in result]
     for row in rows:
         row["model"] = row["unit_model"] or row["product_model"] or UNKNOWN
         row["batch"] = row["batch_no"] or row["unit_batch"] or UNKNOWN
     return rows
+
+
+async def _open_at_end(session: AsyncSession, scope: Scope, full: bool) -> list[dict[str, Any]]:
+    """Tickets opened before the month's end and not completed by then; for the figures only
+    their id and age (the month's end may find tens of thousands open)."""
+    conds = [
+        T.c.opened_at < scope.end,
+        or_(T.c.completed_at.is_(None), T.c.completed_at >= scope.end),
+    ]
+    if full:
+        return await _tickets(session, scope, *conds)
+    rows = await session.execute(
+        select(T.c.ticket_id, T.c.opened_at).where(*conds, *scope.ticket_where(session))
+    )
+    return [{"ticket_id": i, "opened_at": at} for i, at in rows]
 
 
 @dataclass
@@ -169,16 +204,17 @@ class MonthData:
     escalated: set[str] = field(default_factory=set)  # complaints opened in the month, escalated
 
 
-async def load_month(session: AsyncSession, scope: Scope, policy: Policy) -> MonthData:
+async def load_month(
+    session: AsyncSession, scope: Scope, policy: Policy, full: bool = True
+) -> MonthData:
+    """The month's tickets; `full=False` (the report) loads only what the figures read, `full`
+    (the drill-down) whole rows in order."""
     start, end = scope.start, scope.end
-    opened = await _tickets(session, scope, T.c.opened_at >= start, T.c.opened_at < end)
-    completed = await _tickets(session, scope, T.c.completed_at >= start, T.c.completed_at < end)
-    backlog = await _tickets(
-        session,
-        scope,
-        T.c.opened_at < end,
-        or_(T.c.completed_at.is_(None), T.c.completed_at >= end),
+    opened = await _tickets(session, scope, T.c.opened_at >= start, T.c.opened_at < end, full=full)
+    completed = await _tickets(
+        session, scope, T.c.completed_at >= start, T.c.completed_at < end, full=full
     )
+    backlog = await _open_at_end(session, scope, full)
     in_month = [T.c.opened_at >= start, T.c.opened_at < end, *scope.ticket_where(session)]
     breaches: dict[str, set[str]] = defaultdict(set)
     sla_counts: Counter[str] = Counter()
@@ -448,9 +484,16 @@ def sla_section(data: MonthData) -> dict[str, Any]:
 
 async def times_section(session: AsyncSession, data: MonthData, policy: Policy) -> dict[str, Any]:
     calendar = await load_calendar(session, policy.calendar_id, policy.timezone)
+    clock = WorkingClock(  # the calendar's working time, laid out once for the month's pairs
+        calendar,
+        [t["opened_at"] for t in data.opened]
+        + [t["first_assigned_at"] for t in data.opened]
+        + [t["opened_at"] for t in data.completed]
+        + [t["completed_at"] for t in data.completed],
+    )
 
     def minutes(a: datetime, b: datetime) -> float:
-        return calendar.working_time_between(a, b).total_seconds() / 60 if b > a else 0.0
+        return clock.between(a, b).total_seconds() / 60 if b > a else 0.0
 
     response = [
         (t["urgency"], minutes(t["opened_at"], t["first_assigned_at"]))
@@ -745,7 +788,7 @@ async def monthly_report(
     session: AsyncSession, month: Month, filters: Filters, policy: Policy, now: datetime
 ) -> dict[str, Any]:
     scope = await scope_of(session, month, filters, policy)
-    data = await load_month(session, scope, policy)
+    data = await load_month(session, scope, policy, full=False)
     units = await units_in_service(session, scope)
     satisfaction, surveys = await satisfaction_section(session, scope, policy)
     return {
