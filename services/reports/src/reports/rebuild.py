@@ -34,13 +34,13 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 from pydantic import ValidationError
 
+from aftersales_shared.events import Envelope, MalformedEvent
 from aftersales_shared.inbox import Inbox, Outcome, Subscription
 from aftersales_shared.migrations import upgrade
 from aftersales_shared.natsauth import rebuild_consumer_name, tls_context
 from aftersales_shared.runner import settings_message
 from aftersales_shared.streams import ARCHIVE
 
-from .app import create_app
 from .settings import ReportsSettings
 
 INACTIVE_SECONDS = 600.0  # a consumer nobody pulled for this long is removed by the server
@@ -199,20 +199,30 @@ async def close_readers(js: Any, readers: list[Reader]) -> None:
             pass
 
 
-async def replay(js: Any, inbox: Inbox, readers: list[Reader], tally: Tally, say: Say) -> None:
-    """Merge the readers by stream sequence and hand each message to the inbox, as a delivery."""
+async def replay(
+    js: Any, inbox: Inbox, readers: list[Reader], tally: Tally, say: Say, per_commit: int
+) -> None:
+    """Merge the readers by stream sequence and hand the messages to the inbox in that order,
+    `per_commit` of them to a transaction."""
     heap: list[tuple[int, int]] = []
     for i, reader in enumerate(readers):
         msg = await reader.head(js)
         if msg is not None:
             heap.append((msg.metadata.sequence.stream, i))
     heapq.heapify(heap)
+    batch: list[tuple[Subscription, Envelope[Any], Any]] = []
     shown = time.monotonic()
     while heap:
         _, i = heapq.heappop(heap)
         reader = readers[i]
         msg = reader.buffer.popleft()
-        tally.count(await deliver(inbox, reader.sub, msg))
+        try:
+            batch.append((reader.sub, inbox.decode(reader.sub, msg.headers, msg.data), msg))
+        except MalformedEvent:  # kept as a dead letter, in its place in the order
+            await commit(inbox, batch, tally)
+            tally.count(await deliver(inbox, reader.sub, msg))
+        if len(batch) >= per_commit:
+            await commit(inbox, batch, tally)
         nxt = await reader.head(js)
         if nxt is not None:
             heapq.heappush(heap, (nxt.metadata.sequence.stream, i))
@@ -221,6 +231,25 @@ async def replay(js: Any, inbox: Inbox, readers: list[Reader], tally: Tally, say
             shown = now
             say(tally.line())
             await keep_alive(js, readers, now)
+    await commit(inbox, batch, tally)
+
+
+async def commit(
+    inbox: Inbox, batch: list[tuple[Subscription, Envelope[Any], Any]], tally: Tally
+) -> None:
+    """The batch's facts and inbox ids in one transaction; if that fails, each message on its own
+    as a live delivery (retried, then a dead letter), so one bad event holds back no other."""
+    if not batch:
+        return
+    try:
+        fresh = await inbox.handle_together([(sub, env) for sub, env, _ in batch])
+    except Exception:
+        for sub, _, msg in batch:
+            tally.count(await deliver(inbox, sub, msg))
+    else:
+        for handled in fresh:
+            tally.count(Outcome(ack=True, result="handled" if handled else "duplicate"))
+    batch.clear()
 
 
 async def keep_alive(js: Any, readers: list[Reader], now: float) -> None:
@@ -250,10 +279,13 @@ async def rebuild(
     *,
     since: date | None = None,
     batch: int = 500,
+    per_commit: int = 200,
     force: bool = False,
     say: Say = print,
 ) -> Tally:
     """Migrate the configured database, then replay ARCHIVE into it. Returns the counts."""
+    from .app import create_app  # the whole service: its handlers, as live consumption has them
+
     await upgrade("reports", settings.database_url)
     say(f"rebuild: database migrated; reading {ARCHIVE} at {settings.nats_url}")
     rt = create_app(settings).state["runtime"]
@@ -280,7 +312,7 @@ async def rebuild(
             ) from exc
         tally.total = sum(r.remaining for r in readers)
         say(f"rebuild: {tally.total:,} archived events to replay over {len(readers)} subjects")
-        await replay(js, rt.inbox, readers, tally, say)
+        await replay(js, rt.inbox, readers, tally, say, per_commit)
         say(tally.line() + f"; done in {tally.seconds:.1f} s")
         return tally
     finally:
