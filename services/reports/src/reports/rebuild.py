@@ -29,6 +29,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import nats
+import nats.errors
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
@@ -286,13 +287,20 @@ async def rebuild(
     """Migrate the configured database, then replay ARCHIVE into it. Returns the counts."""
     from .app import create_app  # the whole service: its handlers, as live consumption has them
 
-    await upgrade("reports", settings.database_url)
+    try:
+        await upgrade("reports", settings.database_url)
+    except Exception as exc:
+        raise RebuildError(f"cannot migrate the database: {exc}") from exc
     say(f"rebuild: database migrated; reading {ARCHIVE} at {settings.nats_url}")
     rt = create_app(settings).state["runtime"]
     service = settings.durable_prefix
+
+    async def quiet(_: Exception) -> None:  # the reason is said once, as a RebuildError
+        return None
+
     try:
         nc = await nats.connect(
-            settings.nats_url, allow_reconnect=True, **connect_options(settings)
+            settings.nats_url, error_cb=quiet, max_reconnect_attempts=5, **connect_options(settings)
         )
     except Exception as exc:
         await rt.engine.dispose()
@@ -312,7 +320,13 @@ async def rebuild(
             ) from exc
         tally.total = sum(r.remaining for r in readers)
         say(f"rebuild: {tally.total:,} archived events to replay over {len(readers)} subjects")
-        await replay(js, rt.inbox, readers, tally, say, per_commit)
+        try:
+            await replay(js, rt.inbox, readers, tally, say, per_commit)
+        except nats.errors.Error as exc:  # NATS went away, or a --force run took over
+            raise RebuildError(
+                f"stopped after {tally.seen:,} of {tally.total:,} events: {exc!r}; running it "
+                "again is safe (what is already there is skipped). 重建中断，可重新运行。"
+            ) from exc
         say(tally.line() + f"; done in {tally.seconds:.1f} s")
         return tally
     finally:
