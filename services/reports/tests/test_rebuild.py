@@ -9,7 +9,7 @@ from __future__ import annotations
 import runpy
 import sys
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -219,6 +219,9 @@ async def test_a_rebuild_does_not_start_over_another_and_force_takes_over(archiv
             await rebuild(settings, say=lambda _: None)
         tally = await rebuild(settings, force=True, say=lambda _: None)
         assert tally.handled == len(events)
+        # from a day long before these events: all of them again, all already there
+        again = await rebuild(settings, since=date(2020, 1, 1), say=lambda _: None)
+        assert (again.total, again.duplicate) == (len(events), len(events))
     finally:
         await nc.close()
     # and it cleans up after itself
