@@ -12,7 +12,9 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -118,7 +120,7 @@ def test_launcher_runs_everything_and_contract_reaches_tickets(tmp_path):
         # the demo's people: the dealer's contacts reached notifications by DealerContactsChanged,
         # the staff and tonight's rota are registered, and nothing in the delivery log failed
         assert "demo: dealer D-ZJ-01 with 2 contacts and two units sold" in out
-        assert "8 staff recipients, sup-li on duty tonight" in out
+        assert "10 staff recipients, sup-li on duty tonight" in out
         notifications, sup = f"http://127.0.0.1:{base + 3}", auth("service_supervisor")
 
         def dealer_contacts() -> bool:
@@ -196,6 +198,37 @@ def test_launcher_runs_everything_and_contract_reaches_tickets(tmp_path):
         ).json()["ticket_no"]
         r = httpx.get(f"{tickets}/tickets/{new}/suggestions", headers=auth("service_agent"))
         assert r.json()[0]["article_id"] == found["items"][0]["article_id"], r.text
+        # the monthly report counts the demo's tickets (events only), and publishing it reaches
+        # the product and production departments the demo registered
+        reports, manager = f"http://127.0.0.1:{base + 5}", auth("manager", sub="mgr-wang")
+        critical = next(x for x in states if x["urgency"] == "critical")
+        opened_at = datetime.fromisoformat(critical["opened_at"])
+        month = opened_at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+
+        def in_report() -> bool:
+            r = httpx.get(
+                f"{reports}/reports/monthly/{month}/tickets",
+                params={"figure": "urgency:critical", "limit": 200},
+                headers=manager,
+            )
+            return critical["ticket_no"] in {i["ticket_no"] for i in r.json()["items"]}
+
+        _poll(in_report, f"the 特急 ticket {critical['ticket_no']} in the {month} report", 60)
+        r = httpx.post(f"{reports}/reports/monthly/{month}/publish", headers=manager)
+        assert r.status_code == 201, r.text
+        pdf = httpx.get(f"{reports}/reports/published/{r.json()['report_id']}/pdf", headers=manager)
+        assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+        def report_sent() -> set[str]:
+            r = httpx.get(
+                f"{notifications}/deliveries",
+                params={"rule_id": "report-published", "status": "sent"},
+                headers=sup,
+            )
+            keys = {d["recipient_key"] for d in r.json()["items"]}
+            return keys if {"prod-zhou", "mfg-zheng", "mgr-wang", "demo-sales"} <= keys else set()
+
+        _poll(report_sent, "ReportPublished e-mailed to product, production, sales, management", 60)
         failed = httpx.get(f"{notifications}/deliveries", params={"status": "failed"}, headers=sup)
         assert failed.status_code == 200 and failed.json()["total"] == 0, failed.text
 

@@ -37,6 +37,7 @@ async def test_complaint_events_reach_owner_supervisors_management_and_the_custo
     events = {
         "overdue": from_sample("ComplaintOverdue", ticket_no=no, owner_id=people["owner"]["id"]),
         "escalated": from_sample("ComplaintEscalated", ticket_no=no),
+        "serious": from_sample("ComplaintClassified", ticket_no=no, level="serious"),
         "told": from_sample("ComplaintLimitTold", ticket_no=no, contact=contact),
         "proposed": from_sample(
             "ComplaintResolutionProposed",
@@ -52,6 +53,7 @@ async def test_complaint_events_reach_owner_supervisors_management_and_the_custo
     expected = {
         "overdue": {people["owner"]["id"], people["sup"]["id"]},
         "escalated": {people["mgr"]["id"], people["sup"]["id"]},
+        "serious": {people["mgr"]["id"], people["sup"]["id"]},
         "told": {f"contact:+86{tel}"},
         "proposed": {f"contact:+86{tel}"},
     }
@@ -77,5 +79,8 @@ async def test_complaint_events_reach_owner_supervisors_management_and_the_custo
         [to_owner] = sms[f"+86{people['owner']['phone']}"]
         assert no in to_owner and "调查结论" in to_owner and "已逾期" in to_owner
         assert f"+86{people['tech']['phone']}" not in sms  # nobody else
+        assert any(
+            "严重投诉" in text and no in text for text in sms[f"+86{people['mgr']['phone']}"]
+        )
         rows = await all_deliveries(client, event_id=events["proposed"].id, channel="sms", n=1)
         assert rows is not None and token not in json.dumps(rows)  # staff see the masked link

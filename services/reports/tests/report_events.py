@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
 from aftersales_shared.events import (
+    ComplaintClassifiedV1,
+    ComplaintOverdueV1,
     ContractSignedV1,
     CorrectiveActionChangedV1,
     Envelope,
@@ -134,3 +137,44 @@ def action_changed(action_id: str, change: str, status: str, at: datetime, **kw:
         "product_line": "XK",
     } | kw
     return Envelope(data=CorrectiveActionChangedV1.model_validate(data), source="/tests")
+
+
+def classified(
+    ticket: TicketOpenedV1, change: str, level: str, at: datetime, kind: str | None = None
+) -> Envelope:
+    data = {
+        "ticket_id": ticket.ticket_id,
+        "ticket_no": ticket.ticket_no,
+        "level": level,
+        "complaint_type": kind,
+        "change": change,
+        "classified_at": at.isoformat(),
+        "classified_by": "sup-zhang",
+    }
+    return Envelope(data=ComplaintClassifiedV1.model_validate(data), source="/tests")
+
+
+def complaint_overdue(ticket: TicketOpenedV1, stage: str, at: datetime) -> Envelope:
+    data = {
+        "ticket_id": ticket.ticket_id,
+        "ticket_no": ticket.ticket_no,
+        "stage": stage,
+        "level": "general",
+        "round": 1,
+        "owner_id": "sup-zhang",
+        "due_at": (at - timedelta(minutes=1)).isoformat(),
+        "overdue_at": at.isoformat(),
+        "customer_name": ticket.customer_name,
+    }
+    return Envelope(data=ComplaintOverdueV1.model_validate(data), source="/tests")
+
+
+def from_sample(name: str, **update: Any) -> Envelope:
+    """A producer's saved sample of an event with some fields changed, as a new event."""
+    from aftersales_shared.events import registry
+    from aftersales_shared.events.compat import SAMPLES_DIR
+
+    [path] = SAMPLES_DIR.glob(f"cn.aftersales.*.{name}.v1.json")
+    raw = json.loads(path.read_text("utf-8"))
+    env = registry.decode(raw["headers"], json.dumps(raw["body"] | update).encode())
+    return Envelope(data=env.data, source="/tests")

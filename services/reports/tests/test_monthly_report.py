@@ -13,8 +13,11 @@ from report_events import (
     answered,
     assigned,
     breached,
+    classified,
+    complaint_overdue,
     completed,
     contract,
+    from_sample,
     opened,
 )
 
@@ -209,3 +212,96 @@ async def test_corrective_actions_opened_done_and_verified_in_the_month(make_kit
         assert (xk["opened"], xk["done"]) == (2, 1)
         november = (await report(client, "2026-11"))["corrective_actions"]
         assert (november["opened"], november["done"]) == (0, 1)
+
+
+async def test_complaints_by_type_and_level_as_last_classified(make_kit):
+    """Complaints opened in the month by what they are about and their level: the latest
+    classification wins whatever order the events arrive in; escalations and missed steps counted
+    once each, a redelivery changes nothing; each figure drills down to its complaints."""
+    kit = await make_kit()
+    t = [opened(TUESDAY_10, "complaint").data for _ in range(4)]
+    later = TUESDAY_10 + timedelta(hours=2)
+    events = [
+        *[opened(TUESDAY_10, "complaint", ticket_id=x.ticket_id, ticket_no=x.ticket_no) for x in t],
+        classified(t[0], "opened", "general", TUESDAY_10, "repair_quality"),
+        # typed later, but delivered before the earlier re-grading: the later one stands
+        classified(t[1], "typed", "major", later, "parts_supply"),
+        classified(t[1], "level_changed", "major", TUESDAY_10 + timedelta(hours=1)),
+        classified(t[1], "opened", "general", TUESDAY_10),
+        classified(t[2], "opened", "major", TUESDAY_10, "repair_quality"),
+        classified(t[2], "escalated", "serious", later, "repair_quality"),
+        complaint_overdue(t[2], "limit", later),
+        complaint_overdue(t[2], "investigation", later + timedelta(hours=1)),
+        # t[3]: a complaint nobody has classified yet (its events not arrived): type unknown
+    ]
+    for env in events:
+        assert await kit.deliver(env)
+    assert not await kit.deliver(events[-1])  # redelivered: nothing changes
+    async with kit.client() as client:
+        data = await report(client)
+        c = data["complaints"]
+        assert c["total"] == 4
+        assert {r["key"]: r["count"] for r in c["by_type"]} == {
+            "repair_quality": 2,
+            "parts_supply": 1,
+            "未知": 1,
+        }
+        assert {r["key"]: r["count"] for r in c["by_level"]} == {
+            "general": 1,
+            "major": 1,
+            "serious": 1,
+            "未知": 1,
+        }
+        assert (c["escalated"], c["steps_overdue"]) == (1, 2)
+        r = await client.get(
+            "/reports/monthly/2026-10/tickets",
+            params={"figure": "complaint_type:repair_quality"},
+            headers=MANAGER,
+        )
+        assert {i["ticket_no"] for i in r.json()["items"]} == {t[0].ticket_no, t[2].ticket_no}
+        r = await client.get(
+            "/reports/monthly/2026-10/tickets",
+            params={"figure": "complaints_escalated"},
+            headers=MANAGER,
+        )
+        assert [i["ticket_no"] for i in r.json()["items"]] == [t[2].ticket_no]
+        csv = (await client.get("/reports/monthly/2026-10/csv", headers=MANAGER)).text
+        assert "投诉类型与等级" in csv and "配件供应" in csv
+
+
+async def test_each_dealer_s_three_guarantees_measures_in_the_month(make_kit):
+    """Per dealer: cards registered (on time, warranty not recognised), cards overdue, part
+    returns and warranty services overdue, deductions and their amount — October's only."""
+    kit = await make_kit()
+    oct_ = {"registered_at": "2026-10-12T02:00:00Z"}
+    events = [
+        from_sample("WarrantyCardRegistered", card_id="c1", on_time=True, **oct_),
+        from_sample("WarrantyCardRegistered", card_id="c2", on_time=False, **oct_),
+        from_sample(
+            "WarrantyCardRegistered", card_id="c3", warranty_recognised=False, on_time=True, **oct_
+        ),
+        from_sample("CardOverdue", serial_no="SN-LATE", due_date="2026-10-20"),
+        from_sample("PartsReturnOverdue", due_date="2026-10-31"),
+        from_sample("WarrantyServiceOverdue", arrange_due="2026-10-21T04:00:00Z"),
+        from_sample("DeductionIssued", amount="1200.50", confirmed_at="2026-10-28T02:00:00Z"),
+        from_sample("DeductionIssued", notice_id="dn-2", confirmed_at="2026-11-02T02:00:00Z"),
+    ]
+    for env in events:
+        assert await kit.deliver(env)
+    assert not await kit.deliver(events[3])
+    async with kit.client() as client:
+        [dealer] = (await report(client))["dealers"]
+    assert dealer["dealer_id"] == "D-ZJ-01"
+    assert {k: dealer[k] for k in dealer if k not in ("name", "region", "figure")} == {
+        "dealer_id": "D-ZJ-01",
+        "tickets": 0,
+        "cards_registered": 3,
+        "cards_on_time": 2,
+        "cards_not_recognised": 1,
+        "cards_overdue": 1,
+        "parts_return_overdue": 1,
+        "warranty_service_overdue": 1,
+        "deductions": 1,
+        "deduction_amount": "1200.50",
+        "cards_on_time_rate": 0.6667,
+    }

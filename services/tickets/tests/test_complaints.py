@@ -42,6 +42,7 @@ from tickets.domain import (
     check_complaint_step,
     escalated,
     follow_up_level,
+    follow_up_type,
     promise_due,
 )
 
@@ -643,3 +644,60 @@ async def test_two_answers_at_once_on_the_page_and_by_staff_one_lands(
         escalations = await outbox_events(app, "ComplaintEscalated.v1", no)
         assert len(escalations) == (1 if answered[0]["outcome"] == "rejected" else 0)
         assert c["stage"] == ("limit" if escalations else "accepted")
+
+
+def test_a_low_score_complains_about_its_lowest_dimension():
+    assert follow_up_type(efficiency=4, attitude=1, professionalism=3) == "service_attitude"
+    assert follow_up_type(efficiency=1, attitude=4, professionalism=2) == "timeliness"
+    assert follow_up_type(efficiency=3, attitude=3, professionalism=2) == "repair_quality"
+    assert follow_up_type(efficiency=2, attitude=2, professionalism=2) == "service_attitude"
+
+
+async def test_a_complaint_s_type_and_level_are_announced_whenever_they_change(
+    databases, streams_ready, clock
+):
+    """ComplaintClassified (what the monthly report counts complaints by): at registration, on a
+    re-grading, and when the investigation says what the complaint is about."""
+    clock.at("friday-close")
+    app = await tickets_app(databases, streams_ready)
+    async with running(app) as client:
+        r = await client.post(
+            "/tickets",
+            json=body(customer_name="客户", complaint_type="charges"),
+            headers=AGENT,
+        )
+        assert r.status_code == 422 and "complaint_type" in r.json()["detail"]
+        r = await client.post("/tickets", json=complaint(complaint_type="price"), headers=AGENT)
+        assert r.status_code == 400  # not one of the types
+        typed = await open_complaint(client, who=SUP, complaint_type="repair_quality")
+        untyped = await open_complaint(client)
+        assert (await client.get(f"/complaints/{typed}", headers=SUP)).json()[
+            "complaint_type"
+        ] == "repair_quality"
+
+        await ok(client, untyped, "level", SUP, {"level": "serious", "reason": "媒体曝光"})
+        await ok(client, untyped, "acknowledge", AGENT)
+        await ok(client, untyped, "limit", SUP, {"promised_date": "2026-12-01", "via": "phone"})
+        c = await ok(
+            client,
+            untyped,
+            "findings",
+            TECH,
+            {"findings": "配件缺货两周", "complaint_type": "parts_supply"},
+        )
+        assert c["complaint_type"] == "parts_supply"
+        assert [h for h in c["history"] if h["action"] == "findings"][0]["detail"][
+            "complaint_type"
+        ] == "parts_supply"
+
+    first = await outbox_events(app, "ComplaintClassified.v1", typed)
+    assert [(e["change"], e["level"], e["complaint_type"]) for e in first] == [
+        ("opened", "general", "repair_quality")
+    ]
+    assert first[0]["classified_by"] == "sup-liu"
+    second = await outbox_events(app, "ComplaintClassified.v1", untyped)
+    assert [(e["change"], e["level"], e["complaint_type"]) for e in second] == [
+        ("opened", "general", None),
+        ("level_changed", "serious", None),
+        ("typed", "serious", "parts_supply"),
+    ]

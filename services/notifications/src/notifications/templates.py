@@ -48,6 +48,15 @@ LABELS: dict[str, dict[str, str]] = {
         "general": "一般",
         "major": "重大",
         "serious": "严重",
+        # complaint types (投诉类型, issue 20)
+        "product_quality": "产品质量",
+        "repair_quality": "维修质量",
+        "timeliness": "响应与处理时效",
+        "service_attitude": "服务态度",
+        "charges": "收费",
+        "parts_supply": "配件供应",
+        "delivery_installation": "交付与安装",
+        "other": "其他",
     },
     "en": {
         "normal": "normal",
@@ -75,6 +84,14 @@ LABELS: dict[str, dict[str, str]] = {
         "general": "general",
         "major": "major",
         "serious": "serious",
+        "product_quality": "product quality",
+        "repair_quality": "repair quality",
+        "timeliness": "timeliness",
+        "service_attitude": "service attitude",
+        "charges": "charges",
+        "parts_supply": "parts supply",
+        "delivery_installation": "delivery and installation",
+        "other": "other",
     },
 }
 

@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftersales_shared.events import (
     CardOverdueV1,
+    ComplaintClassifiedV1,
+    ComplaintOverdueV1,
     ContractSignedV1,
     CorrectiveActionChangedV1,
     CorrectiveActionOverdueV1,
@@ -171,6 +173,7 @@ def register(inbox: Inbox) -> None:
     register_tickets(inbox)
     register_surveys(inbox)
     register_dealers(inbox)
+    register_complaints(inbox)
 
 
 def register_contracts(inbox: Inbox) -> None:
@@ -484,3 +487,51 @@ def register_dealers(inbox: Inbox) -> None:
     async def on_dealer(session: AsyncSession, env: Envelope[DealerContactsChangedV1]) -> None:
         d = env.data
         await facts.dealer_changed(session, d.dealer_id, d.name, d.region, d.changed_at)
+
+
+COMPLAINT_CLASSIFIED_READS = (
+    "ticket_id",
+    "ticket_no",
+    "level",
+    "complaint_type",
+    "change",
+    "classified_at",
+)
+COMPLAINT_OVERDUE_READS = ("ticket_id", "stage", "level", "overdue_at", "due_at")
+
+
+def register_complaints(inbox: Inbox) -> None:
+    @inbox.handles(ComplaintClassifiedV1, reads=COMPLAINT_CLASSIFIED_READS)
+    async def on_complaint_classified(
+        session: AsyncSession, env: Envelope[ComplaintClassifiedV1]
+    ) -> None:
+        d = env.data
+        await facts.complaint_classified(
+            session,
+            env.id,
+            d.ticket_id,
+            d.ticket_no,
+            d.level.value,
+            d.complaint_type.value if d.complaint_type else None,
+            d.classified_at,
+        )
+        if d.change == "escalated":  # counted once per escalation, besides the level it left
+            await facts.ticket_event(
+                session, env.id, d.ticket_id, "complaint_escalated", d.classified_at
+            )
+
+    @inbox.handles(ComplaintOverdueV1, reads=COMPLAINT_OVERDUE_READS)
+    async def on_complaint_overdue(
+        session: AsyncSession, env: Envelope[ComplaintOverdueV1]
+    ) -> None:
+        d = env.data
+        await facts.ticket_event(
+            session,
+            env.id,
+            d.ticket_id,
+            "complaint_overdue",
+            d.overdue_at,
+            d.stage.value,
+            d.level.value,
+            d.due_at,
+        )

@@ -87,6 +87,11 @@ class TicketFact(Base):
     follow_up_of: Mapped[str | None] = mapped_column(
         String(100), comment="the ticket a low survey score reopened as this follow-up"
     )
+    complaint_level: Mapped[str | None] = mapped_column(
+        String(10), comment="a complaint's level as last classified (ComplaintClassified)"
+    )
+    complaint_type: Mapped[str | None] = mapped_column(String(30))
+    complaint_classified_at: Mapped[datetime | None]
     last_event_id: Mapped[str] = mapped_column(String(200))
 
     __table_args__ = (

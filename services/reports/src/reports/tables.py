@@ -19,6 +19,17 @@ CAUSES = {
 CLOCKS = {"acknowledge": "受理", "response": "响应", "onsite": "到场", "resolution": "解决"}
 URGENCY = {"normal": "一般", "urgent": "紧急", "critical": "特急"}
 DIMENSIONS = {"efficiency": "效率", "attitude": "态度", "professionalism": "专业性"}
+COMPLAINT_TYPES = {
+    "product_quality": "产品质量",
+    "repair_quality": "维修质量",
+    "timeliness": "响应与处理时效",
+    "service_attitude": "服务态度",
+    "charges": "收费",
+    "parts_supply": "配件供应",
+    "delivery_installation": "交付与安装",
+    "other": "其他",
+}
+LEVELS = {"general": "一般", "major": "重大", "serious": "严重"}
 
 
 @dataclass(frozen=True)
@@ -96,6 +107,22 @@ def tables(report: dict[str, Any]) -> list[Table]:
             note=f["abnormal_rule"],
         ),
     ]
+    c = report["complaints"]
+    out.append(
+        Table(
+            "complaints",
+            "投诉类型与等级 (complaint types and levels)",
+            [Column("维度 (by)"), Column("类别 (key)"), Column("数量 (complaints)", "int")],
+            [
+                ["类型 type", COMPLAINT_TYPES.get(r["key"], r["key"]), r["count"]]
+                for r in c["by_type"]
+            ]
+            + [["等级 level", LEVELS.get(r["key"], r["key"]), r["count"]] for r in c["by_level"]],
+            chart=(1, 2),
+            note=f"投诉 {c['total']} 件，升级 {c['escalated']} 件，"
+            f"超时步骤 {c['steps_overdue']} 个 (complaints, escalated, steps overdue)",
+        )
+    )
     for key, title, rows in (
         ("causes", "故障原因帕累托 (Pareto of causes)", report["pareto"]["causes"]),
         (

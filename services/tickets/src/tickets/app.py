@@ -9,6 +9,7 @@ from aftersales_shared.events import (
     CalendarChangedV1,
     CalendarYearMissingV1,
     CauseAnalysisOverdueV1,
+    ComplaintClassifiedV1,
     ComplaintEscalatedV1,
     ComplaintLimitToldV1,
     ComplaintOverdueV1,
@@ -58,6 +59,7 @@ PUBLISHES = [
     ComplaintResolutionProposedV1,
     ComplaintOverdueV1,
     ComplaintEscalatedV1,
+    ComplaintClassifiedV1,
 ]
 
 

@@ -9,7 +9,14 @@ from enum import StrEnum
 from typing import Any
 
 from aftersales_shared.errors import Conflict, DomainError
-from aftersales_shared.events import CauseCategory, ComplaintLevel, Contact, SlaClock, Urgency
+from aftersales_shared.events import (
+    CauseCategory,
+    ComplaintLevel,
+    ComplaintType,
+    Contact,
+    SlaClock,
+    Urgency,
+)
 from aftersales_shared.products import product_line  # noqa: F401 (the one rule, re-exported)
 from aftersales_shared.workcalendar import WorkCalendar
 
@@ -555,6 +562,29 @@ def follow_up_level(efficiency: int, attitude: int, professionalism: int) -> Com
     if min(efficiency, attitude, professionalism) <= 1:
         return ComplaintLevel.MAJOR
     return ComplaintLevel.GENERAL
+
+
+def follow_up_type(efficiency: int, attitude: int, professionalism: int) -> ComplaintType:
+    """What a low survey score complains about: its lowest dimension (a tie goes to attitude,
+    then timeliness): 服务态度, 时效 or 维修质量."""
+    lowest = min(
+        (attitude, 0, ComplaintType.SERVICE_ATTITUDE),
+        (efficiency, 1, ComplaintType.TIMELINESS),
+        (professionalism, 2, ComplaintType.REPAIR_QUALITY),
+    )
+    return lowest[2]
+
+
+TYPE_ZH = {
+    ComplaintType.PRODUCT_QUALITY: "产品质量",
+    ComplaintType.REPAIR_QUALITY: "维修质量",
+    ComplaintType.TIMELINESS: "响应与处理时效",
+    ComplaintType.SERVICE_ATTITUDE: "服务态度",
+    ComplaintType.CHARGES: "收费",
+    ComplaintType.PARTS_SUPPLY: "配件供应",
+    ComplaintType.DELIVERY_INSTALLATION: "交付与安装",
+    ComplaintType.OTHER: "其他",
+}
 
 
 def escalated(level: ComplaintLevel) -> tuple[ComplaintLevel, bool]:

@@ -496,6 +496,7 @@ class ComplaintRow(Base):
     ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
     ticket_no: Mapped[str] = mapped_column(String(32), unique=True)
     level: Mapped[str] = mapped_column(String(10), index=True)  # general | major | serious
+    complaint_type: Mapped[str | None] = mapped_column(String(30))  # events.ComplaintType
     stage: Mapped[str] = mapped_column(String(20), index=True)
     round: Mapped[int] = mapped_column(Integer, default=1)
     owner_id: Mapped[str] = mapped_column(String(100), index=True)

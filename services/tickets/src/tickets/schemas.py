@@ -9,7 +9,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AwareDatetime, Field
 
-from aftersales_shared.events import CauseCategory, ComplaintLevel, Urgency
+from aftersales_shared.events import CauseCategory, ComplaintLevel, ComplaintType, Urgency
 from aftersales_shared.patch import NoNullsUnlessClearable
 from aftersales_shared.schemas import EMAIL_PATTERN, ContactIn, In, Out, Page, Phone
 
@@ -73,6 +73,12 @@ class TicketIn(In):
         max_length=100,
         description="the supervisor who owns a complaint (default: the supervisor registering it, "
         "else the configured owner)",
+    )
+    complaint_type: ComplaintType | None = Field(
+        default=None,
+        description="what a complaint is about (投诉类型): product_quality, repair_quality, "
+        "timeliness, service_attitude, charges, parts_supply, delivery_installation, other; may "
+        "be given later with the investigation's findings",
     )
 
 
@@ -570,6 +576,9 @@ class ComplaintLimitIn(In):
 
 class ComplaintFindingsIn(In):
     findings: str = Field(min_length=1, max_length=4000, description="调查结论: what was found")
+    complaint_type: ComplaintType | None = Field(
+        default=None, description="投诉类型, when the investigation shows what it is about"
+    )
 
 
 class ComplaintResolutionIn(In):
@@ -631,6 +640,7 @@ class ComplaintOut(Out):
     customer_name: str
     dealer_id: str | None
     level: ComplaintLevel
+    complaint_type: ComplaintType | None = Field(description="投诉类型; None until someone says")
     stage: ComplaintStage
     round: int
     owner_id: str

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,6 +25,19 @@ class ComplaintLevel(StrEnum):
     GENERAL = "general"  # 一般
     MAJOR = "major"  # 重大
     SERIOUS = "serious"  # 严重
+
+
+class ComplaintType(StrEnum):
+    """What a complaint is about (投诉类型): the monthly analysis counts the common ones."""
+
+    PRODUCT_QUALITY = "product_quality"  # 产品质量
+    REPAIR_QUALITY = "repair_quality"  # 维修质量
+    TIMELINESS = "timeliness"  # 响应与处理时效
+    SERVICE_ATTITUDE = "service_attitude"  # 服务态度
+    CHARGES = "charges"  # 收费
+    PARTS_SUPPLY = "parts_supply"  # 配件供应
+    DELIVERY_INSTALLATION = "delivery_installation"  # 交付与安装
+    OTHER = "other"  # 其他
 
 
 class ComplaintStep(StrEnum):
@@ -519,4 +533,26 @@ class ComplaintEscalatedV1(EventData):
     owner_id: str
     customer_id: str | None = None
     customer_name: str
+    dealer_id: str | None = None
+
+
+@event
+class ComplaintClassifiedV1(EventData):
+    """A complaint's level and type as they stand now: sent when the complaint is registered and
+    each time its level or type changes (re-graded, escalated, typed at the investigation). The
+    latest `classified_at` wins."""
+
+    NAME = "ComplaintClassified"
+    VERSION = 1
+    PRODUCER = "tickets"
+
+    ticket_id: str
+    ticket_no: str
+    level: ComplaintLevel
+    complaint_type: ComplaintType | None = Field(
+        default=None, description="None while nobody has said what the complaint is about"
+    )
+    change: Literal["opened", "level_changed", "escalated", "typed"]
+    classified_at: datetime
+    classified_by: str
     dealer_id: str | None = None

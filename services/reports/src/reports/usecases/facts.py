@@ -237,6 +237,31 @@ async def follow_up_opened(
     )
 
 
+async def complaint_classified(
+    session: AsyncSession,
+    event_id: str,
+    ticket_id: str,
+    ticket_no: str,
+    level: str,
+    complaint_type: str | None,
+    at: datetime,
+) -> None:
+    """A complaint's level and type as they stand: the latest classification wins, whatever order
+    the events arrive in."""
+
+    def merge(row: dict[str, Any]) -> dict[str, Any]:
+        seen = row["complaint_classified_at"]
+        if seen is not None and at < seen:
+            return {}
+        return {
+            "complaint_level": level,
+            "complaint_type": complaint_type,
+            "complaint_classified_at": at,
+        }
+
+    await merge_ticket(session, ticket_id, ticket_no, event_id, merge)
+
+
 async def ticket_event(
     session: AsyncSession,
     event_id: str,

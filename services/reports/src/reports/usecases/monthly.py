@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -64,6 +64,8 @@ DEADLINE_OF = {
     "resolution": "resolution_due",
 }
 DIMENSIONS = ("efficiency", "attitude", "professionalism")
+SLA_KINDS = ("sla_warning", "sla_breached", "sla_escalated")
+COMPLAINT_KINDS = ("complaint_overdue", "complaint_escalated")
 
 DEFINITIONS = {
     "month": "按业务时区的自然月统计；工单按受理时间归月 (tickets count in the month they were "
@@ -78,6 +80,9 @@ DEFINITIONS = {
     "reopened nor followed up)",
     "sla": "达标率 = 1 − 超时工单数 / 有该时限的工单数 (compliance = 1 − breached / tickets "
     "with that deadline)",
+    "complaints": "投诉 = 本月受理的投诉工单，按最近一次定级的类型和等级统计，未说明类型的计为"
+    "“未知”；升级 = 客户不接受处理方案后升级 (complaints opened in the month, by their latest "
+    "type and level; escalated = after a rejected proposal)",
 }
 
 
@@ -161,6 +166,7 @@ class MonthData:
     sla_counts: Counter[str]  # warnings, escalations of opened tickets
     reopened: set[str]  # completed tickets reopened, or followed up
     ages: dict[str, str]  # backlog ticket id → ageing bucket
+    escalated: set[str] = field(default_factory=set)  # complaints opened in the month, escalated
 
 
 async def load_month(session: AsyncSession, scope: Scope, policy: Policy) -> MonthData:
@@ -179,11 +185,14 @@ async def load_month(session: AsyncSession, scope: Scope, policy: Policy) -> Mon
     rows = await session.execute(
         select(E.c.ticket_id, E.c.kind, E.c.clock)
         .select_from(E.join(T, T.c.ticket_id == E.c.ticket_id))
-        .where(E.c.kind.in_(["sla_warning", "sla_breached", "sla_escalated"]), *in_month)
+        .where(E.c.kind.in_([*SLA_KINDS, *COMPLAINT_KINDS]), *in_month)
     )
+    escalated: set[str] = set()
     for ticket_id, kind, clock in rows:
         if kind == "sla_breached":
             breaches[clock].add(ticket_id)
+        if kind == "complaint_escalated":
+            escalated.add(ticket_id)
         sla_counts[kind] += 1
     done = [T.c.completed_at >= start, T.c.completed_at < end, *scope.ticket_where(session)]
     reopened = set(
@@ -209,12 +218,18 @@ async def load_month(session: AsyncSession, scope: Scope, policy: Policy) -> Mon
         t["ticket_id"]: ageing_bucket(end - t["opened_at"], policy.ageing_buckets_days)
         for t in backlog
     }
-    return MonthData(scope, opened, completed, backlog, breaches, sla_counts, reopened, ages)
+    return MonthData(
+        scope, opened, completed, backlog, breaches, sla_counts, reopened, ages, escalated
+    )
 
 
 # --- figures and their tickets -----------------------------------------------------------------
 
 Picker = Callable[[MonthData, str], list[dict[str, Any]]]
+
+
+def _complaints(data: MonthData) -> list[dict[str, Any]]:
+    return [t for t in data.opened if t["request_type"] == "complaint"]
 
 
 def _failures(data: MonthData) -> list[dict[str, Any]]:
@@ -247,7 +262,12 @@ FIGURES: dict[str, Picker] = {
     "engineer": lambda d, a: _by(d.completed, "engineer_id", a),
     "reopened": lambda d, _: [t for t in d.completed if t["ticket_id"] in d.reopened],
     "dealer": lambda d, a: _by(d.opened, "dealer_id", a),
-    "complaints": lambda d, _: [t for t in d.opened if t["request_type"] == "complaint"],
+    "complaints": lambda d, _: _complaints(d),
+    "complaint_type": lambda d, a: _by(_complaints(d), "complaint_type", a),
+    "complaint_level": lambda d, a: _by(_complaints(d), "complaint_level", a),
+    "complaints_escalated": lambda d, _: [
+        t for t in _complaints(d) if t["ticket_id"] in d.escalated
+    ],
 }
 
 
@@ -374,13 +394,17 @@ def pareto_section(data: MonthData) -> dict[str, Any]:
 
 
 def complaints_section(data: MonthData) -> dict[str, Any]:
+    """Complaints opened in the month by type (what they are about) and by level, as last
+    classified (ComplaintClassified); steps missed (ComplaintOverdue) of those complaints."""
     rows = FIGURES["complaints"](data, "")
     return {
         "total": len(rows),
         "figure": "complaints",
-        "by_level": _counts(rows, "urgency", "urgency"),
-        # complaint types and levels of their own arrive with tickets' complaint events
-        "by_type": [],
+        "by_type": _counts(rows, "complaint_type", "complaint_type"),
+        "by_level": _counts(rows, "complaint_level", "complaint_level"),
+        "steps_overdue": data.sla_counts["complaint_overdue"],
+        "escalated": sum(1 for t in rows if t["ticket_id"] in data.escalated),
+        "figure_escalated": "complaints_escalated",
     }
 
 
@@ -549,6 +573,14 @@ def engineers_section(data: MonthData, surveys: list[dict[str, Any]]) -> list[di
     return out
 
 
+# a warranty fact's kind → the dealer row's count of it
+OVERDUE_COLUMN = {
+    "card_overdue": "cards_overdue",
+    "parts_return_overdue": "parts_return_overdue",
+    "warranty_service_overdue": "warranty_service_overdue",
+}
+
+
 async def dealers_section(session: AsyncSession, data: MonthData) -> list[dict[str, Any]]:
     scope = data.scope
     conds = [W.c.at >= scope.start, W.c.at < scope.end]
@@ -582,8 +614,8 @@ async def dealers_section(session: AsyncSession, data: MonthData) -> list[dict[s
         elif kind == "deduction_issued":
             r["deductions"] += 1
             r["deduction_amount"] += f["amount"] or Decimal("0")
-        elif kind in ("card_overdue", "parts_return_overdue", "warranty_service_overdue"):
-            r[kind] += 1
+        elif kind in OVERDUE_COLUMN:
+            r[OVERDUE_COLUMN[kind]] += 1
     for r in per.values():
         r["cards_on_time_rate"] = rate(r["cards_on_time"], r["cards_registered"])
         r["deduction_amount"] = str(r["deduction_amount"])
@@ -744,6 +776,6 @@ async def tickets_behind(
     scope = await scope_of(session, month, filters, policy)
     kind = figure.partition(":")[0]
     if kind not in FIGURES:
-        figure_tickets(MonthData(scope, [], [], [], {}, Counter(), set(), {}), figure)
+        figure_tickets(MonthData(scope, [], [], [], {}, Counter(), set(), {}, set()), figure)
     data = await load_month(session, scope, policy)
     return figure_tickets(data, figure)

@@ -157,7 +157,7 @@ class ComplaintController(Controller):
     ) -> ComplaintOut:
         async with rt.sessions.begin() as session:
             row = await complaints.record_findings(
-                session, ticket_no, data.findings, request.user, utcnow()
+                session, ticket_no, data.findings, request.user, utcnow(), data.complaint_type
             )
             return await with_history(session, row)
 

@@ -63,6 +63,7 @@ def intake_request(
         use_default_policy=data.use_default_policy,
         scope_dealer_id=scope_dealer_id,
         complaint_level=data.complaint_level,
+        complaint_type=data.complaint_type,
         complaint_owner=complaint_owner,
     )
 
@@ -81,7 +82,12 @@ class TicketController(Controller):
     ) -> Response[TicketOut]:
         user = request.user
         owner = complaints.intake_owner(
-            data.request_type, data.complaint_level, data.complaint_owner_id, user, settings
+            data.request_type,
+            data.complaint_level,
+            data.complaint_owner_id,
+            user,
+            settings,
+            data.complaint_type,
         )
         req = intake_request(data, dealer_scope(user), owner)
         ticket = await intake.open(Intake(req, user.subject, utcnow(), correlation.current()))

@@ -21,12 +21,14 @@ from aftersales_shared.auth import Principal, Role, dealer_scope
 from aftersales_shared.db import CLOCK_SKEW
 from aftersales_shared.errors import Conflict, DomainError, Forbidden, NotFound
 from aftersales_shared.events import (
+    ComplaintClassifiedV1,
     ComplaintEscalatedV1,
     ComplaintLevel,
     ComplaintLimitToldV1,
     ComplaintOverdueV1,
     ComplaintResolutionProposedV1,
     ComplaintStep,
+    ComplaintType,
     Envelope,
 )
 from aftersales_shared.outbox import enqueue
@@ -122,14 +124,15 @@ def intake_owner(
     owner_id: str | None,
     user: Principal,
     settings: TicketsSettings,
+    complaint_type: ComplaintType | None = None,
 ) -> str | None:
     """Who owns a complaint registered over HTTP: the supervisor named, else the supervisor who
     registers it, else (an agent, a dealer, a partner system) the default owner at opening."""
     if request_type is not RequestType.COMPLAINT:
-        if level is not None or owner_id:
+        if level is not None or owner_id or complaint_type is not None:
             raise DomainError(
-                "投诉等级和负责人只适用于投诉工单 (complaint_level and complaint_owner_id apply to "
-                "request_type complaint only)",
+                "投诉等级、类型和负责人只适用于投诉工单 (complaint_level, complaint_type and "
+                "complaint_owner_id apply to request_type complaint only)",
                 code="not_a_complaint",
             )
         return None
@@ -148,6 +151,7 @@ class NewComplaint:
     ticket: Any  # OpenedTicket: the values intake wrote
     level: ComplaintLevel | None
     owner_id: str | None
+    complaint_type: ComplaintType | None
     actor: str
     now: datetime
 
@@ -170,6 +174,7 @@ async def open_complaints(
             stage=ComplaintStage.ACKNOWLEDGEMENT.value,
             round=1,
             owner_id=c.owner_id or settings.complaint_owner,
+            complaint_type=c.complaint_type.value if c.complaint_type else None,
             management=False,
             escalations=0,
             opened_at=t.opened_at,
@@ -201,6 +206,37 @@ async def open_complaints(
                 c.now,
             )
         )
+        await _classified(session, row, "opened", c.actor, c.now, t.dealer_id)
+
+
+async def _classified(
+    session: AsyncSession,
+    row: ComplaintRow,
+    change: str,
+    actor: str,
+    now: datetime,
+    dealer_id: str | None = None,
+) -> None:
+    """ComplaintClassified: the complaint's level and type as they stand now (the monthly
+    analysis counts complaints by them)."""
+    if dealer_id is None and change != "opened":
+        dealer_id = row.ticket.dealer_id
+    await enqueue(
+        session,
+        Envelope(
+            subject=row.ticket_no,
+            data=ComplaintClassifiedV1(
+                ticket_id=row.ticket_id,
+                ticket_no=row.ticket_no,
+                level=ComplaintLevel(row.level),
+                complaint_type=ComplaintType(row.complaint_type) if row.complaint_type else None,
+                change=change,  # type: ignore[arg-type]
+                classified_at=now,
+                classified_by=actor,
+                dealer_id=dealer_id,
+            ),
+        ),
+    )
 
 
 def job_key(ticket_id: str, round_: int, stage: ComplaintStage | str) -> str:
@@ -411,15 +447,35 @@ async def tell_limit(
 
 
 async def record_findings(
-    session: AsyncSession, no: str, findings: str, user: Principal, now: datetime
+    session: AsyncSession,
+    no: str,
+    findings: str,
+    user: Principal,
+    now: datetime,
+    complaint_type: ComplaintType | None = None,
 ) -> ComplaintRow:
-    """问题分析: what the investigation found (the cause); a proposal comes next."""
+    """问题分析: what the investigation found (the cause), and what the complaint is about when
+    that was not known or was wrong; a proposal comes next."""
     row, target = await _step(session, no, "findings", user)
     await _meet(session, row, ComplaintStage.INVESTIGATION, now)
     row.stage, row.findings = target.value, findings
     row.investigated_at, row.investigated_by = now, user.subject
-    quality_audit.record(session, ENTITY, no, "findings", user.subject, now, findings=findings)
+    typed = complaint_type is not None and complaint_type.value != row.complaint_type
+    if typed:
+        row.complaint_type = complaint_type.value  # type: ignore[union-attr]
+    quality_audit.record(
+        session,
+        ENTITY,
+        no,
+        "findings",
+        user.subject,
+        now,
+        findings=findings,
+        complaint_type=row.complaint_type,
+    )
     session.add(log_entry(row.ticket, user.subject, "complaint", f"调查结论：{findings}", now))
+    if typed:
+        await _classified(session, row, "typed", user.subject, now)
     await session.flush()
     return row
 
@@ -763,6 +819,7 @@ async def _escalate(
         management=row.management,
         round=row.round,
     )
+    await _classified(session, row, "escalated", actor, now)
     said = (
         f"客户不接受处理方案（原因：{reason}），投诉升级为{LEVEL_ZH[level]}"
         + ("并上报管理层" if row.management else "")
@@ -818,6 +875,7 @@ async def change_level(
     )
     said = f"投诉等级由{LEVEL_ZH[previous]}改为{LEVEL_ZH[level]}（原因：{reason}）"
     session.add(log_entry(row.ticket, user.subject, "complaint", said, now))
+    await _classified(session, row, "level_changed", user.subject, now)
     await session.flush()
     return row
 

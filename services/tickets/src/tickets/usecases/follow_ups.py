@@ -15,7 +15,15 @@ from aftersales_shared.auth import Principal, Role
 from aftersales_shared.events import Contact, Envelope, FollowUpOpenedV1, Urgency
 from aftersales_shared.outbox import enqueue
 
-from ..domain import Channel, RequestType, Status, contact_of, follow_up_level, in_reopen_window
+from ..domain import (
+    Channel,
+    RequestType,
+    Status,
+    contact_of,
+    follow_up_level,
+    follow_up_type,
+    in_reopen_window,
+)
 from ..models import TicketRow
 from ..settings import TicketsSettings
 from .completion import reopen
@@ -82,6 +90,7 @@ async def follow_up(
         survey_id=answer.survey_id,
         use_default_policy=True,
         complaint_level=follow_up_level(answer.efficiency, answer.attitude, answer.professionalism),
+        complaint_type=follow_up_type(answer.efficiency, answer.attitude, answer.professionalism),
     )
     ticket = await open_ticket(session, req, "surveys", now, settings, answer.correlation_id)
     await enqueue(

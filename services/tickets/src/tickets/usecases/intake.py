@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from aftersales_shared.db import one_of
 from aftersales_shared.errors import DomainError, Forbidden
-from aftersales_shared.events import ComplaintLevel, Contact, Urgency
+from aftersales_shared.events import ComplaintLevel, ComplaintType, Contact, Urgency
 from aftersales_shared.groupcommit import GroupCommit
 from aftersales_shared.workcalendar import WorkCalendar
 
@@ -68,6 +68,7 @@ class TicketRequest:
     # a complaint's level (default general) and owner (default: the configured supervisor)
     complaint_level: ComplaintLevel | None = None
     complaint_owner: str | None = None
+    complaint_type: ComplaintType | None = None
 
 
 @dataclass(frozen=True)
@@ -292,6 +293,7 @@ async def open_tickets(
                     t,
                     p.intake.req.complaint_level,
                     p.intake.req.complaint_owner,
+                    p.intake.req.complaint_type,
                     p.intake.actor,
                     p.intake.now,
                 )
