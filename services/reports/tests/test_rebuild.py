@@ -14,7 +14,16 @@ from typing import Any
 
 import pytest
 from nats.js.api import ConsumerConfig
-from report_events import answered, assigned, breached, completed, contract, opened
+from report_events import (
+    answered,
+    assigned,
+    breached,
+    classified,
+    complaint_overdue,
+    completed,
+    contract,
+    opened,
+)
 from reports.app import create_app
 from reports.rebuild import RebuildError, rebuild
 from reports.settings import ReportsSettings
@@ -61,7 +70,7 @@ async def publish_all(url: str, messages: list[tuple[str, bytes, dict[str, str]]
 
 def october() -> list[Any]:
     """A small month: 20 units in two batches, 5 tickets (4 failures), assignments, a breach, two
-    completions with their surveys."""
+    completions with their surveys, a complaint classified twice and overdue once."""
     envs: list[Any] = []
     serials = {b: [f"RB-{b}-{uuid.uuid4().hex[:6]}" for _ in range(10)] for b in ("B1", "B2")}
     for batch, units in serials.items():
@@ -80,6 +89,15 @@ def october() -> list[Any]:
         done = TUESDAY_10 + timedelta(hours=5)
         envs.append(completed(env.data, done, cause_category="wear", failed_part="主轴轴承"))
         envs.append(answered(env.data, done + timedelta(hours=2), (5, 4, 2)))
+    # a complaint re-graded and escalated (the latest classification stands), a missed step
+    c = opened(TUESDAY_10, "complaint")
+    later = TUESDAY_10 + timedelta(hours=2)
+    envs += [
+        c,
+        classified(c.data, "escalated", "serious", later, "repair_quality"),
+        classified(c.data, "opened", "general", TUESDAY_10, "parts_supply"),
+        complaint_overdue(c.data, "limit", later),
+    ]
     return envs
 
 
@@ -178,7 +196,8 @@ async def test_a_fresh_database_rebuilt_from_archive_matches_one_fed_live(
     await kit.rt.engine.dispose()
     live_settings = kit.rt.settings
     live = await monthly(live_settings)
-    assert live["volume"]["total"] == 5 and live["dead_letters"] == 1
+    assert live["volume"]["total"] == 6 and live["dead_letters"] == 1
+    assert live["complaints"]["total"] == 1
 
     # a new database (not even migrated): the rebuild migrates it and replays ARCHIVE
     fresh = settings_for(await databases.new("reports"), archive_nats)
