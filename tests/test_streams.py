@@ -109,3 +109,14 @@ def test_archive_sizes_read_as_people_write_them():
     env = {"AFTERSALES_ARCHIVE_MAX_BYTES": "64GiB", "AFTERSALES_ARCHIVE_MAX_AGE_DAYS": "1500"}
     assert archive_options(env) == {"archive_max_bytes": 64 * GIB, "archive_max_age_days": 1500}
     assert archive_options({}) == {}
+
+
+def test_the_apply_command_refuses_a_short_or_unreadable_archive_with_a_reason(capsys):
+    from aftersales_shared.provision import main
+
+    args = ["apply", "--nats-url", "nats://127.0.0.1:1"]  # refused before connecting
+    assert main([*args, "--archive-max-age-days", "30"]) == 2
+    assert "at least 3 years" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as bad:
+        main([*args, "--archive-max-bytes", "lots"])
+    assert bad.value.code == 2 and "e.g. 8GiB" in capsys.readouterr().err

@@ -29,6 +29,13 @@ def parse_size(text: str) -> int:
     return int(m.group(1)) * _UNITS[m.group(2)]
 
 
+def _size_argument(text: str) -> int:
+    try:
+        return parse_size(text)
+    except ValueError as exc:  # argparse shows an ArgumentTypeError's own words
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def archive_options(environ: Mapping[str, str]) -> dict[str, Any]:
     """apply_streams' ARCHIVE limits from AFTERSALES_ARCHIVE_MAX_BYTES / _MAX_AGE_DAYS (the launcher
     and the CLI's defaults); absent: the defaults of aftersales_shared.streams."""
@@ -58,7 +65,7 @@ def add_apply_arguments(apply: argparse.ArgumentParser) -> None:
     )
     apply.add_argument(
         "--archive-max-bytes",
-        type=parse_size,
+        type=_size_argument,
         default=os.environ.get(ARCHIVE_MAX_BYTES_ENV) or None,
         help=(
             "size of the ARCHIVE stream (e.g. 64GiB; reserved on every NATS node): bytes per event "
