@@ -34,7 +34,11 @@ def _free_block(n: int) -> int:
 
 
 def _is_free(port: int) -> bool:
+    """Nothing listens there. SO_REUSEADDR as the servers set it: a connection of the console's
+    pool that a stopping service closed lingers in TIME_WAIT on that service's port for a minute,
+    which would block a plain bind but not a server's."""
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
@@ -47,7 +51,7 @@ def start_launcher(
 ) -> tuple[subprocess.Popen[str], int, int]:
     """`aftersales up` on free ports (its own NATS and SQLite databases under data_dir): (process,
     first service port, NATS port). Stop it with SIGINT."""
-    base, nats_port = _free_block(len(SERVICES)), free_port()
+    base, nats_port = _free_block(len(SERVICES) + 1), free_port()  # the console after them
     env = {
         k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL") and k != "NATS_URL"
     } | env_extra
@@ -178,6 +182,8 @@ def test_launcher_runs_everything_and_contract_reaches_tickets(tmp_path):
             return wanted <= {d["rule_id"] for d in r.json()["items"]}
 
         _poll(ticket_alerts, f"the demo tickets' alerts {sorted(wanted)}", 150)
+        # the 特急 ticket's breach is in: the console's board lists it under 已超时
+        _console_shows_the_demo_tickets(out, f"http://127.0.0.1:{base + len(SERVICES)}")
         states = httpx.get(f"{tickets}/tickets", headers=auth("service_agent")).json()["items"]
         assert {"waiting_parts", "completed"} <= {x["status"] for x in states}
         # the completed ticket's approved article: found in other words, suggested for a new ticket
@@ -266,7 +272,21 @@ def test_launcher_runs_everything_and_contract_reaches_tickets(tmp_path):
             raise
     assert proc.returncode == 0, rest
     assert "stopped." in rest
-    assert all(_is_free(base + i) for i in range(len(SERVICES))) and _is_free(nats_port)
+    assert all(_is_free(base + i) for i in range(len(SERVICES) + 1)) and _is_free(nats_port)
+
+
+def _console_shows_the_demo_tickets(out: str, console: str) -> None:
+    """The launcher prints the console's URL; a demo supervisor signs in there (the form and its
+    CSRF token) and the board lists the demo's open tickets."""
+    assert f"Console (控制台): {console}" in out
+    assert httpx.get(f"{console}/ready", timeout=5).status_code == 200
+    with httpx.Client(base_url=console, timeout=10) as browser:
+        page = browser.get("/login")
+        token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)[1]
+        signed = browser.post("/login", data={"sub": "sup-zhang", "_csrf_token": token})
+        assert signed.status_code == 302, signed.text
+        board = browser.get("/board", params={"tab": "breached"})
+        assert board.status_code == 200 and "特急" in board.text, board.text
 
 
 def _ready(base: str) -> bool:

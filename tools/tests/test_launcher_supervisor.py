@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from aftersales_tools import launcher as lmod
-from aftersales_tools.catalog import SERVICES
+from aftersales_tools.catalog import PROCESSES
 
 
 class Dead:
@@ -45,8 +45,8 @@ def test_a_crashing_service_is_restarted_with_back_off_then_left_down(tmp_path: 
     assert [name for name, _ in started] == ["tickets"] * lmod.MAX_RESTARTS
     gaps = [round(b - a) for (_, a), (_, b) in zip([("tickets", 1000.0), *started], started)]
     assert gaps == [1, 2, 4, 8, 16]
-    assert "tickets" in la.given_up and set(la.procs) == {s.name for s in SERVICES}
+    assert "tickets" in la.given_up and set(la.procs) == {s.name for s in PROCESSES}
     out = capsys.readouterr().out
     assert "tickets exited with 1; restarting in 1 s (restart 1 of 5" in out
     assert "leaving it down (the others keep running)" in out
-    assert all(isinstance(la.procs[s.name], Alive) for s in SERVICES if s.name != "tickets")
+    assert all(isinstance(la.procs[s.name], Alive) for s in PROCESSES if s.name != "tickets")

@@ -357,3 +357,48 @@ async def test_a_partner_finds_its_ticket_by_its_own_reference_and_only_its_own(
         )  # another partner's tickets are not its to read
         r = await client.get("/tickets", params={"external_ref": ref}, headers=AGENT)
         assert [t["ticket_no"] for t in r.json()["items"]] == [ticket["ticket_no"]]
+
+
+async def test_the_board_filters_type_unassigned_and_orders_by_the_next_deadline(
+    databases, streams_ready, clock
+):
+    """What the console's board asks for: a request type, nobody assigned yet, the next running
+    deadline first; a paused clock says how much working time it has used."""
+    clock.at("friday-close")
+    app = await tickets_app(databases, streams_ready)
+    async with running(app) as client:
+
+        async def opened(**kw: Any) -> str:
+            r = await client.post(
+                "/tickets", json=body(customer_name="苏州某某", **kw), headers=AGENT
+            )
+            assert r.status_code == 201, r.text
+            return r.json()["ticket_no"]
+
+        normal = await opened(urgency="normal", request_type="usage_question")
+        critical = await opened(urgency="critical")
+        taken = await opened(urgency="urgent")
+        assign = {"assignee_id": "eng-zhang", "assignee_name": "张工"}
+        assert (await client.post(f"/tickets/{taken}/assign", json=assign, headers=SUP)).is_success
+
+        async def listed(**params: Any) -> list[str]:
+            r = await client.get("/tickets", params={"open_only": True, **params}, headers=SUP)
+            assert r.status_code == 200, r.text
+            return [t["ticket_no"] for t in r.json()["items"]]
+
+        assert await listed(request_type="usage_question") == [normal]
+        assert set(await listed(unassigned=True)) == {normal, critical}
+        by_deadline = await listed(order="deadline", request_type="quality_issue")
+        assert by_deadline[0] == critical  # the shortest response target comes first
+        assert set(by_deadline) == {critical, taken}
+        bad = await client.get("/tickets", params={"order": "random"}, headers=SUP)
+        assert bad.status_code == 400
+
+        pause = {"reason": "waiting_customer"}
+        r = await client.post(f"/tickets/{taken}/pause", json=pause, headers=ENG)
+        assert r.status_code == 200, r.text
+        clocks = {c["kind"]: c for c in r.json()["clocks"]}
+        assert clocks["resolution"]["state"] == "paused"
+        assert clocks["resolution"]["deadline"] is None
+        assert clocks["resolution"]["running_since"] is None
+        assert 0 <= clocks["resolution"]["elapsed_minutes"] <= 1  # Friday's last minute at most

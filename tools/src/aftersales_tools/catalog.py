@@ -1,5 +1,5 @@
-"""The six services: module, settings class and local port (imported lazily by name, never
-coupled)."""
+"""The six services and the console: module, settings class and local port (imported lazily by
+name, never coupled)."""
 
 from __future__ import annotations
 
@@ -35,6 +35,12 @@ SERVICES: tuple[ServiceInfo, ...] = (
     ServiceInfo("dealers", "dealers.settings:DealersSettings"),
     ServiceInfo("reports", "reports.settings:ReportsSettings"),
 )
+
+
+# the web front end: no database, no stream, no NATS user (yet); it calls the services' HTTP APIs
+CONSOLE = ServiceInfo("console", "console.settings:ConsoleSettings")
+# every process the launcher runs, in the order of their ports (--port-base + index)
+PROCESSES: tuple[ServiceInfo, ...] = (*SERVICES, CONSOLE)
 
 
 def service(name: str) -> ServiceInfo:

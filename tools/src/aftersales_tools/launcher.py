@@ -1,5 +1,5 @@
-"""`aftersales up`: NATS, migrations, streams and the six services on one machine, stopped by
-Ctrl-C."""
+"""`aftersales up`: NATS, migrations, streams, the six services and the console on one machine,
+stopped by Ctrl-C."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from aftersales_shared.provision import archive_options
 from aftersales_shared.settings import LOCAL_DEV_ENV
 from aftersales_shared.streams import apply_streams
 
-from .catalog import SERVICES, ServiceInfo
+from .catalog import CONSOLE, PROCESSES, SERVICES, ServiceInfo
 from .natsserver import NatsServer, wait_for_port
 
 DEFAULT_NATS_PORT = 4322  # not 4222: a system NATS may already run there
@@ -51,6 +51,8 @@ class Launcher:
         env.setdefault(
             LOCAL_DEV_ENV, "1"
         )  # the launcher is local development: the dev secret is accepted
+        if info is CONSOLE:
+            return env | self.console_env()
         env[f"{prefix}NATS_URL"] = self.effective_nats_url
         if (
             self.credentials is not None
@@ -65,6 +67,15 @@ class Launcher:
         env.setdefault(
             f"{prefix}DATABASE_URL", f"sqlite+aiosqlite:///{self.data_dir / (info.name + '.db')}"
         )
+        return env
+
+    def console_env(self) -> dict[str, str]:
+        """The console: its port and where each service answers (it owns no database)."""
+        env = {"CONSOLE_PORT": str(self.port_of(CONSOLE, len(SERVICES)))}
+        for index, info in enumerate(SERVICES):
+            env[f"CONSOLE_{info.name.upper()}_URL"] = (
+                f"http://127.0.0.1:{self.port_of(info, index)}"
+            )
         return env
 
     @property
@@ -124,7 +135,7 @@ class Launcher:
             await nc.close()
 
     def start_services(self) -> None:
-        for index, info in enumerate(SERVICES):
+        for index, info in enumerate(PROCESSES):
             self.start_service(index, info)
 
     def start_service(self, index: int, info: ServiceInfo) -> None:
@@ -147,7 +158,7 @@ class Launcher:
         """One look at the children: a service that exited is started again after a back-off (1, 2,
         4, 8, 16 s); after MAX_RESTARTS within RESTART_WINDOW it is left down, with a line saying
         so. The others, and NATS, keep running either way."""
-        for index, info in enumerate(SERVICES):
+        for index, info in enumerate(PROCESSES):
             proc = self.procs.get(info.name)
             if proc is None or info.name in self.given_up:
                 continue
@@ -180,7 +191,7 @@ class Launcher:
 
     def wait_ready(self, timeout: float = 90.0) -> None:
         deadline = time.monotonic() + timeout
-        for index, info in enumerate(SERVICES):
+        for index, info in enumerate(PROCESSES):
             url = f"http://127.0.0.1:{self.port_of(info, index)}/ready"
             while True:
                 proc = self.procs[info.name]
@@ -209,6 +220,10 @@ class Launcher:
             say(
                 f"  {info.name:<13} {base}   API docs {base}/schema   AsyncAPI {base}/asyncapi.json"
             )
+        console = f"http://127.0.0.1:{self.port_of(CONSOLE, len(SERVICES))}"
+        say(f"  {'console':<13} {console}   the web workspace: sign in as a demo user")
+        say("")
+        say(f"Console (控制台): {console}")
         settings = SERVICES[0].settings_class()()
         say("")
         say("An admin token for the next 8 hours (aftersales token --role ROLE for others):")

@@ -31,7 +31,7 @@ from aftersales_shared.publiclinks import GuessLimiter
 from aftersales_shared.service import Runtime, build_runtime, create_service_app
 
 from . import messaging, textsearch
-from .http import CONTROLLERS, PUBLIC_PREFIX
+from .http import CONTROLLERS, PUBLIC_PREFIXES
 from .settings import TicketsSettings
 from .usecases import calendars
 from .usecases.intake import IntakeBatcher
@@ -76,7 +76,7 @@ def create_app(settings: TicketsSettings) -> Litestar:
         rt,
         route_handlers=CONTROLLERS,
         description=DESCRIPTION,
-        public_prefixes=(PUBLIC_PREFIX,),
+        public_prefixes=PUBLIC_PREFIXES,
         dependencies={"intake": IntakeBatcher(rt.sessions, settings), "limiter": limiter},
     )
     app.state["guess_limiter"] = limiter

@@ -576,3 +576,35 @@ class ComplaintProposalRow(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     remarks: Mapped[str | None] = mapped_column(Text)
     recorded_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class TrackingLinkRow(Base):
+    """The customer's tracking link of a ticket (/t/<token>, issue 22): only the SHA-256 of the
+    token is kept; the token itself is shown once, on the page that opened the ticket."""
+
+    __tablename__ = "tracking_links"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
+    created_at: Mapped[datetime]
+
+
+class WebFormChallengeRow(Base):
+    """A proof-of-work challenge of the public web form that was answered: each works once. Rows
+    are useless once the challenge would be refused as expired (`expires_at`) and are purged."""
+
+    __tablename__ = "webform_challenges"
+
+    challenge_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class WebFormRateRow(Base):
+    """Requests of the public web form per key (SHA-256 of "phone:…" or "ip:…") and fixed window:
+    one upserted row per key and window, so the count holds across replicas."""
+
+    __tablename__ = "webform_rates"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(primary_key=True, index=True)
+    count: Mapped[int] = mapped_column(Integer)

@@ -1,5 +1,7 @@
-"""The complaint confirmation page (投诉处理确认书, /c/<token>): Jinja2 templates, autoescaped, in
-Chinese with the English beside it; no script, no CDN; the security headers of every public page."""
+"""The public pages: the complaint confirmation (投诉处理确认书, /c/<token>), the web form (/r/new)
+and the customer's tracking page (/t/<token>). Jinja2 templates, autoescaped, in Chinese with the
+English beside it; no CDN; the security headers of every public page. Only the web form runs a
+script, its own (/r/pow.js, the anti-spam check); the others run none."""
 
 from __future__ import annotations
 
@@ -12,7 +14,9 @@ from litestar import MediaType, Response
 
 from aftersales_shared.publiclinks import SECURITY_HEADERS
 
+from .domain import RequestType, Status
 from .models import ComplaintProposalRow, ComplaintRow
+from .usecases import webform
 from .usecases.complaints import REASON_MAX, SIGNER_MAX
 
 _env = Environment(
@@ -63,14 +67,63 @@ STATES: dict[str, tuple[str, str, str]] = {
     "too_large": (
         "!",
         "提交内容过大 (Too large)",
-        "提交的内容超出了允许的大小，请缩短原因后重试。(What you sent is too large: please "
-        "shorten the reason.)",
+        "提交的内容超出了允许的大小，请缩短后重试。(What you sent is too large: please "
+        "shorten it.)",
+    ),
+    "tracking_link_unknown": (
+        "?",
+        "查询链接无效 (Link not valid)",
+        "找不到这份报修，请检查链接是否完整。(We could not find this request: please check that "
+        "the link is complete.)",
+    ),
+    "tracking_link_expired": (
+        "⌛",
+        "查询链接已过期 (Link expired)",
+        "这份报修已完成多时，查询链接已失效。如有疑问请拨打客服热线。(This request was completed "
+        "a while ago and its link no longer works: please call our hotline.)",
+    ),
+    "webform_rate_limited": (
+        "⏳",
+        "提交过于频繁 (Too many requests)",
+        "同一手机号或网络提交的报修过多，请在 {minutes} 分钟后再试，紧急情况请拨打客服热线。(Too "
+        "many requests from this phone number or network: please try again in {minutes} minutes, "
+        "or call our hotline if it is urgent.)",
+    ),
+    "webform_closed": (
+        "!",
+        "在线报修暂未开放 (Not open)",
+        "在线报修暂时无法使用，请拨打客服热线报修。(The online form is not available: please "
+        "call our hotline.)",
     ),
     "error": (
         "!",
         "页面暂时无法打开 (Page not available)",
         "请稍后再试，或拨打客服热线。(Please try again later, or call our hotline.)",
     ),
+}
+
+
+# the web form runs its own script (and nothing else): the public pages' policy plus script-src
+FORM_CSP = SECURITY_HEADERS["Content-Security-Policy"] + "; script-src 'self'"
+# pages of the web form and the tracking page: (title suffix, heading)
+REQUEST_PAGE = ("在线报修", ("在线报修", "Service request"))
+TRACKING_PAGE = ("报修进度", ("报修进度", "Your request"))
+LABELS_FORM = {
+    "request_type": ("办理事项", "what you need"),
+    "product": ("产品信息", "product"),
+    "product_model": ("产品型号", "model"),
+    "serial_no": ("出厂编号 / 序列号", "serial number"),
+    "contract_no": ("合同编号", "contract number"),
+    "description": ("故障描述", "fault"),
+    "contact_name": ("联系人", "your name"),
+    "phone": ("手机号码", "mobile"),
+    "email": ("电子邮箱（选填）", "e-mail, optional"),
+    "check": ("安全验证", "anti-spam check"),
+}
+PLACEHOLDERS = {
+    "product_model": "如 XK-200",
+    "serial_no": "如 XK200-0001",
+    "contract_no": "如 HT-2026-001",
 }
 
 
@@ -119,12 +172,64 @@ def message_page(
     *,
     minutes: int = 1,
     headers: Mapping[str, str] | None = None,
+    page: tuple[str, tuple[str, str]] | None = None,
 ) -> Response[str]:
     icon, title, line = STATES.get(state, STATES["error"])
+    which = {"page_title": page[0], "heading": page[1]} if page else {}
     body = _env.get_template("complaint_message.html").render(
-        title=title, lines=[line.format(minutes=minutes)], icon=icon, ok=False
+        title=title, lines=[line.format(minutes=minutes)], icon=icon, ok=False, **which
     )
     return html(body, status, headers)
+
+
+def request_form(
+    challenge: str,
+    *,
+    values: Mapping[str, str | None] | None = None,
+    errors: Mapping[str, str] | None = None,
+    status: int = 200,
+) -> Response[str]:
+    """The web form (/r/new), with what was typed and the messages when it comes back."""
+    body = _env.get_template("request_form.html").render(
+        challenge=challenge,
+        values={k: v or "" for k, v in (values or {}).items() if k not in ("challenge", "nonce")},
+        errors=dict(errors or {}),
+        labels=LABELS_FORM,
+        placeholders=PLACEHOLDERS,
+        max_length=webform.MAX_LENGTH,
+        request_types=[(t.value, names) for t, names in webform.REQUEST_TYPES.items()],
+    )
+    return html(body, status, {"Content-Security-Policy": FORM_CSP})
+
+
+def request_thanks(ticket_no: str, link: str, phone: str) -> Response[str]:
+    """The one page that shows the tracking link (its token is kept only as a hash)."""
+    body = _env.get_template("request_thanks.html").render(
+        ticket_no=ticket_no, link=link, phone=f"{phone[:3]}****{phone[-4:]}"
+    )
+    return html(body, 201)
+
+
+def tracking_page(seen: webform.Tracking, timezone: str, now: datetime) -> Response[str]:
+    ticket = seen.ticket
+    zh, en, step = webform.CUSTOMER_STATUS[Status(ticket.status)]
+    body = _env.get_template("tracking.html").render(
+        ticket=ticket,
+        status=(zh, en),
+        step=step,
+        steps=webform.STEPS,
+        kind=webform.REQUEST_TYPES.get(
+            RequestType(ticket.request_type), (ticket.request_type, ticket.request_type)
+        ),
+        opened=_local(ticket.opened_at, timezone),
+        completed=_local(ticket.completed_at, timezone),
+        paused=seen.paused,
+        due=_local(seen.next_due, timezone),
+        late=seen.next_due is not None and seen.next_due <= now,
+        promise=webform.CLOCK_PROMISE[seen.next_clock] if seen.next_clock else ("", ""),
+        entries=[(_local(e.at, timezone), e.text) for e in seen.entries],
+    )
+    return html(body, 200)
 
 
 def done_page(accepted: bool, ticket_no: str) -> Response[str]:

@@ -174,6 +174,10 @@ class ClockOut(Out):
     warned_at: datetime | None
     breached_at: datetime | None
     escalation_level: int
+    # working time used before the running segment (all of it while paused): a paused clock's
+    # remaining time is target - elapsed (the console's countdown)
+    elapsed_minutes: float = 0.0
+    running_since: datetime | None = None
 
 
 class TicketOut(Out):

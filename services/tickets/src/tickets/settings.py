@@ -2,11 +2,15 @@
 
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from aftersales_shared.sealing import check_public_key, dev_public_key
-from aftersales_shared.settings import ServiceSettings
+from aftersales_shared.settings import MIN_SECRET_BYTES, ServiceSettings
+
+# the public web form's challenge key in local development only (published, like the development
+# JWT secret); elsewhere TICKETS_WEBFORM_SECRET, else the form is closed
+DEV_WEBFORM_SECRET = "aftersales-local-dev-webform-secret-change-me"
 
 
 class TicketsSettings(ServiceSettings):
@@ -50,9 +54,42 @@ class TicketsSettings(ServiceSettings):
             "local development uses the published development pair"
         ),
     )
+    webform_secret: SecretStr | None = Field(
+        default=None,
+        description="HMAC key of the public web form's proof-of-work challenges (at least 32 "
+        "bytes, the same on every replica); without it the form /r/new is closed outside local "
+        "development",
+    )
+    webform_pow_bits: int = Field(
+        default=18,
+        ge=1,
+        le=32,
+        description="leading zero bits the form's proof of work needs (2^bits SHA-256 tries on "
+        "average; 18: a median of ~0.2 s on a desktop browser, ~1.4 s on a phone 4× slower; "
+        "see bench/webform_pow.py)",
+    )
+    webform_challenge_ttl_seconds: float = Field(
+        default=3600.0, gt=0, description="how long a challenge of the form may be answered"
+    )
+    webform_limit_per_phone: int = Field(
+        default=5, ge=1, description="web form requests per contact phone and rate window"
+    )
+    webform_limit_per_ip: int = Field(
+        default=20, ge=1, description="web form requests per client address (IPv6: per /64)"
+    )
+    webform_rate_window_seconds: int = Field(
+        default=3600, ge=60, description="the web form's rate window (fixed windows)"
+    )
+    tracking_days_after_completion: int = Field(
+        default=30,
+        ge=1,
+        description="how long a customer's tracking link /t/<token> works after completion",
+    )
 
     def model_post_init(self, __context: object) -> None:
         super().model_post_init(__context)
+        if self.webform_secret is None and self.local_dev:
+            self.webform_secret = SecretStr(DEV_WEBFORM_SECRET)
         if not self.notifications_public_key and self.local_dev:
             self.notifications_public_key = dev_public_key()
         if self.notifications_public_key:
@@ -70,7 +107,17 @@ class TicketsSettings(ServiceSettings):
             )
         elif not self.local_dev and self.notifications_public_key == dev_public_key():
             problems.append("TICKETS_NOTIFICATIONS_PUBLIC_KEY is the published development key")
+        secret = self.webform_secret.get_secret_value() if self.webform_secret else None
+        if not self.local_dev and secret is not None:
+            if secret == DEV_WEBFORM_SECRET:
+                problems.append("TICKETS_WEBFORM_SECRET is the published development secret")
+            elif len(secret.encode()) < MIN_SECRET_BYTES:
+                problems.append(f"TICKETS_WEBFORM_SECRET is shorter than {MIN_SECRET_BYTES} bytes")
         return problems
+
+    def webform_key(self) -> bytes | None:
+        """The challenges' HMAC key; None: the public web form is closed."""
+        return self.webform_secret.get_secret_value().encode() if self.webform_secret else None
 
     def complaint_owners(self) -> frozenset[str]:
         """The supervisors a complaint may be given to without taking it over oneself."""

@@ -1,5 +1,6 @@
 """HTTP API of the tickets service: decode, call one use case, encode. One module per area; the
-complaint confirmation page (/c/<token>) is the one public page."""
+public pages need no login: the complaint confirmation (/c/<token>), the web form (/r/new) and
+the customer's tracking page (/t/<token>)."""
 
 from .calendars import CalendarController
 from .complaint_page import PUBLIC_PREFIX, ComplaintPageController
@@ -10,6 +11,12 @@ from .faults import CatalogueController, FaultController, QualityAuditController
 from .knowledge import KnowledgeController, SuggestionController
 from .queue import QueueController
 from .tickets import TicketController
+from .webform_page import (
+    FORM_PREFIX,
+    TRACKING_PREFIX,
+    RequestFormController,
+    TrackingPageController,
+)
 
 CONTROLLERS = [
     EntitlementController,
@@ -24,6 +31,9 @@ CONTROLLERS = [
     KnowledgeController,
     ComplaintController,
     ComplaintPageController,
+    RequestFormController,
+    TrackingPageController,
 ]
+PUBLIC_PREFIXES = (PUBLIC_PREFIX, FORM_PREFIX, TRACKING_PREFIX)
 
-__all__ = ["CONTROLLERS", "PUBLIC_PREFIX"]
+__all__ = ["CONTROLLERS", "PUBLIC_PREFIX", "PUBLIC_PREFIXES"]

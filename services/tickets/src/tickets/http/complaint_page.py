@@ -38,18 +38,31 @@ class TooManyAttempts(DomainError):
     code = "too_many_attempts"
 
 
-def page_error(request: Request[Any, Any, Any], exc: Exception) -> Response[str]:
-    """Every failure on the page becomes a readable HTML page with its 4xx (never a trace)."""
-    if isinstance(exc, DomainError):
-        retry = exc.extra.get("retry_after")
-        headers = {"Retry-After": str(retry)} if retry else None
-        minutes = max(1, round((retry or 60) / 60))
-        return pages.message_page(exc.code, exc.status, minutes=minutes, headers=headers)
-    if isinstance(exc, HTTPException) and 400 <= exc.status_code < 500:
-        state = {413: "too_large", 404: "complaint_link_unknown"}.get(exc.status_code, "error")
-        return pages.message_page(state, exc.status_code)
-    log.exception("tickets.complaint_page_failed", error=f"{type(exc).__name__}: {exc}")
-    return pages.message_page("error", 500)
+def page_error_handler(
+    unknown_state: str = "complaint_link_unknown",
+    page: tuple[str, tuple[str, str]] | None = None,
+) -> Callable[[Request[Any, Any, Any], Exception], Response[str]]:
+    """Every failure on a public page becomes a readable HTML page with its 4xx (never a trace);
+    a 404 is `unknown_state`'s page."""
+
+    def page_error(request: Request[Any, Any, Any], exc: Exception) -> Response[str]:
+        if isinstance(exc, DomainError):
+            retry = exc.extra.get("retry_after")
+            headers = {"Retry-After": str(retry)} if retry else None
+            minutes = max(1, round((retry or 60) / 60))
+            return pages.message_page(
+                exc.code, exc.status, minutes=minutes, headers=headers, page=page
+            )
+        if isinstance(exc, HTTPException) and 400 <= exc.status_code < 500:
+            state = {413: "too_large", 404: unknown_state}.get(exc.status_code, "error")
+            return pages.message_page(state, exc.status_code, page=page)
+        log.exception("tickets.public_page_failed", error=f"{type(exc).__name__}: {exc}")
+        return pages.message_page("error", 500, page=page)
+
+    return page_error
+
+
+page_error = page_error_handler()
 
 
 async def guarded(
@@ -57,20 +70,27 @@ async def guarded(
     limiter: GuessLimiter,
     trusted_proxies: Sequence[str],
     call: Callable[[], Awaitable[T]],
+    unknown: type[Exception] = complaints.LinkUnknown,
 ) -> T:
-    """Refuse a client that guessed too often; count each unknown token it tries."""
-    peer = request.client.host if request.client else None
-    ip = client_address(peer, request.headers.get("x-forwarded-for"), trusted_proxies)
+    """Refuse a client that guessed too often; count each unknown token (`unknown` raised) it
+    tries."""
+    ip = client_ip(request, trusted_proxies)
     if limiter.blocked(ip):
         raise TooManyAttempts(
             "尝试次数过多，请稍后再试 (too many attempts)", retry_after=limiter.retry_after(ip)
         )
     try:
         return await call()
-    except complaints.LinkUnknown:
+    except unknown:
         limiter.failed(ip)
-        log.info("tickets.unknown_complaint_token", client=ip)
+        log.info("tickets.unknown_link_token", client=ip, page=request.url.path[:3])
         raise
+
+
+def client_ip(request: Request[Any, Any, Any], trusted_proxies: Sequence[str]) -> str:
+    """The client's address (X-Forwarded-For believed from a trusted proxy only)."""
+    peer = request.client.host if request.client else None
+    return client_address(peer, request.headers.get("x-forwarded-for"), trusted_proxies)
 
 
 class ComplaintPageController(Controller):

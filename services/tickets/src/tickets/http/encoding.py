@@ -29,6 +29,8 @@ def ticket_data(t: TicketRow | OpenedTicket) -> dict[str, Any]:
             "warned_at": c.warned_at,
             "breached_at": c.breached_at,
             "escalation_level": c.escalation_level,
+            "elapsed_minutes": (c.elapsed_seconds or 0.0) / 60,
+            "running_since": c.running_since,
         }
         for c in t.clocks
     ]

@@ -115,7 +115,18 @@ class TicketController(Controller):
         dealer_id: FromQuery[str | None] = None,
         channel: FromQuery[str | None] = None,
         external_ref: Annotated[str | None, QueryParameter(max_length=100)] = None,
+        request_type: Annotated[str | None, QueryParameter(pattern="^[a-z_]{1,30}$")] = None,
         open_only: FromQuery[bool] = False,
+        unassigned: Annotated[
+            bool, QueryParameter(description="only tickets nobody is assigned to")
+        ] = False,
+        order: Annotated[
+            str,
+            QueryParameter(
+                pattern="^(opened|deadline)$",
+                description="opened: newest first; deadline: next running SLA deadline first",
+            ),
+        ] = "opened",
         opened_from: Since = None,
         opened_to: Until = None,
         limit: Limit = 50,
@@ -132,7 +143,10 @@ class TicketController(Controller):
             dealer_id=dealer_id,
             channel=channel,
             external_ref=external_ref,
+            request_type=request_type,
             open_only=open_only,
+            unassigned=unassigned,
+            by_deadline=order == "deadline",
             opened_from=opened_from,
             opened_to=opened_to,
         )

@@ -69,6 +69,10 @@ class TicketRequest:
     complaint_level: ComplaintLevel | None = None
     complaint_owner: str | None = None
     complaint_type: ComplaintType | None = None
+    # a request from someone not signed in (the public web form): a serial and a contract that
+    # disagree are taken as neither known (never an answer naming the contract the serial is on),
+    # and without a contract the contact's name is the customer's
+    unverified: bool = False
 
 
 @dataclass(frozen=True)
@@ -175,6 +179,8 @@ def resolve_entitlement(
         )
     contract_no = req.contract_no or (unit.contract_no if unit else None)
     if unit and req.contract_no and unit.contract_no != req.contract_no:
+        if req.unverified:
+            return None, None
         raise UnknownEntitlement(
             f"序列号{req.serial_no}属于合同{unit.contract_no}，不是{req.contract_no} "
             f"(the serial belongs to contract {unit.contract_no})"
@@ -208,6 +214,8 @@ def plan(
     times."""
     req, now = intake.req, intake.now
     customer_name = req.customer_name or (ent.customer_name if ent else None)
+    if not customer_name and req.unverified:
+        customer_name = req.contact.name
     if not customer_name:
         raise DomainError("请填写客户名称 (customer_name is required when no contract is given)")
     ticket = dict(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftersales_shared.auth import Principal, Role, customer_scope, dealer_scope
@@ -31,7 +31,10 @@ class TicketFilters:
     dealer_id: str | None = None
     channel: str | None = None
     external_ref: str | None = None
+    request_type: str | None = None
     open_only: bool = False
+    unassigned: bool = False
+    by_deadline: bool = False  # the next running deadline first (the console's board), else newest
     opened_from: datetime | None = None
     opened_to: datetime | None = None
 
@@ -47,6 +50,7 @@ EQUALITY = (
     "dealer_id",
     "channel",
     "external_ref",
+    "request_type",
 )
 
 
@@ -81,19 +85,34 @@ async def list_tickets(
             query = query.where(getattr(TicketRow, column) == f[column])
     if filters.open_only:
         query = query.where(TicketRow.status != Status.COMPLETED.value)
+    if filters.unassigned:
+        query = query.where(TicketRow.assignee_id.is_(None))
     if filters.opened_from:
         query = query.where(TicketRow.opened_at >= filters.opened_from)
     if filters.opened_to:
         query = query.where(TicketRow.opened_at < filters.opened_to)
     total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = (
-        await session.scalars(
-            query.order_by(TicketRow.opened_at.desc(), TicketRow.ticket_no.desc())
-            .limit(limit)
-            .offset(offset)
-        )
-    ).all()
+    if filters.by_deadline:
+        query = _by_next_deadline(query)
+    else:
+        query = query.order_by(TicketRow.opened_at.desc(), TicketRow.ticket_no.desc())
+    rows = (await session.scalars(query.limit(limit).offset(offset))).all()
     return list(rows), total
+
+
+def _by_next_deadline(query):  # type: ignore[no-untyped-def]
+    """Tickets ordered by the earliest deadline of their running clocks (none last). One grouped
+    pass over the running clocks joined by hash: a correlated subquery per ticket cost ~3x as much
+    with 10,000 open tickets (services/console/bench/board.py)."""
+    nearest = (
+        select(ClockRow.ticket_id, func.min(ClockRow.deadline).label("deadline"))
+        .where(ClockRow.state == "running")
+        .group_by(ClockRow.ticket_id)
+        .subquery()
+    )
+    return query.outerjoin(nearest, nearest.c.ticket_id == TicketRow.id).order_by(
+        nearest.c.deadline.asc().nulls_last(), TicketRow.opened_at, TicketRow.ticket_no
+    )
 
 
 async def supervisor_queue(
@@ -105,17 +124,5 @@ async def supervisor_queue(
         or_(TicketRow.assignee_id.is_(None), TicketRow.sla_state.in_(["warning", "breached"])),
     )
     total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    next_deadline = (
-        select(func.min(ClockRow.deadline))
-        .where(and_(ClockRow.ticket_id == TicketRow.id, ClockRow.state == "running"))
-        .correlate(TicketRow)
-        .scalar_subquery()
-    )
-    rows = (
-        await session.scalars(
-            query.order_by(next_deadline.asc().nulls_last(), TicketRow.opened_at)
-            .limit(limit)
-            .offset(offset)
-        )
-    ).all()
+    rows = (await session.scalars(_by_next_deadline(query).limit(limit).offset(offset))).all()
     return list(rows), total

@@ -1,0 +1,8 @@
+"""The console's pages."""
+
+from .board import BoardController
+from .ops import health, ready
+from .signin import SignInController
+from .ticket import TicketController
+
+CONTROLLERS = [health, ready, SignInController, BoardController, TicketController]

@@ -1,0 +1,76 @@
+"""What every page shares: the signed-in user, error pages a person can act on (zh-CN first, then
+English), the redirect to sign in."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Request
+from litestar.exceptions import HTTPException
+from litestar.response import Redirect, Template
+
+from ..people import SessionUser
+from ..upstream import SignedOut, UpstreamError
+
+
+def current_user(request: Request) -> SessionUser | None:
+    session = request.scope.get("session")
+    return SessionUser.from_session(session if isinstance(session, dict) else None, time.time())
+
+
+def safe_next(target: str) -> str:
+    """Only a path of this site (never //elsewhere or a scheme): no open redirect."""
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/board"
+    return target
+
+
+def sign_in_again(request: Request) -> Redirect:
+    request.clear_session()
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return Redirect(f"/login?next={quote(safe_next(here))}")
+
+
+def problem(request: Request, status: int, zh: str, en: str) -> Template:
+    return Template(
+        "problem.html",
+        context={"status": status, "zh": zh, "en": en, "user": current_user(request)},
+        status_code=status,
+    )
+
+
+def _upstream(request: Request, exc: UpstreamError) -> Template:
+    status = exc.status if 400 <= exc.status < 500 else 502
+    return problem(
+        request,
+        status,
+        f"{exc.service} 服务返回错误：{exc.detail}",
+        f"the {exc.service} service answered {exc.status}: {exc.detail}",
+    )
+
+
+MESSAGES = {
+    400: ("请求有误，请检查输入", "bad request: check what was entered"),
+    403: (
+        "请求被拒绝：表单已过期或缺少安全令牌，请刷新页面后重试",
+        "refused: the form expired or lacks its CSRF token; reload the page and try again",
+    ),
+    404: ("页面不存在", "no such page"),
+    405: ("不支持此操作", "method not allowed"),
+}
+
+
+def _http(request: Request, exc: HTTPException) -> Template:
+    zh, en = MESSAGES.get(exc.status_code, ("请求未能完成", "the request could not be completed"))
+    if exc.status_code == 403 and "CSRF" not in str(exc.detail):
+        zh, en = "您的角色无权查看此页面", "your role may not see this page"
+    return problem(request, exc.status_code, zh, f"{en} ({exc.detail})")
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    SignedOut: lambda request, exc: sign_in_again(request),
+    UpstreamError: _upstream,
+    HTTPException: _http,
+}

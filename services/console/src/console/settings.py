@@ -1,0 +1,76 @@
+"""Settings of the console (env prefix CONSOLE_): where the services answer, how people sign in,
+how the session cookie is kept."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import ClassVar
+
+from pydantic import Field, SecretStr
+
+from aftersales_shared.settings import ServiceSettings
+
+DEV_SESSION_SECRET = "aftersales-console-local-dev-session-secret"
+
+
+class ConsoleSettings(ServiceSettings):
+    """The console owns no business data: `database_url` and the NATS settings it inherits are
+    unused in this slice (live updates over NATS come later)."""
+
+    model_config = ServiceSettings.model_config | {"env_prefix": "CONSOLE_"}
+    service_name: ClassVar[str] = "console"
+    default_port: ClassVar[int] = 8107
+
+    contracts_url: str = "http://127.0.0.1:8101"
+    tickets_url: str = "http://127.0.0.1:8102"
+    surveys_url: str = "http://127.0.0.1:8103"
+    notifications_url: str = "http://127.0.0.1:8104"
+    dealers_url: str = "http://127.0.0.1:8105"
+    reports_url: str = "http://127.0.0.1:8106"
+    upstream_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+
+    session_secret: SecretStr = Field(
+        default=SecretStr(DEV_SESSION_SECRET),
+        description="key of the encrypted session cookie and the CSRF tokens (at least 32 bytes)",
+    )
+    session_hours: float = Field(
+        default=8.0, gt=0, le=24, description="a session (and the token it holds) lasts this long"
+    )
+    cookie_secure: bool = Field(
+        default=False,
+        description="send the cookies over HTTPS only (always on behind the production ingress)",
+    )
+    # OpenID Connect (authorisation code + PKCE), the production sign-in: a later slice reads these
+    oidc_issuer: str | None = Field(default=None, description="the IdP's issuer URL")
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_redirect_url: str | None = Field(
+        default=None, description="https://<console>/auth/callback as registered at the IdP"
+    )
+    page_size: int = Field(default=25, ge=5, le=200)
+
+    @property
+    def dev_sign_in(self) -> bool:
+        """The sign-in page listing the demo users (tokens minted with jwt_secret): local
+        development only, never in production."""
+        return self.local_dev
+
+    def security_problems(self) -> list[str]:
+        """Outside local development: a real session secret and a way to sign in. The console
+        verifies no token itself (the services do) and, in this slice, connects to no NATS."""
+        if self.local_dev:
+            return []
+        p, out = self.env_prefix, []
+        secret = self.session_secret.get_secret_value()
+        if secret == DEV_SESSION_SECRET or len(secret.encode()) < 32:
+            out.append(f"{p}SESSION_SECRET is the development one or shorter than 32 bytes")
+        if not (self.oidc_issuer and self.oidc_client_id):
+            out.append(f"{p}OIDC_ISSUER and {p}OIDC_CLIENT_ID are not set (nobody could sign in)")
+        return out
+
+    def session_key(self) -> bytes:
+        """The cookie's AES-GCM key: 32 bytes derived from the configured secret."""
+        return hashlib.sha256(self.session_secret.get_secret_value().encode()).digest()
+
+    def upstream(self, service: str) -> str:
+        return str(getattr(self, f"{service}_url")).rstrip("/")

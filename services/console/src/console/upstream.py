@@ -1,0 +1,124 @@
+"""The services' HTTP APIs, called with the signed-in user's token (the console owns no data)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import time as dtime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from aftersales_shared.calendars import ALWAYS_OPEN, builtin_calendar
+from aftersales_shared.workcalendar import BusinessHours, CalendarDataError, WorkCalendar
+
+from .settings import ConsoleSettings
+
+CALENDAR_TTL_SECONDS = 60.0
+
+
+class SignedOut(Exception):
+    """The service refused the session's token (expired, revoked): sign in again."""
+
+
+class UpstreamError(Exception):
+    """A service answered with an error or not at all; the page says which and why."""
+
+    def __init__(self, service: str, status: int, detail: str) -> None:
+        super().__init__(f"{service}: {status} {detail}")
+        self.service, self.status, self.detail = service, status, detail
+
+
+@dataclass
+class Upstream:
+    """One pooled HTTP client per service (a test hands in a transport to an app in-process)."""
+
+    settings: ConsoleSettings
+    transport: httpx.AsyncBaseTransport | None = None
+    clients: dict[str, httpx.AsyncClient] = field(default_factory=dict)
+    calendars: dict[str, WorkCalendar] = field(default_factory=dict)
+    calendars_at: float = 0.0
+
+    def client(self, service: str) -> httpx.AsyncClient:
+        if service not in self.clients:
+            self.clients[service] = httpx.AsyncClient(
+                base_url=self.settings.upstream(service),
+                transport=self.transport,
+                timeout=self.settings.upstream_timeout_seconds,
+            )
+        return self.clients[service]
+
+    async def close(self) -> None:
+        for client in self.clients.values():
+            await client.aclose()
+        self.clients.clear()
+
+    async def get(
+        self, service: str, path: str, token: str, params: dict[str, Any] | None = None
+    ) -> Any:
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        try:
+            response = await self.client(service).get(path, params=params, headers=headers)
+        except httpx.HTTPError as exc:
+            raise UpstreamError(service, 503, f"无法连接 (unreachable): {exc}") from exc
+        if response.status_code == 401:
+            raise SignedOut(response.text)
+        if response.status_code >= 400:
+            raise UpstreamError(service, response.status_code, _detail(response))
+        return response.json()
+
+    async def healthy(self, service: str) -> bool:
+        try:
+            return (await self.client(service).get("/health")).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    async def calendar(self, calendar_id: str, token: str) -> WorkCalendar:
+        """The ticket calendar's working hours from the tickets API (kept a minute); the national
+        holiday tables come with the shared library. Until read (or if the caller may not read
+        calendars): the built-in default."""
+        if time.monotonic() - self.calendars_at > CALENDAR_TTL_SECONDS:
+            try:
+                listed = await self.get("tickets", "/calendars", token)
+            except UpstreamError:
+                listed = None
+            if listed is not None:
+                self.calendars = {c["id"]: _calendar(c) for c in listed}
+                self.calendars_at = time.monotonic()
+        found = self.calendars.get(calendar_id)
+        if found is None:
+            found = builtin_calendar(calendar_id, self.settings.business_timezone)
+        return found
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:300]
+    if isinstance(body, dict):
+        return str(body.get("detail") or body)[:300]
+    return str(body)[:300]
+
+
+def _interval(item: dict[str, Any]) -> tuple[dtime, dtime]:
+    return dtime.fromisoformat(str(item["start"])), dtime.fromisoformat(str(item["end"]))
+
+
+def _calendar(data: dict[str, Any]) -> WorkCalendar:
+    """A WorkCalendar from the tickets API's CalendarOut."""
+    tz = ZoneInfo(data.get("timezone") or "Asia/Shanghai")
+    if data.get("always_open") or data.get("id") == ALWAYS_OPEN:
+        return WorkCalendar(tz=tz, always_open=True)
+    try:
+        weekly: dict[int, list[tuple[dtime, dtime]]] = {d: [] for d in range(7)}
+        for item in data.get("hours") or []:
+            weekly[int(item["weekday"])].append(_interval(item))
+        workday = [_interval(i) for i in data.get("workday_hours") or []] or None
+        hours = BusinessHours(
+            weekly={d: sorted(v) for d, v in weekly.items()}, workday_hours=workday
+        )
+    except (KeyError, ValueError, CalendarDataError):
+        return WorkCalendar(tz=tz)
+    return WorkCalendar(tz=tz, hours=hours)
