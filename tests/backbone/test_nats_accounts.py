@@ -16,10 +16,18 @@ import nats
 import pytest
 from nats.errors import NoServersError
 from nats.errors import TimeoutError as NatsTimeout
-from nats.js.api import ConsumerConfig, DeliverPolicy
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NoStreamResponseError, NotFoundError
 
-from aftersales_shared.natsauth import ADMIN, CONSUMES, PARTNERS, USERS, render_authorization
+from aftersales_shared.natsauth import (
+    ADMIN,
+    CONSUMES,
+    PARTNERS,
+    USERS,
+    rebuild_consumer_name,
+    render_authorization,
+)
+from aftersales_shared.streams import ARCHIVE
 from aftersales_testing import natsaccess
 from aftersales_testing.support import contract_signed
 from aftersales_tools.catalog import SERVICES
@@ -188,6 +196,92 @@ async def test_a_service_publishes_its_own_subjects_and_reads_only_its_own_consu
             pass
     finally:
         await nc.close()
+
+
+async def _archived(url: str, subject: str) -> None:
+    """Publish one event on a producer stream and wait until ARCHIVE has its copy."""
+    nc = await natsaccess.connect(url, ADMIN)
+    js = nc.jetstream(timeout=3)
+    try:
+        before = (await js.stream_info(ARCHIVE)).state.last_seq
+        await js.publish(subject, b"{}", headers={"Nats-Msg-Id": uuid.uuid4().hex})
+        for _ in range(100):
+            if (await js.stream_info(ARCHIVE)).state.last_seq > before:
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"{subject} never reached {ARCHIVE}")
+    finally:
+        await nc.close()
+
+
+async def test_reports_replays_the_archive_only_for_the_subjects_it_consumes(secured):
+    """The rebuild's consumers (python -m reports rebuild): its own names, each filtered on a
+    subject reports consumes; no other filter, no unfiltered consumer, no other service's
+    subjects."""
+    subject = "tickets.ticket_opened.v1"
+    assert subject in CONSUMES["reports"]
+    await _archived(secured, subject)
+    errors = Errors()
+    nc = await _as(secured, "reports", errors)
+    js = nc.jetstream(timeout=2)
+    name = rebuild_consumer_name("reports", subject)
+    try:
+        info = await js.add_consumer(
+            ARCHIVE,
+            ConsumerConfig(
+                name=name, filter_subject=subject, ack_policy=AckPolicy.NONE, inactive_threshold=30
+            ),
+        )
+        assert info.num_pending >= 1
+        pull = await js.pull_subscribe_bind(name, ARCHIVE)
+        (msg,) = await pull.fetch(1, timeout=3)
+        assert msg.subject == subject
+        assert (await js.consumer_info(ARCHIVE, name)).name == name
+        assert await js.delete_consumer(ARCHIVE, name)
+        # the permitted name with another filter: the server checks the filter against the request
+        # subject, and the permissions allow only the consumed one
+        with pytest.raises(NatsTimeout):
+            await js.add_consumer(
+                ARCHIVE, ConsumerConfig(name=name, filter_subject="notifications.>"), timeout=1
+            )
+        await errors.wait_for(f"$JS.API.CONSUMER.CREATE.{ARCHIVE}.{name}.notifications.>")
+        with pytest.raises(NatsTimeout):  # unfiltered: everything in ARCHIVE
+            await js.add_consumer(ARCHIVE, ConsumerConfig(name=name), timeout=1)
+        with pytest.raises(NatsTimeout):  # a subject reports does not consume, under its own name
+            sent = "notifications.notification_sent.v1"
+            await js.add_consumer(
+                ARCHIVE,
+                ConsumerConfig(name=rebuild_consumer_name("reports", sent), filter_subject=sent),
+                timeout=1,
+            )
+        with pytest.raises(NatsTimeout):  # no message of ARCHIVE by number
+            await js.get_msg(ARCHIVE, 1)
+    finally:
+        await nc.close()
+
+
+async def test_no_other_service_reads_the_archive(secured):
+    await _archived(secured, "surveys.survey_answered.v1")
+    for user in ("tickets", "notifications", PARTNERS):
+        errors = Errors()
+        nc = await _as(secured, user, errors)
+        js = nc.jetstream(timeout=2)
+        subject = "surveys.survey_answered.v1"
+        try:
+            for config in (  # its own name, or the one reports uses
+                ConsumerConfig(name=rebuild_consumer_name(user, subject), filter_subject=subject),
+                ConsumerConfig(
+                    name=rebuild_consumer_name("reports", subject), filter_subject=subject
+                ),
+                ConsumerConfig(durable_name=f"{user}-archive"),
+            ):
+                with pytest.raises(NatsTimeout):
+                    await js.add_consumer(ARCHIVE, config, timeout=1)
+            await errors.wait_for(f"$JS.API.CONSUMER.CREATE.{ARCHIVE}")
+            with pytest.raises(NatsTimeout):
+                await js.get_msg(ARCHIVE, 1)
+        finally:
+            await nc.close()
 
 
 def test_every_user_has_a_password_env_in_the_kubernetes_secret_example():

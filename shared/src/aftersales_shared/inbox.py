@@ -3,7 +3,7 @@ letters."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -282,6 +282,35 @@ class Inbox(DeadLetterStore):
             )
             return Outcome(ack=False, delay=self.settings.backoff_for(deliveries), result="retry")
         return Outcome(ack=True, result="handled" if handled else "duplicate")
+
+    def decode(
+        self, sub: Subscription, headers: Mapping[str, str] | None, body: bytes
+    ) -> Envelope[Any]:
+        """A delivery's envelope as `sub` accepts it, or MalformedEvent with the reason."""
+        return self._decode(sub, dict(headers or {}), body)
+
+    async def handle_together(
+        self, deliveries: Sequence[tuple[Subscription, Envelope[Any]]]
+    ) -> list[bool]:
+        """Several decoded deliveries in one transaction, in order (a replay from the archive: one
+        commit per batch, not per event); per delivery, False if it was already handled. If one
+        fails, nothing of the batch is kept and the error is raised: handle them one by one."""
+        by_consumer: dict[str, list[Envelope[Any]]] = {}
+        for sub, env in deliveries:
+            by_consumer.setdefault(sub.consumer, []).append(env)
+        results = []
+        async with self.sessions() as session, session.begin():
+            # one claim statement per consumer, not per event (most of a replay that finds its
+            # events already handled)
+            fresh = {c: await self._claim_many(session, c, envs) for c, envs in by_consumer.items()}
+            for sub, env in deliveries:
+                first = env.id in fresh[sub.consumer]
+                fresh[sub.consumer].discard(env.id)  # a second copy in the batch is a duplicate
+                if first:
+                    correlation.bind(env.correlation_id or env.id)
+                    await sub.handler(session, env)
+                results.append(first)
+        return results
 
     def _decode(self, sub: Subscription, headers: dict[str, str], body: bytes) -> Envelope[Any]:
         env = self.events.decode(headers, body)

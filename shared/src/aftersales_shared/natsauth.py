@@ -3,9 +3,11 @@
 An unauthenticated client is refused. A service may publish only its own subjects (`<service>.>`),
 create and pull only its own durable consumers on the streams it reads, and receive replies only on
 its own inbox prefix (`_INBOX_<service>.`), so it cannot read another service's replies or pulled
-messages. The `partners` user may only publish `partners.>` (and hear the JetStream acknowledgement
-on `_INBOX_partners.`). The `provisioner` user declares the streams (`aftersales streams`). Nobody
-connects without a user.
+messages. The `reports` user may also replay the ARCHIVE stream (its read model is rebuilt from
+it): create, pull and delete its own `reports-rebuild-*` consumers there, each filtered on one
+subject it consumes anyway. The `partners` user may only publish `partners.>` (and hear the
+JetStream acknowledgement on `_INBOX_partners.`). The `provisioner` user declares the streams
+(`aftersales streams`). Nobody connects without a user.
 
 The same permission table renders the local server's configuration (`aftersales up`, the tests:
 passwords written in, file mode 0600) and the production one (`infra/nats/auth.conf`: passwords read
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .streams import PRODUCERS, stream_for_subject
+from .streams import ARCHIVE, PRODUCERS, stream_for_subject
 
 PARTNERS = "partners"
 PROVISIONER = "provisioner"
@@ -127,6 +129,10 @@ CONSUMES: dict[str, tuple[str, ...]] = {
 
 ADVISORY_MAX_DELIVERIES = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES"
 
+# Services whose read model is rebuilt from ARCHIVE (python -m reports rebuild): they may read there
+# the subjects they consume, nothing else (ARCHIVE holds every producer's events).
+REPLAYS_ARCHIVE: tuple[str, ...] = ("reports",)
+
 
 def inbox_prefix(user: str) -> str:
     """Replies to this user's requests (JetStream acks, API answers, pulled messages) arrive under
@@ -137,6 +143,28 @@ def inbox_prefix(user: str) -> str:
 def consumer_name(service: str, subject: str) -> str:
     """The durable consumer a service reads a subject with (also Inbox._consumer_name)."""
     return f"{service}-{subject.replace('.', '-')}"
+
+
+def rebuild_consumer_name(service: str, subject: str) -> str:
+    """The consumer on ARCHIVE a rebuild reads one subject with (reports-rebuild-tickets-…)."""
+    return consumer_name(f"{service}-rebuild", subject)
+
+
+def archive_permissions(service: str) -> list[str]:
+    """Replaying ARCHIVE: per consumed subject, a consumer of a fixed name created with the
+    JetStream API's filtered form (`CONSUMER.CREATE.<stream>.<name>.<filter>`: the server refuses
+    a request whose filter differs from the subject's), pulled without acks, asked about and
+    deleted."""
+    pub: list[str] = []
+    for subject in CONSUMES[service]:
+        name = rebuild_consumer_name(service, subject)
+        pub += [
+            f"$JS.API.CONSUMER.CREATE.{ARCHIVE}.{name}.{subject}",
+            f"$JS.API.CONSUMER.INFO.{ARCHIVE}.{name}",
+            f"$JS.API.CONSUMER.MSG.NEXT.{ARCHIVE}.{name}",
+            f"$JS.API.CONSUMER.DELETE.{ARCHIVE}.{name}",
+        ]
+    return pub
 
 
 @dataclass(frozen=True)
@@ -171,6 +199,8 @@ def permissions(user: str) -> Permissions:
             read_streams.append(stream)
     # a message the broker gave up on is fetched by its sequence to keep it as a dead letter
     pub += [f"$JS.API.STREAM.MSG.GET.{stream}" for stream in read_streams]
+    if user in REPLAYS_ARCHIVE:
+        pub += archive_permissions(user)
     return Permissions(publish=tuple(pub), subscribe=tuple(sub))
 
 

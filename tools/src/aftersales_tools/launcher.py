@@ -18,6 +18,7 @@ import nats
 from aftersales_shared.auth import mint_token
 from aftersales_shared.migrations import upgrade
 from aftersales_shared.natsauth import PROVISIONER, NatsCredentials, inbox_prefix
+from aftersales_shared.provision import archive_options
 from aftersales_shared.settings import LOCAL_DEV_ENV
 from aftersales_shared.streams import apply_streams
 
@@ -126,7 +127,9 @@ class Launcher:
             self.effective_nats_url, connect_timeout=5, **self.provisioner_kwargs()
         )
         try:
-            for line in await apply_streams(nc.jetstream(), replicas=1):
+            # ARCHIVE's size: AFTERSALES_ARCHIVE_MAX_BYTES (a laptop short of disk may want less)
+            done = await apply_streams(nc.jetstream(), replicas=1, **archive_options(os.environ))
+            for line in done:
                 say(f"stream {line}")
         finally:
             await nc.close()
