@@ -175,6 +175,8 @@ def test_fast_201_body_is_exactly_ticket_out():
             warned_at=None,
             breached_at=None,
             escalation_level=0,
+            elapsed_seconds=0.0,
+            running_since=now,
         )
         for k, s in (("acknowledge", 600), ("response", 7201), ("resolution", 86400))
     ]
