@@ -575,18 +575,6 @@ def follow_up_type(efficiency: int, attitude: int, professionalism: int) -> Comp
     return lowest[2]
 
 
-TYPE_ZH = {
-    ComplaintType.PRODUCT_QUALITY: "产品质量",
-    ComplaintType.REPAIR_QUALITY: "维修质量",
-    ComplaintType.TIMELINESS: "响应与处理时效",
-    ComplaintType.SERVICE_ATTITUDE: "服务态度",
-    ComplaintType.CHARGES: "收费",
-    ComplaintType.PARTS_SUPPLY: "配件供应",
-    ComplaintType.DELIVERY_INSTALLATION: "交付与安装",
-    ComplaintType.OTHER: "其他",
-}
-
-
 def escalated(level: ComplaintLevel) -> tuple[ComplaintLevel, bool]:
     """A rejected proposal raises the level by one; a serious complaint stays serious and goes to
     management (the second value)."""

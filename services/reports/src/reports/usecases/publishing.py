@@ -143,13 +143,6 @@ async def publish(
     return row
 
 
-async def due_of(
-    session: AsyncSession, month: Month, policy: Policy, schedule: Schedule
-) -> datetime:
-    calendar = await load_calendar(session, policy.calendar_id, policy.timezone)
-    return publication_due(month, calendar, schedule.at, policy.timezone)
-
-
 async def arm_next(
     session: AsyncSession, policy: Policy, schedule: Schedule, now: datetime
 ) -> tuple[Month, datetime]:
@@ -169,7 +162,8 @@ async def fire_scheduled(
     A job armed before the calendar changed may fire early (a closure added on what was the first
     working day): then it re-arms itself at the calendar's time under a key naming that time."""
     month = Month.parse(key.partition("@")[0])
-    due = await due_of(session, month, policy, schedule)
+    calendar = await load_calendar(session, policy.calendar_id, policy.timezone)
+    due = publication_due(month, calendar, schedule.at, policy.timezone)
     if now + CLOCK_SKEW < due:
         await scheduler.schedule(session, JOB, f"{month}@{due.isoformat()}", due)
         return None
@@ -183,7 +177,10 @@ async def fire_scheduled(
         row = await publish(session, month, policy, schedule, now, trigger=SCHEDULED)
     following = month.shifted(1)
     await scheduler.schedule(
-        session, JOB, str(following), await due_of(session, following, policy, schedule)
+        session,
+        JOB,
+        str(following),
+        publication_due(following, calendar, schedule.at, policy.timezone),
     )
     return row
 

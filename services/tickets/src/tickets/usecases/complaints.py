@@ -215,12 +215,10 @@ async def _classified(
     change: str,
     actor: str,
     now: datetime,
-    dealer_id: str | None = None,
+    dealer_id: str | None,
 ) -> None:
     """ComplaintClassified: the complaint's level and type as they stand now (the monthly
     analysis counts complaints by them)."""
-    if dealer_id is None and change != "opened":
-        dealer_id = row.ticket.dealer_id
     await enqueue(
         session,
         Envelope(
@@ -475,7 +473,7 @@ async def record_findings(
     )
     session.add(log_entry(row.ticket, user.subject, "complaint", f"调查结论：{findings}", now))
     if typed:
-        await _classified(session, row, "typed", user.subject, now)
+        await _classified(session, row, "typed", user.subject, now, row.ticket.dealer_id)
     await session.flush()
     return row
 
@@ -819,7 +817,7 @@ async def _escalate(
         management=row.management,
         round=row.round,
     )
-    await _classified(session, row, "escalated", actor, now)
+    await _classified(session, row, "escalated", actor, now, ticket.dealer_id)
     said = (
         f"客户不接受处理方案（原因：{reason}），投诉升级为{LEVEL_ZH[level]}"
         + ("并上报管理层" if row.management else "")
@@ -875,7 +873,7 @@ async def change_level(
     )
     said = f"投诉等级由{LEVEL_ZH[previous]}改为{LEVEL_ZH[level]}（原因：{reason}）"
     session.add(log_entry(row.ticket, user.subject, "complaint", said, now))
-    await _classified(session, row, "level_changed", user.subject, now)
+    await _classified(session, row, "level_changed", user.subject, now, row.ticket.dealer_id)
     await session.flush()
     return row
 
