@@ -402,3 +402,58 @@ async def test_the_board_filters_type_unassigned_and_orders_by_the_next_deadline
         assert clocks["resolution"]["deadline"] is None
         assert clocks["resolution"]["running_since"] is None
         assert 0 <= clocks["resolution"]["elapsed_minutes"] <= 1  # Friday's last minute at most
+
+
+async def test_pages_by_next_deadline_join_up_and_tickets_without_a_running_clock_come_last(
+    databases, streams_ready, clock
+):
+    """The board's order page by page (the nearest running deadlines walked through their index)
+    is the order computed from the tickets' own clocks: earliest running deadline first, ties by
+    opening, tickets whose clocks all stand still last by opening."""
+    clock.at("friday-close")
+    app = await tickets_app(databases, streams_ready)
+    async with running(app) as client:
+        opened = []
+        for i, urgency in enumerate(["normal", "critical", "urgent", "normal", "critical"] * 2):
+            r = await client.post(
+                "/tickets",
+                json=body(customer_name=f"排序客户{i}", urgency=urgency),
+                headers=AGENT,
+            )
+            assert r.status_code == 201, r.text
+            opened.append(r.json()["ticket_no"])
+        for no in opened[1:4]:  # three assigned and paused: no running resolution clock
+            assign = {"assignee_id": "eng-zhang", "assignee_name": "张工"}
+            assert (await client.post(f"/tickets/{no}/assign", json=assign, headers=SUP)).is_success
+            r = await client.post(
+                f"/tickets/{no}/pause", json={"reason": "waiting_customer"}, headers=ENG
+            )
+            assert r.status_code == 200, r.text
+        r = await client.get("/tickets", params={"limit": 100}, headers=SUP)
+        tickets = r.json()["items"]
+        assert len(tickets) == 10
+
+        def key(t: dict[str, Any]) -> tuple[Any, ...]:
+            running_deadlines = [
+                c["deadline"] for c in t["clocks"] if c["state"] == "running" and c["deadline"]
+            ]
+            nearest = min(running_deadlines) if running_deadlines else None
+            return (nearest is None, nearest or "", t["opened_at"], t["ticket_no"])
+
+        expected = [t["ticket_no"] for t in sorted(tickets, key=key)]
+        assert any(key(t)[0] for t in tickets)  # some have no running clock at all
+        for size in (1, 3, 4, 10):
+            pages: list[str] = []
+            for offset in range(0, 12, size):
+                r = await client.get(
+                    "/tickets",
+                    params={
+                        "order": "deadline",
+                        "limit": size,
+                        "offset": offset,
+                    },
+                    headers=SUP,
+                )
+                assert r.status_code == 200 and r.json()["total"] == 10, r.text
+                pages += [t["ticket_no"] for t in r.json()["items"]]
+            assert pages == expected, size

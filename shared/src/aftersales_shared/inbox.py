@@ -205,7 +205,10 @@ class Inbox(DeadLetterStore):
             stream=JStream(stream_for_subject(sub.subject).name, declare=False),
             durable=sub.consumer,
             config=cfg,
-            pull_sub=PullSub(batch_size=self.settings.consumer_batch_size, timeout=2.0),
+            pull_sub=PullSub(
+                batch_size=self.settings.consumer_batch_size,
+                timeout=self.settings.consumer_fetch_seconds,
+            ),
             # pulled messages arrive on the service's own inbox prefix (its NATS user may read no
             # other)
             inbox_prefix=(self.settings.nats_inbox_prefix + ".").encode(),

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import and_, func, select, text, update
+from sqlalchemy import and_, event, func, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -69,7 +69,15 @@ async def schedule(
         where=scheduled_jobs.c.status.in_([PENDING, CANCELLED]),
     )
     await session.execute(stmt)
-    session.info[PENDING_KEY] = True
+    wake_for(session, due_at)
+
+
+def wake_for(session: AsyncSession, due_at: datetime) -> None:
+    """Note in the session that a job falls due at `due_at`: after the commit, the process's
+    schedulers wake only if that is sooner than they planned to (no query per commit)."""
+    earlier = session.info.get(PENDING_KEY)
+    if not isinstance(earlier, datetime) or due_at < earlier:
+        session.info[PENDING_KEY] = due_at
 
 
 async def cancel(session: AsyncSession, kind: str, key: str) -> None:
@@ -100,7 +108,7 @@ class Scheduler:
         sessions: async_sessionmaker[AsyncSession],
         *,
         batch_size: int = 100,
-        max_sleep_seconds: float = 1.0,
+        max_sleep_seconds: float = 10.0,
         retry_seconds: float = 30.0,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
@@ -112,6 +120,7 @@ class Scheduler:
         self._clock = clock
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._planned: datetime | None = None  # when the sleeping loop looks next (None: awake)
         self.fired_total = 0
 
     def handles(self, kind: str) -> Callable[[JobHandler], JobHandler]:
@@ -125,6 +134,24 @@ class Scheduler:
 
     def notify(self) -> None:
         self._wake.set()
+
+    def offer(self, due_at: datetime | bool) -> None:
+        """A job was armed for `due_at` (True: unknown when): wake if the loop sleeps past it."""
+        planned = self._planned
+        if not isinstance(due_at, datetime) or planned is None or due_at < planned:
+            self._wake.set()
+
+    def watch(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        """Offer every job a session of this factory armed, right after it commits (the loop
+        otherwise sleeps until the next due job or `max_sleep_seconds`, for jobs armed by other
+        processes: a replica that died, a command-line tool)."""
+
+        def _after_commit(session: Any) -> None:
+            due = session.info.pop(PENDING_KEY, None)
+            if due is not None and due is not False:
+                self.offer(due)
+
+        event.listen(sessions.kw["sync_session_class"], "after_commit", _after_commit)
 
     def start(self) -> None:
         if self._task is None and self._handlers:
@@ -151,11 +178,14 @@ class Scheduler:
                     raise
                 except Exception as exc:  # database busy or away: poll again later, never die
                     log.warning("scheduler.peek_failed", error=f"{type(exc).__name__}: {exc}")
-                    timeout = self._max_sleep
+                    timeout = min(self._max_sleep, BUSY_RETRY_SECONDS)
+                self._planned = self._clock() + timedelta(seconds=timeout)
                 try:
                     await asyncio.wait_for(self._wake.wait(), timeout=timeout)
                 except TimeoutError:
                     pass
+                finally:
+                    self._planned = None
 
     async def _sleep_for(self) -> float:
         async with self._sessions() as session:

@@ -29,7 +29,7 @@ from . import apidocs, correlation, openapidoc
 from .asyncapidoc import asyncapi_json
 from .auth import PUBLIC_PATHS, auth_middleware
 from .correlation import CorrelationMiddleware
-from .db import create_engine, session_factory, wake_after_commit
+from .db import create_engine, session_factory
 from .errors import DomainError
 from .events import EventData
 from .http import TYPE_DECODERS
@@ -39,7 +39,7 @@ from .inputguard import exception_handlers as input_exception_handlers
 from .logging import IdlePullIsNotAnError
 from .natsauth import broker_options
 from .outbox import OutboxRelay
-from .scheduler import PENDING_KEY as SCHEDULER_PENDING
+from .pullkick import ReconnectKick
 from .scheduler import Scheduler
 from .settings import ServiceSettings
 from .tasks import cancel_and_wait
@@ -62,6 +62,7 @@ class Runtime:
     background: list[asyncio.Task[Any]] = field(default_factory=list)
     startup_hooks: list[Callable[[Runtime], Awaitable[None]]] = field(default_factory=list)
     broker_started: bool = False
+    kick: ReconnectKick = field(default_factory=ReconnectKick)
 
     def jetstream(self) -> Any:
         return self.broker.config.connection_state.stream
@@ -84,6 +85,7 @@ def broker_logger(service: str) -> logging.Logger:
 def build_runtime(settings: ServiceSettings, publishes: Sequence[type[EventData]] = ()) -> Runtime:
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
+    kick = ReconnectKick()  # long idle pull requests, yet consumers resume at once after a restart
     broker = NatsBroker(
         settings.nats_url,
         max_reconnect_attempts=-1,
@@ -92,6 +94,7 @@ def build_runtime(settings: ServiceSettings, publishes: Sequence[type[EventData]
         allow_reconnect=True,
         name=f"aftersales-{settings.service_name}",
         graceful_timeout=10,
+        reconnected_cb=kick.reconnected,
         logger=broker_logger(settings.service_name),
         **broker_options(settings),
     )
@@ -111,9 +114,11 @@ def build_runtime(settings: ServiceSettings, publishes: Sequence[type[EventData]
     )
     relay.watch(sessions)
     inbox = Inbox(settings=settings, sessions=sessions)
-    scheduler = Scheduler(sessions)
-    wake_after_commit(sessions, SCHEDULER_PENDING, scheduler.notify)
-    return Runtime(settings, engine, sessions, broker, relay, inbox, scheduler, list(publishes))
+    scheduler = Scheduler(sessions, max_sleep_seconds=settings.scheduler_max_sleep_seconds)
+    scheduler.watch(sessions)
+    return Runtime(
+        settings, engine, sessions, broker, relay, inbox, scheduler, list(publishes), kick=kick
+    )
 
 
 async def _start_broker(rt: Runtime) -> None:
@@ -126,6 +131,7 @@ async def _start_broker(rt: Runtime) -> None:
             await rt.inbox.ensure_consumers(state.stream)
             await rt.inbox.watch_max_deliveries(state.connection, state.stream)
             await rt.broker.start()
+            rt.kick.wrap_all(rt.broker.subscribers)
             rt.broker_started = True
             rt.relay.start()
             log.info(

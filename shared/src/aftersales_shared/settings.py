@@ -106,7 +106,14 @@ class ServiceSettings(BaseSettings):
         ),
     )
     outbox_batch_size: int = Field(default=200, ge=1, le=5000)
-    outbox_poll_seconds: float = Field(default=0.5, gt=0)
+    outbox_poll_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description=(
+            "the relay wakes right after a commit that wrote events; this is only how often it "
+            "also looks for rows another process wrote (a command-line tool, a replica that died)"
+        ),
+    )
     outbox_linger_seconds: float = Field(
         default=0.0,
         ge=0,
@@ -130,6 +137,25 @@ class ServiceSettings(BaseSettings):
     consumer_backoff_seconds: list[float] = Field(default_factory=lambda: [1.0, 5.0, 30.0, 120.0])
     consumer_ack_wait_seconds: float = Field(default=60.0, gt=0)
     consumer_batch_size: int = Field(default=50, ge=1, le=1000)
+    consumer_fetch_seconds: float = Field(
+        default=30.0,
+        ge=1,
+        le=60,
+        description=(
+            "how long one pull request waits at the server for a message (a new message ends it "
+            "at once; a reconnect to NATS ends it too, so consumers resume at once after a "
+            "restart)"
+        ),
+    )
+    scheduler_max_sleep_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=60,
+        description=(
+            "the scheduler sleeps until the next due job and wakes when this process arms a "
+            "sooner one; this caps the sleep, for jobs armed by other processes"
+        ),
+    )
 
     log_json: bool = False
     log_level: str = "INFO"

@@ -51,10 +51,12 @@ def create_app(
         []
         if is_sqlite(settings.database_url)
         else [
-            Scheduler(rt.sessions, max_sleep_seconds=0.2)
+            Scheduler(rt.sessions, max_sleep_seconds=settings.scheduler_max_sleep_seconds)
             for _ in range(settings.scheduler_claimers - 1)
         ]
     )
+    for claimer in extra:  # they sleep until the next due delivery, woken as deliveries are armed
+        claimer.watch(rt.sessions)
     worker.also_wake(extra)
     keep_calendar_copies(rt.inbox)  # the duty calendar: when `duty:` alerts go to the rota
     messaging.register(rt.inbox, [rt.scheduler, *extra], notifier)

@@ -156,7 +156,16 @@ class ClockRow(Base):
     the clock id."""
 
     __tablename__ = "sla_clocks"
-    __table_args__ = (UniqueConstraint("ticket_id", "kind", name="uq_sla_clocks_ticket_kind"),)
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "kind", name="uq_sla_clocks_ticket_kind"),
+        # the board: nearest running deadlines first (usecases/search.py)
+        Index(
+            "ix_sla_clocks_running_deadline",
+            "deadline",
+            postgresql_where=text("state = 'running'"),
+            sqlite_where=text("state = 'running'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     ticket_id: Mapped[str] = mapped_column(

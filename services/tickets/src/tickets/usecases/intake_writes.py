@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import lru_cache
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -31,7 +31,7 @@ from aftersales_shared.events import Envelope, TicketOpenedV1, Urgency
 from aftersales_shared.outbox import PENDING_KEY as OUTBOX_PENDING
 from aftersales_shared.outbox import enqueue_many, outbox_rows
 from aftersales_shared.scheduler import PENDING as JOB_PENDING
-from aftersales_shared.scheduler import PENDING_KEY as SCHEDULER_PENDING
+from aftersales_shared.scheduler import wake_for
 
 from ..domain import Clock, ClockState, contact_of
 from ..models import ClockRow, TicketCounter, TicketRow
@@ -40,10 +40,6 @@ from . import sla
 if TYPE_CHECKING:
     from .intake import Intake
 
-# The scheduler polls at least every max_sleep_seconds (1 s): waking it after each commit only
-# matters for a job due sooner than that; SLA jobs are minutes away, and a wake-up per commit costs
-# it two queries.
-WAKE_SCHEDULER_WITHIN = timedelta(seconds=1)
 TICKETS, CLOCKS, COUNTERS = TicketRow.__table__, ClockRow.__table__, TicketCounter.__table__
 JOB_COLUMNS = ("ticket_id", "clock", "kind", "due_at", "payload")
 
@@ -100,8 +96,8 @@ async def write(session: AsyncSession, plans: list[Plan]) -> list[OpenedTicket]:
     clocks = {(c.ticket_id, c.kind): c for t in opened for c in t.clocks}
     for r in returned:
         clocks[(r.ticket_id, r.kind)].id = r.id
-    if jobs and min(j["due_at"] for j in jobs) <= created + WAKE_SCHEDULER_WITHIN:
-        session.info[SCHEDULER_PENDING] = True
+    if jobs:  # the scheduler wakes after the commit only if it sleeps past the soonest (no query)
+        wake_for(session, min(j["due_at"] for j in jobs))
     return opened
 
 
