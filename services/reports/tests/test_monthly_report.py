@@ -305,3 +305,24 @@ async def test_each_dealer_s_three_guarantees_measures_in_the_month(make_kit):
         "deduction_amount": "1200.50",
         "cards_on_time_rate": 0.6667,
     }
+
+
+async def test_a_report_is_computed_once_per_read_model_version(make_kit):
+    """Its formats and a second reader get the figures computed once; the next event that changes
+    the read model makes the next request compute them again (and see the new ticket)."""
+    kit = await make_kit()
+    await seed_october(kit)
+    cache = kit.app.state["report_cache"]
+    async with kit.client() as client:
+        first = await report(client)
+        for fmt in ("html", "csv", "xlsx"):
+            r = await client.get(f"/reports/monthly/2026-10/{fmt}", headers=MANAGER)
+            assert r.status_code == 200, r.text
+        again = await report(client)
+        assert cache.computed == 1 and again == first
+        assert await kit.deliver(opened(TUESDAY_10, "usage_question"))
+        later = await report(client)
+        assert cache.computed == 2
+        assert later["volume"]["total"] == first["volume"]["total"] + 1
+        other = await report(client, product_line="XK")  # another filter: its own entry
+        assert cache.computed == 3 and other["filters"]["product_line"] == "XK"

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     Index,
@@ -246,3 +247,13 @@ class PublishedReport(Base):
     published_at: Mapped[datetime] = mapped_column()
     month_complete: Mapped[bool] = mapped_column(Boolean)
     report: Mapped[str] = mapped_column(Text, comment="the report's data (JSON) as published")
+
+
+class ReadModelVersion(Base):
+    """One row (id 1): bumped in every transaction that changes the read model (usecases/cache)."""
+
+    __tablename__ = "read_model_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger)
+    changed_at: Mapped[datetime | None]

@@ -19,6 +19,7 @@ from .. import render
 from ..domain import MONTH_PATTERN, Month, Policy
 from ..schemas import PublishedOut, TicketOut
 from ..usecases import monthly, publishing
+from ..usecases.cache import ReportCache
 from ..usecases.monthly import Filters
 from ..usecases.publishing import Schedule
 
@@ -51,6 +52,7 @@ class MonthlyController(Controller):
         self,
         rt: NamedDependency[Runtime],
         policy: NamedDependency[Policy],
+        report_cache: NamedDependency[ReportCache],
         month: MonthPath,
         product_line: Text = None,
         region: Text = None,
@@ -58,7 +60,7 @@ class MonthlyController(Controller):
     ) -> dict[str, Any]:
         filters = Filters(product_line, region, dealer_id)
         async with rt.sessions() as session:
-            return await monthly.monthly_report(
+            return await report_cache.monthly(
                 session, Month.parse(month), filters, policy, utcnow()
             )
 
@@ -102,6 +104,7 @@ class MonthlyController(Controller):
         self,
         rt: NamedDependency[Runtime],
         policy: NamedDependency[Policy],
+        report_cache: NamedDependency[ReportCache],
         month: MonthPath,
         fmt: Format,
         product_line: Text = None,
@@ -111,7 +114,7 @@ class MonthlyController(Controller):
         filters = Filters(product_line, region, dealer_id)
         parsed = Month.parse(month)
         async with rt.sessions() as session:
-            data = await monthly.monthly_report(session, parsed, filters, policy, utcnow())
+            data = await report_cache.monthly(session, parsed, filters, policy, utcnow())
         return await document_response(data, fmt, f"售后月报-{parsed}")
 
     @post(
