@@ -107,7 +107,7 @@ async def _page_by_next_deadline(
     clocks (tickets with none last; ties by opening time, then number).
 
     The nearest running deadlines are walked through the partial index on running clocks
-    (migration 0012): a ticket has at most one clock of each kind, so (offset + limit) × kinds
+    (migration 0013): a ticket has at most one clock of each kind, so (offset + limit) × kinds
     clock rows hold the page's tickets — a few dozen index entries for the board's first page,
     where grouping every running clock read all 30,000 of 10,000 open tickets
     (services/console/bench/board.py)."""
