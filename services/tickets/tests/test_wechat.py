@@ -225,3 +225,9 @@ async def test_cancel_an_idle_dialogue_and_the_per_user_limit(databases, streams
             )
         assert "提交过于频繁" in last  # the second ticket within the window is refused
         assert await count(app, TicketRow, TicketRow.contact_wechat_openid == openid) == 1
+
+        # answered messages are kept a day for the platform's retries, then forgotten
+        assert await count(app, WeChatMessageRow, WeChatMessageRow.openid == openid) > 10
+        clock.at(MONDAY_MORNING + timedelta(days=2))
+        await say("你好")
+        assert await count(app, WeChatMessageRow, WeChatMessageRow.openid == openid) == 1

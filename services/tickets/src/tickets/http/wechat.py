@@ -107,8 +107,10 @@ class WeChatController(Controller):
         except WeChatProtocolError as exc:
             log.info("tickets.wechat_refused_push", reason=str(exc))
             return _refused(400, f"无法识别的消息 (unreadable push): {exc}")
+        now = utcnow()
         async with rt.sessions.begin() as session:
-            content = await wechat.answer(session, msg, settings, utcnow())
+            content = await wechat.answer(session, msg, settings, now)
+        await wechat.purge(rt.sessions, now)
         if not content:
             return Response("success", media_type=TEXT)  # the platform's "received, no reply"
         reply = text_reply(msg.openid, msg.account, content)

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 from sqlalchemy import delete, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from aftersales_shared.db import upsert_insert
 from aftersales_shared.errors import DomainError
@@ -46,6 +46,7 @@ STATUS_WORDS = frozenset({"我的工单", "工单查询", "查询工单", "进�
 CANCEL_WORDS = frozenset({"取消", "退出"})
 MAX_TICKETS_LISTED = 5
 
+KEEP_ANSWERED = timedelta(days=1)  # the platform retries within ~15 s; a day is plenty
 PRODUCT, FAULT, CONTACT = "product", "fault", "contact"
 ASK = {
     PRODUCT: "请回复产品的出厂编号（设备铭牌上的序列号）或合同编号；都不清楚可回复产品型号。"
@@ -342,3 +343,18 @@ def _next_promise(ticket: TicketRow, settings: TicketsSettings) -> str | None:
     what = webform.CLOCK_PROMISE[SlaClock(first.kind)][0]
     local = first.deadline.astimezone(ZoneInfo(settings.business_timezone))
     return f"预计{local:%m月%d日 %H:%M}前{what}"
+
+
+async def purge(sessions: async_sessionmaker[AsyncSession], now: datetime) -> None:
+    """Forget answered messages older than a day and idle dialogues (best effort, after the push's
+    own commit; both deletes use an index on their time)."""
+    try:
+        async with sessions.begin() as session:
+            await session.execute(
+                delete(WeChatMessageRow).where(WeChatMessageRow.created_at < now - KEEP_ANSWERED)
+            )
+            await session.execute(
+                delete(WeChatDialogueRow).where(WeChatDialogueRow.expires_at < now)
+            )
+    except Exception as exc:  # another replica purging the same rows: next time
+        log.info("tickets.wechat_purge_skipped", error=f"{type(exc).__name__}: {exc}")
