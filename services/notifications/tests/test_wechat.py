@@ -22,12 +22,14 @@ from notif_support import (
     ticket_opened,
     uid,
 )
+from pydantic import SecretStr
 from sqlalchemy import select
 
 from aftersales_shared.events import Envelope
 from aftersales_testing.support import auth, publish, running, runtime_of, wait_until
 from aftersales_testing.wechat import LocalWeChatApi
 from notifications.models import WeChatTokenRow
+from notifications.providers.base import PermanentFailure, TemporaryFailure
 from notifications.providers.httpclient import HttpClient
 from notifications.providers.wechat import WeChatTokens
 
@@ -53,13 +55,15 @@ async def wechat_app(databases, nats_url, servers, api, **overrides):
         nats_url,
         smtp,
         gw,
-        wechat_app_id=APP_ID,
-        wechat_app_secret=SECRET,
-        wechat_api_base=api.url,
-        wechat_template_ids=TEMPLATES,
-        wechat_data_keys={"sla_breached": {"ticket_no": "keyword1", "level": "keyword2"}},
-        wechat_timeout_seconds=3,
-        **overrides,
+        **{
+            "wechat_app_id": APP_ID,
+            "wechat_app_secret": SECRET,
+            "wechat_api_base": api.url,
+            "wechat_template_ids": TEMPLATES,
+            "wechat_data_keys": {"sla_breached": {"ticket_no": "keyword1", "level": "keyword2"}},
+            "wechat_timeout_seconds": 3,
+            **overrides,
+        },
     )
 
 
@@ -237,3 +241,25 @@ async def test_a_wechat_customers_ticket_is_acknowledged_on_wechat_others_are_no
             what="the other customer's SMS",
         )
         assert await deliveries(client, SUP, event_id=by_phone.id, channel="wechat") == []
+
+
+async def test_a_wrong_app_secret_fails_for_good_an_unreachable_api_is_retried(
+    databases, own_nats, servers, api
+):
+    await streams(own_nats.url)
+    app = await wechat_app(databases, own_nats.url, servers, api, wechat_app_secret="wrong")
+    rt = runtime_of(app)
+    client = HttpClient(3)
+    try:
+        with pytest.raises(PermanentFailure, match="40125"):
+            await WeChatTokens(rt.sessions, rt.settings, client).current()
+        await api.stop()
+        settings = rt.settings.model_copy(update={"wechat_app_secret": SecretStr(SECRET)})
+        fresh = HttpClient(3)  # no kept-alive connection to the stopped stand-in
+        try:
+            with pytest.raises(TemporaryFailure, match="unreachable"):
+                await WeChatTokens(rt.sessions, settings, fresh).current()
+        finally:
+            await fresh.close()
+    finally:
+        await client.close()
