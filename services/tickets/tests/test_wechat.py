@@ -88,6 +88,12 @@ async def test_url_check_and_bad_signatures_are_refused_and_write_nothing(databa
         query, body = other.safe(other.text(openid, "报修"))
         r = await client.post("/wechat", params=query, content=body)
         assert r.status_code == 400 and "无法识别" in r.text
+        # signed right, but an hour old (a captured push replayed later)
+        query, body = p.plain(p.text(openid, "报修"))
+        old = str(int(query["timestamp"]) - 3600)
+        stale = {**query, "timestamp": old, "signature": wechat.signature(p.token, old, "n1")}
+        r = await client.post("/wechat", params={**stale, "nonce": "n1"}, content=body)
+        assert r.status_code == 403 and "时间戳" in r.text
         # not XML, and XML with an entity declaration
         query, _ = p.plain("")
         for junk in ("hello", '<!DOCTYPE x [<!ENTITY a "b">]><xml><A>&a;</A></xml>'):

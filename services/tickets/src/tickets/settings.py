@@ -100,6 +100,13 @@ class TicketsSettings(ServiceSettings):
         description="the EncodingAESKey (43 characters) of safe mode; without it only plain-mode "
         "pushes are accepted",
     )
+    wechat_max_clock_skew_seconds: int = Field(
+        default=300,
+        ge=30,
+        le=3600,
+        description="a push whose signed timestamp is further than this from now is refused (a "
+        "replayed push older than this finds its message forgotten after a day, not answered)",
+    )
     wechat_dialogue_idle_minutes: int = Field(
         default=30, ge=1, le=1440, description="a repair dialogue left this long starts over"
     )

@@ -48,6 +48,12 @@ def _token(settings: TicketsSettings) -> str | None:
     return settings.wechat_token.get_secret_value() if settings.wechat_token else None
 
 
+def _recent(timestamp: str, now: float, skew: int) -> bool:
+    """Whether the push's timestamp is within `skew` seconds of now (a captured push replayed
+    later is refused; within the window the message's record answers it without effect)."""
+    return timestamp.isdigit() and abs(int(timestamp) - now) <= skew
+
+
 CLOSED = "微信公众号接入未配置 (TICKETS_WECHAT_TOKEN and TICKETS_WECHAT_APP_ID unset)"
 
 
@@ -91,6 +97,10 @@ class WeChatController(Controller):
         key = settings.wechat_aes_key()
         if safe and key is None:
             return _refused(400, "安全模式未配置 (TICKETS_WECHAT_ENCODING_AES_KEY unset)")
+        now = utcnow()
+        if not _recent(timestamp, now.timestamp(), settings.wechat_max_clock_skew_seconds):
+            log.info("tickets.wechat_stale_push", timestamp=timestamp[:20])
+            return _refused(403, "请求时间戳无效或已过期 (timestamp missing or too old)")
         try:
             outer = parse_xml(await request.body())
             if safe:
@@ -107,7 +117,6 @@ class WeChatController(Controller):
         except WeChatProtocolError as exc:
             log.info("tickets.wechat_refused_push", reason=str(exc))
             return _refused(400, f"无法识别的消息 (unreadable push): {exc}")
-        now = utcnow()
         async with rt.sessions.begin() as session:
             content = await wechat.answer(session, msg, settings, now)
         await wechat.purge(rt.sessions, now)
