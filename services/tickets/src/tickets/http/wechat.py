@@ -101,6 +101,8 @@ class WeChatController(Controller):
         if not _recent(timestamp, now.timestamp(), settings.wechat_max_clock_skew_seconds):
             log.info("tickets.wechat_stale_push", timestamp=timestamp[:20])
             return _refused(403, "请求时间戳无效或已过期 (timestamp missing or too old)")
+        if not safe and not signature_ok(signature, token, timestamp, nonce):
+            return self._bad_signature()  # plain mode: checked before the body is even read
         try:
             outer = parse_xml(await request.body())
             if safe:
@@ -110,8 +112,6 @@ class WeChatController(Controller):
                 assert key is not None
                 fields = parse_xml(decrypt(key, settings.wechat_app_id, encrypted))
             else:
-                if not signature_ok(signature, token, timestamp, nonce):
-                    return self._bad_signature()
                 fields = outer
             msg = wechat.Incoming.of(fields)
         except WeChatProtocolError as exc:
