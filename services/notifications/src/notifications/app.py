@@ -12,8 +12,8 @@ from aftersales_shared.service import build_runtime, create_service_app
 
 from . import messaging
 from .http import CONTROLLERS
-from .providers import email_provider, sms_provider
-from .providers.base import EmailProvider, SmsProvider
+from .providers import email_provider, sms_provider, wechat_provider
+from .providers.base import EmailProvider, SmsProvider, WeChatProvider
 from .rules import parse_rules
 from .settings import NotificationsSettings
 from .templates import Templates, load_yaml, yaml_with_lines
@@ -39,11 +39,16 @@ def create_app(
     settings: NotificationsSettings,
     email: EmailProvider | None = None,
     sms: SmsProvider | None = None,
+    wechat: WeChatProvider | None = None,
 ) -> Litestar:
     notifier = load_notifier(settings)
     rt = build_runtime(settings, publishes=[NotificationSentV1, NotificationFailedV1])
     worker = DeliveryWorker(
-        rt.sessions, settings, email or email_provider(settings), sms or sms_provider(settings)
+        rt.sessions,
+        settings,
+        email or email_provider(settings),
+        sms or sms_provider(settings),
+        wechat or wechat_provider(settings, rt.sessions),
     )
     # on PostgreSQL, more claimers in this process split due deliveries with SKIP LOCKED (SQLite:
     # one writer)

@@ -20,6 +20,10 @@ LANGUAGES = ("zh-CN", "en")
 class Channel(StrEnum):
     SMS = "sms"
     EMAIL = "email"
+    # a template message of the WeChat official account (公众号) to the person's openid: planned
+    # only for people who have one, when the account is configured and the template has a WeChat
+    # template id (NOTIFICATIONS_WECHAT_*)
+    WECHAT = "wechat"
 
 
 class Status(StrEnum):
@@ -138,9 +142,12 @@ class Recipient:
     timezone: str = "Asia/Shanghai"
     rate_limit_per_hour: int = 10
     registered: bool = False
+    wechat_openid: str | None = None
     address_errors: dict[str, str] = field(default_factory=dict, compare=False)
 
     def address(self, channel: Channel) -> str | None:
+        if channel is Channel.WECHAT:
+            return self.wechat_openid
         return self.phone if channel is Channel.SMS else self.email
 
 
@@ -221,4 +228,4 @@ def language_of(requested: str | None, default: str) -> str:
     return requested if requested in LANGUAGES else default
 
 
-Mode = Literal["sms", "email"]
+Mode = Literal["sms", "email", "wechat"]

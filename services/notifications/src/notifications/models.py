@@ -26,6 +26,9 @@ class RecipientRow(Base):
     name: Mapped[str] = mapped_column(String(100))
     phone: Mapped[str | None] = mapped_column(String(32), index=True)
     email: Mapped[str | None] = mapped_column(String(254), index=True)
+    wechat_openid: Mapped[str | None] = mapped_column(
+        String(64), comment="openid at the company's WeChat official account (template messages)"
+    )
     language: Mapped[str] = mapped_column(String(10))
     channels: Mapped[list[str]] = mapped_column(JSON)
     groups: Mapped[list[str]] = mapped_column(JSON)
@@ -120,3 +123,18 @@ class DutyShiftRow(Base):
     note: Mapped[str | None] = mapped_column(String(200))
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime]
+
+
+class WeChatTokenRow(Base):
+    """The WeChat official account's access token, one row per AppID shared by every replica: the
+    one that finds it near expiry refreshes it under the row's lock (FOR UPDATE), the others wait
+    and use the new one (the platform allows only a few token fetches a day and each fetch ends the
+    previous token's life after a short overlap)."""
+
+    __tablename__ = "wechat_tokens"
+
+    app_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    access_token: Mapped[str | None] = mapped_column(Text)
+    expires_at: Mapped[datetime]
+    refreshed_at: Mapped[datetime | None]
+    refreshes: Mapped[int] = mapped_column(Integer, default=0)

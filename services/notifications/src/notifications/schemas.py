@@ -54,6 +54,12 @@ class RecipientIn(_In):
     name: str = Field(min_length=1, max_length=100)
     phone: str | None = Field(default=None, max_length=32)
     email: str | None = Field(default=None, max_length=254)
+    wechat_openid: str | None = Field(
+        default=None,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="openid at the company's WeChat official account (the wechat channel)",
+    )
     language: Literal["zh-CN", "en"] = "zh-CN"
     channels: list[Channel] = Field(
         default_factory=lambda: [Channel.SMS, Channel.EMAIL], min_length=1
@@ -83,11 +89,12 @@ class RecipientPatch(NoNullsUnlessClearable, _In):
     """Change contact data or preferences; only the fields given change (null clears an optional
     one)."""
 
-    clearable = frozenset({"phone", "email", "dealer_id", "quiet_hours"})
+    clearable = frozenset({"phone", "email", "wechat_openid", "dealer_id", "quiet_hours"})
 
     name: str | None = Field(default=None, min_length=1, max_length=100)
     phone: str | None = Field(default=None, max_length=32)
     email: str | None = Field(default=None, max_length=254)
+    wechat_openid: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
     language: Literal["zh-CN", "en"] | None = None
     channels: list[Channel] | None = Field(default=None, min_length=1)
     groups: list[str] | None = None
@@ -103,6 +110,7 @@ class RecipientOut(Out):
     name: str
     phone: str | None
     email: str | None
+    wechat_openid: str | None = None
     language: str
     channels: list[str]
     groups: list[str]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from aftersales_shared.sealing import check_private_key, dev_private_key
@@ -52,6 +52,42 @@ class NotificationsSettings(ServiceSettings):
     aliyun_region: str = "cn-hangzhou"
     aliyun_template_codes: dict[str, str] = Field(
         default_factory=dict, description="template name → SMS_xxx code"
+    )
+
+    # WeChat template messages (the official account's 模板消息), issue 22 item 1
+    wechat_app_id: str | None = Field(
+        default=None, max_length=32, description="the official account's AppID; unset: no wechat"
+    )
+    wechat_app_secret: SecretStr | None = Field(
+        default=None, description="the account's AppSecret (fetches the access token)"
+    )
+    wechat_api_base: str = Field(
+        default="https://api.weixin.qq.com",
+        description="the WeChat API's base URL (a local stand-in in tests)",
+    )
+    wechat_template_ids: dict[str, str] = Field(
+        default_factory=dict,
+        description="template name (templates.yaml) → the WeChat template_id registered for it; a "
+        "template without one is not sent on WeChat",
+    )
+    wechat_data_keys: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="per template name: our data key (first, remark, or an sms_params name) → "
+        "the key the registered WeChat template uses (e.g. ticket_no → keyword1)",
+    )
+    wechat_url: str | None = Field(
+        default=None, description="the page a template message opens when tapped (optional)"
+    )
+    wechat_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="the whole of one send: token refresh, the call and its one retry",
+    )
+    wechat_token_refresh_seconds: int = Field(
+        default=300,
+        ge=0,
+        le=3600,
+        description="the access token is refreshed when it has less than this left",
     )
 
     # delivery
@@ -142,7 +178,9 @@ class NotificationsSettings(ServiceSettings):
 
     @model_validator(mode="after")
     def _lease_outlasts_sends(self) -> NotificationsSettings:
-        slowest = max(self.sms_timeout_seconds, self.smtp_timeout_seconds)
+        slowest = max(
+            self.sms_timeout_seconds, self.smtp_timeout_seconds, self.wechat_timeout_seconds
+        )
         if self.delivery_lease_seconds < 2 * slowest:
             raise ValueError(
                 f"NOTIFICATIONS_DELIVERY_LEASE_SECONDS ({self.delivery_lease_seconds:g}) must be "
@@ -161,6 +199,10 @@ class NotificationsSettings(ServiceSettings):
         elif not self.local_dev and self.link_private_key == dev_private_key():
             problems.append("NOTIFICATIONS_LINK_PRIVATE_KEY is the published development key")
         return problems
+
+    @property
+    def wechat_enabled(self) -> bool:
+        return bool(self.wechat_app_id and self.wechat_app_secret)
 
     @property
     def sms_log_path(self) -> Path:

@@ -191,7 +191,11 @@ class Templates:
         ) in self._compiled:
             lang = LANGUAGES[0]  # no English text for this template: the Chinese one
         ctx = {**context, "lang": lang}
-        wanted = {"sms": ("sms",), "email": ("subject", "text", "html")}.get(channel or "", PARTS)
+        wanted = {
+            "sms": ("sms",),
+            "email": ("subject", "text", "html"),
+            "wechat": ("sms", "subject"),  # a template message: title, the short text, the params
+        }.get(channel or "", PARTS)
         try:
             parts = {
                 part: self._compiled[(name, lang, part)].render(ctx).strip()

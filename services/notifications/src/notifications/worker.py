@@ -20,9 +20,12 @@ from .providers.base import (
     EmailProvider,
     OutgoingEmail,
     OutgoingSms,
+    OutgoingWeChat,
     SendError,
     SmsProvider,
     TemporaryFailure,
+    WeChatOff,
+    WeChatProvider,
 )
 from .settings import NotificationsSettings
 from .usecases import delivery, lease
@@ -41,11 +44,13 @@ class DeliveryWorker:
         settings: NotificationsSettings,
         email: EmailProvider,
         sms: SmsProvider,
+        wechat: WeChatProvider | None = None,
     ) -> None:
         self._sessions = sessions
         self._s = settings
         self.email = email
         self.sms = sms
+        self.wechat: WeChatProvider = wechat or WeChatOff()
         self._queue: asyncio.Queue[Claimed] = asyncio.Queue()
         self._sent: asyncio.Queue[Sent] = asyncio.Queue()
         self._pending: list[Sent] = []
@@ -94,7 +99,7 @@ class DeliveryWorker:
         tasks, self._tasks = self._tasks, []
         await cancel_and_wait(*tasks)
         await self._flush()  # what was handed over is recorded (else the lease retries it)
-        for provider in (self.email, self.sms):
+        for provider in (self.email, self.sms, self.wechat):
             try:
                 await provider.close()
             except Exception as exc:  # closing is best effort
@@ -162,9 +167,14 @@ class DeliveryWorker:
     async def deliver(self, claimed: Claimed) -> str:
         """Send one claimed delivery; the outcome is recorded (sent in a batch, failures at
         once)."""
-        provider = self.sms if claimed.channel == Channel.SMS.value else self.email
+        provider: EmailProvider | SmsProvider | WeChatProvider = {
+            Channel.SMS.value: self.sms,
+            Channel.WECHAT.value: self.wechat,
+        }.get(claimed.channel, self.email)
         try:
-            message_id = await provider.send(self._message(claimed, self._s.link_private_key))
+            message_id = await provider.send(  # type: ignore[arg-type]
+                self._message(claimed, self._s.link_private_key)
+            )
         except SendError as exc:
             return await self._failed(claimed, exc, provider.name)
         except Exception as exc:  # a provider bug must not lose the message
@@ -188,13 +198,20 @@ class DeliveryWorker:
         return outcome
 
     @staticmethod
-    def _message(row: Claimed, link_key: str) -> OutgoingEmail | OutgoingSms:
+    def _message(row: Claimed, link_key: str) -> OutgoingEmail | OutgoingSms | OutgoingWeChat:
         text, html, params = row.body_text or "", row.body_html or "", row.sms_params or "{}"
         if row.secret:  # a sealed survey link: opened here, in memory, for this one send
             secret = json.loads(row.secret)
             link = unseal(link_key, secret["sealed"])
             text, html = text.replace(secret["masked"], link), html.replace(secret["masked"], link)
             params = params.replace(json.dumps(secret["masked"])[1:-1], json.dumps(link)[1:-1])
+        if row.channel == Channel.WECHAT.value:
+            return OutgoingWeChat(
+                delivery_id=row.id,
+                openid=row.address or "",
+                template=row.template,
+                data=json.loads(params),
+            )
         if row.channel == Channel.SMS.value:
             return OutgoingSms(
                 delivery_id=row.id,

@@ -262,7 +262,12 @@ def can_reopen(
 
 def contact_of(ticket: Any) -> Contact:
     """The contact person a ticket (row or freshly opened values) names, as events carry it."""
-    return Contact(name=ticket.contact_name, phone=ticket.contact_phone, email=ticket.contact_email)
+    return Contact(
+        name=ticket.contact_name,
+        phone=ticket.contact_phone,
+        email=ticket.contact_email,
+        wechat_openid=getattr(ticket, "contact_wechat_openid", None),
+    )
 
 
 def warranty_valid(warranty_end: date | None, today: date) -> bool | None:

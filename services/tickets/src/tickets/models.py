@@ -118,6 +118,9 @@ class TicketRow(Base):
     contact_name: Mapped[str] = mapped_column(String(100))
     contact_phone: Mapped[str | None] = mapped_column(String(32))
     contact_email: Mapped[str | None] = mapped_column(String(254))
+    # the contact's openid at the WeChat official account when the ticket came over WeChat:
+    # "我的工单" lists by it, and the ticket's events carry it (Contact.wechat_openid)
+    contact_wechat_openid: Mapped[str | None] = mapped_column(String(64), index=True)
     contract_no: Mapped[str | None] = mapped_column(String(64), index=True)
     product_model: Mapped[str | None] = mapped_column(String(100), index=True)
     serial_no: Mapped[str | None] = mapped_column(String(100), index=True)
@@ -617,3 +620,28 @@ class WebFormRateRow(Base):
     key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     window_start: Mapped[datetime] = mapped_column(primary_key=True, index=True)
     count: Mapped[int] = mapped_column(Integer)
+
+
+class WeChatDialogueRow(Base):
+    """Where a WeChat user's repair dialogue stands (one per openid): the step it waits for, the
+    answers so far; gone when the ticket is opened or the user cancels, stale after `expires_at`."""
+
+    __tablename__ = "wechat_dialogues"
+
+    openid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    step: Mapped[str] = mapped_column(String(20))
+    answers: Mapped[dict] = mapped_column(JSON)
+    updated_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class WeChatMessageRow(Base):
+    """A pushed WeChat message already answered (key: MsgId, or FromUserName:CreateTime for an
+    event) with the reply it got: the platform's retries get the same reply and change nothing."""
+
+    __tablename__ = "wechat_messages"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    openid: Mapped[str] = mapped_column(String(64))
+    reply: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(index=True)

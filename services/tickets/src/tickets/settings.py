@@ -7,6 +7,7 @@ from pydantic_settings import SettingsConfigDict
 
 from aftersales_shared.sealing import check_public_key, dev_public_key
 from aftersales_shared.settings import MIN_SECRET_BYTES, ServiceSettings
+from aftersales_shared.wechat import aes_key
 
 # the public web form's challenge key in local development only (published, like the development
 # JWT secret); elsewhere TICKETS_WEBFORM_SECRET, else the form is closed
@@ -85,6 +86,33 @@ class TicketsSettings(ServiceSettings):
         ge=1,
         description="how long a customer's tracking link /t/<token> works after completion",
     )
+    # the WeChat official account (公众号), issue 22 item 1: its message push endpoint /wechat
+    wechat_app_id: str | None = Field(
+        default=None, max_length=32, description="the official account's AppID (wx…)"
+    )
+    wechat_token: SecretStr | None = Field(
+        default=None,
+        description="the Token set in the account's server configuration (signs every push); "
+        "without it /wechat answers 503",
+    )
+    wechat_encoding_aes_key: SecretStr | None = Field(
+        default=None,
+        description="the EncodingAESKey (43 characters) of safe mode; without it only plain-mode "
+        "pushes are accepted",
+    )
+    wechat_max_clock_skew_seconds: int = Field(
+        default=300,
+        ge=30,
+        le=3600,
+        description="a push whose signed timestamp is further than this from now is refused (a "
+        "replayed push older than this finds its message forgotten after a day, not answered)",
+    )
+    wechat_dialogue_idle_minutes: int = Field(
+        default=30, ge=1, le=1440, description="a repair dialogue left this long starts over"
+    )
+    wechat_limit_per_user: int = Field(
+        default=5, ge=1, description="tickets one WeChat user may open per web form rate window"
+    )
 
     def model_post_init(self, __context: object) -> None:
         super().model_post_init(__context)
@@ -97,6 +125,7 @@ class TicketsSettings(ServiceSettings):
         if not self.public_base_url:
             self.public_base_url = f"http://{self.host}:{self.port}"
         self.public_base_url = self.public_base_url.rstrip("/")
+        self.wechat_aes_key()  # a wrong EncodingAESKey stops the start, not the first push
 
     def security_problems(self) -> list[str]:
         problems = super().security_problems()
@@ -114,6 +143,12 @@ class TicketsSettings(ServiceSettings):
             elif len(secret.encode()) < MIN_SECRET_BYTES:
                 problems.append(f"TICKETS_WEBFORM_SECRET is shorter than {MIN_SECRET_BYTES} bytes")
         return problems
+
+    def wechat_aes_key(self) -> bytes | None:
+        """The safe mode's AES key; None: plain mode only."""
+        if self.wechat_encoding_aes_key is None:
+            return None
+        return aes_key(self.wechat_encoding_aes_key.get_secret_value())
 
     def webform_key(self) -> bytes | None:
         """The challenges' HMAC key; None: the public web form is closed."""

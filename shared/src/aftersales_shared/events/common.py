@@ -24,6 +24,11 @@ class Contact(Part):
     phone: str | None = Field(default=None, max_length=32)
     email: str | None = Field(default=None, max_length=254)
     role: str | None = Field(default=None, max_length=50)
+    wechat_openid: str | None = Field(
+        default=None,
+        max_length=64,
+        description="the person's openid at the company's WeChat official account (公众号)",
+    )
 
 
 class CustomerRef(Part):

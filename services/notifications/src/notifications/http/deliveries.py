@@ -37,7 +37,7 @@ class DeliveryController(Controller):
         self,
         rt: NamedDependency[Runtime],
         status: Annotated[str | None, QueryParameter(pattern=STATUS)] = None,
-        channel: Annotated[str | None, QueryParameter(pattern="^(sms|email)$")] = None,
+        channel: Annotated[str | None, QueryParameter(pattern="^(sms|email|wechat)$")] = None,
         recipient: FromQuery[str | None] = None,
         event_id: FromQuery[str | None] = None,
         event_type: FromQuery[str | None] = None,

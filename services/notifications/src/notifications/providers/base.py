@@ -46,6 +46,14 @@ class OutgoingSms:
     params: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class OutgoingWeChat:
+    delivery_id: str
+    openid: str
+    template: str  # the template's name; the provider knows its WeChat template_id
+    data: dict[str, str] = field(default_factory=dict)  # key → value ({key: {value}} on the wire)
+
+
 class EmailProvider(Protocol):
     name: str
 
@@ -60,3 +68,24 @@ class SmsProvider(Protocol):
     async def send(self, msg: OutgoingSms) -> str | None: ...
 
     async def close(self) -> None: ...
+
+
+class WeChatProvider(Protocol):
+    name: str
+
+    async def send(self, msg: OutgoingWeChat) -> str | None: ...
+
+    async def close(self) -> None: ...
+
+
+class WeChatOff:
+    """The wechat channel when no official account is configured: nothing is planned for it; a
+    delivery left from before fails with the reason."""
+
+    name = "wechat"
+
+    async def send(self, msg: OutgoingWeChat) -> str | None:
+        raise PermanentFailure("微信公众号未配置 (NOTIFICATIONS_WECHAT_APP_ID / _APP_SECRET unset)")
+
+    async def close(self) -> None:
+        return None

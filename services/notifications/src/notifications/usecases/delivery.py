@@ -3,6 +3,7 @@ batches) or failed / retried with back-off."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -152,6 +153,13 @@ def digest_content(
             "template": DIGEST_TEMPLATE,
             "sms_params": params_json(params),
         }
+    if carrier.channel == "wechat":
+        # one template message: the burst's count in its title, every alert's short text in remark
+        texts = [t or "" for _, t, _ in items]
+        head = f"{n} alerts on {subject}" if english else f"{subject}共{n}条提醒"
+        params = json.loads(carrier.sms_params or "{}")
+        params.update(first=head, remark=("; " if english else "；").join(texts))
+        return {"title": head, "body_text": params["remark"], "sms_params": params_json(params)}
     title = (
         f"{n} alerts on {subject}: {items[0][0] or ''}"
         if english

@@ -263,7 +263,9 @@ class Resolver:
             return _registered(row)
         return _adhoc(
             contact_key(phone, email),
-            Contact(name=contact.name, phone=phone, email=email),
+            Contact(
+                name=contact.name, phone=phone, email=email, wechat_openid=contact.wechat_openid
+            ),
             self._s,
             errors,
         )
@@ -294,6 +296,7 @@ def _adhoc(
         quiet_hours=QuietHours.parse(s.default_quiet_hours),
         timezone=s.business_timezone,
         rate_limit_per_hour=s.default_rate_limit_per_hour,
+        wechat_openid=contact.wechat_openid,
     )
 
 
@@ -309,4 +312,5 @@ def _registered(row: RecipientRow) -> Recipient:
         timezone=row.timezone,
         rate_limit_per_hour=row.rate_limit_per_hour,
         registered=True,
+        wechat_openid=row.wechat_openid,
     )

@@ -146,6 +146,8 @@ def _prepare(
         )
     if who.registered and channel not in who.channels:
         return None  # the person opted out of this channel
+    if channel is Channel.WECHAT and not _wechat_reachable(who, rule.template, s):
+        return None  # wechat goes only to people who follow the account, with a template id
     planned = Planned(
         rule.id,
         rule.template,
@@ -180,9 +182,20 @@ def _prepare(
     planned.recipient = Recipient(**{**who.__dict__, "language": lang})
     if channel is Channel.SMS:
         planned.content = {"body_text": r.sms, "sms_params": params_json(r.sms_params)}
+    elif channel is Channel.WECHAT:
+        short = r.sms.removeprefix(f"【{s.sms_signature}】")
+        data = {"first": r.subject, **r.sms_params, "remark": short}
+        planned.content = {"title": r.subject, "body_text": short, "sms_params": params_json(data)}
     else:
         planned.content = {"title": r.subject, "body_text": r.text, "body_html": r.html}
     return planned
+
+
+def _wechat_reachable(who: Recipient, template: str, s: NotificationsSettings) -> bool:
+    """WeChat is an extra channel: planned for a person with an openid, when the account is
+    configured and the template has a WeChat template id — else not at all (no skipped row for
+    everyone who never followed the account)."""
+    return bool(who.wechat_openid and s.wechat_enabled and s.wechat_template_ids.get(template))
 
 
 @dataclass(frozen=True)

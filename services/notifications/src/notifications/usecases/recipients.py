@@ -36,6 +36,7 @@ class RegisterRecipient:
     quiet_hours: str | None
     timezone: str
     rate_limit_per_hour: int
+    wechat_openid: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,10 @@ def _check_reachable(row: RecipientRow) -> None:
         raise DomainError("选择短信渠道需要手机号 (the sms channel needs a phone number)")
     if Channel.EMAIL.value in row.channels and not row.email:
         raise DomainError("选择邮件渠道需要邮箱 (the email channel needs an email address)")
+    if Channel.WECHAT.value in row.channels and not row.wechat_openid:
+        raise DomainError(
+            "选择微信渠道需要微信openid (the wechat channel needs the person's wechat_openid)"
+        )
 
 
 async def register_recipient(

@@ -1,6 +1,6 @@
 """HTTP API of the tickets service: decode, call one use case, encode. One module per area; the
 public pages need no login: the complaint confirmation (/c/<token>), the web form (/r/new) and
-the customer's tracking page (/t/<token>)."""
+the customer's tracking page (/t/<token>) and the WeChat push endpoint (/wechat)."""
 
 from .calendars import CalendarController
 from .complaint_page import PUBLIC_PREFIX, ComplaintPageController
@@ -17,6 +17,7 @@ from .webform_page import (
     RequestFormController,
     TrackingPageController,
 )
+from .wechat import WECHAT_PREFIX, WeChatController
 
 CONTROLLERS = [
     EntitlementController,
@@ -33,7 +34,8 @@ CONTROLLERS = [
     ComplaintPageController,
     RequestFormController,
     TrackingPageController,
+    WeChatController,
 ]
-PUBLIC_PREFIXES = (PUBLIC_PREFIX, FORM_PREFIX, TRACKING_PREFIX)
+PUBLIC_PREFIXES = (PUBLIC_PREFIX, FORM_PREFIX, TRACKING_PREFIX, WECHAT_PREFIX)
 
 __all__ = ["CONTROLLERS", "PUBLIC_PREFIX", "PUBLIC_PREFIXES"]

@@ -231,6 +231,7 @@ def plan(
         contact_name=req.contact.name,
         contact_phone=req.contact.phone,
         contact_email=req.contact.email,
+        contact_wechat_openid=req.contact.wechat_openid,
         contract_no=ent.contract_no if ent else req.contract_no,
         product_model=req.product_model or (unit.model if unit else None),
         serial_no=req.serial_no,

@@ -278,16 +278,37 @@ async def submit(
     if fresh is None:
         log.info("tickets.webform_check_replayed")
         raise FormInvalid({"check": CHECK_MESSAGES["used"]})
+    return await open_for_customer(session, req, Channel.WEB_FORM, ACTOR, RECEIVED, settings, now)
+
+
+async def open_for_customer(
+    session: AsyncSession,
+    req: WebRequest,
+    channel: Channel,
+    actor: str,
+    received: str,
+    settings: TicketsSettings,
+    now: datetime,
+    wechat_openid: str | None = None,
+) -> Submitted:
+    """Open the ticket of a customer without an account (the web form, the WeChat dialogue): the
+    normal intake with the default policy unless the serial or contract number is known, a tracking
+    token (its hash kept) and the customer-visible "received" entry — in the caller's
+    transaction."""
     opened = await open_ticket(
         session,
         TicketRequest(
-            channel=Channel.WEB_FORM.value,
+            channel=channel.value,
             request_type=req.request_type,
             urgency=Urgency.NORMAL,
             description=req.description,
             customer_name=None,
             contact=Contact.model_construct(
-                name=req.contact_name, phone=req.phone, email=req.email
+                name=req.contact_name,
+                phone=req.phone,
+                email=req.email,
+                role=None,
+                wechat_openid=wechat_openid,
             ),
             contract_no=req.contract_no,
             product_model=req.product_model,
@@ -295,7 +316,7 @@ async def submit(
             use_default_policy=True,
             unverified=True,
         ),
-        ACTOR,
+        actor,
         now,
         settings,
     )
@@ -303,7 +324,7 @@ async def submit(
     session.add(TrackingLinkRow(token_hash=token_hash, ticket_id=opened.id, created_at=now))
     ticket = await session.get(TicketRow, opened.id)
     assert ticket is not None
-    session.add(log_entry(ticket, ACTOR, "milestone", RECEIVED, now, "customer"))
+    session.add(log_entry(ticket, actor, "milestone", received, now, "customer"))
     await session.flush()
     return Submitted(opened.ticket_no, token)
 
