@@ -1,8 +1,9 @@
 """The console's pages."""
 
 from .board import BoardController
+from .intake import IntakeController
 from .ops import health, ready
 from .signin import SignInController
 from .ticket import TicketController
 
-CONTROLLERS = [health, ready, SignInController, BoardController, TicketController]
+CONTROLLERS = [health, ready, SignInController, BoardController, TicketController, IntakeController]
