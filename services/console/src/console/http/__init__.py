@@ -1,9 +1,18 @@
 """The console's pages."""
 
 from .board import BoardController
+from .dealer import DealerController
 from .intake import IntakeController
 from .ops import health, ready
 from .signin import SignInController
 from .ticket import TicketController
 
-CONTROLLERS = [health, ready, SignInController, BoardController, TicketController, IntakeController]
+CONTROLLERS = [
+    health,
+    ready,
+    SignInController,
+    BoardController,
+    TicketController,
+    IntakeController,
+    DealerController,
+]

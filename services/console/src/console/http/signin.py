@@ -27,7 +27,10 @@ class SignInController(Controller):
 
     @get("/")
     async def home(self, request: Request) -> Redirect:
-        return Redirect("/board" if current_user(request) else SIGNED_OUT)
+        user = current_user(request)
+        if user is None:
+            return Redirect(SIGNED_OUT)
+        return Redirect("/dealer" if "dealer" in user.roles and user.dealer_id else "/board")
 
     @get("/login")
     async def login_page(
