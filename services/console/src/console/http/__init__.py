@@ -4,6 +4,7 @@ from .board import BoardController
 from .dealer import DealerController
 from .intake import IntakeController
 from .ops import health, ready
+from .reviews import ReviewController
 from .signin import SignInController
 from .ticket import TicketController
 
@@ -15,4 +16,5 @@ CONTROLLERS = [
     TicketController,
     IntakeController,
     DealerController,
+    ReviewController,
 ]

@@ -30,7 +30,11 @@ class SignInController(Controller):
         user = current_user(request)
         if user is None:
             return Redirect(SIGNED_OUT)
-        return Redirect("/dealer" if "dealer" in user.roles and user.dealer_id else "/board")
+        if "dealer" in user.roles and user.dealer_id:
+            return Redirect("/dealer")
+        if any(r in user.roles for r in ("legal", "finance", "delivery")):
+            return Redirect("/reviews")
+        return Redirect("/board")
 
     @get("/login")
     async def login_page(
