@@ -80,7 +80,7 @@ async def test_each_department_signs_off_or_rejects_its_own_part(desk_parts):
             assert inbox(page) == [a]  # b went back to sales
             # a decision already taken: the contracts API's own words
             page = await decide(legal, a, token, part="legal", decision="approve")
-            assert flash(page).startswith("error: "), flash(page)
+            assert flash(page).startswith("error: legal部分本轮已签署意见"), flash(page)
             assert (await legal.get("/reviews/%3Cx%3E")).status_code == 400
 
             assert inbox((await legal.get("/reviews")).text) == []

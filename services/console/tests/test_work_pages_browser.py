@@ -2,8 +2,9 @@
 phone: the service desk takes a call on the phone intake page (the caller's contract looked up,
 knowledge-base suggestions appearing under the description as it is typed), opens the ticket,
 lands on its page and acknowledges it with the page's form; the dealer's portal and one of its
-deduction notices answered. Nothing fetched from outside the console, nothing wider than the
-window. Screenshots: test-artifacts/console/ and /tmp/console-screens/."""
+deduction notices answered; the finance department's review inbox and a sign-off. Nothing fetched
+from outside the console, nothing wider than the window. Screenshots: test-artifacts/console/ and
+/tmp/console-screens/."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from typing import Any
 import uvicorn
 from console_support import open_desk
 from dealer_support import open_dealers
+from review_support import open_reviews
 from test_knowledge import completed_ticket, published_article
 from test_pages_browser import LAPTOP, SCREENS, _fits
 
@@ -160,6 +162,29 @@ async def _portal(browser: Any, base: str, size: dict, name: str, world: Any, sh
     await context.close()
 
 
+async def _review(browser: Any, base: str, size: dict, name: str, world: Any, shots: Path) -> None:
+    outside: list[str] = []
+    context, page = await _page(browser, base, size, outside)
+    width = size["width"]
+    await _sign_in(page, base, "fin-qian", "/reviews")
+    assert await page.title() == "合同评审 · Aftersales"
+    await _fits(page, width)
+    await page.screenshot(path=str(shots / f"{name}-11-reviews.png"), full_page=True)
+    no = world.submitted[0 if size is LAPTOP else 1]
+    async with page.expect_navigation():
+        await page.click(f"text={no}")
+    assert await page.title() == f"合同 {no} · Aftersales"
+    await page.fill("#review-finance textarea[name=comments]", "付款期限 30 天，同意")
+    await _fits(page, width)
+    await page.screenshot(path=str(shots / f"{name}-12-review.png"), full_page=True)
+    async with page.expect_navigation():
+        await page.click("#review-finance button[value=approve]")
+    assert page.url == base + "/reviews"
+    assert f"合同 {no} 财务评审已通过" in await page.locator(".flash").inner_text()
+    assert outside == [], f"fetched from outside the console: {outside}"
+    await context.close()
+
+
 def _keep(shots: Path, prefix: str) -> None:
     SCREENS.mkdir(exist_ok=True)
     for png in sorted(shots.glob(f"*-{prefix}*.png")):
@@ -191,4 +216,15 @@ async def test_the_dealer_portal_on_a_laptop_and_a_phone(desk_parts, artifacts_d
             # the laptop disputed the notice's line; the phone sees it answered and can change it
             await _portal(browser, base, PHONE, "phone", world, shots)
     for n in (9, 10):
+        _keep(shots, str(n))
+
+
+async def test_the_review_inbox_on_a_laptop_and_a_phone(desk_parts, artifacts_dir):
+    shots = artifacts_dir / "console"
+    shots.mkdir(exist_ok=True)
+    async with open_reviews(*desk_parts) as world:
+        async with serving(world.console_app) as base, chromium() as browser:
+            await _review(browser, base, LAPTOP, "laptop", world, shots)
+            await _review(browser, base, PHONE, "phone", world, shots)
+    for n in (11, 12):
         _keep(shots, str(n))
