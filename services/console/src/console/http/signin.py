@@ -38,7 +38,7 @@ class SignInController(Controller):
 
     @get("/login")
     async def login_page(
-        self, request: Request, settings: NamedDependency[ConsoleSettings], next: str = "/board"
+        self, request: Request, settings: NamedDependency[ConsoleSettings], next: str = "/"
     ) -> Template:
         roles: dict[str, list[Any]] = {}
         for user in DEMO_USERS:
@@ -97,7 +97,7 @@ class SignInController(Controller):
         )
         request.clear_session()
         request.set_session(user.as_session())
-        return Redirect(safe_next(str(data.get("next", "/board"))))
+        return Redirect(safe_next(str(data.get("next", "/"))))
 
     @post("/logout")
     async def logout(self, request: Request) -> Redirect:
