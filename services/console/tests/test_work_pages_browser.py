@@ -147,6 +147,15 @@ async def _portal(browser: Any, base: str, size: dict, name: str, world: Any, sh
     await page.screenshot(path=str(shots / f"{name}-9-dealer.png"), full_page=True)
 
     async with page.expect_navigation():
+        await page.locator("#returns a.no").first.click()
+    assert await page.title() == f"维修记录 {world.ours['owing']['record_no']} · Aftersales"
+    assert "主轴轴承 ×2" in await page.locator("table.grid").inner_text()
+    await _fits(page, width)
+    await page.screenshot(path=str(shots / f"{name}-9b-dealer-repair.png"), full_page=True)
+    async with page.expect_navigation():
+        await page.click(".crumbs a")
+
+    async with page.expect_navigation():
         await page.click(f"text={world.ours['notice']['notice_no']}")
     line = page.locator("li.line").first
     async with page.expect_navigation():
