@@ -102,6 +102,19 @@ async def test_desk_and_engineer_take_a_repair_from_new_to_completed(desk_parts)
                 eng, no, "progress", kind="action", visibility="customer", text="更换主轴轴承"
             )
             assert "更换主轴轴承" in page and flash(page).startswith("ok:")
+            page = await act(eng, no, "progress", kind="parts", visibility="internal", text="领料")
+            assert flash(page) == "error: 请填写所用备件的名称和数量"
+            part = {"part_name": "主轴轴承", "part_quantity": "2", "fee_kind": "parts"}
+            page = await act(
+                eng, no, "progress", kind="parts", visibility="internal", text="领料",
+                **part, fee_amount="12,5",
+            )  # fmt: skip
+            assert flash(page) == "error: 金额须为元，最多两位小数，例如 350 或 350.50"
+            page = await act(
+                eng, no, "progress", kind="parts", visibility="internal", text="领料",
+                **part, fee_amount="246.90",
+            )  # fmt: skip
+            assert "领料 · 主轴轴承×2 · 备件费 ¥246.90" in page, page
 
             form = {
                 "document": "repair_sheet",

@@ -5,6 +5,7 @@ No web code: the HTTP layer (http/ticket.py) posts what `build` returns."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,7 +31,15 @@ PAUSED = frozenset({"waiting_customer", "waiting_parts"})
 CLASSIFIED_TYPES = frozenset({"quality_issue", "complaint"})
 
 PAUSE_REASONS = {"waiting_customer": "等待客户", "waiting_parts": "等待备件"}
-PROGRESS_KINDS = {"note": "进展", "action": "处理", "milestone": "里程碑"}
+PROGRESS_KINDS = {
+    "note": "进展",
+    "action": "处理",
+    "milestone": "里程碑",
+    "parts": "备件",
+    "fee": "费用",
+}
+FEE_KINDS = {"repair": "维修费", "travel": "差旅费", "labour": "人工费", "parts": "备件费"}
+AMOUNT = re.compile(r"^\d{1,8}(\.\d{1,2})?$")
 VISIBILITY = {"internal": "仅内部", "customer": "客户可见"}
 DOCUMENTS = {
     "repair_sheet": "维修单",
@@ -188,6 +197,27 @@ def _fault(form: dict[str, str]) -> dict[str, Any] | None:
     }
 
 
+def _parts_and_fee(form: dict[str, str], kind: str) -> dict[str, Any]:
+    """A progress entry's part used (name and quantity) and fee (kind and amount in yuan)."""
+    out: dict[str, Any] = {}
+    part = _text(form, "part_name", 100, "备件名称")
+    quantity = (form.get("part_quantity") or "").strip()
+    if part:
+        if not quantity.isdigit() or not 1 <= int(quantity) <= 10000:
+            raise FormError("备件数量须为 1 到 10000 的整数")
+        out["parts"] = [{"name": part, "quantity": int(quantity)}]
+    elif kind == "parts":
+        raise FormError("请填写所用备件的名称和数量")
+    amount = (form.get("fee_amount") or "").strip()
+    if amount:
+        if not AMOUNT.fullmatch(amount):
+            raise FormError("金额须为元，最多两位小数，例如 350 或 350.50")
+        out["fee"] = {"kind": _choice(form, "fee_kind", FEE_KINDS, "费用类型"), "amount": amount}
+    elif kind == "fee":
+        raise FormError("请填写费用类型和金额")
+    return out
+
+
 def build(
     action: Action, form: dict[str, str], ticket: dict[str, Any], tz: ZoneInfo, now: datetime
 ) -> tuple[str, dict[str, Any]]:
@@ -224,6 +254,7 @@ def build(
             "text": _text(form, "text", 4000, "进展内容", required=True),
             "visibility": _choice(form, "visibility", VISIBILITY, "谁可以看到"),
         }
+        body.update(_parts_and_fee(form, body["kind"]))
         return path, body
     if name == "complete":
         body = {

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from .actions import FEE_KINDS
 from .board import CLOCKS, REQUEST_TYPES, STATUSES, URGENCY, labels, wall_clock
 from .countdown import ClockView, Countdown, countdown
 from .people import SessionUser
@@ -89,7 +90,8 @@ def _steps(
         parts = "、".join(
             f"{x.get('name', '')}×{x.get('quantity', '')}" for x in p.get("parts") or []
         )
-        fee = f"费用 {p['fee_kind']} ¥{p['fee_amount']}" if p.get("fee_amount") else ""
+        fee_kind = FEE_KINDS.get(p.get("fee_kind") or "", p.get("fee_kind") or "费用")
+        fee = f"{fee_kind} ¥{p['fee_amount']}" if p.get("fee_amount") else ""
         text = " · ".join(x for x in (p.get("text") or "", parts, fee) if x)
         title = PROGRESS_KINDS.get(p.get("kind", ""), p.get("kind", ""))
         internal = p.get("visibility") == "internal"
