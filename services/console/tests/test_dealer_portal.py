@@ -83,6 +83,29 @@ async def test_the_dealer_sees_only_its_own_and_answers_its_notice(desk_parts):
                 assert (r.status_code, r.headers["location"]) == (302, url), r.text
                 return (await dealer.get(url)).text
 
+            # a warranty card for the unit still waiting for it; another dealer's serial is refused
+            # in the API's words (which do not say whose it is)
+            async def card(**form: str) -> str:
+                r = await dealer.post("/dealer/cards", data={**form, "_csrf_token": token})
+                assert (r.status_code, r.headers["location"]) == (302, "/dealer#units"), r.text
+                return (await dealer.get("/dealer")).text
+
+            page = await card(serial_no=theirs["waiting"], customer_name="温州某某五金")
+            assert flash(page).startswith(
+                f"error: 序列号{theirs['waiting']}不是已登记的经销商销售设备"
+            )
+            page = await card(serial_no=ours["waiting"], customer_name="")
+            assert flash(page) == "error: 请填写用户名称（最多 200 字）"
+            page = await card(
+                serial_no=ours["waiting"],
+                customer_name="宁波某某机械",
+                customer_phone="0574-88888888",
+            )
+            assert flash(page) == f"ok: {ours['waiting']} 回执卡已登记"
+            row = section(page, "units").split(ours["waiting"])[1].split("</tr>")[0]
+            assert "已登记" in row and "剩 15 天" not in row
+            assert "销售后第 5 天" in section(page, "cards")
+
             page = await post(f"{url}/lines/{line}", decision="disputed", reason="")
             assert flash(page) == "error: 提出异议时请填写异议原因"
             page = await post(f"{url}/confirm")
@@ -100,3 +123,5 @@ async def test_the_dealer_sees_only_its_own_and_answers_its_notice(desk_parts):
         )
         assert untouched.json()["status"] == "issued"
         assert [ln["decision"] for ln in untouched.json()["lines"]] == ["pending"]
+        unit = await world.client.get(f"/units/{theirs['waiting']}", headers=MANAGER)
+        assert unit.json()["card_status"] == "pending"

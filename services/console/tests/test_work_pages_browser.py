@@ -143,6 +143,7 @@ async def _portal(browser: Any, base: str, size: dict, name: str, world: Any, sh
     assert await page.title() == "经销商门户 · Aftersales"
     units = await page.locator("#units").inner_text()
     assert "剩 15 天" in units and world.theirs["waiting"] not in units
+    await page.click(f"#card-{world.ours['waiting']} summary")
     await _fits(page, width)
     await page.screenshot(path=str(shots / f"{name}-9-dealer.png"), full_page=True)
 
