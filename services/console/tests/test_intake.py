@@ -52,6 +52,8 @@ async def test_the_agent_finds_the_caller_sees_the_level_and_opens_the_ticket(de
             assert page.status_code == 200 and "未找到合同 HT-NOT-THERE" in page.text
             bad = await agent.get("/intake?serial_no=%3Cscript%3E")
             assert bad.status_code == 400 and "序列号只能包含" in bad.text
+            climb = await agent.get("/intake", params={"contract_no": "HT/../../tickets"})
+            assert climb.status_code == 400 and "合同号只能包含" in climb.text  # never a path
 
             hints = await agent.get("/intake/suggestions", params={"q": "主轴有异响"})
             assert hints.status_code == 200 and "主轴轴承磨损导致异响" in hints.text

@@ -14,8 +14,9 @@ from .board import REQUEST_TYPES, URGENCY
 from .people import SessionUser
 from .upstream import Upstream, UpstreamError
 
-# a contract or serial number: letters, digits, - _ . / (HT-2026-0001, SN-XK200-0042)
-LOOKUP = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./-]{0,63}$")
+# a contract or serial number: letters, digits, - _ . (HT-2026-0001, SN-XK200-0042); never a / (it
+# goes into the tickets API's path)
+LOOKUP = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 PHONE = re.compile(r"^\+?[0-9][0-9 -]{5,19}$")
 
 
@@ -137,7 +138,7 @@ async def look_up(
     asked = Lookup(contract_no, serial_no)
     for value, what in ((contract_no, "合同号"), (serial_no, "序列号")):
         if value and not LOOKUP.fullmatch(value):
-            raise FormError(f"{what}只能包含字母、数字和 - _ . /，最多 64 位")
+            raise FormError(f"{what}只能包含字母、数字和 - _ .，最多 64 位")
     if contract_no:
         try:
             entitlement = await upstream.get("tickets", f"/entitlements/{contract_no}", user.token)

@@ -20,7 +20,7 @@ from ..people import SessionUser
 from ..upstream import Upstream, UpstreamError
 from .pages import current_user, flash, problem, sign_in_again, take_flash
 
-CONTRACT_NO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./-]{0,63}$")
+CONTRACT_NO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
