@@ -95,3 +95,5 @@ async def test_the_agent_finds_the_caller_sees_the_level_and_opens_the_ticket(de
             assert re.fullmatch(r"/tickets/[A-Z]+-\d{8}-\d{4}", where), where
             page = (await agent.get(where)).text
             assert "主轴异响，昨天开始" in page and contract in page and "紧急" in page
+            similar = page.split('<section class="similar"')[1].split("</section>")[0]
+            assert "主轴轴承磨损导致异响" in similar  # the solved case, on the ticket's page too

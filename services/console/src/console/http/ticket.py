@@ -64,6 +64,9 @@ class TicketController(Controller):
         catalogue: dict[str, Any] = {"symptoms": [], "causes": []}
         if any(a.name == "complete" for a in allowed):
             catalogue = await _catalogue(upstream, user.token, page.ticket)
+        similar = []
+        if page.ticket.get("status") != "completed":  # solved cases for whoever works on it
+            similar = await upstream.get("tickets", f"/tickets/{no}/suggestions", user.token)
         return Template(
             "ticket.html",
             context={
@@ -72,6 +75,8 @@ class TicketController(Controller):
                 "actions": allowed,
                 "flash": take_flash(request),
                 "catalogue": catalogue,
+                "hits": similar,
+                "q": "",
                 "choices": act,
                 "now_local": utcnow().astimezone(ZoneInfo(upstream.settings.business_timezone)),
             },
