@@ -48,7 +48,14 @@ async def test_desk_and_engineer_take_a_repair_from_new_to_completed(desk_parts)
             await sign_in(eng, "eng-zhang")
             await sign_in(agent, "agent-zhou")
             page = (await sup.get(f"/tickets/{no}")).text
-            assert shown(page) == {"acknowledge", "assign", "respond", "progress", "urgency"}
+            assert shown(page) == {
+                "acknowledge",
+                "assign",
+                "respond",
+                "progress",
+                "loaner",
+                "urgency",
+            }
             # the engineer does not see a ticket not dispatched to him (the API's 404)
             assert (await eng.get(f"/tickets/{no}")).status_code == 404
 
@@ -88,7 +95,15 @@ async def test_desk_and_engineer_take_a_repair_from_new_to_completed(desk_parts)
             assert flash(page).startswith("error: 当前不能执行“派工 / 改派 (dispatch)”")
 
             page = (await eng.get(f"/tickets/{no}")).text
-            assert shown(page) == {"respond", "onsite", "pause", "progress", "resolve", "complete"}
+            assert shown(page) == {
+                "respond",
+                "onsite",
+                "pause",
+                "progress",
+                "resolve",
+                "complete",
+                "loaner",
+            }
             page = await act(eng, no, "pause", reason="waiting_parts", note="")
             assert flash(page) == "error: 请填写说明" and status(page) == "已派工"
             page = await act(eng, no, "pause", reason="waiting_parts", note="主轴轴承缺货")
@@ -115,6 +130,12 @@ async def test_desk_and_engineer_take_a_repair_from_new_to_completed(desk_parts)
                 **part, fee_amount="246.90",
             )  # fmt: skip
             assert "领料 · 主轴轴承×2 · 备件费 ¥246.90" in page, page
+            loaner = {"serial_no": "LN-0001", "model": "XK-200"}
+            page = await act(eng, no, "loaner", **loaner, reason="")
+            # no contract promised one: the tickets API's words
+            assert flash(page).startswith("error: 合同未承诺备用机，需填写原因"), flash(page)
+            page = await act(eng, no, "loaner", **loaner, reason="客户停线，先借备用机")
+            assert "提供备用机 XK-200 LN-0001" in page and flash(page).startswith("ok:")
 
             form = {
                 "document": "repair_sheet",

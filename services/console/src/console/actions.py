@@ -109,6 +109,7 @@ ACTIONS: dict[str, Action] = {
             "complete",
             True,
         ),
+        Action("loaner", "提供备用机 (loaner)", HANDLERS, OPEN, "loaner", True),
         Action("urgency", "调整紧急程度 (urgency)", DESK, OPEN - {"resolved"}, "urgency"),
         Action("reopen", "重新打开 (reopen)", DESK, frozenset({"completed"}), "reopen"),
     )
@@ -272,6 +273,13 @@ def build(
         if fault is not None:
             body["fault"] = fault
         return path, body
+    if name == "loaner":
+        body = {
+            "serial_no": _text(form, "serial_no", 100, "备用机序列号", required=True),
+            "model": _text(form, "model", 100, "备用机型号", required=True),
+        }
+        reason = _text(form, "reason", 500, "原因")
+        return path, body | ({"reason": reason} if reason else {})
     if name == "urgency":
         return path, {
             "urgency": _choice(form, "urgency", URGENCIES, "紧急程度"),

@@ -29,6 +29,7 @@ PROGRESS_KINDS = {
     "milestone": "里程碑",
     "parts": "备件",
     "fee": "费用",
+    "loaner": "备用机",
 }
 
 
