@@ -28,6 +28,8 @@ class Desk:
     console_app: Any
     opened: dict[str, str]  # what each ticket is for -> its number
     dealer_id: str
+    contract_no: str = ""  # the dealer's contract (its entitlement) and its unit
+    serial_no: str = ""
 
     def console(self) -> httpx.AsyncClient:
         """A browser-like client of the console (keeps its cookies)."""
@@ -60,8 +62,8 @@ async def open_desk(databases: Any, nats_url: str, clock: Any) -> AsyncIterator[
     app = await tickets_app(databases, nats_url)
     async with running(app) as tickets:
         dealer = f"D-T-{uid()}"
-        serial = f"SN-{uid()}"
-        await entitle(app, f"HT-{uid()}", [serial], dealer_id=dealer)
+        serial, contract = f"SN-{uid()}", f"HT-{uid()}"
+        await entitle(app, contract, [serial], dealer_id=dealer)
         opened = {
             "critical": await open_ticket(
                 tickets,
@@ -88,4 +90,4 @@ async def open_desk(databases: Any, nats_url: str, clock: Any) -> AsyncIterator[
             ConsoleSettings(local_dev=True, tickets_url="http://tickets.test"),
             transport=httpx.ASGITransport(app=app),
         )
-        yield Desk(tickets, app, console, opened, dealer)
+        yield Desk(tickets, app, console, opened, dealer, contract, serial)

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from .actions import FEE_KINDS
 from .board import CLOCKS, REQUEST_TYPES, STATUSES, URGENCY, labels, wall_clock
 from .countdown import ClockView, Countdown, countdown
 from .people import SessionUser
@@ -28,6 +29,7 @@ PROGRESS_KINDS = {
     "milestone": "里程碑",
     "parts": "备件",
     "fee": "费用",
+    "loaner": "备用机",
 }
 
 
@@ -89,7 +91,8 @@ def _steps(
         parts = "、".join(
             f"{x.get('name', '')}×{x.get('quantity', '')}" for x in p.get("parts") or []
         )
-        fee = f"费用 {p['fee_kind']} ¥{p['fee_amount']}" if p.get("fee_amount") else ""
+        fee_kind = FEE_KINDS.get(p.get("fee_kind") or "", p.get("fee_kind") or "费用")
+        fee = f"{fee_kind} ¥{p['fee_amount']}" if p.get("fee_amount") else ""
         text = " · ".join(x for x in (p.get("text") or "", parts, fee) if x)
         title = PROGRESS_KINDS.get(p.get("kind", ""), p.get("kind", ""))
         internal = p.get("visibility") == "internal"

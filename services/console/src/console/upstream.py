@@ -57,16 +57,24 @@ class Upstream:
     async def get(
         self, service: str, path: str, token: str, params: dict[str, Any] | None = None
     ) -> Any:
+        return await self._call(service, "GET", path, token, params=params)
+
+    async def post(self, service: str, path: str, token: str, body: dict[str, Any]) -> Any:
+        """A state change as the signed-in user (the service authorises it and writes its
+        events through its outbox)."""
+        return await self._call(service, "POST", path, token, json=body)
+
+    async def _call(self, service: str, method: str, path: str, token: str, **kw: Any) -> Any:
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         try:
-            response = await self.client(service).get(path, params=params, headers=headers)
+            response = await self.client(service).request(method, path, headers=headers, **kw)
         except httpx.HTTPError as exc:
             raise UpstreamError(service, 503, f"无法连接 (unreachable): {exc}") from exc
         if response.status_code == 401:
             raise SignedOut(response.text)
         if response.status_code >= 400:
             raise UpstreamError(service, response.status_code, _detail(response))
-        return response.json()
+        return response.json() if response.content else None
 
     async def healthy(self, service: str) -> bool:
         try:
@@ -98,7 +106,12 @@ def _detail(response: httpx.Response) -> str:
     except ValueError:
         return response.text[:300]
     if isinstance(body, dict):
-        return str(body.get("detail") or body)[:300]
+        detail = str(body.get("detail") or body)
+        extra = body.get("extra")
+        if isinstance(extra, list):  # a validation error: what each field needs
+            said = [f"{e.get('key', '')} {e.get('message', '')}".strip() for e in extra[:5]]
+            detail = "；".join([detail, *(s for s in said if s)])
+        return detail[:500]
     return str(body)[:300]
 
 

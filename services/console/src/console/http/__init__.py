@@ -1,8 +1,20 @@
 """The console's pages."""
 
 from .board import BoardController
+from .dealer import DealerController
+from .intake import IntakeController
 from .ops import health, ready
+from .reviews import ReviewController
 from .signin import SignInController
 from .ticket import TicketController
 
-CONTROLLERS = [health, ready, SignInController, BoardController, TicketController]
+CONTROLLERS = [
+    health,
+    ready,
+    SignInController,
+    BoardController,
+    TicketController,
+    IntakeController,
+    DealerController,
+    ReviewController,
+]

@@ -20,6 +20,23 @@ def current_user(request: Request) -> SessionUser | None:
     return SessionUser.from_session(session if isinstance(session, dict) else None, time.time())
 
 
+def flash(request: Request, kind: str, text: str) -> None:
+    """A message for the next page (post/redirect/get), kept in the session cookie."""
+    session = dict(request.session or {})
+    session["flash"] = {"kind": kind, "text": text[:600]}
+    request.set_session(session)
+
+
+def take_flash(request: Request) -> dict[str, str] | None:
+    session = request.scope.get("session")
+    if not isinstance(session, dict) or "flash" not in session:
+        return None
+    rest = dict(session)
+    said = rest.pop("flash")
+    request.set_session(rest)
+    return said if isinstance(said, dict) else None
+
+
 def safe_next(target: str) -> str:
     """Only a path of this site (never //elsewhere or a scheme): no open redirect."""
     if not target.startswith("/") or target.startswith("//") or "\\" in target:

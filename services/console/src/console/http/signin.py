@@ -27,11 +27,18 @@ class SignInController(Controller):
 
     @get("/")
     async def home(self, request: Request) -> Redirect:
-        return Redirect("/board" if current_user(request) else SIGNED_OUT)
+        user = current_user(request)
+        if user is None:
+            return Redirect(SIGNED_OUT)
+        if "dealer" in user.roles and user.dealer_id:
+            return Redirect("/dealer")
+        if any(r in user.roles for r in ("legal", "finance", "delivery")):
+            return Redirect("/reviews")
+        return Redirect("/board")
 
     @get("/login")
     async def login_page(
-        self, request: Request, settings: NamedDependency[ConsoleSettings], next: str = "/board"
+        self, request: Request, settings: NamedDependency[ConsoleSettings], next: str = "/"
     ) -> Template:
         roles: dict[str, list[Any]] = {}
         for user in DEMO_USERS:
@@ -90,7 +97,7 @@ class SignInController(Controller):
         )
         request.clear_session()
         request.set_session(user.as_session())
-        return Redirect(safe_next(str(data.get("next", "/board"))))
+        return Redirect(safe_next(str(data.get("next", "/"))))
 
     @post("/logout")
     async def logout(self, request: Request) -> Redirect:

@@ -1,20 +1,49 @@
-"""One ticket's page (read-only in this slice): its clocks and its timeline."""
+"""One ticket's page: its clocks, its timeline and the actions the user's role and the ticket's
+state allow. Each action is a form (with its CSRF token) posted here, passed to the tickets API as
+the signed-in user, then post/redirect/get back to the page with what happened (the API's own zh-CN
+message when it refused)."""
 
 from __future__ import annotations
 
 import re
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
-from litestar import Controller, Request, get
+from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from aftersales_shared.db import utcnow
 
+from .. import actions as act
 from ..ticket import load_ticket
-from ..upstream import Upstream
-from .pages import current_user, problem, sign_in_again
+from ..upstream import Upstream, UpstreamError
+from .pages import current_user, flash, problem, sign_in_again, take_flash
 
 TICKET_NO = re.compile(r"^[A-Za-z0-9-]{1,40}$")
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+def _bad_number(request: Request) -> Template:
+    return problem(
+        request,
+        400,
+        "工单号格式不对",
+        "a ticket number is letters, digits and - (SV-20261130-0001)",
+    )
+
+
+async def _catalogue(upstream: Upstream, token: str, ticket: dict[str, Any]) -> dict[str, Any]:
+    """The fault catalogue's symptoms for the ticket's model and the cause categories (the
+    completion form's choices)."""
+    params = {"model": ticket["product_model"]} if ticket.get("product_model") else {}
+    symptoms = await upstream.get(
+        "tickets", "/fault-catalogue/symptoms", token, {**params, "active": "true", "limit": 200}
+    )
+    causes = await upstream.get("tickets", "/fault-catalogue/cause-categories", token)
+    return {"symptoms": symptoms.get("items", []), "causes": causes}
 
 
 class TicketController(Controller):
@@ -29,11 +58,67 @@ class TicketController(Controller):
         if user is None:
             return sign_in_again(request)
         if not TICKET_NO.fullmatch(no):
-            return problem(
-                request,
-                400,
-                "工单号格式不对",
-                "a ticket number is letters, digits and - (SV-20261130-0001)",
-            )
+            return _bad_number(request)
         page = await load_ticket(upstream, user, no, utcnow())
-        return Template("ticket.html", context={"user": user, "page": page})
+        allowed = act.available(user, page.ticket)
+        catalogue: dict[str, Any] = {"symptoms": [], "causes": []}
+        if any(a.name == "complete" for a in allowed):
+            catalogue = await _catalogue(upstream, user.token, page.ticket)
+        similar = []
+        if page.ticket.get("status") != "completed":  # solved cases for whoever works on it
+            similar = await upstream.get("tickets", f"/tickets/{no}/suggestions", user.token)
+        return Template(
+            "ticket.html",
+            context={
+                "user": user,
+                "page": page,
+                "actions": allowed,
+                "flash": take_flash(request),
+                "catalogue": catalogue,
+                "hits": similar,
+                "q": "",
+                "choices": act,
+                "now_local": utcnow().astimezone(ZoneInfo(upstream.settings.business_timezone)),
+            },
+        )
+
+    @post("/{no:str}/actions/{name:str}")
+    async def take_action(
+        self,
+        request: Request,
+        no: str,
+        name: str,
+        upstream: NamedDependency[Upstream],
+        data: Form,
+    ) -> Template | Redirect:
+        user = current_user(request)
+        if user is None:
+            return sign_in_again(request)
+        if not TICKET_NO.fullmatch(no):
+            return _bad_number(request)
+        action = act.ACTIONS.get(name)
+        if action is None:
+            return problem(request, 404, "没有这个操作", f"no action {name!r} on a ticket")
+        here = Redirect(f"/tickets/{no}")
+        # read first: a ticket this user may not see is the API's 404 page, never a form
+        ticket = await upstream.get("tickets", f"/tickets/{no}", user.token)
+        if action not in act.available(user, ticket):
+            flash(request, "error", f"当前不能执行“{action.label}”：工单状态或您的角色不允许")
+            return here
+        now = utcnow()
+        try:
+            path, body = act.build(
+                action, data, ticket, ZoneInfo(upstream.settings.business_timezone), now
+            )
+        except act.FormError as exc:
+            flash(request, "error", str(exc))
+            return here
+        try:
+            await upstream.post("tickets", path, user.token, body)
+        except UpstreamError as exc:
+            if not 400 <= exc.status < 500 or exc.status == 404:
+                raise  # the service failed or the ticket is gone: the error page says which
+            flash(request, "error", exc.detail)
+            return here
+        flash(request, "ok", f"已完成：{action.label}")
+        return here

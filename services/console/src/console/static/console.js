@@ -18,3 +18,29 @@
   }
   window.setInterval(tick, 60000);
 }());
+
+// Phone intake: knowledge-base suggestions under the description as it is typed (a partial from
+// /intake/suggestions, same origin, the session cookie; without JavaScript the form works alone).
+(function () {
+  "use strict";
+  var field = document.querySelector("textarea[data-suggest]");
+  if (!field || !window.fetch) { return; }
+  var into = document.getElementById(field.getAttribute("data-suggest-into"));
+  var model = document.getElementById(field.getAttribute("data-suggest-model"));
+  var timer = null, asked = "";
+  function ask() {
+    var q = field.value.trim();
+    var url = field.getAttribute("data-suggest") + "?q=" + encodeURIComponent(q) +
+      (model && model.value ? "&product_model=" + encodeURIComponent(model.value.trim()) : "");
+    if (url === asked) { return; }
+    asked = url;
+    window.fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      .then(function (r) { return r.ok ? r.text() : ""; })
+      .then(function (html) { if (asked === url) { into.innerHTML = html; } })
+      .catch(function () { /* suggestions are a help, never in the way */ });
+  }
+  field.addEventListener("input", function () {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(ask, 400);
+  });
+}());
