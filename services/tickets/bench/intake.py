@@ -10,7 +10,9 @@ and scheduler running); with `--nats` (the default) a local JetStream server fro
 runs too, so the relay really publishes every TicketOpened while the load runs. The raw baseline is
 a Litestar app with the same JWT auth middleware and the same request schema (TicketIn, pydantic,
 extra="forbid"), writing ONE row per request with an SQLAlchemy async session (ORM add + commit)
-and answering 201 with the row as JSON.
+and answering 201 with the row as JSON. The second baseline (issue 24) is the same Litestar app,
+JWT check and schema writing the same row with raw asyncpg: no ORM, a prepared statement, one
+round trip that commits (autocommit), from a pool.
 
 One load generator (a keep-alive HTTP/1.1 client on asyncio streams, in its own process, fixed
 concurrency) drives both servers with the same bodies, in ABBA order (raw, tickets, tickets, raw
@@ -34,6 +36,8 @@ from pathlib import Path
 from typing import Any
 
 ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+# a benchmark on this machine is local development: the servers accept the development secret
+os.environ.setdefault("AFTERSALES_LOCAL_DEV", "1")
 
 
 # ------------------------------------------------------------------ load generator (own process)
@@ -187,6 +191,78 @@ def raw_main(argv: list[str]) -> None:
     database_url, port = argv
     uvicorn.run(
         raw_app(database_url),
+        host="127.0.0.1",
+        port=int(port),
+        log_level="warning",
+        access_log=False,
+    )
+
+
+def asyncpg_app(database_url: str):  # type: ignore[no-untyped-def]
+    """The raw limit: the same Litestar app, JWT auth and request schema as raw_app, one row written
+    by asyncpg (prepared statement, one round trip, autocommit) — no ORM, no session."""
+    import asyncpg
+    from litestar import Litestar, Request, post
+
+    from aftersales_shared.auth import auth_middleware
+    from aftersales_shared.db import utcnow
+    from aftersales_shared.http import JSONBody
+    from tickets.schemas import TicketIn
+    from tickets.settings import TicketsSettings
+
+    insert = (
+        "INSERT INTO raw_requests (id, channel, request_type, urgency, description, serial_no, "
+        "contact, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    )
+    state: dict[str, Any] = {}
+
+    def plain(value: Any) -> Any:
+        return getattr(value, "value", value)
+
+    @post("/raw")
+    async def create(data: JSONBody[TicketIn], request: Request) -> dict[str, Any]:
+        row_id, now = str(uuid.uuid4()), utcnow()
+        async with state["pool"].acquire() as conn:
+            await conn.execute(
+                insert,
+                row_id,
+                plain(data.channel),
+                plain(data.request_type),
+                plain(data.urgency),
+                data.description,
+                data.serial_no,
+                json.dumps(data.contact.model_dump(mode="json"), ensure_ascii=False),
+                request.user.subject,
+                now,
+            )
+        return {
+            "id": row_id,
+            "channel": data.channel,
+            "urgency": data.urgency,
+            "created_at": now,
+        }
+
+    async def start() -> None:
+        state["pool"] = await asyncpg.create_pool(**_pg(database_url), min_size=10, max_size=20)
+
+    async def stop() -> None:
+        await state["pool"].close()
+
+    settings = TicketsSettings(database_url=database_url)
+    return Litestar(
+        [create],
+        middleware=[auth_middleware(settings, ())],
+        on_startup=[start],
+        on_shutdown=[stop],
+    )
+
+
+def asyncpg_main(argv: list[str]) -> None:
+    import uvicorn
+
+    database_url, port = argv
+    uvicorn.run(
+        asyncpg_app(database_url),
         host="127.0.0.1",
         port=int(port),
         log_level="warning",
@@ -599,7 +675,17 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         wait_for_port(t_port, 60)
         wait_for_port(r_port, 60)
         wait_http(t_port)
-        wait_http(r_port)
+        wait_http(r_port)  # its start-up made raw_requests, which the asyncpg baseline writes too
+        a_port = free_port()
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, __file__, "serve-asyncpg", raw_url, str(a_port)],
+                stdout=log,
+                stderr=log,
+            )
+        )
+        wait_for_port(a_port, 60)
+        wait_http(a_port)
         if args.history:
             t0 = time.perf_counter()
             await seed_history(tickets_url, raw_url, args.history)
@@ -612,17 +698,18 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         token = mint_token(DEV_JWT_SECRET, "bench-agent", ["service_agent"])
         targets = {
             "raw": (r_port, "/raw", procs[1].pid),
+            "asyncpg": (a_port, "/raw", procs[2].pid),
             "tickets": (t_port, "/tickets", procs[0].pid),
         }
         print(
             f"  servers: tickets pid {procs[0].pid} port {t_port}, raw pid {procs[1].pid} port "
-            f"{r_port}",
+            f"{r_port}, asyncpg pid {procs[2].pid} port {a_port}",
             flush=True,
         )
-        order = (["raw", "tickets", "tickets", "raw"] * args.rounds)[: 2 * args.rounds]
-        if args.rounds == 1:
-            order = ["raw", "tickets"]
-        results: dict[str, list[dict[str, Any]]] = {"raw": [], "tickets": []}
+        # ABBA-like: each round mirrors the previous one, so drift hits all three alike
+        forward = ["raw", "asyncpg", "tickets"]
+        order = [n for i in range(args.rounds) for n in (forward if i % 2 == 0 else forward[::-1])]
+        results: dict[str, list[dict[str, Any]]] = {"raw": [], "asyncpg": [], "tickets": []}
         analyze = await autovacuum_off(tickets_url)
         if analyze:
             print(
@@ -663,6 +750,8 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                     await asyncio.sleep(0.2)
         summary = {k: combine(v, args.duration) for k, v in results.items()}
         summary["ratio"] = summary["tickets"]["rps"] / summary["raw"]["rps"]
+        summary["ratio_asyncpg"] = summary["tickets"]["rps"] / summary["asyncpg"]["rps"]
+        summary["p99_vs_asyncpg"] = summary["tickets"]["p99_ms"] / summary["asyncpg"]["p99_ms"]
         summary["rows"] = await counts(tickets_url)
         summary["unpublished"] = await unpublished(tickets_url)
         return summary
@@ -685,6 +774,8 @@ def main() -> None:
         return loadgen_main(sys.argv[2:])
     if len(sys.argv) > 1 and sys.argv[1] == "serve-raw":
         return raw_main(sys.argv[2:])
+    if len(sys.argv) > 1 and sys.argv[1] == "serve-asyncpg":
+        return asyncpg_main(sys.argv[2:])
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=20.0, help="measured seconds per phase")
     parser.add_argument(
@@ -694,7 +785,10 @@ def main() -> None:
         "--concurrency", type=int, default=32, help="open connections, one request in flight each"
     )
     parser.add_argument(
-        "--rounds", type=int, default=2, help="1: raw, tickets; 2: raw, tickets, tickets, raw"
+        "--rounds",
+        type=int,
+        default=2,
+        help="1: raw, asyncpg, tickets; 2: then tickets, asyncpg, raw",
     )
     parser.add_argument(
         "--nats",
@@ -717,7 +811,7 @@ def main() -> None:
         flush=True,
     )
     s = asyncio.run(bench(args))
-    for name in ("raw", "tickets"):
+    for name in ("raw", "asyncpg", "tickets"):
         r = s[name]
         print(
             f"{name:8s} {r['rps']:8.0f} req/s   p50 {r['p50_ms']:6.1f} ms   p99 "
@@ -728,7 +822,18 @@ def main() -> None:
         )
         for e in r["errors"]:
             print(f"   error sample: {e}")
-    print(f"ratio tickets/raw: {s['ratio']:.2f}  (target >= 1.0)")
+    print(f"ratio tickets/raw (ORM baseline): {s['ratio']:.2f}  (target >= 1.0)")
+    print(
+        f"ratio tickets/asyncpg (raw limit): {s['ratio_asyncpg']:.2f}  (target >= 1.0); "
+        f"p99 tickets/asyncpg: {s['p99_vs_asyncpg']:.2f}  (target <= 2.0)"
+    )
+    if s["asyncpg"]["cpu_ms"] and s["tickets"]["cpu_ms"]:
+        print(
+            "server CPU per request tickets/asyncpg: "
+            f"{s['tickets']['cpu_ms'] / s['asyncpg']['cpu_ms']:.2f}; database CPU per request "
+            f"tickets {s['tickets']['db_cpu_ms'] or 0:.2f} ms, asyncpg "
+            f"{s['asyncpg']['db_cpu_ms'] or 0:.2f} ms"
+        )
     if s["raw"]["cpu_ms"] and s["tickets"]["cpu_ms"]:
         print(
             "server CPU per request tickets/raw: "
