@@ -41,6 +41,7 @@ CONSUMES: dict[str, tuple[str, ...]] = {
     "tickets": (
         "contracts.contract_signed.v1",
         "partners.ticket_requested.v1",
+        "parts.parts_arrived_for_ticket.v1",
         "surveys.return_visit_recorded.v1",
         "surveys.survey_answered.v1",
     ),
@@ -125,6 +126,8 @@ CONSUMES: dict[str, tuple[str, ...]] = {
         "tickets.ticket_opened.v1",
         "tickets.ticket_reopened.v1",
     ),
+    # stock, the ledger and reservations: it consumes nothing yet (tickets hears it)
+    "parts": (),
 }
 
 ADVISORY_MAX_DELIVERIES = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES"
