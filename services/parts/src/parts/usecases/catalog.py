@@ -85,7 +85,7 @@ async def update_part(
     session: AsyncSession, part_no: str, changes: dict[str, Any], user: Principal, now: datetime
 ) -> PartRow:
     """Change the master; a new price applies to later issues (earlier ones keep theirs)."""
-    row = await session.get(PartRow, part_no.upper(), with_for_update=True)
+    row = await session.get(PartRow, part_no.upper(), with_for_update={"key_share": True})
     if row is None:
         raise part_not_found(part_no)
     for key, value in changes.items():

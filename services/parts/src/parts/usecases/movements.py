@@ -323,6 +323,8 @@ async def _return_unused(
     session: AsyncSession, part: PartRow, cmd: Movement, row: MovementRow, now: datetime
 ) -> None:
     assert cmd.to_location and cmd.ticket_no and row.unit_price is not None
+    # the balance first, as every movement does (one lock order: no deadlock with an issue)
+    await stock.add(session, part.part_no, cmd.to_location, cmd.quantity)
     result = await session.execute(
         update(TP)
         .where(
@@ -339,7 +341,6 @@ async def _return_unused(
             "meanwhile)",
             code="too_many_returned",
         )
-    await stock.add(session, part.part_no, cmd.to_location, cmd.quantity)
     await enqueue(
         session,
         Envelope(
