@@ -46,7 +46,7 @@ CONSUMES: dict[str, tuple[str, ...]] = {
         "surveys.survey_answered.v1",
     ),
     "surveys": ("tickets.calendar_changed.v1", "tickets.service_completed.v1"),
-    # every event of the five producers (notifications.domain.CONSUMED; CalendarChanged only kept)
+    # every event of the producers it hears (notifications.rules.SOURCES; CalendarChanged only kept)
     "notifications": (
         "contracts.contract_archive_overdue.v1",
         "contracts.contract_archived.v1",
@@ -64,6 +64,10 @@ CONSUMES: dict[str, tuple[str, ...]] = {
         "dealers.stocking_plan_missed.v1",
         "dealers.warranty_card_registered.v1",
         "dealers.warranty_service_overdue.v1",
+        "parts.part_issued.v1",
+        "parts.part_returned.v1",
+        "parts.parts_arrived_for_ticket.v1",
+        "parts.stock_below_reorder_point.v1",
         "reports.report_published.v1",
         "surveys.return_visit_overdue.v1",
         "surveys.return_visit_recorded.v1",
