@@ -181,6 +181,7 @@ def test_launcher_runs_everything_and_contract_reaches_tickets(tmp_path):
             "survey-low-score-supervisor",
             "follow-up-opened",
             "sla-breached-supervisor",  # the 24x7 contract's one-minute response, breached
+            "stock-below-reorder-point",  # the demo's parts: the panel cable's opening stock
         }
 
         def ticket_alerts() -> bool:
@@ -192,6 +193,17 @@ def test_launcher_runs_everything_and_contract_reaches_tickets(tmp_path):
         _console_shows_the_demo_tickets(out, f"http://127.0.0.1:{port(base, 'console')}")
         states = httpx.get(f"{tickets}/tickets", headers=auth("service_agent")).json()["items"]
         assert {"waiting_parts", "completed"} <= {x["status"] for x in states}
+        # the demo's parts (#23): the waiting ticket's seals are reserved at the regional store
+        assert "demo: parts — four parts" in out
+        waiting = next(x["ticket_no"] for x in states if x["status"] == "waiting_parts")
+        r = httpx.get(
+            f"http://127.0.0.1:{port(base, 'parts')}/reservations",
+            params={"status": "open"},
+            headers=auth("manager"),
+        )
+        assert [(x["part_no"], x["ticket_no"]) for x in r.json()["items"]] == [
+            ("XK-SEAL-HP01", waiting)
+        ]
         # the completed ticket's approved article: found in other words, suggested for a new ticket
         found = httpx.get(
             f"{tickets}/knowledge/search", params={"q": "屏幕黑屏了"}, headers=auth("service_agent")
