@@ -375,3 +375,63 @@ async def test_a_dealer_sees_and_moves_only_its_own_store(make_kit):
         for method in ("PUT", "PATCH", "DELETE"):
             answer = await c.request(method, f"/movements/{first}", headers=MANAGER)
             assert answer.status_code in (404, 405)
+
+
+async def test_many_concurrent_issues_take_exactly_the_stock_there_is(make_kit):
+    kit = await make_kit()
+    async with kit.client() as c:
+        part = (await new_part(c))["part_no"]
+        store = await new_location(c, "central")
+        await move(c, KEEPER, kind="receive", part_no=part, quantity=3, to_location=store)
+
+        def issue(n: int):
+            return c.post(
+                "/movements",
+                headers=KEEPER,
+                json={
+                    "kind": "issue",
+                    "part_no": part,
+                    "quantity": 1,
+                    "from_location": store,
+                    "ticket_no": f"SV-{n}",
+                    "idempotency_key": uid("key-"),
+                },
+            )
+
+        answers = await asyncio.gather(*(issue(n) for n in range(6)))
+        assert sorted(a.status_code for a in answers) == [201] * 3 + [409] * 3
+        assert (await stock_of(c, part, store))["on_hand"] == 0
+        r = await c.get("/movements", params={"part_no": part, "kind": "issue"}, headers=KEEPER)
+        assert r.json()["total"] == 3
+
+
+async def test_a_reservation_and_an_issue_racing_for_the_last_unit_never_both_get_it(make_kit):
+    kit = await make_kit()
+    async with kit.client() as c:
+        part = (await new_part(c))["part_no"]
+        store = await new_location(c, "regional")
+        await move(c, KEEPER, kind="receive", part_no=part, quantity=1, to_location=store)
+        reserve = c.post(
+            "/reservations",
+            headers=KEEPER,
+            json={"part_no": part, "location_id": store, "ticket_no": "SV-A", "quantity": 1},
+        )
+        issue = c.post(
+            "/movements",
+            headers=KEEPER,
+            json={
+                "kind": "issue",
+                "part_no": part,
+                "quantity": 1,
+                "from_location": store,
+                "ticket_no": "SV-B",
+                "idempotency_key": uid("key-"),
+            },
+        )
+        reserved, issued = await asyncio.gather(reserve, issue)
+        assert reserved.status_code == 201, reserved.text
+        covered = reserved.json()["covered_at"] is not None
+        assert (issued.status_code, covered) in {(201, False), (409, True)}, issued.text
+        balance = await stock_of(c, part, store)
+        assert balance["on_hand"] == (0 if issued.status_code == 201 else 1)
+        assert balance["reserved"] == (1 if covered else 0) and balance["available"] == 0
