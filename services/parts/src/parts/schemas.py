@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from aftersales_shared.patch import NoNullsUnlessClearable
 from aftersales_shared.schemas import In, Out
 
 from .domain import LocationKind, MovementKind
@@ -45,10 +46,13 @@ class PartIn(In):
     reorder_quantity: int = Field(default=1, ge=1, le=1_000_000)
 
 
-class PartPatch(In):
+class PartPatch(NoNullsUnlessClearable, In):
+    """A field left out keeps its value; null is refused (nothing of a part can be cleared)."""
+
     name: str | None = Field(default=None, min_length=1, max_length=200)
     unit: str | None = Field(default=None, min_length=1, max_length=20)
-    unit_price: Price | None = None
+    # typed without None (null is refused anyway) so the document says number, as in PartIn
+    unit_price: Price = None  # type: ignore[assignment]
     warranty_part: bool | None = None
     compatible_models: list[Annotated[str, Field(min_length=1, max_length=100)]] | None = Field(
         default=None, max_length=200

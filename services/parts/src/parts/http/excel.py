@@ -45,7 +45,12 @@ class ExcelController(Controller):
             done = await excel.import_workbook(s, content, request.user, utcnow())
         return ImportOut(**done)
 
-    @get("/stock.xlsx", guards=[requires(*READERS)], summary="Stock per part and location (xlsx)")
+    @get(
+        "/stock.xlsx",
+        guards=[requires(*READERS)],
+        summary="Stock per part and location (xlsx)",
+        media_type=XLSX,
+    )
     async def stock(self, rt: NamedDependency[Runtime], request: Request) -> Response[Any]:
         async with rt.sessions() as s:
             query = queries.balances_query(request.user, None, None, None)
@@ -71,7 +76,12 @@ class ExcelController(Controller):
         )
         return _xlsx(excel.workbook_bytes("库存", excel.STOCK_HEADER, cells), "备件库存.xlsx")
 
-    @get("/ledger.xlsx", guards=[requires(*READERS)], summary="The ledger (xlsx), oldest first")
+    @get(
+        "/ledger.xlsx",
+        guards=[requires(*READERS)],
+        summary="The ledger (xlsx), oldest first",
+        media_type=XLSX,
+    )
     async def ledger(self, rt: NamedDependency[Runtime], request: Request) -> Response[Any]:
         async with rt.sessions() as s:
             query = queries.ledger_query(
