@@ -435,3 +435,28 @@ async def test_a_reservation_and_an_issue_racing_for_the_last_unit_never_both_ge
         balance = await stock_of(c, part, store)
         assert balance["on_hand"] == (0 if issued.status_code == 201 else 1)
         assert balance["reserved"] == (1 if covered else 0) and balance["available"] == 0
+
+
+async def test_the_database_refuses_to_change_or_delete_a_ledger_row(make_kit):
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    kit = await make_kit()
+    async with kit.client() as c:
+        part = (await new_part(c))["part_no"]
+        store = await new_location(c, "central")
+        await move(c, KEEPER, kind="receive", part_no=part, quantity=2, to_location=store)
+        for statement in (
+            "UPDATE movements SET quantity = 1",
+            "DELETE FROM movements",
+        ):
+            async with kit.rt.sessions() as s:
+                try:
+                    await s.execute(text(statement))
+                    await s.commit()
+                except DBAPIError as exc:
+                    assert "append-only" in str(exc)
+                else:
+                    raise AssertionError(f"{statement} was allowed")
+        r = await c.get("/movements", params={"part_no": part}, headers=KEEPER)
+        assert [m["quantity"] for m in r.json()["items"]] == [2]
