@@ -22,7 +22,13 @@ import pytest
 from aftersales_testing.support import auth, draft_body, opened_link, sign_contract_via_http
 from aftersales_tools.natsserver import free_port
 
-SERVICES = ["contracts", "tickets", "surveys", "notifications", "dealers", "reports"]
+SERVICES = ["contracts", "tickets", "surveys", "notifications", "dealers", "reports", "parts"]
+# the launcher's port block (--port-base + place): the console sits between reports and parts
+PROCESSES = [*SERVICES[:6], "console", *SERVICES[6:]]
+
+
+def port(base: int, name: str) -> int:
+    return base + PROCESSES.index(name)
 
 
 def _free_block(n: int) -> int:
@@ -51,7 +57,7 @@ def start_launcher(
 ) -> tuple[subprocess.Popen[str], int, int]:
     """`aftersales up` on free ports (its own NATS and SQLite databases under data_dir): (process,
     first service port, NATS port). Stop it with SIGINT."""
-    base, nats_port = _free_block(len(SERVICES) + 1), free_port()  # the console after them
+    base, nats_port = _free_block(len(PROCESSES)), free_port()
     env = {
         k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL") and k != "NATS_URL"
     } | env_extra
@@ -96,9 +102,9 @@ def test_launcher_runs_everything_and_contract_reaches_tickets(tmp_path):
     try:
         out = _read_until(proc, "Press Ctrl-C", timeout=120)
         assert "demo: signed contract DEMO-HT-2026-001" in out
-        for i, name in enumerate(SERVICES):
-            assert f"http://127.0.0.1:{base + i}/schema" in out
-            r = httpx.get(f"http://127.0.0.1:{base + i}/ready", timeout=5)
+        for name in SERVICES:
+            assert f"http://127.0.0.1:{port(base, name)}/schema" in out
+            r = httpx.get(f"http://127.0.0.1:{port(base, name)}/ready", timeout=5)
             assert r.status_code == 200 and r.json()["service"] == name, r.text
         assert (tmp_path / "data" / "tickets.db").exists() and (tmp_path / "data" / "nats").is_dir()
 
@@ -175,6 +181,7 @@ def test_launcher_runs_everything_and_contract_reaches_tickets(tmp_path):
             "survey-low-score-supervisor",
             "follow-up-opened",
             "sla-breached-supervisor",  # the 24x7 contract's one-minute response, breached
+            "stock-below-reorder-point",  # the demo's parts: the panel cable's opening stock
         }
 
         def ticket_alerts() -> bool:
@@ -183,9 +190,20 @@ def test_launcher_runs_everything_and_contract_reaches_tickets(tmp_path):
 
         _poll(ticket_alerts, f"the demo tickets' alerts {sorted(wanted)}", 150)
         # the 特急 ticket's breach is in: the console's board lists it under 已超时
-        _console_shows_the_demo_tickets(out, f"http://127.0.0.1:{base + len(SERVICES)}")
+        _console_shows_the_demo_tickets(out, f"http://127.0.0.1:{port(base, 'console')}")
         states = httpx.get(f"{tickets}/tickets", headers=auth("service_agent")).json()["items"]
         assert {"waiting_parts", "completed"} <= {x["status"] for x in states}
+        # the demo's parts (#23): the waiting ticket's seals are reserved at the regional store
+        assert "demo: parts — four parts" in out
+        waiting = next(x["ticket_no"] for x in states if x["status"] == "waiting_parts")
+        r = httpx.get(
+            f"http://127.0.0.1:{port(base, 'parts')}/reservations",
+            params={"status": "open"},
+            headers=auth("manager"),
+        )
+        assert [(x["part_no"], x["ticket_no"]) for x in r.json()["items"]] == [
+            ("XK-SEAL-HP01", waiting)
+        ]
         # the completed ticket's approved article: found in other words, suggested for a new ticket
         found = httpx.get(
             f"{tickets}/knowledge/search", params={"q": "屏幕黑屏了"}, headers=auth("service_agent")
@@ -272,7 +290,7 @@ def test_launcher_runs_everything_and_contract_reaches_tickets(tmp_path):
             raise
     assert proc.returncode == 0, rest
     assert "stopped." in rest
-    assert all(_is_free(base + i) for i in range(len(SERVICES) + 1)) and _is_free(nats_port)
+    assert all(_is_free(base + i) for i in range(len(PROCESSES))) and _is_free(nats_port)
 
 
 def _console_shows_the_demo_tickets(out: str, console: str) -> None:

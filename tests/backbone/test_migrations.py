@@ -13,7 +13,7 @@ from alembic.migration import MigrationContext
 from aftersales_shared.db import create_engine, messaging_metadata
 from aftersales_shared.migrations import not_a_version_table, upgrade
 
-SERVICES = ["contracts", "tickets", "surveys", "notifications", "dealers", "reports"]
+SERVICES = ["contracts", "tickets", "surveys", "notifications", "dealers", "reports", "parts"]
 
 
 async def _drift(url: str, package: str) -> list[Any]:

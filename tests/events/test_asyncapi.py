@@ -12,7 +12,7 @@ import pytest
 
 from aftersales_shared.service import asyncapi_json
 
-SERVICES = ["contracts", "tickets", "surveys", "notifications", "dealers", "reports"]
+SERVICES = ["contracts", "tickets", "surveys", "notifications", "dealers", "reports", "parts"]
 
 
 @pytest.mark.parametrize("package", SERVICES)

@@ -34,6 +34,9 @@ INFORMATIONAL = {
     "WarrantyCardRegistered",
     "DealerContactsChanged",  # kept as the dealer's recipients, not announced
     "FaultClassified",  # a cause filled in after analysis: counted by the reports, not announced
+    "PartIssued",  # parts on a ticket: its cost, not news
+    "PartReturned",
+    "PartsArrivedForTicket",  # tickets resumes the waiting ticket (its log says so)
 }
 
 

@@ -155,3 +155,39 @@ async def test_a_published_monthly_report_reaches_product_production_sales_and_m
     text = mail[0].message.get_body(("plain",)).get_content()
     assert "2026-11售后服务月度分析报告" in text and "异常批次 1 个" in text
     assert env.data.links.pdf in text and "95.6%" in text
+
+
+async def test_a_part_at_its_reorder_point_reaches_the_managers_and_service_supervisors(
+    databases, own_nats, servers
+):
+    """Issue #23: the warehouse's keepers hear when a part's stock falls to its reorder point
+    (parts announces each crossing once); a part issued to a ticket is nobody's news."""
+    smtp, gw = servers
+    await streams(own_nats.url)
+    app = await make_app(databases, own_nats.url, smtp, gw)
+    ref = uid()
+    awake = {"quiet_hours": None, "channels": ["sms", "email"]}
+    people = {
+        group: recipient(f"{group}-{ref}", groups=[group], **awake)
+        for group in ("manager", "service_supervisor", "technical")
+    }
+    low = from_sample("StockBelowReorderPoint", part_no=f"XK-{ref}".upper())
+    issued = from_sample("PartIssued", ticket_no=f"SV-{ref}")
+    async with running(app) as client:
+        for body in people.values():
+            r = await client.post("/recipients", json=body, headers=SUP)
+            assert r.status_code == 201, r.text
+        await publish(own_nats.url, issued)
+        await publish(own_nats.url, low)
+        rows = await sent(
+            lambda: all_deliveries(client, event_id=low.id, status="sent", n=2),
+            what="StockBelowReorderPoint to the managers and the service supervisors",
+        )
+        assert await all_deliveries(client, event_id=issued.id, n=0) is not None
+    assert {(r["rule_id"], r["recipient_key"], r["channel"]) for r in rows} == {
+        ("stock-below-reorder-point", people[g]["id"], "email")
+        for g in ("manager", "service_supervisor")
+    }
+    [mail] = smtp.to(people["manager"]["email"])
+    text = mail.message.get_body(("plain",)).get_content()
+    assert f"XK-{ref}".upper() in text and "再订货点" in text

@@ -41,11 +41,12 @@ CONSUMES: dict[str, tuple[str, ...]] = {
     "tickets": (
         "contracts.contract_signed.v1",
         "partners.ticket_requested.v1",
+        "parts.parts_arrived_for_ticket.v1",
         "surveys.return_visit_recorded.v1",
         "surveys.survey_answered.v1",
     ),
     "surveys": ("tickets.calendar_changed.v1", "tickets.service_completed.v1"),
-    # every event of the five producers (notifications.domain.CONSUMED; CalendarChanged only kept)
+    # every event of the producers it hears (notifications.rules.SOURCES; CalendarChanged only kept)
     "notifications": (
         "contracts.contract_archive_overdue.v1",
         "contracts.contract_archived.v1",
@@ -63,6 +64,10 @@ CONSUMES: dict[str, tuple[str, ...]] = {
         "dealers.stocking_plan_missed.v1",
         "dealers.warranty_card_registered.v1",
         "dealers.warranty_service_overdue.v1",
+        "parts.part_issued.v1",
+        "parts.part_returned.v1",
+        "parts.parts_arrived_for_ticket.v1",
+        "parts.stock_below_reorder_point.v1",
         "reports.report_published.v1",
         "surveys.return_visit_overdue.v1",
         "surveys.return_visit_recorded.v1",
@@ -125,6 +130,8 @@ CONSUMES: dict[str, tuple[str, ...]] = {
         "tickets.ticket_opened.v1",
         "tickets.ticket_reopened.v1",
     ),
+    # stock, the ledger and reservations: it consumes nothing yet (tickets hears it)
+    "parts": (),
 }
 
 ADVISORY_MAX_DELIVERIES = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES"

@@ -54,7 +54,15 @@ class StreamSpec:
         )
 
 
-PRODUCERS = ("contracts", "tickets", "surveys", "notifications", "dealers", "reports")
+PRODUCERS = (
+    "contracts",
+    "tickets",
+    "surveys",
+    "notifications",
+    "dealers",
+    "reports",
+    "parts",
+)
 
 PRODUCER_STREAMS: tuple[StreamSpec, ...] = tuple(
     StreamSpec(

@@ -1,4 +1,4 @@
-"""The six services and the console: module, settings class and local port (imported lazily by
+"""The seven services and the console: module, settings class and local port (imported lazily by
 name, never coupled)."""
 
 from __future__ import annotations
@@ -34,13 +34,20 @@ SERVICES: tuple[ServiceInfo, ...] = (
     ServiceInfo("notifications", "notifications.settings:NotificationsSettings"),
     ServiceInfo("dealers", "dealers.settings:DealersSettings"),
     ServiceInfo("reports", "reports.settings:ReportsSettings"),
+    ServiceInfo("parts", "parts.settings:PartsSettings"),
 )
 
 
 # the web front end: no database, no stream, no NATS user (yet); it calls the services' HTTP APIs
 CONSOLE = ServiceInfo("console", "console.settings:ConsoleSettings")
-# every process the launcher runs, in the order of their ports (--port-base + index)
-PROCESSES: tuple[ServiceInfo, ...] = (*SERVICES, CONSOLE)
+# every process the launcher runs, in the order of their ports (--port-base + index): the console
+# keeps B+6, where it was before parts (B+7) came
+PROCESSES: tuple[ServiceInfo, ...] = (*SERVICES[:6], CONSOLE, *SERVICES[6:])
+
+
+def port_index(info: ServiceInfo) -> int:
+    """A process's place in the port block (its port is --port-base + this)."""
+    return next(i for i, p in enumerate(PROCESSES) if p.name == info.name)
 
 
 def service(name: str) -> ServiceInfo:

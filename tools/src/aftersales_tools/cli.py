@@ -180,7 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _run_commands(sub: Any) -> None:
     up = sub.add_parser(
-        "up", help="start NATS, migrate, provision streams and run all six services"
+        "up",
+        help="start NATS, migrate, provision streams and run all seven services and the console",
     )
     up.add_argument("--data-dir", default=os.environ.get("AFTERSALES_DATA_DIR", ".data"))
     up.add_argument(
@@ -192,7 +193,7 @@ def _run_commands(sub: Any) -> None:
         "--nats-port", type=int, default=int(os.environ.get("AFTERSALES_NATS_PORT", 4322))
     )
     up.add_argument(
-        "--port-base", type=int, default=None, help="first service port (default: 8101…8105)"
+        "--port-base", type=int, default=None, help="first service port (default: 8101…8108)"
     )
     up.add_argument("--demo", action="store_true", help="load demo contracts after start")
     up.set_defaults(func=_cmd_up)

@@ -231,6 +231,13 @@ def load_demo(launcher: Launcher) -> None:
             client.post(f"/contracts/{no}/sign", json=sign).raise_for_status()
             print(f"demo: signed contract {no} for {name}", flush=True)
     load_tickets(launcher, settings.jwt_secret)
+    from .demo_parts import load_parts
+
+    load_parts(
+        f"http://127.0.0.1:{launcher.port_of(service('parts'))}",
+        f"http://127.0.0.1:{launcher.port_of(service('tickets'))}",
+        settings.jwt_secret,
+    )
 
 
 def load_past(launcher: Launcher, today: date) -> None:

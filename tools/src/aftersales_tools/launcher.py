@@ -22,7 +22,7 @@ from aftersales_shared.provision import archive_options
 from aftersales_shared.settings import LOCAL_DEV_ENV
 from aftersales_shared.streams import apply_streams
 
-from .catalog import CONSOLE, PROCESSES, SERVICES, ServiceInfo
+from .catalog import CONSOLE, PROCESSES, SERVICES, ServiceInfo, port_index
 from .natsserver import NatsServer, wait_for_port
 
 DEFAULT_NATS_PORT = 4322  # not 4222: a system NATS may already run there
@@ -42,8 +42,10 @@ class Launcher:
     restart_at: dict[str, float] = field(default_factory=dict)
     given_up: set[str] = field(default_factory=set)
 
-    def port_of(self, info: ServiceInfo, index: int) -> int:
-        return self.port_base + index if self.port_base else info.default_port
+    def port_of(self, info: ServiceInfo, index: int | None = None) -> int:
+        """Its default port, or its place in the block from --port-base (`index` is not used: the
+        place comes from the catalog, where the console sits between reports and parts)."""
+        return self.port_base + port_index(info) if self.port_base else info.default_port
 
     def service_env(self, info: ServiceInfo, index: int) -> dict[str, str]:
         prefix = info.env_prefix

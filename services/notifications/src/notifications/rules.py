@@ -15,7 +15,7 @@ from .domain import Channel, MessageKind, RulesError
 
 # every event of these producers is heard, and a rule can name any of them (by name: every version,
 # or a range of versions); partners' requests and this service's own receipts are not notified about
-SOURCES = ("contracts", "tickets", "surveys", "dealers", "reports")
+SOURCES = ("contracts", "tickets", "surveys", "dealers", "reports", "parts")
 NOT_NOTIFIED = frozenset(
     {"CalendarChanged"}
 )  # configuration travelling as an event, not a happening

@@ -12,6 +12,7 @@ from aftersales_shared.db import utcnow
 from aftersales_shared.events import (
     ContractSignedV1,
     Envelope,
+    PartsArrivedForTicketV1,
     ReturnVisitRecordedV1,
     SurveyAnsweredV1,
     TicketRequestedV1,
@@ -28,6 +29,7 @@ from .usecases import (
     faults,
     follow_ups,
     partner_requests,
+    parts_arrival,
     sla,
 )
 
@@ -80,6 +82,15 @@ SURVEY_READS = (
 )
 
 RETURN_VISIT_READS = ("visit_id", "ticket_id", "ticket_no", "outcome", "note", "visited_by")
+PARTS_ARRIVED_READS = (
+    "ticket_no",
+    "reservation_id",
+    "part_no",
+    "part_name",
+    "quantity",
+    "location_id",
+    "still_waiting",
+)
 
 
 def register(inbox: Inbox, settings: TicketsSettings) -> None:
@@ -115,6 +126,31 @@ def register(inbox: Inbox, settings: TicketsSettings) -> None:
             correlation_id=env.correlation_id,
         )
         await follow_ups.return_visit_problem(session, visit, utcnow(), settings)
+
+    register_parts_arrival(inbox, settings)
+
+
+def register_parts_arrival(inbox: Inbox, settings: TicketsSettings) -> None:
+    """PartsArrivedForTicket (parts service): a ticket waiting for parts resumes its clocks."""
+
+    @inbox.handles(PartsArrivedForTicketV1, reads=PARTS_ARRIVED_READS)
+    async def on_parts_arrived(
+        session: AsyncSession, env: Envelope[PartsArrivedForTicketV1]
+    ) -> None:
+        await parts_arrival.parts_arrived(session, parts_arrival_of(env), utcnow(), settings)
+
+
+def parts_arrival_of(env: Envelope[PartsArrivedForTicketV1]) -> parts_arrival.PartsArrival:
+    d = env.data
+    return parts_arrival.PartsArrival(
+        ticket_no=d.ticket_no,
+        reservation_id=d.reservation_id,
+        part_no=d.part_no,
+        part_name=d.part_name,
+        quantity=d.quantity,
+        location_id=d.location_id,
+        still_waiting=d.still_waiting,
+    )
 
 
 def signed_contract(env: Envelope[ContractSignedV1]) -> entitlements.SignedContract:

@@ -1,6 +1,6 @@
 """Event contracts: importing this package registers every known version."""
 
-from . import contracts, dealers, notifications, partners, reports, surveys, tickets
+from . import contracts, dealers, notifications, partners, parts, reports, surveys, tickets
 from .base import (
     CORRELATION_HEADER,
     MSG_ID_HEADER,
@@ -35,6 +35,12 @@ from .dealers import (
 )
 from .notifications import NotificationFailedV1, NotificationSentV1
 from .partners import TicketRequestedV1
+from .parts import (
+    PartIssuedV1,
+    PartReturnedV1,
+    PartsArrivedForTicketV1,
+    StockBelowReorderPointV1,
+)
 from .reports import ReportHeadline, ReportLinks, ReportPublishedV1
 from .surveys import (
     ReturnVisitOverdueV1,

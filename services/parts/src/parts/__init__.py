@@ -1,0 +1,1 @@
+"""The parts service: spare-parts master, stock per location, the movement ledger, reservations."""
