@@ -1,4 +1,4 @@
-"""Schemathesis against all six running services (through the launcher, demo data loaded), as an
+"""Schemathesis against all seven running services (through the launcher, demo data loaded), as an
 admin, a dealer and a customer: no 5xx, no status or content type the OpenAPI does not list, no
 answer that breaks its schema, no schema-violating request accepted, `Allow` as documented.
 
@@ -23,11 +23,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from test_launcher_e2e import _read_until, start_launcher
+from test_launcher_e2e import PROCESSES, _read_until, start_launcher
 
 from aftersales_testing.support import auth
 
-SERVICES = ["contracts", "tickets", "surveys", "notifications", "dealers", "reports"]
+SERVICES = ["contracts", "tickets", "surveys", "notifications", "dealers", "reports", "parts"]
 ONLY = [
     s for s in os.environ.get("FUZZ_SERVICES", "").split(",") if s
 ]  # e.g. FUZZ_SERVICES=reports
@@ -87,7 +87,7 @@ def _fuzz(port: int, name: str, role: str, seed: str) -> str | None:
     )
 
 
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(900)
 @pytest.mark.e2e
 def test_every_service_answers_as_its_openapi_says_for_admin_and_dealer(tmp_path):
     proc, base, _ = start_launcher(tmp_path / "data", demo=True)
@@ -96,13 +96,13 @@ def test_every_service_answers_as_its_openapi_says_for_admin_and_dealer(tmp_path
         _read_until(proc, "Press Ctrl-C", timeout=120)
         seed = str(random.randrange(2**32)) if SEED == "random" else SEED
         runs = [
-            (i, name, role)
-            for i, name in enumerate(SERVICES)
+            (PROCESSES.index(name), name, role)  # its port: the launcher's block + its place
+            for name in SERVICES
             for role in ROLES
             if not ONLY or name in ONLY
         ]
-        # two schemathesis runs at a time: each waits on its service most of the time
-        with ThreadPoolExecutor(max_workers=2) as pool:
+        # three schemathesis runs at a time: each waits on its service most of the time
+        with ThreadPoolExecutor(max_workers=3) as pool:
             for problem in pool.map(lambda r: _fuzz(base + r[0], r[1], r[2], seed), runs):
                 if problem:
                     problems.append(problem)
