@@ -37,6 +37,7 @@ INFORMATIONAL = {
     "PartIssued",  # parts on a ticket: its cost, not news
     "PartReturned",
     "PartsArrivedForTicket",  # tickets resumes the waiting ticket (its log says so)
+    "TicketAcknowledged",  # the first response per channel, counted by the reports
 }
 
 

@@ -16,6 +16,7 @@ from aftersales_shared.events import (
     ServiceCompletedV1,
     SlaBreachedV1,
     SurveyAnsweredV1,
+    TicketAcknowledgedV1,
     TicketAssignedV1,
     TicketOpenedV1,
 )
@@ -57,6 +58,20 @@ def opened(opened_at: datetime, request_type: str = "quality_issue", **kw: Any) 
         "resolution_due": (opened_at + timedelta(days=3)).isoformat(),
     } | kw
     return Envelope(data=TicketOpenedV1.model_validate(data), source="/tests")
+
+
+def acknowledged(ticket: TicketOpenedV1, at: datetime) -> Envelope:
+    data = {
+        "ticket_id": ticket.ticket_id,
+        "ticket_no": ticket.ticket_no,
+        "channel": ticket.channel,
+        "opened_at": ticket.opened_at.isoformat(),
+        "acknowledged_at": at.isoformat(),
+        "acknowledge_due": (ticket.opened_at + timedelta(minutes=10)).isoformat(),
+        "acknowledged_by": "agent-li",
+        "urgency": ticket.urgency.value,
+    }
+    return Envelope(data=TicketAcknowledgedV1.model_validate(data), source="/tests")
 
 
 def assigned(ticket: TicketOpenedV1, at: datetime, engineer: str = "eng-zhang") -> Envelope:

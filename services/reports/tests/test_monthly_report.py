@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from report_events import (
+    acknowledged,
     action_changed,
     answered,
     assigned,
@@ -326,3 +327,46 @@ async def test_a_report_is_computed_once_per_read_model_version(make_kit):
         assert later["volume"]["total"] == first["volume"]["total"] + 1
         other = await report(client, product_line="XK")  # another filter: its own entry
         assert cache.computed == 3 and other["filters"]["product_line"] == "XK"
+
+
+async def test_first_response_per_channel_against_the_acknowledgement_clock(make_kit):
+    """Issue 22: each channel's first response — acknowledged, late (SlaBreached on the
+    acknowledgement clock), the wait until the first acknowledgement; the late ones drill down."""
+    kit = await make_kit()
+    due = TUESDAY_10 + timedelta(minutes=10)
+    phone = [opened(TUESDAY_10, acknowledge_due=due.isoformat()) for _ in range(3)]
+    wechat = [opened(TUESDAY_10, channel="wechat", acknowledge_due=due.isoformat())]
+    waits = [4, 6, 30]  # minutes: the third phone call was acknowledged late
+    for env, minutes in zip(phone, waits, strict=True):
+        assert await kit.deliver(env)
+        assert await kit.deliver(acknowledged(env.data, TUESDAY_10 + timedelta(minutes=minutes)))
+    late = phone[2]
+    assert await kit.deliver(breached(late.data, clock="acknowledge"))
+    assert await kit.deliver(wechat[0])  # not acknowledged yet
+    # a second acknowledgement of the same ticket (redelivered, or a later one) changes nothing
+    assert await kit.deliver(acknowledged(phone[0].data, TUESDAY_10 + timedelta(minutes=50)))
+    async with kit.client() as client:
+        data = await report(client)
+        rows = {r["channel"]: r for r in data["first_response"]["by_channel"]}
+        assert rows["phone"] | {"median_minutes": None, "p90_minutes": None} == {
+            "channel": "phone",
+            "tickets": 3,
+            "acknowledged": 3,
+            "late": 1,
+            "compliance": round(2 / 3, 4),
+            "median_minutes": None,
+            "p90_minutes": None,
+            "figure": "first_response_late:phone",
+        }
+        assert rows["phone"]["median_minutes"] == 6.0
+        assert rows["wechat"]["tickets"] == 1 and rows["wechat"]["acknowledged"] == 0
+        assert rows["wechat"]["late"] == 0 and rows["wechat"]["median_minutes"] is None
+        r = await client.get(
+            "/reports/monthly/2026-10/tickets",
+            params={"figure": "first_response_late:phone"},
+            headers=MANAGER,
+        )
+        assert r.status_code == 200, r.text
+        assert [t["ticket_no"] for t in r.json()["items"]] == [late.data.ticket_no]
+        csv_text = (await client.get("/reports/monthly/2026-10/csv", headers=MANAGER)).text
+        assert "first response per channel" in csv_text

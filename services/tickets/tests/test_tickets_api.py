@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -151,6 +152,15 @@ async def _acknowledge_and_dispatch(app: Any, client: Any, no: str) -> None:
         "eng-wang",
         "eng-zhang",
     ]
+    # the first acknowledgement is told once (the first response per channel in the reports),
+    # with the deadline its clock had; dispatching afterwards acknowledges nothing again
+    [ack] = await outbox_events(app, "TicketAcknowledged.v1", no)
+    ticket = (await client.get(f"/tickets/{no}", headers=SUP)).json()
+    assert ack["ticket_no"] == no and ack["acknowledged_by"] == "agent-wu"
+    assert ack["channel"] == ticket["channel"] and ack["acknowledge_due"] is not None
+    assert datetime.fromisoformat(ack["acknowledged_at"]) <= datetime.fromisoformat(
+        ack["acknowledge_due"]
+    )
 
 
 async def _engineer_sees_own_only(client: Any, no: str) -> None:

@@ -32,6 +32,7 @@ from aftersales_shared.events import (
     SlaEscalatedV1,
     SlaWarningV1,
     SurveyAnsweredV1,
+    TicketAcknowledgedV1,
     TicketAssignedV1,
     TicketOpenedV1,
     TicketReopenedV1,
@@ -69,6 +70,16 @@ TICKET_OPENED_READS = (
     "acknowledge_due",
     "response_due",
     "resolution_due",
+)
+TICKET_ACKNOWLEDGED_READS = (
+    "ticket_id",
+    "ticket_no",
+    "channel",
+    "opened_at",
+    "acknowledged_at",
+    "acknowledge_due",
+    "urgency",
+    "dealer_id",
 )
 TICKET_ASSIGNED_READS = (
     "ticket_id",
@@ -247,6 +258,22 @@ def register_tickets(inbox: Inbox) -> None:
             acknowledge_due=d.acknowledge_due,
             response_due=d.response_due,
             resolution_due=d.resolution_due,
+        )
+
+    @inbox.handles(TicketAcknowledgedV1, reads=TICKET_ACKNOWLEDGED_READS)
+    async def on_acknowledged(session: AsyncSession, env: Envelope[TicketAcknowledgedV1]) -> None:
+        d = env.data
+        await facts.ticket_acknowledged(
+            session,
+            env.id,
+            d.ticket_id,
+            d.ticket_no,
+            d.acknowledged_at,
+            d.acknowledge_due,
+            channel=d.channel,
+            opened_at=d.opened_at,
+            urgency=d.urgency.value,
+            dealer_id=d.dealer_id,
         )
 
     @inbox.handles(TicketAssignedV1, reads=TICKET_ASSIGNED_READS)

@@ -73,6 +73,9 @@ class TicketFact(Base):
     serial_no: Mapped[str | None] = mapped_column(String(100))
     batch_no: Mapped[str | None] = mapped_column(String(100))
     acknowledge_due: Mapped[datetime | None]
+    acknowledged_at: Mapped[datetime | None] = mapped_column(
+        comment="the first acknowledgement (TicketAcknowledged): the first response per channel"
+    )
     response_due: Mapped[datetime | None]
     resolution_due: Mapped[datetime | None]
     first_assigned_at: Mapped[datetime | None] = mapped_column(

@@ -73,6 +73,7 @@ from .tickets import (
     SlaDeadlineChangedV1,
     SlaEscalatedV1,
     SlaWarningV1,
+    TicketAcknowledgedV1,
     TicketAssignedV1,
     TicketOpenedV1,
     TicketReopenedV1,

@@ -185,6 +185,28 @@ class TicketAssignedV1(EventData):
 
 
 @event
+class TicketAcknowledgedV1(EventData):
+    """A ticket was acknowledged (受理) for the first time: the first response to the customer,
+    whose clock (acknowledge_due, 10 minutes by default) each channel is measured by."""
+
+    NAME = "TicketAcknowledged"
+    VERSION = 1
+    PRODUCER = "tickets"
+
+    ticket_id: str
+    ticket_no: str
+    channel: str
+    opened_at: datetime
+    acknowledged_at: datetime
+    acknowledge_due: datetime | None = Field(
+        default=None, description="the acknowledgement clock's deadline when it was met or missed"
+    )
+    acknowledged_by: str
+    urgency: Urgency
+    dealer_id: str | None = None
+
+
+@event
 class SlaWarningV1(EventData):
     """A ticket's SLA clock used the warning fraction (default 75 %) of its time."""
 

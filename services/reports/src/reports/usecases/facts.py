@@ -342,6 +342,30 @@ async def ticket_assigned(
     await merge_ticket(session, ticket_id, ticket_no, event_id, merge)
 
 
+async def ticket_acknowledged(
+    session: AsyncSession,
+    event_id: str,
+    ticket_id: str,
+    ticket_no: str,
+    acknowledged_at: datetime,
+    acknowledge_due: datetime | None,
+    **known_values: Any,
+) -> None:
+    """The first acknowledgement (受理): the earliest one counts, its deadline as the event says."""
+
+    def merge(row: dict[str, Any]) -> dict[str, Any]:
+        # what TicketOpened also tells, kept as it told it (this fills only a row it hasn't reached)
+        out = {k: v for k, v in known_values.items() if v is not None and row[k] is None}
+        first = row["acknowledged_at"]
+        if first is None or acknowledged_at < first:
+            out["acknowledged_at"] = acknowledged_at
+            if acknowledge_due is not None:
+                out["acknowledge_due"] = acknowledge_due
+        return out
+
+    await merge_ticket(session, ticket_id, ticket_no, event_id, merge)
+
+
 async def service_completed(
     session: AsyncSession, event_id: str, ticket_id: str, ticket_no: str, **values: Any
 ) -> None:

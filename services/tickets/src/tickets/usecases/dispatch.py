@@ -9,7 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftersales_shared.auth import Principal
 from aftersales_shared.errors import Conflict, DomainError
-from aftersales_shared.events import Envelope, SlaClock, TicketAssignedV1, Urgency
+from aftersales_shared.events import (
+    Envelope,
+    SlaClock,
+    TicketAcknowledgedV1,
+    TicketAssignedV1,
+    Urgency,
+)
 from aftersales_shared.outbox import enqueue
 
 from ..domain import Status, check_transition, contact_of
@@ -35,7 +41,7 @@ async def acknowledge(
 ) -> TicketRow:
     ticket = await load(session, no, user, lock=True)
     ticket.status = check_transition("acknowledge", Status(ticket.status), ticket.ticket_no).value
-    ticket.acknowledged_at = now
+    await acknowledged(session, ticket, user, now)
     await meet(session, ticket, [SlaClock.ACKNOWLEDGE], now, settings)
     session.add(
         log_entry(ticket, user.subject, "milestone", "已受理 (acknowledged)", now, "customer")
@@ -71,7 +77,7 @@ async def assign(
     ticket.assigned_at = now
     if Status(ticket.status) in (Status.NEW, Status.ACKNOWLEDGED):
         ticket.status = Status.ASSIGNED.value
-        ticket.acknowledged_at = ticket.acknowledged_at or now
+        await acknowledged(session, ticket, user, now)
         await meet(session, ticket, [SlaClock.ACKNOWLEDGE], now, settings)
     session.add(
         AssignmentRow(
@@ -102,6 +108,35 @@ async def assign(
     )
     await session.flush()
     return ticket
+
+
+async def acknowledged(
+    session: AsyncSession, ticket: TicketRow, user: Principal, now: datetime
+) -> None:
+    """The ticket's first acknowledgement (受理), however it came (acknowledge, dispatch, first
+    response): recorded once, and TicketAcknowledged tells the reports how long the customer
+    waited on each channel. Call it before the acknowledgement clock is met (its deadline goes)."""
+    if ticket.acknowledged_at is not None:
+        return
+    ticket.acknowledged_at = now
+    due = next((c.deadline for c in ticket.clocks if c.kind == SlaClock.ACKNOWLEDGE.value), None)
+    await enqueue(
+        session,
+        Envelope(
+            subject=ticket.ticket_no,
+            data=TicketAcknowledgedV1(
+                ticket_id=ticket.id,
+                ticket_no=ticket.ticket_no,
+                channel=ticket.channel,
+                opened_at=ticket.opened_at,
+                acknowledged_at=now,
+                acknowledge_due=due,
+                acknowledged_by=user.subject,
+                urgency=Urgency(ticket.urgency),
+                dealer_id=ticket.dealer_id,
+            ),
+        ),
+    )
 
 
 def _assigned(

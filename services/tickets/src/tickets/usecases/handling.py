@@ -25,6 +25,7 @@ from ..domain import (
 from ..models import ClockRow, EntitlementRow, TicketRow
 from ..settings import TicketsSettings
 from .access import load, require_handler
+from .dispatch import acknowledged
 from .progress import log_entry
 from .sla import change_clock, clock_of, meet
 
@@ -44,7 +45,7 @@ async def respond(
     check_transition("respond", Status(ticket.status), ticket.ticket_no)
     require_handler(ticket, user)
     ticket.first_response_at = ticket.first_response_at or now
-    ticket.acknowledged_at = ticket.acknowledged_at or now
+    await acknowledged(session, ticket, user, now)
     if ticket.status == Status.NEW.value:
         ticket.status = Status.ACKNOWLEDGED.value
     await meet(session, ticket, [SlaClock.ACKNOWLEDGE, SlaClock.RESPONSE], now, settings)
