@@ -674,3 +674,15 @@ class ComplaintOut(Out):
 
 
 ComplaintPage = Page[ComplaintOut]
+
+
+class AttachmentOut(Out):
+    """A file kept with a ticket (an e-mail's attachment); its bytes at `…/attachments/{id}`."""
+
+    id: int
+    progress_id: int | None = Field(description="the progress entry it came with, if any")
+    filename: str
+    content_type: str
+    size: int
+    source: str
+    created_at: datetime

@@ -114,6 +114,52 @@ class TicketsSettings(ServiceSettings):
         default=5, ge=1, description="tickets one WeChat user may open per web form rate window"
     )
 
+    # e-mail threads, issue 22 item 2: the SMTP receiver of the service mailbox
+    mail_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="the port the SMTP receiver listens on (the MX or the mail gateway forwards "
+        "the service mailbox here); without it no mail is received",
+    )
+    mail_host: str = Field(default="127.0.0.1", description="the receiver's listening address")
+    mail_addresses: list[str] = Field(
+        default_factory=list,
+        description="the service mailbox addresses the receiver accepts mail for (JSON list, e.g. "
+        '["service@example.cn"]); the first is the From of the replies',
+    )
+    mail_max_message_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1024,
+        description="a larger message is refused in the SMTP dialogue (552)",
+    )
+    mail_max_attachment_bytes: int = Field(
+        default=10 * 1024 * 1024, ge=1024, description="the file storage's limit per file"
+    )
+    mail_limit_per_sender: int = Field(
+        default=10, ge=1, description="messages one sender may send per mail rate window"
+    )
+    mail_asks_per_sender: int = Field(
+        default=2,
+        ge=1,
+        description="replies asking for the contract or serial number one sender gets per window",
+    )
+    mail_rate_window_seconds: int = Field(default=3600, ge=60)
+    mail_relay_host: str = Field(default="127.0.0.1", description="the SMTP relay replies go to")
+    mail_relay_port: int | None = Field(
+        default=None, ge=1, le=65535, description="without it replies stay queued"
+    )
+    mail_relay_starttls: bool = False
+    mail_relay_username: str | None = None
+    mail_relay_password: SecretStr | None = None
+    mail_send_interval_seconds: float = Field(
+        default=15.0, gt=0, description="how often queued replies are tried again"
+    )
+    files_dir: str = Field(
+        default="",
+        description="where the file storage keeps attachments; default <data dir>/files",
+    )
+
     def model_post_init(self, __context: object) -> None:
         super().model_post_init(__context)
         if self.webform_secret is None and self.local_dev:
@@ -125,6 +171,11 @@ class TicketsSettings(ServiceSettings):
         if not self.public_base_url:
             self.public_base_url = f"http://{self.host}:{self.port}"
         self.public_base_url = self.public_base_url.rstrip("/")
+        self.mail_addresses = [a.strip().lower() for a in self.mail_addresses if a.strip()]
+        if self.mail_port is not None and not self.mail_addresses:
+            raise ValueError("TICKETS_MAIL_ADDRESSES is required with TICKETS_MAIL_PORT")
+        if not self.files_dir:
+            self.files_dir = str(self.data_dir / "files")
         self.wechat_aes_key()  # a wrong EncodingAESKey stops the start, not the first push
 
     def security_problems(self) -> list[str]:
