@@ -27,10 +27,11 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy import func, select
 from tickets_helpers import AGENT, ENG, entitle, tickets_app, uid
 
-from aftersales_shared.storage import LocalFolderStorage, StoredTooLarge, StoredUnknown
+from aftersales_shared.storage import S3Storage
+from aftersales_testing.s3 import local_s3
 from aftersales_testing.support import auth, running, runtime_of, wait_until
 from tickets import mailparse
-from tickets.models import MailMessageRow, MailOutgoingRow, ProgressRow, TicketRow
+from tickets.models import AttachmentRow, MailMessageRow, MailOutgoingRow, ProgressRow, TicketRow
 
 SH = ZoneInfo("Asia/Shanghai")
 MONDAY_MORNING = datetime(2026, 11, 30, 10, 0, tzinfo=SH)
@@ -199,24 +200,6 @@ def test_the_new_part_of_a_reply_is_kept_without_the_quote():
     text = "补充：换了保险丝还是不行\n\n在 2026年11月30日 10:00，售后服务中心 写道：\n> 您好"
     assert mailparse.strip_quoted(text) == "补充：换了保险丝还是不行"
     assert mailparse.strip_quoted("ok\n> quoted\nmore") == "ok\nmore"
-
-
-async def test_local_folder_storage_puts_gets_deletes_and_refuses(tmp_path):
-    store = LocalFolderStorage(tmp_path, max_bytes=1000)
-    assert await store.put("tickets/SV-1/a/photo.png", PNG[:900], "image/png") == 900
-    got = await store.get("tickets/SV-1/a/photo.png")
-    assert got.data == PNG[:900] and got.content_type == "image/png" and got.size == 900
-    with pytest.raises(StoredTooLarge):
-        await store.put("tickets/SV-1/b/big.png", PNG, "image/png")
-    assert not (tmp_path / "tickets/SV-1/b").exists() or not any(
-        (tmp_path / "tickets/SV-1/b").iterdir()
-    )
-    for bad in ("../etc/passwd", "/abs", "a//b", "a/../b"):
-        with pytest.raises(ValueError):
-            await store.put(bad, b"x", "text/plain")
-    await store.delete("tickets/SV-1/a/photo.png")
-    with pytest.raises(StoredUnknown):
-        await store.get("tickets/SV-1/a/photo.png")
 
 
 # ------------------------------------------------------------------ real SMTP conversations
@@ -432,5 +415,45 @@ async def test_an_oversized_message_and_a_strangers_recipient_are_refused_in_the
                 await send(app, mail(customer, f"sales@{box.split('@')[1]}", "hi", "x"))
             assert "550" in str(nobody.value)
             assert await count(app, MailMessageRow, MailMessageRow.sender == customer) == 0
+    finally:
+        await sink.stop()
+
+
+async def test_with_an_s3_store_configured_attachments_are_kept_there(
+    databases, streams_ready, tmp_path
+):
+    sink = await Sink().start()
+    contract, serial = f"HT-{uid()}", f"SN-{uid()}"
+    customer = f"li-{uid()}@customer.test"
+    try:
+        with local_s3() as s3:
+            app = await mail_app(
+                databases,
+                streams_ready,
+                sink,
+                tmp_path,
+                files_s3_endpoint=s3.endpoint,
+                files_s3_bucket=s3.bucket,
+                files_s3_access_key=s3.access_key,
+                files_s3_secret_key=s3.secret_key,
+            )
+            async with running(app) as client:
+                await entitle(app, contract, [serial])
+                box = service_address(app)
+                await send(
+                    app,
+                    mail(customer, box, f"报修 {serial}", "见照片", attachment=("p.png", PNG)),
+                )
+                (ticket,) = await rows(app, TicketRow, TicketRow.contact_email == customer)
+                (att,) = await rows(app, AttachmentRow, AttachmentRow.ticket_id == ticket.id)
+                direct = S3Storage(s3.endpoint, s3.bucket, s3.access_key, s3.secret_key, 10**6)
+                try:
+                    assert (await direct.get(att.storage_key)).data == PNG  # in the bucket
+                finally:
+                    await direct.close()
+                assert not (tmp_path / "files").exists()  # and not in the folder
+                url = f"/tickets/{ticket.ticket_no}/attachments/{att.id}"
+                r = await client.get(url, headers=AGENT)
+                assert r.status_code == 200 and r.content == PNG
     finally:
         await sink.stop()

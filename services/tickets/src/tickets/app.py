@@ -2,7 +2,6 @@
 
 import asyncio
 from functools import partial
-from pathlib import Path
 
 from litestar import Litestar
 
@@ -31,7 +30,6 @@ from aftersales_shared.events import (
 )
 from aftersales_shared.publiclinks import GuessLimiter
 from aftersales_shared.service import Runtime, build_runtime, create_service_app
-from aftersales_shared.storage import LocalFolderStorage
 
 from . import messaging, textsearch
 from .http import CONTROLLERS, PUBLIC_PREFIXES
@@ -76,7 +74,7 @@ def create_app(settings: TicketsSettings) -> Litestar:
     rt.startup_hooks.append(_arm_year_check)
     rt.startup_hooks.append(_load_search_words)
     limiter = GuessLimiter(settings.guess_limit, settings.guess_window_seconds)
-    storage = LocalFolderStorage(Path(settings.files_dir), settings.mail_max_attachment_bytes)
+    storage = settings.file_storage()
     mailbox = Mailbox(rt.sessions, settings, storage)
     if settings.mail_port is not None:
         rt.startup_hooks.append(partial(_open_mailbox, mailbox))

@@ -1,5 +1,6 @@
 """Settings of the tickets service (env prefix TICKETS_)."""
 
+from pathlib import Path
 from typing import ClassVar
 
 from pydantic import Field, SecretStr
@@ -7,6 +8,7 @@ from pydantic_settings import SettingsConfigDict
 
 from aftersales_shared.sealing import check_public_key, dev_public_key
 from aftersales_shared.settings import MIN_SECRET_BYTES, ServiceSettings
+from aftersales_shared.storage import FileStorage, LocalFolderStorage, S3Storage
 from aftersales_shared.wechat import aes_key
 
 # the public web form's challenge key in local development only (published, like the development
@@ -159,6 +161,15 @@ class TicketsSettings(ServiceSettings):
         default="",
         description="where the file storage keeps attachments; default <data dir>/files",
     )
+    files_s3_endpoint: str = Field(
+        default="",
+        description="an S3-compatible store for attachments instead of the folder (several "
+        "replicas): e.g. https://s3.cn-north-1.amazonaws.com.cn, a MinIO URL; path-style",
+    )
+    files_s3_bucket: str = ""
+    files_s3_region: str = "us-east-1"
+    files_s3_access_key: str | None = None
+    files_s3_secret_key: SecretStr | None = None
 
     def model_post_init(self, __context: object) -> None:
         super().model_post_init(__context)
@@ -174,6 +185,13 @@ class TicketsSettings(ServiceSettings):
         self.mail_addresses = [a.strip().lower() for a in self.mail_addresses if a.strip()]
         if self.mail_port is not None and not self.mail_addresses:
             raise ValueError("TICKETS_MAIL_ADDRESSES is required with TICKETS_MAIL_PORT")
+        if self.files_s3_endpoint and not (
+            self.files_s3_bucket and self.files_s3_access_key and self.files_s3_secret_key
+        ):
+            raise ValueError(
+                "TICKETS_FILES_S3_ENDPOINT needs TICKETS_FILES_S3_BUCKET, "
+                "TICKETS_FILES_S3_ACCESS_KEY and TICKETS_FILES_S3_SECRET_KEY"
+            )
         if not self.files_dir:
             self.files_dir = str(self.data_dir / "files")
         self.wechat_aes_key()  # a wrong EncodingAESKey stops the start, not the first push
@@ -194,6 +212,20 @@ class TicketsSettings(ServiceSettings):
             elif len(secret.encode()) < MIN_SECRET_BYTES:
                 problems.append(f"TICKETS_WEBFORM_SECRET is shorter than {MIN_SECRET_BYTES} bytes")
         return problems
+
+    def file_storage(self) -> FileStorage:
+        """Where attachments are kept: the S3-compatible store when configured, else the folder."""
+        if self.files_s3_endpoint:
+            assert self.files_s3_access_key and self.files_s3_secret_key
+            return S3Storage(
+                self.files_s3_endpoint,
+                self.files_s3_bucket,
+                self.files_s3_access_key,
+                self.files_s3_secret_key.get_secret_value(),
+                self.mail_max_attachment_bytes,
+                region=self.files_s3_region,
+            )
+        return LocalFolderStorage(Path(self.files_dir), self.mail_max_attachment_bytes)
 
     def wechat_aes_key(self) -> bytes | None:
         """The safe mode's AES key; None: plain mode only."""
