@@ -457,3 +457,24 @@ async def test_with_an_s3_store_configured_attachments_are_kept_there(
                 assert r.status_code == 200 and r.content == PNG
     finally:
         await sink.stop()
+
+
+async def test_only_the_allowed_mail_gateways_may_deliver(databases, streams_ready, tmp_path):
+    sink = await Sink().start()
+    customer = f"zhou-{uid()}@customer.test"
+    try:
+        app = await mail_app(
+            databases, streams_ready, sink, tmp_path, mail_allowed_clients=["192.0.2.0/24"]
+        )
+        async with running(app):
+            with pytest.raises(aiosmtplib.SMTPRecipientsRefused) as refused:
+                await send(app, mail(customer, service_address(app), "hi", "x"))
+            assert "5.7.1" in str(refused.value)
+        app = await mail_app(
+            databases, streams_ready, sink, tmp_path, mail_allowed_clients=["127.0.0.0/8"]
+        )
+        async with running(app):
+            await send(app, mail(customer, service_address(app), "hi", "x"))
+            assert await count(app, MailMessageRow, MailMessageRow.sender == customer) == 1
+    finally:
+        await sink.stop()

@@ -2,7 +2,8 @@
 the sender of the queued replies.
 
 Receiver: aiosmtpd in the service's event loop on `TICKETS_MAIL_HOST:TICKETS_MAIL_PORT`. It takes
-mail only for `TICKETS_MAIL_ADDRESSES` (550 otherwise), refuses a message over
+mail only from `TICKETS_MAIL_ALLOWED_CLIENTS` (when set) and only for `TICKETS_MAIL_ADDRESSES` (550
+otherwise), refuses a message over
 `TICKETS_MAIL_MAX_MESSAGE_BYTES` in the dialogue (552, SIZE announced in EHLO), and answers 250
 only after the message's transaction committed; a failure answers 451 so the sending server tries
 again (the Message-ID makes that harmless).
@@ -16,6 +17,7 @@ a permanent one (5xx) or the 20th failure gives up and keeps the error.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -57,16 +59,33 @@ class Mailbox:
         self.clock = clock
         self.kick = asyncio.Event()
         self._server: asyncio.base_events.Server | None = None
+        self._allowed = [
+            ipaddress.ip_network(n, strict=False) for n in settings.mail_allowed_clients
+        ]
 
     # ------------------------------------------------------------------ receiving
 
     async def handle_RCPT(  # noqa: N802 (aiosmtpd's hook name)
         self, server: Any, session: Session, envelope: Envelope, address: str, options: Any
     ) -> str:
+        if not self._client_allowed(session.peer):
+            log.warning("tickets.mail_client_refused", peer=str(session.peer))
+            return "550 5.7.1 不接受来自此地址的邮件 (relay not permitted from this client)"
         if address.strip().lower() not in self.settings.mail_addresses:
             return "550 5.1.1 收件人不存在 (no such mailbox here)"
         envelope.rcpt_tos.append(address)
         return "250 OK"
+
+    def _client_allowed(self, peer: Any) -> bool:
+        if not self._allowed:
+            return True
+        try:
+            ip = ipaddress.ip_address(peer[0] if isinstance(peer, tuple) else str(peer))
+        except ValueError:
+            return False
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        return any(ip in net for net in self._allowed)
 
     async def handle_DATA(  # noqa: N802
         self, server: Any, session: Session, envelope: Envelope

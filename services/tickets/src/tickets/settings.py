@@ -1,5 +1,6 @@
 """Settings of the tickets service (env prefix TICKETS_)."""
 
+import ipaddress
 from pathlib import Path
 from typing import ClassVar
 
@@ -130,6 +131,11 @@ class TicketsSettings(ServiceSettings):
         description="the service mailbox addresses the receiver accepts mail for (JSON list, e.g. "
         '["service@example.cn"]); the first is the From of the replies',
     )
+    mail_allowed_clients: list[str] = Field(
+        default_factory=list,
+        description="the networks (CIDR, JSON list) of the mail gateways that may deliver to the "
+        "receiver; empty: any client (then keep the port unreachable from elsewhere)",
+    )
     mail_max_message_bytes: int = Field(
         default=20 * 1024 * 1024,
         ge=1024,
@@ -185,6 +191,8 @@ class TicketsSettings(ServiceSettings):
         self.mail_addresses = [a.strip().lower() for a in self.mail_addresses if a.strip()]
         if self.mail_port is not None and not self.mail_addresses:
             raise ValueError("TICKETS_MAIL_ADDRESSES is required with TICKETS_MAIL_PORT")
+        for net in self.mail_allowed_clients:
+            ipaddress.ip_network(net, strict=False)  # a typo stops the start, not the first mail
         if self.files_s3_endpoint and not (
             self.files_s3_bucket and self.files_s3_access_key and self.files_s3_secret_key
         ):
