@@ -478,3 +478,38 @@ async def test_only_the_allowed_mail_gateways_may_deliver(databases, streams_rea
             assert await count(app, MailMessageRow, MailMessageRow.sender == customer) == 1
     finally:
         await sink.stop()
+
+
+async def test_a_failure_midway_answers_451_writes_nothing_and_the_resend_succeeds(
+    databases, streams_ready, tmp_path, monkeypatch
+):
+    from tickets.usecases import mail as mail_usecase
+
+    sink = await Sink().start()
+    app = await mail_app(databases, streams_ready, sink, tmp_path)
+    contract, serial = f"HT-{uid()}", f"SN-{uid()}"
+    customer = f"wu-{uid()}@customer.test"
+    real = mail_usecase.queue_reply
+
+    def broken(*args: Any, **kw: Any) -> Any:
+        raise RuntimeError("the database went away")
+
+    try:
+        async with running(app):
+            await entitle(app, contract, [serial])
+            msg = mail(
+                customer, service_address(app), f"报修 {serial}", "x", attachment=("p.png", PNG)
+            )
+            monkeypatch.setattr(mail_usecase, "queue_reply", broken)
+            with pytest.raises(aiosmtplib.SMTPResponseException) as failed:
+                await send(app, msg)
+            assert failed.value.code == 451  # the sending server keeps it and tries again
+            assert await count(app, TicketRow, TicketRow.contact_email == customer) == 0
+            assert await count(app, MailMessageRow, MailMessageRow.sender == customer) == 0
+            assert [p for p in (tmp_path / "files").rglob("*") if p.is_file()] == []
+            monkeypatch.setattr(mail_usecase, "queue_reply", real)
+            await send(app, msg)  # the retry
+            (ticket,) = await rows(app, TicketRow, TicketRow.contact_email == customer)
+            assert await count(app, AttachmentRow, AttachmentRow.ticket_id == ticket.id) == 1
+    finally:
+        await sink.stop()

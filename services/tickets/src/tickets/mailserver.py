@@ -108,7 +108,10 @@ class Mailbox:
                 )
         except Exception as exc:
             for key in stash.keys:
-                await self.storage.delete(key)
+                try:
+                    await self.storage.delete(key)
+                except Exception as gone:  # an orphan file, no record names it
+                    log.warning("tickets.mail_orphan_file", key=key, error=str(gone))
             log.exception("tickets.mail_failed", error=f"{type(exc).__name__}: {exc}")
             return "451 4.3.0 暂时无法处理，请稍后重试 (temporary failure, try again later)"
         if handled.outcome in ("opened", "asked"):

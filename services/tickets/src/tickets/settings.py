@@ -1,12 +1,14 @@
 """Settings of the tickets service (env prefix TICKETS_)."""
 
 import ipaddress
+import re
 from pathlib import Path
 from typing import ClassVar
 
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from aftersales_shared.schemas import EMAIL_PATTERN
 from aftersales_shared.sealing import check_public_key, dev_public_key
 from aftersales_shared.settings import MIN_SECRET_BYTES, ServiceSettings
 from aftersales_shared.storage import FileStorage, LocalFolderStorage, S3Storage
@@ -189,6 +191,9 @@ class TicketsSettings(ServiceSettings):
             self.public_base_url = f"http://{self.host}:{self.port}"
         self.public_base_url = self.public_base_url.rstrip("/")
         self.mail_addresses = [a.strip().lower() for a in self.mail_addresses if a.strip()]
+        for address in self.mail_addresses:
+            if not re.match(EMAIL_PATTERN, address):
+                raise ValueError(f"TICKETS_MAIL_ADDRESSES: {address!r} is not an e-mail address")
         if self.mail_port is not None and not self.mail_addresses:
             raise ValueError("TICKETS_MAIL_ADDRESSES is required with TICKETS_MAIL_PORT")
         for net in self.mail_allowed_clients:
