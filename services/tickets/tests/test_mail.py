@@ -261,6 +261,10 @@ async def test_a_mail_opens_one_ticket_and_replies_in_its_thread_become_progress
             (att,) = r.json()
             assert att["filename"] == "现场照片.png" and att["size"] == len(PNG)
             assert att["progress_id"] == notes[0].id
+            r = await client.get(f"/tickets/{no}/progress", headers=AGENT)
+            listed = {e["id"]: e["attachments"] for e in r.json()}
+            assert [a["id"] for a in listed[notes[0].id]] == [att["id"]]
+            assert sum(len(a) for a in listed.values()) == 1  # on its entry only
             url = f"/tickets/{no}/attachments/{att['id']}"
             r = await client.get(url, headers=AGENT)
             assert r.status_code == 200 and r.content == PNG, r.text
