@@ -196,6 +196,17 @@ def test_what_is_dropped(headers, envelope, sender, reason):
     assert mailparse.drop_reason(read, envelope, frozenset({"svc@s.test"})) == reason
 
 
+def test_a_ticket_number_is_found_in_a_chinese_subject():
+    from tickets.usecases.mail import ticket_number
+
+    assert (
+        ticket_number("回复：售后服务请求已受理：工单SV-20261130-0001", "SV") == "SV-20261130-0001"
+    )
+    assert ticket_number("Re: [SV-20261130-0012] 主轴异响", "SV") == "SV-20261130-0012"
+    assert ticket_number("XSV-20261130-0001", "SV") is None
+    assert ticket_number("SV-2026113-0001", "SV") is None
+
+
 def test_the_new_part_of_a_reply_is_kept_without_the_quote():
     text = "补充：换了保险丝还是不行\n\n在 2026年11月30日 10:00，售后服务中心 写道：\n> 您好"
     assert mailparse.strip_quoted(text) == "补充：换了保险丝还是不行"

@@ -68,7 +68,8 @@ class Stash:
 
 
 def ticket_number(subject: str, prefix: str) -> str | None:
-    found = re.search(rf"\b({re.escape(prefix)}-\d{{8}}-\d{{4,6}})\b", subject)
+    # no \b: in 工单SV-20261130-0001 the Chinese character before is a word character too
+    found = re.search(rf"(?<![A-Za-z0-9])({re.escape(prefix)}-\d{{8}}-\d{{4,6}})(?![0-9])", subject)
     return found.group(1) if found else None
 
 
