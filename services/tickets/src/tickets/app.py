@@ -1,6 +1,7 @@
 """Wiring of the tickets service."""
 
 import asyncio
+from functools import partial
 
 from litestar import Litestar
 
@@ -32,6 +33,7 @@ from aftersales_shared.service import Runtime, build_runtime, create_service_app
 
 from . import messaging, textsearch
 from .http import CONTROLLERS, PUBLIC_PREFIXES
+from .mailserver import Mailbox
 from .settings import TicketsSettings
 from .usecases import calendars
 from .usecases.intake import IntakeBatcher
@@ -72,15 +74,30 @@ def create_app(settings: TicketsSettings) -> Litestar:
     rt.startup_hooks.append(_arm_year_check)
     rt.startup_hooks.append(_load_search_words)
     limiter = GuessLimiter(settings.guess_limit, settings.guess_window_seconds)
+    storage = settings.file_storage()
+    mailbox = Mailbox(rt.sessions, settings, storage)
+    if settings.mail_port is not None:
+        rt.startup_hooks.append(partial(_open_mailbox, mailbox))
     app = create_service_app(
         rt,
         route_handlers=CONTROLLERS,
         description=DESCRIPTION,
         public_prefixes=PUBLIC_PREFIXES,
-        dependencies={"intake": IntakeBatcher(rt.sessions, settings), "limiter": limiter},
+        dependencies={
+            "intake": IntakeBatcher(rt.sessions, settings),
+            "limiter": limiter,
+            "storage": storage,
+        },
     )
     app.state["guess_limiter"] = limiter
+    app.state["mailbox"] = mailbox
     return app
+
+
+async def _open_mailbox(mailbox: Mailbox, rt: Runtime) -> None:
+    """The SMTP receiver listens before the service reports ready; the sender runs beside."""
+    await mailbox.start()
+    rt.background.append(asyncio.create_task(mailbox.run(), name="mailbox"))
 
 
 async def _arm_year_check(rt: Runtime) -> None:

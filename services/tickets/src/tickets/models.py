@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     PrimaryKeyConstraint,
@@ -645,3 +646,57 @@ class WeChatMessageRow(Base):
     openid: Mapped[str] = mapped_column(String(64))
     reply: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class MailMessageRow(Base):
+    """Every e-mail of the service mailbox by its Message-ID (issue 22 item 2): an inbound one with
+    what became of it (a ticket opened, a progress entry, the asking reply, dropped and why), an
+    outbound one with its ticket — a reply naming any of a ticket's messages joins that ticket, and
+    a message seen again changes nothing."""
+
+    __tablename__ = "mail_messages"
+
+    message_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    direction: Mapped[str] = mapped_column(String(3))  # in | out
+    ticket_id: Mapped[str | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    sender: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(255))
+    outcome: Mapped[str] = mapped_column(String(20))  # opened | progress | asked | dropped | sent
+    reason: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class MailOutgoingRow(Base):
+    """An e-mail the service sends (the confirmation, the request for a contract or serial number),
+    written in the transaction of what caused it and sent to the relay afterwards, until it is
+    accepted."""
+
+    __tablename__ = "mail_outgoing"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    mail_from: Mapped[str] = mapped_column(String(254))
+    rcpt_to: Mapped[str] = mapped_column(String(254))
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
+    next_try_at: Mapped[datetime | None] = mapped_column(index=True)  # None: sent or given up
+    sent_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class AttachmentRow(Base):
+    """A file kept with a ticket (an e-mail's attachment): its bytes in the file storage under
+    `storage_key`, the progress entry it came with."""
+
+    __tablename__ = "ticket_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
+    progress_id: Mapped[int | None] = mapped_column(Integer)
+    storage_key: Mapped[str] = mapped_column(String(400), unique=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(20))  # email
+    created_at: Mapped[datetime]

@@ -224,6 +224,18 @@ class TicketOut(Out):
 TicketPage = Page[TicketOut]
 
 
+class AttachmentOut(Out):
+    """A file kept with a ticket (an e-mail's attachment); its bytes at `…/attachments/{id}`."""
+
+    id: int
+    progress_id: int | None = Field(description="the progress entry it came with, if any")
+    filename: str
+    content_type: str
+    size: int
+    source: str
+    created_at: datetime
+
+
 class ProgressOut(Out):
     id: int
     at: datetime
@@ -234,6 +246,10 @@ class ProgressOut(Out):
     parts: list[dict]
     fee_kind: str | None
     fee_amount: Decimal | None
+    attachments: list[AttachmentOut] = Field(
+        default_factory=list,
+        description="files that came with this entry (an e-mail's attachments)",
+    )
 
 
 class CompletionOut(Out):

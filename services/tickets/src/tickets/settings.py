@@ -1,12 +1,17 @@
 """Settings of the tickets service (env prefix TICKETS_)."""
 
+import ipaddress
+import re
+from pathlib import Path
 from typing import ClassVar
 
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from aftersales_shared.schemas import EMAIL_PATTERN
 from aftersales_shared.sealing import check_public_key, dev_public_key
 from aftersales_shared.settings import MIN_SECRET_BYTES, ServiceSettings
+from aftersales_shared.storage import FileStorage, LocalFolderStorage, S3Storage
 from aftersales_shared.wechat import aes_key
 
 # the public web form's challenge key in local development only (published, like the development
@@ -114,6 +119,66 @@ class TicketsSettings(ServiceSettings):
         default=5, ge=1, description="tickets one WeChat user may open per web form rate window"
     )
 
+    # e-mail threads, issue 22 item 2: the SMTP receiver of the service mailbox
+    mail_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="the port the SMTP receiver listens on (the MX or the mail gateway forwards "
+        "the service mailbox here); without it no mail is received",
+    )
+    mail_host: str = Field(default="127.0.0.1", description="the receiver's listening address")
+    mail_addresses: list[str] = Field(
+        default_factory=list,
+        description="the service mailbox addresses the receiver accepts mail for (JSON list, e.g. "
+        '["service@example.cn"]); the first is the From of the replies',
+    )
+    mail_allowed_clients: list[str] = Field(
+        default_factory=list,
+        description="the networks (CIDR, JSON list) of the mail gateways that may deliver to the "
+        "receiver; empty: any client (then keep the port unreachable from elsewhere)",
+    )
+    mail_max_message_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1024,
+        description="a larger message is refused in the SMTP dialogue (552)",
+    )
+    mail_max_attachment_bytes: int = Field(
+        default=10 * 1024 * 1024, ge=1024, description="the file storage's limit per file"
+    )
+    mail_limit_per_sender: int = Field(
+        default=10, ge=1, description="messages one sender may send per mail rate window"
+    )
+    mail_asks_per_sender: int = Field(
+        default=2,
+        ge=1,
+        description="replies asking for the contract or serial number one sender gets per window",
+    )
+    mail_rate_window_seconds: int = Field(default=3600, ge=60)
+    mail_relay_host: str = Field(default="127.0.0.1", description="the SMTP relay replies go to")
+    mail_relay_port: int | None = Field(
+        default=None, ge=1, le=65535, description="without it replies stay queued"
+    )
+    mail_relay_starttls: bool = False
+    mail_relay_username: str | None = None
+    mail_relay_password: SecretStr | None = None
+    mail_send_interval_seconds: float = Field(
+        default=15.0, gt=0, description="how often queued replies are tried again"
+    )
+    files_dir: str = Field(
+        default="",
+        description="where the file storage keeps attachments; default <data dir>/files",
+    )
+    files_s3_endpoint: str = Field(
+        default="",
+        description="an S3-compatible store for attachments instead of the folder (several "
+        "replicas): e.g. https://s3.cn-north-1.amazonaws.com.cn, a MinIO URL; path-style",
+    )
+    files_s3_bucket: str = ""
+    files_s3_region: str = "us-east-1"
+    files_s3_access_key: str | None = None
+    files_s3_secret_key: SecretStr | None = None
+
     def model_post_init(self, __context: object) -> None:
         super().model_post_init(__context)
         if self.webform_secret is None and self.local_dev:
@@ -125,6 +190,23 @@ class TicketsSettings(ServiceSettings):
         if not self.public_base_url:
             self.public_base_url = f"http://{self.host}:{self.port}"
         self.public_base_url = self.public_base_url.rstrip("/")
+        self.mail_addresses = [a.strip().lower() for a in self.mail_addresses if a.strip()]
+        for address in self.mail_addresses:
+            if not re.match(EMAIL_PATTERN, address):
+                raise ValueError(f"TICKETS_MAIL_ADDRESSES: {address!r} is not an e-mail address")
+        if self.mail_port is not None and not self.mail_addresses:
+            raise ValueError("TICKETS_MAIL_ADDRESSES is required with TICKETS_MAIL_PORT")
+        for net in self.mail_allowed_clients:
+            ipaddress.ip_network(net, strict=False)  # a typo stops the start, not the first mail
+        if self.files_s3_endpoint and not (
+            self.files_s3_bucket and self.files_s3_access_key and self.files_s3_secret_key
+        ):
+            raise ValueError(
+                "TICKETS_FILES_S3_ENDPOINT needs TICKETS_FILES_S3_BUCKET, "
+                "TICKETS_FILES_S3_ACCESS_KEY and TICKETS_FILES_S3_SECRET_KEY"
+            )
+        if not self.files_dir:
+            self.files_dir = str(self.data_dir / "files")
         self.wechat_aes_key()  # a wrong EncodingAESKey stops the start, not the first push
 
     def security_problems(self) -> list[str]:
@@ -143,6 +225,20 @@ class TicketsSettings(ServiceSettings):
             elif len(secret.encode()) < MIN_SECRET_BYTES:
                 problems.append(f"TICKETS_WEBFORM_SECRET is shorter than {MIN_SECRET_BYTES} bytes")
         return problems
+
+    def file_storage(self) -> FileStorage:
+        """Where attachments are kept: the S3-compatible store when configured, else the folder."""
+        if self.files_s3_endpoint:
+            assert self.files_s3_access_key and self.files_s3_secret_key
+            return S3Storage(
+                self.files_s3_endpoint,
+                self.files_s3_bucket,
+                self.files_s3_access_key,
+                self.files_s3_secret_key.get_secret_value(),
+                self.mail_max_attachment_bytes,
+                region=self.files_s3_region,
+            )
+        return LocalFolderStorage(Path(self.files_dir), self.mail_max_attachment_bytes)
 
     def wechat_aes_key(self) -> bytes | None:
         """The safe mode's AES key; None: plain mode only."""

@@ -2,6 +2,7 @@
 public pages need no login: the complaint confirmation (/c/<token>), the web form (/r/new) and
 the customer's tracking page (/t/<token>) and the WeChat push endpoint (/wechat)."""
 
+from .attachments import AttachmentController
 from .calendars import CalendarController
 from .complaint_page import PUBLIC_PREFIX, ComplaintPageController
 from .complaints import ComplaintController
@@ -22,6 +23,7 @@ from .wechat import WECHAT_PREFIX, WeChatController
 CONTROLLERS = [
     EntitlementController,
     TicketController,
+    AttachmentController,
     SuggestionController,
     QueueController,
     CalendarController,

@@ -18,6 +18,7 @@ from aftersales_shared.service import Runtime
 from ..domain import FaultReport
 from ..schemas import (
     AssignIn,
+    AttachmentOut,
     CompleteIn,
     FaultAnalysisIn,
     FaultOut,
@@ -423,7 +424,17 @@ class TicketController(Controller):
     ) -> list[ProgressOut]:
         async with rt.sessions() as session:
             rows = await progress.progress_log(session, no, request.user, customer_view)
-            return [ProgressOut.model_validate(r, from_attributes=True) for r in rows]
+            files: dict[int | None, list[AttachmentOut]] = {}
+            for a in await progress.attachments(session, no, request.user):
+                files.setdefault(a.progress_id, []).append(
+                    AttachmentOut.model_validate(a, from_attributes=True)
+                )
+            return [
+                ProgressOut.model_validate(r, from_attributes=True).model_copy(
+                    update={"attachments": files.get(r.id, [])}
+                )
+                for r in rows
+            ]
 
     @post(
         "/{no:str}/loaner",

@@ -12,10 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftersales_shared.auth import Principal, customer_scope
-from aftersales_shared.errors import Conflict, DomainError
+from aftersales_shared.errors import Conflict, DomainError, NotFound
 
 from ..domain import OPEN_STATUSES, Status, check_transition
-from ..models import LoanerRow, ProgressRow, TicketRow
+from ..models import AttachmentRow, LoanerRow, ProgressRow, TicketRow
 from .access import load, require_handler
 
 
@@ -137,4 +137,21 @@ async def provide_loaner(
         )
     )
     await session.flush()
+    return row
+
+
+async def attachments(session: AsyncSession, no: str, user: Principal) -> list[AttachmentRow]:
+    """The files kept with a ticket, for whoever may see the ticket."""
+    ticket = await load(session, no, user)
+    query = select(AttachmentRow).where(AttachmentRow.ticket_id == ticket.id)
+    return list((await session.scalars(query.order_by(AttachmentRow.id))).all())
+
+
+async def attachment(
+    session: AsyncSession, no: str, attachment_id: int, user: Principal
+) -> AttachmentRow:
+    ticket = await load(session, no, user)
+    row = await session.get(AttachmentRow, attachment_id)
+    if row is None or row.ticket_id != ticket.id:
+        raise NotFound(f"工单{no}没有这个附件 (no such attachment)", code="attachment_not_found")
     return row

@@ -83,7 +83,7 @@ class WebRequest:
     request_type: RequestType
     description: str
     contact_name: str
-    phone: str  # 11 digits
+    phone: str | None  # 11 digits; None: an e-mail request
     email: str | None = None
     product_model: str | None = None
     serial_no: str | None = None
