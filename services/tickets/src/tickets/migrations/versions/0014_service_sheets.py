@@ -1,0 +1,80 @@
+"""the customer's signed 维修服务单 (issue 22 item 4): frozen sheets (canonical JSON, its SHA-256,
+the hash of the link's token) and their signatures (one per sheet, the PNG bytes)
+
+Revision ID: 0014
+Revises: 0013
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+import aftersales_shared.db
+
+revision: str = "0014"
+down_revision: str | None = "0013"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+UTC_TIME = aftersales_shared.db.UTCDateTime(timezone=True)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "service_sheets",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("ticket_id", sa.String(length=36), nullable=False),
+        sa.Column("document", sa.String(length=30), nullable=False),
+        sa.Column("content", sa.Text(), nullable=False),
+        sa.Column("content_sha256", sa.String(length=64), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("frozen_by", sa.String(length=100), nullable=False),
+        sa.Column("frozen_at", UTC_TIME, nullable=False),
+        sa.Column("expires_at", UTC_TIME, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["ticket_id"], ["tickets.id"], name=op.f("fk_service_sheets_ticket_id_tickets")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_service_sheets")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_service_sheets_token_hash")),
+    )
+    op.create_index(
+        op.f("ix_service_sheets_ticket_id"), "service_sheets", ["ticket_id"], unique=False
+    )
+    op.create_table(
+        "service_sheet_signatures",
+        sa.Column("sheet_id", sa.Integer(), nullable=False),
+        sa.Column("ticket_id", sa.String(length=36), nullable=False),
+        sa.Column("signer_name", sa.String(length=100), nullable=False),
+        sa.Column("score", sa.Integer(), nullable=True),
+        sa.Column("signed_at", UTC_TIME, nullable=False),
+        sa.Column("content_sha256", sa.String(length=64), nullable=False),
+        sa.Column("image", sa.LargeBinary(), nullable=False),
+        sa.Column("image_sha256", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["sheet_id"],
+            ["service_sheets.id"],
+            name=op.f("fk_service_sheet_signatures_sheet_id_service_sheets"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["ticket_id"],
+            ["tickets.id"],
+            name=op.f("fk_service_sheet_signatures_ticket_id_tickets"),
+        ),
+        sa.PrimaryKeyConstraint("sheet_id", name=op.f("pk_service_sheet_signatures")),
+    )
+    op.create_index(
+        op.f("ix_service_sheet_signatures_ticket_id"),
+        "service_sheet_signatures",
+        ["ticket_id"],
+        unique=False,
+    )
+
+
+def downgrade() -> None:
+    op.drop_index(
+        op.f("ix_service_sheet_signatures_ticket_id"), table_name="service_sheet_signatures"
+    )
+    op.drop_table("service_sheet_signatures")
+    op.drop_index(op.f("ix_service_sheets_ticket_id"), table_name="service_sheets")
+    op.drop_table("service_sheets")
