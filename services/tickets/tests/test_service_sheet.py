@@ -226,3 +226,60 @@ async def test_unknown_superseded_and_expired_links(databases, streams_ready, cl
         clock.at(start + timedelta(hours=72, minutes=1))
         r = await client.get(f"/sheet/{second}")
         assert r.status_code == 404 and "服务单链接已过期" in r.text
+
+
+async def test_the_complaint_confirmation_signed_with_a_finger(databases, streams_ready, clock):
+    from sqlalchemy import select
+    from test_complaints import TECH, link_of, ok, open_complaint
+
+    from aftersales_testing.support import runtime_of
+    from tickets.models import ComplaintSignatureRow
+
+    clock.at("friday-close")
+    app = await tickets_app(databases, streams_ready)
+    async with running(app) as client:
+        no = await open_complaint(client, complaint_level="major")
+        await ok(client, no, "acknowledge", AGENT)
+        await ok(client, no, "limit", SUP, {"promised_date": "2026-12-02", "via": "phone"})
+        await ok(client, no, "findings", TECH, {"findings": "密封圈错装"})
+        await ok(client, no, "resolution", SUP, {"resolution": "免费更换密封件并延保一年"})
+        link = await link_of(app, no)
+        page = await client.get(link)
+        assert page.status_code == 200 and 'id="pad"' in page.text
+        assert "script-src 'self'" in page.headers["content-security-policy"]
+        answer = {"decision": "accept", "signer": "王建国"}
+        r = await client.post(link, data={**answer, "signature": data_url(png(draw=False))})
+        assert r.status_code == 422 and "签名框是空的" in r.text
+        r = await client.post(link, data={**answer, "signature": data_url(b"not a png")})
+        assert r.status_code == 422 and "签名必须是PNG图片" in r.text
+        r = await client.post(link, data={**answer, "signature": data_url(png())})
+        assert r.status_code == 303, r.text
+        r = await client.post(link, data={**answer, "signer": "李四"})
+        assert r.status_code == 409
+        c = (await client.get(f"/complaints/{no}", headers=SUP)).json()
+        [proposal] = c["proposals"]
+        [staff] = (await client.get(f"/complaints/{no}/signatures", headers=SUP)).json()
+        assert staff["signer_name"] == "王建国"
+        assert hashlib.sha256(staff["content"].encode()).hexdigest() == staff["content_sha256"]
+        picture = await client.get(staff["image_url"], headers=SUP)
+        assert picture.headers["content-type"] == "image/png" and picture.content == png()
+        other = await client.get(f"/complaints/{no}/signatures", headers=OTHER_ENG)
+        assert other.status_code == 404
+        assert (proposal["outcome"], proposal["method"], proposal["confirmed_by"]) == (
+            "accepted",
+            "signature",
+            "王建国",
+        )
+    async with runtime_of(app).sessions() as session:
+        [signed] = (
+            await session.scalars(
+                select(ComplaintSignatureRow).where(
+                    ComplaintSignatureRow.ticket_id == c["ticket_id"]
+                )
+            )
+        ).all()
+    assert signed.image == png() and signed.signer_name == "王建国"
+    assert hashlib.sha256(signed.content.encode()).hexdigest() == signed.content_sha256
+    content = json.loads(signed.content)
+    assert content["ticket_no"] == no and content["decision"] == "accept"
+    assert content["proposal"]["resolution"] == "免费更换密封件并延保一年"

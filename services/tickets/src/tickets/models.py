@@ -681,3 +681,20 @@ class ServiceSheetSignatureRow(Base):
     content_sha256: Mapped[str] = mapped_column(String(64))
     image: Mapped[bytes] = mapped_column(LargeBinary)
     image_sha256: Mapped[str] = mapped_column(String(64))
+
+
+class ComplaintSignatureRow(Base):
+    """The customer's finger signature on a 投诉处理确认书 answered on the page (/c/<token>): the
+    canonical JSON of what was confirmed (the complaint, the proposal, the answer), its SHA-256 and
+    the PNG. Written once with the answer, never changed."""
+
+    __tablename__ = "complaint_signatures"
+
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("complaint_proposals.id"), primary_key=True)
+    ticket_id: Mapped[str] = mapped_column(String(36), index=True)
+    signer_name: Mapped[str] = mapped_column(String(100))
+    signed_at: Mapped[datetime]
+    content: Mapped[str] = mapped_column(Text)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    image: Mapped[bytes] = mapped_column(LargeBinary)
+    image_sha256: Mapped[str] = mapped_column(String(64))

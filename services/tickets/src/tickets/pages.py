@@ -31,6 +31,7 @@ LABELS = {
     "decision": "是否接受 (your answer)",
     "reason": "不接受的原因 (why not)",
     "signer": "确认人 (your name)",
+    "signature": "手写签名 (your signature)",
 }
 # error code of the page → (icon, title, what to do)
 STATES: dict[str, tuple[str, str, str]] = {
@@ -194,7 +195,7 @@ def form_page(
         reason_max=REASON_MAX,
         signer_max=SIGNER_MAX,
     )
-    return html(body, status)
+    return html(body, status, {"Content-Security-Policy": FORM_CSP})
 
 
 def message_page(

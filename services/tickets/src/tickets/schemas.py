@@ -701,3 +701,16 @@ class ServiceSheetOut(Out):
         default=None, description="the one-time signing link; shown once, when frozen"
     )
     signature: ServiceSheetSignatureOut | None = None
+
+
+class ComplaintSignatureOut(Out):
+    """A 投诉处理确认书 the customer signed with a finger on the page (`content` exactly as
+    hashed)."""
+
+    proposal_id: int
+    signer_name: str
+    signed_at: datetime
+    content: str
+    content_sha256: str
+    image_sha256: str
+    image_url: str

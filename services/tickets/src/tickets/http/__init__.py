@@ -11,7 +11,12 @@ from .entitlements import EntitlementController
 from .faults import CatalogueController, FaultController, QualityAuditController
 from .knowledge import KnowledgeController, SuggestionController
 from .queue import QueueController
-from .service_sheet import SHEET_PREFIX, ServiceSheetController, ServiceSheetPageController
+from .service_sheet import (
+    SHEET_PREFIX,
+    ComplaintSignatureController,
+    ServiceSheetController,
+    ServiceSheetPageController,
+)
 from .tickets import TicketController
 from .webform_page import (
     FORM_PREFIX,
@@ -39,6 +44,7 @@ CONTROLLERS = [
     WeChatController,
     ServiceSheetController,
     ServiceSheetPageController,
+    ComplaintSignatureController,
 ]
 PUBLIC_PREFIXES = (PUBLIC_PREFIX, FORM_PREFIX, TRACKING_PREFIX, WECHAT_PREFIX, SHEET_PREFIX)
 

@@ -21,9 +21,9 @@ from aftersales_shared.service import Runtime
 
 from .. import pages
 from ..models import ServiceSheetRow, ServiceSheetSignatureRow
-from ..schemas import ServiceSheetOut, ServiceSheetSignatureOut
+from ..schemas import ComplaintSignatureOut, ServiceSheetOut, ServiceSheetSignatureOut
 from ..settings import TicketsSettings
-from ..usecases import service_sheet
+from ..usecases import complaints, service_sheet
 from .complaint_page import guarded, page_error_handler
 from .roles import HANDLERS, READERS
 
@@ -112,6 +112,53 @@ class ServiceSheetController(Controller):
             if signature is None:
                 raise service_sheet.NotFound(f"工单{no}的维修服务单尚未签字 (not signed yet)")
             return Response(signature.image, media_type="image/png", headers=PNG_HEADERS)
+
+
+class ComplaintSignatureController(Controller):
+    """The 投诉处理确认书 signed with a finger on /c/<token>, read-only, for those who may see the
+    complaint."""
+
+    path = "/complaints/{ticket_no:str}/signatures"
+    tags = ["complaints"]
+
+    @get("/", guards=[requires(*READERS)], summary="Finger-signed 投诉处理确认书 of a complaint")
+    async def list_(
+        self, rt: NamedDependency[Runtime], ticket_no: FromPath[str], request: Request
+    ) -> list[ComplaintSignatureOut]:
+        async with rt.sessions() as session:
+            rows = await complaints.signatures(session, ticket_no, request.user)
+            return [
+                ComplaintSignatureOut(
+                    proposal_id=r.proposal_id,
+                    signer_name=r.signer_name,
+                    signed_at=r.signed_at,
+                    content=r.content,
+                    content_sha256=r.content_sha256,
+                    image_sha256=r.image_sha256,
+                    image_url=f"/complaints/{ticket_no}/signatures/{r.proposal_id}/image.png",
+                )
+                for r in rows
+            ]
+
+    @get(
+        "/{proposal_id:int}/image.png",
+        guards=[requires(*READERS)],
+        media_type="image/png",
+        summary="The signature (PNG) of one answered proposal",
+    )
+    async def image(
+        self,
+        rt: NamedDependency[Runtime],
+        ticket_no: FromPath[str],
+        proposal_id: FromPath[int],
+        request: Request,
+    ) -> Response[bytes]:
+        async with rt.sessions() as session:
+            rows = await complaints.signatures(session, ticket_no, request.user)
+            for row in rows:
+                if row.proposal_id == proposal_id:
+                    return Response(row.image, media_type="image/png", headers=PNG_HEADERS)
+            raise service_sheet.NotFound(f"投诉{ticket_no}没有这份签名 (no such signature)")
 
 
 class ServiceSheetPageController(Controller):

@@ -1,5 +1,6 @@
 // The signature pad of the 维修服务单 (/sheet/<token>): draw with a finger, pen or mouse on the
 // canvas (pointer events), "清除" starts over, submitting puts the drawing into the form as a PNG.
+// Also on the complaint confirmation (/c/<token>), where the signature is optional (data-optional).
 // Our own script, no library; the server checks the PNG again (real PNG, size, not blank).
 (function () {
   "use strict";
@@ -56,6 +57,8 @@
   document.getElementById("clear").addEventListener("click", paper);
   form.addEventListener("submit", function (e) {
     if (drawn <= 20) {
+      field.value = "";
+      if (form.dataset.optional) return; // a signature the page may go without
       e.preventDefault();
       document.getElementById("pad-hint").classList.add("error");
       canvas.focus();
@@ -63,5 +66,6 @@
     }
     field.value = canvas.toDataURL("image/png");
   });
+  document.getElementById("nojs").hidden = true;
   paper();
 })();

@@ -1,5 +1,6 @@
 """the customer's signed 维修服务单 (issue 22 item 4): frozen sheets (canonical JSON, its SHA-256,
-the hash of the link's token) and their signatures (one per sheet, the PNG bytes)
+the hash of the link's token) and their signatures (one per sheet, the PNG bytes),
+and the finger signatures of 投诉处理确认书 answered on the page
 
 Revision ID: 0014
 Revises: 0013
@@ -69,9 +70,34 @@ def upgrade() -> None:
         ["ticket_id"],
         unique=False,
     )
+    op.create_table(
+        "complaint_signatures",
+        sa.Column("proposal_id", sa.Integer(), nullable=False),
+        sa.Column("ticket_id", sa.String(length=36), nullable=False),
+        sa.Column("signer_name", sa.String(length=100), nullable=False),
+        sa.Column("signed_at", UTC_TIME, nullable=False),
+        sa.Column("content", sa.Text(), nullable=False),
+        sa.Column("content_sha256", sa.String(length=64), nullable=False),
+        sa.Column("image", sa.LargeBinary(), nullable=False),
+        sa.Column("image_sha256", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["proposal_id"],
+            ["complaint_proposals.id"],
+            name=op.f("fk_complaint_signatures_proposal_id_complaint_proposals"),
+        ),
+        sa.PrimaryKeyConstraint("proposal_id", name=op.f("pk_complaint_signatures")),
+    )
+    op.create_index(
+        op.f("ix_complaint_signatures_ticket_id"),
+        "complaint_signatures",
+        ["ticket_id"],
+        unique=False,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_complaint_signatures_ticket_id"), table_name="complaint_signatures")
+    op.drop_table("complaint_signatures")
     op.drop_index(
         op.f("ix_service_sheet_signatures_ticket_id"), table_name="service_sheet_signatures"
     )
