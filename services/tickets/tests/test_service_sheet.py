@@ -16,10 +16,13 @@ import re
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from PIL import Image, ImageDraw
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from tickets_helpers import AGENT, ENG, OTHER_ENG, SUP, body, outbox_events, tickets_app
 
-from aftersales_testing.support import auth, running
+from aftersales_testing.support import auth, running, runtime_of
 
 SHEET = re.compile(r"/sheet/([A-Za-z0-9_-]{43})$")
 
@@ -184,6 +187,17 @@ async def test_freeze_sign_once_and_complete_with_the_signature(databases, strea
         after = (await client.get(f"/tickets/{no}/service-sheet", headers=SUP)).json()
         assert after["signature"] == signed and after["content"] == frozen["content"]
 
+        # nor can anyone change them in the database: it refuses updates and deletes
+        async with runtime_of(app).sessions() as session:
+            for statement in (
+                "UPDATE service_sheets SET content = '{}'",
+                "UPDATE service_sheet_signatures SET signer_name = '李四'",
+                "DELETE FROM service_sheet_signatures",
+            ):
+                with pytest.raises(DBAPIError, match="append-only"):
+                    await session.execute(text(statement))
+                await session.rollback()
+
         # completing takes the signed sheet as the customer's sign-off
         r = await client.post(
             f"/tickets/{no}/complete",
@@ -232,7 +246,6 @@ async def test_the_complaint_confirmation_signed_with_a_finger(databases, stream
     from sqlalchemy import select
     from test_complaints import TECH, link_of, ok, open_complaint
 
-    from aftersales_testing.support import runtime_of
     from tickets.models import ComplaintSignatureRow
 
     clock.at("friday-close")

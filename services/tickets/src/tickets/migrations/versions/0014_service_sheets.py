@@ -19,6 +19,40 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 UTC_TIME = aftersales_shared.db.UTCDateTime(timezone=True)
+SIGNED = ("service_sheets", "service_sheet_signatures", "complaint_signatures")
+REFUSE = "signed documents are append-only (已签字的单据只能追加，不能修改或删除)"
+
+
+def append_only() -> None:
+    """The database itself refuses to change or delete a frozen sheet or a signature."""
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            "CREATE FUNCTION tickets_signed_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+            f"$$ BEGIN RAISE EXCEPTION '{REFUSE}'; END $$"
+        )
+        for table in SIGNED:
+            op.execute(
+                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION tickets_signed_append_only()"
+            )
+        return
+    for table in SIGNED:
+        for action in ("UPDATE", "DELETE"):
+            op.execute(
+                f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{REFUSE}'); END"
+            )
+
+
+def drop_append_only() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        for table in SIGNED:
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+        op.execute("DROP FUNCTION IF EXISTS tickets_signed_append_only()")
+        return
+    for table in SIGNED:
+        for action in ("update", "delete"):
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{action}")
 
 
 def upgrade() -> None:
@@ -93,9 +127,11 @@ def upgrade() -> None:
         ["ticket_id"],
         unique=False,
     )
+    append_only()
 
 
 def downgrade() -> None:
+    drop_append_only()
     op.drop_index(op.f("ix_complaint_signatures_ticket_id"), table_name="complaint_signatures")
     op.drop_table("complaint_signatures")
     op.drop_index(
