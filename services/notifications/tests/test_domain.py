@@ -36,6 +36,7 @@ INFORMATIONAL = {
     "FaultClassified",  # a cause filled in after analysis: counted by the reports, not announced
     "PartIssued",  # parts on a ticket: its cost, not news
     "PartReturned",
+    "ServiceSheetSigned",  # the customer signed on the spot: the completion that follows is news
     "PartsArrivedForTicket",  # tickets resumes the waiting ticket (its log says so)
     "TicketAcknowledged",  # the first response per channel, counted by the reports
 }

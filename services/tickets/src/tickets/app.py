@@ -20,6 +20,7 @@ from aftersales_shared.events import (
     FaultClassifiedV1,
     FollowUpOpenedV1,
     ServiceCompletedV1,
+    ServiceSheetSignedV1,
     SlaBreachedV1,
     SlaDeadlineChangedV1,
     SlaEscalatedV1,
@@ -62,6 +63,7 @@ PUBLISHES = [
     ComplaintOverdueV1,
     ComplaintEscalatedV1,
     ComplaintClassifiedV1,
+    ServiceSheetSignedV1,
 ]
 
 

@@ -700,3 +700,55 @@ class AttachmentRow(Base):
     size: Mapped[int] = mapped_column(Integer)
     source: Mapped[str] = mapped_column(String(20))  # email
     created_at: Mapped[datetime]
+
+
+class ServiceSheetRow(Base):
+    """A frozen 维修服务单 (issue 22 item 4): the canonical JSON of what the customer is asked to
+    sign, its SHA-256 and the hash of the one link that opens it. Never updated: freezing again
+    before the signature supersedes it by a newer row (only the newest link signs)."""
+
+    __tablename__ = "service_sheets"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
+    document: Mapped[str] = mapped_column(String(30))
+    content: Mapped[str] = mapped_column(Text)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    frozen_by: Mapped[str] = mapped_column(String(100))
+    frozen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class ServiceSheetSignatureRow(Base):
+    """The customer's signature of a sheet: one per sheet (its key), written once, never changed —
+    the evidence of the sign-off (the PNG drawn with a finger, the name, the time, the hash of the
+    content that was shown)."""
+
+    __tablename__ = "service_sheet_signatures"
+
+    sheet_id: Mapped[int] = mapped_column(ForeignKey("service_sheets.id"), primary_key=True)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
+    signer_name: Mapped[str] = mapped_column(String(100))
+    score: Mapped[int | None]
+    signed_at: Mapped[datetime]
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    image: Mapped[bytes] = mapped_column(LargeBinary)
+    image_sha256: Mapped[str] = mapped_column(String(64))
+
+
+class ComplaintSignatureRow(Base):
+    """The customer's finger signature on a 投诉处理确认书 answered on the page (/c/<token>): the
+    canonical JSON of what was confirmed (the complaint, the proposal, the answer), its SHA-256 and
+    the PNG. Written once with the answer, never changed."""
+
+    __tablename__ = "complaint_signatures"
+
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("complaint_proposals.id"), primary_key=True)
+    ticket_id: Mapped[str] = mapped_column(String(36), index=True)
+    signer_name: Mapped[str] = mapped_column(String(100))
+    signed_at: Mapped[datetime]
+    content: Mapped[str] = mapped_column(Text)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    image: Mapped[bytes] = mapped_column(LargeBinary)
+    image_sha256: Mapped[str] = mapped_column(String(64))

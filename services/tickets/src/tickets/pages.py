@@ -16,7 +16,7 @@ from aftersales_shared.publiclinks import SECURITY_HEADERS
 
 from .domain import RequestType, Status
 from .models import ComplaintProposalRow, ComplaintRow
-from .usecases import webform
+from .usecases import service_sheet, webform
 from .usecases.complaints import REASON_MAX, SIGNER_MAX
 
 _env = Environment(
@@ -31,6 +31,7 @@ LABELS = {
     "decision": "是否接受 (your answer)",
     "reason": "不接受的原因 (why not)",
     "signer": "确认人 (your name)",
+    "signature": "手写签名 (your signature)",
 }
 # error code of the page → (icon, title, what to do)
 STATES: dict[str, tuple[str, str, str]] = {
@@ -95,6 +96,30 @@ STATES: dict[str, tuple[str, str, str]] = {
         "在线报修暂时无法使用，请拨打客服热线报修。(The online form is not available: please "
         "call our hotline.)",
     ),
+    "sheet_link_unknown": (
+        "?",
+        "服务单链接无效 (Link not valid)",
+        "找不到这份维修服务单，请检查链接是否完整，或请工程师重新生成。(We could not find this "
+        "service sheet: please check the link, or ask the engineer for a new one.)",
+    ),
+    "sheet_link_expired": (
+        "⌛",
+        "服务单链接已过期 (Link expired)",
+        "这个签字链接已超过有效期，请工程师重新生成服务单。(This signing link has expired: please "
+        "ask the engineer for a new one.)",
+    ),
+    "sheet_signed": (
+        "✓",
+        "服务单已签字 (Already signed)",
+        "这份维修服务单已经签字确认，内容不能再修改。如有疑问请拨打客服热线。(This service sheet "
+        "is already signed and cannot change. Please call our hotline with any question.)",
+    ),
+    "sheet_superseded": (
+        "ⓘ",
+        "该服务单已不再有效 (No longer valid)",
+        "工程师已生成了新版服务单，或工单已完成，请使用最新的链接。(The engineer made a newer "
+        "sheet, or the ticket is completed: please use the newest link.)",
+    ),
     "error": (
         "!",
         "页面暂时无法打开 (Page not available)",
@@ -106,6 +131,13 @@ STATES: dict[str, tuple[str, str, str]] = {
 # the web form runs its own script (and nothing else): the public pages' policy plus script-src
 FORM_CSP = SECURITY_HEADERS["Content-Security-Policy"] + "; script-src 'self'"
 # pages of the web form and the tracking page: (title suffix, heading)
+SHEET_PAGE = ("维修服务单", ("维修服务单", "Service sheet"))
+FEE_NAMES = {
+    "repair": "维修费 (repair)",
+    "travel": "差旅费 (travel)",
+    "labour": "工时费 (labour)",
+    "parts": "配件费 (parts)",
+}
 REQUEST_PAGE = ("在线报修", ("在线报修", "Service request"))
 TRACKING_PAGE = ("报修进度", ("报修进度", "Your request"))
 LABELS_FORM = {
@@ -163,7 +195,7 @@ def form_page(
         reason_max=REASON_MAX,
         signer_max=SIGNER_MAX,
     )
-    return html(body, status)
+    return html(body, status, {"Content-Security-Policy": FORM_CSP})
 
 
 def message_page(
@@ -249,3 +281,39 @@ def done_page(accepted: bool, ticket_no: str) -> Response[str]:
         title=title, lines=lines, icon="✓", ok=True
     )
     return html(body, 200)
+
+
+def _local_text(at: str | None, timezone: str) -> str:
+    return _local(datetime.fromisoformat(at), timezone) if at else ""
+
+
+def sheet_page(
+    opened: service_sheet.Opened,
+    token: str,
+    timezone: str,
+    *,
+    values: Mapping[str, str | None] | None = None,
+    errors: Mapping[str, str] | None = None,
+    status: int = 200,
+) -> Response[str]:
+    """The 维修服务单 to sign (its own script draws the signature), or read-only once signed."""
+    sheet = opened.content
+    given = {k: v for k, v in (values or {}).items() if k in ("signer", "score") and v}
+    given.setdefault("signer", opened.ticket.contact_name)
+    signature = opened.signature
+    body = _env.get_template("sheet.html").render(
+        sheet=sheet,
+        times={k: _local_text(v, timezone) for k, v in sheet["times"].items()},
+        work=[{"at": _local_text(w["at"], timezone), "text": w["text"]} for w in sheet["work"]],
+        fee_names=FEE_NAMES,
+        signature=signature,
+        signed_at=_local(signature.signed_at, timezone) if signature else "",
+        token=token,
+        form_token=service_sheet.form_token(token),
+        content_sha256=opened.sheet.content_sha256,
+        expires=_local(opened.sheet.expires_at, timezone),
+        values=given,
+        errors=dict(errors or {}),
+        signer_max=service_sheet.SIGNER_MAX,
+    )
+    return html(body, status, {"Content-Security-Policy": FORM_CSP})

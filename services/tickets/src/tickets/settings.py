@@ -91,6 +91,12 @@ class TicketsSettings(ServiceSettings):
         ge=1,
         description="how long a customer's tracking link /t/<token> works after completion",
     )
+    service_sheet_link_hours: int = Field(
+        default=72,
+        ge=1,
+        le=720,
+        description="how long the link of a frozen 维修服务单 (/sheet/<token>) may be signed",
+    )
     # the WeChat official account (公众号), issue 22 item 1: its message push endpoint /wechat
     wechat_app_id: str | None = Field(
         default=None, max_length=32, description="the official account's AppID (wx…)"

@@ -68,6 +68,7 @@ from .tickets import (
     FaultClassifiedV1,
     FollowUpOpenedV1,
     ServiceCompletedV1,
+    ServiceSheetSignedV1,
     SlaBreachedV1,
     SlaClock,
     SlaDeadlineChangedV1,

@@ -312,6 +312,27 @@ class TicketReopenedV1(EventData):
 
 
 @event
+class ServiceSheetSignedV1(EventData):
+    """The customer signed the 维修服务单 with a finger on the phone page (issue 22 item 4): the
+    signature, the name and the hash of the frozen content are kept with the ticket; the ticket is
+    completed by the engineer afterwards (ServiceCompleted, method `signature`)."""
+
+    NAME = "ServiceSheetSigned"
+    VERSION = 1
+    PRODUCER = "tickets"
+
+    ticket_id: str
+    ticket_no: str
+    sheet_id: int
+    document: str
+    signer_name: str
+    signed_at: datetime
+    content_sha256: str
+    score: int | None = Field(default=None, ge=1, le=5)
+    engineer_id: str | None = None
+
+
+@event
 class FollowUpOpenedV1(EventData):
     """A low survey score opened a follow-up ticket linked to the original one."""
 

@@ -1,6 +1,7 @@
 """The customer's confirmation page of a proposed complaint resolution (/c/<token>): no login, only
-the single-use token of the link. Plain HTML form, no JavaScript; unknown tokens count against the
-client's guess limit."""
+the single-use token of the link. Plain HTML form that works without JavaScript; with it, the
+customer may also sign with a finger (the service sheet's pad, /sheet/sign.js); unknown tokens
+count against the client's guess limit."""
 
 from __future__ import annotations
 
@@ -28,8 +29,9 @@ from ..usecases import complaints
 log = structlog.get_logger(__name__)
 
 PUBLIC_PREFIX = "/c/"
-FORM_FIELDS = ("decision", "reason", "signer")
+FORM_FIELDS = ("decision", "reason", "signer", "signature")
 MAX_FORM_BYTES = 64 * 1024
+SIGNED_FORM_BYTES = 512 * 1024  # the answer with a finger signature (PNG ≤ 300 KiB, base64)
 T = TypeVar("T")
 
 
@@ -123,7 +125,7 @@ class ComplaintPageController(Controller):
             )
             return pages.form_page(complaint, proposal, settings.business_timezone)
 
-    @post("/{token:str}", request_max_body_size=MAX_FORM_BYTES, status_code=303)
+    @post("/{token:str}", request_max_body_size=SIGNED_FORM_BYTES, status_code=303)
     async def submit(
         self,
         rt: NamedDependency[Runtime],

@@ -55,11 +55,12 @@ from ..models import (
     ComplaintClockRow,
     ComplaintProposalRow,
     ComplaintRow,
+    ComplaintSignatureRow,
     QualityAuditRow,
     TicketRow,
 )
 from ..settings import TicketsSettings
-from . import quality_audit
+from . import quality_audit, service_sheet
 from .access import STAFF_ROLES, visible_to
 from .progress import log_entry
 
@@ -287,6 +288,19 @@ async def get_complaint(
     if row is None or not visible_to(row.ticket, user):
         raise _not_found(no)
     return row
+
+
+async def signatures(
+    session: AsyncSession, no: str, user: Principal
+) -> list[ComplaintSignatureRow]:
+    """The finger-signed 投诉处理确认书 of a complaint the caller may see, oldest first."""
+    row = await get_complaint(session, no, user)
+    found = await session.scalars(
+        select(ComplaintSignatureRow)
+        .where(ComplaintSignatureRow.ticket_id == row.ticket_id)
+        .order_by(ComplaintSignatureRow.proposal_id)
+    )
+    return list(found.all())
 
 
 async def list_complaints(
@@ -702,20 +716,76 @@ async def answer_by_link(
     assert proposal is not None
     check_link_open(row, proposal, now)
     answer = validate_page_answer(raw)
+    image = _page_signature(raw.get("signature"))
     await _answer(
         session,
         row,
         proposal,
         accepted=answer.decision == "accept",
         confirmed_by=answer.signer,
-        method="link",
+        method="link" if image is None else "signature",
         reason=answer.reason,
         remarks=None,
         recorded_by=LINK_ACTOR,
         answered_at=now,
         now=now,
     )
+    if image is not None:
+        session.add(_signature_row(row, proposal, answer, image, now))
     return proposal
+
+
+def _page_signature(data_url: str | None) -> bytes | None:
+    """The finger signature the page may send with the answer (optional: the page works without
+    JavaScript, and then the typed name is the signature)."""
+    if not data_url:
+        return None
+    try:
+        return service_sheet.decode_signature(data_url)
+    except service_sheet.SignatureInvalid as exc:
+        raise PageAnswerInvalid(exc.errors) from None
+
+
+def confirmation_content(
+    row: ComplaintRow, proposal: ComplaintProposalRow, answer: PageAnswer
+) -> dict[str, Any]:
+    """What the customer signs on the 投诉处理确认书: the complaint, the proposal, the answer."""
+    return {
+        "document": "complaint_confirmation",
+        "ticket_no": row.ticket_no,
+        "customer": row.ticket.customer_name,
+        "complaint": row.ticket.description,
+        "findings": row.findings,
+        "promised_date": row.promised_date.isoformat() if row.promised_date else None,
+        "proposal": {
+            "round": proposal.round,
+            "resolution": proposal.resolution,
+            "proposed_at": proposal.proposed_at.isoformat(),
+        },
+        "decision": answer.decision,
+        "reason": answer.reason,
+        "signer": answer.signer,
+    }
+
+
+def _signature_row(
+    row: ComplaintRow,
+    proposal: ComplaintProposalRow,
+    answer: PageAnswer,
+    image: bytes,
+    now: datetime,
+) -> ComplaintSignatureRow:
+    text = service_sheet.canonical(confirmation_content(row, proposal, answer))
+    return ComplaintSignatureRow(
+        proposal_id=proposal.id,
+        ticket_id=row.ticket_id,
+        signer_name=answer.signer,
+        signed_at=now,
+        content=text,
+        content_sha256=service_sheet.sha256_hex(text),
+        image=image,
+        image_sha256=service_sheet.sha256_hex(image),
+    )
 
 
 async def _answer(

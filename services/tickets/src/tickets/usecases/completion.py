@@ -3,7 +3,7 @@ window."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,7 +26,7 @@ from ..domain import (
 )
 from ..models import CompletionRow, TicketRow
 from ..settings import TicketsSettings
-from . import complaints, faults
+from . import complaints, faults, service_sheet
 from .access import load, require_handler
 from .progress import log_entry
 from .sla import change_clock, clock_of, meet
@@ -61,6 +61,7 @@ async def complete(
         )
     ticket.status = check_transition("complete", Status(ticket.status), ticket.ticket_no).value
     require_handler(ticket, user)
+    data = await _with_signed_sheet(session, ticket, data)
     if data.confirmed_at > now + CLOCK_SKEW:
         raise DomainError("确认时间不能晚于当前时间 (confirmation cannot be in the future)")
     await complaints.close_with_ticket(session, ticket, user.subject, now)
@@ -95,6 +96,26 @@ async def complete(
     )
     await session.flush()
     return ticket
+
+
+async def _with_signed_sheet(
+    session: AsyncSession, ticket: TicketRow, data: Confirmation
+) -> Confirmation:
+    """A sheet the customer signed on the phone is the confirmation: who, when, method
+    `signature`, and a reference to the signed sheet (its id and content hash) in the remarks."""
+    pending = await service_sheet.pending_signature(session, ticket)
+    if pending is None:
+        return data
+    sheet, signed = pending
+    reference = f"维修服务单#{sheet.id} sha256:{sheet.content_sha256}"
+    return replace(
+        data,
+        document=sheet.document,
+        confirmed_by=signed.signer_name,
+        confirmed_at=signed.signed_at,
+        method="signature",
+        remarks=f"{reference}\n{data.remarks}" if data.remarks else reference,
+    )
 
 
 def _completed(
