@@ -22,6 +22,7 @@ from aftersales_shared.service import provided
 
 from .http import CONTROLLERS
 from .http.pages import EXCEPTION_HANDLERS
+from .oidc import OidcClient
 from .settings import ConsoleSettings
 from .upstream import Upstream
 
@@ -47,10 +48,14 @@ async def _static_cache(response: Response[Any]) -> Response[Any]:
 
 
 def create_app(
-    settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | None = None
+    settings: ConsoleSettings,
+    transport: httpx.AsyncBaseTransport | None = None,
+    oidc_transport: httpx.AsyncBaseTransport | None = None,
 ) -> Litestar:
-    """`transport` (tests): reach the services in-process instead of over the network."""
+    """`transport` (tests): reach the services in-process instead of over the network;
+    `oidc_transport` the same for the identity provider."""
     upstream = Upstream(settings, transport)
+    oidc = OidcClient(settings, oidc_transport)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -89,5 +94,5 @@ def create_app(
         after_request=_headers,
         lifespan=[lifespan],
         openapi_config=None,
-        dependencies=provided({"settings": settings, "upstream": upstream}),
+        dependencies=provided({"settings": settings, "upstream": upstream, "oidc": oidc}),
     )

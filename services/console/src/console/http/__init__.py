@@ -3,6 +3,7 @@
 from .board import BoardController
 from .dealer import DealerController
 from .intake import IntakeController
+from .oidc import OidcController
 from .ops import health, ready
 from .reviews import ReviewController
 from .signin import SignInController
@@ -12,6 +13,7 @@ CONTROLLERS = [
     health,
     ready,
     SignInController,
+    OidcController,
     BoardController,
     TicketController,
     IntakeController,

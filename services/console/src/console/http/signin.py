@@ -1,5 +1,5 @@
 """Signing in and out: the local page listing the demo users by role (local development), the
-session cookie; OpenID Connect for production is the next slice (settings already named)."""
+session cookie; OpenID Connect for production is http/oidc.py."""
 
 from __future__ import annotations
 
@@ -47,7 +47,9 @@ class SignInController(Controller):
             "signin.html",
             context={
                 "dev": settings.dev_sign_in,
-                "oidc": bool(settings.oidc_issuer and settings.oidc_client_id),
+                "oidc": bool(
+                    settings.oidc_issuer and settings.oidc_client_id and settings.oidc_redirect_url
+                ),
                 "groups": roles,
                 "next": safe_next(next),
                 "user": current_user(request),
