@@ -29,7 +29,11 @@ from aftersales_testing.browser import CHROMIUM, CHROMIUM_ARGS, PHONE, free_port
 async def serving(app: Any) -> AsyncIterator[str]:
     """The console app over real HTTP on 127.0.0.1; its base URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    # an open page's event stream (/live) does not hold the shutdown up for long
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=3
+    )
+    server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     try:
         for _ in range(200):

@@ -37,7 +37,8 @@ SERVICES: tuple[ServiceInfo, ...] = (
 )
 
 
-# the web front end: no database, no stream, no NATS user (yet); it calls the services' HTTP APIs
+# the web front end: no database, no stream; it calls the services' HTTP APIs and hears the
+# tickets service's events as its read-only NATS user `console` (live updates)
 CONSOLE = ServiceInfo("console", "console.settings:ConsoleSettings")
 # every process the launcher runs, in the order of their ports (--port-base + index)
 PROCESSES: tuple[ServiceInfo, ...] = (*SERVICES, CONSOLE)

@@ -1,5 +1,5 @@
 """Wiring of the console: templates, its own static files, the encrypted session cookie, CSRF on
-every form, the services' APIs behind one pooled client each."""
+every form, the services' APIs behind one pooled client each, the live feed from NATS."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from aftersales_shared.service import provided
 
 from .http import CONTROLLERS
 from .http.pages import EXCEPTION_HANDLERS
+from .live import LiveFeed
 from .settings import ConsoleSettings
 from .upstream import Upstream
 
@@ -51,12 +52,15 @@ def create_app(
 ) -> Litestar:
     """`transport` (tests): reach the services in-process instead of over the network."""
     upstream = Upstream(settings, transport)
+    feed = LiveFeed(settings)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await feed.start()
         try:
             yield
         finally:
+            await feed.stop()
             await upstream.close()
 
     session = CookieBackendConfig(
@@ -89,5 +93,5 @@ def create_app(
         after_request=_headers,
         lifespan=[lifespan],
         openapi_config=None,
-        dependencies=provided({"settings": settings, "upstream": upstream}),
+        dependencies=provided({"settings": settings, "upstream": upstream, "feed": feed}),
     )

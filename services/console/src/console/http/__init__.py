@@ -3,6 +3,7 @@
 from .board import BoardController
 from .dealer import DealerController
 from .intake import IntakeController
+from .live import live
 from .ops import health, ready
 from .reviews import ReviewController
 from .signin import SignInController
@@ -11,6 +12,7 @@ from .ticket import TicketController
 CONTROLLERS = [
     health,
     ready,
+    live,
     SignInController,
     BoardController,
     TicketController,
