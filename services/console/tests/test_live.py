@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+from a11y import accessible
 from console_support import open_desk, open_ticket, sign_in
 from test_pages_browser import LAPTOP, SCREENS, _fits
 from test_work_pages_browser import chromium, serving
@@ -171,6 +172,7 @@ async def _board_updates(
     assert "列表已更新" in await page.locator("#live-status").inner_text()
     await _fits(page, size["width"])
     await page.screenshot(path=str(shots / f"{name}-live-board.png"), full_page=True)
+    await accessible(page, f"{name}-live-board", shots)
 
     # the ticket page hears its own ticket change and says so
     async with page.expect_navigation():
@@ -183,5 +185,6 @@ async def _board_updates(
     await page.locator("dl.facts", has_text="张工").wait_for(timeout=WAIT * 1000)
     assert "工单已更新" in await page.locator("#live-status").inner_text()
     await page.screenshot(path=str(shots / f"{name}-live-ticket.png"), full_page=True)
+    await accessible(page, f"{name}-live-ticket", shots)
     assert outside == [], f"fetched from outside the console: {outside}"
     await context.close()
