@@ -5,6 +5,7 @@ from .dealer import DealerController
 from .intake import IntakeController
 from .live import live
 from .ops import health, ready
+from .report import ReportController
 from .reviews import ReviewController
 from .signin import SignInController
 from .ticket import TicketController
@@ -19,4 +20,5 @@ CONTROLLERS = [
     IntakeController,
     DealerController,
     ReviewController,
+    ReportController,
 ]
