@@ -1,5 +1,6 @@
 """The console's pages."""
 
+from .admin import AdminController
 from .board import BoardController
 from .dealer import DealerController
 from .intake import IntakeController
@@ -21,4 +22,5 @@ CONTROLLERS = [
     DealerController,
     ReviewController,
     ReportController,
+    AdminController,
 ]

@@ -1,0 +1,155 @@
+"""Admin pages against the real tickets service: its dead letters (two kept by its inbox — a
+contract that failed to be handled, a malformed one) listed under the tickets tab, replayed from
+their row as the admin: the first is handled (the entitlement is there afterwards), the second is
+still malformed and says so in the service's words; CSRF on the replay form; other roles get 403.
+In Chromium at both sizes: the page, a replay, the axe scan (screenshot 15)."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+
+from a11y import accessible
+from console_support import open_desk, sign_in
+from report_events import contract
+from sqlalchemy import insert
+from test_board import csrf
+from test_pages_browser import LAPTOP, _fits
+from test_work_pages_browser import _keep, _page, _sign_in, chromium, serving
+from tickets_helpers import AGENT
+
+from aftersales_shared.db import dead_letters, utcnow
+from aftersales_shared.events import ContractSignedV1
+from aftersales_testing.browser import PHONE
+from aftersales_testing.support import runtime_of
+
+
+async def keep_dead_letters(app) -> tuple[int, int, str]:
+    """A ContractSigned the tickets inbox failed to handle, and a malformed one: (ids, contract)."""
+    rt = runtime_of(app)
+    consumer = next(
+        name
+        for name, sub in rt.inbox.subscriptions.items()
+        if issubclass(ContractSignedV1, sub.accepts)
+    )
+    env = contract([f"SN-{uuid.uuid4().hex[:8]}"], "XK-200", "B1", "2026-06-01T02:00:00Z")
+    rows = [
+        {
+            "consumer": consumer,
+            "subject": env.nats_subject,
+            "event_id": env.id,
+            "event_type": env.type,
+            "headers": json.dumps(env.headers()),
+            "body": env.body(),
+            "reason": "failed",
+            "error": "OperationalError: 数据库暂时不可用 (database unavailable)",
+            "deliveries": 5,
+            "created_at": utcnow(),
+        },
+        {
+            "consumer": consumer,
+            "subject": env.nats_subject,
+            "event_id": f"bad-{uuid.uuid4().hex[:8]}",
+            "event_type": env.type,
+            "headers": json.dumps(env.headers() | {"ce-id": "bad"}),
+            "body": b'{"contract_no": 1}',
+            "reason": "malformed",
+            "error": "contract_no: Input should be a valid string",
+            "deliveries": 1,
+            "created_at": utcnow(),
+        },
+    ]
+    ids = []
+    async with rt.sessions.begin() as session:
+        for row in rows:
+            result = await session.execute(insert(dead_letters).values(**row))
+            ids.append(result.inserted_primary_key[0])
+    return ids[0], ids[1], env.data.contract_no
+
+
+async def test_the_admin_replays_dead_letters(desk_parts):
+    async with open_desk(*desk_parts) as desk, desk.console() as browser:
+        good, bad, contract_no = await keep_dead_letters(desk.tickets_app)
+        await sign_in(browser, "admin")
+        page = await browser.get("/admin/dead-letters")
+        assert page.status_code == 200, page.text
+        assert "工单 tickets (2)" in page.text and 'href="/admin/dead-letters">死信' in page.text
+        assert "数据库暂时不可用" in page.text and "格式错误" in page.text
+        forms = re.findall(r'action="/admin/dead-letters/tickets/(\d+)/replay"', page.text)
+        assert {int(f) for f in forms} == {good, bad}
+
+        # no CSRF token: refused, nothing replayed
+        refused = await browser.post(f"/admin/dead-letters/tickets/{good}/replay")
+        assert refused.status_code == 403
+        r = await desk.tickets.get(f"/entitlements/{contract_no}", headers=AGENT)
+        assert r.status_code == 404
+
+        token = csrf(page.text)
+        done = await browser.post(
+            f"/admin/dead-letters/tickets/{good}/replay", data={"_csrf_token": token}
+        )
+        assert (done.status_code, done.headers["location"]) == (
+            302,
+            "/admin/dead-letters?service=tickets",
+        )
+        after = await browser.get(done.headers["location"])
+        assert f"死信 {good} 已重放：已处理" in after.text
+        assert "工单 tickets (1)" in after.text
+        r = await desk.tickets.get(f"/entitlements/{contract_no}", headers=AGENT)
+        assert r.status_code == 200, r.text  # handled: the contract's entitlement is there
+
+        again = await browser.post(
+            f"/admin/dead-letters/tickets/{bad}/replay", data={"_csrf_token": token}
+        )
+        shown = (await browser.get(again.headers["location"])).text
+        assert f"死信 {bad} 重放未成功" in shown and "still malformed" in shown
+        replayed = await browser.get("/admin/dead-letters?service=tickets&status=replayed")
+        assert "已重放" in replayed.text and f"/tickets/{good}/replay" not in replayed.text
+
+        for url, status in (
+            ("/admin/dead-letters?service=nope", 400),
+            ("/admin/dead-letters?status=gone", 400),
+        ):
+            assert (await browser.get(url)).status_code == status
+        assert (
+            await browser.post("/admin/dead-letters/nope/1/replay", data={"_csrf_token": token})
+        ).status_code == 404
+
+    async with open_desk(*desk_parts) as desk:
+        for sub in ("sup-zhang", "mgr-wang", "dealer-chen"):
+            async with desk.console() as other:
+                await sign_in(other, sub)
+                r = await other.get("/admin/dead-letters")
+                assert r.status_code == 403 and "管理页面仅供管理员使用" in r.text
+                form = await other.get("/login")
+                posted = await other.post(
+                    "/admin/dead-letters/tickets/1/replay", data={"_csrf_token": csrf(form.text)}
+                )
+                assert posted.status_code == 403
+
+
+async def test_the_dead_letters_page_on_a_laptop_and_a_phone(desk_parts, artifacts_dir):
+    shots = artifacts_dir / "console"
+    shots.mkdir(exist_ok=True)
+    async with open_desk(*desk_parts) as desk:
+        await keep_dead_letters(desk.tickets_app)
+        await keep_dead_letters(desk.tickets_app)
+        async with serving(desk.console_app) as base, chromium() as browser:
+            for size, name in ((LAPTOP, "laptop"), (PHONE, "phone")):
+                outside: list[str] = []
+                context, page = await _page(browser, base, size, outside)
+                await _sign_in(page, base, "admin", "/admin/dead-letters")
+                assert await page.locator("table.dead-letters tbody tr").count() >= 2
+                async with page.expect_navigation():
+                    row = page.locator("table.dead-letters tr", has_text="处理失败")
+                    await row.locator("button.replay").first.click()
+                assert "已重放" in await page.locator(".flash").inner_text()
+                await _fits(page, size["width"])
+                await page.screenshot(
+                    path=str(shots / f"{name}-15-dead-letters.png"), full_page=True
+                )
+                await accessible(page, f"{name}-15-dead-letters", shots)
+                assert outside == [], outside
+                await context.close()
+    _keep(shots, "15")
