@@ -2,7 +2,8 @@
 contract that failed to be handled, a malformed one) listed under the tickets tab, replayed from
 their row as the admin: the first is handled (the entitlement is there afterwards), the second is
 still malformed and says so in the service's words; CSRF on the replay form; other roles get 403.
-In Chromium at both sizes: the page, a replay, the axe scan (screenshot 15)."""
+In Chromium at both sizes: the page, a replay, the axe scan (screenshot 15). Working calendars:
+provisional years, a year imported, the audit (screenshot 16)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,9 @@ from tickets_helpers import AGENT
 from aftersales_shared.db import dead_letters, utcnow
 from aftersales_shared.events import ContractSignedV1
 from aftersales_testing.browser import PHONE
-from aftersales_testing.support import runtime_of
+from aftersales_testing.support import auth, runtime_of
+
+ADMIN = auth("admin", sub="admin")
 
 
 async def keep_dead_letters(app) -> tuple[int, int, str]:
@@ -153,3 +156,72 @@ async def test_the_dead_letters_page_on_a_laptop_and_a_phone(desk_parts, artifac
                 assert outside == [], outside
                 await context.close()
     _keep(shots, "15")
+
+
+async def test_the_admin_sees_provisional_years_and_imports_one(desk_parts, artifacts_dir):
+    """2028 has no official table (provisional); its table is imported (pasted as CSV) and is then
+    marked imported; a table with a wrong kind is refused in the tickets API's words; CSRF."""
+    async with open_desk(*desk_parts) as desk, desk.console() as browser:
+        await sign_in(browser, "admin")
+        page = await browser.get("/admin/calendars")
+        assert page.status_code == 200, page.text
+        assert re.search(
+            r'<tr class="year-provisional">\s*<td data-label="年份"><div>2028', page.text
+        )
+        assert "暂定：无官方放假安排，请导入" in page.text and "工作时间" in page.text
+        exported = await desk.tickets.get(
+            "/calendars/national/years/2028", params={"format": "csv"}, headers=ADMIN
+        )
+        assert exported.status_code == 200
+        table = exported.text + "2028-12-31,holiday,公司年终盘点\n"
+        form = {"scope": "national", "year": "2028", "format": "csv", "content": table}
+
+        refused = await browser.post("/admin/calendars/import", data=form)
+        assert refused.status_code == 403  # no CSRF token
+
+        token = csrf(page.text)
+        wrong = await browser.post(
+            "/admin/calendars/import",
+            data=form
+            | {"content": "date,kind,name\n2028-01-01,party,元旦\n", "_csrf_token": token},
+        )
+        shown = (await browser.get(wrong.headers["location"])).text
+        assert "未导入 2028 年" in shown and "unknown kind" in shown
+        missing = await browser.post(
+            "/admin/calendars/import",
+            data=form | {"content": " ", "year": "1", "_csrf_token": token},
+        )
+        shown = (await browser.get(missing.headers["location"])).text
+        assert "年份须为 2000–2100 的整数" in shown and "请粘贴该年的放假安排" in shown
+
+        done = await browser.post("/admin/calendars/import", data=form | {"_csrf_token": token})
+        assert (done.status_code, done.headers["location"]) == (302, "/admin/calendars")
+        after = (await browser.get("/admin/calendars")).text
+        assert "已导入 national 2028 年" in after
+        assert re.search(r'<tr class="year-imported">\s*<td data-label="年份"><div>2028', after)
+        assert "admin" in after  # the change is in the audit list, by whom
+
+        again = await desk.tickets.get(
+            "/calendars/national/years/2028", params={"format": "csv"}, headers=ADMIN
+        )
+        assert "公司年终盘点" in again.text and again.headers["x-calendar-source"] == "imported"
+
+        async with desk.console() as supervisor:
+            await sign_in(supervisor, "sup-zhang")
+            assert (await supervisor.get("/admin/calendars")).status_code == 403
+
+        # in Chromium at both sizes: the page as it is after the import
+        shots = artifacts_dir / "console"
+        shots.mkdir(exist_ok=True)
+        async with serving(desk.console_app) as base, chromium() as chrome:
+            for size, name in ((LAPTOP, "laptop"), (PHONE, "phone")):
+                outside: list[str] = []
+                context, tab = await _page(chrome, base, size, outside)
+                await _sign_in(tab, base, "admin", "/admin/calendars")
+                assert "暂定" in await tab.locator("table.years").inner_text()
+                await _fits(tab, size["width"])
+                await tab.screenshot(path=str(shots / f"{name}-16-calendars.png"), full_page=True)
+                await accessible(tab, f"{name}-16-calendars", shots)
+                assert outside == [], outside
+                await context.close()
+    _keep(shots, "16")

@@ -1,6 +1,6 @@
 """The console's pages."""
 
-from .admin import AdminController
+from .admin import AdminController, CalendarAdminController
 from .board import BoardController
 from .dealer import DealerController
 from .intake import IntakeController
@@ -23,4 +23,5 @@ CONTROLLERS = [
     ReviewController,
     ReportController,
     AdminController,
+    CalendarAdminController,
 ]
