@@ -1,6 +1,6 @@
 """The console's pages."""
 
-from .admin import AdminController, CalendarAdminController
+from .admin import AdminController, CalendarAdminController, RulesAdminController
 from .board import BoardController
 from .dealer import DealerController
 from .intake import IntakeController
@@ -24,4 +24,5 @@ CONTROLLERS = [
     ReportController,
     AdminController,
     CalendarAdminController,
+    RulesAdminController,
 ]
