@@ -294,10 +294,15 @@ def test_launcher_runs_everything_and_contract_reaches_tickets(tmp_path):
 
 
 def _console_shows_the_demo_tickets(out: str, console: str) -> None:
-    """The launcher prints the console's URL; a demo supervisor signs in there (the form and its
-    CSRF token) and the board lists the demo's open tickets."""
+    """The launcher prints the console's URL; its live feed is connected to NATS; a demo supervisor
+    signs in there (the form and its CSRF token) and the board lists the demo's open tickets."""
     assert f"Console (控制台): {console}" in out
     assert httpx.get(f"{console}/ready", timeout=5).status_code == 200
+    # its live feed hears NATS as its own user (console), with the launcher's credentials
+    _poll(
+        lambda: httpx.get(f"{console}/ready", timeout=5).json()["checks"]["live"] == "ok" or None,
+        "the console's live feed connected to NATS",
+    )
     with httpx.Client(base_url=console, timeout=10) as browser:
         page = browser.get("/login")
         token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)[1]

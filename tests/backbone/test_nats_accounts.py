@@ -21,6 +21,7 @@ from nats.js.errors import NoStreamResponseError, NotFoundError
 
 from aftersales_shared.natsauth import (
     ADMIN,
+    CONSOLE,
     CONSUMES,
     PARTNERS,
     USERS,
@@ -194,6 +195,39 @@ async def test_a_service_publishes_its_own_subjects_and_reads_only_its_own_consu
             assert info.name == "tickets-surveys-survey_answered-v1"
         except NotFoundError:
             pass
+    finally:
+        await nc.close()
+
+
+async def test_the_console_only_hears_the_tickets_events(secured):
+    """Live updates: a plain subscription to the tickets service's subjects; no publishing (not
+    even a ticket event), no other producer's subjects, no JetStream API, no one's inbox."""
+    errors = Errors()
+    nc = await _as(secured, CONSOLE, errors)
+    heard: asyncio.Queue = asyncio.Queue()
+    try:
+        await nc.subscribe("tickets.>", cb=heard.put)
+        await nc.flush()
+        publisher = await _as(secured, "tickets")
+        try:
+            await publisher.publish("tickets.ticket_opened.v1", b'{"ticket_no": "SV-1"}')
+            await publisher.flush()
+        finally:
+            await publisher.close()
+        msg = await asyncio.wait_for(heard.get(), 10)
+        assert msg.subject == "tickets.ticket_opened.v1"
+
+        await nc.publish("tickets.ticket_opened.v1", b"{}")
+        assert "permissions violation for publish" in await errors.wait_for(
+            '"tickets.ticket_opened.v1"'
+        )
+        for subject in ("contracts.>", "surveys.>", "_INBOX_tickets.>", ">"):
+            await nc.subscribe(subject)
+            assert "permissions violation for subscription" in await errors.wait_for(f'"{subject}"')
+        with pytest.raises(NatsTimeout):
+            await nc.jetstream(timeout=1).add_consumer(
+                "TICKETS", ConsumerConfig(durable_name="console-snoop"), timeout=1
+            )
     finally:
         await nc.close()
 

@@ -37,7 +37,7 @@ OVERLAYS = ("local", "staging", "production")
 KUBERNETES_VERSION = "v1.30.0"  # infra/k8s/schemas/<version>, made by infra/k8s/schemas/vendor.py
 SCHEMAS = K8S / "schemas" / KUBERNETES_VERSION
 SERVICES = sorted(p.parent.name for p in (ROOT / "services").glob("*/pyproject.toml"))
-# web front ends: no database, no NATS user (yet); they call the services' HTTP APIs
+# web front ends: no database; they call the services' HTTP APIs and hear NATS as their own user
 WEB_APPS = {"console"}
 BACKENDS = [s for s in SERVICES if s not in WEB_APPS]
 HTTP_PORT = 8000
@@ -48,7 +48,7 @@ NATS_CLIENT, NATS_ROUTES, POSTGRESQL, HTTPS, DNS = 4222, 6222, 5432, 443, 53
 SMTP = {25, 465, 587}
 SERVICE_EGRESS = {NATS_CLIENT, POSTGRESQL, HTTPS, DNS}
 EXTRA_EGRESS = {"notifications": SMTP}
-WEB_EGRESS = {HTTP_PORT, HTTPS, DNS}  # the services' APIs, the IdP, DNS
+WEB_EGRESS = {HTTP_PORT, NATS_CLIENT, HTTPS, DNS}  # the services' APIs, NATS, the IdP, DNS
 INGRESS_CONTROLLER = {"kubernetes.io/metadata.name": "ingress-nginx"}
 PROMETHEUS = {"kubernetes.io/metadata.name": "monitoring"}
 KUBE_SYSTEM = {"kubernetes.io/metadata.name": "kube-system"}
@@ -541,7 +541,7 @@ def credential_problems(docs: list[dict]) -> list[str]:
         re.sub(r"-[a-z0-9]{10}$", "", n): d for n, d in by_kind(docs, "ConfigMap").items()
     }
     deployments = by_kind(docs, "Deployment")
-    for s in BACKENDS:
+    for s in SERVICES:  # the console too: its own read-only user
         prefix, key = s.upper(), f"NATS_PASSWORD_{s.upper()}"
         if f"${key}" not in auth_conf:
             problems.append(f"infra/nats/auth.conf reads no ${key}")
@@ -928,7 +928,7 @@ def test_environments_differ_where_they_should():
 def test_the_nats_users_example_is_a_valid_secret_with_every_password():
     (secret,) = _documents((K8S / "nats-users.example.yaml").read_text(), "nats-users.example")
     assert schema_problems([secret]) == []
-    assert {f"NATS_PASSWORD_{s.upper()}" for s in BACKENDS} | {"NATS_PASSWORD_PROVISIONER"} <= set(
+    assert {f"NATS_PASSWORD_{s.upper()}" for s in SERVICES} | {"NATS_PASSWORD_PROVISIONER"} <= set(
         secret["stringData"]
     )
 

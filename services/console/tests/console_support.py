@@ -87,7 +87,7 @@ async def open_desk(databases: Any, nats_url: str, clock: Any) -> AsyncIterator[
         )
         assert response.status_code == 200, response.text
         console = create_app(
-            ConsoleSettings(local_dev=True, tickets_url="http://tickets.test"),
+            ConsoleSettings(local_dev=True, tickets_url="http://tickets.test", nats_url=nats_url),
             transport=httpx.ASGITransport(app=app),
         )
         yield Desk(tickets, app, console, opened, dealer, contract, serial)

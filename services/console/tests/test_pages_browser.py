@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from a11y import accessible
 from console_support import open_desk
 
 from aftersales_testing.browser import CHROMIUM, CHROMIUM_ARGS, PHONE, free_port, require_chromium
@@ -50,6 +51,7 @@ async def _journey(browser: Any, base: str, size: dict, name: str, desk: Any, sh
     assert await page.title() == "登录 · Aftersales"
     await _fits(page, size["width"])
     await page.screenshot(path=str(shots / f"{name}-1-sign-in.png"), full_page=True)
+    await accessible(page, f"{name}-1-sign-in", shots)
 
     async with page.expect_navigation():
         await page.click("#as-sup-zhang")
@@ -62,12 +64,14 @@ async def _journey(browser: Any, base: str, size: dict, name: str, desk: Any, sh
     assert "非工作时间·计时暂停" in text
     await _fits(page, size["width"])
     await page.screenshot(path=str(shots / f"{name}-2-board.png"), full_page=True)
+    await accessible(page, f"{name}-2-board", shots)
 
     await page.select_option("select[name=urgency]", "critical")
     async with page.expect_navigation():
         await page.click(".filters button[type=submit]")
     assert await rows.count() == 1
     await page.screenshot(path=str(shots / f"{name}-3-board-critical.png"), full_page=True)
+    await accessible(page, f"{name}-3-board-critical", shots)
 
     async with page.expect_navigation():
         await page.click(f"text={desk.opened['critical']}")
@@ -77,6 +81,13 @@ async def _journey(browser: Any, base: str, size: dict, name: str, desk: Any, sh
     assert "整机无法启动" in await page.locator(".description").inner_text()
     await _fits(page, size["width"])
     await page.screenshot(path=str(shots / f"{name}-4-ticket.png"), full_page=True)
+    await accessible(page, f"{name}-4-ticket", shots)
+    # an error page: what is wrong, in words a person can act on, as accessible as the rest
+    response = await page.goto(base + "/board?tab=nope")
+    assert response.status == 400
+    await page.screenshot(path=str(shots / f"{name}-4b-error.png"), full_page=True)
+    await accessible(page, f"{name}-4b-error", shots)
+    await page.go_back()
     assert outside == [], f"fetched from outside the console: {outside}"
     css = await page.evaluate("getComputedStyle(document.querySelector('.sla')).backgroundColor")
     assert css != "rgba(0, 0, 0, 0)", "the countdown has no colour"

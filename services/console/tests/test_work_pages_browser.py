@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from a11y import accessible
 from console_support import open_desk
 from dealer_support import open_dealers
 from review_support import open_reviews
@@ -29,7 +30,11 @@ from aftersales_testing.browser import CHROMIUM, CHROMIUM_ARGS, PHONE, free_port
 async def serving(app: Any) -> AsyncIterator[str]:
     """The console app over real HTTP on 127.0.0.1; its base URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    # an open page's event stream (/live) does not hold the shutdown up for long
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=3
+    )
+    server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     try:
         for _ in range(200):
@@ -98,6 +103,7 @@ async def _intake(browser: Any, base: str, size: dict, name: str, desk: Any, sho
     assert await page.input_value("input[name=contact_name]") == "赵工"
     await _fits(page, width)
     await page.screenshot(path=str(shots / f"{name}-5-intake.png"), full_page=True)
+    await accessible(page, f"{name}-5-intake", shots)
 
     await page.select_option("select[name=urgency]", "urgent")
     await page.click("textarea[name=description]")
@@ -108,6 +114,7 @@ async def _intake(browser: Any, base: str, size: dict, name: str, desk: Any, sho
     await hint.first.locator("summary").click()
     await _fits(page, width)
     await page.screenshot(path=str(shots / f"{name}-6-intake-suggestions.png"), full_page=True)
+    await accessible(page, f"{name}-6-intake-suggestions", shots)
 
     async with page.expect_navigation():
         await page.click("#intake-form button[type=submit]")
@@ -119,6 +126,7 @@ async def _intake(browser: Any, base: str, size: dict, name: str, desk: Any, sho
     await page.click("#action-progress summary")
     await _fits(page, width)
     await page.screenshot(path=str(shots / f"{name}-7-ticket-actions.png"), full_page=True)
+    await accessible(page, f"{name}-7-ticket-actions", shots)
     async with page.expect_navigation():
         await page.click("#action-acknowledge button[type=submit]")
     assert "已完成：受理" in await page.locator(".flash").inner_text()
@@ -131,6 +139,7 @@ async def _intake(browser: Any, base: str, size: dict, name: str, desk: Any, sho
     assert "等待客户" in await page.locator("dl.facts").inner_text()
     await _fits(page, width)
     await page.screenshot(path=str(shots / f"{name}-8-ticket-paused.png"), full_page=True)
+    await accessible(page, f"{name}-8-ticket-paused", shots)
     assert outside == [], f"fetched from outside the console: {outside}"
     await context.close()
 
@@ -146,6 +155,7 @@ async def _portal(browser: Any, base: str, size: dict, name: str, world: Any, sh
     await page.click(f"#card-{world.ours['waiting']} summary")
     await _fits(page, width)
     await page.screenshot(path=str(shots / f"{name}-9-dealer.png"), full_page=True)
+    await accessible(page, f"{name}-9-dealer", shots)
 
     async with page.expect_navigation():
         await page.locator("#returns a.no").first.click()
@@ -153,6 +163,7 @@ async def _portal(browser: Any, base: str, size: dict, name: str, world: Any, sh
     assert "主轴轴承 ×2" in await page.locator("table.grid").inner_text()
     await _fits(page, width)
     await page.screenshot(path=str(shots / f"{name}-9b-dealer-repair.png"), full_page=True)
+    await accessible(page, f"{name}-9b-dealer-repair", shots)
     async with page.expect_navigation():
         await page.click(".crumbs a")
 
@@ -168,6 +179,7 @@ async def _portal(browser: Any, base: str, size: dict, name: str, world: Any, sh
     assert "有异议" in await page.locator("li.line").first.inner_text()
     await _fits(page, width)
     await page.screenshot(path=str(shots / f"{name}-10-dealer-notice.png"), full_page=True)
+    await accessible(page, f"{name}-10-dealer-notice", shots)
     assert outside == [], f"fetched from outside the console: {outside}"
     await context.close()
 
@@ -180,6 +192,7 @@ async def _review(browser: Any, base: str, size: dict, name: str, world: Any, sh
     assert await page.title() == "合同评审 · Aftersales"
     await _fits(page, width)
     await page.screenshot(path=str(shots / f"{name}-11-reviews.png"), full_page=True)
+    await accessible(page, f"{name}-11-reviews", shots)
     no = world.submitted[0 if size is LAPTOP else 1]
     async with page.expect_navigation():
         await page.click(f"text={no}")
@@ -187,6 +200,7 @@ async def _review(browser: Any, base: str, size: dict, name: str, world: Any, sh
     await page.fill("#review-finance textarea[name=comments]", "付款期限 30 天，同意")
     await _fits(page, width)
     await page.screenshot(path=str(shots / f"{name}-12-review.png"), full_page=True)
+    await accessible(page, f"{name}-12-review", shots)
     async with page.expect_navigation():
         await page.click("#review-finance button[value=approve]")
     assert page.url == base + "/reviews"

@@ -7,7 +7,9 @@ messages. The `reports` user may also replay the ARCHIVE stream (its read model 
 it): create, pull and delete its own `reports-rebuild-*` consumers there, each filtered on one
 subject it consumes anyway. The `partners` user may only publish `partners.>` (and hear the
 JetStream acknowledgement on `_INBOX_partners.`). The `provisioner` user declares the streams
-(`aftersales streams`). Nobody connects without a user.
+(`aftersales streams`). The `console` user (the web console's live updates) may only subscribe to
+the tickets service's subjects and publish nothing: no JetStream API, no consumer, no inbox.
+Nobody connects without a user.
 
 The same permission table renders the local server's configuration (`aftersales up`, the tests:
 passwords written in, file mode 0600) and the production one (`infra/nats/auth.conf`: passwords read
@@ -28,7 +30,10 @@ from .streams import ARCHIVE, PRODUCERS, stream_for_subject
 
 PARTNERS = "partners"
 PROVISIONER = "provisioner"
-USERS: tuple[str, ...] = (*PRODUCERS, PARTNERS, PROVISIONER)
+# the web console: hears the tickets service's events to update open pages (core NATS, read only)
+CONSOLE = "console"
+CONSOLE_LISTENS: tuple[str, ...] = ("tickets.>",)
+USERS: tuple[str, ...] = (*PRODUCERS, PARTNERS, PROVISIONER, CONSOLE)
 # local installations only (launcher, tests): may do anything, for an operator's `nats` CLI and the
 # tests' probes; the production configuration (infra/nats/auth.conf) has no such user
 ADMIN = "admin"
@@ -189,6 +194,8 @@ def permissions(user: str) -> Permissions:
         return Permissions(publish=("$JS.API.>",), subscribe=(f"{inbox_prefix(user)}.>",))
     if user == PARTNERS:
         return Permissions(publish=("partners.>",), subscribe=(f"{inbox_prefix(user)}.>",))
+    if user == CONSOLE:
+        return Permissions(publish=(), subscribe=CONSOLE_LISTENS)
     if user not in CONSUMES:
         raise KeyError(f"no NATS user {user!r}; known: {', '.join(USERS)}")
     pub: list[str] = [f"{user}.>"]
@@ -241,6 +248,9 @@ def render_authorization(passwords: dict[str, str] | None = None) -> str:
         password = _quote(passwords[user]) if passwords is not None else f"${password_env(user)}"
         lines.append(f"    {{ user: {_quote(user)}, password: {password}, permissions: {{")
         for kind, subjects in (("publish", perms.publish), ("subscribe", perms.subscribe)):
+            if not subjects:  # nothing allowed: said as a denial of everything
+                lines.append(f'        {kind}: {{ deny: [">"] }}')
+                continue
             lines.append(f"        {kind}: {{ allow: [")
             lines += [f"          {_quote(s)}" for s in subjects]
             lines.append("        ] }")

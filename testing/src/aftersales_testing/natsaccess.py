@@ -17,7 +17,7 @@ from typing import Any
 import nats
 
 from aftersales_shared.natsauth import ADMIN, NatsCredentials
-from aftersales_tools.catalog import SERVICES
+from aftersales_tools.catalog import CONSOLE, SERVICES
 from aftersales_tools.natsserver import NatsServer
 
 SESSION: list[NatsCredentials] = []
@@ -29,7 +29,7 @@ def enable() -> NatsCredentials:
     if not SESSION:
         SESSION.append(NatsCredentials.generate())
     creds = SESSION[0]
-    for info in SERVICES:
+    for info in (*SERVICES, CONSOLE):
         os.environ.update(creds.service_env(info.name, info.env_prefix))
     return creds
 

@@ -38,7 +38,8 @@ SERVICES: tuple[ServiceInfo, ...] = (
 )
 
 
-# the web front end: no database, no stream, no NATS user (yet); it calls the services' HTTP APIs
+# the web front end: no database, no stream; it calls the services' HTTP APIs and hears the
+# tickets service's events as its read-only NATS user `console` (live updates)
 CONSOLE = ServiceInfo("console", "console.settings:ConsoleSettings")
 # every process the launcher runs, in the order of their ports (--port-base + index): the console
 # keeps B+6, where it was before parts (B+7) came

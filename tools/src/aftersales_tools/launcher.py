@@ -72,8 +72,14 @@ class Launcher:
         return env
 
     def console_env(self) -> dict[str, str]:
-        """The console: its port and where each service answers (it owns no database)."""
-        env = {"CONSOLE_PORT": str(self.port_of(CONSOLE, len(SERVICES)))}
+        """The console: its port, where each service answers (it owns no database) and NATS, which
+        it hears as its own read-only user `console` (live updates)."""
+        env = {
+            "CONSOLE_PORT": str(self.port_of(CONSOLE, len(SERVICES))),
+            "CONSOLE_NATS_URL": self.effective_nats_url,
+        }
+        if self.credentials is not None:
+            env |= self.credentials.service_env(CONSOLE.name, CONSOLE.env_prefix)
         for index, info in enumerate(SERVICES):
             env[f"CONSOLE_{info.name.upper()}_URL"] = (
                 f"http://127.0.0.1:{self.port_of(info, index)}"

@@ -1,5 +1,5 @@
 """Wiring of the console: templates, its own static files, the encrypted session cookie, CSRF on
-every form, the services' APIs behind one pooled client each."""
+every form, the services' APIs behind one pooled client each, the live feed from NATS."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from aftersales_shared.service import provided
 
 from .http import CONTROLLERS
 from .http.pages import EXCEPTION_HANDLERS
+from .live import LiveFeed
 from .oidc import OidcClient
 from .settings import ConsoleSettings
 from .upstream import Upstream
@@ -56,12 +57,15 @@ def create_app(
     `oidc_transport` the same for the identity provider."""
     upstream = Upstream(settings, transport)
     oidc = OidcClient(settings, oidc_transport)
+    feed = LiveFeed(settings)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await feed.start()
         try:
             yield
         finally:
+            await feed.stop()
             await upstream.close()
 
     session = CookieBackendConfig(
@@ -94,5 +98,7 @@ def create_app(
         after_request=_headers,
         lifespan=[lifespan],
         openapi_config=None,
-        dependencies=provided({"settings": settings, "upstream": upstream, "oidc": oidc}),
+        dependencies=provided(
+            {"settings": settings, "upstream": upstream, "oidc": oidc, "feed": feed}
+        ),
     )

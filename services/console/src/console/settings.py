@@ -14,8 +14,9 @@ DEV_SESSION_SECRET = "aftersales-console-local-dev-session-secret"
 
 
 class ConsoleSettings(ServiceSettings):
-    """The console owns no business data: `database_url` and the NATS settings it inherits are
-    unused in this slice (live updates over NATS come later)."""
+    """The console owns no business data (`database_url` is unused). It listens to NATS as its own
+    user `console` (CONSOLE_NATS_URL, CONSOLE_NATS_USER, CONSOLE_NATS_PASSWORD or
+    CONSOLE_NATS_CREDS_FILE, the TLS settings) for live updates (console.live)."""
 
     model_config = ServiceSettings.model_config | {"env_prefix": "CONSOLE_"}
     service_name: ClassVar[str] = "console"
@@ -48,6 +49,13 @@ class ConsoleSettings(ServiceSettings):
         default=None, description="https://<console>/auth/callback as registered at the IdP"
     )
     page_size: int = Field(default=25, ge=5, le=200)
+    live_stream_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        le=3600,
+        description="an open page's event stream ends after this long and the browser reconnects "
+        "(the session is checked again)",
+    )
 
     @property
     def dev_sign_in(self) -> bool:
@@ -57,7 +65,7 @@ class ConsoleSettings(ServiceSettings):
 
     def security_problems(self) -> list[str]:
         """Outside local development: a real session secret and a way to sign in. The console
-        verifies no token itself (the services do) and, in this slice, connects to no NATS."""
+        verifies no token itself (the services do); it listens to NATS as its own user."""
         if self.local_dev:
             return []
         p, out = self.env_prefix, []
@@ -66,6 +74,13 @@ class ConsoleSettings(ServiceSettings):
             out.append(f"{p}SESSION_SECRET is the development one or shorter than 32 bytes")
         if not (self.oidc_issuer and self.oidc_client_id):
             out.append(f"{p}OIDC_ISSUER and {p}OIDC_CLIENT_ID are not set (nobody could sign in)")
+        if not self.nats_creds_file and not (
+            self.nats_user and self.nats_password and self.nats_password.get_secret_value()
+        ):
+            out.append(
+                f"no NATS credentials for live updates (set {p}NATS_USER and {p}NATS_PASSWORD, "
+                f"or {p}NATS_CREDS_FILE)"
+            )
         return out
 
     def session_key(self) -> bytes:

@@ -65,7 +65,14 @@ class Upstream:
         return await self._call(service, "POST", path, token, json=body)
 
     async def _call(self, service: str, method: str, path: str, token: str, **kw: Any) -> Any:
-        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        response = await self.raw(service, method, path, token, "application/json", **kw)
+        return response.json() if response.content else None
+
+    async def raw(
+        self, service: str, method: str, path: str, token: str, accept: str = "*/*", **kw: Any
+    ) -> httpx.Response:
+        """The service's answer as it is (a file to hand on: the report's PDF, XLSX, CSV)."""
+        headers = {"Authorization": f"Bearer {token}", "Accept": accept}
         try:
             response = await self.client(service).request(method, path, headers=headers, **kw)
         except httpx.HTTPError as exc:
@@ -74,7 +81,7 @@ class Upstream:
             raise SignedOut(response.text)
         if response.status_code >= 400:
             raise UpstreamError(service, response.status_code, _detail(response))
-        return response.json() if response.content else None
+        return response
 
     async def healthy(self, service: str) -> bool:
         try:

@@ -1,10 +1,13 @@
 """The console's pages."""
 
+from .admin import AdminController, CalendarAdminController, RulesAdminController
 from .board import BoardController
 from .dealer import DealerController
 from .intake import IntakeController
+from .live import live
 from .oidc import OidcController
 from .ops import health, ready
+from .report import ReportController
 from .reviews import ReviewController
 from .signin import SignInController
 from .ticket import TicketController
@@ -12,6 +15,7 @@ from .ticket import TicketController
 CONTROLLERS = [
     health,
     ready,
+    live,
     SignInController,
     OidcController,
     BoardController,
@@ -19,4 +23,8 @@ CONTROLLERS = [
     IntakeController,
     DealerController,
     ReviewController,
+    ReportController,
+    AdminController,
+    CalendarAdminController,
+    RulesAdminController,
 ]

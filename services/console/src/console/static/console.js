@@ -44,3 +44,55 @@
     timer = window.setTimeout(ask, 400);
   });
 }());
+
+// Live updates: a page with data-live opens its event stream (/live, Server-Sent Events). The
+// server says only "something changed" (never a record): the page fetches itself again with the
+// user's own session and swaps its [data-live-part] regions (forms being filled in stay as they
+// are); #live-status tells screen readers and eyes what changed. Without this file the page is
+// simply as loaded (reload to see changes).
+(function () {
+  "use strict";
+  var main = document.querySelector("[data-live]");
+  if (!main || !window.EventSource || !window.fetch || !window.DOMParser) { return; }
+  var root = document.documentElement;
+  var status = document.getElementById("live-status");
+  var busy = false, again = null;
+  function clock() {
+    var d = new Date();
+    return (d.getHours() < 10 ? "0" : "") + d.getHours() + ":" +
+      (d.getMinutes() < 10 ? "0" : "") + d.getMinutes() + ":" +
+      (d.getSeconds() < 10 ? "0" : "") + d.getSeconds();
+  }
+  function swap(html, message) {
+    var doc = new DOMParser().parseFromString(html, "text/html");
+    var parts = document.querySelectorAll("[data-live-part]");
+    for (var i = 0; i < parts.length; i++) {
+      var name = parts[i].getAttribute("data-live-part");
+      var fresh = doc.querySelector('[data-live-part="' + name + '"]');
+      if (fresh) { parts[i].parentNode.replaceChild(document.importNode(fresh, true), parts[i]); }
+    }
+    if (message && status) { status.textContent = message + " " + clock(); }
+  }
+  function reload(message) {
+    if (busy) { again = again || message; return; }
+    busy = true;
+    window.fetch(window.location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      .then(function (r) {
+        if (r.redirected && r.url.indexOf("/login") !== -1) { window.location.reload(); return ""; }
+        return r.ok ? r.text() : "";
+      })
+      .then(function (html) { if (html) { swap(html, message); } })
+      .catch(function () { /* the next change tries again */ })
+      .then(function () {
+        busy = false;
+        if (again !== null) { var m = again; again = null; reload(m); }
+      });
+  }
+  var source = new EventSource(main.getAttribute("data-live"));
+  function listening() { root.setAttribute("data-live-state", "open"); }
+  source.addEventListener("hello", listening);
+  source.addEventListener("error", function () { root.setAttribute("data-live-state", "closed"); });
+  source.addEventListener("board", function () { reload("列表已更新 List updated"); });
+  source.addEventListener("ticket", function () { reload("工单已更新 Ticket updated"); });
+  source.addEventListener("refresh", function () { listening(); reload(""); });
+}());

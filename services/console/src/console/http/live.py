@@ -1,0 +1,83 @@
+"""`GET /live`: the open page's Server-Sent Events stream (console.live).
+
+`/live` (the board): an event `board` whenever a ticket changed — no number, no data: the page
+fetches its list again with the user's own session, so it only ever shows what the tickets API
+lets that user see. `/live?ticket=<no>` (a ticket page): the ticket is read first with the user's
+token (a ticket they may not see is a 404, never a stream), then an event `ticket` only when that
+ticket changed. `refresh`: events may have been missed (NATS reconnected, the page's stream
+reconnected with an older Last-Event-ID): fetch again. A stream lasts `live_stream_seconds`, then
+the browser reconnects by itself (a signed-out session then gets no stream)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+from litestar import Request, Response, get
+from litestar.di import NamedDependency
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+
+from ..live import LiveFeed
+from ..settings import ConsoleSettings
+from ..upstream import Upstream, UpstreamError
+from .pages import current_user
+from .ticket import TICKET_NO
+
+KEEPALIVE_SECONDS = 15.0
+RETRY_MS = 1000
+
+
+def _refused(status: int, text: str) -> Response[str]:
+    return Response(text, status_code=status, media_type="text/plain; charset=utf-8")
+
+
+@get("/live", include_in_schema=False)
+async def live(
+    request: Request,
+    settings: NamedDependency[ConsoleSettings],
+    upstream: NamedDependency[Upstream],
+    feed: NamedDependency[LiveFeed],
+) -> ServerSentEvent | Response[str]:
+    user = current_user(request)
+    if user is None:
+        return _refused(401, "请重新登录 (sign in again)")
+    ticket = request.query_params.get("ticket")
+    if ticket is not None:
+        if not TICKET_NO.fullmatch(ticket):
+            return _refused(400, "工单号格式不对 (a ticket number is letters, digits and -)")
+        try:  # only a ticket this user may see: the API decides, with their token
+            await upstream.get("tickets", f"/tickets/{ticket}", user.token)
+        except UpstreamError as exc:
+            status = exc.status if 400 <= exc.status < 500 else 503
+            return _refused(status, f"无法订阅此工单的更新：{exc.detail}")
+    last_seen = request.headers.get("last-event-id")
+    ends_at = time.monotonic() + settings.live_stream_seconds
+
+    async def events() -> AsyncIterator[ServerSentEventMessage]:
+        queue = feed.listen()
+        try:
+            mark = feed.mark
+            if last_seen and last_seen != mark:  # something passed while it was away
+                yield ServerSentEventMessage(data="refresh", event="refresh", id=mark)
+            else:
+                yield ServerSentEventMessage(data="hello", event="hello", id=mark, retry=RETRY_MS)
+            while not feed.closed:
+                left = ends_at - time.monotonic()
+                if left <= 0:
+                    return
+                try:
+                    notice = await asyncio.wait_for(queue.get(), min(KEEPALIVE_SECONDS, left))
+                except TimeoutError:
+                    yield ServerSentEventMessage(comment="keepalive")
+                    continue
+                if notice.refresh:
+                    yield ServerSentEventMessage(data="refresh", event="refresh", id=notice.mark)
+                elif ticket is None:
+                    yield ServerSentEventMessage(data="changed", event="board", id=notice.mark)
+                elif notice.ticket_no == ticket:
+                    yield ServerSentEventMessage(data=ticket, event="ticket", id=notice.mark)
+        finally:
+            feed.leave(queue)
+
+    return ServerSentEvent(events(), headers={"X-Accel-Buffering": "no"})

@@ -1,0 +1,72 @@
+"""The console's live feed on its own NATS server: it hears the tickets service's events as the
+console user; when NATS goes away and comes back, every open page is told to refresh (events may
+have passed meanwhile) and the feed hears again; a page too slow to take its notices gets one
+refresh instead of the backlog; an event's ticket is read from its body."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aftersales_testing import natsaccess
+from aftersales_testing.support import wait_until
+from console.live import QUEUE_SIZE, LiveFeed, ticket_of
+from console.settings import ConsoleSettings
+
+
+async def _publish(url: str, ticket_no: str) -> None:
+    nc = await natsaccess.connect(url, "tickets")
+    try:
+        await nc.publish("tickets.ticket_assigned.v1", f'{{"ticket_no": "{ticket_no}"}}'.encode())
+        await nc.flush()
+    finally:
+        await nc.close()
+
+
+async def _connected(feed: LiveFeed) -> bool:
+    return feed.connected
+
+
+async def test_a_nats_restart_tells_every_page_to_refresh(own_nats):
+    feed = LiveFeed(ConsoleSettings(local_dev=True, nats_url=own_nats.url))
+    assert feed.settings.nats_user == "console"  # the tests' credentials, as the launcher's
+    await feed.start()
+    try:
+        await wait_until(lambda: _connected(feed), timeout=20, what="the feed connected")
+        page = feed.listen()
+        await _publish(own_nats.url, "SV-1")
+        heard = await asyncio.wait_for(page.get(), 20)
+        assert (heard.ticket_no, heard.refresh) == ("SV-1", False)
+
+        own_nats.kill()
+        own_nats.start()
+        told = await asyncio.wait_for(page.get(), 30)
+        assert told.refresh and told.ticket_no is None and told.mark != heard.mark
+
+        await _publish(own_nats.url, "SV-2")  # and it hears again
+        again = await asyncio.wait_for(page.get(), 20)
+        assert (again.ticket_no, again.refresh) == ("SV-2", False)
+    finally:
+        await feed.stop()
+    assert feed.closed
+
+
+async def test_a_slow_page_gets_one_refresh_instead_of_the_backlog():
+    feed = LiveFeed(ConsoleSettings(local_dev=True))
+    slow, quick = feed.listen(), feed.listen()
+    for n in range(QUEUE_SIZE + 5):
+        feed.publish(f"SV-{n}")
+        while not quick.empty():
+            quick.get_nowait()
+    kept = [slow.get_nowait() for _ in range(slow.qsize())]
+    assert kept[0].refresh and all(not k.refresh for k in kept[1:]) and len(kept) < QUEUE_SIZE
+    feed.leave(slow)
+    feed.leave(quick)
+    assert feed.listeners == 0
+
+
+def test_the_ticket_of_an_event():
+    assert ticket_of(b'{"ticket_no": "SV-20261130-0001", "urgency": "urgent"}') == (
+        "SV-20261130-0001"
+    )
+    for body in (b"not json", b"[1, 2]", b'{"ticket_no": 7}', b'{"calendar_id": "default"}'):
+        assert ticket_of(body) is None
