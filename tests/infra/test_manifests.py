@@ -47,7 +47,9 @@ HTTP_PORT = 8000
 NATS_CLIENT, NATS_ROUTES, POSTGRESQL, HTTPS, DNS = 4222, 6222, 5432, 443, 53
 SMTP = {25, 465, 587}
 SERVICE_EGRESS = {NATS_CLIENT, POSTGRESQL, HTTPS, DNS}
-EXTRA_EGRESS = {"notifications": SMTP}
+EXTRA_EGRESS = {"notifications": SMTP, "tickets": SMTP}  # tickets: replies to its mailbox's mail
+# tickets' SMTP receiver (the service mailbox, issue 22): only from the mail gateway's own address
+MAIL_INGRESS = {"tickets": 2525}
 WEB_EGRESS = {HTTP_PORT, NATS_CLIENT, HTTPS, DNS}  # the services' APIs, NATS, the IdP, DNS
 INGRESS_CONTROLLER = {"kubernetes.io/metadata.name": "ingress-nginx"}
 PROMETHEUS = {"kubernetes.io/metadata.name": "monitoring"}
@@ -739,6 +741,16 @@ def network_problems(docs: list[dict]) -> list[str]:
                 problems.append(f"{policy}: NATS admits {peers} on {ports}")
             if name not in SERVICES and name != "nats":
                 problems.append(f"{policy}: {name} admits {peers} on {ports}")
+            if (
+                name in MAIL_INGRESS
+                and ports == {MAIL_INGRESS[name]}
+                and all(
+                    set(p) == {"ipBlock"}
+                    and ipaddress.ip_network(p["ipBlock"]["cidr"], strict=False).prefixlen >= 24
+                    for p in peers
+                )
+            ):
+                continue  # the mail gateway, by address
             if name in SERVICES and (
                 ports != {HTTP_PORT}
                 or not all(
