@@ -130,8 +130,8 @@ CONSUMES: dict[str, tuple[str, ...]] = {
         "tickets.ticket_opened.v1",
         "tickets.ticket_reopened.v1",
     ),
-    # stock, the ledger and reservations: it consumes nothing yet (tickets hears it)
-    "parts": (),
+    # a ticket's warranty-or-chargeable from the entitlement at opening (its own ticket table)
+    "parts": ("tickets.ticket_opened.v1",),
 }
 
 ADVISORY_MAX_DELIVERIES = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES"
