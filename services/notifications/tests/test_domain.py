@@ -37,6 +37,8 @@ INFORMATIONAL = {
     "PartIssued",  # parts on a ticket: its cost, not news
     "PartReturned",
     "PartsArrivedForTicket",  # tickets resumes the waiting ticket (its log says so)
+    "QuoteAccepted",  # parts lets the repair start (issuing parts); the page tells the customer
+    "InvoiceRequested",  # for finance systems, not people
 }
 
 
