@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from parts.usecases import quotes
 from parts_support import KEEPER, MANAGER, engineer, move, new_location, new_part, uid
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from aftersales_shared.errors import Conflict
 from aftersales_shared.events import Contact, Envelope, TicketOpenedV1
@@ -183,6 +185,21 @@ async def test_coverage_override_needs_a_supervisor_and_a_reason_and_is_audited(
         # a redelivered TicketOpened does not undo the override
         await deliver(kit, opened(no, False))
         assert (await c.get(f"/tickets/{no}", headers=KEEPER)).json()["coverage"] == "warranty"
+        # the database itself keeps the trail: no update, no delete
+        for statement in (
+            "UPDATE coverage_changes SET reason = 'x'",
+            "DELETE FROM coverage_changes",
+        ):
+            async with kit.rt.sessions() as s:
+                try:
+                    await s.execute(text(statement))
+                    await s.commit()
+                except DBAPIError as exc:
+                    assert "append-only" in str(exc)
+                else:
+                    raise AssertionError(f"{statement} was allowed")
+        r = await c.get(f"/tickets/{no}/coverage/history", headers=FINANCE)
+        assert len(r.json()) == 2
 
 
 async def test_chargeable_repair_waits_for_the_accepted_quote_then_is_invoiced(make_kit):
