@@ -332,3 +332,37 @@ async def test_a_declined_quote_allows_a_new_one_and_an_expired_link_decides_not
         row = await quotes.by_token(s, token)
         assert row.status == "issued" and row.decided_at is None
         assert row.total == Decimal("848.00")
+
+
+async def test_an_invoice_without_a_quote_bills_the_recorded_cost_and_freezes_coverage(make_kit):
+    kit = await make_kit()
+    no = uid("T-")
+    async with kit.client() as c:
+        await deliver(kit, opened(no, False))
+        await price_list(c)
+        inv = {"buyer_name": "苏州精密机械有限公司", "buyer_tax_no": TAX_NO.lower()}
+        r = await c.post(f"/tickets/{no}/invoice", json=inv, headers=FINANCE)
+        assert r.status_code == 409 and "没有可开票的费用" in r.json()["detail"]
+        for line in (
+            {"kind": "labour", "person": "eng-zhang", "quantity": "1.5", "price_code": "LAB-STD"},
+            {"kind": "travel", "person": "eng-zhang", "amount": "45.00"},
+        ):
+            r = await c.post(
+                f"/tickets/{no}/cost-lines",
+                json=line | {"idempotency_key": uid("key-")},
+                headers=KEEPER,
+            )
+            assert r.status_code == 201, r.text
+        r = await c.post(f"/tickets/{no}/invoice", json=inv | {"tax_rate": "0.06"}, headers=FINANCE)
+        assert r.status_code == 201, r.text
+        # 270 + 45 = 315; 6 % = 18.90
+        got = r.json()
+        assert (got["net_amount"], got["tax_amount"], got["total"]) == ("315.00", "18.90", "333.90")
+        assert got["buyer_tax_no"] == TAX_NO and got["quote_no"] is None
+        assert (await c.get(f"/tickets/{no}/invoice", headers=FINANCE)).json()["total"] == "333.90"
+        r = await c.put(
+            f"/tickets/{no}/coverage",
+            json={"coverage": "warranty", "reason": "复核后改为保修处理"},
+            headers=KEEPER,
+        )
+        assert r.status_code == 409 and "已申请发票" in r.json()["detail"]

@@ -22,6 +22,7 @@ from .. import charges as c
 from ..models import (
     CostLineRow,
     CoverageChangeRow,
+    InvoiceRow,
     PriceItemRow,
     QuoteRow,
     TicketRow,
@@ -96,6 +97,10 @@ async def override_coverage(
     if await accepted_quote(session, ticket_no) is not None:
         raise Conflict(
             "客户已接受该工单的报价，不能再更改保修/收费认定 (a quote was accepted already)"
+        )
+    if await session.scalar(select(InvoiceRow.invoice_id).where(InvoiceRow.ticket_no == ticket_no)):
+        raise Conflict(
+            "该工单已申请发票，不能再更改保修/收费认定 (an invoice was requested already)"
         )
     session.add(
         CoverageChangeRow(
