@@ -227,6 +227,11 @@ Reason = Annotated[str, Field(min_length=4, max_length=500, description="原因"
 Amount = Annotated[
     Decimal, Field(gt=0, le=Decimal("10000"), decimal_places=2, description="hours, km or units")
 ]
+TaxRate = Annotated[
+    Decimal,
+    Field(ge=0, le=Decimal("0.17"), decimal_places=4, description="VAT rate, e.g. 0.13"),
+]
+# optional decimals below are typed without None (null is refused) so the document says number
 
 
 class TicketOut(Out):
@@ -278,9 +283,9 @@ class PriceItemOut(Out):
 class CostLineIn(In):
     kind: Literal["labour", "travel"]
     person: str = Field(min_length=1, max_length=200, description="who worked or travelled")
-    quantity: Amount | None = Field(default=None, description="hours (labour) or km (travel)")
+    quantity: Amount = Field(default=None, description="hours (labour) or km (travel)")  # type: ignore[assignment]
     price_code: str | None = Field(default=None, min_length=1, max_length=40)
-    amount: Price | None = Field(default=None, description="a fixed amount: actual fares")
+    amount: Price = Field(default=None, description="a fixed amount: actual fares")  # type: ignore[assignment]
     description: str | None = Field(default=None, max_length=200)
     idempotency_key: Key
 
@@ -288,15 +293,13 @@ class CostLineIn(In):
 class QuoteLineIn(In):
     price_code: str | None = Field(default=None, min_length=1, max_length=40)
     part_no: PartNo | None = None
-    quantity: Amount = Decimal("1")
+    quantity: Amount = Field(default=1, validate_default=True)
     description: str | None = Field(default=None, max_length=200)
 
 
 class QuoteIn(In):
     lines: list[QuoteLineIn] = Field(min_length=1, max_length=50)
-    tax_rate: Decimal | None = Field(
-        default=None, ge=0, le=Decimal("0.17"), description="default: the service's VAT rate"
-    )
+    tax_rate: TaxRate = Field(default=None, description="default: the service's VAT rate")  # type: ignore[assignment]
     note: str | None = Field(default=None, max_length=1000)
 
 
@@ -343,7 +346,7 @@ class InvoiceIn(In):
     )
     buyer_address_phone: str | None = Field(default=None, max_length=300)
     buyer_bank_account: str | None = Field(default=None, max_length=300)
-    tax_rate: Decimal | None = Field(default=None, ge=0, le=Decimal("0.17"))
+    tax_rate: TaxRate = Field(default=None, description="default: the service's VAT rate")  # type: ignore[assignment]
 
 
 class InvoiceOut(Out):
