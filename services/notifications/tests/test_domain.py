@@ -39,6 +39,8 @@ INFORMATIONAL = {
     "ServiceSheetSigned",  # the customer signed on the spot: the completion that follows is news
     "PartsArrivedForTicket",  # tickets resumes the waiting ticket (its log says so)
     "TicketAcknowledged",  # the first response per channel, counted by the reports
+    "QuoteAccepted",  # parts lets the repair start (issuing parts); the page tells the customer
+    "InvoiceRequested",  # for finance systems, not people
 }
 
 

@@ -50,6 +50,7 @@ async def test_intake_picks_up_the_entitlement_or_refuses_an_unknown_serial(
         assert all(c["deadline"] for c in t["clocks"]) and t["in_warranty"] is True
         [opened] = await outbox_events(app, "TicketOpened.v1", t["ticket_no"])
         assert opened["contract_no"] == contract and opened["response_due"]
+        assert opened["in_warranty"] is True  # parts decides warranty or chargeable from it
 
         r = await client.post("/tickets", json=body(f"NOPE-{uid()}"), headers=AGENT)
         assert r.status_code == 422 and "use_default_policy" in r.json()["detail"]

@@ -47,6 +47,9 @@ CONSUMES: dict[str, tuple[str, ...]] = {
         "contracts.contract_signed.v1",
         "partners.ticket_requested.v1",
         "parts.parts_arrived_for_ticket.v1",
+        "parts.quote_accepted.v1",
+        "parts.quote_declined.v1",
+        "parts.quote_issued.v1",
         "surveys.return_visit_recorded.v1",
         "surveys.survey_answered.v1",
     ),
@@ -69,9 +72,13 @@ CONSUMES: dict[str, tuple[str, ...]] = {
         "dealers.stocking_plan_missed.v1",
         "dealers.warranty_card_registered.v1",
         "dealers.warranty_service_overdue.v1",
+        "parts.invoice_requested.v1",
         "parts.part_issued.v1",
         "parts.part_returned.v1",
         "parts.parts_arrived_for_ticket.v1",
+        "parts.quote_accepted.v1",
+        "parts.quote_declined.v1",
+        "parts.quote_issued.v1",
         "parts.stock_below_reorder_point.v1",
         "reports.report_published.v1",
         "surveys.return_visit_overdue.v1",
@@ -137,8 +144,8 @@ CONSUMES: dict[str, tuple[str, ...]] = {
         "tickets.ticket_opened.v1",
         "tickets.ticket_reopened.v1",
     ),
-    # stock, the ledger and reservations: it consumes nothing yet (tickets hears it)
-    "parts": (),
+    # a ticket's warranty-or-chargeable from the entitlement at opening (its own ticket table)
+    "parts": ("tickets.ticket_opened.v1",),
 }
 
 ADVISORY_MAX_DELIVERIES = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES"

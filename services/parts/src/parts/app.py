@@ -3,24 +3,50 @@
 from litestar import Litestar
 
 from aftersales_shared.events import (
+    InvoiceRequestedV1,
     PartIssuedV1,
     PartReturnedV1,
     PartsArrivedForTicketV1,
+    QuoteAcceptedV1,
+    QuoteDeclinedV1,
+    QuoteIssuedV1,
     StockBelowReorderPointV1,
 )
+from aftersales_shared.publiclinks import GuessLimiter
 from aftersales_shared.service import build_runtime, create_service_app
 
-from .http import CONTROLLERS
+from . import messaging
+from .http import CONTROLLERS, PUBLIC_PREFIX
 from .settings import PartsSettings
 
 DESCRIPTION = (
-    "备件库存 — spare parts: the part master, stock per location (central warehouse, regional "
-    "stores, engineers' vans, dealer stores), the append-only movement ledger, reservations for "
-    "tickets waiting for parts, and the parts cost of each ticket"
+    "备件与服务费用 — spare parts and the money on a ticket: the part master, stock per location, "
+    "the append-only movement ledger, reservations for tickets waiting for parts, each ticket's "
+    "cost (parts, labour, travel), warranty or chargeable, the price list, quotes the customer "
+    "accepts at /q/<token>, and VAT invoice requests for finance"
 )
-PUBLISHES = [PartIssuedV1, PartReturnedV1, StockBelowReorderPointV1, PartsArrivedForTicketV1]
+PUBLISHES = [
+    PartIssuedV1,
+    PartReturnedV1,
+    StockBelowReorderPointV1,
+    PartsArrivedForTicketV1,
+    QuoteIssuedV1,
+    QuoteAcceptedV1,
+    QuoteDeclinedV1,
+    InvoiceRequestedV1,
+]
 
 
 def create_app(settings: PartsSettings) -> Litestar:
     rt = build_runtime(settings, publishes=PUBLISHES)
-    return create_service_app(rt, route_handlers=CONTROLLERS, description=DESCRIPTION)
+    messaging.register(rt.inbox)
+    limiter = GuessLimiter(settings.guess_limit, settings.guess_window_seconds)
+    app = create_service_app(
+        rt,
+        route_handlers=CONTROLLERS,
+        description=DESCRIPTION,
+        public_prefixes=(PUBLIC_PREFIX,),
+        dependencies={"limiter": limiter},
+    )
+    app.state["guess_limiter"] = limiter
+    return app

@@ -165,5 +165,131 @@ class ReservationRow(Base):
     )
 
 
+# ---------------------------------------------------------------- money on a ticket (#23 slice 2)
+class TicketRow(Base):
+    """What parts knows of a ticket (from TicketOpened): who to quote and whether the repair is on
+    warranty (三包) or chargeable. `coverage` starts from the entitlement and changes only by an
+    override with a reason (kept in `coverage_changes`)."""
+
+    __tablename__ = "tickets"
+
+    ticket_no: Mapped[str] = mapped_column(String(100), primary_key=True)
+    ticket_id: Mapped[str] = mapped_column(String(64))
+    customer_id: Mapped[str | None] = mapped_column(String(64))
+    customer_name: Mapped[str] = mapped_column(String(200))
+    contact: Mapped[dict[str, Any]] = mapped_column(JSON)
+    contract_no: Mapped[str | None] = mapped_column(String(100))
+    product_model: Mapped[str | None] = mapped_column(String(200))
+    serial_no: Mapped[str | None] = mapped_column(String(200))
+    dealer_id: Mapped[str | None] = mapped_column(String(64))
+    in_warranty: Mapped[bool | None] = mapped_column(Boolean, comment="as the entitlement said")
+    coverage: Mapped[str] = mapped_column(String(20), comment="warranty | chargeable")
+    coverage_reason: Mapped[str] = mapped_column(Text)
+    opened_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class CoverageChangeRow(Base):
+    """The audit trail of warranty ↔ chargeable overrides (append-only)."""
+
+    __tablename__ = "coverage_changes"
+
+    change_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    ticket_no: Mapped[str] = mapped_column(String(100), index=True)
+    from_coverage: Mapped[str] = mapped_column(String(20))
+    to_coverage: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime]
+
+
+class PriceItemRow(Base):
+    """The price list of paid service: labour rate, travel rate, fixed-price service items."""
+
+    __tablename__ = "price_items"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), comment="labour | travel | service")
+    name: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(20))
+    rate: Mapped[Decimal] = mapped_column(comment="CNY per unit, before tax")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(200))
+
+    __table_args__ = (CheckConstraint("rate >= 0", name="rate_not_negative"),)
+
+
+class CostLineRow(Base):
+    """Labour or travel on a ticket: hours × rate, km × rate, or a fixed amount (actual fares)."""
+
+    __tablename__ = "cost_lines"
+
+    line_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    ticket_no: Mapped[str] = mapped_column(String(100), index=True)
+    kind: Mapped[str] = mapped_column(String(20), comment="labour | travel")
+    person: Mapped[str] = mapped_column(String(200), comment="who worked or travelled")
+    description: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[Decimal | None] = mapped_column(Numeric(10, 2), comment="hours or km")
+    unit: Mapped[str] = mapped_column(String(20))
+    rate: Mapped[Decimal | None]
+    price_code: Mapped[str | None] = mapped_column(String(40))
+    amount: Mapped[Decimal]
+    idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(200))
+
+    __table_args__ = (CheckConstraint("amount >= 0", name="amount_not_negative"),)
+
+
+class QuoteRow(Base):
+    """A quote for paid service, sent as a single-use link; decided once, never changed."""
+
+    __tablename__ = "quotes"
+
+    quote_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    quote_no: Mapped[str] = mapped_column(String(40), unique=True)
+    ticket_no: Mapped[str] = mapped_column(String(100), index=True)
+    status: Mapped[str] = mapped_column(String(20))  # issued|accepted|declined|withdrawn
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    net_amount: Mapped[Decimal]
+    tax_rate: Mapped[Decimal] = mapped_column(Numeric(5, 4))
+    tax_amount: Mapped[Decimal]
+    total: Mapped[Decimal]
+    note: Mapped[str | None] = mapped_column(Text)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    link_masked: Mapped[str] = mapped_column(String(400))
+    expires_at: Mapped[datetime]
+    issued_at: Mapped[datetime]
+    issued_by: Mapped[str] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None]
+    signer: Mapped[str | None] = mapped_column(String(100))
+    decline_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (CheckConstraint("total >= 0", name="total_not_negative"),)
+
+
+class InvoiceRow(Base):
+    """A VAT invoice request handed to finance (InvoiceRequested)."""
+
+    __tablename__ = "invoices"
+
+    invoice_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    ticket_no: Mapped[str] = mapped_column(String(100), unique=True)
+    quote_no: Mapped[str | None] = mapped_column(String(40))
+    invoice_type: Mapped[str] = mapped_column(String(20))
+    buyer_name: Mapped[str] = mapped_column(String(200))
+    buyer_tax_no: Mapped[str] = mapped_column(String(18))
+    buyer_address_phone: Mapped[str | None] = mapped_column(String(300))
+    buyer_bank_account: Mapped[str | None] = mapped_column(String(300))
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    net_amount: Mapped[Decimal]
+    tax_rate: Mapped[Decimal] = mapped_column(Numeric(5, 4))
+    tax_amount: Mapped[Decimal]
+    total: Mapped[Decimal]
+    requested_at: Mapped[datetime]
+    requested_by: Mapped[str] = mapped_column(String(200))
+
+
 def as_dict(row: Any) -> dict[str, Any]:
     return {c.key: getattr(row, c.key) for c in row.__table__.columns}

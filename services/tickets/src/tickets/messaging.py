@@ -13,6 +13,9 @@ from aftersales_shared.events import (
     ContractSignedV1,
     Envelope,
     PartsArrivedForTicketV1,
+    QuoteAcceptedV1,
+    QuoteDeclinedV1,
+    QuoteIssuedV1,
     ReturnVisitRecordedV1,
     SurveyAnsweredV1,
     TicketRequestedV1,
@@ -30,6 +33,7 @@ from .usecases import (
     follow_ups,
     partner_requests,
     parts_arrival,
+    quote_gate,
     sla,
 )
 
@@ -128,6 +132,23 @@ def register(inbox: Inbox, settings: TicketsSettings) -> None:
         await follow_ups.return_visit_problem(session, visit, utcnow(), settings)
 
     register_parts_arrival(inbox, settings)
+    register_quote_gate(inbox)
+
+
+def register_quote_gate(inbox: Inbox) -> None:
+    """The parts service's quotes: a chargeable ticket goes on site once the customer accepted."""
+
+    @inbox.handles(QuoteIssuedV1, reads=("ticket_no",))
+    async def on_quote_issued(session: AsyncSession, env: Envelope[QuoteIssuedV1]) -> None:
+        await quote_gate.quote_changed(session, env.data.ticket_no, quote_gate.AWAITING)
+
+    @inbox.handles(QuoteAcceptedV1, reads=("ticket_no",))
+    async def on_quote_accepted(session: AsyncSession, env: Envelope[QuoteAcceptedV1]) -> None:
+        await quote_gate.quote_changed(session, env.data.ticket_no, quote_gate.ACCEPTED)
+
+    @inbox.handles(QuoteDeclinedV1, reads=("ticket_no",))
+    async def on_quote_declined(session: AsyncSession, env: Envelope[QuoteDeclinedV1]) -> None:
+        await quote_gate.quote_changed(session, env.data.ticket_no, quote_gate.DECLINED)
 
 
 def register_parts_arrival(inbox: Inbox, settings: TicketsSettings) -> None:

@@ -130,6 +130,8 @@ class TicketRow(Base):
     calendar_id: Mapped[str] = mapped_column(String(64))
     policy: Mapped[dict] = mapped_column(JSON)
     in_warranty: Mapped[bool | None]
+    # the parts service's quote for paid service: awaiting | accepted | declined (null: none)
+    quote_state: Mapped[str | None] = mapped_column(String(20))
     assignee_id: Mapped[str | None] = mapped_column(String(100))
     assignee_kind: Mapped[str | None] = mapped_column(String(20))
     assignee_name: Mapped[str | None] = mapped_column(String(100))

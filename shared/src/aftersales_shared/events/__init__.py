@@ -36,9 +36,14 @@ from .dealers import (
 from .notifications import NotificationFailedV1, NotificationSentV1
 from .partners import TicketRequestedV1
 from .parts import (
+    InvoiceRequestedV1,
     PartIssuedV1,
     PartReturnedV1,
     PartsArrivedForTicketV1,
+    QuoteAcceptedV1,
+    QuoteDeclinedV1,
+    QuoteIssuedV1,
+    QuoteLine,
     StockBelowReorderPointV1,
 )
 from .reports import ReportHeadline, ReportLinks, ReportPublishedV1

@@ -88,6 +88,11 @@ class TicketOpenedV1(EventData):
     response_due: datetime | None = None
     resolution_due: datetime | None = None
     deadlines_provisional: bool = False
+    in_warranty: bool | None = Field(
+        default=None,
+        description="the unit's 三包 warranty was valid when the ticket opened (from the "
+        "entitlement's warranty end); null when the unit is not known",
+    )
 
 
 @event

@@ -1,8 +1,11 @@
 """HTTP of the parts service: the part master, locations, the ledger and stock, reservations,
-a ticket's parts cost, Excel import and export."""
+a ticket's cost (parts, labour, travel), warranty or chargeable, the price list, quotes and the
+customer's quote page, invoice requests, Excel import and export."""
 
 from .catalog import LocationsController, PartsController, ReorderController
 from .excel import ExcelController
+from .money import PriceListController, TicketMoneyController
+from .quote_page import PUBLIC_PREFIX, QuotePageController
 from .stock import (
     MovementsController,
     ReservationsController,
@@ -19,6 +22,9 @@ CONTROLLERS = [
     ReservationsController,
     TicketCostsController,
     ExcelController,
+    TicketMoneyController,
+    PriceListController,
+    QuotePageController,
 ]
 
-__all__ = ["CONTROLLERS"]
+__all__ = ["CONTROLLERS", "PUBLIC_PREFIX"]

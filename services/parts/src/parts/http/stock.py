@@ -24,7 +24,7 @@ from ..schemas import (
     ReservationOut,
     TicketCostsOut,
 )
-from ..usecases import movements, queries, reservations
+from ..usecases import money, movements, queries, reservations
 from .common import COST_READERS, MOVERS, READERS, page_of
 
 Text = Annotated[str | None, QueryParameter(min_length=1, max_length=100)]
@@ -198,9 +198,10 @@ class TicketCostsController(Controller):
     @get(
         "/{ticket_no:str}/costs",
         guards=[requires(*COST_READERS)],
-        summary="A ticket's parts cost: issued minus returned, at the price at issue",
+        summary="A ticket's cost: parts issued minus returned (at the price at issue), labour and "
+        "travel; warranty or chargeable",
     )
     async def costs(self, rt: NamedDependency[Runtime], ticket_no: TicketPath) -> TicketCostsOut:
         async with rt.sessions() as s:
-            data: dict[str, Any] = await queries.ticket_costs(s, ticket_no)
+            data: dict[str, Any] = await money.ticket_costs(s, ticket_no)
             return TicketCostsOut.model_validate(data)

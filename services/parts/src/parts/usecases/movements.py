@@ -26,7 +26,7 @@ from aftersales_shared.outbox import enqueue
 
 from .. import domain as d
 from ..models import LocationRow, MovementRow, PartRow, ReservationRow, TicketPartRow
-from . import stock
+from . import money, stock
 from .catalog import location_not_found, part_not_found, place
 
 K = d.MovementKind
@@ -145,6 +145,8 @@ async def record(
     if not all(d.may_see(place(loc), user) for loc in locations):
         raise location_not_found(next(loc.location_id for loc in locations))
     d.may_move(cmd.kind, [place(loc) for loc in locations], user)
+    if cmd.kind is K.ISSUE and cmd.ticket_no:
+        await money.check_may_repair(session, cmd.ticket_no)
     row = MovementRow(
         movement_id=str(uuid.uuid4()),
         kind=cmd.kind.value,

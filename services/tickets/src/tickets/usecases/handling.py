@@ -27,6 +27,7 @@ from ..settings import TicketsSettings
 from .access import load, require_handler
 from .dispatch import acknowledged
 from .progress import log_entry
+from .quote_gate import check_quote_accepted
 from .sla import change_clock, clock_of, meet
 
 CONTACTED = "已联系客户 (customer contacted)"
@@ -65,6 +66,7 @@ async def onsite(
     ticket = await load(session, no, user, lock=True)
     ticket.status = check_transition("onsite", Status(ticket.status), ticket.ticket_no).value
     require_handler(ticket, user)
+    check_quote_accepted(ticket)
     ticket.onsite_at = ticket.onsite_at or now
     ticket.first_response_at = ticket.first_response_at or now
     await meet(

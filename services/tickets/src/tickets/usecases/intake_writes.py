@@ -256,4 +256,5 @@ def opened_event(ticket: Any) -> TicketOpenedV1:
         response_due=deadline_of(ticket, "response"),
         resolution_due=deadline_of(ticket, "resolution"),
         deadlines_provisional=any(c.provisional for c in ticket.clocks),
+        in_warranty=ticket.in_warranty,
     )

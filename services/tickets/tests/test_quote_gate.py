@@ -1,0 +1,105 @@
+"""The parts service's quotes gate a chargeable repair: a ticket whose quote awaits the customer,
+or was declined, cannot go on site (409); once QuoteAccepted arrives it can. A late QuoteDeclined
+never undoes an acceptance; a redelivered event changes nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from tickets_helpers import AGENT, ENG, SUP, body, tickets_app
+
+from aftersales_shared.events import (
+    Contact,
+    Envelope,
+    QuoteAcceptedV1,
+    QuoteDeclinedV1,
+    QuoteIssuedV1,
+)
+from aftersales_shared.sealing import dev_public_key, seal
+from aftersales_testing.support import running, runtime_of
+
+NOW = datetime.now(UTC)
+
+
+def issued(no: str) -> Envelope[Any]:
+    return Envelope(
+        data=QuoteIssuedV1(
+            quote_id="q-1",
+            quote_no=f"Q-{no}-1",
+            ticket_no=no,
+            net_amount=Decimal("800.00"),
+            tax_rate=Decimal("0.13"),
+            tax_amount=Decimal("104.00"),
+            total=Decimal("904.00"),
+            lines=[],
+            contact=Contact(name="王工", phone="13800138000"),
+            link_masked="http://127.0.0.1/q/xxxx…",
+            link_sealed=seal(dev_public_key(), "http://127.0.0.1/q/" + "x" * 43),
+            expires_at=NOW + timedelta(days=7),
+            issued_by="agent-chen",
+            issued_at=NOW,
+        ),
+        subject=no,
+    )
+
+
+def decided(no: str, accepted: bool) -> Envelope[Any]:
+    common = dict(
+        quote_id="q-1",
+        quote_no=f"Q-{no}-1",
+        ticket_no=no,
+        total=Decimal("904.00"),
+        signer="王工",
+        decided_at=NOW,
+    )
+    data = QuoteAcceptedV1(**common) if accepted else QuoteDeclinedV1(**common, reason="太贵")
+    return Envelope(data=data, subject=no)
+
+
+async def deliver(app: Any, env: Envelope[Any]) -> bool:
+    rt = runtime_of(app)
+    sub = next(s for s in rt.inbox.subscriptions.values() if isinstance(env.data, s.accepts))
+    return await rt.inbox.handle(sub, env)
+
+
+async def test_a_chargeable_ticket_goes_on_site_only_after_the_quote_is_accepted(
+    databases, streams_ready
+):
+    app = await tickets_app(databases, streams_ready)
+    async with running(app) as client:
+        r = await client.post(
+            "/tickets", json=body(customer_name="苏州客户", urgency="normal"), headers=AGENT
+        )
+        no = r.json()["ticket_no"]
+        r = await client.post(
+            f"/tickets/{no}/assign", headers=SUP, json={"assignee_id": "eng-zhang"}
+        )
+        assert r.status_code == 200, r.text
+
+        await deliver(app, issued(no))
+        r = await client.post(f"/tickets/{no}/onsite", headers=ENG, json={})
+        assert r.status_code == 409 and "报价尚待客户确认" in r.json()["detail"], r.text
+        await deliver(app, decided(no, accepted=False))
+        r = await client.post(f"/tickets/{no}/onsite", headers=ENG, json={})
+        assert r.status_code == 409 and "拒绝" in r.json()["detail"]
+
+        await deliver(app, issued(no))  # a new quote after the decline
+        accepted = decided(no, accepted=True)
+        await deliver(app, accepted)
+        assert await deliver(app, accepted) is False  # redelivered: no second effect
+        await deliver(app, decided(no, accepted=False))  # late: never undoes an acceptance
+        r = await client.post(f"/tickets/{no}/onsite", headers=ENG, json={})
+        assert r.status_code == 200 and r.json()["onsite_at"], r.text
+
+        # a ticket without any quote (warranty) is not held up
+        r = await client.post(
+            "/tickets", json=body(customer_name="无锡客户", urgency="normal"), headers=AGENT
+        )
+        other = r.json()["ticket_no"]
+        await client.post(
+            f"/tickets/{other}/assign", headers=SUP, json={"assignee_id": "eng-zhang"}
+        )
+        r = await client.post(f"/tickets/{other}/onsite", headers=ENG, json={})
+        assert r.status_code == 200, r.text
