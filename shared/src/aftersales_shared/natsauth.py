@@ -99,6 +99,7 @@ CONSUMES: dict[str, tuple[str, ...]] = {
         "tickets.fault_classified.v1",
         "tickets.follow_up_opened.v1",
         "tickets.service_completed.v1",
+        "tickets.service_sheet_signed.v1",
         "tickets.sla_breached.v1",
         "tickets.sla_deadline_changed.v1",
         "tickets.sla_escalated.v1",
