@@ -48,12 +48,17 @@ async def test_a_job_armed_while_the_scheduler_sleeps_fires_at_its_due_time(data
         await wait_until(
             lambda: _count_is(sessions, 1), timeout=15, what="the job armed during the sleep"
         )
+
         # a later job than the planned wake-up does not wake the loop (no query per commit)
+        async def asleep() -> bool:
+            return scheduler._planned is not None
+
+        await wait_until(asleep, timeout=15, what="the scheduler asleep again")
         planned = scheduler._planned
         async with sessions.begin() as s:
             await schedule(s, "archive_due", "later", utcnow() + timedelta(hours=2))
         await asyncio.sleep(0.2)
-        assert scheduler._planned == planned and planned is not None
+        assert scheduler._planned == planned
     finally:
         await scheduler.stop()
     assert scheduler.fired_total == 1
