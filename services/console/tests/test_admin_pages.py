@@ -78,10 +78,13 @@ async def test_the_admin_replays_dead_letters(desk_parts):
         await sign_in(browser, "admin")
         page = await browser.get("/admin/dead-letters")
         assert page.status_code == 200, page.text
-        assert "工单 tickets (2)" in page.text and 'href="/admin/dead-letters">死信' in page.text
+        # the shared NATS server may hand this tickets app another test's event it cannot handle:
+        # the two kept here are among the open ones, however many there are
+        open_before = int(re.search(r"工单 tickets \((\d+)\)", page.text)[1])
+        assert open_before >= 2 and 'href="/admin/dead-letters">死信' in page.text
         assert "数据库暂时不可用" in page.text and "格式错误" in page.text
         forms = re.findall(r'action="/admin/dead-letters/tickets/(\d+)/replay"', page.text)
-        assert {int(f) for f in forms} == {good, bad}
+        assert {good, bad} <= {int(f) for f in forms}
 
         # no CSRF token: refused, nothing replayed
         refused = await browser.post(f"/admin/dead-letters/tickets/{good}/replay")
@@ -99,7 +102,8 @@ async def test_the_admin_replays_dead_letters(desk_parts):
         )
         after = await browser.get(done.headers["location"])
         assert f"死信 {good} 已重放：已处理" in after.text
-        assert "工单 tickets (1)" in after.text
+        assert f'action="/admin/dead-letters/tickets/{good}/replay"' not in after.text
+        assert f'action="/admin/dead-letters/tickets/{bad}/replay"' in after.text
         r = await desk.tickets.get(f"/entitlements/{contract_no}", headers=AGENT)
         assert r.status_code == 200, r.text  # handled: the contract's entitlement is there
 

@@ -14,7 +14,13 @@ async def test_registering_a_dealer_and_changing_its_contacts_publish_them(deale
         first = [e for e in await kit.outbox_events(dealers_app, "DealerContactsChanged")]
         assert [e["dealer_id"] for e in first] == [dealer_id]
         assert first[0]["contacts"] == [
-            {"name": "陈经理", "phone": "13900000000", "email": None, "role": None}
+            {
+                "name": "陈经理",
+                "phone": "13900000000",
+                "email": None,
+                "role": None,
+                "wechat_openid": None,
+            }
         ]
         r = await c.patch(
             f"/dealers/{dealer_id}",

@@ -247,7 +247,9 @@ def test_intake_bench_runs_small(db_kind):
         timeout=300,
     )
     assert r.returncode == 0, r.stderr[-3000:]
-    assert re.search(r"ratio tickets/raw: \d+\.\d\d", r.stdout) and "0 other" in r.stdout, r.stdout
+    assert re.search(r"ratio tickets/raw \(ORM baseline\): \d+\.\d\d", r.stdout), r.stdout
+    assert re.search(r"ratio tickets/asyncpg \(raw limit\): \d+\.\d\d", r.stdout), r.stdout
+    assert "0 other" in r.stdout, r.stdout
     assert "history: 500 tickets" in r.stdout and "database CPU" in r.stdout, r.stdout
 
 

@@ -178,9 +178,10 @@ class NotificationsSettings(ServiceSettings):
 
     @model_validator(mode="after")
     def _lease_outlasts_sends(self) -> NotificationsSettings:
-        slowest = max(
-            self.sms_timeout_seconds, self.smtp_timeout_seconds, self.wechat_timeout_seconds
-        )
+        timeouts = [self.sms_timeout_seconds, self.smtp_timeout_seconds]
+        if self.wechat_app_id:  # WeChat's timeout counts only where WeChat is configured
+            timeouts.append(self.wechat_timeout_seconds)
+        slowest = max(timeouts)
         if self.delivery_lease_seconds < 2 * slowest:
             raise ValueError(
                 f"NOTIFICATIONS_DELIVERY_LEASE_SECONDS ({self.delivery_lease_seconds:g}) must be "
