@@ -23,6 +23,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    func,
+    select,
     text,
 )
 from sqlalchemy.engine import make_url
@@ -157,6 +159,17 @@ calendar_copies = Table(
     Column("changed_at", UTCDateTime, nullable=False),
     Column("received_at", UTCDateTime, nullable=False),
 )
+
+
+async def paged(
+    session: AsyncSession, query: Any, order_by: Sequence[Any], limit: int, offset: int
+) -> tuple[list[Any], int]:
+    """One page of a query's rows in `order_by`, and how many rows match in all."""
+    total = (
+        await session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    )
+    rows = (await session.scalars(query.order_by(*order_by).limit(limit).offset(offset))).all()
+    return list(rows), total
 
 
 def wake_after_commit(sessions: async_sessionmaker[AsyncSession], key: str, wake: Any) -> None:

@@ -8,7 +8,8 @@ subclass ``In`` / ``Out``.
 
 from __future__ import annotations
 
-from typing import Annotated, Generic, TypeVar
+from collections.abc import Sequence
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -55,3 +56,10 @@ class ContactIn(In):
 
 
 __all__ = ["EMAIL_PATTERN", "PHONE_PATTERN", "ContactIn", "Email", "In", "Out", "Page", "Phone"]
+
+
+def page_of(out: Any, rows: Sequence[Any], total: int, limit: int, offset: int) -> Any:
+    """A Page of `out` models made from rows (ORM objects or mappings)."""
+    return Page[out](
+        items=[out.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Annotated, Any
 
 from litestar import Request
@@ -10,7 +9,7 @@ from litestar import Request
 from aftersales_shared.auth import Role, dealer_scope
 from aftersales_shared.db import utcnow
 from aftersales_shared.http import QueryParameter
-from aftersales_shared.schemas import Page
+from aftersales_shared.schemas import page_of  # noqa: F401 (re-exported for the controllers)
 
 from ..settings import DealersSettings
 from ..usecases.common import Ctx
@@ -26,12 +25,6 @@ DEALER_WORK = (R.DEALER, R.MANAGER)
 WindowDays = Annotated[
     int | None, QueryParameter(ge=7, le=730, description="measurement window in days")
 ]
-
-
-def page_of(out: Any, rows: Sequence[Any], total: int, limit: int, offset: int) -> Any:
-    return Page[out](
-        items=[out.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
-    )
 
 
 def ctx(request: Request[Any, Any, Any], settings: DealersSettings) -> Ctx:

@@ -15,12 +15,13 @@ from decimal import Decimal
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftersales_shared.auth import Principal, dealer_scope
 from aftersales_shared.db import CLOCK_SKEW, upsert_insert
+from aftersales_shared.db import paged as page_of  # noqa: F401 (re-exported: the services' one pager)
 from aftersales_shared.errors import Conflict, DomainError, NotFound
 
 from .. import domain as d
@@ -94,16 +95,6 @@ async def owned(
 
 def scoped(query: Select[Any], model: Any, scope: str | None) -> Select[Any]:
     return query.where(model.dealer_id == scope) if scope is not None else query
-
-
-async def page_of(
-    session: AsyncSession, query: Select[Any], order: Any, limit: int, offset: int
-) -> tuple[list[Any], int]:
-    total = (
-        await session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    )
-    rows = (await session.scalars(query.order_by(*order).limit(limit).offset(offset))).all()
-    return list(rows), total
 
 
 async def acting_dealer(session: AsyncSession, ctx: Ctx, requested: str | None) -> DealerRow:

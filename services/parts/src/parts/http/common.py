@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
 from aftersales_shared.auth import Role
-from aftersales_shared.schemas import Page
+from aftersales_shared.schemas import page_of  # noqa: F401 (re-exported for the controllers)
 
 from ..domain import STOCK_KEEPERS
 
@@ -26,9 +23,3 @@ READERS = (
 )
 # a ticket's parts cost: service staff, engineers, finance
 COST_READERS = (*STOCK_KEEPERS, R.ENGINEER, R.SERVICE_AGENT, R.FINANCE, R.TECHNICAL)
-
-
-def page_of(out: Any, rows: Sequence[Any], total: int, limit: int, offset: int) -> Any:
-    return Page[out](
-        items=[out.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
-    )

@@ -7,11 +7,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, String, cast, func, or_, select
+from sqlalchemy import Select, String, cast, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftersales_shared.auth import Principal, dealer_scope
+from aftersales_shared.db import paged as page  # noqa: F401 (re-exported: the services' one pager)
 from aftersales_shared.errors import Conflict, NotFound
 
 from .. import domain as d
@@ -106,14 +107,6 @@ async def get_part(session: AsyncSession, part_no: str) -> PartRow:
     if row is None:
         raise part_not_found(part_no)
     return row
-
-
-async def page(
-    session: AsyncSession, query: Select[Any], order: Any, limit: int, offset: int
-) -> tuple[list[Any], int]:
-    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = (await session.scalars(query.order_by(*order).limit(limit).offset(offset))).all()
-    return list(rows), total or 0
 
 
 async def list_parts(
