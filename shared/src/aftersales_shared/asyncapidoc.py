@@ -17,15 +17,29 @@ if TYPE_CHECKING:
 
 
 def asyncapi_json(rt: Runtime) -> str:
+    doc = _spec(rt, rt.broker)
+    if rt.inbox.spec_broker.subscribers:  # bulk subscriptions: pulled outside FastStream
+        _merge(doc, _spec(rt, rt.inbox.spec_broker))
+    return json.dumps(complete_asyncapi(doc), ensure_ascii=False)
+
+
+def _spec(rt: Runtime, broker: Any) -> dict[str, Any]:
     spec = AsyncAPI(
-        rt.broker,
+        broker,
         title=f"Aftersales {rt.settings.service_name}",
         version="1.0.0",
         description=f"Events the {rt.settings.service_name} service publishes and consumes",
     )
-    return json.dumps(
-        complete_asyncapi(json.loads(spec.to_specification().to_json())), ensure_ascii=False
-    )
+    return json.loads(spec.to_specification().to_json())  # type: ignore[no-any-return]
+
+
+def _merge(doc: dict[str, Any], more: dict[str, Any]) -> None:
+    """Add the channels, operations and components of `more` to `doc`."""
+    for key in ("channels", "operations"):
+        doc.setdefault(key, {}).update(more.get(key, {}))
+    components = doc.setdefault("components", {})
+    for key, values in more.get("components", {}).items():
+        components.setdefault(key, {}).update(values)
 
 
 def _envelope_headers(cls: type[EventData]) -> dict[str, Any]:

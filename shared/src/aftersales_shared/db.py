@@ -58,6 +58,8 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
+        if value.tzinfo is UTC:  # most values (a batch's rows read back): nothing to convert
+            return value
         if value.tzinfo is None:
             raise ValueError("naive datetime refused: timestamps are stored in UTC")
         return value.astimezone(UTC)

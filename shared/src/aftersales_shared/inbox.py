@@ -15,6 +15,7 @@ from nats.js.api import DeliverPolicy
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from . import correlation
+from .bulkconsume import BulkConsumers
 from .db import inbox, insert_rows, upsert_insert, utcnow
 from .deadletterstore import DeadLetterStore
 from .events import Envelope, EventData, EventRegistry, MalformedEvent, registry
@@ -57,6 +58,9 @@ class Subscription:
     )
     max_workers: int = 1  # >1: FastStream keeps fetching while handlers run
     reads: frozenset[str] = frozenset()  # fields of the event's data this consumer uses
+    # batch handlers: claim and handle many envelopes in the caller's transaction
+    write_many: Callable[[AsyncSession, list[Envelope[Any]]], Awaitable[list[bool]]] | None = None
+    bulk: bool = False  # pulled by a BulkConsumers loop, not by FastStream
 
 
 @dataclass
@@ -68,6 +72,12 @@ class Inbox(DeadLetterStore):
     sessions: async_sessionmaker[AsyncSession]
     events: EventRegistry = field(default_factory=lambda: registry)
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
+    # documents the bulk subscriptions in the AsyncAPI document; never connected or started
+    spec_broker: NatsBroker = field(default_factory=NatsBroker)
+    bulk: BulkConsumers = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.bulk = BulkConsumers(self)
 
     def handles(self, *classes: type[EventData], reads: Reads = ()) -> Callable[[Handler], Handler]:
         """Decorator: the handler gets a session (its transaction) and the decoded envelope.
@@ -93,6 +103,7 @@ class Inbox(DeadLetterStore):
         max_batch: int | None = None,
         concurrency: int = 1,
         reads: Reads = (),
+        bulk: bool = False,
     ) -> Callable[[BatchHandler], BatchHandler]:
         """Decorator for a handler of many events in one transaction (group commit).
 
@@ -101,7 +112,10 @@ class Inbox(DeadLetterStore):
         transaction that holds its effect committed. If a shared transaction fails, each event is
         handled again on its own, so a poison event is retried and dead-lettered alone. With
         `concurrency` > 1 several such transactions run at once and the pull consumer keeps fetching
-        while they do (the handler must then be safe to run concurrently with itself)."""
+        while they do (the handler must then be safe to run concurrently with itself).
+
+        `bulk`: the deliveries are pulled by a BulkConsumers loop instead (hundreds per transaction,
+        no per-message FastStream pipeline: a read model fed by many small events)."""
 
         def register(handler: BatchHandler) -> BatchHandler:
             async def one(session: AsyncSession, env: Envelope[Any]) -> None:  # replays: one event
@@ -110,9 +124,11 @@ class Inbox(DeadLetterStore):
             for cls in classes:
                 name = self._consumer_name(cls)
                 sub = Subscription(name, cls.subject(), (cls,), one, reads=_reads_of(reads, cls))
+                sub.write_many = self._batch_writer(name, handler)
+                sub.bulk = bulk
                 sub.group = GroupCommit(
                     self.sessions,
-                    self._batch_writer(name, handler),
+                    sub.write_many,
                     max_batch=max_batch or max(1, self.settings.consumer_batch_size),
                     concurrency=concurrency,
                     name=f"inbox-{name}",
@@ -158,9 +174,17 @@ class Inbox(DeadLetterStore):
         return set(result.scalars().all())
 
     def bind(self, broker: NatsBroker) -> None:
-        """Create one durable pull consumer per subscription on the broker."""
+        """Create one durable pull consumer per subscription on the broker (the bulk ones on the
+        documentation broker only: BulkConsumers pulls them)."""
         for sub in self.subscriptions.values():
-            self._bind_one(broker, sub)
+            self._bind_one(self.spec_broker if sub.bulk else broker, sub)
+
+    async def write_together(self, sub: Subscription, envs: list[Envelope[Any]]) -> list[bool]:
+        """Claim and handle a bulk subscription's envelopes in one transaction; per envelope,
+        False if it was handled before (or earlier in the list)."""
+        assert sub.write_many is not None, f"{sub.consumer} is not a batch subscription"
+        async with self.sessions.begin() as session:
+            return await sub.write_many(session, envs)
 
     def consumer_config(self, sub: Subscription) -> ConsumerConfig:
         return ConsumerConfig(

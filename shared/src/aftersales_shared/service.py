@@ -132,6 +132,7 @@ async def _start_broker(rt: Runtime) -> None:
             await rt.inbox.watch_max_deliveries(state.connection, state.stream)
             await rt.broker.start()
             rt.kick.wrap_all(rt.broker.subscribers)
+            rt.inbox.bulk.start(state.stream, rt.kick)
             rt.broker_started = True
             rt.relay.start()
             log.info(
@@ -163,6 +164,7 @@ def lifespan(rt: Runtime):  # type: ignore[no-untyped-def]
             yield
         finally:
             await cancel_and_wait(starter, *rt.background)
+            await rt.inbox.bulk.stop()
             await rt.relay.stop()
             await rt.scheduler.stop()
             if rt.broker_started:

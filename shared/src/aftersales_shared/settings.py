@@ -137,6 +137,15 @@ class ServiceSettings(BaseSettings):
     consumer_backoff_seconds: list[float] = Field(default_factory=lambda: [1.0, 5.0, 30.0, 120.0])
     consumer_ack_wait_seconds: float = Field(default=60.0, gt=0)
     consumer_batch_size: int = Field(default=50, ge=1, le=1000)
+    consumer_bulk_batch_size: int = Field(
+        default=500,
+        ge=1,
+        le=5000,
+        description=(
+            "most messages a bulk consumer (a read model's: reports) takes from one pull and "
+            "writes in one transaction"
+        ),
+    )
     consumer_fetch_seconds: float = Field(
         default=30.0,
         ge=1,

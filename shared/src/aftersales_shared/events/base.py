@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections.abc import Mapping
@@ -138,18 +137,15 @@ class EventRegistry:
         cls = self.get(ce_type)
         if cls is None:
             raise MalformedEvent(f"unknown event type or version {ce_type!r}")
-        try:
-            raw = json.loads(body)
-        except RecursionError:
-            raise MalformedEvent("body is nested too deeply") from None
-        except (
-            UnicodeDecodeError,
-            ValueError,
-        ) as exc:  # JSONDecodeError, and integers too long to read
-            raise MalformedEvent(f"body is not valid JSON: {str(exc)[:200]}") from None
-        try:
-            data = cls.model_validate(raw)
+        try:  # parsed and validated in one pass by pydantic-core (half the CPU of json + model)
+            data = cls.model_validate_json(body)
         except ValidationError as exc:
+            first = exc.errors(include_url=False)[0] if exc.error_count() else {}
+            if first.get("type") == "json_invalid":  # bad JSON, bad UTF-8, numbers out of range
+                reason = str(first.get("msg", ""))
+                if "recursion limit" in reason:
+                    raise MalformedEvent("body is nested too deeply") from None
+                raise MalformedEvent(f"body is not valid JSON: {reason[:200]}") from None
             raise MalformedEvent(f"{ce_type} failed validation: {_errors(exc)}") from exc
         except (
             RecursionError,
