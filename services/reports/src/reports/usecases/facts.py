@@ -120,7 +120,28 @@ async def _merge_tickets(session: AsyncSession, merges: list[tuple[str, str, str
     for ticket_id, ticket_no, event_id, merge in merges:
         row = rows[ticket_id]
         row.update(merge(dict(row)), ticket_no=ticket_no, last_event_id=event_id)
-    await _put_many(session, TicketFact, ("ticket_id",), [rows[t] for t in ids])
+    if is_postgresql(session):  # every row exists and is locked: an UPDATE, no insert attempt
+        await _update_many(session, TicketFact, "ticket_id", [rows[t] for t in ids])
+    else:
+        await _put_many(session, TicketFact, ("ticket_id",), [rows[t] for t in ids])
+
+
+async def _update_many(
+    session: AsyncSession, model: Any, key: str, rows: list[dict[str, Any]]
+) -> None:
+    """Existing rows of one table overwritten by key: one `UPDATE … FROM unnest(…)`."""
+    table = model.__table__
+    names = tuple(rows[0])
+    part = unnest_insert(table, names, "p", dialect_of(session))
+    cache = (part, key, "update")
+    if cache not in _UPSERTS:
+        source = part.sql[part.sql.index(" SELECT ") + 1 :]  # SELECT … FROM unnest(…) AS u(…)
+        sets = ", ".join(f'"{n}" = v."{n}"' for n in names if n != key)
+        _UPSERTS[cache] = text(
+            f'UPDATE "{table.name}" AS t SET {sets} FROM ({source}) AS v '
+            f'WHERE t."{key}" = v."{key}"'
+        )
+    await session.execute(_UPSERTS[cache], part.params(rows))
 
 
 LOCK_TICKETS = (
