@@ -319,24 +319,34 @@ class Inbox(DeadLetterStore):
     async def handle_together(
         self, deliveries: Sequence[tuple[Subscription, Envelope[Any]]]
     ) -> list[bool]:
-        """Several decoded deliveries in one transaction, in order (a replay from the archive: one
-        commit per batch, not per event); per delivery, False if it was already handled. If one
-        fails, nothing of the batch is kept and the error is raised: handle them one by one."""
-        by_consumer: dict[str, list[Envelope[Any]]] = {}
-        for sub, env in deliveries:
-            by_consumer.setdefault(sub.consumer, []).append(env)
-        results = []
+        """Several decoded deliveries in one transaction (a replay from the archive: one commit per
+        batch, not per event); per delivery, False if it was already handled. The deliveries of a
+        batch subscription go to its batch writer together (its facts with a few statements),
+        the others one by one in order. If one fails, nothing of the batch is kept and the error
+        is raised: handle them one by one."""
+        by_consumer: dict[str, tuple[Subscription, list[int]]] = {}
+        for i, (sub, _) in enumerate(deliveries):
+            by_consumer.setdefault(sub.consumer, (sub, []))[1].append(i)
+        results = [False] * len(deliveries)
         async with self.sessions() as session, session.begin():
-            # one claim statement per consumer, not per event (most of a replay that finds its
-            # events already handled)
-            fresh = {c: await self._claim_many(session, c, envs) for c, envs in by_consumer.items()}
-            for sub, env in deliveries:
-                first = env.id in fresh[sub.consumer]
-                fresh[sub.consumer].discard(env.id)  # a second copy in the batch is a duplicate
-                if first:
-                    correlation.bind(env.correlation_id or env.id)
-                    await sub.handler(session, env)
-                results.append(first)
+            for consumer, (sub, places) in by_consumer.items():
+                envs = [deliveries[i][1] for i in places]
+                if sub.write_many is not None:
+                    flags = await sub.write_many(session, envs)
+                else:
+                    # one claim statement per consumer, not per event (most of a replay that finds
+                    # its events already handled)
+                    fresh = await self._claim_many(session, consumer, envs)
+                    flags = []
+                    for env in envs:
+                        first = env.id in fresh
+                        fresh.discard(env.id)  # a second copy in the batch is a duplicate
+                        if first:
+                            correlation.bind(env.correlation_id or env.id)
+                            await sub.handler(session, env)
+                        flags.append(first)
+                for i, first in zip(places, flags, strict=True):
+                    results[i] = first
         return results
 
     def _decode(self, sub: Subscription, headers: dict[str, str], body: bytes) -> Envelope[Any]:
