@@ -224,9 +224,10 @@ def auth_middleware(
 
 
 def requires(*roles: Role) -> Any:
-    """Guard: the caller needs one of the roles (admin passes every guard)."""
+    """Guard: the caller needs one of the roles (admin passes every guard). A coroutine: Litestar
+    runs a plain-function guard in its thread pool, a thread hop on every request."""
 
-    def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         principal = connection.user
         if not isinstance(principal, Principal) or not principal.has(*roles):
             needed = ", ".join(r.value for r in roles)
