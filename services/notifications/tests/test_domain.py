@@ -57,6 +57,7 @@ def test_default_rules_cover_every_consumed_event(notifier):
     assert late <= {r.event for r in notifier.rules.rules}
     assert {c.PRODUCER for n in late for c in CONSUMED[n]} == {
         "contracts",
+        "parts",
         "tickets",
         "dealers",
         "surveys",
