@@ -41,7 +41,7 @@ Month = Annotated[
 ]
 StateFilter = Annotated[
     x.ClaimState | None,
-    QueryParameter(query="state", description="draft, submitted, approved, rejected, settled"),
+    QueryParameter(name="state", description="draft, submitted, approved, rejected, settled"),
 ]
 Engineer = Annotated[str | None, QueryParameter(min_length=1, max_length=200)]
 FileName = Annotated[str, QueryParameter(min_length=1, max_length=200, description="原文件名")]

@@ -29,7 +29,7 @@ from aftersales_shared.events import (
 )
 from aftersales_shared.outbox import enqueue
 from aftersales_shared.scheduler import cancel, schedule
-from aftersales_shared.storage import FileStorage, StoredTooLarge, safe_name
+from aftersales_shared.storage import FileStorage, StoredTooLarge
 from aftersales_shared.workcalendar import WorkCalendar
 
 from .. import expenses as x
@@ -52,6 +52,8 @@ RECEIPT_TYPES = {
     "image/png": (b"\x89PNG\r\n\x1a\n",),
     "application/pdf": (b"%PDF-",),
 }
+
+EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pdf"}
 
 
 @dataclass(frozen=True)
@@ -420,7 +422,8 @@ async def add_receipt(
     if len(await receipts_of(session, claim_id)) >= MAX_RECEIPTS:
         raise Conflict(f"一张报销单最多{MAX_RECEIPTS}个凭证 (at most {MAX_RECEIPTS} receipts)")
     name = (filename or "").strip()[:200] or "receipt"
-    key = f"expense-claims/{claim_id}/{uuid.uuid4().hex}/{safe_name(name, 'receipt')}"
+    # the original name stays in the row; the key only needs to be safe and say the type
+    key = f"expense-claims/{claim_id}/{uuid.uuid4().hex}/receipt{EXTENSIONS[kind]}"
     await storage.put(key, data, kind)
     receipt = ExpenseReceiptRow(
         claim_id=claim_id,
