@@ -64,6 +64,22 @@ def test_default_rules_cover_every_consumed_event(notifier):
     }
 
 
+def test_expense_claims_reach_the_engineer_and_the_supervisors(notifier):
+    """Overdue: the engineer who claims (assignee_id) and the supervisors; submitted: the
+    supervisors who approve; approved, rejected, settled: the engineer."""
+    expected = {
+        "ExpenseClaimOverdue": ["assignee", "group:service_supervisor"],
+        "ExpenseClaimSubmitted": ["group:service_supervisor"],
+        "ExpenseClaimApproved": ["assignee"],
+        "ExpenseClaimRejected": ["assignee"],
+        "ExpenseClaimSettled": ["assignee"],
+    }
+    for name, recipients in expected.items():
+        (rule,) = notifier.rules.for_event(sample(name).data)
+        assert rule.recipients == recipients, name
+    assert sample("ExpenseClaimOverdue").data.assignee_id == "eng-zhang"
+
+
 def test_a_low_score_tells_the_supervisors_and_a_good_one_nobody(notifier):
     answered = sample("SurveyAnswered").data
     low = answered.model_copy(update={"low_score": True})
