@@ -17,7 +17,7 @@ from parts.app import create_app
 from parts.settings import PartsSettings
 from parts_support import uid
 from sqlalchemy import func, select
-from test_expenses import A, ENG_A, assigned
+from test_expenses import ENG_A, A, assigned
 
 from aftersales_shared.db import outbox
 from aftersales_testing import natsaccess
