@@ -41,6 +41,7 @@ INFORMATIONAL = {
     "TicketAcknowledged",  # the first response per channel, counted by the reports
     "QuoteAccepted",  # parts lets the repair start (issuing parts); the page tells the customer
     "InvoiceRequested",  # for finance systems, not people
+    "QuoteWithdrawn",  # the office withdrew it itself; the link tells the customer
 }
 
 

@@ -16,6 +16,7 @@ from aftersales_shared.events import (
     QuoteAcceptedV1,
     QuoteDeclinedV1,
     QuoteIssuedV1,
+    QuoteWithdrawnV1,
     StockBelowReorderPointV1,
 )
 from aftersales_shared.publiclinks import GuessLimiter
@@ -40,6 +41,7 @@ PUBLISHES = [
     QuoteIssuedV1,
     QuoteAcceptedV1,
     QuoteDeclinedV1,
+    QuoteWithdrawnV1,
     InvoiceRequestedV1,
     ExpenseClaimSubmittedV1,
     ExpenseClaimApprovedV1,

@@ -267,6 +267,9 @@ class QuoteRow(Base):
     decided_at: Mapped[datetime | None]
     signer: Mapped[str | None] = mapped_column(String(100))
     decline_reason: Mapped[str | None] = mapped_column(Text)
+    withdrawn_at: Mapped[datetime | None]
+    withdrawn_by: Mapped[str | None] = mapped_column(String(200))
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (CheckConstraint("total >= 0", name="total_not_negative"),)
 

@@ -38,6 +38,7 @@ MESSAGES = {
     "quote_link_unknown": ("链接无效", "该报价链接无效，请核对短信中的链接，或致电客服。"),
     "expired": ("报价已过期", "该报价已过有效期，请联系客服为您重新报价。"),
     "decided": ("报价已确认", "该报价已确认，不能更改。如需调整请联系客服。"),
+    "withdrawn": ("报价已撤回", "该报价已由客服撤回，不能再确认。如需维修请联系客服。"),
     "too_many_attempts": ("请稍后再试", "尝试次数过多，请{minutes}分钟后再试。"),
     "too_large": ("提交内容过大", "提交的内容过大，请精简后重试。"),
     "forbidden": ("无法提交", "请从报价页面本身提交确认。"),
@@ -121,6 +122,10 @@ def quote_page(
 def _state_text(quote: QuoteRow, state: c.QuoteStatus, timezone: str) -> str:
     if state is c.QuoteStatus.EXPIRED:
         return "该报价已过期，请联系客服重新报价。"
+    if state is c.QuoteStatus.WITHDRAWN:
+        at = _local(quote.withdrawn_at, timezone) if quote.withdrawn_at else ""
+        why = escape(quote.withdrawal_reason or "")
+        return f"该报价已于{at}撤回（原因：{why}），不能再确认。如需维修请联系客服。"
     when = _local(quote.decided_at, timezone) if quote.decided_at else ""
     signer = escape(quote.signer or "")
     if state is c.QuoteStatus.ACCEPTED:

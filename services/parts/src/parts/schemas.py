@@ -339,7 +339,7 @@ class QuoteOut(Out):
     quote_id: str
     quote_no: str
     ticket_no: str
-    status: str = Field(description="issued | accepted | declined | expired")
+    status: str = Field(description="issued | accepted | declined | expired | withdrawn")
     lines: list[QuoteLineOut]
     net_amount: Decimal
     tax_rate: Decimal
@@ -353,6 +353,13 @@ class QuoteOut(Out):
     decided_at: datetime | None
     signer: str | None
     decline_reason: str | None
+    withdrawn_at: datetime | None = None
+    withdrawn_by: str | None = None
+    withdrawal_reason: str | None = None
+
+
+class WithdrawIn(In):
+    reason: str = Field(min_length=1, max_length=500, description="撤回原因 (4–500 characters)")
 
 
 class QuoteIssuedOut(QuoteOut):

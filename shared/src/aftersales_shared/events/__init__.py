@@ -50,6 +50,7 @@ from .parts import (
     QuoteDeclinedV1,
     QuoteIssuedV1,
     QuoteLine,
+    QuoteWithdrawnV1,
     StockBelowReorderPointV1,
 )
 from .reports import ReportHeadline, ReportLinks, ReportPublishedV1

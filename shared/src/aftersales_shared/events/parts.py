@@ -172,6 +172,25 @@ class QuoteDeclinedV1(EventData):
 
 
 @event
+class QuoteWithdrawnV1(EventData):
+    """The office withdrew a quote the customer had not answered: its link says so and no quote
+    awaits the customer any more (a new one may follow)."""
+
+    NAME = "QuoteWithdrawn"
+    VERSION = 1
+    PRODUCER = "parts"
+
+    quote_id: str
+    quote_no: str
+    ticket_no: str
+    total: Decimal = Field(decimal_places=2, description="CNY, tax included")
+    currency: str = "CNY"
+    reason: str
+    withdrawn_by: str
+    withdrawn_at: datetime
+
+
+@event
 class InvoiceRequestedV1(EventData):
     """A VAT invoice (增值税发票) is to be issued by finance for a chargeable ticket."""
 
