@@ -109,9 +109,18 @@ def quote_page(
     body = _head(quote, customer) + f"<div class=card>{_lines(quote)}"
     if quote.note:
         body += f"<p class=muted>说明：{escape(quote.note)}</p>"
-    body += f"<p class=muted>报价有效期至 {_local(quote.expires_at, timezone)}</p></div>"
+    if state is not c.QuoteStatus.WITHDRAWN:
+        body += f"<p class=muted>报价有效期至 {_local(quote.expires_at, timezone)}</p>"
+    body += "</div>"
     if state is c.QuoteStatus.ISSUED:
         body += _form(given, error)
+    elif state is c.QuoteStatus.WITHDRAWN:
+        at = _local(quote.withdrawn_at, timezone) if quote.withdrawn_at else ""
+        body += (
+            "<div class=card><div class=state>该报价已撤回，不能再确认</div>"
+            f"<p class=muted>撤回时间：{at}<br>原因：{escape(quote.withdrawal_reason or '')}</p>"
+            "<p>如需维修请联系客服，我们将为您重新报价。</p></div>"
+        )
     else:
         body += (
             f"<div class=card><div class=state>{_state_text(quote, state, timezone)}</div></div>"
@@ -122,10 +131,6 @@ def quote_page(
 def _state_text(quote: QuoteRow, state: c.QuoteStatus, timezone: str) -> str:
     if state is c.QuoteStatus.EXPIRED:
         return "该报价已过期，请联系客服重新报价。"
-    if state is c.QuoteStatus.WITHDRAWN:
-        at = _local(quote.withdrawn_at, timezone) if quote.withdrawn_at else ""
-        why = escape(quote.withdrawal_reason or "")
-        return f"该报价已于{at}撤回（原因：{why}），不能再确认。如需维修请联系客服。"
     when = _local(quote.decided_at, timezone) if quote.decided_at else ""
     signer = escape(quote.signer or "")
     if state is c.QuoteStatus.ACCEPTED:
