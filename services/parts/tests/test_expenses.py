@@ -356,6 +356,8 @@ async def test_bad_amounts_tickets_and_files_are_refused_and_nothing_is_written(
 
         r = await c.get("/expense-claims/99999999", headers=SUP)
         assert r.status_code == 404 and "不存在" in r.json()["detail"]
+        for path in ("/expense-claims/3000000000", f"/expense-claims/{cid}/receipts/2147483648"):
+            assert (await c.get(path, headers=SUP)).status_code == 400, path
         r = await c.get("/expense-claims", params={"month": "2026-13"}, headers=SUP)
         assert r.status_code == 400
 

@@ -7,12 +7,12 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import QueryParameter
+from litestar.params import PathParameter, QueryParameter
 
 from aftersales_shared.auth import requires
 from aftersales_shared.db import utcnow
 from aftersales_shared.exports import content_disposition
-from aftersales_shared.http import FromQuery, JSONBody, Limit, Offset, RowId
+from aftersales_shared.http import FromQuery, JSONBody, Limit, Offset
 from aftersales_shared.schemas import Page
 from aftersales_shared.service import Runtime
 from aftersales_shared.storage import FileStorage
@@ -32,6 +32,9 @@ from ..settings import PartsSettings
 from ..usecases import expenses
 from .common import page_of
 
+# claims and receipts are numbered by 32-bit serials: a larger id is a 400, not a database error
+MAX_ID = 2**31 - 1
+RowId = Annotated[int, PathParameter(ge=1, le=MAX_ID, description=f"id (1 to {MAX_ID})")]
 Month = Annotated[
     str | None,
     QueryParameter(
