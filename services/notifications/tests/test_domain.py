@@ -78,7 +78,12 @@ def test_expense_claims_reach_the_engineer_and_the_supervisors(notifier):
     for name, recipients in expected.items():
         (rule,) = notifier.rules.for_event(sample(name).data)
         assert rule.recipients == recipients, name
-    assert sample("ExpenseClaimOverdue").data.assignee_id == "eng-zhang"
+    overdue = sample("ExpenseClaimOverdue").data
+    assert overdue.assignee_id == "eng-zhang"
+    late_approval = overdue.model_copy(update={"stage": "approval"})
+    (rule,) = notifier.rules.for_event(late_approval)
+    assert rule.id == "expense-claim-approval-overdue"
+    assert rule.recipients == ["group:service_supervisor", "group:manager"]
 
 
 def test_a_low_score_tells_the_supervisors_and_a_good_one_nobody(notifier):

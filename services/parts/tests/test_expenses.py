@@ -467,3 +467,71 @@ async def test_the_audit_trail_cannot_be_changed(make_kit, clock):
 
 def test_named_trip_dates_are_what_the_moments_say():
     assert date(2026, 11, 27).weekday() == 4 and date(2026, 11, 6).weekday() == 4
+
+
+async def _job(kit: Any, kind: str, key: str) -> tuple[str | None, datetime | None]:
+    async with kit.rt.sessions() as s:
+        row = (
+            await s.execute(
+                select(scheduled_jobs.c.status, scheduled_jobs.c.due_at).where(
+                    scheduled_jobs.c.kind == kind, scheduled_jobs.c.key == key
+                )
+            )
+        ).first()
+    return (row.status, row.due_at) if row else (None, None)
+
+
+async def test_a_submission_nobody_decides_reaches_the_supervisors_once(make_kit, clock):
+    clock.at("friday-close")  # Friday 27 Nov 2026 17:59 in Shanghai
+    kit = await make_kit()
+    (t1,) = await tickets_of(kit, ENG_A, 1)
+    body = {
+        "trip_start": "2026-11-26",
+        "trip_end": "2026-11-26",
+        "destination": "绍兴",
+        "lines": [
+            {
+                "spent_on": "2026-11-26",
+                "category": "meal_allowance",
+                "amount": "80.00",
+                "ticket_nos": [t1],
+            }
+        ],
+    }
+    async with kit.client() as c:
+        cid = (await c.post("/expense-claims", json=body, headers=A)).json()["claim_id"]
+        assert (await c.post(f"/expense-claims/{cid}/submit", headers=A)).status_code == 200
+        # three working days after Friday: Mon 30 Nov, Tue 1 and Wed 2 Dec, at close of business
+        status, due = await _job(kit, expenses.APPROVAL_DUE_JOB, f"{cid}/1")
+        assert status == "pending"
+        assert due.astimezone(SH) == datetime(2026, 12, 2, 18, 0, tzinfo=SH)
+
+        def scheduler_at(moment: datetime) -> Scheduler:
+            scheduler = Scheduler(kit.rt.sessions, clock=lambda: moment)
+            messaging.register_jobs(scheduler, kit.rt.settings)
+            return scheduler
+
+        assert await scheduler_at(datetime(2026, 12, 2, 17, 59, tzinfo=SH)).run_due() == 0
+        late = scheduler_at(datetime(2026, 12, 2, 18, 0, tzinfo=SH))
+        assert await late.run_due() == 1
+        assert await late.run_due() == 0
+        (overdue,) = await kit.events("ExpenseClaimOverdue")
+        assert overdue["stage"] == "approval" and overdue["working_days"] == 3
+        assert at_shanghai(overdue["approval_due_at"]) == datetime(2026, 12, 2, 18, 0, tzinfo=SH)
+        r = await c.get(f"/expense-claims/{cid}", headers=SUP)
+        assert r.json()["state"] == "submitted" and r.json()["overdue"] is False
+
+        # rejected and resubmitted: a new deadline for the new submission, disarmed by approval
+        r = await c.post(
+            f"/expense-claims/{cid}/reject", json={"reason": "请补充出差事由"}, headers=SUP
+        )
+        assert r.status_code == 200
+        assert (
+            await c.put(f"/expense-claims/{cid}", json=body | {"purpose": "巡检"}, headers=A)
+        ).status_code == 200
+        assert (await c.post(f"/expense-claims/{cid}/submit", headers=A)).status_code == 200
+        assert (await _job(kit, expenses.APPROVAL_DUE_JOB, f"{cid}/2"))[0] == "pending"
+        assert (await c.post(f"/expense-claims/{cid}/approve", headers=SUP)).status_code == 200
+        assert (await _job(kit, expenses.APPROVAL_DUE_JOB, f"{cid}/2"))[0] == "cancelled"
+        assert await scheduler_at(datetime(2026, 12, 31, 18, 0, tzinfo=SH)).run_due() == 0
+    assert len(await kit.events("ExpenseClaimOverdue")) == 1

@@ -74,3 +74,14 @@ def register_jobs(scheduler: Scheduler, settings: PartsSettings) -> None:
         await expenses.submit_overdue(
             session, int(job.payload["claim_id"]), settings.expense_submit_working_days, utcnow()
         )
+
+    @scheduler.handles(expenses.APPROVAL_DUE_JOB)
+    async def on_approval_due(session: AsyncSession, job: Job) -> None:
+        await expenses.approval_overdue(
+            session,
+            int(job.payload["claim_id"]),
+            int(job.payload["submission"]),
+            int(job.payload["working_days"]),
+            job.due_at,
+            utcnow(),
+        )

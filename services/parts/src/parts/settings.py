@@ -36,6 +36,13 @@ class PartsSettings(ServiceSettings):
         description="an expense claim is submitted within this many working days after the trip "
         "ends (company working calendar, 调休 counted); later: 逾期将不予报销",
     )
+    expense_approval_working_days: int = Field(
+        default=3,
+        ge=1,
+        le=30,
+        description="a submitted expense claim is approved or rejected within this many working "
+        "days, else ExpenseClaimOverdue (stage approval) reaches the supervisors",
+    )
     expense_calendar_id: str = Field(
         default="default",
         min_length=1,

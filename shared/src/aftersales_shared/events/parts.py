@@ -287,13 +287,19 @@ class ExpenseClaimSettledV1(ExpenseClaimFacts):
 
 @event
 class ExpenseClaimOverdueV1(ExpenseClaimFacts):
-    """A claim was not submitted within its working days after the trip (逾期将不予报销): marked
-    overdue once; only a manager's exception lets it be submitted now."""
+    """A claim missed a deadline. stage `submission`: not submitted within its working days after
+    the trip (逾期将不予报销) — marked overdue once; only a manager's exception lets it be submitted
+    now. stage `approval`: a submitted claim not approved or rejected within its working days —
+    the supervisors hear it."""
 
     NAME = "ExpenseClaimOverdue"
     VERSION = 1
     PRODUCER = "parts"
 
+    stage: str = Field(default="submission", description="submission | approval")
     submit_due_at: datetime
-    working_days: int = Field(ge=1, description="the working days allowed after the trip")
+    approval_due_at: datetime | None = Field(
+        default=None, description="stage approval: when the decision was due"
+    )
+    working_days: int = Field(ge=1, description="the working days the missed deadline allowed")
     overdue_at: datetime

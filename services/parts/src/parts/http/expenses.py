@@ -57,6 +57,7 @@ LineNo = Annotated[
 def config(settings: PartsSettings) -> expenses.ExpenseConfig:
     return expenses.ExpenseConfig(
         working_days=settings.expense_submit_working_days,
+        approval_working_days=settings.expense_approval_working_days,
         calendar_id=settings.expense_calendar_id,
         timezone=settings.business_timezone,
     )
@@ -180,10 +181,14 @@ class ExpenseClaimsController(Controller):
         status_code=200,
     )
     async def submit(
-        self, rt: NamedDependency[Runtime], claim_id: RowId, request: Request
+        self,
+        rt: NamedDependency[Runtime],
+        settings: NamedDependency[PartsSettings],
+        claim_id: RowId,
+        request: Request,
     ) -> ExpenseClaimOut:
         async with rt.sessions.begin() as s:
-            await expenses.submit(s, claim_id, request.user, utcnow())
+            await expenses.submit(s, claim_id, config(settings), request.user, utcnow())
         return await self._out(rt, claim_id, request.user)
 
     @post(

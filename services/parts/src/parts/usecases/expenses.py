@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftersales_shared.auth import Principal, Role
@@ -44,6 +44,7 @@ from ..models import (
 )
 
 SUBMIT_DUE_JOB = "parts.expense_claim_submit_due"
+APPROVAL_DUE_JOB = "parts.expense_claim_approval_due"
 SCHEDULER_ACTOR = "system:scheduler"
 MAX_RECEIPTS = 50
 # receipts: photos of paper tickets and invoices, or the PDF of an 电子发票
@@ -61,6 +62,7 @@ class ExpenseConfig:
     working_days: int
     calendar_id: str
     timezone: str
+    approval_working_days: int = 3
 
 
 @dataclass(frozen=True)
@@ -488,12 +490,35 @@ async def _announce(session: AsyncSession, row: ExpenseClaimRow, data: Any, now:
     await enqueue(session, Envelope(data=data, subject=row.claim_no, time=now))
 
 
+async def _submissions(session: AsyncSession, claim_id: int) -> int:
+    """How many times the claim was submitted (each submission has its own approval deadline)."""
+    return (
+        await session.scalar(
+            select(func.count())
+            .select_from(ExpenseClaimEventRow)
+            .where(
+                ExpenseClaimEventRow.claim_id == claim_id,
+                one_of(session, ExpenseClaimEventRow.action, ["submitted", "resubmitted"]),
+            )
+        )
+        or 0
+    )
+
+
+def _approval_key(claim_id: int, submission: int) -> str:
+    return f"{claim_id}/{submission}"
+
+
 async def submit(
-    session: AsyncSession, claim_id: int, user: Principal, now: datetime
+    session: AsyncSession,
+    claim_id: int,
+    cfg: ExpenseConfig,
+    user: Principal,
+    now: datetime,
 ) -> ExpenseClaimRow:
     """The engineer submits (or resubmits after a rejection): every receipt-bound line has its
     receipt; a first submission after the deadline needs a manager's exception. Disarms the
-    deadline."""
+    submission deadline and arms the supervisor's (working days from now)."""
     row = await get_claim(session, claim_id, user, lock=True)
     lines = await lines_of(session, claim_id)
     with_receipt = {r.line_no for r in await receipts_of(session, claim_id)}
@@ -510,6 +535,20 @@ async def submit(
     await cancel(session, SUBMIT_DUE_JOB, str(claim_id))
     await _audit(
         session, row, "resubmitted" if resubmitted else "submitted", before, user.subject, now
+    )
+    await session.flush()
+    submission = await _submissions(session, claim_id)
+    calendar = await _calendar(session, cfg)
+    await schedule(
+        session,
+        APPROVAL_DUE_JOB,
+        _approval_key(claim_id, submission),
+        calendar.add_working_days(now, cfg.approval_working_days),
+        {
+            "claim_id": claim_id,
+            "submission": submission,
+            "working_days": cfg.approval_working_days,
+        },
     )
     await _announce(
         session,
@@ -532,6 +571,7 @@ async def approve(
 ) -> ExpenseClaimRow:
     row = await get_claim(session, claim_id, user, lock=True)
     x.check_decide(view(row), user)
+    await _disarm_approval(session, claim_id)
     row.state, row.decided_at, row.decided_by, row.updated_at = (
         x.ClaimState.APPROVED.value,
         now,
@@ -557,6 +597,7 @@ async def reject(
     row = await get_claim(session, claim_id, user, lock=True)
     x.check_decide(view(row), user)
     why = x.reason(reason, "退回原因")
+    await _disarm_approval(session, claim_id)
     row.state, row.decided_at, row.decided_by, row.updated_at = (
         x.ClaimState.REJECTED.value,
         now,
@@ -633,7 +674,46 @@ async def submit_overdue(
         row,
         ExpenseClaimOverdueV1(
             **await _facts(session, row),
+            stage="submission",
             submit_due_at=row.submit_due_at,
+            working_days=working_days,
+            overdue_at=now,
+        ),
+        now,
+    )
+    await session.flush()
+    return True
+
+
+async def _disarm_approval(session: AsyncSession, claim_id: int) -> None:
+    submission = await _submissions(session, claim_id)
+    await cancel(session, APPROVAL_DUE_JOB, _approval_key(claim_id, submission))
+
+
+async def approval_overdue(
+    session: AsyncSession,
+    claim_id: int,
+    submission: int,
+    working_days: int,
+    due_at: datetime,
+    now: datetime,
+) -> bool:
+    """The supervisor's deadline fired: a claim still waiting from that same submission is
+    announced once (stage approval) and the miss is kept in its trail; the claim stays as it is."""
+    row = await session.get(ExpenseClaimRow, claim_id, with_for_update=True)
+    if row is None or row.state != x.ClaimState.SUBMITTED.value:
+        return False
+    if await _submissions(session, claim_id) != submission:
+        return False
+    await _audit(session, row, "approval_overdue", row.state, SCHEDULER_ACTOR, now, "超过审核期限")
+    await _announce(
+        session,
+        row,
+        ExpenseClaimOverdueV1(
+            **await _facts(session, row),
+            stage="approval",
+            submit_due_at=row.submit_due_at,
+            approval_due_at=due_at,
             working_days=working_days,
             overdue_at=now,
         ),
