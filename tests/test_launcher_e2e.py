@@ -166,6 +166,7 @@ def test_launcher_runs_everything_and_contract_reaches_tickets(tmp_path):
             "warranty-service-overdue",
             "parts-return-overdue",
             "stocking-plan-missed",
+            "expense-claim-overdue",  # 张工's claim for a trip 25 days ago (demo_parts)
         }
 
         def past_alerts() -> bool:
@@ -195,6 +196,7 @@ def test_launcher_runs_everything_and_contract_reaches_tickets(tmp_path):
         assert {"waiting_parts", "completed"} <= {x["status"] for x in states}
         # the demo's parts (#23): the waiting ticket's seals are reserved at the regional store
         assert "demo: parts — four parts" in out
+        assert "demo: expense claims — 张工's" in out
         waiting = next(x["ticket_no"] for x in states if x["status"] == "waiting_parts")
         r = httpx.get(
             f"http://127.0.0.1:{port(base, 'parts')}/reservations",

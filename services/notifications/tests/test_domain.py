@@ -41,6 +41,7 @@ INFORMATIONAL = {
     "TicketAcknowledged",  # the first response per channel, counted by the reports
     "QuoteAccepted",  # parts lets the repair start (issuing parts); the page tells the customer
     "InvoiceRequested",  # for finance systems, not people
+    "QuoteWithdrawn",  # the office withdrew it itself; the link tells the customer
 }
 
 
@@ -57,10 +58,32 @@ def test_default_rules_cover_every_consumed_event(notifier):
     assert late <= {r.event for r in notifier.rules.rules}
     assert {c.PRODUCER for n in late for c in CONSUMED[n]} == {
         "contracts",
+        "parts",
         "tickets",
         "dealers",
         "surveys",
     }
+
+
+def test_expense_claims_reach_the_engineer_and_the_supervisors(notifier):
+    """Overdue: the engineer who claims (assignee_id) and the supervisors; submitted: the
+    supervisors who approve; approved, rejected, settled: the engineer."""
+    expected = {
+        "ExpenseClaimOverdue": ["assignee", "group:service_supervisor"],
+        "ExpenseClaimSubmitted": ["group:service_supervisor"],
+        "ExpenseClaimApproved": ["assignee"],
+        "ExpenseClaimRejected": ["assignee"],
+        "ExpenseClaimSettled": ["assignee"],
+    }
+    for name, recipients in expected.items():
+        (rule,) = notifier.rules.for_event(sample(name).data)
+        assert rule.recipients == recipients, name
+    overdue = sample("ExpenseClaimOverdue").data
+    assert overdue.assignee_id == "eng-zhang"
+    late_approval = overdue.model_copy(update={"stage": "approval"})
+    (rule,) = notifier.rules.for_event(late_approval)
+    assert rule.id == "expense-claim-approval-overdue"
+    assert rule.recipients == ["group:service_supervisor", "group:manager"]
 
 
 def test_a_low_score_tells_the_supervisors_and_a_good_one_nobody(notifier):

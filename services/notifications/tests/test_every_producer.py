@@ -191,3 +191,37 @@ async def test_a_part_at_its_reorder_point_reaches_the_managers_and_service_supe
     [mail] = smtp.to(people["manager"]["email"])
     text = mail.message.get_body(("plain",)).get_content()
     assert f"XK-{ref}".upper() in text and "再订货点" in text
+
+
+async def test_an_overdue_expense_claim_reaches_its_engineer_and_the_supervisors(
+    databases, own_nats, servers
+):
+    """Issue #23 item 4: parts' ExpenseClaimOverdue names the engineer who claims as assignee_id;
+    the default rule reaches them and the service supervisors by SMS and e-mail."""
+    smtp, gw = servers
+    await streams(own_nats.url)
+    app = await make_app(databases, own_nats.url, smtp, gw)
+    ref = uid()
+    awake = {"quiet_hours": None, "channels": ["sms", "email"]}
+    engineer = recipient(f"eng-{ref}", groups=["engineer"], **awake)
+    supervisor = recipient(f"sup-{ref}", groups=["service_supervisor"], **awake)
+    overdue = from_sample(
+        "ExpenseClaimOverdue", assignee_id=engineer["id"], claim_no=f"BX-{ref}".upper()
+    )
+    async with running(app) as client:
+        for body in (engineer, supervisor):
+            r = await client.post("/recipients", json=body, headers=SUP)
+            assert r.status_code == 201, r.text
+        await publish(own_nats.url, overdue)
+        rows = await sent(
+            lambda: all_deliveries(client, event_id=overdue.id, status="sent", n=4),
+            what="ExpenseClaimOverdue to the engineer and the service supervisors",
+        )
+    assert {(r["rule_id"], r["recipient_key"], r["channel"]) for r in rows} == {
+        ("expense-claim-overdue", who["id"], channel)
+        for who in (engineer, supervisor)
+        for channel in ("sms", "email")
+    }
+    [mail] = smtp.to(engineer["email"])
+    text = mail.message.get_body(("plain",)).get_content()
+    assert f"BX-{ref}".upper() in text and "逾期将不予报销" in text

@@ -366,3 +366,57 @@ async def test_an_invoice_without_a_quote_bills_the_recorded_cost_and_freezes_co
             headers=KEEPER,
         )
         assert r.status_code == 409 and "已申请发票" in r.json()["detail"]
+
+
+async def test_the_office_withdraws_an_unanswered_quote_and_the_link_then_says_so(make_kit):
+    kit = await make_kit()
+    no = uid("T-")
+    async with kit.client() as c:
+        await deliver(kit, opened(no, False))
+        await price_list(c)
+        r = await c.post(
+            f"/tickets/{no}/quotes", json={"lines": [{"price_code": "SVC-CAL"}]}, headers=AGENT
+        )
+        quote_no, token = r.json()["quote_no"], r.json()["link"].rsplit("/", 1)[1]
+        path = f"/tickets/{no}/quotes/{quote_no}/withdraw"
+        why = "报价遗漏了更换主轴的工时"
+        assert (await c.post(path, json={"reason": why}, headers=FINANCE)).status_code == 403
+        r = await c.post(path, json={"reason": "错"}, headers=AGENT)
+        assert r.status_code == 422 and "撤回原因" in r.json()["detail"]
+        r = await c.post(
+            f"/tickets/{no}/quotes/Q-NONE-1/withdraw", json={"reason": why}, headers=AGENT
+        )
+        assert r.status_code == 404
+        r = await c.post(path, json={"reason": why}, headers=AGENT)
+        assert r.status_code == 200 and r.json()["status"] == "withdrawn", r.text
+        assert r.json()["withdrawal_reason"] == why and r.json()["withdrawn_by"] == "agent-chen"
+        r = await c.post(path, json={"reason": why}, headers=AGENT)
+        assert r.status_code == 409, "withdrawn once"
+
+        # the customer's link says so and decides nothing
+        page = await c.get(f"/q/{token}")
+        assert page.status_code == 200 and "该报价已撤回" in page.text
+        assert "接受报价" not in page.text and why in page.text
+        r = await c.post(f"/q/{token}", data={"decision": "accept", "signer": "王工"})
+        assert r.status_code == 409 and "该报价已由客服撤回" in r.text
+        assert await kit.events("QuoteAccepted") == []
+
+        # the gate still holds (nothing accepted); a new quote may be issued at once
+        part, van = await stocked_part(c)
+        await move(
+            c,
+            engineer("eng-zhang"),
+            409,
+            kind="issue",
+            part_no=part,
+            from_location=van,
+            ticket_no=no,
+            quantity=1,
+        )
+        r = await c.post(
+            f"/tickets/{no}/quotes", json={"lines": [{"price_code": "SVC-CAL"}]}, headers=AGENT
+        )
+        assert r.status_code == 201 and r.json()["quote_no"].endswith("-2"), r.text
+    (withdrawn,) = await kit.events("QuoteWithdrawn")
+    assert withdrawn["quote_no"] == quote_no and withdrawn["reason"] == why
+    assert withdrawn["ticket_no"] == no and withdrawn["total"] == "904.00"

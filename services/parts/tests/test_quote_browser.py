@@ -12,6 +12,8 @@ from test_money import AGENT, deliver, opened, price_list
 
 from aftersales_testing.browser import CHROMIUM, CHROMIUM_ARGS, PHONE, free_port, require_chromium
 
+WIDE = {"width": 1366, "height": 768}  # the office's laptop
+
 
 async def _no_horizontal_scroll(page) -> None:
     width = await page.evaluate("document.documentElement.scrollWidth")
@@ -110,3 +112,68 @@ async def test_customer_accepts_a_quote_on_a_phone_in_chromium(make_kit, artifac
         await asyncio.wait_for(serving, timeout=10)
     for name in ("1-quote", "2-missing-name", "3-accepted"):
         assert (shots / f"{name}.png").stat().st_size > 5000, name
+
+
+async def test_a_withdrawn_quote_says_so_on_a_phone_and_a_desktop(make_kit, artifacts_dir):
+    """The office withdrew the quote: the link shows why and when, and no form to accept."""
+    require_chromium()
+    from playwright.async_api import async_playwright
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    kit = await make_kit(public_base_url=base)
+    server = uvicorn.Server(
+        uvicorn.Config(kit.app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+    )
+    serving = asyncio.create_task(server.serve())
+    shots = artifacts_dir / "parts"
+    shots.mkdir(exist_ok=True)
+    no = uid("T-")
+    try:
+        async with kit.client() as c:
+            for _ in range(200):
+                if server.started:
+                    break
+                await asyncio.sleep(0.05)
+            assert server.started, "uvicorn did not start"
+            await deliver(kit, opened(no, False))
+            await price_list(c)
+            r = await c.post(
+                f"/tickets/{no}/quotes", json={"lines": [{"price_code": "SVC-CAL"}]}, headers=AGENT
+            )
+            quote_no, link = r.json()["quote_no"], r.json()["link"]
+            r = await c.post(
+                f"/tickets/{no}/quotes/{quote_no}/withdraw",
+                json={"reason": "报价遗漏了更换主轴的工时，将重新报价"},
+                headers=AGENT,
+            )
+            assert r.status_code == 200, r.text
+
+            async with async_playwright() as pw:
+                browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                try:
+                    for name, viewport in (("phone", PHONE), ("desktop", WIDE)):
+                        context = await browser.new_context(
+                            viewport=viewport, locale="zh-CN", java_script_enabled=False
+                        )
+                        page = await context.new_page()
+                        response = await page.goto(link)
+                        assert response.status == 200
+                        state = await page.locator(".state").inner_text()
+                        assert state == "该报价已撤回，不能再确认"
+                        text = await page.locator("main").inner_text()
+                        assert "原因：报价遗漏了更换主轴的工时" in text and "有效期" not in text
+                        assert await page.locator("form").count() == 0
+                        width = await page.evaluate("document.documentElement.scrollWidth")
+                        assert width <= viewport["width"]
+                        await page.screenshot(
+                            path=str(shots / f"4-withdrawn-{name}.png"), full_page=True
+                        )
+                        await context.close()
+                finally:
+                    await browser.close()
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(serving, timeout=10)
+    for name in ("phone", "desktop"):
+        assert (shots / f"4-withdrawn-{name}.png").stat().st_size > 5000, name

@@ -1,6 +1,7 @@
 """The parts service's quotes gate a chargeable repair: a ticket whose quote awaits the customer,
 or was declined, cannot go on site (409); once QuoteAccepted arrives it can. A late QuoteDeclined
-never undoes an acceptance; a redelivered event changes nothing."""
+never undoes an acceptance; a redelivered event changes nothing; a withdrawn quote (QuoteWithdrawn)
+holds nothing up."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from aftersales_shared.events import (
     QuoteAcceptedV1,
     QuoteDeclinedV1,
     QuoteIssuedV1,
+    QuoteWithdrawnV1,
 )
 from aftersales_shared.sealing import dev_public_key, seal
 from aftersales_testing.support import running, runtime_of
@@ -102,4 +104,32 @@ async def test_a_chargeable_ticket_goes_on_site_only_after_the_quote_is_accepted
             f"/tickets/{other}/assign", headers=SUP, json={"assignee_id": "eng-zhang"}
         )
         r = await client.post(f"/tickets/{other}/onsite", headers=ENG, json={})
+        assert r.status_code == 200, r.text
+
+
+async def test_a_withdrawn_quote_holds_the_ticket_up_no_more(databases, streams_ready):
+    app = await tickets_app(databases, streams_ready)
+    async with running(app) as client:
+        r = await client.post(
+            "/tickets", json=body(customer_name="嘉兴客户", urgency="normal"), headers=AGENT
+        )
+        no = r.json()["ticket_no"]
+        await client.post(f"/tickets/{no}/assign", headers=SUP, json={"assignee_id": "eng-zhang"})
+        await deliver(app, issued(no))
+        r = await client.post(f"/tickets/{no}/onsite", headers=ENG, json={})
+        assert r.status_code == 409, r.text
+        withdrawn = Envelope(
+            data=QuoteWithdrawnV1(
+                quote_id="q-1",
+                quote_no=f"Q-{no}-1",
+                ticket_no=no,
+                total=Decimal("904.00"),
+                reason="报价有误，撤回重报",
+                withdrawn_by="agent-chen",
+                withdrawn_at=NOW,
+            ),
+            subject=no,
+        )
+        assert await deliver(app, withdrawn) is True
+        r = await client.post(f"/tickets/{no}/onsite", headers=ENG, json={})
         assert r.status_code == 200, r.text

@@ -50,6 +50,7 @@ CONSUMES: dict[str, tuple[str, ...]] = {
         "parts.quote_accepted.v1",
         "parts.quote_declined.v1",
         "parts.quote_issued.v1",
+        "parts.quote_withdrawn.v1",
         "surveys.return_visit_recorded.v1",
         "surveys.survey_answered.v1",
     ),
@@ -72,6 +73,11 @@ CONSUMES: dict[str, tuple[str, ...]] = {
         "dealers.stocking_plan_missed.v1",
         "dealers.warranty_card_registered.v1",
         "dealers.warranty_service_overdue.v1",
+        "parts.expense_claim_approved.v1",
+        "parts.expense_claim_overdue.v1",
+        "parts.expense_claim_rejected.v1",
+        "parts.expense_claim_settled.v1",
+        "parts.expense_claim_submitted.v1",
         "parts.invoice_requested.v1",
         "parts.part_issued.v1",
         "parts.part_returned.v1",
@@ -79,6 +85,7 @@ CONSUMES: dict[str, tuple[str, ...]] = {
         "parts.quote_accepted.v1",
         "parts.quote_declined.v1",
         "parts.quote_issued.v1",
+        "parts.quote_withdrawn.v1",
         "parts.stock_below_reorder_point.v1",
         "reports.report_published.v1",
         "surveys.return_visit_overdue.v1",
@@ -146,7 +153,11 @@ CONSUMES: dict[str, tuple[str, ...]] = {
         "tickets.ticket_reopened.v1",
     ),
     # a ticket's warranty-or-chargeable from the entitlement at opening (its own ticket table)
-    "parts": ("tickets.ticket_opened.v1",),
+    "parts": (
+        "tickets.calendar_changed.v1",
+        "tickets.ticket_assigned.v1",
+        "tickets.ticket_opened.v1",
+    ),
 }
 
 ADVISORY_MAX_DELIVERIES = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES"

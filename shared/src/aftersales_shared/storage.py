@@ -205,6 +205,27 @@ class S3Storage:
         await self._http.aclose()
 
 
+def storage_for(
+    files_dir: str | Path,
+    max_bytes: int,
+    *,
+    s3_endpoint: str = "",
+    s3_bucket: str = "",
+    s3_region: str = "us-east-1",
+    s3_access_key: str | None = None,
+    s3_secret_key: str | None = None,
+) -> FileStorage:
+    """A service's file storage from its settings: the S3-compatible store when an endpoint is
+    configured (several replicas, production), else the local folder."""
+    if s3_endpoint:
+        if not (s3_bucket and s3_access_key and s3_secret_key):
+            raise ValueError("an S3 endpoint needs a bucket, an access key and a secret key")
+        return S3Storage(
+            s3_endpoint, s3_bucket, s3_access_key, s3_secret_key, max_bytes, region=s3_region
+        )
+    return LocalFolderStorage(Path(files_dir), max_bytes)
+
+
 class StorageError(RuntimeError):
     """The store answered otherwise than expected (not the caller's fault: a 5xx upstream)."""
 

@@ -5,12 +5,16 @@ exist."""
 
 from __future__ import annotations
 
+import time
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
 from aftersales_shared.auth import mint_token
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # the trips' days are the business time zone's
 PARTS = (
     # number, name, unit, price, warranty part, models, reorder point, reorder quantity
     ("XK-SEAL-HP01", "液压泵密封件", "套", "86.00", True, ["XK-200 数控机床"], 2, 10),
@@ -88,6 +92,7 @@ def load_parts(parts_url: str, tickets_url: str, secret: str) -> None:
             }
             engineer = _token(secret, "eng-zhang", "engineer")
             p.post("/reservations", json=reserve, headers=engineer).raise_for_status()
+    load_expense_claims(parts_url, waiting, secret, datetime.now(SHANGHAI).date())
     print(
         "demo: parts — four parts, the central warehouse, a regional store, 张工's van and the "
         f"dealer's store with opening stock; two seals reserved for {waiting or 'no ticket'} "
@@ -107,3 +112,57 @@ def _waiting_ticket(tickets_url: str, secret: str) -> str | None:
     items = r.json().get("items", []) if r.status_code == 200 else []
     waiting = [t for t in items if t.get("status") == "waiting_parts"]
     return waiting[0]["ticket_no"] if waiting else None
+
+
+def load_expense_claims(parts_url: str, ticket_no: str | None, secret: str, today: date) -> None:
+    """张工's travel expense claims (报销) for the waiting ticket: one for a trip 25 days ago never
+    submitted — its ten working days are past, so the scheduler marks it overdue at once
+    (ExpenseClaimOverdue) — and one for today's visit, submitted for approval. The ticket counts as
+    his once parts has heard TicketAssigned: tried for up to 30 s. Idempotent: skipped when he has
+    claims already."""
+    if not ticket_no:
+        return
+    engineer = _token(secret, "eng-zhang", "engineer")
+    with httpx.Client(base_url=parts_url, headers=engineer, timeout=10) as p:
+        if p.get("/expense-claims").json().get("total", 0):
+            return
+        past = today - timedelta(days=25)
+        late = _claim(past, "杭州市萧山区", "餐补（首次上门诊断）", "100.00", ticket_no)
+        for _ in range(60):
+            r = p.post("/expense-claims", json=late)
+            if r.status_code != 422:
+                break
+            time.sleep(0.5)
+        if r.status_code != 201:
+            print(f"demo: expense claims skipped ({r.status_code}: {r.text[:200]})", flush=True)
+            return
+        late_no = r.json()["claim_no"]
+        r = p.post(
+            "/expense-claims", json=_claim(today, "杭州市萧山区", "餐补", "80.00", ticket_no)
+        )
+        r.raise_for_status()
+        p.post(f"/expense-claims/{r.json()['claim_id']}/submit").raise_for_status()
+    print(
+        f"demo: expense claims — 张工's {late_no} for a trip 25 days ago, past its ten working "
+        f"days (overdue), and {r.json()['claim_no']} submitted for approval",
+        flush=True,
+    )
+
+
+def _claim(day: date, where: str, note: str, amount: str, ticket_no: str) -> dict[str, Any]:
+    return {
+        "trip_start": str(day),
+        "trip_end": str(day),
+        "destination": where,
+        "purpose": f"工单{ticket_no}上门服务",
+        "engineer_name": "张工",
+        "lines": [
+            {
+                "spent_on": str(day),
+                "category": "meal_allowance",
+                "amount": amount,
+                "note": note,
+                "ticket_nos": [ticket_no],
+            }
+        ],
+    }

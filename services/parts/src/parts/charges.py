@@ -36,6 +36,7 @@ class QuoteStatus(StrEnum):
     ACCEPTED = "accepted"
     DECLINED = "declined"
     EXPIRED = "expired"  # derived: issued and past its expiry
+    WITHDRAWN = "withdrawn"  # 已撤回: the office took it back before the customer answered
 
 
 # who may turn a ticket from warranty to chargeable or back (with a reason, audited)
@@ -138,6 +139,8 @@ def check_decision(
     """The customer's answer; a decided or expired quote cannot change."""
     if status is QuoteStatus.EXPIRED:
         raise QuoteClosed("报价已过期，请联系客服重新报价 (the quote has expired)", state="expired")
+    if status is QuoteStatus.WITHDRAWN:
+        raise QuoteClosed("该报价已撤回，不能再确认 (the quote was withdrawn)", state="withdrawn")
     if status is not QuoteStatus.ISSUED:
         raise QuoteClosed("该报价已确认，不能更改 (the quote was already decided)", state="decided")
     if decision not in ("accept", "decline"):
@@ -154,6 +157,32 @@ def check_decision(
 
 class QuoteClosed(Conflict):
     code = "quote_closed"
+
+
+def check_withdrawal(status: QuoteStatus, quote_no: str, reason: str | None) -> str:
+    """The office withdraws a quote the customer has not answered (and that has not expired:
+    an expired one needs nothing), with a reason."""
+    if status is not QuoteStatus.ISSUED:
+        raise Conflict(
+            f"报价{quote_no}已{QUOTE_STATUS_ZH[status]}，不能撤回 (only a quote waiting for the "
+            "customer can be withdrawn)"
+        )
+    text = (reason or "").strip()
+    if not REASON_MIN <= len(text) <= REASON_MAX:
+        raise DomainError(
+            f"请填写撤回原因（{REASON_MIN}–{REASON_MAX}字） (a reason of {REASON_MIN}–{REASON_MAX} "
+            "characters is required)"
+        )
+    return text
+
+
+QUOTE_STATUS_ZH = {
+    QuoteStatus.ISSUED: "待确认",
+    QuoteStatus.ACCEPTED: "被接受",
+    QuoteStatus.DECLINED: "被拒绝",
+    QuoteStatus.EXPIRED: "过期",
+    QuoteStatus.WITHDRAWN: "撤回",
+}
 
 
 def may_start_repair(coverage: Coverage, accepted_quote: bool) -> bool:

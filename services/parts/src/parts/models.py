@@ -5,7 +5,7 @@ the shared messaging history."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +13,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -265,6 +267,9 @@ class QuoteRow(Base):
     decided_at: Mapped[datetime | None]
     signer: Mapped[str | None] = mapped_column(String(100))
     decline_reason: Mapped[str | None] = mapped_column(Text)
+    withdrawn_at: Mapped[datetime | None]
+    withdrawn_by: Mapped[str | None] = mapped_column(String(200))
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (CheckConstraint("total >= 0", name="total_not_negative"),)
 
@@ -289,6 +294,119 @@ class InvoiceRow(Base):
     total: Mapped[Decimal]
     requested_at: Mapped[datetime]
     requested_by: Mapped[str] = mapped_column(String(200))
+
+
+# ---------------------------------------------------------------- expense claims (报销)
+class TicketEngineerRow(Base):
+    """An engineer a ticket was assigned to (TicketAssigned), now or before: whose expense lines
+    may name the ticket."""
+
+    __tablename__ = "ticket_engineers"
+
+    ticket_no: Mapped[str] = mapped_column(String(100), primary_key=True)
+    engineer_id: Mapped[str] = mapped_column(String(200), primary_key=True, index=True)
+    assigned_at: Mapped[datetime]
+
+
+class ExpenseClaimRow(Base):
+    """An engineer's claim for one trip (费用报销单): its lines, receipts and life."""
+
+    __tablename__ = "expense_claims"
+
+    claim_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    claim_no: Mapped[str] = mapped_column(String(40), unique=True)
+    engineer_id: Mapped[str] = mapped_column(String(200), index=True)
+    engineer_name: Mapped[str | None] = mapped_column(String(100))
+    trip_start: Mapped[date] = mapped_column(Date)
+    trip_end: Mapped[date] = mapped_column(Date, index=True)
+    destination: Mapped[str] = mapped_column(String(200))
+    purpose: Mapped[str | None] = mapped_column(String(500))
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    total: Mapped[Decimal] = mapped_column(comment="CNY, the lines' sum")
+    submit_due_at: Mapped[datetime] = mapped_column(comment="working days after the trip")
+    due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    overdue: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    overdue_at: Mapped[datetime | None]
+    late_exception_reason: Mapped[str | None] = mapped_column(Text)
+    late_exception_by: Mapped[str | None] = mapped_column(String(200))
+    submitted_at: Mapped[datetime | None]
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    reject_reason: Mapped[str | None] = mapped_column(Text)
+    settled_at: Mapped[datetime | None]
+    settled_by: Mapped[str | None] = mapped_column(String(200))
+    payment_reference: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        CheckConstraint("total >= 0", name="total_not_negative"),
+        CheckConstraint("trip_end >= trip_start", name="trip_in_order"),
+    )
+
+
+class ExpenseLineRow(Base):
+    """One line of a claim: a day's fare, a night's hotel, an allowance, for one or more tickets."""
+
+    __tablename__ = "expense_lines"
+
+    line_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("expense_claims.claim_id"), index=True)
+    line_no: Mapped[int] = mapped_column(Integer)
+    spent_on: Mapped[date] = mapped_column(Date)
+    category: Mapped[str] = mapped_column(String(20))
+    amount: Mapped[Decimal]
+    note: Mapped[str | None] = mapped_column(String(500))
+    ticket_nos: Mapped[list[str]] = mapped_column(JSON)
+
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        UniqueConstraint("claim_id", "line_no"),
+    )
+
+
+class ExpenseLineTicketRow(Base):
+    """Which tickets a line is for (a ticket's cost shows its approved lines)."""
+
+    __tablename__ = "expense_line_tickets"
+
+    line_id: Mapped[int] = mapped_column(
+        ForeignKey("expense_lines.line_id", ondelete="CASCADE"), primary_key=True
+    )
+    ticket_no: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
+
+
+class ExpenseReceiptRow(Base):
+    """A receipt (票据/凭证) kept in the file storage, for one line or the whole claim."""
+
+    __tablename__ = "expense_receipts"
+
+    receipt_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("expense_claims.claim_id"), index=True)
+    line_no: Mapped[int | None] = mapped_column(Integer, comment="null: for the whole claim")
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(50))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(400), unique=True)
+    uploaded_at: Mapped[datetime]
+    uploaded_by: Mapped[str] = mapped_column(String(200))
+
+
+class ExpenseClaimEventRow(Base):
+    """The audit trail of a claim: every change of state, exception and overdue mark, with who,
+    when and why. Append-only."""
+
+    __tablename__ = "expense_claim_events"
+
+    event_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("expense_claims.claim_id"), index=True)
+    action: Mapped[str] = mapped_column(String(30))
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime]
+    reason: Mapped[str | None] = mapped_column(Text)
 
 
 def as_dict(row: Any) -> dict[str, Any]:

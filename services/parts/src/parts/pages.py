@@ -38,6 +38,7 @@ MESSAGES = {
     "quote_link_unknown": ("链接无效", "该报价链接无效，请核对短信中的链接，或致电客服。"),
     "expired": ("报价已过期", "该报价已过有效期，请联系客服为您重新报价。"),
     "decided": ("报价已确认", "该报价已确认，不能更改。如需调整请联系客服。"),
+    "withdrawn": ("报价已撤回", "该报价已由客服撤回，不能再确认。如需维修请联系客服。"),
     "too_many_attempts": ("请稍后再试", "尝试次数过多，请{minutes}分钟后再试。"),
     "too_large": ("提交内容过大", "提交的内容过大，请精简后重试。"),
     "forbidden": ("无法提交", "请从报价页面本身提交确认。"),
@@ -108,9 +109,18 @@ def quote_page(
     body = _head(quote, customer) + f"<div class=card>{_lines(quote)}"
     if quote.note:
         body += f"<p class=muted>说明：{escape(quote.note)}</p>"
-    body += f"<p class=muted>报价有效期至 {_local(quote.expires_at, timezone)}</p></div>"
+    if state is not c.QuoteStatus.WITHDRAWN:
+        body += f"<p class=muted>报价有效期至 {_local(quote.expires_at, timezone)}</p>"
+    body += "</div>"
     if state is c.QuoteStatus.ISSUED:
         body += _form(given, error)
+    elif state is c.QuoteStatus.WITHDRAWN:
+        at = _local(quote.withdrawn_at, timezone) if quote.withdrawn_at else ""
+        body += (
+            "<div class=card><div class=state>该报价已撤回，不能再确认</div>"
+            f"<p class=muted>撤回时间：{at}<br>原因：{escape(quote.withdrawal_reason or '')}</p>"
+            "<p>如需维修请联系客服，我们将为您重新报价。</p></div>"
+        )
     else:
         body += (
             f"<div class=card><div class=state>{_state_text(quote, state, timezone)}</div></div>"

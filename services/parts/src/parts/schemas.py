@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -12,6 +12,7 @@ from aftersales_shared.patch import NoNullsUnlessClearable
 from aftersales_shared.schemas import In, Out
 
 from .domain import LocationKind, MovementKind
+from .expenses import Category as ExpenseCategory
 
 PartNo = Annotated[
     str, Field(min_length=2, max_length=40, description="备件编号, e.g. XK-BRG-6205")
@@ -198,6 +199,18 @@ class ServiceLineOut(Out):
     created_by: str
 
 
+class ExpenseCostLineOut(Out):
+    claim_no: str
+    engineer_id: str
+    state: str
+    line_no: int
+    spent_on: date
+    category: str
+    category_zh: str
+    amount: str
+    shared_with: int = Field(description="how many other tickets the same line names")
+
+
 class TicketCostsOut(Out):
     ticket_no: str
     currency: str = "CNY"
@@ -214,6 +227,16 @@ class TicketCostsOut(Out):
     travel_total: str
     grand_total: str = Field(description="CNY before tax: parts + labour + travel")
     chargeable_total: str = Field(description="what the customer pays before tax (0 on warranty)")
+    expense_lines: list[ExpenseCostLineOut] = Field(
+        default_factory=list,
+        description="approved or settled expense claim lines (报销) naming this ticket: the "
+        "company's travel cost, not in grand_total; an engineer sees their own only",
+    )
+    expense_total: str = Field(
+        default="0.00",
+        description="CNY: the sum of expense_lines (a line naming several tickets counts in full "
+        "on each)",
+    )
 
 
 class ImportOut(Out):
@@ -316,7 +339,7 @@ class QuoteOut(Out):
     quote_id: str
     quote_no: str
     ticket_no: str
-    status: str = Field(description="issued | accepted | declined | expired")
+    status: str = Field(description="issued | accepted | declined | expired | withdrawn")
     lines: list[QuoteLineOut]
     net_amount: Decimal
     tax_rate: Decimal
@@ -330,6 +353,13 @@ class QuoteOut(Out):
     decided_at: datetime | None
     signer: str | None
     decline_reason: str | None
+    withdrawn_at: datetime | None = None
+    withdrawn_by: str | None = None
+    withdrawal_reason: str | None = None
+
+
+class WithdrawIn(In):
+    reason: str = Field(min_length=1, max_length=500, description="撤回原因 (4–500 characters)")
 
 
 class QuoteIssuedOut(QuoteOut):
@@ -365,3 +395,122 @@ class InvoiceOut(Out):
     total: Decimal
     requested_at: datetime
     requested_by: str
+
+
+# ---------------------------------------------------------------- expense claims (报销)
+ExpenseAmount = Annotated[
+    Decimal,
+    Field(
+        gt=0,
+        le=Decimal("50000.00"),
+        decimal_places=2,
+        description="CNY, more than 0, two places, at most 50,000.00 a line",
+    ),
+]
+
+
+class ExpenseLineIn(In):
+    spent_on: date = Field(description="the day the money was spent (inside the trip)")
+    category: ExpenseCategory = Field(
+        description="transport 交通, lodging 住宿, meal_allowance 餐补, other 其他"
+    )
+    amount: ExpenseAmount
+    note: str | None = Field(default=None, max_length=500)
+    ticket_nos: list[TicketNo] = Field(
+        min_length=1, max_length=10, description="the ticket(s) the line is for"
+    )
+
+
+class ExpenseClaimIn(In):
+    trip_start: date
+    trip_end: date = Field(description="the deadline counts working days after this day")
+    destination: str = Field(min_length=1, max_length=200, description="出差目的地")
+    purpose: str | None = Field(default=None, max_length=500)
+    engineer_name: str | None = Field(default=None, max_length=100)
+    lines: list[ExpenseLineIn] = Field(default_factory=list, max_length=100)
+
+
+class ReasonIn(In):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class SettleIn(In):
+    payment_reference: str = Field(
+        min_length=1, max_length=100, description="付款凭证号 / bank transfer reference"
+    )
+
+
+class CategoryTotalOut(Out):
+    category: str
+    label: str
+    total: str
+
+
+class ExpenseLineOut(Out):
+    line_no: int
+    spent_on: date
+    category: str
+    category_zh: str
+    amount: str
+    note: str | None
+    ticket_nos: list[str]
+    receipts: list[int] = Field(description="ids of the receipts kept for this line")
+
+
+class ReceiptOut(Out):
+    receipt_id: int
+    claim_id: int
+    line_no: int | None = Field(description="null: for the whole claim")
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_at: datetime
+    uploaded_by: str
+
+
+class ExpenseClaimSummaryOut(Out):
+    claim_id: int
+    claim_no: str
+    engineer_id: str
+    engineer_name: str | None
+    trip_start: date
+    trip_end: date
+    destination: str
+    state: str
+    total: str
+    submit_due_at: datetime
+    overdue: bool
+    submitted_at: datetime | None
+    settled_at: datetime | None
+
+
+class ExpenseClaimOut(ExpenseClaimSummaryOut):
+    state_zh: str
+    purpose: str | None
+    due_provisional: bool = Field(
+        description="the deadline runs into a year without an official holiday table"
+    )
+    overdue_at: datetime | None
+    late_exception_reason: str | None
+    late_exception_by: str | None
+    decided_at: datetime | None
+    decided_by: str | None
+    reject_reason: str | None
+    settled_by: str | None
+    payment_reference: str | None
+    created_at: datetime
+    updated_at: datetime
+    category_totals: list[CategoryTotalOut]
+    lines: list[ExpenseLineOut]
+    receipts: list[ReceiptOut]
+
+
+class ClaimEventOut(Out):
+    event_id: int
+    action: str
+    from_state: str | None
+    to_state: str
+    actor: str
+    at: datetime
+    reason: str | None

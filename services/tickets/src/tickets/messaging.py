@@ -16,6 +16,7 @@ from aftersales_shared.events import (
     QuoteAcceptedV1,
     QuoteDeclinedV1,
     QuoteIssuedV1,
+    QuoteWithdrawnV1,
     ReturnVisitRecordedV1,
     SurveyAnsweredV1,
     TicketRequestedV1,
@@ -149,6 +150,10 @@ def register_quote_gate(inbox: Inbox) -> None:
     @inbox.handles(QuoteDeclinedV1, reads=("ticket_no",))
     async def on_quote_declined(session: AsyncSession, env: Envelope[QuoteDeclinedV1]) -> None:
         await quote_gate.quote_changed(session, env.data.ticket_no, quote_gate.DECLINED)
+
+    @inbox.handles(QuoteWithdrawnV1, reads=("ticket_no",))
+    async def on_quote_withdrawn(session: AsyncSession, env: Envelope[QuoteWithdrawnV1]) -> None:
+        await quote_gate.quote_changed(session, env.data.ticket_no, quote_gate.WITHDRAWN)
 
 
 def register_parts_arrival(inbox: Inbox, settings: TicketsSettings) -> None:

@@ -2,7 +2,6 @@
 
 import ipaddress
 import re
-from pathlib import Path
 from typing import ClassVar
 
 from pydantic import Field, SecretStr
@@ -11,7 +10,7 @@ from pydantic_settings import SettingsConfigDict
 from aftersales_shared.schemas import EMAIL_PATTERN
 from aftersales_shared.sealing import check_public_key, dev_public_key
 from aftersales_shared.settings import MIN_SECRET_BYTES, ServiceSettings
-from aftersales_shared.storage import FileStorage, LocalFolderStorage, S3Storage
+from aftersales_shared.storage import FileStorage, storage_for
 from aftersales_shared.wechat import aes_key
 
 # the public web form's challenge key in local development only (published, like the development
@@ -234,17 +233,16 @@ class TicketsSettings(ServiceSettings):
 
     def file_storage(self) -> FileStorage:
         """Where attachments are kept: the S3-compatible store when configured, else the folder."""
-        if self.files_s3_endpoint:
-            assert self.files_s3_access_key and self.files_s3_secret_key
-            return S3Storage(
-                self.files_s3_endpoint,
-                self.files_s3_bucket,
-                self.files_s3_access_key,
-                self.files_s3_secret_key.get_secret_value(),
-                self.mail_max_attachment_bytes,
-                region=self.files_s3_region,
-            )
-        return LocalFolderStorage(Path(self.files_dir), self.mail_max_attachment_bytes)
+        secret = self.files_s3_secret_key
+        return storage_for(
+            self.files_dir,
+            self.mail_max_attachment_bytes,
+            s3_endpoint=self.files_s3_endpoint,
+            s3_bucket=self.files_s3_bucket,
+            s3_region=self.files_s3_region,
+            s3_access_key=self.files_s3_access_key,
+            s3_secret_key=secret.get_secret_value() if secret else None,
+        )
 
     def wechat_aes_key(self) -> bytes | None:
         """The safe mode's AES key; None: plain mode only."""

@@ -36,6 +36,12 @@ from .dealers import (
 from .notifications import NotificationFailedV1, NotificationSentV1
 from .partners import TicketRequestedV1
 from .parts import (
+    ExpenseClaimApprovedV1,
+    ExpenseClaimFacts,
+    ExpenseClaimOverdueV1,
+    ExpenseClaimRejectedV1,
+    ExpenseClaimSettledV1,
+    ExpenseClaimSubmittedV1,
     InvoiceRequestedV1,
     PartIssuedV1,
     PartReturnedV1,
@@ -44,6 +50,7 @@ from .parts import (
     QuoteDeclinedV1,
     QuoteIssuedV1,
     QuoteLine,
+    QuoteWithdrawnV1,
     StockBelowReorderPointV1,
 )
 from .reports import ReportHeadline, ReportLinks, ReportPublishedV1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -172,6 +172,25 @@ class QuoteDeclinedV1(EventData):
 
 
 @event
+class QuoteWithdrawnV1(EventData):
+    """The office withdrew a quote the customer had not answered: its link says so and no quote
+    awaits the customer any more (a new one may follow)."""
+
+    NAME = "QuoteWithdrawn"
+    VERSION = 1
+    PRODUCER = "parts"
+
+    quote_id: str
+    quote_no: str
+    ticket_no: str
+    total: Decimal = Field(decimal_places=2, description="CNY, tax included")
+    currency: str = "CNY"
+    reason: str
+    withdrawn_by: str
+    withdrawn_at: datetime
+
+
+@event
 class InvoiceRequestedV1(EventData):
     """A VAT invoice (增值税发票) is to be issued by finance for a chargeable ticket."""
 
@@ -195,3 +214,92 @@ class InvoiceRequestedV1(EventData):
     lines: list[QuoteLine]
     requested_by: str
     requested_at: datetime
+
+
+class ExpenseClaimFacts(EventData):
+    """What every expense claim event says of the claim. `assignee_id` is the engineer who claims
+    (notifications' `assignee` selector reaches them by it)."""
+
+    claim_id: int
+    claim_no: str
+    assignee_id: str = Field(description="the engineer who claims (费用报销人)")
+    engineer_name: str | None = None
+    trip_start: date
+    trip_end: date
+    destination: str
+    total: Decimal = Field(decimal_places=2, description="CNY, the claim's lines")
+    currency: str = "CNY"
+    ticket_nos: list[str] = Field(description="the tickets the claim's lines are for")
+
+
+@event
+class ExpenseClaimSubmittedV1(ExpenseClaimFacts):
+    """An engineer submitted a travel expense claim (or a corrected one after a rejection): the
+    supervisors review it."""
+
+    NAME = "ExpenseClaimSubmitted"
+    VERSION = 1
+    PRODUCER = "parts"
+
+    submit_due_at: datetime = Field(description="the submission deadline (working days)")
+    resubmitted: bool = Field(description="true: corrected after a rejection")
+    late_exception: bool = Field(description="true: submitted late under a manager's exception")
+    submitted_at: datetime
+
+
+@event
+class ExpenseClaimApprovedV1(ExpenseClaimFacts):
+    """A supervisor approved the claim (费用报销单经审核): finance settles it."""
+
+    NAME = "ExpenseClaimApproved"
+    VERSION = 1
+    PRODUCER = "parts"
+
+    approved_by: str
+    approved_at: datetime
+
+
+@event
+class ExpenseClaimRejectedV1(ExpenseClaimFacts):
+    """A supervisor sent the claim back with a reason: the engineer may correct and resubmit it."""
+
+    NAME = "ExpenseClaimRejected"
+    VERSION = 1
+    PRODUCER = "parts"
+
+    rejected_by: str
+    reason: str
+    rejected_at: datetime
+
+
+@event
+class ExpenseClaimSettledV1(ExpenseClaimFacts):
+    """Finance paid the approved claim (结算) under a payment reference."""
+
+    NAME = "ExpenseClaimSettled"
+    VERSION = 1
+    PRODUCER = "parts"
+
+    payment_reference: str
+    settled_by: str
+    settled_at: datetime
+
+
+@event
+class ExpenseClaimOverdueV1(ExpenseClaimFacts):
+    """A claim missed a deadline. stage `submission`: not submitted within its working days after
+    the trip (逾期将不予报销) — marked overdue once; only a manager's exception lets it be submitted
+    now. stage `approval`: a submitted claim not approved or rejected within its working days —
+    the supervisors hear it."""
+
+    NAME = "ExpenseClaimOverdue"
+    VERSION = 1
+    PRODUCER = "parts"
+
+    stage: str = Field(default="submission", description="submission | approval")
+    submit_due_at: datetime
+    approval_due_at: datetime | None = Field(
+        default=None, description="stage approval: when the decision was due"
+    )
+    working_days: int = Field(ge=1, description="the working days the missed deadline allowed")
+    overdue_at: datetime

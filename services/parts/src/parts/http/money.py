@@ -30,6 +30,7 @@ from ..schemas import (
     QuoteOut,
     ServiceLineOut,
     TicketOut,
+    WithdrawIn,
 )
 from ..settings import PartsSettings
 from ..usecases import invoices, money, quotes
@@ -39,6 +40,7 @@ TicketPath = Annotated[str, PathParameter(min_length=1, max_length=100, descript
 CodePath = Annotated[
     str, PathParameter(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$", description="价目编号")
 ]
+QuoteNoPath = Annotated[str, PathParameter(min_length=3, max_length=40, description="报价编号")]
 REPLAYED = "Idempotent-Replayed"
 
 
@@ -159,6 +161,25 @@ class TicketMoneyController(Controller):
             out = quote_out(row, QuoteIssuedOut, link=link)
         assert isinstance(out, QuoteIssuedOut)
         return out
+
+    @post(
+        "/quotes/{quote_no:str}/withdraw",
+        guards=[requires(*c.QUOTERS)],
+        summary="Withdraw a quote the customer has not answered, with a reason (QuoteWithdrawn); "
+        "its link then says so and a new quote may be issued",
+        status_code=200,
+    )
+    async def withdraw_quote(
+        self,
+        rt: NamedDependency[Runtime],
+        ticket_no: TicketPath,
+        quote_no: QuoteNoPath,
+        data: JSONBody[WithdrawIn],
+        request: Request,
+    ) -> QuoteOut:
+        async with rt.sessions.begin() as s:
+            row = await quotes.withdraw(s, ticket_no, quote_no, data.reason, request.user, utcnow())
+            return quote_out(row)
 
     @get("/quotes", guards=[requires(*COST_READERS)], summary="The ticket's quotes, oldest first")
     async def list_quotes(

@@ -199,9 +199,11 @@ class TicketCostsController(Controller):
         "/{ticket_no:str}/costs",
         guards=[requires(*COST_READERS)],
         summary="A ticket's cost: parts issued minus returned (at the price at issue), labour and "
-        "travel; warranty or chargeable",
+        "travel; warranty or chargeable; the approved travel expense lines (报销) that name it",
     )
-    async def costs(self, rt: NamedDependency[Runtime], ticket_no: TicketPath) -> TicketCostsOut:
+    async def costs(
+        self, rt: NamedDependency[Runtime], ticket_no: TicketPath, request: Request
+    ) -> TicketCostsOut:
         async with rt.sessions() as s:
-            data: dict[str, Any] = await money.ticket_costs(s, ticket_no)
+            data: dict[str, Any] = await money.ticket_costs(s, ticket_no, request.user)
             return TicketCostsOut.model_validate(data)

@@ -27,7 +27,7 @@ from ..models import (
     QuoteRow,
     TicketRow,
 )
-from . import queries
+from . import expenses, queries
 
 T = TicketRow.__table__
 
@@ -289,8 +289,11 @@ def _line_view(row: CostLineRow) -> dict[str, Any]:
     }
 
 
-async def ticket_costs(session: AsyncSession, ticket_no: str) -> dict[str, Any]:
-    """Parts (from the ledger) + labour + travel; what the customer pays when chargeable."""
+async def ticket_costs(
+    session: AsyncSession, ticket_no: str, user: Principal | None = None
+) -> dict[str, Any]:
+    """Parts (from the ledger) + labour + travel; what the customer pays when chargeable; and the
+    approved travel expense lines that name the ticket (the company's cost, apart from the bill)."""
     out = await queries.ticket_costs(session, ticket_no)
     rows = (
         await session.execute(
@@ -316,4 +319,8 @@ async def ticket_costs(session: AsyncSession, ticket_no: str) -> dict[str, Any]:
         "grand_total": f"{grand:.2f}",
         "chargeable_total": f"{grand if coverage == c.Coverage.CHARGEABLE else Decimal(0):.2f}",
     }
+    if user is not None:
+        lines = await expenses.approved_lines_for_ticket(session, ticket_no, user)
+        spent = sum((Decimal(line["amount"]) for line in lines), Decimal("0.00"))
+        out |= {"expense_lines": lines, "expense_total": f"{spent:.2f}"}
     return out

@@ -22,6 +22,7 @@ from aftersales_shared.events import (
     QuoteDeclinedV1,
     QuoteIssuedV1,
     QuoteLine,
+    QuoteWithdrawnV1,
 )
 from aftersales_shared.outbox import enqueue
 from aftersales_shared.publiclinks import hash_token, new_token, well_formed_token
@@ -225,3 +226,49 @@ async def decide(
     )
     await enqueue(session, Envelope(data=event, subject=quote.ticket_no))
     return quote, False
+
+
+async def withdraw(
+    session: AsyncSession,
+    ticket_no: str,
+    quote_no: str,
+    reason: str | None,
+    user: Principal,
+    now: datetime,
+) -> QuoteRow:
+    """The office takes back a quote the customer has not answered: its link then says so,
+    QuoteWithdrawn tells tickets (no quote awaits any more) and whoever listens; a new quote may
+    follow."""
+    if not user.has(*c.QUOTERS):
+        raise Forbidden("只有客服或服务主管可以撤回报价 (service agents and supervisors only)")
+    await money.get_ticket(session, ticket_no)
+    quote = (
+        await session.execute(
+            select(QuoteRow)
+            .where(QuoteRow.ticket_no == ticket_no, QuoteRow.quote_no == quote_no)
+            .with_for_update()
+        )
+    ).scalar_one_or_none()
+    if quote is None:
+        raise NotFound(f"工单{ticket_no}没有报价{quote_no} (no such quote on this ticket)")
+    why = c.check_withdrawal(c.quote_status(quote.status, quote.expires_at, now), quote_no, reason)
+    quote.status = c.QuoteStatus.WITHDRAWN.value
+    quote.withdrawn_at, quote.withdrawn_by, quote.withdrawal_reason = now, user.subject, why
+    await session.flush()
+    await enqueue(
+        session,
+        Envelope(
+            data=QuoteWithdrawnV1(
+                quote_id=quote.quote_id,
+                quote_no=quote.quote_no,
+                ticket_no=ticket_no,
+                total=quote.total,
+                reason=why,
+                withdrawn_by=user.subject,
+                withdrawn_at=now,
+            ),
+            subject=ticket_no,
+            time=now,
+        ),
+    )
+    return quote

@@ -1,6 +1,6 @@
 """Paid service (the parts service's quotes): a chargeable ticket whose quote is out may not go on
 site before the customer accepted it. Tickets keeps only the quote's state, from QuoteIssued,
-QuoteAccepted and QuoteDeclined; an accepted quote is final."""
+QuoteAccepted, QuoteDeclined and QuoteWithdrawn; an accepted quote is final."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from aftersales_shared.errors import Conflict
 from ..models import TicketRow
 
 AWAITING, ACCEPTED, DECLINED = "awaiting", "accepted", "declined"
+# the office took the quote back: none awaits the customer, the ticket is held up no more
+WITHDRAWN = "withdrawn"
 T = TicketRow.__table__
 
 
