@@ -2,6 +2,7 @@
 
 from .admin import AdminController, CalendarAdminController, RulesAdminController
 from .board import BoardController
+from .complaints import ComplaintsController
 from .dealer import DealerController
 from .intake import IntakeController
 from .live import live
@@ -19,6 +20,7 @@ CONTROLLERS = [
     SignInController,
     OidcController,
     BoardController,
+    ComplaintsController,
     TicketController,
     IntakeController,
     DealerController,
