@@ -1,14 +1,16 @@
 """The full journey in a real headless Chromium, every service involved really running (the
-tickets and surveys apps on their own PostgreSQL databases, one real NATS JetStream between them,
-the console and the survey page over real HTTP): the 客服专员 takes a phone call on the intake page
-(the serial found, the entitlement and service level shown, the ticket opened) → the supervisor
-dispatches it to 张工 on the ticket page → 张工, on his phone, is on site, resolves and completes with
-the customer's sign-off → tickets publishes ServiceCompleted, surveys invites the customer
-(SurveyRequested, the link sealed to notifications: the test opens it with the development key) →
-the customer answers low on the surveys service's own token page (on a phone) → surveys publishes
-SurveyAnswered, tickets opens a complaint follow-up → the supervisor, whose complaints page was open
-all along, sees the complaint appear without the page reloading (a marker set on `window` before
-is still there). Screenshots j1–j9 at 1366×768, the engineer's and the customer's at 390×844."""
+tickets and surveys apps on their own PostgreSQL databases, one real NATS JetStream
+between them, the console and the survey page over real HTTP): the 客服专员 takes a phone
+call on the intake page (the serial found, the entitlement and service level shown, the
+ticket opened) → the supervisor dispatches it to 张工 with the engineer picker → 张工, on
+his phone, is on site, resolves and completes with the customer's sign-off → tickets
+publishes ServiceCompleted, surveys invites the customer (SurveyRequested, the link
+sealed to notifications: the test opens it with the development key) → the customer
+answers low on the surveys service's own token page (on a phone) → surveys publishes
+SurveyAnswered, tickets opens a complaint follow-up → the supervisor, whose complaints
+page was open all along, sees the complaint appear without the page reloading (a marker
+set on `window` before is still there). Screenshots j1–j9 at 1366×768, the engineer's
+and the customer's at 390×844."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from typing import Any
 
 import httpx
 from a11y import accessible
+from console_support import open_desk, sign_in
 from sqlalchemy import select
 from test_pages_browser import LAPTOP, SCREENS, _fits
 from test_work_pages_browser import _page, _sign_in, chromium, serving
@@ -33,6 +36,7 @@ from console.settings import ConsoleSettings
 from surveys.app import create_app as surveys_app
 from surveys.settings import SurveysSettings
 
+CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
 WAIT = 30.0  # generous: a loaded machine must not fail the test, a missing event must
 CUSTOMER = "无锡某某设备有限公司"  # the entitlement's customer (tickets_helpers.entitle)
 
@@ -92,13 +96,33 @@ async def _intake(browser: Any, base: str, serial: str, shots: Path) -> str:
     return no
 
 
+async def pick_engineer(page: Any, size: dict, shot: str, shots: Path) -> None:
+    """The dispatch form's picker: the roster with regions and open tickets; typing narrows it;
+    张工 chosen (local development: tickets' demo roster)."""
+    await page.click("#action-assign summary")
+    picker = page.locator("#engineer-list")
+    listed = await picker.inner_text()
+    assert "张工" in listed and "王工" in listed and "华东·苏州" in listed and "在办" in listed
+    await page.fill("#action-assign input[type=search]", "苏州")
+    assert await picker.locator("li:visible").count() == 1
+    assert not await page.locator("#engineer-eng-wang").is_visible()
+    await page.fill("#action-assign input[type=search]", "没有这个人")
+    assert await page.locator("[data-filter-empty=engineer-list]").is_visible()
+    await page.fill("#action-assign input[type=search]", "张")
+    await page.check("#engineer-eng-zhang")
+    await page.fill("#action-assign input[name=reason]", "就近派工")
+    await _shot(page, size, shot, shots)
+    async with page.expect_navigation():
+        await page.click("#action-assign button[type=submit]")
+
+
 async def _dispatch(page: Any, base: str, no: str, shots: Path) -> None:
     await page.goto(f"{base}/tickets/{no}")
     await _act(page, "acknowledge")
-    await _act(page, "assign", assignee_id="eng-zhang", assignee_name="张工", reason="就近派工")
+    await pick_engineer(page, LAPTOP, "laptop-j3-dispatch-picker", shots)
     facts = await _status(page)
     assert "已派工" in facts and "张工" in facts, facts
-    await _shot(page, LAPTOP, "laptop-j3-dispatched", shots)
+    await _shot(page, LAPTOP, "laptop-j3b-dispatched", shots)
 
 
 async def _engineer(browser: Any, base: str, no: str, shots: Path) -> None:
@@ -224,3 +248,44 @@ async def test_intake_to_dispatch_to_completion_to_low_survey_to_a_live_complain
     for png in sorted(shots.glob("*-j[0-9]*.png")):
         assert png.stat().st_size > 5000, png.name
         shutil.copy(png, SCREENS / png.name)
+
+
+async def test_the_engineer_picker_on_a_phone_and_its_refusals(desk_parts, artifacts_dir):
+    """The supervisor dispatches from a phone with the picker; a choice not on the roster is
+    refused in the console's words and nothing is written; the picked engineer's name comes from
+    the roster (not from the form)."""
+    shots = artifacts_dir / "console"
+    shots.mkdir(exist_ok=True)
+    async with open_desk(*desk_parts) as desk:
+        no, other = desk.opened["critical"], desk.opened["question"]
+        async with desk.console() as sup:
+            await sign_in(sup, "sup-zhang")
+            page = (await sup.get(f"/tickets/{other}")).text
+            assert 'id="engineer-eng-li"' in page and "华南·佛山" in page
+            token = CSRF.search(page)[1]
+            forged = {"engineer": "eng-nobody", "assignee_name": "冒名", "_csrf_token": token}
+            posted = await sup.post(f"/tickets/{other}/actions/assign", data=forged)
+            assert posted.status_code == 302
+            page = (await sup.get(f"/tickets/{other}")).text
+            assert "所选工程师不在名单中" in page
+            ticket = (await desk.tickets.get(f"/tickets/{other}", headers=SUP)).json()
+            assert ticket["assignee_id"] is None  # nothing written
+            picked = {"engineer": "eng-wang", "assignee_name": "冒名", "_csrf_token": token}
+            await sup.post(f"/tickets/{other}/actions/assign", data=picked)
+            ticket = (await desk.tickets.get(f"/tickets/{other}", headers=SUP)).json()
+            assert (ticket["assignee_id"], ticket["assignee_name"]) == ("eng-wang", "王工")
+            # the board counts it: 王工 now has one open ticket
+            page = (await sup.get(f"/tickets/{no}")).text
+            wang = re.search(r'id="engineer-eng-wang".*?在办 (\d+) 张', page, re.S)
+            assert wang and wang[1] == "1", page
+        async with serving(desk.console_app) as base, chromium() as browser:
+            outside: list[str] = []
+            context, page = await _page(browser, base, PHONE, outside)
+            await _sign_in(page, base, "sup-zhang", f"/tickets/{no}")
+            await pick_engineer(page, PHONE, "phone-j3-dispatch-picker", shots)
+            facts = await _status(page)
+            assert "已派工" in facts and "张工" in facts, facts
+            assert outside == [], outside
+            await context.close()
+    SCREENS.mkdir(exist_ok=True)
+    shutil.copy(shots / "phone-j3-dispatch-picker.png", SCREENS / "phone-j3-dispatch-picker.png")
