@@ -3,6 +3,7 @@
 from .admin import AdminController, CalendarAdminController, RulesAdminController
 from .board import BoardController
 from .complaints import ComplaintsController
+from .contracts import ContractsController, CustomersController
 from .dealer import DealerController
 from .intake import IntakeController
 from .live import live
@@ -21,6 +22,8 @@ CONTROLLERS = [
     OidcController,
     BoardController,
     ComplaintsController,
+    ContractsController,
+    CustomersController,
     TicketController,
     IntakeController,
     DealerController,

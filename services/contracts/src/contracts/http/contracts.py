@@ -8,7 +8,7 @@ from typing import Annotated
 from litestar import Controller, Request, get, patch, post
 from litestar.di import NamedDependency
 
-from aftersales_shared.auth import Role, customer_scope, requires
+from aftersales_shared.auth import Role, customer_scope, dealer_scope, requires
 from aftersales_shared.db import utcnow
 from aftersales_shared.errors import NotFound
 from aftersales_shared.http import (
@@ -120,6 +120,14 @@ def signing_of(data: SignIn) -> signing.Signing:
     )
 
 
+def _dealers_own(request: Request, row: ContractRow) -> None:
+    """A dealer reads only the contracts sold through it: another's is the same 404 as a
+    contract nobody has."""
+    dealer = dealer_scope(request.user)
+    if dealer is not None and row.dealer_id != dealer:
+        raise NotFound(f"合同{row.contract_no}不存在 (contract not found)")
+
+
 class ContractController(Controller):
     path = "/contracts"
     tags = ["contracts"]
@@ -141,8 +149,11 @@ class ContractController(Controller):
 
     @get(
         "/",
-        guards=[requires(*READERS, Role.CUSTOMER)],
-        summary="List contracts (newest version of each; a customer: its own signed contracts)",
+        guards=[requires(*READERS, Role.CUSTOMER, Role.DEALER)],
+        summary=(
+            "List contracts (newest version of each; a customer: its own signed contracts; a "
+            "dealer: the contracts sold through it)"
+        ),
     )
     async def list_(
         self,
@@ -159,8 +170,10 @@ class ContractController(Controller):
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[ContractOut]:
-        customer = customer_scope(request.user)
-        if customer is not None and customer_id not in (None, customer):
+        customer, dealer = customer_scope(request.user), dealer_scope(request.user)
+        if (customer is not None and customer_id not in (None, customer)) or (
+            dealer is not None and dealer_id not in (None, dealer)
+        ):
             return Page[ContractOut](items=[], total=0, limit=limit, offset=offset)
         async with rt.sessions() as s:
             rows, total = await contracts.list_contracts(
@@ -168,7 +181,7 @@ class ContractController(Controller):
                 status=status,
                 customer_id=customer or customer_id,
                 owner=owner,
-                dealer_id=dealer_id,
+                dealer_id=dealer or dealer_id,
                 signed_from=signed_from,
                 signed_to=signed_to,
                 created_from=created_from,
@@ -183,9 +196,10 @@ class ContractController(Controller):
 
     @get(
         "/{contract_no:str}",
-        guards=[requires(*READERS, Role.CUSTOMER)],
+        guards=[requires(*READERS, Role.CUSTOMER, Role.DEALER)],
         summary=(
-            "One contract (newest version unless ?version=; a customer: its own signed contracts)"
+            "One contract (newest version unless ?version=; a customer: its own signed contracts; "
+            "a dealer: its own)"
         ),
     )
     async def get_one(
@@ -202,17 +216,19 @@ class ContractController(Controller):
                 raise NotFound(
                     f"合同{contract_no}不存在 (contract not found)"
                 )  # as for one nobody has
+            _dealers_own(request, row)
             return contract_out(row)
 
     @get(
         "/{contract_no:str}/versions",
-        guards=[requires(*READERS)],
-        summary="Every version of a contract",
+        guards=[requires(*READERS, Role.DEALER)],
+        summary="Every version of a contract (a dealer: of its own)",
     )
     async def versions(
-        self, rt: NamedDependency[Runtime], contract_no: FromPath[str]
+        self, rt: NamedDependency[Runtime], contract_no: FromPath[str], request: Request
     ) -> list[ContractOut]:
         async with rt.sessions() as s:
+            _dealers_own(request, await contracts.get_contract(s, contract_no, None))
             return [contract_out(r) for r in await contracts.list_versions(s, contract_no)]
 
     @patch(
@@ -284,17 +300,19 @@ class ContractController(Controller):
 
     @get(
         "/{contract_no:str}/reviews",
-        guards=[requires(*READERS)],
-        summary="Every review decision of every round",
+        guards=[requires(*READERS, Role.DEALER)],
+        summary="Every review decision of every round (a dealer: of its own contracts)",
     )
     async def reviews(
         self,
         rt: NamedDependency[Runtime],
         contract_no: FromPath[str],
+        request: Request,
         version: Annotated[int | None, QueryParameter(ge=1)] = None,
     ) -> list[SignOffOut]:
         async with rt.sessions() as s:
             row = await contracts.get_contract(s, contract_no, version)
+            _dealers_own(request, row)
             return [SignOffOut.model_validate(r) for r in row.sign_offs]
 
     @post(
