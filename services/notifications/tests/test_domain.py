@@ -41,6 +41,8 @@ INFORMATIONAL = {
     "TicketAcknowledged",  # the first response per channel, counted by the reports
     "QuoteAccepted",  # parts lets the repair start (issuing parts); the page tells the customer
     "InvoiceRequested",  # for finance systems, not people
+    "ContractSubmitted",  # the review inbox updates live; the departments read it there
+    "ContractReviewed",
 }
 
 
