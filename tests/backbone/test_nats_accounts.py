@@ -222,9 +222,19 @@ async def test_the_console_only_hears_the_events_of_its_live_pages(secured):
         assert "permissions violation for publish" in await errors.wait_for(
             '"tickets.ticket_opened.v1"'
         )
-        for subject in ("contracts.>", "dealers.>"):  # the review inbox, the dealer portal
-            await nc.subscribe(subject)
-        await nc.flush()
+        for producer, subject in (  # the review inbox, the dealer portal
+            ("contracts", "contracts.contract_submitted.v1"),
+            ("dealers", "dealers.warranty_card_registered.v1"),
+        ):
+            await nc.subscribe(f"{producer}.>", cb=heard.put)
+            await nc.flush()
+            publisher = await _as(secured, producer)
+            try:
+                await publisher.publish(subject, b"{}")
+                await publisher.flush()
+            finally:
+                await publisher.close()
+            assert (await asyncio.wait_for(heard.get(), 10)).subject == subject
         for subject in ("surveys.>", "parts.>", "_INBOX_tickets.>", ">"):
             await nc.subscribe(subject)
             assert "permissions violation for subscription" in await errors.wait_for(f'"{subject}"')
