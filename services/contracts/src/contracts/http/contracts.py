@@ -39,7 +39,7 @@ from ..schemas.contracts import (
 )
 from ..settings import ContractsSettings
 from ..usecases import amendments, archiving, audit, contracts, drafting, review, signing
-from .common import READERS, REVIEWERS, SALES, business_tz
+from .common import READERS, REVIEWERS, SALES, business_tz, dealers_own
 from .customers import new_customer
 
 StatusQ = Annotated[
@@ -118,14 +118,6 @@ def signing_of(data: SignIn) -> signing.Signing:
         document_sha256=data.document_sha256,
         signatures=[Signature(**s.model_dump()) for s in data.signatures],
     )
-
-
-def _dealers_own(request: Request, row: ContractRow) -> None:
-    """A dealer reads only the contracts sold through it: another's is the same 404 as a
-    contract nobody has."""
-    dealer = dealer_scope(request.user)
-    if dealer is not None and row.dealer_id != dealer:
-        raise NotFound(f"合同{row.contract_no}不存在 (contract not found)")
 
 
 class ContractController(Controller):
@@ -216,7 +208,7 @@ class ContractController(Controller):
                 raise NotFound(
                     f"合同{contract_no}不存在 (contract not found)"
                 )  # as for one nobody has
-            _dealers_own(request, row)
+            dealers_own(request, row)
             return contract_out(row)
 
     @get(
@@ -228,7 +220,7 @@ class ContractController(Controller):
         self, rt: NamedDependency[Runtime], contract_no: FromPath[str], request: Request
     ) -> list[ContractOut]:
         async with rt.sessions() as s:
-            _dealers_own(request, await contracts.get_contract(s, contract_no, None))
+            dealers_own(request, await contracts.get_contract(s, contract_no, None))
             return [contract_out(r) for r in await contracts.list_versions(s, contract_no)]
 
     @patch(
@@ -312,7 +304,7 @@ class ContractController(Controller):
     ) -> list[SignOffOut]:
         async with rt.sessions() as s:
             row = await contracts.get_contract(s, contract_no, version)
-            _dealers_own(request, row)
+            dealers_own(request, row)
             return [SignOffOut.model_validate(r) for r in row.sign_offs]
 
     @post(
