@@ -162,7 +162,7 @@ async def open_dealers(databases: Any, nats_url: str, clock: Any) -> AsyncIterat
         other = uid("D")
         theirs = await _world(client, other, "温州某某五金")
         console = create_app(
-            ConsoleSettings(local_dev=True, dealers_url="http://dealers.test"),
+            ConsoleSettings(local_dev=True, dealers_url="http://dealers.test", nats_url=nats_url),
             transport=httpx.ASGITransport(app=app),
         )
         yield Dealers(client, console, ours, theirs, other)

@@ -49,7 +49,9 @@ async def open_reviews(databases: Any, nats_url: str, clock: Any) -> AsyncIterat
             ok(await client.post(f"/contracts/{no}/submit", headers=REP))
             submitted.append(no)
         console = create_app(
-            ConsoleSettings(local_dev=True, contracts_url="http://contracts.test"),
+            ConsoleSettings(
+                local_dev=True, contracts_url="http://contracts.test", nats_url=nats_url
+            ),
             transport=httpx.ASGITransport(app=app),
         )
         yield Reviews(client, console, submitted, customer["name"])

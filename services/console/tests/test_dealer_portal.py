@@ -19,7 +19,7 @@ def flash(html: str) -> str:
 
 
 def section(html: str, name: str) -> str:
-    return html.split(f'<section id="{name}">')[1].split("</section>")[0]
+    return re.split(rf'<section id="{name}"[^>]*>', html)[1].split("</section>")[0]
 
 
 async def test_the_dealer_sees_only_its_own_and_answers_its_notice(desk_parts):

@@ -27,12 +27,18 @@ from aftersales_testing.browser import CHROMIUM, CHROMIUM_ARGS, PHONE, free_port
 
 
 @asynccontextmanager
-async def serving(app: Any) -> AsyncIterator[str]:
-    """The console app over real HTTP on 127.0.0.1; its base URL."""
-    port = free_port()
+async def serving(app: Any, lifespan: str = "auto", port: int = 0) -> AsyncIterator[str]:
+    """An app (the console's) over real HTTP on 127.0.0.1; its base URL. `lifespan="off"` for an
+    app whose lifespan already runs (support.running)."""
+    port = port or free_port()
     # an open page's event stream (/live) does not hold the shutdown up for long
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=3
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=3,
+        lifespan=lifespan,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

@@ -42,6 +42,8 @@ INFORMATIONAL = {
     "QuoteAccepted",  # parts lets the repair start (issuing parts); the page tells the customer
     "InvoiceRequested",  # for finance systems, not people
     "QuoteWithdrawn",  # the office withdrew it itself; the link tells the customer
+    "ContractSubmitted",  # the review inbox updates live; the departments read it there
+    "ContractReviewed",
 }
 
 

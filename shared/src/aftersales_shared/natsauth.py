@@ -8,7 +8,9 @@ it): create, pull and delete its own `reports-rebuild-*` consumers there, each f
 subject it consumes anyway. The `partners` user may only publish `partners.>` (and hear the
 JetStream acknowledgement on `_INBOX_partners.`). The `provisioner` user declares the streams
 (`aftersales streams`). The `console` user (the web console's live updates) may only subscribe to
-the tickets service's subjects and publish nothing: no JetStream API, no consumer, no inbox.
+the subjects of the services whose pages update live (tickets: the board, the ticket page, the
+complaints; contracts: the review inbox; dealers: the dealer portal) and publish nothing: no
+JetStream API, no consumer, no inbox.
 Nobody connects without a user.
 
 The same permission table renders the local server's configuration (`aftersales up`, the tests:
@@ -30,9 +32,9 @@ from .streams import ARCHIVE, PRODUCERS, stream_for_subject
 
 PARTNERS = "partners"
 PROVISIONER = "provisioner"
-# the web console: hears the tickets service's events to update open pages (core NATS, read only)
+# the web console: hears these services' events to update open pages (core NATS, read only)
 CONSOLE = "console"
-CONSOLE_LISTENS: tuple[str, ...] = ("tickets.>",)
+CONSOLE_LISTENS: tuple[str, ...] = ("tickets.>", "contracts.>", "dealers.>")
 USERS: tuple[str, ...] = (*PRODUCERS, PARTNERS, PROVISIONER, CONSOLE)
 # local installations only (launcher, tests): may do anything, for an operator's `nats` CLI and the
 # tests' probes; the production configuration (infra/nats/auth.conf) has no such user
@@ -59,7 +61,9 @@ CONSUMES: dict[str, tuple[str, ...]] = {
     "notifications": (
         "contracts.contract_archive_overdue.v1",
         "contracts.contract_archived.v1",
+        "contracts.contract_reviewed.v1",
         "contracts.contract_signed.v1",
+        "contracts.contract_submitted.v1",
         "contracts.delivery_notice.v1",
         "contracts.installation_booking_overdue.v1",
         "contracts.objection_answer_overdue.v1",

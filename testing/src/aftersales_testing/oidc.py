@@ -1,6 +1,8 @@
 """A local OpenID Connect provider for tests: discovery, JWKS, an authorisation endpoint that signs
 in a configured user at once, and a token endpoint that checks the client, the redirect URI, the
-PKCE verifier (S256) and that a code is used once — as a real IdP does, on 127.0.0.1."""
+PKCE verifier (S256) and that a code is used once — as a real IdP does, on 127.0.0.1. It issues
+refresh tokens (each good once: a refresh returns a new one; `revoke` ends a user's) and has an
+end-session endpoint (RP-initiated logout) that records who was signed out."""
 
 from __future__ import annotations
 
@@ -38,6 +40,10 @@ class LocalIdp:
     port: int = field(default_factory=free_port)
     kid: str = "test-key-1"
     codes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    access_seconds: int = 3600  # how long an access token lives
+    refresh_tokens: dict[str, str] = field(default_factory=dict)  # refresh token → sub
+    refreshed: int = 0  # refresh grants honoured
+    logouts: list[dict[str, str]] = field(default_factory=list)  # end-session requests seen
     _key: Any = None
     _server: Any = None
 
@@ -55,6 +61,28 @@ class LocalIdp:
     def sign(self, claims: dict[str, Any]) -> str:
         return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.kid})
 
+    def revoke(self, sub: str) -> None:
+        """The user's refresh tokens stop working (signed out at the IdP, account disabled)."""
+        for token in [t for t, who in self.refresh_tokens.items() if who == sub]:
+            del self.refresh_tokens[token]
+
+    def tokens(self, sub: str, nonce: str | None = None) -> dict[str, Any]:
+        now = int(time.time())
+        user = self.users[sub]
+        base = {"iss": self.issuer, "sub": sub, "iat": now, "exp": now + self.access_seconds}
+        identity = base | {"aud": self.client_id, "name": user.get("name")}
+        if nonce is not None:
+            identity["nonce"] = nonce
+        refresh = secrets.token_urlsafe(32)
+        self.refresh_tokens[refresh] = sub
+        return {
+            "access_token": self.sign(base | {"aud": self.audience} | user),
+            "id_token": self.sign(identity),
+            "refresh_token": refresh,
+            "token_type": "Bearer",
+            "expires_in": self.access_seconds,
+        }
+
     def app(self) -> Litestar:
         idp = self
 
@@ -65,6 +93,7 @@ class LocalIdp:
                 "authorization_endpoint": f"{idp.issuer}/authorize",
                 "token_endpoint": f"{idp.issuer}/token",
                 "jwks_uri": f"{idp.issuer}/jwks.json",
+                "end_session_endpoint": f"{idp.issuer}/logout",
                 "response_types_supported": ["code"],
                 "code_challenge_methods_supported": ["S256"],
                 "id_token_signing_alg_values_supported": ["RS256"],
@@ -95,6 +124,12 @@ class LocalIdp:
         async def token(
             data: dict[str, str] = Body(media_type=RequestEncodingType.URL_ENCODED),
         ) -> Response[Any]:
+            if data.get("grant_type") == "refresh_token":
+                sub = idp.refresh_tokens.pop(data.get("refresh_token", ""), None)  # good once
+                if sub is None or data.get("client_id") != idp.client_id:
+                    return Response({"error": "invalid_grant"}, status_code=400)
+                idp.refreshed += 1
+                return Response(idp.tokens(sub))
             grant = idp.codes.pop(data.get("code", ""), None)  # a code is good once
             if grant is None or data.get("grant_type") != "authorization_code":
                 return Response({"error": "invalid_grant"}, status_code=400)
@@ -107,23 +142,18 @@ class LocalIdp:
                 or data.get("redirect_uri") != grant["redirect_uri"]
             ):
                 return Response({"error": "invalid_client"}, status_code=400)
-            now = int(time.time())
-            user = idp.users[grant["sub"]]
-            base = {"iss": idp.issuer, "sub": grant["sub"], "iat": now, "exp": now + 3600}
-            id_token = idp.sign(
-                base | {"aud": idp.client_id, "nonce": grant["nonce"], "name": user.get("name")}
-            )
-            access = idp.sign(base | {"aud": idp.audience} | user)
-            return Response(
-                {
-                    "access_token": access,
-                    "id_token": id_token,
-                    "token_type": "Bearer",
-                    "expires_in": 3600,
-                }
-            )
+            return Response(idp.tokens(grant["sub"], grant["nonce"]))
 
-        return Litestar([discovery, keys, authorize, token], openapi_config=None)
+        @get("/logout")
+        async def end_session(request: Request) -> Response[Any]:
+            asked = dict(request.query_params)
+            idp.logouts.append(asked)
+            back = asked.get("post_logout_redirect_uri")
+            if back:
+                return Redirect(f"{back}?{urlencode({'state': asked.get('state', '')})}")
+            return Response({"signed_out": True})
+
+        return Litestar([discovery, keys, authorize, token, end_session], openapi_config=None)
 
     def start(self) -> LocalIdp:
         config = uvicorn.Config(self.app(), host="127.0.0.1", port=self.port, log_level="warning")

@@ -3,13 +3,15 @@ every form, the services' APIs behind one pooled client each, the live feed from
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
-from litestar import Litestar, Response
+from litestar import Litestar, Request, Response
 from litestar.config.csrf import CSRFConfig
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -23,11 +25,13 @@ from aftersales_shared.service import provided
 from .http import CONTROLLERS
 from .http.pages import EXCEPTION_HANDLERS
 from .live import LiveFeed
-from .oidc import OidcClient
+from .oidc import OidcClient, OidcError
+from .people import SessionUser
 from .settings import ConsoleSettings
 from .upstream import Upstream
 
 HERE = Path(__file__).parent
+log = logging.getLogger("console.session")
 # every asset is served from here: no CDN (factory networks in China reach none)
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -46,6 +50,28 @@ def _headers(response: Response[Any]) -> Response[Any]:
 async def _static_cache(response: Response[Any]) -> Response[Any]:
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response
+
+
+def _renewing(oidc: OidcClient) -> Any:
+    """Before each request: an OpenID Connect session whose access token is about to expire gets
+    a new one with its refresh token; when the IdP refuses, the session ends (the page then asks
+    to sign in again)."""
+
+    async def renew(request: Request) -> None:
+        session = request.scope.get("session")
+        now = time.time()
+        user = SessionUser.from_session(session if isinstance(session, dict) else None, now)
+        if user is None or not oidc.due_for_renewal(user, now):
+            return
+        try:
+            renewed = await oidc.renew(user)
+        except OidcError as exc:
+            log.info("console session ended: the IdP refused its refresh token (%s)", exc.en)
+            request.clear_session()
+            return
+        request.set_session(renewed.as_session())
+
+    return renew
 
 
 def create_app(
@@ -95,6 +121,7 @@ def create_app(
         csrf_config=csrf,
         template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine),
         exception_handlers=EXCEPTION_HANDLERS,
+        before_request=_renewing(oidc),
         after_request=_headers,
         lifespan=[lifespan],
         openapi_config=None,

@@ -1,14 +1,15 @@
-"""Live updates: the console hears the tickets service's events on NATS and tells the open pages
-that something changed, over Server-Sent Events; each page then fetches itself again with the
-signed-in user's own session (the console never pushes a record, so nobody learns more than a page
-already shows them).
+"""Live updates: the console hears the events of the services whose pages update live (tickets,
+contracts, dealers) on NATS and tells the open pages that something changed, over Server-Sent
+Events; each page then fetches itself again with the signed-in user's own session (the console
+never pushes a record, so nobody learns more than a page already shows them).
 
-A core-NATS subscription on `tickets.>` (the TICKETS stream's subjects; the console's NATS user may
-subscribe to these and publish nothing): no consumer state on the server, no acknowledgement, the
-event arrives as the relay publishes it. The console owns no data, so a missed event only means a
-page refreshes later: whenever the connection to NATS comes back (events may have passed
-meanwhile), every page is told to refresh, and a page whose event stream reconnects with an older
-`Last-Event-ID` than the feed's (the browser sends it by itself) refreshes as well.
+Core-NATS subscriptions on `tickets.>`, `contracts.>` and `dealers.>` (natsauth.CONSOLE_LISTENS;
+the console's NATS user may subscribe to these and publish nothing): no consumer state on the
+server, no acknowledgement, the event arrives as the relay publishes it. The console owns no
+data, so a missed event only means a page refreshes later: whenever the connection to NATS comes
+back (events may have passed meanwhile), every page is told to refresh, and a page whose event
+stream reconnects with an older `Last-Event-ID` than the feed's (the browser sends it by itself)
+refreshes as well.
 """
 
 from __future__ import annotations
@@ -20,24 +21,27 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from aftersales_shared.natsauth import tls_context
+from aftersales_shared.natsauth import CONSOLE_LISTENS, tls_context
 
 from .settings import ConsoleSettings
 
 log = logging.getLogger("console.live")
 
-SUBJECTS = ("tickets.>",)
+SUBJECTS = CONSOLE_LISTENS
+# what an open page follows: the service whose events change it (its subjects' first token)
+TOPICS = tuple(subject.split(".", 1)[0] for subject in SUBJECTS)
 QUEUE_SIZE = 64
 
 
 @dataclass(frozen=True)
 class Notice:
-    """What a page may learn: the feed's position, and which ticket changed (None: everything may
-    have, refresh)."""
+    """What a page may learn: the feed's position, which service's records changed and which
+    ticket (None: everything may have, refresh)."""
 
     mark: str
     ticket_no: str | None
     refresh: bool = False
+    topic: str = "tickets"
 
 
 def ticket_of(payload: bytes) -> str | None:
@@ -83,10 +87,10 @@ class LiveFeed:
     def listeners(self) -> int:
         return len(self._listeners)
 
-    def publish(self, ticket_no: str | None, refresh: bool = False) -> None:
+    def publish(self, ticket_no: str | None, refresh: bool = False, topic: str = "tickets") -> None:
         """Tell every open page (a page too slow to keep up is told to refresh instead)."""
         self.seq += 1
-        notice = Notice(self.mark, ticket_no, refresh)
+        notice = Notice(self.mark, ticket_no, refresh, topic)
         for queue in list(self._listeners):
             try:
                 queue.put_nowait(notice)
@@ -156,7 +160,8 @@ class LiveFeed:
         log.info("live updates: listening to %s", ", ".join(SUBJECTS))
 
     async def _on_message(self, msg: Any) -> None:
-        self.publish(ticket_of(msg.data))
+        topic = str(msg.subject).split(".", 1)[0]
+        self.publish(ticket_of(msg.data) if topic == "tickets" else None, topic=topic)
 
     async def _disconnected(self) -> None:
         self.connected = False

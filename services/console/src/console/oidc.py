@@ -7,17 +7,24 @@ redeems the code with the verifier at the token endpoint, verifies the ID token 
 the IdP's JWKS, issuer, audience = the client id, expiry, nonce) and keeps the access token in the
 session: the services verify that same token through the same JWKS (`JWKS_URL`), so the roles the
 console shows are the roles the services enforce.
+
+With a refresh token the session outlives one access token: shortly before the access token
+expires (`CONSOLE_OIDC_RENEW_SECONDS`) the console redeems the refresh token for a new one,
+verified the same way; when the IdP refuses (revoked, expired) the session ends and the person
+signs in again. Signing out ends the IdP's session too (RP-initiated logout: the browser goes to
+the IdP's `end_session_endpoint` with the ID token as the hint).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import secrets
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 import jwt
@@ -25,7 +32,8 @@ import jwt
 from .people import SessionUser
 from .settings import ConsoleSettings
 
-PENDING_SECONDS = 600  # a sign-in not finished within 10 minutes starts over
+PENDING_SECONDS = 600
+RENEWED_KEPT_SECONDS = 30.0  # a sign-in not finished within 10 minutes starts over
 ALGORITHMS = ["RS256", "ES256", "PS256"]
 
 
@@ -35,6 +43,11 @@ class OidcError(Exception):
     def __init__(self, zh: str, en: str, status: int = 400) -> None:
         super().__init__(en)
         self.zh, self.en, self.status = zh, en, status
+
+
+def _roles(claims: dict[str, Any]) -> tuple[str, ...]:
+    roles = claims.get("roles") or []
+    return (roles,) if isinstance(roles, str) else tuple(str(r) for r in roles)
 
 
 def pkce_pair() -> tuple[str, str]:
@@ -51,6 +64,10 @@ class OidcClient:
     transport: httpx.AsyncBaseTransport | None = None  # tests: an IdP in-process
     _meta: dict[str, Any] | None = None
     _keys: dict[str, Any] = field(default_factory=dict)
+    # a page and its event stream may both find the token due at once: one renewal per refresh
+    # token in this process, the others take its result (for RENEWED_KEPT_SECONDS)
+    _renewing: dict[str, asyncio.Lock] = field(default_factory=dict)
+    _renewed: dict[str, tuple[float, SessionUser]] = field(default_factory=dict)
 
     @property
     def configured(self) -> bool:
@@ -134,14 +151,117 @@ class OidcClient:
             raise OidcError("登录超时，请重新登录", "the sign-in took too long; start again")
         if not code:
             raise OidcError("登录服务未返回授权码", "the identity provider sent no code")
-        meta = await self.metadata()
         form = {
             "grant_type": "authorization_code",
             "code": code,
             "redirect_uri": self.settings.oidc_redirect_url,
-            "client_id": self.settings.oidc_client_id,
             "code_verifier": pending["verifier"],
         }
+        tokens = await self._token(form, "the code")
+        id_token, access = tokens.get("id_token"), tokens.get("access_token")
+        if not id_token or not access:
+            raise OidcError("登录服务返回的令牌不完整", "the IdP returned no id_token/access_token")
+        identity = await self._verify(
+            id_token, audience=self.settings.oidc_client_id, issuer=self.issuer
+        )
+        if not secrets.compare_digest(str(identity.get("nonce", "")), pending["nonce"]):
+            raise OidcError(
+                "登录请求不匹配，请重新登录", "the ID token's nonce is not this sign-in's"
+            )
+        claims = await self._access_claims(access, str(identity.get("sub")))
+        refresh = tokens.get("refresh_token")
+        session_end = now + self.settings.session_hours * 3600
+        return SessionUser(
+            sub=str(identity["sub"]),
+            name=str(identity.get("name") or identity.get("preferred_username") or identity["sub"]),
+            roles=_roles(claims),
+            token=access,
+            # without a refresh token the session ends with its access token
+            expires_at=session_end if refresh else min(float(claims["exp"]), session_end),
+            dealer_id=claims.get("dealer_id"),
+            refresh_token=refresh,
+            token_expires_at=float(claims["exp"]),
+            id_token=id_token,
+        )
+
+    def due_for_renewal(self, user: SessionUser, now: float) -> bool:
+        return bool(
+            user.refresh_token
+            and user.token_expires_at is not None
+            and user.token_expires_at - now < self.settings.oidc_renew_seconds
+        )
+
+    async def renew(self, user: SessionUser) -> SessionUser:
+        """A new access token for the refresh token (rotated when the IdP sends a new one);
+        OidcError when the IdP refuses: the session ends."""
+        old = user.refresh_token or ""
+        lock = self._renewing.setdefault(old, asyncio.Lock())
+        async with lock:
+            done = self._renewed.get(old)
+            if done is not None and time.monotonic() - done[0] < RENEWED_KEPT_SECONDS:
+                return done[1]
+            renewed = await self._renew(user)
+            now = time.monotonic()
+            self._renewed = {
+                k: v for k, v in self._renewed.items() if now - v[0] < RENEWED_KEPT_SECONDS
+            }
+            self._renewed[old] = (now, renewed)
+        self._renewing.pop(old, None)
+        return renewed
+
+    async def _renew(self, user: SessionUser) -> SessionUser:
+        form = {"grant_type": "refresh_token", "refresh_token": user.refresh_token or ""}
+        tokens = await self._token(form, "the refresh token")
+        access = tokens.get("access_token")
+        if not access:
+            raise OidcError("登录服务返回的令牌不完整", "the IdP returned no access_token")
+        claims = await self._access_claims(access, user.sub)
+        id_token = tokens.get("id_token")
+        if id_token:  # a new ID token, if sent, must be the same person's from the same IdP
+            identity = await self._verify(
+                id_token, audience=self.settings.oidc_client_id, issuer=self.issuer
+            )
+            if str(identity.get("sub")) != user.sub:
+                raise OidcError("登录令牌不一致", "the renewed ID token is another user's")
+        return replace(
+            user,
+            roles=_roles(claims),
+            token=access,
+            dealer_id=claims.get("dealer_id"),
+            refresh_token=tokens.get("refresh_token") or user.refresh_token,
+            token_expires_at=float(claims["exp"]),
+            id_token=id_token or user.id_token,
+        )
+
+    async def logout_url(self, user: SessionUser | None) -> str | None:
+        """Where to send the browser to end the IdP's session too (None: the IdP has no
+        end_session_endpoint, or this session did not come from it)."""
+        if user is None or not user.id_token or not self.configured:
+            return None
+        try:
+            endpoint = (await self.metadata()).get("end_session_endpoint")
+        except OidcError:
+            return None
+        if not endpoint:
+            return None
+        query = {
+            "id_token_hint": user.id_token,
+            "client_id": self.settings.oidc_client_id,
+            "post_logout_redirect_uri": self.post_logout_url,
+        }
+        return f"{endpoint}?{urlencode(query)}"
+
+    @property
+    def post_logout_url(self) -> str:
+        if self.settings.oidc_post_logout_redirect_url:
+            return self.settings.oidc_post_logout_redirect_url
+        parts = urlsplit(str(self.settings.oidc_redirect_url or ""))
+        return f"{parts.scheme}://{parts.netloc}/login"
+
+    async def _token(self, form: dict[str, str], what: str) -> dict[str, Any]:
+        """A grant at the IdP's token endpoint as this client."""
+        meta = await self.metadata()
+        form = {**form, "client_id": str(self.settings.oidc_client_id)}
         if self.settings.oidc_client_secret is not None:
             form["client_secret"] = self.settings.oidc_client_secret.get_secret_value()
         try:
@@ -154,40 +274,22 @@ class OidcClient:
         if response.status_code != 200:
             raise OidcError(
                 "登录未通过，请重新登录",
-                f"the token endpoint refused the code ({response.status_code}: "
+                f"the token endpoint refused {what} ({response.status_code}: "
                 f"{response.text[:200]})",
             )
-        tokens = response.json()
-        id_token, access = tokens.get("id_token"), tokens.get("access_token")
-        if not id_token or not access:
-            raise OidcError("登录服务返回的令牌不完整", "the IdP returned no id_token/access_token")
-        identity = await self._verify(
-            id_token, audience=self.settings.oidc_client_id, issuer=self.issuer
-        )
-        if not secrets.compare_digest(str(identity.get("nonce", "")), pending["nonce"]):
-            raise OidcError(
-                "登录请求不匹配，请重新登录", "the ID token's nonce is not this sign-in's"
-            )
-        # the access token as the services will judge it (their JWT_ISSUER/JWT_AUDIENCE)
+        return response.json()
+
+    async def _access_claims(self, access: str, sub: str) -> dict[str, Any]:
+        """The access token as the services will judge it (their JWT_ISSUER/JWT_AUDIENCE), and
+        the signed-in person's."""
         claims = await self._verify(
             access,
             audience=self.settings.jwt_audience,
             issuer=self.settings.jwt_issuer or self.issuer,
         )
-        if str(claims.get("sub")) != str(identity.get("sub")):
+        if str(claims.get("sub")) != sub:
             raise OidcError("登录令牌不一致", "the access token is not the ID token's user's")
-        roles = claims.get("roles") or []
-        if isinstance(roles, str):
-            roles = [roles]
-        expires = min(float(claims["exp"]), now + self.settings.session_hours * 3600)
-        return SessionUser(
-            sub=str(identity["sub"]),
-            name=str(identity.get("name") or identity.get("preferred_username") or identity["sub"]),
-            roles=tuple(str(r) for r in roles),
-            token=access,
-            expires_at=expires,
-            dealer_id=claims.get("dealer_id"),
-        )
+        return claims
 
     async def _key(self, token: str) -> Any:
         try:

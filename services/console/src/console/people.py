@@ -63,11 +63,16 @@ class SessionUser:
     name: str
     roles: tuple[str, ...]
     token: str
-    expires_at: float  # epoch seconds
+    expires_at: float  # epoch seconds: the session's end
     dealer_id: str | None = None
+    # OpenID Connect only: renew `token` with `refresh_token` before `token_expires_at`; the ID
+    # token is the hint of RP-initiated logout
+    refresh_token: str | None = None
+    token_expires_at: float | None = None
+    id_token: str | None = None
 
     def as_session(self) -> dict[str, Any]:
-        return {
+        kept = {
             "sub": self.sub,
             "name": self.name,
             "roles": list(self.roles),
@@ -75,6 +80,10 @@ class SessionUser:
             "expires_at": self.expires_at,
             "dealer_id": self.dealer_id,
         }
+        for name in ("refresh_token", "token_expires_at", "id_token"):
+            if getattr(self, name) is not None:
+                kept[name] = getattr(self, name)
+        return kept
 
     @classmethod
     def from_session(cls, data: dict[str, Any] | None, now: float) -> SessionUser | None:
@@ -88,6 +97,11 @@ class SessionUser:
                 token=str(data["token"]),
                 expires_at=float(data["expires_at"]),
                 dealer_id=data.get("dealer_id"),
+                refresh_token=data.get("refresh_token"),
+                token_expires_at=(
+                    float(data["token_expires_at"]) if data.get("token_expires_at") else None
+                ),
+                id_token=data.get("id_token"),
             )
         except (KeyError, TypeError, ValueError):
             return None

@@ -48,6 +48,17 @@ class ConsoleSettings(ServiceSettings):
     oidc_redirect_url: str | None = Field(
         default=None, description="https://<console>/auth/callback as registered at the IdP"
     )
+    oidc_post_logout_redirect_url: str | None = Field(
+        default=None,
+        description="where the IdP sends the browser after signing out (RP-initiated logout); "
+        "default: the console's /login",
+    )
+    oidc_renew_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        le=3600,
+        description="renew the access token with the refresh token when less than this is left",
+    )
     page_size: int = Field(default=25, ge=5, le=200)
     live_stream_seconds: float = Field(
         default=300.0,

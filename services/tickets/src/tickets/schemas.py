@@ -730,3 +730,11 @@ class ComplaintSignatureOut(Out):
     content_sha256: str
     image_sha256: str
     image_url: str
+
+
+class EngineerOut(Out):
+    id: str
+    name: str
+    region: str
+    phone: str
+    open_tickets: int = Field(description="tickets assigned to this engineer and not completed")

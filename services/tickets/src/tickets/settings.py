@@ -4,7 +4,7 @@ import ipaddress
 import re
 from typing import ClassVar
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from aftersales_shared.schemas import EMAIL_PATTERN
@@ -16,6 +16,23 @@ from aftersales_shared.wechat import aes_key
 # the public web form's challenge key in local development only (published, like the development
 # JWT secret); elsewhere TICKETS_WEBFORM_SECRET, else the form is closed
 DEV_WEBFORM_SECRET = "aftersales-local-dev-webform-secret-change-me"
+
+
+class Engineer(BaseModel):
+    """One engineer dispatch may choose (the roster is configuration: TICKETS_ENGINEERS)."""
+
+    id: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=100)
+    region: str = Field(default="", max_length=100)
+    phone: str = Field(default="", max_length=20)
+
+
+# local development only, when no roster is configured: the demo's engineers (console/people.py)
+DEMO_ENGINEERS = (
+    Engineer(id="eng-zhang", name="张工", region="华东·苏州", phone="13800000001"),
+    Engineer(id="eng-wang", name="王工", region="华东·无锡", phone="13800000002"),
+    Engineer(id="eng-li", name="李工", region="华南·佛山", phone="13800000003"),
+)
 
 
 class TicketsSettings(ServiceSettings):
@@ -41,6 +58,11 @@ class TicketsSettings(ServiceSettings):
         default_factory=list,
         description="the other supervisors a complaint may be given to (a supervisor may always "
         "take one over herself); JSON list",
+    )
+    engineers: list[Engineer] = Field(
+        default_factory=list,
+        description="the engineers dispatch offers (id, name, region, phone; JSON list); in local "
+        "development the demo's when unset",
     )
     public_base_url: str = Field(
         default="", description="where customers open /c/<token>; default http://HOST:PORT"
@@ -194,6 +216,8 @@ class TicketsSettings(ServiceSettings):
             check_public_key(self.notifications_public_key)
         if not self.public_base_url:
             self.public_base_url = f"http://{self.host}:{self.port}"
+        if not self.engineers and self.local_dev:
+            self.engineers = list(DEMO_ENGINEERS)
         self.public_base_url = self.public_base_url.rstrip("/")
         self.mail_addresses = [a.strip().lower() for a in self.mail_addresses if a.strip()]
         for address in self.mail_addresses:

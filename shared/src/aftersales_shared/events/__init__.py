@@ -15,7 +15,9 @@ from .common import Contact, CustomerRef, ProductUnit, ServiceLevel, Urgency
 from .contracts import (
     ContractArchivedV1,
     ContractArchiveOverdueV1,
+    ContractReviewedV1,
     ContractSignedV1,
+    ContractSubmittedV1,
     DeliveryNoticeV1,
     EntitlementTerms,
     InstallationBookingOverdueV1,

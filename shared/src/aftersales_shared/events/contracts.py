@@ -175,3 +175,44 @@ class TrainingFollowUpRecordedV1(EventData):
     called_by: str
     attempts: int = Field(ge=1)
     on_time: bool
+
+
+@event
+class ContractSubmittedV1(EventData):
+    """A contract draft (or an amendment) went to review: legal, finance and delivery each have a
+    part to decide (the review inbox updates; nobody is messaged by default)."""
+
+    NAME = "ContractSubmitted"
+    VERSION = 1
+    PRODUCER = "contracts"
+
+    contract_no: str = Field(min_length=1)
+    version: int = Field(ge=1)
+    review_round: int = Field(ge=0)
+    customer_name: str
+    dealer_id: str | None = None
+    waiting_for: list[str] = Field(
+        description="the parts still to decide: legal, finance, delivery"
+    )
+    submitted_at: datetime
+    submitted_by: str
+
+
+@event
+class ContractReviewedV1(EventData):
+    """A department decided its part of a contract's review (approved, or rejected with reasons:
+    the contract is back to draft)."""
+
+    NAME = "ContractReviewed"
+    VERSION = 1
+    PRODUCER = "contracts"
+
+    contract_no: str = Field(min_length=1)
+    version: int = Field(ge=1)
+    review_round: int = Field(ge=0)
+    part: str = Field(description="legal, finance or delivery")
+    approved: bool
+    status_after: str = Field(description="in_review, approved, or draft after a rejection")
+    waiting_for: list[str] = Field(description="the parts still to decide in this round")
+    reviewed_at: datetime
+    reviewer: str

@@ -2,6 +2,8 @@
 
 from .admin import AdminController, CalendarAdminController, RulesAdminController
 from .board import BoardController
+from .complaints import ComplaintsController
+from .contracts import ContractsController, CustomersController
 from .dealer import DealerController
 from .intake import IntakeController
 from .live import live
@@ -19,6 +21,9 @@ CONTROLLERS = [
     SignInController,
     OidcController,
     BoardController,
+    ComplaintsController,
+    ContractsController,
+    CustomersController,
     TicketController,
     IntakeController,
     DealerController,

@@ -1,12 +1,15 @@
 """`GET /live`: the open page's Server-Sent Events stream (console.live).
 
-`/live` (the board): an event `board` whenever a ticket changed — no number, no data: the page
-fetches its list again with the user's own session, so it only ever shows what the tickets API
-lets that user see. `/live?ticket=<no>` (a ticket page): the ticket is read first with the user's
-token (a ticket they may not see is a 404, never a stream), then an event `ticket` only when that
-ticket changed. `refresh`: events may have been missed (NATS reconnected, the page's stream
-reconnected with an older Last-Event-ID): fetch again. A stream lasts `live_stream_seconds`, then
-the browser reconnects by itself (a signed-out session then gets no stream)."""
+`/live` (the board, the complaints): an event `board` whenever a ticket changed — no number, no
+data: the page fetches its list again with the user's own session, so it only ever shows what
+the tickets API lets that user see. `/live?topic=contracts` (the review inbox) and
+`?topic=dealers` (the dealer portal): `board` whenever that service's records changed, read
+again the same way. `/live?ticket=<no>` (a ticket page): the ticket is read first with the
+user's token (a ticket they may not see is a 404, never a stream), then an event `ticket` only
+when that ticket changed. `refresh`: events may have been missed (NATS reconnected, the page's
+stream reconnected with an older Last-Event-ID): fetch again. A stream lasts
+`live_stream_seconds`, then the browser reconnects by itself (a signed-out session then gets no
+stream)."""
 
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from litestar import Request, Response, get
 from litestar.di import NamedDependency
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
-from ..live import LiveFeed
+from ..live import TOPICS, LiveFeed
 from ..settings import ConsoleSettings
 from ..upstream import Upstream, UpstreamError
 from .pages import current_user
@@ -43,6 +46,9 @@ async def live(
     if user is None:
         return _refused(401, "请重新登录 (sign in again)")
     ticket = request.query_params.get("ticket")
+    topic = request.query_params.get("topic") or "tickets"
+    if topic not in TOPICS or (ticket is not None and topic != "tickets"):
+        return _refused(400, f"topic 只能是 {'、'.join(TOPICS)} 之一 (topic: one of {TOPICS})")
     if ticket is not None:
         if not TICKET_NO.fullmatch(ticket):
             return _refused(400, "工单号格式不对 (a ticket number is letters, digits and -)")
@@ -73,6 +79,8 @@ async def live(
                     continue
                 if notice.refresh:
                     yield ServerSentEventMessage(data="refresh", event="refresh", id=notice.mark)
+                elif notice.topic != topic:
+                    continue
                 elif ticket is None:
                     yield ServerSentEventMessage(data="changed", event="board", id=notice.mark)
                 elif notice.ticket_no == ticket:

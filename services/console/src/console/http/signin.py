@@ -14,6 +14,7 @@ from litestar.response import Redirect, Template
 
 from aftersales_shared.auth import mint_token
 
+from ..oidc import OidcClient
 from ..people import DEMO_USERS, SessionUser, demo_user
 from ..settings import ConsoleSettings
 from .pages import current_user, problem, safe_next
@@ -102,6 +103,9 @@ class SignInController(Controller):
         return Redirect(safe_next(str(data.get("next", "/"))))
 
     @post("/logout")
-    async def logout(self, request: Request) -> Redirect:
+    async def logout(self, request: Request, oidc: NamedDependency[OidcClient]) -> Redirect:
+        """Ends the console's session, and the IdP's too when the session came from it
+        (RP-initiated logout: the IdP sends the browser back to the sign-in page)."""
+        at_idp = await oidc.logout_url(current_user(request))
         request.clear_session()
-        return Redirect(SIGNED_OUT)
+        return Redirect(at_idp or SIGNED_OUT)

@@ -46,6 +46,35 @@ async def _catalogue(upstream: Upstream, token: str, ticket: dict[str, Any]) -> 
     return {"symptoms": symptoms.get("items", []), "causes": causes}
 
 
+async def _engineers(upstream: Upstream, token: str, q: str = "") -> list[dict[str, Any]]:
+    """The engineers dispatch may choose (tickets' roster with their open tickets); none when the
+    tickets service keeps no roster or the user may not read it (the typed id remains)."""
+    try:
+        found = await upstream.get("tickets", "/engineers", token, {"q": q} if q else None)
+    except UpstreamError as exc:
+        if exc.status in (403, 404):
+            return []
+        raise
+    return found if isinstance(found, list) else []
+
+
+async def _picked(upstream: Upstream, token: str, data: dict[str, str]) -> dict[str, str]:
+    """The dispatch form with the engineer chosen in the picker filled in as the assignee (name
+    and phone from the roster); FormError when the choice is not on it."""
+    chosen = (data.get("engineer") or "").strip()
+    if not chosen:
+        return data
+    roster = {e["id"]: e for e in await _engineers(upstream, token)}
+    engineer = roster.get(chosen)
+    if engineer is None:
+        raise act.FormError("所选工程师不在名单中，请重新选择 (choose an engineer from the list)")
+    picked = {"assignee_kind": "engineer", "assignee_id": engineer["id"]}
+    picked["assignee_name"] = engineer["name"]
+    if engineer.get("phone"):
+        picked["assignee_phone"] = engineer["phone"]
+    return {**data, **picked}
+
+
 class TicketController(Controller):
     path = "/tickets"
     include_in_schema = False
@@ -64,6 +93,9 @@ class TicketController(Controller):
         catalogue: dict[str, Any] = {"symptoms": [], "causes": []}
         if any(a.name == "complete" for a in allowed):
             catalogue = await _catalogue(upstream, user.token, page.ticket)
+        engineers: list[dict[str, Any]] = []
+        if any(a.name == "assign" for a in allowed):
+            engineers = await _engineers(upstream, user.token)
         similar = []
         if page.ticket.get("status") != "completed":  # solved cases for whoever works on it
             similar = await upstream.get("tickets", f"/tickets/{no}/suggestions", user.token)
@@ -75,6 +107,7 @@ class TicketController(Controller):
                 "actions": allowed,
                 "flash": take_flash(request),
                 "catalogue": catalogue,
+                "engineers": engineers,
                 "hits": similar,
                 "q": "",
                 "choices": act,
@@ -107,6 +140,8 @@ class TicketController(Controller):
             return here
         now = utcnow()
         try:
+            if action.name == "assign":
+                data = await _picked(upstream, user.token, data)
             path, body = act.build(
                 action, data, ticket, ZoneInfo(upstream.settings.business_timezone), now
             )

@@ -96,3 +96,25 @@
   source.addEventListener("ticket", function () { reload("工单已更新 Ticket updated"); });
   source.addEventListener("refresh", function () { listening(); reload(""); });
 }());
+
+// The engineer picker's search: typing narrows the list to names, ids and regions that contain
+// what is typed (without JavaScript the whole roster is listed).
+(function () {
+  "use strict";
+  var boxes = document.querySelectorAll("input[data-filter]");
+  function narrow(box) {
+    var id = box.getAttribute("data-filter");
+    var items = document.querySelectorAll("#" + id + " li[data-search]");
+    var q = box.value.trim().toLowerCase(), shown = 0;
+    for (var i = 0; i < items.length; i++) {
+      var hit = !q || items[i].getAttribute("data-search").toLowerCase().indexOf(q) !== -1;
+      items[i].hidden = !hit;
+      if (hit) { shown++; }
+    }
+    var empty = document.querySelector('[data-filter-empty="' + id + '"]');
+    if (empty) { empty.hidden = shown > 0; }
+  }
+  for (var i = 0; i < boxes.length; i++) {
+    boxes[i].addEventListener("input", function (e) { narrow(e.target); });
+  }
+}());

@@ -8,7 +8,7 @@ from typing import Annotated
 from litestar import Controller, Request, get, patch, post
 from litestar.di import NamedDependency
 
-from aftersales_shared.auth import Role, customer_scope, requires
+from aftersales_shared.auth import Role, customer_scope, dealer_scope, requires
 from aftersales_shared.db import utcnow
 from aftersales_shared.errors import NotFound
 from aftersales_shared.http import (
@@ -39,7 +39,7 @@ from ..schemas.contracts import (
 )
 from ..settings import ContractsSettings
 from ..usecases import amendments, archiving, audit, contracts, drafting, review, signing
-from .common import READERS, REVIEWERS, SALES, business_tz
+from .common import READERS, REVIEWERS, SALES, business_tz, dealers_own
 from .customers import new_customer
 
 StatusQ = Annotated[
@@ -141,8 +141,11 @@ class ContractController(Controller):
 
     @get(
         "/",
-        guards=[requires(*READERS, Role.CUSTOMER)],
-        summary="List contracts (newest version of each; a customer: its own signed contracts)",
+        guards=[requires(*READERS, Role.CUSTOMER, Role.DEALER)],
+        summary=(
+            "List contracts (newest version of each; a customer: its own signed contracts; a "
+            "dealer: the contracts sold through it)"
+        ),
     )
     async def list_(
         self,
@@ -159,8 +162,10 @@ class ContractController(Controller):
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[ContractOut]:
-        customer = customer_scope(request.user)
-        if customer is not None and customer_id not in (None, customer):
+        customer, dealer = customer_scope(request.user), dealer_scope(request.user)
+        if (customer is not None and customer_id not in (None, customer)) or (
+            dealer is not None and dealer_id not in (None, dealer)
+        ):
             return Page[ContractOut](items=[], total=0, limit=limit, offset=offset)
         async with rt.sessions() as s:
             rows, total = await contracts.list_contracts(
@@ -168,7 +173,7 @@ class ContractController(Controller):
                 status=status,
                 customer_id=customer or customer_id,
                 owner=owner,
-                dealer_id=dealer_id,
+                dealer_id=dealer or dealer_id,
                 signed_from=signed_from,
                 signed_to=signed_to,
                 created_from=created_from,
@@ -183,9 +188,10 @@ class ContractController(Controller):
 
     @get(
         "/{contract_no:str}",
-        guards=[requires(*READERS, Role.CUSTOMER)],
+        guards=[requires(*READERS, Role.CUSTOMER, Role.DEALER)],
         summary=(
-            "One contract (newest version unless ?version=; a customer: its own signed contracts)"
+            "One contract (newest version unless ?version=; a customer: its own signed contracts; "
+            "a dealer: its own)"
         ),
     )
     async def get_one(
@@ -202,17 +208,19 @@ class ContractController(Controller):
                 raise NotFound(
                     f"合同{contract_no}不存在 (contract not found)"
                 )  # as for one nobody has
+            dealers_own(request, row)
             return contract_out(row)
 
     @get(
         "/{contract_no:str}/versions",
-        guards=[requires(*READERS)],
-        summary="Every version of a contract",
+        guards=[requires(*READERS, Role.DEALER)],
+        summary="Every version of a contract (a dealer: of its own)",
     )
     async def versions(
-        self, rt: NamedDependency[Runtime], contract_no: FromPath[str]
+        self, rt: NamedDependency[Runtime], contract_no: FromPath[str], request: Request
     ) -> list[ContractOut]:
         async with rt.sessions() as s:
+            dealers_own(request, await contracts.get_contract(s, contract_no, None))
             return [contract_out(r) for r in await contracts.list_versions(s, contract_no)]
 
     @patch(
@@ -284,17 +292,19 @@ class ContractController(Controller):
 
     @get(
         "/{contract_no:str}/reviews",
-        guards=[requires(*READERS)],
-        summary="Every review decision of every round",
+        guards=[requires(*READERS, Role.DEALER)],
+        summary="Every review decision of every round (a dealer: of its own contracts)",
     )
     async def reviews(
         self,
         rt: NamedDependency[Runtime],
         contract_no: FromPath[str],
+        request: Request,
         version: Annotated[int | None, QueryParameter(ge=1)] = None,
     ) -> list[SignOffOut]:
         async with rt.sessions() as s:
             row = await contracts.get_contract(s, contract_no, version)
+            dealers_own(request, row)
             return [SignOffOut.model_validate(r) for r in row.sign_offs]
 
     @post(

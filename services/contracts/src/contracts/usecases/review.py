@@ -9,6 +9,8 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftersales_shared.auth import Principal
+from aftersales_shared.events import ContractReviewedV1, ContractSubmittedV1, Envelope
+from aftersales_shared.outbox import enqueue
 
 from .. import domain
 from ..models import ContractRow, SignOffRow
@@ -44,6 +46,17 @@ async def submit_for_review(
         review_round=row.review_round,
         document_sha256=row.document_sha256,
     )
+    submitted = ContractSubmittedV1(
+        contract_no=contract_no,
+        version=row.version,
+        review_round=row.review_round,
+        customer_name=row.customer_name,
+        dealer_id=row.dealer_id,
+        waiting_for=[p.value for p in contract.missing_parts],
+        submitted_at=now,
+        submitted_by=actor.subject,
+    )
+    await enqueue(session, Envelope(data=submitted, subject=contract_no))
     return row
 
 
@@ -89,4 +102,16 @@ async def sign_off(
         comments=cmd.comments,
         status_after=row.status,
     )
+    reviewed = ContractReviewedV1(
+        contract_no=contract_no,
+        version=row.version,
+        review_round=round_,
+        part=part.value,
+        approved=approved,
+        status_after=row.status,
+        waiting_for=[p.value for p in contract.missing_parts] if approved else [],
+        reviewed_at=now,
+        reviewer=actor.subject,
+    )
+    await enqueue(session, Envelope(data=reviewed, subject=contract_no))
     return row

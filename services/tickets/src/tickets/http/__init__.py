@@ -8,6 +8,7 @@ from .calendars import CalendarController
 from .complaint_page import PUBLIC_PREFIX, ComplaintPageController
 from .complaints import ComplaintController
 from .corrective import CorrectiveActionController
+from .engineers import EngineerController
 from .entitlements import EntitlementController
 from .faults import CatalogueController, FaultController, QualityAuditController
 from .knowledge import KnowledgeController, SuggestionController
@@ -33,6 +34,7 @@ CONTROLLERS = [
     AttachmentController,
     SuggestionController,
     QueueController,
+    EngineerController,
     CalendarController,
     CatalogueController,
     FaultController,
