@@ -7,6 +7,7 @@ services/<name>``."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -130,18 +131,24 @@ class DatabaseProvider:
         import asyncpg
 
         u = make_url(self.admin_url)
-        conn = await asyncpg.connect(
-            host=u.host,
-            port=u.port or 5432,
-            user=u.username,
-            password=u.password,
-            database=u.database,
-        )
-        try:
-            for name in self.created:
-                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
+        names = list(self.created)
+
+        async def drop_some() -> None:  # a few connections at once: ~600 drops took ~40 s in one
+            conn = await asyncpg.connect(
+                host=u.host,
+                port=u.port or 5432,
+                user=u.username,
+                password=u.password,
+                database=u.database,
+            )
+            try:
+                while names:
+                    name = names.pop()
+                    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            finally:
+                await conn.close()
+
+        await asyncio.gather(*(drop_some() for _ in range(4)))
 
 
 @pytest.fixture(scope="session")
