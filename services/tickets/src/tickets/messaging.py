@@ -139,21 +139,33 @@ def register(inbox: Inbox, settings: TicketsSettings) -> None:
 def register_quote_gate(inbox: Inbox) -> None:
     """The parts service's quotes: a chargeable ticket goes on site once the customer accepted."""
 
-    @inbox.handles(QuoteIssuedV1, reads=("ticket_no",))
+    @inbox.handles(QuoteIssuedV1, reads=("ticket_no", "quote_no", "issued_at"))
     async def on_quote_issued(session: AsyncSession, env: Envelope[QuoteIssuedV1]) -> None:
-        await quote_gate.quote_changed(session, env.data.ticket_no, quote_gate.AWAITING)
+        d = env.data
+        await quote_gate.quote_changed(
+            session, d.ticket_no, d.quote_no, quote_gate.AWAITING, d.issued_at
+        )
 
-    @inbox.handles(QuoteAcceptedV1, reads=("ticket_no",))
+    @inbox.handles(QuoteAcceptedV1, reads=("ticket_no", "quote_no", "decided_at"))
     async def on_quote_accepted(session: AsyncSession, env: Envelope[QuoteAcceptedV1]) -> None:
-        await quote_gate.quote_changed(session, env.data.ticket_no, quote_gate.ACCEPTED)
+        d = env.data
+        await quote_gate.quote_changed(
+            session, d.ticket_no, d.quote_no, quote_gate.ACCEPTED, d.decided_at
+        )
 
-    @inbox.handles(QuoteDeclinedV1, reads=("ticket_no",))
+    @inbox.handles(QuoteDeclinedV1, reads=("ticket_no", "quote_no", "decided_at"))
     async def on_quote_declined(session: AsyncSession, env: Envelope[QuoteDeclinedV1]) -> None:
-        await quote_gate.quote_changed(session, env.data.ticket_no, quote_gate.DECLINED)
+        d = env.data
+        await quote_gate.quote_changed(
+            session, d.ticket_no, d.quote_no, quote_gate.DECLINED, d.decided_at
+        )
 
-    @inbox.handles(QuoteWithdrawnV1, reads=("ticket_no",))
+    @inbox.handles(QuoteWithdrawnV1, reads=("ticket_no", "quote_no", "withdrawn_at"))
     async def on_quote_withdrawn(session: AsyncSession, env: Envelope[QuoteWithdrawnV1]) -> None:
-        await quote_gate.quote_changed(session, env.data.ticket_no, quote_gate.WITHDRAWN)
+        d = env.data
+        await quote_gate.quote_changed(
+            session, d.ticket_no, d.quote_no, quote_gate.WITHDRAWN, d.withdrawn_at
+        )
 
 
 def register_parts_arrival(inbox: Inbox, settings: TicketsSettings) -> None:
