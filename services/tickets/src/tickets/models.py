@@ -769,3 +769,19 @@ class TicketQuoteRow(Base):
     ticket_no: Mapped[str] = mapped_column(String(100), index=True)
     state: Mapped[str] = mapped_column(String(20))
     at: Mapped[datetime]
+
+
+class TicketPartUsedRow(Base):
+    """A part the parts service issued to a ticket (PartIssued, quantity > 0) or took back unused
+    (PartReturned, quantity < 0), at the price of the issue: what the service sheet prices. One row
+    per movement of the parts ledger."""
+
+    __tablename__ = "ticket_parts_used"
+
+    movement_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ticket_no: Mapped[str] = mapped_column(String(100), index=True)
+    part_no: Mapped[str] = mapped_column(String(40))
+    part_name: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    at: Mapped[datetime]
