@@ -92,6 +92,8 @@ def test_every_csv_cell_that_a_spreadsheet_would_run_is_neutralised():
     ):
         assert safe_cell(evil) == "'" + evil
     assert safe_cell("苏州精工") == "苏州精工" and safe_cell(None) == "" and safe_cell(-5) == -5
+    # a worksheet cannot hold ESC, BEL, …: dropped (tab, LF and CR stay)
+    assert safe_cell("主轴\x1b[31m轴承\x07\n第二行\t") == "主轴[31m轴承\n第二行\t"
     text = csv_text(["名称", "=x"], [["=cmd|' /C calc'!A0", 3], ["正常", None]])
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))

@@ -13,6 +13,8 @@ from test_money import AGENT, deliver, opened, price_list
 from aftersales_testing.browser import CHROMIUM, CHROMIUM_ARGS, PHONE, free_port, require_chromium
 
 WIDE = {"width": 1366, "height": 768}  # the office's laptop
+# the intro's promise, true only while the quote awaits the customer's answer
+PROMISE = "确认接受后我们将安排维修"
 
 
 async def _no_horizontal_scroll(page) -> None:
@@ -79,6 +81,7 @@ async def test_customer_accepts_a_quote_on_a_phone_in_chromium(make_kit, artifac
                     assert await page.title() == "维修服务报价"
                     text = await page.locator("main").inner_text()
                     assert "合计（含税）" in text and "¥1853.20" in text and "王工" in text
+                    assert PROMISE in text  # awaiting an answer: the promise stands
                     await _no_horizontal_scroll(page)
                     await page.screenshot(path=str(shots / "1-quote.png"), full_page=True)
 
@@ -100,7 +103,21 @@ async def test_customer_accepts_a_quote_on_a_phone_in_chromium(make_kit, artifac
                     state = await page.locator(".state").inner_text()
                     assert "接受该报价" in state and "王工" in state
                     assert await page.locator("form").count() == 0
+                    assert PROMISE not in await page.locator("main").inner_text()
                     await page.screenshot(path=str(shots / "3-accepted.png"), full_page=True)
+
+                    # the decided quote on the office's laptop: no promise, no form either
+                    wide = await browser.new_context(
+                        viewport=WIDE, locale="zh-CN", java_script_enabled=False
+                    )
+                    desk = await wide.new_page()
+                    assert (await desk.goto(link)).status == 200
+                    assert PROMISE not in await desk.locator("main").inner_text()
+                    assert "接受该报价" in await desk.locator(".state").inner_text()
+                    await desk.screenshot(
+                        path=str(shots / "3-accepted-desktop.png"), full_page=True
+                    )
+                    await wide.close()
                 finally:
                     await browser.close()
 
@@ -110,7 +127,7 @@ async def test_customer_accepts_a_quote_on_a_phone_in_chromium(make_kit, artifac
     finally:
         server.should_exit = True
         await asyncio.wait_for(serving, timeout=10)
-    for name in ("1-quote", "2-missing-name", "3-accepted"):
+    for name in ("1-quote", "2-missing-name", "3-accepted", "3-accepted-desktop"):
         assert (shots / f"{name}.png").stat().st_size > 5000, name
 
 
@@ -163,6 +180,7 @@ async def test_a_withdrawn_quote_says_so_on_a_phone_and_a_desktop(make_kit, arti
                         assert state == "该报价已撤回，不能再确认"
                         text = await page.locator("main").inner_text()
                         assert "原因：报价遗漏了更换主轴的工时" in text and "有效期" not in text
+                        assert PROMISE not in text
                         assert await page.locator("form").count() == 0
                         width = await page.evaluate("document.documentElement.scrollWidth")
                         assert width <= viewport["width"]

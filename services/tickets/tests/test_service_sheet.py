@@ -296,3 +296,80 @@ async def test_the_complaint_confirmation_signed_with_a_finger(databases, stream
     content = json.loads(signed.content)
     assert content["ticket_no"] == no and content["decision"] == "accept"
     assert content["proposal"]["resolution"] == "免费更换密封件并延保一年"
+
+
+def part_event(no: str, movement: str, part: str, quantity: int, price: str, issued: bool) -> Any:
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from aftersales_shared.events import Envelope, PartIssuedV1, PartReturnedV1
+
+    common = {
+        "movement_id": movement,
+        "part_no": part,
+        "part_name": {"BRG-6205": "主轴轴承 6205", "SEAL-40": "油封🛢 40mm"}[part],
+        "quantity": quantity,
+        "unit_price": Decimal(price),
+        "location_id": "VAN-ZHANG",
+        "ticket_no": no,
+    }
+    at = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
+    data = (
+        PartIssuedV1(**common, warranty_part=True, issued_by="eng-zhang", issued_at=at)
+        if issued
+        else PartReturnedV1(**common, returned_by="eng-zhang", returned_at=at)
+    )
+    return Envelope(data=data, subject=no)
+
+
+async def deliver(app: Any, env: Any) -> bool:
+    rt = runtime_of(app)
+    sub = next(s for s in rt.inbox.subscriptions.values() if isinstance(env.data, s.accepts))
+    return await rt.inbox.handle(sub, env)
+
+
+async def test_the_sheet_prices_the_parts_the_parts_service_issued(databases, streams_ready, clock):
+    """PartIssued / PartReturned carry the price of each issue: the sheet lists the net units per
+    part with unit price and amount, and their subtotal; a movement delivered twice counts once."""
+    clock.at("friday-close")
+    app = await tickets_app(databases, streams_ready)
+    async with running(app) as client:
+        no = await resolved_ticket(client)
+        issued = part_event(no, "m-1", "BRG-6205", 2, "123.45", issued=True)
+        assert await deliver(app, issued) is True
+        again = part_event(no, "m-1", "BRG-6205", 2, "123.45", issued=True)  # a new event id
+        await deliver(app, again)
+        assert await deliver(app, part_event(no, "m-2", "SEAL-40", 3, "8.80", issued=True))
+        assert await deliver(app, part_event(no, "m-3", "BRG-6205", 1, "123.45", issued=False))
+        other = await resolved_ticket(client)
+        await deliver(app, part_event(other, "m-4", "SEAL-40", 1, "8.80", issued=True))
+
+        r = await client.post(f"/tickets/{no}/service-sheet", headers=ENG)
+        assert r.status_code == 201, r.text
+        content = json.loads(r.json()["content"])
+        assert content["parts_priced"] == [
+            {
+                "part_no": "BRG-6205",
+                "name": "主轴轴承 6205",
+                "quantity": 1,
+                "unit_price": "123.45",
+                "amount": "123.45",
+            },
+            {
+                "part_no": "SEAL-40",
+                "name": "油封🛢 40mm",
+                "quantity": 3,
+                "unit_price": "8.80",
+                "amount": "26.40",
+            },
+        ]
+        assert content["parts_total"] == "149.85"
+        assert content["fees_total"] == "120.50"  # the log's fees, as before
+        page = (await client.get(f"/sheet/{token_of(r.json()['link'])}")).text
+        assert "× 3 @ ¥8.80" in page and "¥26.40" in page
+        assert 'id="parts-total">¥149.85<' in page
+
+        # a sheet without parts from the parts service keeps its old shape
+        bare = await resolved_ticket(client)
+        r = await client.post(f"/tickets/{bare}/service-sheet", headers=ENG)
+        assert "parts_priced" not in json.loads(r.json()["content"])

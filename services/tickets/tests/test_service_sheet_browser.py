@@ -13,7 +13,7 @@ from typing import Any
 
 import uvicorn
 from PIL import Image
-from test_service_sheet import resolved_ticket, token_of
+from test_service_sheet import deliver, part_event, resolved_ticket, token_of
 from tickets_helpers import AGENT, ENG, SUP, tickets_app
 
 from aftersales_testing.browser import (
@@ -119,10 +119,13 @@ async def test_the_customer_signs_with_a_finger_on_a_phone_and_with_a_mouse(
                 await asyncio.sleep(0.05)
             assert server.started, "uvicorn did not start"
             no = await resolved_ticket(client)
+            other = await resolved_ticket(client)
+            for ticket, n in ((no, 1), (other, 2)):  # parts the parts service issued, priced
+                await deliver(app, part_event(ticket, f"m-{n}a", "BRG-6205", 1, "123.45", True))
+                await deliver(app, part_event(ticket, f"m-{n}b", "SEAL-40", 3, "8.80", True))
             frozen = (await client.post(f"/tickets/{no}/service-sheet", headers=ENG)).json()
             link = frozen["link"]
             assert token_of(link) and link.startswith(base)
-            other = await resolved_ticket(client)
             link2 = (await client.post(f"/tickets/{other}/service-sheet", headers=SUP)).json()[
                 "link"
             ]
@@ -148,6 +151,7 @@ async def test_the_customer_signs_with_a_finger_on_a_phone_and_with_a_mouse(
                     assert await phone.title() == f"维修服务单 {no}"
                     text = await phone.locator("main").inner_text()
                     assert "轴承 6205" in text and "¥120.50" in text and "张工" in text
+                    assert "× 3 @ ¥8.80" in text and "¥149.85" in text  # priced parts
                     assert frozen["content_sha256"] in text
                     assert await phone.input_value("#signer") == "赵工"  # the contact, prefilled
                     await _fits(phone, PHONE["width"])
@@ -190,6 +194,7 @@ async def test_the_customer_signs_with_a_finger_on_a_phone_and_with_a_mouse(
                     laptop = await laptop_context.new_page()
                     assert (await laptop.goto(link2)).status == 200
                     await _fits(laptop, LAPTOP["width"])
+                    assert "¥149.85" in await laptop.locator("main").inner_text()
                     await _mouse(laptop)
                     assert await _ink(laptop) > 100
                     await laptop.fill("#signer", "李明")

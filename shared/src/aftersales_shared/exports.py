@@ -3,6 +3,7 @@
 - A cell that a spreadsheet would run as a formula (``=HYPERLINK(…)``, ``+``, ``-``, ``@``, a tab or
   CR first, also their full-width forms) is written with a leading apostrophe (OWASP "CSV
   injection").
+- Control characters a worksheet cannot hold (ESC, BEL, …) are dropped from cells.
 - ``Content-Disposition`` is built per RFC 6266 / RFC 5987: an ASCII fallback ``filename`` that
   cannot break out of its quotes, and ``filename*`` with the UTF-8 name percent-encoded.
 """
@@ -20,12 +21,18 @@ from litestar import Response
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 _UNSAFE_ASCII = re.compile(r"[^A-Za-z0-9._-]+")
+# control characters a worksheet cannot hold (openpyxl raises IllegalCharacterError on them: an
+# ESC pasted into a name would make the whole export a 500); tab, LF and CR are kept
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def safe_cell(value: Any) -> Any:
-    """None → empty; text a spreadsheet would evaluate → quoted with a leading apostrophe."""
+    """None → empty; text a spreadsheet would evaluate → quoted with a leading apostrophe;
+    control characters other than tab, LF and CR dropped."""
     if value is None:
         return ""
+    if isinstance(value, str):
+        value = _CONTROL.sub("", value)
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value

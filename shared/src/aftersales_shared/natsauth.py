@@ -48,6 +48,8 @@ CONSUMES: dict[str, tuple[str, ...]] = {
     "tickets": (
         "contracts.contract_signed.v1",
         "partners.ticket_requested.v1",
+        "parts.part_issued.v1",
+        "parts.part_returned.v1",
         "parts.parts_arrived_for_ticket.v1",
         "parts.quote_accepted.v1",
         "parts.quote_declined.v1",

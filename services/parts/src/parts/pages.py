@@ -84,13 +84,16 @@ def _lines(quote: QuoteRow) -> str:
     )
 
 
-def _head(quote: QuoteRow, customer: str) -> str:
+def _head(quote: QuoteRow, customer: str, awaiting: bool) -> str:
+    """The greeting; the promise to arrange the repair only while the quote awaits an answer (a
+    decided, expired or withdrawn quote says what became of it further down)."""
+    promise = "确认接受后我们将安排维修。" if awaiting else ""
     return (
         f"<h1>维修服务报价</h1><div class=muted>报价单号 {escape(quote.quote_no)} · "
         f"工单 {escape(quote.ticket_no)}</div>"
         f"<div class=card><div>{escape(customer)}，您好：</div>"
         "<div class=muted>您的设备维修不在保修（三包）范围内，以下为收费服务报价。"
-        "确认接受后我们将安排维修。</div></div>"
+        f"{promise}</div></div>"
     )
 
 
@@ -106,7 +109,8 @@ def quote_page(
 ) -> Response[str]:
     given = dict(values or {})
     state = c.quote_status(quote.status, quote.expires_at, now)
-    body = _head(quote, customer) + f"<div class=card>{_lines(quote)}"
+    awaiting = state is c.QuoteStatus.ISSUED
+    body = _head(quote, customer, awaiting) + f"<div class=card>{_lines(quote)}"
     if quote.note:
         body += f"<p class=muted>说明：{escape(quote.note)}</p>"
     if state is not c.QuoteStatus.WITHDRAWN:

@@ -12,6 +12,8 @@ from aftersales_shared.db import utcnow
 from aftersales_shared.events import (
     ContractSignedV1,
     Envelope,
+    PartIssuedV1,
+    PartReturnedV1,
     PartsArrivedForTicketV1,
     QuoteAcceptedV1,
     QuoteDeclinedV1,
@@ -34,6 +36,7 @@ from .usecases import (
     follow_ups,
     partner_requests,
     parts_arrival,
+    parts_used,
     quote_gate,
     sla,
 )
@@ -134,26 +137,93 @@ def register(inbox: Inbox, settings: TicketsSettings) -> None:
 
     register_parts_arrival(inbox, settings)
     register_quote_gate(inbox)
+    register_parts_used(inbox)
+
+
+def register_parts_used(inbox: Inbox) -> None:
+    """The parts service's ledger on a ticket, with prices: the service sheet lists them."""
+
+    @inbox.handles(
+        PartIssuedV1,
+        reads=(
+            "movement_id",
+            "ticket_no",
+            "part_no",
+            "part_name",
+            "quantity",
+            "unit_price",
+            "issued_at",
+        ),
+    )
+    async def on_part_issued(session: AsyncSession, env: Envelope[PartIssuedV1]) -> None:
+        d = env.data
+        await parts_used.record(
+            session,
+            movement_id=d.movement_id,
+            ticket_no=d.ticket_no,
+            part_no=d.part_no,
+            part_name=d.part_name,
+            quantity=d.quantity,
+            unit_price=d.unit_price,
+            at=d.issued_at,
+        )
+
+    @inbox.handles(
+        PartReturnedV1,
+        reads=(
+            "movement_id",
+            "ticket_no",
+            "part_no",
+            "part_name",
+            "quantity",
+            "unit_price",
+            "returned_at",
+        ),
+    )
+    async def on_part_returned(session: AsyncSession, env: Envelope[PartReturnedV1]) -> None:
+        d = env.data
+        await parts_used.record(
+            session,
+            movement_id=d.movement_id,
+            ticket_no=d.ticket_no,
+            part_no=d.part_no,
+            part_name=d.part_name,
+            quantity=-d.quantity,
+            unit_price=d.unit_price,
+            at=d.returned_at,
+        )
 
 
 def register_quote_gate(inbox: Inbox) -> None:
     """The parts service's quotes: a chargeable ticket goes on site once the customer accepted."""
 
-    @inbox.handles(QuoteIssuedV1, reads=("ticket_no",))
+    @inbox.handles(QuoteIssuedV1, reads=("ticket_no", "quote_no", "issued_at"))
     async def on_quote_issued(session: AsyncSession, env: Envelope[QuoteIssuedV1]) -> None:
-        await quote_gate.quote_changed(session, env.data.ticket_no, quote_gate.AWAITING)
+        d = env.data
+        await quote_gate.quote_changed(
+            session, d.ticket_no, d.quote_no, quote_gate.AWAITING, d.issued_at
+        )
 
-    @inbox.handles(QuoteAcceptedV1, reads=("ticket_no",))
+    @inbox.handles(QuoteAcceptedV1, reads=("ticket_no", "quote_no", "decided_at"))
     async def on_quote_accepted(session: AsyncSession, env: Envelope[QuoteAcceptedV1]) -> None:
-        await quote_gate.quote_changed(session, env.data.ticket_no, quote_gate.ACCEPTED)
+        d = env.data
+        await quote_gate.quote_changed(
+            session, d.ticket_no, d.quote_no, quote_gate.ACCEPTED, d.decided_at
+        )
 
-    @inbox.handles(QuoteDeclinedV1, reads=("ticket_no",))
+    @inbox.handles(QuoteDeclinedV1, reads=("ticket_no", "quote_no", "decided_at"))
     async def on_quote_declined(session: AsyncSession, env: Envelope[QuoteDeclinedV1]) -> None:
-        await quote_gate.quote_changed(session, env.data.ticket_no, quote_gate.DECLINED)
+        d = env.data
+        await quote_gate.quote_changed(
+            session, d.ticket_no, d.quote_no, quote_gate.DECLINED, d.decided_at
+        )
 
-    @inbox.handles(QuoteWithdrawnV1, reads=("ticket_no",))
+    @inbox.handles(QuoteWithdrawnV1, reads=("ticket_no", "quote_no", "withdrawn_at"))
     async def on_quote_withdrawn(session: AsyncSession, env: Envelope[QuoteWithdrawnV1]) -> None:
-        await quote_gate.quote_changed(session, env.data.ticket_no, quote_gate.WITHDRAWN)
+        d = env.data
+        await quote_gate.quote_changed(
+            session, d.ticket_no, d.quote_no, quote_gate.WITHDRAWN, d.withdrawn_at
+        )
 
 
 def register_parts_arrival(inbox: Inbox, settings: TicketsSettings) -> None:

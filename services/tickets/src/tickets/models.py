@@ -130,7 +130,8 @@ class TicketRow(Base):
     calendar_id: Mapped[str] = mapped_column(String(64))
     policy: Mapped[dict] = mapped_column(JSON)
     in_warranty: Mapped[bool | None]
-    # the parts service's quote for paid service: awaiting | accepted | declined (null: none)
+    # the parts service's quotes, derived from ticket_quotes: awaiting | accepted | declined |
+    # withdrawn (null: none)
     quote_state: Mapped[str | None] = mapped_column(String(20))
     assignee_id: Mapped[str | None] = mapped_column(String(100))
     assignee_kind: Mapped[str | None] = mapped_column(String(20))
@@ -754,3 +755,33 @@ class ComplaintSignatureRow(Base):
     content_sha256: Mapped[str] = mapped_column(String(64))
     image: Mapped[bytes] = mapped_column(LargeBinary)
     image_sha256: Mapped[str] = mapped_column(String(64))
+
+
+class TicketQuoteRow(Base):
+    """What tickets knows of each of the parts service's quotes on a ticket: its latest known state
+    (awaiting, then accepted | declined | withdrawn, which nothing changes back) and the quote's
+    own time of it. The events of one quote arrive on separate consumers in any order; the
+    ticket's `quote_state` is computed from these rows, never from the order of arrival."""
+
+    __tablename__ = "ticket_quotes"
+
+    quote_no: Mapped[str] = mapped_column(String(100), primary_key=True)
+    ticket_no: Mapped[str] = mapped_column(String(100), index=True)
+    state: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime]
+
+
+class TicketPartUsedRow(Base):
+    """A part the parts service issued to a ticket (PartIssued, quantity > 0) or took back unused
+    (PartReturned, quantity < 0), at the price of the issue: what the service sheet prices. One row
+    per movement of the parts ledger."""
+
+    __tablename__ = "ticket_parts_used"
+
+    movement_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ticket_no: Mapped[str] = mapped_column(String(100), index=True)
+    part_no: Mapped[str] = mapped_column(String(40))
+    part_name: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    at: Mapped[datetime]

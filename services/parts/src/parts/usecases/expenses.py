@@ -379,6 +379,13 @@ async def update_claim(
 
 
 # ---------------------------------------------------------------- receipts
+def receipt_too_large(max_bytes: int) -> StoredTooLarge:
+    return StoredTooLarge(
+        f"凭证文件过大：最大{max_bytes // 1024} KB，请压缩或拍摄清晰的局部后再上传 "
+        f"(receipt larger than {max_bytes} bytes)"
+    )
+
+
 def check_receipt(content_type: str | None, data: bytes, max_bytes: int) -> str:
     """JPEG, PNG or PDF only, within the limit, and the bytes must be what the type says."""
     kind = (content_type or "").split(";")[0].strip().lower()
@@ -391,9 +398,7 @@ def check_receipt(content_type: str | None, data: bytes, max_bytes: int) -> str:
     if not data:
         raise DomainError("凭证文件为空 (the file is empty)", code="receipt_empty")
     if len(data) > max_bytes:
-        raise StoredTooLarge(
-            f"凭证文件过大：最大{max_bytes // 1024} KB (receipt larger than {max_bytes} bytes)"
-        )
+        raise receipt_too_large(max_bytes)
     if not data.startswith(RECEIPT_TYPES[kind]):
         raise DomainError(
             f"文件内容不是{kind}，请上传原始的照片或PDF (the content is not a {kind})",

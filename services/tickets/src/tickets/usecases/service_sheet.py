@@ -35,6 +35,7 @@ from ..models import (
     TicketRow,
 )
 from ..settings import TicketsSettings
+from . import parts_used
 from .access import load, require_handler
 from .progress import log_entry
 
@@ -99,10 +100,16 @@ def _money(value: Decimal) -> str:
     return str(value.quantize(Decimal("0.01")))
 
 
-def sheet_content(ticket: TicketRow, entries: list[ProgressRow], now: datetime) -> dict[str, Any]:
+def sheet_content(
+    ticket: TicketRow,
+    entries: list[ProgressRow],
+    now: datetime,
+    priced_parts: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """What the customer signs: the ticket, customer, unit, fault, the work done, parts and fees
     from the progress log (entries meant for the customer, and every part and fee), times and
-    engineer."""
+    engineer; and, when the parts service issued parts to the ticket, those parts with unit price
+    and amount (`parts_priced`, `parts_total`: absent on a sheet without them)."""
     work = [
         {"at": _at(e.at), "text": e.text}
         for e in entries
@@ -119,7 +126,15 @@ def sheet_content(ticket: TicketRow, entries: list[ProgressRow], now: datetime) 
         if e.fee_kind and e.fee_amount is not None
     ]
     total = sum((Decimal(f["amount"]) for f in fees), Decimal("0"))
-    return {
+    priced = (
+        {
+            "parts_priced": priced_parts,
+            "parts_total": _money(sum((Decimal(p["amount"]) for p in priced_parts), Decimal(0))),
+        }
+        if priced_parts
+        else {}
+    )
+    return priced | {
         "document": DOCUMENT,
         "ticket_no": ticket.ticket_no,
         "request_type": ticket.request_type,
@@ -216,7 +231,8 @@ async def freeze(
             )
         ).all()
     )
-    text = canonical(sheet_content(ticket, entries, now))
+    used = await parts_used.of_ticket(session, ticket.ticket_no)
+    text = canonical(sheet_content(ticket, entries, now, used))
     token, token_hash = new_token()
     sheet = ServiceSheetRow(
         ticket_id=ticket.id,
