@@ -64,6 +64,12 @@ class Upstream:
         events through its outbox)."""
         return await self._call(service, "POST", path, token, json=body)
 
+    async def send(
+        self, service: str, method: str, path: str, token: str, body: dict[str, Any] | None = None
+    ) -> Any:
+        """A state change by any method (PUT, PATCH, DELETE) as the signed-in user."""
+        return await self._call(service, method, path, token, json=body)
+
     async def _call(self, service: str, method: str, path: str, token: str, **kw: Any) -> Any:
         response = await self.raw(service, method, path, token, "application/json", **kw)
         return response.json() if response.content else None
