@@ -75,10 +75,20 @@ class Upstream:
         return response.json() if response.content else None
 
     async def raw(
-        self, service: str, method: str, path: str, token: str, accept: str = "*/*", **kw: Any
+        self,
+        service: str,
+        method: str,
+        path: str,
+        token: str,
+        accept: str = "*/*",
+        content_type: str | None = None,
+        **kw: Any,
     ) -> httpx.Response:
-        """The service's answer as it is (a file to hand on: the report's PDF, XLSX, CSV)."""
+        """The service's answer as it is (a file to hand on: the report's PDF, XLSX, CSV); a
+        file sent as the body with its `content_type` (a receipt, an Excel import)."""
         headers = {"Authorization": f"Bearer {token}", "Accept": accept}
+        if content_type:
+            headers["Content-Type"] = content_type
         try:
             response = await self.client(service).request(method, path, headers=headers, **kw)
         except httpx.HTTPError as exc:

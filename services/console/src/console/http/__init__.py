@@ -5,6 +5,7 @@ from .board import BoardController
 from .complaints import ComplaintsController
 from .contracts import ContractsController, CustomersController
 from .dealer import DealerController
+from .expenses import ExpensesController
 from .intake import IntakeController
 from .live import live
 from .oidc import OidcController
@@ -27,6 +28,7 @@ CONTROLLERS = [
     TicketController,
     IntakeController,
     DealerController,
+    ExpensesController,
     ReviewController,
     ReportController,
     AdminController,
