@@ -68,6 +68,12 @@ async def test_a_claim_from_draft_to_settled(desk_parts):
             await eng.post(f"{claim}/line", data=meal)
             page = await said(eng, claim)
             assert "¥208.50" in page and "缺少凭证" in page and "餐补无需凭证" in page
+            totals = re.search(r'<dl class="facts">(.*?)</dl>', page, re.S)[1]
+            assert (
+                "<dt>交通</dt><dd>¥128.50</dd>" in totals
+                and "<dt>餐补</dt><dd>¥80.00</dd>" in totals
+            )
+            assert "住宿" not in totals  # unused categories are not listed
             assert 'accept="image/*,application/pdf" capture' in page
 
             await eng.post(f"{claim}/submit", data={"_csrf_token": token})

@@ -256,3 +256,11 @@ def history(rows: list[dict[str, Any]], calendar: WorkCalendar) -> list[dict[str
         label = HISTORY.get(row.get("action", ""), row.get("action", ""))
         out.append(row | {"at_label": at.strftime("%Y-%m-%d %H:%M"), "label": label})
     return out
+
+
+def local_day(value: Any, calendar: WorkCalendar) -> str:
+    """An API timestamp's day in the business time zone ('' for none)."""
+    if not value:
+        return ""
+    at = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return at.astimezone(calendar.tz).date().isoformat()

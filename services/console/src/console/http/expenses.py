@@ -68,7 +68,12 @@ async def _listing(
     calendar = await upstream.calendar("default", user.token)
     now = utcnow()
     rows = [
-        c | {"deadline": x.deadline(c, now, calendar), "state_zh": x.STATES.get(c["state"], "")}
+        c
+        | {
+            "deadline": x.deadline(c, now, calendar),
+            "state_zh": x.STATES.get(c["state"], ""),
+            "submitted_day": x.local_day(c.get("submitted_at"), calendar),
+        }
         for c in found.get("items", [])
         if view == "mine" or c.get("engineer_id") != user.sub  # never one's own to decide
     ]

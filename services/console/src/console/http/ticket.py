@@ -200,25 +200,27 @@ class TicketController(Controller):
         ticket = await upstream.get("tickets", f"/tickets/{no}", user.token)
         section = await money.load_section(upstream, user, ticket)
         if section is None or name not in section.forms:
-            flash(request, "error", "当前不能执行此操作：工单状态或您的角色不允许")
+            flash(request, "error", "当前不能执行此操作：工单状态或您的角色不允许", "money")
             return here
         try:
             method, path, body = money.build(name, data, no, section)
         except money.FormError as exc:
-            flash(request, "error", str(exc))
+            flash(request, "error", str(exc), "money")
             return here
         try:
             answer = await upstream.send("parts", method, path, user.token, body)
         except UpstreamError as exc:
             if not 400 <= exc.status < 500 or exc.status == 404:
                 raise
-            flash(request, "error", exc.detail)
+            flash(request, "error", exc.detail, "money")
             return here
         if name == "quote" and isinstance(answer, dict):
             session = dict(request.session or {})
             session["quote_link"] = {"no": answer["quote_no"], "link": answer["link"]}
             request.set_session(session)
-            flash(request, "ok", f"报价 {answer['quote_no']} 已发出，请把下面的链接发给客户")
+            flash(
+                request, "ok", f"报价 {answer['quote_no']} 已发出，请把下面的链接发给客户", "money"
+            )
         else:
-            flash(request, "ok", money.MESSAGES.get(name, "已完成"))
+            flash(request, "ok", money.MESSAGES.get(name, "已完成"), "money")
         return here
