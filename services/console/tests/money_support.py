@@ -94,7 +94,9 @@ async def _dispatched(tickets: httpx.AsyncClient, parts: httpx.AsyncClient, **kw
 
 
 @asynccontextmanager
-async def open_shop(databases: Any, nats_url: str, clock: Any) -> AsyncIterator[Shop]:
+async def open_shop(
+    databases: Any, nats_url: str, clock: Any, page_size: int = 25
+) -> AsyncIterator[Shop]:
     clock.at("sunday-evening")
     tickets = await tickets_app(databases, nats_url)
     parts_app = parts_create_app(
@@ -120,6 +122,7 @@ async def open_shop(databases: Any, nats_url: str, clock: Any) -> AsyncIterator[
                 tickets_url="http://tickets.test",
                 parts_url="http://parts.test",
                 nats_url=nats_url,
+                page_size=page_size,
             ),
             transport=Routes({"tickets.test": tickets, "parts.test": parts_app}),
         )

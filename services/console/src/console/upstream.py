@@ -25,9 +25,10 @@ class SignedOut(Exception):
 class UpstreamError(Exception):
     """A service answered with an error or not at all; the page says which and why."""
 
-    def __init__(self, service: str, status: int, detail: str) -> None:
+    def __init__(self, service: str, status: int, detail: str, body: Any = None) -> None:
         super().__init__(f"{service}: {status} {detail}")
         self.service, self.status, self.detail = service, status, detail
+        self.body = body  # the service's JSON answer (e.g. an import's line-numbered errors)
 
 
 @dataclass
@@ -96,7 +97,7 @@ class Upstream:
         if response.status_code == 401:
             raise SignedOut(response.text)
         if response.status_code >= 400:
-            raise UpstreamError(service, response.status_code, _detail(response))
+            raise UpstreamError(service, response.status_code, _detail(response), _json(response))
         return response
 
     async def healthy(self, service: str) -> bool:
@@ -121,6 +122,13 @@ class Upstream:
         if found is None:
             found = builtin_calendar(calendar_id, self.settings.business_timezone)
         return found
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
 
 
 def _detail(response: httpx.Response) -> str:

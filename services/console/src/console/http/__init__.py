@@ -13,6 +13,7 @@ from .ops import health, ready
 from .report import ReportController
 from .reviews import ReviewController
 from .signin import SignInController
+from .stock import StockPagesController
 from .ticket import TicketController
 
 CONTROLLERS = [
@@ -31,6 +32,7 @@ CONTROLLERS = [
     ExpensesController,
     ReviewController,
     ReportController,
+    StockPagesController,
     AdminController,
     CalendarAdminController,
     RulesAdminController,
