@@ -12,6 +12,7 @@ from .oidc import OidcController
 from .ops import health, ready
 from .report import ReportController
 from .reviews import ReviewController
+from .rota import RotaController
 from .signin import SignInController
 from .stock import StockPagesController
 from .ticket import TicketController
@@ -36,4 +37,5 @@ CONTROLLERS = [
     AdminController,
     CalendarAdminController,
     RulesAdminController,
+    RotaController,
 ]
