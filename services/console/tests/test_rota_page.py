@@ -1,9 +1,10 @@
 """The notification recipients and the duty rota against the real notifications service, at the
-named moment sunday-evening: 张主管 registers 李主管 in service_supervisor (not without a channel,
-not with a bad group), changes her phone, puts her on duty for the Sunday night (a shift ending
-before it starts refused), sees her 当班 and in notifications' own on-duty answer, removes the
-shift (the whole group hears a duty alert again); the engineer and the dealer get 403 and a forged post writes nothing. In Chromium at both
-sizes: screenshot 29, axe."""
+named moment sunday-evening: 张主管 registers 李主管 and 吴主管 in service_supervisor (not without a
+channel, not with a bad group), changes 李主管's phone, puts her on duty for the Sunday night (a
+shift ending before it starts refused), sees her 当班 and alone in notifications' own on-duty
+answer, removes the shift (out of hours the whole group hears a duty alert again); the engineer
+and the dealer get 403 and a forged post writes nothing. In Chromium at both sizes: screenshot
+29, axe."""
 
 from __future__ import annotations
 
