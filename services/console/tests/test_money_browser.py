@@ -100,3 +100,38 @@ async def test_money_pages_in_chromium(desk_parts, artifacts_dir):
     SCREENS.mkdir(exist_ok=True)
     for png in sorted(shots.glob("*-2[3-8]-*.png")):
         shutil.copy(png, SCREENS / png.name)
+
+
+async def test_stock_pages_in_chromium(desk_parts, artifacts_dir):
+    """张主管's stock with its reorder suggestion and import form, a part's ledger reached by its
+    link; 张工's stock on the phone (his van). Screenshots 30–32, axe."""
+    shots = artifacts_dir / "console"
+    shots.mkdir(exist_ok=True)
+    async with open_shop(*desk_parts) as shop, serving(shop.console_app) as base:
+        async with chromium() as browser:
+            for size, name in ((LAPTOP, "laptop"), (PHONE, "phone")):
+                outside: list[str] = []
+                context, page = await _page(browser, base, size, outside)
+                await _sign_in(page, base, "sup-zhang", "/stock")
+                await page.check("input[name=in_stock]")
+                await _submit(page, "form.filters")
+                listed = await page.locator("#stock-list").inner_text()
+                assert shop.bearing in listed and shop.belt in listed
+                assert "补货建议" in await page.locator("main").inner_text()
+                await _shot(page, size, name, "30-stock", shots)
+                async with page.expect_navigation():
+                    await page.click(f"#stock-list a:has-text('{shop.bearing}')")
+                assert "入库" in await page.locator("main").inner_text()
+                await _shot(page, size, name, "31-ledger", shots)
+                await context.close()
+
+                context, page = await _page(browser, base, size, outside)
+                await _sign_in(page, base, "eng-zhang", "/stock")
+                mine = await page.locator("#stock-list").inner_text()
+                assert shop.bearing in mine and shop.belt not in mine
+                await _shot(page, size, name, "32-stock-engineer", shots)
+                assert outside == [], outside
+                await context.close()
+    SCREENS.mkdir(exist_ok=True)
+    for png in sorted(shots.glob("*-3[0-2]-*.png")):
+        shutil.copy(png, SCREENS / png.name)
