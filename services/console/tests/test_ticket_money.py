@@ -45,15 +45,22 @@ async def test_the_engineer_issues_and_returns_parts_from_his_van(desk_parts):
         assert f"/tickets/{no}/money/coverage" not in page  # not an engineer's
         assert f"/tickets/{no}/money/quote" not in page  # a warranty ticket is not quoted
         key = KEY.search(page)[1]
-        form = {"_csrf_token": csrf(page), "part_no": shop.bearing, "quantity": "2"}
+        form = {"_csrf_token": csrf(page), "part_no": shop.bearing, "quantity": "1"}
         r = await eng.post(f"/tickets/{no}/money/issue", data=form | {"idempotency_key": key})
         assert r.status_code in (302, 303), r.text
         after = (await eng.get(f"/tickets/{no}")).text
-        assert "已领用备件到本工单" in after and "¥200.00" in after
-        assert await stock(shop, shop.bearing, shop.van) == 1
+        assert "已领用备件到本工单" in after and "¥100.00" in after
+        assert await stock(shop, shop.bearing, shop.van) == 2
         # the same form sent again (a double tap): parts answers the first result, nothing moves
         await eng.post(f"/tickets/{no}/money/issue", data=form | {"idempotency_key": key})
-        assert await stock(shop, shop.bearing, shop.van) == 1
+        assert await stock(shop, shop.bearing, shop.van) == 2
+        assert (await costs(shop, no))["parts_total"] == "100.00"
+        page = (await eng.get(f"/tickets/{no}")).text
+        form = {"_csrf_token": csrf(page), "part_no": shop.bearing, "quantity": "1"}
+        await eng.post(
+            f"/tickets/{no}/money/issue", data=form | {"idempotency_key": KEY.search(page)[1]}
+        )
+        assert await stock(shop, shop.bearing, shop.van) == 1  # a new page's form issues again
 
         page = (await eng.get(f"/tickets/{no}")).text
         form = {"_csrf_token": csrf(page), "part_no": shop.bearing, "quantity": "5"}
