@@ -98,7 +98,9 @@ async def open_shop(
     databases: Any, nats_url: str, clock: Any, page_size: int = 25
 ) -> AsyncIterator[Shop]:
     clock.at("sunday-evening")
-    tickets = await tickets_app(databases, nats_url)
+    # a prefix of its own: every test's tickets service numbers from 0001 on the shared NATS, and
+    # parts (its durable consumer shared across tests) must not take another test's ticket for this
+    tickets = await tickets_app(databases, nats_url, ticket_prefix=f"P{uid().upper()}")
     parts_app = parts_create_app(
         PartsSettings(database_url=await migrated(databases, "parts"), nats_url=nats_url)
     )
