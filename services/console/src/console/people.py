@@ -38,6 +38,7 @@ DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("sup-zhang", "张主管", "service_supervisor", "客服主管 (service supervisor)"),
     DemoUser("sup-li", "李主管", "service_supervisor", "客服主管 · 今晚值班 (on duty)"),
     DemoUser("eng-zhang", "张工", "engineer", "工程师 (engineer)"),
+    DemoUser("eng-wang", "王工", "engineer", "工程师 (engineer)"),
     DemoUser("tech-wu", "吴工", "technical", "技术部 (technical)"),
     DemoUser("legal-zheng", "郑法务", "legal", "法务 (legal)"),
     DemoUser("fin-qian", "钱会计", "finance", "财务 (finance)"),

@@ -28,6 +28,7 @@ class ConsoleSettings(ServiceSettings):
     notifications_url: str = "http://127.0.0.1:8104"
     dealers_url: str = "http://127.0.0.1:8105"
     reports_url: str = "http://127.0.0.1:8106"
+    parts_url: str = "http://127.0.0.1:8108"
     upstream_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
 
     session_secret: SecretStr = Field(

@@ -25,9 +25,10 @@ class SignedOut(Exception):
 class UpstreamError(Exception):
     """A service answered with an error or not at all; the page says which and why."""
 
-    def __init__(self, service: str, status: int, detail: str) -> None:
+    def __init__(self, service: str, status: int, detail: str, body: Any = None) -> None:
         super().__init__(f"{service}: {status} {detail}")
         self.service, self.status, self.detail = service, status, detail
+        self.body = body  # the service's JSON answer (e.g. an import's line-numbered errors)
 
 
 @dataclass
@@ -64,15 +65,31 @@ class Upstream:
         events through its outbox)."""
         return await self._call(service, "POST", path, token, json=body)
 
+    async def send(
+        self, service: str, method: str, path: str, token: str, body: dict[str, Any] | None = None
+    ) -> Any:
+        """A state change by any method (PUT, PATCH, DELETE) as the signed-in user."""
+        return await self._call(service, method, path, token, json=body)
+
     async def _call(self, service: str, method: str, path: str, token: str, **kw: Any) -> Any:
         response = await self.raw(service, method, path, token, "application/json", **kw)
         return response.json() if response.content else None
 
     async def raw(
-        self, service: str, method: str, path: str, token: str, accept: str = "*/*", **kw: Any
+        self,
+        service: str,
+        method: str,
+        path: str,
+        token: str,
+        accept: str = "*/*",
+        content_type: str | None = None,
+        **kw: Any,
     ) -> httpx.Response:
-        """The service's answer as it is (a file to hand on: the report's PDF, XLSX, CSV)."""
+        """The service's answer as it is (a file to hand on: the report's PDF, XLSX, CSV); a
+        file sent as the body with its `content_type` (a receipt, an Excel import)."""
         headers = {"Authorization": f"Bearer {token}", "Accept": accept}
+        if content_type:
+            headers["Content-Type"] = content_type
         try:
             response = await self.client(service).request(method, path, headers=headers, **kw)
         except httpx.HTTPError as exc:
@@ -80,7 +97,7 @@ class Upstream:
         if response.status_code == 401:
             raise SignedOut(response.text)
         if response.status_code >= 400:
-            raise UpstreamError(service, response.status_code, _detail(response))
+            raise UpstreamError(service, response.status_code, _detail(response), _json(response))
         return response
 
     async def healthy(self, service: str) -> bool:
@@ -105,6 +122,13 @@ class Upstream:
         if found is None:
             found = builtin_calendar(calendar_id, self.settings.business_timezone)
         return found
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
 
 
 def _detail(response: httpx.Response) -> str:

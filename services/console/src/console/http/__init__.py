@@ -5,13 +5,16 @@ from .board import BoardController
 from .complaints import ComplaintsController
 from .contracts import ContractsController, CustomersController
 from .dealer import DealerController
+from .expenses import ExpensesController
 from .intake import IntakeController
 from .live import live
 from .oidc import OidcController
 from .ops import health, ready
 from .report import ReportController
 from .reviews import ReviewController
+from .rota import RotaController
 from .signin import SignInController
+from .stock import StockPagesController
 from .ticket import TicketController
 
 CONTROLLERS = [
@@ -27,9 +30,12 @@ CONTROLLERS = [
     TicketController,
     IntakeController,
     DealerController,
+    ExpensesController,
     ReviewController,
     ReportController,
+    StockPagesController,
     AdminController,
     CalendarAdminController,
     RulesAdminController,
+    RotaController,
 ]

@@ -20,10 +20,11 @@ def current_user(request: Request) -> SessionUser | None:
     return SessionUser.from_session(session if isinstance(session, dict) else None, time.time())
 
 
-def flash(request: Request, kind: str, text: str) -> None:
-    """A message for the next page (post/redirect/get), kept in the session cookie."""
+def flash(request: Request, kind: str, text: str, at: str = "") -> None:
+    """A message for the next page (post/redirect/get), kept in the session cookie; `at` names
+    the part of the page it belongs to (shown there, where the form was)."""
     session = dict(request.session or {})
-    session["flash"] = {"kind": kind, "text": text[:600]}
+    session["flash"] = {"kind": kind, "text": text[:600], "at": at}
     request.set_session(session)
 
 

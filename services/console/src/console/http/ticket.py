@@ -18,9 +18,23 @@ from litestar.response import Redirect, Template
 from aftersales_shared.db import utcnow
 
 from .. import actions as act
+from .. import money
 from ..ticket import load_ticket
 from ..upstream import Upstream, UpstreamError
 from .pages import current_user, flash, problem, sign_in_again, take_flash
+
+
+def take_quote_link(request: Request) -> dict[str, str] | None:
+    """The customer's quote link, shown once on the page after issuing (kept in the encrypted
+    session cookie until then)."""
+    session = request.scope.get("session")
+    if not isinstance(session, dict) or "quote_link" not in session:
+        return None
+    rest = dict(session)
+    said = rest.pop("quote_link")
+    request.set_session(rest)
+    return said if isinstance(said, dict) else None
+
 
 TICKET_NO = re.compile(r"^[A-Za-z0-9-]{1,40}$")
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -81,7 +95,7 @@ class TicketController(Controller):
 
     @get("/{no:str}")
     async def ticket(
-        self, request: Request, no: str, upstream: NamedDependency[Upstream]
+        self, request: Request, no: str, upstream: NamedDependency[Upstream], part_q: str = ""
     ) -> Template | Redirect:
         user = current_user(request)
         if user is None:
@@ -96,6 +110,11 @@ class TicketController(Controller):
         engineers: list[dict[str, Any]] = []
         if any(a.name == "assign" for a in allowed):
             engineers = await _engineers(upstream, user.token)
+        if len(part_q) > 60:
+            return problem(
+                request, 400, "备件搜索词最多 60 个字", "a part search is 60 characters at most"
+            )
+        section = await money.load_section(upstream, user, page.ticket, part_q.strip())
         similar = []
         if page.ticket.get("status") != "completed":  # solved cases for whoever works on it
             similar = await upstream.get("tickets", f"/tickets/{no}/suggestions", user.token)
@@ -109,6 +128,9 @@ class TicketController(Controller):
                 "catalogue": catalogue,
                 "engineers": engineers,
                 "hits": similar,
+                "money": section,
+                "money_labels": money,
+                "quote_link": take_quote_link(request),
                 "q": "",
                 "choices": act,
                 "now_local": utcnow().astimezone(ZoneInfo(upstream.settings.business_timezone)),
@@ -156,4 +178,49 @@ class TicketController(Controller):
             flash(request, "error", exc.detail)
             return here
         flash(request, "ok", f"已完成：{action.label}")
+        return here
+
+    @post("/{no:str}/money/{name:str}")
+    async def money_action(
+        self,
+        request: Request,
+        no: str,
+        name: str,
+        upstream: NamedDependency[Upstream],
+        data: Form,
+    ) -> Template | Redirect:
+        """A form of the 备件与费用 section, passed to the parts API as the signed-in user."""
+        user = current_user(request)
+        if user is None:
+            return sign_in_again(request)
+        if not TICKET_NO.fullmatch(no):
+            return _bad_number(request)
+        here = Redirect(f"/tickets/{no}#money")
+        # read first: a ticket this user may not see is the API's 404 page, never a form
+        ticket = await upstream.get("tickets", f"/tickets/{no}", user.token)
+        section = await money.load_section(upstream, user, ticket)
+        if section is None or name not in section.forms:
+            flash(request, "error", "当前不能执行此操作：工单状态或您的角色不允许", "money")
+            return here
+        try:
+            method, path, body = money.build(name, data, no, section)
+        except money.FormError as exc:
+            flash(request, "error", str(exc), "money")
+            return here
+        try:
+            answer = await upstream.send("parts", method, path, user.token, body)
+        except UpstreamError as exc:
+            if not 400 <= exc.status < 500 or exc.status == 404:
+                raise
+            flash(request, "error", exc.detail, "money")
+            return here
+        if name == "quote" and isinstance(answer, dict):
+            session = dict(request.session or {})
+            session["quote_link"] = {"no": answer["quote_no"], "link": answer["link"]}
+            request.set_session(session)
+            flash(
+                request, "ok", f"报价 {answer['quote_no']} 已发出，请把下面的链接发给客户", "money"
+            )
+        else:
+            flash(request, "ok", money.MESSAGES.get(name, "已完成"), "money")
         return here
