@@ -261,6 +261,41 @@ async def test_a_claim_lives_from_draft_to_settled_and_every_step_is_kept(
     assert await kit.events("ExpenseClaimOverdue") == []
 
 
+async def test_receipts_follow_their_expense_when_lines_are_removed_or_corrected(
+    make_kit, clock, tmp_path
+):
+    clock.at("sunday-evening")
+    kit = await make_kit(files_dir=str(tmp_path))
+    t1, t2 = await tickets_of(kit, ENG_A)
+    async with kit.client() as c:
+        r = await c.post("/expense-claims", json=trip(t1, t2), headers=A)
+        assert r.status_code == 201, r.text
+        cid = r.json()["claim_id"]
+        fare = await receipt(c, cid, PNG, "image/png", line_no=1)
+        hotel = await receipt(c, cid, PDF, "application/pdf", line_no=2)
+        meal = await receipt(c, cid, PNG, "image/png", line_no=3)
+
+        # the fare is taken out: the hotel and the allowance move up, their receipts with them
+        body = trip(t1, t2)
+        body["lines"] = body["lines"][1:]
+        body["lines"][0]["amount"] = "640.00"  # and the hotel's amount corrected
+        r = await c.put(f"/expense-claims/{cid}", json=body, headers=A)
+        assert r.status_code == 200, r.text
+        lines = r.json()["lines"]
+        assert [ln["category"] for ln in lines] == ["lodging", "meal_allowance"]
+        assert lines[0]["receipts"] == [hotel["receipt_id"]]
+        assert lines[1]["receipts"] == [meal["receipt_id"]]
+        kept = {x["receipt_id"]: x["line_no"] for x in r.json()["receipts"]}
+        assert kept == {fare["receipt_id"]: None, hotel["receipt_id"]: 1, meal["receipt_id"]: 2}
+
+        # two lines of the same day and kind: which one a receipt belongs to is unknown
+        body["lines"].append(dict(body["lines"][0], amount="100.00"))
+        r = await c.put(f"/expense-claims/{cid}", json=body, headers=A)
+        assert r.status_code == 200, r.text
+        kept = {x["receipt_id"]: x["line_no"] for x in r.json()["receipts"]}
+        assert kept[hotel["receipt_id"]] is None and kept[meal["receipt_id"]] == 2
+
+
 async def test_no_one_approves_their_own_claim(make_kit, clock):
     clock.at("sunday-evening")
     kit = await make_kit()

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftersales_shared.auth import Principal, Role
@@ -263,19 +263,27 @@ async def _audit(
 
 
 async def _write_lines(session: AsyncSession, claim_id: int, lines: list[x.Line]) -> Decimal:
-    """Replace the claim's lines (a draft or a rejected claim); receipts of lines that no longer
-    exist stay with the claim as a whole."""
-    old = [line.line_id for line in await lines_of(session, claim_id)]
+    """Replace the claim's lines (a draft or a rejected claim). A line's receipts follow it to
+    the new line of the same date and category (its amount or tickets corrected), or stay with the
+    claim as a whole where there is no such line or more than one — removing a middle line must not
+    slide later receipts onto other expenses."""
+    before = await lines_of(session, claim_id)
+    old = [line.line_id for line in before]
     if old:
         await session.execute(
             delete(ExpenseLineTicketRow).where(one_of(session, ExpenseLineTicketRow.line_id, old))
         )
         await session.execute(delete(ExpenseLineRow).where(ExpenseLineRow.claim_id == claim_id))
-    await session.execute(
-        update(ExpenseReceiptRow)
-        .where(ExpenseReceiptRow.claim_id == claim_id, ExpenseReceiptRow.line_no > len(lines))
-        .values(line_no=None)
-    )
+    places: dict[tuple[Any, str], list[int]] = {}
+    for n, line in enumerate(lines, start=1):
+        places.setdefault((line.spent_on, line.category.value), []).append(n)
+    moves = {}
+    for line in before:
+        found = places.get((line.spent_on, line.category), [])
+        moves[line.line_no] = found[0] if len(found) == 1 else None
+    receipts = [r for r in await receipts_of(session, claim_id) if r.line_no is not None]
+    for receipt in receipts:
+        receipt.line_no = moves.get(receipt.line_no)
     for n, line in enumerate(lines, start=1):
         row = ExpenseLineRow(
             claim_id=claim_id,
