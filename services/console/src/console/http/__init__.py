@@ -10,6 +10,7 @@ from .live import live
 from .oidc import OidcController
 from .ops import health, ready
 from .report import ReportController
+from .return_visits import ReturnVisitsController
 from .reviews import ReviewController
 from .signin import SignInController
 from .ticket import TicketController
@@ -22,6 +23,7 @@ CONTROLLERS = [
     OidcController,
     BoardController,
     ComplaintsController,
+    ReturnVisitsController,
     ContractsController,
     CustomersController,
     TicketController,
