@@ -96,6 +96,11 @@ async def test_a_complaint_taken_through_its_steps_on_its_page(desk_parts):
             page = await step(agent, no, "acknowledge", note="已致电客户")
             assert flash(page) == "ok: 已完成：受理确认 (acknowledge)"
             assert stage(page) == "待告知处理时限" and history(page)[-1] == "受理确认"
+            clocks = re.search(r'data-live-part="complaint-clocks">(.*?)</section>', page, re.S)[1]
+            met = re.search(
+                r'<tr class="row band-(\w+)">\s*<td data-label="步骤"><div>待受理确认', clocks
+            )
+            assert met and met[1] == "met", clocks  # the acknowledgement's clock has stopped
 
             # beyond the serious level's 3 working days: the API's own words
             page = await step(sup, no, "limit", promised_date="2026-12-31", via="phone")
