@@ -106,6 +106,7 @@ async def test_a_dealer_sees_only_its_own_return_visits(desk_parts):
             assert page.status_code == 200, page.text
             assert listed(page.text) == [nos["mine"], nos["persists"]]
             assert "上海别家经销商的客户" not in page.text and 'name="dealer"' not in page.text
+            assert '<a href="/return-visits">回访</a>' in page.text  # in his navigation
             asked = (await chen.get("/return-visits?dealer=D-SH-09")).text
             assert listed(asked) == [nos["mine"], nos["persists"]]
             assert listed((await chen.get("/return-visits?tab=overdue")).text) == []
@@ -125,7 +126,8 @@ async def test_a_dealer_sees_only_its_own_return_visits(desk_parts):
             assert kept.json()["calls"] == []
         async with world.console() as eng:
             await sign_in(eng, "eng-zhang")
-            assert (await eng.get("/return-visits")).status_code == 403
+            refused = await eng.get("/return-visits")
+            assert refused.status_code == 403 and 'href="/return-visits"' not in refused.text
             assert (await eng.get(f"/return-visits/{ids['mine']}")).status_code == 403
         async with world.console() as nobody:
             r = await nobody.get("/return-visits")
