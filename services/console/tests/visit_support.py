@@ -107,7 +107,15 @@ async def open_visits(
             return len(ids) == len(nos)
 
         await wait_until(planned, timeout=30, what="surveys planned the three return visits")
-        await runtime_of(app).scheduler.run_due()  # the late one's deadline has passed
+
+        async def marked_overdue() -> bool:
+            # the late one's deadline has passed: the scheduler (this call or the app's own
+            # loop, whichever claims it) marks it
+            await runtime_of(app).scheduler.run_due()
+            r = await surveys.get(f"/return-visits/{ids['late']}", headers=DESK)
+            return r.json()["overdue_at"] is not None
+
+        await wait_until(marked_overdue, timeout=30, what="surveys marked the late visit overdue")
         console = create_app(
             ConsoleSettings(
                 local_dev=True,
