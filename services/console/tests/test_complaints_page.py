@@ -29,7 +29,9 @@ async def test_open_complaints_with_level_type_step_and_deadline(desk_parts):
             await sign_in(sup, "sup-zhang")
             page = await sup.get("/complaints")
             assert page.status_code == 200, page.text
-            rows = {re.search(r'href="/tickets/([^"]+)"', r)[1]: r for r in ROW.findall(page.text)}
+            rows = {
+                re.search(r'href="/complaints/([^"]+)"', r)[1]: r for r in ROW.findall(page.text)
+            }
             assert set(rows) == {serious, plain}  # the desk's repairs are not complaints
             assert "严重" in rows[serious] and "服务态度" in rows[serious]
             assert "嘉兴某某纺织" in rows[serious] and "待受理确认" in rows[serious]
@@ -38,12 +40,17 @@ async def test_open_complaints_with_level_type_step_and_deadline(desk_parts):
             assert "11-30 周一" in rows[serious], rows[serious]
             assert "未结投诉 2 件" in page.text and 'data-live="/live"' in page.text
 
-        for who in ("eng-zhang", "dealer-chen", "fin-qian"):
+        for who in ("eng-zhang", "fin-qian"):
             async with desk.console() as other:
                 await sign_in(other, who)
                 refused = await other.get("/complaints")
                 assert refused.status_code == 403, who
                 assert "嘉兴某某纺织" not in refused.text
+        async with desk.console() as chen:  # a dealer: its own complaints only (none here)
+            await sign_in(chen, "dealer-chen")
+            own = await chen.get("/complaints")
+            assert own.status_code == 200 and "未结投诉 0 件" in own.text
+            assert "嘉兴某某纺织" not in own.text and "湖州某某电器" not in own.text
         async with desk.console() as nobody:
             r = await nobody.get("/complaints")
             assert r.status_code in (302, 303) and "/login" in r.headers["location"]

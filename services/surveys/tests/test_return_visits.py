@@ -164,3 +164,44 @@ async def test_a_visit_not_ended_by_its_due_time_is_overdue_once(make_kit, make_
         assert await kit.events("ReturnVisitOverdue", done.data.ticket_no) == []  # it was made
         overdue = await client.get("/return-visits", params={"overdue": "true"}, headers=SUP)
         assert [v["ticket_no"] for v in overdue.json()["items"]] == [late.data.ticket_no]
+
+
+async def test_a_dealer_reads_its_own_visits_only_and_the_desk_filters_by_engineer(
+    make_kit, make_completed, clock
+):
+    start = clock.at("sunday-evening")
+    kit = await make_kit(return_visit_sample_percent=0)
+    ours = auth("dealer", sub="dealer-chen", dealer_id="D-ZJ-01")
+    theirs = auth("dealer", sub="dealer-other", dealer_id="D-SH-09")
+    async with kit.client() as client:
+        mine = make_completed(completed_at=start, urgency="critical", engineer_id="eng-wang")
+        other = make_completed(
+            completed_at=start, urgency="critical", dealer_id="D-SH-09", engineer_id="eng-zhang"
+        )
+        assert await kit.deliver(mine) and await kit.deliver(other)
+        own = await _visit(client, mine.data.ticket_no)
+        foreign = await _visit(client, other.data.ticket_no)
+
+        listed = await client.get("/return-visits", headers=ours)
+        assert listed.status_code == 200, listed.text
+        assert [v["ticket_no"] for v in listed.json()["items"]] == [mine.data.ticket_no]
+        # asking for another dealer's still lists only its own
+        asked = await client.get("/return-visits", params={"dealer_id": "D-SH-09"}, headers=ours)
+        assert [v["ticket_no"] for v in asked.json()["items"]] == [mine.data.ticket_no]
+        assert (await client.get(f"/return-visits/{own['id']}", headers=ours)).status_code == 200
+        refused = await client.get(f"/return-visits/{foreign['id']}", headers=ours)
+        assert refused.status_code == 404 and other.data.ticket_no not in refused.text
+        assert (
+            await client.get(f"/return-visits/{foreign['id']}", headers=theirs)
+        ).status_code == 200
+        call = {"outcome": "reached", "note": "客户满意"}
+        posted = await client.post(f"/return-visits/{own['id']}/calls", json=call, headers=ours)
+        assert posted.status_code == 403  # a dealer reads, the desk calls
+        assert (await _visit(client, mine.data.ticket_no))["calls"] == []
+
+        by_engineer = await client.get(
+            "/return-visits", params={"engineer_id": "eng-wang"}, headers=SUP
+        )
+        assert [v["ticket_no"] for v in by_engineer.json()["items"]] == [mine.data.ticket_no]
+        engineer = await client.get("/return-visits", headers=auth("engineer"))
+        assert engineer.status_code == 403

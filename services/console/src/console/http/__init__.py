@@ -11,6 +11,7 @@ from .live import live
 from .oidc import OidcController
 from .ops import health, ready
 from .report import ReportController
+from .return_visits import ReturnVisitsController
 from .reviews import ReviewController
 from .rota import RotaController
 from .signin import SignInController
@@ -25,6 +26,7 @@ CONTROLLERS = [
     OidcController,
     BoardController,
     ComplaintsController,
+    ReturnVisitsController,
     ContractsController,
     CustomersController,
     TicketController,

@@ -1,4 +1,6 @@
-"""Staff API of return visits (回访): the work list with filters, one visit, a call recorded."""
+"""Staff API of return visits (回访): the work list with filters, one visit, a call recorded. A
+dealer reads its own tickets' visits (the list confined to its dealer, another's visit a 404) and
+records none."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from typing import Annotated
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 
-from aftersales_shared.auth import requires
+from aftersales_shared.auth import Role, dealer_scope, requires
 from aftersales_shared.db import utcnow
 from aftersales_shared.http import (
     FromPath,
@@ -26,6 +28,8 @@ from ..schemas import ReturnVisitOut, VisitCallIn
 from ..usecases import return_visits
 from .surveys import PHONE_RECORDERS, READERS
 
+VISIT_READERS = (*READERS, Role.DEALER)
+
 
 class ReturnVisitsController(Controller):
     path = "/return-visits"
@@ -33,12 +37,13 @@ class ReturnVisitsController(Controller):
 
     @get(
         "/",
-        guards=[requires(*READERS)],
-        summary="Return visits (回访), soonest due first (filters, pagination)",
+        guards=[requires(*VISIT_READERS)],
+        summary="Return visits (回访), soonest due first (filters, pagination; a dealer: its own)",
     )
     async def list_(
         self,
         rt: NamedDependency[Runtime],
+        request: Request,
         status: Annotated[str | None, QueryParameter(pattern="^(open|done|unreachable)$")] = None,
         reason: Annotated[
             str | None, QueryParameter(pattern="^(critical|complaint|sampled)$")
@@ -46,6 +51,7 @@ class ReturnVisitsController(Controller):
         ticket_no: FromQuery[str | None] = None,
         customer_id: FromQuery[str | None] = None,
         dealer_id: FromQuery[str | None] = None,
+        engineer_id: Annotated[str | None, QueryParameter(max_length=64)] = None,
         overdue: FromQuery[bool | None] = None,
         due_before: Until = None,
         limit: Limit = 50,
@@ -56,9 +62,10 @@ class ReturnVisitsController(Controller):
             reason=reason,
             ticket_no=ticket_no,
             customer_id=customer_id,
-            dealer_id=dealer_id,
+            dealer_id=dealer_scope(request.user) or dealer_id,
             overdue=overdue,
             due_before=due_before,
+            engineer_id=engineer_id,
         )
         async with rt.sessions() as session:
             rows, total = await return_visits.list_visits(session, f, limit, offset)
@@ -69,12 +76,17 @@ class ReturnVisitsController(Controller):
                 offset=offset,
             )
 
-    @get("/{visit_id:str}", guards=[requires(*READERS)], summary="One return visit with its calls")
+    @get(
+        "/{visit_id:str}",
+        guards=[requires(*VISIT_READERS)],
+        summary="One return visit with its calls (a dealer: its own; 404 for another's)",
+    )
     async def get_one(
-        self, rt: NamedDependency[Runtime], visit_id: FromPath[str]
+        self, rt: NamedDependency[Runtime], visit_id: FromPath[str], request: Request
     ) -> ReturnVisitOut:
         async with rt.sessions() as session:
-            return ReturnVisitOut.model_validate(await return_visits.get_visit(session, visit_id))
+            row = await return_visits.get_visit(session, visit_id, dealer_scope(request.user))
+            return ReturnVisitOut.model_validate(row)
 
     @post(
         "/{visit_id:str}/calls",

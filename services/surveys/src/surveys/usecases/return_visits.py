@@ -48,6 +48,7 @@ class VisitFilter:
     dealer_id: str | None = None
     overdue: bool | None = None
     due_before: datetime | None = None
+    engineer_id: str | None = None
 
 
 async def plan_return_visit(
@@ -178,9 +179,13 @@ async def fire_visit_due(session: AsyncSession, visit_id: str, now: datetime) ->
     )
 
 
-async def get_visit(session: AsyncSession, visit_id: str) -> ReturnVisitRow:
+async def get_visit(
+    session: AsyncSession, visit_id: str, dealer_id: str | None = None
+) -> ReturnVisitRow:
+    """One visit; for a dealer's caller (`dealer_id`) only one of that dealer's tickets, 404 for
+    any other as for none."""
     row = await session.get(ReturnVisitRow, visit_id)
-    if row is None:
+    if row is None or (dealer_id is not None and row.dealer_id != dealer_id):
         raise NotFound(f"回访{visit_id}不存在 (return visit not found)")
     return row
 
@@ -195,6 +200,7 @@ async def list_visits(
         (ReturnVisitRow.ticket_no, f.ticket_no),
         (ReturnVisitRow.customer_id, f.customer_id),
         (ReturnVisitRow.dealer_id, f.dealer_id),
+        (ReturnVisitRow.engineer_id, f.engineer_id),
     ):
         if value:
             query = query.where(column == value)
