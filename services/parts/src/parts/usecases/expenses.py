@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftersales_shared.auth import Principal, Role
 from aftersales_shared.calendars import load_calendar
-from aftersales_shared.db import one_of, paged
+from aftersales_shared.db import one_of, paged, upsert_insert
 from aftersales_shared.errors import Conflict, DomainError, Forbidden, NotFound
 from aftersales_shared.events import (
     Envelope,
@@ -740,12 +740,14 @@ async def approval_overdue(
 async def record_assignment(
     session: AsyncSession, ticket_no: str, engineer_id: str, assigned_at: datetime
 ) -> None:
-    """Remember that the ticket was given to this engineer (its expense lines may name it)."""
-    if await session.get(TicketEngineerRow, (ticket_no, engineer_id)) is None:
-        session.add(
-            TicketEngineerRow(ticket_no=ticket_no, engineer_id=engineer_id, assigned_at=assigned_at)
-        )
-        await session.flush()
+    """Remember that the ticket was given to this engineer (its expense lines may name it). One
+    statement that skips a pair already known: two deliveries of assignments of the same pair at
+    once (TicketAssigned of a dispatch and of a re-dispatch) do not fail on the key."""
+    await session.execute(
+        upsert_insert(session, TicketEngineerRow.__table__)
+        .values(ticket_no=ticket_no, engineer_id=engineer_id, assigned_at=assigned_at)
+        .on_conflict_do_nothing()
+    )
 
 
 async def approved_lines_for_ticket(
