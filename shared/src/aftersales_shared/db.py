@@ -237,6 +237,8 @@ class UnnestInsert:
     names: tuple[str, ...]
     prefix: str
     processors: tuple[Any, ...]
+    # the rows as a query, `SELECT … FROM unnest(…) AS u(names)`: the source of an UPDATE … FROM
+    source: str = ""
 
     def params(self, rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
         out = {}
@@ -273,11 +275,9 @@ def unnest_insert(table: Table, names: tuple[str, ...], prefix: str, dialect: An
             else None
         )
     cols = ", ".join(f'"{n}"' for n in names)
-    sql = (
-        f'INSERT INTO "{table.name}" ({cols}) SELECT {", ".join(selects)} FROM '
-        f"unnest({', '.join(arrays)}) AS u({cols})"
-    )
-    return UnnestInsert(sql, names, prefix, tuple(processors))
+    source = f"SELECT {', '.join(selects)} FROM unnest({', '.join(arrays)}) AS u({cols})"
+    sql = f'INSERT INTO "{table.name}" ({cols}) {source}'
+    return UnnestInsert(sql, names, prefix, tuple(processors), source)
 
 
 def one_of(session: Any, column: Any, values: Any) -> Any:

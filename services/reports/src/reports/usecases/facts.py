@@ -135,10 +135,9 @@ async def _update_many(
     part = unnest_insert(table, names, "p", dialect_of(session))
     cache = (part, key, "update")
     if cache not in _UPSERTS:
-        source = part.sql[part.sql.index(" SELECT ") + 1 :]  # SELECT … FROM unnest(…) AS u(…)
         sets = ", ".join(f'"{n}" = v."{n}"' for n in names if n != key)
         _UPSERTS[cache] = text(
-            f'UPDATE "{table.name}" AS t SET {sets} FROM ({source}) AS v '
+            f'UPDATE "{table.name}" AS t SET {sets} FROM ({part.source}) AS v '
             f'WHERE t."{key}" = v."{key}"'
         )
     await session.execute(_UPSERTS[cache], part.params(rows))
