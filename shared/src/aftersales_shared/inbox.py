@@ -330,21 +330,10 @@ class Inbox(DeadLetterStore):
         results = [False] * len(deliveries)
         async with self.sessions() as session, session.begin():
             for consumer, (sub, places) in by_consumer.items():
-                envs = [deliveries[i][1] for i in places]
-                if sub.write_many is not None:
-                    flags = await sub.write_many(session, envs)
-                else:
-                    # one claim statement per consumer, not per event (most of a replay that finds
-                    # its events already handled)
-                    fresh = await self._claim_many(session, consumer, envs)
-                    flags = []
-                    for env in envs:
-                        first = env.id in fresh
-                        fresh.discard(env.id)  # a second copy in the batch is a duplicate
-                        if first:
-                            correlation.bind(env.correlation_id or env.id)
-                            await sub.handler(session, env)
-                        flags.append(first)
+                # one claim statement per consumer, not per event (most of a replay that finds its
+                # events already handled)
+                write = sub.write_many or self._batch_writer(consumer, _one_by_one(sub.handler))
+                flags = await write(session, [deliveries[i][1] for i in places])
                 for i, first in zip(places, flags, strict=True):
                     results[i] = first
         return results
@@ -382,6 +371,17 @@ class Inbox(DeadLetterStore):
 
 
 BROKER_HEADROOM = 3
+
+
+def _one_by_one(handler: Handler) -> BatchHandler:
+    """A per-event handler over a list of envelopes, in order, each under its correlation id."""
+
+    async def each(session: AsyncSession, envs: list[Envelope[Any]]) -> None:
+        for env in envs:
+            correlation.bind(env.correlation_id or env.id)
+            await handler(session, env)
+
+    return each
 
 
 async def _whole_message(msg: Any) -> Any:
