@@ -108,39 +108,35 @@ class DatabaseProvider:
         name = f"t_{label}_{uuid.uuid4().hex[:10]}"
         if self.kind == "sqlite":
             return f"sqlite+aiosqlite:///{self.tmp / (name + '.db')}"
+        conn = await self._admin()
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        self.created.append(name)
+        u = make_url(self.admin_url)
+        return str(u.set(database=name).render_as_string(hide_password=False))
+
+    async def _admin(self) -> Any:
+        """A plain asyncpg connection to the server's admin database."""
         import asyncpg
 
         u = make_url(self.admin_url)
-        conn = await asyncpg.connect(
+        return await asyncpg.connect(
             host=u.host,
             port=u.port or 5432,
             user=u.username,
             password=u.password,
             database=u.database,
         )
-        try:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
-        self.created.append(name)
-        return str(u.set(database=name).render_as_string(hide_password=False))
 
     async def drop_all(self) -> None:
         if self.kind == "sqlite" or not self.created:
             return
-        import asyncpg
-
-        u = make_url(self.admin_url)
         names = list(self.created)
 
         async def drop_some() -> None:  # a few connections at once: ~600 drops took ~40 s in one
-            conn = await asyncpg.connect(
-                host=u.host,
-                port=u.port or 5432,
-                user=u.username,
-                password=u.password,
-                database=u.database,
-            )
+            conn = await self._admin()
             try:
                 while names:
                     name = names.pop()
