@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from .forms import FormError, text_field
 from .people import SessionUser
 
 DESK = ("service_agent", "service_supervisor")
@@ -116,10 +117,6 @@ ACTIONS: dict[str, Action] = {
 }
 
 
-class FormError(ValueError):
-    """What to fix in the form, zh-CN first."""
-
-
 def may_handle(user: SessionUser, ticket: dict[str, Any]) -> bool:
     """tickets' require_handler: service staff every ticket, an engineer his own, a dealer its
     dealer's."""
@@ -153,15 +150,6 @@ def available(user: SessionUser, ticket: dict[str, Any]) -> list[Action]:
     return out
 
 
-def _text(form: dict[str, str], name: str, limit: int, label: str, required: bool = False) -> str:
-    value = (form.get(name) or "").strip()
-    if required and not value:
-        raise FormError(f"请填写{label}")
-    if len(value) > limit:
-        raise FormError(f"{label}最多 {limit} 个字")
-    return value
-
-
 def _choice(form: dict[str, str], name: str, choices: dict[str, str], label: str) -> str:
     value = (form.get(name) or "").strip()
     if value not in choices:
@@ -185,7 +173,7 @@ def _fault(form: dict[str, str]) -> dict[str, Any] | None:
     symptom = (form.get("symptom") or "").strip() or None
     cause = (form.get("cause_category") or "").strip() or None
     needs_analysis = form.get("needs_analysis") == "on"
-    detail = _text(form, "cause_detail", 2000, "原因说明") or None
+    detail = text_field(form, "cause_detail", 2000, "原因说明") or None
     if not (symptom or cause or needs_analysis or detail):
         return None
     if needs_analysis and cause:
@@ -201,7 +189,7 @@ def _fault(form: dict[str, str]) -> dict[str, Any] | None:
 def _parts_and_fee(form: dict[str, str], kind: str) -> dict[str, Any]:
     """A progress entry's part used (name and quantity) and fee (kind and amount in yuan)."""
     out: dict[str, Any] = {}
-    part = _text(form, "part_name", 100, "备件名称")
+    part = text_field(form, "part_name", 100, "备件名称")
     quantity = (form.get("part_quantity") or "").strip()
     if part:
         if not quantity.isdigit() or not 1 <= int(quantity) <= 10000:
@@ -230,7 +218,7 @@ def build(
     if name == "assign":
         kind = _choice(form, "assignee_kind", ASSIGNEE_KINDS, "派给工程师还是经销商")
         body: dict[str, Any] = {
-            "assignee_id": _text(form, "assignee_id", 100, "处理人账号（如 eng-zhang）", True),
+            "assignee_id": text_field(form, "assignee_id", 100, "处理人账号（如 eng-zhang）", True),
             "assignee_kind": kind,
         }
         for field, label, limit in (
@@ -238,21 +226,21 @@ def build(
             ("assignee_phone", "处理人电话", 20),
             ("reason", "派工说明", 500),
         ):
-            value = _text(form, field, limit, label)
+            value = text_field(form, field, limit, label)
             if value:
                 body[field] = value
         return path, body
     if name in ("respond", "onsite", "resume", "resolve"):
-        return path, {"note": _text(form, "note", 2000, "说明")}
+        return path, {"note": text_field(form, "note", 2000, "说明")}
     if name == "pause":
         return path, {
             "reason": _choice(form, "reason", PAUSE_REASONS, "暂停原因"),
-            "note": _text(form, "note", 2000, "说明", required=True),
+            "note": text_field(form, "note", 2000, "说明", required=True),
         }
     if name == "progress":
         body = {
             "kind": _choice(form, "kind", PROGRESS_KINDS, "进展类型"),
-            "text": _text(form, "text", 4000, "进展内容", required=True),
+            "text": text_field(form, "text", 4000, "进展内容", required=True),
             "visibility": _choice(form, "visibility", VISIBILITY, "谁可以看到"),
         }
         body.update(_parts_and_fee(form, body["kind"]))
@@ -260,11 +248,11 @@ def build(
     if name == "complete":
         body = {
             "document": _choice(form, "document", DOCUMENTS, "确认单据"),
-            "confirmed_by": _text(form, "confirmed_by", 100, "客户确认人", required=True),
+            "confirmed_by": text_field(form, "confirmed_by", 100, "客户确认人", required=True),
             "confirmed_at": _moment(form.get("confirmed_at") or "", tz, now).isoformat(),
             "method": _choice(form, "method", METHODS, "确认方式"),
         }
-        remarks = _text(form, "remarks", 2000, "备注")
+        remarks = text_field(form, "remarks", 2000, "备注")
         if remarks:
             body["remarks"] = remarks
         fault = _fault(form)
@@ -275,16 +263,16 @@ def build(
         return path, body
     if name == "loaner":
         body = {
-            "serial_no": _text(form, "serial_no", 100, "备用机序列号", required=True),
-            "model": _text(form, "model", 100, "备用机型号", required=True),
+            "serial_no": text_field(form, "serial_no", 100, "备用机序列号", required=True),
+            "model": text_field(form, "model", 100, "备用机型号", required=True),
         }
-        reason = _text(form, "reason", 500, "原因")
+        reason = text_field(form, "reason", 500, "原因")
         return path, body | ({"reason": reason} if reason else {})
     if name == "urgency":
         return path, {
             "urgency": _choice(form, "urgency", URGENCIES, "紧急程度"),
-            "reason": _text(form, "reason", 500, "调整原因", required=True),
+            "reason": text_field(form, "reason", 500, "调整原因", required=True),
         }
     if name == "reopen":
-        return path, {"reason": _text(form, "reason", 1000, "重新打开的原因", required=True)}
+        return path, {"reason": text_field(form, "reason", 1000, "重新打开的原因", required=True)}
     raise FormError("未知的操作")  # pragma: no cover - ACTIONS lists every name

@@ -13,6 +13,7 @@ from typing import Any
 
 from aftersales_shared.workcalendar import WorkCalendar
 
+from .forms import FormError, text_field
 from .people import SessionUser
 
 CLAIMANTS = ("engineer",)
@@ -46,10 +47,6 @@ TICKET_NO = re.compile(r"^[A-Za-z0-9-]{1,40}$")
 AMOUNT = re.compile(r"^\d{1,5}(\.\d{1,2})?$")
 RECEIPT_TYPES = {"image/jpeg", "image/png", "application/pdf"}
 MAX_RECEIPT_BYTES = 5 * 1024 * 1024
-
-
-class FormError(ValueError):
-    """What to fix in the form, zh-CN first."""
 
 
 @dataclass(frozen=True)
@@ -121,15 +118,6 @@ def _day(raw: str, label: str) -> str:
         raise FormError(f"{label}格式不对，例如 2026-11-27") from exc
 
 
-def _text(form: dict[str, str], name: str, limit: int, label: str, required: bool = False) -> str:
-    value = (form.get(name) or "").strip()
-    if required and not value:
-        raise FormError(f"请填写{label}")
-    if len(value) > limit:
-        raise FormError(f"{label}最多 {limit} 个字")
-    return value
-
-
 def trip(form: dict[str, str]) -> dict[str, Any]:
     """A new claim's trip (its lines are added on the claim's page)."""
     start, end = (
@@ -141,10 +129,10 @@ def trip(form: dict[str, str]) -> dict[str, Any]:
     body: dict[str, Any] = {
         "trip_start": start,
         "trip_end": end,
-        "destination": _text(form, "destination", 200, "出差目的地", required=True),
+        "destination": text_field(form, "destination", 200, "出差目的地", required=True),
         "lines": [],
     }
-    purpose = _text(form, "purpose", 500, "出差事由")
+    purpose = text_field(form, "purpose", 500, "出差事由")
     if purpose:
         body["purpose"] = purpose
     return body
@@ -175,7 +163,7 @@ def line(form: dict[str, str]) -> dict[str, Any]:
         "amount": str(value),
         "ticket_nos": tickets,
     }
-    note = _text(form, "note", 500, "说明")
+    note = text_field(form, "note", 500, "说明")
     if note:
         out["note"] = note
     return out
@@ -238,14 +226,14 @@ def receipt(content_type: str, data: bytes, raw_line: str, claim: dict[str, Any]
 
 
 def reason(form: dict[str, str], label: str) -> str:
-    text = _text(form, "reason", 500, label, required=True)
+    text = text_field(form, "reason", 500, label, required=True)
     if len(text) < 4:
         raise FormError(f"{label}至少 4 个字，请写明原因")
     return text
 
 
 def payment_reference(form: dict[str, str]) -> str:
-    return _text(form, "payment_reference", 100, "付款凭证号", required=True)
+    return text_field(form, "payment_reference", 100, "付款凭证号", required=True)
 
 
 def history(rows: list[dict[str, Any]], calendar: WorkCalendar) -> list[dict[str, Any]]:

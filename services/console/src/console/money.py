@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from .forms import FormError, text_field
 from .people import SessionUser
 from .upstream import Upstream, UpstreamError
 
@@ -37,10 +38,6 @@ PART_NO = re.compile(r"^[A-Za-z0-9._/-]{2,40}$")
 PRICE_CODE = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
 KEY = re.compile(r"^[A-Za-z0-9-]{8,100}$")
 QUOTE_LINES = 3  # lines on the quote form (the API takes up to 50)
-
-
-class FormError(ValueError):
-    """What to fix in the form, zh-CN first."""
 
 
 @dataclass
@@ -142,15 +139,6 @@ async def _van(upstream: Upstream, user: SessionUser, section: MoneySection) -> 
     ][:50]
 
 
-def _text(form: dict[str, str], name: str, limit: int, label: str, required: bool = False) -> str:
-    value = (form.get(name) or "").strip()
-    if required and not value:
-        raise FormError(f"请填写{label}")
-    if len(value) > limit:
-        raise FormError(f"{label}最多 {limit} 个字")
-    return value
-
-
 def _count(raw: str, label: str, top: int = 10000) -> int:
     raw = (raw or "").strip()
     if not raw.isdigit() or not 1 <= int(raw) <= top:
@@ -250,14 +238,14 @@ def build(
                 "to_location": section.van["location_id"],
                 "ticket_no": ticket_no,
                 "idempotency_key": _key(form),
-                "reason": _text(form, "reason", 500, "原因") or None,
+                "reason": text_field(form, "reason", 500, "原因") or None,
             },
         )
     if name == "coverage":
         coverage = (form.get("coverage") or "").strip()
         if coverage not in COVERAGE:
             raise FormError("请选择保修（三包）或收费服务")
-        reason = _text(form, "reason", 500, "调整原因", required=True)
+        reason = text_field(form, "reason", 500, "调整原因", required=True)
         if len(reason) < 4:
             raise FormError("调整原因至少 4 个字，说明为什么改判")
         return "PUT", f"/tickets/{ticket_no}/coverage", {"coverage": coverage, "reason": reason}
@@ -266,7 +254,7 @@ def build(
         rate = _tax_rate(form.get("tax_percent", ""))
         if rate is not None:
             body["tax_rate"] = rate
-        note = _text(form, "note", 1000, "备注")
+        note = text_field(form, "note", 1000, "备注")
         if note:
             body["note"] = note
         return "POST", f"/tickets/{ticket_no}/quotes", body
@@ -274,7 +262,7 @@ def build(
         quote_no = (form.get("quote_no") or "").strip()
         if not re.fullmatch(r"[A-Za-z0-9-]{1,80}", quote_no):
             raise FormError("请选择要撤回的报价")
-        reason = _text(form, "reason", 500, "撤回原因", required=True)
+        reason = text_field(form, "reason", 500, "撤回原因", required=True)
         if len(reason) < 4:
             raise FormError("撤回原因至少 4 个字")
         return "POST", f"/tickets/{ticket_no}/quotes/{quote_no}/withdraw", {"reason": reason}

@@ -9,24 +9,13 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from .forms import FormError, text_field
+
 # notifications' WRITERS (the admin passes every guard)
 EDITORS = ("service_supervisor", "manager")
 GROUP = re.compile(r"^[a-z_]{2,40}$")
 RECIPIENT_ID = re.compile(r"^[A-Za-z0-9_.:@-]{1,100}$")
 CHANNELS = {"sms": "短信", "email": "邮件", "wechat": "微信"}
-
-
-class FormError(ValueError):
-    """What to fix in the form, zh-CN first."""
-
-
-def _text(form: dict[str, str], name: str, limit: int, label: str, required: bool = False) -> str:
-    value = (form.get(name) or "").strip()
-    if required and not value:
-        raise FormError(f"请填写{label}")
-    if len(value) > limit:
-        raise FormError(f"{label}最多 {limit} 个字")
-    return value
 
 
 def groups(raw: str) -> list[str]:
@@ -48,17 +37,17 @@ def _channels(form: dict[str, str]) -> list[str]:
 
 
 def new_recipient(form: dict[str, str]) -> dict[str, Any]:
-    rid = _text(form, "id", 100, "账号", required=True)
+    rid = text_field(form, "id", 100, "账号", required=True)
     if not RECIPIENT_ID.fullmatch(rid):
         raise FormError("账号只能用字母、数字和 _ . : @ -，例如 sup-li")
     body: dict[str, Any] = {
         "id": rid,
-        "name": _text(form, "name", 100, "姓名", required=True),
+        "name": text_field(form, "name", 100, "姓名", required=True),
         "groups": groups(form.get("groups", "")),
         "channels": _channels(form),
     }
     for field, label, limit in (("phone", "手机号", 32), ("email", "邮箱", 254)):
-        value = _text(form, field, limit, label)
+        value = text_field(form, field, limit, label)
         if value:
             body[field] = value
     return body
@@ -68,13 +57,13 @@ def recipient_patch(form: dict[str, str]) -> dict[str, Any]:
     """Only what the edit form holds: name, phone, email (empty clears), groups, channels,
     active."""
     body: dict[str, Any] = {
-        "name": _text(form, "name", 100, "姓名", required=True),
+        "name": text_field(form, "name", 100, "姓名", required=True),
         "groups": groups(form.get("groups", "")),
         "channels": _channels(form),
         "active": form.get("active") == "on",
     }
     for field, label, limit in (("phone", "手机号", 32), ("email", "邮箱", 254)):
-        body[field] = _text(form, field, limit, label) or None
+        body[field] = text_field(form, field, limit, label) or None
     return body
 
 
@@ -104,7 +93,7 @@ def shift(form: dict[str, str], tz: ZoneInfo) -> dict[str, Any]:
         "starts_at": starts.isoformat(),
         "ends_at": ends.isoformat(),
     }
-    note = _text(form, "note", 200, "备注")
+    note = text_field(form, "note", 200, "备注")
     if note:
         body["note"] = note
     return body
