@@ -9,23 +9,17 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from aftersales_shared.events.tickets import COMPLAINT_LEVEL_ZH, COMPLAINT_TYPE_ZH
+
 from .board import labels, wall_clock
 from .countdown import ClockView, Countdown, countdown
+from .forms import FormError
 from .people import SessionUser
 from .ticket import _at
 from .upstream import Upstream
 
-LEVELS = {"general": "一般", "major": "重大", "serious": "严重"}
-TYPES = {
-    "product_quality": "产品质量",
-    "repair_quality": "维修质量",
-    "timeliness": "响应与处理时效",
-    "service_attitude": "服务态度",
-    "charges": "收费",
-    "parts_supply": "配件供应",
-    "delivery_installation": "交付与安装",
-    "other": "其他",
-}
+LEVELS: dict[str, str] = dict(COMPLAINT_LEVEL_ZH)
+TYPES: dict[str, str] = dict(COMPLAINT_TYPE_ZH)
 STAGES = {
     "acknowledgement": "待受理确认",
     "limit": "待告知处理时限",
@@ -161,10 +155,6 @@ STEPS: dict[str, Step] = {
         Step("owner", "更换负责人 (owner)", LEADS, UNFINISHED),
     )
 }
-
-
-class FormError(ValueError):
-    """What to fix in the form, zh-CN first."""
 
 
 def available(user: SessionUser, complaint: dict[str, Any]) -> list[Step]:

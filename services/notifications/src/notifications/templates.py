@@ -15,6 +15,8 @@ import yaml
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from aftersales_shared.events.tickets import COMPLAINT_LEVEL_ZH, COMPLAINT_TYPE_ZH
+
 from .domain import LANGUAGES, RulesError, fit_sms
 
 PARTS = ("sms", "subject", "text", "html")
@@ -44,19 +46,9 @@ LABELS: dict[str, dict[str, str]] = {
         "delivery": "交付部门",
         "purchasing": "采购部",
         "service": "客服部",
-        # complaint levels (投诉等级, issue 19)
-        "general": "一般",
-        "major": "重大",
-        "serious": "严重",
-        # complaint types (投诉类型, issue 20)
-        "product_quality": "产品质量",
-        "repair_quality": "维修质量",
-        "timeliness": "响应与处理时效",
-        "service_attitude": "服务态度",
-        "charges": "收费",
-        "parts_supply": "配件供应",
-        "delivery_installation": "交付与安装",
-        "other": "其他",
+        # complaint levels (投诉等级, issue 19) and types (投诉类型, issue 20)
+        **COMPLAINT_LEVEL_ZH,
+        **COMPLAINT_TYPE_ZH,
     },
     "en": {
         "normal": "normal",

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from aftersales_shared.events.tickets import COMPLAINT_LEVEL_ZH, COMPLAINT_TYPE_ZH
+
 CAUSES = {
     "design": "设计",
     "material_supplier": "材料/供应商",
@@ -19,17 +21,8 @@ CAUSES = {
 CLOCKS = {"acknowledge": "受理", "response": "响应", "onsite": "到场", "resolution": "解决"}
 URGENCY = {"normal": "一般", "urgent": "紧急", "critical": "特急"}
 DIMENSIONS = {"efficiency": "效率", "attitude": "态度", "professionalism": "专业性"}
-COMPLAINT_TYPES = {
-    "product_quality": "产品质量",
-    "repair_quality": "维修质量",
-    "timeliness": "响应与处理时效",
-    "service_attitude": "服务态度",
-    "charges": "收费",
-    "parts_supply": "配件供应",
-    "delivery_installation": "交付与安装",
-    "other": "其他",
-}
-LEVELS = {"general": "一般", "major": "重大", "serious": "严重"}
+COMPLAINT_TYPES: dict[str, str] = dict(COMPLAINT_TYPE_ZH)
+LEVELS: dict[str, str] = dict(COMPLAINT_LEVEL_ZH)
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,24 @@ class ComplaintType(StrEnum):
     OTHER = "other"  # 其他
 
 
+# the words people read for them (the console's pages, the monthly report, notifications)
+COMPLAINT_LEVEL_ZH: dict[str, str] = {
+    ComplaintLevel.GENERAL.value: "一般",
+    ComplaintLevel.MAJOR.value: "重大",
+    ComplaintLevel.SERIOUS.value: "严重",
+}
+COMPLAINT_TYPE_ZH: dict[str, str] = {
+    ComplaintType.PRODUCT_QUALITY.value: "产品质量",
+    ComplaintType.REPAIR_QUALITY.value: "维修质量",
+    ComplaintType.TIMELINESS.value: "响应与处理时效",
+    ComplaintType.SERVICE_ATTITUDE.value: "服务态度",
+    ComplaintType.CHARGES.value: "收费",
+    ComplaintType.PARTS_SUPPLY.value: "配件供应",
+    ComplaintType.DELIVERY_INSTALLATION.value: "交付与安装",
+    ComplaintType.OTHER.value: "其他",
+}
+
+
 class ComplaintStep(StrEnum):
     """A complaint step that has a clock."""
 
