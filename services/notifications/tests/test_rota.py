@@ -85,3 +85,9 @@ async def test_the_rota_decides_who_hears_a_duty_alert_outside_working_time(
         assert (await client.delete(f"/duty-shifts/{shift_id}", headers=SUP)).status_code == 204
         assert (await client.delete(f"/duty-shifts/{shift_id}", headers=SUP)).status_code == 404
         assert await on_duty(FESTIVAL) == (False, [a, b])
+        # who was put on duty and taken off, by whom, stays in the person's history
+        r = await client.get(f"/recipients/{b}/history", headers=SUP)
+        shifts = [h for h in r.json() if h["action"].startswith("shift_")]
+        assert [h["action"] for h in shifts] == ["shift_added", "shift_removed"], r.text
+        assert all(h["changes"]["shift_id"] == shift_id for h in shifts)
+        assert shifts[1]["changes"]["note"] == "除夕值班" and shifts[1]["changed_by"] == "sup-1"

@@ -77,4 +77,4 @@ class RotaController(Controller):
         self, rt: NamedDependency[Runtime], shift_id: FromPath[RowId], request: Request
     ) -> None:
         async with rt.sessions.begin() as session:
-            await rota.remove_shift(session, shift_id, request.user)
+            await rota.remove_shift(session, shift_id, request.user, utcnow())

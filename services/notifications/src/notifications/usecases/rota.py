@@ -15,7 +15,7 @@ from aftersales_shared.calendars import load_calendar
 from aftersales_shared.errors import DomainError, NotFound
 
 from ..domain import in_working_time
-from ..models import DutyShiftRow, RecipientRow
+from ..models import DutyShiftRow, RecipientChangeRow, RecipientRow
 from ..settings import NotificationsSettings
 
 LONGEST_SHIFT = timedelta(days=31)
@@ -58,6 +58,7 @@ async def add_shift(
     )
     session.add(row)
     await session.flush()
+    _audit(session, row, "shift_added", who, now)
     return row
 
 
@@ -83,11 +84,34 @@ async def list_shifts(
     return list(rows), total
 
 
-async def remove_shift(session: AsyncSession, shift_id: int, who: Principal) -> None:
+async def remove_shift(session: AsyncSession, shift_id: int, who: Principal, now: datetime) -> None:
     row = await session.get(DutyShiftRow, shift_id)
     if row is None:
         raise NotFound(f"值班班次{shift_id}不存在 (no such shift)")
+    _audit(session, row, "shift_removed", who, now)
     await session.delete(row)
+
+
+def _audit(
+    session: AsyncSession, row: DutyShiftRow, action: str, who: Principal, now: datetime
+) -> None:
+    """A shift put on or taken off the rota goes into its person's history (recipient_changes),
+    with the shift as it was: who was on duty when is answerable after the shift is gone."""
+    session.add(
+        RecipientChangeRow(
+            recipient_id=row.recipient_id,
+            action=action,
+            changes={
+                "shift_id": row.id,
+                "group": row.group_name,
+                "starts_at": row.starts_at.isoformat(),
+                "ends_at": row.ends_at.isoformat(),
+                "note": row.note,
+            },
+            changed_at=now,
+            changed_by=who.subject,
+        )
+    )
 
 
 async def working_time(
