@@ -119,7 +119,7 @@ class ReturnVisitRow(Base):
     customer_id: Mapped[str | None] = mapped_column(String(64), index=True)
     customer_name: Mapped[str] = mapped_column(String(200))
     contact: Mapped[dict] = mapped_column(JSON)
-    engineer_id: Mapped[str | None] = mapped_column(String(64))
+    engineer_id: Mapped[str | None] = mapped_column(String(64), index=True)
     dealer_id: Mapped[str | None] = mapped_column(String(64), index=True)
     product_model: Mapped[str | None] = mapped_column(String(100))
     request_type: Mapped[str | None] = mapped_column(String(50))
