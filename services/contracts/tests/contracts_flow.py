@@ -236,7 +236,7 @@ async def sign_contract_in_session(session: Any, contract_no: str, sales: Any) -
     from aftersales_shared.auth import Principal, Role
     from aftersales_shared.db import utcnow
     from contracts.domain import ReviewPart
-    from contracts.http.contracts import signing_of
+    from contracts.http.contract_io import signing_of
     from contracts.schemas.contracts import SignIn
     from contracts.usecases import review, signing
 

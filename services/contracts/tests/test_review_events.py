@@ -16,7 +16,9 @@ from aftersales_testing.support import migrated, running, runtime_of
 async def _events(app, name: str, no: str) -> list[dict]:
     async with runtime_of(app).sessions() as session:
         rows = (
-            await session.execute(select(outbox.c.headers, outbox.c.body).order_by(outbox.c.id))
+            await session.execute(
+                select(outbox.c.headers, outbox.c.body).order_by(outbox.c.created_at)
+            )
         ).all()
     return [
         json.loads(body)
