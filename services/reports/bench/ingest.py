@@ -162,6 +162,20 @@ async def count(conn: Any, sql: str) -> int:
     return int(await conn.fetchval(sql))
 
 
+async def backends_cpu(conn: Any) -> float | None:
+    """CPU seconds of the PostgreSQL backends serving the service's pool (every connection to this
+    benchmark's database but `conn`, the counting one): they were opened when the service started,
+    so this is the database's side of the ingest."""
+    from aftersales_shared.procstat import cpu_seconds
+
+    pids = await conn.fetch(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> $1",
+        conn.get_server_pid(),
+    )
+    seconds = [cpu_seconds(int(r["pid"])) for r in pids]
+    return sum(x for x in seconds if x is not None) if seconds else None
+
+
 async def service_rate(
     nats_url: str, url: str, events: list[tuple[str, dict[str, str], bytes]], out: Any
 ) -> dict[str, Any]:
@@ -172,6 +186,7 @@ async def service_rate(
     from reports.settings import ReportsSettings
 
     from aftersales_shared.migrations import upgrade
+    from aftersales_shared.runner import tune_gc
 
     await upgrade("reports", url)
     dsn = url.replace("postgresql+asyncpg", "postgresql")
@@ -180,6 +195,7 @@ async def service_rate(
         local_dev=True, database_url=url, nats_url=nats_url, data_dir=Path(tempfile.mkdtemp())
     )
     app = create_app(settings)
+    tune_gc(settings)  # as `python -m reports` does once its app is made (aftersales_shared.runner)
     rt = app.state["runtime"]
     n = len(events)
     async with app.lifespan():
@@ -189,6 +205,7 @@ async def service_rate(
                 raise TimeoutError("the service did not take every event within 30 minutes")
             await asyncio.sleep(0.1)
         elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu0
+        db_cpu = await backends_cpu(conn)
     figures = {
         k: await count(conn, f"SELECT count(*) FROM {k}")
         for k in ("ticket_facts", "unit_facts", "survey_facts", "ticket_event_facts")
@@ -200,6 +217,7 @@ async def service_rate(
         "events_per_s": n / elapsed,
         "seconds": elapsed,
         "cpu_ms_per_event": 1000 * cpu / n,
+        "db_cpu_ms_per_event": None if db_cpu is None else 1000 * db_cpu / n,
         "read_model": figures,
     }
 
@@ -224,7 +242,9 @@ def expected(events: list[tuple[str, dict[str, str], bytes]]) -> dict[str, int]:
 
 async def run(n: int, out: Any = sys.stdout) -> dict[str, Any]:
     import asyncpg
+    from reports.settings import ReportsSettings
 
+    from aftersales_shared.runner import tune_gc
     from aftersales_shared.streams import apply_streams
     from aftersales_tools.natsserver import NatsServer
 
@@ -250,6 +270,9 @@ async def run(n: int, out: Any = sys.stdout) -> dict[str, Any]:
             file=out,
             flush=True,
         )
+        # the raw consumers run under the collector settings the service runs under (the same
+        # process: what exists now, the published events among it, kept out of the collector's way)
+        tune_gc(ReportsSettings(local_dev=True))
         raws = {}
         for batch in BATCHES:
             raw, raw_cpu = await raw_consume_rate(server.url, events, batch)
@@ -263,7 +286,13 @@ async def run(n: int, out: Any = sys.stdout) -> dict[str, Any]:
         cpu = service["cpu_ms_per_event"]
         print(
             f"reports ingest (inbox + facts into PostgreSQL): {service['events_per_s']:,.0f} "
-            f"events/s ({service['seconds']:.1f} s, {cpu:.2f} ms CPU per event in this process)",
+            f"events/s ({service['seconds']:.1f} s, {cpu:.2f} ms CPU per event in this process"
+            + (
+                ""
+                if service["db_cpu_ms_per_event"] is None
+                else f", {service['db_cpu_ms_per_event']:.2f} ms in PostgreSQL's backends"
+            )
+            + ")",
             file=out,
         )
         for batch, raw in raws.items():
