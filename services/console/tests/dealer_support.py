@@ -45,6 +45,7 @@ class Dealers:
     ours: dict[str, Any]  # what D-ZJ-01 has: serials, the repair, the notice
     theirs: dict[str, Any]  # the other dealer's
     other_id: str
+    seasons: tuple[str, str]  # selling seasons: plans due in 10 and in 30 days (the other's in)
 
     def console(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(
@@ -151,6 +152,18 @@ async def _world(client: httpx.AsyncClient, dealer_id: str, customer: str) -> di
     }
 
 
+THEIR_PART = {"part_no": "P-THEIRS-9", "name": "别家的液压泵", "quantity": 7}
+
+
+async def _season(client: httpx.AsyncClient, name: str, starts_in_days: int) -> str:
+    """A selling season starting in so many days (its plans due 30 days before)."""
+    code = uid("S")
+    body = {"code": code, "name": name, "starts_on": str(today() + timedelta(days=starts_in_days))}
+    r = await client.post("/seasons", json=body, headers=MANAGER)
+    assert r.status_code == 201, r.text
+    return code
+
+
 @asynccontextmanager
 async def open_dealers(databases: Any, nats_url: str, clock: Any) -> AsyncIterator[Dealers]:
     clock.at("sunday-evening")
@@ -161,8 +174,12 @@ async def open_dealers(databases: Any, nats_url: str, clock: Any) -> AsyncIterat
         ours = await _world(client, OURS, "宁波某某机械")
         other = uid("D")
         theirs = await _world(client, other, "温州某某五金")
+        seasons = (await _season(client, "春季", 40), await _season(client, "夏季", 60))
+        plan = {"season_code": seasons[0], "lines": [THEIR_PART]}
+        r = await client.post("/stocking-plans", json=plan, headers=token(other))
+        assert r.status_code == 201, r.text
         console = create_app(
             ConsoleSettings(local_dev=True, dealers_url="http://dealers.test", nats_url=nats_url),
             transport=httpx.ASGITransport(app=app),
         )
-        yield Dealers(client, console, ours, theirs, other)
+        yield Dealers(client, console, ours, theirs, other, seasons)

@@ -186,6 +186,26 @@ async def _portal(browser: Any, base: str, size: dict, name: str, world: Any, sh
     await _fits(page, width)
     await page.screenshot(path=str(shots / f"{name}-10-dealer-notice.png"), full_page=True)
     await accessible(page, f"{name}-10-dealer-notice", shots)
+
+    # the stocking plan of the summer season: the laptop pastes it with a mistake and mends it;
+    # the phone finds it submitted
+    summer = world.seasons[1]
+    await page.goto(f"{base}/dealer")
+    async with page.expect_navigation():
+        await page.click(f"#plans a[href='/dealer/plans/{summer}']")
+    if "laptop" in name:
+        await page.fill("textarea[name=lines]", "P-100\t主轴轴承\t0\nP-200\t液压泵密封圈\t50")
+        async with page.expect_navigation():
+            await page.click("form[action^='/dealer/plans'] button[type=submit]")
+        assert "第1行：数量应为" in await page.locator(".flash-error").inner_text()
+        await page.fill("textarea[name=lines]", "P-100\t主轴轴承\t20\nP-200\t液压泵密封圈\t50")
+        async with page.expect_navigation():
+            await page.click("form[action^='/dealer/plans'] button[type=submit]")
+    assert "已按时提交" in await page.locator("dl.facts").inner_text()
+    assert "液压泵密封圈" in await page.locator("table.grid").inner_text()
+    await _fits(page, width)
+    await page.screenshot(path=str(shots / f"{name}-10b-dealer-plan.png"), full_page=True)
+    await accessible(page, f"{name}-10b-dealer-plan", shots)
     assert outside == [], f"fetched from outside the console: {outside}"
     await context.close()
 

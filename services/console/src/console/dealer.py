@@ -5,6 +5,7 @@ cannot widen that). No web code."""
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -82,6 +83,25 @@ class PartReturn:
 
 
 @dataclass(frozen=True)
+class Season:
+    """A selling season with the dealer's parts stocking plan for it (None: not submitted yet;
+    due 30 days before the season starts)."""
+
+    code: str
+    name: str
+    starts_on: str
+    due: Due
+    plan: dict[str, Any] | None
+
+    @property
+    def state(self) -> tuple[str, str]:
+        """(label, colour band) of the plan."""
+        if self.plan is not None:
+            return ("已按时提交", "ok") if self.plan.get("on_time") else ("逾期提交", "risk")
+        return self.due.label, self.due.band
+
+
+@dataclass(frozen=True)
 class Portal:
     dealer: dict[str, Any] | None
     units: list[dict[str, Any]]
@@ -90,7 +110,29 @@ class Portal:
     repairs: list[dict[str, Any]]
     returns: list[PartReturn]
     notices: list[dict[str, Any]]
+    seasons: list[Season]
     totals: dict[str, int]
+
+
+def seasons_of(
+    seasons: list[dict[str, Any]], plans: list[dict[str, Any]], today: date
+) -> list[Season]:
+    """Each season with the dealer's plan for it: those still to plan first, nearest due first;
+    then the planned ones, latest season first."""
+    mine = {p["season_code"]: p for p in plans}
+    out = [
+        Season(
+            s["code"],
+            s.get("name", ""),
+            str(s.get("starts_on", "")),
+            due(s.get("plan_due"), today),
+            mine.get(s["code"]),
+        )
+        for s in seasons
+    ]
+    open_ = sorted((s for s in out if s.plan is None), key=lambda s: s.due.on)
+    done = sorted((s for s in out if s.plan is not None), key=lambda s: s.starts_on, reverse=True)
+    return open_ + done
 
 
 def returns_of(repairs: list[dict[str, Any]], today: date) -> list[PartReturn]:
@@ -121,12 +163,14 @@ async def load_portal(upstream: Upstream, user: SessionUser, today: date) -> Por
     async def listed(path: str, **params: Any) -> dict[str, Any]:
         return await upstream.get("dealers", path, token, {**page, **params})
 
-    dealers, units, cards, repairs, notices = await asyncio.gather(
+    dealers, units, cards, repairs, notices, seasons, plans = await asyncio.gather(
         listed("/dealers"),
         listed("/units"),
         listed("/cards"),
         listed("/repair-records"),
         listed("/deduction-notices"),
+        listed("/seasons"),
+        listed("/stocking-plans"),
     )
     unit_items = units.get("items", [])
     repair_items = repairs.get("items", [])
@@ -138,6 +182,7 @@ async def load_portal(upstream: Upstream, user: SessionUser, today: date) -> Por
         repairs=repair_items,
         returns=returns_of(repair_items, today),
         notices=notices.get("items", []),
+        seasons=seasons_of(seasons.get("items", []), plans.get("items", []), today),
         totals={
             "units": units.get("total", 0),
             "cards": cards.get("total", 0),
@@ -145,3 +190,56 @@ async def load_portal(upstream: Upstream, user: SessionUser, today: date) -> Por
             "notices": notices.get("total", 0),
         },
     )
+
+
+# ---------------------------------------------------------------- a stocking plan typed or pasted
+PLAN_MAX_LINES = 500  # the dealers API's limit
+QUANTITY_MAX = 100_000
+
+
+class PlanTextError(ValueError):
+    """What is wrong with a pasted plan, line by line, in words a dealer can act on."""
+
+
+def parse_plan(text: str) -> list[dict[str, Any]]:
+    """One part per line: part number, name, quantity — separated by tabs (pasted from Excel),
+    commas (either width) or spaces. Blank lines are skipped; a part listed twice, a quantity
+    that is not a whole number from 1 to 100,000, a missing field are refused with the line's
+    number."""
+    lines: list[dict[str, Any]] = []
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        fields = [f.strip() for f in re.split(r"[\t,，]+", line) if f.strip()]
+        if len(fields) == 1:
+            fields = line.split()
+        if len(fields) > 3:  # a name with spaces: number first, quantity last
+            fields = [fields[0], " ".join(fields[1:-1]), fields[-1]]
+        if len(fields) != 3:
+            problems.append(f"第{number}行：应为“零件号、名称、数量”三项")
+            continue
+        part_no, name, quantity = fields
+        if len(part_no) > 64 or len(name) > 200:
+            problems.append(f"第{number}行：零件号最多 64 字，名称最多 200 字")
+            continue
+        if not (quantity.isdecimal() and len(quantity) <= 6 and 1 <= int(quantity) <= QUANTITY_MAX):
+            problems.append(
+                f"第{number}行：数量应为 1–{QUANTITY_MAX:,} 的整数（现为“{quantity[:20]}”）"
+            )
+            continue
+        if part_no in seen:
+            problems.append(f"第{number}行：零件号 {part_no} 与第{seen[part_no]}行重复")
+            continue
+        seen[part_no] = number
+        lines.append({"part_no": part_no, "name": name, "quantity": int(quantity)})
+    if problems:
+        shown = problems[:10] + ([f"另有 {len(problems) - 10} 处"] if len(problems) > 10 else [])
+        raise PlanTextError("；".join(shown))
+    if not lines:
+        raise PlanTextError("请至少填写一种备件（每行：零件号、名称、数量）")
+    if len(lines) > PLAN_MAX_LINES:
+        raise PlanTextError(f"一份计划最多 {PLAN_MAX_LINES} 种备件（现有 {len(lines)} 种）")
+    return lines

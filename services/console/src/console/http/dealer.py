@@ -5,6 +5,7 @@ a record of another dealer is the API's 404, shown as such."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -18,11 +19,14 @@ from litestar.response import Redirect, Template
 from aftersales_shared.db import utcnow
 
 from .. import dealer as portal
+from ..contracts import local
 from ..people import SessionUser
 from ..upstream import Upstream, UpstreamError
 from .pages import current_user, flash, problem, sign_in_again, take_flash
 
 RECORD_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+SEASON_CODE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")  # the dealers API's Id
+PLAN_TEXT_MAX = 100_000  # characters: 500 lines of part number, name and quantity, generously
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
@@ -89,6 +93,53 @@ class DealerController(Controller):
         notice = await upstream.get("dealers", f"/deduction-notices/{notice_id}", user.token)
         ctx = _context(user, request, upstream)
         return Template("dealer_notice.html", context={**ctx, "n": notice})
+
+    @get("/plans/{season_code:str}")
+    async def plan(
+        self, request: Request, season_code: str, upstream: NamedDependency[Upstream]
+    ) -> Template | Redirect:
+        """A season's stocking plan: the one submitted, or the form to submit it."""
+        user = _dealer(request)
+        if not isinstance(user, SessionUser):
+            return user
+        return await _plan_page(request, upstream, user, season_code)
+
+    @post("/plans/{season_code:str}")
+    async def submit_plan(
+        self,
+        request: Request,
+        season_code: str,
+        upstream: NamedDependency[Upstream],
+        data: Form,
+    ) -> Template | Redirect:
+        """Submit the season's plan from lines typed or pasted from Excel; what is wrong is said
+        line by line and the text is kept for mending (not lost to a redirect)."""
+        user = _dealer(request)
+        if not isinstance(user, SessionUser):
+            return user
+        text = data.get("lines") or ""
+        if len(text) > PLAN_TEXT_MAX:
+            return await _plan_page(
+                request,
+                upstream,
+                user,
+                season_code,
+                text[:PLAN_TEXT_MAX],
+                f"计划内容过长（最多 {PLAN_TEXT_MAX:,} 字）",
+            )
+        try:
+            lines = portal.parse_plan(text)
+        except portal.PlanTextError as exc:
+            return await _plan_page(request, upstream, user, season_code, text, str(exc))
+        body = {"season_code": season_code, "lines": lines}
+        try:
+            await upstream.post("dealers", "/stocking-plans", user.token, body)
+        except UpstreamError as exc:
+            if not 400 <= exc.status < 500 or exc.status == 404:
+                raise
+            return await _plan_page(request, upstream, user, season_code, text, exc.detail)
+        flash(request, "ok", f"{season_code} 备件计划已提交（{len(lines)} 种备件）")
+        return Redirect(f"/dealer/plans/{season_code}")
 
     @post("/cards")
     async def register_card(
@@ -183,3 +234,43 @@ async def _post(
         return here
     flash(request, "ok", done)
     return here
+
+
+async def _plan_page(
+    request: Request,
+    upstream: Upstream,
+    user: SessionUser,
+    season_code: str,
+    text: str = "",
+    error: str | None = None,
+) -> Template:
+    if not SEASON_CODE.fullmatch(season_code):
+        return _bad_id(request)
+    ctx = _context(user, request, upstream)
+    seasons, plans = await asyncio.gather(
+        upstream.get("dealers", "/seasons", user.token, {"limit": 200}),
+        upstream.get(
+            "dealers", "/stocking-plans", user.token, {"season_code": season_code, "limit": 1}
+        ),
+    )
+    found = portal.seasons_of(
+        [s for s in seasons.get("items", []) if s.get("code") == season_code],
+        plans.get("items", []),
+        ctx["today"],
+    )
+    if not found:
+        return problem(request, 404, f"销售季{season_code}不存在", "no such selling season")
+    return Template(
+        "dealer_plan.html",
+        context={
+            **ctx,
+            "season": found[0],
+            "submitted": local(
+                (found[0].plan or {}).get("submitted_at"),
+                ZoneInfo(upstream.settings.business_timezone),
+            ),
+            "text": text,
+            "error": error,
+        },
+        status_code=400 if error else 200,
+    )
