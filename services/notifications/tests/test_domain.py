@@ -41,6 +41,9 @@ INFORMATIONAL = {
     "TicketAcknowledged",  # the first response per channel, counted by the reports
     "QuoteAccepted",  # parts lets the repair start (issuing parts); the page tells the customer
     "InvoiceRequested",  # for finance systems, not people
+    # finance registered it; the 数电 invoice reaches the buyer through the tax platform's own
+    # delivery (税务数字账户, e-mail or SMS), a paper one by post: another message would double it
+    "InvoiceIssued",
     "QuoteWithdrawn",  # the office withdrew it itself; the link tells the customer
     "ContractSubmitted",  # the review inbox updates live; the departments read it there
     "ContractReviewed",

@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 from parts_support import KEEPER, MANAGER, move, new_location, new_part, uid
 from sqlalchemy import func, select
 from test_expenses import PNG, assigned, trip
+from test_invoice_register import digital_number
 from test_money import TAX_NO, deliver, opened, price_list
 
 from aftersales_shared.auth import mint_token
@@ -219,6 +220,20 @@ async def with_quote(w: World) -> dict[str, Any]:
     return {"ticket_no": no, "quote_no": quote_no}
 
 
+async def fresh_invoice(w: World) -> dict[str, Any]:
+    """A new invoice request (a chargeable ticket with an hour of labour) to register."""
+    no = await ticket(w, chargeable=True)
+    line = {"kind": "labour", "person": ENG_A, "quantity": "1.00", "price_code": "LAB-STD"}
+    r = await w.client.post(
+        f"/tickets/{no}/cost-lines", json=line | {"idempotency_key": key()}, headers=MANAGER
+    )
+    assert r.status_code == 201, r.text
+    body = {"buyer_name": "苏州精密机械有限公司", "buyer_tax_no": TAX_NO}
+    r = await w.client.post(f"/tickets/{no}/invoice", json=body, headers=MANAGER)
+    assert r.status_code == 201, r.text
+    return {"invoice_id": r.json()["invoice_id"]}
+
+
 async def the_part(w: World) -> dict[str, Any]:
     return {"part_no": w.part_no}
 
@@ -386,6 +401,16 @@ ROWS: list[Row] = [
         STAFF | {"finance"},
         prep=chargeable,
         body=lambda w, _: {"buyer_name": "苏州精密机械有限公司", "buyer_tax_no": TAX_NO},
+    ),
+    # the invoice register: finance, supervisors, managers
+    Row("GET", "/invoices", STAFF | {"finance"}),
+    Row("GET", "/invoices/export.xlsx", STAFF | {"finance"}),
+    Row(
+        "POST",
+        "/invoices/{invoice_id}/issue",
+        STAFF | {"finance"},
+        prep=fresh_invoice,
+        body=lambda w, _: {"invoice_number": digital_number(), "issue_date": "2026-11-29"},
     ),
     Row("GET", "/price-list", READERS_AND_DEALERS),
     Row(

@@ -292,8 +292,20 @@ class InvoiceRow(Base):
     tax_rate: Mapped[Decimal] = mapped_column(Numeric(5, 4))
     tax_amount: Mapped[Decimal]
     total: Mapped[Decimal]
-    requested_at: Mapped[datetime]
+    requested_at: Mapped[datetime] = mapped_column(index=True)
     requested_by: Mapped[str] = mapped_column(String(200))
+    # the register (发票登记): finance records the issued invoice once (invoicing.py)
+    status: Mapped[str] = mapped_column(
+        String(20), default="requested", server_default="requested", index=True
+    )
+    invoice_code: Mapped[str | None] = mapped_column(String(12), comment="纸质发票代码")
+    invoice_number: Mapped[str | None] = mapped_column(String(20), comment="发票号码")
+    invoice_key: Mapped[str | None] = mapped_column(
+        String(40), unique=True, comment="code-number, or the 20-digit 数电 number"
+    )
+    issue_date: Mapped[date | None] = mapped_column(Date, comment="开票日期 (business time zone)")
+    issued_at: Mapped[datetime | None] = mapped_column(comment="when it was registered")
+    issued_by: Mapped[str | None] = mapped_column(String(200))
 
 
 # ---------------------------------------------------------------- expense claims (报销)

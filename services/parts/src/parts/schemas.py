@@ -13,6 +13,7 @@ from aftersales_shared.schemas import In, Out
 
 from .domain import LocationKind, MovementKind
 from .expenses import Category as ExpenseCategory
+from .invoice_schemas import InvoiceSummaryOut
 
 PartNo = Annotated[
     str, Field(min_length=2, max_length=40, description="备件编号, e.g. XK-BRG-6205")
@@ -379,22 +380,8 @@ class InvoiceIn(In):
     tax_rate: TaxRate = Field(default=None, description="default: the service's VAT rate")  # type: ignore[assignment]
 
 
-class InvoiceOut(Out):
-    invoice_id: str
-    ticket_no: str
-    quote_no: str | None
-    invoice_type: str
-    buyer_name: str
-    buyer_tax_no: str
-    buyer_address_phone: str | None
-    buyer_bank_account: str | None
+class InvoiceOut(InvoiceSummaryOut):
     lines: list[QuoteLineOut]
-    net_amount: Decimal
-    tax_rate: Decimal
-    tax_amount: Decimal
-    total: Decimal
-    requested_at: datetime
-    requested_by: str
 
 
 # ---------------------------------------------------------------- expense claims (报销)

@@ -216,6 +216,33 @@ class InvoiceRequestedV1(EventData):
     requested_at: datetime
 
 
+@event
+class InvoiceIssuedV1(EventData):
+    """Finance issued the VAT invoice a request asked for and registered its number (数电发票号码,
+    or a paper invoice's 发票代码 + 发票号码) and issue date: the ticket is invoiced."""
+
+    NAME = "InvoiceIssued"
+    VERSION = 1
+    PRODUCER = "parts"
+
+    invoice_id: str
+    ticket_no: str
+    invoice_type: str = Field(description="special (专票) | normal (普票)")
+    invoice_code: str | None = Field(
+        default=None, description="发票代码 (10 or 12 digits) of a paper invoice; none for 数电"
+    )
+    invoice_number: str = Field(description="20 digits (数电), or 8 digits with a code (paper)")
+    issue_date: date = Field(description="开票日期, in the business time zone")
+    buyer_name: str
+    buyer_tax_no: str
+    net_amount: Decimal = Field(decimal_places=2, description="CNY, before tax")
+    tax_amount: Decimal = Field(decimal_places=2)
+    total: Decimal = Field(decimal_places=2, description="CNY, tax included")
+    currency: str = "CNY"
+    issued_by: str = Field(description="who registered it")
+    issued_at: datetime = Field(description="when it was registered")
+
+
 class ExpenseClaimFacts(EventData):
     """What every expense claim event says of the claim. `assignee_id` is the engineer who claims
     (notifications' `assignee` selector reaches them by it)."""

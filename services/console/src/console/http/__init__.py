@@ -7,6 +7,7 @@ from .contracts import ContractsController, CustomersController
 from .dealer import DealerController
 from .expenses import ExpensesController
 from .intake import IntakeController
+from .invoices import InvoicesController
 from .live import live
 from .oidc import OidcController
 from .ops import health, ready
@@ -33,6 +34,7 @@ CONTROLLERS = [
     IntakeController,
     DealerController,
     ExpensesController,
+    InvoicesController,
     ReviewController,
     ReportController,
     StockPagesController,

@@ -12,8 +12,9 @@ from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 
-from .. import contracts
+from .. import contracts, customers
 from ..board import REQUEST_TYPES, STATUSES, URGENCY
+from ..forms import FormError
 from ..reviews import PARTS, STATUS
 from ..upstream import Upstream
 from .pages import current_user, problem, sign_in_again
@@ -71,6 +72,36 @@ class ContractsController(Controller):
 class CustomersController(Controller):
     path = "/customers"
     include_in_schema = False
+
+    @get("/")
+    async def customer_list(
+        self, request: Request, upstream: NamedDependency[Upstream]
+    ) -> Template | Redirect:
+        """The search: name, credit code, contact phone (contracts' `q`), owner, pages."""
+        user = current_user(request)
+        if user is None:
+            return sign_in_again(request)
+        if not user.has(*customers.READERS):
+            return problem(
+                request, 403, "客户列表仅限销售、评审部门、客服和管理层", "not your role's list"
+            )
+        try:
+            query = customers.parse_query(dict(request.query_params))
+        except FormError as exc:
+            return problem(request, 400, str(exc), "fix the search")
+        size = upstream.settings.page_size
+        found = await upstream.get("contracts", "/customers", user.token, query.api_params(size))
+        total = int(found.get("total", 0))
+        return Template(
+            "customers.html",
+            context={
+                "user": user,
+                "f": query,
+                "rows": [customers.row(c) for c in found.get("items", [])],
+                "total": total,
+                "pages": max(1, -(-total // size)),
+            },
+        )
 
     @get("/{customer_id:str}")
     async def customer(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Text, cast, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftersales_shared.auth import Principal
@@ -111,12 +112,28 @@ async def update_customer(
     return row
 
 
+PHONE_TYPED = re.compile(r"^\+?[0-9][0-9 -]*$")
+PHONE_MIN_DIGITS = 5  # fewer could match inside the JSON's \uXXXX escapes of a contact's name
+
+
+def _matches(q: str) -> list[Any]:
+    """What `q` finds: part of the name, the start of the credit code, and — when it is typed
+    like a phone number with at least five digits — part of a contact's phone."""
+    found = [
+        CustomerRow.name.contains(q, autoescape=True),
+        CustomerRow.credit_code.startswith(q.upper(), autoescape=True),
+    ]
+    if PHONE_TYPED.fullmatch(q) and sum(ch.isdigit() for ch in q) >= PHONE_MIN_DIGITS:
+        found.append(cast(CustomerRow.contacts, Text).contains(q, autoescape=True))
+    return found
+
+
 async def list_customers(
     session: AsyncSession, *, q: str | None, owner: str | None, limit: int, offset: int
 ):
     query = select(CustomerRow)
-    if q:
-        query = query.where(CustomerRow.name.contains(q) | (CustomerRow.credit_code == q.upper()))
+    if q and q.strip():
+        query = query.where(or_(*_matches(q.strip())))
     if owner:
         query = query.where(CustomerRow.owner == owner)
     return await page(

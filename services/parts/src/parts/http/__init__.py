@@ -5,6 +5,7 @@ customer's quote page, invoice requests, Excel import and export, expense claims
 from .catalog import LocationsController, PartsController, ReorderController
 from .excel import ExcelController
 from .expenses import ExpenseClaimsController
+from .invoices import InvoiceRegisterController
 from .money import PriceListController, TicketMoneyController
 from .quote_page import PUBLIC_PREFIX, QuotePageController
 from .stock import (
@@ -24,6 +25,7 @@ CONTROLLERS = [
     TicketCostsController,
     ExcelController,
     TicketMoneyController,
+    InvoiceRegisterController,
     PriceListController,
     QuotePageController,
     ExpenseClaimsController,
