@@ -62,6 +62,7 @@ async def test_an_engineer_reads_the_complaints_about_their_work_only(desk_parts
             assert mine.status_code == 200, mine.text
             assert 'id="complaint-read-only"' in mine.text and "绍兴某某印染moved" in mine.text
             assert '<details class="action"' not in mine.text  # no form to take a step
+            assert f'href="/tickets/{nos["moved"]}"' not in mine.text  # 王工's now: no dead link
             token = CSRF_FIELD.search(mine.text)[1]
             posted = await zhang.post(
                 f"/complaints/{nos['moved']}/actions/acknowledge",
@@ -86,6 +87,8 @@ async def test_an_engineer_reads_the_complaints_about_their_work_only(desk_parts
         async with httpx.AsyncClient(base_url=base, timeout=WAIT) as wang:
             await sign_in(wang, "eng-wang")
             assert _listed((await wang.get("/complaints")).text) == set(nos.values())
+            his = (await wang.get(f"/complaints/{nos['moved']}")).text
+            assert f'href="/tickets/{nos["moved"]}"' in his  # his ticket: its page for the log
 
 
 async def test_my_complaints_on_a_laptop_and_a_phone(desk_parts, artifacts_dir):

@@ -89,6 +89,7 @@ async def test_an_engineer_sees_complaints_about_their_work_and_no_one_else_s(
             r = await client.get(f"/complaints/{no}", headers=ENG)
             assert r.status_code == 200, r.text
             assert r.json()["calendar_id"]  # the clocks' calendar, without opening the ticket
+            assert r.json()["assignee_id"] == ("eng-wang" if no == moved else None)
             signed = await client.get(f"/complaints/{no}/signatures", headers=ENG)
             assert signed.status_code == 200
         for who, no in ((ENG, unrelated), (OTHER_ENG, follow_up), (THIRD_ENG, moved)):

@@ -44,6 +44,7 @@ def complaint_out(row: ComplaintRow) -> ComplaintOut:
     data["customer_name"] = row.ticket.customer_name
     data["dealer_id"] = row.ticket.dealer_id
     data["calendar_id"] = row.ticket.calendar_id
+    data["assignee_id"] = row.ticket.assignee_id
     data["overdue"] = complaints.overdue_stages(row)
     data["clocks"] = [ComplaintClockOut.model_validate(c) for c in row.clocks]
     data["proposals"] = [ComplaintProposalOut.model_validate(p) for p in row.proposals]
