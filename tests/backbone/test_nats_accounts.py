@@ -200,8 +200,9 @@ async def test_a_service_publishes_its_own_subjects_and_reads_only_its_own_consu
 
 
 async def test_the_console_only_hears_the_events_of_its_live_pages(secured):
-    """Live updates: plain subscriptions to the subjects of the tickets, contracts and dealers
-    services (the board, the review inbox, the dealer portal); no publishing (not even a ticket
+    """Live updates: plain subscriptions to the subjects of the tickets, contracts, dealers and
+    surveys services (the board, the review inbox, the dealer portal, the return visits); no
+    publishing (not even a ticket
     event), no other producer's subjects, no JetStream API, no one's inbox."""
     errors = Errors()
     nc = await _as(secured, CONSOLE, errors)
@@ -222,9 +223,10 @@ async def test_the_console_only_hears_the_events_of_its_live_pages(secured):
         assert "permissions violation for publish" in await errors.wait_for(
             '"tickets.ticket_opened.v1"'
         )
-        for producer, subject in (  # the review inbox, the dealer portal
+        for producer, subject in (  # the review inbox, the dealer portal, the return visits
             ("contracts", "contracts.contract_submitted.v1"),
             ("dealers", "dealers.warranty_card_registered.v1"),
+            ("surveys", "surveys.return_visit_recorded.v1"),
         ):
             await nc.subscribe(f"{producer}.>", cb=heard.put)
             await nc.flush()
@@ -235,7 +237,7 @@ async def test_the_console_only_hears_the_events_of_its_live_pages(secured):
             finally:
                 await publisher.close()
             assert (await asyncio.wait_for(heard.get(), 10)).subject == subject
-        for subject in ("surveys.>", "parts.>", "_INBOX_tickets.>", ">"):
+        for subject in ("notifications.>", "parts.>", "_INBOX_tickets.>", ">"):
             await nc.subscribe(subject)
             assert "permissions violation for subscription" in await errors.wait_for(f'"{subject}"')
         with pytest.raises(NatsTimeout):

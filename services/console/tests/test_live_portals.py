@@ -40,7 +40,7 @@ async def test_the_review_inbox_updates_itself(desk_parts, artifacts_dir):
         async with httpx.AsyncClient(base_url=base, timeout=WAIT) as probe:
             await _feed_connected(probe)
             await sign_in(probe, "fin-qian")
-            bad = await probe.get("/live?topic=surveys")
+            bad = await probe.get("/live?topic=parts")
             assert bad.status_code == 400 and "topic" in bad.text
             mixed = await probe.get("/live?topic=contracts&ticket=SV-20261129-0001")
             assert mixed.status_code == 400

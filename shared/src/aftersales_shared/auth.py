@@ -15,6 +15,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.middleware.base import DefineMiddleware
 
+from .claims import ClaimError, ClaimMapping, dealer_of, role_names
 from .settings import LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER, ServiceSettings
 
 NUMERIC_DATE_CLAIMS = ("exp", "nbf", "iat")
@@ -52,6 +53,10 @@ class Principal:
         return Role.ADMIN in self.roles or bool(self.roles.intersection(roles))
 
 
+# the local tokens' shape (`roles`, `groups`, `dealer_id`), for callers without settings
+DEFAULT_CLAIMS = ClaimMapping.model_construct()
+
+
 class TokenVerifier:
     """Checks a bearer token's signature, expiry, lifetime, audience and issuer.
 
@@ -64,6 +69,7 @@ class TokenVerifier:
         self._audience = settings.effective_jwt_audience
         self._issuer = settings.effective_jwt_issuer
         self._max_lifetime = settings.jwt_max_lifetime_hours * 3600
+        self._claims = settings.auth_claims
         self._jwks = (
             jwt.PyJWKClient(settings.jwks_url, cache_keys=True) if settings.jwks_url else None
         )
@@ -104,24 +110,31 @@ class TokenVerifier:
             raise NotAuthorizedException(
                 f"invalid token: lifetime longer than {self._max_lifetime / 3600:g} hours"
             )
-        return principal_from_claims(claims)
+        return principal_from_claims(claims, self._claims)
 
 
-def principal_from_claims(claims: dict[str, Any]) -> Principal:
-    raw_roles = claims.get("roles") or []
-    if isinstance(raw_roles, str):
-        raw_roles = [raw_roles]
-    if not isinstance(raw_roles, list) or not all(isinstance(r, str) for r in raw_roles):
-        raise NotAuthorizedException("invalid token: roles must be a list of names")
-    for claim in ("sub", "name", "dealer_id", "customer_id"):
-        if claims.get(claim) is not None and (
-            not isinstance(claims[claim], str) or len(claims[claim]) > 200
-        ):
+def principal_from_claims(claims: dict[str, Any], mapping: ClaimMapping | None = None) -> Principal:
+    """Who a verified token's claims say is calling: the roles claim ∪ the roles of its mapped
+    groups and the dealer where `mapping` (AUTH_*, aftersales_shared.claims) says they are. The
+    services' guard and the console's sign-in both call this, so both see the same roles."""
+    mapping = mapping or DEFAULT_CLAIMS
+    try:
+        raw_roles = role_names(claims, mapping)
+    except ClaimError as exc:
+        raise NotAuthorizedException(str(exc)) from exc
+    dealer_id = dealer_of(claims, mapping)
+    for claim, value in (
+        ("sub", claims.get("sub")),
+        ("name", claims.get("name")),
+        ("dealer_id", dealer_id),
+        ("customer_id", claims.get("customer_id")),
+    ):
+        if value is not None and (not isinstance(value, str) or len(value) > 200):
             raise NotAuthorizedException(
                 f"invalid token: {claim} must be a string of at most 200 characters"
             )
     roles = frozenset(Role(r) for r in raw_roles if r in Role._value2member_map_)
-    if Role.DEALER in roles and not claims.get("dealer_id"):
+    if Role.DEALER in roles and not dealer_id:
         raise NotAuthorizedException("a dealer token must name its dealer_id")
     if Role.CUSTOMER in roles and not claims.get("customer_id"):
         raise NotAuthorizedException("a customer token must name its customer_id")
@@ -129,7 +142,7 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
         subject=str(claims["sub"]),
         roles=roles,
         name=claims.get("name"),
-        dealer_id=claims.get("dealer_id"),
+        dealer_id=dealer_id,
         customer_id=claims.get("customer_id"),
         claims=claims,
     )

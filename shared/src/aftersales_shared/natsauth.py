@@ -34,7 +34,7 @@ PARTNERS = "partners"
 PROVISIONER = "provisioner"
 # the web console: hears these services' events to update open pages (core NATS, read only)
 CONSOLE = "console"
-CONSOLE_LISTENS: tuple[str, ...] = ("tickets.>", "contracts.>", "dealers.>")
+CONSOLE_LISTENS: tuple[str, ...] = ("tickets.>", "contracts.>", "dealers.>", "surveys.>")
 USERS: tuple[str, ...] = (*PRODUCERS, PARTNERS, PROVISIONER, CONSOLE)
 # local installations only (launcher, tests): may do anything, for an operator's `nats` CLI and the
 # tests' probes; the production configuration (infra/nats/auth.conf) has no such user

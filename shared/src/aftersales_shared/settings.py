@@ -11,6 +11,8 @@ from typing import ClassVar
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .claims import ClaimMapping
+
 DEFAULT_DATA_DIR = Path(".data")
 DEV_JWT_SECRET = "aftersales-local-dev-secret-change-me"
 # the launcher (`./dev up`) and the tests turn this on; production manifests never do
@@ -75,6 +77,14 @@ class ServiceSettings(BaseSettings):
     jwks_url: str | None = None
     jwt_audience: str | None = None
     jwt_issuer: str | None = None
+    auth_claims: ClaimMapping = Field(
+        default_factory=ClaimMapping,
+        description=(
+            "where tokens carry roles, groups and the dealer: AUTH_ROLES_CLAIM, AUTH_GROUPS_CLAIM, "
+            "AUTH_GROUP_ROLES, AUTH_DEALER_ID_CLAIM — the same names in every service and the "
+            "console (aftersales_shared.claims)"
+        ),
+    )
     jwt_max_lifetime_hours: float = Field(
         default=8.0,
         gt=0,

@@ -31,8 +31,18 @@ STAGES = {
 }
 PAGE_LIMIT = 100  # complaints per page of the list (the tickets API's longest page)
 # who sees complaints in the console: the desk, its supervisors, management (tickets'
-# COMPLAINT_DESK), the technical department (findings) and a dealer (its own, as tickets scopes)
-VIEWERS = ("service_agent", "service_supervisor", "manager", "technical", "dealer")
+# COMPLAINT_DESK), the technical department (findings), a dealer (its own, as tickets scopes) and
+# an engineer (read only: the complaints about their work, as tickets scopes — 我的投诉)
+VIEWERS = ("service_agent", "service_supervisor", "manager", "technical", "dealer", "engineer")
+HANDLERS = ("service_agent", "service_supervisor", "manager", "technical", "dealer")
+SHOWN = {"open": "未结", "all": "全部"}  # the list's filter: open complaints, or closed ones too
+
+
+def engineer_only(user: SessionUser) -> bool:
+    """An engineer and nothing that handles complaints: the list is 我的投诉 and read only (the
+    investigation of a complaint about someone's work is not theirs to write — DOMAIN.md's
+    complaint hotline is independent of the service department)."""
+    return "engineer" in user.roles and not user.has(*HANDLERS)
 
 
 @dataclass(frozen=True)
@@ -56,6 +66,8 @@ class ComplaintList:
     now_label: str
     page: int = 1
     pages: int = 1
+    shown: str = "open"
+    mine: bool = False  # an engineer's 我的投诉
 
 
 def _due(c: dict[str, Any]) -> datetime | None:
@@ -86,11 +98,14 @@ def row_of(c: dict[str, Any], tz: ZoneInfo, now: datetime) -> ComplaintRow:
 
 
 async def load_complaints(
-    upstream: Upstream, user: SessionUser, now: datetime, page_no: int = 1
+    upstream: Upstream, user: SessionUser, now: datetime, page_no: int = 1, shown: str = "open"
 ) -> ComplaintList:
-    """Open complaints, newest first as the tickets API lists them (only what the user may see),
-    PAGE_LIMIT a page."""
-    params = {"open_only": "true", "limit": PAGE_LIMIT, "offset": (page_no - 1) * PAGE_LIMIT}
+    """Open complaints (`shown="all"`: closed ones too), newest first as the tickets API lists
+    them (only what the user may see: an engineer's are those about their work), PAGE_LIMIT a
+    page."""
+    params: dict[str, Any] = {"limit": PAGE_LIMIT, "offset": (page_no - 1) * PAGE_LIMIT}
+    if shown == "open":
+        params["open_only"] = "true"
     page = await upstream.get("tickets", "/complaints", user.token, params=params)
     tz = ZoneInfo(upstream.settings.business_timezone)
     rows = [row_of(c, tz, now) for c in page["items"]]
@@ -101,6 +116,8 @@ async def load_complaints(
         now_label=wall_clock(now, tz, now),
         page=page_no,
         pages=max(1, -(-total // PAGE_LIMIT)),
+        shown=shown,
+        mine=engineer_only(user),
     )
 
 
@@ -322,9 +339,12 @@ async def load_complaint(
 ) -> ComplaintPage:
     """One complaint the user may see (the tickets API answers 404 for any other)."""
     c = await upstream.get("tickets", f"/complaints/{no}", user.token)
-    ticket = await upstream.get("tickets", f"/tickets/{no}", user.token)
+    calendar_id = c.get("calendar_id")
+    if not calendar_id:  # a tickets service older than the complaint's own calendar_id
+        ticket = await upstream.get("tickets", f"/tickets/{no}", user.token)
+        calendar_id = ticket.get("calendar_id")
     tz = ZoneInfo(upstream.settings.business_timezone)
-    calendar = await upstream.calendar(ticket.get("calendar_id") or "default", user.token)
+    calendar = await upstream.calendar(calendar_id or "default", user.token)
     clocks = [_clock(raw, c, calendar, tz, now) for raw in c.get("clocks") or []]
     clocks.sort(key=lambda k: (not k.current, -k.round))
     history = []

@@ -1,15 +1,15 @@
 """Live updates: the console hears the events of the services whose pages update live (tickets,
-contracts, dealers) on NATS and tells the open pages that something changed, over Server-Sent
-Events; each page then fetches itself again with the signed-in user's own session (the console
-never pushes a record, so nobody learns more than a page already shows them).
+contracts, dealers, surveys) on NATS and tells the open pages that something changed, over
+Server-Sent Events; each page then fetches itself again with the signed-in user's own session
+(the console never pushes a record, so nobody learns more than a page already shows them).
 
-Core-NATS subscriptions on `tickets.>`, `contracts.>` and `dealers.>` (natsauth.CONSOLE_LISTENS;
-the console's NATS user may subscribe to these and publish nothing): no consumer state on the
-server, no acknowledgement, the event arrives as the relay publishes it. The console owns no
-data, so a missed event only means a page refreshes later: whenever the connection to NATS comes
-back (events may have passed meanwhile), every page is told to refresh, and a page whose event
-stream reconnects with an older `Last-Event-ID` than the feed's (the browser sends it by itself)
-refreshes as well.
+Core-NATS subscriptions on `tickets.>`, `contracts.>`, `dealers.>` and `surveys.>`
+(natsauth.CONSOLE_LISTENS; the console's NATS user may subscribe to these and publish nothing): no
+consumer state on the server, no acknowledgement, the event arrives as the relay publishes it.
+The console owns no data, so a missed event only means a page refreshes later: whenever the
+connection to NATS comes back (events may have passed meanwhile), every page is told to refresh,
+and a page whose event stream reconnects with an older `Last-Event-ID` than the feed's (the
+browser sends it by itself) refreshes as well.
 """
 
 from __future__ import annotations
@@ -36,24 +36,34 @@ QUEUE_SIZE = 64
 @dataclass(frozen=True)
 class Notice:
     """What a page may learn: the feed's position, which service's records changed and which
-    ticket (None: everything may have, refresh)."""
+    ticket (None: everything may have, refresh); for the pages that follow one record or one
+    dealer's records, the return visit and the dealer the event names (never shown, only
+    compared)."""
 
     mark: str
     ticket_no: str | None
     refresh: bool = False
     topic: str = "tickets"
+    visit_id: str | None = None
+    dealer_id: str | None = None
+
+
+def _field(body: object, name: str) -> str | None:
+    value = body.get(name) if isinstance(body, dict) else None
+    return value if isinstance(value, str) and 0 < len(value) <= 64 else None
+
+
+def _body(payload: bytes) -> object:
+    try:
+        return json.loads(payload)
+    except ValueError:
+        return None
 
 
 def ticket_of(payload: bytes) -> str | None:
     """The ticket an event is about (its body's ticket_no), if any."""
-    try:
-        body = json.loads(payload)
-    except ValueError:
-        return None
-    if not isinstance(body, dict):
-        return None
-    no = body.get("ticket_no")
-    return no if isinstance(no, str) and 0 < len(no) <= 40 else None
+    no = _field(_body(payload), "ticket_no")
+    return no if no is not None and len(no) <= 40 else None
 
 
 class LiveFeed:
@@ -87,10 +97,17 @@ class LiveFeed:
     def listeners(self) -> int:
         return len(self._listeners)
 
-    def publish(self, ticket_no: str | None, refresh: bool = False, topic: str = "tickets") -> None:
+    def publish(
+        self,
+        ticket_no: str | None,
+        refresh: bool = False,
+        topic: str = "tickets",
+        visit_id: str | None = None,
+        dealer_id: str | None = None,
+    ) -> None:
         """Tell every open page (a page too slow to keep up is told to refresh instead)."""
         self.seq += 1
-        notice = Notice(self.mark, ticket_no, refresh, topic)
+        notice = Notice(self.mark, ticket_no, refresh, topic, visit_id, dealer_id)
         for queue in list(self._listeners):
             try:
                 queue.put_nowait(notice)
@@ -161,6 +178,15 @@ class LiveFeed:
 
     async def _on_message(self, msg: Any) -> None:
         topic = str(msg.subject).split(".", 1)[0]
+        if topic == "surveys":  # return visits: a visit's page follows its visit, a dealer its own
+            body = _body(msg.data)
+            self.publish(
+                ticket_of(msg.data),
+                topic=topic,
+                visit_id=_field(body, "visit_id"),
+                dealer_id=_field(body, "dealer_id"),
+            )
+            return
         self.publish(ticket_of(msg.data) if topic == "tickets" else None, topic=topic)
 
     async def _disconnected(self) -> None:

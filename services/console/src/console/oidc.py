@@ -28,6 +28,9 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 import jwt
+from litestar.exceptions import NotAuthorizedException
+
+from aftersales_shared.auth import principal_from_claims
 
 from .people import SessionUser
 from .settings import ConsoleSettings
@@ -45,9 +48,19 @@ class OidcError(Exception):
         self.zh, self.en, self.status = zh, en, status
 
 
-def _roles(claims: dict[str, Any]) -> tuple[str, ...]:
-    roles = claims.get("roles") or []
-    return (roles,) if isinstance(roles, str) else tuple(str(r) for r in roles)
+def _who(claims: dict[str, Any], settings: ConsoleSettings) -> tuple[tuple[str, ...], str | None]:
+    """The roles and the dealer of an access token, computed as the services compute them (one
+    function, aftersales_shared.auth.principal_from_claims, the same AUTH_* settings): the roles
+    claim ∪ the roles of the IdP groups AUTH_GROUP_ROLES maps."""
+    try:
+        who = principal_from_claims(claims, settings.auth_claims)
+    except NotAuthorizedException as exc:
+        raise OidcError(
+            "登录令牌中的角色或经销商信息不完整，请联系管理员",
+            f"the access token's roles or dealer cannot be used: {exc.detail}",
+            403,
+        ) from exc
+    return tuple(sorted(role.value for role in who.roles)), who.dealer_id
 
 
 def pkce_pair() -> tuple[str, str]:
@@ -169,16 +182,17 @@ class OidcClient:
                 "登录请求不匹配，请重新登录", "the ID token's nonce is not this sign-in's"
             )
         claims = await self._access_claims(access, str(identity.get("sub")))
+        roles, dealer_id = _who(claims, self.settings)
         refresh = tokens.get("refresh_token")
         session_end = now + self.settings.session_hours * 3600
         return SessionUser(
             sub=str(identity["sub"]),
             name=str(identity.get("name") or identity.get("preferred_username") or identity["sub"]),
-            roles=_roles(claims),
+            roles=roles,
             token=access,
             # without a refresh token the session ends with its access token
             expires_at=session_end if refresh else min(float(claims["exp"]), session_end),
-            dealer_id=claims.get("dealer_id"),
+            dealer_id=dealer_id,
             refresh_token=refresh,
             token_expires_at=float(claims["exp"]),
             id_token=id_token,
@@ -223,11 +237,12 @@ class OidcClient:
             )
             if str(identity.get("sub")) != user.sub:
                 raise OidcError("登录令牌不一致", "the renewed ID token is another user's")
+        roles, dealer_id = _who(claims, self.settings)
         return replace(
             user,
-            roles=_roles(claims),
+            roles=roles,
             token=access,
-            dealer_id=claims.get("dealer_id"),
+            dealer_id=dealer_id,
             refresh_token=tokens.get("refresh_token") or user.refresh_token,
             token_expires_at=float(claims["exp"]),
             id_token=id_token or user.id_token,

@@ -114,3 +114,11 @@ class SessionUser:
 
     def has(self, *roles: str) -> bool:
         return "admin" in self.roles or any(r in self.roles for r in roles)
+
+    @property
+    def dealer_scope(self) -> str | None:
+        """The dealer this user is confined to, as the services decide it
+        (aftersales_shared.auth.dealer_scope): a dealer's staff, not company staff."""
+        if "dealer" in self.roles and not self.has("manager", "technical", "finance"):
+            return self.dealer_id
+        return None

@@ -659,6 +659,14 @@ class ComplaintOut(Out):
     ticket_status: str
     customer_name: str
     dealer_id: str | None
+    calendar_id: str | None = Field(
+        default=None,
+        description="the ticket's working-time calendar (the clocks count on it), for readers "
+        "who may not open the ticket itself: an engineer whose earlier work a complaint is about",
+    )
+    assignee_id: str | None = Field(
+        default=None, description="who the complaint ticket is assigned to now (engineer, dealer)"
+    )
     level: ComplaintLevel
     complaint_type: ComplaintType | None = Field(description="投诉类型; None until someone says")
     stage: ComplaintStage

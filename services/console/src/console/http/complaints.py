@@ -21,7 +21,8 @@ from .pages import current_user, flash, problem, sign_in_again, take_flash
 from .ticket import TICKET_NO, Form, _bad_number
 
 # who handles complaints (tickets' COMPLAINT_DESK): the desk, its supervisors, management; the
-# technical department records findings; a dealer reads its own
+# technical department records findings; a dealer reads its own; an engineer reads the complaints
+# about their work (我的投诉)
 COMPLAINT_ROLES = cp.VIEWERS
 
 
@@ -29,9 +30,9 @@ def _refused(request: Request) -> Template:
     return problem(
         request,
         403,
-        "投诉页面仅限客服、客服主管、管理层、技术部和经销商（本经销商的投诉）",
+        "投诉页面仅限客服、客服主管、管理层、技术部、经销商（本经销商的投诉）和工程师（关于本人工作的投诉）",
         "complaints are the service desk's, its supervisors', management's, the technical "
-        "department's and a dealer's own",
+        "department's, a dealer's own and an engineer's about their own work",
     )
 
 
@@ -51,8 +52,15 @@ class ComplaintsController(Controller):
         raw = request.query_params.get("page") or "1"
         if not raw.isdigit() or not 1 <= int(raw) <= 10_000:
             return problem(request, 400, "页码应为 1 起的整数", "page: a whole number from 1")
-        listed = await cp.load_complaints(upstream, user, utcnow(), int(raw))
-        return Template("complaints.html", context={"user": user, "listed": listed})
+        shown = request.query_params.get("shown") or "open"
+        if shown not in cp.SHOWN:
+            return problem(
+                request, 400, "shown 只能是 open（未结）或 all（全部）", "shown: open or all"
+            )
+        listed = await cp.load_complaints(upstream, user, utcnow(), int(raw), shown)
+        return Template(
+            "complaints.html", context={"user": user, "listed": listed, "shown": cp.SHOWN}
+        )
 
     @get("/{no:str}")
     async def complaint(
@@ -72,6 +80,7 @@ class ComplaintsController(Controller):
                 "user": user,
                 "page": page,
                 "steps": cp.available(user, page.complaint),
+                "read_only": cp.engineer_only(user),
                 "flash": take_flash(request),
                 "choices": cp,
             },

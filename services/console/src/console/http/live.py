@@ -4,12 +4,16 @@
 data: the page fetches its list again with the user's own session, so it only ever shows what
 the tickets API lets that user see. `/live?topic=contracts` (the review inbox) and
 `?topic=dealers` (the dealer portal): `board` whenever that service's records changed, read
-again the same way. `/live?ticket=<no>` (a ticket page): the ticket is read first with the
-user's token (a ticket they may not see is a 404, never a stream), then an event `ticket` only
-when that ticket changed. `refresh`: events may have been missed (NATS reconnected, the page's
-stream reconnected with an older Last-Event-ID): fetch again. A stream lasts
-`live_stream_seconds`, then the browser reconnects by itself (a signed-out session then gets no
-stream)."""
+again the same way. `/live?topic=surveys` (the return visits): `board` whenever a survey or a
+return visit changed — for a dealer's user only when the event names that dealer (its list shows
+no other); `?topic=surveys&visit=<id>` (a visit's page): the visit is read first with the user's
+token, then an event `visit` only when that visit (or its ticket's survey) changed.
+`/live?ticket=<no>` (a ticket page): the ticket (or, when the user may not open the ticket, its
+complaint) is read first with the user's token (one they may not see is a 404, never a stream),
+then an event `ticket` only when that ticket changed. `refresh`: events may have been missed
+(NATS reconnected, the page's stream reconnected with an older Last-Event-ID): fetch again. A
+stream lasts `live_stream_seconds`, then the browser reconnects by itself (a signed-out session
+then gets no stream)."""
 
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ from litestar.di import NamedDependency
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from ..live import TOPICS, LiveFeed
+from ..return_visits import VISIT_ID
 from ..settings import ConsoleSettings
 from ..upstream import Upstream, UpstreamError
 from .pages import current_user
@@ -35,6 +40,17 @@ def _refused(status: int, text: str) -> Response[str]:
     return Response(text, status_code=status, media_type="text/plain; charset=utf-8")
 
 
+async def _may_see(upstream: Upstream, no: str, token: str) -> None:
+    """The ticket, or else its complaint: an engineer reads a complaint about their earlier work
+    on a ticket that is no longer theirs (the tickets API's 404 stands for any other)."""
+    try:
+        await upstream.get("tickets", f"/tickets/{no}", token)
+    except UpstreamError as exc:
+        if exc.status != 404:
+            raise
+        await upstream.get("tickets", f"/complaints/{no}", token)
+
+
 @get("/live", include_in_schema=False)
 async def live(
     request: Request,
@@ -46,14 +62,26 @@ async def live(
     if user is None:
         return _refused(401, "请重新登录 (sign in again)")
     ticket = request.query_params.get("ticket")
+    visit = request.query_params.get("visit")
+    visit_ticket: str | None = None
     topic = request.query_params.get("topic") or "tickets"
     if topic not in TOPICS or (ticket is not None and topic != "tickets"):
         return _refused(400, f"topic 只能是 {'、'.join(TOPICS)} 之一 (topic: one of {TOPICS})")
+    if visit is not None:
+        if topic != "surveys" or not VISIT_ID.fullmatch(visit):
+            return _refused(400, "回访编号格式不对 (visit: a return visit id, with topic=surveys)")
+        try:  # only a visit this user may see: the surveys API decides, with their token
+            seen = await upstream.get("surveys", f"/return-visits/{visit}", user.token)
+        except UpstreamError as exc:
+            status = exc.status if 400 <= exc.status < 500 else 503
+            return _refused(status, f"无法订阅此回访的更新：{exc.detail}")
+        visit_ticket = seen.get("ticket_no")
+    dealer = user.dealer_scope if topic == "surveys" else None
     if ticket is not None:
         if not TICKET_NO.fullmatch(ticket):
             return _refused(400, "工单号格式不对 (a ticket number is letters, digits and -)")
         try:  # only a ticket this user may see: the API decides, with their token
-            await upstream.get("tickets", f"/tickets/{ticket}", user.token)
+            await _may_see(upstream, ticket, user.token)
         except UpstreamError as exc:
             status = exc.status if 400 <= exc.status < 500 else 503
             return _refused(status, f"无法订阅此工单的更新：{exc.detail}")
@@ -81,6 +109,13 @@ async def live(
                     yield ServerSentEventMessage(data="refresh", event="refresh", id=notice.mark)
                 elif notice.topic != topic:
                     continue
+                elif visit is not None:
+                    if notice.visit_id == visit or (
+                        visit_ticket and notice.ticket_no == visit_ticket
+                    ):
+                        yield ServerSentEventMessage(data=visit, event="visit", id=notice.mark)
+                elif dealer is not None and notice.dealer_id != dealer:
+                    continue  # another dealer's (or the company's own) visits
                 elif ticket is None:
                     yield ServerSentEventMessage(data="changed", event="board", id=notice.mark)
                 elif notice.ticket_no == ticket:

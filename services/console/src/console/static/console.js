@@ -94,6 +94,7 @@
   source.addEventListener("error", function () { root.setAttribute("data-live-state", "closed"); });
   source.addEventListener("board", function () { reload("列表已更新 List updated"); });
   source.addEventListener("ticket", function () { reload("工单已更新 Ticket updated"); });
+  source.addEventListener("visit", function () { reload("回访已更新 Visit updated"); });
   source.addEventListener("refresh", function () { listening(); reload(""); });
 }());
 

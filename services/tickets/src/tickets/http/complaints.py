@@ -43,6 +43,8 @@ def complaint_out(row: ComplaintRow) -> ComplaintOut:
     data["ticket_status"] = row.ticket.status
     data["customer_name"] = row.ticket.customer_name
     data["dealer_id"] = row.ticket.dealer_id
+    data["calendar_id"] = row.ticket.calendar_id
+    data["assignee_id"] = row.ticket.assignee_id
     data["overdue"] = complaints.overdue_stages(row)
     data["clocks"] = [ComplaintClockOut.model_validate(c) for c in row.clocks]
     data["proposals"] = [ComplaintProposalOut.model_validate(p) for p in row.proposals]
@@ -64,7 +66,8 @@ class ComplaintController(Controller):
     @get(
         "/",
         guards=[requires(*READERS)],
-        summary="Complaints with filters (dealers: their own; engineers: assigned to them)",
+        summary="Complaints with filters (dealers: their own; engineers: about their work, on "
+        "tickets assigned to them now or before)",
     )
     async def list_(
         self,

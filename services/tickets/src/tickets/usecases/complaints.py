@@ -62,6 +62,7 @@ from ..models import (
 from ..settings import TicketsSettings
 from . import quality_audit, service_sheet
 from .access import STAFF_ROLES, visible_to
+from .complaint_scope import engineer_of, engineer_sees, worked_on
 from .progress import log_entry
 
 STEP_DUE = "complaint_step_due"
@@ -279,14 +280,18 @@ def _not_found(no: str) -> NotFound:
 async def get_complaint(
     session: AsyncSession, no: str, user: Principal, lock: bool = False
 ) -> ComplaintRow:
-    """A complaint the caller may see (its ticket's rules: staff all, a dealer its own, an engineer
-    the ones assigned); 404 for the others as for none."""
+    """A complaint the caller may see (its ticket's rules: staff all, a dealer its own; an engineer
+    the ones about their work, complaint_scope); 404 for the others as for none."""
     query = select(ComplaintRow).where(ComplaintRow.ticket_no == no)
     if lock:
         query = query.with_for_update(of=ComplaintRow).execution_options(populate_existing=True)
     row = await session.scalar(query)
-    if row is None or not visible_to(row.ticket, user):
+    if row is None:
         raise _not_found(no)
+    if not visible_to(row.ticket, user):
+        engineer = engineer_of(user)
+        if engineer is None or not await engineer_sees(session, row, engineer):
+            raise _not_found(no)
     return row
 
 
@@ -312,8 +317,9 @@ async def list_complaints(
         scope = dealer_scope(user)
         if scope:
             conds.append(TicketRow.dealer_id == scope)
-        if Role.ENGINEER in user.roles:
-            conds.append(TicketRow.assignee_id == user.subject)
+        engineer = engineer_of(user)
+        if engineer is not None:
+            conds.append(worked_on(engineer))
         if not conds:
             raise Forbidden("无权查看投诉 (this role cannot list complaints)")
         query = query.where(or_(*conds))
