@@ -1,6 +1,6 @@
 """The console's pages."""
 
-from .admin import AdminController, CalendarAdminController, RulesAdminController
+from .admin import AdminController, CalendarAdminController
 from .board import BoardController
 from .complaints import ComplaintsController
 from .contracts import ContractsController, CustomersController
@@ -14,6 +14,7 @@ from .report import ReportController
 from .return_visits import ReturnVisitsController
 from .reviews import ReviewController
 from .rota import RotaController
+from .rules import RulesPagesController
 from .signin import SignInController
 from .stock import StockPagesController
 from .ticket import TicketController
@@ -38,6 +39,6 @@ CONTROLLERS = [
     StockPagesController,
     AdminController,
     CalendarAdminController,
-    RulesAdminController,
+    RulesPagesController,
     RotaController,
 ]
