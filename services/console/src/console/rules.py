@@ -128,10 +128,13 @@ def event_label(name: str) -> str:
     return f"{zh}（{name}）" if zh else name
 
 
+GROUPS = ROLE_NAMES | {"product": "产品部", "production": "生产部", "purchasing": "采购部"}
+
+
 def recipient_label(selector: str) -> str:
     kind, _, group = selector.partition(":")
     if kind in ("group", "duty"):
-        said = ROLE_NAMES.get(group, group)
+        said = GROUPS.get(group, group)
         return f"{'全组' if kind == 'group' else '值班'} {said}"
     return RECIPIENTS.get(selector, selector)
 

@@ -82,6 +82,7 @@ async def _page(
             "user": user,
             "editor": "admin" in user.roles,
             "current": shown,
+            "saved_at": r.history([shown], tz)[0]["at"],
             "groups": r.by_event(rules, event, state),
             "count": len(rules),
             "off": sum(1 for x in rules if x.get("enabled") is False),
@@ -109,16 +110,14 @@ class RulesPagesController(Controller):
 
     @get("/")
     async def rules(
-        self,
-        request: Request,
-        upstream: NamedDependency[Upstream],
-        event: str = "",
-        state: str = "",
-        offset: str = "0",
+        self, request: Request, upstream: NamedDependency[Upstream]
     ) -> Template | Redirect:
         user = _reader(request)
         if not isinstance(user, SessionUser):
             return user
+        event = request.query_params.get("event") or ""
+        state = request.query_params.get("state") or ""  # `state` is Litestar's own parameter
+        offset = request.query_params.get("offset") or "0"
         if (
             (event and not EVENT.fullmatch(event))
             or state not in ("", "on", "off")
