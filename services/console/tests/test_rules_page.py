@@ -163,6 +163,23 @@ async def test_the_admin_edits_the_notification_rules(databases, streams_ready, 
                 await accessible(tab, f"{name}-17-rules", shots)
                 assert outside == [], outside
                 await context.close()
+            # the add form filled and sent in the browser: refused, the page says why, typed kept
+            context, tab = await _page(chrome, base, PHONE, [])
+            await _sign_in(tab, base, "admin", "/admin/rules")
+            await tab.click("#add-rule summary")
+            add = tab.locator("#add-rule form")
+            await add.locator("input[name=id]").fill("boss-typed")
+            await add.locator("select[name=event]").select_option("TicketOpened")
+            await add.locator("input[name=recipients]").fill("group:manager")
+            await add.locator("textarea[name=when]").fill("colour eq red")
+            async with tab.expect_navigation():
+                await add.locator("button[type=submit]").click()
+            assert "没有字段 'colour'" in await tab.locator("p.flash-error").inner_text()
+            assert await tab.locator("#add-rule input[name=id]").input_value() == "boss-typed"
+            await _fits(tab, PHONE["width"])
+            await tab.screenshot(path=str(shots / "phone-17c-rules-refused.png"))
+            await accessible(tab, "phone-17c-rules-refused", shots)
+            await context.close()
             context, tab = await _page(chrome, base, LAPTOP, [])
             await _sign_in(tab, base, "sup-zhang", "/admin/rules?event=TicketOpened")
             await _fits(tab, LAPTOP["width"])
