@@ -19,8 +19,8 @@ from .usecases.planning import Notifier
 
 def every_field(classes: list[type[EventData]]) -> dict[type[EventData], set[str]]:
     """What planning reads of each event: all of it. Templates render the whole event
-    (`data.model_dump()`) and rules may test any field, and both are configuration
-    (NOTIFICATIONS_RULES_PATH, _TEMPLATES_PATH)."""
+    (`data.model_dump()`) and rules may test any field, and both change without a release (the
+    rules the admin edits, NOTIFICATIONS_TEMPLATES_PATH)."""
     return {cls: field_paths(schema_of(cls)) for cls in classes}
 
 
