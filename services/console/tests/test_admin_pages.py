@@ -11,7 +11,6 @@ import json
 import re
 import uuid
 
-import httpx
 from a11y import accessible
 from console_support import open_desk, sign_in
 from report_events import contract
@@ -230,58 +229,3 @@ async def test_the_admin_sees_provisional_years_and_imports_one(desk_parts, arti
                 assert outside == [], outside
                 await context.close()
     _keep(shots, "16")
-
-
-async def test_the_admin_reads_the_notification_rules(databases, streams_ready, artifacts_dir):
-    """The rules the real notifications service loaded (its defaults), read only: a 特急 ticket's
-    rule to the supervisor on duty, urgent; other roles 403. In Chromium at both sizes
-    (screenshot 17, axe)."""
-    from aftersales_testing.support import migrated
-    from console.app import create_app
-    from console.settings import ConsoleSettings
-    from notifications.app import create_app as notifications_app
-    from notifications.settings import NotificationsSettings
-
-    app = notifications_app(
-        NotificationsSettings(
-            database_url=await migrated(databases, "notifications"), nats_url=streams_ready
-        )
-    )
-    console = create_app(
-        ConsoleSettings(local_dev=True, nats_url=streams_ready),
-        transport=httpx.ASGITransport(app=app),
-    )
-    client = httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=console), base_url="http://console.test", timeout=30
-    )
-    try:
-        async with client as browser:
-            await sign_in(browser, "admin")
-            page = await browser.get("/admin/rules")
-            assert page.status_code == 200, page.text
-            text = page.text
-            assert "ticket-opened-critical-duty" in text and "值班 service_supervisor" in text
-            assert "当 urgency in [&#39;critical&#39;]" in text and "紧急 urgent" in text
-            assert text.count("<tr>") > 20  # every rule of the defaults
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=console), base_url="http://console.test"
-        ) as other:
-            await sign_in(other, "sup-zhang")
-            assert (await other.get("/admin/rules")).status_code == 403
-
-        shots = artifacts_dir / "console"
-        shots.mkdir(exist_ok=True)
-        async with serving(console) as base, chromium() as chrome:
-            for size, name in ((LAPTOP, "laptop"), (PHONE, "phone")):
-                outside: list[str] = []
-                context, tab = await _page(chrome, base, size, outside)
-                await _sign_in(tab, base, "admin", "/admin/rules")
-                assert await tab.locator("table.rules tbody tr").count() > 20
-                await _fits(tab, size["width"])
-                await tab.screenshot(path=str(shots / f"{name}-17-rules.png"), full_page=True)
-                await accessible(tab, f"{name}-17-rules", shots)
-                assert outside == [], outside
-                await context.close()
-        _keep(shots, "17")
-    finally:
-        await runtime_of(app).engine.dispose()

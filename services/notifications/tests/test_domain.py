@@ -155,7 +155,23 @@ def test_a_rules_file_naming_a_missing_field_is_refused_with_its_line(tmp_path):
     )
     with pytest.raises(RulesError) as err:
         load_notifier(NotificationsSettings(rules_path=path))
-    assert "line 8 (rules.1)" in str(err.value) and "'colour'" in str(err.value)
+    assert "line 8 (rules.1.when)" in str(err.value) and "'colour'" in str(err.value)
+    assert "规则 wrong 的条件" in str(err.value)  # the rule and the field, in Chinese too
+    assert err.value.problems == [
+        {"rule": "wrong", "index": 1, "field": "when", "detail": err.value.problems[0]["detail"]}
+    ]
+
+
+def test_a_switched_off_rule_is_kept_but_never_applied(notifier):
+    env = sample("TicketOpened")
+    doc = {"rules": [r.model_dump(by_alias=True) for r in notifier.rules.rules]}
+    for item in doc["rules"]:
+        if item["id"] == "ticket-opened-ack":
+            item["enabled"] = False
+    switched = parse_rules(doc, notifier.templates.names)
+    assert "ticket-opened-ack" in [r.id for r in switched.rules]
+    assert "ticket-opened-ack" in [r.id for r in notifier.rules.for_event(env.data)]
+    assert "ticket-opened-ack" not in [r.id for r in switched.for_event(env.data)]
 
 
 def test_breach_reaches_supervisors_and_the_escalation_management(notifier):

@@ -5,18 +5,20 @@ from __future__ import annotations
 from litestar import Litestar
 
 from aftersales_shared.calendars import keep_calendar_copies
-from aftersales_shared.db import is_sqlite
+from aftersales_shared.db import is_sqlite, utcnow
 from aftersales_shared.events import NotificationFailedV1, NotificationSentV1
 from aftersales_shared.scheduler import Scheduler
-from aftersales_shared.service import build_runtime, create_service_app
+from aftersales_shared.service import Runtime, build_runtime, create_service_app
 
 from . import messaging
+from .domain import RulesError
 from .http import CONTROLLERS
 from .providers import email_provider, sms_provider, wechat_provider
 from .providers.base import EmailProvider, SmsProvider, WeChatProvider
 from .rules import parse_rules
 from .settings import NotificationsSettings
 from .templates import Templates, load_yaml, yaml_with_lines
+from .usecases import rulebook
 from .usecases.planning import Notifier
 from .worker import DeliveryWorker
 
@@ -35,6 +37,26 @@ def load_notifier(settings: NotificationsSettings) -> Notifier:
     return Notifier(settings, rules, templates)
 
 
+def rules_loader(notifier: Notifier):  # type: ignore[no-untyped-def]
+    """At start, before any event is consumed: the rules file is version 1 when nothing is stored
+    (once, whichever replica comes first), then the current version is loaded. A stored version
+    this release cannot validate stops the start, as a broken rules file does."""
+    seed = notifier.rules
+
+    async def load(rt: Runtime) -> None:
+        async with rt.sessions.begin() as session:
+            await rulebook.seed(session, seed, utcnow())
+        async with rt.sessions() as session:
+            await rulebook.keep_current(session, notifier)
+        if notifier.unusable_version:
+            raise RulesError(
+                f"第 {notifier.unusable_version} 版通知规则在本版本中无效 (the stored rules do not "
+                "validate in this release: restore an older version or the defaults)"
+            )
+
+    return load
+
+
 def create_app(
     settings: NotificationsSettings,
     email: EmailProvider | None = None,
@@ -42,7 +64,9 @@ def create_app(
     wechat: WeChatProvider | None = None,
 ) -> Litestar:
     notifier = load_notifier(settings)
+    defaults = notifier.rules  # the rules file: the seed, and what "restore the defaults" restores
     rt = build_runtime(settings, publishes=[NotificationSentV1, NotificationFailedV1])
+    rt.startup_hooks.append(rules_loader(notifier))
     worker = DeliveryWorker(
         rt.sessions,
         settings,
@@ -69,7 +93,7 @@ def create_app(
         rt,
         route_handlers=CONTROLLERS,
         description=DESCRIPTION,
-        dependencies={"notifier": notifier},
+        dependencies={"notifier": notifier, "rule_defaults": defaults},
     )
     app.on_startup.append(worker.start)
     app.on_shutdown.append(worker.stop)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import phonenumbers
@@ -52,7 +52,12 @@ DIGEST = "digest"  # hold_reason of an alert waiting to go out with others in on
 
 
 class RulesError(ValueError):
-    """The rules file is not usable; the message says where and why."""
+    """The rules file is not usable; the message says where and why, `problems` one by one (rule
+    id, position, field, what is wrong)."""
+
+    def __init__(self, message: str, problems: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or []
 
 
 def in_working_time(calendar: WorkCalendar, now: datetime) -> bool:

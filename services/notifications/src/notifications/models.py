@@ -138,3 +138,24 @@ class WeChatTokenRow(Base):
     expires_at: Mapped[datetime]
     refreshed_at: Mapped[datetime | None]
     refreshes: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RuleSetVersionRow(Base):
+    """One saved version of the notification rules (append-only): the whole validated document,
+    who saved it, when and why. The current rules are the highest version; a restore is a new
+    version equal to an old one."""
+
+    __tablename__ = "rule_set_versions"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    document: Mapped[dict] = mapped_column(JSON, comment="the rules document as validated")
+    action: Mapped[str] = mapped_column(
+        String(20), comment="seed, save, rule_saved, rule_removed, switched, restore, defaults"
+    )
+    note: Mapped[str | None] = mapped_column(String(500))
+    restored_from: Mapped[int | None] = mapped_column(Integer)
+    rules_added: Mapped[int] = mapped_column(Integer, default=0)
+    rules_changed: Mapped[int] = mapped_column(Integer, default=0)
+    rules_removed: Mapped[int] = mapped_column(Integer, default=0)
+    saved_by: Mapped[str] = mapped_column(String(100))
+    saved_at: Mapped[datetime]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, ConfigDict, Field, field_validator
@@ -207,3 +207,74 @@ class OnDutyOut(Out):
     at: datetime
     working_time: bool = Field(description="in working time the whole group hears duty: alerts")
     recipients: list[RecipientOut]
+
+
+# ---------------------------------------------------------------- the rules as data
+VERSION_NUMBER = Field(ge=0, le=2**31 - 1, description="the version the change was made on")
+NOTE = Field(default=None, max_length=500, description="why (shown in the history)")
+
+
+class RulesIn(_In):
+    """The whole rule set, saved as the next version if nobody saved since `expected_version`."""
+
+    expected_version: int = VERSION_NUMBER
+    rules: list[dict[str, Any]] = Field(max_length=500)
+    note: str | None = NOTE
+
+
+class RuleIn(_In):
+    """One rule added or replaced (its id is the path's)."""
+
+    expected_version: int = VERSION_NUMBER
+    rule: dict[str, Any]
+    note: str | None = NOTE
+
+
+class RuleSwitchIn(_In):
+    expected_version: int = VERSION_NUMBER
+    enabled: bool
+    note: str | None = NOTE
+
+
+class RestoreIn(_In):
+    expected_version: int = VERSION_NUMBER
+    note: str | None = NOTE
+
+
+class RuleVersionOut(Out):
+    """One saved version: who, when, why, and how many rules it added, changed and removed."""
+
+    version: int
+    action: str
+    note: str | None
+    restored_from: int | None
+    rules_added: int
+    rules_changed: int
+    rules_removed: int
+    saved_by: str
+    saved_at: datetime
+
+
+class RulesOut(RuleVersionOut):
+    """A version with its rules (defaults left out: `enabled` appears only when false)."""
+
+    rules: list[dict[str, Any]]
+
+
+class CatalogEventOut(Out):
+    name: str
+    type: str
+    producer: str
+    summary: str
+    versions: dict[int, list[str]] = Field(description="version → the fields a condition may test")
+
+
+class RuleCatalogOut(Out):
+    """What a rule may name: events (their versions and fields), templates, selectors, channels."""
+
+    events: list[CatalogEventOut]
+    templates: list[str]
+    selectors: list[str]
+    channels: list[str]
+    kinds: list[str]
+    operators: list[str]

@@ -19,7 +19,9 @@ class NotificationsSettings(ServiceSettings):
 
     # which event notifies whom: the packaged defaults unless a file is named
     rules_path: Path | None = Field(
-        default=None, description="YAML rules file (default: the packaged rules.yaml)"
+        default=None,
+        description="YAML rules file: the seed of the stored rules (version 1) and the defaults "
+        "a restore brings back (default: the packaged rules.yaml)",
     )
     templates_path: Path | None = Field(
         default=None, description="YAML templates file (default: packaged)"

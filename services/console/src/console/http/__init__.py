@@ -1,6 +1,6 @@
 """The console's pages."""
 
-from .admin import AdminController, CalendarAdminController, RulesAdminController
+from .admin import AdminController, CalendarAdminController
 from .board import BoardController
 from .complaints import ComplaintsController
 from .contracts import ContractsController, CustomersController
@@ -15,6 +15,7 @@ from .report import ReportController
 from .return_visits import ReturnVisitsController
 from .reviews import ReviewController
 from .rota import RotaController
+from .rules import RulesPagesController
 from .signin import SignInController
 from .stock import StockPagesController
 from .ticket import TicketController
@@ -40,6 +41,6 @@ CONTROLLERS = [
     StockPagesController,
     AdminController,
     CalendarAdminController,
-    RulesAdminController,
+    RulesPagesController,
     RotaController,
 ]

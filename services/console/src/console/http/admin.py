@@ -5,9 +5,9 @@ Dead letters of every service — the messages a consumer gave up on, kept by ea
 — listed per service and replayed from their row. Working calendars (the tickets API): the
 calendars and their hours, where each year's holiday table comes from (imported, shipped with the
 software, or provisional: a year without an official table), importing a year's table (CSV or
-YAML, pasted), who changed what. Notification rules (the notifications API's `GET /rules`, read
-only: they are a file the service loads at start). Every form carries its CSRF token and is
-posted as the signed-in admin; the service's own answer is shown."""
+YAML, pasted), who changed what. (The notification rules have their own page: http/rules.py.)
+Every form carries its CSRF token and is posted as the signed-in admin; the service's own answer
+is shown."""
 
 from __future__ import annotations
 
@@ -268,67 +268,3 @@ class CalendarAdminController(Controller):
             "时间有变化",
         )
         return back
-
-
-RECIPIENTS = {
-    "contact": "联系人",
-    "contacts": "客户全部联系人",
-    "assignee": "处理人",
-    "sales_rep": "销售代表",
-    "owner": "负责人",
-    "dealer": "经销商",
-}
-CHANNELS = {"sms": "短信", "email": "邮件", "wechat": "微信"}
-
-
-def _recipient(value: str) -> str:
-    kind, _, group = value.partition(":")
-    if kind == "group":
-        return f"组 {group}"
-    if kind == "duty":
-        return f"值班 {group}"
-    return RECIPIENTS.get(value, value)
-
-
-def _conditions(value: Any) -> str:
-    if not isinstance(value, dict) or not value:
-        return ""
-    said = []
-    for field, test in value.items():
-        if isinstance(test, dict):
-            said += [f"{field} {op} {v}" for op, v in test.items()]
-        else:
-            said.append(f"{field} = {test}")
-    return "；".join(said)
-
-
-class RulesAdminController(Controller):
-    path = "/admin/rules"
-    include_in_schema = False
-
-    @get("/")
-    async def rules(
-        self, request: Request, upstream: NamedDependency[Upstream]
-    ) -> Template | Redirect:
-        user = _admin(request)
-        if not isinstance(user, SessionUser):
-            return user
-        loaded = await upstream.get("notifications", "/rules", user.token)
-        rules = [
-            {
-                "id": r.get("id", ""),
-                "event": r.get("event", ""),
-                "kind": r.get("kind", "alert"),
-                "template": r.get("template", ""),
-                "recipients": [_recipient(str(x)) for x in r.get("recipients") or []],
-                "channels": [CHANNELS.get(str(c), str(c)) for c in r.get("channels") or []],
-                "when": _conditions(r.get("when")),
-                "urgent": bool(r.get("urgent")),
-                "urgent_when": _conditions(r.get("urgent_when")),
-            }
-            for r in (loaded or {}).get("rules", [])
-        ]
-        return Template(
-            "rules.html",
-            context={"user": user, "rules": rules, "version": (loaded or {}).get("version")},
-        )

@@ -37,11 +37,21 @@ from .event_recipients import Missing, Resolver
 
 @dataclass
 class Notifier:
-    """What planning needs besides the database: settings, validated rules, compiled templates."""
+    """What planning needs besides the database: settings, validated rules, compiled templates.
+
+    `rules` is the version `rules_version` of the stored rules (0: the rules file, before the
+    database was read); `use` swaps both at once (usecases/rulebook.py keeps them current)."""
 
     settings: NotificationsSettings
     rules: RuleSet
     templates: Templates
+    rules_version: int = 0
+    unusable_version: int = 0  # a stored version this release could not validate (logged once)
+
+    def use(self, rules: RuleSet, version: int) -> None:
+        """A validated rule set replaces the loaded one whole, never an older over a newer."""
+        if version > self.rules_version:
+            self.rules, self.rules_version = rules, version
 
 
 async def plan_notifications(
@@ -60,12 +70,13 @@ async def plan_batch(
     worker after the commit; held ones (quiet hours, rate limit) become scheduler jobs; ones that
     cannot be sent are written `failed` with NotificationFailed. A crash between commit and send is
     recovered by the lease sweep, as for any claim."""
+    rules = nf.rules  # one rule set for the whole batch, even if a newer one is loaded meanwhile
     resolver = Resolver(session, nf.settings, now)
     await resolver.prefetch(envs)
     planned: list[tuple[Envelope[Any], Planned]] = []
     for env in envs:
         seen: set[tuple[str, Channel]] = set()
-        for rule in nf.rules.for_event(env.data):
+        for rule in rules.for_event(env.data):
             for selector in rule.recipients:
                 for who in await resolver.resolve(selector, env.data):
                     for channel in rule.channels:
@@ -78,7 +89,7 @@ async def plan_batch(
                         planned.append((env, p))
     if not planned:
         return []
-    transactional = {r.id for r in nf.rules.rules if r.kind is MessageKind.TRANSACTIONAL}
+    transactional = {r.id for r in rules.rules if r.kind is MessageKind.TRANSACTIONAL}
     recent = await _recent_due(
         session,
         {(p.recipient.key, p.channel) for _, p in planned if p.error is None},
