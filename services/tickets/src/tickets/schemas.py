@@ -752,8 +752,8 @@ class EngineerOut(Out):
 class EngineerIn(In):
     """A new engineer on the roster (checked with zh-CN messages by the use case)."""
 
-    id: str = Field(min_length=1, max_length=100, description="the IdP subject (sub)")
-    name: str = Field(min_length=1, max_length=100)
+    id: str = Field(max_length=100, description="the IdP subject (sub)")
+    name: str = Field(max_length=100)
     region: str = Field(default="", max_length=100)
     phone: str = Field(default="", max_length=30, description="mainland mobile, 11 digits")
     skills: list[Annotated[str, Field(max_length=100)]] = Field(default_factory=list, max_length=50)
@@ -762,7 +762,7 @@ class EngineerIn(In):
 class EngineerPatch(NoNullsUnlessClearable, In):
     """Change what is sent; `active: false` deactivates (never deleted: tickets name them)."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=100)
+    name: str | None = Field(default=None, max_length=100)
     region: str | None = Field(default=None, max_length=100)
     phone: str | None = Field(default=None, max_length=30)
     skills: list[Annotated[str, Field(max_length=100)]] | None = Field(default=None, max_length=50)
