@@ -21,7 +21,7 @@ from console.settings import ConsoleSettings
 
 
 def flash(html: str) -> str:
-    found = re.search(r'<p class="flash flash-(\w+)"[^>]*>([^<]*)</p>', html)
+    found = re.search(r'<p class="flash flash-(\w+)[^"]*"[^>]*>([^<]*)</p>', html)
     return f"{found[1]}: {found[2]}" if found else ""
 
 
@@ -56,9 +56,10 @@ async def test_the_supervisor_keeps_the_roster_and_the_picker_follows(desk_parts
         await sign_in(sup, "sup-zhang")
         page = await sup.get("/admin/engineers")
         assert page.status_code == 200, page.text
+        assert page.headers["content-type"].startswith("text/html")
         assert sorted(names(page.text)) == ["eng-li", "eng-wang", "eng-zhang"]
         assert '<a href="/admin/engineers">工程师名单</a>' in page.text  # the nav entry
-        zhang = re.search(r'id="engineer-eng-zhang".*?在办"><div>(\d+) 张', page.text, re.S)
+        zhang = re.search(r'id="engineer-eng-zhang".*?在办" class="nw"><div>(\d+) 张', page.text, re.S)
         assert zhang and zhang[1] == "1", "the desk's assigned ticket counts"
         token = CSRF_FIELD.search(page.text)[1]
         zhao = {
@@ -71,9 +72,14 @@ async def test_the_supervisor_keeps_the_roster_and_the_picker_follows(desk_parts
         }
         refused = await sup.post("/admin/engineers/add", data=zhao)
         assert refused.status_code == 422
+        assert refused.headers["content-type"].startswith("text/html")
         assert "不是有效的中国大陆手机号" in flash(refused.text)
         assert 'value="赵工"' in refused.text and 'value="0571-88888888"' in refused.text
         assert '<details class="action" id="add-engineer" open>' in refused.text
+        said_at_the_form = (
+            r'action="/admin/engineers/add" class="form">\s*<p class="flash flash-error'
+        )
+        assert re.search(said_at_the_form, refused.text), "the refusal is shown where the form is"
         added = await sup.post("/admin/engineers/add", data=zhao | {"phone": "13800000009"})
         assert (added.status_code, added.headers["location"]) == (302, "/admin/engineers")
         page = (await sup.get("/admin/engineers")).text

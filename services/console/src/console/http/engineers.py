@@ -105,7 +105,9 @@ class EngineersController(Controller):
     include_in_schema = False
 
     @get("/")
-    async def roster(self, request: Request, upstream: NamedDependency[Upstream]) -> Any:
+    async def roster(
+        self, request: Request, upstream: NamedDependency[Upstream]
+    ) -> Template | Redirect:
         user = _allowed(request, e.READERS)
         if not isinstance(user, SessionUser):
             return user
@@ -116,7 +118,9 @@ class EngineersController(Controller):
         return await _page(request, upstream, user, f)
 
     @get("/export.xlsx")
-    async def export(self, request: Request, upstream: NamedDependency[Upstream]) -> Any:
+    async def export(
+        self, request: Request, upstream: NamedDependency[Upstream]
+    ) -> Response[bytes] | Template | Redirect:
         user = _allowed(request, e.READERS)
         if not isinstance(user, SessionUser):
             return user
@@ -125,7 +129,9 @@ class EngineersController(Controller):
         return Response(answer.content, media_type=XLSX, headers=headers)
 
     @post("/add")
-    async def add(self, request: Request, upstream: NamedDependency[Upstream], data: Form) -> Any:
+    async def add(
+        self, request: Request, upstream: NamedDependency[Upstream], data: Form
+    ) -> Template | Redirect:
         return await self._change(request, upstream, data, "add", "")
 
     @post("/{sub:str}/{action:str}")
@@ -136,14 +142,14 @@ class EngineersController(Controller):
         action: str,
         upstream: NamedDependency[Upstream],
         data: Form,
-    ) -> Any:
+    ) -> Template | Redirect:
         if action not in ACTIONS:
             return problem(request, 404, "没有这个操作", f"no action {action!r}")
         return await self._change(request, upstream, data, action, sub)
 
     async def _change(
         self, request: Request, upstream: Upstream, data: dict[str, str], action: str, sub: str
-    ) -> Any:
+    ) -> Template | Redirect:
         user = _allowed(request, e.KEEPERS)
         if not isinstance(user, SessionUser):
             return user
@@ -179,7 +185,7 @@ class EngineersController(Controller):
     @post("/import")
     async def import_(
         self, request: Request, upstream: NamedDependency[Upstream], data: Upload
-    ) -> Any:
+    ) -> Template | Redirect:
         """A directory export (.xlsx): all or nothing, every wrong row by its line (tickets
         decides)."""
         user = _allowed(request, e.KEEPERS)
