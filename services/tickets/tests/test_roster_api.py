@@ -139,6 +139,8 @@ async def test_leave_until_sunday_keeps_them_off_the_picker_on_the_make_up_satur
             f"/tickets/{no}/assign", json={"assignee_id": "eng-zhang"}, headers=SUP
         )
         assert refused.status_code == 409 and "2026-03-01" in refused.json()["detail"]
+        clock.at("2026-03-01T23:58:00+08:00")  # the last day of leave, to its end
+        assert await offered() == []
         clock.at("2026-03-02T00:01:00+08:00")  # Monday in Shanghai, Sunday 16:01 in UTC
         assert await offered() == ["eng-zhang"]
         back = await api.post(

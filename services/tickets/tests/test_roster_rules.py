@@ -5,7 +5,7 @@ names and regions have lengths, an edit records only what changed."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,18 +15,19 @@ from aftersales_testing.clock import MOMENTS
 from tickets import roster
 
 SH = ZoneInfo("Asia/Shanghai")
-MAKE_UP_SATURDAY = MOMENTS["make-up-saturday"].at  # Saturday 28 February 2026, a 调休 workday
-YEAR_END = MOMENTS["year-end"].at  # 31 December 2026 23:59 in Shanghai
+# as the service reads the clock: in UTC (utcnow); the rules must turn it into Shanghai's day
+MAKE_UP_SATURDAY = MOMENTS["make-up-saturday"].at.astimezone(UTC)  # Saturday 28 Feb 2026, 调休
+YEAR_END = MOMENTS["year-end"].at.astimezone(UTC)  # 31 December 2026 23:59 in Shanghai
 
 
 def test_leave_until_sunday_covers_the_make_up_saturday_and_ends_before_monday():
     until = date(2026, 3, 1)  # the Sunday after the 调休 Saturday
     assert roster.on_leave_at(True, until, MAKE_UP_SATURDAY, SH)
     assert not roster.available_at(True, True, until, MAKE_UP_SATURDAY, SH)
-    sunday_night = datetime(2026, 3, 1, 23, 59, tzinfo=SH)
+    sunday_night = datetime(2026, 3, 1, 23, 59, tzinfo=SH).astimezone(UTC)
     assert roster.on_leave_at(True, until, sunday_night, SH)
-    monday = datetime(2026, 3, 2, 0, 1, tzinfo=SH)  # still Sunday 16:01 in UTC
-    assert monday.astimezone(ZoneInfo("UTC")).date() == date(2026, 3, 1)
+    monday = datetime(2026, 3, 2, 0, 1, tzinfo=SH).astimezone(UTC)  # still Sunday 16:01 in UTC
+    assert monday.date() == date(2026, 3, 1)
     assert not roster.on_leave_at(True, until, monday, SH)
     assert roster.available_at(True, True, until, monday, SH)
 
@@ -35,7 +36,7 @@ def test_leave_until_31_december_ends_at_midnight_in_shanghai():
     until = date(2026, 12, 31)
     assert roster.on_leave_at(True, until, YEAR_END, SH)
     new_year = YEAR_END + timedelta(minutes=2)  # 1 January 00:01 in Shanghai, 16:01 UTC on the 31st
-    assert new_year.astimezone(ZoneInfo("UTC")).date() == date(2026, 12, 31)
+    assert new_year.date() == date(2026, 12, 31)
     assert not roster.on_leave_at(True, until, new_year, SH)
 
 
