@@ -92,7 +92,8 @@ async def test_a_restart_does_not_bring_back_what_supervisors_changed(
         assert r.status_code == 200, r.text
         r = await api.patch("/engineers/eng-zhang", json={"name": "张建国"}, headers=SUP)
         assert r.status_code == 200, r.text
-    again = create_app(TicketsSettings(database_url=url, nats_url=streams_ready, engineers=seed))
+    later = [*seed, {"id": "eng-new", "name": "新工"}]  # the setting changed since: only a seed
+    again = create_app(TicketsSettings(database_url=url, nats_url=streams_ready, engineers=later))
     async with running(again) as api:
         listed = await api.get("/engineers", params={"include_inactive": "true"}, headers=SUP)
         got = sorted((e["id"], e["name"], e["active"]) for e in listed.json())
