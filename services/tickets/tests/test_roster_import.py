@@ -69,7 +69,7 @@ async def test_bad_rows_are_named_by_line_and_nothing_is_written(databases, stre
         empty = await _post(api, workbook(["账号", "姓名"]))
         assert empty.status_code == 422 and "没有工程师" in empty.json()["detail"]
         too_big = await _post(api, b"PK" + b"\0" * (1024 * 1024))
-        assert too_big.status_code == 413
+        assert too_big.status_code == 413 and "文件过大" in too_big.json()["detail"]
         assert await _roster(api) == before
 
 

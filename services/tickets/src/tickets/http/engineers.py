@@ -14,7 +14,7 @@ from litestar.params import QueryParameter
 from aftersales_shared.auth import Role, requires
 from aftersales_shared.db import utcnow
 from aftersales_shared.exports import content_disposition
-from aftersales_shared.http import FromPath, JSONBody, Limit, Offset
+from aftersales_shared.http import FromPath, JSONBody, Limit, Offset, bounded_body
 from aftersales_shared.service import Runtime
 from aftersales_shared.xlsx import XLSX
 
@@ -105,10 +105,10 @@ class EngineerController(Controller):
         "手机号/phone, 技能/skills): every wrong row by its line, nothing written unless all "
         "are right",
         status_code=200,
-        request_max_body_size=roster_excel.MAX_IMPORT_BYTES,
+        request_max_body_size=None,  # bounded below, refused in Chinese
     )
     async def import_(self, rt: NamedDependency[Runtime], request: Request) -> EngineerImportOut:
-        content = await request.body()
+        content = await bounded_body(request, roster_excel.MAX_IMPORT_BYTES, roster_excel.too_large)
         async with rt.sessions.begin() as session:
             done = await roster_excel.import_roster(session, content, request.user, utcnow())
         return EngineerImportOut(**done)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftersales_shared.auth import Principal
 from aftersales_shared.errors import DomainError
+from aftersales_shared.storage import StoredTooLarge
 from aftersales_shared.xlsx import cell_text, header_index, open_workbook, workbook_bytes
 
 from .. import roster
@@ -30,6 +31,12 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 REQUIRED = ("sub", "name")
 HEADER = ["账号", "姓名", "区域", "手机号", "技能", "在职", "休假至", "在办工单"]
+
+
+def too_large(max_bytes: int) -> StoredTooLarge:
+    return StoredTooLarge(
+        f"文件过大：最大 {max_bytes // 1024} KB，请分批导入 (larger than {max_bytes} bytes)"
+    )
 
 
 def _rows(content: bytes) -> tuple[list[tuple[int, roster.EngineerData, bool]], list[str]]:
