@@ -94,6 +94,11 @@ def test_names_regions_subjects_and_skills_are_checked():
             roster.check_sub(bad)
     with pytest.raises(DomainError, match="最多"):
         roster.check_skills([f"s{n}" for n in range(21)])
+    for bad in ("张\x00工", "张\x1b工"):
+        with pytest.raises(DomainError, match="控制字符"):
+            roster.check_name(bad)
+    with pytest.raises(DomainError, match="控制字符"):
+        roster.check_skills(["XK\x00"])
 
 
 def test_an_edit_records_only_what_changed():

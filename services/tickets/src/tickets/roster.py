@@ -49,15 +49,23 @@ def check_sub(value: str) -> str:
     return sub
 
 
+def _clean(value: str | None, what: str) -> str:
+    """Spaces collapsed; a control character (a NUL from a spreadsheet cell) refused."""
+    text = " ".join((value or "").split())
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise DomainError(f"{what}含有控制字符，请重新输入 ({what}: a control character)")
+    return text
+
+
 def check_name(value: str) -> str:
-    name = " ".join((value or "").split())
+    name = _clean(value, "姓名")
     if not 1 <= len(name) <= NAME_MAX:
         raise DomainError(f"姓名须为 1–{NAME_MAX} 个字 (a name of 1–{NAME_MAX} characters)")
     return name
 
 
 def check_region(value: str | None) -> str:
-    region = " ".join((value or "").split())
+    region = _clean(value, "区域")
     if len(region) > REGION_MAX:
         raise DomainError(f"区域最多 {REGION_MAX} 个字 (region: {REGION_MAX} at most)")
     return region
@@ -83,7 +91,7 @@ def check_skills(values: list[str] | str | None) -> list[str]:
         values = re.split(r"[,，、;；]", values)
     out: list[str] = []
     for raw in values or []:
-        skill = " ".join(str(raw).split())
+        skill = _clean(str(raw), "技能")
         if not skill or skill in out:
             continue
         if len(skill) > SKILL_MAX:
