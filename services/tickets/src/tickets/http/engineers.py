@@ -4,7 +4,7 @@ admins keep: add, edit, deactivate, leave, its history, Excel import and export.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, Response, get, patch, post
@@ -89,10 +89,15 @@ class EngineerController(Controller):
                 await engineers.one(session, checked.id, now, _tz(settings))
             )
 
-    @get("/export.xlsx", guards=[requires(*OVERSEE)], summary="The roster as .xlsx")
+    @get(
+        "/export.xlsx",
+        guards=[requires(*OVERSEE)],
+        summary="The roster as .xlsx (the import's columns)",
+        media_type=XLSX,
+    )
     async def export(
         self, rt: NamedDependency[Runtime], settings: NamedDependency[TicketsSettings]
-    ) -> Response[bytes]:
+    ) -> Response[Any]:
         async with rt.sessions() as session:
             content = await roster_excel.export_roster(session, utcnow(), _tz(settings))
         disposition = content_disposition("工程师名单.xlsx")
