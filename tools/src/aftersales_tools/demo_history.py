@@ -301,7 +301,7 @@ async def ticket_history(url: str, settings: Any, today: date) -> bool:
     from aftersales_shared.events import Contact, Urgency
     from tickets.domain import Department, FaultReport, RequestType
     from tickets.models import TicketRow
-    from tickets.usecases import completion, corrective, dispatch
+    from tickets.usecases import completion, corrective, dispatch, engineers
     from tickets.usecases.intake import TicketRequest, open_ticket
 
     at = _moments(ZoneInfo(settings.business_timezone), today)
@@ -323,6 +323,7 @@ async def ticket_history(url: str, settings: Any, today: date) -> bool:
                 use_default_policy=True,
             )
             ticket = await open_ticket(s, req, "demo-agent", at(12, 9), settings)
+            await engineers.seed(s, settings.engineers, at(12, 9))  # before the service starts
             crew = dispatch.Assignment(assignee_id="eng-zhang", assignee_name="张工")
             await dispatch.assign(s, ticket.ticket_no, crew, boss, at(12, 9, 10), settings)
             done = at(11, 16)

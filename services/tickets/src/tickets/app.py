@@ -36,7 +36,7 @@ from . import messaging, textsearch
 from .http import CONTROLLERS, PUBLIC_PREFIXES
 from .mailserver import Mailbox
 from .settings import TicketsSettings
-from .usecases import calendars
+from .usecases import calendars, engineers
 from .usecases.intake import IntakeBatcher
 
 DESCRIPTION = (
@@ -74,6 +74,7 @@ def create_app(settings: TicketsSettings) -> Litestar:
     messaging.register_year_check(rt.scheduler, settings, utcnow)
     messaging.register_quality_jobs(rt.scheduler, utcnow)
     rt.startup_hooks.append(_arm_year_check)
+    rt.startup_hooks.append(_seed_roster)
     rt.startup_hooks.append(_load_search_words)
     limiter = GuessLimiter(settings.guess_limit, settings.guess_window_seconds)
     storage = settings.file_storage()
@@ -105,6 +106,12 @@ async def _open_mailbox(mailbox: Mailbox, rt: Runtime) -> None:
 async def _arm_year_check(rt: Runtime) -> None:
     async with rt.sessions.begin() as session:
         await calendars.ensure_year_check(session, utcnow(), rt.settings.business_timezone)
+
+
+async def _seed_roster(rt: Runtime) -> None:
+    """TICKETS_ENGINEERS into the empty roster, once (replicas starting together take turns)."""
+    async with rt.sessions.begin() as session:
+        await engineers.seed(session, rt.settings.engineers, utcnow())
 
 
 async def _load_search_words(rt: Runtime) -> None:

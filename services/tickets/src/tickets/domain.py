@@ -3,6 +3,7 @@ ORM."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -19,6 +20,16 @@ from aftersales_shared.events import (
 )
 from aftersales_shared.products import product_line  # noqa: F401 (the one rule, re-exported)
 from aftersales_shared.workcalendar import WorkCalendar
+
+# a mainland mobile number: 11 digits from 13x to 19x, +86 / 86 in front allowed, spaces and
+# dashes ignored (the web form's contact, the WeChat text, an engineer's phone)
+CN_MOBILE = re.compile(r"^(?:\+?86)?(1[3-9][0-9]{9})$")
+
+
+def mobile(value: str) -> str | None:
+    """The 11 digits of a mainland mobile number as typed, or None."""
+    match = CN_MOBILE.match(re.sub(r"[\s\-]", "", value))
+    return match.group(1) if match else None
 
 
 class Channel(StrEnum):

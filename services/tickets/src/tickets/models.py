@@ -253,6 +253,28 @@ class AssignmentRow(Base):
     reason: Mapped[str | None] = mapped_column(Text)
 
 
+class EngineerRow(Base):
+    """An engineer dispatch may choose (the roster supervisors keep, issue #21): `id` is the IdP
+    subject their token carries, which is what an assignment stores. Deactivated, never deleted
+    (tickets keep naming them); on leave (until a day in the business time zone, inclusive) they
+    are not offered, and what they hold stays theirs."""
+
+    __tablename__ = "engineers"
+    __table_args__ = (Index("ix_engineers_active_region", "active", "region"),)
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    region: Mapped[str] = mapped_column(String(100), default="")
+    phone: Mapped[str] = mapped_column(String(20), default="")
+    skills: Mapped[list[str]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(default=True)
+    on_leave: Mapped[bool] = mapped_column(default=False)
+    leave_until: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(100))
+
+
 class CalendarRow(Base):
     """A working-time calendar: zone, business hours, 24×7 flag (closures in calendar_days)."""
 
@@ -407,14 +429,15 @@ class CorrectiveActionTicketRow(Base):
 
 
 class QualityAuditRow(Base):
-    """Who changed the fault catalogue, a ticket's classification or a corrective action
-    (append-only)."""
+    """Who changed the fault catalogue, a ticket's classification, a corrective action or the
+    engineer roster (append-only)."""
 
     __tablename__ = "quality_audit"
     __table_args__ = (Index("ix_quality_audit_entity", "entity", "entity_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    entity: Mapped[str] = mapped_column(String(30))  # symptom | part | fault | corrective_action
+    # symptom | part | fault | corrective_action | engineer
+    entity: Mapped[str] = mapped_column(String(30))
     entity_id: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(30))
     actor: Mapped[str] = mapped_column(String(100))

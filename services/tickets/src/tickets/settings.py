@@ -19,7 +19,8 @@ DEV_WEBFORM_SECRET = "aftersales-local-dev-webform-secret-change-me"
 
 
 class Engineer(BaseModel):
-    """One engineer dispatch may choose (the roster is configuration: TICKETS_ENGINEERS)."""
+    """One engineer of the roster's seed (TICKETS_ENGINEERS): written into the empty roster at the
+    first start; from then on supervisors keep the roster (/engineers, the console's 工程师名单)."""
 
     id: str = Field(min_length=1, max_length=100)
     name: str = Field(min_length=1, max_length=100)
@@ -27,7 +28,7 @@ class Engineer(BaseModel):
     phone: str = Field(default="", max_length=20)
 
 
-# local development only, when no roster is configured: the demo's engineers (console/people.py)
+# local development only, when no seed is configured: the demo's engineers (console/people.py)
 DEMO_ENGINEERS = (
     Engineer(id="eng-zhang", name="张工", region="华东·苏州", phone="13800000001"),
     Engineer(id="eng-wang", name="王工", region="华东·无锡", phone="13800000002"),
@@ -61,7 +62,8 @@ class TicketsSettings(ServiceSettings):
     )
     engineers: list[Engineer] = Field(
         default_factory=list,
-        description="the engineers dispatch offers (id, name, region, phone; JSON list); in local "
+        description="the roster's seed (id = the IdP sub, name, region, phone; JSON list), written "
+        "once into the empty roster; afterwards supervisors keep it through /engineers. In local "
         "development the demo's when unset",
     )
     public_base_url: str = Field(

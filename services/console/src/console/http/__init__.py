@@ -5,6 +5,7 @@ from .board import BoardController
 from .complaints import ComplaintsController
 from .contracts import ContractsController, CustomersController
 from .dealer import DealerController
+from .engineers import EngineersController
 from .expenses import ExpensesController
 from .intake import IntakeController
 from .invoices import InvoicesController
@@ -43,4 +44,5 @@ CONTROLLERS = [
     CalendarAdminController,
     RulesPagesController,
     RotaController,
+    EngineersController,
 ]

@@ -11,13 +11,13 @@ from aftersales_shared.auth import requires
 from aftersales_shared.db import utcnow
 from aftersales_shared.exports import content_disposition
 from aftersales_shared.service import Runtime
+from aftersales_shared.xlsx import XLSX, workbook_bytes
 
 from ..models import BalanceRow, MovementRow, PartRow
 from ..schemas import ImportOut
 from ..usecases import excel, queries
 from .common import KEEPERS, READERS
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_EXPORT = 200_000
 
 
@@ -74,7 +74,7 @@ class ExcelController(Controller):
             ]
             for b, name in rows
         )
-        return _xlsx(excel.workbook_bytes("库存", excel.STOCK_HEADER, cells), "备件库存.xlsx")
+        return _xlsx(workbook_bytes("库存", excel.STOCK_HEADER, cells), "备件库存.xlsx")
 
     @get(
         "/ledger.xlsx",
@@ -95,4 +95,4 @@ class ExcelController(Controller):
             )
             rows = (await s.scalars(query.order_by(MovementRow.seq).limit(MAX_EXPORT))).all()
         cells = (excel.ledger_cells(r) for r in rows)
-        return _xlsx(excel.workbook_bytes("库存流水", excel.LEDGER_HEADER, cells), "库存流水.xlsx")
+        return _xlsx(workbook_bytes("库存流水", excel.LEDGER_HEADER, cells), "库存流水.xlsx")

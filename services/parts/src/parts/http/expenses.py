@@ -12,7 +12,7 @@ from litestar.params import PathParameter, QueryParameter
 from aftersales_shared.auth import requires
 from aftersales_shared.db import utcnow
 from aftersales_shared.exports import content_disposition
-from aftersales_shared.http import FromQuery, JSONBody, Limit, Offset
+from aftersales_shared.http import FromQuery, JSONBody, Limit, Offset, bounded_body
 from aftersales_shared.schemas import Page
 from aftersales_shared.service import Runtime
 from aftersales_shared.storage import FileStorage
@@ -87,20 +87,6 @@ def summary(row: ExpenseClaimRow) -> dict[str, Any]:
     return {c.key: getattr(row, c.key) for c in ExpenseClaimRow.__table__.columns} | {
         "total": f"{row.total:.2f}"
     }
-
-
-async def bounded_body(request: Request, max_bytes: int) -> bytes:
-    """The request body, refused (413) as soon as it is declared or read beyond `max_bytes`."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
-        raise expenses.receipt_too_large(max_bytes)
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > max_bytes:
-            raise expenses.receipt_too_large(max_bytes)
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 class ExpenseClaimsController(Controller):
@@ -302,7 +288,7 @@ class ExpenseClaimsController(Controller):
         request: Request,
         line_no: LineNo = None,
     ) -> ReceiptOut:
-        data = await bounded_body(request, storage.max_bytes)
+        data = await bounded_body(request, storage.max_bytes, expenses.receipt_too_large)
         async with rt.sessions.begin() as s:
             row = await expenses.add_receipt(
                 s,

@@ -4,20 +4,18 @@ row, nothing written unless every row is right), export stock and the ledger."""
 from __future__ import annotations
 
 import hashlib
-import io
-import zipfile
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftersales_shared.auth import Principal
 from aftersales_shared.errors import DomainError
-from aftersales_shared.exports import safe_cell
+from aftersales_shared.xlsx import cell_text as _text
+from aftersales_shared.xlsx import header_index as _header
+from aftersales_shared.xlsx import open_workbook as _workbook
 
 from .. import domain as d
 from ..models import LocationRow, PartRow
@@ -52,36 +50,6 @@ class Problems:
 
     def add(self, sheet: str, row: int, text: str) -> None:
         self.errors.append(f"工作表“{sheet}”第{row}行：{text}")
-
-
-def _workbook(content: bytes) -> Any:
-    if not content:
-        raise DomainError("请上传 .xlsx 文件 (upload an .xlsx file as the request body)")
-    try:
-        return load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise DomainError(
-            "无法读取上传的文件：须为 Excel .xlsx 格式 (not a readable .xlsx workbook)"
-        ) from exc
-
-
-def _header(cells: Iterable[Any], columns: dict[str, tuple[str, str]]) -> dict[str, int]:
-    names = [str(c).strip().lower() if c is not None else "" for c in cells]
-    found = {}
-    for key, aliases in columns.items():
-        for alias in aliases:
-            if alias.lower() in names:
-                found[key] = names.index(alias.lower())
-                break
-    return found
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
 
 
 def _int(value: Any, what: str, minimum: int) -> int:
@@ -240,17 +208,6 @@ async def import_workbook(
         if await movements.replay(session, cmd, user) is None:
             await movements.record(session, cmd, user, now)
     return {"parts_created": created, "parts_updated": updated, "opening_lines": len(opening)}
-
-
-def workbook_bytes(title: str, header: list[str], rows: Iterable[Iterable[Any]]) -> bytes:
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title)
-    sheet.append(header)
-    for row in rows:
-        sheet.append([safe_cell(v) if isinstance(v, str) else v for v in row])
-    buf = io.BytesIO()
-    book.save(buf)
-    return buf.getvalue()
 
 
 STOCK_HEADER = ["备件编号", "名称", "库位", "在库", "已预留", "可用", "旧件"]

@@ -215,13 +215,14 @@ class QualityAuditController(Controller):
     @get(
         "/",
         guards=[requires(*STAFF)],
-        summary="Who changed the fault catalogue or a corrective action, newest first",
+        summary="Who changed the fault catalogue, a corrective action or the engineer roster, "
+        "newest first",
     )
     async def list_(
         self,
         rt: NamedDependency[Runtime],
         entity: Annotated[
-            str | None, QueryParameter(pattern="^(symptom|part|corrective_action)$")
+            str | None, QueryParameter(pattern="^(symptom|part|corrective_action|engineer)$")
         ] = None,
         entity_id: Annotated[str | None, QueryParameter(max_length=64)] = None,
         limit: Limit = 50,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +22,7 @@ from aftersales_shared.outbox import enqueue
 from ..domain import Status, check_transition, contact_of
 from ..models import AssignmentRow, TicketRow
 from ..settings import TicketsSettings
+from . import engineers
 from .access import load
 from .progress import log_entry
 from .sla import meet
@@ -67,6 +69,8 @@ async def assign(
         raise DomainError("改派需要填写原因 (a reassignment needs a reason)")
     if previous == data.assignee_id:
         raise Conflict(f"工单已派给{previous} (already assigned to this assignee)")
+    if data.assignee_kind == "engineer":
+        data = await _from_roster(session, data, now, settings)
     if data.assignee_kind == "dealer":
         ticket.dealer_id = data.assignee_id
     ticket.assignee_id, ticket.assignee_kind, ticket.assignee_name = (
@@ -108,6 +112,21 @@ async def assign(
     )
     await session.flush()
     return ticket
+
+
+async def _from_roster(
+    session: AsyncSession, data: Assignment, now: datetime, settings: TicketsSettings
+) -> Assignment:
+    """An engineer only from the roster, active and not on leave; their name and phone from it
+    where the dispatch left them out."""
+    row = await engineers.for_dispatch(
+        session, data.assignee_id, now, ZoneInfo(settings.business_timezone)
+    )
+    return replace(
+        data,
+        assignee_name=data.assignee_name or row.name,
+        assignee_phone=data.assignee_phone or row.phone or None,
+    )
 
 
 async def acknowledged(

@@ -28,7 +28,7 @@ from aftersales_shared.publiclinks import hash_token, new_token, well_formed_tok
 from aftersales_shared.schemas import EMAIL_PATTERN
 
 from .. import powcheck
-from ..domain import Channel, ClockState, RequestType, Status
+from ..domain import Channel, ClockState, RequestType, Status, mobile
 from ..models import (
     ProgressRow,
     TicketRow,
@@ -70,9 +70,6 @@ MAX_LENGTH = {
     "contact_name": 100,
     "email": 254,
 }
-# a mainland mobile number: 11 digits from 13x to 19x, +86 / 86 in front allowed, spaces and
-# dashes ignored
-CN_MOBILE = re.compile(r"^(?:\+?86)?(1[3-9][0-9]{9})$")
 RECEIVED = "已收到您的网上报修，客服将尽快与您联系 (request received through the web form)"
 
 
@@ -121,12 +118,6 @@ def _text(raw: dict[str, str | None], name: str) -> str:
 def _bad_chars(value: str, multiline: bool = False) -> bool:
     allowed = "\n\t" if multiline else ""
     return any(ord(c) < 32 and c not in allowed for c in value)
-
-
-def mobile(value: str) -> str | None:
-    """The 11 digits of a mainland mobile number as typed, or None."""
-    match = CN_MOBILE.match(re.sub(r"[\s\-]", "", value))
-    return match.group(1) if match else None
 
 
 def validate_form(raw: dict[str, str | None]) -> WebRequest:
