@@ -70,7 +70,7 @@ async def test_dispatch_takes_only_an_active_engineer_on_the_roster(
     databases, streams_ready, clock
 ):
     clock.at("sunday-evening")
-    app = await tickets_app(databases, streams_ready, engineers=ROSTER)
+    app = await tickets_app(databases, streams_ready, engineers=ROSTER, dispatch_roster_only=True)
     async with running(app) as api:
         no = await _open(api)
 
@@ -100,6 +100,29 @@ async def test_dispatch_takes_only_an_active_engineer_on_the_roster(
         dealer = {"assignee_id": "D-ZJ-01", "assignee_kind": "dealer", "assignee_name": "某经销商"}
         r = await api.post(f"/tickets/{other}/assign", json=dealer, headers=SUP)
         assert r.status_code == 200, r.text
+
+
+async def test_by_default_someone_off_the_roster_may_be_dispatched_to_by_name(
+    databases, streams_ready, clock
+):
+    """A subcontractor or a colleague lent by another branch: not on the roster, dispatched to
+    by name (the default); an engineer on the roster who is deactivated is refused all the same."""
+    clock.at("sunday-evening")
+    app = await tickets_app(databases, streams_ready, engineers=ROSTER)
+    async with running(app) as api:
+        no = await _open(api)
+        lent = {"assignee_id": "eng-lent-ningbo", "assignee_name": "宁波分公司周工"}
+        r = await api.post(f"/tickets/{no}/assign", json=lent, headers=SUP)
+        assert r.status_code == 200, r.text
+        assert (r.json()["assignee_id"], r.json()["assignee_name"]) == (
+            "eng-lent-ningbo",
+            "宁波分公司周工",
+        )
+        r = await api.patch("/engineers/eng-li", json={"active": False}, headers=SUP)
+        assert r.status_code == 200, r.text
+        other = await _open(api)
+        r = await api.post(f"/tickets/{other}/assign", json={"assignee_id": "eng-li"}, headers=SUP)
+        assert r.status_code == 422 and "已停用" in r.json()["detail"], r.text
 
 
 async def test_the_picker_leaves_out_who_is_on_leave_or_deactivated_the_admin_sees_all(

@@ -66,6 +66,13 @@ class TicketsSettings(ServiceSettings):
         "once into the empty roster; afterwards supervisors keep it through /engineers. In local "
         "development the demo's when unset",
     )
+    dispatch_roster_only: bool = Field(
+        default=False,
+        description="dispatch to engineers on the roster only (an id not on it refused); by "
+        "default someone not on it may be dispatched to by name (a subcontractor, a colleague "
+        "lent by another branch, a partner system's own engineer), while an engineer on the "
+        "roster who is deactivated or on leave is refused either way",
+    )
     public_base_url: str = Field(
         default="", description="where customers open /c/<token>; default http://HOST:PORT"
     )

@@ -117,11 +117,18 @@ async def assign(
 async def _from_roster(
     session: AsyncSession, data: Assignment, now: datetime, settings: TicketsSettings
 ) -> Assignment:
-    """An engineer only from the roster, active and not on leave; their name and phone from it
-    where the dispatch left them out."""
+    """An engineer on the roster only while active and not on leave, their name and phone from
+    it where the dispatch left them out; someone not on it as the dispatch names them, unless
+    dispatch keeps to the roster (TICKETS_DISPATCH_ROSTER_ONLY)."""
     row = await engineers.for_dispatch(
-        session, data.assignee_id, now, ZoneInfo(settings.business_timezone)
+        session,
+        data.assignee_id,
+        now,
+        ZoneInfo(settings.business_timezone),
+        settings.dispatch_roster_only,
     )
+    if row is None:
+        return data
     return replace(
         data,
         assignee_name=data.assignee_name or row.name,

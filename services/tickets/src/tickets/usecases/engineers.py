@@ -229,10 +229,15 @@ async def set_leave(
     quality_audit.record(session, ENTITY, sub, action, user.subject, now, changes=changed)
 
 
-async def for_dispatch(session: AsyncSession, sub: str, now: datetime, tz: ZoneInfo) -> EngineerRow:
-    """The engineer a ticket may be dispatched to: on the roster, active, not on leave."""
+async def for_dispatch(
+    session: AsyncSession, sub: str, now: datetime, tz: ZoneInfo, roster_only: bool
+) -> EngineerRow | None:
+    """The engineer a ticket may be dispatched to: on the roster, active, not on leave; None
+    for someone not on the roster, when dispatch may go off it (`roster_only` false)."""
     row = await session.get(EngineerRow, sub)
     if row is None:
+        if not roster_only:
+            return None
         raise DomainError(
             f"工程师 {sub} 不在工程师名单中，请从名单中选择或先在“工程师名单”中添加 "
             "(not on the engineer roster)"
