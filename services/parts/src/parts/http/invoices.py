@@ -15,6 +15,7 @@ from aftersales_shared.auth import requires
 from aftersales_shared.db import utcnow
 from aftersales_shared.http import JSONBody, Limit, Offset
 from aftersales_shared.service import Runtime
+from aftersales_shared.xlsx import workbook_bytes
 
 from .. import invoicing as v
 from ..invoice_schemas import (
@@ -26,7 +27,6 @@ from ..invoice_schemas import (
 )
 from ..schemas import InvoiceOut
 from ..settings import PartsSettings
-from ..usecases import excel
 from ..usecases import invoice_register as reg
 from .excel import MAX_EXPORT, XLSX, _xlsx
 
@@ -113,7 +113,7 @@ class InvoiceRegisterController(Controller):
         async with rt.sessions() as s:
             rows = await reg.export_rows(s, f, tz, request.user, MAX_EXPORT)
         cells = reg.register_cells(rows, tz)
-        content = excel.workbook_bytes("发票登记", reg.REGISTER_HEADER, cells)
+        content = workbook_bytes("发票登记", reg.REGISTER_HEADER, cells)
         return _xlsx(content, "发票登记簿.xlsx")
 
     @post(
