@@ -35,9 +35,14 @@ def _date(form: dict[str, str], name: str, label: str, required: bool = False) -
         raise FormError(f"{label}格式不对，例如 2026-11-30") from exc
 
 
-def _moment(form: dict[str, str], name: str, label: str, tz: ZoneInfo) -> str:
-    """A datetime-local field read in the business time zone, sent with its offset."""
+def _moment(
+    form: dict[str, str], name: str, label: str, tz: ZoneInfo, now: datetime | None = None
+) -> str:
+    """A datetime-local field read in the business time zone, sent with its offset; empty is
+    `now` when given (the moment the form is sent), else refused."""
     raw = (form.get(name) or "").strip()
+    if not raw and now is not None:
+        return now.astimezone(tz).isoformat()
     if not raw:
         raise FormError(f"请填写{label}")
     try:
@@ -91,7 +96,7 @@ def repair(form: dict[str, str]) -> dict[str, Any]:
     return body | ({"ticket_no": ticket} if ticket else {}) | {"fault_description": fault}
 
 
-def arrangement(form: dict[str, str], tz: ZoneInfo) -> dict[str, Any]:
+def arrangement(form: dict[str, str], tz: ZoneInfo, now: datetime) -> dict[str, Any]:
     """POST /repair-records/{id}/arrange: who goes when; the user told, technical informed."""
     return {
         "engineer": text_field(form, "engineer", 100, "服务工程师", required=True),
@@ -121,8 +126,9 @@ def _part(form: dict[str, str], n: int) -> dict[str, Any] | None:
     }
 
 
-def completion(form: dict[str, str], tz: ZoneInfo) -> dict[str, Any]:
-    """POST /repair-records/{id}/complete: what was done, parts, fees, the user's confirmation."""
+def completion(form: dict[str, str], tz: ZoneInfo, now: datetime) -> dict[str, Any]:
+    """POST /repair-records/{id}/complete: what was done, parts, fees, the user's confirmation
+    (its time empty: now)."""
     done = text_field(form, "repair_description", 4000, "维修说明", required=True)
     if len(done) < 2:
         raise FormError("维修说明至少 2 个字")
@@ -134,7 +140,7 @@ def completion(form: dict[str, str], tz: ZoneInfo) -> dict[str, Any]:
         "travel_fee": _money(form, "travel_fee", "差旅费"),
         "confirmation": {
             "confirmed_by": text_field(form, "confirmed_by", 100, "确认人", required=True),
-            "confirmed_at": _moment(form, "confirmed_at", "用户确认时间", tz),
+            "confirmed_at": _moment(form, "confirmed_at", "用户确认时间", tz, now),
             "method": _choice(form, "method", METHODS, "确认方式"),
         },
     }

@@ -262,7 +262,6 @@ async def repair_page(
             "r": record,
             "shipments": {s["id"]: s for s in shipments},
             "at": lambda value: local(value, tz),
-            "now_local": f"{utcnow().astimezone(tz):%Y-%m-%dT%H:%M:%S}",
             "rows": range(1, work.PART_ROWS + 1),
             "failed": failed,
             "v": values or {},

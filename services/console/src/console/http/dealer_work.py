@@ -15,6 +15,8 @@ from litestar import Controller, Request, post
 from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 
+from aftersales_shared.db import utcnow
+
 from .. import dealer_work as work
 from ..contracts import local
 from ..forms import FormError
@@ -159,4 +161,6 @@ async def _step(
         return f"{r.get('record_no')} {said}", f"/dealer/repairs/{record_id}"
 
     path = f"/repair-records/{record_id}/{step}"
-    return await _attempt(request, upstream, user, lambda: build(data, tz), path, refused, done)
+    return await _attempt(
+        request, upstream, user, lambda: build(data, tz, utcnow()), path, refused, done
+    )
