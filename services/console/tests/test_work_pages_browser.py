@@ -254,7 +254,7 @@ async def _dealer_day(page: Any, base: str, width: int, name: str, world: Any, s
     assert "¥37.50" in await page.locator("table.grid").inner_text()
 
     await page.goto(f"{base}/dealer#returns")
-    await page.check(f"#shipment input[name='record:{record}']")
+    await page.check(f"#returns input[name='record:{record}']")
     await page.fill("#shipment input[name=carrier]", "顺丰速运")
     await page.fill("#shipment input[name=waybill]", f"SF-{name}-001")
     async with page.expect_navigation():
