@@ -78,6 +78,8 @@ async def test_the_dealer_portal_updates_itself(desk_parts, artifacts_dir):
                 outside: list[str] = []
                 context, page = await _page(browser, base, size, outside)
                 await _opened(page, base, "dealer-chen", "/dealer")
+                # a shipment being typed: its waybill sits outside the swapped lists and stays
+                await page.fill("#shipment input[name=waybill]", f"SF-{name}-typed")
                 sold = {
                     "serial_no": f"SN-{uid()}",
                     "model": "XK-200",
@@ -98,6 +100,8 @@ async def test_the_dealer_portal_updates_itself(desk_parts, artifacts_dir):
                     timeout=WAIT * 1000
                 )
                 await _still_same(page)
+                waybill = await page.input_value("#shipment input[name=waybill]")
+                assert waybill == f"SF-{name}-typed"
                 await _fits(page, size["width"])
                 await page.screenshot(
                     path=str(shots / f"{name}-22-live-dealer.png"), full_page=True

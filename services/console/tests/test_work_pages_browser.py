@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -163,8 +164,8 @@ async def _portal(browser: Any, base: str, size: dict, name: str, world: Any, sh
     await page.screenshot(path=str(shots / f"{name}-9-dealer.png"), full_page=True)
     await accessible(page, f"{name}-9-dealer", shots)
 
-    async with page.expect_navigation():
-        await page.locator("#returns a.no").first.click()
+    async with page.expect_navigation():  # the laptop's day below ships other parts than these
+        await page.locator("#returns a.no", has_text=world.ours["owing"]["record_no"]).click()
     assert await page.title() == f"维修记录 {world.ours['owing']['record_no']} · Aftersales"
     assert "主轴轴承 ×2" in await page.locator("table.grid").inner_text()
     await _fits(page, width)
@@ -206,8 +207,63 @@ async def _portal(browser: Any, base: str, size: dict, name: str, world: Any, sh
     await _fits(page, width)
     await page.screenshot(path=str(shots / f"{name}-10b-dealer-plan.png"), full_page=True)
     await accessible(page, f"{name}-10b-dealer-plan", shots)
+    await _dealer_day(page, base, width, name, world, shots)
     assert outside == [], f"fetched from outside the console: {outside}"
     await context.close()
+
+
+async def _dealer_day(page: Any, base: str, width: int, name: str, world: Any, shots: Path) -> None:
+    """A unit sold, a repair record opened, arranged and completed with a part, its old part
+    shipped back with a waybill — each from the portal's forms."""
+    await page.goto(f"{base}/dealer")
+    serial = f"SN-{name}-{uuid.uuid4().hex[:6]}"
+    await page.click("#sale summary")
+    await page.fill("#sale input[name=serial_no]", serial)
+    await page.fill("#sale input[name=model]", "XK-300")
+    await page.fill("#sale input[name=customer_name]", "绍兴某某纺机")
+    await _fits(page, width)
+    await page.screenshot(path=str(shots / f"{name}-9c-dealer-sale.png"), full_page=True)
+    await accessible(page, f"{name}-9c-dealer-sale", shots)
+    async with page.expect_navigation():
+        await page.click("#sale button[type=submit]")
+    assert f"{serial} 已登记销售" in await page.locator(".flash").inner_text()
+
+    await page.click("#repair-new summary")
+    await page.fill("#repair-new input[name=serial_no]", world.ours["carded"])
+    await page.fill("#repair-new textarea[name=fault_description]", "液压站漏油")
+    async with page.expect_navigation():
+        await page.click("#repair-new button[type=submit]")
+    assert "前安排服务" in await page.locator(".flash").inner_text()
+    record = page.url.rsplit("/", 1)[1]
+    await page.fill("#arrange input[name=engineer]", "李师傅")
+    await page.fill("#arrange input[name=appointment_at]", "2026-11-30T09:30")
+    async with page.expect_navigation():
+        await page.click("#arrange button[type=submit]")
+    assert "服务已安排" in await page.locator(".flash").inner_text()
+    await page.fill("#complete textarea[name=repair_description]", "更换液压泵密封圈")
+    for field, value in (("part_no_1", "P-200"), ("name_1", "液压泵密封圈"), ("qty_1", "3")):
+        await page.fill(f"#complete input[name={field}]", value)
+    await page.fill("#complete input[name=cost_1]", "12.50")
+    await page.fill("#complete input[name=confirmed_by]", "王工")
+    await _fits(page, width)
+    await page.screenshot(path=str(shots / f"{name}-9d-dealer-repair-steps.png"), full_page=True)
+    await accessible(page, f"{name}-9d-dealer-repair-steps", shots)
+    async with page.expect_navigation():
+        await page.click("#complete button[type=submit]")
+    assert "维修已完成" in await page.locator(".flash").inner_text()
+    assert "¥37.50" in await page.locator("table.grid").inner_text()
+
+    await page.goto(f"{base}/dealer#returns")
+    await page.check(f"#returns input[name='record:{record}']")
+    await page.fill("#shipment input[name=carrier]", "顺丰速运")
+    await page.fill("#shipment input[name=waybill]", f"SF-{name}-001")
+    async with page.expect_navigation():
+        await page.click("#shipment button[type=submit]")
+    assert "旧件已寄出" in await page.locator(".flash").inner_text()
+    assert f"SF-{name}-001" in await page.locator("#shipped").inner_text()
+    await _fits(page, width)
+    await page.screenshot(path=str(shots / f"{name}-9e-dealer-shipment.png"), full_page=True)
+    await accessible(page, f"{name}-9e-dealer-shipment", shots)
 
 
 async def _review(browser: Any, base: str, size: dict, name: str, world: Any, shots: Path) -> None:

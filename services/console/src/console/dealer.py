@@ -8,8 +8,11 @@ import asyncio
 import re
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from .contracts import local
 from .people import SessionUser
 from .upstream import Upstream
 
@@ -62,6 +65,14 @@ class Due:
         return "watch" if self.days_left <= 5 else "ok"
 
 
+def yuan(value: Any) -> str:
+    """An amount of the API (a decimal string) with 2 places: 1,234.50."""
+    try:
+        return f"{Decimal(str(value)):,.2f}"
+    except InvalidOperation:
+        return str(value or "—")
+
+
 def due(value: Any, today: date) -> Due:
     try:
         on = date.fromisoformat(str(value))
@@ -112,6 +123,7 @@ class Portal:
     notices: list[dict[str, Any]]
     seasons: list[Season]
     totals: dict[str, int]
+    shipments: list[dict[str, Any]]  # old parts sent back, latest first, with their records' nos
 
 
 def seasons_of(
@@ -163,7 +175,7 @@ async def load_portal(upstream: Upstream, user: SessionUser, today: date) -> Por
     async def listed(path: str, **params: Any) -> dict[str, Any]:
         return await upstream.get("dealers", path, token, {**page, **params})
 
-    dealers, units, cards, repairs, notices, seasons, plans = await asyncio.gather(
+    dealers, units, cards, repairs, notices, seasons, plans, shipped = await asyncio.gather(
         listed("/dealers"),
         listed("/units"),
         listed("/cards"),
@@ -171,9 +183,20 @@ async def load_portal(upstream: Upstream, user: SessionUser, today: date) -> Por
         listed("/deduction-notices"),
         listed("/seasons"),
         listed("/stocking-plans"),
+        listed("/part-shipments"),
     )
     unit_items = units.get("items", [])
     repair_items = repairs.get("items", [])
+    tz = ZoneInfo(upstream.settings.business_timezone)
+    record_nos = {r["id"]: r["record_no"] for r in repair_items}
+    shipments = [
+        {
+            **s,
+            "record_nos": [record_nos.get(i, i[:8]) for i in s.get("record_ids") or []],
+            "shipped_local": local(s.get("shipped_at"), tz),
+        }
+        for s in sorted(shipped.get("items", []), key=lambda s: s["shipped_at"], reverse=True)
+    ]
     return Portal(
         dealer=(dealers.get("items") or [None])[0],
         units=unit_items,
@@ -189,6 +212,7 @@ async def load_portal(upstream: Upstream, user: SessionUser, today: date) -> Por
             "repairs": repairs.get("total", 0),
             "notices": notices.get("total", 0),
         },
+        shipments=shipments,
     )
 
 

@@ -5,6 +5,7 @@ from .board import BoardController
 from .complaints import ComplaintsController
 from .contracts import ContractsController, CustomersController
 from .dealer import DealerController
+from .dealer_work import DealerWorkController
 from .engineers import EngineersController
 from .expenses import ExpensesController
 from .intake import IntakeController
@@ -35,6 +36,7 @@ CONTROLLERS = [
     TicketController,
     IntakeController,
     DealerController,
+    DealerWorkController,
     ExpensesController,
     InvoicesController,
     ReviewController,

@@ -19,6 +19,7 @@ from litestar.response import Redirect, Template
 from aftersales_shared.db import utcnow
 
 from .. import dealer as portal
+from .. import dealer_work as work
 from ..contracts import local
 from ..people import SessionUser
 from ..upstream import Upstream, UpstreamError
@@ -50,7 +51,14 @@ def _bad_id(request: Request) -> Template:
 
 def _context(user: SessionUser, request: Request, upstream: Upstream, **kw: object) -> dict:
     today = utcnow().astimezone(ZoneInfo(upstream.settings.business_timezone)).date()
-    return {"user": user, "flash": take_flash(request), "p": portal, "today": today, **kw}
+    return {
+        "user": user,
+        "flash": take_flash(request),
+        "p": portal,
+        "work": work,
+        "today": today,
+        **kw,
+    }
 
 
 class DealerController(Controller):
@@ -64,9 +72,7 @@ class DealerController(Controller):
         user = _dealer(request)
         if not isinstance(user, SessionUser):
             return user
-        ctx = _context(user, request, upstream)
-        data = await portal.load_portal(upstream, user, ctx["today"])
-        return Template("dealer.html", context={**ctx, "portal": data})
+        return await portal_page(request, upstream, user)
 
     @get("/repairs/{record_id:str}")
     async def repair(
@@ -77,9 +83,7 @@ class DealerController(Controller):
             return user
         if not RECORD_ID.fullmatch(record_id):
             return _bad_id(request)
-        record = await upstream.get("dealers", f"/repair-records/{record_id}", user.token)
-        ctx = _context(user, request, upstream)
-        return Template("dealer_repair.html", context={**ctx, "r": record})
+        return await repair_page(request, upstream, user, record_id)
 
     @get("/notices/{notice_id:str}")
     async def notice(
@@ -214,6 +218,57 @@ class DealerController(Controller):
         here = Redirect(f"/dealer/notices/{notice_id}")
         path = f"/deduction-notices/{notice_id}/confirm"
         return await _post(request, upstream, user, path, {}, here, "核销通知已确认")
+
+
+async def portal_page(
+    request: Request,
+    upstream: Upstream,
+    user: SessionUser,
+    failed: str = "",
+    values: dict[str, str] | None = None,
+    error: str = "",
+    status: int = 200,
+) -> Template:
+    """The portal; after a refused form (`failed` names it) with its message and what was typed."""
+    ctx = _context(user, request, upstream)
+    data = await portal.load_portal(upstream, user, ctx["today"])
+    forms = {"failed": failed, "v": values or {}, "error": error}
+    return Template("dealer.html", context={**ctx, "portal": data, **forms}, status_code=status)
+
+
+async def repair_page(
+    request: Request,
+    upstream: Upstream,
+    user: SessionUser,
+    record_id: str,
+    failed: str = "",
+    values: dict[str, str] | None = None,
+    error: str = "",
+    status: int = 200,
+) -> Template:
+    """A repair record with the form of its next step (arrange, complete) and the shipments its
+    old parts went back in; after a refused step its message and what was typed."""
+    record = await upstream.get("dealers", f"/repair-records/{record_id}", user.token)
+    tz = ZoneInfo(upstream.settings.business_timezone)
+    sent = sorted({p["shipment_id"] for p in record.get("parts") or [] if p.get("shipment_id")})
+    shipments = await asyncio.gather(
+        *(upstream.get("dealers", f"/part-shipments/{s}", user.token) for s in sent)
+    )
+    ctx = _context(user, request, upstream)
+    return Template(
+        "dealer_repair.html",
+        context={
+            **ctx,
+            "r": record,
+            "shipments": {s["id"]: s for s in shipments},
+            "at": lambda value: local(value, tz),
+            "rows": range(1, work.PART_ROWS + 1),
+            "failed": failed,
+            "v": values or {},
+            "error": error,
+        },
+        status_code=status,
+    )
 
 
 async def _post(
