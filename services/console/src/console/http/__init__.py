@@ -18,6 +18,7 @@ from .return_visits import ReturnVisitsController
 from .reviews import ReviewController
 from .rota import RotaController
 from .rules import RulesPagesController
+from .sales import SalesController
 from .signin import SignInController
 from .stock import StockPagesController
 from .ticket import TicketController
@@ -47,4 +48,5 @@ CONTROLLERS = [
     RulesPagesController,
     RotaController,
     EngineersController,
+    SalesController,
 ]

@@ -12,12 +12,12 @@ from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 
-from .. import contracts, customers
+from .. import contracts, customers, sales
 from ..board import REQUEST_TYPES, STATUSES, URGENCY
 from ..forms import FormError
 from ..reviews import PARTS, STATUS
 from ..upstream import Upstream
-from .pages import current_user, problem, sign_in_again
+from .pages import current_user, problem, sign_in_again, take_flash
 
 CONTRACT_NO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -39,7 +39,13 @@ class ContractsController(Controller):
         listed = await contracts.load_list(upstream, user, query)
         return Template(
             "contracts.html",
-            context={"user": user, "listed": listed, "status": STATUS, "dealer": user.dealer_id},
+            context={
+                "user": user,
+                "listed": listed,
+                "status": STATUS,
+                "dealer": user.dealer_id,
+                "drafts": user.has(*sales.SALES),
+            },
         )
 
     @get("/{contract_no:str}")
@@ -62,6 +68,8 @@ class ContractsController(Controller):
                 "parts": PARTS,
                 "urgencies": URGENCY,
                 "customer_link": "dealer" not in user.roles,
+                "flash": take_flash(request),
+                "sales_actions": sales.actions(page.contract, user.roles),
                 "signed": contracts.local(
                     page.contract.get("signed_at"), ZoneInfo(upstream.settings.business_timezone)
                 ),
@@ -98,6 +106,7 @@ class CustomersController(Controller):
                 "user": user,
                 "f": query,
                 "rows": [customers.row(c) for c in found.get("items", [])],
+                "registers": user.has(*sales.SALES),
                 "total": total,
                 "pages": max(1, -(-total // size)),
             },
@@ -129,5 +138,7 @@ class CustomersController(Controller):
                 "status": STATUS,
                 "ticket_status": STATUSES,
                 "types": REQUEST_TYPES,
+                "flash": take_flash(request),
+                "drafts": user.has(*sales.SALES),
             },
         )
