@@ -47,8 +47,8 @@ def _refused(exc: UpstreamError) -> str:
     return exc.detail
 
 
-def _form(template: str, status: int = 200, **context: Any) -> Template:
-    return Template(template, context=context, status_code=status)
+def _form(template: str, code: int = 200, **context: Any) -> Template:
+    return Template(template, context=context, status_code=code)
 
 
 class SalesController(Controller):
