@@ -177,6 +177,30 @@ async def test_sales_drafts_edits_and_submits_only_what_the_status_allows(desk_p
             again = await posted(rep, f"/sales/contracts/{no}/submit", token)
             assert flash((await rep.get(again.headers["location"])).text).startswith("error: ")
 
+            theirs = world.draft_no  # rep-li's draft: only its rep or a sales manager edits it
+            rows = {
+                "model_0": "XK-500",
+                "serial_no_0": f"{theirs}-SN9",
+                "warranty_end_0": "2030-01-31",
+            }
+            page = await posted(
+                rep, f"/sales/contracts/{theirs}/edit", token, term_months="48", **rows
+            )
+            assert page.status_code == 400 and "只有负责的销售代表或销售经理" in form_error(
+                page.text
+            )
+            assert 'value="XK-500"' in page.text and 'value="48"' in page.text
+            async with world.console() as manager:
+                await sign_in(manager, "smgr-zhao")
+                mtoken = await token_of(manager, f"/sales/contracts/{theirs}/edit")
+                path = f"/sales/contracts/{theirs}/edit"
+                done = await posted(manager, path, mtoken, term_months="48", **rows)
+                assert done.status_code == 302
+            saved = (await world.contracts.get(f"/contracts/{theirs}", headers=REP)).json()
+            assert saved["terms"]["term_months"] == 48 and saved["products"][0]["model"] == "XK-500"
+            kinds = [p["kind"] for p in saved["terms"]["price_components"]]
+            assert kinds == ["materials", "labour", "travel"]  # the other terms kept
+
             for client in (legal, dealer):
                 denied = await client.get(f"/sales/contracts/new?customer={cid}")
                 assert denied.status_code == 403
