@@ -9,25 +9,13 @@ from __future__ import annotations
 
 import shutil
 
-from a11y import accessible
 from invoice_support import open_office
-from test_pages_browser import LAPTOP, SCREENS, _fits
+from test_pages_browser import LAPTOP, SCREENS, _shot, _submit
 from test_work_pages_browser import _page, _sign_in, chromium, serving
 
 from aftersales_testing.browser import PHONE
 
 NUMBERS = {"laptop": "26322000000012345678", "phone": "26322000000087654321"}
-
-
-async def _shot(page, size, name: str, step: str, shots) -> None:
-    await _fits(page, size["width"])
-    await page.screenshot(path=str(shots / f"{name}-{step}.png"), full_page=True)
-    await accessible(page, f"{name}-{step}", shots)
-
-
-async def _submit(page, form: str) -> None:
-    async with page.expect_navigation():
-        await page.click(f"{form} button[type=submit]")
 
 
 async def test_invoice_register_and_customer_search_in_chromium(desk_parts, artifacts_dir):

@@ -9,25 +9,13 @@ from __future__ import annotations
 
 import shutil
 
-from a11y import accessible
 from money_support import open_shop
-from test_pages_browser import LAPTOP, SCREENS, _fits
+from test_pages_browser import LAPTOP, SCREENS, _shot, _submit
 from test_work_pages_browser import _page, _sign_in, chromium, serving
 
 from aftersales_testing.browser import PHONE
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
-
-
-async def _shot(page, size, name: str, step: str, shots) -> None:
-    await _fits(page, size["width"])
-    await page.screenshot(path=str(shots / f"{name}-{step}.png"), full_page=True)
-    await accessible(page, f"{name}-{step}", shots)
-
-
-async def _submit(page, form: str) -> None:
-    async with page.expect_navigation():
-        await page.click(f"{form} button[type=submit]")
 
 
 async def test_money_pages_in_chromium(desk_parts, artifacts_dir):

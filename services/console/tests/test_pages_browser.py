@@ -26,6 +26,19 @@ async def _fits(page: Any, width: int) -> None:
     assert scroll <= width, f"page is {scroll}px wide in a {width}px window"
 
 
+async def _shot(page: Any, size: dict, name: str, step: str, shots: Path) -> None:
+    """A page as the test left it: no wider than the window, its screenshot kept, axe run on it."""
+    await _fits(page, size["width"])
+    await page.screenshot(path=str(shots / f"{name}-{step}.png"), full_page=True)
+    await accessible(page, f"{name}-{step}", shots)
+
+
+async def _submit(page: Any, form: str) -> None:
+    """Press a form's submit button and wait for the page it leads to."""
+    async with page.expect_navigation():
+        await page.click(f"{form} button[type=submit]")
+
+
 async def _journey(browser: Any, base: str, size: dict, name: str, desk: Any, shots: Path) -> None:
     phone = size is PHONE
     context = await browser.new_context(

@@ -9,24 +9,12 @@ from __future__ import annotations
 
 import shutil
 
-from a11y import accessible
 from contracts_flow import REP, REVIEWER, code, uid
 from sales_support import open_sales
-from test_pages_browser import LAPTOP, SCREENS, _fits
+from test_pages_browser import LAPTOP, SCREENS, _shot, _submit
 from test_work_pages_browser import _page, _sign_in, chromium, serving
 
 from aftersales_testing.browser import PHONE
-
-
-async def _shot(page, size, name: str, step: str, shots) -> None:
-    await _fits(page, size["width"])
-    await page.screenshot(path=str(shots / f"{name}-{step}.png"), full_page=True)
-    await accessible(page, f"{name}-{step}", shots)
-
-
-async def _submit(page, form: str) -> None:
-    async with page.expect_navigation():
-        await page.click(f"{form} button[type=submit]")
 
 
 async def test_sales_day_in_chromium(desk_parts, artifacts_dir):
