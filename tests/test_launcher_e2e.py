@@ -246,12 +246,19 @@ def test_launcher_runs_everything_and_contract_reaches_tickets(tmp_path):
         assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
 
         def report_sent() -> set[str]:
+            # sent — or, when the suite runs late in the evening in Beijing, held for a person's
+            # quiet hours (a monthly report waits for the morning; the hold says so)
             r = httpx.get(
                 f"{notifications}/deliveries",
-                params={"rule_id": "report-published", "status": "sent"},
+                params={"rule_id": "report-published", "limit": 100},
                 headers=sup,
             )
-            keys = {d["recipient_key"] for d in r.json()["items"]}
+            keys = {
+                d["recipient_key"]
+                for d in r.json()["items"]
+                if d["status"] == "sent"
+                or (d["status"] == "held" and "quiet hours" in (d["hold_reason"] or ""))
+            }
             return keys if {"prod-zhou", "mfg-zheng", "mgr-wang", "demo-sales"} <= keys else set()
 
         _poll(report_sent, "ReportPublished e-mailed to product, production, sales, management", 60)
