@@ -35,6 +35,8 @@ class SignInController(Controller):
             return Redirect("/dealer")
         if any(r in user.roles for r in ("legal", "finance", "delivery")):
             return Redirect("/reviews")
+        if "technical" in user.roles:
+            return Redirect("/quality/faults")  # the technical department's day starts at analysis
         return Redirect("/board")
 
     @get("/login")
