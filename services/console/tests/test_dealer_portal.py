@@ -125,3 +125,37 @@ async def test_the_dealer_sees_only_its_own_and_answers_its_notice(desk_parts):
         assert [ln["decision"] for ln in untouched.json()["lines"]] == ["pending"]
         unit = await world.client.get(f"/units/{theirs['waiting']}", headers=MANAGER)
         assert unit.json()["card_status"] == "pending"
+
+
+async def test_each_list_has_its_pages_and_old_parts_owed_show_from_any_page(
+    desk_parts, monkeypatch
+):
+    """One row a page: the repairs list shows the newest record (the labour-only one) on page 1
+    and the older one owing a bearing on page 2 — while 待返还旧件 lists that bearing on every
+    page, since it comes from the records still owing parts, not from the page of repairs shown.
+    A page link keeps the other lists' pages; a nonsense page number is page 1."""
+    monkeypatch.setattr("console.dealer.LISTED", 1)
+    async with open_dealers(*desk_parts) as world:
+        ours = world.ours
+        async with world.console() as dealer:
+            await sign_in(dealer, "dealer-chen")
+            first = (await dealer.get("/dealer")).text
+            repairs = section(first, "repairs")
+            assert ours["labour_only"]["record_no"] in repairs
+            assert ours["owing"]["record_no"] not in repairs
+            assert "第 1 / 2 页" in repairs
+            assert 'href="/dealer?repairs_page=2#repairs"' in repairs
+            assert "主轴轴承 ×2" in section(first, "returns")
+            second = (await dealer.get("/dealer?repairs_page=2&units_page=2")).text
+            repairs = section(second, "repairs")
+            assert ours["owing"]["record_no"] in repairs
+            assert ours["labour_only"]["record_no"] not in repairs
+            assert 'href="/dealer?units_page=2#repairs"' in repairs  # back to 1, units kept
+            assert "主轴轴承 ×2" in section(second, "returns")
+            units = section(second, "units")
+            assert "第 2 / 2 页" in units and 'rel="prev"' in units
+            for odd in ("0", "-1", "x", "²", "9" * 40, "9" * 5000):
+                page = await dealer.get(f"/dealer?repairs_page={odd}")
+                assert page.status_code == 200 and "第 1 / 2 页" in section(page.text, "repairs")
+            stale = section((await dealer.get("/dealer?repairs_page=7")).text, "repairs")
+            assert "第 2 / 2 页" in stale and ours["owing"]["record_no"] in stale  # the last

@@ -17,7 +17,15 @@ from .people import SessionUser
 from .upstream import Upstream
 
 CARD_DUE_DAYS = 20  # 三包回执卡: within 20 calendar days of the sale (dealers.domain)
-LISTED = 50
+LISTED = 50  # rows per page of each portal list
+OWED_MAX = 500  # the dealers API's page limit: records still owing old parts, read in one request
+# the portal's lists with pages of their own, and where the dealers API keeps each
+PAGED = {
+    "units": "/units",
+    "repairs": "/repair-records",
+    "cards": "/cards",
+    "notices": "/deduction-notices",
+}
 CARD_STATUS = {"pending": "待登记", "registered": "已登记", "overdue": "已逾期"}
 REPAIR_STATUS = {"requested": "待安排", "arranged": "已安排", "completed": "已完成"}
 REPAIR_KIND = {"warranty": "三包维修", "paid": "有偿服务"}
@@ -124,6 +132,13 @@ class Portal:
     seasons: list[Season]
     totals: dict[str, int]
     shipments: list[dict[str, Any]]  # old parts sent back, latest first, with their records' nos
+    returns_cut: bool = False  # more records owe parts than one request reads (OWED_MAX)
+    at: PortalPages | None = None
+
+    def pager(self, name: str) -> tuple[int, int, Any]:
+        """The page shown of a list, its number of pages and the link to another page."""
+        at = self.at or PortalPages(dict.fromkeys(PAGED, 1))
+        return at.pages[name], page_count(self.totals.get(name, 0)), at.link(name)
 
 
 def seasons_of(
@@ -168,27 +183,67 @@ def returns_of(repairs: list[dict[str, Any]], today: date) -> list[PartReturn]:
     return sorted(out, key=lambda x: (x.due.days_left is None, x.due.days_left or 0))
 
 
-async def load_portal(upstream: Upstream, user: SessionUser, today: date) -> Portal:
+@dataclass(frozen=True)
+class PortalPages:
+    """Which page of each portal list is shown (`units_page=2` …), each list paged on its own; a
+    page link keeps the others where they are and jumps to its section."""
+
+    pages: dict[str, int]
+
+    @classmethod
+    def parse(cls, query: Any) -> PortalPages:
+        pages = {}
+        for name in PAGED:
+            raw = str(query.get(f"{name}_page") or "1")[:7]  # (a 5,000-digit int() raises)
+            pages[name] = int(raw) if raw.isdecimal() and 0 < int(raw) <= 100_000 else 1
+        return cls(pages)
+
+    def offset(self, name: str) -> int:
+        return (self.pages[name] - 1) * LISTED
+
+    def link(self, name: str) -> Any:
+        def to(page: int) -> str:
+            wanted = {**self.pages, name: page}
+            query = "&".join(f"{k}_page={v}" for k, v in wanted.items() if v > 1)
+            return f"/dealer{'?' + query if query else ''}#{name}"
+
+        return to
+
+
+def page_count(total: int) -> int:
+    return max(1, -(-total // LISTED))
+
+
+async def load_portal(
+    upstream: Upstream, user: SessionUser, today: date, at: PortalPages | None = None
+) -> Portal:
     token = user.token
-    page = {"limit": LISTED}
+    at = at or PortalPages(dict.fromkeys(PAGED, 1))
 
-    async def listed(path: str, **params: Any) -> dict[str, Any]:
-        return await upstream.get("dealers", path, token, {**page, **params})
+    async def listed(path: str, section: str = "", **params: Any) -> dict[str, Any]:
+        paging = {"limit": LISTED, "offset": at.offset(section) if section else 0}
+        return await upstream.get("dealers", path, token, {**paging, **params})
 
-    dealers, units, cards, repairs, notices, seasons, plans, shipped = await asyncio.gather(
+    paged = await asyncio.gather(*(listed(path, name) for name, path in PAGED.items()))
+    lists = dict(zip(PAGED, paged, strict=True))
+    for name, path in PAGED.items():  # past the last page (a stale link): show the last one
+        last = page_count(lists[name].get("total", 0))
+        if at.pages[name] > last:
+            at.pages[name] = last
+            lists[name] = await listed(path, name)
+    units, repairs, cards, notices = (lists[name] for name in PAGED)
+    dealers, seasons, plans, shipped, owing = await asyncio.gather(
         listed("/dealers"),
-        listed("/units"),
-        listed("/cards"),
-        listed("/repair-records"),
-        listed("/deduction-notices"),
         listed("/seasons"),
         listed("/stocking-plans"),
         listed("/part-shipments"),
+        # the parts owed back, from every record that still owes some, not the newest page's only
+        listed("/repair-records", parts_owed="true", limit=OWED_MAX),
     )
     unit_items = units.get("items", [])
     repair_items = repairs.get("items", [])
     tz = ZoneInfo(upstream.settings.business_timezone)
-    record_nos = {r["id"]: r["record_no"] for r in repair_items}
+    record_nos = {r["id"]: r["record_no"] for r in [*repair_items, *owing.get("items", [])]}
     shipments = [
         {
             **s,
@@ -203,7 +258,8 @@ async def load_portal(upstream: Upstream, user: SessionUser, today: date) -> Por
         unit_dues={u["serial_no"]: due(u.get("card_due"), today) for u in unit_items},
         cards=cards.get("items", []),
         repairs=repair_items,
-        returns=returns_of(repair_items, today),
+        returns=returns_of(owing.get("items", []), today),
+        returns_cut=owing.get("total", 0) > OWED_MAX,
         notices=notices.get("items", []),
         seasons=seasons_of(seasons.get("items", []), plans.get("items", []), today),
         totals={
@@ -213,6 +269,7 @@ async def load_portal(upstream: Upstream, user: SessionUser, today: date) -> Por
             "notices": notices.get("total", 0),
         },
         shipments=shipments,
+        at=at,
     )
 
 

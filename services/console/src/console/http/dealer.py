@@ -231,7 +231,8 @@ async def portal_page(
 ) -> Template:
     """The portal; after a refused form (`failed` names it) with its message and what was typed."""
     ctx = _context(user, request, upstream)
-    data = await portal.load_portal(upstream, user, ctx["today"])
+    at = portal.PortalPages.parse(request.query_params)
+    data = await portal.load_portal(upstream, user, ctx["today"], at)
     forms = {"failed": failed, "v": values or {}, "error": error}
     return Template("dealer.html", context={**ctx, "portal": data, **forms}, status_code=status)
 

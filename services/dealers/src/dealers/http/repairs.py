@@ -66,6 +66,10 @@ class RepairsController(Controller):
         claim_status: FromQuery[str | None] = None,
         serial_no: FromQuery[str | None] = None,
         ticket_no: FromQuery[str | None] = None,
+        parts_owed: Annotated[
+            bool | None,
+            QueryParameter(description="true: only records with old parts still owed back"),
+        ] = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[RepairOut]:
@@ -79,6 +83,7 @@ class RepairsController(Controller):
                 claim_status=claim_status,
                 serial_no=serial_no,
                 ticket_no=ticket_no,
+                parts_owed=parts_owed,
                 limit=limit,
                 offset=offset,
             )

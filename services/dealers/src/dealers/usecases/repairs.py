@@ -335,8 +335,17 @@ async def list_repairs(
     ticket_no: str | None,
     limit: int,
     offset: int,
+    parts_owed: bool | None = None,
 ) -> tuple[list[RepairRecordRow], int]:
     q = scoped(select(RepairRecordRow), RepairRecordRow, scope)
+    if parts_owed is not None:  # old parts still to ship back (owed or overdue), on any page
+        owes = (
+            select(RepairPartRow.id)
+            .where(RepairPartRow.record_id == RepairRecordRow.id)
+            .where(RepairPartRow.status.in_(d.RETURNABLE))
+            .exists()
+        )
+        q = q.where(owes if parts_owed else ~owes)
     for col, value in (
         (RepairRecordRow.dealer_id, dealer_id),
         (RepairRecordRow.kind, kind),
