@@ -124,8 +124,13 @@ async def test_each_role_sees_its_own_and_bad_input_is_a_4xx_page(desk_parts):
             assert other.status_code == 404 and desk.dealer_id not in other.text
         async with desk.console() as sales:
             await sign_in(sales, "demo-sales")
+            assert (await sales.get("/")).headers["location"] == "/contracts"  # not the board
             page = await sales.get("/board")
             assert page.status_code == 403 and "tickets" in page.text  # its answer, not a 500
+        for sub, landing in (("smgr-zhao", "/contracts"), ("admin", "/admin/dead-letters")):
+            async with desk.console() as someone:
+                await sign_in(someone, sub)
+                assert (await someone.get("/")).headers["location"] == landing, sub
         async with desk.console() as browser:
             await browser.get("/login")
             refused = await browser.post("/login", data={"sub": "sup-zhang"})  # no CSRF token
