@@ -57,9 +57,14 @@ async def test_sales_day_in_chromium(desk_parts, artifacts_dir):
                 await page.fill("input[name=serial_no_1]", f"{no}-SN2")
                 await page.fill("input[name=warranty_end_1]", "2029-06-30")
                 await page.fill("input[name=dealer_id]", "D-ZJ-01")
+                await page.click("details.levels summary")  # the optional service levels
+                await page.fill("input[name=response_critical]", "0.5")
+                await page.fill("input[name=resolution_critical]", "12")
                 await _shot(page, size, name, "71-contract-draft", shots)
                 await _submit(page, "#draft-form")
                 assert page.url == f"{base}/contracts/{no}", page.url
+                levels = await page.locator("#levels + table").inner_text()
+                assert "30 分钟" in levels and "12 小时" in levels, levels
                 await _shot(page, size, name, "72-contract-drafted", shots)
                 await _submit(page, "#submit-form")
                 assert "已提交评审" in await page.locator("main").inner_text()

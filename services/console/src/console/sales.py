@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,6 +25,16 @@ ARCHIVE_ITEMS = {
     "review_form": "合同评审表",
 }
 SIGN_METHODS = {"seal": "盖章", "e_signature": "电子签名"}
+URGENCIES = {"normal": "一般", "urgent": "紧急", "critical": "特急"}
+# the service-level table's columns, in hours on the form: the API's minutes field and its name
+LEVEL_FIELDS = {
+    "response": ("response_minutes", "响应时限", "Response"),
+    "resolution": ("resolution_minutes", "解决时限", "Resolution"),
+    "onsite": ("onsite_minutes", "到场时限", "On site"),
+    "loaner": ("loaner_after_minutes", "备机时限", "Loaner after"),
+}
+HOURS = re.compile(r"\d{1,4}(\.\d{1,2})?", re.ASCII)
+LEVEL_MAX_HOURS = 90 * 24  # the API's longest resolution time
 PARTIES = {"company": "我方", "customer": "客户方"}
 
 
@@ -104,8 +115,51 @@ def _term_months(form: dict[str, str]) -> int:
     return int(value)
 
 
+def _minutes(value: str, label: str) -> int:
+    if not HOURS.fullmatch(value):
+        raise FormError(f"{label}请填写小时数，例如 24 或 0.5")
+    minutes = Decimal(value) * 60
+    if minutes <= 0 or minutes != minutes.to_integral_value():
+        raise FormError(f"{label}须大于 0，且是整分钟（0.5 小时可以，0.01 小时不行）")
+    if minutes > LEVEL_MAX_HOURS * 60:
+        raise FormError(f"{label}最长 {LEVEL_MAX_HOURS} 小时")
+    return int(minutes)
+
+
+def service_levels(form: dict[str, str]) -> list[dict[str, Any]] | None:
+    """The service-level rows filled in (per urgency; the API keeps its defaults for the rest), or
+    None when none is: a row needs its response and resolution times, the others are optional."""
+    levels = []
+    for urgency, name in URGENCIES.items():
+        row: dict[str, Any] = {}
+        for field, (api, label, _) in LEVEL_FIELDS.items():
+            value = (form.get(f"{field}_{urgency}") or "").strip()
+            if value:
+                row[api] = _minutes(value, f"{name}工单的{label}")
+        if not row:
+            continue
+        if "response_minutes" not in row or "resolution_minutes" not in row:
+            raise FormError(f"{name}工单：服务等级须同时填写响应时限和解决时限")
+        levels.append({"urgency": urgency, **row})
+    return levels or None
+
+
+def _hours(minutes: Any) -> str:
+    return "" if minutes is None else f"{Decimal(minutes) / 60:f}".rstrip("0").rstrip(".")
+
+
+def level_values(levels: list[dict[str, Any]]) -> dict[str, str]:
+    """A contract's service levels as the form's fields (hours)."""
+    return {
+        f"{field}_{level['urgency']}": _hours(level.get(api))
+        for level in levels
+        for field, (api, _, _) in LEVEL_FIELDS.items()
+    }
+
+
 def draft_body(form: dict[str, str]) -> dict[str, Any]:
-    """POST /contracts: a registered customer's draft; service levels are the API's defaults."""
+    """POST /contracts: a registered customer's draft; the service levels typed in, the API's
+    defaults for the urgencies left blank."""
     no = text_field(form, "contract_no", 64, "合同编号", required=True)
     if not CONTRACT_NO.fullmatch(no):
         raise FormError("合同编号只能用字母、数字、-、_ 和 /")
@@ -120,6 +174,9 @@ def draft_body(form: dict[str, str]) -> dict[str, Any]:
         value = text_field(form, name, 64, label)
         if value:
             body[name] = value
+    levels = service_levels(form)
+    if levels:
+        body["service_levels"] = levels
     return body
 
 
@@ -135,6 +192,11 @@ def edit_body(form: dict[str, str], current: dict[str, Any]) -> dict[str, Any]:
         value = text_field(form, name, 64, label)
         if value != (current.get(name) or ""):
             body[name] = value or None
+    levels = service_levels(form)
+    if levels is not None:  # a row left blank keeps the draft's (the API would put its default)
+        typed = {lv["urgency"] for lv in levels}
+        kept = [lv for lv in current.get("service_levels") or [] if lv["urgency"] not in typed]
+        body["service_levels"] = [*levels, *kept]
     return body
 
 
@@ -146,6 +208,7 @@ def draft_values(contract: dict[str, Any]) -> dict[str, Any]:
         "dealer_id": contract.get("dealer_id") or "",
         "sales_rep": contract.get("sales_rep") or "",
         "term_months": str((contract.get("terms") or {}).get("term_months", 12)),
+        **level_values(contract.get("service_levels") or []),
     }
     rows = [
         {

@@ -48,7 +48,7 @@ def _refused(exc: UpstreamError) -> str:
 
 
 def _form(template: str, code: int = 200, **context: Any) -> Template:
-    return Template(template, context=context, status_code=code)
+    return Template(template, context={"sales": sales, **context}, status_code=code)
 
 
 class SalesController(Controller):
