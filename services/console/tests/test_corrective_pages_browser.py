@@ -1,5 +1,5 @@
-"""The corrective-action pages (纠正/预防措施) in a real headless Chromium over real HTTP at 1366×768
-and on a 390×844 phone, against the real tickets service: 吴工 opens the form from a ticket
+"""The corrective-action pages (纠正/预防措施) in a real headless Chromium over real HTTP at
+1366×768 and on a 390×844 phone, against the real tickets service: 吴工 opens the form from a ticket
 (prefilled), a Sunday as due date is refused with tickets' words and what was typed kept, the
 action is created and its page shown; the list; an action 孙师傅 (交付部门) has done, on 吴工's page
 with the verify and reject forms. Nothing fetched from outside the console, nothing wider than the
@@ -23,7 +23,8 @@ async def _done_action(api, ticket: str) -> str:
     body = {
         "kind": "preventive",
         "title": "装配线增加主轴预紧力复核工序，首件与每班抽检记录存档",
-        "description": "同型号三台主轴异响，拆检均为预紧力不足。\n根本原因：装配作业指导书未规定复核。",
+        "description": "同型号三台主轴异响，拆检均为预紧力不足。\n"
+        "根本原因：装配作业指导书未规定复核。",
         "owner_department": "delivery",
         "owner_id": "dlv-sun",
         "ticket_nos": [ticket],
