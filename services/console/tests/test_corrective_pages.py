@@ -16,8 +16,10 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from console_support import CSRF_FIELD, open_desk, sign_in
+from test_knowledge import completed_ticket
 from tickets_helpers import drain, time_machine
 
+from aftersales_testing.support import auth
 from console.corrective import ActionQuery
 from console.http.corrective import _listed
 
@@ -172,6 +174,27 @@ async def test_the_doer_is_not_offered_verification_and_a_forced_one_is_refused(
             r = await step(boss, no, "verify", note="已抽查")
             assert r.status_code in (302, 303)
             assert "已验证" in (await boss.get(f"/corrective/{no}")).text
+
+
+async def test_the_form_is_prefilled_from_the_tickets_fault(desk_parts):
+    async with open_desk(*desk_parts) as desk:
+        no = await completed_ticket(desk.tickets, "主轴漏油", desk.serial_no)
+        finding = {"cause_category": "material_supplier", "cause_detail": "密封圈批次硬度不足"}
+        tech = auth("technical", sub="tech-wu")
+        r = await desk.tickets.post(f"/tickets/{no}/fault-analysis", json=finding, headers=tech)
+        assert r.status_code == 200, r.text
+        line = r.json()["product_line"]
+        async with desk.console() as client:
+            await sign_in(client, "tech-wu")
+            page = (await client.get(f"/corrective/new?ticket={no}")).text
+            assert '<option value="material_supplier" selected>材料/供应商</option>' in page
+            assert ">密封圈批次硬度不足</textarea>" in page
+            assert 'name="symptom" maxlength="40" size="10" value="OTHER"' in page
+            assert f'name="product_line" maxlength="40" size="8" value="{line or ""}"' in page
+            assert (
+                'name="due_working_days" inputmode="numeric" maxlength="3" size="4" value="10"'
+                in page
+            )
 
 
 async def test_a_missed_due_date_is_listed_under_overdue(desk_parts, clock):
