@@ -138,6 +138,8 @@ async def test_an_action_runs_its_course_verified_by_another_and_is_overdue_once
         # lists filter by what the departments ask
         for params, expected in (
             ({"ticket_no": ticket_no}, [no]),
+            ({"ticket_no": ticket_no, "kind": "corrective"}, [no]),
+            ({"ticket_no": ticket_no, "kind": "preventive"}, []),
             ({"status": "verified", "owner_department": "delivery"}, [no]),
             ({"overdue": True, "cause_category": "material_supplier"}, [no]),
             ({"status": "open"}, []),

@@ -4,6 +4,7 @@ from .admin import AdminController, CalendarAdminController
 from .board import BoardController
 from .complaints import ComplaintsController
 from .contracts import ContractsController, CustomersController
+from .corrective import CorrectiveController
 from .dealer import DealerController
 from .dealer_work import DealerWorkController
 from .engineers import EngineersController
@@ -49,4 +50,5 @@ CONTROLLERS = [
     RotaController,
     EngineersController,
     SalesController,
+    CorrectiveController,
 ]

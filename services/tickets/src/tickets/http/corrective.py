@@ -3,7 +3,7 @@ open → in_progress → done → verified (or rejected back to in_progress)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
@@ -72,6 +72,7 @@ class CorrectiveActionController(Controller):
         self,
         rt: NamedDependency[Runtime],
         status: FromQuery[ActionStatus | None] = None,
+        kind: FromQuery[Literal["corrective", "preventive"] | None] = None,
         owner_department: FromQuery[Department | None] = None,
         owner_id: Annotated[str | None, QueryParameter(max_length=100)] = None,
         cause_category: FromQuery[CauseCategory | None] = None,
@@ -85,6 +86,7 @@ class CorrectiveActionController(Controller):
     ) -> CorrectiveActionPage:
         filters = corrective.ActionFilters(
             status=status.value if status else None,
+            kind=kind,
             owner_department=owner_department.value if owner_department else None,
             owner_id=owner_id,
             cause_category=cause_category.value if cause_category else None,

@@ -72,6 +72,7 @@ class NewAction:
 @dataclass(frozen=True)
 class ActionFilters:
     status: str | None = None
+    kind: str | None = None
     owner_department: str | None = None
     owner_id: str | None = None
     cause_category: str | None = None
@@ -354,6 +355,7 @@ def _filtered(query: Select, f: ActionFilters) -> Select:
     a = CorrectiveActionRow
     for column, value in (
         (a.status, f.status),
+        (a.kind, f.kind),
         (a.owner_department, f.owner_department),
         (a.owner_id, f.owner_id),
         (a.cause_category, f.cause_category),
