@@ -10,6 +10,7 @@ from .engineers import EngineersController
 from .expenses import ExpensesController
 from .intake import IntakeController
 from .invoices import InvoicesController
+from .knowledge import KnowledgeController
 from .live import live
 from .oidc import OidcController
 from .ops import health, ready
@@ -49,4 +50,5 @@ CONTROLLERS = [
     RotaController,
     EngineersController,
     SalesController,
+    KnowledgeController,
 ]
