@@ -15,14 +15,18 @@ from typing import Any
 
 import httpx
 from console_support import open_desk, sign_in
+from test_knowledge import completed_ticket
 from tickets_helpers import ENG
 
 from aftersales_shared.db import utcnow
+from console.app import create_app
+from console.settings import ConsoleSettings
 
 CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
 MONDAY_AFTERNOON = "2026-11-30T14:00:00+08:00"  # 4 working hours after Sunday evening
 STEP_ONE = "拆下操作面板后盖，检查显示屏排线"
 STEP_TWO = "重新插紧排线插头并用扎带固定"
+WORK = [("拆下操作面板后盖，检查显示屏排线", []), ("重新插紧排线插头", [])]  # a ticket's work log
 
 
 async def complete(tickets: httpx.AsyncClient, no: str) -> None:
@@ -245,3 +249,44 @@ async def test_bad_addresses_and_input_get_a_message_not_a_500(desk_parts):
             )
             assert refused.status_code == 422 and "名称 × 数量" in refused.text
             assert 'value="标题"' in refused.text and ">扎带</textarea>" in refused.text
+
+
+async def test_the_review_queue_lists_the_oldest_first_across_pages(desk_parts):
+    """Six articles submitted one after another: 吴工's queue (five a page) shows the first five
+    submitted on page 1 in that order and the last on page 2, though the API lists newest first."""
+    async with open_desk(*desk_parts) as desk:
+        ids = []
+        for n in range(6):
+            no = await completed_ticket(desk.tickets, f"第{n}台设备偶发报警", work=WORK)
+            r = await desk.tickets.post(
+                "/knowledge/articles",
+                json={"ticket_no": no, "title": f"报警案例{n}", "cause": "接触不良"},
+                headers=ENG,
+            )
+            assert r.status_code == 201, r.text
+            ids.append(r.json()["id"])
+            r = await desk.tickets.post(f"/knowledge/articles/{ids[-1]}/submit", headers=ENG)
+            assert r.status_code == 200, r.text
+        console = create_app(
+            ConsoleSettings(
+                local_dev=True,
+                tickets_url="http://tickets.test",
+                nats_url=desk_parts[1],
+                page_size=5,
+            ),
+            transport=httpx.ASGITransport(app=desk.tickets_app),
+        )
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=console), base_url="http://console.test"
+        ) as wu:
+            await sign_in(wu, "tech-wu")
+            first = (await wu.get("/knowledge?tab=queue")).text
+            assert queued(first) == ids[:5] and "第 1 / 2 页" in first
+            assert 'href="/knowledge?tab=queue&amp;page=2"' in first
+            second = (await wu.get("/knowledge?tab=queue&page=2")).text
+            assert queued(second) == ids[5:]
+            assert queued((await wu.get("/knowledge?tab=queue&page=3")).text) == []
+
+
+def queued(html: str) -> list[int]:
+    return [int(i) for i in re.findall(r'<tr class="row article" id="article-(\d+)">', html)]

@@ -14,12 +14,11 @@ from typing import Any
 from a11y import accessible
 from console_support import open_desk
 from test_knowledge import completed_ticket
+from test_knowledge_pages import WORK
 from test_pages_browser import LAPTOP, _fits
 from test_work_pages_browser import _keep, _page, _sign_in, chromium, serving
 
 from aftersales_testing.browser import PHONE
-
-WORK = [("拆下操作面板后盖，检查显示屏排线", []), ("重新插紧排线插头", [])]
 
 
 async def _shot(page: Any, width: int, name: str, step: str, shots: Path) -> None:
@@ -54,7 +53,7 @@ async def _walk(browser: Any, base: str, size: dict, name: str, no: str, shots: 
     await _shot(zhang, width, name, "kb2-draft", shots)
     await _submit(zhang, "#kb-submit")
     assert await zhang.locator("#kb-status").inner_text() == "待审核"
-    article = zhang.url.rsplit("/", 1)[1]
+    article = zhang.url.split("#")[0].rsplit("/", 1)[1]
 
     wc, wu = await _as(browser, base, size, "tech-wu", "/knowledge", outside)
     row = wu.locator(f"#article-{article}")
@@ -63,7 +62,8 @@ async def _walk(browser: Any, base: str, size: dict, name: str, no: str, shots: 
     async with wu.expect_navigation():
         await row.locator("a").first.click()
     await _submit(wu, "#kb-return")  # no reason given
-    assert "请填写退回原因" in await wu.locator("#refused").inner_text()
+    assert "请填写退回原因" in await wu.locator("#kb-return #refused").inner_text()
+    assert await wu.evaluate("window.scrollY") > 0  # the page opens at the refusal, not the top
     await _shot(wu, width, name, "kb4-refused", shots)
     await wu.fill("#kb-return textarea[name=comment]", "请写明排线型号和扎带固定的位置")
     await _submit(wu, "#kb-return")
