@@ -67,6 +67,8 @@ def status_of(html: str) -> str:
 async def write_and_submit(desk: Any, author: httpx.AsyncClient) -> tuple[str, int]:
     """张工's article from his completed ticket, submitted (the ticket, the article's id)."""
     no = desk.opened["assigned"]
+    still_open = await author.get(f"/tickets/{no}")
+    assert still_open.status_code == 200 and "/knowledge/new" not in still_open.text
     await complete(desk.tickets, no)
     ticket = (await author.get(f"/tickets/{no}")).text
     assert f'href="/knowledge/new?ticket={no}"' in ticket, (
@@ -110,8 +112,6 @@ async def test_an_article_from_a_ticket_through_review_to_search(desk_parts):
     async with open_desk(*desk_parts) as desk:
         async with desk.console() as zhang:
             await sign_in(zhang, "eng-zhang")
-            still_open = (await zhang.get(f"/tickets/{desk.opened['critical']}")).text
-            assert "/knowledge/new" not in still_open  # only a completed ticket is written up
             no, article = await write_and_submit(desk, zhang)
         url = f"/knowledge/articles/{article}"
         clock.at(MONDAY_AFTERNOON)  # sessions of Sunday evening have ended: everyone signs in
@@ -205,8 +205,9 @@ async def test_an_article_from_a_ticket_through_review_to_search(desk_parts):
                 read = await dealer.get(f"/knowledge/published/{article}")
                 assert read.status_code == 200 and "FPC-40" in read.text
                 assert "工作稿" not in read.text
-                tabs = (await dealer.get("/knowledge")).text
-                assert "待审核" not in tabs and "我的文章" not in tabs
+                tabs = await dealer.get("/knowledge")  # search only: no articles of a dealer's
+                assert tabs.status_code == 200 and 'aria-current="page">查找<' in tabs.text
+                assert "待审核" not in tabs.text and "我的文章" not in tabs.text
 
             async with desk.console() as wang:
                 await sign_in(wang, "eng-wang")
