@@ -201,7 +201,7 @@ async def test_an_article_from_a_ticket_through_review_to_search(desk_parts):
             async with desk.console() as dealer:
                 await sign_in(dealer, "dealer-chen")
                 working = await dealer.get(url)
-                assert working.status_code == 403, working.text
+                assert working.status_code == 403 and "工作稿仅限" in working.text, working.text
                 read = await dealer.get(f"/knowledge/published/{article}")
                 assert read.status_code == 200 and "FPC-40" in read.text
                 assert "工作稿" not in read.text
@@ -223,6 +223,10 @@ async def test_an_article_from_a_ticket_through_review_to_search(desk_parts):
 
 async def test_bad_addresses_and_input_get_a_message_not_a_500(desk_parts):
     async with open_desk(*desk_parts) as desk:
+        async with desk.console() as qian:
+            await sign_in(qian, "fin-qian")  # finance reads no knowledge base
+            refused = await qian.get("/knowledge")
+            assert refused.status_code == 403 and "知识库仅限" in refused.text
         async with desk.console() as zhang:
             await sign_in(zhang, "eng-zhang")
             assert (await zhang.get("/knowledge?tab=queue")).status_code == 400  # not his

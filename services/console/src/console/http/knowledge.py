@@ -34,16 +34,17 @@ VERBS = {
 }
 
 
-def _refused(request: Request, what: str) -> Template:
-    return problem(request, 403, f"{what}仅限工程师、客服和技术部", f"{what}: authors only")
-
-
 def _user(request: Request, *roles: str) -> SessionUser | Template | Redirect:
     user = current_user(request)
     if user is None:
         return sign_in_again(request)
     if not user.has(*roles):
-        return _refused(request, "知识库文章的工作稿" if roles == kb.AUTHORS else "知识库")
+        if roles == kb.AUTHORS:
+            zh, en = "知识文章的工作稿仅限工程师、客服和技术部", "working copies are the authors'"
+        else:
+            zh = "知识库仅限客服、工程师、技术部、管理层和经销商"
+            en = "the knowledge base is its readers'"
+        return problem(request, 403, zh, en)
     return user
 
 
