@@ -211,6 +211,13 @@ def test_launcher_runs_everything_and_contract_reaches_tickets(tmp_path):
             f"{tickets}/knowledge/search", params={"q": "屏幕黑屏了"}, headers=auth("service_agent")
         ).json()
         assert found["total"] == 1 and found["items"][0]["cause_category"] == "installation"
+        # and another article waits for the technical department's review (吴工's 待审核)
+        queue = httpx.get(
+            f"{tickets}/knowledge/articles",
+            params={"status": "submitted"},
+            headers=auth("technical", sub="tech-wu"),
+        ).json()
+        assert [a["author"] for a in queue["items"]] == ["eng-zhang"], queue
         new = httpx.post(
             f"{tickets}/tickets",
             json={

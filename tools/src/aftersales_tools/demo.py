@@ -284,6 +284,25 @@ def write_article(t: httpx.Client, ticket_no: str, engineer: dict, tech: dict) -
     t.post(f"{url}/approve", json={"comment": "演示：同意发布"}, headers=tech).raise_for_status()
 
 
+def submit_article(t: httpx.Client, ticket_no: str, engineer: dict) -> None:
+    """Another completed ticket written up by its engineer and submitted, not yet reviewed: 吴工
+    (技术部) finds it in the knowledge base's 待审核 queue when the demo starts."""
+    article = {
+        "ticket_no": ticket_no,
+        "title": "液压站油温过高报警：冷却器散热片堵塞",
+        "cause_category": "wear",
+        "cause": "冷却器散热片被油泥和粉尘堵塞，散热不足",
+        "steps": [
+            "停机后检查液压站油温和冷却风扇",
+            "拆下冷却器，用压缩空气和清洗剂清理散热片",
+            "装回后连续运行2小时，油温稳定在55℃以下",
+        ],
+    }
+    r = t.post("/knowledge/articles", json=article, headers=engineer)
+    r.raise_for_status()
+    t.post(f"/knowledge/articles/{r.json()['id']}/submit", headers=engineer).raise_for_status()
+
+
 def load_tickets(launcher: Launcher, secret: str) -> None:
     """Tickets in several states: a 特急 one just opened (the supervisor on duty hears), one waiting
     for parts, and one completed whose customer answered the survey with low scores on the phone
@@ -347,6 +366,14 @@ def load_tickets(launcher: Launcher, secret: str) -> None:
         }
         step(done["ticket_no"], "complete", confirmation, engineer)
         write_article(t, done["ticket_no"], engineer, _token(secret, "demo-tech", "technical"))
+        cooled = open_ticket("normal", "液压站油温过高报警，运行一小时后停机", 1)
+        step(cooled["ticket_no"], "assign", assign, boss)
+        cooling = confirmation | {
+            "confirmed_at": cooled["opened_at"],
+            "fault": {"symptom": "OVERHEAT", "cause_category": "wear", "failed_part": "OTHER"},
+        }
+        step(cooled["ticket_no"], "complete", cooling, engineer)
+        submit_article(t, cooled["ticket_no"], engineer)
     with httpx.Client(base_url=url["surveys"], timeout=10, headers=agent) as s:
 
         def invited() -> str | None:
@@ -365,6 +392,7 @@ def load_tickets(launcher: Launcher, secret: str) -> None:
     print(
         "demo: tickets — a 特急 one just opened (its one-minute response promise breaches within "
         "a minute), one waiting for parts, one completed with a low survey score (its follow-up "
-        "ticket opens) and its solution in the knowledge base",
+        "ticket opens) and its solution in the knowledge base; another article waits for 技术部's "
+        "review",
         flush=True,
     )

@@ -11,6 +11,7 @@ from .engineers import EngineersController
 from .expenses import ExpensesController
 from .intake import IntakeController
 from .invoices import InvoicesController
+from .knowledge import KnowledgeController
 from .live import live
 from .oidc import OidcController
 from .ops import health, ready
@@ -51,4 +52,5 @@ CONTROLLERS = [
     EngineersController,
     SalesController,
     CorrectiveController,
+    KnowledgeController,
 ]
