@@ -13,6 +13,8 @@ from .invoices import InvoicesController
 from .live import live
 from .oidc import OidcController
 from .ops import health, ready
+from .quality import QualityController
+from .quality_catalogue import AuditController, CatalogueController
 from .report import ReportController
 from .return_visits import ReturnVisitsController
 from .reviews import ReviewController
@@ -49,4 +51,7 @@ CONTROLLERS = [
     RotaController,
     EngineersController,
     SalesController,
+    QualityController,
+    CatalogueController,
+    AuditController,
 ]
