@@ -44,7 +44,7 @@ async def test_technical_finds_analyses_and_the_ticket_leaves_the_queue(desk_par
         assert "XK-200" in todo and "剩余工作时间" in todo and "待分析" in todo
         assert f'href="/tickets/{no["todo"]}"' in todo
         assert f'href="/quality/faults/{no["todo"]}?back=' in todo
-        assert "已逾期" in row(page.text, no["late"]), "its deadline passed on 26 November"
+        assert "已逾期 3天2小时" in row(page.text, no["late"]), "its deadline passed on 26 November"
 
         overdue = await wu.get("/quality/faults", params={"tab": "overdue"})
         assert listed(overdue.text) == {no["late"]}
@@ -174,6 +174,8 @@ async def test_the_catalogue_is_kept_by_technical_and_the_audit_trail_says_so(de
         assert actions == ["重新启用", "停用", "修改", "新增"], actions
         assert "名称：齿轮 → 主减速齿轮" in trail.text and "启用：是 → 否" in trail.text
         assert "故障部件" in trail.text and "deactivated" not in trail.text
+        by = re.findall(r'data-label="操作人"><div>([^<]+)</div>', trail.text)
+        assert by == ["吴工"] * 4, by
         r = await wu.get("/quality/audit", params={"entity": "nope"})
         assert r.status_code == 400
 

@@ -18,6 +18,7 @@ from aftersales_shared.workcalendar import WorkCalendar
 from .board import REQUEST_TYPES
 from .countdown import format_overdue, format_working
 from .forms import FormError, text_field
+from .people import demo_user
 
 # who reads the quality pages (tickets' STAFF) and who analyses and keeps the catalogue
 # (tickets' QUALITY_EDITORS); the admin passes every check
@@ -142,6 +143,16 @@ def parse_query(params: dict[str, str]) -> FaultQuery:
     )
 
 
+def who(sub: Any) -> str:
+    """A person by name where the console knows them (the demo's people), the system's own
+    writers in words, anyone else by their sign-in id."""
+    text = str(sub or "")
+    if text in ("system", "seed") or text.startswith("migration:"):
+        return "系统初始数据" if text != "system" else "系统"
+    person = demo_user(text)
+    return person.name if person else text
+
+
 def instant(value: Any) -> datetime | None:
     if not value:
         return None
@@ -160,8 +171,8 @@ def deadline(fault: dict[str, Any], calendar: WorkCalendar, now: datetime) -> di
         return {}
     at = local(due, calendar.tz)
     if now >= due or fault.get("analysis_overdue_at"):
-        over = format_overdue(max(now - due, timedelta(0)))
-        return {"at": at, "band": "risk", "text": f"已逾期 {over}", "en": "overdue"}
+        over = f" {format_overdue(now - due)}" if now > due else ""
+        return {"at": at, "band": "risk", "text": f"已逾期{over}", "en": "overdue"}
     left = calendar.working_time_between(now, due)
     band = "watch" if left <= timedelta(hours=8) else "ok"
     return {"at": at, "band": band, "text": f"剩余工作时间 {format_working(left)}", "en": "left"}
@@ -178,6 +189,8 @@ def row(
         "part_zh": fault.get("failed_part") or fault.get("failed_part_code") or "",
         "type_zh": REQUEST_TYPES.get(fault.get("request_type", ""), fault.get("request_type")),
         "via_zh": VIA.get(fault.get("classified_via") or "", ""),
+        "recorded_by_zh": who(fault.get("recorded_by")),
+        "classified_by_zh": who(fault.get("classified_by")),
         "classified_label": local(fault.get("classified_at"), tz),
         "recorded_label": local(fault.get("recorded_at"), tz),
         "completed_label": local(fault.get("completed_at"), tz),

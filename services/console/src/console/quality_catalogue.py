@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from .forms import FormError, text_field
-from .quality import CAUSES, code_field, line_field, local, page_number
+from .quality import CAUSES, code_field, line_field, local, page_number, who
 
 KINDS = {"symptoms": "故障现象", "parts": "故障部件"}
 KINDS_EN = {"symptoms": "Symptoms", "parts": "Failed parts"}
@@ -71,7 +71,6 @@ FIELDS = {
     "round": "轮次",
     "cause_category": "原因类别",
 }
-ACTORS = {"system": "系统", "seed": "初始数据"}
 
 
 @dataclass(frozen=True)
@@ -228,7 +227,7 @@ def audit_row(entry: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
     return entry | {
         "entity_zh": ENTITIES_SHOWN.get(entity, entity),
         "action_zh": ACTIONS.get(entry.get("action", ""), entry.get("action", "")),
-        "actor_zh": ACTORS.get(entry.get("actor", ""), entry.get("actor", "")),
+        "actor_zh": who(entry.get("actor")),
         "at_label": local(entry.get("at"), tz),
         "said": said,
         "catalogue": entity in ("symptom", "part"),

@@ -183,7 +183,7 @@ class QualityController(Controller):
             "cause_detail": fault.get("cause_detail") or "",
         }
         entries_shown = [
-            p | {"at_label": q.local(p.get("at"), tz)}
+            p | {"at_label": q.local(p.get("at"), tz), "author_zh": q.who(p.get("author"))}
             for p in (log if isinstance(log, list) else [])[-12:]
         ]
         return Template(

@@ -52,6 +52,7 @@ async def _catalogue(
         | {
             "line_zh": c.line_label(e["product_line"]),
             "updated_label": q.local(e["updated_at"], tz),
+            "updated_by_zh": q.who(e["updated_by"]),
         }
         for e in found.get("items", [])
     ]
