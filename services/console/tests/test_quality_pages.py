@@ -10,9 +10,16 @@ an agent reads but may not analyse; a dealer, an engineer and finance get 403.""
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from console_support import CSRF_FIELD, sign_in
 from quality_support import TECH, open_lab
+
+from aftersales_shared.calendars import builtin_calendar
+from console import quality, quality_catalogue
+
+SH = ZoneInfo("Asia/Shanghai")
 
 
 def row(html: str, no: str) -> str:
@@ -28,6 +35,51 @@ def listed(html: str) -> set[str]:
 def flash(html: str) -> str:
     found = re.search(r'<p class="flash flash-(\w+)[^"]*"[^>]*>([^<]*)</p>', html)
     return f"{found[1]}: {found[2]}" if found else ""
+
+
+def test_the_deadline_counts_working_time_on_the_calendar_with_its_make_up_days():
+    calendar = builtin_calendar("default", "Asia/Shanghai")  # 9-12, 13-18 on working days
+    fault = {"needs_analysis": True, "analysis_due_at": "2026-10-10T10:00:00Z"}  # 18:00 SH
+    # Friday 9 October 17:00 → Saturday 10 October 18:00, a 调休 working day after 国庆
+    left = quality.deadline(fault, calendar, datetime(2026, 10, 9, 17, 0, tzinfo=SH))
+    assert (left["text"], left["at"], left["band"]) == (
+        "剩余工作时间 9小时00分",
+        "2026-10-10 18:00",
+        "ok",
+    )
+    # 30 September 17:00: a week of holiday between, two working days after it
+    left = quality.deadline(
+        fault | {"analysis_due_at": "2026-10-09T10:00:00Z"},
+        calendar,
+        datetime(2026, 9, 30, 17, 0, tzinfo=SH),
+    )
+    assert left["text"] == "剩余工作时间 17小时00分"
+    late = quality.deadline(fault, calendar, datetime(2026, 10, 11, 20, 30, tzinfo=SH))
+    assert (late["text"], late["band"]) == ("已逾期 1天2小时", "risk")
+    assert quality.deadline(fault | {"needs_analysis": False}, calendar, datetime.now(SH)) == {}
+
+
+def test_the_audit_trail_in_words():
+    entry = {
+        "entity": "engineer",
+        "entity_id": "eng-wang",
+        "action": "updated",
+        "actor": "sup-zhang",
+        "at": "2026-11-29T12:57:00Z",
+        "detail": {"changes": {"region": ["华北·天津", "华东·杭州"], "active": [True, False]}},
+    }
+    said = quality_catalogue.audit_row(entry, SH)
+    assert (said["entity_zh"], said["action_zh"], said["actor_zh"]) == ("工程师", "修改", "张主管")
+    assert said["said"] == ["区域：华北·天津 → 华东·杭州", "在职：是 → 否"]
+    assert said["at_label"] == "2026-11-29 20:57"
+    made = quality_catalogue.audit_row(
+        entry
+        | {"entity": "part", "action": "created", "actor": "migration:0007"}
+        | {"detail": {"product_line": "*", "name": "轴承"}},
+        SH,
+    )
+    assert made["said"] == ["产品线：通用（所有产品线）", "名称：轴承"]
+    assert made["actor_zh"] == "系统初始数据"
 
 
 async def test_technical_finds_analyses_and_the_ticket_leaves_the_queue(desk_parts):
