@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, fields
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -71,6 +70,8 @@ FIELDS = {
     "round": "轮次",
     "cause_category": "原因类别",
 }
+# where an entity names a field otherwise (an engineer is 在职, an entry 启用)
+ENTITY_FIELDS = {"engineer": {"active": "在职", "name": "姓名"}}
 
 
 @dataclass(frozen=True)
@@ -203,7 +204,7 @@ def _value(field: str, value: Any, tz: ZoneInfo) -> str:
     return str(value)
 
 
-def _changes(changes: dict[str, Any], tz: ZoneInfo) -> list[str]:
+def _changes(changes: dict[str, Any], names: dict[str, str], tz: ZoneInfo) -> list[str]:
     """{field: {from, to}} (the catalogue) or {field: [from, to]} (the roster) in words."""
     said = []
     for field, change in changes.items():
@@ -213,7 +214,7 @@ def _changes(changes: dict[str, Any], tz: ZoneInfo) -> list[str]:
             before, after = change
         else:
             before, after = None, change
-        name = FIELDS.get(field, field)
+        name = names.get(field, field)
         said.append(f"{name}：{_value(field, before, tz)} → {_value(field, after, tz)}")
     return said
 
@@ -221,18 +222,15 @@ def _changes(changes: dict[str, Any], tz: ZoneInfo) -> list[str]:
 def audit_row(entry: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
     """One audit entry: who, when, what (entity, action) and the details, in zh-CN words."""
     detail = entry.get("detail") or {}
-    said = _changes(detail["changes"], tz) if isinstance(detail.get("changes"), dict) else []
-    said += [f"{FIELDS.get(k, k)}：{_value(k, v, tz)}" for k, v in detail.items() if k != "changes"]
     entity = entry.get("entity", "")
+    names = FIELDS | ENTITY_FIELDS.get(entity, {})
+    changes = detail.get("changes")
+    said = _changes(changes, names, tz) if isinstance(changes, dict) else []
+    said += [f"{names.get(k, k)}：{_value(k, v, tz)}" for k, v in detail.items() if k != "changes"]
     return entry | {
         "entity_zh": ENTITIES_SHOWN.get(entity, entity),
         "action_zh": ACTIONS.get(entry.get("action", ""), entry.get("action", "")),
         "actor_zh": who(entry.get("actor")),
         "at_label": local(entry.get("at"), tz),
         "said": said,
-        "catalogue": entity in ("symptom", "part"),
     }
-
-
-def now_label(now: datetime, tz: ZoneInfo) -> str:
-    return now.astimezone(tz).strftime("%Y-%m-%d %H:%M")
