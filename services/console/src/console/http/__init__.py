@@ -15,6 +15,8 @@ from .knowledge import KnowledgeController
 from .live import live
 from .oidc import OidcController
 from .ops import health, ready
+from .quality import QualityController
+from .quality_catalogue import AuditController, CatalogueController
 from .report import ReportController
 from .return_visits import ReturnVisitsController
 from .reviews import ReviewController
@@ -53,4 +55,7 @@ CONTROLLERS = [
     SalesController,
     CorrectiveController,
     KnowledgeController,
+    QualityController,
+    CatalogueController,
+    AuditController,
 ]
