@@ -232,7 +232,7 @@ def history(entries: list[dict[str, Any]], calendar: WorkCalendar) -> list[dict[
         out.append(
             {
                 "label": HISTORY.get(e.get("action", ""), e.get("action", "")),
-                "actor": "系统" if e.get("actor") == "system" else e.get("actor", ""),
+                "actor": e.get("actor", ""),  # shown by name (people.known_as)
                 "at": e.get("at", ""),
                 "at_label": local(e.get("at"), calendar),
                 "said": said,

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from .contracts import local
 from .countdown import format_working
 from .forms import FormError, text_field
-from .people import SessionUser, demo_user
+from .people import SessionUser, known_as
 from .upstream import Upstream
 
 # tickets' http/roles.py: who writes articles (AUTHORS), who reviews them, who sees every one
@@ -99,10 +99,7 @@ def parse_query(params: dict[str, str], user: SessionUser) -> KnowledgeQuery:
 
 def who(subject: str | None) -> str:
     """A person as colleagues know them: 张工 (eng-zhang)."""
-    if not subject:
-        return "—"
-    known = demo_user(subject)
-    return f"{known.name} ({subject})" if known else subject
+    return known_as(subject, with_id=True)
 
 
 def _at(value: Any) -> datetime | None:

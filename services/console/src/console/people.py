@@ -55,6 +55,20 @@ def demo_user(sub: str) -> DemoUser | None:
     return next((u for u in DEMO_USERS if u.sub == sub), None)
 
 
+def known_as(sub: Any, with_id: bool = False) -> str:
+    """A person by name where the console knows them (the demo's people; `with_id`: 张工
+    (eng-zhang)), the system's own writers in words, anyone else by their sign-in id."""
+    text = str(sub or "")
+    if not text:
+        return "—"
+    if text in ("system", "seed") or text.startswith("migration:"):
+        return "系统初始数据" if text != "system" else "系统"
+    person = demo_user(text)
+    if person is None:
+        return text
+    return f"{person.name} ({text})" if with_id else person.name
+
+
 @dataclass(frozen=True)
 class SessionUser:
     """What the encrypted session cookie holds: who, which roles, and the token the services

@@ -18,7 +18,7 @@ from aftersales_shared.workcalendar import WorkCalendar
 from .board import REQUEST_TYPES
 from .countdown import format_overdue, format_working
 from .forms import FormError, text_field
-from .people import demo_user
+from .people import known_as
 
 # who reads the quality pages (tickets' STAFF) and who analyses and keeps the catalogue
 # (tickets' QUALITY_EDITORS); the admin passes every check
@@ -144,13 +144,7 @@ def parse_query(params: dict[str, str]) -> FaultQuery:
 
 
 def who(sub: Any) -> str:
-    """A person by name where the console knows them (the demo's people), the system's own
-    writers in words, anyone else by their sign-in id."""
-    text = str(sub or "")
-    if text in ("system", "seed") or text.startswith("migration:"):
-        return "系统初始数据" if text != "system" else "系统"
-    person = demo_user(text)
-    return person.name if person else text
+    return known_as(sub)
 
 
 def instant(value: Any) -> datetime | None:

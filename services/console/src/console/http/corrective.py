@@ -17,7 +17,7 @@ from aftersales_shared.db import utcnow
 
 from .. import corrective as ca
 from ..forms import FormError
-from ..people import SessionUser
+from ..people import SessionUser, known_as
 from ..upstream import Upstream, UpstreamError
 from .pages import current_user, flash, problem, sign_in_again, take_flash
 
@@ -83,6 +83,7 @@ async def _new_form(
         "corrective_new.html",
         context={
             "user": user,
+            "who": known_as,
             "v": values,
             "source": source,
             "said": said,
@@ -128,6 +129,7 @@ async def _action_page(
         "corrective_action.html",
         context={
             "user": user,
+            "who": known_as,
             "a": ca.row(action, utcnow(), calendar),
             "created_label": ca.local(action.get("created_at"), calendar),
             "done_label": ca.local(action.get("done_at"), calendar),
@@ -166,6 +168,7 @@ class CorrectiveController(Controller):
             "corrective.html",
             context={
                 "user": user,
+                "who": known_as,
                 "q": query,
                 "rows": await _rows(upstream, user, items),
                 "total": total,
