@@ -130,7 +130,8 @@ async def test_from_a_ticket_to_verified_with_a_rejection_between(desk_parts):
             page = (await tech.get(f"/corrective/{no}")).text
             assert "纠正措施 · 已验证" in page and 'id="steps"' not in page
             history = page.split('id="history-title"')[1]
-            said = re.findall(r"<strong>(.*?)</strong> · \w+ \(([\w-]+)\)", history)  # 吴工 (tech-wu)
+            # each step by name and sign-in id: 吴工 (tech-wu)
+            said = re.findall(r"<strong>(.*?)</strong> · \w+ \(([\w-]+)\)", history)
             assert said == [
                 ("创建", "tech-wu"),
                 ("开始处理", "dlv-sun"),
