@@ -96,6 +96,8 @@ async def test_technical_finds_analyses_and_the_ticket_leaves_the_queue(desk_par
         assert "XK-200" in todo and "剩余工作时间" in todo and "待分析" in todo
         assert f'href="/tickets/{no["todo"]}"' in todo
         assert f'href="/quality/faults/{no["todo"]}?back=' in todo
+        ticket = (await wu.get(f"/tickets/{no['todo']}")).text  # and back from the ticket
+        assert f'href="/quality/faults/{no["todo"]}"' in ticket.split('id="quality-links"')[1]
         assert "已逾期 3天2小时" in row(page.text, no["late"]), "its deadline passed on 26 November"
 
         overdue = await wu.get("/quality/faults", params={"tab": "overdue"})
