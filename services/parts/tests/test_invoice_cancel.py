@@ -8,10 +8,12 @@ racing; InvoiceCancelled through the outbox once; v1 keeps the live requests, v2
 from __future__ import annotations
 
 import asyncio
+import io
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from openpyxl import load_workbook
 from parts_support import KEEPER, MANAGER, engineer
 from test_invoice_register import AGENT, DEALER, OTHER_TAX_NO, digital_number, requested
 from test_money import FINANCE, TAX_NO, price_list
@@ -250,6 +252,16 @@ async def test_reversing_an_issued_invoice_across_the_new_year(make_kit, clock):
         page = await v2(c, status="reversed")
         assert {i["invoice_id"] for i in page["items"]} >= {inv["invoice_id"], other["invoice_id"]}
         assert page["sums"]["total"] == "0.00" and page["voided_count"] == page["total"]
+
+        # the export has the reversed rows with their red invoice and why, in words
+        r = await c.get("/invoices/export.xlsx", params={"status": "reversed"}, headers=FINANCE)
+        assert r.status_code == 200, r.text
+        rows = list(load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))
+        mine = [dict(zip(rows[0], x, strict=True)) for x in rows[1:] if x[0] == inv["ticket_no"]]
+        assert [(m["状态"], m["红字发票号码"], m["撤回/红冲原因"]) for m in mine] == [
+            ("已红冲", red, "销货退回")
+        ]
+        assert mine[0]["撤回/红冲人"] == "mgr-li" and mine[0]["发票号码"] == blue
 
 
 async def test_two_reversals_at_once_one_wins_the_other_is_409(make_kit, clock):
