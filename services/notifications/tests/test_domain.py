@@ -44,6 +44,9 @@ INFORMATIONAL = {
     # finance registered it; the 数电 invoice reaches the buyer through the tax platform's own
     # delivery (税务数字账户, e-mail or SMS), a paper one by post: another message would double it
     "InvoiceIssued",
+    # finance withdrew a request or reversed an invoice (红冲): the red invoice reaches the buyer
+    # through the tax platform like the blue one; the register shows who, when and why
+    "InvoiceCancelled",
     "QuoteWithdrawn",  # the office withdrew it itself; the link tells the customer
     "ContractSubmitted",  # the review inbox updates live; the departments read it there
     "ContractReviewed",

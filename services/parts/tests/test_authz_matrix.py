@@ -544,16 +544,24 @@ def test_the_table_names_every_endpoint_of_the_openapi_document():
         for path, item in app.openapi_schema.to_schema()["paths"].items()
         for method in item
     }
-    assert documented == {(r.method, r.path) for r in ROWS}
+    from test_authz_invoices import INVOICE_ROWS  # the rows that did not fit in this file
+
+    assert documented == {(r.method, r.path) for r in ROWS + INVOICE_ROWS}
 
 
 async def test_every_endpoint_answers_every_role_as_the_table_says(make_kit, clock, tmp_path):
     clock.at("sunday-evening")
     kit = await make_kit(files_dir=str(tmp_path))
+    wrong = await wrong_answers(kit, ROWS)
+    assert not wrong, "\n" + "\n".join(wrong)
+
+
+async def wrong_answers(kit: Any, rows: list[Row]) -> list[str]:
+    """Each row called as each role on a fresh world: what answered otherwise than the table."""
     wrong: list[str] = []
     async with kit.client() as c:
         w = await build(c, kit)
-        for row in ROWS:
+        for row in rows:
             for role, headers in ROLES.items():
                 params = await row.prep(w)
                 path = row.path.format(**params)
@@ -581,4 +589,4 @@ async def test_every_endpoint_answers_every_role_as_the_table_says(make_kit, clo
                         f"{row.method} {row.path} as {role}: {r.status_code} ({got}), "
                         f"want {want}: {r.text[:160]}"
                     )
-    assert not wrong, "\n" + "\n".join(wrong)
+    return wrong

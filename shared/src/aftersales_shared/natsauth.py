@@ -84,6 +84,7 @@ CONSUMES: dict[str, tuple[str, ...]] = {
         "parts.expense_claim_rejected.v1",
         "parts.expense_claim_settled.v1",
         "parts.expense_claim_submitted.v1",
+        "parts.invoice_cancelled.v1",
         "parts.invoice_issued.v1",
         "parts.invoice_requested.v1",
         "parts.part_issued.v1",

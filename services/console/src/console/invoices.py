@@ -1,7 +1,8 @@
 """Finance's invoice register as the console shows it (发票登记): the filters of the list (status,
-requested days, buyer name or tax number, ticket) and its pages, and the form that registers an
-issued invoice's number and date. The parts service checks everything again; this only says what
-to fix before asking it. No web code."""
+requested days, buyer name or tax number, ticket) and its pages, and the forms that register an
+issued invoice's number and date, withdraw a request (撤回) and reverse an invoice (红冲). The
+parts service checks everything again; this only says what to fix before asking it. No web
+code."""
 
 from __future__ import annotations
 
@@ -18,7 +19,14 @@ from .forms import FormError, text_field
 REGISTRARS = ("finance", "service_supervisor", "manager")
 # who may open a ticket's page (the tickets API does not admit finance)
 TICKET_READERS = ("service_supervisor", "manager")
-STATUSES = {"requested": "待开票", "issued": "已开票"}
+STATUSES = {"requested": "待开票", "issued": "已开票", "cancelled": "已撤回", "reversed": "已红冲"}
+# why an issued invoice is reversed (parts' invoicing.REVERSAL_REASONS)
+REASONS = {
+    "billing_error": "开票有误",
+    "sales_return": "销货退回",
+    "service_stopped": "服务中止",
+    "sales_allowance": "销售折让",
+}
 TYPES = {"normal": "普票", "special": "专票"}
 TICKET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -66,7 +74,7 @@ def parse_query(params: dict[str, str]) -> InvoiceQuery:
     """The list's query string, or FormError saying what to fix."""
     status = (params.get("status") or "").strip()
     if status and status not in STATUSES:
-        raise FormError("状态只能是 待开票 或 已开票")
+        raise FormError("状态只能是 待开票、已开票、已撤回 或 已红冲")
     start = _day((params.get("requested_from") or "").strip(), "申请起日")
     end = _day((params.get("requested_to") or "").strip(), "申请止日")
     if start and end and start > end:
@@ -93,6 +101,33 @@ def registration(form: dict[str, str]) -> dict[str, Any]:
     return body
 
 
+def withdrawal(form: dict[str, str]) -> dict[str, Any]:
+    """The body of parts' POST /invoices/{id}/cancel: why, in 2–500 characters."""
+    reason = text_field(form, "reason", 500, "撤回原因", required=True)
+    if len(reason) < 2:
+        raise FormError("撤回原因至少 2 个字")
+    return {"reason": reason}
+
+
+def reversal(form: dict[str, str]) -> dict[str, Any]:
+    """The body of parts' POST /invoices/{id}/reverse: the red invoice's number (a paper one's
+    code), its date, one of the four reasons and a note. The number's rules are parts'."""
+    number = text_field(form, "red_invoice_number", 40, "红字发票号码", required=True)
+    code = text_field(form, "red_invoice_code", 40, "红字发票代码")
+    day = _day(
+        text_field(form, "red_issue_date", 10, "红字发票开票日期", required=True), "开票日期"
+    )
+    reason = (form.get("reason") or "").strip()
+    if reason not in REASONS:
+        raise FormError("请选择红冲原因：" + "、".join(REASONS.values()))
+    body: dict[str, Any] = {"red_invoice_number": number, "red_issue_date": day, "reason": reason}
+    if code:
+        body["red_invoice_code"] = code
+    if note := text_field(form, "note", 500, "备注"):
+        body["note"] = note
+    return body
+
+
 def local(value: str | None, tz: ZoneInfo) -> str:
     if not value:
         return ""
@@ -107,6 +142,8 @@ def rows(items: list[dict[str, Any]], tz: ZoneInfo) -> list[dict[str, Any]]:
             "status_zh": STATUSES.get(i.get("status", ""), i.get("status", "")),
             "type_zh": TYPES.get(i.get("invoice_type", ""), i.get("invoice_type", "")),
             "requested_label": local(i.get("requested_at"), tz),
+            "cancelled_label": local(i.get("cancelled_at"), tz),
+            "reason_zh": REASONS.get(i.get("cancel_reason") or "", i.get("cancel_reason") or ""),
         }
         for i in items
     ]

@@ -61,6 +61,7 @@ EVENTS_ZH = {
     "QuoteDeclined": "报价拒绝",
     "QuoteWithdrawn": "报价撤回",
     "InvoiceRequested": "开票申请",
+    "InvoiceCancelled": "开票撤回或红冲",
     "ExpenseClaimSubmitted": "报销提交",
     "ExpenseClaimApproved": "报销批准",
     "ExpenseClaimRejected": "报销驳回",

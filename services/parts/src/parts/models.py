@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -274,13 +275,26 @@ class QuoteRow(Base):
     __table_args__ = (CheckConstraint("total >= 0", name="total_not_negative"),)
 
 
+LIVE_INVOICE = "status IN ('requested', 'issued')"
+
+
 class InvoiceRow(Base):
-    """A VAT invoice request handed to finance (InvoiceRequested)."""
+    """A VAT invoice request handed to finance (InvoiceRequested). A ticket has at most one live
+    request (待开票 or 已开票); withdrawn and reversed ones stay as history beside it."""
 
     __tablename__ = "invoices"
+    __table_args__ = (
+        Index(
+            "uq_invoices_live_ticket_no",
+            "ticket_no",
+            unique=True,
+            postgresql_where=text(LIVE_INVOICE),
+            sqlite_where=text(LIVE_INVOICE),
+        ),
+    )
 
     invoice_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    ticket_no: Mapped[str] = mapped_column(String(100), unique=True)
+    ticket_no: Mapped[str] = mapped_column(String(100), index=True)
     quote_no: Mapped[str | None] = mapped_column(String(40))
     invoice_type: Mapped[str] = mapped_column(String(20))
     buyer_name: Mapped[str] = mapped_column(String(200))
@@ -306,6 +320,19 @@ class InvoiceRow(Base):
     issue_date: Mapped[date | None] = mapped_column(Date, comment="开票日期 (business time zone)")
     issued_at: Mapped[datetime | None] = mapped_column(comment="when it was registered")
     issued_by: Mapped[str | None] = mapped_column(String(200))
+    # withdrawn (已撤回) or reversed by a red-letter invoice (已红冲): who, when, why
+    cancelled_at: Mapped[datetime | None] = mapped_column(comment="when withdrawn or reversed")
+    cancelled_by: Mapped[str | None] = mapped_column(String(200))
+    cancel_reason: Mapped[str | None] = mapped_column(
+        String(500), comment="withdrawn: the words typed; reversed: invoicing.REVERSAL_REASONS"
+    )
+    cancel_note: Mapped[str | None] = mapped_column(String(500))
+    red_invoice_code: Mapped[str | None] = mapped_column(String(12), comment="红字发票代码")
+    red_invoice_number: Mapped[str | None] = mapped_column(String(20), comment="红字发票号码")
+    red_invoice_key: Mapped[str | None] = mapped_column(
+        String(40), unique=True, comment="the red invoice's key, like invoice_key"
+    )
+    red_issue_date: Mapped[date | None] = mapped_column(Date, comment="红字发票开票日期")
 
 
 # ---------------------------------------------------------------- expense claims (报销)

@@ -13,7 +13,7 @@ from aftersales_shared.schemas import In, Out
 
 from .domain import LocationKind, MovementKind
 from .expenses import Category as ExpenseCategory
-from .invoice_schemas import InvoiceSummaryOut
+from .invoice_schemas import InvoiceEntryOut, InvoiceSummaryOut
 
 PartNo = Annotated[
     str, Field(min_length=2, max_length=40, description="备件编号, e.g. XK-BRG-6205")
@@ -381,6 +381,12 @@ class InvoiceIn(In):
 
 
 class InvoiceOut(InvoiceSummaryOut):
+    lines: list[QuoteLineOut]
+
+
+class InvoiceRecordOut(InvoiceEntryOut):
+    """A request in any state with its lines: the answer of withdrawing or reversing it."""
+
     lines: list[QuoteLineOut]
 
 

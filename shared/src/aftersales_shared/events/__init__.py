@@ -44,6 +44,7 @@ from .parts import (
     ExpenseClaimRejectedV1,
     ExpenseClaimSettledV1,
     ExpenseClaimSubmittedV1,
+    InvoiceCancelledV1,
     InvoiceIssuedV1,
     InvoiceRequestedV1,
     PartIssuedV1,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -241,6 +242,39 @@ class InvoiceIssuedV1(EventData):
     currency: str = "CNY"
     issued_by: str = Field(description="who registered it")
     issued_at: datetime = Field(description="when it was registered")
+
+
+@event
+class InvoiceCancelledV1(EventData):
+    """Finance undid an invoice request: withdrew it before it was issued (撤回), or reversed the
+    issued invoice with a red-letter invoice (红字发票, 红冲). The ticket is no longer invoiced
+    and may be invoiced anew."""
+
+    NAME = "InvoiceCancelled"
+    VERSION = 1
+    PRODUCER = "parts"
+
+    invoice_id: str
+    ticket_no: str
+    kind: Literal["withdrawn", "reversed"] = Field(
+        description="withdrawn (已撤回, never issued) | reversed (已红冲 by a red invoice)"
+    )
+    reason: str = Field(
+        description="withdrawn: the words finance typed; reversed: billing_error (开票有误), "
+        "sales_return (销货退回), service_stopped (服务中止) or sales_allowance (销售折让)"
+    )
+    note: str | None = None
+    invoice_code: str | None = Field(default=None, description="the reversed invoice's 发票代码")
+    invoice_number: str | None = Field(
+        default=None, description="the reversed invoice's number; none when withdrawn"
+    )
+    red_invoice_code: str | None = Field(default=None, description="红字发票代码 (paper only)")
+    red_invoice_number: str | None = Field(default=None, description="红字发票号码 when reversed")
+    red_issue_date: date | None = Field(default=None, description="红字发票开票日期")
+    total: Decimal = Field(decimal_places=2, description="CNY, tax included, of the request")
+    currency: str = "CNY"
+    cancelled_by: str = Field(description="who withdrew or reversed it")
+    cancelled_at: datetime = Field(description="when it was recorded")
 
 
 class ExpenseClaimFacts(EventData):

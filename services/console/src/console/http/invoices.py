@@ -1,11 +1,13 @@
 """The invoice register (`/invoices`, 发票登记): finance's list of invoice requests with filters,
-pages and the sums of everything filtered, its Excel export, and on each request still waiting a
-form to register the issued invoice's number and date. Every call goes to the parts API as the
-signed-in user; parts decides who may and what is a valid number."""
+pages, the sums of the live requests and apart those withdrawn or reversed, its Excel export; on
+each request still waiting a form to register the issued invoice's number and date and one to
+withdraw it (撤回), on each issued one a form to reverse it by a red-letter invoice (红冲). Every
+call goes to the parts API as the signed-in user; parts decides who may and what is valid."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -41,9 +43,10 @@ async def _page(
     said: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> Template:
-    """The register; `said` is a refused registration shown at its row with what was typed."""
+    """The register; `said` is a refused form (its row, which form, parts' words, what was typed)
+    shown at its row."""
     size = upstream.settings.page_size
-    found = await upstream.get("parts", "/invoices", user.token, query.api_params(size))
+    found = await upstream.get("parts", "/v2/invoices", user.token, query.api_params(size))
     tz = ZoneInfo(upstream.settings.business_timezone)
     total = int(found.get("total", 0))
     return Template(
@@ -53,6 +56,9 @@ async def _page(
             "f": query,
             "rows": inv.rows(found.get("items", []), tz),
             "sums": found.get("sums") or {},
+            "voided": found.get("voided") or {},
+            "voided_count": int(found.get("voided_count", 0)),
+            "reasons": inv.REASONS,
             "total": total,
             "pages": max(1, -(-total // size)),
             "statuses": inv.STATUSES,
@@ -107,33 +113,93 @@ class InvoicesController(Controller):
     async def issue(
         self, request: Request, invoice_id: str, upstream: NamedDependency[Upstream], data: Form
     ) -> Template | Redirect:
-        """Register the issued invoice; back to the same filtered page (post/redirect/get), or
-        the page again with parts' refusal in its words at the row and what was typed kept."""
-        user = current_user(request)
-        if user is None:
-            return sign_in_again(request)
-        if not user.has(*inv.REGISTRARS):
-            return _refused(request)
-        try:
-            query = inv.parse_query(dict(request.query_params))
-        except FormError:
-            query = inv.InvoiceQuery()
-        if not INVOICE_ID.fullmatch(invoice_id):
-            return problem(request, 404, "没有这张开票申请", "no such invoice request")
-        typed = {k: (data.get(k) or "")[:40] for k in ("invoice_number", "invoice_code")}
-        typed["issue_date"] = (data.get("issue_date") or "")[:10]
-        try:
-            body = inv.registration(data)
-            done = await upstream.post("parts", f"/invoices/{invoice_id}/issue", user.token, body)
-        except FormError as exc:
-            said = {"id": invoice_id, "text": str(exc), "values": typed}
-            return await _page(request, upstream, user, query, said, 422)
-        except UpstreamError as exc:
-            if not 400 <= exc.status < 500 or exc.status in (401, 404):
-                raise
-            said = {"id": invoice_id, "text": exc.detail, "values": typed}
-            return await _page(request, upstream, user, query, said, exc.status)
-        number = "-".join(x for x in (done.get("invoice_code"), done["invoice_number"]) if x)
-        said = f"已登记工单 {done['ticket_no']} 的发票 {number}（开票日期 {done['issue_date']}）"
-        flash(request, "ok", said)
-        return Redirect(query.link())
+        return await _act(request, upstream, invoice_id, data, "issue")
+
+    @post("/{invoice_id:str}/cancel")
+    async def cancel(
+        self, request: Request, invoice_id: str, upstream: NamedDependency[Upstream], data: Form
+    ) -> Template | Redirect:
+        return await _act(request, upstream, invoice_id, data, "cancel")
+
+    @post("/{invoice_id:str}/reverse")
+    async def reverse(
+        self, request: Request, invoice_id: str, upstream: NamedDependency[Upstream], data: Form
+    ) -> Template | Redirect:
+        return await _act(request, upstream, invoice_id, data, "reverse")
+
+
+def _number(code: str | None, number: str | None) -> str:
+    return "-".join(x for x in (code, number) if x)
+
+
+def _issued(done: dict[str, Any]) -> str:
+    number = _number(done.get("invoice_code"), done["invoice_number"])
+    return f"已登记工单 {done['ticket_no']} 的发票 {number}（开票日期 {done['issue_date']}）"
+
+
+def _withdrawn(done: dict[str, Any]) -> str:
+    return f"已撤回工单 {done['ticket_no']} 的开票申请，可为该工单重新申请开票"
+
+
+def _reversed(done: dict[str, Any]) -> str:
+    red = _number(done.get("red_invoice_code"), done["red_invoice_number"])
+    return (
+        f"已红冲工单 {done['ticket_no']} 的发票 "
+        f"{_number(done.get('invoice_code'), done.get('invoice_number'))}，红字发票 {red}"
+        f"（开票日期 {done['red_issue_date']}）"
+    )
+
+
+# per form: the body it makes, the fields kept when refused (with their limits), what is said
+ACTIONS: dict[str, tuple[Callable[[dict[str, str]], dict[str, Any]], dict[str, int], Any]] = {
+    "issue": (
+        inv.registration,
+        {"invoice_number": 40, "invoice_code": 40, "issue_date": 10},
+        _issued,
+    ),
+    "cancel": (inv.withdrawal, {"reason": 500}, _withdrawn),
+    "reverse": (
+        inv.reversal,
+        {
+            "red_invoice_number": 40,
+            "red_invoice_code": 40,
+            "red_issue_date": 10,
+            "reason": 20,
+            "note": 500,
+        },
+        _reversed,
+    ),
+}
+
+
+async def _act(
+    request: Request, upstream: Upstream, invoice_id: str, data: dict[str, str], action: str
+) -> Template | Redirect:
+    """One row's form sent to parts; back to the same filtered page (post/redirect/get), or the
+    page again with parts' refusal in its words at the row and what was typed kept."""
+    user = current_user(request)
+    if user is None:
+        return sign_in_again(request)
+    if not user.has(*inv.REGISTRARS):
+        return _refused(request)
+    try:
+        query = inv.parse_query(dict(request.query_params))
+    except FormError:
+        query = inv.InvoiceQuery()
+    if not INVOICE_ID.fullmatch(invoice_id):
+        return problem(request, 404, "没有这张开票申请", "no such invoice request")
+    build, kept, said_done = ACTIONS[action]
+    typed = {k: (data.get(k) or "")[:limit] for k, limit in kept.items()}
+    try:
+        body = build(data)
+        done = await upstream.post("parts", f"/invoices/{invoice_id}/{action}", user.token, body)
+    except FormError as exc:
+        said = {"id": invoice_id, "form": action, "text": str(exc), "values": typed}
+        return await _page(request, upstream, user, query, said, 422)
+    except UpstreamError as exc:
+        if not 400 <= exc.status < 500 or exc.status in (401, 404):
+            raise
+        said = {"id": invoice_id, "form": action, "text": exc.detail, "values": typed}
+        return await _page(request, upstream, user, query, said, exc.status)
+    flash(request, "ok", said_done(done))
+    return Redirect(query.link())

@@ -5,7 +5,7 @@ customer's quote page, invoice requests, Excel import and export, expense claims
 from .catalog import LocationsController, PartsController, ReorderController
 from .excel import ExcelController
 from .expenses import ExpenseClaimsController
-from .invoices import InvoiceRegisterController
+from .invoices import InvoiceRegisterController, InvoiceRegisterV2Controller
 from .money import PriceListController, TicketMoneyController
 from .quote_page import PUBLIC_PREFIX, QuotePageController
 from .stock import (
@@ -26,6 +26,7 @@ CONTROLLERS = [
     ExcelController,
     TicketMoneyController,
     InvoiceRegisterController,
+    InvoiceRegisterV2Controller,
     PriceListController,
     QuotePageController,
     ExpenseClaimsController,

@@ -1,5 +1,6 @@
 """Finance's invoice register (发票登记簿): the requests with their filters, pages and sums (in
-SQL), the export, and registering the invoice finance issued (InvoiceIssued) — once."""
+SQL), the export, and registering the invoice finance issued (InvoiceIssued) — once. The sums
+count live requests (待开票, 已开票) only; withdrawn and reversed ones are summed apart."""
 
 from __future__ import annotations
 
@@ -91,6 +92,14 @@ def _query(f: RegisterFilter, tz: ZoneInfo) -> Select[Any]:
 ORDER = (InvoiceRow.requested_at.desc(), InvoiceRow.invoice_id)
 
 
+@dataclass(frozen=True)
+class Page:
+    rows: list[InvoiceRow]
+    count: int  # every request the filters match, in any status
+    live: Sums  # 待开票 + 已开票: what is (to be) invoiced
+    voided: Sums  # 已撤回 + 已红冲: never invoiced, or reversed — summed apart, never added in
+
+
 async def register(
     session: AsyncSession,
     f: RegisterFilter,
@@ -98,12 +107,19 @@ async def register(
     user: Principal,
     limit: int,
     offset: int,
-) -> tuple[list[InvoiceRow], Sums]:
-    """One page of the filtered requests, newest first, and the count and sums of all of them."""
+    live_only: bool = False,
+) -> Page:
+    """One page of the filtered requests, newest first; the count of all of them, and the sums
+    of the live ones apart from those of the withdrawn and reversed ones. `live_only`: v1, which
+    knows the states requested and issued only."""
     _may_read(user)
     query = _query(f, tz)
+    if live_only:
+        query = query.where(InvoiceRow.status.in_(v.LIVE))
     rows, _ = await paged(session, query, ORDER, limit, offset)
-    return rows, await sums(session, query)
+    live = await sums(session, query.where(InvoiceRow.status.in_(v.LIVE)))
+    voided = await sums(session, query.where(InvoiceRow.status.not_in(v.LIVE)))
+    return Page(rows, live.count + voided.count, live, voided)
 
 
 async def sums(session: AsyncSession, query: Select[Any]) -> Sums:
@@ -159,8 +175,10 @@ async def register_issued(
     v.check_issue_date(
         issued.issue_date, row.requested_at.astimezone(tz).date(), now.astimezone(tz).date()
     )
-    taken = await session.scalar(
-        select(InvoiceRow.ticket_no).where(InvoiceRow.invoice_key == number.key)
+    taken = await session.scalar(  # a red invoice's number is an invoice number too
+        select(InvoiceRow.ticket_no).where(
+            or_(InvoiceRow.invoice_key == number.key, InvoiceRow.red_invoice_key == number.key)
+        )
     )
     if taken is not None:
         raise _taken(number, taken)
@@ -217,6 +235,12 @@ REGISTER_HEADER = [
     "开票日期",
     "申请人",
     "登记人",
+    "红字发票代码",
+    "红字发票号码",
+    "红字发票开票日期",
+    "撤回/红冲原因",
+    "撤回/红冲备注",
+    "撤回/红冲人",
 ]
 
 
@@ -239,4 +263,10 @@ def register_cells(rows: Iterable[InvoiceRow], tz: ZoneInfo) -> Iterable[list[An
             r.issue_date,
             r.requested_by,
             r.issued_by,
+            r.red_invoice_code,
+            r.red_invoice_number,
+            r.red_issue_date,
+            v.REVERSAL_REASONS.get(r.cancel_reason or "", r.cancel_reason),
+            r.cancel_note,
+            r.cancelled_by,
         ]

@@ -1,5 +1,6 @@
 """The VAT invoice request handed to finance (InvoiceRequested): one per chargeable ticket, at the
-accepted quote's figures, or at the ticket's recorded costs when no quote was needed."""
+accepted quote's figures, or at the ticket's recorded costs when no quote was needed. One live
+request a ticket: a new one once the last was withdrawn or reversed (invoice_cancel.py)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from aftersales_shared.events import Envelope, InvoiceRequestedV1, QuoteLine
 from aftersales_shared.outbox import enqueue
 
 from .. import charges as c
+from .. import invoicing as v
 from ..models import InvoiceRow
 from . import money
 
@@ -107,8 +109,11 @@ async def request_invoice(
         requested_at=now,
         requested_by=user.subject,
     )
-    if await session.scalar(select(InvoiceRow).where(InvoiceRow.ticket_no == ticket_no)):
-        raise Conflict(f"工单{ticket_no}已申请过发票 (an invoice was already requested)")
+    if await get_invoice(session, ticket_no):
+        raise Conflict(
+            f"工单{ticket_no}已有待开票或已开票的申请；如需重开，请先撤回申请或红冲发票 "
+            "(an invoice was already requested: withdraw or reverse it first)"
+        )
     session.add(row)
     try:
         await session.flush()
@@ -141,4 +146,7 @@ async def request_invoice(
 
 
 async def get_invoice(session: AsyncSession, ticket_no: str) -> InvoiceRow | None:
-    return await session.scalar(select(InvoiceRow).where(InvoiceRow.ticket_no == ticket_no))
+    """The ticket's live request (待开票 or 已开票); withdrawn and reversed ones are history."""
+    return await session.scalar(
+        select(InvoiceRow).where(InvoiceRow.ticket_no == ticket_no, InvoiceRow.status.in_(v.LIVE))
+    )

@@ -19,6 +19,7 @@ from aftersales_shared.db import upsert_insert
 from aftersales_shared.errors import Conflict, DomainError, Forbidden, NotFound
 
 from .. import charges as c
+from ..invoicing import LIVE as LIVE_INVOICE_STATUSES
 from ..models import (
     CostLineRow,
     CoverageChangeRow,
@@ -98,7 +99,8 @@ async def override_coverage(
         raise Conflict(
             "客户已接受该工单的报价，不能再更改保修/收费认定 (a quote was accepted already)"
         )
-    if await session.scalar(select(InvoiceRow.invoice_id).where(InvoiceRow.ticket_no == ticket_no)):
+    live = (InvoiceRow.ticket_no == ticket_no, InvoiceRow.status.in_(LIVE_INVOICE_STATUSES))
+    if await session.scalar(select(InvoiceRow.invoice_id).where(*live)):
         raise Conflict(
             "该工单已申请发票，不能再更改保修/收费认定 (an invoice was requested already)"
         )
