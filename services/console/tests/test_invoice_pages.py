@@ -32,8 +32,12 @@ async def test_the_invoice_register_page(desk_parts):
             # newest first, five a page, the sums of all six
             assert last["ticket_no"] in page.text and first["ticket_no"] not in page.text
             assert f"¥{_total(*office.invoices)}" in page.text and "第 1 / 2 页" in page.text
-            # finance cannot open a ticket (the tickets API does not admit it): no dead link
-            assert f'href="/tickets/{last["ticket_no"]}"' not in page.text
+            # finance opens the ticket it invoices (read only: no step, no list of tickets)
+            assert f'href="/tickets/{last["ticket_no"]}"' in page.text
+            ticket = await web.get(f"/tickets/{last['ticket_no']}")
+            assert ticket.status_code == 200 and last["ticket_no"] in ticket.text, ticket.text
+            assert "/actions/" not in ticket.text  # no form for any step
+            assert (await web.get("/board")).status_code == 403  # tickets lists none to finance
             second = await web.get("/invoices", params={"page": 2})
             assert first["ticket_no"] in second.text and last["ticket_no"] not in second.text
 

@@ -16,6 +16,8 @@ from .people import SessionUser
 
 DESK = ("service_agent", "service_supervisor")
 HANDLERS = ("service_agent", "service_supervisor", "engineer", "dealer")
+# the tickets API's READERS: who works with tickets (finance only reads one it invoices)
+ALL_READERS = ("service_agent", "service_supervisor", "engineer", "dealer", "manager", "technical")
 OPEN = frozenset(
     {
         "new",

@@ -17,8 +17,8 @@ from .forms import FormError, text_field
 
 # who may open the register: parts' invoicing.REGISTRARS (admin passes every check)
 REGISTRARS = ("finance", "service_supervisor", "manager")
-# who may open a ticket's page (the tickets API does not admit finance)
-TICKET_READERS = ("service_supervisor", "manager")
+# who may open a ticket's page from the register (the tickets API lets finance read one ticket)
+TICKET_READERS = ("finance", "service_supervisor", "manager")
 STATUSES = {"requested": "待开票", "issued": "已开票", "cancelled": "已撤回", "reversed": "已红冲"}
 # why an issued invoice is reversed (parts' invoicing.REVERSAL_REASONS)
 REASONS = {

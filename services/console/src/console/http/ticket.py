@@ -116,7 +116,8 @@ class TicketController(Controller):
             )
         section = await money.load_section(upstream, user, page.ticket, part_q.strip())
         similar = []
-        if page.ticket.get("status") != "completed":  # solved cases for whoever works on it
+        works_on = user.has(*act.ALL_READERS)  # finance reads a ticket to invoice it, no more
+        if page.ticket.get("status") != "completed" and works_on:  # solved cases, to work on it
             similar = await upstream.get("tickets", f"/tickets/{no}/suggestions", user.token)
         return Template(
             "ticket.html",

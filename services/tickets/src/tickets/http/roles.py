@@ -10,6 +10,8 @@ READERS = (
     Role.MANAGER,
     Role.TECHNICAL,
 )
+# finance also reads one ticket and its progress log (GET /tickets/{no}, …/progress: what it
+# invoices), never the lists, the queue or the search — see access.visible_to
 INTAKE = (Role.SERVICE_AGENT, Role.SERVICE_SUPERVISOR, Role.DEALER, Role.PARTNER)
 HANDLERS = (Role.SERVICE_AGENT, Role.SERVICE_SUPERVISOR, Role.ENGINEER, Role.DEALER)
 DESK = (Role.SERVICE_AGENT, Role.SERVICE_SUPERVISOR)

@@ -157,7 +157,7 @@ class TicketController(Controller):
 
     @get(
         "/{no:str}",
-        guards=[requires(*READERS, Role.CUSTOMER)],
+        guards=[requires(*READERS, Role.CUSTOMER, Role.FINANCE)],
         summary="One ticket with its SLA clocks",
     )
     async def get_one(
@@ -412,7 +412,7 @@ class TicketController(Controller):
 
     @get(
         "/{no:str}/progress",
-        guards=[requires(*READERS, Role.CUSTOMER)],
+        guards=[requires(*READERS, Role.CUSTOMER, Role.FINANCE)],
         summary="Progress log (append-only; a customer sees only what is meant for customers)",
     )
     async def progress(

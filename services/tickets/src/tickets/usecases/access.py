@@ -18,8 +18,10 @@ def _not_found(no: str) -> NotFound:
 
 
 def visible_to(ticket: TicketRow, user: Principal) -> bool:
-    """Engineers see their own assignments; dealers their dealer's tickets; staff everything."""
-    if user.has(*STAFF_ROLES):
+    """Engineers see their own assignments; dealers their dealer's tickets; staff everything;
+    finance any one ticket it is asked to invoice (the guards admit it to a single ticket's
+    reads only, never a list)."""
+    if user.has(*STAFF_ROLES) or Role.FINANCE in user.roles:
         return True
     if (
         Role.DEALER in user.roles
