@@ -197,6 +197,13 @@ def test_launcher_runs_everything_and_contract_reaches_tickets(tmp_path):
         # the demo's parts (#23): the waiting ticket's seals are reserved at the regional store
         assert "demo: parts — four parts" in out
         assert "demo: expense claims — 张工's" in out
+        # finance's register: one request to register, one registered (it can be reversed)
+        assert "demo: invoices — " in out
+        r = httpx.get(
+            f"http://127.0.0.1:{port(base, 'parts')}/invoices",
+            headers=auth("finance", sub="fin-qian"),
+        )
+        assert sorted(x["status"] for x in r.json()["items"]) == ["issued", "requested"], r.text
         waiting = next(x["ticket_no"] for x in states if x["status"] == "waiting_parts")
         r = httpx.get(
             f"http://127.0.0.1:{port(base, 'parts')}/reservations",

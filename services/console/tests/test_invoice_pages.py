@@ -37,6 +37,8 @@ async def test_the_invoice_register_page(desk_parts):
             ticket = await web.get(f"/tickets/{last['ticket_no']}")
             assert ticket.status_code == 200 and last["ticket_no"] in ticket.text, ticket.text
             assert "/actions/" not in ticket.text  # no form for any step
+            back = f'href="/invoices?ticket_no={last["ticket_no"]}"'
+            assert back in ticket.text and 'href="/board"' not in ticket.text  # not the desk's
             assert (await web.get("/board")).status_code == 403  # tickets lists none to finance
             second = await web.get("/invoices", params={"page": 2})
             assert first["ticket_no"] in second.text and last["ticket_no"] not in second.text

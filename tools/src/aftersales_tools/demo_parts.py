@@ -93,6 +93,7 @@ def load_parts(parts_url: str, tickets_url: str, secret: str) -> None:
             engineer = _token(secret, "eng-zhang", "engineer")
             p.post("/reservations", json=reserve, headers=engineer).raise_for_status()
     load_expense_claims(parts_url, waiting, secret, datetime.now(SHANGHAI).date())
+    load_invoices(parts_url, tickets_url, secret, datetime.now(SHANGHAI).date())
     print(
         "demo: parts — four parts, the central warehouse, a regional store, 张工's van and the "
         f"dealer's store with opening stock; two seals reserved for {waiting or 'no ticket'} "
@@ -166,3 +167,73 @@ def _claim(day: date, where: str, note: str, amount: str, ticket_no: str) -> dic
             }
         ],
     }
+
+
+BUYERS = (  # chargeable repairs (no contract covers them): one to invoice, one invoiced already
+    ("无锡某某设备有限公司", "91320505MA1XYW123R", "2.5"),
+    ("常州恒信精密机械有限公司", "91320505MA1XYW123R", "4"),
+)
+
+
+def load_invoices(parts_url: str, tickets_url: str, secret: str, today: date) -> None:
+    """Finance's register (发票登记): two chargeable repairs (no contract covers them) dispatched to
+    张工 with his labour on them and their VAT invoices requested — the first waiting for finance to
+    register the issued invoice, the second registered already (a 数电 number: it can be reversed,
+    红冲). Each ticket counts once parts has heard TicketOpened: tried for up to 30 s. Idempotent:
+    skipped when the register has requests."""
+    finance = _token(secret, "fin-qian", "finance")
+    manager = _token(secret, "mgr-wang", "manager")
+    with (
+        httpx.Client(base_url=parts_url, headers=finance, timeout=10) as p,
+        httpx.Client(base_url=tickets_url, timeout=10) as t,
+    ):
+        if p.get("/invoices").json().get("total", 0):
+            return
+        rate = {"kind": "labour", "name": "工程师工时", "unit": "小时", "rate": "180.00"}
+        p.put("/price-list/LAB-STD", json=rate, headers=manager).raise_for_status()
+        done = []
+        for buyer, tax_no, hours in BUYERS:
+            opened = {
+                "channel": "phone",
+                "request_type": "quality_issue",
+                "urgency": "normal",
+                "description": "过保设备主轴异响，客户同意有偿维修",
+                "customer_name": buyer,
+                "contact": {"name": "周工", "phone": "13951512345"},
+            }
+            r = t.post(
+                "/tickets", json=opened, headers=_token(secret, "demo-agent", "service_agent")
+            )
+            r.raise_for_status()
+            no = r.json()["ticket_no"]
+            assign = {"assignee_id": "eng-zhang", "assignee_name": "张工", "reason": "有偿维修"}
+            supervisor = _token(secret, "sup-zhang", "service_supervisor")
+            t.post(f"/tickets/{no}/assign", json=assign, headers=supervisor).raise_for_status()
+            for _ in range(60):
+                if p.get(f"/tickets/{no}").status_code == 200:
+                    break
+                time.sleep(0.5)
+            labour = {
+                "kind": "labour",
+                "person": "eng-zhang",
+                "quantity": hours,
+                "price_code": "LAB-STD",
+                "idempotency_key": f"demo-labour-{no}",
+            }
+            r = p.post(f"/tickets/{no}/cost-lines", json=labour, headers=manager)
+            if r.status_code != 201:
+                print(f"demo: invoices skipped ({r.status_code}: {r.text[:200]})", flush=True)
+                return
+            r = p.post(f"/tickets/{no}/invoice", json={"buyer_name": buyer, "buyer_tax_no": tax_no})
+            r.raise_for_status()
+            done.append((no, r.json()["invoice_id"]))
+        issued = {
+            "invoice_number": f"{today:%y}3200000000{today:%m%d}0001",
+            "issue_date": str(today),
+        }
+        p.post(f"/invoices/{done[1][1]}/issue", json=issued).raise_for_status()
+    print(
+        f"demo: invoices — {done[0][0]} waits for finance to register its issued invoice, "
+        f"{done[1][0]} registered ({issued['invoice_number']})",
+        flush=True,
+    )

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from .actions import FEE_KINDS
 from .board import CLOCKS, REQUEST_TYPES, STATUSES, URGENCY, labels, wall_clock
 from .countdown import ClockView, Countdown, countdown
-from .people import SessionUser
+from .people import SessionUser, known_as
 from .upstream import Upstream
 
 STEPS = (
@@ -30,6 +30,11 @@ PROGRESS_KINDS = {
     "parts": "备件",
     "fee": "费用",
     "loaner": "备用机",
+    # written by tickets itself beside a step (dispatch, urgency, a complaint, the customer's word)
+    "dispatch": "派工说明",
+    "urgency": "紧急程度调整",
+    "complaint": "投诉",
+    "customer": "客户反馈",
 }
 
 
@@ -96,7 +101,8 @@ def _steps(
         text = " · ".join(x for x in (p.get("text") or "", parts, fee) if x)
         title = PROGRESS_KINDS.get(p.get("kind", ""), p.get("kind", ""))
         internal = p.get("visibility") == "internal"
-        steps.append(Step(at, wall_clock(at, tz, now), title, text, p.get("author", ""), internal))
+        author = known_as(p.get("author")) if p.get("author") else ""
+        steps.append(Step(at, wall_clock(at, tz, now), title, text, author, internal))
     return sorted(steps, key=lambda s: s.at)
 
 
