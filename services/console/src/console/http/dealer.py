@@ -23,7 +23,7 @@ from .. import dealer_work as work
 from ..contracts import local
 from ..people import SessionUser
 from ..upstream import Upstream, UpstreamError
-from .pages import current_user, flash, problem, sign_in_again, take_flash
+from .pages import current_user, flash, problem, refusal, sign_in_again, take_flash
 
 RECORD_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 SEASON_CODE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")  # the dealers API's Id
@@ -139,9 +139,8 @@ class DealerController(Controller):
         try:
             await upstream.post("dealers", "/stocking-plans", user.token, body)
         except UpstreamError as exc:
-            if not 400 <= exc.status < 500 or exc.status == 404:
-                raise
-            return await _plan_page(request, upstream, user, season_code, text, exc.detail)
+            error = refusal(exc).text
+            return await _plan_page(request, upstream, user, season_code, text, error)
         flash(request, "ok", f"{season_code} 备件计划已提交（{len(lines)} 种备件）")
         return Redirect(f"/dealer/plans/{season_code}")
 
@@ -283,10 +282,8 @@ async def _post(
 ) -> Redirect:
     try:
         await upstream.post("dealers", path, user.token, body)
-    except UpstreamError as exc:
-        if not 400 <= exc.status < 500 or exc.status == 404:
-            raise  # another dealer's notice, or the service failed: the error page
-        flash(request, "error", exc.detail)
+    except UpstreamError as exc:  # another dealer's notice (404): the error page
+        flash(request, "error", refusal(exc).text)
         return here
     flash(request, "ok", done)
     return here

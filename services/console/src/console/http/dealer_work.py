@@ -23,7 +23,7 @@ from ..forms import FormError
 from ..people import SessionUser
 from ..upstream import Upstream, UpstreamError
 from .dealer import RECORD_ID, Form, _bad_id, _dealer, portal_page, repair_page
-from .pages import flash
+from .pages import flash, refusal
 
 Refused = Callable[[str, int], Awaitable[Template]]
 
@@ -38,17 +38,13 @@ async def _attempt(
     done: Callable[[dict[str, Any]], tuple[str, str]],
 ) -> Template | Redirect:
     """Build the body (a FormError: 400 at the form), post it; the API's 4xx but 404 at the form
-    in its words (its status); success: flash and the page `done` names."""
+    in its words (its status); another dealer's record (404) or a failed service: the error
+    page; success: flash and the page `done` names."""
     try:
-        body = build()
-    except FormError as exc:
-        return await refused(str(exc), 400)
-    try:
-        answer = await upstream.post("dealers", path, user.token, body)
-    except UpstreamError as exc:
-        if not 400 <= exc.status < 500 or exc.status == 404:
-            raise  # another dealer's record, or the service failed: the error page
-        return await refused(exc.detail, exc.status)
+        answer = await upstream.post("dealers", path, user.token, build())
+    except (FormError, UpstreamError) as exc:
+        status, text = refusal(exc)
+        return await refused(text, status)
     said, where = done(answer or {})
     flash(request, "ok", said)
     return Redirect(where)

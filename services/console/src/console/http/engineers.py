@@ -23,7 +23,7 @@ from .. import engineers as e
 from ..forms import FormError
 from ..people import SessionUser
 from ..upstream import Upstream, UpstreamError
-from .pages import current_user, flash, problem, sign_in_again, take_flash
+from .pages import flash, problem, refusal, signed_in, take_flash
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 Upload = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
@@ -37,22 +37,12 @@ PATH = "/admin/engineers"
 
 
 def _allowed(request: Request, roles: tuple[str, ...]) -> SessionUser | Redirect | Template:
-    user = current_user(request)
-    if user is None:
-        return sign_in_again(request)
-    if not user.has(*roles):
-        keep = roles == e.KEEPERS
-        return problem(
-            request,
-            403,
-            "工程师名单仅限客服主管和管理员维护"
-            if keep
-            else "工程师名单仅限客服主管、管理层和管理员",
-            "supervisors and the admin keep the roster"
-            if keep
-            else "the roster is for supervisors, managers and the admin",
-        )
-    return user
+    if roles == e.KEEPERS:
+        zh, en = "工程师名单仅限客服主管和管理员维护", "supervisors and the admin keep the roster"
+    else:
+        zh = "工程师名单仅限客服主管、管理层和管理员"
+        en = "the roster is for supervisors, managers and the admin"
+    return signed_in(request, *roles, zh=zh, en=en)
 
 
 def _back(form: dict[str, str]) -> Redirect:
@@ -169,9 +159,7 @@ class EngineersController(Controller):
                     await upstream.send("tickets", "PATCH", path, user.token, body)
                 done = ACTIONS[action]
         except (FormError, UpstreamError) as exc:
-            if isinstance(exc, UpstreamError) and not 400 <= exc.status < 500:
-                raise
-            text = exc.detail if isinstance(exc, UpstreamError) else str(exc)
+            text = refusal(exc, show_404=True).text
             try:
                 f = e.filters(_query(data.get("back") or ""))
             except e.BadFilter:
@@ -209,8 +197,7 @@ class EngineersController(Controller):
                 content_type=XLSX,
             )
         except UpstreamError as exc:
-            if not 400 <= exc.status < 500:
-                raise
+            text = refusal(exc, show_404=True).text
             errors = exc.body.get("errors") if isinstance(exc.body, dict) else None
             if isinstance(errors, list) and errors:
                 said = {
@@ -220,7 +207,7 @@ class EngineersController(Controller):
                 }
                 listed = [str(x)[:300] for x in errors[:100]]
                 return await _page(request, upstream, user, e.Filters(), said=said, errors=listed)
-            flash(request, "error", exc.detail, "import")
+            flash(request, "error", text, "import")
             return Redirect(f"{PATH}#import")
         done = answer.json()
         flash(

@@ -20,7 +20,7 @@ from aftersales_shared.db import utcnow
 from .. import expenses as x
 from ..people import SessionUser
 from ..upstream import Upstream, UpstreamError
-from .pages import current_user, flash, problem, sign_in_again, take_flash
+from .pages import current_user, flash, problem, refusal, sign_in_again, take_flash
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 Upload = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
@@ -143,13 +143,8 @@ class ExpensesController(Controller):
             body = x.trip(data)
             body["engineer_name"] = user.name
             claim = await upstream.post("parts", "/expense-claims", user.token, body)
-        except x.FormError as exc:
-            flash(request, "error", str(exc))
-            return Redirect("/expenses")
-        except UpstreamError as exc:
-            if not 400 <= exc.status < 500:
-                raise
-            flash(request, "error", exc.detail)
+        except (x.FormError, UpstreamError) as exc:
+            flash(request, "error", refusal(exc, show_404=True).text)
             return Redirect("/expenses")
         flash(request, "ok", f"报销单 {claim['claim_no']} 已创建，请添加费用行和凭证")
         return Redirect(f"/expenses/{claim['claim_id']}")
@@ -237,9 +232,7 @@ class ExpensesController(Controller):
                 "parts", "POST", path, user.token, content=content, content_type=kind
             )
         except UpstreamError as exc:
-            if not 400 <= exc.status < 500 or exc.status == 404:
-                raise
-            flash(request, "error", exc.detail)
+            flash(request, "error", refusal(exc).text)
             return here
         flash(request, "ok", f"已上传凭证 {name}")
         return here
@@ -267,13 +260,8 @@ class ExpensesController(Controller):
         try:
             method, path, body = _call(name, claim, data)
             await upstream.send("parts", method, path, user.token, body)
-        except x.FormError as exc:
-            flash(request, "error", str(exc))
-            return here
-        except UpstreamError as exc:
-            if not 400 <= exc.status < 500 or exc.status == 404:
-                raise
-            flash(request, "error", exc.detail)
+        except (x.FormError, UpstreamError) as exc:
+            flash(request, "error", refusal(exc).text)
             return here
         flash(request, "ok", DONE[name])
         return here

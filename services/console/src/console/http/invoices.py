@@ -22,17 +22,16 @@ from .. import invoices as inv
 from ..forms import FormError
 from ..people import SessionUser
 from ..upstream import Upstream, UpstreamError
-from .pages import current_user, flash, problem, sign_in_again, take_flash
+from .pages import flash, problem, refusal, signed_in, take_flash
 from .stock import XLSX
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 INVOICE_ID = re.compile(r"^[A-Za-z0-9-]{1,36}$")
 
 
-def _refused(request: Request) -> Template:
-    return problem(
-        request, 403, "发票登记仅限财务、客服主管和管理层", "the invoice register is finance's"
-    )
+def _registrar(request: Request) -> SessionUser | Redirect | Template:
+    zh = "发票登记仅限财务、客服主管和管理层"
+    return signed_in(request, *inv.REGISTRARS, zh=zh, en="the invoice register is finance's")
 
 
 async def _page(
@@ -79,11 +78,9 @@ class InvoicesController(Controller):
     async def register(
         self, request: Request, upstream: NamedDependency[Upstream]
     ) -> Template | Redirect:
-        user = current_user(request)
-        if user is None:
-            return sign_in_again(request)
-        if not user.has(*inv.REGISTRARS):
-            return _refused(request)
+        user = _registrar(request)
+        if not isinstance(user, SessionUser):
+            return user
         try:
             query = inv.parse_query(dict(request.query_params))
         except FormError as exc:
@@ -94,11 +91,9 @@ class InvoicesController(Controller):
     async def export(
         self, request: Request, upstream: NamedDependency[Upstream]
     ) -> Response[bytes] | Template | Redirect:
-        user = current_user(request)
-        if user is None:
-            return sign_in_again(request)
-        if not user.has(*inv.REGISTRARS):
-            return _refused(request)
+        user = _registrar(request)
+        if not isinstance(user, SessionUser):
+            return user
         try:
             query = inv.parse_query(dict(request.query_params))
         except FormError as exc:
@@ -177,11 +172,9 @@ async def _act(
 ) -> Template | Redirect:
     """One row's form sent to parts; back to the same filtered page (post/redirect/get), or the
     page again with parts' refusal in its words at the row and what was typed kept."""
-    user = current_user(request)
-    if user is None:
-        return sign_in_again(request)
-    if not user.has(*inv.REGISTRARS):
-        return _refused(request)
+    user = _registrar(request)
+    if not isinstance(user, SessionUser):
+        return user
     try:
         query = inv.parse_query(dict(request.query_params))
     except FormError:
@@ -193,13 +186,9 @@ async def _act(
     try:
         body = build(data)
         done = await upstream.post("parts", f"/invoices/{invoice_id}/{action}", user.token, body)
-    except FormError as exc:
-        said = {"id": invoice_id, "form": action, "text": str(exc), "values": typed}
-        return await _page(request, upstream, user, query, said, 422)
-    except UpstreamError as exc:
-        if not 400 <= exc.status < 500 or exc.status in (401, 404):
-            raise
-        said = {"id": invoice_id, "form": action, "text": exc.detail, "values": typed}
-        return await _page(request, upstream, user, query, said, exc.status)
+    except (FormError, UpstreamError) as exc:
+        status, text = refusal(exc, form_status=422)
+        said = {"id": invoice_id, "form": action, "text": text, "values": typed}
+        return await _page(request, upstream, user, query, said, status)
     flash(request, "ok", said_done(done))
     return Redirect(query.link())

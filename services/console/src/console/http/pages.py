@@ -4,13 +4,14 @@ English), the redirect to sign in."""
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from litestar import Request
 from litestar.exceptions import HTTPException
 from litestar.response import Redirect, Template
 
+from ..forms import FormError
 from ..people import SessionUser
 from ..upstream import SignedOut, UpstreamError
 
@@ -49,6 +50,38 @@ def sign_in_again(request: Request) -> Redirect:
     request.clear_session()
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return Redirect(f"/login?next={quote(safe_next(here))}")
+
+
+def signed_in(
+    request: Request, *roles: str, zh: str = "", en: str = ""
+) -> SessionUser | Redirect | Template:
+    """The signed-in user, or what to answer instead: no session, the way to sign in again; with
+    `roles` named and none of them held (the admin holds every one), the 403 page saying `zh`
+    and `en`. The console only hides; the service refuses anyway."""
+    user = current_user(request)
+    if user is None:
+        return sign_in_again(request)
+    if roles and not user.has(*roles):
+        return problem(request, 403, zh, en)
+    return user
+
+
+class Refusal(NamedTuple):
+    status: int  # the form's status, or the service's own 4xx
+    text: str  # what to show at the form (or flash): the console's words or the API's
+
+
+def refusal(exc: Exception, *, form_status: int = 400, show_404: bool = False) -> Refusal:
+    """A refused form's status and words: a FormError's (at `form_status`), or the service's 4xx
+    in its own words. Anything else is raised again for the error pages: a service that failed
+    (5xx, unreachable), and, unless `show_404`, the service's 404 (a record that is not there or
+    not this user's: the 404 page, never a form)."""
+    if isinstance(exc, FormError):
+        return Refusal(form_status, str(exc))
+    if isinstance(exc, UpstreamError) and 400 <= exc.status < 500:
+        if exc.status != 404 or show_404:
+            return Refusal(exc.status, exc.detail)
+    raise exc
 
 
 def problem(request: Request, status: int, zh: str, en: str) -> Template:

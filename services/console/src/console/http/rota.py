@@ -19,7 +19,7 @@ from aftersales_shared.db import utcnow
 from .. import rota as r
 from ..people import SessionUser
 from ..upstream import Upstream, UpstreamError
-from .pages import current_user, flash, problem, sign_in_again, take_flash
+from .pages import flash, problem, refusal, signed_in, take_flash
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 DONE = {
@@ -31,17 +31,12 @@ DONE = {
 
 
 def _editor(request: Request) -> SessionUser | Redirect | Template:
-    user = current_user(request)
-    if user is None:
-        return sign_in_again(request)
-    if not user.has(*r.EDITORS):
-        return problem(
-            request,
-            403,
-            "通知接收人和值班表仅限客服主管、管理层和管理员",
-            "recipients and the duty rota are for supervisors, managers and the admin",
-        )
-    return user
+    return signed_in(
+        request,
+        *r.EDITORS,
+        zh="通知接收人和值班表仅限客服主管、管理层和管理员",
+        en="recipients and the duty rota are for supervisors, managers and the admin",
+    )
 
 
 class RotaController(Controller):
@@ -112,13 +107,8 @@ class RotaController(Controller):
                 if not sid.isdigit() or not 1 <= int(sid) <= 2**31 - 1:
                     raise r.FormError("请选择要删除的班次")
                 await upstream.send("notifications", "DELETE", f"/duty-shifts/{sid}", user.token)
-        except r.FormError as exc:
-            flash(request, "error", str(exc))
-            return here
-        except UpstreamError as exc:
-            if not 400 <= exc.status < 500:
-                raise
-            flash(request, "error", exc.detail)
+        except (r.FormError, UpstreamError) as exc:
+            flash(request, "error", refusal(exc, show_404=True).text)
             return here
         flash(request, "ok", DONE[name])
         return here

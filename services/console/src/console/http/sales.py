@@ -21,7 +21,7 @@ from ..forms import FormError
 from ..people import SessionUser
 from ..reviews import STATUS
 from ..upstream import Upstream, UpstreamError
-from .pages import current_user, flash, problem, sign_in_again
+from .pages import flash, problem, refusal, signed_in
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 STEPS = {
@@ -32,19 +32,8 @@ STEPS = {
 
 
 def _sales(request: Request) -> SessionUser | Redirect | Template:
-    user = current_user(request)
-    if user is None:
-        return sign_in_again(request)
-    if not user.has(*sales.SALES):
-        return problem(request, 403, "登记客户和起草、签署合同仅限销售和销售经理", "sales' forms")
-    return user
-
-
-def _refused(exc: UpstreamError) -> str:
-    """The API's words for a refusal a person can act on; anything else is the error page's."""
-    if not 400 <= exc.status < 500 or exc.status == 404:
-        raise exc
-    return exc.detail
+    zh = "登记客户和起草、签署合同仅限销售和销售经理"
+    return signed_in(request, *sales.SALES, zh=zh, en="sales' forms")
 
 
 def _form(template: str, code: int = 200, **context: Any) -> Template:
@@ -72,10 +61,9 @@ class SalesController(Controller):
         try:
             body = sales.customer_body(data)
             made = await upstream.post("contracts", "/customers", user.token, body)
-        except FormError as exc:
-            return _form("sales_customer.html", 400, user=user, v=data, error=str(exc))
-        except UpstreamError as exc:
-            return _form("sales_customer.html", 400, user=user, v=data, error=_refused(exc))
+        except (FormError, UpstreamError) as exc:
+            error = refusal(exc).text
+            return _form("sales_customer.html", 400, user=user, v=data, error=error)
         flash(request, "ok", f"客户 {made['name']} 已登记")
         return Redirect(f"/customers/{made['customer_id']}")
 
@@ -99,7 +87,7 @@ class SalesController(Controller):
             body = sales.draft_body(data)
             made = await upstream.post("contracts", "/contracts", user.token, body)
         except (FormError, UpstreamError) as exc:
-            error = _refused(exc) if isinstance(exc, UpstreamError) else str(exc)
+            error = refusal(exc).text
             v = data | {"rows": sales.with_blank_rows(sales.product_rows(data), 0)}
             return _form("sales_draft.html", 400, user=user, v=v, error=error, editing=None)
         flash(request, "ok", f"合同 {made['contract_no']} 草稿已保存，可提交评审")
@@ -132,7 +120,7 @@ class SalesController(Controller):
         try:
             await upstream.send("contracts", "PATCH", path, user.token, sales.edit_body(data, c))
         except (FormError, UpstreamError) as exc:
-            error = _refused(exc) if isinstance(exc, UpstreamError) else str(exc)
+            error = refusal(exc).text
             v = sales.draft_values(c) | data
             v["rows"] = sales.with_blank_rows(sales.product_rows(data), 0)
             return _form("sales_draft.html", 400, user=user, v=v, error=error, editing=c)
@@ -152,7 +140,7 @@ class SalesController(Controller):
         try:
             await upstream.post("contracts", f"{path}/submit", user.token, {})
         except UpstreamError as exc:
-            flash(request, "error", _refused(exc))
+            flash(request, "error", refusal(exc).text)
             return Redirect(path)
         flash(request, "ok", f"合同 {contract_no} 已提交评审，待法务、财务、交付签署意见")
         return Redirect(path)
@@ -196,7 +184,7 @@ class SalesController(Controller):
             target = f"{path}/amendments" if step == "amend" else f"{path}/{step}"
             await upstream.post("contracts", target, user.token, body)
         except (FormError, UpstreamError) as exc:
-            error = _refused(exc) if isinstance(exc, UpstreamError) else str(exc)
+            error = refusal(exc).text
             c = await upstream.get("contracts", path, user.token)
             return self._step(user, upstream, c, step, data, error)
         flash(request, "ok", f"合同 {contract_no} {STEPS[step][2]}")
