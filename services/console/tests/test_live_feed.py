@@ -6,10 +6,11 @@ refresh instead of the backlog; an event's ticket is read from its body."""
 from __future__ import annotations
 
 import asyncio
+from types import SimpleNamespace
 
 from aftersales_testing import natsaccess
 from aftersales_testing.support import wait_until
-from console.live import QUEUE_SIZE, LiveFeed, ticket_of
+from console.live import ACTION_SUBJECTS, QUEUE_SIZE, LiveFeed, ticket_of
 from console.settings import ConsoleSettings
 
 
@@ -70,3 +71,26 @@ def test_the_ticket_of_an_event():
     )
     for body in (b"not json", b"[1, 2]", b'{"ticket_no": 7}', b'{"calendar_id": "default"}'):
         assert ticket_of(body) is None
+
+
+async def test_an_actions_event_names_its_action_and_no_other_event_does():
+    feed = LiveFeed(ConsoleSettings(local_dev=True))
+    page = feed.listen()
+    body = b'{"action_no": "CA-20261130-0001", "ticket_nos": ["SV-1"], "status": "open"}'
+    for subject in sorted(ACTION_SUBJECTS):
+        await feed._on_message(SimpleNamespace(subject=subject, data=body))
+        heard = page.get_nowait()
+        assert (heard.action_no, heard.ticket_no, heard.topic) == (
+            "CA-20261130-0001",
+            None,
+            "tickets",
+        )
+    assert ACTION_SUBJECTS == {
+        "tickets.corrective_action_changed.v1",
+        "tickets.corrective_action_overdue.v1",
+    }
+    named = b'{"action_no": "CA-20261130-0001", "ticket_no": "SV-2"}'
+    await feed._on_message(SimpleNamespace(subject="tickets.ticket_assigned.v1", data=named))
+    heard = page.get_nowait()
+    assert (heard.action_no, heard.ticket_no) == (None, "SV-2")
+    feed.leave(page)

@@ -3,7 +3,10 @@ version 1 at its start): grouped by event in Chinese words; the admin adds a rul
 with the service's words and then the form's, what was typed kept), edits it (a stale version is a
 409 shown with the form kept open), switches it off, deletes it, restores an old version and the
 defaults; filters and history pages; a supervisor reads it without a single form, an engineer gets
-403, a post without CSRF or by a reader changes nothing. In Chromium at both sizes: screenshot 17,
+403, a post without CSRF or by a reader changes nothing. The rules fold by event (<details>, a
+count and a summary line each): open when the event is filtered or holds the rule just saved or
+refused. In Chromium at both sizes: the folded page under four screens tall, a group opened;
+on the phone an edit refused inside its group shows open with what was typed; screenshot 17,
 axe."""
 
 from __future__ import annotations
@@ -20,6 +23,10 @@ from console.app import create_app
 from console.settings import ConsoleSettings
 
 SUP = auth("service_supervisor", sub="sup-zhang")
+HEIGHT = "document.documentElement.scrollHeight"
+UNFOLD = "document.querySelectorAll('.rule-group').forEach(d => d.open = true), " + HEIGHT
+OPEN = '<details class="action rule-group" id="event-%s" open>'
+FOLDED = '<details class="action rule-group" id="event-%s">'
 BOSS = {
     "mode": "add",
     "id": "boss-critical",
@@ -83,8 +90,15 @@ async def test_the_admin_edits_the_notification_rules(databases, streams_ready, 
         assert (await rules_of(api))["version"] == 1  # nothing written
         r = await _post(admin, "save", BOSS)
         assert r.status_code in (302, 303), r.text
-        text = (await admin.get("/admin/rules")).text
+        assert r.headers["location"] == "/admin/rules?rule=boss-critical#rule-boss-critical"
+        text = (await admin.get(r.headers["location"])).text
         assert "已保存规则" in text and "第 2 版" in text and 'id="rule-boss-critical"' in text
+        assert OPEN % "TicketOpened" in text and OPEN % "SlaBreached" not in text  # its group
+        assert FOLDED % "SlaBreached" in text
+        plain = (await admin.get("/admin/rules")).text  # no rule named, no filter: all folded
+        assert " open>" not in plain.split('id="rules-title"', 1)[1].split("</section>", 1)[0]
+        assert FOLDED % "TicketOpened" in plain and plain.count('class="action rule-group"') > 5
+        assert (await admin.get("/admin/rules?rule=No%20Such!")).status_code == 400
         saved = await rules_of(api)
         boss = next(x for x in saved["rules"] if x["id"] == "boss-critical")
         assert boss["recipients"] == ["group:manager"] and boss["channels"] == ["email"]
@@ -100,6 +114,7 @@ async def test_the_admin_edits_the_notification_rules(databases, streams_ready, 
             data=edit | {"_csrf_token": CSRF_FIELD.search(text)[1]},
         )
         assert r.status_code == 409 and "已被他人修改" in r.text
+        assert OPEN % "TicketOpened" in r.text and OPEN % "SlaBreached" not in r.text
         assert '<details class="action" open>\n      <summary>修改 boss-critical' in r.text
         r = await _post(admin, "save", {k: v for k, v in edit.items() if k != "expected_version"})
         assert r.status_code in (302, 303)
@@ -115,6 +130,7 @@ async def test_the_admin_edits_the_notification_rules(databases, streams_ready, 
         assert next(x for x in shown["rules"] if x["id"] == "boss-critical")["enabled"] is False
         only = (await admin.get("/admin/rules?event=SlaBreached")).text
         assert "sla-breached-supervisor" in only and "boss-critical" not in only
+        assert OPEN % "SlaBreached" in only  # a filtered event shows its rules
         assert (await admin.get("/admin/rules?state=maybe")).status_code == 400
 
         r = await _post(admin, "delete", {"rule_id": "boss-critical"})
@@ -152,11 +168,23 @@ async def test_the_admin_edits_the_notification_rules(databases, streams_ready, 
 
         shots = artifacts_dir / "console"
         shots.mkdir(exist_ok=True)
+        heights: dict[str, int] = {}
         async with serving(console) as base, chromium() as chrome:
             for size, name in ((LAPTOP, "laptop"), (PHONE, "phone")):
                 outside: list[str] = []
                 context, tab = await _page(chrome, base, size, outside)
                 await _sign_in(tab, base, "admin", "/admin/rules")
+                tall = await tab.evaluate(HEIGHT)
+                unfolded = await tab.evaluate(UNFOLD)  # every group open: the page as it was
+                await tab.reload()
+                heights[name] = (unfolded, tall)
+                assert tall * 3 < unfolded, f"{tall}px of {unfolded}px: the rules are not folded"
+                group = tab.locator("#event-TicketOpened")
+                assert not await group.locator("#rule-boss-critical").is_visible()
+                summary = await tab.locator("#event-TicketOpened > summary").inner_text()
+                assert "工单受理" in summary and "条" in summary and "通知" in summary
+                await tab.locator("#event-TicketOpened > summary").click()
+                await group.locator("#rule-boss-critical").wait_for()
                 await tab.click("#add-rule summary")
                 await _fits(tab, size["width"])
                 await tab.screenshot(path=str(shots / f"{name}-17-rules.png"), full_page=True)
@@ -179,6 +207,21 @@ async def test_the_admin_edits_the_notification_rules(databases, streams_ready, 
             await _fits(tab, PHONE["width"])
             await tab.screenshot(path=str(shots / "phone-17c-rules-refused.png"))
             await accessible(tab, "phone-17c-rules-refused", shots)
+            # an edit refused inside its folded group: the group and the form show open, typed kept
+            rule = tab.locator("#rule-boss-critical")
+            await tab.click("#event-TicketOpened > summary")
+            await rule.locator("details summary").click()
+            await rule.locator("textarea[name=when]").fill("colour eq blue")
+            async with tab.expect_navigation():
+                await rule.locator("form button[type=submit]", has_text="保存修改").click()
+            assert "没有字段 'colour'" in await tab.locator("p.flash-error").inner_text()
+            assert await rule.locator("textarea[name=when]").is_visible()
+            assert await rule.locator("textarea[name=when]").input_value() == "colour eq blue"
+            assert not await tab.locator("#rule-sla-breached-supervisor").is_visible()
+            await rule.locator("textarea[name=when]").scroll_into_view_if_needed()
+            await _fits(tab, PHONE["width"])
+            await tab.screenshot(path=str(shots / "phone-17d-rules-edit-refused.png"))
+            await accessible(tab, "phone-17d-rules-edit-refused", shots)
             await context.close()
             context, tab = await _page(chrome, base, LAPTOP, [])
             await _sign_in(tab, base, "sup-zhang", "/admin/rules?event=TicketOpened")
@@ -187,6 +230,7 @@ async def test_the_admin_edits_the_notification_rules(databases, streams_ready, 
             await accessible(tab, "laptop-17b-rules-read", shots)
             await context.close()
         _keep(shots, "17")
+        print(f"rules page heights (unfolded, folded): {heights}")  # noqa: T201 - for the report
 
         r = await _post(admin, "defaults", {"note": "回到默认"})
         assert r.status_code in (302, 303)

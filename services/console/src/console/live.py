@@ -21,6 +21,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from aftersales_shared.events import CorrectiveActionChangedV1, CorrectiveActionOverdueV1
 from aftersales_shared.natsauth import CONSOLE_LISTENS, tls_context
 
 from .settings import ConsoleSettings
@@ -31,14 +32,18 @@ SUBJECTS = CONSOLE_LISTENS
 # what an open page follows: the service whose events change it (its subjects' first token)
 TOPICS = tuple(subject.split(".", 1)[0] for subject in SUBJECTS)
 QUEUE_SIZE = 64
+# the tickets events about a corrective action (纠正/预防措施): they name its action_no
+ACTION_SUBJECTS = frozenset(
+    e.subject() for e in (CorrectiveActionChangedV1, CorrectiveActionOverdueV1)
+)
 
 
 @dataclass(frozen=True)
 class Notice:
     """What a page may learn: the feed's position, which service's records changed and which
     ticket (None: everything may have, refresh); for the pages that follow one record or one
-    dealer's records, the return visit and the dealer the event names (never shown, only
-    compared)."""
+    dealer's records, the return visit, the dealer and the corrective action the event names
+    (never shown, only compared)."""
 
     mark: str
     ticket_no: str | None
@@ -46,6 +51,7 @@ class Notice:
     topic: str = "tickets"
     visit_id: str | None = None
     dealer_id: str | None = None
+    action_no: str | None = None
 
 
 def _field(body: object, name: str) -> str | None:
@@ -104,10 +110,11 @@ class LiveFeed:
         topic: str = "tickets",
         visit_id: str | None = None,
         dealer_id: str | None = None,
+        action_no: str | None = None,
     ) -> None:
         """Tell every open page (a page too slow to keep up is told to refresh instead)."""
         self.seq += 1
-        notice = Notice(self.mark, ticket_no, refresh, topic, visit_id, dealer_id)
+        notice = Notice(self.mark, ticket_no, refresh, topic, visit_id, dealer_id, action_no)
         for queue in list(self._listeners):
             try:
                 queue.put_nowait(notice)
@@ -186,6 +193,10 @@ class LiveFeed:
                 visit_id=_field(body, "visit_id"),
                 dealer_id=_field(body, "dealer_id"),
             )
+            return
+        if msg.subject in ACTION_SUBJECTS:  # the actions' pages: which action (no ticket_no)
+            action = _field(_body(msg.data), "action_no")
+            self.publish(ticket_of(msg.data), topic=topic, action_no=action)
             return
         self.publish(ticket_of(msg.data) if topic == "tickets" else None, topic=topic)
 

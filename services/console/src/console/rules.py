@@ -310,6 +310,23 @@ def by_event(
     return [(name, event_label(name), items) for name, items in groups.items()]
 
 
+def group_summary(items: list[dict[str, Any]]) -> str:
+    """One short line for a folded event group: how many are off, whom they tell, how."""
+    said = []
+    if off := sum(1 for x in items if not x["enabled"]):
+        said.append(f"{off} 条已停用")
+    if urgent := sum(1 for x in items if x["urgent"]):
+        said.append(f"{urgent} 条总是紧急")
+    who = list(dict.fromkeys(w for x in items for w in x["recipients"]))
+    if who:
+        more = f" 等 {len(who)} 类" if len(who) > 2 else ""
+        said.append("通知 " + "、".join(who[:2]) + more)
+    via = list(dict.fromkeys(c for x in items for c in x["channels"]))
+    if via:
+        said.append("经 " + "、".join(via))
+    return " · ".join(said)
+
+
 def history(items: list[dict[str, Any]], tz: ZoneInfo) -> list[dict[str, Any]]:
     out = []
     for v in items:

@@ -10,7 +10,10 @@ no other); `?topic=surveys&visit=<id>` (a visit's page): the visit is read first
 token, then an event `visit` only when that visit (or its ticket's survey) changed.
 `/live?ticket=<no>` (a ticket page): the ticket (or, when the user may not open the ticket, its
 complaint) is read first with the user's token (one they may not see is a 404, never a stream),
-then an event `ticket` only when that ticket changed. `refresh`: events may have been missed
+then an event `ticket` only when that ticket changed. `/live?action=*` (the corrective actions'
+list): `board` whenever any action changed or went overdue; `/live?action=<no>` (an action's
+page): the action is read first with the user's token, then an event `action` only when that
+action changed. `refresh`: events may have been missed
 (NATS reconnected, the page's stream reconnected with an older Last-Event-ID): fetch again. A
 stream lasts `live_stream_seconds`, then the browser reconnects by itself (a signed-out session
 then gets no stream)."""
@@ -25,7 +28,9 @@ from litestar import Request, Response, get
 from litestar.di import NamedDependency
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
+from .. import corrective as ca
 from ..live import TOPICS, LiveFeed
+from ..people import SessionUser
 from ..return_visits import VISIT_ID
 from ..settings import ConsoleSettings
 from ..upstream import Upstream, UpstreamError
@@ -49,6 +54,26 @@ async def _may_see(upstream: Upstream, no: str, token: str) -> None:
         if exc.status != 404:
             raise
         await upstream.get("tickets", f"/complaints/{no}", token)
+
+
+async def _may_follow_action(
+    upstream: Upstream, user: SessionUser, action: str, topic: str, ticket: str | None
+) -> Response[str] | None:
+    """The actions' list for the roles that read actions; one action only when the tickets API
+    shows it to this user (its 404 or 403 is the stream's)."""
+    if topic != "tickets" or ticket is not None:
+        return _refused(400, "action 只能单独与 topic=tickets 一起用 (action: tickets only)")
+    if action != "*" and not ca.ACTION_NO.fullmatch(action):
+        return _refused(400, "措施编号格式不对 (action: an action number or *)")
+    if not ca.may_read(user):
+        return _refused(403, "纠正/预防措施仅限公司内部相关部门查看")
+    if action != "*":
+        try:
+            await upstream.get("tickets", f"/corrective-actions/{action}", user.token)
+        except UpstreamError as exc:
+            status = exc.status if 400 <= exc.status < 500 else 503
+            return _refused(status, f"无法订阅此措施的更新：{exc.detail}")
+    return None
 
 
 @get("/live", include_in_schema=False)
@@ -76,6 +101,11 @@ async def live(
             status = exc.status if 400 <= exc.status < 500 else 503
             return _refused(status, f"无法订阅此回访的更新：{exc.detail}")
         visit_ticket = seen.get("ticket_no")
+    action = request.query_params.get("action")
+    if action is not None:
+        refused = await _may_follow_action(upstream, user, action, topic, ticket)
+        if refused is not None:
+            return refused
     dealer = user.dealer_scope if topic == "surveys" else None
     if ticket is not None:
         if not TICKET_NO.fullmatch(ticket):
@@ -116,6 +146,13 @@ async def live(
                         yield ServerSentEventMessage(data=visit, event="visit", id=notice.mark)
                 elif dealer is not None and notice.dealer_id != dealer:
                     continue  # another dealer's (or the company's own) visits
+                elif action is not None:
+                    if notice.action_no is None:
+                        continue  # a ticket's event: the actions' pages show none
+                    if action == "*":
+                        yield ServerSentEventMessage(data="changed", event="board", id=notice.mark)
+                    elif notice.action_no == action:
+                        yield ServerSentEventMessage(data=action, event="action", id=notice.mark)
                 elif ticket is None:
                     yield ServerSentEventMessage(data="changed", event="board", id=notice.mark)
                 elif notice.ticket_no == ticket:

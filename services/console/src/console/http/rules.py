@@ -66,6 +66,7 @@ async def _page(
     offset: int = 0,
     error: str | None = None,
     form: dict[str, str] | None = None,
+    focus: str = "",
     status: int = 200,
 ) -> Template:
     token = user.token
@@ -84,6 +85,8 @@ async def _page(
             "current": shown,
             "saved_at": r.history([shown], tz)[0]["at"],
             "groups": r.by_event(rules, event, state),
+            "summary": r.group_summary,
+            "focus": focus,  # the rule just saved or refused: its event's group shows open
             "count": len(rules),
             "off": sum(1 for x in rules if x.get("enabled") is False),
             "events": [(e["name"], r.event_label(e["name"])) for e in catalog["events"]],
@@ -104,6 +107,13 @@ async def _page(
     )
 
 
+def _rule_of(action: str, form: dict[str, str]) -> str:
+    """The rule a change is about (saved, switched, deleted), if its id is well formed."""
+    said = form.get("id") if action == "save" else form.get("rule_id")
+    rid = (said or "").strip()
+    return rid if action in ("save", "switch", "delete") and r.RULE_ID.fullmatch(rid) else ""
+
+
 class RulesPagesController(Controller):
     path = "/admin/rules"
     include_in_schema = False
@@ -118,8 +128,10 @@ class RulesPagesController(Controller):
         event = request.query_params.get("event") or ""
         state = request.query_params.get("state") or ""  # `state` is Litestar's own parameter
         offset = request.query_params.get("offset") or "0"
+        focus = request.query_params.get("rule") or ""
         if (
             (event and not EVENT.fullmatch(event))
+            or (focus and not r.RULE_ID.fullmatch(focus))
             or state not in ("", "on", "off")
             or not offset.isdigit()
             or int(offset) > MAX_OFFSET
@@ -127,7 +139,9 @@ class RulesPagesController(Controller):
             return problem(
                 request, 400, "筛选条件无效", "filters: event name, state on/off, offset ≥ 0"
             )
-        return await _page(request, user, upstream, event=event, state=state, offset=int(offset))
+        return await _page(
+            request, user, upstream, event=event, state=state, offset=int(offset), focus=focus
+        )
 
     @post("/{action:str}")
     async def act(
@@ -141,6 +155,7 @@ class RulesPagesController(Controller):
         if action not in DONE:
             return problem(request, 404, "没有这个操作", f"no action {action!r}")
         form = {k: v for k, v in data.items() if k != "_csrf_token"}
+        rid = _rule_of(action, form)
         try:
             await self._change(action, form, user.token, upstream)
         except (FormError, UpstreamError) as exc:
@@ -150,9 +165,17 @@ class RulesPagesController(Controller):
                 (exc.detail, exc.status) if isinstance(exc, UpstreamError) else (str(exc), 400)
             )
             return await _page(
-                request, user, upstream, error=said, form=form | {"action": action}, status=status
+                request,
+                user,
+                upstream,
+                error=said,
+                form=form | {"action": action},
+                focus=rid,
+                status=status,
             )
         flash(request, "ok", DONE[action])
+        if rid and action != "delete":  # back at the rule, its event's group open
+            return Redirect(f"/admin/rules?rule={rid}#rule-{rid}")
         return Redirect("/admin/rules")
 
     @staticmethod

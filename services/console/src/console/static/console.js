@@ -48,7 +48,7 @@
 // Live updates: a page with data-live opens its event stream (/live, Server-Sent Events). The
 // server says only "something changed" (never a record): the page fetches itself again with the
 // user's own session and swaps its [data-live-part] regions (forms being filled in stay as they
-// are); #live-status tells screen readers and eyes what changed. Without this file the page is
+// are: outside the parts, or in a part whose data-live-key — the steps it offers — is unchanged); #live-status tells screen readers and eyes what changed. Without this file the page is
 // simply as loaded (reload to see changes).
 (function () {
   "use strict";
@@ -69,7 +69,11 @@
     for (var i = 0; i < parts.length; i++) {
       var name = parts[i].getAttribute("data-live-part");
       var fresh = doc.querySelector('[data-live-part="' + name + '"]');
-      if (fresh) { parts[i].parentNode.replaceChild(document.importNode(fresh, true), parts[i]); }
+      // a part with data-live-key (forms) is replaced only when its key changed (what it offers)
+      var key = parts[i].getAttribute("data-live-key");
+      if (fresh && (key === null || key !== fresh.getAttribute("data-live-key"))) {
+        parts[i].parentNode.replaceChild(document.importNode(fresh, true), parts[i]);
+      }
     }
     if (message && status) { status.textContent = message + " " + clock(); }
   }
@@ -95,6 +99,7 @@
   source.addEventListener("board", function () { reload("列表已更新 List updated"); });
   source.addEventListener("ticket", function () { reload("工单已更新 Ticket updated"); });
   source.addEventListener("visit", function () { reload("回访已更新 Visit updated"); });
+  source.addEventListener("action", function () { reload("措施已更新 Action updated"); });
   source.addEventListener("refresh", function () { listening(); reload(""); });
 }());
 
