@@ -18,8 +18,7 @@ from aftersales_shared.service import Runtime
 from aftersales_shared.storage import FileStorage
 
 from .. import expenses as x
-from ..models import ExpenseClaimRow
-from ..schemas import (
+from ..expense_schemas import (
     ClaimEventOut,
     ExpenseClaimIn,
     ExpenseClaimOut,
@@ -28,6 +27,7 @@ from ..schemas import (
     ReceiptOut,
     SettleIn,
 )
+from ..models import ExpenseClaimRow
 from ..settings import PartsSettings
 from ..usecases import expenses
 from .common import page_of

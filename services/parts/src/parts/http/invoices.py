@@ -30,7 +30,7 @@ from ..invoice_schemas import (
     InvoiceSumsOut,
     Status,
 )
-from ..schemas import InvoiceOut, InvoiceRecordOut
+from ..money_schemas import InvoiceOut, InvoiceRecordOut
 from ..settings import PartsSettings
 from ..usecases import invoice_cancel as undo
 from ..usecases import invoice_register as reg

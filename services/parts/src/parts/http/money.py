@@ -17,7 +17,7 @@ from aftersales_shared.service import Runtime
 
 from .. import charges as c
 from ..models import QuoteRow
-from ..schemas import (
+from ..money_schemas import (
     CostLineIn,
     CoverageChangeOut,
     CoverageIn,
@@ -28,10 +28,10 @@ from ..schemas import (
     QuoteIn,
     QuoteIssuedOut,
     QuoteOut,
-    ServiceLineOut,
     TicketOut,
     WithdrawIn,
 )
+from ..schemas import ServiceLineOut
 from ..settings import PartsSettings
 from ..usecases import invoices, money, quotes
 from .common import COST_READERS, READERS
