@@ -19,24 +19,28 @@ from .. import corrective as ca
 from ..forms import FormError
 from ..people import SessionUser, known_as
 from ..upstream import Upstream, UpstreamError
-from .pages import current_user, flash, problem, sign_in_again, take_flash
+from .pages import flash, problem, signed_in, take_flash
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
-def _refused(request: Request, what: str = "read") -> Template:
-    if what == "create":
-        return problem(
-            request,
-            403,
-            "只有技术部、客服主管和管理层可以新建纠正/预防措施",
-            "only the technical department, service supervisors and management open actions",
-        )
-    return problem(
+def _reader(request: Request) -> SessionUser | Redirect | Template:
+    """The signed-in user if the actions are theirs to read (the tickets API refuses too)."""
+    return signed_in(
         request,
-        403,
-        "纠正/预防措施仅限公司内部相关部门查看",
-        "corrective actions are for the company's departments",
+        *ca.READERS,
+        zh="纠正/预防措施仅限公司内部相关部门查看",
+        en="corrective actions are for the company's departments",
+    )
+
+
+def _lead(request: Request) -> SessionUser | Redirect | Template:
+    """The signed-in user if one who opens actions (technical, supervisors, management)."""
+    return signed_in(
+        request,
+        *ca.QUALITY_LEADS,
+        zh="只有技术部、客服主管和管理层可以新建纠正/预防措施",
+        en="only the technical department, service supervisors and management open actions",
     )
 
 
@@ -152,11 +156,9 @@ class CorrectiveController(Controller):
     async def listing(
         self, request: Request, upstream: NamedDependency[Upstream]
     ) -> Template | Redirect:
-        user = current_user(request)
-        if user is None:
-            return sign_in_again(request)
-        if not ca.may_read(user):
-            return _refused(request)
+        user = _reader(request)
+        if not isinstance(user, SessionUser):
+            return user
         try:
             query = ca.parse_query(dict(request.query_params), user)
         except FormError as exc:
@@ -186,11 +188,9 @@ class CorrectiveController(Controller):
     async def new(
         self, request: Request, upstream: NamedDependency[Upstream]
     ) -> Template | Redirect:
-        user = current_user(request)
-        if user is None:
-            return sign_in_again(request)
-        if not ca.may_create(user):
-            return _refused(request, "create")
+        user = _lead(request)
+        if not isinstance(user, SessionUser):
+            return user
         source = None
         for kind in ("complaint", "ticket"):
             no = (request.query_params.get(kind) or "").strip()
@@ -215,11 +215,9 @@ class CorrectiveController(Controller):
     ) -> Template | Redirect:
         """Open the action and go to its page; refused: the form again with tickets' words (or
         what to fix) and everything typed."""
-        user = current_user(request)
-        if user is None:
-            return sign_in_again(request)
-        if not ca.may_create(user):
-            return _refused(request, "create")
+        user = _lead(request)
+        if not isinstance(user, SessionUser):
+            return user
         try:
             body = ca.new_action(data)
             made = await upstream.post("tickets", "/corrective-actions", user.token, body)
@@ -236,11 +234,9 @@ class CorrectiveController(Controller):
     async def action(
         self, request: Request, action_no: str, upstream: NamedDependency[Upstream]
     ) -> Template | Redirect:
-        user = current_user(request)
-        if user is None:
-            return sign_in_again(request)
-        if not ca.may_read(user):
-            return _refused(request)
+        user = _reader(request)
+        if not isinstance(user, SessionUser):
+            return user
         if not ca.ACTION_NO.fullmatch(action_no):
             return problem(request, 404, "没有这项措施", "no such action")
         return await _action_page(request, upstream, user, action_no)
@@ -256,11 +252,9 @@ class CorrectiveController(Controller):
     ) -> Template | Redirect:
         """A step as tickets takes it (even one the page does not offer: tickets refuses it and
         the page says so); done: flash and back to the page."""
-        user = current_user(request)
-        if user is None:
-            return sign_in_again(request)
-        if not ca.may_read(user):
-            return _refused(request)
+        user = _reader(request)
+        if not isinstance(user, SessionUser):
+            return user
         if step not in ca.STEPS or not ca.ACTION_NO.fullmatch(action_no):
             return problem(request, 404, "没有这个操作", f"no step {step!r} on an action")
         typed = {k: (data.get(k) or "")[:4000] for k in ("note", "result", "reason")}

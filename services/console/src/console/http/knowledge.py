@@ -21,7 +21,7 @@ from .. import knowledge as kb
 from ..forms import FormError
 from ..people import SessionUser
 from ..upstream import Upstream, UpstreamError
-from .pages import current_user, flash, problem, sign_in_again, take_flash
+from .pages import current_user, flash, problem, sign_in_again, signed_in, take_flash
 from .ticket import TICKET_NO
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -35,17 +35,12 @@ VERBS = {
 
 
 def _user(request: Request, *roles: str) -> SessionUser | Template | Redirect:
-    user = current_user(request)
-    if user is None:
-        return sign_in_again(request)
-    if not user.has(*roles):
-        if roles == kb.AUTHORS:
-            zh, en = "知识文章的工作稿仅限工程师、客服和技术部", "working copies are the authors'"
-        else:
-            zh = "知识库仅限客服、工程师、技术部、管理层和经销商"
-            en = "the knowledge base is its readers'"
-        return problem(request, 403, zh, en)
-    return user
+    if roles == kb.AUTHORS:
+        zh, en = "知识文章的工作稿仅限工程师、客服和技术部", "working copies are the authors'"
+    else:
+        zh = "知识库仅限客服、工程师、技术部、管理层和经销商"
+        en = "the knowledge base is its readers'"
+    return signed_in(request, *roles, zh=zh, en=en)
 
 
 def _typed(data: dict[str, str]) -> dict[str, str]:

@@ -21,31 +21,20 @@ from .. import quality as q
 from ..forms import FormError
 from ..people import SessionUser
 from ..upstream import Upstream, UpstreamError
-from .pages import current_user, flash, problem, safe_next, sign_in_again, take_flash
+from .pages import flash, problem, safe_next, signed_in, take_flash
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
 def allowed(request: Request, roles: tuple[str, ...]) -> SessionUser | Redirect | Template:
     """The signed-in user if one of `roles` (the console hides; the tickets API refuses too)."""
-    user = current_user(request)
-    if user is None:
-        return sign_in_again(request)
-    if not user.has(*roles):
-        if roles == q.EDITORS:
-            return problem(
-                request,
-                403,
-                "仅技术部和客服主管可修改故障分析与故障目录",
-                "only the technical department and supervisors change analyses and the catalogue",
-            )
-        return problem(
-            request,
-            403,
-            "故障分析仅限技术部、客服和管理层查看",
-            "fault analysis is for the technical department, the service desk and managers",
-        )
-    return user
+    if roles == q.EDITORS:
+        zh = "仅技术部和客服主管可修改故障分析与故障目录"
+        en = "only the technical department and supervisors change analyses and the catalogue"
+    else:
+        zh = "故障分析仅限技术部、客服和管理层查看"
+        en = "fault analysis is for the technical department, the service desk and managers"
+    return signed_in(request, *roles, zh=zh, en=en)
 
 
 async def entries(
