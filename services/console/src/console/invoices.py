@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, fields
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from .forms import FormError, text_field
+from .forms import FormError, day_field, text_field
 
 # who may open the register: parts' invoicing.REGISTRARS (admin passes every check)
 REGISTRARS = ("finance", "service_supervisor", "manager")
@@ -29,7 +29,6 @@ REASONS = {
 }
 TYPES = {"normal": "普票", "special": "专票"}
 TICKET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
-DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MAX_PAGE = 10_000
 
 
@@ -59,24 +58,13 @@ class InvoiceQuery:
         return path + ("?" + urlencode(kept) if kept else "")
 
 
-def _day(raw: str, label: str) -> str:
-    if not raw:
-        return ""
-    try:
-        if not DAY.fullmatch(raw):
-            raise ValueError(raw)
-        return date.fromisoformat(raw).isoformat()
-    except ValueError:
-        raise FormError(f"{label}须为日期，如 2026-11-30") from None
-
-
 def parse_query(params: dict[str, str]) -> InvoiceQuery:
     """The list's query string, or FormError saying what to fix."""
     status = (params.get("status") or "").strip()
     if status and status not in STATUSES:
         raise FormError("状态只能是 待开票、已开票、已撤回 或 已红冲")
-    start = _day((params.get("requested_from") or "").strip(), "申请起日")
-    end = _day((params.get("requested_to") or "").strip(), "申请止日")
+    start = day_field((params.get("requested_from") or "").strip(), "申请起日")
+    end = day_field((params.get("requested_to") or "").strip(), "申请止日")
     if start and end and start > end:
         raise FormError("申请起日不能晚于止日")
     q = text_field(params, "q", 100, "购买方名称或税号")
@@ -94,7 +82,9 @@ def registration(form: dict[str, str]) -> dict[str, Any]:
     are parts' to judge (its message names the rule); here only what is missing."""
     number = text_field(form, "invoice_number", 40, "发票号码", required=True)
     code = text_field(form, "invoice_code", 40, "发票代码")
-    issue_date = _day(text_field(form, "issue_date", 10, "开票日期", required=True), "开票日期")
+    issue_date = day_field(
+        text_field(form, "issue_date", 10, "开票日期", required=True), "开票日期"
+    )
     body: dict[str, Any] = {"invoice_number": number, "issue_date": issue_date}
     if code:
         body["invoice_code"] = code
@@ -114,7 +104,7 @@ def reversal(form: dict[str, str]) -> dict[str, Any]:
     code), its date, one of the four reasons and a note. The number's rules are parts'."""
     number = text_field(form, "red_invoice_number", 40, "红字发票号码", required=True)
     code = text_field(form, "red_invoice_code", 40, "红字发票代码")
-    day = _day(
+    day = day_field(
         text_field(form, "red_issue_date", 10, "红字发票开票日期", required=True), "开票日期"
     )
     reason = (form.get("reason") or "").strip()

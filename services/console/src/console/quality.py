@@ -17,7 +17,7 @@ from aftersales_shared.workcalendar import WorkCalendar
 
 from .board import REQUEST_TYPES
 from .countdown import format_overdue, format_working
-from .forms import FormError, text_field
+from .forms import FormError, day_field, text_field
 from .people import known_as
 
 # who reads the quality pages (tickets' STAFF) and who analyses and keeps the catalogue
@@ -41,7 +41,6 @@ VIA = {"completion": "完工时记录", "analysis": "技术部分析", "reclassi
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 TICKET_NO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 LINE = re.compile(r"^[^\s*]{1,40}$")
-DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MAX_PAGE = 10_000
 
 
@@ -64,17 +63,6 @@ def line_field(params: dict[str, str], name: str = "product_line") -> str:
     if value and not LINE.fullmatch(value):
         raise FormError("产品线不含空格和 *，最多 40 个字符（如 XK）")
     return value
-
-
-def _day(raw: str, label: str) -> str:
-    if not raw:
-        return ""
-    try:
-        if not DAY.fullmatch(raw):
-            raise ValueError(raw)
-        return date.fromisoformat(raw).isoformat()
-    except ValueError:
-        raise FormError(f"{label}须为日期，如 2026-11-30") from None
 
 
 @dataclass(frozen=True)
@@ -127,8 +115,8 @@ def parse_query(params: dict[str, str]) -> FaultQuery:
     cause = (params.get("cause_category") or "").strip()
     if cause and cause not in CAUSES:
         raise FormError("原因类别须从列表中选择")
-    start = _day((params.get("classified_from") or "").strip(), "归类起日")
-    end = _day((params.get("classified_to") or "").strip(), "归类止日")
+    start = day_field((params.get("classified_from") or "").strip(), "归类起日")
+    end = day_field((params.get("classified_to") or "").strip(), "归类止日")
     if start and end and start > end:
         raise FormError("归类起日不能晚于止日")
     return FaultQuery(
