@@ -21,7 +21,7 @@ from .. import knowledge as kb
 from ..forms import FormError
 from ..people import SessionUser
 from ..upstream import Upstream, UpstreamError
-from .pages import current_user, flash, problem, sign_in_again, signed_in, take_flash
+from .pages import current_user, flash, problem, refusal, sign_in_again, signed_in, take_flash
 from .ticket import TICKET_NO
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -45,11 +45,6 @@ def _user(request: Request, *roles: str) -> SessionUser | Template | Redirect:
 
 def _typed(data: dict[str, str]) -> dict[str, str]:
     return {k: (v or "")[:4000] for k, v in data.items() if k != "_csrf_token"}
-
-
-def _client_error(exc: UpstreamError) -> bool:
-    """A refusal a person acts on (the page again); 401/404 and 5xx go to their own pages."""
-    return 400 <= exc.status < 500 and exc.status not in (401, 404)
 
 
 async def _article(
@@ -168,15 +163,12 @@ class KnowledgeController(Controller):
         try:
             body = kb.new_article(data, ticket_no)
             made = await upstream.post("tickets", "/knowledge/articles", user.token, body)
-        except FormError as exc:
-            said = {"text": str(exc), "values": _typed(data)}
-            return await self._new_page(request, upstream, user, ticket_no, said, 422)
-        except UpstreamError as exc:
-            if not _client_error(exc):
-                raise
-            found = exc.body.get("article_id") if isinstance(exc.body, dict) else None
-            said = {"text": exc.detail, "values": _typed(data), "article_id": found}
-            return await self._new_page(request, upstream, user, ticket_no, said, exc.status)
+        except (FormError, UpstreamError) as exc:
+            refused = refusal(exc, form_status=422)
+            body = getattr(exc, "body", None)  # a second article names the first
+            found = body.get("article_id") if isinstance(body, dict) else None
+            said = {"text": refused.text, "values": _typed(data), "article_id": found}
+            return await self._new_page(request, upstream, user, ticket_no, said, refused.status)
         flash(request, "ok", f"已从工单 {ticket_no} 生成草稿：请核对内容后提交技术部审核")
         return Redirect(f"/knowledge/articles/{made['id']}")
 
@@ -217,13 +209,9 @@ class KnowledgeController(Controller):
                 body = {"comment": said} if said or required else {}
                 await upstream.post("tickets", f"{path}/{verb}", user.token, body)
         except (FormError, UpstreamError) as exc:
-            if isinstance(exc, UpstreamError) and not _client_error(exc):
-                raise
-            text, status = (
-                (exc.detail, exc.status) if isinstance(exc, UpstreamError) else (str(exc), 422)
-            )
-            said = {"at": verb, "text": text, "values": _typed(data)}
-            return await _article(request, upstream, user, article_id, said, status)
+            refused = refusal(exc, form_status=422)
+            said = {"at": verb, "text": refused.text, "values": _typed(data)}
+            return await _article(request, upstream, user, article_id, said, refused.status)
         flash(request, "ok", VERBS[verb])
         if verb in ("approve", "return"):  # the reviewer goes on with the queue
             return Redirect("/knowledge?tab=queue")
