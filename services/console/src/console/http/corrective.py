@@ -19,7 +19,7 @@ from .. import corrective as ca
 from ..forms import FormError
 from ..people import SessionUser, known_as
 from ..upstream import Upstream, UpstreamError
-from .pages import flash, problem, signed_in, take_flash
+from .pages import flash, problem, refusal, signed_in, take_flash
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
@@ -221,12 +221,10 @@ class CorrectiveController(Controller):
         try:
             body = ca.new_action(data)
             made = await upstream.post("tickets", "/corrective-actions", user.token, body)
-        except FormError as exc:
-            return await _new_form(request, user, ca.typed(data), None, str(exc), 422)
-        except UpstreamError as exc:
-            if not 400 <= exc.status < 500 or exc.status == 401:
-                raise
-            return await _new_form(request, user, ca.typed(data), None, exc.detail, exc.status)
+        except (FormError, UpstreamError) as exc:
+            refused = refusal(exc, form_status=422, show_404=True)  # an unknown ticket: at the form
+            typed = ca.typed(data)
+            return await _new_form(request, user, typed, None, refused.text, refused.status)
         flash(request, "ok", f"已创建措施 {made['action_no']}：{made['title']}")
         return Redirect(f"/corrective/{made['action_no']}")
 
@@ -262,13 +260,9 @@ class CorrectiveController(Controller):
             body = ca.step_body(step, data)
             path = f"/corrective-actions/{action_no}/{step}"
             await upstream.post("tickets", path, user.token, body)
-        except FormError as exc:
-            said = {"step": step, "text": str(exc), "values": typed}
-            return await _action_page(request, upstream, user, action_no, said, 422)
-        except UpstreamError as exc:
-            if not 400 <= exc.status < 500 or exc.status in (401, 404):
-                raise
-            said = {"step": step, "text": exc.detail, "values": typed}
-            return await _action_page(request, upstream, user, action_no, said, exc.status)
+        except (FormError, UpstreamError) as exc:
+            refused = refusal(exc, form_status=422)
+            said = {"step": step, "text": refused.text, "values": typed}
+            return await _action_page(request, upstream, user, action_no, said, refused.status)
         flash(request, "ok", f"措施 {action_no}：{ca.STEPS[step][0]}")
         return Redirect(f"/corrective/{action_no}")

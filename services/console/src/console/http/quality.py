@@ -21,7 +21,7 @@ from .. import quality as q
 from ..forms import FormError
 from ..people import SessionUser
 from ..upstream import Upstream, UpstreamError
-from .pages import flash, problem, safe_next, signed_in, take_flash
+from .pages import flash, problem, refusal, safe_next, signed_in, take_flash
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
@@ -125,14 +125,9 @@ class QualityController(Controller):
             body = q.analysis(data, fault)
             done = await upstream.post("tickets", f"/tickets/{no}/fault-analysis", user.token, body)
         except (FormError, UpstreamError) as exc:
-            if isinstance(exc, UpstreamError) and (
-                not 400 <= exc.status < 500 or exc.status in (401, 404)
-            ):
-                raise
-            text = exc.detail if isinstance(exc, UpstreamError) else str(exc)
-            status = exc.status if isinstance(exc, UpstreamError) else 422
-            said = {"text": text, "values": q.typed(data)}
-            return await self._page(request, upstream, user, no, back, said, status)
+            refused = refusal(exc, form_status=422)
+            said = {"text": refused.text, "values": q.typed(data)}
+            return await self._page(request, upstream, user, no, back, said, refused.status)
         cause = done.get("cause_label") or q.CAUSES.get(done["cause_category"], "")
         flash(request, "ok", f"已保存工单 {no} 的原因分析：原因类别 {cause}")
         return Redirect(

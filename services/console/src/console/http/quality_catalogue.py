@@ -19,7 +19,7 @@ from .. import quality_catalogue as c
 from ..forms import FormError
 from ..people import SessionUser
 from ..upstream import Upstream, UpstreamError
-from .pages import flash, problem, take_flash
+from .pages import flash, problem, refusal, take_flash
 from .quality import Form, allowed
 
 ACTIONS = {"edit": "已保存", "deactivate": "已停用（历史记录保留）", "reactivate": "已重新启用"}
@@ -139,15 +139,10 @@ class CatalogueController(Controller):
                 await upstream.send("tickets", "PATCH", path, user.token, body)
                 done = f"{ACTIONS[action]}：{code}"
         except (FormError, UpstreamError) as exc:
-            if isinstance(exc, UpstreamError) and (
-                not 400 <= exc.status < 500 or exc.status == 401
-            ):
-                raise
-            text = exc.detail if isinstance(exc, UpstreamError) else str(exc)
-            status = exc.status if isinstance(exc, UpstreamError) else 422
-            said = {"kind": "error", "text": text, "at": action}
+            refused = refusal(exc, form_status=422, show_404=True)  # an unknown code: at the form
+            said = {"kind": "error", "text": refused.text, "at": action}
             kept = {"form": action, "code": code, "values": data, "said": said}
-            return await _catalogue(request, upstream, user, f, kept, status)
+            return await _catalogue(request, upstream, user, f, kept, refused.status)
         flash(request, "ok", done)
         return Redirect(f.link(kind=kind))
 
