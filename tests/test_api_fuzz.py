@@ -87,6 +87,7 @@ def _fuzz(port: int, name: str, role: str, seed: str) -> str | None:
     )
 
 
+@pytest.mark.long(520)
 @pytest.mark.timeout(900)
 @pytest.mark.e2e
 def test_every_service_answers_as_its_openapi_says_for_admin_and_dealer(tmp_path):

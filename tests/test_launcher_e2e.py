@@ -96,6 +96,7 @@ def _read_until(proc: subprocess.Popen[str], marker: str, timeout: float) -> str
     raise AssertionError(f"launcher did not print {marker!r}; output:\n{''.join(seen)}")
 
 
+@pytest.mark.long(170)
 @pytest.mark.e2e
 def test_launcher_runs_everything_and_contract_reaches_tickets(tmp_path):
     proc, base, nats_port = start_launcher(tmp_path / "data", demo=True)

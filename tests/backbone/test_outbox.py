@@ -124,6 +124,7 @@ async def _published(rt, event_id: str) -> bool:
         return bool(await s.scalar(select(outbox.c.published_at).where(outbox.c.id == event_id)))
 
 
+@pytest.mark.long(155)
 async def test_nats_killed_during_a_burst_nothing_lost_nothing_doubled(databases, own_nats):
     """kill -9 NATS in the middle of 1,000 signings; after the restart every event is handled
     once."""

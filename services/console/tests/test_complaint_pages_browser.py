@@ -9,6 +9,7 @@ nothing wider than the window, axe finds nothing serious. Screenshots *-c1…c3,
 from __future__ import annotations
 
 import httpx
+import pytest
 from a11y import accessible
 from console_support import open_desk, open_ticket
 from contract_support import Routes
@@ -99,6 +100,7 @@ async def _visits(browser, base: str, size: dict, name: str, world, shots) -> No
     await context.close()
 
 
+@pytest.mark.long(45)
 async def test_complaint_and_return_visit_pages_in_chromium(desk_parts, artifacts_dir):
     shots = artifacts_dir / "console"
     shots.mkdir(exist_ok=True)

@@ -7,6 +7,7 @@ window, axe on every page. Screenshots ca1–ca5 in test-artifacts/console/."""
 
 from __future__ import annotations
 
+import pytest
 from console_support import open_desk
 from test_pages_browser import LAPTOP, _shot, _submit
 from test_work_pages_browser import _keep, _page, _sign_in, chromium, serving
@@ -40,6 +41,7 @@ async def _done_action(api, ticket: str) -> str:
     return no
 
 
+@pytest.mark.long(40)
 async def test_corrective_pages_on_a_laptop_and_a_phone(desk_parts, artifacts_dir):
     shots = artifacts_dir / "console"
     shots.mkdir(exist_ok=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
 from invoice_support import open_office
 from test_pages_browser import LAPTOP, SCREENS, _shot, _submit
 from test_work_pages_browser import _page, _sign_in, chromium, serving
@@ -20,6 +21,7 @@ NUMBERS = {"laptop": "26322000000012345678", "phone": "26322000000087654321"}
 REDS = {"laptop": "26322000000055556666", "phone": "26322000000077778888"}
 
 
+@pytest.mark.long(70)
 async def test_invoice_register_and_customer_search_in_chromium(desk_parts, artifacts_dir):
     shots = artifacts_dir / "console"
     shots.mkdir(exist_ok=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from a11y import accessible
 from console_support import open_desk
 from test_knowledge import completed_ticket
@@ -98,6 +99,7 @@ async def _walk(browser: Any, base: str, size: dict, name: str, no: str, shots: 
     await wc.close()
 
 
+@pytest.mark.long(50)
 async def test_the_knowledge_pages_on_a_laptop_and_a_phone(desk_parts, artifacts_dir):
     shots = artifacts_dir / "console"
     shots.mkdir(exist_ok=True)

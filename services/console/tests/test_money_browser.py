@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
 from money_support import open_shop
 from test_pages_browser import LAPTOP, SCREENS, _shot, _submit
 from test_work_pages_browser import _page, _sign_in, chromium, serving
@@ -18,6 +19,7 @@ from aftersales_testing.browser import PHONE
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
 
 
+@pytest.mark.long(75)
 async def test_money_pages_in_chromium(desk_parts, artifacts_dir):
     shots = artifacts_dir / "console"
     shots.mkdir(exist_ok=True)

@@ -12,6 +12,7 @@ axe."""
 from __future__ import annotations
 
 import httpx
+import pytest
 from a11y import accessible
 from console_support import CSRF_FIELD, sign_in
 from test_pages_browser import LAPTOP, _fits
@@ -58,6 +59,7 @@ async def _post(browser, action: str, form: dict) -> httpx.Response:
     return await browser.post(f"/admin/rules/{action}", data=body)
 
 
+@pytest.mark.long(110)
 async def test_the_admin_edits_the_notification_rules(databases, streams_ready, artifacts_dir):
     from notifications.app import create_app as notifications_app
     from notifications.settings import NotificationsSettings

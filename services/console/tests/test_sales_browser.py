@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
 from contracts_flow import REP, REVIEWER, code, uid
 from sales_support import open_sales
 from test_pages_browser import LAPTOP, SCREENS, _shot, _submit
@@ -17,6 +18,7 @@ from test_work_pages_browser import _page, _sign_in, chromium, serving
 from aftersales_testing.browser import PHONE
 
 
+@pytest.mark.long(50)
 async def test_sales_day_in_chromium(desk_parts, artifacts_dir):
     shots = artifacts_dir / "console"
     shots.mkdir(exist_ok=True)

@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 import uvicorn
 from a11y import accessible
 from console_support import open_desk
@@ -313,6 +314,7 @@ async def test_phone_intake_and_ticket_actions_on_a_laptop_and_a_phone(desk_part
         _keep(shots, str(n))
 
 
+@pytest.mark.long(80)
 async def test_the_dealer_portal_on_a_laptop_and_a_phone(desk_parts, artifacts_dir):
     shots = artifacts_dir / "console"
     shots.mkdir(exist_ok=True)

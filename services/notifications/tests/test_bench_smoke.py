@@ -8,9 +8,12 @@ import io
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCH_DIR = Path(__file__).resolve().parents[1] / "bench"
 
 
+@pytest.mark.long(55)
 async def test_fanout_benchmark_smoke_run_prints_its_figures():
     if str(BENCH_DIR) not in sys.path:
         sys.path.insert(0, str(BENCH_DIR))  # importable by name: its provider process is spawned

@@ -9,9 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "crash_window.py"
 
 
+@pytest.mark.long(105)
 def test_no_sms_is_lost_when_the_service_is_killed_while_sending(db_kind):
     database = "postgresql" if db_kind == "postgresql" else "sqlite"
     r = subprocess.run(

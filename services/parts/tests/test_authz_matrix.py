@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from openpyxl import load_workbook
 from parts_support import KEEPER, MANAGER, move, new_location, new_part, uid
 from sqlalchemy import func, select
@@ -549,6 +550,7 @@ def test_the_table_names_every_endpoint_of_the_openapi_document():
     assert documented == {(r.method, r.path) for r in ROWS + INVOICE_ROWS}
 
 
+@pytest.mark.long(45)
 async def test_every_endpoint_answers_every_role_as_the_table_says(make_kit, clock, tmp_path):
     clock.at("sunday-evening")
     kit = await make_kit(files_dir=str(tmp_path))

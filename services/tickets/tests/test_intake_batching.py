@@ -222,6 +222,7 @@ def test_fast_201_body_is_exactly_ticket_out():
     assert fast.content == ticket_out(ticket).model_dump_json().encode()  # type: ignore[arg-type]
 
 
+@pytest.mark.long(120)
 def test_intake_bench_runs_small(db_kind):
     if db_kind != "postgresql":
         pytest.skip("the intake benchmark needs PostgreSQL")

@@ -73,6 +73,7 @@ def _one_minute_contract(contract: str) -> Any:
     return type(env)(data=data, source="/tests")
 
 
+@pytest.mark.long(90)
 async def test_breaches_fire_once_after_a_kill_and_with_two_replicas(databases, own_nats, tmp_path):
     nc = await natsaccess.connect(own_nats.url)
     await apply_streams(nc.jetstream())

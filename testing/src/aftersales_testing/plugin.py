@@ -36,6 +36,11 @@ def pytest_configure(config: pytest.Config) -> None:
     """Local development mode (the dev JWT secret is accepted; services and launcher started by
     tests inherit it); AFTERSALES_TEST_NOW: the whole run (collection included) as if at that
     moment."""
+    config.addinivalue_line(
+        "markers",
+        "long(seconds): runs for about that long; its file starts first when the suite runs in "
+        "worker processes (./dev test), so the longest work does not start last",
+    )
     os.environ[LOCAL_DEV_ENV] = "1"
     if not os.environ.get("NATS_URL"):
         # the servers the tests start require a user; each service's is in the environment
@@ -54,6 +59,23 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     while _SUITE_TRAVEL:
         _SUITE_TRAVEL.pop().stop()
+
+
+def expected_seconds(item: pytest.Item) -> float:
+    """What a test's ``long`` mark says it takes (0 when it has none)."""
+    mark = item.get_closest_marker("long")
+    return float(mark.args[0]) if mark and mark.args else 0.0
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The files holding long tests first, longest first (whole files: a module's fixtures are set
+    up once); the rest in the order collected. ./dev test hands whole files to its workers in this
+    order (``--dist loadfile --no-loadscope-reorder``): longest processing time first."""
+    per_file: dict[str, float] = {}
+    for item in items:
+        key = item.nodeid.split("::", 1)[0]
+        per_file[key] = max(per_file.get(key, 0.0), expected_seconds(item))
+    items.sort(key=lambda item: -per_file[item.nodeid.split("::", 1)[0]])
 
 
 @pytest.fixture
