@@ -13,8 +13,9 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from console_support import CSRF_FIELD, sign_in
+from console_support import CSRF_FIELD, open_desk, sign_in
 from quality_support import TECH, open_lab
+from tickets_helpers import uid
 
 from aftersales_shared.calendars import builtin_calendar
 from console import quality, quality_catalogue
@@ -272,3 +273,24 @@ async def test_who_may_read_and_who_may_analyse(desk_parts):
             assert r.status_code in (302, 303), r.text
             fault = await lab.desk.tickets.get(f"/tickets/{lab.no['late']}/fault", headers=TECH)
             assert fault.json()["cause_category"] == "transport"
+
+
+async def test_each_row_counts_working_time_on_its_own_tickets_calendar(desk_parts):
+    """A repair on a 24x7 contract left to analysis on Sunday evening: its three working days are
+    72 hours on its calendar, while one on the default calendar has not started counting (its
+    first working hour is Monday 09:00: three days of 8 hours)."""
+    from quality_support import completed
+    from tickets_helpers import entitle
+
+    databases, nats_url, clock = desk_parts
+    async with open_desk(databases, nats_url, clock) as desk, desk.console() as wu:
+        clock.at("sunday-evening")
+        serial = f"SN-{uid()}"
+        await entitle(desk.tickets_app, f"HT-{uid()}", [serial], calendar="24x7")
+        always = await completed(desk.tickets, {"needs_analysis": True}, serial_no=serial)
+        office = await completed(desk.tickets, {"needs_analysis": True})
+        await sign_in(wu, "tech-wu")
+        page = await wu.get("/quality/faults")
+        assert page.status_code == 200, page.text
+        assert "剩余工作时间 71小时" in row(page.text, always), row(page.text, always)
+        assert "剩余工作时间 24小时00分" in row(page.text, office), row(page.text, office)

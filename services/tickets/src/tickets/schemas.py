@@ -368,6 +368,9 @@ class FaultOut(Out):
     needs_analysis: bool
     analysis_due_at: datetime | None
     analysis_overdue_at: datetime | None
+    calendar_id: str = Field(
+        description="the ticket's working calendar: its analysis deadline counts working days on it"
+    )
     recorded_by: str
     recorded_at: datetime
     classified_by: str | None

@@ -54,7 +54,12 @@ async def _list(
     found = await upstream.get(
         "tickets", "/fault-classifications", user.token, f.api_params(size, tz)
     )
-    calendar = await upstream.calendar("default", user.token)
+    items = found.get("items", [])
+    # each fault's analysis deadline counts working days on its ticket's calendar
+    calendars = {
+        cid: await upstream.calendar(cid, user.token)
+        for cid in {x.get("calendar_id") or "default" for x in items}
+    }
     now = utcnow()
     symptoms = await entries(upstream, user.token, "symptoms", {})
     parts = await entries(upstream, user.token, "parts", {})
@@ -65,7 +70,9 @@ async def _list(
         context={
             "user": user,
             "f": f,
-            "rows": [q.row(x, calendar, now, tz) for x in found.get("items", [])],
+            "rows": [
+                q.row(x, calendars[x.get("calendar_id") or "default"], now, tz) for x in items
+            ],
             "total": total,
             "pages": max(1, -(-total // size)),
             "tabs": q.TABS,

@@ -66,6 +66,7 @@ def fault_out(c: faults.Classified) -> FaultOut:
         needs_analysis=row.needs_analysis,
         analysis_due_at=row.analysis_due_at,
         analysis_overdue_at=row.analysis_overdue_at,
+        calendar_id=ticket.calendar_id,
         recorded_by=row.recorded_by,
         recorded_at=row.recorded_at,
         classified_by=row.classified_by,
