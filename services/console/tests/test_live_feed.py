@@ -1,7 +1,8 @@
 """The console's live feed on its own NATS server: it hears the tickets service's events as the
 console user; when NATS goes away and comes back, every open page is told to refresh (events may
 have passed meanwhile) and the feed hears again; a page too slow to take its notices gets one
-refresh instead of the backlog; an event's ticket is read from its body."""
+refresh instead of the backlog; an event's ticket (and a corrective action's or a knowledge
+article's) is read from its body."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from types import SimpleNamespace
 
 from aftersales_testing import natsaccess
 from aftersales_testing.support import wait_until
-from console.live import ACTION_SUBJECTS, QUEUE_SIZE, LiveFeed, ticket_of
+from console.live import ACTION_SUBJECTS, ARTICLE_SUBJECTS, QUEUE_SIZE, LiveFeed, ticket_of
 from console.settings import ConsoleSettings
 
 
@@ -93,4 +94,31 @@ async def test_an_actions_event_names_its_action_and_no_other_event_does():
     await feed._on_message(SimpleNamespace(subject="tickets.ticket_assigned.v1", data=named))
     heard = page.get_nowait()
     assert (heard.action_no, heard.ticket_no) == (None, "SV-2")
+    feed.leave(page)
+
+
+async def test_an_articles_event_names_its_article_and_author_and_no_other_event_does():
+    feed = LiveFeed(ConsoleSettings(local_dev=True))
+    page = feed.listen()
+    subject = "tickets.knowledge_article_changed.v1"
+    assert ARTICLE_SUBJECTS == {subject}
+    body = b'{"article_id": 42, "ticket_no": "SV-3", "author_id": "eng-zhang", "status": "draft"}'
+    await feed._on_message(
+        SimpleNamespace(subject="tickets.knowledge_article_changed.v1", data=body)
+    )
+    heard = page.get_nowait()
+    assert (heard.article_id, heard.author_id, heard.ticket_no, heard.action_no) == (
+        "42",
+        "eng-zhang",
+        "SV-3",
+        None,
+    )
+    # an id that is no article's (not a positive integer) names none; other subjects name none
+    for odd in (b'{"article_id": "42"}', b'{"article_id": true}', b'{"article_id": 0}', b"x"):
+        await feed._on_message(SimpleNamespace(subject=subject, data=odd))
+        assert page.get_nowait().article_id is None, odd
+    named = b'{"article_id": 42, "author_id": "eng-zhang", "ticket_no": "SV-3"}'
+    await feed._on_message(SimpleNamespace(subject="tickets.ticket_assigned.v1", data=named))
+    heard = page.get_nowait()
+    assert (heard.article_id, heard.author_id, heard.ticket_no) == (None, None, "SV-3")
     feed.leave(page)

@@ -50,6 +50,9 @@ INFORMATIONAL = {
     "QuoteWithdrawn",  # the office withdrew it itself; the link tells the customer
     "ContractSubmitted",  # the review inbox updates live; the departments read it there
     "ContractReviewed",
+    # an article's step: 技术部's review queue and the author's list update live; the author
+    # reads a return there (no rule may name the author yet: `owner` reads owner_id)
+    "KnowledgeArticleChanged",
 }
 
 

@@ -113,6 +113,7 @@ CONSUMES: dict[str, tuple[str, ...]] = {
         "tickets.corrective_action_overdue.v1",
         "tickets.fault_classified.v1",
         "tickets.follow_up_opened.v1",
+        "tickets.knowledge_article_changed.v1",  # the review queue updates live; not notified
         "tickets.service_completed.v1",
         "tickets.service_sheet_signed.v1",
         "tickets.sla_breached.v1",

@@ -21,7 +21,11 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from aftersales_shared.events import CorrectiveActionChangedV1, CorrectiveActionOverdueV1
+from aftersales_shared.events import (
+    CorrectiveActionChangedV1,
+    CorrectiveActionOverdueV1,
+    KnowledgeArticleChangedV1,
+)
 from aftersales_shared.natsauth import CONSOLE_LISTENS, tls_context
 
 from .settings import ConsoleSettings
@@ -36,14 +40,16 @@ QUEUE_SIZE = 64
 ACTION_SUBJECTS = frozenset(
     e.subject() for e in (CorrectiveActionChangedV1, CorrectiveActionOverdueV1)
 )
+# the tickets event about a knowledge article (知识文章): it names the article and its author
+ARTICLE_SUBJECTS = frozenset({KnowledgeArticleChangedV1.subject()})
 
 
 @dataclass(frozen=True)
 class Notice:
     """What a page may learn: the feed's position, which service's records changed and which
     ticket (None: everything may have, refresh); for the pages that follow one record or one
-    dealer's records, the return visit, the dealer and the corrective action the event names
-    (never shown, only compared)."""
+    dealer's records, the return visit, the dealer, the corrective action and the knowledge
+    article (with its author) the event names (never shown, only compared)."""
 
     mark: str
     ticket_no: str | None
@@ -52,6 +58,8 @@ class Notice:
     visit_id: str | None = None
     dealer_id: str | None = None
     action_no: str | None = None
+    article_id: str | None = None
+    author_id: str | None = None
 
 
 def _field(body: object, name: str) -> str | None:
@@ -64,6 +72,13 @@ def _body(payload: bytes) -> object:
         return json.loads(payload)
     except ValueError:
         return None
+
+
+def _article_id(body: object) -> str | None:
+    """A knowledge article's id (a positive integer in the event) as the pages name it."""
+    value = body.get("article_id") if isinstance(body, dict) else None
+    ok = isinstance(value, int) and not isinstance(value, bool) and 0 < value < 10**12
+    return str(value) if ok else None
 
 
 def ticket_of(payload: bytes) -> str | None:
@@ -111,10 +126,22 @@ class LiveFeed:
         visit_id: str | None = None,
         dealer_id: str | None = None,
         action_no: str | None = None,
+        article_id: str | None = None,
+        author_id: str | None = None,
     ) -> None:
         """Tell every open page (a page too slow to keep up is told to refresh instead)."""
         self.seq += 1
-        notice = Notice(self.mark, ticket_no, refresh, topic, visit_id, dealer_id, action_no)
+        notice = Notice(
+            self.mark,
+            ticket_no,
+            refresh,
+            topic,
+            visit_id,
+            dealer_id,
+            action_no,
+            article_id,
+            author_id,
+        )
         for queue in list(self._listeners):
             try:
                 queue.put_nowait(notice)
@@ -197,6 +224,15 @@ class LiveFeed:
         if msg.subject in ACTION_SUBJECTS:  # the actions' pages: which action (no ticket_no)
             action = _field(_body(msg.data), "action_no")
             self.publish(ticket_of(msg.data), topic=topic, action_no=action)
+            return
+        if msg.subject in ARTICLE_SUBJECTS:  # the knowledge pages: which article, whose
+            body = _body(msg.data)
+            self.publish(
+                ticket_of(msg.data),
+                topic=topic,
+                article_id=_article_id(body),
+                author_id=_field(body, "author_id"),
+            )
             return
         self.publish(ticket_of(msg.data) if topic == "tickets" else None, topic=topic)
 

@@ -74,6 +74,7 @@ EVENTS_ZH = {
     "CauseAnalysisOverdue": "原因分析逾期",
     "CorrectiveActionChanged": "纠正措施变更",
     "CorrectiveActionOverdue": "纠正措施逾期",
+    "KnowledgeArticleChanged": "知识文章变更",
     "ComplaintClassified": "投诉定级",
     "ComplaintEscalated": "投诉升级",
     "ComplaintLimitTold": "投诉时限告知",

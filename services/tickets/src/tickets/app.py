@@ -19,6 +19,7 @@ from aftersales_shared.events import (
     CorrectiveActionOverdueV1,
     FaultClassifiedV1,
     FollowUpOpenedV1,
+    KnowledgeArticleChangedV1,
     ServiceCompletedV1,
     ServiceSheetSignedV1,
     SlaBreachedV1,
@@ -64,6 +65,7 @@ PUBLISHES = [
     ComplaintEscalatedV1,
     ComplaintClassifiedV1,
     ServiceSheetSignedV1,
+    KnowledgeArticleChangedV1,
 ]
 
 

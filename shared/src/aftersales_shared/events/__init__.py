@@ -1,6 +1,16 @@
 """Event contracts: importing this package registers every known version."""
 
-from . import contracts, dealers, notifications, partners, parts, reports, surveys, tickets
+from . import (
+    contracts,
+    dealers,
+    knowledge,
+    notifications,
+    partners,
+    parts,
+    reports,
+    surveys,
+    tickets,
+)
 from .base import (
     CORRELATION_HEADER,
     MSG_ID_HEADER,
@@ -35,6 +45,7 @@ from .dealers import (
     WarrantyCardRegisteredV1,
     WarrantyServiceOverdueV1,
 )
+from .knowledge import KnowledgeArticleChangedV1
 from .notifications import NotificationFailedV1, NotificationSentV1
 from .partners import TicketRequestedV1
 from .parts import (

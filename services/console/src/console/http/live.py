@@ -13,7 +13,11 @@ complaint) is read first with the user's token (one they may not see is a 404, n
 then an event `ticket` only when that ticket changed. `/live?action=*` (the corrective actions'
 list): `board` whenever any action changed or went overdue; `/live?action=<no>` (an action's
 page): the action is read first with the user's token, then an event `action` only when that
-action changed. `refresh`: events may have been missed
+action changed. `/live?article=*` (the knowledge review queue, the overseers' only): `board`
+whenever any knowledge article moved a step; `?article=mine` (an author's articles): `board` when
+one of this user's articles did; `?article=<id>` (an article's page): the article is read first
+with the user's token, then an event `article` only when that article changed. `refresh`: events
+may have been missed
 (NATS reconnected, the page's stream reconnected with an older Last-Event-ID): fetch again. A
 stream lasts `live_stream_seconds`, then the browser reconnects by itself (a signed-out session
 then gets no stream)."""
@@ -21,6 +25,7 @@ then gets no stream)."""
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import AsyncIterator
 
@@ -29,6 +34,7 @@ from litestar.di import NamedDependency
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from .. import corrective as ca
+from .. import knowledge as kb
 from ..live import TOPICS, LiveFeed
 from ..people import SessionUser
 from ..return_visits import VISIT_ID
@@ -37,6 +43,7 @@ from ..upstream import Upstream, UpstreamError
 from .pages import current_user
 from .ticket import TICKET_NO
 
+ARTICLE_ID = re.compile(r"^[1-9][0-9]{0,11}$")
 KEEPALIVE_SECONDS = 15.0
 RETRY_MS = 1000
 
@@ -76,6 +83,28 @@ async def _may_follow_action(
     return None
 
 
+async def _may_follow_article(
+    upstream: Upstream, user: SessionUser, article: str, topic: str, others: tuple[str | None, ...]
+) -> Response[str] | None:
+    """The review queue for the overseers who review; an author's own articles for the authors;
+    one article only when the tickets API shows its working copy to this user."""
+    if topic != "tickets" or any(o is not None for o in others):
+        return _refused(400, "article 只能单独与 topic=tickets 一起用 (article: tickets only)")
+    if article not in ("*", "mine") and not ARTICLE_ID.fullmatch(article):
+        return _refused(400, "文章编号格式不对 (article: an article id, mine or *)")
+    if article == "*" and not user.has(*kb.OVERSEERS):
+        return _refused(403, "待审核队列仅限技术部和客服主管 (the review queue is the reviewers')")
+    if not user.has(*kb.AUTHORS):
+        return _refused(403, "知识文章的工作稿仅限工程师、客服和技术部")
+    if article not in ("*", "mine"):
+        try:
+            await upstream.get("tickets", f"/knowledge/articles/{article}", user.token)
+        except UpstreamError as exc:
+            status = exc.status if 400 <= exc.status < 500 else 503
+            return _refused(status, f"无法订阅此文章的更新：{exc.detail}")
+    return None
+
+
 @get("/live", include_in_schema=False)
 async def live(
     request: Request,
@@ -104,6 +133,11 @@ async def live(
     action = request.query_params.get("action")
     if action is not None:
         refused = await _may_follow_action(upstream, user, action, topic, ticket)
+        if refused is not None:
+            return refused
+    article = request.query_params.get("article")
+    if article is not None:
+        refused = await _may_follow_article(upstream, user, article, topic, (ticket, action))
         if refused is not None:
             return refused
     dealer = user.dealer_scope if topic == "surveys" else None
@@ -153,6 +187,13 @@ async def live(
                         yield ServerSentEventMessage(data="changed", event="board", id=notice.mark)
                     elif notice.action_no == action:
                         yield ServerSentEventMessage(data=action, event="action", id=notice.mark)
+                elif article is not None:
+                    if notice.article_id is None:
+                        continue  # not an article's event: the knowledge pages show none
+                    if article == "*" or (article == "mine" and notice.author_id == user.sub):
+                        yield ServerSentEventMessage(data="changed", event="board", id=notice.mark)
+                    elif notice.article_id == article:
+                        yield ServerSentEventMessage(data=article, event="article", id=notice.mark)
                 elif ticket is None:
                     yield ServerSentEventMessage(data="changed", event="board", id=notice.mark)
                 elif notice.ticket_no == ticket:

@@ -100,6 +100,7 @@
   source.addEventListener("ticket", function () { reload("工单已更新 Ticket updated"); });
   source.addEventListener("visit", function () { reload("回访已更新 Visit updated"); });
   source.addEventListener("action", function () { reload("措施已更新 Action updated"); });
+  source.addEventListener("article", function () { reload("文章已更新 Article updated"); });
   source.addEventListener("refresh", function () { listening(); reload(""); });
 }());
 

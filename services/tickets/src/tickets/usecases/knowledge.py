@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftersales_shared.auth import Principal, Role
 from aftersales_shared.errors import Conflict, Forbidden, NotFound
+from aftersales_shared.events import Envelope, KnowledgeArticleChangedV1
+from aftersales_shared.outbox import enqueue
 
 from ..domain import Status
 from ..knowledge import (
@@ -56,7 +58,7 @@ def _apply(row: KnowledgeArticleRow, content: ArticleContent) -> None:
         setattr(row, name, value)
 
 
-def _history(
+async def _history(
     session: AsyncSession,
     row: KnowledgeArticleRow,
     action: str,
@@ -64,7 +66,8 @@ def _history(
     now: datetime,
     comment: str | None = None,
 ) -> None:
-    """Append one step to the article's history (append-only: it is the audit trail)."""
+    """Append one step to the article's history (append-only: it is the audit trail) and tell
+    whoever follows the article (KnowledgeArticleChanged, in the step's transaction: outbox)."""
     session.add(
         KnowledgeRevisionRow(
             article_id=row.id,
@@ -76,6 +79,27 @@ def _history(
             comment=comment,
             content=content_of(row).as_dict(),
         )
+    )
+    await enqueue(
+        session,
+        Envelope(
+            subject=str(row.id),
+            data=KnowledgeArticleChangedV1(
+                article_id=row.id,
+                ticket_no=row.source_ticket_no,
+                title=row.title,
+                product_model=row.product_model,
+                product_line=row.product_line,
+                change=action,
+                status=row.status,
+                revision=row.revision,
+                published_revision=row.published_revision,
+                changed_at=now,
+                changed_by=user.subject,
+                author_id=row.author,
+                comment=comment,
+            ),
+        ),
     )
 
 
@@ -129,7 +153,7 @@ async def create_article(
         await session.flush()
     except IntegrityError:  # SQLite has no row lock: a concurrent writer got there first
         raise _one_per_ticket(ticket.ticket_no, None) from None
-    _history(session, row, "created", user, now)
+    await _history(session, row, "created", user, now)
     return row
 
 
@@ -178,7 +202,7 @@ async def edit_article(
         return row
     _apply(row, content)
     row.status, row.revision, row.updated_at = target.value, row.revision + 1, now
-    _history(session, row, "edited", user, now)
+    await _history(session, row, "edited", user, now)
     await session.flush()
     return row
 
@@ -191,7 +215,7 @@ async def submit_article(
     target = check_article_transition("submit", ArticleStatus(row.status), row.id)
     require_ready_for_review(content_of(row), row.id)
     row.status, row.submitted_at, row.updated_at = target.value, now, now
-    _history(session, row, "submitted", user, now)
+    await _history(session, row, "submitted", user, now)
     await session.flush()
     return row
 
@@ -208,7 +232,7 @@ async def approve_article(
     await publish(
         session, row.id, row.revision, row.source_ticket_no, content_of(row), user.subject, now
     )
-    _history(session, row, "approved", user, now, comment)
+    await _history(session, row, "approved", user, now, comment)
     await session.flush()
     return row
 
@@ -222,7 +246,7 @@ async def return_article(
     require_other_reviewer(row.author, user.subject, row.id)
     reason = require_comment(comment, row.id)
     _reviewed(row, target, reason, user, now)
-    _history(session, row, "returned", user, now, reason)
+    await _history(session, row, "returned", user, now, reason)
     await session.flush()
     return row
 
@@ -255,7 +279,7 @@ async def withdraw_article(
         row.status = ArticleStatus.RETURNED.value
     row.reviewed_by, row.reviewed_at, row.review_comment = user.subject, now, reason
     row.updated_at = now
-    _history(session, row, "withdrawn", user, now, reason)
+    await _history(session, row, "withdrawn", user, now, reason)
     await session.flush()
     return row
 
