@@ -124,9 +124,10 @@ async def _published(rt, event_id: str) -> bool:
         return bool(await s.scalar(select(outbox.c.published_at).where(outbox.c.id == event_id)))
 
 
-@pytest.mark.long(155)
+@pytest.mark.long(100)
+@pytest.mark.timeout(600)  # 600 signings one by one: minutes when the suite's workers share 2 cores
 async def test_nats_killed_during_a_burst_nothing_lost_nothing_doubled(databases, own_nats):
-    """kill -9 NATS in the middle of 1,000 signings; after the restart every event is handled
+    """kill -9 NATS in the middle of 600 signings; after the restart every event is handled
     once."""
     await _streams(own_nats.url)
     c_app = contracts_app(
@@ -144,26 +145,24 @@ async def test_nats_killed_during_a_burst_nothing_lost_nothing_doubled(databases
     )
     c_rt, t_rt = runtime_of(c_app), runtime_of(t_app)
     run = uuid.uuid4().hex[:6]
-    numbers = [f"K{run}-{i:04d}" for i in range(1000)]
+    numbers = [f"K{run}-{i:04d}" for i in range(600)]
     async with running(c_app), running(t_app):
-        for no in numbers[:300]:
+        for no in numbers[:200]:
             await _sign_one(c_rt, no)
         own_nats.kill()  # kill -9 while events are still being relayed
-        for no in numbers[300:]:
+        for no in numbers[200:]:
             await _sign_one(c_rt, no)  # commits go on without NATS
         async with c_rt.sessions() as s:  # (review steps are events too: count the signings)
             signed = outbox.c.subject == "contracts.contract_signed.v1"
-            assert await s.scalar(select(func.count()).select_from(outbox).where(signed)) == 1000
+            assert await s.scalar(select(func.count()).select_from(outbox).where(signed)) == 600
         await asyncio.sleep(0.5)
         own_nats.start()
 
         async def all_handled():
             async with t_rt.sessions() as s:
-                return await s.scalar(select(func.count()).select_from(EntitlementRow)) == 1000
+                return await s.scalar(select(func.count()).select_from(EntitlementRow)) == 600
 
-        await wait_until(
-            all_handled, timeout=120, interval=0.2, what="1,000 entitlements in tickets"
-        )
+        await wait_until(all_handled, timeout=120, interval=0.2, what="600 entitlements in tickets")
         async with c_rt.sessions() as s:
             unsent = await s.scalar(
                 select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
@@ -173,9 +172,9 @@ async def test_nats_killed_during_a_burst_nothing_lost_nothing_doubled(databases
             handled = set((await s.scalars(select(EntitlementRow.contract_no))).all())
             inbox_rows = await s.scalar(select(func.count()).select_from(inbox))
         assert handled == set(numbers)
-        assert inbox_rows == 1000
+        assert inbox_rows == 600
         await asyncio.sleep(1.0)  # late redeliveries, if any, must not add effects
-        assert counter.successes == 1000
+        assert counter.successes == 600
 
 
 async def test_two_relays_never_publish_the_same_row(databases, own_nats, db_kind):
