@@ -75,11 +75,20 @@ async def _may_follow_action(
     if not ca.may_read(user):
         return _refused(403, "纠正/预防措施仅限公司内部相关部门查看")
     if action != "*":
-        try:
-            await upstream.get("tickets", f"/corrective-actions/{action}", user.token)
-        except UpstreamError as exc:
-            status = exc.status if 400 <= exc.status < 500 else 503
-            return _refused(status, f"无法订阅此措施的更新：{exc.detail}")
+        return await _shown(upstream, f"/corrective-actions/{action}", user, "此措施")
+    return None
+
+
+async def _shown(
+    upstream: Upstream, path: str, user: SessionUser, what: str
+) -> Response[str] | None:
+    """None when the tickets API shows this record to the user; else its refusal (a 4xx as the
+    API said it, anything else 503)."""
+    try:
+        await upstream.get("tickets", path, user.token)
+    except UpstreamError as exc:
+        status = exc.status if 400 <= exc.status < 500 else 503
+        return _refused(status, f"无法订阅{what}的更新：{exc.detail}")
     return None
 
 
@@ -97,11 +106,7 @@ async def _may_follow_article(
     if not user.has(*kb.AUTHORS):
         return _refused(403, "知识文章的工作稿仅限工程师、客服和技术部")
     if article not in ("*", "mine"):
-        try:
-            await upstream.get("tickets", f"/knowledge/articles/{article}", user.token)
-        except UpstreamError as exc:
-            status = exc.status if 400 <= exc.status < 500 else 503
-            return _refused(status, f"无法订阅此文章的更新：{exc.detail}")
+        return await _shown(upstream, f"/knowledge/articles/{article}", user, "此文章")
     return None
 
 
