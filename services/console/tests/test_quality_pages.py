@@ -14,8 +14,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from console_support import CSRF_FIELD, open_desk, sign_in
-from quality_support import TECH, open_lab
-from tickets_helpers import uid
+from quality_support import TECH, completed, open_lab
+from tickets_helpers import entitle, uid
 
 from aftersales_shared.calendars import builtin_calendar
 from console import quality, quality_catalogue
@@ -279,9 +279,6 @@ async def test_each_row_counts_working_time_on_its_own_tickets_calendar(desk_par
     """A repair on a 24x7 contract left to analysis on Sunday evening: its three working days are
     72 hours on its calendar, while one on the default calendar has not started counting (its
     first working hour is Monday 09:00: three days of 8 hours)."""
-    from quality_support import completed
-    from tickets_helpers import entitle
-
     databases, nats_url, clock = desk_parts
     async with open_desk(databases, nats_url, clock) as desk, desk.console() as wu:
         clock.at("sunday-evening")
